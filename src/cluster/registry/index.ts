@@ -1,0 +1,128 @@
+// Public face of the registry: the generic store plus one strategy per resource. The apiserver,
+// admission, controllers and kubelet use only what is exported here.
+import type { KubeObject } from '../types.ts';
+
+export interface SubresourceDefinition {
+  /** 'status' | 'scale' | 'log' | 'exec' | 'attach' | 'binding' | 'eviction' | 'token' | 'portforward' | 'proxy' */
+  name: string;
+  /** response kind in discovery: Pod for status, Scale for scale, PodExecOptions for exec, TokenRequest for token, ... */
+  kind: string;
+  /** '' | 'autoscaling' (Scale) | 'policy' (Eviction) | 'authentication.k8s.io' (TokenRequest) */
+  group: string;
+  version: string;
+  /** ['get','patch','update'] for status/scale; ['create','get'] for exec; ['get'] for log; ['create'] for binding/eviction/token */
+  verbs: string[];
+}
+
+export interface PrinterColumn {
+  name: string;
+  type: string;
+  jsonPath: string;
+  description?: string;
+  priority?: number;
+  format?: string;
+}
+
+export interface ResourceDefinition {
+  group: string;
+  version: string;
+  resource: string;
+  kind: string;
+  listKind: string;
+  singular: string;
+  namespaced: boolean;
+  shortNames: string[];
+  categories: string[];
+  /** discovery verbs */
+  verbs: string[];
+  subresources: SubresourceDefinition[];
+  /** field selectors this resource supports besides metadata.name/metadata.namespace */
+  fieldSelectors: Record<string, (obj: KubeObject) => string | undefined>;
+  /** openAPIV3Schema for CRD-defined resources; additionalPrinterColumns likewise */
+  crd?: { schema?: Record<string, unknown>; printerColumns?: PrinterColumn[]; preserveUnknownFields?: boolean };
+}
+
+export interface ListOptions {
+  /** undefined = all namespaces (for namespaced resources) */
+  namespace?: string;
+  /** Kubernetes label-selector syntax: a=b, a!=b, a in (x,y), a notin (x), a, !a */
+  labelSelector?: string;
+  /** a=b, a==b, a!=b, comma-separated */
+  fieldSelector?: string;
+  limit?: number;
+  /** opaque token from a previous page; expired → 410 Expired, malformed → 400 */
+  continue?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
+}
+export interface ListResult {
+  items: KubeObject[];
+  resourceVersion: string;
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+export interface UserInfo {
+  username: string;
+  uid?: string;
+  groups: string[];
+  extra?: Record<string, string[]>;
+}
+export interface WriteOptions {
+  dryRun?: boolean;
+  fieldManager?: string;
+  user?: UserInfo;
+}
+
+export interface DeleteOptions extends WriteOptions {
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  gracePeriodSeconds?: number;
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+export interface WatchEvent {
+  type: WatchEventType;
+  object: KubeObject;
+}
+export interface WatchOptions extends Omit<ListOptions, 'limit' | 'continue'> {
+  /** with resourceVersionMatch=NotOlderThan: replay current state then a BOOKMARK with k8s.io/initial-events-end */
+  sendInitialEvents?: boolean;
+  allowBookmarks?: boolean;
+}
+export interface Watch {
+  stop(): void;
+}
+
+export interface Registry {
+  /** Every served resource, built-ins plus those CRDs define; changes when CRDs change. */
+  resources(): ResourceDefinition[];
+  lookup(group: string, version: string, resource: string): ResourceDefinition | undefined;
+  lookupKind(group: string, version: string, kind: string): ResourceDefinition | undefined;
+  /** Fires after the set of served resources changes (CRD established or removed). */
+  onResourcesChanged(listener: () => void): () => void;
+
+  /** 404 StatusError if absent */
+  get(def: ResourceDefinition, namespace: string | undefined, name: string): KubeObject;
+  list(def: ResourceDefinition, options: ListOptions): ListResult;
+  create(def: ResourceDefinition, namespace: string | undefined, object: KubeObject, options?: WriteOptions): KubeObject;
+  /** PUT semantics: metadata.resourceVersion if present must match (409 Conflict). subresource 'status' only changes status; main resource update ignores status changes, as upstream. */
+  update(
+    def: ResourceDefinition,
+    namespace: string | undefined,
+    name: string,
+    object: KubeObject,
+    options?: WriteOptions & { subresource?: 'status'; createIfMissing?: boolean },
+  ): KubeObject;
+  /** Returns the object (graceful/finalizers: still present with deletionTimestamp) or the deleted object. */
+  delete(def: ResourceDefinition, namespace: string | undefined, name: string, options?: DeleteOptions): KubeObject;
+  deleteCollection(def: ResourceDefinition, options: ListOptions & DeleteOptions): KubeObject[];
+  /** Throws a 410 Expired StatusError if resourceVersion is older than the kept history. */
+  watch(def: ResourceDefinition, options: WatchOptions, onEvent: (event: WatchEvent) => void): Watch;
+  currentResourceVersion(): string;
+  close(): Promise<void>;
+}
+
+export function openRegistry(_options: { dataDir?: string; clock?: () => Date }): Promise<Registry> {
+  return Promise.reject(new Error('openRegistry: not implemented yet'));
+}
