@@ -1,0 +1,267 @@
+// The portal's configuration: read from the environment once at start-up, validated, and passed
+// down. Nothing else in the portal reads process.env, so a wrong value fails here, with a message
+// that names the variable and says what it may be, instead of somewhere deep in a request.
+
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+
+export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+
+export type LabClusterConfig =
+  | { mode: 'embedded'; dataDir: string }
+  | {
+      mode: 'kubernetes';
+      /** Null: use the in-cluster service account. */
+      kubeconfig: string | null;
+    };
+
+export type AuthConfig =
+  | { mode: 'dev' }
+  | { mode: 'oidc'; issuer: string; clientId: string; clientSecret: string; redirectUrl: string };
+
+export interface XapiConfig {
+  endpoint: string;
+  username: string | null;
+  password: string | null;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface PortalConfig {
+  port: number;
+  host: string;
+  /** Absolute. */
+  dataDir: string;
+  database: DatabaseConfig;
+  labCluster: LabClusterConfig;
+  auth: AuthConfig;
+  xapi: XapiConfig | null;
+  logLevel: LogLevel;
+  /** Keys signed cookies (OIDC state); kept in DATA_DIR when not given, so it survives restarts. */
+  sessionSecret: string;
+}
+
+/** What the environment says, before the data directory is touched. */
+export type ParsedConfig = Omit<PortalConfig, 'sessionSecret'> & { sessionSecret: string | null };
+
+export const VARIABLES = [
+  'PORT',
+  'HOST',
+  'DATA_DIR',
+  'DATABASE_URL',
+  'LAB_CLUSTER',
+  'KUBECONFIG',
+  'AUTH',
+  'OIDC_ISSUER',
+  'OIDC_CLIENT_ID',
+  'OIDC_CLIENT_SECRET',
+  'OIDC_REDIRECT_URL',
+  'XAPI_ENDPOINT',
+  'XAPI_USERNAME',
+  'XAPI_PASSWORD',
+  'LOG_LEVEL',
+  'SESSION_SECRET',
+] as const;
+type Variable = (typeof VARIABLES)[number];
+
+/** Values never repeated in messages. */
+const SECRET_VARIABLES = new Set<Variable>(['OIDC_CLIENT_SECRET', 'XAPI_PASSWORD', 'SESSION_SECRET']);
+
+const SESSION_SECRET_FILE = 'session-secret';
+const MIN_SECRET_LENGTH = 32;
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
+    super(
+      problems.length === 1
+        ? `Invalid configuration: ${problems[0]}`
+        : `Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`,
+    );
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const httpUrl = z.url({ protocol: /^https?$/ });
+const port = z.coerce.number().int().min(0).max(65535);
+
+/** PostgreSQL addresses name a password; messages show where the database is, never the password. */
+export function redactUrl(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+}
+
+/**
+ * Reads the configuration from `env` (process.env at start-up; any record in tests). Relative
+ * paths resolve against `cwd`. Throws ConfigError listing every problem, one per variable.
+ */
+export function parseConfig(env: Readonly<Record<string, string | undefined>>, cwd: string): ParsedConfig {
+  const problems: string[] = [];
+  const value = (name: Variable): string | undefined => {
+    const raw = env[name];
+    // An exported-but-empty variable means "not set", as in most shells' `VAR= cmd`.
+    return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+  };
+  const shown = (name: Variable, raw: string): string =>
+    SECRET_VARIABLES.has(name) ? '(the given value)' : JSON.stringify(name === 'DATABASE_URL' ? redactUrl(raw) : raw);
+  const oneOf = <const T extends readonly [string, ...string[]]>(name: Variable, allowed: T, fallback: T[number]) => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    const parsed = z.enum(allowed).safeParse(raw);
+    if (parsed.success) return parsed.data;
+    problems.push(`${name}: ${shown(name, raw)} is not one of ${allowed.join(', ')}`);
+    return fallback;
+  };
+  const url = (name: Variable, what: string): string | null => {
+    const raw = value(name);
+    if (raw === undefined) return null;
+    if (httpUrl.safeParse(raw).success) return raw;
+    problems.push(`${name}: ${shown(name, raw)} is not an http(s) URL (${what})`);
+    return null;
+  };
+
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith('FORMICARY_')) continue;
+    const bare = name.slice('FORMICARY_'.length);
+    const hint = (VARIABLES as readonly string[]).includes(bare) ? `; did you mean ${bare}?` : '';
+    problems.push(`${name}: unknown variable; Formicary reads ${VARIABLES.join(', ')}${hint}`);
+  }
+
+  let listenPort = 4321;
+  const rawPort = value('PORT');
+  if (rawPort !== undefined) {
+    const parsed = port.safeParse(/^\d+$/.test(rawPort) ? rawPort : Number.NaN);
+    if (parsed.success) listenPort = parsed.data;
+    else problems.push(`PORT: ${shown('PORT', rawPort)} is not a port number (an integer from 0 to 65535)`);
+  }
+
+  const host = value('HOST') ?? '127.0.0.1';
+  const dataDir = path.resolve(cwd, value('DATA_DIR') ?? '.formicary');
+
+  let database: DatabaseConfig = { kind: 'sqlite', file: path.join(dataDir, 'formicary.db') };
+  const rawDatabase = value('DATABASE_URL');
+  if (rawDatabase !== undefined) {
+    const parsed = parseDatabaseUrl(rawDatabase, cwd);
+    if (parsed) database = parsed;
+    else
+      problems.push(
+        `DATABASE_URL: ${shown('DATABASE_URL', rawDatabase)} is not a SQLite address (sqlite:FILE) or a PostgreSQL address (postgres://USER:PASSWORD@HOST:PORT/DATABASE)`,
+      );
+  }
+
+  const clusterMode = oneOf('LAB_CLUSTER', ['embedded', 'kubernetes'], 'embedded');
+  const kubeconfig = value('KUBECONFIG');
+  const labCluster: LabClusterConfig =
+    clusterMode === 'embedded'
+      ? { mode: 'embedded', dataDir: path.join(dataDir, 'cluster') }
+      : { mode: 'kubernetes', kubeconfig: kubeconfig === undefined ? null : resolveKubeconfigList(kubeconfig, cwd) };
+
+  const authMode = oneOf('AUTH', ['dev', 'oidc'], 'dev');
+  let auth: AuthConfig = { mode: 'dev' };
+  if (authMode === 'oidc') {
+    const issuer = url('OIDC_ISSUER', 'the identity provider, e.g. https://login.example.com');
+    const redirectUrl = url('OIDC_REDIRECT_URL', 'where the provider sends learners back, e.g. https://learn.example.com/auth/callback');
+    const clientId = value('OIDC_CLIENT_ID');
+    const clientSecret = value('OIDC_CLIENT_SECRET');
+    const required: [Variable, unknown][] = [
+      ['OIDC_ISSUER', issuer],
+      ['OIDC_CLIENT_ID', clientId],
+      ['OIDC_CLIENT_SECRET', clientSecret],
+      ['OIDC_REDIRECT_URL', redirectUrl],
+    ];
+    for (const [name, given] of required) {
+      if (given == null && value(name) === undefined) problems.push(`${name}: required when AUTH=oidc`);
+    }
+    if (issuer && clientId && clientSecret && redirectUrl) auth = { mode: 'oidc', issuer, clientId, clientSecret, redirectUrl };
+  }
+
+  let xapi: XapiConfig | null = null;
+  const endpoint = url('XAPI_ENDPOINT', 'the LRS statements endpoint, e.g. https://lrs.example.com/xapi/');
+  const username = value('XAPI_USERNAME') ?? null;
+  const password = value('XAPI_PASSWORD') ?? null;
+  if (value('XAPI_ENDPOINT') === undefined) {
+    if (username !== null) problems.push('XAPI_USERNAME: set without XAPI_ENDPOINT; set both or neither');
+    if (password !== null) problems.push('XAPI_PASSWORD: set without XAPI_ENDPOINT; set both or neither');
+  } else if (username === null && password !== null) {
+    problems.push('XAPI_USERNAME: required when XAPI_PASSWORD is set');
+  } else if (username !== null && password === null) {
+    problems.push('XAPI_PASSWORD: required when XAPI_USERNAME is set');
+  }
+  if (endpoint) xapi = { endpoint, username, password };
+
+  const logLevel = oneOf('LOG_LEVEL', LOG_LEVELS, 'info');
+
+  const sessionSecret = value('SESSION_SECRET') ?? null;
+  if (sessionSecret !== null && sessionSecret.length < MIN_SECRET_LENGTH) {
+    problems.push(`SESSION_SECRET: too short; use at least ${MIN_SECRET_LENGTH} random characters, or leave it unset to have one generated in DATA_DIR`);
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { port: listenPort, host, dataDir, database, labCluster, auth, xapi, logLevel, sessionSecret };
+}
+
+function parseDatabaseUrl(raw: string, cwd: string): DatabaseConfig | null {
+  if (/^postgres(ql)?:\/\//i.test(raw)) {
+    try {
+      new URL(raw);
+    } catch {
+      return null;
+    }
+    return { kind: 'postgres', url: raw };
+  }
+  const sqlite = /^sqlite:(?:\/\/)?(.+)$/i.exec(raw);
+  if (!sqlite?.[1]) return null;
+  const file = sqlite[1];
+  return { kind: 'sqlite', file: file === ':memory:' ? file : path.resolve(cwd, file) };
+}
+
+/** KUBECONFIG may list several files, as kubectl allows; each is resolved, the list kept. */
+function resolveKubeconfigList(raw: string, cwd: string): string {
+  return raw
+    .split(path.delimiter)
+    .filter((entry) => entry !== '')
+    .map((entry) => path.resolve(cwd, entry))
+    .join(path.delimiter);
+}
+
+/**
+ * The configuration the portal runs with: parseConfig, then the data directory is created and a
+ * session secret is read from (or generated into) it when SESSION_SECRET is not set.
+ */
+export async function loadConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  cwd: string = process.cwd(),
+): Promise<PortalConfig> {
+  const parsed = parseConfig(env, cwd);
+  await mkdir(parsed.dataDir, { recursive: true });
+  const sessionSecret = parsed.sessionSecret ?? (await keptSessionSecret(parsed.dataDir));
+  return { ...parsed, sessionSecret };
+}
+
+async function keptSessionSecret(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, SESSION_SECRET_FILE);
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  const generated = randomBytes(32).toString('base64url');
+  await writeFile(draft, `${generated}\n`, { mode: 0o600 });
+  try {
+    // link() is atomic and refuses an existing name: of two portals starting at once, the first
+    // one's secret is the one both keep, and nobody reads a half-written file.
+    await link(draft, file);
+    return generated;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    await rm(draft, { force: true });
+  }
+  const kept = (await readFile(file, 'utf8')).trim();
+  if (kept.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError([
+      `SESSION_SECRET: the kept secret in ${file} is shorter than ${MIN_SECRET_LENGTH} characters; delete the file to have a new one generated`,
+    ]);
+  }
+  return kept;
+}
