@@ -1,0 +1,75 @@
+// Writing answers: objects as JSON (or YAML when asked), failures as metav1.Status with the
+// HTTP code the Status carries, warnings as RFC 7234 Warning headers like the API server's.
+import type { ServerResponse } from 'node:http';
+import { stringify as toYaml } from 'yaml';
+import { StatusError, type Status } from '../types.ts';
+
+export interface Reply {
+  encoding?: 'json' | 'yaml';
+  pretty?: boolean;
+  contentType?: string;
+  warnings?: readonly string[];
+}
+
+export function sendObject(res: ServerResponse, code: number, body: unknown, reply: Reply = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  const yaml = reply.encoding === 'yaml';
+  const text = yaml ? toYaml(body) : reply.pretty ? JSON.stringify(body, null, 2) + '\n' : JSON.stringify(body);
+  res.statusCode = code;
+  res.setHeader('Content-Type', reply.contentType ?? (yaml ? 'application/yaml' : 'application/json'));
+  res.setHeader('Cache-Control', 'no-cache, private');
+  setWarnings(res, reply.warnings);
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}
+
+export function sendStatus(res: ServerResponse, status: Status, reply: Reply = {}): void {
+  sendObject(res, status.code, status, reply);
+}
+
+export function sendText(res: ServerResponse, code: number, text: string): void {
+  if (res.headersSent || res.destroyed) return;
+  res.statusCode = code;
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}
+
+export function setWarnings(res: ServerResponse, warnings: readonly string[] | undefined): void {
+  if (!warnings || warnings.length === 0) return;
+  res.setHeader(
+    'Warning',
+    [...new Set(warnings)].map((warning) => `299 - ${JSON.stringify(warning)}`),
+  );
+}
+
+/** Anything thrown below the HTTP layer as the StatusError the client should see. */
+export function asStatusError(error: unknown): StatusError {
+  if (error instanceof StatusError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new StatusError({
+    code: 500,
+    reason: 'InternalError',
+    message: `Internal error occurred: ${message}`,
+    details: { causes: [{ message }] },
+  });
+}
+
+export const httpErrors = {
+  notFoundPath(): StatusError {
+    return new StatusError({ code: 404, reason: 'NotFound', message: 'the server could not find the requested resource', details: {} });
+  },
+  unauthorized(): StatusError {
+    return new StatusError({ code: 401, reason: 'Unauthorized', message: 'Unauthorized' });
+  },
+  notAcceptable(accepted: string): StatusError {
+    return new StatusError({ code: 406, reason: 'NotAcceptable', message: `only the following media types are accepted: ${accepted}` });
+  },
+  methodNotAllowed(method: string): StatusError {
+    return new StatusError({ code: 405, reason: 'MethodNotAllowed', message: `the server does not allow this method on the requested resource (${method})` });
+  },
+  serviceUnavailable(message: string): StatusError {
+    return new StatusError({ code: 503, reason: 'ServiceUnavailable', message });
+  },
+};
