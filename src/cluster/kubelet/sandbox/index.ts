@@ -1,0 +1,315 @@
+// Runs a container's process for real, inside bubblewrap: the host's system directories read-only,
+// a private /tmp, its own PID, IPC, UTS and network namespaces, as an unprivileged user, and in a
+// cgroup with the pod's CPU, memory and PID limits where the machine allows. A sandbox sees only
+// the directories the kubelet mounts into it (volumes, HOME), never the cluster's data dir,
+// another sandbox's files, or the host's processes.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import type { IPty } from 'node-pty';
+import { createSandboxCgroup, type SandboxCgroup, type SandboxLimits } from './cgroups.ts';
+
+export type { SandboxLimits } from './cgroups.ts';
+
+/** The host user every sandboxed process runs as. Inside, it appears as uid/gid 1000. */
+export const SANDBOX_HOST_UID = 65534;
+export const SANDBOX_HOST_GID = 65534;
+const INSIDE_UID = 1000;
+const INSIDE_GID = 1000;
+
+export interface SandboxMount {
+  /** Directory or file on the host; it must be reachable by the sandbox user. */
+  source: string;
+  /** Absolute path inside the sandbox. */
+  target: string;
+  readOnly: boolean;
+}
+
+/** Inside the sandbox, 127.0.0.1:port is carried to a Unix socket on the host. */
+export interface SandboxForward {
+  port: number;
+  unixSocket: string;
+}
+
+export interface SandboxSpec {
+  argv: string[];
+  env: Record<string, string>;
+  workingDir?: string;
+  hostname: string;
+  mounts: SandboxMount[];
+  forwards?: SandboxForward[];
+  /** Allocate a terminal of this size (kubectl exec -t, the workbench). */
+  tty?: { cols: number; rows: number };
+  limits?: SandboxLimits;
+}
+
+export interface SandboxExit {
+  exitCode: number;
+  signal: string | null;
+  oomKilled: boolean;
+}
+
+export type OutputStream = 'stdout' | 'stderr';
+
+export interface SandboxedProcess {
+  readonly pid: number;
+  write(data: string | Uint8Array): void;
+  /** No more input: the process sees end of file on stdin (not meaningful with a terminal). */
+  endInput(): void;
+  resize(cols: number, rows: number): void;
+  onOutput(listener: (stream: OutputStream, data: Buffer) => void): void;
+  readonly exited: Promise<SandboxExit>;
+  /** Signals every process of the sandbox; SIGKILL also tears the namespace down. */
+  kill(signal?: NodeJS.Signals): void;
+  memoryUsageBytes(): number | undefined;
+}
+
+export type SandboxSupport =
+  | { mode: 'bubblewrap'; bwrap: string; setpriv: string; socat: string | null; runtimeDir: string }
+  | { mode: 'unsafe-local' }
+  | { mode: 'unavailable'; reason: string };
+
+function which(command: string): string | null {
+  const result = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' });
+  return result.status === 0 ? result.stdout.trim() : null;
+}
+
+/**
+ * Decides how shells may run on this machine. Without bubblewrap the cluster refuses shells,
+ * unless the operator chose `--unsafe-local-shell` for a single-user laptop.
+ */
+export function detectSandboxSupport(options: { unsafeLocalShell: boolean; runtimeDir: string }): SandboxSupport {
+  const bwrap = which('bwrap');
+  const setpriv = which('setpriv');
+  if (bwrap && setpriv && process.getuid?.() === 0) {
+    const probe = spawnSync(setpriv, [...dropPrivileges(), bwrap, '--unshare-all', '--ro-bind', '/usr', '/usr', ...systemLinks(), '/usr/bin/true'], {
+      encoding: 'utf8',
+      timeout: 5000,
+    });
+    if (probe.status === 0) {
+      prepareRuntimeDir(options.runtimeDir);
+      return { mode: 'bubblewrap', bwrap, setpriv, socat: which('socat'), runtimeDir: options.runtimeDir };
+    }
+    if (options.unsafeLocalShell) return { mode: 'unsafe-local' };
+    return { mode: 'unavailable', reason: `bubblewrap cannot create a sandbox here (${probe.stderr.trim() || `exit ${probe.status}`}); start the cluster with --unsafe-local-shell to run shells unsandboxed on a single-user machine` };
+  }
+  if (options.unsafeLocalShell) return { mode: 'unsafe-local' };
+  if (!bwrap) return { mode: 'unavailable', reason: 'bubblewrap (bwrap) is not installed, so shells cannot be sandboxed: install it (apt-get install bubblewrap) or start the cluster with --unsafe-local-shell on a single-user machine' };
+  return { mode: 'unavailable', reason: 'sandboxed shells need the cluster to run as root (it drops to an unprivileged user inside bubblewrap); start it as root or with --unsafe-local-shell on a single-user machine' };
+}
+
+function dropPrivileges(): string[] {
+  return [`--reuid=${SANDBOX_HOST_UID}`, `--regid=${SANDBOX_HOST_GID}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'];
+}
+
+/** The runtime dir holds files every sandbox reads (passwd, group); it must be traversable by the sandbox user. */
+function prepareRuntimeDir(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o711);
+  writeFileSync(join(dir, 'passwd'), `root:x:0:0:root:/root:/bin/bash\nlearner:x:${INSIDE_UID}:${INSIDE_GID}:Formicary learner:/home/learner:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`);
+  writeFileSync(join(dir, 'group'), `root:x:0:\nlearner:x:${INSIDE_GID}:\nnogroup:x:65534:\n`);
+  chmodSync(join(dir, 'passwd'), 0o644);
+  chmodSync(join(dir, 'group'), 0o644);
+}
+
+/** Makes a host directory the sandbox user can write (emptyDir, HOME). */
+export function createSandboxDirectory(path: string): void {
+  mkdirSync(path, { recursive: true });
+  if (process.getuid?.() === 0) chownSync(path, SANDBOX_HOST_UID, SANDBOX_HOST_GID);
+  chmodSync(path, 0o700);
+}
+
+const SYSTEM_TREES = ['/usr', '/etc', '/opt'];
+
+/**
+ * Binds a host tree read-only. When a volume lands inside it (a ConfigMap at /etc/config), the
+ * tree is bound entry by entry along that path, so the mount point can be made in a writable
+ * directory of bubblewrap's own rather than in the read-only host tree.
+ */
+function bindTree(hostDir: string, targets: string[], args: string[]): void {
+  const inside = targets.filter((target) => target.startsWith(`${hostDir}/`));
+  if (inside.length === 0) {
+    args.push('--ro-bind', hostDir, hostDir);
+    return;
+  }
+  args.push('--dir', hostDir);
+  for (const entry of readdirSync(hostDir)) {
+    const path = posix.join(hostDir, entry);
+    if (targets.includes(path)) continue;
+    let stat;
+    try {
+      stat = lstatSync(path);
+    } catch {
+      continue;
+    }
+    if (stat.isSymbolicLink()) args.push('--symlink', readlinkSync(path), path);
+    else if (stat.isDirectory() && inside.some((target) => target.startsWith(`${path}/`))) bindTree(path, targets, args);
+    else args.push('--ro-bind', path, path);
+  }
+}
+
+/** /bin, /lib and friends: links into /usr on merged-usr systems, directories elsewhere. */
+function systemLinks(): string[] {
+  const args: string[] = [];
+  for (const link of ['bin', 'lib', 'lib64', 'sbin', 'lib32', 'libx32']) {
+    const path = `/${link}`;
+    if (!existsSync(path)) continue;
+    if (lstatSync(path).isSymbolicLink()) args.push('--symlink', readlinkSync(path), path);
+    else args.push('--ro-bind', path, path);
+  }
+  return args;
+}
+
+function bubblewrapArgs(spec: SandboxSpec, support: Extract<SandboxSupport, { mode: 'bubblewrap' }>, forwardSockets: Map<number, string>): string[] {
+  const args = ['--unshare-all', '--die-with-parent', '--uid', String(INSIDE_UID), '--gid', String(INSIDE_GID), '--hostname', spec.hostname];
+  // Without a terminal, a new session keeps the sandbox from pushing input into ours (TIOCSTI).
+  // With one, the terminal is the sandbox's own, and bash needs it as its controlling terminal.
+  if (!spec.tty) args.push('--new-session');
+  const targets = spec.mounts.map((mount) => mount.target);
+  for (const tree of SYSTEM_TREES) if (existsSync(tree)) bindTree(tree, targets, args);
+  args.push(...systemLinks());
+  args.push('--ro-bind', join(support.runtimeDir, 'passwd'), '/etc/passwd', '--ro-bind', join(support.runtimeDir, 'group'), '/etc/group');
+  args.push('--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--tmpfs', '/run', '--dir', '/var/tmp');
+  for (const mount of spec.mounts) args.push(mount.readOnly ? '--ro-bind' : '--bind', mount.source, mount.target);
+  for (const [port, socket] of forwardSockets) args.push('--ro-bind', socket, `/run/formicary/forward-${port}.sock`);
+  args.push('--clearenv');
+  for (const [name, value] of Object.entries(spec.env)) args.push('--setenv', name, value);
+  if (spec.workingDir) args.push('--chdir', spec.workingDir);
+  return args;
+}
+
+/** Inside the sandbox: start the forwarders, then become the container's process. */
+function withForwards(argv: string[], forwards: SandboxForward[], socat: string | null): string[] {
+  if (forwards.length === 0) return argv;
+  if (!socat) throw new Error('socat is not installed: the sandbox cannot reach the API server without it (apt-get install socat)');
+  const starts = forwards
+    .map((forward) => `${socat} TCP-LISTEN:${forward.port},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:/run/formicary/forward-${forward.port}.sock 2>/dev/null &`)
+    .join(' ');
+  const waits = forwards.map((forward) => `i=0; while [ $i -lt 100 ] && ! grep -qi ':${forward.port.toString(16).toUpperCase().padStart(4, '0')} 00000000:0000 0A' /proc/net/tcp; do i=$((i+1)); sleep 0.01; done;`).join(' ');
+  return ['/bin/sh', '-c', `${starts} ${waits} exec "$@"`, 'sh', ...argv];
+}
+
+/** Starts the process. Throws when the machine cannot sandbox shells (see detectSandboxSupport). */
+export async function spawnSandboxed(spec: SandboxSpec, support: SandboxSupport): Promise<SandboxedProcess> {
+  if (support.mode === 'unavailable') throw new Error(support.reason);
+  const id = randomBytes(6).toString('hex');
+  const cgroup = support.mode === 'bubblewrap' ? createSandboxCgroup(id, spec.limits ?? {}) : null;
+
+  let argv: string[];
+  let env: Record<string, string>;
+  if (support.mode === 'bubblewrap') {
+    const forwardSockets = new Map((spec.forwards ?? []).map((forward) => [forward.port, forward.unixSocket] as const));
+    const inner = withForwards(spec.argv, spec.forwards ?? [], support.socat);
+    const bwrap = [support.bwrap, ...bubblewrapArgs(spec, support, forwardSockets), '--', ...inner];
+    // The shell joins the cgroup before it becomes the sandbox, so no child can escape the limits.
+    const join = cgroup ? cgroup.procsFiles.map((file) => `echo $$ > '${file}' &&`).join(' ') : '';
+    argv = ['/bin/sh', '-c', `${join} exec "$@"`, 'sh', support.setpriv, ...dropPrivileges(), ...bwrap];
+    env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
+  } else {
+    argv = spec.argv;
+    env = spec.env;
+  }
+
+  return spec.tty ? spawnWithTerminal(argv, env, spec, cgroup) : spawnWithPipes(argv, env, spec, cgroup, support.mode === 'unsafe-local');
+}
+
+function finish(cgroup: SandboxCgroup | null, exitCode: number, signal: string | null): SandboxExit {
+  const oomKilled = cgroup?.oomKilled() ?? false;
+  if (cgroup) {
+    for (const pid of cgroup.pids()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    setTimeout(() => cgroup.remove(), 100).unref();
+  }
+  return { exitCode: oomKilled ? 137 : exitCode, signal, oomKilled };
+}
+
+function signalAll(pid: number, cgroup: SandboxCgroup | null, signal: NodeJS.Signals): void {
+  const pids = cgroup?.pids() ?? [];
+  for (const target of pids.length > 0 ? pids : [pid]) {
+    try {
+      process.kill(target, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+function spawnWithPipes(argv: string[], env: Record<string, string>, spec: SandboxSpec, cgroup: SandboxCgroup | null, local: boolean): SandboxedProcess {
+  const [command, ...args] = argv as [string, ...string[]];
+  const child = spawn(command, args, { env, cwd: local ? spec.workingDir : undefined, stdio: ['pipe', 'pipe', 'pipe'], detached: local });
+  const listeners: Array<(stream: OutputStream, data: Buffer) => void> = [];
+  child.stdout.on('data', (data: Buffer) => listeners.forEach((listener) => listener('stdout', data)));
+  child.stderr.on('data', (data: Buffer) => listeners.forEach((listener) => listener('stderr', data)));
+  child.stdin.on('error', () => {});
+  const exited = new Promise<SandboxExit>((resolve) => {
+    child.on('error', () => resolve(finish(cgroup, 127, null)));
+    child.on('close', (code, signal) => resolve(finish(cgroup, code ?? (signal ? 128 + signalNumber(signal) : 1), signal)));
+  });
+  return {
+    pid: child.pid ?? -1,
+    write: (data) => {
+      if (!child.stdin.destroyed) child.stdin.write(data);
+    },
+    endInput: () => child.stdin.end(),
+    resize: () => {},
+    onOutput: (listener) => listeners.push(listener),
+    exited,
+    kill: (signal = 'SIGTERM') => {
+      if (local && child.pid) {
+        try {
+          process.kill(-child.pid, signal);
+        } catch {
+          // Already gone.
+        }
+      } else signalAll(child.pid ?? -1, cgroup, signal);
+      if (signal === 'SIGKILL') child.kill('SIGKILL');
+    },
+    memoryUsageBytes: () => cgroup?.memoryUsageBytes(),
+  };
+}
+
+async function spawnWithTerminal(argv: string[], env: Record<string, string>, spec: SandboxSpec, cgroup: SandboxCgroup | null): Promise<SandboxedProcess> {
+  const pty = await import('node-pty');
+  const [command, ...args] = argv as [string, ...string[]];
+  const terminal: IPty = pty.spawn(command, args, {
+    name: spec.env.TERM ?? 'xterm-256color',
+    cols: spec.tty?.cols || 80,
+    rows: spec.tty?.rows || 24,
+    cwd: spec.workingDir && existsSync(spec.workingDir) ? spec.workingDir : '/',
+    env,
+  });
+  const listeners: Array<(stream: OutputStream, data: Buffer) => void> = [];
+  terminal.onData((data) => {
+    const bytes = Buffer.from(data, 'utf8');
+    listeners.forEach((listener) => listener('stdout', bytes));
+  });
+  const exited = new Promise<SandboxExit>((resolve) => {
+    terminal.onExit(({ exitCode, signal }) => resolve(finish(cgroup, signal ? 128 + signal : exitCode, signal ? String(signal) : null)));
+  });
+  return {
+    pid: terminal.pid,
+    write: (data) => terminal.write(typeof data === 'string' ? data : Buffer.from(data).toString('utf8')),
+    endInput: () => terminal.write('\x04'),
+    resize: (cols, rows) => {
+      if (cols > 0 && rows > 0) terminal.resize(cols, rows);
+    },
+    onOutput: (listener) => listeners.push(listener),
+    exited,
+    kill: (signal = 'SIGTERM') => {
+      signalAll(terminal.pid, cgroup, signal);
+      if (signal === 'SIGKILL') terminal.kill('SIGKILL');
+    },
+    memoryUsageBytes: () => cgroup?.memoryUsageBytes(),
+  };
+}
+
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
+function signalNumber(signal: string): number {
+  return SIGNALS[signal] ?? 9;
+}
