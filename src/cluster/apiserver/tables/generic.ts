@@ -1,0 +1,59 @@
+// Printers for resources without a hand-written one: the API server's default convertor
+// (NAME, CREATED AT) and the convertor a CRD's additionalPrinterColumns define.
+import type { PrinterColumn } from '../../registry/index.ts';
+import { humanDuration, parseTime } from './format.ts';
+import { evaluateJsonPath, jsonPathText, parseJsonPath } from './jsonpath.ts';
+import { column, descriptions, nameColumn, type Printer, type TableCell } from './printer.ts';
+
+/** rest.DefaultTableConvertor: the creation time as an RFC 3339 date, not an age. */
+export const defaultPrinter: Printer = {
+  columns: [nameColumn(), column('Created At', 'date', descriptions.creationTimestamp)],
+  print(o) {
+    const created = parseTime(o.metadata.creationTimestamp);
+    return { cells: [o.metadata.name ?? '', created === undefined ? null : new Date(created).toISOString().replace(/\.\d{3}Z$/, 'Z')] };
+  },
+};
+
+/** A CRD version without additionalPrinterColumns is served with an Age column. */
+const defaultCustomColumns: PrinterColumn[] = [{ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: descriptions.creationTimestamp }];
+
+function cellForJsonValue(type: string, value: unknown, now: Date): TableCell {
+  if (value === null || value === undefined) return null;
+  switch (type) {
+    case 'integer':
+      return typeof value === 'number' ? Math.trunc(value) : null;
+    case 'number':
+      return typeof value === 'number' ? value : null;
+    case 'boolean':
+      return typeof value === 'boolean' ? value : null;
+    case 'date': {
+      if (typeof value !== 'string') return null;
+      const t = parseTime(value);
+      return t === undefined ? '<invalid>' : humanDuration(now.getTime() - t);
+    }
+    default:
+      return null;
+  }
+}
+
+/** tableconvertor.New: NAME, then one column per printer column with its JSONPath evaluated. */
+export function customResourcePrinter(printerColumns: PrinterColumn[] | undefined): Printer {
+  const columns = printerColumns && printerColumns.length > 0 ? printerColumns : defaultCustomColumns;
+  const paths = columns.map((c) => parseJsonPath(c.jsonPath));
+  return {
+    columns: [
+      nameColumn(),
+      ...columns.map((c) => column(c.name, c.type, c.description || `Custom resource definition column (in JSONPath format): ${c.jsonPath}`, { priority: c.priority ?? 0, format: c.format ?? '' })),
+    ],
+    print(o, now) {
+      const cells: TableCell[] = [o.metadata.name ?? ''];
+      columns.forEach((c, i) => {
+        const [value] = evaluateJsonPath(paths[i] ?? [], o);
+        if (value === undefined) cells.push(null);
+        else if (c.type === 'string') cells.push(jsonPathText(value));
+        else cells.push(cellForJsonValue(c.type, value, now));
+      });
+      return { cells };
+    },
+  };
+}
