@@ -1,0 +1,5 @@
+// Learners: who is signed in (sessions, AUTH=dev) and how far they got (lesson progress).
+
+export { createSessions, SESSION_LIFETIME_MS } from './sessions.ts';
+export { createProgress } from './progress.ts';
+export { LearnerInputError, MAX_NAME_LENGTH } from './names.ts';

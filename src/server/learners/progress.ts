@@ -1,0 +1,48 @@
+// Lesson progress: when a learner first viewed and first completed each lesson. Marks are
+// idempotent; a later view or completion keeps the first time.
+
+import { z } from 'zod';
+import type { Database } from '../db/index.ts';
+import type { Progress } from '../services.ts';
+import { checkSlug } from './names.ts';
+
+const progressRow = z.object({
+  path: z.string(),
+  lesson: z.string(),
+  viewed_at: z.string().nullable(),
+  completed_at: z.string().nullable(),
+});
+
+export function createProgress(db: Database, now: () => Date = () => new Date()): Progress {
+  return {
+    async forLearner(learnerId) {
+      const rows = await db.all(
+        progressRow,
+        'SELECT path, lesson, viewed_at, completed_at FROM lesson_progress WHERE learner_id = $1 ORDER BY path, lesson',
+        [learnerId],
+      );
+      return rows.map((row) => ({ path: row.path, lesson: row.lesson, viewedAt: row.viewed_at, completedAt: row.completed_at }));
+    },
+
+    async markViewed(learnerId, path, lesson) {
+      await db.run(
+        `INSERT INTO lesson_progress (learner_id, path, lesson, viewed_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (learner_id, path, lesson)
+         DO UPDATE SET viewed_at = COALESCE(lesson_progress.viewed_at, excluded.viewed_at)`,
+        [learnerId, checkSlug('path', path), checkSlug('lesson', lesson), now().toISOString()],
+      );
+    },
+
+    async markCompleted(learnerId, path, lesson) {
+      const at = now().toISOString();
+      // Completing a lesson one never opened (e.g. from the path page) counts as viewing it.
+      await db.run(
+        `INSERT INTO lesson_progress (learner_id, path, lesson, viewed_at, completed_at) VALUES ($1, $2, $3, $4, $4)
+         ON CONFLICT (learner_id, path, lesson)
+         DO UPDATE SET viewed_at = COALESCE(lesson_progress.viewed_at, excluded.viewed_at),
+                       completed_at = COALESCE(lesson_progress.completed_at, excluded.completed_at)`,
+        [learnerId, checkSlug('path', path), checkSlug('lesson', lesson), at],
+      );
+    },
+  };
+}
