@@ -67,6 +67,9 @@ export const VARIABLES = [
 ] as const;
 type Variable = (typeof VARIABLES)[number];
 
+/** Read by the site build (astro.config.mjs), not by the portal: allowed, not unknown. */
+const BUILD_VARIABLES: readonly string[] = ['FORMICARY_CONTENT_ROOT'];
+
 /** Values never repeated in messages. */
 const SECRET_VARIABLES = new Set<Variable>(['OIDC_CLIENT_SECRET', 'XAPI_PASSWORD', 'SESSION_SECRET']);
 
@@ -125,7 +128,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>, c
   };
 
   for (const name of Object.keys(env)) {
-    if (!name.startsWith('FORMICARY_')) continue;
+    if (!name.startsWith('FORMICARY_') || BUILD_VARIABLES.includes(name)) continue;
     const bare = name.slice('FORMICARY_'.length);
     const hint = (VARIABLES as readonly string[]).includes(bare) ? `; did you mean ${bare}?` : '';
     problems.push(`${name}: unknown variable; Formicary reads ${VARIABLES.join(', ')}${hint}`);

@@ -171,6 +171,10 @@ describe('parseConfig', () => {
     expect(problemsOf({ FORMICARY_THEME: 'dark' })[0]).toMatch(/^FORMICARY_THEME: unknown variable; Formicary reads PORT/);
   });
 
+  it('lets the site build’s FORMICARY_CONTENT_ROOT through', () => {
+    expect(parseConfig({ FORMICARY_CONTENT_ROOT: '/tmp/fixture' }, cwd).port).toBe(4321);
+  });
+
   it('reports every problem at once, one line per variable', () => {
     try {
       parseConfig({ PORT: 'x', LAB_CLUSTER: 'kind' }, cwd);

@@ -1,0 +1,11 @@
+// The HTTP pieces main.ts assembles: routes beside Astro (upgrades, event streams), address
+// patterns, the built site's static files.
+
+export { PortalRoutes } from './routes.ts';
+export type { RequestHandler, RouteContext, ShutdownHook, UpgradeHandler } from './routes.ts';
+export { RouteTable } from './patterns.ts';
+export type { RouteMatch } from './patterns.ts';
+export { openEventStream } from './events.ts';
+export type { EventStream } from './events.ts';
+export { indexStaticFiles } from './static.ts';
+export type { StaticFiles } from './static.ts';

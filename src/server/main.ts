@@ -1,0 +1,450 @@
+// The portal's one HTTP server. In order, a request meets: the portal's own endpoints
+// (/api/health, /api/ready, /metrics), routes registered beside Astro (event streams, …), the
+// built site's static files, and Astro's handler with `{ services, learner }` as locals.
+// WebSocket upgrades go to handlers registered on `routes`. Everything is built from one
+// validated configuration; `startPortal` is what `npm start`, the tests and the bench run.
+
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import { startLabCluster, type LabCluster, type LabClusterOptions } from './cluster/index.ts';
+import { ConfigError, loadConfig, redactUrl, type PortalConfig } from './config.ts';
+import { applyMigrations, openDatabase, readMigrations, type Database } from './db/index.ts';
+import { indexStaticFiles, PortalRoutes, RouteTable, type RouteContext, type StaticFiles } from './http/index.ts';
+import { createProgress, createSessions } from './learners/index.ts';
+import { createLogger, type Logger } from './log.ts';
+import { createMetrics, type PortalMetrics } from './metrics/index.ts';
+import { SESSION_COOKIE, type Learner, type PortalServices } from './services.ts';
+
+export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface SiteLocals {
+  services: PortalServices;
+  learner: Learner | null;
+}
+
+/** `handler` of dist/server/entry.mjs (@astrojs/node in middleware mode). */
+export type SiteHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (error?: unknown) => void,
+  locals: SiteLocals,
+) => Promise<void>;
+
+export interface PortalParts {
+  config: PortalConfig;
+  db: Database;
+  services: PortalServices;
+  cluster: LabCluster;
+  log: Logger;
+}
+
+export interface PortalOptions {
+  /** Defaults to JSON lines on standard output at config.logLevel. */
+  log?: Logger;
+  /** Where dist/ and src/cli/ are; defaults to this checkout. */
+  root?: string;
+  /** Astro's handler; defaults to the built one in ROOT/dist; null serves no pages. */
+  site?: SiteHandler | null;
+  /** How long shutdown waits for requests in flight before cutting connections. */
+  shutdownGraceMs?: number;
+  embeddedCluster?: LabClusterOptions['embedded'];
+  /** Registers upgrade handlers and extra routes before the server listens. */
+  configure?: (routes: PortalRoutes, parts: PortalParts) => void;
+}
+
+export interface Portal {
+  /** Where the server listens, e.g. http://127.0.0.1:4321. */
+  url: string;
+  port: number;
+  routes: PortalRoutes;
+  services: PortalServices;
+  cluster: LabCluster;
+  /** Stops accepting, finishes requests in flight (bounded), closes the database, stops the cluster. */
+  stop(): Promise<void>;
+}
+
+/** Addresses of the site (DESIGN.md), so metrics count `/paths/:path/:lesson`, not every lesson. */
+const SITE_ROUTES = [
+  '/',
+  '/paths/:path',
+  '/paths/:path/:lesson',
+  '/labs/:lab',
+  '/search',
+  '/api/search',
+  '/api/openapi.json',
+  '/api/:endpoint',
+  '/api/:endpoint/*',
+  '/_astro/*',
+];
+
+const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+const READY_CHECK_TIMEOUT_MS = 2_000;
+
+function sessionToken(req: IncomingMessage): string | null {
+  const header = req.headers.cookie;
+  if (!header) return null;
+  for (const part of header.split(';')) {
+    const separator = part.indexOf('=');
+    if (separator === -1 || part.slice(0, separator).trim() !== SESSION_COOKIE) continue;
+    const value = part.slice(separator + 1).trim();
+    return value === '' ? null : value;
+  }
+  return null;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
+  res.end(text);
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function loadSite(root: string, log: Logger): Promise<SiteHandler | null> {
+  const entry = path.join(root, 'dist', 'server', 'entry.mjs');
+  if (!existsSync(entry)) {
+    log.warn(`${entry} does not exist: pages are not served; build the site with \`npm run build\` (npm start does this for you)`);
+    return null;
+  }
+  const module = (await import(pathToFileURL(entry).href)) as { handler?: unknown };
+  if (typeof module.handler !== 'function') {
+    throw new Error(`${entry} exports no handler; astro.config.mjs must use @astrojs/node with mode: 'middleware'`);
+  }
+  return module.handler as SiteHandler;
+}
+
+export async function startPortal(config: PortalConfig, options: PortalOptions = {}): Promise<Portal> {
+  const root = options.root ?? PROJECT_ROOT;
+  const log = options.log ?? createLogger({ level: config.logLevel });
+  const httpLog = log.child({ component: 'http' });
+  const shutdownGraceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+
+  const db = openDatabase(config.database, log.child({ component: 'db' }));
+  let cluster: LabCluster | null = null;
+  try {
+    const migrations = await applyMigrations(db, await readMigrations(db.dialect));
+    log.info(
+      { database: config.database.kind === 'sqlite' ? config.database.file : redactUrl(config.database.url), applied: migrations.applied },
+      `database ready (${db.dialect})`,
+    );
+    if (migrations.unknown.length > 0) {
+      log.warn({ unknown: migrations.unknown }, 'the database has migrations this portal does not know: it was migrated by a newer version');
+    }
+
+    const site = options.site === undefined ? await loadSite(root, log) : options.site;
+    const staticFiles: StaticFiles = await indexStaticFiles(path.join(root, 'dist', 'client'));
+    cluster = startLabCluster(config.labCluster, { root, log, embedded: options.embeddedCluster });
+
+    const services: PortalServices = { sessions: createSessions(db), progress: createProgress(db) };
+    const routes = new PortalRoutes();
+    options.configure?.(routes, { config, db, services, cluster, log });
+
+    return await listen({ config, db, cluster, services, routes, site, staticFiles, log, httpLog, shutdownGraceMs });
+  } catch (error) {
+    await cluster?.stop();
+    await db.close();
+    throw error;
+  }
+}
+
+interface ServerParts {
+  config: PortalConfig;
+  db: Database;
+  cluster: LabCluster;
+  services: PortalServices;
+  routes: PortalRoutes;
+  site: SiteHandler | null;
+  staticFiles: StaticFiles;
+  log: Logger;
+  httpLog: Logger;
+  shutdownGraceMs: number;
+}
+
+async function listen(parts: ServerParts): Promise<Portal> {
+  const { config, db, cluster, services, routes, site, staticFiles, log, httpLog, shutdownGraceMs } = parts;
+  const metrics: PortalMetrics = createMetrics();
+  const routeNames = new RouteTable<null>();
+  for (const pattern of new Set([...SITE_ROUTES, ...routes.requests.patterns])) routeNames.add(pattern, null);
+  let stopping = false;
+  const upgradedSockets = new Set<Duplex>();
+
+  const resolveLearner = async (req: IncomingMessage): Promise<Learner | null> => {
+    const token = sessionToken(req);
+    if (token === null) return null;
+    try {
+      return await services.sessions.resolve(token);
+    } catch (error) {
+      // Lessons stay readable when the session store is down; the learner just looks signed out.
+      httpLog.error({ err: error }, 'could not look up the session; answering as signed out');
+      return null;
+    }
+  };
+
+  const readiness = async () => {
+    const database = await withTimeout(db.ping(), READY_CHECK_TIMEOUT_MS, 'the database').then(
+      () => ({ ready: true, detail: `${db.dialect} answers` }),
+      (error: Error) => ({ ready: false, detail: error.message }),
+    );
+    const checks = {
+      portal: stopping ? { ready: false, detail: 'shutting down' } : { ready: true, detail: 'serving' },
+      database,
+      migrations: { ready: true, detail: 'applied at start' },
+      cluster: { ready: cluster.ready, detail: cluster.detail },
+    };
+    return { ready: Object.values(checks).every((check) => check.ready), checks };
+  };
+
+  const builtins = new Map<string, (res: ServerResponse) => Promise<void>>([
+    ['/api/health', async (res) => sendJson(res, 200, { status: 'ok', uptimeSeconds: Math.round(process.uptime()) })],
+    [
+      '/api/ready',
+      async (res) => {
+        const report = await readiness();
+        sendJson(res, report.ready ? 200 : 503, report);
+      },
+    ],
+    [
+      '/metrics',
+      async (res) => {
+        const text = await metrics.render();
+        res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
+        res.end(text);
+      },
+    ],
+  ]);
+
+  const notFound = (req: IncomingMessage, res: ServerResponse) => {
+    if (res.headersSent) return;
+    // Astro leaves unknown addresses to us; its prerendered 404 page, when there is one, answers.
+    if (staticFiles.serve(req, res, '/404.html', 404)) return;
+    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end('Not found\n');
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, url: URL, route: { name: string }) => {
+    const builtin = builtins.get(url.pathname);
+    if (builtin && (req.method === 'GET' || req.method === 'HEAD')) {
+      route.name = url.pathname;
+      await builtin(res);
+      return;
+    }
+
+    const matched = routes.requests.match(url.pathname);
+    const handler = matched?.value.get(req.method ?? 'GET');
+    if (matched && handler) {
+      route.name = matched.pattern;
+      const context: RouteContext = { learner: await resolveLearner(req), services, params: matched.params, url, log: httpLog };
+      await handler(req, res, context);
+      return;
+    }
+
+    if (staticFiles.serve(req, res, url.pathname)) {
+      route.name = url.pathname.startsWith('/_astro/') ? '/_astro/*' : 'static';
+      return;
+    }
+
+    if (!site) {
+      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('The site is not built. Run `npm run build`, or start the portal with `npm start`, which builds it.\n');
+      return;
+    }
+    const locals: SiteLocals = { services, learner: await resolveLearner(req) };
+    await new Promise<void>((resolve, reject) => {
+      site(req, res, (error?: unknown) => (error ? reject(error) : resolve(notFound(req, res))), locals).then(resolve, reject);
+    });
+  };
+
+  const server = createServer((req, res) => {
+    const started = performance.now();
+    metrics.requestStarted();
+    const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
+    res.setHeader('x-request-id', requestId);
+    // Query strings can carry search terms and tokens: logs and labels get the path only.
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://portal');
+    } catch {
+      url = new URL('http://portal/');
+    }
+    const route = { name: '' };
+
+    let recorded = false;
+    const record = () => {
+      if (recorded) return;
+      recorded = true;
+      const seconds = (performance.now() - started) / 1000;
+      const name = route.name || (routeNames.match(url.pathname)?.pattern ?? (res.statusCode === 404 ? 'unmatched' : 'other'));
+      metrics.requestFinished({ method: req.method ?? 'GET', route: name, status: res.statusCode }, seconds);
+      const quiet = url.pathname === '/api/health' || url.pathname === '/api/ready' || url.pathname === '/metrics';
+      const line = {
+        requestId,
+        method: req.method,
+        path: url.pathname,
+        route: name,
+        status: res.statusCode,
+        durationMs: Math.round(seconds * 10_000) / 10,
+        ...(res.writableFinished ? {} : { aborted: true }),
+      };
+      if (quiet) httpLog.debug(line, 'request');
+      else httpLog.info(line, 'request');
+    };
+    res.once('finish', record);
+    res.once('close', record);
+
+    handle(req, res, url, route).catch((error: unknown) => {
+      httpLog.error({ err: error, requestId, path: url.pathname }, 'request failed');
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end(`Something went wrong on our side (request ${requestId}).\n`);
+      } else {
+        res.destroy();
+      }
+    });
+  });
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const refuse = (status: number, reason: string) => {
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    };
+    socket.on('error', () => socket.destroy());
+    const url = new URL(req.url ?? '/', 'http://portal');
+    const matched = routes.upgrades.match(url.pathname);
+    if (stopping) return refuse(503, 'Service Unavailable');
+    if (!matched) return refuse(404, 'Not Found');
+    // A page on another site must not open a learner's terminal with the learner's cookie.
+    const origin = req.headers.origin;
+    if (origin !== undefined) {
+      let sameHost = false;
+      try {
+        sameHost = new URL(origin).host === req.headers.host;
+      } catch {
+        sameHost = false;
+      }
+      if (!sameHost) {
+        httpLog.warn({ path: url.pathname, origin }, 'refused a cross-origin upgrade');
+        return refuse(403, 'Forbidden');
+      }
+    }
+    upgradedSockets.add(socket);
+    socket.once('close', () => upgradedSockets.delete(socket));
+    httpLog.info({ path: url.pathname, route: matched.pattern }, 'upgrade');
+    void resolveLearner(req)
+      .then((learner) => matched.value(req, socket, head, { learner, services, params: matched.params, url, log: httpLog }))
+      .catch((error: unknown) => {
+        httpLog.error({ err: error, path: url.pathname }, 'upgrade failed');
+        socket.destroy();
+      });
+  });
+
+  server.on('clientError', (error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
+    httpLog.debug({ err: error }, 'malformed request');
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.removeListener('error', reject);
+      resolve();
+    });
+  }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'EADDRINUSE') throw new Error(`PORT: ${config.port} is in use on ${config.host}; stop what uses it or set PORT to another port`);
+    throw error;
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  log.info({ url, labCluster: cluster.mode, auth: config.auth.mode }, 'portal listening');
+
+  let stopped: Promise<void> | null = null;
+  const stop = () => {
+    stopped ??= (async () => {
+      stopping = true;
+      log.info('shutting down: no new connections, finishing requests in flight');
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await routes.shutdown(log);
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), shutdownGraceMs);
+      });
+      const idle = setInterval(() => server.closeIdleConnections(), 100);
+      const outcome = await Promise.race([closed.then(() => 'done' as const), graceOver]);
+      clearInterval(idle);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
+        log.warn(`requests still running after ${shutdownGraceMs} ms: closing their connections`);
+        server.closeAllConnections();
+      }
+      for (const socket of upgradedSockets) socket.destroy();
+      await closed;
+      await cluster.stop();
+      await db.close();
+      log.info('stopped');
+    })();
+    return stopped;
+  };
+
+  return { url, port, routes, services, cluster, stop };
+}
+
+/**
+ * `node src/server/main.ts` (and `npm start` after building): configuration from the environment,
+ * the portal until SIGTERM or SIGINT, then a graceful stop. Exits 1 with the problem when start-up
+ * fails, e.g. on a bad variable.
+ */
+export async function runPortal(options: PortalOptions & { onListening?: (portal: Portal, config: PortalConfig) => void } = {}): Promise<void> {
+  let config: PortalConfig;
+  try {
+    config = await loadConfig();
+  } catch (error) {
+    process.stderr.write(`${error instanceof ConfigError ? error.message : `Could not read the configuration: ${(error as Error).message}`}\n`);
+    process.exit(1);
+  }
+  const log = options.log ?? createLogger({ level: config.logLevel });
+  let portal: Portal;
+  try {
+    portal = await startPortal(config, { ...options, log });
+  } catch (error) {
+    log.fatal({ err: error }, `Formicary could not start: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  options.onListening?.(portal, config);
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      log.warn(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    log.info({ signal }, 'stopping');
+    portal.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+if (import.meta.main) await runPortal();
