@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+// The installed `formicary` command. Our TypeScript runs on Node's type stripping, which needs Node 24.
+const [major] = process.versions.node.split('.').map(Number);
+if (major < 24) {
+  process.stderr.write(`formicary needs Node.js 24 or newer; this is Node.js ${process.versions.node}. Install Node 24 and run it again.\n`);
+  process.exit(1);
+}
+const { main } = await import('../src/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

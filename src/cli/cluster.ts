@@ -1,0 +1,81 @@
+// `formicary cluster`: the embedded Kubernetes API server alone, a kubectl playground.
+// Prints one line containing "ready" once it serves, and stops cleanly on SIGINT/SIGTERM.
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { startCluster } from '../cluster/index.ts';
+
+const usage = `usage: formicary cluster [--kubeconfig FILE] [--port N] [--data DIR] [--nodes N]
+  --kubeconfig FILE  where to write the admin kubeconfig (default: DIR/kubeconfig)
+  --port N           port on 127.0.0.1 (default: 0, any free port)
+  --data DIR         certificates, credentials and objects (default: .formicary/cluster)
+  --nodes N          how many Nodes to register (default: 1)
+`;
+
+const optionsSchema = z.object({
+  kubeconfig: z.string().min(1).optional(),
+  port: z.coerce.number().int().min(0).max(65535).default(0),
+  data: z.string().min(1).default('.formicary/cluster'),
+  nodes: z.coerce.number().int().min(1).max(100).default(1),
+});
+
+export async function runCluster(args: string[]): Promise<number> {
+  const started = performance.now();
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: { kubeconfig: { type: 'string' }, port: { type: 'string' }, data: { type: 'string' }, nodes: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    process.stderr.write(`formicary cluster: ${error instanceof Error ? error.message : String(error)}\n${usage}`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  const options = optionsSchema.safeParse(parsed.values);
+  if (!options.success) {
+    const issue = options.error.issues[0];
+    process.stderr.write(`formicary cluster: --${String(issue?.path[0] ?? '')}: ${issue?.message ?? 'invalid'}\n${usage}`);
+    return 2;
+  }
+  const { data, port, nodes } = options.data;
+  const kubeconfigFile = resolve(options.data.kubeconfig ?? resolve(data, 'kubeconfig'));
+  const cluster = await startCluster({
+    dataDir: data,
+    port,
+    nodes,
+    log: {
+      error(fields, message) {
+        process.stderr.write(JSON.stringify({ level: 'error', time: new Date().toISOString(), msg: message, ...serializable(fields) }) + '\n');
+      },
+    },
+  });
+  await cluster.writeKubeconfig(kubeconfigFile);
+  const elapsed = Math.round(performance.now() - started);
+  process.stdout.write(`formicary cluster ready at ${cluster.url} in ${elapsed} ms; kubeconfig: ${kubeconfigFile}\n`);
+
+  await new Promise<void>((done) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      process.stdout.write(`formicary cluster: ${signal}, stopping\n`);
+      done();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await cluster.stop();
+  process.stdout.write('formicary cluster: stopped\n');
+  return 0;
+}
+
+function serializable(fields: Record<string, unknown>): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) result[key] = value instanceof Error ? { message: value.message, stack: value.stack } : value;
+  return result;
+}

@@ -1,0 +1,139 @@
+// What a fresh cluster has before anyone asks: Nodes to schedule onto, and the token
+// controller's work of filling `kubernetes.io/service-account-token` Secrets.
+import { StatusError, type KubeObject } from '../types.ts';
+import type { Registry, WatchEvent } from '../registry/index.ts';
+import type { TokenIssuer } from './pending/tokens.ts';
+
+export interface BootstrapOptions {
+  registry: Registry;
+  tokens: TokenIssuer;
+  caPem: string;
+  nodes: number;
+  clock: () => Date;
+}
+
+/** Starts the bootstrap work; returns what stops its watches. */
+export function bootstrapCluster(options: BootstrapOptions): () => void {
+  registerNodes(options);
+  return populateTokenSecrets(options);
+}
+
+function ignoreAlreadyExists(action: () => void): void {
+  try {
+    action();
+  } catch (error) {
+    if (!(error instanceof StatusError && error.code === 409)) throw error;
+  }
+}
+
+/** Node objects the kubelet (part 2) keeps alive; registered here so `kubectl get nodes` has them from the start. */
+function registerNodes({ registry, nodes, clock }: BootstrapOptions): void {
+  const def = registry.lookup('', 'v1', 'nodes');
+  if (!def) return;
+  for (let i = 1; i <= nodes; i++) {
+    const name = nodes === 1 ? 'formicary' : `formicary-${i}`;
+    ignoreAlreadyExists(() => {
+      const now = clock().toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const node = registry.create(def, undefined, {
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: {
+          name,
+          labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', ...(i === 1 ? { 'node-role.kubernetes.io/control-plane': '' } : {}) },
+        },
+        spec: {},
+      });
+      registry.update(def, undefined, name, {
+        ...node,
+        status: {
+          capacity: { cpu: '4', memory: '8Gi', pods: '110' },
+          allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
+          conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }],
+          addresses: [
+            { type: 'InternalIP', address: '127.0.0.1' },
+            { type: 'Hostname', address: name },
+          ],
+          nodeInfo: { kubeletVersion: 'v1.33.0+formicary', operatingSystem: 'linux', architecture: 'amd64', containerRuntimeVersion: 'formicary://0.1.0', osImage: 'Formicary', kernelVersion: '', kubeProxyVersion: '', machineID: '', systemUUID: '', bootID: '' },
+        },
+      }, { subresource: 'status' });
+    });
+  }
+}
+
+const tokenSecretType = 'kubernetes.io/service-account-token';
+const accountNameAnnotation = 'kubernetes.io/service-account.name';
+const accountUidAnnotation = 'kubernetes.io/service-account.uid';
+
+/** The token controller: a legacy token Secret gets token, ca.crt and namespace once its ServiceAccount exists. */
+function populateTokenSecrets({ registry, tokens, caPem, clock }: BootstrapOptions): () => void {
+  const secrets = registry.lookup('', 'v1', 'secrets');
+  const serviceAccounts = registry.lookup('', 'v1', 'serviceaccounts');
+  if (!secrets || !serviceAccounts) return () => {};
+  const pending = new Set<string>();
+  let stopped = false;
+  const populate = (namespace: string, name: string) => {
+    pending.delete(`${namespace}/${name}`);
+    if (stopped) return;
+    let secret: KubeObject;
+    let account: KubeObject;
+    try {
+      secret = registry.get(secrets, namespace, name);
+      account = registry.get(serviceAccounts, namespace, secret.metadata.annotations?.[accountNameAnnotation] ?? '');
+    } catch (error) {
+      if (error instanceof StatusError && error.code === 404) return;
+      throw error;
+    }
+    if (!needsToken(secret)) return;
+    const accountName = account.metadata.name ?? '';
+    const token = tokens.issue({
+      namespace,
+      serviceAccountName: accountName,
+      serviceAccountUid: account.metadata.uid ?? '',
+      secretName: name,
+      audiences: [],
+      issuedAt: Math.floor(clock().getTime() / 1000),
+    });
+    const data = { ...(secret['data'] as Record<string, string> | undefined) };
+    data['token'] = Buffer.from(token).toString('base64');
+    data['ca.crt'] = Buffer.from(caPem).toString('base64');
+    data['namespace'] = Buffer.from(namespace).toString('base64');
+    try {
+      registry.update(secrets, namespace, name, {
+        ...secret,
+        metadata: { ...secret.metadata, annotations: { ...secret.metadata.annotations, [accountUidAnnotation]: account.metadata.uid ?? '' } },
+        data,
+      });
+    } catch (error) {
+      // Changed or deleted meanwhile: the watch brings the next version here again.
+      if (!(error instanceof StatusError && (error.code === 409 || error.code === 404))) throw error;
+    }
+  };
+  const onEvent = (event: WatchEvent) => {
+    if (event.type !== 'ADDED' && event.type !== 'MODIFIED') return;
+    if (!needsToken(event.object)) return;
+    const key = `${event.object.metadata.namespace}/${event.object.metadata.name}`;
+    if (pending.has(key)) return;
+    pending.add(key);
+    // Never write from inside the registry's event delivery.
+    setImmediate(() => populate(event.object.metadata.namespace ?? '', event.object.metadata.name ?? ''));
+  };
+  const watches = [
+    registry.watch(secrets, {}, onEvent),
+    // A Secret created before its ServiceAccount is filled once the account appears.
+    registry.watch(serviceAccounts, {}, (event) => {
+      if (event.type !== 'ADDED') return;
+      const namespace = event.object.metadata.namespace ?? '';
+      for (const secret of registry.list(secrets, { namespace }).items) onEvent({ type: 'MODIFIED', object: secret });
+    }),
+  ];
+  return () => {
+    stopped = true;
+    for (const watch of watches) watch.stop();
+  };
+}
+
+function needsToken(secret: KubeObject): boolean {
+  if (secret['type'] !== tokenSecretType || !secret.metadata.annotations?.[accountNameAnnotation]) return false;
+  const data = secret['data'] as Record<string, unknown> | undefined;
+  return typeof data?.['token'] !== 'string' || data['token'] === '';
+}

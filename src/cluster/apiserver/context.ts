@@ -1,0 +1,53 @@
+// The state one API server shares across requests, and the record of one request as it moves
+// through authentication, authorization and the handlers.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { KubeObject } from '../types.ts';
+import type { Registry, ResourceDefinition, UserInfo } from '../registry/index.ts';
+import type { Authenticator, Authorize } from './auth/index.ts';
+import type { Discovery } from './discovery.ts';
+import type { TokenIssuer } from './pending/tokens.ts';
+import type { RequestInfo } from './request-info.ts';
+
+export interface RequestScope {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  query: URLSearchParams;
+  info: RequestInfo;
+  user: UserInfo;
+  /** Collected while handling; sent as Warning headers with the answer. */
+  warnings: string[];
+  pretty: boolean;
+}
+
+/** A request for a streaming subresource (pods log/exec/attach/portforward, proxy) handed to its hook. */
+export interface ConnectRequest {
+  subresource: string;
+  def: ResourceDefinition;
+  /** The object the subresource belongs to, read just before the hook runs. */
+  object: KubeObject;
+  query: URLSearchParams;
+  user: UserInfo;
+  req: IncomingMessage;
+  /** Set for plain HTTP requests (log, SPDY upgrade attempts): the hook answers on it. */
+  res?: ServerResponse;
+  /** Set for WebSocket upgrades: the hook completes (or refuses) the handshake on the socket. */
+  upgrade?: { socket: Duplex; head: Buffer };
+}
+
+/** Serves streaming subresources (the kubelet's part); resolves once the request is answered or handed off. */
+export type ConnectHandler = (request: ConnectRequest) => void | Promise<void>;
+
+export interface ApiContext {
+  registry: Registry;
+  discovery: Discovery;
+  clock: () => Date;
+  /** host:port the server is reached at, for APIVersions.serverAddressByClientCIDRs */
+  serverAddress: () => string;
+  connect: ConnectHandler | undefined;
+  authenticator: Authenticator;
+  authorize: Authorize;
+  tokens: TokenIssuer;
+  watch: { defaultTimeoutSeconds: number; maxBufferedBytes: number };
+}

@@ -1,0 +1,158 @@
+// The verbs on a resource or its status subresource: get, list, create, update, delete and
+// deletecollection, each a thin path from the parsed request to the registry and back.
+import type { KubeObject } from '../types.ts';
+import { statusErrors } from '../types.ts';
+import type { ResourceDefinition } from '../registry/index.ts';
+import { readBody } from './body.ts';
+import type { ApiContext, RequestScope } from './context.ts';
+import { apiVersionOf, decodeObject } from './decode.ts';
+import { validateFields } from './field-validation.ts';
+import { negotiateObjectRepresentation, type ObjectRepresentation } from './media.ts';
+import { deleteOptionsFrom, fieldValidationFrom, listQueryFrom, writeOptionsFrom } from './options.ts';
+import { updateManagedFields } from './pending/patch.ts';
+import { presentList, presentObject, withTypeMeta } from './representation.ts';
+import { httpErrors, sendObject } from './respond.ts';
+
+export const acceptedResponseTypes = 'application/json, application/yaml';
+
+export function representationFor(scope: RequestScope): ObjectRepresentation {
+  const representation = negotiateObjectRepresentation(scope.req.headers.accept);
+  if (!representation) throw httpErrors.notAcceptable(acceptedResponseTypes);
+  return representation;
+}
+
+/** The namespace argument the registry takes: the path's namespace for namespaced resources. */
+export function namespaceArg(def: ResourceDefinition, scope: RequestScope): string | undefined {
+  return def.namespaced ? scope.info.namespace : undefined;
+}
+
+export function reply(scope: RequestScope, code: number, body: unknown, representation?: ObjectRepresentation): void {
+  sendObject(scope.res, code, body, { pretty: scope.pretty, warnings: scope.warnings, encoding: representation?.encoding });
+}
+
+/** Resources whose strategy lets PUT create a missing object, as upstream's AllowCreateOnUpdate. */
+const createOnUpdate = new Set(['/endpoints', '/limitranges', 'rbac.authorization.k8s.io/roles', 'rbac.authorization.k8s.io/rolebindings', 'rbac.authorization.k8s.io/clusterroles', 'rbac.authorization.k8s.io/clusterrolebindings', 'coordination.k8s.io/leases']);
+
+export function getObject(ctx: ApiContext, scope: RequestScope, def: ResourceDefinition): void {
+  const representation = representationFor(scope);
+  const object = ctx.registry.get(def, namespaceArg(def, scope), scope.info.name);
+  reply(scope, 200, presentObject(def, object, representation, scope.query, ctx.clock()), representation);
+}
+
+export function listObjects(ctx: ApiContext, scope: RequestScope, def: ResourceDefinition): void {
+  const representation = representationFor(scope);
+  const query = listQueryFrom(scope.query);
+  const namespace = namespaceArg(def, scope);
+  const list = ctx.registry.list(def, { ...query, ...(namespace ? { namespace } : {}) });
+  reply(scope, 200, presentList(def, list, representation, scope.query, ctx.clock()), representation);
+}
+
+/** The namespace in a body must agree with the URL; an empty one takes the URL's. */
+export function placeInNamespace(def: ResourceDefinition, scope: RequestScope, object: KubeObject): KubeObject {
+  const metadata = { ...object.metadata };
+  if (def.namespaced) {
+    if (metadata.namespace && metadata.namespace !== scope.info.namespace) {
+      throw statusErrors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    metadata.namespace = scope.info.namespace;
+  } else {
+    delete metadata.namespace;
+  }
+  return { ...object, metadata };
+}
+
+export async function createObject(ctx: ApiContext, scope: RequestScope, def: ResourceDefinition): Promise<void> {
+  if (def.namespaced && !scope.info.namespace) throw httpErrors.methodNotAllowed('POST');
+  const representation = representationFor(scope);
+  const options = writeOptionsFrom('CreateOptions', scope, scope.user);
+  const directive = fieldValidationFrom('CreateOptions', scope.query);
+  const body = await readBody(scope.req);
+  let object = placeInNamespace(def, scope, decodeObject(body, scope.req.headers['content-type'], def));
+  object = validateFields(def, object, directive, scope.warnings, 'decode');
+  object = updateManagedFields(undefined, object, { manager: options.fieldManager, operation: 'Update', apiVersion: apiVersionOf(def.group, def.version), now: ctx.clock() });
+  const created = ctx.registry.create(def, namespaceArg(def, scope), object, options);
+  reply(scope, 201, presentObject(def, created, representation, scope.query, ctx.clock()), representation);
+}
+
+export async function updateObject(ctx: ApiContext, scope: RequestScope, def: ResourceDefinition): Promise<void> {
+  const representation = representationFor(scope);
+  const options = writeOptionsFrom('UpdateOptions', scope, scope.user);
+  const directive = fieldValidationFrom('UpdateOptions', scope.query);
+  const body = await readBody(scope.req);
+  let object = decodeObject(body, scope.req.headers['content-type'], def);
+  if (def.namespaced && object.metadata.namespace && object.metadata.namespace !== scope.info.namespace) {
+    throw statusErrors.badRequest(`the namespace of the object (${object.metadata.namespace}) does not match the namespace on the URL (${scope.info.namespace})`);
+  }
+  if ((object.metadata.name ?? '') !== scope.info.name) {
+    throw statusErrors.badRequest(`the name of the object (${object.metadata.name ?? ''}) does not match the name on the URL (${scope.info.name})`);
+  }
+  object = placeInNamespace(def, scope, object);
+  object = validateFields(def, object, directive, scope.warnings, 'decode');
+  const namespace = namespaceArg(def, scope);
+  const subresource = scope.info.subresource === 'status' ? 'status' : undefined;
+  const mayCreate = !subresource && createOnUpdate.has(`${def.group}/${def.resource}`);
+  let old: KubeObject | undefined;
+  try {
+    old = ctx.registry.get(def, namespace, scope.info.name);
+  } catch (error) {
+    if (!mayCreate || (error as { code?: number }).code !== 404) throw error;
+  }
+  object = updateManagedFields(old, object, {
+    manager: options.fieldManager,
+    operation: 'Update',
+    apiVersion: apiVersionOf(def.group, def.version),
+    now: ctx.clock(),
+    ...(subresource ? { subresource } : {}),
+  });
+  const stored = old
+    ? ctx.registry.update(def, namespace, scope.info.name, object, { ...options, ...(subresource ? { subresource } : {}) })
+    : ctx.registry.create(def, namespace, object, options);
+  reply(scope, old ? 200 : 201, presentObject(def, stored, representation, scope.query, ctx.clock()), representation);
+}
+
+/** Resources whose DELETE answers with the object, as upstream's ReturnDeletedObject stores do. */
+function returnsDeletedObject(def: ResourceDefinition): boolean {
+  return def.crd !== undefined || (def.group === '' && (def.resource === 'pods' || def.resource === 'namespaces')) || def.resource === 'customresourcedefinitions';
+}
+
+export async function deleteObject(ctx: ApiContext, scope: RequestScope, def: ResourceDefinition): Promise<void> {
+  const representation = representationFor(scope);
+  const body = await readBody(scope.req);
+  const options = deleteOptionsFrom(scope, body, scope.user);
+  const result = ctx.registry.delete(def, namespaceArg(def, scope), scope.info.name, options);
+  const pending = result.metadata.deletionTimestamp !== undefined && stillExists(ctx, def, scope, result);
+  if (pending || returnsDeletedObject(def)) {
+    reply(scope, 200, presentObject(def, result, representation, scope.query, ctx.clock()), representation);
+    return;
+  }
+  reply(scope, 200, {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Success',
+    details: { name: scope.info.name, group: def.group, kind: def.resource, uid: result.metadata.uid },
+  });
+}
+
+function stillExists(ctx: ApiContext, def: ResourceDefinition, scope: RequestScope, result: KubeObject): boolean {
+  try {
+    return ctx.registry.get(def, namespaceArg(def, scope), scope.info.name).metadata.uid === result.metadata.uid;
+  } catch {
+    return false;
+  }
+}
+
+export async function deleteCollection(ctx: ApiContext, scope: RequestScope, def: ResourceDefinition): Promise<void> {
+  const representation = representationFor(scope);
+  const body = await readBody(scope.req);
+  const options = deleteOptionsFrom(scope, body, scope.user);
+  const query = listQueryFrom(scope.query);
+  const namespace = namespaceArg(def, scope);
+  const deleted = ctx.registry.deleteCollection(def, { ...query, ...options, ...(namespace ? { namespace } : {}) });
+  reply(
+    scope,
+    200,
+    { kind: def.listKind, apiVersion: apiVersionOf(def.group, def.version), metadata: {}, items: deleted.map((item) => withTypeMeta(def, item)) },
+    representation,
+  );
+}

@@ -1,0 +1,295 @@
+// The request pipeline: authenticate → impersonate → authorize → route. Non-resource paths
+// (discovery, version, OpenAPI, health) are answered here; resource requests go to the verb
+// handlers. Whatever goes wrong becomes a Status reply; the server itself keeps serving.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { statusErrors } from '../types.ts';
+import type { ResourceDefinition, UserInfo } from '../registry/index.ts';
+import { anonymousUser, forbidden, impersonate, type AuthorizationAttributes } from './auth/index.ts';
+import type { ApiContext, RequestScope } from './context.ts';
+import { aggregatedDiscoveryContentType } from './discovery.ts';
+import { negotiateDiscovery } from './media.ts';
+import type { OpenApi } from './pending/openapi.ts';
+import { patchObject } from './patching.ts';
+import { requestInfoFor, type RequestInfo } from './request-info.ts';
+import { createObject, deleteCollection, deleteObject, getObject, listObjects, updateObject } from './resources.ts';
+import { asStatusError, httpErrors, sendObject, sendStatus, sendText } from './respond.ts';
+import { createReview, createTokenRequest, isReviewResource } from './reviews.ts';
+import { bindPod, connect, evictPod, getScale, streamingSubresources, updateScale } from './subresources.ts';
+import { watchObjects } from './watch.ts';
+
+export interface Logger {
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+/** What /version reports: the Kubernetes release whose API this server follows. */
+export const serverVersion = {
+  major: '1',
+  minor: '33',
+  gitVersion: 'v1.33.0+formicary',
+  gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean',
+  buildDate: '2025-04-23T00:00:00Z',
+  goVersion: 'go1.24.2',
+  compiler: 'gc',
+  platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+};
+
+const healthPaths = new Set(['/healthz', '/livez', '/readyz', '/healthz/ping', '/livez/ping', '/readyz/ping']);
+/** Paths anyone may read without credentials, as kube-apiserver's anonymous-auth endpoint list does. */
+const anonymousPaths = new Set([...healthPaths, '/version']);
+
+/** exec, attach and portforward are writes into a pod whatever the HTTP method (upstream's WebSocket upgrade authorization). */
+const createVerbSubresources = new Set(['exec', 'attach', 'portforward']);
+
+function parseUrl(raw: string | undefined): URL {
+  try {
+    return new URL(raw ?? '/', 'https://127.0.0.1');
+  } catch {
+    throw statusErrors.badRequest(`the request URL could not be parsed: ${JSON.stringify(raw)}`);
+  }
+}
+
+function attributesFor(info: RequestInfo, user: UserInfo): AuthorizationAttributes {
+  const verb = info.isResourceRequest && createVerbSubresources.has(info.subresource) && info.resource === 'pods' ? 'create' : info.verb;
+  return {
+    user,
+    verb,
+    isResourceRequest: info.isResourceRequest,
+    path: info.path,
+    namespace: info.namespace,
+    apiGroup: info.apiGroup,
+    apiVersion: info.apiVersion,
+    resource: info.resource,
+    subresource: info.subresource,
+    name: info.name,
+  };
+}
+
+export class ApiHandler {
+  readonly #ctx: ApiContext;
+  readonly #openapi: OpenApi;
+  readonly #log: Logger;
+
+  constructor(ctx: ApiContext, openapi: OpenApi, log: Logger) {
+    this.#ctx = ctx;
+    this.#openapi = openapi;
+    this.#log = log;
+  }
+
+  /** The 'request' listener of the HTTPS server. */
+  readonly request = (req: IncomingMessage, res: ServerResponse): void => {
+    this.#handle(req, res).catch((error: unknown) => this.#fail(req, res, error));
+  };
+
+  /** The 'upgrade' listener: WebSocket exec/attach/portforward go to the connect hook. */
+  readonly upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    this.#handleUpgrade(req, socket, head).catch((error: unknown) => {
+      const status = asStatusError(error);
+      if (status.code >= 500) this.#log.error({ err: error, method: req.method, url: req.url }, 'upgrade request failed');
+      if (socket.writable) {
+        const body = JSON.stringify(status.status);
+        socket.end(
+          `HTTP/1.1 ${status.code} ${statusText(status.code)}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+      }
+    });
+  };
+
+  #fail(req: IncomingMessage, res: ServerResponse, error: unknown): void {
+    const status = asStatusError(error);
+    if (status.code >= 500) this.#log.error({ err: error, method: req.method, url: req.url }, 'request failed');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    // Unread body bytes would be taken for the next request on this connection.
+    if (!req.complete) res.setHeader('Connection', 'close');
+    sendStatus(res, status.status);
+  }
+
+  #authenticate(req: IncomingMessage, url: URL): UserInfo {
+    const hasCredentials = req.headers.authorization !== undefined;
+    const user = hasCredentials ? this.#ctx.authenticator.authenticate(req) : undefined;
+    if (user) return impersonate(req, user, this.#ctx.authorize);
+    if (!hasCredentials && anonymousPaths.has(url.pathname)) return anonymousUser;
+    throw httpErrors.unauthorized();
+  }
+
+  #authorize(info: RequestInfo, user: UserInfo): void {
+    if (user === anonymousUser) return;
+    const attributes = attributesFor(info, user);
+    const decision = this.#ctx.authorize(attributes);
+    if (!decision.allowed) throw forbidden(attributes, decision.reason);
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = parseUrl(req.url);
+    const user = this.#authenticate(req, url);
+    const info = requestInfoFor(req.method ?? 'GET', url);
+    this.#authorize(info, user);
+    const scope: RequestScope = { req, res, url, query: url.searchParams, info, user, warnings: [], pretty: url.searchParams.get('pretty') === 'true' };
+    if (info.isResourceRequest) {
+      await this.#resource(scope);
+      return;
+    }
+    this.#nonResource(scope);
+  }
+
+  async #handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = parseUrl(req.url);
+    const user = this.#authenticate(req, url);
+    const info = requestInfoFor(req.method ?? 'GET', url);
+    this.#authorize(info, user);
+    const def = info.isResourceRequest ? this.#ctx.registry.lookup(info.apiGroup, info.apiVersion, info.resource) : undefined;
+    if (!def || !streamingSubresources.has(info.subresource) || !def.subresources.some((sub) => sub.name === info.subresource)) throw httpErrors.notFoundPath();
+    await connect(this.#ctx, { subresource: info.subresource, def, query: url.searchParams, user, req, upgrade: { socket, head } }, def.namespaced ? info.namespace : undefined, info.name);
+  }
+
+  #nonResource(scope: RequestScope): void {
+    const { req, res, info } = scope;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      const known = this.#nonResourceExists(info.path);
+      throw known ? httpErrors.methodNotAllowed(req.method ?? '') : httpErrors.notFoundPath();
+    }
+    const path = info.path.replace(/\/+$/, '') || '/';
+    const segments = path.split('/').filter(Boolean);
+    const discovery = this.#ctx.discovery;
+    if (healthPaths.has(path)) {
+      sendText(res, 200, 'ok');
+      return;
+    }
+    if (path === '/version') {
+      sendObject(res, 200, serverVersion, { pretty: true });
+      return;
+    }
+    if (path === '/api' || path === '/apis') {
+      const wanted = negotiateDiscovery(req.headers.accept);
+      if (!wanted) throw httpErrors.notAcceptable('application/json, application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList');
+      res.setHeader('Vary', 'Accept');
+      const core = path === '/api';
+      if (wanted.aggregated) {
+        sendObject(res, 200, discovery.aggregated(core, wanted.version), { contentType: aggregatedDiscoveryContentType(wanted.version), pretty: scope.pretty });
+      } else {
+        sendObject(res, 200, core ? discovery.apiVersions(this.#ctx.serverAddress()) : discovery.apiGroupList(), { pretty: scope.pretty });
+      }
+      return;
+    }
+    if (segments[0] === 'api' && segments.length === 2) {
+      this.#sendDiscovery(scope, discovery.apiResourceList('', segments[1]!));
+      return;
+    }
+    if (segments[0] === 'apis' && segments.length === 2) {
+      this.#sendDiscovery(scope, discovery.apiGroup(segments[1]!));
+      return;
+    }
+    if (segments[0] === 'apis' && segments.length === 3) {
+      this.#sendDiscovery(scope, discovery.apiResourceList(segments[1]!, segments[2]!));
+      return;
+    }
+    if (segments[0] === 'openapi' && segments[1] === 'v3') {
+      const document = this.#openapi.serve(path);
+      if (!document) throw httpErrors.notFoundPath();
+      const etag = `"${document.etag}"`;
+      res.setHeader('ETag', etag);
+      res.setHeader('Vary', 'Accept');
+      if (req.headers['if-none-match'] === etag) {
+        res.statusCode = 304;
+        res.end();
+        return;
+      }
+      // A hash-addressed document never changes; the index must be re-read.
+      const immutable = path !== '/openapi/v3' && scope.query.has('hash');
+      sendObject(res, 200, document.body, { pretty: scope.pretty });
+      if (immutable) res.setHeader('Cache-Control', 'public, immutable');
+      return;
+    }
+    throw httpErrors.notFoundPath();
+  }
+
+  #nonResourceExists(path: string): boolean {
+    return healthPaths.has(path) || path === '/version' || path === '/api' || path === '/apis' || path.startsWith('/api/') || path.startsWith('/apis/') || path.startsWith('/openapi/');
+  }
+
+  #sendDiscovery(scope: RequestScope, document: unknown): void {
+    if (document === undefined) throw httpErrors.notFoundPath();
+    sendObject(scope.res, 200, document, { pretty: scope.pretty });
+  }
+
+  async #resource(scope: RequestScope): Promise<void> {
+    const { info } = scope;
+    const ctx = this.#ctx;
+    const def = ctx.registry.lookup(info.apiGroup, info.apiVersion, info.resource);
+    if (!def) throw httpErrors.notFoundPath();
+    if (!def.namespaced && info.namespace !== '' && !(def.group === '' && def.resource === 'namespaces')) throw httpErrors.notFoundPath();
+    if (def.namespaced && info.name !== '' && info.namespace === '') throw httpErrors.notFoundPath();
+    const sub = info.subresource;
+    if (sub !== '' && !def.subresources.some((candidate) => candidate.name === sub)) throw httpErrors.notFoundPath();
+    if (info.parts.length > 3 && sub !== 'proxy') throw httpErrors.notFoundPath();
+
+    if (sub === '') {
+      await this.#mainResource(scope, def);
+      return;
+    }
+    if (streamingSubresources.has(sub)) {
+      await connect(ctx, { subresource: sub, def, query: scope.query, user: scope.user, req: scope.req, res: scope.res }, def.namespaced ? info.namespace : undefined, info.name);
+      return;
+    }
+    const verb = info.verb;
+    switch (`${sub} ${verb}`) {
+      case 'status get':
+        return getObject(ctx, scope, def);
+      case 'status update':
+        return updateObject(ctx, scope, def);
+      case 'status patch':
+      case 'scale patch':
+        return patchObject(ctx, scope, def);
+      case 'scale get':
+        return getScale(ctx, scope, def);
+      case 'scale update':
+        return updateScale(ctx, scope, def);
+      case 'token create':
+        return createTokenRequest(ctx, scope, def);
+      case 'binding create':
+        return bindPod(ctx, scope, def);
+      case 'eviction create':
+        return evictPod(ctx, scope, def);
+      default:
+        throw statusErrors.methodNotSupported({ group: def.group, resource: `${def.resource}/${sub}` }, verb || (scope.req.method ?? '').toLowerCase());
+    }
+  }
+
+  async #mainResource(scope: RequestScope, def: ResourceDefinition): Promise<void> {
+    const ctx = this.#ctx;
+    const verb = scope.info.verb;
+    if (!def.verbs.includes(verb)) throw statusErrors.methodNotSupported(def, verb || (scope.req.method ?? '').toLowerCase());
+    if (isReviewResource(def)) return createReview(ctx, scope, def);
+    switch (verb) {
+      case 'get':
+        return getObject(ctx, scope, def);
+      case 'list':
+        return listObjects(ctx, scope, def);
+      case 'watch':
+        return watchObjects(ctx, scope, def);
+      case 'create':
+        return createObject(ctx, scope, def);
+      case 'update':
+        return updateObject(ctx, scope, def);
+      case 'patch':
+        return patchObject(ctx, scope, def);
+      case 'delete':
+        return deleteObject(ctx, scope, def);
+      case 'deletecollection':
+        return deleteCollection(ctx, scope, def);
+      default:
+        throw statusErrors.methodNotSupported(def, verb);
+    }
+  }
+}
+
+function statusText(code: number): string {
+  const texts: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+  return texts[code] ?? 'Error';
+}
+

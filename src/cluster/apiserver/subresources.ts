@@ -1,0 +1,71 @@
+// Subresources other than status: scale (autoscaling/v1 Scale, kept by the registry), pods/binding, pods/eviction,
+// and the streaming ones (log, exec, attach, portforward, proxy) that are handed to the
+// connect hook the kubelet provides.
+import { statusErrors } from '../types.ts';
+import type { ResourceDefinition } from '../registry/index.ts';
+import { isPlainObject, readBody } from './body.ts';
+import type { ApiContext, ConnectRequest, RequestScope } from './context.ts';
+import { decodeObject } from './decode.ts';
+import { dryRunFrom, fieldManagerFrom } from './options.ts';
+import { httpErrors } from './respond.ts';
+import { namespaceArg, reply, representationFor } from './resources.ts';
+
+export const streamingSubresources = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
+
+export function getScale(ctx: ApiContext, scope: RequestScope, def: ResourceDefinition): void {
+  const representation = representationFor(scope);
+  reply(scope, 200, ctx.registry.getScale(def, namespaceArg(def, scope), scope.info.name), representation);
+}
+
+export async function updateScale(ctx: ApiContext, scope: RequestScope, def: ResourceDefinition): Promise<void> {
+  const representation = representationFor(scope);
+  const dryRun = dryRunFrom('UpdateOptions', scope.query.getAll('dryRun'));
+  const manager = fieldManagerFrom('UpdateOptions', scope, false);
+  const scale = decodeObject(await readBody(scope.req), scope.req.headers['content-type'], { group: 'autoscaling', version: 'v1', kind: 'Scale' });
+  if ((scale.metadata.name ?? '') !== scope.info.name) {
+    throw statusErrors.badRequest(`the name of the object (${scale.metadata.name ?? ''}) does not match the name on the URL (${scope.info.name})`);
+  }
+  reply(scope, 200, ctx.registry.updateScale(def, namespaceArg(def, scope), scope.info.name, scale, { dryRun, fieldManager: manager, user: scope.user }), representation);
+}
+
+function successStatus(code: number): unknown {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code };
+}
+
+/** pods/binding: the scheduler's write of spec.nodeName, allowed once. */
+export async function bindPod(ctx: ApiContext, scope: RequestScope, def: ResourceDefinition): Promise<void> {
+  const dryRun = dryRunFrom('CreateOptions', scope.query.getAll('dryRun'));
+  const binding = decodeObject(await readBody(scope.req), scope.req.headers['content-type'], { group: '', version: 'v1', kind: 'Binding' });
+  const target = isPlainObject(binding['target']) ? binding['target'] : {};
+  const nodeName = typeof target['name'] === 'string' ? target['name'] : '';
+  if (nodeName === '') {
+    throw statusErrors.invalid('Binding', '', scope.info.name, [{ field: 'target.name', message: 'Required value', reason: 'FieldValueRequired' }]);
+  }
+  const pod = ctx.registry.get(def, scope.info.namespace, scope.info.name);
+  const spec = isPlainObject(pod['spec']) ? pod['spec'] : {};
+  if (typeof spec['nodeName'] === 'string' && spec['nodeName'] !== '') {
+    throw statusErrors.conflict({ group: '', resource: 'pods/binding' }, scope.info.name, `pod ${scope.info.name} is already assigned to node "${spec['nodeName']}"`);
+  }
+  ctx.registry.update(def, scope.info.namespace, scope.info.name, { ...pod, spec: { ...spec, nodeName } }, { dryRun, user: scope.user });
+  reply(scope, 201, successStatus(201));
+}
+
+/** pods/eviction: a delete that names itself an eviction (PodDisruptionBudgets are the disruption controller's part). */
+export async function evictPod(ctx: ApiContext, scope: RequestScope, def: ResourceDefinition): Promise<void> {
+  const body = await readBody(scope.req);
+  const eviction = decodeObject(body, scope.req.headers['content-type'], { group: 'policy', version: 'v1', kind: 'Eviction' });
+  const deleteOptions = isPlainObject(eviction['deleteOptions']) ? eviction['deleteOptions'] : {};
+  const grace = deleteOptions['gracePeriodSeconds'];
+  const dryRun = dryRunFrom('CreateOptions', [...scope.query.getAll('dryRun'), ...(Array.isArray(deleteOptions['dryRun']) ? deleteOptions['dryRun'].map(String) : [])]);
+  ctx.registry.delete(def, scope.info.namespace, scope.info.name, { dryRun, user: scope.user, ...(typeof grace === 'number' ? { gracePeriodSeconds: grace } : {}) });
+  reply(scope, 201, successStatus(201));
+}
+
+/** Hands a streaming subresource to the kubelet's hook; without one the cluster says so plainly. */
+export async function connect(ctx: ApiContext, request: Omit<ConnectRequest, 'object'>, namespace: string | undefined, name: string): Promise<void> {
+  const object = ctx.registry.get(request.def, namespace, name);
+  if (!ctx.connect) {
+    throw httpErrors.serviceUnavailable(`${request.def.resource}/${request.subresource} is not available: no kubelet serves this cluster's pods yet`);
+  }
+  await ctx.connect({ ...request, object });
+}

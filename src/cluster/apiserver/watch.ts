@@ -1,0 +1,99 @@
+// WATCH: one JSON event per line on a chunked response, until timeoutSeconds, the client leaving
+// (res 'close', not req 'close': the request side closes as soon as its body is read), or a
+// client too slow to keep up. An expired resourceVersion is an ERROR event carrying a 410 Status,
+// which informers answer by listing again.
+import { StatusError } from '../types.ts';
+import type { ResourceDefinition, Watch, WatchEvent, WatchOptions } from '../registry/index.ts';
+import type { ApiContext, RequestScope } from './context.ts';
+import type { ObjectRepresentation } from './media.ts';
+import { listQueryFrom, timeoutSecondsFrom } from './options.ts';
+import { includeObjectFrom, withTypeMeta } from './representation.ts';
+import { namespaceArg, representationFor } from './resources.ts';
+import { toTable } from './tables/index.ts';
+
+export function watchObjects(ctx: ApiContext, scope: RequestScope, def: ResourceDefinition): void {
+  const representation = representationFor(scope);
+  const query = listQueryFrom(scope.query);
+  const timeoutSeconds = timeoutSecondsFrom(scope.query) ?? ctx.watch.defaultTimeoutSeconds;
+  const allowBookmarks = scope.query.get('allowWatchBookmarks') === 'true';
+  const sendInitialEventsParam = scope.query.get('sendInitialEvents');
+  const includeObject = includeObjectFrom(scope.query);
+  const namespace = namespaceArg(def, scope);
+  const options: WatchOptions = {
+    ...(query.labelSelector ? { labelSelector: query.labelSelector } : {}),
+    ...(query.fieldSelector ? { fieldSelector: query.fieldSelector } : {}),
+    ...(query.resourceVersion ? { resourceVersion: query.resourceVersion } : {}),
+    ...(query.resourceVersionMatch ? { resourceVersionMatch: query.resourceVersionMatch } : {}),
+    ...(namespace ? { namespace } : {}),
+    ...(sendInitialEventsParam !== null ? { sendInitialEvents: sendInitialEventsParam === 'true' } : {}),
+    allowBookmarks,
+  };
+
+  const { res } = scope;
+  let first = true;
+  let watch: Watch | undefined;
+  let stopped = false;
+  // Events the registry delivers while watch() is still setting up wait here until the headers are out.
+  let backlog: string[] | undefined = [];
+  let timeout: NodeJS.Timeout | undefined;
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    clearTimeout(timeout);
+    watch?.stop();
+    if (backlog === undefined && !res.writableEnded) res.end();
+  };
+  const encode = (event: WatchEvent): string => {
+    const object = event.type === 'ERROR' ? event.object : present(def, event, representation, includeObject, first, ctx.clock());
+    if (event.type !== 'ERROR' && event.type !== 'BOOKMARK') first = false;
+    return JSON.stringify({ type: event.type, object }) + '\n';
+  };
+  const send = (event: WatchEvent) => {
+    if (stopped) return;
+    if (backlog) {
+      backlog.push(encode(event));
+      return;
+    }
+    res.write(encode(event));
+    // A watcher that cannot keep up is closed, as the watch cache does; it re-watches from its last resourceVersion.
+    if (res.writableLength > ctx.watch.maxBufferedBytes) stop();
+  };
+
+  try {
+    watch = ctx.registry.watch(def, options, send);
+  } catch (error) {
+    if (!(error instanceof StatusError && error.code === 410)) throw error;
+    backlog.push(JSON.stringify({ type: 'ERROR', object: error.status }) + '\n');
+    stopped = true;
+  }
+
+  res.statusCode = 200;
+  res.setHeader('Content-Type', representation.encoding === 'yaml' ? 'application/yaml' : 'application/json');
+  res.setHeader('Cache-Control', 'no-cache, private');
+  res.setHeader('Transfer-Encoding', 'chunked');
+  res.flushHeaders();
+  for (const line of backlog) res.write(line);
+  backlog = undefined;
+  if (stopped) {
+    res.end();
+    return;
+  }
+
+  res.on('close', stop);
+  timeout = setTimeout(stop, timeoutSeconds * 1000);
+}
+
+function present(def: ResourceDefinition, event: WatchEvent, representation: ObjectRepresentation, includeObject: 'None' | 'Object' | 'Metadata', first: boolean, now: Date): unknown {
+  const object = event.type === 'BOOKMARK' ? event.object : withTypeMeta(def, event.object);
+  switch (representation.as) {
+    case 'Object':
+      return object;
+    case 'PartialObjectMetadata':
+      return { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${representation.version}`, metadata: object.metadata };
+    case 'Table': {
+      const rows = event.type === 'BOOKMARK' ? [] : [object];
+      const table = toTable(def, rows, { includeObject, now, resourceVersion: object.metadata.resourceVersion, includeColumnDefinitions: first });
+      return { ...table, apiVersion: `meta.k8s.io/${representation.version}`, ...(first ? {} : { columnDefinitions: null }) };
+    }
+  }
+}

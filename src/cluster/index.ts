@@ -1,0 +1,132 @@
+// Public face of the embedded cluster: start it, get a kubeconfig, stop it. The portal and the
+// tests know the cluster only through this and the kubeconfig it writes.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { stringify as toYaml } from 'yaml';
+import { bootstrapCluster, loadOrCreateServingCertificates, startApiServer, type ConnectHandler, type Logger } from './apiserver/index.ts';
+import { openRegistry, type Registry } from './registry/index.ts';
+
+export type { ConnectHandler, ConnectRequest, Logger } from './apiserver/index.ts';
+
+export interface ClusterOptions {
+  /** Where certificates, credentials and every object live; default `.formicary/cluster`. */
+  dataDir?: string;
+  /** Listening port on 127.0.0.1; 0 (the default) picks a free one. */
+  port?: number;
+  /** How many Nodes the cluster registers; default 1. */
+  nodes?: number;
+  clock?: () => Date;
+  log?: Logger;
+  /** Serves pods log/exec/attach/portforward (the kubelet, part 2). */
+  connect?: ConnectHandler;
+  /** Watch tuning, for tests: default timeout when the client names none. */
+  watchDefaultTimeoutSeconds?: number;
+}
+
+export interface KubeconfigOptions {
+  /** Bearer token of the user; default the admin token. */
+  token?: string;
+  /** Default namespace of the context. */
+  namespace?: string;
+}
+
+export interface RunningCluster {
+  /** https://127.0.0.1:<port> */
+  url: string;
+  port: number;
+  /** PEM of the CA that signed the serving certificate. */
+  caPem: string;
+  /** Bearer token of the cluster admin (group system:masters). */
+  adminToken: string;
+  dataDir: string;
+  /** The store itself, for in-process controllers and kubelet. */
+  registry: Registry;
+  /** A kubeconfig (YAML) whose cluster, context and user are all named `formicary`. */
+  kubeconfig(options?: KubeconfigOptions): string;
+  /** Writes kubeconfig() to file (mode 0600), creating its folder. */
+  writeKubeconfig(file: string, options?: KubeconfigOptions): Promise<void>;
+  /** Stops serving, then flushes the registry to the data dir. */
+  stop(): Promise<void>;
+}
+
+async function readOrCreateSecret(file: string, create: () => string): Promise<string> {
+  try {
+    const existing = (await readFile(file, 'utf8')).trim();
+    if (existing !== '') return existing;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const value = create();
+  await writeFile(file, value + '\n', { mode: 0o600 });
+  return value;
+}
+
+export async function startCluster(options: ClusterOptions = {}): Promise<RunningCluster> {
+  const dataDir = resolve(options.dataDir ?? join('.formicary', 'cluster'));
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const clock = options.clock ?? (() => new Date());
+  const [certificates, adminToken, serviceAccountKey, registry] = await Promise.all([
+    loadOrCreateServingCertificates(dataDir),
+    readOrCreateSecret(join(dataDir, 'admin.token'), () => randomBytes(32).toString('base64url')),
+    readOrCreateSecret(join(dataDir, 'service-account.key'), () => randomBytes(32).toString('base64')),
+    openRegistry({ dataDir: join(dataDir, 'store'), clock }),
+  ]);
+  let server;
+  try {
+    const apiServer = await startApiServer({
+      registry,
+      certPem: certificates.certPem,
+      keyPem: certificates.keyPem,
+      adminToken,
+      serviceAccountKey: Buffer.from(serviceAccountKey, 'base64'),
+      port: options.port ?? 0,
+      clock,
+      ...(options.connect ? { connect: options.connect } : {}),
+      ...(options.log ? { log: options.log } : {}),
+      ...(options.watchDefaultTimeoutSeconds ? { watch: { defaultTimeoutSeconds: options.watchDefaultTimeoutSeconds } } : {}),
+    });
+    server = apiServer;
+    const stopBootstrap = bootstrapCluster({ registry, tokens: apiServer.tokens, caPem: certificates.caPem, nodes: options.nodes ?? 1, clock });
+    const kubeconfig = (kubeconfigOptions: KubeconfigOptions = {}) =>
+      toYaml({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'formicary', cluster: { server: apiServer.url, 'certificate-authority-data': Buffer.from(certificates.caPem).toString('base64') } }],
+        contexts: [{ name: 'formicary', context: { cluster: 'formicary', user: 'formicary', ...(kubeconfigOptions.namespace ? { namespace: kubeconfigOptions.namespace } : {}) } }],
+        'current-context': 'formicary',
+        users: [{ name: 'formicary', user: { token: kubeconfigOptions.token ?? adminToken } }],
+        preferences: {},
+      });
+    let stopping: Promise<void> | undefined;
+    return {
+      url: apiServer.url,
+      port: apiServer.port,
+      caPem: certificates.caPem,
+      adminToken,
+      dataDir,
+      registry,
+      kubeconfig,
+      async writeKubeconfig(file, kubeconfigOptions) {
+        const target = resolve(file);
+        await mkdir(dirname(target), { recursive: true });
+        // Written aside and renamed, so a reader never sees half a kubeconfig.
+        const temporary = `${target}.${process.pid}.tmp`;
+        await writeFile(temporary, kubeconfig(kubeconfigOptions), { mode: 0o600 });
+        await rename(temporary, target);
+      },
+      stop() {
+        stopping ??= (async () => {
+          stopBootstrap();
+          await apiServer.close();
+          await registry.close();
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await server?.close();
+    await registry.close();
+    throw error;
+  }
+}
