@@ -3,3 +3,4 @@
 export { PatchError, type PatchFailureCode } from './errors.ts';
 export { applyJsonPatch, type FieldValidation, type JsonPatchOptions } from './json-patch.ts';
 export { applyMergePatch } from './merge-patch.ts';
+export { applyStrategicMergePatch, supportsStrategicMergePatch } from './strategic-merge-patch.ts';
