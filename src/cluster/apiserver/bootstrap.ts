@@ -1,7 +1,9 @@
-// What a fresh cluster has before anyone asks: Nodes to schedule onto, and the token
-// controller's work of filling `kubernetes.io/service-account-token` Secrets.
+// What a cluster has before anyone asks: the default RBAC policy, Nodes to schedule onto, and
+// the token controller's work of filling `kubernetes.io/service-account-token` Secrets.
+import { isDeepStrictEqual } from 'node:util';
 import { StatusError, type KubeObject } from '../types.ts';
 import type { Registry, WatchEvent } from '../registry/index.ts';
+import { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './auth/index.ts';
 import type { TokenIssuer } from './pending/tokens.ts';
 
 export interface BootstrapOptions {
@@ -14,6 +16,7 @@ export interface BootstrapOptions {
 
 /** Starts the bootstrap work; returns what stops its watches. */
 export function bootstrapCluster(options: BootstrapOptions): () => void {
+  reconcilePolicy(options.registry);
   registerNodes(options);
   return populateTokenSecrets(options);
 }
@@ -23,6 +26,41 @@ function ignoreAlreadyExists(action: () => void): void {
     action();
   } catch (error) {
     if (!(error instanceof StatusError && error.code === 409)) throw error;
+  }
+}
+
+const autoupdateAnnotation = 'rbac.authorization.kubernetes.io/autoupdate';
+
+/**
+ * kube-apiserver's RBAC post-start hook: every default ClusterRole and ClusterRoleBinding exists,
+ * and those still marked autoupdate are brought back to the defaults (on every start).
+ */
+function reconcilePolicy(registry: Registry): void {
+  const policy: Array<[string, KubeObject[], string[]]> = [
+    ['clusterroles', bootstrapClusterRoles(), ['rules', 'aggregationRule']],
+    ['clusterrolebindings', bootstrapClusterRoleBindings(), ['roleRef', 'subjects']],
+  ];
+  for (const [resource, objects, fields] of policy) {
+    const def = registry.lookup('rbac.authorization.k8s.io', 'v1', resource);
+    if (!def) continue;
+    for (const wanted of objects) {
+      const name = wanted.metadata.name ?? '';
+      let live: KubeObject | undefined;
+      try {
+        live = registry.get(def, undefined, name);
+      } catch (error) {
+        if (!(error instanceof StatusError && error.code === 404)) throw error;
+      }
+      if (!live) {
+        registry.create(def, undefined, wanted);
+        continue;
+      }
+      if (live.metadata.annotations?.[autoupdateAnnotation] === 'false') continue;
+      if (fields.every((field) => isDeepStrictEqual(live[field] ?? null, wanted[field] ?? null))) continue;
+      const next: KubeObject = { ...live };
+      for (const field of fields) next[field] = wanted[field];
+      registry.update(def, undefined, name, next);
+    }
   }
 }
 

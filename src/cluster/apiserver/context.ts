@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { KubeObject } from '../types.ts';
 import type { Registry, ResourceDefinition, UserInfo } from '../registry/index.ts';
-import type { Authenticator, Authorize } from './auth/index.ts';
+import type { Authenticator, Authorizer } from './auth/index.ts';
 import type { Discovery } from './discovery.ts';
 import type { TokenIssuer } from './pending/tokens.ts';
 import type { RequestInfo } from './request-info.ts';
@@ -47,7 +47,7 @@ export interface ApiContext {
   serverAddress: () => string;
   connect: ConnectHandler | undefined;
   authenticator: Authenticator;
-  authorize: Authorize;
+  authorizer: Authorizer;
   tokens: TokenIssuer;
   watch: { defaultTimeoutSeconds: number; maxBufferedBytes: number };
 }

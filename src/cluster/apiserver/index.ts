@@ -61,7 +61,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     serverAddress: () => address,
     connect: options.connect,
     authenticator: createAuthenticator({ adminToken: options.adminToken, registry, tokens, clock }),
-    authorize: createAuthorizer(),
+    authorizer: createAuthorizer(registry),
     tokens,
     watch: { defaultTimeoutSeconds: 1800, maxBufferedBytes: 16 * 1024 * 1024, ...options.watch },
   };

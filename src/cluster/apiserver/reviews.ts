@@ -8,7 +8,6 @@ import { isPlainObject, readBody } from './body.ts';
 import type { ApiContext, RequestScope } from './context.ts';
 import { decodeObject } from './decode.ts';
 import { dryRunFrom } from './options.ts';
-import { rulesReview } from './pending/rbac.ts';
 import { reply, representationFor } from './resources.ts';
 
 type ReviewHandler = (ctx: ApiContext, scope: RequestScope, object: KubeObject, def: ResourceDefinition) => KubeObject;
@@ -25,12 +24,12 @@ const reviewHandlers: Record<string, ReviewHandler> = {
     }
     return accessReview(ctx, scope, review, subjectFromSpec(review, 'LocalSubjectAccessReview'), 'LocalSubjectAccessReview');
   },
-  'authorization.k8s.io/selfsubjectrulesreviews': (_ctx, scope, review) => {
+  'authorization.k8s.io/selfsubjectrulesreviews': (ctx, scope, review) => {
     const namespace = record(review['spec'])['namespace'];
     if (typeof namespace !== 'string' || namespace === '') {
       throw statusErrors.invalid('SelfSubjectRulesReview', 'authorization.k8s.io', '', [{ field: 'spec.namespace', message: 'Required value', reason: 'FieldValueRequired' }]);
     }
-    return { ...review, metadata: reviewMetadata(review), status: rulesReview(scope.user, namespace) };
+    return { ...review, metadata: reviewMetadata(review), status: ctx.authorizer.rulesReview(scope.user, namespace) };
   },
   'authentication.k8s.io/tokenreviews': (ctx, _scope, review) => {
     const spec = record(review['spec']);
@@ -92,7 +91,7 @@ function accessReview(ctx: ApiContext, scope: RequestScope, review: KubeObject, 
     attributes = {
       user,
       verb: text(r, 'verb'),
-      isResourceRequest: true,
+      resourceRequest: true,
       path: '',
       namespace: kind === 'LocalSubjectAccessReview' ? scope.info.namespace : text(r, 'namespace'),
       apiGroup: text(r, 'group'),
@@ -103,9 +102,9 @@ function accessReview(ctx: ApiContext, scope: RequestScope, review: KubeObject, 
     };
   } else {
     const r = record(nonResource);
-    attributes = { user, verb: text(r, 'verb'), isResourceRequest: false, path: text(r, 'path'), namespace: '', apiGroup: '', apiVersion: '', resource: '', subresource: '', name: '' };
+    attributes = { user, verb: text(r, 'verb'), resourceRequest: false, path: text(r, 'path'), namespace: '', apiGroup: '', apiVersion: '', resource: '', subresource: '', name: '' };
   }
-  const decision = ctx.authorize(attributes);
+  const decision = ctx.authorizer.authorize(attributes);
   const status: Record<string, unknown> = { allowed: decision.allowed };
   if (decision.reason) status['reason'] = decision.reason;
   return { ...review, metadata: reviewMetadata(review), status };

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { statusErrors } from '../types.ts';
 import type { ResourceDefinition, UserInfo } from '../registry/index.ts';
-import { anonymousUser, forbidden, impersonate, type AuthorizationAttributes } from './auth/index.ts';
+import { forbiddenError, type AuthorizationAttributes } from './auth/index.ts';
 import type { ApiContext, RequestScope } from './context.ts';
 import { aggregatedDiscoveryContentType } from './discovery.ts';
 import { negotiateDiscovery } from './media.ts';
@@ -35,6 +35,9 @@ export const serverVersion = {
   platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
 };
 
+/** Who asks for the few paths open without credentials. */
+const anonymousUser: UserInfo = { username: 'system:anonymous', groups: ['system:unauthenticated'] };
+
 const healthPaths = new Set(['/healthz', '/livez', '/readyz', '/healthz/ping', '/livez/ping', '/readyz/ping']);
 /** Paths anyone may read without credentials, as kube-apiserver's anonymous-auth endpoint list does. */
 const anonymousPaths = new Set([...healthPaths, '/version']);
@@ -55,7 +58,7 @@ function attributesFor(info: RequestInfo, user: UserInfo): AuthorizationAttribut
   return {
     user,
     verb,
-    isResourceRequest: info.isResourceRequest,
+    resourceRequest: info.isResourceRequest,
     path: info.path,
     namespace: info.namespace,
     apiGroup: info.apiGroup,
@@ -112,7 +115,7 @@ export class ApiHandler {
   #authenticate(req: IncomingMessage, url: URL): UserInfo {
     const hasCredentials = req.headers.authorization !== undefined;
     const user = hasCredentials ? this.#ctx.authenticator.authenticate(req) : undefined;
-    if (user) return impersonate(req, user, this.#ctx.authorize);
+    if (user) return this.#ctx.authorizer.impersonate(req, user);
     if (!hasCredentials && anonymousPaths.has(url.pathname)) return anonymousUser;
     throw httpErrors.unauthorized();
   }
@@ -120,8 +123,8 @@ export class ApiHandler {
   #authorize(info: RequestInfo, user: UserInfo): void {
     if (user === anonymousUser) return;
     const attributes = attributesFor(info, user);
-    const decision = this.#ctx.authorize(attributes);
-    if (!decision.allowed) throw forbidden(attributes, decision.reason);
+    const decision = this.#ctx.authorizer.authorize(attributes);
+    if (!decision.allowed) throw forbiddenError(attributes, decision.reason);
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
