@@ -1,7 +1,7 @@
 // Printers for resources without a hand-written one: the API server's default convertor
 // (NAME, CREATED AT) and the convertor a CRD's additionalPrinterColumns define.
 import type { PrinterColumn } from '../../registry/index.ts';
-import { humanDuration, parseTime } from './format.ts';
+import { at, humanDuration, int, parseTime, since } from './format.ts';
 import { evaluateJsonPath, jsonPathText, parseJsonPath } from './jsonpath.ts';
 import { column, descriptions, nameColumn, type Printer, type TableCell } from './printer.ts';
 
@@ -57,3 +57,16 @@ export function customResourcePrinter(printerColumns: PrinterColumn[] | undefine
     },
   };
 }
+
+/** printScale: the Scale subresource of deployments, replicasets, statefulsets and scalable CRDs. */
+export const scalePrinter: Printer = {
+  columns: [
+    column('Name', 'string', descriptions.name),
+    column('Desired', 'integer', 'replicas is the desired number of instances for the scaled object.'),
+    column('Available', 'integer', 'replicas is the actual number of observed instances of the scaled object.'),
+    column('Age', 'string', descriptions.creationTimestamp),
+  ],
+  print(o, now) {
+    return { cells: [o.metadata.name ?? '', int(at(o, 'spec', 'replicas')), int(at(o, 'status', 'replicas')), since(o.metadata.creationTimestamp, now)] };
+  },
+};

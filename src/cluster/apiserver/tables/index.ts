@@ -16,7 +16,7 @@ import {
   serviceAccountPrinter,
   servicePrinter,
 } from './core.ts';
-import { customResourcePrinter, defaultPrinter } from './generic.ts';
+import { customResourcePrinter, defaultPrinter, scalePrinter } from './generic.ts';
 import { JsonPathError } from './jsonpath.ts';
 import type { Printer, TableColumnDefinition, TableRowCondition, TableCell } from './printer.ts';
 import { controllerRevisionPrinter, cronJobPrinter, daemonSetPrinter, deploymentPrinter, jobPrinter, podPrinter, replicaSetPrinter, statefulSetPrinter } from './workloads.ts';
@@ -52,6 +52,8 @@ export interface Table {
 export interface TableResource {
   group: string;
   resource: string;
+  /** 'scale' renders autoscaling/v1 Scale objects (kubectl get --subresource=scale); 'status' prints as the resource */
+  subresource?: string;
   /** present for resources a CustomResourceDefinition serves */
   crd?: { printerColumns?: PrinterColumn[] };
 }
@@ -101,6 +103,7 @@ const printers: Record<string, Printer> = {
 };
 
 function printerFor(resource: TableResource): Printer {
+  if (resource.subresource === 'scale') return scalePrinter;
   if (resource.crd) {
     try {
       return customResourcePrinter(resource.crd.printerColumns);

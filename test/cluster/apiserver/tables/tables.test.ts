@@ -235,6 +235,13 @@ describe('workloads', () => {
     expect(row(toTable({ group: 'batch', resource: 'cronjobs' }, [cj], { now }))).toMatchObject({ Schedule: '0 2 * * *', Timezone: '<none>', Suspend: 'False', Active: 1, 'Last Schedule': '120m', Age: '10m' });
   });
 
+  it('the scale subresource prints as Scale: NAME DESIRED AVAILABLE AGE', () => {
+    const scale = obj('autoscaling/v1', 'Scale', 'web', { spec: { replicas: 5 }, status: { replicas: 3, selector: 'app=web' } });
+    const t = toTable({ group: 'apps', resource: 'deployments', subresource: 'scale' }, [scale], { now });
+    expect(t.columnDefinitions.map((c) => [c.name, c.format])).toEqual([['Name', ''], ['Desired', ''], ['Available', ''], ['Age', '']]);
+    expect(t.rows[0]?.cells).toEqual(['web', 5, 3, '10m']);
+  });
+
   it('controllerrevisions name their controller as kind.group/name', () => {
     const cr = obj('apps/v1', 'ControllerRevision', 'agent-7f9c', { revision: 2, data: {} }, { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent', uid: 'u', controller: true }] });
     expect(row(toTable({ group: 'apps', resource: 'controllerrevisions' }, [cr], { now }))).toEqual({ Name: 'agent-7f9c', Controller: 'daemonset.apps/agent', Revision: 2, Age: '10m' });
