@@ -3,7 +3,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { startCluster } from '../cluster/index.ts';
 
 const usage = `usage: formicary cluster [--kubeconfig FILE] [--port N] [--data DIR] [--nodes N]
   --kubeconfig FILE  where to write the admin kubeconfig (default: DIR/kubeconfig)
@@ -45,6 +44,8 @@ export async function runCluster(args: string[]): Promise<number> {
   }
   const { data, port, nodes } = options.data;
   const kubeconfigFile = resolve(options.data.kubeconfig ?? resolve(data, 'kubeconfig'));
+  // Loaded after the arguments are known good: --help and mistakes answer without loading the cluster.
+  const { startCluster } = await import('../cluster/index.ts');
   const cluster = await startCluster({
     dataDir: data,
     port,
