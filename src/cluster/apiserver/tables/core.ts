@@ -3,8 +3,6 @@ import type { KubeObject } from '../../types.ts';
 import { asArray, asRecord, at, formatLabels, int, since, str } from './format.ts';
 import { ageColumn, column, nameColumn, wide, type Printer } from './printer.ts';
 
-const loadBalancerWidth = 16;
-
 /** loadBalancerStatusStringer: sorted unique IPs or hostnames, clipped unless wide (the server always prints wide). */
 export function loadBalancerAddresses(status: unknown): string {
   const result = new Set<string>();
