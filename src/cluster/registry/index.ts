@@ -1,6 +1,7 @@
 // Public face of the registry: the generic store plus one strategy per resource. The apiserver,
 // admission, controllers and kubelet use only what is exported here.
 import type { KubeObject } from '../types.ts';
+import { ClusterRegistry } from './store.ts';
 
 export interface SubresourceDefinition {
   /** 'status' | 'scale' | 'log' | 'exec' | 'attach' | 'binding' | 'eviction' | 'token' | 'portforward' | 'proxy' */
@@ -106,14 +107,12 @@ export interface Registry {
   get(def: ResourceDefinition, namespace: string | undefined, name: string): KubeObject;
   list(def: ResourceDefinition, options: ListOptions): ListResult;
   create(def: ResourceDefinition, namespace: string | undefined, object: KubeObject, options?: WriteOptions): KubeObject;
-  /** PUT semantics: metadata.resourceVersion if present must match (409 Conflict). subresource 'status' only changes status; main resource update ignores status changes, as upstream. */
-  update(
-    def: ResourceDefinition,
-    namespace: string | undefined,
-    name: string,
-    object: KubeObject,
-    options?: WriteOptions & { subresource?: 'status'; createIfMissing?: boolean },
-  ): KubeObject;
+  /**
+   * PUT semantics: metadata.resourceVersion if present must match (409 Conflict). subresource
+   * 'status' only changes status; main resource update ignores status changes, as upstream.
+   * 'finalize' (namespaces) only changes spec.finalizers.
+   */
+  update(def: ResourceDefinition, namespace: string | undefined, name: string, object: KubeObject, options?: UpdateOptions): KubeObject;
   /** Returns the object (graceful/finalizers: still present with deletionTimestamp) or the deleted object. */
   delete(def: ResourceDefinition, namespace: string | undefined, name: string, options?: DeleteOptions): KubeObject;
   deleteCollection(def: ResourceDefinition, options: ListOptions & DeleteOptions): KubeObject[];
@@ -121,8 +120,67 @@ export interface Registry {
   watch(def: ResourceDefinition, options: WatchOptions, onEvent: (event: WatchEvent) => void): Watch;
   currentResourceVersion(): string;
   close(): Promise<void>;
+
+  /** true when the data dir held no state: the built-in namespaces were just created. */
+  readonly firstStart: boolean;
+  /** autoscaling/v1 Scale of a resource with a scale subresource (deployments, replicasets, statefulsets, CRDs). */
+  getScale(def: ResourceDefinition, namespace: string | undefined, name: string): KubeObject;
+  /** Writes spec.replicas from a Scale; metadata.resourceVersion of the Scale is honoured like an update's. */
+  updateScale(def: ResourceDefinition, namespace: string | undefined, name: string, scale: KubeObject, options?: WriteOptions): KubeObject;
 }
 
-export function openRegistry(_options: { dataDir?: string; clock?: () => Date }): Promise<Registry> {
-  return Promise.reject(new Error('openRegistry: not implemented yet'));
+export interface UpdateOptions extends WriteOptions {
+  subresource?: 'status' | 'finalize';
+  createIfMissing?: boolean;
 }
+
+export type AdmissionOperation = 'CREATE' | 'UPDATE' | 'DELETE';
+
+/** What an admission plugin sees: the object after defaulting (mutable in `mutate`, frozen in `validate`). */
+export interface AdmissionRequest {
+  operation: AdmissionOperation;
+  definition: ResourceDefinition;
+  namespace: string | undefined;
+  name: string;
+  object: KubeObject | undefined;
+  oldObject: KubeObject | undefined;
+  subresource: string | undefined;
+  user: UserInfo | undefined;
+  dryRun: boolean;
+  registry: Registry;
+}
+
+/** Admission as the registry runs it: mutate after defaulting, validate after the strategy validated. */
+export interface AdmissionPlugin {
+  name: string;
+  mutate?(request: AdmissionRequest): void;
+  validate?(request: AdmissionRequest): void;
+}
+
+export interface RegistryLogger {
+  warn(details: Record<string, unknown>, message: string): void;
+}
+
+export interface RegistryOptions {
+  /** where snapshot + log live; without it the registry is memory-only */
+  dataDir?: string;
+  clock?: () => Date;
+  admission?: AdmissionPlugin[];
+  /** events kept per resource for watch resume; default 10,000 */
+  historySize?: number;
+  /** how often watchers that allow bookmarks get one; default 60 s */
+  bookmarkIntervalMs?: number;
+  logger?: RegistryLogger;
+}
+
+export function openRegistry(options: RegistryOptions = {}): Promise<Registry> {
+  return ClusterRegistry.open(options);
+}
+
+export { Quantity, QuantityParseError, tryParseQuantity, parseQuantity, toResourceList, resourceListToJSON, addResourceLists, QUANTITY_PATTERN_MESSAGE } from './quantity.ts';
+export type { QuantityFormat, ResourceList } from './quantity.ts';
+export { parseLabelSelector, labelSelectorFromObject, parseFieldSelector } from './selectors.ts';
+export type { LabelSelector, FieldSelector } from './selectors.ts';
+export { fieldError, invalidObject, errorBody } from './validation.ts';
+export type { FieldError, FieldErrorType } from './validation.ts';
+export { podUsage, quotaUsage, quotaMatchesPod, computeResourcesOf } from './quota.ts';

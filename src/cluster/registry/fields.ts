@@ -1,0 +1,108 @@
+// Small helpers for reading and defaulting untyped JSON objects. Objects reach the registry as
+// JSON from clients, so every read checks the type it expects instead of trusting a cast.
+
+export type JsonObject = Record<string, unknown>;
+
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function asObject(value: unknown): JsonObject | undefined {
+  return isObject(value) ? value : undefined;
+}
+
+export function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+export function asObjects(value: unknown): JsonObject[] {
+  return Array.isArray(value) ? value.filter(isObject) : [];
+}
+
+export function asString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function asNumber(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+/** The object at parent[key], created (as {}) if absent; a non-object there is replaced. */
+export function ensureObject(parent: JsonObject, key: string): JsonObject {
+  const existing = parent[key];
+  if (isObject(existing)) return existing;
+  const created: JsonObject = {};
+  parent[key] = created;
+  return created;
+}
+
+/** Sets parent[key] = value when the field is absent (undefined or null). */
+export function setDefault(parent: JsonObject, key: string, value: unknown): void {
+  if (parent[key] === undefined || parent[key] === null) parent[key] = value;
+}
+
+/** Reads a dotted path ("spec.template.spec"); undefined when any step is missing. */
+export function getPath(root: unknown, path: string): unknown {
+  let current: unknown = root;
+  for (const part of path.split('.')) {
+    if (part === '') continue;
+    if (!isObject(current)) return undefined;
+    current = current[part];
+  }
+  return current;
+}
+
+export function setPath(root: JsonObject, path: string, value: unknown): void {
+  const parts = path.split('.').filter((p) => p !== '');
+  let current = root;
+  for (const part of parts.slice(0, -1)) current = ensureObject(current, part);
+  const last = parts[parts.length - 1];
+  if (last !== undefined) current[last] = value;
+}
+
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ao = a as JsonObject;
+  const bo = b as JsonObject;
+  const aKeys = Object.keys(ao).filter((k) => ao[k] !== undefined);
+  const bKeys = Object.keys(bo).filter((k) => bo[k] !== undefined);
+  if (aKeys.length !== bKeys.length) return false;
+  for (const key of aKeys) if (!deepEqual(ao[key], bo[key])) return false;
+  return true;
+}
+
+/**
+ * Stored objects are frozen all the way down: readers share them without copying, and any
+ * attempt to write into one throws instead of silently corrupting the store.
+ */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  for (const child of Object.values(value as object)) deepFreeze(child);
+  return value;
+}
+
+/** A mutable deep copy (of a frozen stored object, or of a caller's input). */
+export function clone<T>(value: T): T {
+  return structuredClone(value);
+}
+
+/** Drops undefined members so stored JSON matches what a client would read back. */
+export function pruneUndefined(value: unknown): void {
+  if (Array.isArray(value)) {
+    for (const item of value) pruneUndefined(item);
+    return;
+  }
+  if (!isObject(value)) return;
+  for (const key of Object.keys(value)) {
+    if (value[key] === undefined) delete value[key];
+    else pruneUndefined(value[key]);
+  }
+}

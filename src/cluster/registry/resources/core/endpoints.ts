@@ -1,0 +1,28 @@
+// Endpoints: addresses must be IPs, ports valid (the endpoints controller of part 2 writes them).
+import type { KubeObject } from '../../../types.ts';
+import { asArray, asObject, asObjects, asString } from '../../fields.ts';
+import { defineResource, type ResourceStrategy } from '../../strategy.ts';
+import { type FieldError, fieldError, isIPv4, isValidPortNumber, PORT_RANGE_MESSAGE } from '../../validation.ts';
+
+function validateEndpoints(endpoints: KubeObject): FieldError[] {
+  const errs: FieldError[] = [];
+  asArray(endpoints.subsets).forEach((raw, i) => {
+    const subset = asObject(raw) ?? {};
+    for (const field of ['addresses', 'notReadyAddresses'] as const) {
+      asObjects(subset[field]).forEach((address, j) => {
+        const ip = asString(address.ip);
+        if (!ip || !isIPv4(ip)) errs.push(fieldError.invalid(`subsets[${i}].${field}[${j}].ip`, address.ip ?? '', 'must be a valid IP address'));
+      });
+    }
+    asObjects(subset.ports).forEach((port, j) => {
+      if (!isValidPortNumber(port.port)) errs.push(fieldError.invalid(`subsets[${i}].ports[${j}].port`, port.port ?? 0, PORT_RANGE_MESSAGE));
+    });
+  });
+  return errs;
+}
+
+export const endpoints: ResourceStrategy = {
+  definition: defineResource({ group: '', version: 'v1', resource: 'endpoints', kind: 'Endpoints', singular: 'endpoints', namespaced: true, shortNames: ['ep'] }),
+  validate: validateEndpoints,
+  validateUpdate: (e) => validateEndpoints(e),
+};

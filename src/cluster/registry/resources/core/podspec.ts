@@ -1,0 +1,446 @@
+// PodSpec defaulting and validation, shared by Pods and every pod template (Deployment,
+// ReplicaSet, StatefulSet, DaemonSet, Job, CronJob), after pkg/apis/core/v1/defaults.go and
+// pkg/apis/core/validation.
+import { tryParseQuantity } from '../../quantity.ts';
+import { asArray, asNumber, asObject, asObjects, asString, ensureObject, isObject, type JsonObject, setDefault } from '../../fields.ts';
+import { validateAnnotations, validateLabels } from '../../meta.ts';
+import { labelSelectorFromObject } from '../../selectors.ts';
+import {
+  type FieldError,
+  fieldError,
+  GoValue,
+  isCIdentifier,
+  isConfigMapKey,
+  isDNS1123Label,
+  isDNS1123Subdomain,
+  isEnvVarName,
+  isValidPortName,
+  isValidPortNumber,
+  PORT_RANGE_MESSAGE,
+} from '../../validation.ts';
+
+export const restartPolicies = ['Always', 'Never', 'OnFailure'];
+const dnsPolicies = ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'];
+const pullPolicies = ['Always', 'IfNotPresent', 'Never'];
+const protocols = ['SCTP', 'TCP', 'UDP'];
+const terminationMessagePolicies = ['FallbackToLogsOnError', 'File'];
+const computeResources = ['cpu', 'memory', 'ephemeral-storage'];
+
+/** Always for ":latest" or no tag (and no digest), else IfNotPresent. */
+export function defaultPullPolicy(image: string): string {
+  if (image.includes('@')) return 'IfNotPresent';
+  const lastSlash = image.lastIndexOf('/');
+  const tagAt = image.indexOf(':', lastSlash + 1);
+  if (tagAt < 0) return 'Always';
+  return image.slice(tagAt + 1) === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+function defaultProbe(probe: unknown): void {
+  const p = asObject(probe);
+  if (!p) return;
+  setDefault(p, 'timeoutSeconds', 1);
+  setDefault(p, 'periodSeconds', 10);
+  setDefault(p, 'successThreshold', 1);
+  setDefault(p, 'failureThreshold', 3);
+  const httpGet = asObject(p.httpGet);
+  if (httpGet) {
+    setDefault(httpGet, 'path', '/');
+    setDefault(httpGet, 'scheme', 'HTTP');
+  }
+}
+
+function defaultContainer(container: JsonObject): void {
+  if (typeof container.image === 'string') setDefault(container, 'imagePullPolicy', defaultPullPolicy(container.image));
+  setDefault(container, 'terminationMessagePath', '/dev/termination-log');
+  setDefault(container, 'terminationMessagePolicy', 'File');
+  const resources = ensureObject(container, 'resources');
+  const limits = asObject(resources.limits);
+  if (limits) {
+    // requests default to limits, per resource (SetDefaults_Pod)
+    const requests = ensureObject(resources, 'requests');
+    for (const [name, value] of Object.entries(limits)) setDefault(requests, name, value);
+  }
+  for (const port of asObjects(container.ports)) setDefault(port, 'protocol', 'TCP');
+  for (const env of asObjects(container.env)) {
+    const fieldRef = asObject(asObject(env.valueFrom)?.fieldRef);
+    if (fieldRef) setDefault(fieldRef, 'apiVersion', 'v1');
+  }
+  defaultProbe(container.livenessProbe);
+  defaultProbe(container.readinessProbe);
+  defaultProbe(container.startupProbe);
+}
+
+export function defaultPodSpec(spec: JsonObject): void {
+  setDefault(spec, 'restartPolicy', 'Always');
+  setDefault(spec, 'dnsPolicy', 'ClusterFirst');
+  setDefault(spec, 'terminationGracePeriodSeconds', 30);
+  setDefault(spec, 'securityContext', {});
+  setDefault(spec, 'schedulerName', 'default-scheduler');
+  setDefault(spec, 'enableServiceLinks', true);
+  for (const container of [...asObjects(spec.containers), ...asObjects(spec.initContainers)]) defaultContainer(container);
+  for (const volume of asObjects(spec.volumes)) {
+    for (const source of ['configMap', 'secret'] as const) {
+      const v = asObject(volume[source]);
+      if (v) setDefault(v, 'defaultMode', 420);
+    }
+    const projected = asObject(volume.projected);
+    if (projected) setDefault(projected, 'defaultMode', 420);
+    const hostPath = asObject(volume.hostPath);
+    if (hostPath) setDefault(hostPath, 'type', '');
+    if (volume.emptyDir === null) volume.emptyDir = {};
+  }
+}
+
+export function defaultPodTemplate(template: unknown): void {
+  const t = asObject(template);
+  if (!t) return;
+  defaultPodSpec(ensureObject(t, 'spec'));
+}
+
+function validateResources(resources: unknown, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const r = asObject(resources);
+  if (!r) return errs;
+  const parsed: Record<'limits' | 'requests', Map<string, ReturnType<typeof tryParseQuantity>>> = { limits: new Map(), requests: new Map() };
+  for (const kind of ['limits', 'requests'] as const) {
+    const list = asObject(r[kind]);
+    if (!list) continue;
+    for (const [name, raw] of Object.entries(list)) {
+      const q = tryParseQuantity(raw);
+      const fieldPath = `${path}.${kind}[${name}]`;
+      if (!q) {
+        errs.push(fieldError.invalid(fieldPath, raw, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"));
+        continue;
+      }
+      if (q.sign() < 0) errs.push(fieldError.invalid(fieldPath, q.toString(), 'must be greater than or equal to 0'));
+      if (!name.includes('/') && !computeResources.includes(name) && !name.startsWith('hugepages-'))
+        errs.push(fieldError.invalid(`${path}.${kind}[${name}]`, name, 'must be a standard resource for containers'));
+      parsed[kind].set(name, q);
+    }
+  }
+  for (const [name, request] of parsed.requests) {
+    const limit = parsed.limits.get(name);
+    if (request && limit && request.cmp(limit) > 0)
+      errs.push(fieldError.invalid(`${path}.requests`, request.toString(), `must be less than or equal to ${name} limit of ${limit.toString()}`));
+  }
+  return errs;
+}
+
+function validateProbe(probe: unknown, path: string): FieldError[] {
+  const p = asObject(probe);
+  if (!p) return [];
+  const errs: FieldError[] = [];
+  const handlers = ['exec', 'httpGet', 'tcpSocket', 'grpc'].filter((h) => p[h] !== undefined);
+  if (handlers.length === 0) errs.push(fieldError.required(path, 'must specify a handler type'));
+  else if (handlers.length > 1) errs.push(fieldError.forbidden(`${path}.${handlers[1]}`, `may not specify more than 1 handler type`));
+  for (const field of ['initialDelaySeconds', 'timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold']) {
+    const value = p[field];
+    if (value !== undefined && (typeof value !== 'number' || value < 0)) errs.push(fieldError.invalid(`${path}.${field}`, value, 'must be greater than or equal to 0'));
+  }
+  const httpPort = asObject(p.httpGet)?.port ?? asObject(p.tcpSocket)?.port;
+  if (typeof httpPort === 'number' && !isValidPortNumber(httpPort)) {
+    const which = p.httpGet ? 'httpGet' : 'tcpSocket';
+    errs.push(fieldError.invalid(`${path}.${which}.port`, httpPort, PORT_RANGE_MESSAGE));
+  }
+  return errs;
+}
+
+function validateContainer(container: JsonObject, path: string, volumes: Set<string>, isInit: boolean): FieldError[] {
+  const errs: FieldError[] = [];
+  const name = container.name;
+  if (typeof name !== 'string' || name === '') errs.push(fieldError.required(`${path}.name`));
+  else for (const msg of isDNS1123Label(name)) errs.push(fieldError.invalid(`${path}.name`, name, msg));
+  const image = container.image;
+  if (typeof image !== 'string' || image.trim() === '') errs.push(fieldError.required(`${path}.image`));
+  else if (image !== image.trim()) errs.push(fieldError.invalid(`${path}.image`, image, 'must not have leading or trailing whitespace'));
+  const pull = container.imagePullPolicy;
+  if (pull !== undefined && !pullPolicies.includes(String(pull))) errs.push(fieldError.notSupported(`${path}.imagePullPolicy`, pull, pullPolicies));
+  const policy = container.terminationMessagePolicy;
+  if (policy !== undefined && !terminationMessagePolicies.includes(String(policy)))
+    errs.push(fieldError.notSupported(`${path}.terminationMessagePolicy`, policy, terminationMessagePolicies));
+  const portNames = new Set<string>();
+  asArray(container.ports).forEach((raw, i) => {
+    const port = asObject(raw) ?? {};
+    const p = `${path}.ports[${i}]`;
+    if (port.containerPort === undefined) errs.push(fieldError.required(`${p}.containerPort`));
+    else if (!isValidPortNumber(port.containerPort)) errs.push(fieldError.invalid(`${p}.containerPort`, port.containerPort, PORT_RANGE_MESSAGE));
+    if (port.hostPort !== undefined && port.hostPort !== 0 && !isValidPortNumber(port.hostPort)) errs.push(fieldError.invalid(`${p}.hostPort`, port.hostPort, PORT_RANGE_MESSAGE));
+    if (port.protocol !== undefined && !protocols.includes(String(port.protocol))) errs.push(fieldError.notSupported(`${p}.protocol`, port.protocol, protocols));
+    if (typeof port.name === 'string' && port.name !== '') {
+      for (const msg of isValidPortName(port.name)) errs.push(fieldError.invalid(`${p}.name`, port.name, msg));
+      if (portNames.has(port.name)) errs.push(fieldError.duplicate(`${p}.name`, port.name));
+      portNames.add(port.name);
+    }
+  });
+  asArray(container.env).forEach((raw, i) => {
+    const env = asObject(raw) ?? {};
+    const p = `${path}.env[${i}]`;
+    if (typeof env.name !== 'string' || env.name === '') errs.push(fieldError.required(`${p}.name`));
+    else for (const msg of isEnvVarName(env.name)) errs.push(fieldError.invalid(`${p}.name`, env.name, msg));
+    const from = asObject(env.valueFrom);
+    if (from && env.value !== undefined && env.value !== '') errs.push(fieldError.invalid(`${p}.valueFrom`, '', 'may not be specified when `value` is not empty'));
+    if (from) {
+      const refs = ['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef'].filter((r) => from[r] !== undefined);
+      if (refs.length !== 1) errs.push(fieldError.invalid(`${p}.valueFrom`, '', 'must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`'));
+      for (const ref of ['configMapKeyRef', 'secretKeyRef']) {
+        const r = asObject(from[ref]);
+        if (!r) continue;
+        if (typeof r.key !== 'string' || r.key === '') errs.push(fieldError.required(`${p}.valueFrom.${ref}.key`));
+        else for (const msg of isConfigMapKey(r.key)) errs.push(fieldError.invalid(`${p}.valueFrom.${ref}.key`, r.key, msg));
+      }
+    }
+  });
+  asArray(container.envFrom).forEach((raw, i) => {
+    const envFrom = asObject(raw) ?? {};
+    const prefix = envFrom.prefix;
+    if (typeof prefix === 'string' && prefix !== '') for (const msg of isEnvVarName(prefix)) errs.push(fieldError.invalid(`${path}.envFrom[${i}].prefix`, prefix, msg));
+    if (!envFrom.configMapRef && !envFrom.secretRef) errs.push(fieldError.invalid(`${path}.envFrom[${i}]`, '', 'must specify one of: `configMapRef` or `secretRef`'));
+  });
+  const mountPaths = new Set<string>();
+  asArray(container.volumeMounts).forEach((raw, i) => {
+    const mount = asObject(raw) ?? {};
+    const p = `${path}.volumeMounts[${i}]`;
+    if (typeof mount.name !== 'string' || mount.name === '') errs.push(fieldError.required(`${p}.name`));
+    else if (!volumes.has(mount.name)) errs.push(fieldError.notFound(`${p}.name`, mount.name));
+    if (typeof mount.mountPath !== 'string' || mount.mountPath === '') errs.push(fieldError.required(`${p}.mountPath`));
+    else {
+      if (mountPaths.has(mount.mountPath)) errs.push(fieldError.invalid(`${p}.mountPath`, mount.mountPath, 'must be unique'));
+      mountPaths.add(mount.mountPath);
+    }
+  });
+  errs.push(...validateResources(container.resources, `${path}.resources`));
+  if (!isInit) {
+    errs.push(...validateProbe(container.livenessProbe, `${path}.livenessProbe`));
+    errs.push(...validateProbe(container.readinessProbe, `${path}.readinessProbe`));
+    errs.push(...validateProbe(container.startupProbe, `${path}.startupProbe`));
+  }
+  return errs;
+}
+
+const volumeSources = [
+  'hostPath',
+  'emptyDir',
+  'gcePersistentDisk',
+  'awsElasticBlockStore',
+  'gitRepo',
+  'secret',
+  'nfs',
+  'iscsi',
+  'glusterfs',
+  'persistentVolumeClaim',
+  'rbd',
+  'flexVolume',
+  'cinder',
+  'cephfs',
+  'flocker',
+  'downwardAPI',
+  'fc',
+  'azureFile',
+  'configMap',
+  'vsphereVolume',
+  'quobyte',
+  'azureDisk',
+  'photonPersistentDisk',
+  'projected',
+  'portworxVolume',
+  'scaleIO',
+  'storageos',
+  'csi',
+  'ephemeral',
+  'image',
+];
+
+function validateVolumes(volumes: unknown, path: string): { errs: FieldError[]; names: Set<string> } {
+  const errs: FieldError[] = [];
+  const names = new Set<string>();
+  asArray(volumes).forEach((raw, i) => {
+    const volume = asObject(raw) ?? {};
+    const p = `${path}[${i}]`;
+    if (typeof volume.name !== 'string' || volume.name === '') errs.push(fieldError.required(`${p}.name`));
+    else {
+      for (const msg of isDNS1123Label(volume.name)) errs.push(fieldError.invalid(`${p}.name`, volume.name, msg));
+      if (names.has(volume.name)) errs.push(fieldError.duplicate(`${p}.name`, volume.name));
+      names.add(volume.name);
+    }
+    const sources = volumeSources.filter((s) => volume[s] !== undefined);
+    if (sources.length === 0) errs.push(fieldError.required(p, 'must specify a volume type'));
+    else if (sources.length > 1) errs.push(fieldError.forbidden(`${p}.${sources[1]}`, 'may not specify more than 1 volume type'));
+    const configMap = asObject(volume.configMap);
+    if (configMap && (typeof configMap.name !== 'string' || configMap.name === '')) errs.push(fieldError.required(`${p}.configMap.name`));
+    const secret = asObject(volume.secret);
+    if (secret && (typeof secret.secretName !== 'string' || secret.secretName === '')) errs.push(fieldError.required(`${p}.secret.secretName`));
+    const pvc = asObject(volume.persistentVolumeClaim);
+    if (pvc && (typeof pvc.claimName !== 'string' || pvc.claimName === '')) errs.push(fieldError.required(`${p}.persistentVolumeClaim.claimName`));
+    const hostPath = asObject(volume.hostPath);
+    if (hostPath && (typeof hostPath.path !== 'string' || hostPath.path === '')) errs.push(fieldError.required(`${p}.hostPath.path`));
+  });
+  return { errs, names };
+}
+
+export interface PodSpecRules {
+  /** restart policies this owner allows (Deployments: Always only) */
+  restartPolicies?: string[];
+}
+
+export function validatePodSpec(specValue: unknown, path: string, rules: PodSpecRules = {}): FieldError[] {
+  const spec = asObject(specValue);
+  if (!spec) return [fieldError.required(path)];
+  const errs: FieldError[] = [];
+  const { errs: volumeErrs, names: volumes } = validateVolumes(spec.volumes, `${path}.volumes`);
+  errs.push(...volumeErrs);
+  const containers = spec.containers;
+  if (!Array.isArray(containers) || containers.length === 0) errs.push(fieldError.required(`${path}.containers`));
+  const names = new Set<string>();
+  const check = (list: unknown, field: string, isInit: boolean) => {
+    asArray(list).forEach((raw, i) => {
+      const p = `${path}.${field}[${i}]`;
+      if (!isObject(raw)) {
+        errs.push(fieldError.invalid(p, raw, 'must be an object'));
+        return;
+      }
+      errs.push(...validateContainer(raw, p, volumes, isInit));
+      if (typeof raw.name === 'string' && raw.name !== '') {
+        if (names.has(raw.name)) errs.push(fieldError.duplicate(`${p}.name`, raw.name));
+        names.add(raw.name);
+      }
+    });
+  };
+  check(spec.initContainers, 'initContainers', true);
+  check(containers, 'containers', false);
+  const restart = spec.restartPolicy;
+  const allowed = rules.restartPolicies ?? restartPolicies;
+  if (restart !== undefined && !allowed.includes(String(restart))) {
+    errs.push(fieldError.notSupported(`${path}.restartPolicy`, restart, allowed));
+  }
+  if (spec.dnsPolicy !== undefined && !dnsPolicies.includes(String(spec.dnsPolicy))) errs.push(fieldError.notSupported(`${path}.dnsPolicy`, spec.dnsPolicy, dnsPolicies));
+  const grace = spec.terminationGracePeriodSeconds;
+  if (grace !== undefined && (typeof grace !== 'number' || !Number.isInteger(grace))) errs.push(fieldError.invalid(`${path}.terminationGracePeriodSeconds`, grace, 'must be an integer'));
+  const deadline = spec.activeDeadlineSeconds;
+  if (deadline !== undefined && (typeof deadline !== 'number' || deadline <= 0 || !Number.isInteger(deadline)))
+    errs.push(fieldError.invalid(`${path}.activeDeadlineSeconds`, deadline, 'must be between 1 and 2147483647, inclusive'));
+  if (spec.nodeSelector !== undefined) errs.push(...validateLabels(spec.nodeSelector, `${path}.nodeSelector`));
+  const sa = spec.serviceAccountName;
+  if (typeof sa === 'string' && sa !== '') for (const msg of isDNS1123Subdomain(sa)) errs.push(fieldError.invalid(`${path}.serviceAccountName`, sa, msg));
+  const hostname = spec.hostname;
+  if (typeof hostname === 'string' && hostname !== '') for (const msg of isDNS1123Label(hostname)) errs.push(fieldError.invalid(`${path}.hostname`, hostname, msg));
+  asArray(spec.imagePullSecrets).forEach((raw, i) => {
+    if (typeof asObject(raw)?.name !== 'string') errs.push(fieldError.required(`${path}.imagePullSecrets[${i}].name`));
+  });
+  return errs;
+}
+
+/** A pod template inside a workload: labels must be selected by the workload's selector. */
+export function validatePodTemplate(template: unknown, path: string, selector: unknown, rules: PodSpecRules = {}): FieldError[] {
+  const t = asObject(template);
+  if (!t) return [fieldError.required(path)];
+  const errs: FieldError[] = [];
+  const meta = asObject(t.metadata) ?? {};
+  errs.push(...validateLabels(meta.labels, `${path}.metadata.labels`));
+  errs.push(...validateAnnotations(meta.annotations, `${path}.metadata.annotations`));
+  if (selector !== undefined) {
+    const labels = (asObject(meta.labels) ?? {}) as Record<string, string>;
+    if (!labelSelectorFromObject(selector).matches(labels))
+      errs.push(fieldError.invalid(`${path}.metadata.labels`, new GoValueMap(labels), '`selector` does not match template `labels`'));
+  }
+  errs.push(...validatePodSpec(t.spec, `${path}.spec`, rules));
+  return errs;
+}
+
+/** Go's %#v of map[string]string, which is how upstream prints template labels. */
+class GoValueMap extends GoValue {
+  constructor(labels: Record<string, string>) {
+    const keys = Object.keys(labels).sort();
+    super(`map[string]string{${keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(labels[k])}`).join(', ')}}`);
+  }
+}
+
+/** metav1.LabelSelector validation: required, non-empty, keys and values well formed. */
+export function validateLabelSelector(selector: unknown, path: string, required: boolean): FieldError[] {
+  const s = asObject(selector);
+  if (!s) return required ? [fieldError.required(path)] : [];
+  const errs: FieldError[] = [];
+  errs.push(...validateLabels(s.matchLabels, `${path}.matchLabels`));
+  asArray(s.matchExpressions).forEach((raw, i) => {
+    const expr = asObject(raw) ?? {};
+    const p = `${path}.matchExpressions[${i}]`;
+    const operator = asString(expr.operator);
+    const values = asArray(expr.values);
+    if (operator === 'In' || operator === 'NotIn') {
+      if (values.length === 0) errs.push(fieldError.required(`${p}.values`, 'must be specified when `operator` is \'In\' or \'NotIn\''));
+    } else if (operator === 'Exists' || operator === 'DoesNotExist') {
+      if (values.length > 0) errs.push(fieldError.forbidden(`${p}.values`, 'may not be specified when `operator` is \'Exists\' or \'DoesNotExist\''));
+    } else {
+      errs.push(fieldError.invalid(`${p}.operator`, expr.operator ?? '', 'not a valid selector operator'));
+    }
+    if (typeof expr.key !== 'string') errs.push(fieldError.required(`${p}.key`));
+  });
+  if (required && Object.keys(asObject(s.matchLabels) ?? {}).length === 0 && asArray(s.matchExpressions).length === 0)
+    errs.push(fieldError.invalid(path, new GoValueSelector(s), 'empty selector is invalid for deployment'));
+  return errs;
+}
+
+/** metav1.LabelSelector printed with %#v, as in the famous "field is immutable" message. */
+export class GoValueSelector extends GoValue {
+  constructor(selector: unknown) {
+    const s = asObject(selector) ?? {};
+    const labels = asObject(s.matchLabels);
+    const labelText = labels
+      ? `map[string]string{${Object.keys(labels)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${JSON.stringify(labels[k])}`)
+          .join(', ')}}`
+      : 'map[string]string(nil)';
+    const exprs = asObjects(s.matchExpressions);
+    const exprText = exprs.length
+      ? `[]v1.LabelSelectorRequirement{${exprs
+          .map(
+            (e) =>
+              `v1.LabelSelectorRequirement{Key:${JSON.stringify(e.key ?? '')}, Operator:${JSON.stringify(e.operator ?? '')}, Values:${
+                Array.isArray(e.values) ? `[]string{${e.values.map((v) => JSON.stringify(v)).join(', ')}}` : '[]string(nil)'
+              }}`,
+          )
+          .join(', ')}}`
+      : '[]v1.LabelSelectorRequirement(nil)';
+    super(`v1.LabelSelector{MatchLabels:${labelText}, MatchExpressions:${exprText}}`);
+  }
+}
+
+/** metav1.FormatLabelSelector: the string form a Scale's status.selector carries. */
+export function formatLabelSelector(selector: unknown): string | undefined {
+  const s = asObject(selector);
+  if (!s) return undefined;
+  const parts: string[] = [];
+  const labels = asObject(s.matchLabels) ?? {};
+  for (const key of Object.keys(labels).sort()) parts.push(`${key}=${String(labels[key])}`);
+  for (const e of asObjects(s.matchExpressions)) {
+    const values = asArray(e.values).map(String).sort();
+    switch (e.operator) {
+      case 'In':
+        parts.push(`${String(e.key)} in (${values.join(',')})`);
+        break;
+      case 'NotIn':
+        parts.push(`${String(e.key)} notin (${values.join(',')})`);
+        break;
+      case 'Exists':
+        parts.push(String(e.key));
+        break;
+      case 'DoesNotExist':
+        parts.push(`!${String(e.key)}`);
+        break;
+    }
+  }
+  return parts.join(',');
+}
+
+export function validateNonNegative(value: unknown, path: string): FieldError[] {
+  if (value === undefined) return [];
+  const n = asNumber(value);
+  if (n === undefined || !Number.isInteger(n)) return [fieldError.invalid(path, value, 'must be an integer')];
+  return n < 0 ? [fieldError.invalid(path, n, 'must be greater than or equal to 0')] : [];
+}
+
+export function validateCIdentifierKeys(value: unknown, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  for (const key of Object.keys(asObject(value) ?? {})) for (const msg of isCIdentifier(key)) errs.push(fieldError.invalid(path, key, msg));
+  return errs;
+}

@@ -1,0 +1,137 @@
+// What a resource strategy is: the per-resource knowledge the generic store consults, in the
+// manner of k8s.io/apiserver's rest.RESTCreateStrategy / RESTUpdateStrategy. The store knows
+// nothing about any resource; a strategy knows nothing about storage.
+import type { KubeObject } from '../types.ts';
+import type { DeleteOptions, Registry, ResourceDefinition, SubresourceDefinition, UserInfo } from './index.ts';
+import type { JsonObject } from './fields.ts';
+import type { FieldError } from './validation.ts';
+import type { Allocators } from './allocators.ts';
+
+export interface StrategyContext {
+  now: Date;
+  dryRun: boolean;
+  user?: UserInfo;
+  /** read access to other objects (a strategy never writes through it) */
+  registry: Registry;
+  allocators: Allocators;
+}
+
+export type NameValidator = (name: string, prefix: boolean) => string[];
+
+/** A served version that is not the storage version, with conversions to and from storage. */
+export interface AlternateVersion {
+  version: string;
+  toStorage(object: KubeObject): KubeObject;
+  fromStorage(object: KubeObject): KubeObject;
+}
+
+/** Where the scale subresource reads and writes replicas (as CRD scale subresources declare). */
+export interface ScalePaths {
+  specReplicasPath: string;
+  statusReplicasPath: string;
+  /** status.selector of the Scale, in label-selector string form */
+  selector?(object: KubeObject): string | undefined;
+}
+
+export interface CommitEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  object: KubeObject;
+  old?: KubeObject;
+}
+
+export interface ResourceStrategy {
+  /** the storage (and preferred) version */
+  definition: ResourceDefinition;
+  alternateVersions?: AlternateVersion[];
+  /** DNS-1123 subdomain unless said otherwise */
+  validateName?: NameValidator;
+  /** metadata.generation is kept and bumped on spec changes */
+  tracksGeneration?: boolean;
+  /** Deployments: annotation changes bump generation too (they are copied to ReplicaSets) */
+  annotationsBumpGeneration?: boolean;
+  allowCreateOnUpdate?: boolean;
+  /** false: updates must carry metadata.resourceVersion */
+  allowUnconditionalUpdate?: boolean;
+  scale?: ScalePaths;
+  /**
+   * Reviews (SelfSubjectAccessReview, TokenReview…): a create is validated and answered, never
+   * stored; the API server fills in status.
+   */
+  virtual?: boolean;
+  /** Nodes: a create may carry status (kubelets register with it). */
+  keepStatusOnCreate?: boolean;
+
+  /** Scheme defaulting: runs on every create and update body, before admission. */
+  defaults?(object: JsonObject & KubeObject, ctx: StrategyContext): void;
+  /** defaults and clearing of user-unsettable fields on create (status is already cleared) */
+  prepareForCreate?(object: JsonObject & KubeObject, ctx: StrategyContext): void;
+  validate?(object: KubeObject, ctx: StrategyContext): FieldError[];
+  /** defaults on update; status is already carried over from the old object */
+  prepareForUpdate?(object: JsonObject & KubeObject, old: KubeObject, ctx: StrategyContext): void;
+  validateUpdate?(object: KubeObject, old: KubeObject, ctx: StrategyContext): FieldError[];
+  /** status subresource: the store has already taken everything but status from old */
+  prepareForStatusUpdate?(object: JsonObject & KubeObject, old: KubeObject, ctx: StrategyContext): void;
+  validateStatusUpdate?(object: KubeObject, old: KubeObject, ctx: StrategyContext): FieldError[];
+  /** Namespaces' finalize subresource: object is a copy of old, input what the client sent. */
+  prepareForFinalize?(object: JsonObject & KubeObject, input: KubeObject, ctx: StrategyContext): void;
+  /** Takes scarce things (cluster IPs, node ports) once validation passed; honours ctx.dryRun. */
+  allocate?(object: JsonObject & KubeObject, old: KubeObject | undefined, ctx: StrategyContext): void;
+  /** Gives them back after the object is gone (or an update dropped them). */
+  release?(object: KubeObject, replacement: KubeObject | undefined, ctx: StrategyContext): void;
+  /** Re-takes what a stored object holds when the registry reopens. */
+  restore?(object: KubeObject, allocators: Allocators): void;
+
+  /** Pods: how long a graceful delete waits; 0 deletes at once. */
+  gracePeriodSeconds?(object: KubeObject, options: DeleteOptions): number;
+  /** Namespaces: spec.finalizers keep the object after metadata.finalizers are gone. */
+  deletionBlocked?(object: KubeObject): boolean;
+  /** Namespaces: what changes when deletion starts (status.phase Terminating). */
+  beginDeletion?(object: JsonObject & KubeObject, ctx: StrategyContext): void;
+}
+
+export const standardVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+export const createOnlyVerbs = ['create'];
+
+export interface DefinitionInput {
+  group: string;
+  version: string;
+  resource: string;
+  kind: string;
+  singular?: string;
+  namespaced: boolean;
+  shortNames?: string[];
+  categories?: string[];
+  verbs?: string[];
+  subresources?: SubresourceDefinition[];
+  fieldSelectors?: ResourceDefinition['fieldSelectors'];
+}
+
+export function defineResource(input: DefinitionInput): ResourceDefinition {
+  return {
+    group: input.group,
+    version: input.version,
+    resource: input.resource,
+    kind: input.kind,
+    listKind: `${input.kind}List`,
+    singular: input.singular ?? input.kind.toLowerCase(),
+    namespaced: input.namespaced,
+    shortNames: input.shortNames ?? [],
+    categories: input.categories ?? [],
+    verbs: input.verbs ?? standardVerbs,
+    subresources: input.subresources ?? [],
+    fieldSelectors: input.fieldSelectors ?? {},
+  };
+}
+
+export const subresource = {
+  status(group: string, version: string, kind: string): SubresourceDefinition {
+    return { name: 'status', kind, group, version, verbs: ['get', 'patch', 'update'] };
+  },
+  scale(): SubresourceDefinition {
+    return { name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] };
+  },
+};
+
+export function hasSubresource(definition: ResourceDefinition, name: string): boolean {
+  return definition.subresources.some((s) => s.name === name);
+}
