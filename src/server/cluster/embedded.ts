@@ -2,7 +2,7 @@
 // process on 127.0.0.1. Its state (certificates, objects) lives in DATA_DIR/cluster, so a
 // restarted child carries on where the last one stopped.
 
-import { access } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
@@ -18,6 +18,8 @@ export interface EmbeddedClusterOptions {
   log: Logger;
   readyTimeoutMs?: number;
   backoff?: { initialMs: number; maxMs: number };
+  /** Between SIGTERM and SIGKILL when stopping. */
+  stopTimeoutMs?: number;
   /** What to run instead of `formicary cluster` (tests of the supervisor itself). */
   command?: (port: number, kubeconfigPath: string, dataDir: string) => ChildCommand;
 }
@@ -36,11 +38,12 @@ export function startEmbeddedCluster(options: EmbeddedClusterOptions): LabCluste
     readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
     backoff: options.backoff ?? { initialMs: 1_000, maxMs: 30_000 },
     stableMs: 60_000,
-    stopTimeoutMs: 10_000,
+    stopTimeoutMs: options.stopTimeoutMs ?? 10_000,
     log: options.log,
     async command({ failuresSinceReady }) {
       // The same port across restarts keeps kubeconfigs that others already loaded valid.
       if (port === null || (failuresSinceReady > 0 && failuresSinceReady % FAILURES_BEFORE_NEW_PORT === 0)) port = await freePort();
+      await mkdir(options.dataDir, { recursive: true });
       if (options.command) return options.command(port, kubeconfigPath, options.dataDir);
       await access(cli).catch(() => {
         throw new Error(`${cli} is missing; the portal needs the formicary CLI to run the embedded cluster`);
@@ -65,6 +68,9 @@ export function startEmbeddedCluster(options: EmbeddedClusterOptions): LabCluste
     },
     get restarts() {
       return supervisor.restarts;
+    },
+    get state() {
+      return supervisor.state;
     },
     whenReady: () => supervisor.whenReady(),
     loadKubeConfig() {

@@ -17,7 +17,7 @@ export { freePort } from './ports.ts';
 export interface LabClusterOptions {
   root: string;
   log: Logger;
-  embedded?: Pick<EmbeddedClusterOptions, 'readyTimeoutMs' | 'backoff' | 'command'>;
+  embedded?: Pick<EmbeddedClusterOptions, 'readyTimeoutMs' | 'backoff' | 'stopTimeoutMs' | 'command'>;
 }
 
 /** Starts (embedded) or checks (kubernetes) the lab cluster; does not wait for it to be ready. */

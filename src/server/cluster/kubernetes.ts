@@ -30,7 +30,7 @@ function load(kubeconfig: string | null): KubeConfig {
       try {
         part.loadFromFile(file);
         // As kubectl does: the first file that names a current context decides it.
-        kubeConfig.mergeConfig(part, kubeConfig.currentContext !== '');
+        kubeConfig.mergeConfig(part, Boolean(kubeConfig.getCurrentContext()));
       } catch (error) {
         throw new KubeconfigError(`KUBECONFIG: ${file}: ${(error as Error).message}`);
       }
@@ -54,6 +54,7 @@ export function connectKubernetes(kubeconfig: string | null): LabCluster {
     mode: 'kubernetes',
     kubeconfigPath: kubeconfig,
     ready: true,
+    state: 'ready',
     detail: `using ${server} (context ${first.getCurrentContext()})`,
     restarts: 0,
     whenReady: () => Promise.resolve(),

@@ -6,6 +6,8 @@ export interface LabCluster {
   /** The kubeconfig file; null when the portal uses its pod's service account. */
   readonly kubeconfigPath: string | null;
   readonly ready: boolean;
+  /** `waiting`: the embedded cluster died and is about to be started again. */
+  readonly state: 'starting' | 'ready' | 'waiting' | 'stopped';
   /** Why it is (not) ready, for /api/ready and logs. */
   readonly detail: string;
   /** How often the embedded cluster was started again after dying. */
