@@ -4,3 +4,14 @@ export { PatchError, type PatchFailureCode } from './errors.ts';
 export { applyJsonPatch, type FieldValidation, type JsonPatchOptions } from './json-patch.ts';
 export { applyMergePatch } from './merge-patch.ts';
 export { applyStrategicMergePatch, supportsStrategicMergePatch } from './strategic-merge-patch.ts';
+export {
+  applyConflictError,
+  formatApplyConflicts,
+  serverSideApply,
+  updateManagedFields,
+  type ApplyConflict,
+  type ServerSideApplyOptions,
+  type ServerSideApplyResult,
+  type UpdateManagedFieldsOptions,
+} from './managed-fields.ts';
+export type { GroupVersionKind, StructShape } from './schema/index.ts';

@@ -55,7 +55,7 @@ const affinity = struct({
 export const podSpec = struct({
   volumes: mergeList(volume, 'name'),
   initContainers: mergeList(container, 'name'),
-  containers: mergeList(container, 'name'),
+  containers: present(mergeList(container, 'name')),
   ephemeralContainers: mergeList(container, 'name'),
   nodeSelector: atomicMap(),
   imagePullSecrets: mergeList(objectReference, 'name'),
