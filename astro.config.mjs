@@ -1,0 +1,30 @@
+// @ts-check
+import mdx from '@astrojs/mdx';
+import node from '@astrojs/node';
+import { defineConfig } from 'astro/config';
+import { fileURLToPath } from 'node:url';
+import { searchIndexIntegration } from './src/search/index.ts';
+
+// Where content/, labs/ and public/ diagrams are read from at build time. Tests build the site
+// over a fixture project by setting FORMICARY_CONTENT_ROOT; src/content.config.ts reads the
+// same variable.
+const contentRoot = process.env.FORMICARY_CONTENT_ROOT ?? fileURLToPath(new URL('.', import.meta.url));
+
+export default defineConfig({
+  output: 'server',
+  // src/server/main.ts owns the HTTP server and mounts Astro's handler as middleware.
+  adapter: node({ mode: 'middleware' }),
+  integrations: [mdx(), searchIndexIntegration({ root: contentRoot })],
+  server: { port: 4321 },
+  trailingSlash: 'ignore',
+  build: { inlineStylesheets: 'always' },
+  markdown: {
+    shikiConfig: {
+      themes: { light: 'github-light', dark: 'github-dark' },
+      // Each token carries both colours as light-dark(); the page's color-scheme picks one,
+      // so the theme toggle needs no second stylesheet.
+      defaultColor: 'light-dark()',
+      wrap: false,
+    },
+  },
+});

@@ -1,0 +1,33 @@
+import type { APIRoute } from 'astro';
+import { findLesson } from '../../catalog/index.ts';
+import { isFormPost, jsonError, readFields, redirect } from '../_http.ts';
+
+/** GET /api/progress: the signed-in learner's progress, one record per lesson opened. */
+export const GET: APIRoute = async ({ locals }) => {
+  if (!locals.learner) return jsonError(401, 'sign in first: POST /api/session {name}');
+  return Response.json({ progress: await locals.services.progress.forLearner(locals.learner.id) });
+};
+
+/**
+ * POST /api/progress {path, lesson, status: "viewed" | "completed"}: records progress for the
+ * signed-in learner. A form gets a redirect back to the lesson; a script gets the record.
+ */
+export const POST: APIRoute = async ({ request, locals }) => {
+  const form = isFormPost(request);
+  const fields = await readFields(request);
+  if (!locals.learner) return form ? redirect('/signin') : jsonError(401, 'sign in first: POST /api/session {name}');
+  if (!fields) return jsonError(400, 'the request body must be JSON or a form with path, lesson and status');
+
+  const status = fields.status ?? 'completed';
+  if (status !== 'completed' && status !== 'viewed') return jsonError(400, `status: "${status}" must be "completed" or "viewed"`);
+  const found = await findLesson(fields.path, fields.lesson);
+  if (!found) return jsonError(404, `lesson "${fields.path ?? ''}/${fields.lesson ?? ''}" does not exist`);
+
+  const { progress } = locals.services;
+  const learnerId = locals.learner.id;
+  if (status === 'completed') await progress.markCompleted(learnerId, found.path.id, found.lesson.id);
+  else await progress.markViewed(learnerId, found.path.id, found.lesson.id);
+  if (form) return redirect(found.lesson.url);
+  const record = (await progress.forLearner(learnerId)).find((item) => item.path === found.path.id && item.lesson === found.lesson.id);
+  return Response.json(record ?? null);
+};
