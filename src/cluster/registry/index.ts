@@ -183,4 +183,4 @@ export { parseLabelSelector, labelSelectorFromObject, parseFieldSelector } from 
 export type { LabelSelector, FieldSelector } from './selectors.ts';
 export { fieldError, invalidObject, errorBody } from './validation.ts';
 export type { FieldError, FieldErrorType } from './validation.ts';
-export { podUsage, quotaUsage, quotaMatchesPod, computeResourcesOf } from './quota.ts';
+export { podUsage, objectUsage, quotaUsage, quotaMatchesPod, computeResourcesOf } from './quota.ts';

@@ -143,12 +143,13 @@ export class ClusterRegistry implements Registry {
     return () => this.resourceListeners.delete(listener);
   }
 
-  private resolve(def: ResourceDefinition): Served & { strategy: ResourceStrategy } {
+  private resolve(def: ResourceDefinition, verb = 'create'): Served & { strategy: ResourceStrategy } {
     const served = this.served.get(`${def.group}/${def.version}/${def.resource}`);
     const strategy = served?.storage.strategy;
     if (!served || !strategy) {
       throw new StatusError({ code: 404, reason: 'NotFound', message: 'the server could not find the requested resource', details: { group: def.group, kind: def.resource } });
     }
+    if (!served.def.verbs.includes(verb)) throw statusErrors.methodNotSupported(this.gr(def), verb);
     return { ...served, strategy };
   }
 
@@ -164,7 +165,7 @@ export class ClusterRegistry implements Registry {
   // ---- reads -----------------------------------------------------------------------------
 
   get(def: ResourceDefinition, namespace: string | undefined, name: string): KubeObject {
-    const served = this.resolve(def);
+    const served = this.resolve(def, 'get');
     const object = served.storage.get(def.namespaced ? (namespace ?? '') : '', name);
     if (!object) throw statusErrors.notFound(this.gr(def), name);
     return this.fromStorage(served, object);
@@ -210,7 +211,7 @@ export class ClusterRegistry implements Registry {
   }
 
   list(def: ResourceDefinition, options: ListOptions): ListResult {
-    const served = this.resolve(def);
+    const served = this.resolve(def, 'list');
     const { storage } = served;
     const namespace = def.namespaced && options.namespace ? options.namespace : undefined;
     const { labels, fields } = this.selectors(def, options);
@@ -364,6 +365,11 @@ export class ClusterRegistry implements Registry {
     if (generated) meta.name = generateName(meta.generateName as string);
     strategy.defaults?.(draft, ctx);
     this.runAdmission('mutate', 'CREATE', served, draft, undefined, meta.name ?? '', options);
+    if (strategy.virtual) {
+      this.invalid(def, meta.name ?? '', strategy.validate?.(draft, ctx) ?? []);
+      this.runAdmission('validate', 'CREATE', served, draft, undefined, meta.name ?? '', options);
+      return deepFreeze(draft);
+    }
 
     meta.uid = randomUUID();
     meta.creationTimestamp = formatTimestamp(ctx.now);
@@ -403,7 +409,7 @@ export class ClusterRegistry implements Registry {
   }
 
   update(def: ResourceDefinition, namespace: string | undefined, name: string, object: KubeObject, options: UpdateOptions = {}): KubeObject {
-    const served = this.resolve(def);
+    const served = this.resolve(def, options.subresource ? 'get' : 'update');
     const { storage, strategy } = served;
     const ns = def.namespaced ? (namespace ?? object.metadata?.namespace ?? '') : '';
     const draft = this.draft(served, object);
@@ -504,7 +510,7 @@ export class ClusterRegistry implements Registry {
   }
 
   delete(def: ResourceDefinition, namespace: string | undefined, name: string, options: DeleteOptions = {}): KubeObject {
-    const served = this.resolve(def);
+    const served = this.resolve(def, 'delete');
     const { storage, strategy } = served;
     const gr = this.gr(def);
     const old = storage.get(def.namespaced ? (namespace ?? '') : '', name);
@@ -584,13 +590,13 @@ export class ClusterRegistry implements Registry {
   // ---- scale -----------------------------------------------------------------------------
 
   getScale(def: ResourceDefinition, namespace: string | undefined, name: string): KubeObject {
-    const { strategy } = this.resolve(def);
+    const { strategy } = this.resolve(def, 'get');
     if (!strategy.scale) throw statusErrors.notFound(this.gr(def), name);
     return toScale(this.get(def, namespace, name), strategy, def);
   }
 
   updateScale(def: ResourceDefinition, namespace: string | undefined, name: string, scale: KubeObject, options: WriteOptions = {}): KubeObject {
-    const { strategy } = this.resolve(def);
+    const { strategy } = this.resolve(def, 'get');
     const paths = strategy.scale;
     if (!paths) throw statusErrors.notFound(this.gr(def), name);
     const replicas = getPath(scale, 'spec.replicas');
@@ -663,7 +669,7 @@ export class ClusterRegistry implements Registry {
   }
 
   watch(def: ResourceDefinition, options: WatchOptions, onEvent: (event: WatchEvent) => void): Watch {
-    const served = this.resolve(def);
+    const served = this.resolve(def, 'watch');
     const { storage } = served;
     const namespace = def.namespaced && options.namespace ? options.namespace : undefined;
     const { labels, fields } = this.selectors(def, options);
