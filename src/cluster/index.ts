@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import { bootstrapCluster, loadOrCreateServingCertificates, startApiServer, type ConnectHandler, type Logger } from './apiserver/index.ts';
+import { admissionPlugins, bootstrapCluster, loadOrCreateServingCertificates, startApiServer, type ConnectHandler, type Logger } from './apiserver/index.ts';
 import { openRegistry, type Registry } from './registry/index.ts';
 
 export type { ConnectHandler, ConnectRequest, Logger } from './apiserver/index.ts';
@@ -20,8 +20,8 @@ export interface ClusterOptions {
   log?: Logger;
   /** Serves pods log/exec/attach/portforward (the kubelet, part 2). */
   connect?: ConnectHandler;
-  /** Watch tuning, for tests: default timeout when the client names none. */
-  watchDefaultTimeoutSeconds?: number;
+  /** Watch tuning: how many changes a resource keeps for resuming watches, how often bookmarks go out. */
+  watch?: { historySize?: number; bookmarkIntervalMs?: number };
 }
 
 export interface KubeconfigOptions {
@@ -70,7 +70,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     loadOrCreateServingCertificates(dataDir),
     readOrCreateSecret(join(dataDir, 'admin.token'), () => randomBytes(32).toString('base64url')),
     readOrCreateSecret(join(dataDir, 'service-account.key'), () => randomBytes(32).toString('base64')),
-    openRegistry({ dataDir: join(dataDir, 'store'), clock }),
+    openRegistry({
+      dataDir: join(dataDir, 'store'),
+      clock,
+      admission: admissionPlugins(),
+      ...(options.watch?.historySize ? { historySize: options.watch.historySize } : {}),
+      ...(options.watch?.bookmarkIntervalMs ? { bookmarkIntervalMs: options.watch.bookmarkIntervalMs } : {}),
+    }),
   ]);
   let server;
   try {
@@ -84,7 +90,6 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       clock,
       ...(options.connect ? { connect: options.connect } : {}),
       ...(options.log ? { log: options.log } : {}),
-      ...(options.watchDefaultTimeoutSeconds ? { watch: { defaultTimeoutSeconds: options.watchDefaultTimeoutSeconds } } : {}),
     });
     server = apiServer;
     const stopBootstrap = bootstrapCluster({ registry, tokens: apiServer.tokens, caPem: certificates.caPem, nodes: options.nodes ?? 1, clock });

@@ -9,6 +9,7 @@ export interface Reply {
   pretty?: boolean;
   contentType?: string;
   warnings?: readonly string[];
+  cacheControl?: string;
 }
 
 export function sendObject(res: ServerResponse, code: number, body: unknown, reply: Reply = {}): void {
@@ -17,7 +18,7 @@ export function sendObject(res: ServerResponse, code: number, body: unknown, rep
   const text = yaml ? toYaml(body) : reply.pretty ? JSON.stringify(body, null, 2) + '\n' : JSON.stringify(body);
   res.statusCode = code;
   res.setHeader('Content-Type', reply.contentType ?? (yaml ? 'application/yaml' : 'application/json'));
-  res.setHeader('Cache-Control', 'no-cache, private');
+  res.setHeader('Cache-Control', reply.cacheControl ?? 'no-cache, private');
   setWarnings(res, reply.warnings);
   res.setHeader('Content-Length', Buffer.byteLength(text));
   res.end(text);

@@ -204,8 +204,7 @@ export class ApiHandler {
       }
       // A hash-addressed document never changes; the index must be re-read.
       const immutable = path !== '/openapi/v3' && scope.query.has('hash');
-      sendObject(res, 200, document.body, { pretty: scope.pretty });
-      if (immutable) res.setHeader('Cache-Control', 'public, immutable');
+      sendObject(res, 200, document.body, { pretty: scope.pretty, ...(immutable ? { cacheControl: 'public, immutable' } : {}) });
       return;
     }
     throw httpErrors.notFoundPath();
