@@ -16,7 +16,7 @@ export { loadOrCreateServingCertificates, type ServingCertificates } from './cer
 export { serverVersion } from './server.ts';
 export { adminUser } from './auth/index.ts';
 export { bootstrapCluster, type BootstrapOptions } from './bootstrap.ts';
-export { admissionPlugins } from './pending/admission.ts';
+export { admissionPlugins } from './admission/index.ts';
 
 export interface ApiServerOptions {
   registry: Registry;
