@@ -90,9 +90,13 @@ export interface WatchOptions extends Omit<ListOptions, 'limit' | 'continue'> {
   /** with resourceVersionMatch=NotOlderThan: replay current state then a BOOKMARK with k8s.io/initial-events-end */
   sendInitialEvents?: boolean;
   allowBookmarks?: boolean;
+  /** Called when the registry ends the watch itself: its resource went away (CRD deleted) or the registry closed. */
+  onClose?: () => void;
 }
 export interface Watch {
   stop(): void;
+  /** Sends a BOOKMARK now (if the watch allows them), e.g. just before a timeout ends the stream. */
+  bookmark(): void;
 }
 
 export interface Registry {
@@ -110,7 +114,8 @@ export interface Registry {
   /**
    * PUT semantics: metadata.resourceVersion if present must match (409 Conflict). subresource
    * 'status' only changes status; main resource update ignores status changes, as upstream.
-   * 'finalize' (namespaces) only changes spec.finalizers.
+   * 'finalize' (namespaces) only changes spec.finalizers. 'binding' (pods) sets spec.nodeName once,
+   * as pods/binding does: object carries the node in spec.nodeName and the binding's annotations.
    */
   update(def: ResourceDefinition, namespace: string | undefined, name: string, object: KubeObject, options?: UpdateOptions): KubeObject;
   /** Returns the object (graceful/finalizers: still present with deletionTimestamp) or the deleted object. */
@@ -130,7 +135,7 @@ export interface Registry {
 }
 
 export interface UpdateOptions extends WriteOptions {
-  subresource?: 'status' | 'finalize';
+  subresource?: 'status' | 'finalize' | 'binding';
   createIfMissing?: boolean;
 }
 

@@ -61,6 +61,7 @@ export class ClusterRegistry implements Registry {
   private resourcesSnapshot: ResourceDefinition[] | undefined;
   private readonly pending: { storage: Storage; event: HistoryEvent }[] = [];
   private dispatching = false;
+  private readonly afterDispatch: (() => void)[] = [];
   private bookmarkTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private resourcesChanged = false;
@@ -452,6 +453,10 @@ export class ClusterRegistry implements Registry {
       else draft.status = input.status;
       if (input.metadata.managedFields !== undefined) draft.metadata.managedFields = input.metadata.managedFields;
       strategy.prepareForStatusUpdate?.(draft, old, ctx);
+    } else if (subresource === 'binding') {
+      if (!strategy.prepareForBinding) throw statusErrors.methodNotSupported(gr, 'binding');
+      draft = clone(old) as JsonObject & KubeObject;
+      strategy.prepareForBinding(draft, input, ctx);
     } else if (subresource === 'finalize') {
       if (!strategy.prepareForFinalize) throw statusErrors.methodNotSupported(gr, 'finalize');
       draft = clone(old) as JsonObject & KubeObject;
@@ -487,7 +492,7 @@ export class ClusterRegistry implements Registry {
 
     const errors = [...validateObjectMeta(draft.metadata, { namespaced: def.namespaced, validateName: () => [] }), ...validateObjectMetaUpdate(draft.metadata, old.metadata)];
     if (subresource === 'status') errors.push(...(strategy.validateStatusUpdate?.(draft, old, ctx) ?? []));
-    else if (subresource !== 'finalize') errors.push(...(strategy.validateUpdate?.(draft, old, ctx) ?? []));
+    else if (subresource !== 'finalize' && subresource !== 'binding') errors.push(...(strategy.validateUpdate?.(draft, old, ctx) ?? []));
     this.invalid(def, name, errors);
     this.runAdmission('validate', 'UPDATE', served, draft, old, name, options, subresource);
     if (subresource === undefined) strategy.allocate?.(draft, old, ctx);
@@ -652,6 +657,7 @@ export class ClusterRegistry implements Registry {
       this.pending.length = 0;
       this.dispatching = false;
     }
+    for (const task of this.afterDispatch.splice(0)) task();
     if (this.resourcesChanged) {
       this.resourcesChanged = false;
       for (const listener of [...this.resourceListeners]) {
@@ -689,7 +695,7 @@ export class ClusterRegistry implements Registry {
     if (!initial && requested !== undefined && requested < storage.history.compactedRV) {
       throw statusErrors.gone(`too old resource version: ${requested} (${storage.history.compactedRV})`);
     }
-    const watcher = new Watcher(served, matches, onEvent, options.allowBookmarks === true, () => storage.watchers.delete(watcher), this.logger, (o) => this.fromStorage(served, o));
+    const watcher = new Watcher(served, matches, onEvent, options.allowBookmarks === true, () => storage.watchers.delete(watcher), this.logger, (o) => this.fromStorage(served, o), options.onClose);
     if (initial) {
       const startRV = this.rv;
       for (const key of storage.keys(namespace)) {
@@ -746,8 +752,11 @@ export class ClusterRegistry implements Registry {
     this.custom.delete(serving.storageId);
     const storage = this.storages.get(serving.storageId);
     if (storage) {
-      for (const watcher of storage.watchers) watcher.close();
       this.storages.delete(serving.storageId);
+      // watchers still get the DELETED events already queued, then their stream ends
+      this.afterDispatch.push(() => {
+        for (const watcher of [...storage.watchers]) watcher.close();
+      });
     }
   }
 
@@ -872,6 +881,7 @@ class Watcher implements Watch, StorageWatcher {
   private readonly detach: () => void;
   private readonly logger: RegistryLogger;
   private readonly present: (object: KubeObject) => KubeObject;
+  private readonly onClose: (() => void) | undefined;
 
   constructor(
     served: Served,
@@ -881,7 +891,9 @@ class Watcher implements Watch, StorageWatcher {
     detach: () => void,
     logger: RegistryLogger,
     present: (object: KubeObject) => KubeObject,
+    onClose: (() => void) | undefined,
   ) {
+    this.onClose = onClose;
     this.served = served;
     this.matches = matches;
     this.onEvent = onEvent;
@@ -936,7 +948,9 @@ class Watcher implements Watch, StorageWatcher {
   }
 
   close(): void {
+    if (this.stopped) return;
     this.stop();
+    this.onClose?.();
   }
 
   stop(): void {

@@ -72,6 +72,8 @@ export interface ResourceStrategy {
   /** status subresource: the store has already taken everything but status from old */
   prepareForStatusUpdate?(object: JsonObject & KubeObject, old: KubeObject, ctx: StrategyContext): void;
   validateStatusUpdate?(object: KubeObject, old: KubeObject, ctx: StrategyContext): FieldError[];
+  /** Pods' binding subresource: object is a copy of old, input carries spec.nodeName; no spec validation. */
+  prepareForBinding?(object: JsonObject & KubeObject, input: KubeObject, ctx: StrategyContext): void;
   /** Namespaces' finalize subresource: object is a copy of old, input what the client sent. */
   prepareForFinalize?(object: JsonObject & KubeObject, input: KubeObject, ctx: StrategyContext): void;
   /** Takes scarce things (cluster IPs, node ports) once validation passed; honours ctx.dryRun. */

@@ -1,9 +1,10 @@
 // Pods (pkg/registry/core/pod/strategy.go): defaults, QoS class, a spec that is mostly immutable,
 // a status subresource, and graceful deletion.
-import type { KubeObject } from '../../../types.ts';
+import { statusErrors, type KubeObject } from '../../../types.ts';
 import { asArray, asObject, asObjects, asString, clone, deepEqual, type JsonObject, setDefault } from '../../fields.ts';
 import { tryParseQuantity } from '../../quantity.ts';
 import { defineResource, type ResourceStrategy, subresource } from '../../strategy.ts';
+import { formatTimestamp } from '../../meta.ts';
 import { type FieldError, fieldError } from '../../validation.ts';
 import { defaultPodSpec, validatePodSpec } from './podspec.ts';
 
@@ -151,6 +152,23 @@ export const pods: ResourceStrategy = {
     const phase = asObject(pod.status)?.phase;
     if (phase !== undefined && !podPhases.includes(String(phase))) return [fieldError.notSupported('status.phase', phase, podPhases)];
     return [];
+  },
+
+  // pods/binding (pkg/registry/core/pod/storage: setPodHostAndAnnotations): once, never while deleting.
+  prepareForBinding(pod, input, ctx) {
+    const name = pod.metadata.name ?? '';
+    const gr = { group: '', resource: 'pods/binding' };
+    const spec = asObject(pod.spec) ?? {};
+    if (pod.metadata.deletionTimestamp) throw statusErrors.conflict(gr, name, `pod ${name} is being deleted, cannot be assigned to a host`);
+    if (typeof spec.nodeName === 'string' && spec.nodeName !== '') throw statusErrors.conflict(gr, name, `pod ${name} is already assigned to node "${spec.nodeName}"`);
+    pod.spec = { ...spec, nodeName: asString(asObject(input.spec)?.nodeName) ?? '' };
+    const annotations = input.metadata.annotations;
+    if (annotations && Object.keys(annotations).length) pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), ...annotations };
+    const status = { ...(asObject(pod.status) ?? {}) };
+    const conditions = asObjects(status.conditions).filter((c) => c.type !== 'PodScheduled');
+    conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: formatTimestamp(ctx.now) });
+    status.conditions = conditions;
+    pod.status = status;
   },
 
   gracePeriodSeconds(pod, options) {
