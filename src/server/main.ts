@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { startLabCluster, type LabCluster, type LabClusterOptions } from './cluster/index.ts';
 import { ConfigError, loadConfig, redactUrl, type PortalConfig } from './config.ts';
 import { applyMigrations, openDatabase, readMigrations, type Database } from './db/index.ts';
-import { indexStaticFiles, PortalRoutes, RouteTable, type RouteContext, type StaticFiles } from './http/index.ts';
+import { indexStaticFiles, pageRoutePatterns, PortalRoutes, RouteTable, type RouteContext, type StaticFiles } from './http/index.ts';
 import { createProgress, createSessions } from './learners/index.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type PortalMetrics } from './metrics/index.ts';
@@ -68,19 +68,8 @@ export interface Portal {
   stop(): Promise<void>;
 }
 
-/** Addresses of the site (DESIGN.md), so metrics count `/paths/:path/:lesson`, not every lesson. */
-const SITE_ROUTES = [
-  '/',
-  '/paths/:path',
-  '/paths/:path/:lesson',
-  '/labs/:lab',
-  '/search',
-  '/api/search',
-  '/api/openapi.json',
-  '/api/:endpoint',
-  '/api/:endpoint/*',
-  '/_astro/*',
-];
+/** Route names for what is not a page: built assets and files under public/. */
+const ASSET_ROUTES = ['/_astro/*'];
 
 const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 const READY_CHECK_TIMEOUT_MS = 2_000;
@@ -154,7 +143,8 @@ export async function startPortal(config: PortalConfig, options: PortalOptions =
     const routes = new PortalRoutes();
     options.configure?.(routes, { config, db, services, cluster, log });
 
-    return await listen({ config, db, cluster, services, routes, site, staticFiles, log, httpLog, shutdownGraceMs });
+    const pagePatterns = await pageRoutePatterns(path.join(root, 'src', 'pages'));
+    return await listen({ config, db, cluster, services, routes, site, staticFiles, pagePatterns, log, httpLog, shutdownGraceMs });
   } catch (error) {
     await cluster?.stop();
     await db.close();
@@ -170,16 +160,18 @@ interface ServerParts {
   routes: PortalRoutes;
   site: SiteHandler | null;
   staticFiles: StaticFiles;
+  /** Routes of src/pages, for naming requests. */
+  pagePatterns: string[];
   log: Logger;
   httpLog: Logger;
   shutdownGraceMs: number;
 }
 
 async function listen(parts: ServerParts): Promise<Portal> {
-  const { config, db, cluster, services, routes, site, staticFiles, log, httpLog, shutdownGraceMs } = parts;
+  const { config, db, cluster, services, routes, site, staticFiles, pagePatterns, log, httpLog, shutdownGraceMs } = parts;
   const metrics: PortalMetrics = createMetrics();
   const routeNames = new RouteTable<null>();
-  for (const pattern of new Set([...SITE_ROUTES, ...routes.requests.patterns])) routeNames.add(pattern, null);
+  for (const pattern of new Set([...ASSET_ROUTES, ...pagePatterns, ...routes.requests.patterns])) routeNames.add(pattern, null);
   let stopping = false;
   const upgradedSockets = new Set<Duplex>();
 

@@ -42,6 +42,10 @@ describe('the portal server', () => {
   beforeEach(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'formicary-portal-'));
     await writeFile(path.join(dir, 'kubeconfig'), KUBECONFIG);
+    // The pages whose file names name the routes in metrics and logs.
+    await mkdir(path.join(dir, 'src', 'pages', 'paths', '[path]'), { recursive: true });
+    await writeFile(path.join(dir, 'src', 'pages', 'paths', '[path]', 'index.astro'), '');
+    await writeFile(path.join(dir, 'src', 'pages', 'paths', '[path]', '[lesson].astro'), '');
     portal = null;
   });
 

@@ -104,7 +104,9 @@ export class Supervisor {
     }
     if (this.#stopping) return;
 
-    const child = spawn(command.file, command.args, { cwd: command.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    // Its own process group: a Ctrl-C in the terminal reaches the portal only, which stops the
+    // child itself, in order, instead of seeing it die and starting it again mid-shutdown.
+    const child = spawn(command.file, command.args, { cwd: command.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     this.#child = child;
     log.info({ pid: child.pid, command: [command.file, ...command.args].join(' ') }, `${name} started`);
 

@@ -8,4 +8,5 @@ export type { RouteMatch } from './patterns.ts';
 export { openEventStream } from './events.ts';
 export type { EventStream } from './events.ts';
 export { indexStaticFiles } from './static.ts';
+export { pageRoutePatterns } from './pages.ts';
 export type { StaticFiles } from './static.ts';
