@@ -34,3 +34,21 @@ export function jsonError(status: number, error: string): Response {
 export function redirect(location: string): Response {
   return new Response(null, { status: 303, headers: { location } });
 }
+
+/**
+ * The services reject bad learner input (an empty name) with a LearnerInputError. It is
+ * recognised by name: the services object comes from the server's module graph, not from the
+ * site bundle, so `instanceof` against the bundle's copy of the class would never match.
+ */
+export function isLearnerInputError(error: unknown): error is Error & { field: string } {
+  return error instanceof Error && error.name === 'LearnerInputError' && 'field' in error;
+}
+
+/**
+ * Whether the browser reached us over HTTPS, directly or through a TLS-terminating proxy. A
+ * forged X-Forwarded-Proto only makes the forger's own cookie Secure, so it is safe to trust.
+ */
+export function requestIsHttps(request: Request, url: URL): boolean {
+  const forwarded = request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
+  return url.protocol === 'https:' || forwarded === 'https';
+}

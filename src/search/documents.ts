@@ -31,6 +31,11 @@ export function lessonUrl(path: string, lesson: string): string {
   return `/paths/${path}/${lesson}`;
 }
 
+/** Objectives and outcomes are fragments; ending each with a full stop keeps snippets readable. */
+function asSentence(text: string): string {
+  return /[.!?:]$/.test(text) ? text : `${text}.`;
+}
+
 function documentsOf(
   base: Omit<SearchDocument, 'url' | 'heading' | 'titleField' | 'text'>,
   url: string,
@@ -39,7 +44,8 @@ function documentsOf(
 ): SearchDocument[] {
   const sections = outline?.sections ?? [];
   const intro = sections.find((section) => section.heading === null)?.text ?? '';
-  const documents: SearchDocument[] = [{ ...base, url, titleField: base.title, text: [...lead, intro].filter(Boolean).join(' ') }];
+  const text = [...lead.map(asSentence), intro].filter(Boolean).join(' ');
+  const documents: SearchDocument[] = [{ ...base, url, titleField: base.title, text }];
   for (const section of sections) {
     if (!section.heading) continue;
     documents.push({ ...base, url: `${url}#${section.heading.slug}`, heading: section.heading.text, titleField: '', text: section.text });

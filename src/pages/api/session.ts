@@ -1,7 +1,7 @@
 import type { APIRoute } from 'astro';
-import { LearnerInputError, SESSION_LIFETIME_MS } from '../../server/learners/index.ts';
+import { SESSION_LIFETIME_MS } from '../../server/learners/index.ts';
 import { SESSION_COOKIE } from '../../server/services.ts';
-import { isFormPost, jsonError, readFields, redirect, safeNextPath } from '../_http.ts';
+import { isFormPost, isLearnerInputError, jsonError, readFields, redirect, requestIsHttps, safeNextPath } from '../_http.ts';
 
 /**
  * POST /api/session {name[, next]}: AUTH=dev sign-in. Sets the session cookie; a form gets a
@@ -21,12 +21,12 @@ export const POST: APIRoute = async ({ request, locals, cookies, url }) => {
       path: '/',
       httpOnly: true,
       sameSite: 'lax',
-      secure: url.protocol === 'https:',
+      secure: requestIsHttps(request, url),
       maxAge: Math.floor(SESSION_LIFETIME_MS / 1000),
     });
     return form ? redirect(next) : Response.json({ learner });
   } catch (error) {
-    if (error instanceof LearnerInputError) return fail(error.message);
+    if (isLearnerInputError(error)) return fail(error.message);
     throw error;
   }
 };
