@@ -39,3 +39,16 @@ export function badPatch(message: string): PatchError {
 export function unprocessablePatch(detail: string): PatchError {
   return new PatchError(422, 'the server rejected our request due to an error in our request', { detail });
 }
+
+/**
+ * Runs a patch step, turning a stack overflow on absurdly deep documents into a 400 (upstream's
+ * decoder refuses such documents) rather than letting it surface as a server error.
+ */
+export function boundedDepth<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof RangeError) throw badPatch('exceeded max depth');
+    throw error;
+  }
+}

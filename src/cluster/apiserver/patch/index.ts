@@ -14,4 +14,4 @@ export {
   type ServerSideApplyResult,
   type UpdateManagedFieldsOptions,
 } from './managed-fields.ts';
-export type { GroupVersionKind, StructShape } from './schema/index.ts';
+export { shapeFromOpenAPISchema, type GroupVersionKind, type StructShape } from './schema/index.ts';

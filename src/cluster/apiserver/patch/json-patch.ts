@@ -1,7 +1,7 @@
 // RFC 6902 JSON patch with the behaviour of the library the API server uses
 // (gopkg.in/evanphx/json-patch.v4): its error texts, negative array indices, "replace" of a
 // missing object key acting as "add", and "test" treating a missing value as null.
-import { badPatch, PatchError, unprocessablePatch } from './errors.ts';
+import { badPatch, boundedDepth, PatchError, unprocessablePatch } from './errors.ts';
 import { clone, deepEqual, isObject, jsonKindName, type JsonObject, type JsonValue } from './json.ts';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -285,6 +285,10 @@ function decodeOperations(patch: unknown, fieldValidation: FieldValidation): Ope
  * an operation that does not apply is a 422 whose detail carries the library's message.
  */
 export function applyJsonPatch(doc: unknown, patch: unknown, options: JsonPatchOptions = {}): unknown {
+  return boundedDepth(() => applyOperations(doc, patch, options));
+}
+
+function applyOperations(doc: unknown, patch: unknown, options: JsonPatchOptions): unknown {
   const operations = decodeOperations(patch, options.fieldValidation ?? 'Warn');
   if (!isContainer(doc)) throw unprocessablePatch(`json: cannot unmarshal ${jsonKindName(doc)} into Go value of type jsonpatch.partialDoc`);
   let root: Container = clone(doc);

@@ -3,7 +3,7 @@
 // merges an applied configuration by the kind's list semantics, removes fields its applier gave
 // up, and reports conflicts with fields other managers own unless forced.
 import type { KubeObject, ManagedFieldsEntry } from '../../types.ts';
-import { PatchError } from './errors.ts';
+import { boundedDepth, PatchError } from './errors.ts';
 import { FieldSet, pathString, type FieldPath } from './fieldpath.ts';
 import { clone, deepEqual, goQuote, isObject, sortedJson, type JsonObject, type JsonValue } from './json.ts';
 import { builtinShape, customResourceShape, type GroupVersionKind, type StructShape } from './schema/index.ts';
@@ -216,6 +216,10 @@ export interface UpdateManagedFieldsOptions {
  * what the manager set. A request may send managedFields (kept if valid) or [] to reset them.
  */
 export function updateManagedFields(old: KubeObject | undefined, next: KubeObject, options: UpdateManagedFieldsOptions): KubeObject {
+  return boundedDepth(() => recordManagedFields(old, next, options));
+}
+
+function recordManagedFields(old: KubeObject | undefined, next: KubeObject, options: UpdateManagedFieldsOptions): KubeObject {
   const shape = shapeFor(groupVersionKind(options.apiVersion, next.kind), options.schema);
   let managed: Managed;
   const requested: unknown = next.metadata.managedFields;
@@ -344,6 +348,10 @@ function describeConflicts(conflicts: ApplyAttempt['conflicts']): ApplyConflict[
  * object, or to nothing when it does not exist yet (apply creates).
  */
 export function serverSideApply(live: KubeObject | undefined, applied: KubeObject, options: ServerSideApplyOptions): ServerSideApplyResult {
+  return boundedDepth(() => applyConfiguration(live, applied, options));
+}
+
+function applyConfiguration(live: KubeObject | undefined, applied: KubeObject, options: ServerSideApplyOptions): ServerSideApplyResult {
   const apiVersion = apiVersionOf(options.group, options.version);
   if (applied.apiVersion !== apiVersion || applied.kind !== options.kind) {
     const gvk = groupVersionKind(String(applied.apiVersion ?? ''), String(applied.kind ?? ''));

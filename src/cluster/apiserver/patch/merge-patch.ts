@@ -1,7 +1,7 @@
 // RFC 7386 JSON merge patch: objects merge key by key, null deletes, anything else (lists
 // included) replaces. Mirrors the library the API server uses, including where it answers
 // "Invalid JSON Patch" and that nulls inside newly added objects are dropped.
-import { badPatch, PatchError } from './errors.ts';
+import { badPatch, boundedDepth, PatchError } from './errors.ts';
 import { clone, goQuote, isObject, type JsonObject, type JsonValue } from './json.ts';
 
 /** Removes null members from objects, also inside lists, as the library's pruneNulls does. */
@@ -44,6 +44,5 @@ export function applyMergePatch(doc: unknown, patch: unknown): unknown {
     const invalid = `Invalid value: ${goQuote(JSON.stringify(pruneNulls(clone(patch as JsonValue[]))))}: json: cannot unmarshal array into Go value of type map[string]interface {}`;
     throw new PatchError(422, ` "" is invalid: patch: ${invalid}`, { causes: [{ reason: 'FieldValueInvalid', field: 'patch', message: invalid }] });
   }
-  if (!isObject(doc)) return pruneNulls(clone(patch));
-  return mergeObjects(clone(doc), clone(patch));
+  return boundedDepth(() => (isObject(doc) ? mergeObjects(clone(doc), clone(patch)) : pruneNulls(clone(patch))));
 }

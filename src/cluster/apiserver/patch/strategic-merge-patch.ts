@@ -8,7 +8,7 @@
 // into nothing (so directives never leak into the stored object), a deletion list for a list the
 // object does not have is ignored (upstream would add its items), and failures upstream reports
 // as 500 Internal Error are 400 Bad Request here, with upstream's message.
-import { badPatch, PatchError } from './errors.ts';
+import { badPatch, boundedDepth, PatchError } from './errors.ts';
 import { clone, goTypeName, goValue, isObject, jsonKindName, type JsonObject, type JsonValue } from './json.ts';
 import { builtinShape, fieldOf, itemsOf, type Field, type GroupVersionKind, type Shape } from './schema/index.ts';
 
@@ -360,5 +360,5 @@ export function applyStrategicMergePatch(doc: unknown, patch: unknown, gvk: Grou
   if (patch === null || patch === undefined) return clone(doc);
   if (!isObject(patch)) throw badPatch(`json: cannot unmarshal ${jsonKindName(patch)} into Go value of type map[string]interface {}`);
   if (!isObject(doc)) throw badPatch('invalid JSON document');
-  return mergeMap(clone(doc), clone(patch), shape);
+  return boundedDepth(() => mergeMap(clone(doc), clone(patch), shape));
 }

@@ -69,8 +69,10 @@ describe('updateManagedFields', () => {
 
   it('keeps the JSON key order of FieldsV1 as upstream sorts it: fields, then keys', () => {
     const created = updateManagedFields(undefined, deployment(), update('kubectl-create', t0));
-    const container = (entry(created, 'kubectl-create')!.fieldsV1['f:spec'] as any)['f:template']['f:spec']['f:containers']['k:{"name":"web"}'];
-    expect(Object.keys(container)).toEqual(['.', 'f:env', 'f:image', 'f:name', 'f:ports']);
+    const at = (node: unknown, key: string) => (node as Record<string, unknown>)[key];
+    const container = ['f:spec', 'f:template', 'f:spec', 'f:containers', 'k:{"name":"web"}'].reduce<unknown>(at, entry(created, 'kubectl-create')!.fieldsV1);
+    expect(container).toBeDefined();
+    expect(Object.keys(container as object)).toEqual(['.', 'f:env', 'f:image', 'f:name', 'f:ports']);
   });
 
   it('gives a second manager only what it changed (kubectl label)', () => {

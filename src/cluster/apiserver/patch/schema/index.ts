@@ -43,3 +43,4 @@ export function supportsStrategicMergePatch(gvk: GroupVersionKind): boolean {
 }
 
 export * from './shape.ts';
+export { shapeFromOpenAPISchema } from './openapi.ts';
