@@ -36,7 +36,7 @@ export async function startOpenApiServer(resources: ResourceDefinition[]): Promi
         sendJson(res, 404, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `"${name}" not found`, reason: 'NotFound', details: { name }, code: 404 });
         return true;
       }
-      if (request.method === 'POST') {
+      if (request.method === 'POST' || (request.method === 'PATCH' && request.contentType === 'application/apply-patch+yaml')) {
         const object = JSON.parse(request.body.toString('utf8')) as { metadata?: Record<string, unknown> };
         sendJson(res, 201, { ...object, metadata: { ...object.metadata, uid: 'u-1', resourceVersion: '1', creationTimestamp: '2024-01-01T00:00:00Z' } });
         return true;
