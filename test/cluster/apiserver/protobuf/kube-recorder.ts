@@ -68,7 +68,8 @@ export interface ApiResource {
   kind: string;
   namespaced: boolean;
   verbs?: string[];
-  subresources?: string[];
+  /** names ("scale") or definitions with a name */
+  subresources?: Array<string | { name: string }>;
 }
 
 /** Discovery for kubectl: legacy APIVersions / APIGroupList / APIResourceList. */
@@ -104,7 +105,7 @@ function discovery(resources: ApiResource[], path: string): unknown {
         kind: r.kind,
         verbs: r.verbs ?? ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
       },
-      ...(r.subresources ?? []).map((sub) => ({ name: `${r.resource}/${sub}`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['create', 'get'] })),
+      ...(r.subresources ?? []).map((sub) => ({ name: `${r.resource}/${typeof sub === 'string' ? sub : sub.name}`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['create', 'get'] })),
     ]),
   };
 }
