@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -9,12 +10,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { parseConfig, type PortalConfig } from '../../src/server/config.ts';
 import { openEventStream } from '../../src/server/http/index.ts';
-import { startPortal, type Portal, type PortalOptions, type SiteHandler } from '../../src/server/main.ts';
+import { PROJECT_ROOT, startPortal, type Portal, type PortalOptions, type SiteHandler } from '../../src/server/main.ts';
 import { useTestDatabases } from '../support/databases.ts';
 import { captureLogs } from '../support/logs.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/server/main.ts', import.meta.url));
-const FAKE_CLUSTER = fileURLToPath(new URL('./cluster/fake-cluster.ts', import.meta.url));
 const databases = useTestDatabases();
 
 /** Stands in for Astro's handler: shows what the portal gave it, and leaves unknown pages to `next`. */
@@ -102,17 +102,8 @@ describe('the portal server', () => {
     expect(body.checks.cluster?.ready).toBe(true);
   });
 
-  it('is not ready until the embedded cluster says it is', async () => {
-    const { portal } = await start(
-      {
-        embeddedCluster: {
-          backoff: { initialMs: 100, maxMs: 100 },
-          stopTimeoutMs: 1_000,
-          command: (port, kubeconfig) => ({ file: process.execPath, args: [FAKE_CLUSTER, '--kubeconfig', kubeconfig, '--port', String(port), '--ready-after', '1500'] }),
-        },
-      },
-      { LAB_CLUSTER: 'embedded' },
-    );
+  it('is not ready until the embedded cluster says it is, and stops it on stop', async () => {
+    const { portal, logs } = await start({ root: PROJECT_ROOT, embeddedCluster: { backoff: { initialMs: 100, maxMs: 100 } } }, { LAB_CLUSTER: 'embedded' });
     const before = await fetch(`${portal.url}/api/ready`);
     expect(before.status).toBe(503);
     expect(((await before.json()) as { checks: { cluster: unknown } }).checks.cluster).toEqual({
@@ -123,6 +114,9 @@ describe('the portal server', () => {
     const after = await fetch(`${portal.url}/api/ready`);
     expect(after.status).toBe(200);
     expect(portal.cluster.kubeconfigPath).toBe(path.join(dir, 'data', 'cluster', 'kubeconfig'));
+    const pid = Number(logs.lines().find((line) => line.msg === 'the embedded cluster started')?.pid);
+    await portal.stop();
+    expect(() => process.kill(pid, 0)).toThrow();
   });
 
   it('counts requests by route in /metrics, next to the process metrics', async () => {
@@ -208,6 +202,29 @@ describe('the portal server', () => {
     });
     expect(traversal).not.toContain('current-context');
   });
+
+  // `npm test` builds the site before the unit tests run; alone, this needs `npm run build` first.
+  it.skipIf(!existsSync(path.join(PROJECT_ROOT, 'dist', 'server', 'entry.mjs')))(
+    'mounts the built Astro site and gives its pages the signed-in learner',
+    async () => {
+      const { portal } = await start({ root: PROJECT_ROOT, site: undefined });
+      const catalog = await fetch(`${portal.url}/`);
+      expect(catalog.status).toBe(200);
+      expect(catalog.headers.get('content-type')).toMatch(/^text\/html/);
+      const signIn = await fetch(`${portal.url}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: portal.url },
+        body: JSON.stringify({ name: 'Katherine Johnson' }),
+      });
+      expect(signIn.status).toBe(200);
+      const cookie = signIn.headers.getSetCookie().find((c) => c.startsWith('formicary_session='))?.split(';')[0];
+      expect(cookie).toBeDefined();
+      expect(await (await fetch(`${portal.url}/`, { headers: { cookie: cookie! } })).text()).toContain('Katherine Johnson');
+      expect(await (await fetch(`${portal.url}/`)).text()).not.toContain('Katherine Johnson');
+      const missing = await fetch(`${portal.url}/paths/no-such-path/no-such-lesson`);
+      expect(missing.status).toBe(404);
+    },
+  );
 
   it('tells the visitor to build the site when it is not built', async () => {
     const { portal } = await start({ site: undefined });

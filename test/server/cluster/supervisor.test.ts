@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { KubeconfigError, startLabCluster, type LabCluster } from '../../../src/server/cluster/index.ts';
+import { PROJECT_ROOT } from '../../../src/server/main.ts';
 import { captureLogs } from '../../support/logs.ts';
 
 const FAKE_CLUSTER = fileURLToPath(new URL('./fake-cluster.ts', import.meta.url));
@@ -214,5 +216,39 @@ describe('LAB_CLUSTER=kubernetes', () => {
     expect(() => startLabCluster({ mode: 'kubernetes', kubeconfig: null }, { root: dir, log: captureLogs().log })).toThrow(
       /^KUBECONFIG: not set, and \/var\/run\/secrets\/kubernetes.io\/serviceaccount\/token does not exist/,
     );
+  });
+});
+
+describe('the embedded cluster supervisor with the real `formicary cluster`', () => {
+  let dir: string;
+  let cluster: LabCluster | null;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'formicary-embedded-'));
+    cluster = null;
+  });
+  afterEach(async () => {
+    await cluster?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves the Kubernetes API, comes back after being killed with its objects, and stops', { timeout: 60_000 }, async () => {
+    const logs = captureLogs();
+    cluster = startLabCluster({ mode: 'embedded', dataDir: path.join(dir, 'cluster') }, { root: PROJECT_ROOT, log: logs.log, embedded: { backoff: FAST_BACKOFF } });
+    await cluster.whenReady();
+    const core = () => cluster!.loadKubeConfig().makeApiClient(CoreV1Api);
+    await core().createNamespace({ body: { metadata: { name: 'kept-across-restarts' } } });
+    const server = cluster.loadKubeConfig().getCurrentCluster()?.server;
+
+    const pid = logs.lines().find((line) => line.msg === 'the embedded cluster started')?.pid;
+    process.kill(Number(pid), 'SIGKILL');
+    await eventually(() => cluster!.restarts === 1 && cluster!.ready, 'the cluster to be back', 30_000);
+    expect(logs.text()).toContain('the embedded cluster was killed by SIGKILL; starting it again in 0.1 s');
+    expect(cluster.loadKubeConfig().getCurrentCluster()?.server).toBe(server);
+    const namespaces = await core().listNamespace();
+    expect(namespaces.items.map((ns) => ns.metadata?.name)).toContain('kept-across-restarts');
+
+    const restartedPid = logs.lines().filter((line) => line.msg === 'the embedded cluster started').at(-1)?.pid;
+    await cluster.stop();
+    expect(alive(Number(restartedPid))).toBe(false);
   });
 });
