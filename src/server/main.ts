@@ -123,14 +123,24 @@ export async function startPortal(config: PortalConfig, options: PortalOptions =
   const httpLog = log.child({ component: 'http' });
   const shutdownGraceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
 
-  const db = openDatabase(config.database, log.child({ component: 'db' }));
+  const where = config.database.kind === 'sqlite' ? config.database.file : redactUrl(config.database.url);
+  const unreachable = (error: unknown) =>
+    new Error(`DATABASE_URL: could not use the ${config.database.kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'} database at ${where}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  let db: Database;
+  try {
+    db = openDatabase(config.database, log.child({ component: 'db' }));
+  } catch (error) {
+    throw unreachable(error);
+  }
   let cluster: LabCluster | null = null;
   try {
+    await db.ping().catch((error: unknown) => {
+      throw unreachable(error);
+    });
     const migrations = await applyMigrations(db, await readMigrations(db.dialect));
-    log.info(
-      { database: config.database.kind === 'sqlite' ? config.database.file : redactUrl(config.database.url), applied: migrations.applied },
-      `database ready (${db.dialect})`,
-    );
+    log.info({ database: where, applied: migrations.applied }, `database ready (${db.dialect})`);
     if (migrations.unknown.length > 0) {
       log.warn({ unknown: migrations.unknown }, 'the database has migrations this portal does not know: it was migrated by a newer version');
     }

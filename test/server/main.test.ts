@@ -364,6 +364,16 @@ describe('node src/server/main.ts', () => {
     expect(portal.lines.map((line) => line.msg)).toEqual(expect.arrayContaining(['stopping', 'stopped']));
   });
 
+  it('names DATABASE_URL when the database cannot be reached, and exits 1', async () => {
+    const portal = run({ DATABASE_URL: 'postgres://learn:hunter2@127.0.0.1:1/formicary' });
+    expect(await portal.exited).toBe(1);
+    const fatal = portal.lines.find((line) => line.level === 'fatal');
+    expect(fatal?.msg).toMatch(
+      /^Formicary could not start: DATABASE_URL: could not use the PostgreSQL database at postgres:\/\/learn:\*\*\*@127\.0\.0\.1:1\/formicary: .*ECONNREFUSED/,
+    );
+    expect(JSON.stringify(portal.lines)).not.toContain('hunter2');
+  });
+
   it('refuses to start on a bad variable, naming it', async () => {
     const portal = run({ LAB_CLUSTER: 'kind' });
     expect(await portal.exited).toBe(1);
