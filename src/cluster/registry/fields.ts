@@ -89,9 +89,25 @@ export function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** A mutable deep copy (of a frozen stored object, or of a caller's input). */
+/**
+ * A mutable deep copy (of a frozen stored object, or of a caller's input). Objects here are JSON,
+ * so a plain recursive copy does, and it is several times faster than structuredClone.
+ */
 export function clone<T>(value: T): T {
-  return structuredClone(value);
+  return copyJson(value) as T;
+}
+
+function copyJson(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = copyJson(value[i]);
+    return out;
+  }
+  if (value instanceof Date) return value.toISOString();
+  const out: JsonObject = {};
+  for (const key in value) if (Object.hasOwn(value, key)) out[key] = copyJson((value as JsonObject)[key]);
+  return out;
 }
 
 /** Drops undefined members so stored JSON matches what a client would read back. */

@@ -109,7 +109,22 @@ export class QuantityParseError extends Error {
   }
 }
 
+// Quantities are immutable and the same few strings ("500m", "256Mi") recur in every pod, so
+// parsed values are remembered; the cache is simply emptied when it fills.
+const parsedCache = new Map<string, Quantity | null>();
+const PARSED_CACHE_LIMIT = 4096;
+
 export function tryParseQuantity(input: unknown): Quantity | undefined {
+  if (typeof input !== 'string') return parseUncached(input);
+  const cached = parsedCache.get(input);
+  if (cached !== undefined) return cached ?? undefined;
+  const parsed = parseUncached(input);
+  if (parsedCache.size >= PARSED_CACHE_LIMIT) parsedCache.clear();
+  parsedCache.set(input, parsed ?? null);
+  return parsed;
+}
+
+function parseUncached(input: unknown): Quantity | undefined {
   if (typeof input === 'number') {
     if (!Number.isFinite(input)) return undefined;
     input = numberToPlainString(input);

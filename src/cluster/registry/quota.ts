@@ -183,15 +183,24 @@ function trackedIds(hard: string[]): Set<string> {
   return wanted;
 }
 
+// resources() hands out the same array until the set of resources changes
+const servedById = new WeakMap<ResourceDefinition[], Map<string, ResourceDefinition>>();
+
 function trackedResources(registry: Registry, hard: string[]): ResourceDefinition[] {
-  const wanted = trackedIds(hard);
+  const resources = registry.resources();
+  let byId = servedById.get(resources);
+  if (!byId) {
+    byId = new Map();
+    for (const def of resources) {
+      const id = `${def.group}/${def.resource}`;
+      if (def.namespaced && !byId.has(id)) byId.set(id, def);
+    }
+    servedById.set(resources, byId);
+  }
   const out: ResourceDefinition[] = [];
-  const seen = new Set<string>();
-  for (const def of registry.resources()) {
-    const id = `${def.group}/${def.resource}`;
-    if (!wanted.has(id) || seen.has(id) || !def.namespaced) continue;
-    seen.add(id);
-    out.push(def);
+  for (const id of trackedIds(hard)) {
+    const def = byId.get(id);
+    if (def) out.push(def);
   }
   return out;
 }
