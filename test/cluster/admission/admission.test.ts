@@ -190,7 +190,7 @@ describe('admit()', () => {
   it('runs the plugins on a copy outside the registry', async () => {
     await withAdmission();
     t.registry.create(t.def('', 'v1', 'limitranges'), 'lab', limitRange([{ type: 'Container', default: { cpu: '300m' } }]));
-    const input = { ...pod('preview'), metadata: { name: 'preview', namespace: 'lab' } };
+    const input: KubeObject = { ...pod('preview'), metadata: { name: 'preview', namespace: 'lab' } };
     const admitted = admit(t.registry, t.def('', 'v1', 'pods'), input, 'CREATE', undefined);
     expect((admitted.spec as { containers: { resources: unknown }[] }).containers[0]?.resources).toEqual({ limits: { cpu: '300m' }, requests: { cpu: '300m' } });
     expect((input.spec as { containers: { resources?: unknown }[] }).containers[0]?.resources).toBeUndefined();
