@@ -66,11 +66,23 @@ export function compareElements(a: PathElement, b: PathElement): number {
 
 /** JSON as Go's encoder writes it: HTML-significant characters escaped. */
 function goJson(value: JsonValue): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const text = JSON.stringify(value);
+  return !/[<>&\u2028\u2029]/.test(text) ? text : text.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** The FieldsV1 key of an element. */
+const serialized = new WeakMap<PathElement, string>();
+
+/** The FieldsV1 key of an element (remembered: the same element is keyed at every level of a walk). */
 export function serializeElement(element: PathElement): string {
+  let text = serialized.get(element);
+  if (text === undefined) {
+    text = serializeUncached(element);
+    serialized.set(element, text);
+  }
+  return text;
+}
+
+function serializeUncached(element: PathElement): string {
   switch (element.type) {
     case 'field':
       return `f:${element.name}`;
@@ -215,6 +227,16 @@ export class FieldSet {
       if (!rest.empty) out.children.set(key, { element, set: rest });
     }
     return out;
+  }
+
+  /** Whether any member of this set is a member of other. */
+  intersects(other: FieldSet): boolean {
+    for (const key of this.members.keys()) if (other.members.has(key)) return true;
+    for (const [key, { set }] of this.children) {
+      const theirs = other.children.get(key);
+      if (theirs && set.intersects(theirs.set)) return true;
+    }
+    return false;
   }
 
   intersection(other: FieldSet): FieldSet {

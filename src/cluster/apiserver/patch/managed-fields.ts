@@ -32,6 +32,8 @@ interface Ownership {
   set: FieldSet;
   apiVersion: string;
   time?: string;
+  /** The stored FieldsV1 while the set is unchanged, so untouched entries are not re-encoded. */
+  fieldsV1?: JsonObject;
 }
 
 type Managed = Map<string, Ownership>;
@@ -67,6 +69,7 @@ function decodeManaged(entries: unknown): Managed {
       set: FieldSet.fromFieldsV1(fieldsV1 ?? {}),
       apiVersion,
       ...(typeof time === 'string' ? { time } : {}),
+      ...(isObject(fieldsV1) ? { fieldsV1 } : {}),
     });
   });
   return managed;
@@ -88,13 +91,13 @@ function seconds(time: string | undefined): number {
 function encodeManaged(managed: Managed): ManagedFieldsEntry[] | undefined {
   if (managed.size === 0) return undefined;
   type Entry = Omit<ManagedFieldsEntry, 'time'> & { time?: string };
-  const entries: Entry[] = [...managed.values()].map(({ info, set, apiVersion, time }) => ({
+  const entries: Entry[] = [...managed.values()].map(({ info, set, apiVersion, time, fieldsV1 }) => ({
     manager: info.manager,
     operation: info.operation,
     apiVersion,
     ...(time ? { time } : {}),
     fieldsType: 'FieldsV1' as const,
-    fieldsV1: set.toFieldsV1(),
+    fieldsV1: fieldsV1 ?? set.toFieldsV1(),
     ...(info.subresource ? { subresource: info.subresource } : {}),
   }));
   const text = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -159,11 +162,22 @@ function resetSet(paths: ReadonlyArray<readonly string[]> | undefined): FieldSet
   return FieldSet.fromPaths((paths ?? []).map((names) => names.map((name) => ({ type: 'field' as const, name }))));
 }
 
-/** The object as compared: without its managed fields. */
+/** The object as compared: without its managed fields (a shallow copy; nothing here mutates it). */
 function withoutManagedFields(object: KubeObject | JsonObject): JsonObject {
-  const copy = clone(object) as JsonObject;
-  if (isObject(copy['metadata'])) delete copy['metadata']['managedFields'];
-  return copy;
+  const metadata = object['metadata'];
+  if (!isObject(metadata) || !Object.hasOwn(metadata, 'managedFields')) return object as JsonObject;
+  const { managedFields: _, ...rest } = metadata;
+  return { ...(object as JsonObject), metadata: rest };
+}
+
+/** Removes what a write changed or removed from every other owner; unaffected entries stay as stored. */
+function disown(managed: Managed, changed: FieldSet, removed: FieldSet, except?: string): void {
+  for (const [id, ownership] of managed) {
+    if (id === except || !(ownership.set.intersects(changed) || ownership.set.intersects(removed))) continue;
+    const set = ownership.set.difference(changed).difference(removed);
+    if (set.empty) managed.delete(id);
+    else managed.set(id, { info: ownership.info, set, apiVersion: ownership.apiVersion, ...(ownership.time ? { time: ownership.time } : {}) });
+  }
 }
 
 function withManaged(object: JsonObject, managed: Managed): KubeObject {
@@ -186,11 +200,7 @@ function recordUpdate(managed: Managed, before: KubeObject | JsonObject, after: 
   const diff = compare(withoutManagedFields(before), withoutManagedFields(after), shape);
   const changed = diff.added.union(diff.modified).recursiveDifference(reset);
   const removed = diff.removed.recursiveDifference(reset);
-  for (const [id, ownership] of managed) {
-    const set = ownership.set.difference(changed).difference(removed);
-    if (set.empty) managed.delete(id);
-    else managed.set(id, { ...ownership, set });
-  }
+  disown(managed, changed, removed);
   const own = changed.difference(unowned);
   if (own.empty) return;
   const id = identify(info);
@@ -297,12 +307,7 @@ function attemptApply(live: JsonObject, applied: JsonObject, managedIn: Managed,
     for (const path of ownership.set.intersection(changed).paths()) conflicts.push({ path, owner: ownership });
   }
   if (conflicts.length > 0 && !force) return { object: live, managed: managedIn, conflicts };
-  for (const [otherId, ownership] of managed) {
-    if (otherId === id) continue;
-    const set = ownership.set.difference(changed).difference(removed);
-    if (set.empty) managed.delete(otherId);
-    else managed.set(otherId, { ...ownership, set });
-  }
+  disown(managed, changed, removed, id);
   if (appliedSet.empty) managed.delete(id);
   else if (!previous || !deepEqual(live, merged)) managed.set(id, { ...managed.get(id)!, time: rfc3339(now) });
   return { object: merged, managed, conflicts: [] };
