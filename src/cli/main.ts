@@ -5,10 +5,14 @@
 //   formicary labs test      → labs-test.ts      runLabsTest
 // A new command is a new module; this file does not change.
 import { existsSync, readdirSync } from 'node:fs';
+import { enableCompileCache } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 type CommandRunner = (args: string[]) => Promise<number> | number;
+
+// Caches Node's TypeScript stripping and compilation across runs (the commands load lazily, after this).
+enableCompileCache();
 
 const here = dirname(fileURLToPath(import.meta.url));
 

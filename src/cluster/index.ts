@@ -3,9 +3,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { stringify as toYaml } from 'yaml';
-import { admissionPlugins, bootstrapCluster, loadOrCreateServingCertificates, startApiServer, type ConnectHandler, type Logger } from './apiserver/index.ts';
+import { admissionPlugins, bootstrapCluster, loadOrCreateServingCertificates, openServiceAccountTokens, startApiServer, type ConnectHandler, type Logger } from './apiserver/index.ts';
 import { openRegistry, type Registry } from './registry/index.ts';
+import { startControllers, type ControllersOptions, type RunningControllers } from './controllers/index.ts';
 
 export type { ConnectHandler, ConnectRequest, Logger } from './apiserver/index.ts';
 
@@ -14,8 +14,10 @@ export interface ClusterOptions {
   dataDir?: string;
   /** Listening port on 127.0.0.1; 0 (the default) picks a free one. */
   port?: number;
-  /** How many Nodes the cluster registers; default 1. */
+  /** How many Nodes the cluster registers; default 3 (1 without controllers). */
   nodes?: number;
+  /** Controllers, scheduler and Nodes (default on); false serves a bare API server. */
+  controllers?: false | Omit<ControllersOptions, 'registry' | 'caPem'>;
   clock?: () => Date;
   log?: Logger;
   /** Serves pods log/exec/attach/portforward (the kubelet, part 2). */
@@ -42,6 +44,8 @@ export interface RunningCluster {
   dataDir: string;
   /** The store itself, for in-process controllers and kubelet. */
   registry: Registry;
+  /** The running controllers (absent with `controllers: false`): their event recorder, idle(). */
+  controllers?: RunningControllers;
   /** A kubeconfig (YAML) whose cluster, context and user are all named `formicary`. */
   kubeconfig(options?: KubeconfigOptions): string;
   /** Writes kubeconfig() to file (mode 0600), creating its folder. */
@@ -62,14 +66,44 @@ async function readOrCreateSecret(file: string, create: () => string): Promise<s
   return value;
 }
 
+/**
+ * The kubeconfig as YAML text. Written by hand (every value a JSON-quoted scalar, which YAML
+ * reads as is) so start-up does not load a YAML library for five fixed keys.
+ */
+function kubeconfigYaml(config: { server: string; caPem: string; token: string; namespace: string | undefined }): string {
+  const q = (value: string) => JSON.stringify(value);
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: formicary',
+    '  cluster:',
+    `    server: ${q(config.server)}`,
+    `    certificate-authority-data: ${q(Buffer.from(config.caPem).toString('base64'))}`,
+    'contexts:',
+    '- name: formicary',
+    '  context:',
+    '    cluster: formicary',
+    '    user: formicary',
+    ...(config.namespace ? [`    namespace: ${q(config.namespace)}`] : []),
+    'current-context: formicary',
+    'users:',
+    '- name: formicary',
+    '  user:',
+    `    token: ${q(config.token)}`,
+    'preferences: {}',
+    '',
+  ].join('\n');
+}
+
 export async function startCluster(options: ClusterOptions = {}): Promise<RunningCluster> {
   const dataDir = resolve(options.dataDir ?? join('.formicary', 'cluster'));
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const clock = options.clock ?? (() => new Date());
-  const [certificates, adminToken, serviceAccountKey, registry] = await Promise.all([
+  const [certificates, adminToken, tokens, registry] = await Promise.all([
     loadOrCreateServingCertificates(dataDir),
     readOrCreateSecret(join(dataDir, 'admin.token'), () => randomBytes(32).toString('base64url')),
-    readOrCreateSecret(join(dataDir, 'service-account.key'), () => randomBytes(32).toString('base64')),
+    openServiceAccountTokens(dataDir),
     openRegistry({
       dataDir: join(dataDir, 'store'),
       clock,
@@ -85,24 +119,21 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       certPem: certificates.certPem,
       keyPem: certificates.keyPem,
       adminToken,
-      serviceAccountKey: Buffer.from(serviceAccountKey, 'base64'),
+      tokens,
       port: options.port ?? 0,
       clock,
       ...(options.connect ? { connect: options.connect } : {}),
       ...(options.log ? { log: options.log } : {}),
     });
     server = apiServer;
-    const stopBootstrap = bootstrapCluster({ registry, tokens: apiServer.tokens, caPem: certificates.caPem, nodes: options.nodes ?? 1, clock });
+    // With controllers the Nodes are theirs (registered, heartbeating, cordoned).
+    const stopBootstrap = bootstrapCluster({ registry, tokens, caPem: certificates.caPem, nodes: options.controllers === false ? (options.nodes ?? 1) : 0, clock });
+    const controllers =
+      options.controllers === false
+        ? undefined
+        : startControllers({ registry, caPem: certificates.caPem, ...options.controllers, nodes: { count: options.nodes ?? 3, ...options.controllers?.nodes } });
     const kubeconfig = (kubeconfigOptions: KubeconfigOptions = {}) =>
-      toYaml({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 'formicary', cluster: { server: apiServer.url, 'certificate-authority-data': Buffer.from(certificates.caPem).toString('base64') } }],
-        contexts: [{ name: 'formicary', context: { cluster: 'formicary', user: 'formicary', ...(kubeconfigOptions.namespace ? { namespace: kubeconfigOptions.namespace } : {}) } }],
-        'current-context': 'formicary',
-        users: [{ name: 'formicary', user: { token: kubeconfigOptions.token ?? adminToken } }],
-        preferences: {},
-      });
+      kubeconfigYaml({ server: apiServer.url, caPem: certificates.caPem, token: kubeconfigOptions.token ?? adminToken, namespace: kubeconfigOptions.namespace });
     let stopping: Promise<void> | undefined;
     return {
       url: apiServer.url,
@@ -111,6 +142,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       adminToken,
       dataDir,
       registry,
+      ...(controllers ? { controllers } : {}),
       kubeconfig,
       async writeKubeconfig(file, kubeconfigOptions) {
         const target = resolve(file);
@@ -122,6 +154,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       },
       stop() {
         stopping ??= (async () => {
+          controllers?.stop();
           stopBootstrap();
           await apiServer.close();
           await registry.close();

@@ -3,12 +3,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import { StatusError, type KubeObject } from '../types.ts';
 import type { Registry, WatchEvent } from '../registry/index.ts';
-import { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './auth/index.ts';
-import type { TokenIssuer } from './pending/tokens.ts';
+import { bootstrapClusterRoleBindings, bootstrapClusterRoles, type ServiceAccountTokens } from './auth/index.ts';
 
 export interface BootstrapOptions {
   registry: Registry;
-  tokens: TokenIssuer;
+  tokens: ServiceAccountTokens;
   caPem: string;
   nodes: number;
   clock: () => Date;
@@ -103,7 +102,7 @@ const accountNameAnnotation = 'kubernetes.io/service-account.name';
 const accountUidAnnotation = 'kubernetes.io/service-account.uid';
 
 /** The token controller: a legacy token Secret gets token, ca.crt and namespace once its ServiceAccount exists. */
-function populateTokenSecrets({ registry, tokens, caPem, clock }: BootstrapOptions): () => void {
+function populateTokenSecrets({ registry, tokens, caPem }: BootstrapOptions): () => void {
   const secrets = registry.lookup('', 'v1', 'secrets');
   const serviceAccounts = registry.lookup('', 'v1', 'serviceaccounts');
   if (!secrets || !serviceAccounts) return () => {};
@@ -123,14 +122,7 @@ function populateTokenSecrets({ registry, tokens, caPem, clock }: BootstrapOptio
     }
     if (!needsToken(secret)) return;
     const accountName = account.metadata.name ?? '';
-    const token = tokens.issue({
-      namespace,
-      serviceAccountName: accountName,
-      serviceAccountUid: account.metadata.uid ?? '',
-      secretName: name,
-      audiences: [],
-      issuedAt: Math.floor(clock().getTime() / 1000),
-    });
+    const token = tokens.issueLegacyServiceAccountToken({ namespace, serviceAccountName: accountName, serviceAccountUid: account.metadata.uid ?? '', secretName: name });
     const data = { ...(secret['data'] as Record<string, string> | undefined) };
     data['token'] = Buffer.from(token).toString('base64');
     data['ca.crt'] = Buffer.from(caPem).toString('base64');

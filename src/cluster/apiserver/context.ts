@@ -4,9 +4,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { KubeObject } from '../types.ts';
 import type { Registry, ResourceDefinition, UserInfo } from '../registry/index.ts';
-import type { Authenticator, Authorizer } from './auth/index.ts';
+import type { Authenticator, Authorizer, ServiceAccountTokens } from './auth/index.ts';
 import type { Discovery } from './discovery.ts';
-import type { TokenIssuer } from './pending/tokens.ts';
 import type { RequestInfo } from './request-info.ts';
 
 export interface RequestScope {
@@ -48,6 +47,6 @@ export interface ApiContext {
   connect: ConnectHandler | undefined;
   authenticator: Authenticator;
   authorizer: Authorizer;
-  tokens: TokenIssuer;
+  tokens: ServiceAccountTokens;
   watch: { defaultTimeoutSeconds: number; maxBufferedBytes: number };
 }

@@ -1,11 +1,10 @@
 // Turning a request body into the object a handler works on, with the checks the API server's
 // decoder makes: media type, syntax, kind and apiVersion against the endpoint, and the shape of
 // metadata (wrong types there are a 400, as Go's typed decoding makes them).
-import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import { StatusError, statusErrors, type KubeObject } from '../types.ts';
-import { decodeProtobufObject } from './protobuf/index.ts';
 import { isPlainObject, summarizeBody } from './body.ts';
+import { libraries, yaml } from './libraries.ts';
 import { bodyEncodingFor, contentTypeEssence } from './media.ts';
 
 export interface ExpectedKind {
@@ -39,7 +38,7 @@ export function decodeDocument(body: Buffer, contentType: string | undefined, de
 export function firstYamlDocument(text: string, describeError: (message: string) => StatusError): unknown {
   let documents;
   try {
-    documents = parseAllDocuments(text, { uniqueKeys: false });
+    documents = yaml().parseAllDocuments(text, { uniqueKeys: false });
   } catch (error) {
     throw describeError(`error converting YAML to JSON: yaml: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -86,13 +85,13 @@ const objectMetaShape = z.looseObject({
 });
 
 /** The value `object` decodes to, checked against what the endpoint serves (create and update bodies). */
-export function decodeObject(body: Buffer, contentType: string | undefined, expected: ExpectedKind): KubeObject {
+export async function decodeObject(body: Buffer, contentType: string | undefined, expected: ExpectedKind): Promise<KubeObject> {
   const encoding = bodyEncodingFor(contentTypeEssence(contentType));
   if (!encoding) throw unsupportedBodyType();
   const unrecognized = (message: string) =>
     statusErrors.badRequest(`the object provided is unrecognized (must be of type ${expected.kind}): couldn't get version/kind; json parse error: ${message} (${summarizeBody(body)})`);
   let value: unknown;
-  if (encoding === 'protobuf') value = decodeProtobufObject(body);
+  if (encoding === 'protobuf') value = (await libraries.protobuf()).decodeProtobufObject(body);
   else if (body.length === 0) throw unrecognized('unexpected end of JSON input');
   else if (encoding === 'yaml') value = firstYamlDocument(body.toString('utf8'), unrecognized);
   else value = decodeDocument(body, 'application/json', unrecognized);

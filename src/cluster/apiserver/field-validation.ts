@@ -1,27 +1,39 @@
-// fieldValidation=Strict|Warn|Ignore: unknown fields are a 400 (Strict), a Warning header (Warn)
-// or silently dropped (Ignore); in every case they are not stored, as typed decoding drops them.
+// What the API server checks on a decoded object before storing it: fieldValidation
+// (Strict → 400, Warn → Warning header, Ignore → silence; unknown fields are dropped in every
+// case, as typed decoding and CRD pruning drop them), a custom resource's openAPIV3Schema
+// (defaults applied, violations → 422 Invalid), and the managedFields of the write.
 import { statusErrors, type KubeObject } from '../types.ts';
 import type { ResourceDefinition } from '../registry/index.ts';
-import { findUnknownFields } from './pending/openapi.ts';
+import { apiVersionOf } from './decode.ts';
+import { libraries } from './libraries.ts';
 import type { FieldValidation } from './options.ts';
+import type { StructShape } from './patch/index.ts';
 
-export function validateFields(
+export async function validateFields(
   def: ResourceDefinition,
   object: KubeObject,
   directive: FieldValidation,
   warnings: string[],
   /** create/update wrap the error as a decode error of the kind; patch reports it bare */
   context: 'decode' | 'patch',
-): KubeObject {
-  const unknown = findUnknownFields(object, { group: def.group, version: def.version, kind: def.kind });
-  if (unknown.length === 0) return object;
-  const messages = unknown.map((path) => `unknown field "${path}"`);
-  if (directive === 'Strict') {
-    const strict = `strict decoding error: ${messages.join(', ')}`;
-    throw statusErrors.badRequest(context === 'patch' ? strict : `${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: ${strict}`);
+): Promise<KubeObject> {
+  const { findUnknownFields, validateCustomResource } = await libraries.openapi();
+  const schema = def.crd?.schema;
+  const unknown = def.crd?.preserveUnknownFields ? [] : findUnknownFields(object, { group: def.group, version: def.version, kind: def.kind }, schema);
+  if (unknown.length > 0) {
+    const messages = unknown.map((path) => `unknown field "${path}"`);
+    if (directive === 'Strict') {
+      const strict = `strict decoding error: ${messages.join(', ')}`;
+      throw statusErrors.badRequest(context === 'patch' ? strict : `${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: ${strict}`);
+    }
+    if (directive === 'Warn') warnings.push(...messages);
   }
-  if (directive === 'Warn') warnings.push(...messages);
-  return pruneFields(object, unknown);
+  const checked = unknown.length > 0 || schema ? pruneFields(object, unknown) : object;
+  if (schema) {
+    const errors = validateCustomResource(checked as Parameters<typeof validateCustomResource>[0], schema as Parameters<typeof validateCustomResource>[1]);
+    if (errors.length > 0) throw statusErrors.invalid(def.kind, def.group, checked.metadata.name ?? '', errors);
+  }
+  return checked;
 }
 
 /** Removes "spec.foo", "spec.containers[0].bar", "metadata.labels.x" style paths from a copy. */
@@ -47,4 +59,39 @@ function parsePath(path: string): Array<string | number> {
     else if (match[1] !== undefined) steps.push(match[1]);
   }
   return steps;
+}
+
+const crdShapes = new WeakMap<object, StructShape>();
+
+/** The merge structure of a custom resource, from its CRD schema; built-in kinds need none. */
+export async function customResourceShape(def: ResourceDefinition): Promise<StructShape | undefined> {
+  const schema = def.crd?.schema;
+  if (!schema) return undefined;
+  let shape = crdShapes.get(schema);
+  if (!shape) {
+    shape = (await libraries.patch()).shapeFromOpenAPISchema(schema);
+    crdShapes.set(schema, shape);
+  }
+  return shape;
+}
+
+/** Fields no manager owns on an endpoint: status on the main resource, spec on status. */
+export function resetFieldsFor(def: ResourceDefinition, subresource: string): string[][] {
+  if (!def.subresources.some((sub) => sub.name === 'status')) return [];
+  return subresource === 'status' ? [['spec']] : [['status']];
+}
+
+/** managedFields after a create, update or non-apply patch by `manager`. */
+export async function recordManagedFields(def: ResourceDefinition, old: KubeObject | undefined, next: KubeObject, manager: string, now: Date, subresource = ''): Promise<KubeObject> {
+  const { updateManagedFields } = await libraries.patch();
+  const schema = await customResourceShape(def);
+  return updateManagedFields(old, next, {
+    manager,
+    operation: 'Update',
+    apiVersion: apiVersionOf(def.group, def.version),
+    now,
+    resetFields: resetFieldsFor(def, subresource),
+    ...(subresource ? { subresource } : {}),
+    ...(schema ? { schema } : {}),
+  });
 }

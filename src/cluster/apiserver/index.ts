@@ -3,18 +3,16 @@
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from '../registry/index.ts';
-import { createAuthenticator, createAuthorizer } from './auth/index.ts';
+import { createAuthenticator, createAuthorizer, type ServiceAccountTokens } from './auth/index.ts';
 import type { ApiContext, ConnectHandler } from './context.ts';
 import { Discovery } from './discovery.ts';
-import { createOpenApi } from './pending/openapi.ts';
-import { createTokenIssuer, type TokenIssuer } from './pending/tokens.ts';
 import { ApiHandler, type Logger } from './server.ts';
 
 export type { ConnectHandler, ConnectRequest } from './context.ts';
 export type { Logger } from './server.ts';
 export { loadOrCreateServingCertificates, type ServingCertificates } from './certificates.ts';
 export { serverVersion } from './server.ts';
-export { adminUser } from './auth/index.ts';
+export { adminUser, openServiceAccountTokens, type ServiceAccountTokens } from './auth/index.ts';
 export { bootstrapCluster, type BootstrapOptions } from './bootstrap.ts';
 export { admissionPlugins } from './admission/index.ts';
 
@@ -25,8 +23,8 @@ export interface ApiServerOptions {
   keyPem: string;
   /** The token that authenticates as the cluster admin (system:masters). */
   adminToken: string;
-  /** Key ServiceAccount tokens are signed and verified with. */
-  serviceAccountKey: Buffer;
+  /** Issues and verifies ServiceAccount tokens (see openServiceAccountTokens). */
+  tokens: ServiceAccountTokens;
   host?: string;
   /** 0 (the default) picks a free port. */
   port?: number;
@@ -41,7 +39,6 @@ export interface ApiServer {
   /** https://127.0.0.1:<port> */
   url: string;
   port: number;
-  tokens: TokenIssuer;
   close(): Promise<void>;
 }
 
@@ -51,9 +48,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const host = options.host ?? '127.0.0.1';
   const { registry } = options;
   const clock = options.clock ?? (() => new Date());
-  const tokens = createTokenIssuer(options.serviceAccountKey);
+  const { tokens } = options;
   const discovery = new Discovery(() => registry.resources());
-  const unsubscribe = registry.onResourcesChanged(() => discovery.invalidate());
   let address = `${host}:0`;
   const ctx: ApiContext = {
     registry,
@@ -66,7 +62,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     tokens,
     watch: { defaultTimeoutSeconds: 1800, maxBufferedBytes: 16 * 1024 * 1024, ...options.watch },
   };
-  const handler = new ApiHandler(ctx, createOpenApi(() => registry.resources()), options.log ?? silent);
+  const handler = new ApiHandler(ctx, options.log ?? silent);
+  const unsubscribe = registry.onResourcesChanged(() => handler.resourcesChanged());
   const server: Server = createServer({ cert: options.certPem, key: options.keyPem, keepAliveTimeout: 60_000 }, handler.request);
   server.on('upgrade', handler.upgrade);
   server.on('clientError', (_error, socket) => {
@@ -85,7 +82,6 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   return {
     url: `https://${host}:${port}`,
     port,
-    tokens,
     async close() {
       unsubscribe();
       await new Promise<void>((resolve) => {

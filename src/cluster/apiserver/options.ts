@@ -126,7 +126,8 @@ export interface ListQuery {
   resourceVersionMatch?: string;
 }
 
-export function listQueryFrom(query: URLSearchParams): ListQuery {
+/** List and watch parameters; a list may name resourceVersionMatch only with a resourceVersion (a watch-list may). */
+export function listQueryFrom(query: URLSearchParams, verb: 'list' | 'watch'): ListQuery {
   const result: ListQuery = {};
   const text = (name: keyof ListQuery & string) => {
     const value = query.get(name);
@@ -151,7 +152,7 @@ export function listQueryFrom(query: URLSearchParams): ListQuery {
         { field: 'resourceVersionMatch', message: `Unsupported value: "${resourceVersionMatch}": supported values: "Exact", "NotOlderThan", ""`, reason: 'FieldValueNotSupported' },
       ]);
     }
-    if (resourceVersion === undefined) {
+    if (resourceVersion === undefined && verb === 'list') {
       throw statusErrors.invalid('ListOptions', 'meta.k8s.io', '', [
         { field: 'resourceVersionMatch', message: 'Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided', reason: 'FieldValueForbidden' },
       ]);

@@ -4,8 +4,9 @@ import type { KubeObject } from '../types.ts';
 import type { ListResult, ResourceDefinition } from '../registry/index.ts';
 import { statusErrors } from '../types.ts';
 import { apiVersionOf } from './decode.ts';
+import { libraries } from './libraries.ts';
 import type { ObjectRepresentation } from './media.ts';
-import { toTable, type IncludeObject } from './tables/index.ts';
+import type { IncludeObject, TableOptions } from './tables/index.ts';
 
 export function includeObjectFrom(query: URLSearchParams): IncludeObject {
   const value = query.get('includeObject');
@@ -20,27 +21,34 @@ export function withTypeMeta(def: ResourceDefinition, object: KubeObject): KubeO
   return { ...object, apiVersion: apiVersionOf(def.group, def.version), kind: def.kind };
 }
 
-function partial(representation: { version: string }, object: KubeObject): unknown {
-  return { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${representation.version}`, metadata: object.metadata };
+export function partialObject(version: string, object: KubeObject): unknown {
+  return { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${version}`, metadata: object.metadata };
 }
 
-export function presentObject(def: ResourceDefinition, object: KubeObject, representation: ObjectRepresentation, query: URLSearchParams, now: Date): unknown {
+/** Builds Tables of one resource; the table library is loaded by the first request that asks for one. */
+export type TablePrinter = (objects: KubeObject[], options: Omit<TableOptions, 'includeObject'>) => unknown;
+
+export async function tablePrinter(def: ResourceDefinition, version: string, query: URLSearchParams): Promise<TablePrinter> {
+  const includeObject = includeObjectFrom(query);
+  const { toTable } = await libraries.tables();
+  return (objects, options) => ({ ...toTable(def, objects.map((item) => withTypeMeta(def, item)), { ...options, includeObject }), apiVersion: `meta.k8s.io/${version}` });
+}
+
+export async function presentObject(def: ResourceDefinition, object: KubeObject, representation: ObjectRepresentation, query: URLSearchParams, now: Date): Promise<unknown> {
   switch (representation.as) {
     case 'Object':
       return withTypeMeta(def, object);
     case 'PartialObjectMetadata':
-      return partial(representation, object);
-    case 'Table': {
-      const table = toTable(def, [withTypeMeta(def, object)], { includeObject: includeObjectFrom(query), now, resourceVersion: object.metadata.resourceVersion });
-      return { ...table, apiVersion: `meta.k8s.io/${representation.version}` };
-    }
+      return partialObject(representation.version, object);
+    case 'Table':
+      return (await tablePrinter(def, representation.version, query))([object], { now, resourceVersion: object.metadata.resourceVersion });
   }
 }
 
-export function presentList(def: ResourceDefinition, list: ListResult, representation: ObjectRepresentation, query: URLSearchParams, now: Date): unknown {
-  const listMeta: Record<string, unknown> = { resourceVersion: list.resourceVersion };
-  if (list.continue) listMeta['continue'] = list.continue;
-  if (list.remainingItemCount !== undefined) listMeta['remainingItemCount'] = list.remainingItemCount;
+export async function presentList(def: ResourceDefinition, list: ListResult, representation: ObjectRepresentation, query: URLSearchParams, now: Date): Promise<unknown> {
+  const listMeta: { resourceVersion: string; continue?: string; remainingItemCount?: number } = { resourceVersion: list.resourceVersion };
+  if (list.continue) listMeta.continue = list.continue;
+  if (list.remainingItemCount !== undefined) listMeta.remainingItemCount = list.remainingItemCount;
   switch (representation.as) {
     case 'Object':
       return { kind: def.listKind, apiVersion: apiVersionOf(def.group, def.version), metadata: listMeta, items: list.items.map((item) => withTypeMeta(def, item)) };
@@ -49,17 +57,9 @@ export function presentList(def: ResourceDefinition, list: ListResult, represent
         kind: 'PartialObjectMetadataList',
         apiVersion: `meta.k8s.io/${representation.version}`,
         metadata: listMeta,
-        items: list.items.map((item) => partial(representation, item)),
+        items: list.items.map((item) => partialObject(representation.version, item)),
       };
-    case 'Table': {
-      const table = toTable(def, list.items.map((item) => withTypeMeta(def, item)), {
-        includeObject: includeObjectFrom(query),
-        now,
-        resourceVersion: list.resourceVersion,
-        ...(list.continue ? { continue: list.continue } : {}),
-        ...(list.remainingItemCount !== undefined ? { remainingItemCount: list.remainingItemCount } : {}),
-      });
-      return { ...table, apiVersion: `meta.k8s.io/${representation.version}` };
-    }
+    case 'Table':
+      return (await tablePrinter(def, representation.version, query))(list.items, { now, ...listMeta });
   }
 }

@@ -6,10 +6,9 @@ import type { ResourceDefinition } from '../registry/index.ts';
 import { readBody } from './body.ts';
 import type { ApiContext, RequestScope } from './context.ts';
 import { apiVersionOf, decodeObject } from './decode.ts';
-import { validateFields } from './field-validation.ts';
+import { recordManagedFields, validateFields } from './field-validation.ts';
 import { negotiateObjectRepresentation, type ObjectRepresentation } from './media.ts';
 import { deleteOptionsFrom, fieldValidationFrom, listQueryFrom, writeOptionsFrom } from './options.ts';
-import { updateManagedFields } from './pending/patch.ts';
 import { presentList, presentObject, withTypeMeta } from './representation.ts';
 import { httpErrors, sendObject } from './respond.ts';
 
@@ -33,18 +32,18 @@ export function reply(scope: RequestScope, code: number, body: unknown, represen
 /** Resources whose strategy lets PUT create a missing object, as upstream's AllowCreateOnUpdate. */
 const createOnUpdate = new Set(['/endpoints', '/limitranges', 'rbac.authorization.k8s.io/roles', 'rbac.authorization.k8s.io/rolebindings', 'rbac.authorization.k8s.io/clusterroles', 'rbac.authorization.k8s.io/clusterrolebindings', 'coordination.k8s.io/leases']);
 
-export function getObject(ctx: ApiContext, scope: RequestScope, def: ResourceDefinition): void {
+export async function getObject(ctx: ApiContext, scope: RequestScope, def: ResourceDefinition): Promise<void> {
   const representation = representationFor(scope);
   const object = ctx.registry.get(def, namespaceArg(def, scope), scope.info.name);
-  reply(scope, 200, presentObject(def, object, representation, scope.query, ctx.clock()), representation);
+  reply(scope, 200, await presentObject(def, object, representation, scope.query, ctx.clock()), representation);
 }
 
-export function listObjects(ctx: ApiContext, scope: RequestScope, def: ResourceDefinition): void {
+export async function listObjects(ctx: ApiContext, scope: RequestScope, def: ResourceDefinition): Promise<void> {
   const representation = representationFor(scope);
-  const query = listQueryFrom(scope.query);
+  const query = listQueryFrom(scope.query, 'list');
   const namespace = namespaceArg(def, scope);
   const list = ctx.registry.list(def, { ...query, ...(namespace ? { namespace } : {}) });
-  reply(scope, 200, presentList(def, list, representation, scope.query, ctx.clock()), representation);
+  reply(scope, 200, await presentList(def, list, representation, scope.query, ctx.clock()), representation);
 }
 
 /** The namespace in a body must agree with the URL; an empty one takes the URL's. */
@@ -67,11 +66,11 @@ export async function createObject(ctx: ApiContext, scope: RequestScope, def: Re
   const options = writeOptionsFrom('CreateOptions', scope, scope.user);
   const directive = fieldValidationFrom('CreateOptions', scope.query);
   const body = await readBody(scope.req);
-  let object = placeInNamespace(def, scope, decodeObject(body, scope.req.headers['content-type'], def));
-  object = validateFields(def, object, directive, scope.warnings, 'decode');
-  object = updateManagedFields(undefined, object, { manager: options.fieldManager, operation: 'Update', apiVersion: apiVersionOf(def.group, def.version), now: ctx.clock() });
+  let object = placeInNamespace(def, scope, await decodeObject(body, scope.req.headers['content-type'], def));
+  object = await validateFields(def, object, directive, scope.warnings, 'decode');
+  object = await recordManagedFields(def, undefined, object, options.fieldManager, ctx.clock());
   const created = ctx.registry.create(def, namespaceArg(def, scope), object, options);
-  reply(scope, 201, presentObject(def, created, representation, scope.query, ctx.clock()), representation);
+  reply(scope, 201, await presentObject(def, created, representation, scope.query, ctx.clock()), representation);
 }
 
 export async function updateObject(ctx: ApiContext, scope: RequestScope, def: ResourceDefinition): Promise<void> {
@@ -79,7 +78,7 @@ export async function updateObject(ctx: ApiContext, scope: RequestScope, def: Re
   const options = writeOptionsFrom('UpdateOptions', scope, scope.user);
   const directive = fieldValidationFrom('UpdateOptions', scope.query);
   const body = await readBody(scope.req);
-  let object = decodeObject(body, scope.req.headers['content-type'], def);
+  let object = await decodeObject(body, scope.req.headers['content-type'], def);
   if (def.namespaced && object.metadata.namespace && object.metadata.namespace !== scope.info.namespace) {
     throw statusErrors.badRequest(`the namespace of the object (${object.metadata.namespace}) does not match the namespace on the URL (${scope.info.namespace})`);
   }
@@ -87,9 +86,9 @@ export async function updateObject(ctx: ApiContext, scope: RequestScope, def: Re
     throw statusErrors.badRequest(`the name of the object (${object.metadata.name ?? ''}) does not match the name on the URL (${scope.info.name})`);
   }
   object = placeInNamespace(def, scope, object);
-  object = validateFields(def, object, directive, scope.warnings, 'decode');
+  object = await validateFields(def, object, directive, scope.warnings, 'decode');
   const namespace = namespaceArg(def, scope);
-  const subresource = scope.info.subresource === 'status' ? 'status' : undefined;
+  const subresource = scope.info.subresource === 'status' || scope.info.subresource === 'finalize' ? scope.info.subresource : undefined;
   const mayCreate = !subresource && createOnUpdate.has(`${def.group}/${def.resource}`);
   let old: KubeObject | undefined;
   try {
@@ -97,17 +96,11 @@ export async function updateObject(ctx: ApiContext, scope: RequestScope, def: Re
   } catch (error) {
     if (!mayCreate || (error as { code?: number }).code !== 404) throw error;
   }
-  object = updateManagedFields(old, object, {
-    manager: options.fieldManager,
-    operation: 'Update',
-    apiVersion: apiVersionOf(def.group, def.version),
-    now: ctx.clock(),
-    ...(subresource ? { subresource } : {}),
-  });
+  object = await recordManagedFields(def, old, object, options.fieldManager, ctx.clock(), subresource);
   const stored = old
     ? ctx.registry.update(def, namespace, scope.info.name, object, { ...options, ...(subresource ? { subresource } : {}) })
     : ctx.registry.create(def, namespace, object, options);
-  reply(scope, old ? 200 : 201, presentObject(def, stored, representation, scope.query, ctx.clock()), representation);
+  reply(scope, old ? 200 : 201, await presentObject(def, stored, representation, scope.query, ctx.clock()), representation);
 }
 
 /** Resources whose DELETE answers with the object, as upstream's ReturnDeletedObject stores do. */
@@ -122,7 +115,7 @@ export async function deleteObject(ctx: ApiContext, scope: RequestScope, def: Re
   const result = ctx.registry.delete(def, namespaceArg(def, scope), scope.info.name, options);
   const pending = result.metadata.deletionTimestamp !== undefined && stillExists(ctx, def, scope, result);
   if (pending || returnsDeletedObject(def)) {
-    reply(scope, 200, presentObject(def, result, representation, scope.query, ctx.clock()), representation);
+    reply(scope, 200, await presentObject(def, result, representation, scope.query, ctx.clock()), representation);
     return;
   }
   reply(scope, 200, {
@@ -146,7 +139,7 @@ export async function deleteCollection(ctx: ApiContext, scope: RequestScope, def
   const representation = representationFor(scope);
   const body = await readBody(scope.req);
   const options = deleteOptionsFrom(scope, body, scope.user);
-  const query = listQueryFrom(scope.query);
+  const query = listQueryFrom(scope.query, 'list');
   const namespace = namespaceArg(def, scope);
   const deleted = ctx.registry.deleteCollection(def, { ...query, ...options, ...(namespace ? { namespace } : {}) });
   reply(

@@ -1,8 +1,8 @@
 // Writing answers: objects as JSON (or YAML when asked), failures as metav1.Status with the
 // HTTP code the Status carries, warnings as RFC 7234 Warning headers like the API server's.
 import type { ServerResponse } from 'node:http';
-import { stringify as toYaml } from 'yaml';
 import { StatusError, type Status } from '../types.ts';
+import { yaml } from './libraries.ts';
 
 export interface Reply {
   encoding?: 'json' | 'yaml';
@@ -14,10 +14,10 @@ export interface Reply {
 
 export function sendObject(res: ServerResponse, code: number, body: unknown, reply: Reply = {}): void {
   if (res.headersSent || res.destroyed) return;
-  const yaml = reply.encoding === 'yaml';
-  const text = yaml ? toYaml(body) : reply.pretty ? JSON.stringify(body, null, 2) + '\n' : JSON.stringify(body);
+  const asYaml = reply.encoding === 'yaml';
+  const text = asYaml ? yaml().stringify(body) : reply.pretty ? JSON.stringify(body, null, 2) + '\n' : JSON.stringify(body);
   res.statusCode = code;
-  res.setHeader('Content-Type', reply.contentType ?? (yaml ? 'application/yaml' : 'application/json'));
+  res.setHeader('Content-Type', reply.contentType ?? (asYaml ? 'application/yaml' : 'application/json'));
   res.setHeader('Cache-Control', reply.cacheControl ?? 'no-cache, private');
   setWarnings(res, reply.warnings);
   res.setHeader('Content-Length', Buffer.byteLength(text));
@@ -26,6 +26,16 @@ export function sendObject(res: ServerResponse, code: number, body: unknown, rep
 
 export function sendStatus(res: ServerResponse, status: Status, reply: Reply = {}): void {
   sendObject(res, status.code, status, reply);
+}
+
+/** An already serialized body (OpenAPI documents are kept as text). */
+export function sendRaw(res: ServerResponse, code: number, body: string | Buffer, contentType: string, cacheControl: string): void {
+  if (res.headersSent || res.destroyed) return;
+  res.statusCode = code;
+  res.setHeader('Content-Type', contentType);
+  res.setHeader('Cache-Control', cacheControl);
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
 }
 
 export function sendText(res: ServerResponse, code: number, text: string): void {

@@ -1,12 +1,13 @@
 // The create-only virtual resources that answer questions instead of storing objects:
 // access reviews (kubectl auth can-i), rules reviews (can-i --list), token reviews, self
 // subject reviews (kubectl auth whoami) and TokenRequests (kubectl create token).
-import { statusErrors, type KubeObject } from '../types.ts';
+import { StatusError, statusErrors, type KubeObject } from '../types.ts';
 import type { ResourceDefinition, UserInfo } from '../registry/index.ts';
 import type { AuthorizationAttributes } from './auth/index.ts';
 import { isPlainObject, readBody } from './body.ts';
 import type { ApiContext, RequestScope } from './context.ts';
 import { decodeObject } from './decode.ts';
+import { defaultExpirationSeconds, type BoundObjectReference } from './auth/index.ts';
 import { dryRunFrom } from './options.ts';
 import { reply, representationFor } from './resources.ts';
 
@@ -37,10 +38,9 @@ const reviewHandlers: Record<string, ReviewHandler> = {
     if (typeof token !== 'string' || token === '') {
       throw statusErrors.invalid('TokenReview', 'authentication.k8s.io', '', [{ field: 'spec.token', message: 'Required value', reason: 'FieldValueRequired' }]);
     }
-    const user = ctx.authenticator.authenticateToken(token);
-    const audiences = Array.isArray(spec['audiences']) ? spec['audiences'] : [];
-    const status = user
-      ? { authenticated: true, user: userInfoJson(user), audiences }
+    const authenticated = ctx.authenticator.authenticateToken(token, stringList(spec['audiences']));
+    const status = authenticated
+      ? { authenticated: true, user: userInfoJson(authenticated.user), audiences: authenticated.audiences }
       : { user: {}, error: '[invalid bearer token, token lookup failed]' };
     return { ...review, metadata: reviewMetadata(review), status };
   },
@@ -119,62 +119,54 @@ export async function createReview(ctx: ApiContext, scope: RequestScope, def: Re
   if (!handler) throw statusErrors.methodNotSupported(def, 'create');
   const representation = representationFor(scope);
   dryRunFrom('CreateOptions', scope.query.getAll('dryRun'));
-  const review = decodeObject(await readBody(scope.req), scope.req.headers['content-type'], def);
+  const review = await decodeObject(await readBody(scope.req), scope.req.headers['content-type'], def);
   reply(scope, 201, handler(ctx, scope, review, def), representation);
 }
 
-/** Defaults and limits of TokenRequest.spec.expirationSeconds (kube-apiserver's). */
-const tokenExpiration = { default: 3600, min: 600, max: 2 ** 32 } as const;
-export const defaultAudiences = ['https://kubernetes.default.svc.cluster.local'];
+/** Limits of TokenRequest.spec.expirationSeconds (kube-apiserver's). */
+const tokenExpiration = { min: 600, max: 2 ** 32 } as const;
 
 /** POST serviceaccounts/<name>/token → a TokenRequest whose status carries a fresh token. */
 export async function createTokenRequest(ctx: ApiContext, scope: RequestScope, def: ResourceDefinition): Promise<void> {
   const representation = representationFor(scope);
   const dryRun = dryRunFrom('CreateOptions', scope.query.getAll('dryRun'));
-  const request = decodeObject(await readBody(scope.req), scope.req.headers['content-type'], { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' });
+  const request = await decodeObject(await readBody(scope.req), scope.req.headers['content-type'], { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' });
   const account = ctx.registry.get(def, scope.info.namespace, scope.info.name);
   const spec = record(request['spec']);
-  const expirationSeconds = spec['expirationSeconds'] ?? tokenExpiration.default;
+  const expirationSeconds = spec['expirationSeconds'] ?? defaultExpirationSeconds;
   const invalid = (field: string, message: string) => statusErrors.invalid('TokenRequest', 'authentication.k8s.io', scope.info.name, [{ field, message, reason: 'FieldValueInvalid' }]);
   if (typeof expirationSeconds !== 'number' || !Number.isInteger(expirationSeconds)) throw invalid('spec.expirationSeconds', `Invalid value: ${JSON.stringify(expirationSeconds)}: must be an integer`);
   if (expirationSeconds < tokenExpiration.min) throw invalid('spec.expirationSeconds', `Invalid value: ${expirationSeconds}: may not specify a duration less than 10 minutes`);
   if (expirationSeconds > tokenExpiration.max) throw invalid('spec.expirationSeconds', `Invalid value: ${expirationSeconds}: may not specify a duration larger than 2^32 seconds`);
   const audiences = stringList(spec['audiences']);
-  const bound = record(spec['boundObjectRef']);
-  let podName: string | undefined;
-  let podUid: string | undefined;
-  let secretName: string | undefined;
-  if (Object.keys(bound).length > 0) {
-    const kind = bound['kind'];
-    const boundName = typeof bound['name'] === 'string' ? bound['name'] : '';
+  const boundRef = record(spec['boundObjectRef']);
+  let boundObject: BoundObjectReference | undefined;
+  if (Object.keys(boundRef).length > 0) {
+    const kind = boundRef['kind'];
+    const boundName = typeof boundRef['name'] === 'string' ? boundRef['name'] : '';
     if (kind !== 'Pod' && kind !== 'Secret') throw invalid('spec.boundObjectRef.kind', `Unsupported value: ${JSON.stringify(kind)}: supported values: "Pod", "Secret"`);
-    const boundDef = ctx.registry.lookup('', 'v1', kind === 'Pod' ? 'pods' : 'secrets');
+    const resource = kind === 'Pod' ? 'pods' : 'secrets';
+    const boundDef = ctx.registry.lookup('', 'v1', resource);
     if (!boundDef) throw invalid('spec.boundObjectRef.kind', `${kind} is not served`);
     const target = ctx.registry.get(boundDef, scope.info.namespace, boundName);
-    if (typeof bound['uid'] === 'string' && bound['uid'] !== '' && bound['uid'] !== target.metadata.uid) {
-      throw statusErrors.conflict({ group: '', resource: kind === 'Pod' ? 'pods' : 'secrets' }, boundName, `the UID in the bound object reference (${bound['uid']}) does not match the UID in record. The object might have been deleted and then recreated`);
+    const uid = target.metadata.uid ?? '';
+    if (typeof boundRef['uid'] === 'string' && boundRef['uid'] !== '' && boundRef['uid'] !== uid) {
+      throw statusErrors.conflict({ group: '', resource }, boundName, `the UID in the bound object reference (${boundRef['uid']}) does not match the UID in record. The object might have been deleted and then recreated`);
     }
-    if (kind === 'Pod') {
-      podName = boundName;
-      podUid = target.metadata.uid;
-    } else {
-      secretName = boundName;
-    }
+    boundObject = { kind, name: boundName, uid, ...nodeOf(ctx, kind === 'Pod' ? target : undefined) };
   }
   const now = ctx.clock();
-  const issuedAt = Math.floor(now.getTime() / 1000);
-  const expiresAt = issuedAt + expirationSeconds;
-  const claims = {
-    namespace: scope.info.namespace,
-    serviceAccountName: scope.info.name,
-    serviceAccountUid: account.metadata.uid ?? '',
-    audiences: audiences.length > 0 ? audiences : defaultAudiences,
-    issuedAt,
-    expiresAt,
-    ...(podName ? { podName, podUid } : {}),
-    ...(secretName ? { secretName } : {}),
-  };
-  const token = dryRun ? '' : ctx.tokens.issue(claims);
+  const issued = dryRun
+    ? { token: '', expirationTimestamp: new Date(now.getTime() + expirationSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') }
+    : ctx.tokens.issueServiceAccountToken({
+        namespace: scope.info.namespace,
+        serviceAccountName: scope.info.name,
+        serviceAccountUid: account.metadata.uid ?? '',
+        expirationSeconds,
+        now,
+        ...(audiences.length > 0 ? { audiences } : {}),
+        ...(boundObject ? { boundObject } : {}),
+      });
   reply(
     scope,
     201,
@@ -182,9 +174,22 @@ export async function createTokenRequest(ctx: ApiContext, scope: RequestScope, d
       kind: 'TokenRequest',
       apiVersion: 'authentication.k8s.io/v1',
       metadata: { name: scope.info.name, namespace: scope.info.namespace, creationTimestamp: now.toISOString().replace(/\.\d{3}Z$/, 'Z') },
-      spec: { audiences: claims.audiences, expirationSeconds, boundObjectRef: Object.keys(bound).length > 0 ? bound : null },
-      status: { token, expirationTimestamp: new Date(expiresAt * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') },
+      spec: { audiences: audiences.length > 0 ? audiences : [ctx.tokens.issuer], expirationSeconds, boundObjectRef: Object.keys(boundRef).length > 0 ? boundRef : null },
+      status: issued,
     },
     representation,
   );
+}
+
+/** The node a bound pod runs on, recorded in its tokens as kube-apiserver does. */
+function nodeOf(ctx: ApiContext, pod: KubeObject | undefined): { nodeName?: string; nodeUid?: string } {
+  const nodeName = record(pod?.['spec'])['nodeName'];
+  const nodes = ctx.registry.lookup('', 'v1', 'nodes');
+  if (typeof nodeName !== 'string' || nodeName === '' || !nodes) return {};
+  try {
+    return { nodeName, nodeUid: ctx.registry.get(nodes, undefined, nodeName).metadata.uid ?? '' };
+  } catch (error) {
+    if (error instanceof StatusError && error.code === 404) return {};
+    throw error;
+  }
 }

@@ -9,11 +9,12 @@ import { forbiddenError, type AuthorizationAttributes } from './auth/index.ts';
 import type { ApiContext, RequestScope } from './context.ts';
 import { aggregatedDiscoveryContentType } from './discovery.ts';
 import { negotiateDiscovery } from './media.ts';
-import type { OpenApi } from './pending/openapi.ts';
+import { libraries } from './libraries.ts';
+import type { OpenApi } from './openapi/index.ts';
 import { patchObject } from './patching.ts';
 import { requestInfoFor, type RequestInfo } from './request-info.ts';
 import { createObject, deleteCollection, deleteObject, getObject, listObjects, updateObject } from './resources.ts';
-import { asStatusError, httpErrors, sendObject, sendStatus, sendText } from './respond.ts';
+import { asStatusError, httpErrors, sendObject, sendRaw, sendStatus, sendText } from './respond.ts';
 import { createReview, createTokenRequest, isReviewResource } from './reviews.ts';
 import { bindPod, connect, evictPod, getScale, streamingSubresources, updateScale } from './subresources.ts';
 import { watchObjects } from './watch.ts';
@@ -71,13 +72,26 @@ function attributesFor(info: RequestInfo, user: UserInfo): AuthorizationAttribut
 
 export class ApiHandler {
   readonly #ctx: ApiContext;
-  readonly #openapi: OpenApi;
   readonly #log: Logger;
+  #openapi: OpenApi | undefined;
 
-  constructor(ctx: ApiContext, openapi: OpenApi, log: Logger) {
+  constructor(ctx: ApiContext, log: Logger) {
     this.#ctx = ctx;
-    this.#openapi = openapi;
     this.#log = log;
+  }
+
+  /** The set of served resources changed (a CRD came or went): discovery and OpenAPI follow. */
+  resourcesChanged(): void {
+    this.#ctx.discovery.invalidate();
+    this.#openapi?.invalidate();
+  }
+
+  async #openApi(): Promise<OpenApi> {
+    if (!this.#openapi) {
+      const { createOpenApi } = await libraries.openapi();
+      this.#openapi ??= createOpenApi(() => this.#ctx.registry.resources());
+    }
+    return this.#openapi;
   }
 
   /** The 'request' listener of the HTTPS server. */
@@ -137,7 +151,7 @@ export class ApiHandler {
       await this.#resource(scope);
       return;
     }
-    this.#nonResource(scope);
+    await this.#nonResource(scope);
   }
 
   async #handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -150,7 +164,7 @@ export class ApiHandler {
     await connect(this.#ctx, { subresource: info.subresource, def, query: url.searchParams, user, req, upgrade: { socket, head } }, def.namespaced ? info.namespace : undefined, info.name);
   }
 
-  #nonResource(scope: RequestScope): void {
+  async #nonResource(scope: RequestScope): Promise<void> {
     const { req, res, info } = scope;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       const known = this.#nonResourceExists(info.path);
@@ -191,8 +205,12 @@ export class ApiHandler {
       this.#sendDiscovery(scope, discovery.apiResourceList(segments[1]!, segments[2]!));
       return;
     }
+    if (path === '/openapi/v3') {
+      sendObject(res, 200, (await this.#openApi()).index(), { pretty: scope.pretty });
+      return;
+    }
     if (segments[0] === 'openapi' && segments[1] === 'v3') {
-      const document = this.#openapi.serve(path);
+      const document = (await this.#openApi()).document(segments.slice(2).join('/'));
       if (!document) throw httpErrors.notFoundPath();
       const etag = `"${document.etag}"`;
       res.setHeader('ETag', etag);
@@ -202,9 +220,15 @@ export class ApiHandler {
         res.end();
         return;
       }
-      // A hash-addressed document never changes; the index must be re-read.
-      const immutable = path !== '/openapi/v3' && scope.query.has('hash');
-      sendObject(res, 200, document.body, { pretty: scope.pretty, ...(immutable ? { cacheControl: 'public, immutable' } : {}) });
+      // A hash-addressed document never changes (client-go caches by hash); a bare URL must be re-read.
+      const immutable = scope.query.get('hash') === document.etag;
+      sendRaw(res, 200, document.body, 'application/json', immutable ? 'public, immutable' : 'no-cache, private');
+      return;
+    }
+    if (path === '/openapi/v2') {
+      // kubectl 1.27 and 1.28 fetch it before apply and explain; an empty document lets them go on to v3.
+      const { emptyOpenApiV2Document, openApiV2ContentType } = await libraries.openapi();
+      sendRaw(res, 200, Buffer.from(emptyOpenApiV2Document()), openApiV2ContentType, 'no-cache, private');
       return;
     }
     throw httpErrors.notFoundPath();
@@ -243,6 +267,7 @@ export class ApiHandler {
       case 'status get':
         return getObject(ctx, scope, def);
       case 'status update':
+      case 'finalize update':
         return updateObject(ctx, scope, def);
       case 'status patch':
       case 'scale patch':

@@ -21,7 +21,7 @@ export async function updateScale(ctx: ApiContext, scope: RequestScope, def: Res
   const representation = representationFor(scope);
   const dryRun = dryRunFrom('UpdateOptions', scope.query.getAll('dryRun'));
   const manager = fieldManagerFrom('UpdateOptions', scope, false);
-  const scale = decodeObject(await readBody(scope.req), scope.req.headers['content-type'], { group: 'autoscaling', version: 'v1', kind: 'Scale' });
+  const scale = await decodeObject(await readBody(scope.req), scope.req.headers['content-type'], { group: 'autoscaling', version: 'v1', kind: 'Scale' });
   if ((scale.metadata.name ?? '') !== scope.info.name) {
     throw statusErrors.badRequest(`the name of the object (${scale.metadata.name ?? ''}) does not match the name on the URL (${scope.info.name})`);
   }
@@ -32,28 +32,24 @@ function successStatus(code: number): unknown {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code };
 }
 
-/** pods/binding: the scheduler's write of spec.nodeName, allowed once. */
+/** pods/binding: the scheduler's write of spec.nodeName, allowed once (the pod strategy checks). */
 export async function bindPod(ctx: ApiContext, scope: RequestScope, def: ResourceDefinition): Promise<void> {
   const dryRun = dryRunFrom('CreateOptions', scope.query.getAll('dryRun'));
-  const binding = decodeObject(await readBody(scope.req), scope.req.headers['content-type'], { group: '', version: 'v1', kind: 'Binding' });
+  const binding = await decodeObject(await readBody(scope.req), scope.req.headers['content-type'], { group: '', version: 'v1', kind: 'Binding' });
   const target = isPlainObject(binding['target']) ? binding['target'] : {};
   const nodeName = typeof target['name'] === 'string' ? target['name'] : '';
   if (nodeName === '') {
     throw statusErrors.invalid('Binding', '', scope.info.name, [{ field: 'target.name', message: 'Required value', reason: 'FieldValueRequired' }]);
   }
-  const pod = ctx.registry.get(def, scope.info.namespace, scope.info.name);
-  const spec = isPlainObject(pod['spec']) ? pod['spec'] : {};
-  if (typeof spec['nodeName'] === 'string' && spec['nodeName'] !== '') {
-    throw statusErrors.conflict({ group: '', resource: 'pods/binding' }, scope.info.name, `pod ${scope.info.name} is already assigned to node "${spec['nodeName']}"`);
-  }
-  ctx.registry.update(def, scope.info.namespace, scope.info.name, { ...pod, spec: { ...spec, nodeName } }, { dryRun, user: scope.user });
+  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: scope.info.name, ...(binding.metadata.annotations ? { annotations: binding.metadata.annotations } : {}) }, spec: { nodeName } };
+  ctx.registry.update(def, scope.info.namespace, scope.info.name, pod, { dryRun, user: scope.user, subresource: 'binding' });
   reply(scope, 201, successStatus(201));
 }
 
 /** pods/eviction: a delete that names itself an eviction (PodDisruptionBudgets are the disruption controller's part). */
 export async function evictPod(ctx: ApiContext, scope: RequestScope, def: ResourceDefinition): Promise<void> {
   const body = await readBody(scope.req);
-  const eviction = decodeObject(body, scope.req.headers['content-type'], { group: 'policy', version: 'v1', kind: 'Eviction' });
+  const eviction = await decodeObject(body, scope.req.headers['content-type'], { group: 'policy', version: 'v1', kind: 'Eviction' });
   const deleteOptions = isPlainObject(eviction['deleteOptions']) ? eviction['deleteOptions'] : {};
   const grace = deleteOptions['gracePeriodSeconds'];
   const dryRun = dryRunFrom('CreateOptions', [...scope.query.getAll('dryRun'), ...(Array.isArray(deleteOptions['dryRun']) ? deleteOptions['dryRun'].map(String) : [])]);

@@ -7,17 +7,16 @@ import type { ResourceDefinition, Watch, WatchEvent, WatchOptions } from '../reg
 import type { ApiContext, RequestScope } from './context.ts';
 import type { ObjectRepresentation } from './media.ts';
 import { listQueryFrom, timeoutSecondsFrom } from './options.ts';
-import { includeObjectFrom, withTypeMeta } from './representation.ts';
+import { partialObject, tablePrinter, withTypeMeta } from './representation.ts';
 import { namespaceArg, representationFor } from './resources.ts';
-import { toTable } from './tables/index.ts';
 
-export function watchObjects(ctx: ApiContext, scope: RequestScope, def: ResourceDefinition): void {
+export async function watchObjects(ctx: ApiContext, scope: RequestScope, def: ResourceDefinition): Promise<void> {
   const representation = representationFor(scope);
-  const query = listQueryFrom(scope.query);
+  const query = listQueryFrom(scope.query, 'watch');
   const timeoutSeconds = timeoutSecondsFrom(scope.query) ?? ctx.watch.defaultTimeoutSeconds;
   const allowBookmarks = scope.query.get('allowWatchBookmarks') === 'true';
   const sendInitialEventsParam = scope.query.get('sendInitialEvents');
-  const includeObject = includeObjectFrom(scope.query);
+  const present = await presenter(def, representation, scope.query, ctx.clock);
   const namespace = namespaceArg(def, scope);
   const options: WatchOptions = {
     ...(query.labelSelector ? { labelSelector: query.labelSelector } : {}),
@@ -44,7 +43,7 @@ export function watchObjects(ctx: ApiContext, scope: RequestScope, def: Resource
     if (backlog === undefined && !res.writableEnded) res.end();
   };
   const encode = (event: WatchEvent): string => {
-    const object = event.type === 'ERROR' ? event.object : present(def, event, representation, includeObject, first, ctx.clock());
+    const object = event.type === 'ERROR' ? event.object : present(event, first);
     if (event.type !== 'ERROR' && event.type !== 'BOOKMARK') first = false;
     return JSON.stringify({ type: event.type, object }) + '\n';
   };
@@ -83,17 +82,19 @@ export function watchObjects(ctx: ApiContext, scope: RequestScope, def: Resource
   timeout = setTimeout(stop, timeoutSeconds * 1000);
 }
 
-function present(def: ResourceDefinition, event: WatchEvent, representation: ObjectRepresentation, includeObject: 'None' | 'Object' | 'Metadata', first: boolean, now: Date): unknown {
-  const object = event.type === 'BOOKMARK' ? event.object : withTypeMeta(def, event.object);
+/** Event objects as the client asked to see them; Tables carry column definitions in the first event only. */
+async function presenter(def: ResourceDefinition, representation: ObjectRepresentation, query: URLSearchParams, now: () => Date): Promise<(event: WatchEvent, first: boolean) => unknown> {
   switch (representation.as) {
     case 'Object':
-      return object;
+      return (event) => (event.type === 'BOOKMARK' ? event.object : withTypeMeta(def, event.object));
     case 'PartialObjectMetadata':
-      return { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${representation.version}`, metadata: object.metadata };
+      return (event) => partialObject(representation.version, event.object);
     case 'Table': {
-      const rows = event.type === 'BOOKMARK' ? [] : [object];
-      const table = toTable(def, rows, { includeObject, now, resourceVersion: object.metadata.resourceVersion, includeColumnDefinitions: first });
-      return { ...table, apiVersion: `meta.k8s.io/${representation.version}`, ...(first ? {} : { columnDefinitions: null }) };
+      const print = await tablePrinter(def, representation.version, query);
+      return (event, first) => {
+        const table = print(event.type === 'BOOKMARK' ? [] : [event.object], { now: now(), resourceVersion: event.object.metadata.resourceVersion, includeColumnDefinitions: first }) as object;
+        return first ? table : { ...table, columnDefinitions: null };
+      };
     }
   }
 }

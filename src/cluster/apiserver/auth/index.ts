@@ -5,7 +5,6 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { StatusError, type KubeObject } from '../../types.ts';
 import type { Registry, ResourceDefinition, UserInfo } from '../../registry/index.ts';
-import type { ServiceAccountClaims, TokenIssuer } from '../pending/tokens.ts';
 import {
   authenticatedGroup,
   authorize as rbacAuthorize,
@@ -14,23 +13,29 @@ import {
   impersonationFromHeaders,
   mastersGroup,
   rulesReview as rbacRulesReview,
-  serviceAccountGroups,
-  serviceAccountUsername,
   type AuthorizationAttributes,
   type AuthorizationDecision,
   type RbacSource,
   type RulesReview,
 } from './rbac.ts';
+import type { ServiceAccountTokenIdentity, ServiceAccountTokens } from './tokens.ts';
 
 export type { AuthorizationAttributes, AuthorizationDecision, RulesReview };
 export { forbiddenError };
 export { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './rbac.ts';
+export { defaultExpirationSeconds, openServiceAccountTokens, type BoundObjectReference, type ServiceAccountTokens } from './tokens.ts';
 
 export const adminUser: UserInfo = { username: 'kubernetes-admin', groups: [mastersGroup, authenticatedGroup] };
 
+export interface Authentication {
+  user: UserInfo;
+  /** the audiences the credential is good for (TokenReview status.audiences) */
+  audiences: string[];
+}
+
 export interface Authenticator {
-  /** The user a bearer token belongs to, or undefined when the token proves nothing. */
-  authenticateToken(token: string): UserInfo | undefined;
+  /** Who a bearer token belongs to, or undefined when it proves nothing (for `audiences`, default the API server's). */
+  authenticateToken(token: string, audiences?: string[]): Authentication | undefined;
   /** The user behind a request's Authorization header; undefined when it has none or a bad one. */
   authenticate(req: IncomingMessage): UserInfo | undefined;
 }
@@ -42,9 +47,9 @@ export function bearerToken(req: IncomingMessage): string | undefined {
   return match?.[1];
 }
 
-export function createAuthenticator(options: { adminToken: string; registry: Registry; tokens: TokenIssuer; clock: () => Date }): Authenticator {
+export function createAuthenticator(options: { adminToken: string; registry: Registry; tokens: ServiceAccountTokens; clock: () => Date }): Authenticator {
   const admin = Buffer.from(options.adminToken);
-  const { registry } = options;
+  const { registry, tokens } = options;
   const isAdmin = (token: string) => {
     const candidate = Buffer.from(token);
     return candidate.length === admin.length && timingSafeEqual(candidate, admin);
@@ -59,43 +64,34 @@ export function createAuthenticator(options: { adminToken: string; registry: Reg
       throw error;
     }
   };
-  /** A ServiceAccount token counts only while what it was issued for still exists, as upstream checks. */
-  const stillValid = (claims: ServiceAccountClaims, token: string): boolean => {
-    const account = find('serviceaccounts', claims.namespace, claims.serviceAccountName);
-    if (!account || account.metadata.deletionTimestamp) return false;
-    if (claims.serviceAccountUid && account.metadata.uid !== claims.serviceAccountUid) return false;
-    if (claims.secretName) {
-      const secret = find('secrets', claims.namespace, claims.secretName);
-      if (!secret) return false;
-      // A legacy Secret token (no expiry) is only as good as the Secret that still holds it.
-      const data = secret['data'] as Record<string, string> | undefined;
-      if (claims.expiresAt === undefined && data?.['token'] !== Buffer.from(token).toString('base64')) return false;
+  /** A ServiceAccount token counts only while what it was issued for still exists, with the same UID, as upstream checks. */
+  const stillValid = (identity: ServiceAccountTokenIdentity, token: string): boolean => {
+    const { namespace, name, uid } = identity.serviceAccount;
+    const account = find('serviceaccounts', namespace, name);
+    if (!account || account.metadata.deletionTimestamp || account.metadata.uid !== uid) return false;
+    if (identity.kind === 'legacy') {
+      const secret = find('secrets', namespace, identity.secretName ?? '');
+      const data = secret?.['data'] as Record<string, unknown> | undefined;
+      return data?.['token'] === Buffer.from(token).toString('base64');
     }
-    if (claims.podName) {
-      const pod = find('pods', claims.namespace, claims.podName);
-      if (!pod || (claims.podUid && pod.metadata.uid !== claims.podUid)) return false;
+    if (identity.boundObject) {
+      const bound = find(identity.boundObject.kind === 'Pod' ? 'pods' : 'secrets', namespace, identity.boundObject.name);
+      if (!bound || bound.metadata.uid !== identity.boundObject.uid || bound.metadata.deletionTimestamp) return false;
     }
     return true;
   };
-  const authenticateToken = (token: string): UserInfo | undefined => {
-    if (isAdmin(token)) return adminUser;
-    const claims = options.tokens.verify(token, options.clock());
-    if (!claims || !stillValid(claims, token)) return undefined;
-    const extra: Record<string, string[]> = {};
-    if (claims.podName) extra['authentication.kubernetes.io/pod-name'] = [claims.podName];
-    if (claims.podUid) extra['authentication.kubernetes.io/pod-uid'] = [claims.podUid];
-    return {
-      username: serviceAccountUsername(claims.namespace, claims.serviceAccountName),
-      uid: claims.serviceAccountUid,
-      groups: serviceAccountGroups(claims.namespace),
-      ...(Object.keys(extra).length > 0 ? { extra } : {}),
-    };
+  const authenticateToken = (token: string, audiences?: string[]): Authentication | undefined => {
+    const wanted = audiences && audiences.length > 0 ? audiences : [tokens.issuer];
+    if (isAdmin(token)) return { user: adminUser, audiences: wanted };
+    const identity = tokens.verifyServiceAccountToken(token, options.clock(), wanted);
+    if (!identity || !stillValid(identity, token)) return undefined;
+    return { user: identity.user, audiences: wanted };
   };
   return {
     authenticateToken,
     authenticate(req) {
       const token = bearerToken(req);
-      return token === undefined ? undefined : authenticateToken(token);
+      return token === undefined ? undefined : authenticateToken(token)?.user;
     },
   };
 }
