@@ -91,6 +91,11 @@ describe('CustomResourceDefinitions', () => {
     expect(statusOf(() => t?.registry.create(crds, undefined, noSchema)).message).toBe(
       'CustomResourceDefinition.apiextensions.k8s.io "crontabs.stable.example.com" is invalid: spec.versions[0].schema.openAPIV3Schema: Required value: schemas are required',
     );
+    const protectedGroup = crontabCRD({ group: 'widgets.k8s.io' });
+    protectedGroup.metadata.name = 'crontabs.widgets.k8s.io';
+    expect(statusOf(() => t?.registry.create(crds, undefined, protectedGroup)).message).toContain(
+      'metadata.annotations[api-approved.kubernetes.io]: Required value: protected groups must have approval annotation "api-approved.kubernetes.io"',
+    );
     const wrongName = crontabCRD();
     wrongName.metadata.name = 'tabs.stable.example.com';
     expect(statusOf(() => t?.registry.create(crds, undefined, wrongName)).message).toContain('metadata.name: Invalid value: "tabs.stable.example.com": must be spec.names.plural+"."+spec.group');

@@ -11,6 +11,7 @@ import { type FieldError, fieldError, GoValue, immutableField, isDNS1035Label, i
 export const CRD_GROUP = 'apiextensions.k8s.io';
 export const CRD_CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
 const scopes = ['Cluster', 'Namespaced'];
+const APPROVAL_ANNOTATION = 'api-approved.kubernetes.io';
 
 export function isCustomResourceDefinition(object: KubeObject): boolean {
   return object.kind === 'CustomResourceDefinition';
@@ -108,6 +109,14 @@ function validateCRD(crd: KubeObject): FieldError[] {
   else {
     for (const msg of isDNS1123Subdomain(group)) errs.push(fieldError.invalid('spec.group', group, msg));
     if (!group.includes('.')) errs.push(fieldError.invalid('spec.group', group, 'should be a domain with at least one dot'));
+    const protectedGroup = /(^|\.)(k8s|kubernetes)\.io$/.test(group);
+    if (protectedGroup && !crd.metadata.annotations?.[APPROVAL_ANNOTATION])
+      errs.push(
+        fieldError.required(
+          `metadata.annotations[${APPROVAL_ANNOTATION}]`,
+          `protected groups must have approval annotation "${APPROVAL_ANNOTATION}", see https://github.com/kubernetes/enhancements/pull/1111`,
+        ),
+      );
   }
   if (spec.scope === undefined || spec.scope === '') errs.push(fieldError.required('spec.scope'));
   else if (!scopes.includes(String(spec.scope))) errs.push(fieldError.notSupported('spec.scope', spec.scope, scopes));
