@@ -38,9 +38,9 @@ function messagePackage(apiVersion: string): string {
   return `${apiVersion.slice(0, slash).split('.')[0]}.${apiVersion.slice(slash + 1)}`;
 }
 
-/** The `apiVersion kind` pairs decodeProtobufObject accepts. */
+/** The `apiVersion kind` pairs decodeProtobufObject accepts (DeleteOptions in any group-version too). */
 export function protobufKinds(): string[] {
-  return Object.keys(kinds);
+  return [...Object.keys(kinds), 'v1 DeleteOptions'];
 }
 
 /** A body that starts with the protobuf magic (clients sometimes mislabel content types). */
@@ -64,7 +64,8 @@ export function decodeProtobufObject(body: Uint8Array): KubeObject {
   if (envelope.contentEncoding !== '') {
     throw statusErrors.unsupportedMediaType(`the protobuf envelope declares contentEncoding "${envelope.contentEncoding}"; only unencoded objects are accepted`);
   }
-  const key = kinds[`${apiVersion} ${kind}`];
+  // Every group-version registers DeleteOptions (typed clients send it with DELETE, e.g. drain).
+  const key = kind === 'DeleteOptions' ? 'meta.v1.DeleteOptions' : kinds[`${apiVersion} ${kind}`];
   if (key === undefined) {
     throw new StatusError({
       code: 415,
@@ -124,15 +125,7 @@ function describe(error: unknown): string {
 const scalarTypes = new Set(['string', 'int32', 'int64', 'bool', 'bytes']);
 
 /** Messages whose JSON form is not an object of their fields. */
-const specialTypes = new Set([
-  'meta.v1.Time',
-  'meta.v1.MicroTime',
-  'meta.v1.Duration',
-  'meta.v1.FieldsV1',
-  'resource.Quantity',
-  'intstr.IntOrString',
-  'runtime.RawExtension',
-]);
+const specialTypes = new Set(['meta.v1.Time', 'meta.v1.FieldsV1', 'resource.Quantity', 'intstr.IntOrString']);
 
 type Reader = protobuf.Reader;
 
@@ -322,52 +315,25 @@ function decodeSpecial(key: string, bytes: Uint8Array): unknown {
   };
   const text = (n: number): string => new TextDecoder().decode(bytesOf(n) ?? new Uint8Array());
   switch (key) {
-    case 'meta.v1.Time':
-    case 'meta.v1.MicroTime': {
+    case 'meta.v1.Time': {
       const seconds = int(1);
-      const nanos = int(2);
-      if (seconds === 0 && nanos === 0) return null;
-      const iso = new Date(seconds * 1000).toISOString();
-      if (key === 'meta.v1.Time') return `${iso.slice(0, 19)}Z`;
-      return `${iso.slice(0, 19)}.${String(Math.floor(nanos / 1000)).padStart(6, '0')}Z`;
+      if (seconds === 0 && int(2) === 0) return null;
+      // metav1.Time marshals to RFC 3339 with second precision.
+      return `${new Date(seconds * 1000).toISOString().slice(0, 19)}Z`;
     }
-    case 'meta.v1.Duration':
-      return goDuration(int(1));
     case 'resource.Quantity':
       return text(1) || '0';
     case 'intstr.IntOrString':
       return int(1) === 1 ? text(3) : int(2);
     default: {
-      // RawExtension and FieldsV1 carry JSON as bytes; encoding/json prints them verbatim.
+      // FieldsV1 carries JSON as bytes; encoding/json prints it verbatim.
       const raw = bytesOf(1);
       if (raw === undefined || raw.length === 0) return null;
       try {
         return JSON.parse(new TextDecoder().decode(raw)) as unknown;
       } catch {
-        throw new Error(`${key === 'meta.v1.FieldsV1' ? 'fieldsV1' : 'an embedded object'} is not JSON`);
+        throw new Error('managedFields fieldsV1 is not JSON');
       }
     }
   }
-}
-
-/** time.Duration.String(): "1h0m0s", "1.5s", "300ms". */
-function goDuration(nanoseconds: number): string {
-  if (nanoseconds === 0) return '0s';
-  const sign = nanoseconds < 0 ? '-' : '';
-  const ns = Math.abs(nanoseconds);
-  if (ns < 1e9) {
-    if (ns < 1e3) return `${sign}${ns}ns`;
-    if (ns < 1e6) return `${sign}${trimFraction(ns / 1e3)}µs`;
-    return `${sign}${trimFraction(ns / 1e6)}ms`;
-  }
-  const hours = Math.floor(ns / 3.6e12);
-  const minutes = Math.floor((ns % 3.6e12) / 6e10);
-  const seconds = trimFraction((ns % 6e10) / 1e9);
-  if (hours > 0) return `${sign}${hours}h${minutes}m${seconds}s`;
-  if (minutes > 0) return `${sign}${minutes}m${seconds}s`;
-  return `${sign}${seconds}s`;
-}
-
-function trimFraction(value: number): string {
-  return Number(value.toFixed(9)).toString();
 }

@@ -6,6 +6,8 @@
 // 'map:<value type>' (keys are always strings). flags: r = repeated, p = pointer in Go (absent
 // means unset), o = omitempty in the JSON tag, i = inlined into the parent's JSON.
 // 'wrapper' marks a Go slice type that protobuf wraps as {items: repeated string}.
+// meta.v1.Time, meta.v1.FieldsV1, resource.Quantity and intstr.IntOrString are not listed: their
+// JSON is not an object of their fields, so the decoder handles them itself.
 
 export type FieldSchema = readonly [number: number, jsonName: string, type: string, flags: string];
 export type MessageSchema = readonly FieldSchema[] | 'wrapper';

@@ -68,8 +68,8 @@ export interface ApiResource {
   kind: string;
   namespaced: boolean;
   verbs?: string[];
-  /** names ("scale") or definitions with a name */
-  subresources?: Array<string | { name: string }>;
+  /** names ("scale") or definitions with a name and the kind they answer with */
+  subresources?: Array<string | { name: string; kind?: string; group?: string; version?: string }>;
 }
 
 /** Discovery for kubectl: legacy APIVersions / APIGroupList / APIResourceList. */
@@ -105,7 +105,18 @@ function discovery(resources: ApiResource[], path: string): unknown {
         kind: r.kind,
         verbs: r.verbs ?? ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
       },
-      ...(r.subresources ?? []).map((sub) => ({ name: `${r.resource}/${typeof sub === 'string' ? sub : sub.name}`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['create', 'get'] })),
+      ...(r.subresources ?? []).map((sub) => {
+        const declared = typeof sub === 'string' ? { name: sub } : sub;
+        return {
+          name: `${r.resource}/${declared.name}`,
+          singularName: '',
+          namespaced: r.namespaced,
+          ...(declared.group === undefined ? {} : { group: declared.group }),
+          ...(declared.version === undefined ? {} : { version: declared.version }),
+          kind: declared.kind ?? r.kind,
+          verbs: ['create', 'get'],
+        };
+      }),
     ]),
   };
 }

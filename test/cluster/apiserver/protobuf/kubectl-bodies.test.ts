@@ -1,9 +1,11 @@
 // Real kubectl against a recording server: kubectl ≥ 1.32 sends these commands' objects as
-// protobuf, kubectl 1.31 sends the same objects as JSON. Decoding the protobuf body must give
+// protobuf (typed clients: every create generator, auth, autoscale, drain's evictions and
+// deletes), kubectl 1.31 sends the same objects as JSON. Decoding the protobuf body must give
 // exactly the JSON object the older kubectl sends.
 import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { decodeProtobufObject, protobufMediaType } from '../../../../src/cluster/apiserver/protobuf/index.ts';
 import { selfSignedCertificate, sendJson, startKubeRecorder, type KubeRecorder, type RecordedRequest } from './kube-recorder.ts';
@@ -26,14 +28,72 @@ function answer(request: RecordedRequest): Record<string, unknown> {
 let recorder: KubeRecorder;
 let files: string;
 
+/** Objects the commands that read before they write (autoscale, create job --from, drain) find. */
+const existing: Record<string, unknown> = {
+  '/apis/apps/v1/namespaces/default/deployments/web': {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'default', uid: 'd-1', resourceVersion: '5' },
+    spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } } },
+  },
+  '/apis/batch/v1/namespaces/default/cronjobs/tick': {
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: { name: 'tick', namespace: 'default', uid: 'c-1', resourceVersion: '6' },
+    spec: { schedule: '*/5 * * * *', jobTemplate: { metadata: { labels: { job: 'tick' } }, spec: { backoffLimit: 2, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'date', image: 'busybox', args: ['date'] }] } } } } },
+  },
+  '/api/v1/nodes/node-1': { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-1', uid: 'n-1', resourceVersion: '7' }, spec: {}, status: {} },
+};
+const pod = {
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'worker', namespace: 'default', uid: 'p-1', resourceVersion: '8' },
+  spec: { nodeName: 'node-1', containers: [{ name: 'c', image: 'busybox' }] },
+  status: { phase: 'Running' },
+};
+const podPath = '/api/v1/namespaces/default/pods/worker';
+/** The pod is gone once deleted or evicted, until drain lists the node's pods again. */
+let podGone = false;
+
+function serveExisting(request: RecordedRequest, res: ServerResponse): boolean {
+  const path = new URL(request.url, 'https://127.0.0.1').pathname;
+  if (request.method === 'GET' && path === '/api/v1/pods') {
+    podGone = false;
+    sendJson(res, 200, { apiVersion: 'v1', kind: 'PodList', metadata: { resourceVersion: '9' }, items: [pod] });
+    return true;
+  }
+  if (request.method === 'GET' && path === podPath) {
+    if (podGone) sendJson(res, 404, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'pods "worker" not found', reason: 'NotFound', code: 404 });
+    else sendJson(res, 200, pod);
+    return true;
+  }
+  if ((request.method === 'DELETE' && path === podPath) || (request.method === 'POST' && path === `${podPath}/eviction`)) {
+    podGone = true;
+    sendJson(res, request.method === 'DELETE' ? 200 : 201, request.method === 'DELETE' ? pod : { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+    return true;
+  }
+  if (request.method === 'PATCH' && path === '/api/v1/nodes/node-1') {
+    sendJson(res, 200, existing[path]);
+    return true;
+  }
+  if (request.method === 'GET' && existing[path] !== undefined) {
+    sendJson(res, 200, existing[path]);
+    return true;
+  }
+  return false;
+}
+
 beforeAll(async () => {
   recorder = await startKubeRecorder({
     resources: [
-      { group: '', version: 'v1', resource: 'pods', kind: 'Pod', namespaced: true },
+      { group: '', version: 'v1', resource: 'pods', kind: 'Pod', namespaced: true, subresources: [{ name: 'eviction', kind: 'Eviction', group: 'policy', version: 'v1' }] },
       { group: '', version: 'v1', resource: 'nodes', kind: 'Node', namespaced: false },
       { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespaced: true, subresources: ['scale'] },
+      { group: 'batch', version: 'v1', resource: 'cronjobs', kind: 'CronJob', namespaced: true },
+      { group: 'autoscaling', version: 'v2', resource: 'horizontalpodautoscalers', kind: 'HorizontalPodAutoscaler', namespaced: true },
     ],
     respond(request, res) {
+      if (serveExisting(request, res)) return true;
       if (request.method !== 'POST') return false;
       try {
         sendJson(res, 201, answer(request));
@@ -54,13 +114,13 @@ afterAll(async () => {
   await rm(files, { recursive: true, force: true });
 });
 
-/** Runs kubectl and returns the POST bodies it sent. */
-async function postedBodies(binary: string, args: string[]): Promise<RecordedRequest[]> {
+/** Runs kubectl and returns the bodies it sent (POST, and DELETE with a body). */
+async function postedBodies(binary: string, args: string[], stderr = ''): Promise<RecordedRequest[]> {
   const before = recorder.requests.length;
   const result = await recorder.kubectl(binary, args);
-  expect(result.stderr, `${binary} ${args.join(' ')}`).toBe('');
+  expect(result.stderr, `${binary} ${args.join(' ')}`).toBe(stderr);
   expect(result.code).toBe(0);
-  return recorder.requests.slice(before).filter((r) => r.method === 'POST');
+  return recorder.requests.slice(before).filter((r) => r.method === 'POST' || (r.method === 'DELETE' && r.body.length > 0));
 }
 
 const commands: Array<[string, () => string[]]> = [
@@ -94,19 +154,46 @@ const commands: Array<[string, () => string[]]> = [
   ['auth can-i for a non-resource URL', () => ['auth', 'can-i', 'get', '/healthz']],
   ['auth can-i --list', () => ['auth', 'can-i', '--list', '-n', 'team-a']],
   ['auth whoami', () => ['auth', 'whoami']],
+  ['create job --from a cronjob', () => ['create', 'job', 'tick-now', '--from=cronjob/tick']],
+  ['drain --disable-eviction (DeleteOptions)', () => ['drain', 'node-1', '--force', '--disable-eviction', '--timeout=10s']],
 ];
+
+/** What drain prints on stderr before it evicts a bare pod. */
+const drainWarning = 'Warning: deleting Pods that declare no controller: default/worker\n';
 
 describe('protobuf bodies from kubectl decode to the JSON kubectl 1.31 sends', () => {
   for (const [name, args] of commands) {
     test(name, async () => {
-      const [json] = await postedBodies('kubectl.1.31', args());
+      const stderr = name.startsWith('drain') ? drainWarning : '';
+      const [json] = await postedBodies('kubectl.1.31', args(), stderr);
       expect(json?.contentType).toBe('application/json');
       const expected = JSON.parse(json?.body.toString('utf8') ?? '') as unknown;
       for (const binary of ['kubectl.1.33', 'kubectl.1.32']) {
-        const [proto] = await postedBodies(binary, args());
+        const [proto] = await postedBodies(binary, args(), stderr);
         expect(proto?.contentType).toBe(protobufMediaType);
         expect(decodeProtobufObject(proto?.body ?? Buffer.alloc(0)), binary).toStrictEqual(expected);
       }
     });
   }
+});
+
+// kubectl 1.33 moved autoscale from autoscaling/v1 to v2, so 1.31 is no reference; the same
+// kubectl's --dry-run=client -o json prints the object it would send.
+test.each([
+  ['kubectl.1.33', 'autoscaling/v2'],
+  ['kubectl.1.32', 'autoscaling/v1'],
+])('%s autoscale sends the %s HorizontalPodAutoscaler it prints with --dry-run', async (binary, apiVersion) => {
+  const args = ['autoscale', 'deployment', 'web', '--min=2', '--max=5', '--cpu-percent=60'];
+  const printed = await recorder.kubectl(binary, [...args, '--dry-run=client', '-o', 'json']);
+  expect(printed.code).toBe(0);
+  const [proto] = await postedBodies(binary, args);
+  expect(proto?.contentType).toBe(protobufMediaType);
+  const decoded = decodeProtobufObject(proto?.body ?? Buffer.alloc(0));
+  expect(decoded.apiVersion).toBe(apiVersion);
+  expect(decoded).toStrictEqual(JSON.parse(printed.stdout));
+});
+
+test('drain evicts with a JSON body even in kubectl 1.33 (the eviction client does not use protobuf)', async () => {
+  const requests = await postedBodies('kubectl.1.33', ['drain', 'node-1', '--force', '--timeout=10s'], drainWarning);
+  expect(requests.map((r) => [r.url, r.contentType])).toEqual([['/api/v1/namespaces/default/pods/worker/eviction', 'application/json']]);
 });
