@@ -691,24 +691,33 @@ export class ClusterRegistry implements Registry {
 
     const requested = this.parseRV(options.resourceVersion);
     if (requested !== undefined && requested > this.rv) throw this.tooLarge(requested);
-    const initial = options.sendInitialEvents ?? (requested === undefined || requested === 0);
-    if (!initial && requested !== undefined && requested < storage.history.compactedRV) {
+    const fromNow = requested === undefined || requested === 0;
+    const initial = options.sendInitialEvents ?? fromNow;
+    if (!initial && !fromNow && requested < storage.history.compactedRV) {
       throw statusErrors.gone(`too old resource version: ${requested} (${storage.history.compactedRV})`);
     }
     const watcher = new Watcher(served, matches, onEvent, options.allowBookmarks === true, () => storage.watchers.delete(watcher), this.logger, (o) => this.fromStorage(served, o), options.onClose);
-    if (initial) {
-      const startRV = this.rv;
-      for (const key of storage.keys(namespace)) {
-        const object = storage.getByKey(key);
-        if (object && matches(object)) watcher.emit('ADDED', object);
+    // Writes the consumer makes while catching up are queued and reach it (and everyone) after.
+    const wasDispatching = this.dispatching;
+    this.dispatching = true;
+    try {
+      if (initial) {
+        const startRV = this.rv;
+        for (const key of storage.keys(namespace)) {
+          const object = storage.getByKey(key);
+          if (object && matches(object)) watcher.emit('ADDED', object);
+        }
+        watcher.lastRV = startRV;
+        if (options.sendInitialEvents) watcher.emitBookmark(startRV, true);
+      } else {
+        watcher.lastRV = fromNow ? this.rv : requested;
+        for (const event of storage.history.since(watcher.lastRV)) watcher.deliver(event);
       }
-      watcher.lastRV = startRV;
-      if (options.sendInitialEvents) watcher.emitBookmark(startRV, true);
-    } else {
-      watcher.lastRV = requested ?? this.rv;
-      for (const event of storage.history.since(watcher.lastRV)) watcher.deliver(event);
+      if (!watcher.stopped) storage.watchers.add(watcher);
+    } finally {
+      this.dispatching = wasDispatching;
     }
-    if (!watcher.stopped) storage.watchers.add(watcher);
+    if (!wasDispatching) this.dispatch();
     return watcher;
   }
 

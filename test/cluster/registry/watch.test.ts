@@ -143,3 +143,28 @@ describe('watch', () => {
     expect(t.warnings.some((w) => w.includes('watch consumer failed'))).toBe(true);
   });
 });
+
+describe('watch start', () => {
+  it('treats resourceVersion 0 without initial events as "from now"', async () => {
+    t = await openTestRegistry({ historySize: 1 });
+    const cms = t.def('', 'v1', 'configmaps');
+    t.registry.create(cms, 'default', configMap('a'));
+    t.registry.create(cms, 'default', configMap('b'));
+    const events: WatchEvent[] = [];
+    t.registry.watch(cms, { resourceVersion: '0', sendInitialEvents: false, resourceVersionMatch: 'NotOlderThan' }, (e) => events.push(e));
+    t.registry.create(cms, 'default', configMap('c'));
+    expect(summary(events)).toEqual(['ADDED c']);
+  });
+
+  it('delivers writes a consumer makes while it receives initial events, after them', async () => {
+    t = await openTestRegistry();
+    const cms = t.def('', 'v1', 'configmaps');
+    t.registry.create(cms, 'default', configMap('seed'));
+    const events: WatchEvent[] = [];
+    t.registry.watch(cms, { namespace: 'default' }, (e) => {
+      events.push(e);
+      if (e.object.metadata.name === 'seed') t.registry.create(cms, 'default', configMap('echo'));
+    });
+    expect(summary(events)).toEqual(['ADDED seed', 'ADDED echo']);
+  });
+});
