@@ -86,8 +86,9 @@ function requireMergeKeys(mergeKey: string, ...lists: JsonValue[][]): void {
   }
 }
 
+/** A list item carrying $patch: delete; items of a merge list must be maps. */
 function isDeleteDirective(item: JsonValue): boolean {
-  return isObject(asMap(item)) && (item as JsonObject)[directiveMarker] === 'delete';
+  return asMap(item)[directiveMarker] === 'delete';
 }
 
 /** Sorts by position in `order`; items marked for deletion go last. */
@@ -345,9 +346,6 @@ function mergeMap(original: JsonObject, patch: JsonObject, shape: Shape): JsonOb
   return original;
 }
 
-/** Whether strategic merge patch is defined for a kind: built-in kinds only, as upstream. */
-export { supportsStrategicMergePatch } from './schema/index.ts';
-
 /**
  * Applies a strategic merge patch to a copy of doc using the kind's merge keys and strategies.
  * Custom resources have no table; the API server answers them 415 before calling this.
@@ -362,3 +360,6 @@ export function applyStrategicMergePatch(doc: unknown, patch: unknown, gvk: Grou
   if (!isObject(doc)) throw badPatch('invalid JSON document');
   return boundedDepth(() => mergeMap(clone(doc), clone(patch), shape));
 }
+
+/** Whether strategic merge patch is defined for a kind: built-in kinds only, as upstream. */
+export { supportsStrategicMergePatch } from './schema/index.ts';
