@@ -113,3 +113,15 @@ describe.each(['kubectl.1.27', 'kubectl.1.33'])('%s leaves field validation to t
     expect(await writes(['create'])).toEqual(['POST /apis/apps/v1/namespaces/default/deployments?fieldManager=kubectl-create&fieldValidation=Strict']);
   });
 });
+
+test.each(['kubectl.1.28', 'kubectl.1.29', 'kubectl.1.30', 'kubectl.1.31', 'kubectl.1.32'])('%s explains from and validates against the same documents', async (binary) => {
+  expect(await explain(binary, 'deployment.spec.replicas')).toContain('Number of desired pods.');
+  const file = join(dir, `${binary}.yaml`);
+  await writeFile(file, manifest);
+  const before = server.requests.length;
+  const result = await server.kubectl(binary, ['apply', '-f', file]);
+  expect(result.code).toBe(0);
+  expect(server.requests.slice(before).filter((r) => r.method === 'POST').map((r) => r.url)).toEqual([
+    '/apis/apps/v1/namespaces/default/deployments?fieldManager=kubectl-client-side-apply&fieldValidation=Strict',
+  ]);
+});
