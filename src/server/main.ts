@@ -180,6 +180,7 @@ interface ServerParts {
 async function listen(parts: ServerParts): Promise<Portal> {
   const { config, db, cluster, services, routes, site, staticFiles, pagePatterns, log, httpLog, shutdownGraceMs } = parts;
   const metrics: PortalMetrics = createMetrics();
+  metrics.watchLabCluster(cluster);
   const routeNames = new RouteTable<null>();
   for (const pattern of new Set([...ASSET_ROUTES, ...pagePatterns, ...routes.requests.patterns])) routeNames.add(pattern, null);
   let stopping = false;

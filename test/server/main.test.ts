@@ -133,6 +133,8 @@ describe('the portal server', () => {
     expect(text).toContain('http_requests_total{method="GET",route="unmatched",status="404"} 1');
     expect(text).toMatch(/^process_cpu_user_seconds_total \d/m);
     expect(text).toMatch(/^nodejs_heap_size_used_bytes \d/m);
+    expect(text).toContain('formicary_lab_cluster_ready{mode="kubernetes"} 1');
+    expect(text).toContain('formicary_lab_cluster_restarts 0');
     expect(text).not.toContain('02-pods');
   });
 

@@ -9,6 +9,8 @@ export interface PortalMetrics {
   readonly contentType: string;
   requestStarted(): void;
   requestFinished(labels: { method: string; route: string; status: number }, seconds: number): void;
+  /** Reports the lab cluster's readiness and restarts at every scrape. */
+  watchLabCluster(cluster: { readonly ready: boolean; readonly restarts: number; readonly mode: string }): void;
   /** The text exposition format. */
   render(): Promise<string>;
 }
@@ -46,6 +48,25 @@ export function createMetrics(): PortalMetrics {
       const labels = { method, route, status: String(status) };
       requests.inc(labels);
       durations.observe(labels, seconds);
+    },
+    watchLabCluster(cluster) {
+      new Gauge({
+        name: 'formicary_lab_cluster_ready',
+        help: 'Whether the lab cluster can be used (1) or not (0).',
+        labelNames: ['mode'] as const,
+        registers: [registry],
+        collect() {
+          this.set({ mode: cluster.mode }, cluster.ready ? 1 : 0);
+        },
+      });
+      new Gauge({
+        name: 'formicary_lab_cluster_restarts',
+        help: 'How often the embedded lab cluster was started again after it died or never got ready.',
+        registers: [registry],
+        collect() {
+          this.set(cluster.restarts);
+        },
+      });
     },
     render: () => registry.metrics(),
   };
