@@ -93,9 +93,10 @@ function operation(input: OperationInput): Schema {
   return op;
 }
 
-const patchContent: Schema = Object.fromEntries(
-  ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'].map((type) => [type, { schema: ref(patchSchema) }]),
-);
+const patchContentOf = (types: string[]): Schema => Object.fromEntries(types.map((type) => [type, { schema: ref(patchSchema) }]));
+const mergePatchTypes = ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json'];
+/** kubectl apply sends a strategic merge patch only where the PATCH operation lists it: never for custom resources (the server answers 415). */
+const patchContentFor = (def: ResourceDefinition): Schema => patchContentOf(def.crd ? mergePatchTypes : [...mergePatchTypes, 'application/strategic-merge-patch+json']);
 
 function operationName(verb: string, def: ResourceDefinition, scope: string, suffix = ''): string {
   const group = def.group === '' ? 'core' : (def.group.split('.')[0] ?? '');
@@ -149,7 +150,7 @@ function addResource(def: ResourceDefinition, built: Built): void {
   const item: Schema = {};
   if (verbs.has('get')) item.get = operation({ action: 'get', verb: 'read the specified', operationId: operationName('read', def, scope), gvk, tag, parameters: [], responses: response('200', objectRef) });
   if (verbs.has('update')) item.put = operation({ action: 'put', verb: 'replace the specified', operationId: operationName('replace', def, scope), gvk, tag, parameters: writeParams, body: objectRef, responses: { ...response('200', objectRef), ...response('201', objectRef) } });
-  if (verbs.has('patch')) item.patch = operation({ action: 'patch', verb: 'partially update the specified', operationId: operationName('patch', def, scope), gvk, tag, parameters: [...writeParams, parameters.force], bodyContent: patchContent, responses: { ...response('200', objectRef), ...response('201', objectRef) } });
+  if (verbs.has('patch')) item.patch = operation({ action: 'patch', verb: 'partially update the specified', operationId: operationName('patch', def, scope), gvk, tag, parameters: [...writeParams, parameters.force], bodyContent: patchContentFor(def), responses: { ...response('200', objectRef), ...response('201', objectRef) } });
   if (verbs.has('delete')) item.delete = operation({ action: 'delete', verb: 'delete a', operationId: operationName('delete', def, scope), gvk, tag, parameters: [...parameters.delete, parameters.dryRun], body: deleteOptionsRef, responses: { ...response('200', objectRef), ...response('202', objectRef) } });
   if (Object.keys(item).length > 0) built.paths[`${scopedBase}/{name}`] = { ...item, parameters: [parameters.name(def.kind), ...scopeParams, parameters.pretty] };
 
@@ -171,7 +172,7 @@ function addSubresource(def: ResourceDefinition, sub: SubresourceDefinition, pat
   for (const verb of sub.verbs) {
     if (verb === 'get') ops.get = operation({ action: 'get', verb: `read ${sub.name} of the specified`, operationId: operationName('read', def, scope, suffix), gvk, tag, parameters: [], responses: response('200', schema) });
     if (verb === 'update') ops.put = operation({ action: 'put', verb: `replace ${sub.name} of the specified`, operationId: operationName('replace', def, scope, suffix), gvk, tag, parameters: writeParams, body: schema, responses: response('200', schema) });
-    if (verb === 'patch') ops.patch = operation({ action: 'patch', verb: `partially update ${sub.name} of the specified`, operationId: operationName('patch', def, scope, suffix), gvk, tag, parameters: [...writeParams, parameters.force], bodyContent: patchContent, responses: response('200', schema) });
+    if (verb === 'patch') ops.patch = operation({ action: 'patch', verb: `partially update ${sub.name} of the specified`, operationId: operationName('patch', def, scope, suffix), gvk, tag, parameters: [...writeParams, parameters.force], bodyContent: patchContentFor(def), responses: response('200', schema) });
     if (verb === 'create') ops.post = operation({ action: 'post', verb: `create ${sub.name} of a`, operationId: operationName('create', def, scope, suffix), gvk, tag, parameters: writeParams, body: schema, responses: { ...response('200', schema), ...response('201', schema) } });
   }
   if (Object.keys(ops).length > 0) built.paths[path] = { ...ops, parameters: [parameters.name(def.kind), ...scopeParams, parameters.pretty] };
