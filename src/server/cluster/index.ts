@@ -12,7 +12,6 @@ export type { LabCluster } from './types.ts';
 export { KubeconfigError } from './kubernetes.ts';
 export { Supervisor } from './supervisor.ts';
 export type { ChildCommand, SupervisorOptions, SupervisorState } from './supervisor.ts';
-export { freePort } from './ports.ts';
 
 export interface LabClusterOptions {
   root: string;
