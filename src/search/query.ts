@@ -1,8 +1,8 @@
 import lunr from 'lunr';
 import { z } from 'zod';
 import { SEARCH_INDEX_VERSION, type SerializedSearchIndex } from './build.ts';
-import { searchDocument, type SearchDocument } from './documents.ts';
-import { escapeHtml, highlightSnippet, stem } from './snippet.ts';
+import { searchDocument, type SearchDocument, type SearchSection } from './documents.ts';
+import { highlightSnippet, stem, type Range } from './snippet.ts';
 
 export interface SearchResult {
   /** The lesson or path title. */
@@ -10,9 +10,9 @@ export interface SearchResult {
   path: string;
   pathTitle: string;
   lesson?: string;
-  /** The heading the hit is under, when it is not the top of the page. */
+  /** The heading of the section the result links to, when it is not the top of the page. */
   heading?: string;
-  /** Deep link: `/paths/<path>/<lesson>#<heading-slug>`. */
+  /** Deep link: `/paths/<path>/<lesson>#<heading-slug>`, or the page itself. */
   url: string;
   /** HTML: escaped text with matched words in <mark>. */
   snippet: string;
@@ -26,14 +26,19 @@ export interface SearchResponse {
 
 export const MAX_QUERY_LENGTH = 200;
 const DEFAULT_LIMIT = 10;
-/** A page's other matching sections add a little to its best one, so broad coverage ranks up. */
-const OTHER_SECTIONS_WEIGHT = 0.25;
+/** The shortest unfinished last word that is completed (type-ahead); shorter ones must match whole. */
+const MIN_PREFIX_LENGTH = 3;
+/** How much a match in a section's heading counts against one in its text. */
+const HEADING_WEIGHT = 4;
 
 const serializedShape = z.object({
   version: z.literal(SEARCH_INDEX_VERSION),
   index: z.object({ version: z.string(), fields: z.array(z.string()) }).loose(),
   documents: z.array(searchDocument),
 });
+
+/** lunr's match data: term → field → {position: [start, length][]}. */
+const matchMetadata = z.record(z.string(), z.record(z.string(), z.object({ position: z.array(z.tuple([z.number(), z.number()])).optional() })));
 
 /** Query words as lunr indexed them: trimmed, lower-cased, stop words dropped (not yet stemmed). */
 function queryTerms(query: string): string[] {
@@ -43,6 +48,56 @@ function queryTerms(query: string): string[] {
     .filter((token): token is lunr.Token => token !== undefined)
     .map((token) => token.toString().replace(/\*/g, ''))
     .filter(Boolean);
+}
+
+/** Prefixes to complete an unfinished word from: its stem, then up to three letters shorter. */
+function prefixesOf(word: string): string[] {
+  const stemmed = stem(word);
+  const prefixes = [stemmed, word.slice(0, -1), word.slice(0, -2), word.slice(0, -3)].filter((prefix) => prefix.length >= MIN_PREFIX_LENGTH);
+  return [...new Set(prefixes)];
+}
+
+interface Matches {
+  title: boolean;
+  headings: Range[];
+  text: Range[];
+}
+
+function matchesOf(hit: lunr.Index.Result): Matches {
+  const matches: Matches = { title: false, headings: [], text: [] };
+  const metadata = matchMetadata.parse(hit.matchData.metadata);
+  for (const fields of Object.values(metadata)) {
+    for (const [field, { position = [] }] of Object.entries(fields)) {
+      if (field === 'title') matches.title = true;
+      const ranges = field === 'headings' ? matches.headings : field === 'text' ? matches.text : null;
+      for (const [start, length] of position) ranges?.push([start, start + length]);
+    }
+  }
+  return matches;
+}
+
+/**
+ * Where a result should lead: the top of the page when its title matched (the page is about
+ * the words), otherwise the section whose heading and text hold the most matches.
+ */
+function bestSection(document: SearchDocument, matches: Matches): number {
+  if (matches.title) return 0;
+  const { sections } = document;
+  const sectionAt = (offset: number, startOf: (section: SearchSection) => number) => {
+    let index = 0;
+    for (let candidate = 1; candidate < sections.length; candidate += 1) {
+      if (startOf(sections[candidate]!) <= offset) index = candidate;
+    }
+    return index;
+  };
+  const scores = new Array<number>(sections.length).fill(0);
+  for (const [start] of matches.text) scores[sectionAt(start, (section) => section.start)]! += 1;
+  for (const [start] of matches.headings) scores[sectionAt(start, (section) => section.headingStart)]! += HEADING_WEIGHT;
+  let best = 0;
+  scores.forEach((score, index) => {
+    if (score > scores[best]!) best = index;
+  });
+  return best;
 }
 
 export class SearchIndex {
@@ -59,10 +114,11 @@ export class SearchIndex {
     if (!parsed.success) {
       throw new Error(`search index: not a version ${SEARCH_INDEX_VERSION} index built by buildSearchIndex; rebuild the site (${parsed.error.issues[0]?.message})`);
     }
-    const documents = parsed.data.documents;
+    const { documents } = parsed.data;
     return new SearchIndex(lunr.Index.load(parsed.data.index), new Map(documents.map((document) => [document.url, document])));
   }
 
+  /** Pages in the index. */
   get size(): number {
     return this.#documents.size;
   }
@@ -72,52 +128,50 @@ export class SearchIndex {
     const terms = queryTerms(query);
     if (terms.length === 0) return { query, results: [] };
     // Every word must appear (in any field); the last one may be unfinished, as in type-ahead.
-    // Only when nothing has them all do pages with some of them count.
-    let hits = this.#run(terms, lunr.Query.presence.REQUIRED);
-    if (hits.length === 0 && terms.length > 1) hits = this.#run(terms, lunr.Query.presence.OPTIONAL);
-
-    const pages = new Map<string, { best: lunr.Index.Result; others: number }>();
-    for (const hit of hits) {
-      const document = this.#documents.get(hit.ref);
-      if (!document) continue;
-      const key = document.lesson ? `${document.path}/${document.lesson}` : document.path;
-      const page = pages.get(key);
-      if (!page) pages.set(key, { best: hit, others: 0 });
-      else page.others += hit.score;
+    // Stems of unfinished words can overshoot ("annota" stems to itself, "annotations" to
+    // "annot"), so a completion that finds nothing is retried a letter shorter. Only when no
+    // page has every word do pages with some of them count.
+    const last = terms.at(-1)!;
+    const completions = last.length < MIN_PREFIX_LENGTH ? [null] : prefixesOf(last);
+    let hits: lunr.Index.Result[] = [];
+    for (const completion of completions) {
+      hits = this.#run(terms, completion, lunr.Query.presence.REQUIRED);
+      if (hits.length > 0) break;
     }
-
-    const results = [...pages.values()]
-      .map(({ best, others }) => this.#result(best, best.score + OTHER_SECTIONS_WEIGHT * others))
-      .sort((a, b) => b.score - a.score || a.url.localeCompare(b.url))
-      .slice(0, options.limit ?? DEFAULT_LIMIT);
+    if (hits.length === 0 && terms.length > 1) hits = this.#run(terms, completions[0] ?? null, lunr.Query.presence.OPTIONAL);
+    const results = hits.slice(0, options.limit ?? DEFAULT_LIMIT).map((hit) => this.#result(hit));
     return { query, results };
   }
 
-  #run(terms: string[], presence: lunr.Query.presence): lunr.Index.Result[] {
+  /** `completion`: the prefix the last word is completed from, or null to match it whole. */
+  #run(terms: string[], completion: string | null, presence: lunr.Query.presence): lunr.Index.Result[] {
     return this.#index.query((builder) => {
       terms.forEach((term, position) => {
-        if (position < terms.length - 1) {
+        if (position < terms.length - 1 || completion === null) {
           builder.term(term, { presence });
           return;
         }
-        builder.term(stem(term), { presence, usePipeline: false, wildcard: lunr.Query.wildcard.TRAILING });
+        builder.term(completion, { presence, usePipeline: false, wildcard: lunr.Query.wildcard.TRAILING });
         builder.term(term, { boost: 2 });
       });
     });
   }
 
-  #result(hit: lunr.Index.Result, score: number): SearchResult {
+  #result(hit: lunr.Index.Result): SearchResult {
     const document = this.#documents.get(hit.ref)!;
-    const matched = new Set(Object.keys(hit.matchData.metadata));
+    const matches = matchesOf(hit);
+    const index = bestSection(document, matches);
+    const section = document.sections[index]!;
+    const end = document.sections[index + 1]?.start ?? document.text.length;
     return {
       title: document.title,
       path: document.path,
       pathTitle: document.pathTitle,
       ...(document.lesson ? { lesson: document.lesson } : {}),
-      ...(document.heading ? { heading: document.heading } : {}),
-      url: document.url,
-      snippet: document.text ? highlightSnippet(document.text, matched) : escapeHtml(document.title),
-      score: Math.round(score * 1000) / 1000,
+      ...(section.heading ? { heading: section.heading } : {}),
+      url: section.slug ? `${document.url}#${section.slug}` : document.url,
+      snippet: highlightSnippet(document.text, matches.text, section.start, end),
+      score: Math.round(hit.score * 1000) / 1000,
     };
   }
 }

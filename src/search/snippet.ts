@@ -1,8 +1,7 @@
 import lunr from 'lunr';
 
-// A short excerpt around the first hit with every matched word wrapped in <mark>. Words are
-// cut and normalised the way lunr indexes them (split on whitespace and hyphens, outer
-// non-word characters trimmed, lower-cased, stemmed), so what is marked is what matched.
+// A short excerpt of a section around its first hit, with every matched word (as lunr
+// located it) wrapped in <mark>.
 
 const SNIPPET_LENGTH = 180;
 const LEAD = 50;
@@ -13,43 +12,50 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => escapes[char] ?? char);
 }
 
+/** A word as lunr indexes it: lower-cased and stemmed. */
 export function stem(word: string): string {
   return lunr.stemmer(new lunr.Token(word.toLowerCase(), {})).toString();
 }
 
-function matchedRanges(text: string, terms: ReadonlySet<string>): Array<[number, number]> {
-  const ranges: Array<[number, number]> = [];
-  for (const match of text.matchAll(/[^\s-]+/g)) {
-    const lead = /^\W*/.exec(match[0])?.[0].length ?? 0;
-    const trail = /\W*$/.exec(match[0])?.[0].length ?? 0;
-    const core = match[0].slice(lead, match[0].length - trail);
-    if (core && terms.has(stem(core))) ranges.push([match.index + lead, match.index + match[0].length - trail]);
-  }
-  return ranges;
+/** [start, end) of a matched word in the text. */
+export type Range = readonly [number, number];
+
+/** lunr's positions cover the raw token ("Pods."); the mark covers the word, as lunr's trimmer does. */
+function trimToWord(text: string, [start, end]: Range): Range {
+  let from = start;
+  let to = end;
+  while (from < to && /\W/.test(text[from]!)) from += 1;
+  while (to > from && /\W/.test(text[to - 1]!)) to -= 1;
+  return [from, to];
 }
 
-export function highlightSnippet(text: string, terms: ReadonlySet<string>): string {
-  const ranges = matchedRanges(text, terms);
-  let start = 0;
-  const first = ranges[0];
-  if (first && first[0] > LEAD) {
+/**
+ * HTML for text[from, to) — shortened to a window that starts shortly before the first range
+ * inside it — with the ranges marked.
+ */
+export function highlightSnippet(text: string, ranges: readonly Range[], from = 0, to = text.length): string {
+  const inside = ranges
+    .filter(([start, end]) => start >= from && end <= to)
+    .map((range) => trimToWord(text, range))
+    .sort((a, b) => a[0] - b[0]);
+  let start = from;
+  const first = inside[0];
+  if (first && first[0] - from > LEAD) {
     const space = text.indexOf(' ', first[0] - LEAD);
     start = space >= 0 && space < first[0] ? space + 1 : first[0];
   }
-  let end = Math.min(text.length, start + SNIPPET_LENGTH);
-  if (end < text.length) {
+  let end = Math.min(to, start + SNIPPET_LENGTH);
+  if (end < to) {
     const space = text.lastIndexOf(' ', end);
     if (space > start) end = space;
   }
-  let html = start > 0 ? '…' : '';
+  let html = start > from ? '…' : '';
   let cursor = start;
-  for (const [from, to] of ranges) {
-    if (to <= cursor || from >= end) continue;
-    const markFrom = Math.max(from, cursor);
-    const markTo = Math.min(to, end);
+  for (const [markFrom, markTo] of inside) {
+    if (markFrom < cursor || markTo > end) continue;
     html += `${escapeHtml(text.slice(cursor, markFrom))}<mark>${escapeHtml(text.slice(markFrom, markTo))}</mark>`;
     cursor = markTo;
   }
-  html += escapeHtml(text.slice(cursor, end));
-  return end < text.length ? `${html}…` : html;
+  html += escapeHtml(text.slice(cursor, end).trimEnd());
+  return end < to ? `${html}…` : html;
 }
