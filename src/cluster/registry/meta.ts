@@ -11,9 +11,6 @@ const GENERATED_SUFFIX_LENGTH = 5;
 const MAX_GENERATED_NAME_LENGTH = 63 - GENERATED_SUFFIX_LENGTH;
 const suffixAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
 
-/** Finalizers Kubernetes itself understands without a domain prefix. */
-export const standardFinalizers = new Set(['kubernetes', 'orphan', 'foregroundDeletion']);
-
 /** generateName + 5 random characters, the prefix cut to 58 characters (names.SimpleNameGenerator). */
 export function generateName(prefix: string): string {
   let suffix = '';
@@ -155,9 +152,4 @@ export function specChanged(object: KubeObject, old: KubeObject, ignoreStatus: b
 /** RFC 3339 with second precision, as metav1.Time serialises. */
 export function formatTimestamp(date: Date): string {
   return `${date.toISOString().slice(0, 19)}Z`;
-}
-
-/** metav1.MicroTime (Leases, events.k8s.io). */
-export function formatMicroTimestamp(date: Date): string {
-  return `${date.toISOString().slice(0, 23)}000Z`;
 }

@@ -227,12 +227,6 @@ export function isValidPortName(value: string): string[] {
   return errs;
 }
 
-export function isCIdentifier(value: string): string[] {
-  const fmt = '[A-Za-z_][A-Za-z0-9_]*';
-  if (new RegExp(`^${fmt}$`).test(value)) return [];
-  return [regexError("a valid C identifier must start with alphabetic character or '_', followed by a string of alphanumeric characters or '_'", fmt, 'my_name', 'MY_NAME', 'MyName')];
-}
-
 export function isEnvVarName(value: string): string[] {
   const fmt = '[-._a-zA-Z][-._a-zA-Z0-9]*';
   const errs: string[] = [];

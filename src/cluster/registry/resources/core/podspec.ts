@@ -9,7 +9,6 @@ import {
   type FieldError,
   fieldError,
   GoValue,
-  isCIdentifier,
   isConfigMapKey,
   isDNS1123Label,
   isDNS1123Subdomain,
@@ -439,8 +438,3 @@ export function validateNonNegative(value: unknown, path: string): FieldError[] 
   return n < 0 ? [fieldError.invalid(path, n, 'must be greater than or equal to 0')] : [];
 }
 
-export function validateCIdentifierKeys(value: unknown, path: string): FieldError[] {
-  const errs: FieldError[] = [];
-  for (const key of Object.keys(asObject(value) ?? {})) for (const msg of isCIdentifier(key)) errs.push(fieldError.invalid(path, key, msg));
-  return errs;
-}
