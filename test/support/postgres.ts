@@ -10,7 +10,7 @@
 
 import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chown, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
@@ -108,7 +108,7 @@ export async function startTestPostgres(env: Readonly<Record<string, string | un
   const bin = await findServerBin();
   const dir = await mkdtemp(path.join(tmpdir(), 'formicary-pg-'));
   const data = path.join(dir, 'data');
-  const port = await freePort();
+  let port = 0;
   const user = serverUser();
   if (user) await chown(dir, user.uid, user.gid);
 
@@ -126,17 +126,28 @@ export async function startTestPostgres(env: Readonly<Record<string, string | un
       '-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync',
     ]);
     await run(initCommand, initArgs);
-    const options = [
-      `-p ${port}`,
-      `-k ${dir}`,
-      '-c listen_addresses=127.0.0.1',
-      '-c fsync=off',
-      '-c synchronous_commit=off',
-      '-c full_page_writes=off',
-      '-c max_connections=50',
-    ].join(' ');
-    const [startCommand, startArgs] = asServerUser(user, pgCtl, ['-D', data, '-l', path.join(dir, 'server.log'), '-o', options, '-w', '-t', '60', 'start']);
-    await run(startCommand, startArgs);
+    // Another test may take the free port between our probe and the server's bind: try again.
+    for (let attempt = 1; ; attempt += 1) {
+      port = await freePort();
+      const options = [
+        `-p ${port}`,
+        `-k ${dir}`,
+        '-c listen_addresses=127.0.0.1',
+        '-c fsync=off',
+        '-c synchronous_commit=off',
+        '-c full_page_writes=off',
+        '-c max_connections=50',
+      ].join(' ');
+      const logFile = path.join(dir, `server-${attempt}.log`);
+      const [startCommand, startArgs] = asServerUser(user, pgCtl, ['-D', data, '-l', logFile, '-o', options, '-w', '-t', '60', 'start']);
+      try {
+        await run(startCommand, startArgs);
+        break;
+      } catch (error) {
+        const log = await readFile(logFile, 'utf8').catch(() => '');
+        if (attempt >= 3 || !/could not bind|Address already in use/i.test(log)) throw new Error(`${(error as Error).message}\n${log}`);
+      }
+    }
   } catch (error) {
     process.removeListener('exit', onExit);
     stopServer();
