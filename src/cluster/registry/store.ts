@@ -42,6 +42,8 @@ interface Served {
 }
 
 const DEFAULT_HISTORY = 10_000;
+/** What a status update may change in metadata besides status itself (unless the strategy resets it). */
+const statusWritableMetadata = ['labels', 'annotations', 'finalizers', 'ownerReferences', 'managedFields'] as const;
 const GENERATE_NAME_ATTEMPTS = 8;
 
 export class ClusterRegistry implements Registry {
@@ -448,10 +450,16 @@ export class ClusterRegistry implements Registry {
     const subresource = options.subresource;
     if (subresource === 'status' && !hasSubresource(def, 'status')) throw statusErrors.notFound(gr, name);
     if (subresource === 'status') {
+      // Everything but status and the user-facing metadata comes from the stored object; a
+      // strategy may reset more (custom resources keep all metadata, as upstream).
       draft = clone(old) as JsonObject & KubeObject;
       if (input.status === undefined) delete draft.status;
       else draft.status = input.status;
-      if (input.metadata.managedFields !== undefined) draft.metadata.managedFields = input.metadata.managedFields;
+      const meta: Record<string, unknown> = draft.metadata;
+      for (const field of statusWritableMetadata) {
+        if (input.metadata[field] === undefined) delete meta[field];
+        else meta[field] = input.metadata[field];
+      }
       strategy.prepareForStatusUpdate?.(draft, old, ctx);
     } else if (subresource === 'binding') {
       if (!strategy.prepareForBinding) throw statusErrors.methodNotSupported(gr, 'binding');

@@ -308,3 +308,19 @@ describe('built-in objects', () => {
     expect(kubernetes.spec).toMatchObject({ clusterIP: '10.96.0.1', clusterIPs: ['10.96.0.1'], type: 'ClusterIP' });
   });
 });
+
+describe('status updates and metadata', () => {
+  it('lets a status write set annotations (the revision a controller records) without bumping generation', async () => {
+    t = await openTestRegistry();
+    const deployments = t.def('apps', 'v1', 'deployments');
+    const created = t.registry.create(deployments, 'default', deployment('web'));
+    const next = structuredClone(created);
+    next.metadata.annotations = { 'deployment.kubernetes.io/revision': '1' };
+    next.metadata.labels = { ignored: 'yes' };
+    next.status = { observedGeneration: 1 };
+    const updated = t.registry.update(deployments, 'default', 'web', next, { subresource: 'status' });
+    expect(updated.metadata.annotations).toEqual({ 'deployment.kubernetes.io/revision': '1' });
+    expect(updated.metadata.labels).toBeUndefined();
+    expect(updated.metadata.generation).toBe(1);
+  });
+});

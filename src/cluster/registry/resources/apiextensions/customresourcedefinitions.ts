@@ -307,6 +307,14 @@ export function customResourceServing(crd: KubeObject): CustomResourceServing | 
   const strategy: ResourceStrategy = {
     definition: definitionFor(storageVersion),
     tracksGeneration: true,
+    // metav1.ResetObjectMetaForStatus: a status write changes status (and managedFields) only
+    prepareForStatusUpdate(object, old) {
+      const meta: Record<string, unknown> = object.metadata;
+      for (const field of ['labels', 'annotations', 'finalizers', 'ownerReferences'] as const) {
+        if (old.metadata[field] === undefined) delete meta[field];
+        else meta[field] = old.metadata[field];
+      }
+    },
   };
   if (scale) {
     const selectorPath = asString(scale.labelSelectorPath);

@@ -76,6 +76,9 @@ export const deployments: ResourceStrategy = {
     }
     setDefault(spec, 'progressDeadlineSeconds', 600);
   },
+  prepareForStatusUpdate(deployment, old) {
+    deployment.metadata.labels = old.metadata.labels;
+  },
   validate: validateDeployment,
   validateUpdate: (deployment, old) => [...validateDeployment(deployment), ...validateSelectorImmutable(deployment, old)],
 };
