@@ -1,0 +1,96 @@
+// All open lab terminals of this portal, one per lab session, keyed by the session's id. A tab
+// attaches by key: the terminal is created (its shell opened) on the first attach and found again
+// on every later one, until its shell exits, it idles out, or the lab session ends.
+
+import type { Logger } from '../log.ts';
+import { Terminal, type AttachRequest, type TerminalClient } from './terminal.ts';
+import type { OpenShell, WorkbenchTarget } from './shell.ts';
+
+export interface TerminalBridgeOptions {
+  openShell: OpenShell;
+  log: Logger;
+  /** Output kept per terminal for catching up (UTF-16 code units); default 256 Ki. */
+  replayCapacity?: number;
+  /** How long a shell stays open with no tab attached; default 30 minutes. */
+  idleMs?: number;
+  /** A tab further behind than this (bytes) holds back the shell's output; default 1 MiB. */
+  slowClientBytes?: number;
+}
+
+export const DEFAULT_REPLAY_CAPACITY = 256 * 1024;
+export const DEFAULT_IDLE_MS = 30 * 60_000;
+const DEFAULT_SLOW_CLIENT_BYTES = 1024 * 1024;
+
+export interface TerminalStats {
+  terminals: number;
+  attached: number;
+  bufferedCodeUnits: number;
+}
+
+export class TerminalBridge {
+  readonly #terminals = new Map<string, Terminal>();
+  readonly #options: Required<TerminalBridgeOptions>;
+
+  constructor(options: TerminalBridgeOptions) {
+    this.#options = {
+      replayCapacity: DEFAULT_REPLAY_CAPACITY,
+      idleMs: DEFAULT_IDLE_MS,
+      slowClientBytes: DEFAULT_SLOW_CLIENT_BYTES,
+      ...options,
+    };
+  }
+
+  /**
+   * Attaches `client` to the terminal of lab session `key`, opening a shell in `target` when
+   * there is none. A terminal whose workbench changed (the lab was reset) is replaced.
+   */
+  attach(key: string, target: WorkbenchTarget, client: TerminalClient, request: AttachRequest): Terminal {
+    let terminal = this.#terminals.get(key);
+    if (terminal && !sameTarget(terminal.target, target)) {
+      terminal.close('The lab was reset: this is a new workbench.');
+      terminal = undefined;
+    }
+    if (!terminal || terminal.closed) {
+      const log = this.#options.log;
+      terminal = new Terminal(key, target, request.size, {
+        openShell: this.#options.openShell,
+        replayCapacity: this.#options.replayCapacity,
+        idleMs: this.#options.idleMs,
+        slowClientBytes: this.#options.slowClientBytes,
+        onClosed: (closed) => {
+          if (this.#terminals.get(closed.key) === closed) this.#terminals.delete(closed.key);
+          log.debug({ labSession: closed.key }, 'terminal closed');
+        },
+        onError: (error) => log.warn({ err: error, labSession: key, namespace: target.namespace, pod: target.pod }, 'could not open the workbench shell'),
+      });
+      this.#terminals.set(key, terminal);
+      log.debug({ labSession: key, namespace: target.namespace, pod: target.pod }, 'terminal opened');
+    }
+    terminal.attach(client, request);
+    return terminal;
+  }
+
+  /** Closes the terminal of a lab session that ended or was reset; its tab is told why. */
+  end(key: string, message: string): void {
+    this.#terminals.get(key)?.close(message);
+  }
+
+  stats(): TerminalStats {
+    let attached = 0;
+    let bufferedCodeUnits = 0;
+    for (const terminal of this.#terminals.values()) {
+      if (terminal.attached) attached += 1;
+      bufferedCodeUnits += terminal.buffered;
+    }
+    return { terminals: this.#terminals.size, attached, bufferedCodeUnits };
+  }
+
+  /** The portal is stopping: every shell is closed and every tab told so. */
+  shutdown(): void {
+    for (const terminal of [...this.#terminals.values()]) terminal.close('The portal is restarting; reconnect in a moment.', 1001);
+  }
+}
+
+function sameTarget(a: WorkbenchTarget, b: WorkbenchTarget): boolean {
+  return a.namespace === b.namespace && a.pod === b.pod && a.container === b.container;
+}

@@ -1,0 +1,99 @@
+// The workbench shell through the Kubernetes exec subresource, with @kubernetes/client-node's Exec:
+// a WebSocket to the API server (v5.channel.k8s.io, falling back to v4), stdin on channel 0,
+// output on channel 1, the exit Status on channel 3, terminal sizes on channel 4. The same code
+// reaches the embedded cluster and a real one; only the kubeconfig differs.
+
+import { PassThrough, Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { Exec, type KubeConfig, type V1Status } from '@kubernetes/client-node';
+import type { OpenShell, ShellEvents, TerminalSize, WorkbenchTarget } from './shell.ts';
+
+export const DEFAULT_SHELL_COMMAND = ['bash', '-l'];
+
+/**
+ * client-node sends resizes on channel 4 when stdout looks like a TTY stream: it has `columns` and
+ * `rows` and emits 'resize'. This is that stream; writes are the shell's output.
+ */
+class TerminalOutput extends Writable {
+  columns: number;
+  rows: number;
+  readonly #decoder = new StringDecoder('utf8');
+  readonly #onText: (text: string) => void;
+
+  constructor(size: TerminalSize, onText: (text: string) => void) {
+    super({ decodeStrings: true });
+    this.columns = size.cols;
+    this.rows = size.rows;
+    this.#onText = onText;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    // A chunk may end inside a multi-byte character; the decoder holds the partial bytes back.
+    const text = this.#decoder.write(chunk);
+    if (text.length > 0) this.#onText(text);
+    callback();
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    const rest = this.#decoder.end();
+    if (rest.length > 0) this.#onText(rest);
+    callback();
+  }
+
+  resize(size: TerminalSize): void {
+    if (size.cols === this.columns && size.rows === this.rows) return;
+    this.columns = size.cols;
+    this.rows = size.rows;
+    this.emit('resize');
+  }
+}
+
+function describeStatus(status: V1Status): { exitCode: number | null; message: string } {
+  if (status.status === 'Success') return { exitCode: 0, message: 'The shell exited.' };
+  const code = status.details?.causes?.find((cause) => cause.reason === 'ExitCode')?.message;
+  const exitCode = code !== undefined && /^\d+$/.test(code) ? Number(code) : null;
+  return { exitCode, message: exitCode !== null ? `The shell exited with code ${exitCode}.` : (status.message ?? 'The shell ended.') };
+}
+
+/** Opens shells with the kubeconfig `kubeConfig()` returns at the time (an embedded cluster may have restarted). */
+export function execShells(kubeConfig: () => KubeConfig): OpenShell {
+  return async (target: WorkbenchTarget, size: TerminalSize, events: ShellEvents) => {
+    const output = new TerminalOutput(size, (text) => events.output(text));
+    const input = new PassThrough();
+    let exited = false;
+    let status: { exitCode: number | null; message: string } | null = null;
+    const exit = () => {
+      if (exited) return;
+      exited = true;
+      input.destroy();
+      events.exit(status ?? { exitCode: null, message: 'The connection to the workbench closed.' });
+    };
+    const socket = await new Exec(kubeConfig()).exec(
+      target.namespace,
+      target.pod,
+      target.container,
+      target.command ?? DEFAULT_SHELL_COMMAND,
+      output,
+      null,
+      input,
+      true,
+      (received) => {
+        status = describeStatus(received);
+      },
+    );
+    socket.on('close', exit);
+    socket.on('error', exit);
+    return {
+      write: (data) => {
+        if (!exited) input.write(data);
+      },
+      resize: (next) => output.resize(next),
+      pause: () => socket.pause(),
+      resume: () => socket.resume(),
+      close: () => {
+        if (exited) return;
+        socket.close();
+      },
+    };
+  };
+}

@@ -1,0 +1,216 @@
+// One learner's terminal: the shell in their workbench, what it printed lately, and the one browser
+// tab attached to it. The shell outlives the tab: a reload or a dropped connection attaches again
+// and catches up from the replay buffer; a second tab takes over and the first is told so.
+
+import { randomBytes } from 'node:crypto';
+import { ReplayBuffer } from './replay.ts';
+import { CLOSE, TAKEOVER_MESSAGE, type ServerMessage } from './protocol.ts';
+import type { OpenShell, Shell, ShellExit, TerminalSize, WorkbenchTarget } from './shell.ts';
+
+/** A browser tab's end of the terminal (a WebSocket in the portal, anything in tests). */
+export interface TerminalClient {
+  send(message: ServerMessage): void;
+  close(code: number, reason: string): void;
+  /** Bytes sent but not yet handed to the network: how far behind the tab is. */
+  readonly bufferedAmount: number;
+}
+
+export interface AttachRequest {
+  /** The shell the tab last showed, and how much of its output it saw. */
+  shell?: string;
+  seq?: number;
+  size: TerminalSize;
+}
+
+export interface TerminalOptions {
+  openShell: OpenShell;
+  /** Code units of output kept for catching up. */
+  replayCapacity: number;
+  /** The shell is closed after this long without any tab attached. */
+  idleMs: number;
+  /** A tab this many bytes behind pauses the shell's output until it catches up. */
+  slowClientBytes: number;
+  onClosed: (terminal: Terminal) => void;
+  onError: (error: unknown) => void;
+}
+
+type Phase = 'opening' | 'open' | 'closed';
+
+const DRAIN_POLL_MS = 20;
+
+export class Terminal {
+  readonly key: string;
+  readonly target: WorkbenchTarget;
+  /** Changes when a new shell starts, so a tab can tell its position belongs to an old one. */
+  readonly shellId = randomBytes(8).toString('hex');
+  readonly #options: TerminalOptions;
+  readonly #replay: ReplayBuffer;
+  #phase: Phase = 'opening';
+  #shell: Shell | null = null;
+  #client: TerminalClient | null = null;
+  #pending: AttachRequest | null = null;
+  #size: TerminalSize;
+  #idleTimer: NodeJS.Timeout | null = null;
+  #drainTimer: NodeJS.Timeout | null = null;
+  #lastActivity = Date.now();
+
+  constructor(key: string, target: WorkbenchTarget, size: TerminalSize, options: TerminalOptions) {
+    this.key = key;
+    this.target = target;
+    this.#size = size;
+    this.#options = options;
+    this.#replay = new ReplayBuffer(options.replayCapacity);
+    void this.#open();
+  }
+
+  get closed(): boolean {
+    return this.#phase === 'closed';
+  }
+
+  get attached(): boolean {
+    return this.#client !== null;
+  }
+
+  /** Output kept for catching up, in code units. */
+  get buffered(): number {
+    return this.#replay.size;
+  }
+
+  get lastActivity(): number {
+    return this.#lastActivity;
+  }
+
+  async #open(): Promise<void> {
+    try {
+      const shell = await this.#options.openShell(this.target, this.#size, {
+        output: (data) => this.#output(data),
+        exit: (exit) => this.#exited(exit),
+      });
+      if (this.#phase === 'closed') {
+        shell.close();
+        return;
+      }
+      this.#shell = shell;
+      this.#phase = 'open';
+      const client = this.#client;
+      const pending = this.#pending;
+      this.#pending = null;
+      if (client && pending) this.#catchUp(client, pending);
+    } catch (error) {
+      this.#options.onError(error);
+      this.#exited({ exitCode: null, message: `Could not open a shell in the workbench: ${(error as Error).message}` });
+    }
+  }
+
+  attach(client: TerminalClient, request: AttachRequest): void {
+    if (this.#phase === 'closed') {
+      client.send({ type: 'status', state: 'exited', message: 'The shell has ended.' });
+      client.close(CLOSE.exited, 'shell ended');
+      return;
+    }
+    const previous = this.#client;
+    if (previous && previous !== client) {
+      previous.send({ type: 'takeover', message: TAKEOVER_MESSAGE });
+      previous.close(CLOSE.takenOver, 'opened in another tab');
+    }
+    this.#client = client;
+    this.#touch();
+    this.#clearIdle();
+    if (this.#phase === 'opening') {
+      this.#pending = request;
+      this.#size = request.size;
+      client.send({ type: 'status', state: 'connecting' });
+      return;
+    }
+    this.#catchUp(client, request);
+  }
+
+  detach(client: TerminalClient): void {
+    if (this.#client !== client) return;
+    this.#client = null;
+    this.#pending = null;
+    this.#stopDrainWatch();
+    this.#shell?.resume();
+    if (this.#phase !== 'closed') this.#idleTimer = setTimeout(() => this.close('The terminal was idle and has been closed.'), this.#options.idleMs);
+  }
+
+  input(client: TerminalClient, data: string): void {
+    if (client !== this.#client || !this.#shell) return;
+    this.#touch();
+    this.#shell.write(data);
+  }
+
+  resize(client: TerminalClient, size: TerminalSize): void {
+    if (client !== this.#client) return;
+    this.#size = size;
+    this.#shell?.resize(size);
+  }
+
+  /** Ends the shell (lab ended or reset, idle, portal stopping) and tells the tab why. */
+  close(message: string, code: number = CLOSE.ended): void {
+    if (this.#phase === 'closed') return;
+    this.#finish({ exitCode: null, message }, code);
+    this.#shell?.close();
+  }
+
+  #catchUp(client: TerminalClient, request: AttachRequest): void {
+    const since = request.shell === this.shellId && request.seq !== undefined ? request.seq : null;
+    const catchup = this.#replay.since(since);
+    client.send({ type: 'replay', shell: this.shellId, ...catchup });
+    client.send({ type: 'status', state: 'connected' });
+    this.#size = request.size;
+    this.#shell?.resize(request.size);
+  }
+
+  #output(data: string): void {
+    const seq = this.#replay.append(data);
+    const client = this.#client;
+    if (!client || this.#phase !== 'open') return;
+    client.send({ type: 'output', seq, data });
+    if (client.bufferedAmount > this.#options.slowClientBytes) this.#watchDrain(client);
+  }
+
+  #watchDrain(client: TerminalClient): void {
+    if (this.#drainTimer) return;
+    this.#shell?.pause();
+    this.#drainTimer = setInterval(() => {
+      if (client !== this.#client) return this.#stopDrainWatch();
+      if (client.bufferedAmount <= this.#options.slowClientBytes / 4) {
+        this.#stopDrainWatch();
+        this.#shell?.resume();
+      }
+    }, DRAIN_POLL_MS);
+  }
+
+  #stopDrainWatch(): void {
+    if (this.#drainTimer) clearInterval(this.#drainTimer);
+    this.#drainTimer = null;
+  }
+
+  #exited(exit: ShellExit): void {
+    this.#finish(exit, CLOSE.exited);
+  }
+
+  #finish(exit: ShellExit, code: number): void {
+    if (this.#phase === 'closed') return;
+    this.#phase = 'closed';
+    this.#clearIdle();
+    this.#stopDrainWatch();
+    const client = this.#client;
+    this.#client = null;
+    if (client) {
+      client.send({ type: 'status', state: 'exited', message: exit.message });
+      client.close(code, code === CLOSE.exited ? 'shell exited' : 'terminal closed');
+    }
+    this.#options.onClosed(this);
+  }
+
+  #touch(): void {
+    this.#lastActivity = Date.now();
+  }
+
+  #clearIdle(): void {
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    this.#idleTimer = null;
+  }
+}

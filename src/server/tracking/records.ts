@@ -1,0 +1,302 @@
+// The record of lab attempts: lab sessions, every Check with its results, hints and solutions
+// shown, completion. Writes are small and idempotent where a retry could repeat them (a hint shown
+// twice is one reveal); reads come back validated, so the pages and reports get exact shapes.
+
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Database, Queryable } from '../db/index.ts';
+
+export const LAB_SESSION_STATUSES = ['starting', 'ready', 'failed', 'ended'] as const;
+export type LabSessionStatus = (typeof LAB_SESSION_STATUSES)[number];
+export const END_REASONS = ['ended', 'reset', 'expired', 'idle', 'failed'] as const;
+export type EndReason = (typeof END_REASONS)[number];
+
+export interface LessonRef {
+  path: string;
+  lesson: string;
+}
+
+export const checkResult = z.object({
+  kind: z.string(),
+  passed: z.boolean(),
+  expected: z.string(),
+  found: z.string(),
+  message: z.string(),
+});
+export type RecordedCheckResult = z.infer<typeof checkResult>;
+
+export interface LabSessionRecord {
+  id: string;
+  learnerId: string;
+  lab: string;
+  status: LabSessionStatus;
+  phase: string | null;
+  namespace: string | null;
+  step: string | null;
+  lessons: LessonRef[];
+  startedAt: string;
+  readyAt: string | null;
+  expiresAt: string | null;
+  completedAt: string | null;
+  endedAt: string | null;
+  endReason: EndReason | null;
+  detail: string | null;
+}
+
+export interface CheckRecord {
+  id: string;
+  step: string;
+  passed: boolean;
+  results: RecordedCheckResult[];
+  durationMs: number;
+  checkedAt: string;
+}
+
+export interface RevealRecord {
+  step: string;
+  kind: 'hint' | 'solution';
+  number: number;
+  shownAt: string;
+}
+
+/** A learner's lab, as the progress pages show it. */
+export interface LabProgress {
+  lab: string;
+  attempts: number;
+  checks: number;
+  completedAt: string | null;
+  lastStartedAt: string;
+}
+
+const lessonRefs = z.array(z.object({ path: z.string(), lesson: z.string() }));
+
+const sessionRow = z.object({
+  id: z.string(),
+  learner_id: z.string(),
+  lab: z.string(),
+  status: z.enum(LAB_SESSION_STATUSES),
+  phase: z.string().nullable(),
+  namespace: z.string().nullable(),
+  step: z.string().nullable(),
+  lessons: z.string(),
+  started_at: z.string(),
+  ready_at: z.string().nullable(),
+  expires_at: z.string().nullable(),
+  completed_at: z.string().nullable(),
+  ended_at: z.string().nullable(),
+  end_reason: z.enum(END_REASONS).nullable(),
+  detail: z.string().nullable(),
+});
+
+const SESSION_COLUMNS =
+  'id, learner_id, lab, status, phase, namespace, step, lessons, started_at, ready_at, expires_at, completed_at, ended_at, end_reason, detail';
+
+const checkRow = z.object({
+  id: z.string(),
+  step: z.string(),
+  passed: z.coerce.number(),
+  results: z.string(),
+  duration_ms: z.coerce.number(),
+  checked_at: z.string(),
+});
+
+const revealRow = z.object({ step: z.string(), kind: z.enum(['hint', 'solution']), number: z.coerce.number(), shown_at: z.string() });
+
+const progressRow = z.object({
+  lab: z.string(),
+  attempts: z.coerce.number(),
+  checks: z.coerce.number(),
+  completed_at: z.string().nullable(),
+  last_started_at: z.string(),
+});
+
+function toSession(row: z.infer<typeof sessionRow>): LabSessionRecord {
+  return {
+    id: row.id,
+    learnerId: row.learner_id,
+    lab: row.lab,
+    status: row.status,
+    phase: row.phase,
+    namespace: row.namespace,
+    step: row.step,
+    lessons: lessonRefs.parse(JSON.parse(row.lessons)),
+    startedAt: row.started_at,
+    readyAt: row.ready_at,
+    expiresAt: row.expires_at,
+    completedAt: row.completed_at,
+    endedAt: row.ended_at,
+    endReason: row.end_reason,
+    detail: row.detail,
+  };
+}
+
+export interface OpenLabSession {
+  learnerId: string;
+  lab: string;
+  lessons: LessonRef[];
+  /** The first step. */
+  step: string;
+  expiresAt: string | null;
+}
+
+export interface LabRecords {
+  /** Opens a session, or returns the learner's open session of this lab; `created` says which. */
+  open(input: OpenLabSession): Promise<{ session: LabSessionRecord; created: boolean }>;
+  get(id: string): Promise<LabSessionRecord | null>;
+  /** The learner's open (not ended) session of the lab. */
+  current(learnerId: string, lab: string): Promise<LabSessionRecord | null>;
+  /** Every open session (for expiry after a restart). */
+  allOpen(): Promise<LabSessionRecord[]>;
+  setPhase(id: string, phase: string, namespace?: string): Promise<void>;
+  ready(id: string, namespace: string): Promise<void>;
+  failed(id: string, detail: string): Promise<void>;
+  /** Records a Check; moves the session to `nextStep` when given (the step passed). */
+  recordCheck(id: string, check: { step: string; results: RecordedCheckResult[]; durationMs: number; nextStep?: string | null }): Promise<CheckRecord>;
+  /** Marks the session completed (once; later calls keep the first time). */
+  complete(id: string): Promise<LabSessionRecord>;
+  recordReveal(id: string, reveal: { step: string; kind: 'hint' | 'solution'; number: number }): Promise<void>;
+  /** Ends an open session; false when it had already ended. */
+  end(id: string, reason: EndReason): Promise<boolean>;
+  checks(id: string): Promise<CheckRecord[]>;
+  reveals(id: string): Promise<RevealRecord[]>;
+  /** Per lab the learner ever started: attempts, checks, first completion. */
+  progress(learnerId: string): Promise<LabProgress[]>;
+}
+
+export function createLabRecords(db: Database, now: () => Date = () => new Date()): LabRecords {
+  const stamp = () => now().toISOString();
+  const read = async (q: Queryable, id: string) => {
+    const row = await q.one(sessionRow, `SELECT ${SESSION_COLUMNS} FROM lab_sessions WHERE id = $1`, [id]);
+    return row ? toSession(row) : null;
+  };
+  const readCurrent = async (q: Queryable, learnerId: string, lab: string) => {
+    const row = await q.one(sessionRow, `SELECT ${SESSION_COLUMNS} FROM lab_sessions WHERE learner_id = $1 AND lab = $2 AND ended_at IS NULL`, [learnerId, lab]);
+    return row ? toSession(row) : null;
+  };
+  const mustExist = (session: LabSessionRecord | null, id: string) => {
+    if (!session) throw new Error(`lab session ${id} does not exist`);
+    return session;
+  };
+
+  return {
+    async open(input) {
+      const id = randomUUID();
+      return db.transaction(async (tx) => {
+        // Two Start clicks at once: the unique index on open sessions lets one insert win.
+        const inserted = await tx.run(
+          `INSERT INTO lab_sessions (id, learner_id, lab, status, phase, step, lessons, started_at, expires_at)
+           VALUES ($1, $2, $3, 'starting', NULL, $4, $5, $6, $7)
+           ON CONFLICT (learner_id, lab) WHERE ended_at IS NULL DO NOTHING`,
+          [id, input.learnerId, input.lab, input.step, JSON.stringify(input.lessons), stamp(), input.expiresAt],
+        );
+        const session = mustExist(await readCurrent(tx, input.learnerId, input.lab), id);
+        return { session, created: inserted === 1 };
+      });
+    },
+
+    get: (id) => read(db, id),
+    current: (learnerId, lab) => readCurrent(db, learnerId, lab),
+
+    async allOpen() {
+      const rows = await db.all(sessionRow, `SELECT ${SESSION_COLUMNS} FROM lab_sessions WHERE ended_at IS NULL ORDER BY started_at`);
+      return rows.map(toSession);
+    },
+
+    async setPhase(id, phase, namespace) {
+      await db.run(
+        `UPDATE lab_sessions SET phase = $2, namespace = COALESCE($3, namespace) WHERE id = $1 AND status = 'starting'`,
+        [id, phase, namespace ?? null],
+      );
+    },
+
+    async ready(id, namespace) {
+      await db.run(`UPDATE lab_sessions SET status = 'ready', phase = NULL, namespace = $2, ready_at = $3 WHERE id = $1 AND ended_at IS NULL`, [
+        id,
+        namespace,
+        stamp(),
+      ]);
+    },
+
+    async failed(id, detail) {
+      await db.run(`UPDATE lab_sessions SET status = 'failed', detail = $2 WHERE id = $1 AND ended_at IS NULL`, [id, detail]);
+    },
+
+    async recordCheck(id, check) {
+      const record: CheckRecord = {
+        id: randomUUID(),
+        step: check.step,
+        passed: check.results.length > 0 && check.results.every((result) => result.passed),
+        results: check.results,
+        durationMs: Math.round(check.durationMs),
+        checkedAt: stamp(),
+      };
+      await db.transaction(async (tx) => {
+        await tx.run(
+          'INSERT INTO lab_checks (id, lab_session_id, step, passed, results, duration_ms, checked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+          [record.id, id, record.step, record.passed ? 1 : 0, JSON.stringify(record.results), record.durationMs, record.checkedAt],
+        );
+        if (check.nextStep !== undefined) await tx.run('UPDATE lab_sessions SET step = $2 WHERE id = $1', [id, check.nextStep]);
+      });
+      return record;
+    },
+
+    async complete(id) {
+      await db.run('UPDATE lab_sessions SET completed_at = COALESCE(completed_at, $2) WHERE id = $1', [id, stamp()]);
+      return mustExist(await read(db, id), id);
+    },
+
+    async recordReveal(id, reveal) {
+      await db.run(
+        `INSERT INTO lab_reveals (lab_session_id, step, kind, number, shown_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (lab_session_id, step, kind, number) DO NOTHING`,
+        [id, reveal.step, reveal.kind, reveal.number, stamp()],
+      );
+    },
+
+    async end(id, reason) {
+      const changed = await db.run(
+        `UPDATE lab_sessions SET status = 'ended', phase = NULL, ended_at = $2, end_reason = $3 WHERE id = $1 AND ended_at IS NULL`,
+        [id, stamp(), reason],
+      );
+      return changed === 1;
+    },
+
+    async checks(id) {
+      const rows = await db.all(
+        checkRow,
+        'SELECT id, step, passed, results, duration_ms, checked_at FROM lab_checks WHERE lab_session_id = $1 ORDER BY checked_at, id',
+        [id],
+      );
+      return rows.map((row) => ({
+        id: row.id,
+        step: row.step,
+        passed: row.passed === 1,
+        results: z.array(checkResult).parse(JSON.parse(row.results)),
+        durationMs: row.duration_ms,
+        checkedAt: row.checked_at,
+      }));
+    },
+
+    async reveals(id) {
+      const rows = await db.all(revealRow, 'SELECT step, kind, number, shown_at FROM lab_reveals WHERE lab_session_id = $1 ORDER BY shown_at, step, kind, number', [id]);
+      return rows.map((row) => ({ step: row.step, kind: row.kind, number: row.number, shownAt: row.shown_at }));
+    },
+
+    async progress(learnerId) {
+      const rows = await db.all(
+        progressRow,
+        `SELECT s.lab AS lab,
+                COUNT(DISTINCT s.id) AS attempts,
+                COUNT(c.id) AS checks,
+                MIN(s.completed_at) AS completed_at,
+                MAX(s.started_at) AS last_started_at
+           FROM lab_sessions s LEFT JOIN lab_checks c ON c.lab_session_id = s.id
+          WHERE s.learner_id = $1
+          GROUP BY s.lab
+          ORDER BY s.lab`,
+        [learnerId],
+      );
+      return rows.map((row) => ({ lab: row.lab, attempts: row.attempts, checks: row.checks, completedAt: row.completed_at, lastStartedAt: row.last_started_at }));
+    },
+  };
+}
