@@ -1,0 +1,87 @@
+// `formicary cluster` as a learner runs it: ready line, admin kubeconfig, state and CA kept
+// across a restart, clean stop on SIGINT and SIGTERM.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+const bin = fileURLToPath(new URL('../../bin/formicary.js', import.meta.url));
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'formicary-cli-cluster-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface Started {
+  child: ChildProcess;
+  readyLine: string;
+  output: () => string;
+}
+
+function startCli(args: string[]): Promise<Started> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, 'cluster', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`no ready line within 60 s: ${output}`)), 60_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const line = output.split('\n').find((l) => /\bready\b/.test(l));
+      if (line) {
+        clearTimeout(timer);
+        resolve({ child, readyLine: line, output: () => output });
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited ${code} before ready: ${output}`));
+    });
+  });
+}
+
+function stop(started: Started, signal: NodeJS.Signals): Promise<number | null> {
+  return new Promise((resolve) => {
+    started.child.once('exit', (code) => resolve(code));
+    started.child.kill(signal);
+  });
+}
+
+function kubectl(kubeconfig: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'kube-cache'), ...args], { timeout: 30_000, env: { ...process.env, HOME: dir } }, (error, stdout, stderr) =>
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('formicary cluster', () => {
+  it('serves, writes an admin kubeconfig, keeps state and CA across restarts, and stops cleanly', async () => {
+    const data = join(dir, 'data');
+    const kubeconfig = join(dir, 'admin.kubeconfig');
+    const first = await startCli(['--kubeconfig', kubeconfig, '--data', data, '--port', '0']);
+    expect(first.readyLine).toMatch(/^formicary cluster ready at https:\/\/127\.0\.0\.1:\d+ in \d+ ms; kubeconfig: /);
+
+    const config = parse(await readFile(kubeconfig, 'utf8'));
+    expect(config['current-context']).toBe('formicary');
+    expect(config.clusters[0]).toMatchObject({ name: 'formicary', cluster: { server: expect.stringMatching(/^https:\/\/127\.0\.0\.1:\d+$/) } });
+    expect(Buffer.from(config.clusters[0].cluster['certificate-authority-data'], 'base64').toString()).toContain('BEGIN CERTIFICATE');
+    expect(config.users[0]).toMatchObject({ name: 'formicary', user: { token: expect.any(String) } });
+    expect((await stat(kubeconfig)).mode & 0o777).toBe(0o600);
+
+    expect((await kubectl(kubeconfig, ['create', 'configmap', 'survivor', '--from-literal=a=b'])).code).toBe(0);
+    expect(await stop(first, 'SIGINT')).toBe(0);
+    expect(first.output()).toContain('formicary cluster: stopped');
+
+    const ca = await readFile(join(data, 'ca.crt'), 'utf8');
+    const second = await startCli(['--kubeconfig', kubeconfig, '--data', data]);
+    expect(await readFile(join(data, 'ca.crt'), 'utf8')).toBe(ca);
+    const survivor = await kubectl(kubeconfig, ['get', 'configmap', 'survivor', '-o', 'jsonpath={.data.a}']);
+    expect([survivor.code, survivor.stdout]).toEqual([0, 'b']);
+    expect(await stop(second, 'SIGTERM')).toBe(0);
+  }, 120_000);
+});
