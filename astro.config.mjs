@@ -18,6 +18,18 @@ export default defineConfig({
   server: { port: 4321 },
   trailingSlash: 'ignore',
   build: { inlineStylesheets: 'always' },
+  vite: {
+    build: {
+      rollupOptions: {
+        onwarn(warning, warn) {
+          // Astro marks every MDX module with a "use astro:head-inject" directive that the
+          // bundler reports, once per lesson, as possibly lost; Astro handles it itself.
+          if (warning.code === 'MODULE_LEVEL_DIRECTIVE' && String(warning.message).includes('astro:head-inject')) return;
+          warn(warning);
+        },
+      },
+    },
+  },
   markdown: {
     shikiConfig: {
       themes: { light: 'github-light', dark: 'github-dark' },

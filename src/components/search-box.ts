@@ -130,8 +130,10 @@ export function attachSearchBox(form: HTMLFormElement): void {
       case 'ArrowDown':
         event.preventDefault();
         if (!expanded) {
-          if (options.length) open();
-          else void suggest();
+          if (options.length) {
+            open();
+            setActive(0);
+          } else void suggest();
           return;
         }
         setActive(active + 1 >= options.length ? 0 : active + 1);
