@@ -191,3 +191,60 @@ describe('watch', () => {
     expect(events).toEqual([{ type: 'ERROR', object: expect.objectContaining({ kind: 'Status', code: 410, reason: 'Expired' }) }]);
   });
 });
+
+describe('reviews and collections', () => {
+  it('answers access, rules and token reviews for other subjects', async () => {
+    const sar = await t.http('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+      body: JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user: 'alice', groups: ['system:authenticated'], resourceAttributes: { verb: 'get', resource: 'pods', namespace: 'default' } } }),
+      headers: json,
+    });
+    expect(sar.status).toBe(201);
+    expect(sar.json().status).toEqual({ allowed: false });
+    const masters = await t.http('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+      body: JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user: 'root', groups: ['system:masters'], nonResourceAttributes: { verb: 'get', path: '/healthz' } } }),
+      headers: json,
+    });
+    expect(masters.json().status.allowed).toBe(true);
+    const neither = await t.http('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { body: JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: {} }), headers: json });
+    expect(neither.status).toBe(422);
+    const rules = await t.http('POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', {
+      body: JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace: 'default' } }),
+      headers: json,
+    });
+    expect(rules.json().status.resourceRules).toContainEqual(expect.objectContaining({ verbs: ['create'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'] }));
+    const review = await t.http('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
+      body: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: 'forged.token.here' } }),
+      headers: json,
+    });
+    expect(review.json().status).toMatchObject({ user: {}, error: expect.stringContaining('invalid bearer token') });
+    expect((await t.http('GET', '/apis/authentication.k8s.io/v1/tokenreviews')).status).toBe(405);
+  });
+
+  it('deletes a collection by label and keeps objects with finalizers until they are released', async () => {
+    for (const name of ['sweep-1', 'sweep-2', 'keep']) {
+      await t.http('POST', '/api/v1/namespaces/default/configmaps', { body: configMap(name, { metadata: { name, labels: { sweep: name === 'keep' ? 'no' : 'yes' } } }), headers: json });
+    }
+    const swept = await t.http('DELETE', '/api/v1/namespaces/default/configmaps?labelSelector=sweep%3Dyes');
+    expect(swept.status).toBe(200);
+    expect(swept.json()).toMatchObject({ kind: 'ConfigMapList' });
+    expect(swept.json().items.map((item: any) => item.metadata.name).sort()).toEqual(['sweep-1', 'sweep-2']);
+    expect((await t.http('GET', '/api/v1/namespaces/default/configmaps/keep')).status).toBe(200);
+
+    await t.http('POST', '/api/v1/namespaces/default/configmaps', { body: configMap('held', { metadata: { name: 'held', finalizers: ['example.com/hold'] } }), headers: json });
+    const pending = await t.http('DELETE', '/api/v1/namespaces/default/configmaps/held');
+    expect(pending.status).toBe(200);
+    expect(pending.json()).toMatchObject({ kind: 'ConfigMap', metadata: { name: 'held', deletionTimestamp: expect.any(String) } });
+    const released = await t.http('PATCH', '/api/v1/namespaces/default/configmaps/held', { body: JSON.stringify({ metadata: { finalizers: null } }), headers: { 'content-type': 'application/merge-patch+json' } });
+    expect(released.status).toBe(200);
+    expect((await t.http('GET', '/api/v1/namespaces/default/configmaps/held')).status).toBe(404);
+  });
+
+  it('hands streaming subresources to the kubelet hook, and says plainly when there is none', async () => {
+    const pods = t.cluster.registry.lookup('', 'v1', 'pods')!;
+    t.cluster.registry.create(pods, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'quiet' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+    const log = await t.http('GET', '/api/v1/namespaces/default/pods/quiet/log');
+    expect(log.status).toBe(503);
+    expect(log.json()).toMatchObject({ kind: 'Status', reason: 'ServiceUnavailable', message: expect.stringContaining('pods/log') });
+    expect((await t.http('GET', '/api/v1/namespaces/default/pods/missing/log')).status).toBe(404);
+  });
+});
