@@ -5,7 +5,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { admissionPlugins, bootstrapCluster, loadOrCreateServingCertificates, openServiceAccountTokens, startApiServer, type ConnectHandler, type Logger } from './apiserver/index.ts';
 import { openRegistry, type Registry } from './registry/index.ts';
-import { startControllers, type ControllersOptions, type RunningControllers } from './controllers/index.ts';
+import { startControllers, type ControllersOptions, type EvictionOptions, type RunningControllers } from './controllers/index.ts';
 
 export type { ConnectHandler, ConnectRequest, Logger } from './apiserver/index.ts';
 
@@ -113,6 +113,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     }),
   ]);
   let server;
+  let controllers: RunningControllers | undefined;
   try {
     const apiServer = await startApiServer({
       registry,
@@ -124,11 +125,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       clock,
       ...(options.connect ? { connect: options.connect } : {}),
       ...(options.log ? { log: options.log } : {}),
+      ...(options.controllers === false ? {} : { evict: (namespace: string, name: string, evictOptions: EvictionOptions) => controllers?.evict(namespace, name, evictOptions) }),
     });
     server = apiServer;
     // With controllers the Nodes are theirs (registered, heartbeating, cordoned).
     const stopBootstrap = bootstrapCluster({ registry, tokens, caPem: certificates.caPem, nodes: options.controllers === false ? (options.nodes ?? 1) : 0, clock });
-    const controllers =
+    controllers =
       options.controllers === false
         ? undefined
         : startControllers({ registry, caPem: certificates.caPem, ...options.controllers, nodes: { count: options.nodes ?? 3, ...options.controllers?.nodes } });

@@ -38,6 +38,9 @@ export interface ConnectRequest {
 /** Serves streaming subresources (the kubelet's part); resolves once the request is answered or handed off. */
 export type ConnectHandler = (request: ConnectRequest) => void | Promise<void>;
 
+/** pods/eviction with PodDisruptionBudgets honoured (the disruption controller's part); throws a Status error to refuse. */
+export type EvictionHandler = (namespace: string, name: string, options: { user: UserInfo; dryRun: boolean; gracePeriodSeconds?: number }) => void;
+
 export interface ApiContext {
   registry: Registry;
   discovery: Discovery;
@@ -45,6 +48,7 @@ export interface ApiContext {
   /** host:port the server is reached at, for APIVersions.serverAddressByClientCIDRs */
   serverAddress: () => string;
   connect: ConnectHandler | undefined;
+  evict?: EvictionHandler;
   authenticator: Authenticator;
   authorizer: Authorizer;
   tokens: ServiceAccountTokens;

@@ -4,11 +4,11 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from '../registry/index.ts';
 import { createAuthenticator, createAuthorizer, type ServiceAccountTokens } from './auth/index.ts';
-import type { ApiContext, ConnectHandler } from './context.ts';
+import type { ApiContext, ConnectHandler, EvictionHandler } from './context.ts';
 import { Discovery } from './discovery.ts';
 import { ApiHandler, type Logger } from './server.ts';
 
-export type { ConnectHandler, ConnectRequest } from './context.ts';
+export type { ConnectHandler, ConnectRequest, EvictionHandler } from './context.ts';
 export type { Logger } from './server.ts';
 export { loadOrCreateServingCertificates, type ServingCertificates } from './certificates.ts';
 export { serverVersion } from './server.ts';
@@ -31,6 +31,8 @@ export interface ApiServerOptions {
   clock?: () => Date;
   /** Serves pods log/exec/attach/portforward (the kubelet, part 2). */
   connect?: ConnectHandler;
+  /** Decides pods/eviction (PodDisruptionBudgets); without it an eviction is a plain delete. */
+  evict?: EvictionHandler;
   log?: Logger;
   watch?: Partial<ApiContext['watch']>;
 }
@@ -57,6 +59,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     clock,
     serverAddress: () => address,
     connect: options.connect,
+    ...(options.evict ? { evict: options.evict } : {}),
     authenticator: createAuthenticator({ adminToken: options.adminToken, registry, tokens, clock }),
     authorizer: createAuthorizer(registry),
     tokens,

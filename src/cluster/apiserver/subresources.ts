@@ -53,7 +53,8 @@ export async function evictPod(ctx: ApiContext, scope: RequestScope, def: Resour
   const deleteOptions = isPlainObject(eviction['deleteOptions']) ? eviction['deleteOptions'] : {};
   const grace = deleteOptions['gracePeriodSeconds'];
   const dryRun = dryRunFrom('CreateOptions', [...scope.query.getAll('dryRun'), ...(Array.isArray(deleteOptions['dryRun']) ? deleteOptions['dryRun'].map(String) : [])]);
-  ctx.registry.delete(def, scope.info.namespace, scope.info.name, { dryRun, user: scope.user, ...(typeof grace === 'number' ? { gracePeriodSeconds: grace } : {}) });
+  if (ctx.evict) ctx.evict(scope.info.namespace ?? '', scope.info.name, { dryRun, user: scope.user, ...(typeof grace === 'number' ? { gracePeriodSeconds: grace } : {}) });
+  else ctx.registry.delete(def, scope.info.namespace, scope.info.name, { dryRun, user: scope.user, ...(typeof grace === 'number' ? { gracePeriodSeconds: grace } : {}) });
   reply(scope, 201, successStatus(201));
 }
 

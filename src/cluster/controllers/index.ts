@@ -13,12 +13,23 @@ import { type NodeOptions, startNodeLifecycle } from './nodes.ts';
 import { startReplicaSetController } from './replicaset.ts';
 import type { RunningController } from './runtime.ts';
 import { startScheduler } from './scheduler.ts';
+import { type JobOptions, startJobController, startTTLAfterFinishedController } from './job.ts';
+import { startCronJobController } from './cronjob.ts';
+import { startStatefulSetController } from './statefulset.ts';
+import { startDaemonSetController } from './daemonset.ts';
+import { startEndpointSliceController, startEndpointsController } from './endpoints.ts';
+import { startPersistentVolumeController } from './persistentvolume.ts';
+import { type PodMetricsSource, startHorizontalPodAutoscaler } from './hpa.ts';
+import { type EvictionOptions, evictPod, startDisruptionController } from './disruption.ts';
 import { ControllerClient, schedulerUser } from './client.ts';
 
 export { ManualClock, realClock, type Clock } from './clock.ts';
 export { EventBroadcaster, type EventRecorder, type EventSource, type EventOptions, type EventType } from './events.ts';
 export { ControllerClient, ResourceClient, controllerUser, nodeUser, schedulerUser } from './client.ts';
 export { nodeNames, podCIDROf, type NodeOptions, type NodeCapacity } from './nodes.ts';
+export type { JobOptions } from './job.ts';
+export type { PodMetricsSource, PodUsage } from './hpa.ts';
+export type { EvictionOptions } from './disruption.ts';
 export { startController, WorkQueue, RetryLater, objectKey, splitKey, controllerOwnerKeys, inform } from './runtime.ts';
 export type { RunningController, ReconcileResult, ControllerSpec, WatchSource } from './runtime.ts';
 export { computeHash, safeEncodeString } from './hash.ts';
@@ -33,6 +44,9 @@ export interface ControllersOptions {
   caPem: string;
   clock?: Clock;
   nodes?: NodeOptions;
+  job?: JobOptions;
+  /** Pod CPU/memory usage for the HorizontalPodAutoscaler (the kubelet's figures); settable later. */
+  metrics?: PodMetricsSource;
   log?: ControllersLogger;
 }
 
@@ -41,6 +55,10 @@ export interface RunningControllers {
   readonly events: EventBroadcaster;
   /** Names of the Nodes the cluster runs (node-1 …). */
   readonly nodeNames: string[];
+  /** Where the HorizontalPodAutoscaler reads pod usage from (the kubelet sets it when it starts). */
+  setPodMetrics(source: PodMetricsSource | undefined): void;
+  /** pods/eviction with PodDisruptionBudgets honoured: throws a 429 StatusError when a budget forbids it. */
+  evict(namespace: string, name: string, options?: EvictionOptions): void;
   stop(): void;
   /** Resolves once no controller has work queued and every event is written (tests, benches). */
   idle(): Promise<void>;
@@ -54,6 +72,7 @@ export function startControllers(options: ControllersOptions): RunningController
   };
   const ctx = controllerContext(options.registry, clock, events, reportError);
   const nodeCount = options.nodes?.count ?? 3;
+  let metrics = options.metrics;
   const controllers: RunningController[] = [
     startNodeLifecycle(ctx, options.nodes),
     startNamespaceDefaults(ctx, options.caPem),
@@ -61,12 +80,28 @@ export function startControllers(options: ControllersOptions): RunningController
     startGarbageCollector(ctx),
     startReplicaSetController(ctx),
     startDeploymentController(ctx),
+    startJobController(ctx, options.job),
+    startTTLAfterFinishedController(ctx),
+    startCronJobController(ctx),
+    startStatefulSetController(ctx),
+    startDaemonSetController(ctx),
+    startEndpointsController(ctx),
+    startEndpointSliceController(ctx),
+    startPersistentVolumeController(ctx),
+    startHorizontalPodAutoscaler(ctx, () => metrics),
+    startDisruptionController(ctx),
     startScheduler({ client: new ControllerClient(options.registry, schedulerUser), recorder: events.recorder({ component: 'default-scheduler' }), clock }),
   ];
   let stopped = false;
   return {
     events,
     nodeNames: Array.from({ length: nodeCount }, (_, i) => `node-${i + 1}`),
+    setPodMetrics(source) {
+      metrics = source;
+    },
+    evict(namespace, name, evictionOptions) {
+      evictPod(options.registry, clock, namespace, name, evictionOptions);
+    },
     stop() {
       if (stopped) return;
       stopped = true;

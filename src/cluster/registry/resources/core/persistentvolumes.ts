@@ -121,6 +121,8 @@ export const persistentvolumeclaims: ResourceStrategy = {
     if (oldSpec.volumeName && !spec.volumeName) spec.volumeName = oldSpec.volumeName;
     spec.resources = oldSpec.resources;
     spec.volumeAttributesClassName = oldSpec.volumeAttributesClassName;
+    // Retroactive default StorageClass assignment: a claim without a class may be given one.
+    if ((oldSpec.storageClassName === undefined || oldSpec.storageClassName === null) && typeof spec.storageClassName === 'string') spec.storageClassName = oldSpec.storageClassName;
     if (!deepEqual(spec, oldSpec) && !(oldSpec.volumeName === undefined && spec.volumeName !== undefined && deepEqual({ ...spec, volumeName: undefined }, oldSpec)))
       errs.push(fieldError.forbidden('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims'));
     return errs;
