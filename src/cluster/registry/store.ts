@@ -2,7 +2,6 @@
 // resource goes through the same create/update/delete/list/watch code, and asks its strategy
 // only the resource-specific questions. One resourceVersion counter for everything.
 import { randomUUID } from 'node:crypto';
-import pino from 'pino';
 import { type KubeObject, StatusError, statusErrors } from '../types.ts';
 import type {
   AdmissionOperation,
@@ -68,11 +67,11 @@ export class ClusterRegistry implements Registry {
   private closed = false;
   private resourcesChanged = false;
 
-  private constructor(options: RegistryOptions, persistence: Persistence | undefined, firstStart: boolean) {
+  private constructor(options: RegistryOptions, logger: RegistryLogger, persistence: Persistence | undefined, firstStart: boolean) {
     this.clock = options.clock ?? (() => new Date());
     this.admission = options.admission ?? [];
     this.historySize = options.historySize ?? DEFAULT_HISTORY;
-    this.logger = options.logger ?? pino({ name: 'registry' }, pino.destination(2));
+    this.logger = logger;
     this.persistence = persistence;
     this.firstStart = firstStart;
     this.rv = 0;
@@ -82,7 +81,8 @@ export class ClusterRegistry implements Registry {
   }
 
   static async open(options: RegistryOptions): Promise<ClusterRegistry> {
-    const logger = options.logger ?? pino({ name: 'registry' }, pino.destination(2));
+    // pino loads only when nobody passed a logger: start-up time matters for the playground
+    const logger = options.logger ?? (await defaultLogger());
     let persistence: Persistence | undefined;
     let records: PersistedRecord[] = [];
     let firstStart = true;
@@ -94,7 +94,7 @@ export class ClusterRegistry implements Registry {
       firstStart = loaded.empty;
       logRecords = loaded.logRecords;
     }
-    const registry = new ClusterRegistry({ ...options, logger }, persistence, firstStart);
+    const registry = new ClusterRegistry(options, logger, persistence, firstStart);
     registry.replay(records);
     if (persistence) {
       persistence.startLog();
@@ -975,6 +975,12 @@ class Watcher implements Watch, StorageWatcher {
     this.stopped = true;
     this.detach();
   }
+}
+
+async function defaultLogger(): Promise<RegistryLogger> {
+  const { default: pino } = await import('pino');
+  const logger = pino({ name: 'registry' }, pino.destination(2));
+  return { warn: (details, message) => logger.warn(details, message) };
 }
 
 function keyOf(object: KubeObject): string {

@@ -248,7 +248,8 @@ export const services: ResourceStrategy = {
     const oldSpec = specOf(old);
     const oldIP = asString(oldSpec.clusterIP);
     if (needsClusterIP(spec) && needsClusterIP(oldSpec) && oldIP && spec.clusterIP !== oldIP) {
-      errs.push(fieldError.invalid('spec.clusterIPs[0]', stringList(Array.isArray(spec.clusterIPs) ? spec.clusterIPs.map(String) : [String(spec.clusterIP ?? '')]), 'may not change once set'));
+      const rest = Array.isArray(spec.clusterIPs) ? spec.clusterIPs.slice(1).map(String) : [];
+      errs.push(fieldError.invalid('spec.clusterIPs[0]', stringList([String(spec.clusterIP ?? ''), ...rest]), 'may not change once set'));
     }
     return errs;
   },
