@@ -1,0 +1,85 @@
+// The check language's evaluator: one function per kind, each reading the sandbox through
+// client-node (never changing it) and answering with what it expected, what it found and one
+// sentence that teaches. `timeout` re-evaluates with short pauses until the check passes.
+import { errorMessage } from '../kube/index.ts';
+import type { Check, CheckKind } from '../schema.ts';
+import { canI } from './access.ts';
+import type { CheckTarget, Outcome } from './context.ts';
+import { custom } from './custom.ts';
+import { absent, condition, count, exists, field } from './objects.ts';
+import { event, file, logs } from './observe.ts';
+import { container, podsReady, rollout } from './workloads.ts';
+
+export type { CheckTarget, Workbench } from './context.ts';
+export type { CustomCheck, CustomCheckContext, CustomCheckResult } from './custom.ts';
+export { evaluateJsonPath, parseJsonPath, renderJsonPathValues } from './jsonpath.ts';
+export { parseQuantity } from './quantity.ts';
+
+export interface CheckResult {
+  kind: CheckKind;
+  passed: boolean;
+  /** What the step asks for: "3 Ready pods with app=web". */
+  expected: string;
+  /** What the sandbox holds: "2 of 3 Ready; web-7c5d… ImagePullBackOff". */
+  found: string;
+  /** One sentence for the learner: "Deployment web has 2 ready replicas; this step asks for 3." */
+  message: string;
+  /** Set when the check could not be evaluated at all (the cluster or the lab is at fault, not the learner). */
+  error?: string;
+}
+
+export interface EvaluateOptions {
+  /** Honour each check's `timeout` (default true); false evaluates every check once. */
+  waitForTimeouts?: boolean;
+  /** Pause between evaluations while waiting; default 250 ms. */
+  pollIntervalMs?: number;
+}
+
+type Evaluator = (check: never, target: CheckTarget) => Promise<Outcome>;
+
+const evaluators: { [K in CheckKind]: (check: Extract<Check, { kind: K }>, target: CheckTarget) => Promise<Outcome> } = {
+  exists,
+  absent,
+  field,
+  count,
+  condition,
+  rollout,
+  podsReady,
+  container,
+  canI,
+  event,
+  logs,
+  file,
+  custom,
+};
+
+async function evaluateOnce(check: Check, target: CheckTarget): Promise<CheckResult> {
+  try {
+    const outcome = await (evaluators[check.kind] as Evaluator)(check as never, target);
+    const message = !outcome.passed && check.message ? check.message : outcome.message;
+    return { kind: check.kind, ...outcome, message };
+  } catch (error) {
+    const reason = errorMessage(error);
+    return { kind: check.kind, passed: false, expected: '', found: '', message: `This check could not run: ${reason}.`, error: reason };
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Evaluates one check; with a `timeout`, again and again until it passes or the time is up. */
+export async function evaluateCheck(check: Check, target: CheckTarget, options: EvaluateOptions = {}): Promise<CheckResult> {
+  const timeoutMs = options.waitForTimeouts === false ? 0 : (check.timeout ?? 0) * 1000;
+  const deadline = Date.now() + timeoutMs;
+  const interval = options.pollIntervalMs ?? 250;
+  for (;;) {
+    const result = await evaluateOnce(check, target);
+    const remaining = deadline - Date.now();
+    if (result.passed || remaining <= 0) return result;
+    await sleep(Math.min(interval, remaining));
+  }
+}
+
+/** Evaluates a step's checks side by side; the results keep the checks' order. */
+export function evaluateChecks(checks: readonly Check[], target: CheckTarget, options: EvaluateOptions = {}): Promise<CheckResult[]> {
+  return Promise.all(checks.map((check) => evaluateCheck(check, target, options)));
+}
