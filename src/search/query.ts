@@ -1,6 +1,6 @@
 import lunr from 'lunr';
 import { z } from 'zod';
-import { SEARCH_INDEX_VERSION, type SerializedSearchIndex } from './build.ts';
+import { SEARCH_INDEX_VERSION, type SerializedSearchIndex, type VocabularyEntry } from './build.ts';
 import { searchDocument, type SearchDocument, type SearchSection } from './documents.ts';
 import { highlightSnippet, stem, type Range } from './snippet.ts';
 
@@ -28,6 +28,8 @@ export const MAX_QUERY_LENGTH = 200;
 const DEFAULT_LIMIT = 10;
 /** The shortest unfinished last word that is completed (type-ahead); shorter ones must match whole. */
 const MIN_PREFIX_LENGTH = 3;
+/** Completions of one unfinished word, at most: "con" should not turn into the whole vocabulary. */
+const MAX_COMPLETIONS = 40;
 /** How much a match in a section's heading counts against one in its text. */
 const HEADING_WEIGHT = 4;
 
@@ -35,6 +37,7 @@ const serializedShape = z.object({
   version: z.literal(SEARCH_INDEX_VERSION),
   index: z.object({ version: z.string(), fields: z.array(z.string()) }).loose(),
   documents: z.array(searchDocument),
+  vocabulary: z.array(z.tuple([z.string(), z.string()])),
 });
 
 /** lunr's match data: term → field → {position: [start, length][]}. */
@@ -48,13 +51,6 @@ function queryTerms(query: string): string[] {
     .filter((token): token is lunr.Token => token !== undefined)
     .map((token) => token.toString().replace(/\*/g, ''))
     .filter(Boolean);
-}
-
-/** Prefixes to complete an unfinished word from: its stem, then up to three letters shorter. */
-function prefixesOf(word: string): string[] {
-  const stemmed = stem(word);
-  const prefixes = [stemmed, word.slice(0, -1), word.slice(0, -2), word.slice(0, -3)].filter((prefix) => prefix.length >= MIN_PREFIX_LENGTH);
-  return [...new Set(prefixes)];
 }
 
 interface Matches {
@@ -103,10 +99,12 @@ function bestSection(document: SearchDocument, matches: Matches): number {
 export class SearchIndex {
   readonly #index: lunr.Index;
   readonly #documents: Map<string, SearchDocument>;
+  readonly #vocabulary: VocabularyEntry[];
 
-  private constructor(index: lunr.Index, documents: Map<string, SearchDocument>) {
+  private constructor(index: lunr.Index, documents: Map<string, SearchDocument>, vocabulary: VocabularyEntry[]) {
     this.#index = index;
     this.#documents = documents;
+    this.#vocabulary = vocabulary;
   }
 
   static load(serialized: SerializedSearchIndex | unknown): SearchIndex {
@@ -114,8 +112,8 @@ export class SearchIndex {
     if (!parsed.success) {
       throw new Error(`search index: not a version ${SEARCH_INDEX_VERSION} index built by buildSearchIndex; rebuild the site (${parsed.error.issues[0]?.message})`);
     }
-    const { documents } = parsed.data;
-    return new SearchIndex(lunr.Index.load(parsed.data.index), new Map(documents.map((document) => [document.url, document])));
+    const { documents, vocabulary } = parsed.data;
+    return new SearchIndex(lunr.Index.load(parsed.data.index), new Map(documents.map((document) => [document.url, document])), vocabulary);
   }
 
   /** Pages in the index. */
@@ -127,34 +125,48 @@ export class SearchIndex {
     const query = rawQuery.trim().slice(0, MAX_QUERY_LENGTH);
     const terms = queryTerms(query);
     if (terms.length === 0) return { query, results: [] };
-    // Every word must appear (in any field); the last one may be unfinished, as in type-ahead.
-    // Stems of unfinished words can overshoot ("annota" stems to itself, "annotations" to
-    // "annot"), so a completion that finds nothing is retried a letter shorter. Only when no
-    // page has every word do pages with some of them count.
+    // Every word must appear (in any field). The last one may be unfinished, as in type-ahead:
+    // it stands for the stems of the indexed words it begins, any of which will do. Only when
+    // no page has every word do pages with some of them count.
     const last = terms.at(-1)!;
-    const completions = last.length < MIN_PREFIX_LENGTH ? [null] : prefixesOf(last);
-    let hits: lunr.Index.Result[] = [];
-    for (const completion of completions) {
-      hits = this.#run(terms, completion, lunr.Query.presence.REQUIRED);
-      if (hits.length > 0) break;
-    }
-    if (hits.length === 0 && terms.length > 1) hits = this.#run(terms, completions[0] ?? null, lunr.Query.presence.OPTIONAL);
+    const completions = this.#completions(last);
+    let hits = this.#run(terms.slice(0, -1), completions, lunr.Query.presence.REQUIRED);
+    if (hits.length === 0 && terms.length > 1) hits = this.#run(terms.slice(0, -1), completions, lunr.Query.presence.OPTIONAL);
     const results = hits.slice(0, options.limit ?? DEFAULT_LIMIT).map((hit) => this.#result(hit));
     return { query, results };
   }
 
-  /** `completion`: the prefix the last word is completed from, or null to match it whole. */
-  #run(terms: string[], completion: string | null, presence: lunr.Query.presence): lunr.Index.Result[] {
-    return this.#index.query((builder) => {
-      terms.forEach((term, position) => {
-        if (position < terms.length - 1 || completion === null) {
-          builder.term(term, { presence });
-          return;
-        }
-        builder.term(completion, { presence, usePipeline: false, wildcard: lunr.Query.wildcard.TRAILING });
-        builder.term(term, { boost: 2 });
-      });
+  /** Stems to search for an unfinished word: its own, then those of the words it begins. */
+  #completions(word: string): string[] {
+    const stems = new Set([stem(word)]);
+    if (word.length < MIN_PREFIX_LENGTH) return [...stems];
+    let low = 0;
+    let high = this.#vocabulary.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.#vocabulary[middle]![0] < word) low = middle + 1;
+      else high = middle;
+    }
+    for (let index = low; index < this.#vocabulary.length && stems.size < MAX_COMPLETIONS; index += 1) {
+      const [written, stemmed] = this.#vocabulary[index]!;
+      if (!written.startsWith(word)) break;
+      stems.add(stemmed);
+    }
+    return [...stems];
+  }
+
+  /**
+   * `words` are whole words with `presence`; at least one of `completions` must match too
+   * (lunr has no "one of these" clause, so they are optional terms and the hits are filtered).
+   */
+  #run(words: string[], completions: string[], presence: lunr.Query.presence): lunr.Index.Result[] {
+    const hits = this.#index.query((builder) => {
+      for (const word of words) builder.term(word, { presence });
+      completions.forEach((completion, position) => builder.term(completion, { usePipeline: false, boost: position === 0 ? 2 : 1 }));
     });
+    if (presence !== lunr.Query.presence.REQUIRED || words.length === 0) return hits;
+    const wanted = new Set(completions);
+    return hits.filter((hit) => Object.keys(hit.matchData.metadata).some((term) => wanted.has(term)));
   }
 
   #result(hit: lunr.Index.Result): SearchResult {

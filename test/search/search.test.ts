@@ -34,6 +34,12 @@ describe('ranking', () => {
     expect(urls('rollb').some((url) => url.startsWith('/paths/cluster-operations/rollouts'))).toBe(true);
   });
 
+  it('completes words whose stem is shorter than what was typed', () => {
+    // "Deployment" is indexed under the stem "deploy", which "deploym" does not begin.
+    expect(urls('deploym')).toEqual(urls('deployment'));
+    expect(urls('deploym').some((url) => url.startsWith('/paths/cluster-operations/rollouts'))).toBe(true);
+  });
+
   it('matches word forms through stemming', () => {
     expect(urls('digests')).toEqual(urls('digest'));
   });
