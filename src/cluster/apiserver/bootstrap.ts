@@ -4,6 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { StatusError, type KubeObject } from '../types.ts';
 import type { Registry, WatchEvent } from '../registry/index.ts';
 import { bootstrapClusterRoleBindings, bootstrapClusterRoles, type ServiceAccountTokens } from './auth/index.ts';
+import { findObject } from './find.ts';
 
 export interface BootstrapOptions {
   registry: Registry;
@@ -44,12 +45,7 @@ function reconcilePolicy(registry: Registry): void {
     if (!def) continue;
     for (const wanted of objects) {
       const name = wanted.metadata.name ?? '';
-      let live: KubeObject | undefined;
-      try {
-        live = registry.get(def, undefined, name);
-      } catch (error) {
-        if (!(error instanceof StatusError && error.code === 404)) throw error;
-      }
+      const live = findObject(registry, def, undefined, name);
       if (!live) {
         registry.create(def, undefined, wanted);
         continue;
@@ -111,16 +107,9 @@ function populateTokenSecrets({ registry, tokens, caPem }: BootstrapOptions): ()
   const populate = (namespace: string, name: string) => {
     pending.delete(`${namespace}/${name}`);
     if (stopped) return;
-    let secret: KubeObject;
-    let account: KubeObject;
-    try {
-      secret = registry.get(secrets, namespace, name);
-      account = registry.get(serviceAccounts, namespace, secret.metadata.annotations?.[accountNameAnnotation] ?? '');
-    } catch (error) {
-      if (error instanceof StatusError && error.code === 404) return;
-      throw error;
-    }
-    if (!needsToken(secret)) return;
+    const secret = findObject(registry, secrets, namespace, name);
+    const account = secret && findObject(registry, serviceAccounts, namespace, secret.metadata.annotations?.[accountNameAnnotation] ?? '');
+    if (!secret || !account || !needsToken(secret)) return;
     const accountName = account.metadata.name ?? '';
     const token = tokens.issueLegacyServiceAccountToken({ namespace, serviceAccountName: accountName, serviceAccountUid: account.metadata.uid ?? '', secretName: name });
     const data = { ...(secret['data'] as Record<string, string> | undefined) };

@@ -8,6 +8,7 @@ import { isPlainObject, readBody } from './body.ts';
 import type { ApiContext, RequestScope } from './context.ts';
 import { checkObject, decodeDocument } from './decode.ts';
 import { customResourceShape, recordManagedFields, resetFieldsFor, validateFields } from './field-validation.ts';
+import { findObject } from './find.ts';
 import { libraries } from './libraries.ts';
 import { contentTypeEssence, patchTypeFor, patchTypes, type PatchType } from './media.ts';
 import { dryRunFrom, fieldManagerFrom, fieldValidationFrom } from './options.ts';
@@ -104,12 +105,8 @@ export async function patchObject(ctx: ApiContext, scope: RequestScope, def: Res
       }
     }
 
-    let live: KubeObject | undefined;
-    try {
-      live = ctx.registry.get(def, namespace, name);
-    } catch (error) {
-      if (!(error instanceof StatusError && error.code === 404 && type === 'apply' && subresource === '')) throw error;
-    }
+    // Only server-side apply creates what is missing.
+    const live = type === 'apply' && subresource === '' ? findObject(ctx.registry, def, namespace, name) : ctx.registry.get(def, namespace, name);
     let next = checkObject(applyTo(live, gvk), gvk, (message) => statusErrors.badRequest(message));
     if (type !== 'apply') next = await recordManagedFields(def, live, next, manager, now, subresource);
     if ((next.metadata.name ?? '') !== name) {

@@ -7,6 +7,7 @@ import { readBody } from './body.ts';
 import type { ApiContext, RequestScope } from './context.ts';
 import { apiVersionOf, decodeObject } from './decode.ts';
 import { recordManagedFields, validateFields } from './field-validation.ts';
+import { findObject } from './find.ts';
 import { negotiateObjectRepresentation, type ObjectRepresentation } from './media.ts';
 import { deleteOptionsFrom, fieldValidationFrom, listQueryFrom, writeOptionsFrom } from './options.ts';
 import { presentList, presentObject, withTypeMeta } from './representation.ts';
@@ -28,9 +29,6 @@ export function namespaceArg(def: ResourceDefinition, scope: RequestScope): stri
 export function reply(scope: RequestScope, code: number, body: unknown, representation?: ObjectRepresentation): void {
   sendObject(scope.res, code, body, { pretty: scope.pretty, warnings: scope.warnings, encoding: representation?.encoding });
 }
-
-/** Resources whose strategy lets PUT create a missing object, as upstream's AllowCreateOnUpdate. */
-const createOnUpdate = new Set(['/endpoints', '/limitranges', 'rbac.authorization.k8s.io/roles', 'rbac.authorization.k8s.io/rolebindings', 'rbac.authorization.k8s.io/clusterroles', 'rbac.authorization.k8s.io/clusterrolebindings', 'coordination.k8s.io/leases']);
 
 export async function getObject(ctx: ApiContext, scope: RequestScope, def: ResourceDefinition): Promise<void> {
   const representation = representationFor(scope);
@@ -89,17 +87,10 @@ export async function updateObject(ctx: ApiContext, scope: RequestScope, def: Re
   object = await validateFields(def, object, directive, scope.warnings, 'decode');
   const namespace = namespaceArg(def, scope);
   const subresource = scope.info.subresource === 'status' || scope.info.subresource === 'finalize' ? scope.info.subresource : undefined;
-  const mayCreate = !subresource && createOnUpdate.has(`${def.group}/${def.resource}`);
-  let old: KubeObject | undefined;
-  try {
-    old = ctx.registry.get(def, namespace, scope.info.name);
-  } catch (error) {
-    if (!mayCreate || (error as { code?: number }).code !== 404) throw error;
-  }
+  const old = findObject(ctx.registry, def, namespace, scope.info.name);
   object = await recordManagedFields(def, old, object, options.fieldManager, ctx.clock(), subresource);
-  const stored = old
-    ? ctx.registry.update(def, namespace, scope.info.name, object, { ...options, ...(subresource ? { subresource } : {}) })
-    : ctx.registry.create(def, namespace, object, options);
+  // A missing object is created where the resource's strategy allows it (upstream's AllowCreateOnUpdate), else 404.
+  const stored = ctx.registry.update(def, namespace, scope.info.name, object, { ...options, ...(subresource ? { subresource } : { createIfMissing: true }) });
   reply(scope, old ? 200 : 201, await presentObject(def, stored, representation, scope.query, ctx.clock()), representation);
 }
 

@@ -1,13 +1,14 @@
 // The create-only virtual resources that answer questions instead of storing objects:
 // access reviews (kubectl auth can-i), rules reviews (can-i --list), token reviews, self
 // subject reviews (kubectl auth whoami) and TokenRequests (kubectl create token).
-import { StatusError, statusErrors, type KubeObject } from '../types.ts';
+import { statusErrors, type KubeObject } from '../types.ts';
 import type { ResourceDefinition, UserInfo } from '../registry/index.ts';
 import type { AuthorizationAttributes } from './auth/index.ts';
 import { isPlainObject, readBody } from './body.ts';
 import type { ApiContext, RequestScope } from './context.ts';
 import { decodeObject } from './decode.ts';
 import { defaultExpirationSeconds, type BoundObjectReference } from './auth/index.ts';
+import { findObject } from './find.ts';
 import { dryRunFrom } from './options.ts';
 import { reply, representationFor } from './resources.ts';
 
@@ -186,10 +187,6 @@ function nodeOf(ctx: ApiContext, pod: KubeObject | undefined): { nodeName?: stri
   const nodeName = record(pod?.['spec'])['nodeName'];
   const nodes = ctx.registry.lookup('', 'v1', 'nodes');
   if (typeof nodeName !== 'string' || nodeName === '' || !nodes) return {};
-  try {
-    return { nodeName, nodeUid: ctx.registry.get(nodes, undefined, nodeName).metadata.uid ?? '' };
-  } catch (error) {
-    if (error instanceof StatusError && error.code === 404) return {};
-    throw error;
-  }
+  const node = findObject(ctx.registry, nodes, undefined, nodeName);
+  return node ? { nodeName, nodeUid: node.metadata.uid ?? '' } : {};
 }

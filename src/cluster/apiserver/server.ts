@@ -1,11 +1,11 @@
 // The request pipeline: authenticate → impersonate → authorize → route. Non-resource paths
 // (discovery, version, OpenAPI, health) are answered here; resource requests go to the verb
 // handlers. Whatever goes wrong becomes a Status reply; the server itself keeps serving.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { statusErrors } from '../types.ts';
 import type { ResourceDefinition, UserInfo } from '../registry/index.ts';
-import { forbiddenError, type AuthorizationAttributes } from './auth/index.ts';
+import { anonymousUser as anonymousUsername, forbiddenError, unauthenticatedGroup, type AuthorizationAttributes } from './auth/index.ts';
 import type { ApiContext, RequestScope } from './context.ts';
 import { aggregatedDiscoveryContentType } from './discovery.ts';
 import { negotiateDiscovery } from './media.ts';
@@ -37,7 +37,7 @@ export const serverVersion = {
 };
 
 /** Who asks for the few paths open without credentials. */
-const anonymousUser: UserInfo = { username: 'system:anonymous', groups: ['system:unauthenticated'] };
+const anonymousUser: UserInfo = { username: anonymousUsername, groups: [unauthenticatedGroup] };
 
 const healthPaths = new Set(['/healthz', '/livez', '/readyz', '/healthz/ping', '/livez/ping', '/readyz/ping']);
 /** Paths anyone may read without credentials, as kube-apiserver's anonymous-auth endpoint list does. */
@@ -108,7 +108,7 @@ export class ApiHandler {
       if (socket.writable) {
         const body = JSON.stringify(status.status);
         socket.end(
-          `HTTP/1.1 ${status.code} ${statusText(status.code)}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+          `HTTP/1.1 ${status.code} ${STATUS_CODES[status.code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
         );
       }
     });
@@ -313,10 +313,5 @@ export class ApiHandler {
         throw statusErrors.methodNotSupported(def, verb);
     }
   }
-}
-
-function statusText(code: number): string {
-  const texts: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 500: 'Internal Server Error', 503: 'Service Unavailable' };
-  return texts[code] ?? 'Error';
 }
 

@@ -3,15 +3,18 @@
 // the registry's roles and bindings.
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { StatusError, type KubeObject } from '../../types.ts';
+import type { KubeObject } from '../../types.ts';
+import { findObject } from '../find.ts';
 import type { Registry, ResourceDefinition, UserInfo } from '../../registry/index.ts';
 import {
+  anonymousUser,
   authenticatedGroup,
   authorize as rbacAuthorize,
   forbiddenError,
   impersonate,
   impersonationFromHeaders,
   mastersGroup,
+  unauthenticatedGroup,
   rulesReview as rbacRulesReview,
   type AuthorizationAttributes,
   type AuthorizationDecision,
@@ -21,7 +24,7 @@ import {
 import type { ServiceAccountTokenIdentity, ServiceAccountTokens } from './tokens.ts';
 
 export type { AuthorizationAttributes, AuthorizationDecision, RulesReview };
-export { forbiddenError };
+export { anonymousUser, forbiddenError, unauthenticatedGroup };
 export { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './rbac.ts';
 export { defaultExpirationSeconds, openServiceAccountTokens, type BoundObjectReference, type ServiceAccountTokens } from './tokens.ts';
 
@@ -56,13 +59,7 @@ export function createAuthenticator(options: { adminToken: string; registry: Reg
   };
   const find = (resource: string, namespace: string, name: string): KubeObject | undefined => {
     const def = registry.lookup('', 'v1', resource);
-    if (!def) return undefined;
-    try {
-      return registry.get(def, namespace, name);
-    } catch (error) {
-      if (error instanceof StatusError && error.code === 404) return undefined;
-      throw error;
-    }
+    return def && findObject(registry, def, namespace, name);
   };
   /** A ServiceAccount token counts only while what it was issued for still exists, with the same UID, as upstream checks. */
   const stillValid = (identity: ServiceAccountTokenIdentity, token: string): boolean => {
