@@ -124,6 +124,11 @@ export interface Registry {
   /** Throws a 410 Expired StatusError if resourceVersion is older than the kept history. */
   watch(def: ResourceDefinition, options: WatchOptions, onEvent: (event: WatchEvent) => void): Watch;
   currentResourceVersion(): string;
+  /**
+   * The resourceVersion of the last change to this resource (in any of its versions): a cache of
+   * one resource's objects stays valid while this does not move, whatever else is written.
+   */
+  lastChangeOf(def: ResourceDefinition): string;
   close(): Promise<void>;
 
   /** true when the data dir held no state: the built-in namespaces were just created. */

@@ -178,6 +178,10 @@ export class ClusterRegistry implements Registry {
     return String(this.rv);
   }
 
+  lastChangeOf(def: ResourceDefinition): string {
+    return String(this.resolve(def, 'list').storage.history.latestRV);
+  }
+
   private parseRV(value: string | undefined): number | undefined {
     if (value === undefined || value === '') return undefined;
     if (!/^[0-9]+$/.test(value)) throw statusErrors.badRequest(`invalid resource version: ${JSON.stringify(value)}`);

@@ -125,3 +125,17 @@ describe('list', () => {
     expect(items.map((i) => `${i.metadata.namespace}/${i.metadata.name}`)).toEqual(['default/y', 'kube-system/z']);
   });
 });
+
+describe('lastChangeOf', () => {
+  it('moves only when that resource changes', async () => {
+    t = await openTestRegistry();
+    const cms = t.def('', 'v1', 'configmaps');
+    const roles = t.def('rbac.authorization.k8s.io', 'v1', 'roles');
+    const before = t.registry.lastChangeOf(roles);
+    const created = t.registry.create(cms, 'default', configMap('x'));
+    expect(t.registry.lastChangeOf(roles)).toBe(before);
+    expect(t.registry.lastChangeOf(cms)).toBe(created.metadata.resourceVersion);
+    const role = t.registry.create(roles, 'default', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'r' }, rules: [] });
+    expect(t.registry.lastChangeOf(roles)).toBe(role.metadata.resourceVersion);
+  });
+});

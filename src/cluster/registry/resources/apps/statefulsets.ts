@@ -10,8 +10,25 @@ const managementPolicies = ['OrderedReady', 'Parallel'];
 const updateStrategies = ['OnDelete', 'RollingUpdate'];
 const mutableFields = ['replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy', 'minReadySeconds'];
 
+/** Claim templates are volumes of every pod: mounts may name them (upstream skips volume checks here). */
+function withClaimVolumes(sts: KubeObject): KubeObject {
+  const spec = specOf(sts);
+  const claims = Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates : [];
+  if (claims.length === 0) return sts;
+  const template = clone(asObject(spec.template) ?? {});
+  const podSpec = asObject(template.spec);
+  if (!podSpec) return sts;
+  const volumes = Array.isArray(podSpec.volumes) ? [...podSpec.volumes] : [];
+  for (const claim of claims) {
+    const name = asObject(asObject(claim)?.metadata)?.name;
+    if (typeof name === 'string' && !volumes.some((v) => asObject(v)?.name === name)) volumes.push({ name, persistentVolumeClaim: { claimName: name } });
+  }
+  podSpec.volumes = volumes;
+  return { ...sts, spec: { ...spec, template } };
+}
+
 function validateStatefulSet(sts: KubeObject): FieldError[] {
-  const errs = validateWorkload(sts, { replicas: true, restartAlways: true });
+  const errs = validateWorkload(withClaimVolumes(sts), { replicas: true, restartAlways: true });
   const spec = specOf(sts);
   if (!managementPolicies.includes(String(spec.podManagementPolicy))) errs.push(fieldError.notSupported('spec.podManagementPolicy', spec.podManagementPolicy ?? '', managementPolicies));
   const type = asObject(spec.updateStrategy)?.type;
