@@ -93,8 +93,19 @@ export class WorkQueue {
     for (const wake of waiters) wake();
   }
 
-  /** Adds the key after a delay; an earlier pending delay for the same key wins. */
+  /** Adds the key after a delay on the controller's clock; an earlier pending delay for the same key wins. */
   addAfter(key: string, delayMs: number): void {
+    this.#schedule(key, delayMs, this.#clock);
+  }
+
+  /** Retries after a failure back off in real time (even when a test drives the controller's clock). */
+  addRateLimited(key: string): void {
+    const failures = this.#failures.get(key) ?? 0;
+    this.#failures.set(key, failures + 1);
+    this.#schedule(key, Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** failures), realClock);
+  }
+
+  #schedule(key: string, delayMs: number, clock: Clock): void {
     if (this.#shuttingDown) return;
     if (delayMs <= 0) return this.add(key);
     const at = this.#clock.now().getTime() + delayMs;
@@ -103,17 +114,11 @@ export class WorkQueue {
       if (existing.at <= at) return;
       existing.cancel();
     }
-    const cancel = this.#clock.setTimer(() => {
+    const cancel = clock.setTimer(() => {
       this.#timers.delete(key);
       this.add(key);
     }, delayMs);
     this.#timers.set(key, { at, cancel });
-  }
-
-  addRateLimited(key: string): void {
-    const failures = this.#failures.get(key) ?? 0;
-    this.#failures.set(key, failures + 1);
-    this.addAfter(key, Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** failures));
   }
 
   forget(key: string): void {

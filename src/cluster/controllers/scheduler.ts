@@ -261,13 +261,15 @@ export function fitErrorMessage(total: number, failures: FilterFailure[], preFil
 export function startScheduler(options: SchedulerOptions): RunningController {
   const { client, recorder, clock } = options;
   const cache = new SchedulerCache();
-  const unschedulable = new Set<string>();
+  /** Pods that found no node, with what their placement depends on (a status-only change is no reason to retry). */
+  const unschedulable = new Map<string, string>();
+  const placementSignature = (pod: KubeObject) => JSON.stringify([specOf(pod), pod.metadata.labels ?? null]);
   const nodeSignatures = new Map<string, string>();
   let controller: RunningController | undefined;
 
   const retryUnschedulable = () => {
     if (!controller) return;
-    for (const key of unschedulable) controller.enqueue(key);
+    for (const key of unschedulable.keys()) controller.enqueue(key);
   };
 
   const needsScheduling = (pod: KubeObject) =>
@@ -373,7 +375,7 @@ export function startScheduler(options: SchedulerOptions): RunningController {
     }
     if (!chosen) {
       const message = nodes.length === 0 ? 'no nodes available to schedule pods' : fitErrorMessage(nodes.length, failures, claims.preFilter);
-      unschedulable.add(key);
+      unschedulable.set(key, placementSignature(pod));
       markUnschedulable(pod, 'Unschedulable', message);
       recorder.event(pod, 'Warning', 'FailedScheduling', message);
       return { requeueAfterMs: UNSCHEDULABLE_RETRY_MS };
@@ -415,7 +417,10 @@ export function startScheduler(options: SchedulerOptions): RunningController {
           cache.observe(pod, deleted);
           // A pod leaving a node frees room: the unschedulable ones get another try.
           if (wasCounted && (deleted || isPodTerminal(pod) || pod.metadata.deletionTimestamp)) queueMicrotask(retryUnschedulable);
-          return !deleted && needsScheduling(pod) ? [objectKey(pod)] : [];
+          if (deleted || !needsScheduling(pod)) return [];
+          const key = objectKey(pod);
+          const waiting = unschedulable.get(key);
+          return waiting !== undefined && waiting === placementSignature(pod) ? [] : [key];
         },
       },
       {

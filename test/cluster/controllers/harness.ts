@@ -86,6 +86,11 @@ export class SimulatedKubelet {
     const spec = (pod.spec ?? {}) as Record<string, unknown>;
     const nodeName = typeof spec['nodeName'] === 'string' ? spec['nodeName'] : '';
     if (pod.metadata.deletionTimestamp) {
+      // As the kubelet does since 1.27: a deleted pod reaches a terminal phase before it goes.
+      const current = (pod.status ?? {}) as Record<string, unknown>;
+      if (current['phase'] !== 'Succeeded' && current['phase'] !== 'Failed') {
+        this.#ignore(() => this.#registry.update(this.#pods, namespace, name, { ...pod, status: { ...current, phase: 'Failed' } }, { subresource: 'status' }));
+      }
       this.#ignore(() => this.#registry.delete(this.#pods, namespace, name, { gracePeriodSeconds: 0 }));
       return;
     }
