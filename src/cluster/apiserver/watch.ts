@@ -59,7 +59,8 @@ export async function watchObjects(ctx: ApiContext, scope: RequestScope, def: Re
   };
 
   try {
-    watch = ctx.registry.watch(def, options, send);
+    // The registry ends a watch itself when its resource goes away (CRD deleted) or it closes.
+    watch = ctx.registry.watch(def, { ...options, onClose: stop }, send);
   } catch (error) {
     if (!(error instanceof StatusError && error.code === 410)) throw error;
     backlog.push(JSON.stringify({ type: 'ERROR', object: error.status }) + '\n');
@@ -67,7 +68,8 @@ export async function watchObjects(ctx: ApiContext, scope: RequestScope, def: Re
   }
 
   res.statusCode = 200;
-  res.setHeader('Content-Type', representation.encoding === 'yaml' ? 'application/yaml' : 'application/json');
+  // Watch events are JSON lines whatever the Accept (there is no YAML stream framing).
+  res.setHeader('Content-Type', 'application/json');
   res.setHeader('Cache-Control', 'no-cache, private');
   res.setHeader('Transfer-Encoding', 'chunked');
   res.flushHeaders();
@@ -79,7 +81,11 @@ export async function watchObjects(ctx: ApiContext, scope: RequestScope, def: Re
   }
 
   res.on('close', stop);
-  timeout = setTimeout(stop, timeoutSeconds * 1000);
+  timeout = setTimeout(() => {
+    // A last bookmark lets the client resume from the newest resourceVersion rather than its last event.
+    watch?.bookmark();
+    stop();
+  }, timeoutSeconds * 1000);
 }
 
 /** Event objects as the client asked to see them; Tables carry column definitions in the first event only. */

@@ -182,6 +182,36 @@ describe('watch', () => {
     expect(events[1].object.rows[0].cells[0]).toBe('w2');
   });
 
+  it('ends a watch at its timeout with a bookmark of the newest resourceVersion', async () => {
+    const res = await t.http('GET', '/api/v1/namespaces/default/configmaps?watch=true&allowWatchBookmarks=true&timeoutSeconds=1&labelSelector=nothing%3Dhere');
+    const events = res.text.trim().split('\n').map((line) => JSON.parse(line));
+    expect(events.at(-1)).toMatchObject({ type: 'BOOKMARK', object: { kind: 'ConfigMap', apiVersion: 'v1', metadata: { resourceVersion: expect.stringMatching(/^\d+$/) } } });
+  });
+
+  it('ends watches on custom resources when their CRD goes away', async () => {
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'gadgets.example.com' },
+      spec: {
+        group: 'example.com',
+        scope: 'Namespaced',
+        names: { plural: 'gadgets', singular: 'gadget', kind: 'Gadget' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+      },
+    };
+    expect((await t.http('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: JSON.stringify(crd), headers: json })).status).toBe(201);
+    let served = 0;
+    while ((await t.http('GET', '/apis/example.com/v1/namespaces/default/gadgets')).status !== 200 && served++ < 50) await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    const watching = t.http('GET', '/apis/example.com/v1/namespaces/default/gadgets?watch=true&timeoutSeconds=30');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await t.http('DELETE', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.example.com');
+    const res = await watching;
+    expect(res.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
   it('sends a 410 as an ERROR event for a resourceVersion too old to resume from', async () => {
     const start = (await t.http('GET', '/api/v1/namespaces/default/configmaps')).json().metadata.resourceVersion;
     for (let i = 0; i < 30; i++) await t.http('POST', '/api/v1/namespaces/default/configmaps', { body: configMap(`churn-${i}`), headers: json });
