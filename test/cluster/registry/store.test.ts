@@ -324,3 +324,15 @@ describe('status updates and metadata', () => {
     expect(updated.metadata.generation).toBe(1);
   });
 });
+
+describe('create on update', () => {
+  it('creates through PUT where upstream allows it (Leases), and not elsewhere (ConfigMaps)', async () => {
+    t = await openTestRegistry();
+    const leases = t.def('coordination.k8s.io', 'v1', 'leases');
+    const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'node-1' }, spec: { holderIdentity: 'node-1', leaseDurationSeconds: 40 } };
+    const created = t.registry.update(leases, 'kube-node-lease', 'node-1', lease, { createIfMissing: true });
+    expect(created.metadata.uid).toBeTruthy();
+    const cms = t.def('', 'v1', 'configmaps');
+    expect(statusOf(() => t.registry.update(cms, 'default', 'absent', configMap('absent'), { createIfMissing: true })).code).toBe(404);
+  });
+});

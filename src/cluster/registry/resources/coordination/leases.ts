@@ -16,6 +16,7 @@ function validateLease(lease: KubeObject): FieldError[] {
 
 export const leases: ResourceStrategy = {
   definition: defineResource({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases', kind: 'Lease', namespaced: true }),
+  allowCreateOnUpdate: true,
   validate: validateLease,
   validateUpdate: (lease) => validateLease(lease),
 };

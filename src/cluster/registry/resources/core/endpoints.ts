@@ -23,6 +23,7 @@ function validateEndpoints(endpoints: KubeObject): FieldError[] {
 
 export const endpoints: ResourceStrategy = {
   definition: defineResource({ group: '', version: 'v1', resource: 'endpoints', kind: 'Endpoints', singular: 'endpoints', namespaced: true, shortNames: ['ep'] }),
+  allowCreateOnUpdate: true,
   validate: validateEndpoints,
   validateUpdate: (e) => validateEndpoints(e),
 };

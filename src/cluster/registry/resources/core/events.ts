@@ -43,6 +43,7 @@ export const events: ResourceStrategy = {
       type: (e) => asString(e.type),
     },
   }),
+  allowCreateOnUpdate: true,
   validate: validateEvent,
   validateUpdate: validateEvent,
 };

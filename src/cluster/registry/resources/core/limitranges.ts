@@ -52,6 +52,7 @@ function validateLimitRange(limitRange: KubeObject): FieldError[] {
 
 export const limitranges: ResourceStrategy = {
   definition: defineResource({ group: '', version: 'v1', resource: 'limitranges', kind: 'LimitRange', namespaced: true, shortNames: ['limits'] }),
+  allowCreateOnUpdate: true,
   defaults(limitRange) {
     for (const item of asObjects(asObject(limitRange.spec)?.limits)) {
       if (item.type !== 'Container') continue;

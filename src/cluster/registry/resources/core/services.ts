@@ -212,6 +212,7 @@ export const services: ResourceStrategy = {
     categories: ['all'],
     subresources: [{ name: 'proxy', kind: 'ServiceProxyOptions', group: '', version: 'v1', verbs: ['create', 'delete', 'get', 'patch', 'update'] }, subresource.status('', 'v1', 'Service')],
   }),
+  allowCreateOnUpdate: true,
   validateName: (name, prefix) => isDNS1035Label(prefix && name.endsWith('-') ? `${name.slice(0, -1)}a` : name),
   defaults,
 

@@ -29,6 +29,7 @@ function validateSlice(slice: KubeObject): FieldError[] {
 export const endpointslices: ResourceStrategy = {
   definition: defineResource({ group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', kind: 'EndpointSlice', namespaced: true }),
   tracksGeneration: true,
+  allowCreateOnUpdate: true,
   validate: validateSlice,
   validateUpdate: (slice, old) => [...validateSlice(slice), ...immutableField('addressType', slice.addressType, old.addressType)],
 };

@@ -92,6 +92,7 @@ function bindingUpdate(binding: KubeObject, old: KubeObject, namespaced: boolean
 export const roles: ResourceStrategy = {
   definition: defineResource({ group: RBAC_GROUP, version: 'v1', resource: 'roles', kind: 'Role', namespaced: true }),
   validateName: pathSegmentName,
+  allowCreateOnUpdate: true,
   validate: (role) => validateRole(role, true),
   validateUpdate: (role) => validateRole(role, true),
 };
@@ -99,6 +100,7 @@ export const roles: ResourceStrategy = {
 export const clusterroles: ResourceStrategy = {
   definition: defineResource({ group: RBAC_GROUP, version: 'v1', resource: 'clusterroles', kind: 'ClusterRole', namespaced: false }),
   validateName: pathSegmentName,
+  allowCreateOnUpdate: true,
   validate: (role) => validateRole(role, false),
   validateUpdate: (role) => validateRole(role, false),
 };
@@ -106,6 +108,7 @@ export const clusterroles: ResourceStrategy = {
 export const rolebindings: ResourceStrategy = {
   definition: defineResource({ group: RBAC_GROUP, version: 'v1', resource: 'rolebindings', kind: 'RoleBinding', namespaced: true }),
   validateName: pathSegmentName,
+  allowCreateOnUpdate: true,
   defaults: defaultSubjects,
   validate: (binding) => validateBinding(binding, true),
   validateUpdate: (binding, old) => bindingUpdate(binding, old, true),
@@ -114,6 +117,7 @@ export const rolebindings: ResourceStrategy = {
 export const clusterrolebindings: ResourceStrategy = {
   definition: defineResource({ group: RBAC_GROUP, version: 'v1', resource: 'clusterrolebindings', kind: 'ClusterRoleBinding', namespaced: false }),
   validateName: pathSegmentName,
+  allowCreateOnUpdate: true,
   defaults: defaultSubjects,
   validate: (binding) => validateBinding(binding, false),
   validateUpdate: (binding, old) => bindingUpdate(binding, old, false),
