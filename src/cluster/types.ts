@@ -119,7 +119,7 @@ export const statusErrors = {
     });
   },
   /** kind is the Kind ("Deployment"); causes carry field paths as Kubernetes prints them. */
-  invalid(kind: string, group: string, name: string, causes: Required<Pick<StatusCause, 'field' | 'message'>>[] & StatusCause[]): StatusError {
+  invalid(kind: string, group: string, name: string, causes: Array<StatusCause & { field: string; message: string }>): StatusError {
     const summary = causes.map((c) => `${c.field}: ${c.message}`).join(', ');
     return new StatusError({
       code: 422,
