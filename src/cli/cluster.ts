@@ -4,11 +4,13 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
-const usage = `usage: formicary cluster [--kubeconfig FILE] [--port N] [--data DIR] [--nodes N]
+const usage = `usage: formicary cluster [--kubeconfig FILE] [--port N] [--data DIR] [--nodes N] [--unsafe-local-shell]
   --kubeconfig FILE  where to write the admin kubeconfig (default: DIR/kubeconfig)
   --port N           port on 127.0.0.1 (default: 0, any free port)
   --data DIR         certificates, credentials and objects (default: .formicary/cluster)
   --nodes N          how many Nodes to register (default: 1)
+  --unsafe-local-shell  without bubblewrap, run pod shells (exec, the workbench) unsandboxed
+                     as this user; only for a single-user laptop
 `;
 
 const optionsSchema = z.object({
@@ -24,7 +26,14 @@ export async function runCluster(args: string[]): Promise<number> {
   try {
     parsed = parseArgs({
       args,
-      options: { kubeconfig: { type: 'string' }, port: { type: 'string' }, data: { type: 'string' }, nodes: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        kubeconfig: { type: 'string' },
+        port: { type: 'string' },
+        data: { type: 'string' },
+        nodes: { type: 'string' },
+        'unsafe-local-shell': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
       allowPositionals: false,
     });
@@ -50,6 +59,7 @@ export async function runCluster(args: string[]): Promise<number> {
     dataDir: data,
     port,
     nodes,
+    kubelet: { unsafeLocalShell: parsed.values['unsafe-local-shell'] === true },
     log: {
       error(fields, message) {
         process.stderr.write(JSON.stringify({ level: 'error', time: new Date().toISOString(), msg: message, ...serializable(fields) }) + '\n');
@@ -57,6 +67,9 @@ export async function runCluster(args: string[]): Promise<number> {
     },
   });
   await cluster.writeKubeconfig(kubeconfigFile);
+  const sandbox = cluster.kubelet?.sandbox;
+  if (sandbox?.mode === 'unavailable') process.stderr.write(`formicary cluster: shells are disabled: ${sandbox.reason}\n`);
+  if (sandbox?.mode === 'unsafe-local') process.stderr.write('formicary cluster: --unsafe-local-shell: pod shells run unsandboxed as this user\n');
   const elapsed = Math.round(performance.now() - started);
   process.stdout.write(`formicary cluster ready at ${cluster.url} in ${elapsed} ms; kubeconfig: ${kubeconfigFile}\n`);
 

@@ -6,6 +6,8 @@ import { dirname, join, resolve } from 'node:path';
 import { admissionPlugins, bootstrapCluster, loadOrCreateServingCertificates, openServiceAccountTokens, startApiServer, type ConnectHandler, type Logger } from './apiserver/index.ts';
 import { openRegistry, type Registry } from './registry/index.ts';
 import { startControllers, type ControllersOptions, type EvictionOptions, type RunningControllers } from './controllers/index.ts';
+import type { KubeletOptions, RunningKubelet } from './kubelet/index.ts';
+import { StatusError } from './types.ts';
 
 export type { ConnectHandler, ConnectRequest, Logger } from './apiserver/index.ts';
 
@@ -24,6 +26,11 @@ export interface ClusterOptions {
   connect?: ConnectHandler;
   /** Watch tuning: how many changes a resource keeps for resuming watches, how often bookmarks go out. */
   watch?: { historySize?: number; bookmarkIntervalMs?: number };
+  /**
+   * The simulated kubelet (pods start, log, exec, attach; the workbench shell). Opt-in for now:
+   * the controllers' tests run their own stand-in kubelet. `formicary cluster` turns it on.
+   */
+  kubelet?: Pick<KubeletOptions, 'kubeletDir' | 'unsafeLocalShell' | 'timing'>;
 }
 
 export interface KubeconfigOptions {
@@ -46,6 +53,8 @@ export interface RunningCluster {
   registry: Registry;
   /** The running controllers (absent with `controllers: false`): their event recorder, idle(). */
   controllers?: RunningControllers;
+  /** The simulated kubelet, when started (`kubelet` option): metrics, sandbox mode. */
+  kubelet?: RunningKubelet;
   /** A kubeconfig (YAML) whose cluster, context and user are all named `formicary`. */
   kubeconfig(options?: KubeconfigOptions): string;
   /** Writes kubeconfig() to file (mode 0600), creating its folder. */
@@ -114,6 +123,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   ]);
   let server;
   let controllers: RunningControllers | undefined;
+  let kubelet: RunningKubelet | undefined;
+  const kubeletConnect: ConnectHandler = (request) => {
+    if (!kubelet) throw new StatusError({ code: 503, reason: 'ServiceUnavailable', message: 'the kubelet is still starting; try again in a moment' });
+    return kubelet.connect(request);
+  };
+  const connect = options.connect ?? (options.kubelet ? kubeletConnect : undefined);
   try {
     const apiServer = await startApiServer({
       registry,
@@ -123,7 +138,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       tokens,
       port: options.port ?? 0,
       clock,
-      ...(options.connect ? { connect: options.connect } : {}),
+      ...(connect ? { connect } : {}),
       ...(options.log ? { log: options.log } : {}),
       ...(options.controllers === false ? {} : { evict: (namespace: string, name: string, evictOptions: EvictionOptions) => controllers?.evict(namespace, name, evictOptions) }),
     });
@@ -134,6 +149,21 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       options.controllers === false
         ? undefined
         : startControllers({ registry, caPem: certificates.caPem, ...options.controllers, nodes: { count: options.nodes ?? 3, ...options.controllers?.nodes } });
+    if (options.kubelet) {
+      // Loaded only when asked for: a bare API server starts without the sandbox and stream code.
+      const { startKubelet } = await import('./kubelet/index.ts');
+      kubelet = await startKubelet({
+        ...options.kubelet,
+        registry,
+        ...(controllers ? { events: controllers.events } : {}),
+        apiUrl: apiServer.url,
+        caPem: certificates.caPem,
+        tokens,
+        dataDir,
+        clock,
+      });
+      controllers?.setPodMetrics(kubelet);
+    }
     const kubeconfig = (kubeconfigOptions: KubeconfigOptions = {}) =>
       kubeconfigYaml({ server: apiServer.url, caPem: certificates.caPem, token: kubeconfigOptions.token ?? adminToken, namespace: kubeconfigOptions.namespace });
     let stopping: Promise<void> | undefined;
@@ -145,6 +175,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       dataDir,
       registry,
       ...(controllers ? { controllers } : {}),
+      ...(kubelet ? { kubelet } : {}),
       kubeconfig,
       async writeKubeconfig(file, kubeconfigOptions) {
         const target = resolve(file);
@@ -156,6 +187,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       },
       stop() {
         stopping ??= (async () => {
+          await kubelet?.stop();
           controllers?.stop();
           stopBootstrap();
           await apiServer.close();
@@ -165,6 +197,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       },
     };
   } catch (error) {
+    await kubelet?.stop();
+    controllers?.stop();
     await server?.close();
     await registry.close();
     throw error;

@@ -1,0 +1,116 @@
+// The sandbox a container's real processes run in (its main process, exec sessions, exec
+// probes): the container's environment, its volumes at their mount paths, its own /tmp and HOME,
+// the pod's /etc/hosts and /etc/resolv.conf, and its CPU and memory limits.
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { tryParseQuantity } from '../registry/index.ts';
+import type { KubeObject } from '../types.ts';
+import { type Json, obj, objects, specOf, str } from './format.ts';
+import { createSandboxDirectory, type SandboxLimits, type SandboxMount, type SandboxSpec } from './sandbox/index.ts';
+import { ensurePassage } from './volumes.ts';
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export function limitsOf(container: Json): SandboxLimits {
+  const limits = obj(obj(container['resources'])['limits']);
+  const memory = tryParseQuantity(limits['memory']);
+  const cpu = tryParseQuantity(limits['cpu']);
+  return {
+    ...(memory && !memory.isZero() ? { memoryBytes: memory.value() } : {}),
+    ...(cpu && !cpu.isZero() ? { cpuMillis: cpu.milliValue() } : {}),
+    pids: 1024,
+  };
+}
+
+/** The per-instance writable directories: /tmp and /root. */
+export function instanceDirectories(instanceDir: string): { tmp: string; root: string } {
+  ensurePassage(instanceDir);
+  const tmp = join(instanceDir, 'tmp');
+  const root = join(instanceDir, 'root');
+  if (!existsSync(tmp)) createSandboxDirectory(tmp);
+  if (!existsSync(root)) createSandboxDirectory(root);
+  return { tmp, root };
+}
+
+/** /etc/hosts, /etc/hostname and /etc/resolv.conf as the kubelet writes them for a pod. */
+export function podEtcFiles(pod: KubeObject, podDir: string, podIP: string | undefined): SandboxMount[] {
+  const dir = join(podDir, 'etc');
+  ensurePassage(podDir);
+  ensurePassage(dir);
+  const name = pod.metadata.name ?? '';
+  const namespace = pod.metadata.namespace ?? 'default';
+  const spec = specOf(pod);
+  const hostname = str(spec['hostname']) ?? name;
+  const subdomain = str(spec['subdomain']);
+  const fqdn = subdomain ? `${hostname}.${subdomain}.${namespace}.svc.cluster.local\t${hostname}` : hostname;
+  const hosts = [
+    '# Kubernetes-managed hosts file.',
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    'fe00::0\tip6-localnet',
+    'fe00::0\tip6-mcastprefix',
+    'fe00::1\tip6-allnodes',
+    'fe00::2\tip6-allrouters',
+    ...(podIP ? [`${podIP}\t${fqdn}`] : []),
+    ...objects(spec['hostAliases']).flatMap((alias) => [`\n# Entries added by HostAliases.\n${str(alias['ip']) ?? ''}\t${(alias['hostnames'] as string[] | undefined)?.join('\t') ?? ''}`]),
+    '',
+  ].join('\n');
+  const resolv = `search ${namespace}.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n`;
+  const files: Array<[string, string, string]> = [
+    ['hosts', hosts, '/etc/hosts'],
+    ['hostname', `${hostname}\n`, '/etc/hostname'],
+    ['resolv.conf', resolv, '/etc/resolv.conf'],
+  ];
+  return files.map(([file, content, target]) => {
+    const path = join(dir, file);
+    writeFileSync(path, content, { mode: 0o644 });
+    return { source: path, target, readOnly: true };
+  });
+}
+
+export interface ContainerSandboxInput {
+  pod: KubeObject;
+  container: Json;
+  argv: string[];
+  env: Array<[string, string]>;
+  volumeMounts: SandboxMount[];
+  etcMounts: SandboxMount[];
+  instance: { tmp: string; root: string };
+  tty?: { cols: number; rows: number };
+  extra?: { env: Record<string, string>; mounts: SandboxMount[]; forwards: SandboxSpec['forwards'] };
+}
+
+export function containerSandboxSpec(input: ContainerSandboxInput): SandboxSpec {
+  const { pod, container } = input;
+  const spec = specOf(pod);
+  const env: Record<string, string> = { PATH: DEFAULT_PATH, HOSTNAME: str(spec['hostname']) ?? pod.metadata.name ?? '', HOME: '/root' };
+  // Docker and containerd give a terminal TERM=xterm; the workbench is a richer terminal.
+  if (input.tty || container['tty'] === true) env['TERM'] = input.extra ? 'xterm-256color' : 'xterm';
+  Object.assign(env, input.extra?.env ?? {});
+  for (const [name, value] of input.env) env[name] = value;
+  const taken = new Set(input.volumeMounts.map((mount) => mount.target));
+  const mounts: SandboxMount[] = [...input.etcMounts.filter((mount) => !taken.has(mount.target))];
+  if (!taken.has('/tmp')) mounts.push({ source: input.instance.tmp, target: '/tmp', readOnly: false });
+  if (!taken.has('/root')) mounts.push({ source: input.instance.root, target: '/root', readOnly: false });
+  mounts.push(...(input.extra?.mounts ?? []).filter((mount) => !taken.has(mount.target)), ...input.volumeMounts);
+  const workingDir = str(container['workingDir']);
+  return {
+    argv: input.argv,
+    env,
+    hostname: str(spec['hostname']) ?? (pod.metadata.name ?? 'pod').slice(0, 63),
+    mounts,
+    ...(workingDir ? { workingDir: posix.normalize(workingDir) } : {}),
+    ...(input.tty ? { tty: input.tty } : {}),
+    ...(input.extra?.forwards?.length ? { forwards: input.extra.forwards } : {}),
+    limits: limitsOf(container),
+  };
+}
+
+/** Whether argv[0] exists where the sandbox will look (the host's system trees or a volume). */
+export function findExecutable(command: string, path: string, mounts: SandboxMount[]): boolean {
+  if (command.includes('/')) {
+    if (mounts.some((mount) => command.startsWith(`${mount.target}/`))) return true;
+    return existsSync(command);
+  }
+  return path.split(':').some((dir) => dir !== '' && existsSync(join(dir, command)));
+}

@@ -1,0 +1,121 @@
+// What the kubelet remembers about one container of a pod across its restarts: the state it
+// reports, the last terminated instance (for --previous and lastState), restart and back-off
+// bookkeeping, readiness, and the instance that runs now.
+import type { ContainerInstance } from './containers.ts';
+import { type Json, objects, str } from './format.ts';
+import type { ResolvedImage } from './images/index.ts';
+import type { ContainerLog } from './logs.ts';
+import type { ContainerState, ContainerStatusInput, TerminatedState } from './pod-status.ts';
+import type { ProbeWorker } from './probes.ts';
+import type { SandboxedProcess } from './sandbox/index.ts';
+
+const BACKOFF_INITIAL_MS = 10_000;
+const BACKOFF_MAX_MS = 300_000;
+
+/** The kubelet's container back-off: the first restart at once, then 10 s doubling to 5 min. */
+export function backoffDelayMs(failures: number): number {
+  if (failures <= 0) return 0;
+  return Math.min(BACKOFF_INITIAL_MS * 2 ** (failures - 1), BACKOFF_MAX_MS);
+}
+
+/** Image pulls back off from the first failure: 10 s doubling to 5 min. */
+export function pullBackoffDelayMs(failures: number): number {
+  return Math.min(BACKOFF_INITIAL_MS * 2 ** Math.max(0, failures - 1), BACKOFF_MAX_MS);
+}
+
+/** A container that ran this long without failing starts its back-off over (2 × the maximum). */
+export const BACKOFF_RESET_MS = 2 * BACKOFF_MAX_MS;
+
+export class ContainerSlot {
+  readonly name: string;
+  readonly init: boolean;
+  readonly sidecar: boolean;
+  spec: Json;
+  state: ContainerState;
+  lastState: TerminatedState | undefined;
+  restartCount = 0;
+  instance: ContainerInstance | undefined;
+  /** The log of the instance lastState describes (`kubectl logs --previous`). */
+  previousLog: ContainerLog | undefined;
+  image: ResolvedImage | undefined;
+  imageID = '';
+  ready = false;
+  started = false;
+  /** Bumped whenever a start is begun or abandoned, so a stale pull or create can tell. */
+  attempt = 0;
+  starting = false;
+  /** Quick failures in a row (CrashLoopBackOff). */
+  crashes = 0;
+  restartAt: number | undefined;
+  pullFailures = 0;
+  pullRetryAt: number | undefined;
+  pullError: string | undefined;
+  configRetryAt: number | undefined;
+  /** An image that cannot work (invalid name, Never without the image): no retry until the spec changes. */
+  blockedImage: string | undefined;
+  /** exec and attach sessions into this container: they end when the container does. */
+  readonly sessions = new Set<SandboxedProcess>();
+  /** The environment the running instance was created with (exec sessions get the same). */
+  env: Array<[string, string]> = [];
+  probes: ProbeWorker[] = [];
+
+  constructor(spec: Json, init: boolean, initialReason: string) {
+    this.spec = spec;
+    this.name = str(spec['name']) ?? '';
+    this.init = init;
+    this.sidecar = init && spec['restartPolicy'] === 'Always';
+    this.state = { waiting: { reason: initialReason } };
+  }
+
+  get fieldPath(): string {
+    return `spec.${this.init ? 'initContainers' : 'containers'}{${this.name}}`;
+  }
+
+  get imageText(): string {
+    return str(this.spec['image']) ?? '';
+  }
+
+  get terminated(): TerminatedState | undefined {
+    return 'terminated' in this.state ? this.state.terminated : undefined;
+  }
+
+  get running(): boolean {
+    return this.instance?.running === true;
+  }
+
+  /** The log `kubectl logs` reads now: the running instance, else the last one that ran. */
+  get currentLog(): ContainerLog | undefined {
+    return this.instance?.log ?? this.previousLog;
+  }
+
+  endSessions(): void {
+    for (const session of this.sessions) session.kill('SIGKILL');
+    this.sessions.clear();
+  }
+
+  stopProbes(): void {
+    for (const probe of this.probes) probe.stop();
+    this.probes = [];
+  }
+
+  statusInput(): ContainerStatusInput {
+    const containerID = 'running' in this.state || 'terminated' in this.state ? this.instance?.containerID ?? this.terminated?.containerID : undefined;
+    return {
+      name: this.name,
+      image: this.image?.reference.normalized ?? this.imageText,
+      imageID: this.imageID,
+      state: this.state,
+      ...(this.lastState ? { lastState: this.lastState } : {}),
+      ready: this.ready,
+      started: this.started,
+      restartCount: this.restartCount,
+      ...(containerID ? { containerID } : {}),
+      volumeMounts: objects(this.spec['volumeMounts']).map((mount) => ({
+        name: mount['name'],
+        mountPath: mount['mountPath'],
+        ...(mount['readOnly'] === true ? { readOnly: true, recursiveReadOnly: 'Disabled' } : {}),
+      })),
+      ...(this.sidecar ? { sidecar: true } : {}),
+    };
+  }
+}

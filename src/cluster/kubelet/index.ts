@@ -1,0 +1,277 @@
+// Public face of the simulated kubelet: one per cluster, a node kubelet per Node. It makes pods
+// come alive (images, containers, probes, restarts, termination), serves pods/log, exec and attach
+// through the API server's connect hook, runs shell containers and exec sessions for real in the
+// sandbox, and reports the CPU and memory figures the HPA reads.
+import { createHash } from 'node:crypto';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as connectTcp, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ConnectHandler, ServiceAccountTokens } from '../apiserver/index.ts';
+import { EventBroadcaster } from '../controllers/index.ts';
+import type { Registry, Watch } from '../registry/index.ts';
+import type { KubeObject } from '../types.ts';
+import { ClusterView } from './cluster-view.ts';
+import { createConnectHandler } from './connect.ts';
+import { specOf, str, timestamp } from './format.ts';
+import { type KubeletShared, NodeKubelet } from './node-kubelet.ts';
+import type { PodWorker } from './pod-worker.ts';
+import { detectSandboxSupport, type SandboxSupport } from './sandbox/index.ts';
+import { ensurePassage, PodVolumes, type TokenIssuer } from './volumes.ts';
+import { detectWorkbenchTools, type WorkbenchTools } from './workbench.ts';
+
+export { resolveImage, parseImageReference, type ImageResolution } from './images/index.ts';
+export { imageCatalog, type CatalogImage } from './images/catalog.ts';
+export { WORKBENCH_HOME, WORKBENCH_API_PORT } from './workbench.ts';
+export type { SandboxSupport } from './sandbox/index.ts';
+
+export interface KubeletTiming {
+  /** Multiplies start-up delays (sandbox, pull, create): 1 realistic (default), 0 instant. */
+  startDelayScale?: number;
+  /** Multiplies back-off, probe periods, grace periods and ConfigMap propagation: 1 real time (default). */
+  timeScale?: number;
+}
+
+export interface KubeletOptions {
+  registry: Registry;
+  /** The controllers' event broadcaster, so kubelet events share its correlation; one is made otherwise. */
+  events?: EventBroadcaster;
+  /** https://127.0.0.1:<port> of the API server (workbenches reach it through a Unix socket). */
+  apiUrl: string;
+  caPem: string;
+  /** Issues the pods' ServiceAccount tokens (projected into /var/run/secrets/kubernetes.io/serviceaccount). */
+  tokens?: ServiceAccountTokens;
+  /** Where pod volumes and sockets live; default a folder in the system temp dir named after dataDir. */
+  kubeletDir?: string;
+  dataDir: string;
+  /** Run shells unsandboxed when bubblewrap is unavailable (a single-user laptop). */
+  unsafeLocalShell?: boolean;
+  timing?: KubeletTiming;
+  clock?: () => Date;
+}
+
+/** metrics.k8s.io/v1beta1 PodMetrics, as metrics-server serves it. */
+export interface PodMetrics {
+  kind: 'PodMetrics';
+  apiVersion: 'metrics.k8s.io/v1beta1';
+  metadata: { name: string; namespace: string; creationTimestamp: string; labels?: Record<string, string> };
+  timestamp: string;
+  window: string;
+  containers: Array<{ name: string; usage: { cpu: string; memory: string } }>;
+}
+
+/** metrics.k8s.io/v1beta1 NodeMetrics. */
+export interface NodeMetrics {
+  kind: 'NodeMetrics';
+  apiVersion: 'metrics.k8s.io/v1beta1';
+  metadata: { name: string; creationTimestamp: string };
+  timestamp: string;
+  window: string;
+  usage: { cpu: string; memory: string };
+}
+
+export interface RunningKubelet {
+  /** Serves pods/log, pods/exec and pods/attach: pass it to the API server. */
+  readonly connect: ConnectHandler;
+  /** How shells run here: bubblewrap, unsafe-local, or unavailable with the reason. */
+  readonly sandbox: SandboxSupport;
+  /** Everyday tools the workbench has and lacks on this host. */
+  workbenchTools(): WorkbenchTools;
+  /** CPU and memory of a running pod (what the HPA and `kubectl top` read); undefined when it runs nowhere. */
+  podMetrics(namespace: string, name: string): PodMetrics | undefined;
+  nodeMetrics(name: string): NodeMetrics | undefined;
+  /** The pod's total usage, as the HPA controller reads it (controllers' PodMetricsSource). */
+  podUsage(pod: KubeObject): { cpuMillis: number; memoryBytes: number } | undefined;
+  stop(): Promise<void>;
+}
+
+const NODE_BASE_CPU_MILLIS = 120;
+const NODE_BASE_MEMORY = 700 * 1024 * 1024;
+
+function memoryText(bytes: number): string {
+  return `${Math.ceil(bytes / 1024)}Ki`;
+}
+
+function tokenIssuer(view: ClusterView, tokens: ServiceAccountTokens, caPem: string, now: () => Date): TokenIssuer {
+  return {
+    caPem,
+    issue(pod, audiences, expirationSeconds) {
+      const spec = specOf(pod);
+      const account = view.get('serviceaccounts', pod.metadata.namespace, str(spec['serviceAccountName']) ?? 'default');
+      if (!account?.metadata.uid) return undefined;
+      const nodeName = str(spec['nodeName']) ?? '';
+      const node = nodeName ? view.get('nodes', undefined, nodeName) : undefined;
+      const issued = tokens.issueServiceAccountToken({
+        namespace: pod.metadata.namespace ?? 'default',
+        serviceAccountName: account.metadata.name ?? 'default',
+        serviceAccountUid: account.metadata.uid,
+        ...(audiences ? { audiences } : {}),
+        expirationSeconds,
+        boundObject: { kind: 'Pod', name: pod.metadata.name ?? '', uid: pod.metadata.uid ?? '', ...(nodeName ? { nodeName } : {}), ...(node?.metadata.uid ? { nodeUid: node.metadata.uid } : {}) },
+        now: now(),
+      });
+      return { token: issued.token, expiresAt: Date.parse(issued.expirationTimestamp) };
+    },
+  };
+}
+
+/** Carries connections from sandboxes (which have no network) to the API server's TCP port. */
+function startApiSocket(path: string, apiUrl: string): Promise<Server> {
+  const { port, hostname } = new URL(apiUrl);
+  rmSync(path, { force: true });
+  const server = createServer((client) => {
+    const upstream = connectTcp(Number(port), hostname);
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => {
+      chmodSync(path, 0o666);
+      resolve(server);
+    });
+  });
+}
+
+export async function startKubelet(options: KubeletOptions): Promise<RunningKubelet> {
+  const { registry } = options;
+  const now = options.clock ?? (() => new Date());
+  const startScale = options.timing?.startDelayScale ?? 1;
+  const timeScale = options.timing?.timeScale ?? 1;
+  const kubeletDir = options.kubeletDir ?? join(tmpdir(), `formicary-kubelet-${createHash('sha256').update(options.dataDir).digest('hex').slice(0, 12)}`);
+  ensurePassage(kubeletDir);
+  const podsDir = join(kubeletDir, 'pods');
+  // Pods of an earlier run are gone with their processes; claims and node directories stay.
+  rmSync(podsDir, { recursive: true, force: true });
+  for (const dir of [podsDir, join(kubeletDir, 'nodes'), join(kubeletDir, 'claims')]) ensurePassage(dir);
+  const runtimeDir = join(kubeletDir, 'run');
+  const sandbox = detectSandboxSupport({ unsafeLocalShell: options.unsafeLocalShell ?? false, runtimeDir });
+  ensurePassage(runtimeDir);
+  const caFile = join(runtimeDir, 'ca.crt');
+  writeFileSync(caFile, options.caPem, { mode: 0o644 });
+  const apiSocketPath = join(runtimeDir, 'api.sock');
+  const apiSocket = await startApiSocket(apiSocketPath, options.apiUrl);
+
+  const view = new ClusterView(registry);
+  const events = options.events ?? new EventBroadcaster(registry);
+  const ownEvents = options.events === undefined;
+  let tools: WorkbenchTools | undefined;
+  const workers = new Map<string, PodWorker>();
+  const byName = new Map<string, PodWorker>();
+  const references = new Map<string, Set<PodWorker>>();
+  const referenceKeys = (worker: PodWorker): string[] => {
+    const { configMaps, secrets } = PodVolumes.references(worker.pod);
+    return [...[...configMaps].map((name) => `configmaps/${worker.namespace}/${name}`), ...[...secrets].map((name) => `secrets/${worker.namespace}/${name}`)];
+  };
+
+  const shared: KubeletShared = {
+    registry,
+    view,
+    recorder: (nodeName) => events.recorder({ component: 'kubelet', host: nodeName }),
+    sandbox,
+    apiSocket: apiSocketPath,
+    apiUrl: options.apiUrl,
+    caFile,
+    tokens: options.tokens ? tokenIssuer(view, options.tokens, options.caPem, now) : undefined,
+    tools: () => (tools ??= detectWorkbenchTools()),
+    now,
+    startDelay: (ms) => ms * startScale,
+    scaled: (ms) => ms * timeScale,
+    paths: { podsDir, nodesDir: join(kubeletDir, 'nodes'), claimsDir: join(kubeletDir, 'claims') },
+    workerAdded(worker) {
+      workers.set(worker.uid, worker);
+      byName.set(`${worker.namespace}/${worker.name}`, worker);
+      for (const key of referenceKeys(worker)) {
+        let set = references.get(key);
+        if (!set) references.set(key, (set = new Set()));
+        set.add(worker);
+      }
+    },
+    workerRemoved(worker) {
+      workers.delete(worker.uid);
+      if (byName.get(`${worker.namespace}/${worker.name}`) === worker) byName.delete(`${worker.namespace}/${worker.name}`);
+      for (const key of referenceKeys(worker)) references.get(key)?.delete(worker);
+    },
+  };
+
+  const nodes = new Map<string, NodeKubelet>();
+  const nodeWatch = registry.watch(view.definition('nodes'), {}, (event) => {
+    const name = event.object.metadata.name ?? '';
+    if (event.type === 'ADDED' && !nodes.has(name)) {
+      const node = event.object;
+      setImmediate(() => {
+        if (!stopped && !nodes.has(name)) nodes.set(name, new NodeKubelet(shared, node));
+      });
+    } else if (event.type === 'DELETED') {
+      setImmediate(() => {
+        nodes.get(name)?.stop();
+        nodes.delete(name);
+      });
+    }
+  });
+  const configWatches: Watch[] = (['configmaps', 'secrets'] as const).map((resource) =>
+    registry.watch(view.definition(resource), {}, (event) => {
+      if (event.type === 'BOOKMARK' || event.type === 'ERROR') return;
+      const dependents = references.get(`${resource}/${event.object.metadata.namespace ?? ''}/${event.object.metadata.name ?? ''}`);
+      if (!dependents || dependents.size === 0) return;
+      setImmediate(() => {
+        for (const worker of dependents) worker.configChanged();
+      });
+    }),
+  );
+
+  let stopped = false;
+  const usageOf = (worker: PodWorker) => worker.usage();
+  return {
+    connect: createConnectHandler({ workerFor: (pod: KubeObject) => workers.get(pod.metadata.uid ?? ''), sandbox }),
+    sandbox,
+    workbenchTools: () => shared.tools(),
+    podMetrics(namespace, name) {
+      const worker = byName.get(`${namespace}/${name}`);
+      if (!worker) return undefined;
+      const usage = usageOf(worker);
+      if (usage.length === 0) return undefined;
+      const at = now();
+      return {
+        kind: 'PodMetrics',
+        apiVersion: 'metrics.k8s.io/v1beta1',
+        metadata: { name, namespace, creationTimestamp: timestamp(at), ...(worker.pod.metadata.labels ? { labels: { ...worker.pod.metadata.labels } } : {}) },
+        timestamp: timestamp(at),
+        window: '15s',
+        containers: usage.map((container) => ({ name: container.name, usage: { cpu: `${container.cpuMillis}m`, memory: memoryText(container.memoryBytes) } })),
+      };
+    },
+    podUsage(pod) {
+      const worker = workers.get(pod.metadata.uid ?? '');
+      const usage = worker ? usageOf(worker) : [];
+      if (usage.length === 0) return undefined;
+      return { cpuMillis: usage.reduce((sum, c) => sum + c.cpuMillis, 0), memoryBytes: usage.reduce((sum, c) => sum + c.memoryBytes, 0) };
+    },
+    nodeMetrics(name) {
+      const node = nodes.get(name);
+      if (!node) return undefined;
+      let cpu = NODE_BASE_CPU_MILLIS;
+      let memory = NODE_BASE_MEMORY;
+      for (const worker of node.workers.values()) {
+        for (const container of usageOf(worker)) {
+          cpu += container.cpuMillis;
+          memory += container.memoryBytes;
+        }
+      }
+      const at = now();
+      return { kind: 'NodeMetrics', apiVersion: 'metrics.k8s.io/v1beta1', metadata: { name, creationTimestamp: timestamp(at) }, timestamp: timestamp(at), window: '20s', usage: { cpu: `${cpu}m`, memory: memoryText(memory) } };
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      nodeWatch.stop();
+      for (const watch of configWatches) watch.stop();
+      for (const node of nodes.values()) node.stop();
+      nodes.clear();
+      if (ownEvents) events.stop();
+      await new Promise<void>((resolve) => apiSocket.close(() => resolve()));
+      rmSync(apiSocketPath, { force: true });
+    },
+  };
+}

@@ -1,0 +1,136 @@
+// Startup, liveness and readiness probes as the kubelet's prober runs them: one worker per probe
+// on a timer (initialDelaySeconds, periodSeconds), success and failure thresholds, and the
+// results the prober reports (HTTP status codes, refused connections, an exec command's output).
+// Probes of simulated servers are answered from data, so thousands of pods cost only timers.
+import { type Json, num, obj, str } from './format.ts';
+
+export type ProbeKind = 'Startup' | 'Liveness' | 'Readiness';
+
+export type ProbeResult = { success: true } | { success: false; message: string };
+
+/** What a probe can reach: the container's ports and, for exec, its sandbox. */
+export interface ProbeTarget {
+  podIP: string;
+  /** A named port resolved against the container's ports; undefined when the name is unknown. */
+  resolvePort(port: unknown): number | undefined;
+  http(port: number, path: string, userAgent: string): { status: number } | undefined;
+  tcp(port: number): boolean;
+  exec(command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string } | { timedOut: true }>;
+}
+
+export interface ProbeTiming {
+  /** Real milliseconds for probe seconds (the kubelet's time scale). */
+  scaled(ms: number): number;
+  userAgent: string;
+}
+
+export interface ProbeListener {
+  /** Each attempt's outcome (the Unhealthy event on failures). */
+  attempt(kind: ProbeKind, result: ProbeResult): void;
+  /** Readiness changed, startup passed, or liveness/startup crossed the failure threshold. */
+  transition(kind: ProbeKind, healthy: boolean): void;
+}
+
+export async function runProbe(spec: Json, target: ProbeTarget, timing: ProbeTiming): Promise<ProbeResult> {
+  const timeoutMs = timing.scaled((num(spec['timeoutSeconds']) ?? 1) * 1000);
+  if (spec['httpGet']) {
+    const httpGet = obj(spec['httpGet']);
+    const port = target.resolvePort(httpGet['port']);
+    const scheme = (str(httpGet['scheme']) ?? 'HTTP').toLowerCase();
+    const host = str(httpGet['host']) || target.podIP;
+    const path = str(httpGet['path']) ?? '/';
+    const url = `${scheme}://${host}:${port ?? String(httpGet['port'])}${path.startsWith('/') ? path : `/${path}`}`;
+    if (port === undefined) return { success: false, message: `Get "${url}": dial tcp ${host}: unknown port` };
+    const answer = target.http(port, path, timing.userAgent);
+    if (!answer) return { success: false, message: `Get "${url}": dial tcp ${host}:${port}: connect: connection refused` };
+    if (answer.status >= 200 && answer.status < 400) return { success: true };
+    return { success: false, message: `HTTP probe failed with statuscode: ${answer.status}` };
+  }
+  if (spec['tcpSocket'] || spec['grpc']) {
+    const source = obj(spec['tcpSocket'] ?? spec['grpc']);
+    const port = target.resolvePort(source['port']);
+    const host = str(source['host']) || target.podIP;
+    if (port !== undefined && target.tcp(port)) return { success: true };
+    return { success: false, message: `dial tcp ${host}:${port ?? String(source['port'])}: connect: connection refused` };
+  }
+  if (spec['exec']) {
+    const command = (obj(spec['exec'])['command'] as unknown[] | undefined)?.map(String) ?? [];
+    const outcome = await target.exec(command, timeoutMs);
+    if ('timedOut' in outcome) return { success: false, message: `command ${JSON.stringify(command.join(' '))} timed out` };
+    return outcome.exitCode === 0 ? { success: true } : { success: false, message: outcome.output };
+  }
+  return { success: true };
+}
+
+/** One probe of one container instance, on its own timer. */
+export class ProbeWorker {
+  readonly kind: ProbeKind;
+  readonly #spec: Json;
+  readonly #target: ProbeTarget;
+  readonly #timing: ProbeTiming;
+  readonly #listener: ProbeListener;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  #successes = 0;
+  #failures = 0;
+  /** Readiness: ready; liveness/startup: not yet failed. */
+  #healthy: boolean;
+
+  constructor(kind: ProbeKind, spec: Json, target: ProbeTarget, timing: ProbeTiming, listener: ProbeListener) {
+    this.kind = kind;
+    this.#spec = spec;
+    this.#target = target;
+    this.#timing = timing;
+    this.#listener = listener;
+    this.#healthy = kind !== 'Readiness';
+  }
+
+  start(): void {
+    this.#schedule(this.#timing.scaled((num(this.#spec['initialDelaySeconds']) ?? 0) * 1000));
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+  }
+
+  #schedule(ms: number): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => void this.#probe(), Math.max(ms, 1));
+    this.#timer.unref();
+  }
+
+  async #probe(): Promise<void> {
+    if (this.#stopped) return;
+    const result = await runProbe(this.#spec, this.#target, this.#timing);
+    if (this.#stopped) return;
+    this.#listener.attempt(this.kind, result);
+    const successThreshold = num(this.#spec['successThreshold']) ?? 1;
+    const failureThreshold = num(this.#spec['failureThreshold']) ?? 3;
+    if (result.success) {
+      this.#failures = 0;
+      this.#successes++;
+      if (this.kind === 'Startup') {
+        this.#listener.transition(this.kind, true);
+        this.stop();
+        return;
+      }
+      if (!this.#healthy && this.#successes >= successThreshold) {
+        this.#healthy = true;
+        this.#listener.transition(this.kind, true);
+      }
+    } else {
+      this.#successes = 0;
+      this.#failures++;
+      if (this.#healthy && this.#failures >= failureThreshold) {
+        this.#healthy = false;
+        this.#listener.transition(this.kind, false);
+        if (this.kind !== 'Readiness') {
+          this.stop();
+          return;
+        }
+      }
+    }
+    this.#schedule(this.#timing.scaled((num(this.#spec['periodSeconds']) ?? 10) * 1000));
+  }
+}

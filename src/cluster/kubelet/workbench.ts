@@ -1,0 +1,151 @@
+// The workbench: the learner's terminal is an exec into a `formicary/workbench` pod, a real bash
+// in the sandbox with kubectl on PATH, a kubeconfig bound to the pod's ServiceAccount token and
+// namespace (the API server reached through a forward of 127.0.0.1:6443 to its Unix socket),
+// HOME on a volume, kubectl completion and a friendly prompt.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, realpathSync, writeFileSync, chmodSync, chownSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { KubeObject } from '../types.ts';
+import { SANDBOX_HOST_GID, SANDBOX_HOST_UID, type SandboxForward, type SandboxMount } from './sandbox/index.ts';
+import { SERVICE_ACCOUNT_MOUNT } from './volumes.ts';
+
+export const WORKBENCH_HOME = '/home/learner';
+/** Where the API server answers inside a workbench. */
+export const WORKBENCH_API_PORT = 6443;
+const FILES_INSIDE = '/var/run/formicary';
+const SYSTEM_TREES = ['/usr/', '/etc/', '/opt/'];
+
+export interface WorkbenchTools {
+  /** The folder of the real kubectl binary (bound read-only when it lies outside the system trees). */
+  kubectlDir: string | undefined;
+  /** `kubectl completion bash`, generated once. */
+  completion: string;
+  /** Everyday tools that exist on this host. */
+  present: string[];
+  missing: string[];
+}
+
+const everydayTools = ['kubectl', 'curl', 'jq', 'vim', 'nano', 'less', 'git', 'wget', 'watch', 'yq'];
+
+/** Finds kubectl and the everyday tools on this host (once per kubelet). */
+export function detectWorkbenchTools(): WorkbenchTools {
+  const found = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+  const kubectl = found('kubectl');
+  let kubectlDir: string | undefined;
+  if (kubectl) {
+    // The google-cloud-sdk kubectl is a dispatcher that runs its versioned siblings: bind the folder.
+    kubectlDir = dirname(realpathSync(kubectl));
+  }
+  const completion = kubectl ? spawnSync(kubectl, ['completion', 'bash'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, HOME: '/tmp' } }).stdout : '';
+  const present: string[] = [];
+  const missing: string[] = [];
+  for (const tool of everydayTools) (found(tool) ? present : missing).push(tool);
+  return { kubectlDir, completion, present, missing };
+}
+
+const bashrc = `# ~/.bashrc of the Formicary workbench: edit freely, it lives on this pod's home volume.
+case $- in *i*) ;; *) return ;; esac
+HISTFILE=~/.bash_history
+HISTSIZE=5000
+HISTCONTROL=ignoredups
+shopt -s histappend checkwinsize
+PS1='\\[\\e[1;32m\\]learner@\\h\\[\\e[0m\\]:\\[\\e[1;34m\\]\\w\\[\\e[0m\\]\\$ '
+alias k=kubectl
+alias ll='ls -l'
+alias ls='ls --color=auto'
+export EDITOR=vim
+[ -f ${FILES_INSIDE}/kubectl-completion.bash ] && . ${FILES_INSIDE}/kubectl-completion.bash && complete -o default -F __start_kubectl k
+`;
+
+const profile = `# login shells read this; the interactive settings live in ~/.bashrc
+[ -f ~/.bashrc ] && . ~/.bashrc
+`;
+
+function kubeconfig(server: string, namespace: string, credentials: string[]): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: formicary',
+    '  cluster:',
+    `    server: ${server}`,
+    `    certificate-authority: ${SERVICE_ACCOUNT_MOUNT}/ca.crt`,
+    'contexts:',
+    '- name: formicary',
+    '  context:',
+    '    cluster: formicary',
+    '    user: learner',
+    `    namespace: ${namespace}`,
+    'current-context: formicary',
+    'users:',
+    '- name: learner',
+    '  user:',
+    ...credentials,
+    '',
+  ].join('\n');
+}
+
+function writeOwned(path: string, content: string, mode: number): void {
+  writeFileSync(path, content);
+  if (process.getuid?.() === 0) chownSync(path, SANDBOX_HOST_UID, SANDBOX_HOST_GID);
+  chmodSync(path, mode);
+}
+
+export interface WorkbenchSandbox {
+  env: Record<string, string>;
+  mounts: SandboxMount[];
+  forwards: SandboxForward[];
+}
+
+/** What a workbench exec session adds to the container's sandbox. */
+export function workbenchSandbox(options: {
+  pod: KubeObject;
+  podDir: string;
+  /** HOME on the host: the volume mounted at /home/learner, or the pod's own home directory. */
+  homeDir: string;
+  homeFromVolume: boolean;
+  tools: WorkbenchTools;
+  apiSocket: string;
+}): WorkbenchSandbox {
+  const { pod, podDir, homeDir, tools } = options;
+  const namespace = pod.metadata.namespace ?? 'default';
+  const filesDir = join(podDir, 'workbench');
+  if (!existsSync(filesDir)) mkdirSync(filesDir, { recursive: true, mode: 0o755 });
+  chmodSync(filesDir, 0o755);
+  writeOwned(join(filesDir, 'kubeconfig'), kubeconfig(`https://127.0.0.1:${WORKBENCH_API_PORT}`, namespace, [`    tokenFile: ${SERVICE_ACCOUNT_MOUNT}/token`]), 0o644);
+  writeOwned(join(filesDir, 'kubectl-completion.bash'), tools.completion, 0o644);
+  if (!existsSync(join(homeDir, '.bashrc'))) writeOwned(join(homeDir, '.bashrc'), bashrc, 0o644);
+  if (!existsSync(join(homeDir, '.profile'))) writeOwned(join(homeDir, '.profile'), profile, 0o644);
+
+  const mounts: SandboxMount[] = [{ source: filesDir, target: FILES_INSIDE, readOnly: true }];
+  if (!options.homeFromVolume) mounts.push({ source: homeDir, target: WORKBENCH_HOME, readOnly: false });
+  const path = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+  if (tools.kubectlDir && !SYSTEM_TREES.some((tree) => `${tools.kubectlDir}/`.startsWith(tree))) {
+    mounts.push({ source: tools.kubectlDir, target: tools.kubectlDir, readOnly: true });
+  }
+  if (tools.kubectlDir) path.unshift(tools.kubectlDir);
+  return {
+    env: {
+      HOME: WORKBENCH_HOME,
+      USER: 'learner',
+      SHELL: '/bin/bash',
+      KUBECONFIG: `${FILES_INSIDE}/kubeconfig`,
+      PATH: path.join(':'),
+      LANG: 'C.UTF-8',
+      EDITOR: 'vim',
+    },
+    mounts,
+    forwards: [{ port: WORKBENCH_API_PORT, unixSocket: options.apiSocket }],
+  };
+}
+
+/** Without bubblewrap (--unsafe-local-shell) the shell runs on the host: a kubeconfig with the real address and an inline token. */
+export function unsafeWorkbenchEnv(options: { pod: KubeObject; podDir: string; homeDir: string; apiUrl: string; token: string | undefined; caFile: string; tools: WorkbenchTools }): Record<string, string> {
+  const filesDir = join(options.podDir, 'workbench');
+  mkdirSync(filesDir, { recursive: true, mode: 0o700 });
+  const config = kubeconfig(options.apiUrl, options.pod.metadata.namespace ?? 'default', options.token ? [`    token: ${options.token}`] : []).replace(`${SERVICE_ACCOUNT_MOUNT}/ca.crt`, options.caFile);
+  writeFileSync(join(filesDir, 'kubeconfig'), config, { mode: 0o600 });
+  if (!existsSync(join(options.homeDir, '.bashrc'))) writeFileSync(join(options.homeDir, '.bashrc'), bashrc.replaceAll(FILES_INSIDE, filesDir));
+  writeFileSync(join(filesDir, 'kubectl-completion.bash'), options.tools.completion);
+  return { HOME: options.homeDir, KUBECONFIG: join(filesDir, 'kubeconfig'), PATH: process.env['PATH'] ?? '/usr/bin:/bin', LANG: 'C.UTF-8', TERM: 'xterm-256color' };
+}
