@@ -28,10 +28,12 @@ describe('client-node', () => {
       body: { metadata: { name: 'learner' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'learner' }, subjects: [{ kind: 'ServiceAccount', name: 'learner', namespace }] },
     });
     await core.createNamespacedResourceQuota({ namespace, body: { metadata: { name: 'quota' }, spec: { hard: { pods: '10' } } } });
-    await core.createNamespacedLimitRange({ namespace, body: { metadata: { name: 'limits' }, spec: { limits: [{ type: 'Container', default: { cpu: '500m' } }] } } });
+    await core.createNamespacedLimitRange({ namespace, body: { metadata: { name: 'limits' }, spec: { limits: [{ type: 'Container', _default: { cpu: '500m' } }] } } });
     await networking.createNamespacedNetworkPolicy({ namespace, body: { metadata: { name: 'deny' }, spec: { podSelector: {}, policyTypes: ['Ingress'] } } });
     const account = await core.readNamespacedServiceAccount({ name: 'learner', namespace });
     expect(account.metadata?.uid).toBeTruthy();
+    const limits = await core.readNamespacedLimitRange({ name: 'limits', namespace });
+    expect(limits.spec?.limits[0]?._default).toEqual({ cpu: '500m' });
     const policies = await networking.listNamespacedNetworkPolicy({ namespace });
     expect(policies.items.map((p) => p.metadata?.name)).toEqual(['deny']);
   });
