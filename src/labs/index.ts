@@ -4,6 +4,7 @@
 // use labs only through here.
 export { checkKinds, fieldComparators, labSchema, type Check, type CheckKind, type LabDefinition, type LabQuota, type LabStepDefinition, type RbacRule } from './schema.ts';
 export { formatLabProblem, labDirectories, loadLab, readLab, validateLab, LabError, type Lab, type LabProblem, type ManifestObject, type SetupManifest } from './load.ts';
+export { LabCatalog, UnknownLabError, labDigest } from './catalog.ts';
 export {
   evaluateCheck,
   evaluateChecks,

@@ -2,7 +2,7 @@
 // @kubernetes/client-node against a KubeConfig. Reads by kubectl resource name, object
 // creation from manifests, exec in a pod, logs, access reviews and watches.
 import { Writable } from 'node:stream';
-import { CoreV1Api, Exec, Watch, type KubeConfig, type V1Status } from '@kubernetes/client-node';
+import { Exec, Watch, type KubeConfig, type V1Status } from '@kubernetes/client-node';
 import { RawObjectApi, errorMessage, statusCode, type Query } from './api.ts';
 import { Discovery, resourcePath, type ApiResource } from './discovery.ts';
 
@@ -77,13 +77,11 @@ export class KubeClient {
   readonly kubeConfig: KubeConfig;
   readonly api: RawObjectApi;
   readonly discovery: Discovery;
-  readonly #core: CoreV1Api;
 
   constructor(kubeConfig: KubeConfig) {
     this.kubeConfig = kubeConfig;
     this.api = RawObjectApi.forConfig(kubeConfig);
     this.discovery = new Discovery(this.api);
-    this.#core = kubeConfig.makeApiClient(CoreV1Api);
   }
 
   resolve(resourceName: string): Promise<ApiResource> {
@@ -155,7 +153,8 @@ export class KubeClient {
 
   /** A container's log (`kubectl logs`); `tailLines` keeps the read small. */
   async logs(namespace: string, pod: string, options: { container?: string; tailLines?: number; previous?: boolean } = {}): Promise<string> {
-    return this.#core.readNamespacedPodLog({ namespace, name: pod, ...(options.container ? { container: options.container } : {}), ...(options.tailLines ? { tailLines: options.tailLines } : {}), ...(options.previous ? { previous: true } : {}) });
+    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`;
+    return this.api.request<string>('GET', path, { accept: 'text/plain, */*', query: { container: options.container, tailLines: options.tailLines, previous: options.previous || undefined } });
   }
 
   /** Whether a ServiceAccount may do something, by a SubjectAccessReview (nothing is changed). */
