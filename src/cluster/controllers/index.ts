@@ -21,6 +21,7 @@ import { startEndpointSliceController, startEndpointsController } from './endpoi
 import { startPersistentVolumeController } from './persistentvolume.ts';
 import { type PodMetricsSource, startHorizontalPodAutoscaler } from './hpa.ts';
 import { type EvictionOptions, evictPod, startDisruptionController } from './disruption.ts';
+import { startClusterRoleAggregation } from './clusterrole-aggregation.ts';
 import { ControllerClient, schedulerUser } from './client.ts';
 
 export { ManualClock, realClock, type Clock } from './clock.ts';
@@ -90,6 +91,7 @@ export function startControllers(options: ControllersOptions): RunningController
     startPersistentVolumeController(ctx),
     startHorizontalPodAutoscaler(ctx, () => metrics),
     startDisruptionController(ctx),
+    startClusterRoleAggregation(ctx),
     startScheduler({ client: new ControllerClient(options.registry, schedulerUser), recorder: events.recorder({ component: 'default-scheduler' }), clock }),
   ];
   let stopped = false;
