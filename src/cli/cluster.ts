@@ -55,17 +55,23 @@ export async function runCluster(args: string[]): Promise<number> {
   const kubeconfigFile = resolve(options.data.kubeconfig ?? resolve(data, 'kubeconfig'));
   // Loaded after the arguments are known good: --help and mistakes answer without loading the cluster.
   const { startCluster } = await import('../cluster/index.ts');
-  const cluster = await startCluster({
-    dataDir: data,
-    port,
-    nodes,
-    kubelet: { unsafeLocalShell: parsed.values['unsafe-local-shell'] === true },
-    log: {
-      error(fields, message) {
-        process.stderr.write(JSON.stringify({ level: 'error', time: new Date().toISOString(), msg: message, ...serializable(fields) }) + '\n');
+  let cluster;
+  try {
+    cluster = await startCluster({
+      dataDir: data,
+      port,
+      nodes,
+      kubelet: { unsafeLocalShell: parsed.values['unsafe-local-shell'] === true },
+      log: {
+        error(fields, message) {
+          process.stderr.write(JSON.stringify({ level: 'error', time: new Date().toISOString(), msg: message, ...serializable(fields) }) + '\n');
+        },
       },
-    },
-  });
+    });
+  } catch (error) {
+    process.stderr.write(`formicary cluster: could not start: ${whyNotStarted(error, port, data)}\n`);
+    return 1;
+  }
   await cluster.writeKubeconfig(kubeconfigFile);
   const sandbox = cluster.kubelet?.sandbox;
   if (sandbox?.mode === 'unavailable') process.stderr.write(`formicary cluster: shells are disabled: ${sandbox.reason}\n`);
@@ -86,6 +92,13 @@ export async function runCluster(args: string[]): Promise<number> {
   await cluster.stop();
   process.stdout.write('formicary cluster: stopped\n');
   return 0;
+}
+
+function whyNotStarted(error: unknown, port: number, data: string): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return `port ${port} on 127.0.0.1 is already in use; choose another with --port N (0 picks a free one)`;
+  if (code === 'EACCES' || code === 'EROFS') return `cannot write the data dir ${resolve(data)} (${code}); choose another with --data DIR`;
+  return error instanceof Error ? error.message : String(error);
 }
 
 function serializable(fields: Record<string, unknown>): Record<string, unknown> {

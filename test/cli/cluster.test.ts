@@ -2,6 +2,7 @@
 // across a restart, clean stop on SIGINT and SIGTERM.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,4 +85,19 @@ describe('formicary cluster', () => {
     expect([survivor.code, survivor.stdout]).toEqual([0, 'b']);
     expect(await stop(second, 'SIGTERM')).toBe(0);
   }, 120_000);
+
+  it('says in one line why it cannot start when the port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve()));
+    const port = (blocker.address() as AddressInfo).port;
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [bin, 'cluster', '--data', join(dir, 'blocked'), '--port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.once('exit', (code) => resolve({ code, stderr }));
+    });
+    blocker.close();
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe(`formicary cluster: could not start: port ${port} on 127.0.0.1 is already in use; choose another with --port N (0 picks a free one)`);
+  }, 60_000);
 });
