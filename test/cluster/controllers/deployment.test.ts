@@ -100,8 +100,8 @@ describe('Deployment rollout', () => {
     expect((await t.kubectl(['-n', ns, 'rollout', 'status', 'deployment/web', '--timeout=20s'])).code).toBe(0);
     await t.settle();
     const after = await t.kubectl(['-n', ns, 'rollout', 'history', 'deployment/web']);
-    // The Deployment still carries the change-cause, so the restored ReplicaSet gets it too (as upstream).
-    expect(after.stdout).toMatch(/REVISION\s+CHANGE-CAUSE\n2\s+update to 1.27\n3\s+update to 1.27\n/);
+    // undo puts the old ReplicaSet's annotations back on the Deployment: revision 3 has no cause.
+    expect(after.stdout).toMatch(/REVISION\s+CHANGE-CAUSE\n2\s+update to 1.27\n3\s+<none>\n/);
     const restored = replicaSets(ns).find((rs) => revision(rs) === '3');
     expect(restored?.metadata.annotations?.['deployment.kubernetes.io/revision-history']).toBe('1');
     expect(t.list('', 'v1', 'pods', ns).every((p) => (p.spec as { containers: Array<{ image: string }> }).containers[0]?.image === 'nginx:1.26')).toBe(true);
