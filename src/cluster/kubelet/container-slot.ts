@@ -33,6 +33,8 @@ export class ContainerSlot {
   spec: Json;
   state: ContainerState;
   lastState: TerminatedState | undefined;
+  /** The latest exit, until a new instance is created (it becomes lastState then, or as soon as back-off starts). */
+  exit: TerminatedState | undefined;
   restartCount = 0;
   instance: ContainerInstance | undefined;
   /** The log of the instance lastState describes (`kubectl logs --previous`). */

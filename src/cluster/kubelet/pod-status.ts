@@ -39,6 +39,8 @@ export interface PodStatusInput {
   sandboxReady: boolean;
   initContainers: ContainerStatusInput[];
   containers: ContainerStatusInput[];
+  /** Every container was stopped for deletion: the pod takes a terminal phase before it goes (1.27+). */
+  terminal: boolean;
   now: Date;
 }
 
@@ -73,10 +75,10 @@ export function initDone(container: ContainerStatusInput): boolean {
 }
 
 /** getPhase: Pending, Running, Succeeded or Failed. */
-export function podPhase(restartPolicy: string, init: ContainerStatusInput[], containers: ContainerStatusInput[]): string {
+export function podPhase(restartPolicy: string, init: ContainerStatusInput[], containers: ContainerStatusInput[], terminal = false): string {
   const initFailed = init.some((c) => !c.sidecar && 'terminated' in c.state && c.state.terminated.exitCode !== 0);
-  if (initFailed && restartPolicy === 'Never') return 'Failed';
-  if (!init.every(initDone)) return 'Pending';
+  if (initFailed && (restartPolicy === 'Never' || terminal)) return 'Failed';
+  if (!init.every(initDone)) return terminal ? 'Failed' : 'Pending';
   let waiting = 0;
   let running = 0;
   let stopped = 0;
@@ -88,9 +90,10 @@ export function podPhase(restartPolicy: string, init: ContainerStatusInput[], co
       if (exitCodeOf(container) === 0) succeeded++;
     } else waiting++;
   }
-  if (waiting > 0) return 'Pending';
+  if (waiting > 0) return terminal ? 'Failed' : 'Pending';
   if (running > 0) return 'Running';
   if (stopped > 0) {
+    if (terminal) return stopped === succeeded ? 'Succeeded' : 'Failed';
     if (restartPolicy === 'Always') return 'Running';
     if (stopped === succeeded) return 'Succeeded';
     return restartPolicy === 'OnFailure' ? 'Running' : 'Failed';
@@ -112,7 +115,7 @@ export function buildPodStatus(input: PodStatusInput): Json {
   const spec = specOf(pod);
   const previous = statusOf(pod);
   const restartPolicy = str(spec['restartPolicy']) ?? 'Always';
-  const phase = podPhase(restartPolicy, input.initContainers, input.containers);
+  const phase = podPhase(restartPolicy, input.initContainers, input.containers, input.terminal);
   const now = timestamp(input.now);
   const oldConditions = objects(previous['conditions']);
   const condition = (type: string, ok: boolean, reason?: string, message?: string): Condition => {

@@ -100,6 +100,8 @@ export class PodWorker {
   #preparing = false;
   #mountRetryAt: number | undefined;
   #terminating = false;
+  /** Every container stopped for deletion. */
+  #terminal = false;
   #gone = false;
   #final = false;
   #syncQueued = false;
@@ -167,7 +169,8 @@ export class PodWorker {
               : { exitCode: 255, reason: 'Unknown', startedAt: started, finishedAt: timestamp(this.#node.now()), containerID: str(previous['containerID']) ?? '' },
           };
           slot.imageID = str(previous['imageID']) ?? '';
-          if (!this.#final && state['running']) slot.restartAt = 0;
+          slot.exit = 'terminated' in slot.state ? slot.state.terminated : undefined;
+          if (!this.#final && this.#restarts(slot, slot.exit?.exitCode ?? 0)) slot.restartAt = 0;
         }
       }
     };
@@ -285,6 +288,9 @@ export class PodWorker {
     const now = this.#node.now().getTime();
     if (slot.restartAt !== undefined && slot.restartAt > now) {
       if (!('waiting' in slot.state && slot.state.waiting.reason === 'CrashLoopBackOff')) {
+        // While it backs off, the exit it backs off from is the container's lastState.
+        slot.lastState = slot.exit ?? slot.lastState;
+        slot.previousLog = slot.instance?.log ?? slot.previousLog;
         const delay = goDuration(backoffDelayMs(slot.crashes - 1));
         slot.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${delay} restarting failed container=${slot.name} pod=${this.description}` } };
         this.#event('Warning', 'BackOff', `Back-off restarting failed container ${slot.name} in pod ${this.description}`, slot);
@@ -437,7 +443,7 @@ export class PodWorker {
   }
 
   #instanceDir(slot: ContainerSlot): string {
-    return join(this.#podDir, 'containers', slot.name, String(slot.restartCount + (slot.terminated ? 1 : 0)));
+    return join(this.#podDir, 'containers', slot.name, String(slot.restartCount + (slot.exit ? 1 : 0)));
   }
 
   /** Resolves env and mounts, then makes the instance: a sandboxed process or a simulated server. */
@@ -458,7 +464,7 @@ export class PodWorker {
     }
     const envMap = new Map(environment.env);
     const { argv, args } = this.#argv(slot, image, envMap);
-    const previous = slot.terminated;
+    const previous = slot.exit;
     const instanceDir = this.#instanceDir(slot);
     if (runsForReal(image, slot.spec)) {
       const spawned = await this.#spawnReal(slot, argv, environment.env, instanceDir);
@@ -496,6 +502,7 @@ export class PodWorker {
 
   #created(slot: ContainerSlot, env: Array<[string, string]>, previous: TerminatedState | undefined): void {
     if (previous) {
+      slot.exit = undefined;
       slot.lastState = previous;
       slot.previousLog = slot.instance?.log ?? slot.previousLog;
       // The old instance's writable layer goes with it, as a container's does.
@@ -521,6 +528,7 @@ export class PodWorker {
     const at = timestamp(new Date(0));
     slot.instance = undefined;
     slot.state = { terminated: { exitCode: 128, reason: 'StartError', message, startedAt: at, finishedAt: timestamp(this.#node.now()), containerID: `containerd://${this.uid.replace(/-/g, '')}${slot.restartCount}` } };
+    slot.exit = slot.state.terminated;
     this.#scheduleRestart(slot, 128, 0);
   }
 
@@ -638,25 +646,29 @@ export class PodWorker {
     slot.ready = false;
     if (!slot.init || slot.sidecar) slot.started = false;
     const finishedAt = this.#node.now();
-    slot.state = {
-      terminated: {
-        exitCode: exit.exitCode,
-        reason: exit.reason,
-        ...(exit.signal ? { signal: exit.signal } : {}),
-        startedAt: timestamp(instance.startedAt),
-        finishedAt: timestamp(finishedAt),
-        containerID: instance.containerID,
-      },
+    const terminated: TerminatedState = {
+      exitCode: exit.exitCode,
+      reason: exit.reason,
+      ...(exit.signal ? { signal: exit.signal } : {}),
+      startedAt: timestamp(instance.startedAt),
+      finishedAt: timestamp(finishedAt),
+      containerID: instance.containerID,
     };
+    slot.state = { terminated };
+    slot.exit = terminated;
     if (!this.#terminating) this.#scheduleRestart(slot, exit.exitCode, finishedAt.getTime() - instance.startedAt.getTime());
     this.#statusChanged();
     this.kick();
   }
 
-  #scheduleRestart(slot: ContainerSlot, exitCode: number, ranMs: number): void {
+  /** Whether an exit with this code restarts the container under the pod's restartPolicy. */
+  #restarts(slot: ContainerSlot, exitCode: number): boolean {
     const policy = str(specOf(this.pod)['restartPolicy']) ?? 'Always';
-    const restart = slot.sidecar || (slot.init ? exitCode !== 0 && policy !== 'Never' : policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0));
-    if (!restart) {
+    return slot.sidecar || (slot.init ? exitCode !== 0 && policy !== 'Never' : policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0));
+  }
+
+  #scheduleRestart(slot: ContainerSlot, exitCode: number, ranMs: number): void {
+    if (!this.#restarts(slot, exitCode)) {
       slot.restartAt = undefined;
       return;
     }
@@ -815,6 +827,7 @@ export class PodWorker {
     }
     void Promise.all(running.map((instance) => instance.exited)).then(() => {
       if (this.#gone) return;
+      this.#terminal = true;
       this.#writeStatusNow();
       this.#node.removePod(this.pod);
     });
@@ -859,6 +872,7 @@ export class PodWorker {
       sandboxReady: this.#sandboxReady,
       initContainers: this.init.map((slot) => slot.statusInput()),
       containers: this.containers.map((slot) => slot.statusInput()),
+      terminal: this.#terminal,
       now: this.#node.now(),
     });
     const text = JSON.stringify(status);

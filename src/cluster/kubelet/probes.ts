@@ -31,8 +31,11 @@ export interface ProbeListener {
   transition(kind: ProbeKind, healthy: boolean): void;
 }
 
+/** An exec probe's command runs for real: its timeout is real time, plus what starting a sandbox takes. */
+const SANDBOX_START_ALLOWANCE_MS = 1000;
+
 export async function runProbe(spec: Json, target: ProbeTarget, timing: ProbeTiming): Promise<ProbeResult> {
-  const timeoutMs = timing.scaled((num(spec['timeoutSeconds']) ?? 1) * 1000);
+  const timeoutMs = (num(spec['timeoutSeconds']) ?? 1) * 1000 + SANDBOX_START_ALLOWANCE_MS;
   if (spec['httpGet']) {
     const httpGet = obj(spec['httpGet']);
     const port = target.resolvePort(httpGet['port']);
