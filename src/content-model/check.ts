@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { validateLab } from '../labs/index.ts';
 import { checkComponent } from './components.ts';
 import type { Outline } from './outline.ts';
 import { byLocation, type ContentProblem } from './problems.ts';
@@ -63,6 +64,7 @@ export async function checkContent(root: string): Promise<ContentReport> {
   const paths = new Map(tree.paths.map((path) => [path.id, path]));
   const labs = labIds(root);
   const labsChecked = labs.size > 0;
+  for (const lab of labs) problems.push(...(await validateLab(join(root, 'labs', lab))));
 
   for (const path of tree.paths) {
     const prerequisites = rawPrerequisites(path);

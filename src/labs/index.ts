@@ -20,4 +20,8 @@ export {
   type EvaluateOptions,
   type Workbench,
 } from './checks/index.ts';
-export { ExecTimeoutError, KubeClient, UnknownResourceError, errorMessage, findResource, statusCode, type ApiResource, type ExecResult, type KubeObject, type ListOptions, type WatchEvent } from './kube/index.ts';
+export { UnknownResourceError, errorMessage, statusCode } from './errors.ts';
+// The Kubernetes client (KubeClient: discovery, reads, exec, logs, access reviews, watches) has its
+// own public face, ./kube/index.ts, for code that talks to a cluster: @kubernetes/client-node takes
+// seconds to load, and reading or validating labs (content check, site build) must not pay for it.
+export type { ApiResource, ExecResult, KubeClient, KubeObject, ListOptions, WatchEvent } from './kube/index.ts';

@@ -1,6 +1,6 @@
 // canI: what a ServiceAccount may do, asked of the API server's authorizer with a
 // SubjectAccessReview (`kubectl auth can-i --as=system:serviceaccount:…`). Nothing is changed.
-import { UnknownResourceError } from '../kube/index.ts';
+import { UnknownResourceError } from '../errors.ts';
 import type { Check } from '../schema.ts';
 import { fail, pass, type CheckTarget, type Outcome } from './context.ts';
 

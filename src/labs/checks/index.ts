@@ -1,7 +1,7 @@
 // The check language's evaluator: one function per kind, each reading the sandbox through
 // client-node (never changing it) and answering with what it expected, what it found and one
 // sentence that teaches. `timeout` re-evaluates with short pauses until the check passes.
-import { errorMessage } from '../kube/index.ts';
+import { errorMessage } from '../errors.ts';
 import type { Check, CheckKind } from '../schema.ts';
 import { canI } from './access.ts';
 import type { CheckTarget, Outcome } from './context.ts';
@@ -31,6 +31,8 @@ export interface CheckResult {
 export interface EvaluateOptions {
   /** Honour each check's `timeout` (default true); false evaluates every check once. */
   waitForTimeouts?: boolean;
+  /** Caps every check's `timeout` (the portal keeps a learner's Check short); default no cap. */
+  maxWaitMs?: number;
   /** Pause between evaluations while waiting; default 250 ms. */
   pollIntervalMs?: number;
 }
@@ -68,7 +70,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /** Evaluates one check; with a `timeout`, again and again until it passes or the time is up. */
 export async function evaluateCheck(check: Check, target: CheckTarget, options: EvaluateOptions = {}): Promise<CheckResult> {
-  const timeoutMs = options.waitForTimeouts === false ? 0 : (check.timeout ?? 0) * 1000;
+  const timeoutMs = options.waitForTimeouts === false ? 0 : Math.min((check.timeout ?? 0) * 1000, options.maxWaitMs ?? Number.POSITIVE_INFINITY);
   const deadline = Date.now() + timeoutMs;
   const interval = options.pollIntervalMs ?? 250;
   for (;;) {

@@ -69,14 +69,3 @@ function statusMessage(body: unknown): string | undefined {
   if (body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string') return (body as { message: string }).message;
   return undefined;
 }
-
-/** The HTTP status of a failed request, or undefined when it never got an answer. */
-export function statusCode(error: unknown): number | undefined {
-  return error instanceof ApiException ? error.code : undefined;
-}
-
-/** The API server's own message (from its Status object) or the error's. */
-export function errorMessage(error: unknown): string {
-  if (error instanceof ApiException) return statusMessage(error.body) ?? error.message;
-  return error instanceof Error ? error.message : String(error);
-}

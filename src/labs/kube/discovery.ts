@@ -2,6 +2,7 @@
 // (deployments), singular (deployment), short names (deploy), kind (Deployment), and the same
 // qualified by group (deployments.apps) or version and group (deployments.v1.apps). Groups are
 // tried in the server's preference order, core first, as kubectl's RESTMapper does.
+import { UnknownResourceError } from '../errors.ts';
 import type { RawObjectApi } from './api.ts';
 
 export interface ApiResource {
@@ -23,13 +24,6 @@ interface ResourceList {
 
 interface GroupList {
   groups?: Array<{ name: string; preferredVersion?: { version: string }; versions: Array<{ version: string }> }>;
-}
-
-export class UnknownResourceError extends Error {
-  constructor(name: string) {
-    super(`the cluster serves no resource called "${name}" (kubectl api-resources lists them)`);
-    this.name = 'UnknownResourceError';
-  }
 }
 
 /** Every served resource, preferred versions of each group first; subresources left out. */

@@ -3,11 +3,12 @@
 // creation from manifests, exec in a pod, logs, access reviews and watches.
 import { Writable } from 'node:stream';
 import { Exec, Watch, type KubeConfig, type V1Status } from '@kubernetes/client-node';
-import { RawObjectApi, errorMessage, statusCode, type Query } from './api.ts';
+import { errorMessage, statusCode } from '../errors.ts';
+import { RawObjectApi, type Query } from './api.ts';
 import { Discovery, resourcePath, type ApiResource } from './discovery.ts';
 
-export { errorMessage, statusCode } from './api.ts';
-export { UnknownResourceError, findResource, type ApiResource } from './discovery.ts';
+export { errorMessage, statusCode, UnknownResourceError } from '../errors.ts';
+export { findResource, type ApiResource } from './discovery.ts';
 
 /** An object as the API server sends it. */
 export interface KubeObject {

@@ -19,7 +19,8 @@
 // LimitRange `lab-defaults`, NetworkPolicy `same-namespace-only`, and the Pod `workbench`
 // (image formicary/workbench, the learner's ServiceAccount, HOME on an emptyDir).
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KubeClient, errorMessage, labDigest, statusCode, type ExecResult, type KubeObject, type Lab, type LabCatalog } from '../../labs/index.ts';
+import { errorMessage, labDigest, statusCode, type ExecResult, type KubeObject, type Lab, type LabCatalog } from '../../labs/index.ts';
+import { KubeClient } from '../../labs/kube/index.ts';
 import {
   ANNOTATION_LAB_TITLE,
   ANNOTATION_LAST_ACTIVITY,
