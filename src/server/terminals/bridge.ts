@@ -15,11 +15,14 @@ export interface TerminalBridgeOptions {
   idleMs?: number;
   /** A tab further behind than this (bytes) holds back the shell's output; default 1 MiB. */
   slowClientBytes?: number;
+  /** The learner is at the terminal (attached or typing); reported at most once a minute per terminal. */
+  onActivity?: (labSession: string, target: WorkbenchTarget) => void;
 }
 
 export const DEFAULT_REPLAY_CAPACITY = 256 * 1024;
 export const DEFAULT_IDLE_MS = 30 * 60_000;
 const DEFAULT_SLOW_CLIENT_BYTES = 1024 * 1024;
+const ACTIVITY_INTERVAL_MS = 60_000;
 
 export interface TerminalStats {
   terminals: number;
@@ -29,7 +32,7 @@ export interface TerminalStats {
 
 export class TerminalBridge {
   readonly #terminals = new Map<string, Terminal>();
-  readonly #options: Required<TerminalBridgeOptions>;
+  readonly #options: Required<Omit<TerminalBridgeOptions, 'onActivity'>> & Pick<TerminalBridgeOptions, 'onActivity'>;
 
   constructor(options: TerminalBridgeOptions) {
     this.#options = {
@@ -61,6 +64,8 @@ export class TerminalBridge {
           if (this.#terminals.get(closed.key) === closed) this.#terminals.delete(closed.key);
           log.debug({ labSession: closed.key }, 'terminal closed');
         },
+        onActivity: (active) => this.#options.onActivity?.(active.key, active.target),
+        activityIntervalMs: ACTIVITY_INTERVAL_MS,
         onError: (error) => log.warn({ err: error, labSession: key, namespace: target.namespace, pod: target.pod }, 'could not open the workbench shell'),
       });
       this.#terminals.set(key, terminal);

@@ -10,25 +10,17 @@ import type { OpenShell, ShellEvents, TerminalSize, WorkbenchTarget } from './sh
 
 export const DEFAULT_SHELL_COMMAND = ['bash', '-l'];
 
-/**
- * client-node sends resizes on channel 4 when stdout looks like a TTY stream: it has `columns` and
- * `rows` and emits 'resize'. This is that stream; writes are the shell's output.
- */
+/** The shell's output, decoded as UTF-8 (a chunk may end inside a multi-byte character). */
 class TerminalOutput extends Writable {
-  columns: number;
-  rows: number;
   readonly #decoder = new StringDecoder('utf8');
   readonly #onText: (text: string) => void;
 
-  constructor(size: TerminalSize, onText: (text: string) => void) {
+  constructor(onText: (text: string) => void) {
     super({ decodeStrings: true });
-    this.columns = size.cols;
-    this.rows = size.rows;
     this.#onText = onText;
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    // A chunk may end inside a multi-byte character; the decoder holds the partial bytes back.
     const text = this.#decoder.write(chunk);
     if (text.length > 0) this.#onText(text);
     callback();
@@ -39,13 +31,16 @@ class TerminalOutput extends Writable {
     if (rest.length > 0) this.#onText(rest);
     callback();
   }
+}
 
-  resize(size: TerminalSize): void {
-    if (size.cols === this.columns && size.rows === this.rows) return;
-    this.columns = size.cols;
-    this.rows = size.rows;
-    this.emit('resize');
-  }
+const RESIZE_CHANNEL = 4;
+
+/**
+ * A channel-4 frame. The field names are Go's (remotecommand.TerminalSize): the kubelet's JSON
+ * decoding ignores case, but a stricter server may not, and client-node sends them lower-case.
+ */
+function resizeFrame(size: TerminalSize): Buffer {
+  return Buffer.concat([Buffer.from([RESIZE_CHANNEL]), Buffer.from(JSON.stringify({ Width: size.cols, Height: size.rows }))]);
 }
 
 function describeStatus(status: V1Status): { exitCode: number | null; message: string } {
@@ -58,7 +53,7 @@ function describeStatus(status: V1Status): { exitCode: number | null; message: s
 /** Opens shells with the kubeconfig `kubeConfig()` returns at the time (an embedded cluster may have restarted). */
 export function execShells(kubeConfig: () => KubeConfig): OpenShell {
   return async (target: WorkbenchTarget, size: TerminalSize, events: ShellEvents) => {
-    const output = new TerminalOutput(size, (text) => events.output(text));
+    const output = new TerminalOutput((text) => events.output(text));
     const input = new PassThrough();
     let exited = false;
     let status: { exitCode: number | null; message: string } | null = null;
@@ -83,11 +78,20 @@ export function execShells(kubeConfig: () => KubeConfig): OpenShell {
     );
     socket.on('close', exit);
     socket.on('error', exit);
+    let current = size;
+    const sendSize = () => {
+      if (!exited && socket.readyState === socket.OPEN) socket.send(resizeFrame(current));
+    };
+    sendSize();
     return {
       write: (data) => {
         if (!exited) input.write(data);
       },
-      resize: (next) => output.resize(next),
+      resize: (next) => {
+        if (next.cols === current.cols && next.rows === current.rows) return;
+        current = next;
+        sendSize();
+      },
       pause: () => socket.pause(),
       resume: () => socket.resume(),
       close: () => {

@@ -32,11 +32,15 @@ export interface TerminalOptions {
   slowClientBytes: number;
   onClosed: (terminal: Terminal) => void;
   onError: (error: unknown) => void;
+  /** The learner typed: called at most once per `activityIntervalMs` (keeps the sandbox from idling out). */
+  onActivity: (terminal: Terminal) => void;
+  activityIntervalMs: number;
 }
 
 type Phase = 'opening' | 'open' | 'closed';
 
 const DRAIN_POLL_MS = 20;
+const MAX_TYPE_AHEAD = 64 * 1024;
 
 export class Terminal {
   readonly key: string;
@@ -53,6 +57,9 @@ export class Terminal {
   #idleTimer: NodeJS.Timeout | null = null;
   #drainTimer: NodeJS.Timeout | null = null;
   #lastActivity = Date.now();
+  #lastReported = 0;
+  /** Keystrokes that came while the shell was still opening. */
+  #typedAhead = '';
 
   constructor(key: string, target: WorkbenchTarget, size: TerminalSize, options: TerminalOptions) {
     this.key = key;
@@ -96,6 +103,8 @@ export class Terminal {
       const pending = this.#pending;
       this.#pending = null;
       if (client && pending) this.#catchUp(client, pending);
+      if (this.#typedAhead !== '') shell.write(this.#typedAhead);
+      this.#typedAhead = '';
     } catch (error) {
       this.#options.onError(error);
       this.#exited({ exitCode: null, message: `Could not open a shell in the workbench: ${(error as Error).message}` });
@@ -135,14 +144,16 @@ export class Terminal {
   }
 
   input(client: TerminalClient, data: string): void {
-    if (client !== this.#client || !this.#shell) return;
+    if (client !== this.#client || this.#phase === 'closed') return;
     this.#touch();
-    this.#shell.write(data);
+    if (this.#shell) this.#shell.write(data);
+    else if (this.#typedAhead.length + data.length <= MAX_TYPE_AHEAD) this.#typedAhead += data;
   }
 
   resize(client: TerminalClient, size: TerminalSize): void {
     if (client !== this.#client) return;
     this.#size = size;
+    if (this.#pending) this.#pending = { ...this.#pending, size };
     this.#shell?.resize(size);
   }
 
@@ -207,6 +218,9 @@ export class Terminal {
 
   #touch(): void {
     this.#lastActivity = Date.now();
+    if (this.#lastActivity - this.#lastReported < this.#options.activityIntervalMs) return;
+    this.#lastReported = this.#lastActivity;
+    this.#options.onActivity(this);
   }
 
   #clearIdle(): void {
