@@ -62,11 +62,6 @@ export async function runCluster(args: string[]): Promise<number> {
       port,
       nodes,
       kubelet: { unsafeLocalShell: parsed.values['unsafe-local-shell'] === true },
-      log: {
-        error(fields, message) {
-          process.stderr.write(JSON.stringify({ level: 'error', time: new Date().toISOString(), msg: message, ...serializable(fields) }) + '\n');
-        },
-      },
     });
   } catch (error) {
     process.stderr.write(`formicary cluster: could not start: ${whyNotStarted(error, port, data)}\n`);
@@ -99,10 +94,4 @@ function whyNotStarted(error: unknown, port: number, data: string): string {
   if (code === 'EADDRINUSE') return `port ${port} on 127.0.0.1 is already in use; choose another with --port N (0 picks a free one)`;
   if (code === 'EACCES' || code === 'EROFS') return `cannot write the data dir ${resolve(data)} (${code}); choose another with --data DIR`;
   return error instanceof Error ? error.message : String(error);
-}
-
-function serializable(fields: Record<string, unknown>): Record<string, unknown> {
-  const result: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(fields)) result[key] = value instanceof Error ? { message: value.message, stack: value.stack } : value;
-  return result;
 }

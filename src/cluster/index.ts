@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { admissionPlugins, bootstrapCluster, loadOrCreateServingCertificates, openServiceAccountTokens, startApiServer, type ConnectHandler, type Logger } from './apiserver/index.ts';
+import { admissionPlugins, bootstrapCluster, loadOrCreateServingCertificates, openServiceAccountTokens, startApiServer, stderrLogger, type ConnectHandler, type Logger } from './apiserver/index.ts';
 import { openRegistry, type Registry } from './registry/index.ts';
 import { startControllers, type ControllersOptions, type EvictionOptions, type RunningControllers } from './controllers/index.ts';
 import type { KubeletOptions, RunningKubelet } from './kubelet/index.ts';
@@ -21,6 +21,7 @@ export interface ClusterOptions {
   /** Controllers, scheduler and Nodes (default on); false serves a bare API server. */
   controllers?: false | Omit<ControllersOptions, 'registry' | 'caPem'>;
   clock?: () => Date;
+  /** Where the cluster reports failures and warnings; default one JSON object a line on stderr. */
   log?: Logger;
   /** Serves pods log/exec/attach/portforward (the kubelet, part 2). */
   connect?: ConnectHandler;
@@ -109,6 +110,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   const dataDir = resolve(options.dataDir ?? join('.formicary', 'cluster'));
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const clock = options.clock ?? (() => new Date());
+  const log = options.log ?? stderrLogger;
   const [certificates, adminToken, tokens, registry] = await Promise.all([
     loadOrCreateServingCertificates(dataDir),
     readOrCreateSecret(join(dataDir, 'admin.token'), () => randomBytes(32).toString('base64url')),
@@ -116,6 +118,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     openRegistry({
       dataDir: join(dataDir, 'store'),
       clock,
+      logger: log,
       admission: admissionPlugins(),
       ...(options.watch?.historySize ? { historySize: options.watch.historySize } : {}),
       ...(options.watch?.bookmarkIntervalMs ? { bookmarkIntervalMs: options.watch.bookmarkIntervalMs } : {}),
@@ -139,7 +142,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       port: options.port ?? 0,
       clock,
       ...(connect ? { connect } : {}),
-      ...(options.log ? { log: options.log } : {}),
+      log,
       ...(options.controllers === false ? {} : { evict: (namespace: string, name: string, evictOptions: EvictionOptions) => controllers?.evict(namespace, name, evictOptions) }),
     });
     server = apiServer;

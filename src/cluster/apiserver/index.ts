@@ -6,10 +6,10 @@ import type { Registry } from '../registry/index.ts';
 import { createAuthenticator, createAuthorizer, type ServiceAccountTokens } from './auth/index.ts';
 import type { ApiContext, ConnectHandler, EvictionHandler } from './context.ts';
 import { Discovery } from './discovery.ts';
-import { ApiHandler, type Logger } from './server.ts';
+import { ApiHandler, stderrLogger, type Logger } from './server.ts';
 
 export type { ConnectHandler, ConnectRequest, EvictionHandler } from './context.ts';
-export type { Logger } from './server.ts';
+export { stderrLogger, type Logger } from './server.ts';
 export { loadOrCreateServingCertificates, type ServingCertificates } from './certificates.ts';
 export { serverVersion } from './server.ts';
 export { adminUser, openServiceAccountTokens, type ServiceAccountTokens } from './auth/index.ts';
@@ -44,8 +44,6 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-const silent: Logger = { error() {} };
-
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const host = options.host ?? '127.0.0.1';
   const { registry } = options;
@@ -65,7 +63,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     tokens,
     watch: { defaultTimeoutSeconds: 1800, maxBufferedBytes: 16 * 1024 * 1024, ...options.watch },
   };
-  const handler = new ApiHandler(ctx, options.log ?? silent);
+  const handler = new ApiHandler(ctx, options.log ?? stderrLogger);
   const unsubscribe = registry.onResourcesChanged(() => handler.resourcesChanged());
   const server: Server = createServer({ cert: options.certPem, key: options.keyPem, keepAliveTimeout: 60_000 }, handler.request);
   server.on('upgrade', handler.upgrade);

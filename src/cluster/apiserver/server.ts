@@ -19,9 +19,23 @@ import { createReview, createTokenRequest, isReviewResource } from './reviews.ts
 import { bindPod, connect, evictPod, getScale, streamingSubresources, updateScale } from './subresources.ts';
 import { watchObjects } from './watch.ts';
 
+/** The cluster's structured log (pino-compatible in shape; pino itself is not loaded at start). */
 export interface Logger {
   error(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
 }
+
+function logLine(level: 'error' | 'warn', fields: Record<string, unknown>, message: string): void {
+  const entry: Record<string, unknown> = { level, time: new Date().toISOString(), msg: message };
+  for (const [key, value] of Object.entries(fields)) entry[key] = value instanceof Error ? { message: value.message, stack: value.stack } : value;
+  process.stderr.write(JSON.stringify(entry) + '\n');
+}
+
+/** One JSON object a line on stderr. */
+export const stderrLogger: Logger = {
+  error: (fields, message) => logLine('error', fields, message),
+  warn: (fields, message) => logLine('warn', fields, message),
+};
 
 /** What /version reports: the Kubernetes release whose API this server follows. */
 export const serverVersion = {
