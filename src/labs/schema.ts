@@ -170,6 +170,7 @@ export const checkSchema = z.discriminatedUnion('kind', [
     reason: z.string().optional(),
   }),
   z.strictObject({ kind: z.literal('rollout'), ...common, ...named }),
+  /** Without count: every pod of the selector is Ready (and there is one). With count: at least that many are Ready. */
   z.strictObject({ kind: z.literal('podsReady'), ...common, selector: z.string().min(1), count: z.number().int().min(1).optional() }),
   containerCheck,
   z.strictObject({

@@ -87,7 +87,7 @@ export async function podsReady(check: CheckOf<'podsReady'>, target: CheckTarget
   const pods = (await target.client.list(resource, target.namespace, { labelSelector: check.selector })).filter((pod) => !isTerminating(pod));
   const ready = pods.filter(podReady);
   const notReady = pods.filter((pod) => !podReady(pod));
-  const expected = check.count === undefined ? `all pods with ${check.selector} Ready (at least one)` : `${check.count} Ready pods with ${check.selector}`;
+  const expected = check.count === undefined ? `all pods with ${check.selector} Ready (at least one)` : `at least ${check.count} Ready pods with ${check.selector}`;
   const found = `${ready.length} of ${pods.length} Ready${notReady.length ? `; ${notReady.slice(0, 3).map((pod) => `${pod.metadata.name} ${podState(pod)}`).join(', ')}` : ''}`;
   if (pods.length === 0) return fail(expected, 'no pods', `There are no pods with ${check.selector}.`);
   const why = notReady.length ? ` (${notReady.slice(0, 3).map((pod) => `${pod.metadata.name}: ${podState(pod)}`).join('; ')})` : '';
@@ -95,8 +95,8 @@ export async function podsReady(check: CheckOf<'podsReady'>, target: CheckTarget
     if (notReady.length === 0) return pass(expected, found, `All ${pods.length} pods with ${check.selector} are Ready.`);
     return fail(expected, found, `${ready.length} of ${pods.length} pods with ${check.selector} are Ready${why}; this step asks for all of them.`);
   }
-  if (pods.length === check.count && notReady.length === 0) return pass(expected, found, `${check.count} pods with ${check.selector} are Ready.`);
-  return fail(expected, found, `${ready.length} of ${pods.length} pods with ${check.selector} are Ready${why}; this step asks for ${check.count} Ready pods.`);
+  if (ready.length >= check.count) return pass(expected, found, `${ready.length} pods with ${check.selector} are Ready.`);
+  return fail(expected, found, `${ready.length} of ${pods.length} pods with ${check.selector} are Ready${why}; this step asks for at least ${check.count} Ready pods.`);
 }
 
 /** The pod spec inside a workload, as its pods will get it. */
