@@ -240,29 +240,27 @@ class DeploymentSync {
     return timestamp(this.now);
   }
 
-  /** Writes the revision annotation (a metadata update) and then the status, as they changed. */
+  /**
+   * Writes the revision annotation and the status through the status subresource, as upstream's
+   * controller does (UpdateStatus): annotations are not spec, so generation stays put.
+   */
   flush(status?: Json): void {
     const name = this.d.metadata.name ?? '';
     const namespace = this.d.metadata.namespace;
-    if (this.annotationsChanged) {
-      const revision = this.d.metadata.annotations?.[REVISION_ANNOTATION];
-      const updated = this.client.deployments.mutate(namespace, name, (draft) => {
-        if (draft.metadata.annotations?.[REVISION_ANNOTATION] === revision || revision === undefined) return false;
-        draft.metadata.annotations = { ...(draft.metadata.annotations ?? {}), [REVISION_ANNOTATION]: revision };
-      });
-      if (updated) this.d = updated;
-      this.annotationsChanged = false;
-    }
+    const revision = this.annotationsChanged ? this.d.metadata.annotations?.[REVISION_ANNOTATION] : undefined;
     const next = status ?? this.status;
-    if (this.statusChanged || JSON.stringify(pruneStatus(copy(next))) !== JSON.stringify(statusOf(this.d))) {
+    if (revision !== undefined || this.statusChanged || JSON.stringify(pruneStatus(copy(next))) !== JSON.stringify(statusOf(this.d))) {
       const written = pruneStatus(copy(next));
       const updated = this.client.deployments.mutate(namespace, name, (draft) => {
-        if (JSON.stringify(statusOf(draft)) === JSON.stringify(written)) return false;
+        const annotate = revision !== undefined && draft.metadata.annotations?.[REVISION_ANNOTATION] !== revision;
+        if (!annotate && JSON.stringify(statusOf(draft)) === JSON.stringify(written)) return false;
+        if (annotate) draft.metadata.annotations = { ...(draft.metadata.annotations ?? {}), [REVISION_ANNOTATION]: revision };
         draft.status = written;
       }, 'status');
       if (updated) this.d = updated;
-      this.statusChanged = false;
     }
+    this.annotationsChanged = false;
+    this.statusChanged = false;
   }
 
   setRevision(revision: string): void {

@@ -124,6 +124,8 @@ export const pods: ResourceStrategy = {
     const spec = asObject(pod.spec);
     if (!spec) return;
     defaultPodSpec(spec);
+    // SetDefaults_Pod, not SetDefaults_PodSpec: templates in workloads do not get it.
+    setDefault(spec, 'enableServiceLinks', true);
     podAdmissionDefaults(spec);
   },
 

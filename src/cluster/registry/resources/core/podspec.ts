@@ -75,7 +75,6 @@ export function defaultPodSpec(spec: JsonObject): void {
   setDefault(spec, 'terminationGracePeriodSeconds', 30);
   setDefault(spec, 'securityContext', {});
   setDefault(spec, 'schedulerName', 'default-scheduler');
-  setDefault(spec, 'enableServiceLinks', true);
   for (const container of [...asObjects(spec.containers), ...asObjects(spec.initContainers)]) defaultContainer(container);
   for (const volume of asObjects(spec.volumes)) {
     for (const source of ['configMap', 'secret'] as const) {
