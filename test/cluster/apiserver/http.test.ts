@@ -58,6 +58,23 @@ describe('discovery', () => {
   });
 });
 
+describe('OpenAPI', () => {
+  it('serves the v3 index and hash-addressed documents with ETag and 304, and an empty v2 document', async () => {
+    const index = (await t.http('GET', '/openapi/v3')).json();
+    const apps = index.paths['apis/apps/v1'].serverRelativeURL as string;
+    expect(apps).toMatch(/^\/openapi\/v3\/apis\/apps\/v1\?hash=[0-9A-F]+$/);
+    const document = await t.http('GET', apps);
+    expect(document.status).toBe(200);
+    expect(document.headers['cache-control']).toBe('public, immutable');
+    expect(document.json().components.schemas).toHaveProperty(['io.k8s.api.apps.v1.Deployment']);
+    const etag = document.headers['etag'] as string;
+    expect((await t.http('GET', apps, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    const v2 = await t.http('GET', '/openapi/v2');
+    expect([v2.status, v2.headers['content-type']]).toEqual([200, 'application/octet-stream']);
+    expect((await t.http('GET', '/openapi/v3/apis/nope/v1')).status).toBe(404);
+  });
+});
+
 describe('errors as Status objects', () => {
   it('answers an unknown path or resource with 404 and a NotFound Status', async () => {
     for (const path of ['/nope', '/api/v1/widgets', '/apis/apps/v9/deployments', '/api/v1/namespaces/default/pods/x/y/z']) {
