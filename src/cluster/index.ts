@@ -151,7 +151,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     controllers =
       options.controllers === false
         ? undefined
-        : startControllers({ registry, caPem: certificates.caPem, ...options.controllers, nodes: { count: options.nodes ?? 3, ...options.controllers?.nodes } });
+        : startControllers({ registry, caPem: certificates.caPem, ...(options.log ? { log: options.log } : {}), ...options.controllers, nodes: { count: options.nodes ?? 3, ...options.controllers?.nodes } });
     if (options.kubelet) {
       // Loaded only when asked for: a bare API server starts without the sandbox and stream code.
       const { startKubelet } = await import('./kubelet/index.ts');

@@ -239,5 +239,6 @@ describe('drain', () => {
     expect(t.list('', 'v1', 'pods', ns).filter((p) => (p.spec as { nodeName?: string }).nodeName === 'node-3')).toEqual([]);
     await t.kubectl(['uncordon', 'node-3']);
     await t.until('pods scheduled again', () => t.list('', 'v1', 'pods', ns).filter((p) => (p.spec as { nodeName?: string }).nodeName === 'node-3').length === 3);
-  });
+    // Three drains, two of which wait out kubectl's own timeout.
+  }, 90_000);
 });
