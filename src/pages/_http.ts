@@ -1,10 +1,7 @@
 // Small request helpers shared by the API routes (files starting with "_" are not routes).
 
 /** A same-site path to return to after a form post; anything else falls back to `/`. */
-export function safeNextPath(value: unknown): string {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return '/';
-  return value;
-}
+export { safeReturnPath as safeNextPath } from '../server/auth/index.ts';
 
 /** Forms get redirects, scripts get JSON: decided by what the request sent. */
 export function isFormPost(request: Request): boolean {

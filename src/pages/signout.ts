@@ -2,10 +2,12 @@ import type { APIRoute } from 'astro';
 import { SESSION_COOKIE } from '../server/services.ts';
 import { redirect } from './_http.ts';
 
-/** POST /signout: the header's sign-out form; back to the catalog. */
+/**
+ * POST /signout: the header's sign-out form. Ends the session here; with AUTH=oidc the browser
+ * then goes to the provider's sign-out page (when it has one), else back to the catalog.
+ */
 export const POST: APIRoute = async ({ locals, cookies }) => {
-  const token = cookies.get(SESSION_COOKIE)?.value;
-  if (token) await locals.services.sessions.signOut(token);
+  const { location } = await locals.services.auth.signOut(cookies.get(SESSION_COOKIE)?.value ?? null);
   cookies.delete(SESSION_COOKIE, { path: '/' });
-  return redirect('/');
+  return redirect(location ?? '/');
 };

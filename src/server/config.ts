@@ -17,9 +17,22 @@ export type LabClusterConfig =
       kubeconfig: string | null;
     };
 
-export type AuthConfig =
-  | { mode: 'dev' }
-  | { mode: 'oidc'; issuer: string; clientId: string; clientSecret: string; redirectUrl: string };
+export interface OidcConfig {
+  mode: 'oidc';
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  redirectUrl: string;
+  /** Asked for at sign-in; always includes `openid`. */
+  scopes: string[];
+  /** The claim (ID token or userinfo) that lists the learner's groups. */
+  groupsClaim: string;
+  /** Members of any of these groups get the role; checked again at every sign-in. */
+  instructorGroups: string[];
+  adminGroups: string[];
+}
+
+export type AuthConfig = { mode: 'dev' } | OidcConfig;
 
 export interface XapiConfig {
   endpoint: string;
@@ -40,7 +53,7 @@ export interface PortalConfig {
   auth: AuthConfig;
   xapi: XapiConfig | null;
   logLevel: LogLevel;
-  /** Keys signed cookies (OIDC state); kept in DATA_DIR when not given, so it survives restarts. */
+  /** Keys the OIDC sign-in cookie and the CSRF tokens; kept in DATA_DIR when not given, so it survives restarts. */
   sessionSecret: string;
 }
 
@@ -59,6 +72,10 @@ export const VARIABLES = [
   'OIDC_CLIENT_ID',
   'OIDC_CLIENT_SECRET',
   'OIDC_REDIRECT_URL',
+  'OIDC_SCOPES',
+  'OIDC_GROUPS_CLAIM',
+  'OIDC_INSTRUCTOR_GROUPS',
+  'OIDC_ADMIN_GROUPS',
   'XAPI_ENDPOINT',
   'XAPI_USERNAME',
   'XAPI_PASSWORD',
@@ -91,6 +108,9 @@ export class ConfigError extends Error {
 }
 
 const httpUrl = z.url({ protocol: /^https?$/ });
+const DEFAULT_OIDC_SCOPES = ['openid', 'profile', 'email'];
+/** Addresses that never leave the machine: plain http is allowed there (a provider in a test, a laptop). */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const port = z.coerce.number().int().min(0).max(65535);
 
 /** PostgreSQL addresses name a password; messages show where the database is, never the password. */
@@ -125,6 +145,26 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>, c
     if (httpUrl.safeParse(raw).success) return raw;
     problems.push(`${name}: ${shown(name, raw)} is not an http(s) URL (${what})`);
     return null;
+  };
+  // Sign-in secrets travel through these: plain http only where nothing leaves the machine.
+  const secureUrl = (name: Variable, what: string): string | null => {
+    const parsed = url(name, what);
+    if (parsed === null) return null;
+    const { protocol, host, hostname } = new URL(parsed);
+    if (protocol === 'https:' || LOOPBACK_HOSTS.has(hostname)) return parsed;
+    problems.push(`${name}: ${shown(name, parsed)} must use https (plain http is only allowed on 127.0.0.1 and localhost, not ${host})`);
+    return null;
+  };
+  // A list of names; each entry trimmed; an empty entry is a typo worth naming.
+  const list = (name: Variable, separator: RegExp): string[] | null => {
+    const raw = value(name);
+    if (raw === undefined) return null;
+    const entries = raw.split(separator).map((entry) => entry.trim());
+    if (entries.some((entry) => entry === '')) {
+      problems.push(`${name}: ${shown(name, raw)} has an empty entry; separate names with ${separator.source === ',' ? 'commas' : 'spaces'}`);
+      return null;
+    }
+    return entries;
   };
 
   for (const name of Object.keys(env)) {
@@ -166,8 +206,11 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>, c
   const authMode = oneOf('AUTH', ['dev', 'oidc'], 'dev');
   let auth: AuthConfig = { mode: 'dev' };
   if (authMode === 'oidc') {
-    const issuer = url('OIDC_ISSUER', 'the identity provider, e.g. https://login.example.com');
-    const redirectUrl = url('OIDC_REDIRECT_URL', 'where the provider sends learners back, e.g. https://learn.example.com/auth/callback');
+    const issuer = secureUrl('OIDC_ISSUER', 'the identity provider, e.g. https://login.example.com');
+    const redirectUrl = secureUrl('OIDC_REDIRECT_URL', 'where the provider sends learners back, e.g. https://learn.example.com/auth/callback');
+    if (redirectUrl !== null && !new URL(redirectUrl).pathname.endsWith('/auth/callback')) {
+      problems.push(`OIDC_REDIRECT_URL: ${shown('OIDC_REDIRECT_URL', redirectUrl)} must end in /auth/callback, where the portal finishes the sign-in`);
+    }
     const clientId = value('OIDC_CLIENT_ID');
     const clientSecret = value('OIDC_CLIENT_SECRET');
     const required: [Variable, unknown][] = [
@@ -179,7 +222,17 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>, c
     for (const [name, given] of required) {
       if (given == null && value(name) === undefined) problems.push(`${name}: required when AUTH=oidc`);
     }
-    if (issuer && clientId && clientSecret && redirectUrl) auth = { mode: 'oidc', issuer, clientId, clientSecret, redirectUrl };
+    const scopes = list('OIDC_SCOPES', /\s+/) ?? DEFAULT_OIDC_SCOPES;
+    if (!scopes.includes('openid')) problems.push(`OIDC_SCOPES: ${shown('OIDC_SCOPES', scopes.join(' '))} must include openid`);
+    const groupsClaim = value('OIDC_GROUPS_CLAIM') ?? 'groups';
+    if (!/^[\w.:/-]+$/.test(groupsClaim)) {
+      problems.push(`OIDC_GROUPS_CLAIM: ${shown('OIDC_GROUPS_CLAIM', groupsClaim)} is not a claim name (letters, digits and . _ : / -)`);
+    }
+    const instructorGroups = list('OIDC_INSTRUCTOR_GROUPS', /,/) ?? [];
+    const adminGroups = list('OIDC_ADMIN_GROUPS', /,/) ?? [];
+    if (issuer && clientId && clientSecret && redirectUrl) {
+      auth = { mode: 'oidc', issuer, clientId, clientSecret, redirectUrl, scopes, groupsClaim, instructorGroups, adminGroups };
+    }
   }
 
   let xapi: XapiConfig | null = null;

@@ -1,8 +1,9 @@
 // The portal's one HTTP server. In order, a request meets: the portal's own endpoints
-// (/api/health, /api/ready, /metrics), routes registered beside Astro (event streams, …), the
-// built site's static files, and Astro's handler with `{ services, learner }` as locals.
-// WebSocket upgrades go to handlers registered on `routes`. Everything is built from one
-// validated configuration; `startPortal` is what `npm start`, the tests and the bench run.
+// (/api/health, /api/ready, /metrics), the gate (the session of the cookie, the access table,
+// CSRF: src/server/auth), routes registered beside Astro (event streams, …), the built site's
+// static files, and Astro's handler with `{ services, learner, csrfToken }` as locals. WebSocket
+// upgrades pass the same gate, then go to handlers registered on `routes`. Everything is built
+// from one validated configuration; `startPortal` is what `npm start`, the tests and the bench run.
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { existsSync } from 'node:fs';
@@ -11,6 +12,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
+import { answerRefusal, createAuth, Gate, type Refusal } from './auth/index.ts';
 import { startLabCluster, type LabCluster, type LabClusterOptions } from './cluster/index.ts';
 import { ConfigError, loadConfig, redactUrl, type PortalConfig } from './config.ts';
 import { applyMigrations, openDatabase, readMigrations, type Database } from './db/index.ts';
@@ -18,13 +20,17 @@ import { indexStaticFiles, pageRoutePatterns, PortalRoutes, RouteTable, type Rou
 import { createProgress, createSessions } from './learners/index.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type PortalMetrics } from './metrics/index.ts';
-import { SESSION_COOKIE, type Learner, type PortalServices } from './services.ts';
+import type { Learner, PortalServices } from './services.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface SiteLocals {
   services: PortalServices;
   learner: Learner | null;
+  /** The session's CSRF token, for `<meta name="csrf-token">` and forms; null when signed out. */
+  csrfToken: string | null;
+  /** Why the gate refused the request, for the page that explains it (/auth/refused). */
+  refusal: Refusal | null;
 }
 
 /** `handler` of dist/server/entry.mjs (@astrojs/node in middleware mode). */
@@ -73,18 +79,6 @@ const ASSET_ROUTES = ['/_astro/*'];
 
 const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 const READY_CHECK_TIMEOUT_MS = 2_000;
-
-function sessionToken(req: IncomingMessage): string | null {
-  const header = req.headers.cookie;
-  if (!header) return null;
-  for (const part of header.split(';')) {
-    const separator = part.indexOf('=');
-    if (separator === -1 || part.slice(0, separator).trim() !== SESSION_COOKIE) continue;
-    const value = part.slice(separator + 1).trim();
-    return value === '' ? null : value;
-  }
-  return null;
-}
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -149,7 +143,9 @@ export async function startPortal(config: PortalConfig, options: PortalOptions =
     const staticFiles: StaticFiles = await indexStaticFiles(path.join(root, 'dist', 'client'));
     cluster = startLabCluster(config.labCluster, { root, log, embedded: options.embeddedCluster });
 
-    const services: PortalServices = { sessions: createSessions(db), progress: createProgress(db) };
+    const sessions = createSessions(db);
+    const auth = createAuth(config.auth, { sessions, secret: config.sessionSecret, log });
+    const services: PortalServices = { sessions, progress: createProgress(db), auth };
     const routes = new PortalRoutes();
     options.configure?.(routes, { config, db, services, cluster, log });
 
@@ -186,17 +182,16 @@ async function listen(parts: ServerParts): Promise<Portal> {
   let stopping = false;
   const upgradedSockets = new Set<Duplex>();
 
-  const resolveLearner = async (req: IncomingMessage): Promise<Learner | null> => {
-    const token = sessionToken(req);
-    if (token === null) return null;
-    try {
-      return await services.sessions.resolve(token);
-    } catch (error) {
-      // Lessons stay readable when the session store is down; the learner just looks signed out.
-      httpLog.error({ err: error }, 'could not look up the session; answering as signed out');
-      return null;
-    }
-  };
+  const gate = new Gate({
+    services,
+    publicHosts: config.auth.mode === 'oidc' ? [new URL(config.auth.redirectUrl).host] : [],
+    isRoute: (pathname) => routeNames.match(pathname) !== null || routes.upgrades.match(pathname) !== null,
+    log: httpLog,
+  });
+  const uncovered = gate.uncovered([...routeNames.patterns, ...routes.upgrades.patterns]);
+  if (uncovered.length > 0) {
+    log.error({ routes: uncovered }, 'routes without an access rule are refused to everyone; add rules to src/server/auth/access.ts');
+  }
 
   const readiness = async () => {
     const database = await withTimeout(db.ping(), READY_CHECK_TIMEOUT_MS, 'the database').then(
@@ -231,6 +226,11 @@ async function listen(parts: ServerParts): Promise<Portal> {
     ],
   ]);
 
+  const renderSite = (site: SiteHandler, req: IncomingMessage, res: ServerResponse, locals: SiteLocals) =>
+    new Promise<void>((resolve, reject) => {
+      site(req, res, (error?: unknown) => (error ? reject(error) : resolve(notFound(req, res))), locals).then(resolve, reject);
+    });
+
   const notFound = (req: IncomingMessage, res: ServerResponse) => {
     if (res.headersSent) return;
     // Astro leaves unknown addresses to us; its prerendered 404 page, when there is one, answers.
@@ -249,9 +249,24 @@ async function listen(parts: ServerParts): Promise<Portal> {
 
     const matched = routes.requests.match(url.pathname);
     const handler = matched?.value.get(req.method ?? 'GET');
+    const refusal = await gate.admit(req, url, { readForm: !handler });
+    if (refusal) {
+      const renderPage = site
+        ? async () => {
+            const { learner, csrfToken } = await gate.session(req);
+            // The page that explains the refusal is rendered like any page, without the body.
+            req.url = '/auth/refused';
+            req.method = 'GET';
+            await renderSite(site, req, res, { services, learner, csrfToken, refusal });
+          }
+        : null;
+      await answerRefusal(req, res, url, refusal, renderPage);
+      return;
+    }
+
     if (matched && handler) {
       route.name = matched.pattern;
-      const context: RouteContext = { learner: await resolveLearner(req), services, params: matched.params, url, log: httpLog };
+      const context: RouteContext = { learner: (await gate.session(req)).learner, services, params: matched.params, url, log: httpLog };
       await handler(req, res, context);
       return;
     }
@@ -266,10 +281,8 @@ async function listen(parts: ServerParts): Promise<Portal> {
       res.end('The site is not built. Run `npm run build`, or start the portal with `npm start`, which builds it.\n');
       return;
     }
-    const locals: SiteLocals = { services, learner: await resolveLearner(req) };
-    await new Promise<void>((resolve, reject) => {
-      site(req, res, (error?: unknown) => (error ? reject(error) : resolve(notFound(req, res))), locals).then(resolve, reject);
-    });
+    const { learner, csrfToken } = await gate.session(req);
+    await renderSite(site, req, res, { services, learner, csrfToken, refusal: null });
   };
 
   const server = createServer((req, res) => {
@@ -329,25 +342,17 @@ async function listen(parts: ServerParts): Promise<Portal> {
     const matched = routes.upgrades.match(url.pathname);
     if (stopping) return refuse(503, 'Service Unavailable');
     if (!matched) return refuse(404, 'Not Found');
-    // A page on another site must not open a learner's terminal with the learner's cookie.
-    const origin = req.headers.origin;
-    if (origin !== undefined) {
-      let sameHost = false;
-      try {
-        sameHost = new URL(origin).host === req.headers.host;
-      } catch {
-        sameHost = false;
-      }
-      if (!sameHost) {
-        httpLog.warn({ path: url.pathname, origin }, 'refused a cross-origin upgrade');
-        return refuse(403, 'Forbidden');
-      }
-    }
     upgradedSockets.add(socket);
     socket.once('close', () => upgradedSockets.delete(socket));
-    httpLog.info({ path: url.pathname, route: matched.pattern }, 'upgrade');
-    void resolveLearner(req)
-      .then((learner) => matched.value(req, socket, head, { learner, services, params: matched.params, url, log: httpLog }))
+    const admitted = async () => {
+      // A page on another site must not open a learner's terminal with the learner's cookie.
+      const refusal = await gate.admitUpgrade(req, url);
+      if (refusal) return refuse(refusal.status, refusal.status === 401 ? 'Unauthorized' : 'Forbidden');
+      httpLog.info({ path: url.pathname, route: matched.pattern }, 'upgrade');
+      const { learner } = await gate.session(req);
+      return matched.value(req, socket, head, { learner, services, params: matched.params, url, log: httpLog });
+    };
+    void admitted()
       .catch((error: unknown) => {
         httpLog.error({ err: error, path: url.pathname }, 'upgrade failed');
         socket.destroy();

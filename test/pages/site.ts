@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { createAuth } from '../../src/server/auth/index.ts';
 import { applyMigrations, openDatabase, readMigrations, type Database } from '../../src/server/db/index.ts';
 import { createProgress, createSessions } from '../../src/server/learners/index.ts';
 import { createLogger } from '../../src/server/log.ts';
@@ -56,7 +57,9 @@ export async function serveSite(site: BuiltSite): Promise<RunningSite> {
   const dataDir = await mkdtemp(join(tmpdir(), 'formicary-pages-db-'));
   const db: Database = openDatabase({ kind: 'sqlite', file: join(dataDir, 'portal.db') }, createLogger({ level: 'silent' }));
   await applyMigrations(db, await readMigrations(db.dialect));
-  const services: PortalServices = { sessions: createSessions(db), progress: createProgress(db) };
+  const sessions = createSessions(db);
+  const auth = createAuth({ mode: 'dev' }, { sessions, secret: 'test-session-secret-'.repeat(2), log: createLogger({ level: 'silent' }) });
+  const services: PortalServices = { sessions, progress: createProgress(db), auth };
   const { handler } = (await import(pathToFileURL(join(site.outDir, 'server', 'entry.mjs')).href)) as { handler: Handler };
   const client = join(site.outDir, 'client');
 

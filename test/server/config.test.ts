@@ -99,7 +99,7 @@ describe('parseConfig', () => {
   });
 
   it('reads AUTH=oidc with its four settings', () => {
-    expect(parseConfig(oidc, cwd).auth).toEqual({
+    expect(parseConfig(oidc, cwd).auth).toMatchObject({
       mode: 'oidc',
       issuer: 'https://login.example.com',
       clientId: 'formicary',

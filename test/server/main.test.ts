@@ -239,14 +239,14 @@ describe('the portal server', () => {
     const sockets = new WebSocketServer({ noServer: true });
     const { portal } = await start({
       configure: (routes) =>
-        routes.upgrade('/api/terminals/:lab', (req, socket, head, context) => {
+        routes.upgrade('/api/labs/:lab/terminal', (req, socket, head, context) => {
           sockets.handleUpgrade(req, socket, head, (ws) => ws.send(JSON.stringify({ lab: context.params.lab, learner: context.learner?.name ?? null })));
         }),
     });
     const { token } = await portal.services.sessions.signIn('Grace');
     const wsUrl = portal.url.replace('http', 'ws');
     const message = await new Promise<string>((resolve, reject) => {
-      const ws = new WebSocket(`${wsUrl}/api/terminals/pods-101`, { headers: { cookie: `formicary_session=${token}` } });
+      const ws = new WebSocket(`${wsUrl}/api/labs/pods-101/terminal`, { origin: portal.url, headers: { cookie: `formicary_session=${token}` } });
       ws.once('message', (data) => {
         resolve(String(data));
         ws.close();
@@ -257,12 +257,12 @@ describe('the portal server', () => {
 
     const refusal = (url: string, origin?: string) =>
       new Promise<number>((resolve) => {
-        const ws = new WebSocket(url, origin ? { origin } : {});
+        const ws = new WebSocket(url, { ...(origin ? { origin } : {}), headers: { cookie: `formicary_session=${token}` } });
         ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
         ws.once('error', () => undefined);
       });
     expect(await refusal(`${wsUrl}/api/nowhere`)).toBe(404);
-    expect(await refusal(`${wsUrl}/api/terminals/pods-101`, 'https://evil.example.com')).toBe(403);
+    expect(await refusal(`${wsUrl}/api/labs/pods-101/terminal`, 'https://evil.example.com')).toBe(403);
     sockets.close();
   });
 
@@ -278,7 +278,8 @@ describe('the portal server', () => {
         routes.onShutdown(() => streams.forEach((stream) => stream.close()));
       },
     });
-    const response = await fetch(`${portal.url}/api/workshops/ws-1/events`);
+    const { token } = await portal.services.sessions.signIn('Ines', { roles: ['instructor'] });
+    const response = await fetch(`${portal.url}/api/workshops/ws-1/events`, { headers: { cookie: `formicary_session=${token}` } });
     expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     const reader = response.body!.getReader();
     const first = new TextDecoder().decode((await reader.read()).value);
@@ -302,10 +303,11 @@ describe('the portal server', () => {
   it('cuts a request that outlasts the shutdown grace period', async () => {
     const { portal } = await start({
       shutdownGraceMs: 300,
-      configure: (routes) => routes.on('GET', '/api/hang', () => undefined),
+      configure: (routes) => routes.on('GET', '/api/labs/hang', () => undefined),
     });
+    const { token } = await portal.services.sessions.signIn('Ada');
     const hanging = new Promise<string>((resolve) => {
-      request(`${portal.url}/api/hang`)
+      request(`${portal.url}/api/labs/hang`, { headers: { cookie: `formicary_session=${token}` } })
         .on('error', (error) => resolve((error as NodeJS.ErrnoException).code ?? error.message))
         .end();
     });

@@ -1,40 +1,41 @@
 import type { APIRoute } from 'astro';
-import { SESSION_LIFETIME_MS } from '../../server/learners/index.ts';
-import { SESSION_COOKIE } from '../../server/services.ts';
+import { sessionCookie } from '../../server/auth/index.ts';
+import { SESSION_COOKIE, type Role } from '../../server/services.ts';
 import { isFormPost, isLearnerInputError, jsonError, readFields, redirect, requestIsHttps, safeNextPath } from '../_http.ts';
 
+/** The dev sign-in form's choice of role; an admin may also do what an instructor does. */
+const DEV_ROLES: Record<string, Role[]> = { learner: [], instructor: ['instructor'], admin: ['admin'] };
+
 /**
- * POST /api/session {name[, next]}: AUTH=dev sign-in. Sets the session cookie; a form gets a
- * redirect to `next`, a script gets {learner}.
+ * POST /api/session {name[, role][, next]}: AUTH=dev sign-in, optionally as instructor or admin
+ * (`role`). Starts a new session (ending this browser's previous one) and sets its cookie; a form
+ * gets a redirect to `next`, a script gets {learner, csrfToken}.
  */
 export const POST: APIRoute = async ({ request, locals, cookies, url }) => {
   const form = isFormPost(request);
   const fields = await readFields(request);
   const next = safeNextPath(fields?.next);
-  const fail = (message: string) =>
-    form ? redirect(`/signin?${new URLSearchParams({ error: message, next })}`) : jsonError(400, message);
-  if (!fields) return fail('the request body must be JSON or a form with a name field');
+  const fail = (status: number, message: string) =>
+    form ? redirect(`/signin?${new URLSearchParams({ error: message, next })}`) : jsonError(status, message);
+  const { auth, sessions } = locals.services;
+  if (auth.mode !== 'dev') return fail(403, 'this portal signs in through the identity provider (AUTH=oidc): use /auth/login, not a name');
+  if (!fields) return fail(400, 'the request body must be JSON or a form with a name field');
+  const roles = DEV_ROLES[fields.role ?? 'learner'];
+  if (!roles) return fail(400, `role: "${fields.role}" must be one of ${Object.keys(DEV_ROLES).join(', ')}`);
 
   try {
-    const { token, learner } = await locals.services.sessions.signIn(fields.name ?? '');
-    cookies.set(SESSION_COOKIE, token, {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: requestIsHttps(request, url),
-      maxAge: Math.floor(SESSION_LIFETIME_MS / 1000),
-    });
-    return form ? redirect(next) : Response.json({ learner });
+    const { token, learner } = await sessions.signIn(fields.name ?? '', { roles, replacing: cookies.get(SESSION_COOKIE)?.value ?? null });
+    cookies.set(SESSION_COOKIE, token, sessionCookie(requestIsHttps(request, url)));
+    return form ? redirect(next) : Response.json({ learner, csrfToken: auth.csrfToken(token) });
   } catch (error) {
-    if (isLearnerInputError(error)) return fail(error.message);
+    if (isLearnerInputError(error)) return fail(400, error.message);
     throw error;
   }
 };
 
-/** DELETE /api/session: signs out the learner of this cookie. */
+/** DELETE /api/session: signs out the learner of this cookie (here only; a script cannot follow the provider's sign-out page). */
 export const DELETE: APIRoute = async ({ locals, cookies }) => {
-  const token = cookies.get(SESSION_COOKIE)?.value;
-  if (token) await locals.services.sessions.signOut(token);
+  await locals.services.auth.signOut(cookies.get(SESSION_COOKIE)?.value ?? null);
   cookies.delete(SESSION_COOKIE, { path: '/' });
   return new Response(null, { status: 204 });
 };

@@ -1,0 +1,35 @@
+// For pages and API routes that need more than their access rule (src/server/auth/access.ts,
+// which the portal applies before any page runs): e.g. an address open to learners where one
+// action is for instructors. Returns null when the request may go on, else the answer to return:
+//
+//   const refused = await requireRole(Astro, 'instructor');   // or (context, …) in an API route
+//   if (refused) return refused;
+
+import type { APIContext } from 'astro';
+import { allows, type Access } from '../server/auth/index.ts';
+import type { Role } from '../server/services.ts';
+import { jsonError } from './_http.ts';
+
+type PageContext = Pick<APIContext, 'locals' | 'url' | 'rewrite'>;
+
+async function require(context: PageContext, access: Access): Promise<Response | null> {
+  const { learner } = context.locals;
+  if (allows(access, learner)) return null;
+  const api = context.url.pathname.startsWith('/api/');
+  if (learner === null) {
+    if (api) return jsonError(401, 'sign in first');
+    return new Response(null, { status: 303, headers: { location: `/signin?next=${encodeURIComponent(context.url.pathname + context.url.search)}` } });
+  }
+  const message = `this needs the ${access} role, and ${learner.name} does not have it`;
+  if (api) return jsonError(403, message);
+  context.locals.refusal = { status: 403, message, required: access };
+  return context.rewrite('/auth/refused');
+}
+
+export function requireLearner(context: PageContext): Promise<Response | null> {
+  return require(context, 'learner');
+}
+
+export function requireRole(context: PageContext, role: Role): Promise<Response | null> {
+  return require(context, role);
+}

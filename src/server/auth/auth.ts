@@ -1,0 +1,50 @@
+// The portal's Auth service: signing in and out as AUTH says, and each session's CSRF token.
+
+import type { AuthConfig } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { Auth, Sessions } from '../services.ts';
+import { csrfTokenFor } from './csrf.ts';
+import { SignInError } from './errors.ts';
+import { deriveKey } from './keys.ts';
+import { createProviderSignIn, type ProviderSignIn } from './oidc.ts';
+
+export interface AuthParts {
+  sessions: Sessions;
+  /** SESSION_SECRET. */
+  secret: string;
+  log: Logger;
+  now?: () => number;
+}
+
+export function createAuth(config: AuthConfig, parts: AuthParts): Auth {
+  const { sessions, secret, log } = parts;
+  const csrfKey = deriveKey(secret, 'csrf');
+  const provider: ProviderSignIn | null =
+    config.mode === 'oidc'
+      ? createProviderSignIn(config, { key: deriveKey(secret, 'signin-transaction'), log: log.child({ component: 'oidc' }), now: parts.now })
+      : null;
+  const atProvider = (): ProviderSignIn => {
+    if (provider === null) throw new SignInError('this portal runs with AUTH=dev: sign in with your name on /signin');
+    return provider;
+  };
+
+  return {
+    mode: config.mode,
+
+    csrfToken: (sessionToken) => csrfTokenFor(csrfKey, sessionToken),
+
+    beginProviderSignIn: async (returnTo) => atProvider().begin(returnTo),
+
+    async completeProviderSignIn(callbackUrl, transaction, options) {
+      const { identity, returnTo } = await atProvider().complete(callbackUrl, transaction);
+      return { ...(await sessions.signInWithProvider(identity, options)), returnTo };
+    },
+
+    async signOut(token) {
+      const ended = token === null ? null : await sessions.signOut(token);
+      // Only a session that was open here is worth ending at the provider too.
+      if (provider === null || ended === null) return { location: null };
+      return { location: await provider.signOutLocation(ended.idToken) };
+    },
+  };
+}
