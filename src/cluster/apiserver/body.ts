@@ -1,10 +1,10 @@
-// Request bodies: read with the API server's size limit, then decoded by Content-Type into a
-// plain object. Every way a body can be wrong ends as a 4xx Status, never as a thrown TypeError.
+// Request bodies, read with the API server's size limit (3 MiB → 413), and the small helpers
+// decoding shares. Every way a body can be wrong ends as a 4xx Status, never as a thrown TypeError.
 import type { IncomingMessage } from 'node:http';
 import { statusErrors } from '../types.ts';
 
 /** kube-apiserver's --max-request-bytes default for resource bodies. */
-export const maxRequestBytes = 3 * 1024 * 1024;
+const maxRequestBytes = 3 * 1024 * 1024;
 
 export function readBody(req: IncomingMessage, limit = maxRequestBytes): Promise<Buffer> {
   const tooLarge = () => statusErrors.tooLarge(`Request entity too large: limit is ${limit}`);

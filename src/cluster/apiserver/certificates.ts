@@ -39,7 +39,7 @@ async function readCertificates(dir: string): Promise<ServingCertificates | unde
 }
 
 /** ECDSA P-256 keeps first start fast (RSA key generation alone can take a second). */
-export async function createServingCertificates(now = new Date()): Promise<ServingCertificates> {
+async function createServingCertificates(now = new Date()): Promise<ServingCertificates> {
   // Loaded only on first start: the reuse path stays free of the x509 library's load time.
   // @peculiar/x509 needs the Reflect metadata API before it loads.
   await import('reflect-metadata');

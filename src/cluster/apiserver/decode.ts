@@ -19,7 +19,7 @@ export function apiVersionOf(group: string, version: string): string {
 
 const acceptedBodyTypes = 'application/json, application/yaml, application/vnd.kubernetes.protobuf';
 
-export function unsupportedBodyType(): StatusError {
+function unsupportedBodyType(): StatusError {
   return statusErrors.unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: ${acceptedBodyTypes}`);
 }
 
@@ -35,7 +35,7 @@ export function decodeDocument(body: Buffer, contentType: string | undefined, de
   }
 }
 
-export function firstYamlDocument(text: string, describeError: (message: string) => StatusError): unknown {
+function firstYamlDocument(text: string, describeError: (message: string) => StatusError): unknown {
   let documents;
   try {
     documents = yaml().parseAllDocuments(text, { uniqueKeys: false });

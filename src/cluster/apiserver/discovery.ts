@@ -11,7 +11,7 @@ export interface GroupVersions {
 }
 
 /** Kubernetes' version priority: GA before beta before alpha, higher numbers first; others last, alphabetically. */
-export function compareKubeVersions(a: string, b: string): number {
+function compareKubeVersions(a: string, b: string): number {
   const rank = (version: string): [number, number, number, string] => {
     const match = /^v(\d+)(?:(alpha|beta)(\d+))?$/.exec(version);
     if (!match) return [3, 0, 0, version];

@@ -37,7 +37,7 @@ export async function validateFields(
 }
 
 /** Removes "spec.foo", "spec.containers[0].bar", "metadata.labels.x" style paths from a copy. */
-export function pruneFields(object: KubeObject, paths: string[]): KubeObject {
+function pruneFields(object: KubeObject, paths: string[]): KubeObject {
   const copy = structuredClone(object);
   for (const path of paths) {
     const steps = parsePath(path);

@@ -9,7 +9,7 @@ export interface MediaRange {
   q: number;
 }
 
-export function parseMediaType(text: string): MediaRange | undefined {
+function parseMediaType(text: string): MediaRange | undefined {
   const [essence, ...rawParams] = text.split(';');
   const match = /^\s*([\w.+*-]+)\/([\w.+*-]+)\s*$/.exec(essence ?? '');
   if (!match) return undefined;

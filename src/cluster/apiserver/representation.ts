@@ -8,7 +8,7 @@ import { libraries } from './libraries.ts';
 import type { ObjectRepresentation } from './media.ts';
 import type { IncludeObject, TableOptions } from './tables/index.ts';
 
-export function includeObjectFrom(query: URLSearchParams): IncludeObject {
+function includeObjectFrom(query: URLSearchParams): IncludeObject {
   const value = query.get('includeObject');
   if (value === null || value === '') return 'Metadata';
   if (value === 'None' || value === 'Object' || value === 'Metadata') return value;

@@ -105,7 +105,7 @@ function decodeSegment(segment: string): string {
   }
 }
 
-export function isWatchQuery(query: URLSearchParams): boolean {
+function isWatchQuery(query: URLSearchParams): boolean {
   const watch = query.get('watch');
   if (watch === null) return false;
   return !['false', '0'].includes(watch.toLowerCase());

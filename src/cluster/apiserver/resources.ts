@@ -13,7 +13,7 @@ import { deleteOptionsFrom, fieldValidationFrom, listQueryFrom, writeOptionsFrom
 import { presentList, presentObject, withTypeMeta } from './representation.ts';
 import { httpErrors, sendObject } from './respond.ts';
 
-export const acceptedResponseTypes = 'application/json, application/yaml';
+const acceptedResponseTypes = 'application/json, application/yaml';
 
 export function representationFor(scope: RequestScope): ObjectRepresentation {
   const representation = negotiateObjectRepresentation(scope.req.headers.accept);

@@ -47,7 +47,7 @@ export function sendText(res: ServerResponse, code: number, text: string): void 
   res.end(text);
 }
 
-export function setWarnings(res: ServerResponse, warnings: readonly string[] | undefined): void {
+function setWarnings(res: ServerResponse, warnings: readonly string[] | undefined): void {
   if (!warnings || warnings.length === 0) return;
   res.setHeader(
     'Warning',
