@@ -136,6 +136,8 @@ export interface OpenLabSession {
   lessons: LessonRef[];
   /** The first step. */
   step: string;
+  /** When Start was pressed; now when absent. */
+  startedAt?: string;
   expiresAt: string | null;
 }
 
@@ -187,7 +189,7 @@ export function createLabRecords(db: Database, now: () => Date = () => new Date(
           `INSERT INTO lab_sessions (id, learner_id, lab, status, phase, step, lessons, started_at, expires_at)
            VALUES ($1, $2, $3, 'starting', NULL, $4, $5, $6, $7)
            ON CONFLICT (learner_id, lab) WHERE ended_at IS NULL DO NOTHING`,
-          [id, input.learnerId, input.lab, input.step, JSON.stringify(input.lessons), stamp(), input.expiresAt],
+          [id, input.learnerId, input.lab, input.step, JSON.stringify(input.lessons), input.startedAt ?? stamp(), input.expiresAt],
         );
         const session = mustExist(await readCurrent(tx, input.learnerId, input.lab), id);
         return { session, created: inserted === 1 };

@@ -1,0 +1,145 @@
+// Labs in the running portal: the lab catalog (labs/), sandboxes on the lab cluster, checks, the
+// record of sessions, and the terminal bridge with its WebSocket route. The sandboxes are made
+// once the lab cluster is ready (the embedded one writes its kubeconfig when it first serves).
+
+import { LabCatalog as LabFiles } from '../../labs/index.ts';
+import { LabChecks as StepChecks } from '../checks/index.ts';
+import type { LabCluster } from '../cluster/index.ts';
+import type { Database } from '../db/index.ts';
+import type { PortalRoutes } from '../http/index.ts';
+import type { Logger } from '../log.ts';
+import { Sandboxes, type Sandbox, type StartPhase as SandboxPhase } from '../sandboxes/index.ts';
+import type { Progress } from '../services.ts';
+import { execShells, TerminalBridge, terminalSockets, type TerminalSockets } from '../terminals/index.ts';
+import { createLabRecords } from '../tracking/index.ts';
+import type { LabCatalog, LabChecks, LabSandboxes, SandboxHandle, StartPhase } from './ports.ts';
+import { createLabSessions, type LabSessions } from './service.ts';
+
+export interface LabsOptions {
+  /** The project root: labs are read from ROOT/labs. */
+  root: string;
+  db: Database;
+  cluster: LabCluster;
+  progress: Progress;
+  log: Logger;
+  /** Warm sandboxes kept ready per lab; default 0. */
+  warmPool?: number | Record<string, number>;
+  now?: () => Date;
+  /** How often expired lab sessions are ended; default 15 s. */
+  expirySweepMs?: number;
+}
+
+export interface Labs {
+  sessions: LabSessions;
+  bridge: TerminalBridge;
+  sockets: TerminalSockets;
+  /** Registers the terminal's WebSocket route and the shutdown of every terminal. */
+  register(routes: PortalRoutes): void;
+  stop(): Promise<void>;
+}
+
+const PHASES: Partial<Record<SandboxPhase, StartPhase>> = {
+  'claiming-warm-sandbox': 'namespace',
+  'creating-namespace': 'namespace',
+  'granting-access': 'namespace',
+  'starting-workbench': 'workbench',
+  'running-setup': 'setup',
+};
+
+function handleOf(sandbox: Sandbox): SandboxHandle {
+  return { namespace: sandbox.namespace, workbench: { namespace: sandbox.namespace, pod: sandbox.workbench.pod, container: sandbox.workbench.container } };
+}
+
+export function startLabs(options: LabsOptions): Labs {
+  const log = options.log.child({ component: 'labs' });
+  const files = new LabFiles(`${options.root.replace(/\/$/, '')}/labs`);
+  const catalog: LabCatalog = { get: (id) => files.get(id).catch(() => null) };
+
+  let sandboxesMade: Promise<Sandboxes> | null = null;
+  const sandboxes = (): Promise<Sandboxes> => {
+    sandboxesMade ??= options.cluster.whenReady().then(() => {
+      const made = new Sandboxes({
+        kubeConfig: options.cluster.loadKubeConfig(),
+        catalog: files,
+        warmPool: options.warmPool ?? 0,
+        log: { info: (details, message) => log.info(details, message), warn: (details, message) => log.warn(details, message), error: (details, message) => log.error(details, message) },
+      });
+      made.startBackground();
+      return made;
+    });
+    return sandboxesMade;
+  };
+  // Sandboxes left by an earlier run are reaped, and warm pools filled, as soon as the cluster serves.
+  void files.ids().then((ids) => {
+    if (ids.length > 0) void sandboxes();
+  });
+
+  const labSandboxes: LabSandboxes = {
+    async provision(request) {
+      const sandbox = await (await sandboxes()).start(request.lab.id, request.learnerId, {
+        onProgress: (progress) => {
+          const phase = PHASES[progress.phase];
+          if (phase) request.onPhase(phase);
+        },
+      });
+      return handleOf(sandbox);
+    },
+    async find(namespace) {
+      const sandbox = await (await sandboxes()).get(namespace);
+      return sandbox?.ready ? handleOf(sandbox) : null;
+    },
+    async release(namespace) {
+      await (await sandboxes()).end(namespace);
+    },
+  };
+
+  let stepChecks: StepChecks | null = null;
+  const checks: LabChecks = {
+    async run({ lab, step, sandbox }) {
+      const made = await sandboxes();
+      stepChecks ??= new StepChecks({ kubeConfig: options.cluster.loadKubeConfig(), catalog: files });
+      void made.touch(sandbox.namespace).catch(() => undefined);
+      const checked = await stepChecks.checkStep({ sandbox: { namespace: sandbox.namespace, labId: lab.id, workbench: sandbox.workbench }, stepId: step });
+      return checked.results;
+    },
+  };
+
+  const bridge = new TerminalBridge({
+    openShell: execShells(() => options.cluster.loadKubeConfig()),
+    log: log.child({ component: 'terminals' }),
+    onActivity: (_labSession, target) => {
+      void sandboxes()
+        .then((made) => made.touch(target.namespace))
+        .catch((error: unknown) => log.debug({ err: error, namespace: target.namespace }, 'could not record terminal activity'));
+    },
+  });
+  const sessions = createLabSessions({
+    records: createLabRecords(options.db, options.now),
+    progress: options.progress,
+    catalog,
+    sandboxes: labSandboxes,
+    checks,
+    terminals: bridge,
+    log,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.expirySweepMs ? { expirySweepMs: options.expirySweepMs } : {}),
+  });
+  const sockets = terminalSockets({ bridge, authorize: sessions.authorizeTerminal, log: log.child({ component: 'terminals' }) });
+
+  return {
+    sessions,
+    bridge,
+    sockets,
+    register(routes) {
+      routes.upgrade('/api/labs/:lab/terminal', sockets.upgrade);
+      routes.onShutdown(() => {
+        sockets.close();
+        bridge.shutdown();
+      });
+    },
+    async stop() {
+      await sessions.stop();
+      if (sandboxesMade) await (await sandboxesMade).stop();
+    },
+  };
+}

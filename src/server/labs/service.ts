@@ -1,0 +1,333 @@
+// Lab sessions: what Start, Check, Show hint, Show solution, Reset and End do. A learner has at
+// most one open session per lab; every request names the learner, and a session is only ever
+// touched by its own learner (403 otherwise). Starting runs in the background — the page polls
+// the state and shows the phase — and everything a learner does is recorded (src/server/tracking).
+
+import type { Logger } from '../log.ts';
+import type { Learner, Progress } from '../services.ts';
+import type { AuthorizeTerminal, TerminalBridge } from '../terminals/index.ts';
+import type { LabProgress, LabRecords, LabSessionRecord, LessonRef } from '../tracking/index.ts';
+import { LabRequestError } from './errors.ts';
+import { renderInstructions } from './markdown.ts';
+import { START_PHASES, type LabCatalog, type LabChecks, type LabContent, type LabSandboxes, type SandboxHandle, type StartPhase } from './ports.ts';
+import type { CheckOutcome, HintOutcome, LabSessionView, LabStateView, LabView, SolutionOutcome, StepStateView } from './views.ts';
+
+export interface LabSessions {
+  /** The lab as the page shows it before and during a session; null when there is no such lab. */
+  describe(lab: string): Promise<LabView | null>;
+  /** The learner's session of the lab (or the named one, which must be theirs). */
+  state(learner: Learner, lab: string, session?: string | null): Promise<LabStateView>;
+  /** Opens a session (or returns the open one) and starts its sandbox in the background. */
+  start(learner: Learner, lab: string, options: { lessons: LessonRef[] }): Promise<LabStateView>;
+  check(learner: Learner, lab: string, session?: string | null): Promise<CheckOutcome>;
+  hint(learner: Learner, lab: string, session?: string | null): Promise<HintOutcome>;
+  solution(learner: Learner, lab: string, session?: string | null): Promise<SolutionOutcome>;
+  /** Ends the session and starts a fresh one with a new sandbox. */
+  reset(learner: Learner, lab: string, session?: string | null): Promise<LabStateView>;
+  end(learner: Learner, lab: string, session?: string | null): Promise<LabStateView>;
+  progress(learnerId: string): Promise<LabProgress[]>;
+  authorizeTerminal: AuthorizeTerminal;
+  /** Stops the expiry sweep and waits for sandboxes being started. */
+  stop(): Promise<void>;
+}
+
+export interface LabSessionsOptions {
+  records: LabRecords;
+  progress: Progress;
+  catalog: LabCatalog;
+  sandboxes: LabSandboxes;
+  checks: LabChecks;
+  terminals: Pick<TerminalBridge, 'end'>;
+  log: Logger;
+  now?: () => Date;
+  /** How often expired sessions are looked for; default 15 s. */
+  expirySweepMs?: number;
+}
+
+const DEFAULT_SWEEP_MS = 15_000;
+
+export function createLabSessions(options: LabSessionsOptions): LabSessions {
+  const { records, progress, catalog, sandboxes, checks, terminals, log } = options;
+  const now = options.now ?? (() => new Date());
+  const views = new WeakMap<LabContent, LabView>();
+  const handles = new Map<string, SandboxHandle>();
+  const starting = new Map<string, Promise<void>>();
+  const queues = new Map<string, Promise<unknown>>();
+
+  const labOf = async (id: string): Promise<LabContent> => {
+    const lab = await catalog.get(id);
+    if (!lab) throw new LabRequestError(404, `there is no lab "${id}"`);
+    return lab;
+  };
+
+  /** One request at a time per session: two Check clicks must not both advance the step. */
+  const serialized = <T>(session: string, work: () => Promise<T>): Promise<T> => {
+    const previous = queues.get(session) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    queues.set(session, settled);
+    void settled.then(() => {
+      if (queues.get(session) === settled) queues.delete(session);
+    });
+    return next;
+  };
+
+  /** The learner's own session: the named one (it must be theirs) or their open one of this lab. */
+  const own = async (learner: Learner, lab: string, named: string | null | undefined): Promise<LabSessionRecord | null> => {
+    if (named) {
+      const session = await records.get(named);
+      if (!session || session.lab !== lab) throw new LabRequestError(404, `lab session ${named} of lab "${lab}" does not exist`);
+      if (session.learnerId !== learner.id) throw new LabRequestError(403, 'this lab session belongs to another learner');
+      return session.endedAt === null ? session : null;
+    }
+    return records.current(learner.id, lab);
+  };
+
+  const running = async (learner: Learner, lab: string, named: string | null | undefined): Promise<LabSessionRecord> => {
+    const session = await own(learner, lab, named);
+    if (!session) throw new LabRequestError(409, 'this lab is not running; press “Start lab” first');
+    if (session.status === 'starting') throw new LabRequestError(409, 'the lab is still starting; try again in a moment');
+    if (session.status === 'failed') throw new LabRequestError(409, `the lab could not start: ${session.detail ?? 'unknown reason'}; press “Start lab” to try again`);
+    return session;
+  };
+
+  const handleOf = async (session: LabSessionRecord): Promise<SandboxHandle> => {
+    const known = handles.get(session.id);
+    if (known) return known;
+    const found = session.namespace ? await sandboxes.find(session.namespace) : null;
+    if (!found) throw new LabRequestError(409, 'the sandbox of this lab session is gone; press “Reset lab” for a fresh one');
+    handles.set(session.id, found);
+    return found;
+  };
+
+  const stateOf = async (lab: LabContent, session: LabSessionRecord | null): Promise<LabStateView> => {
+    if (!session) return { lab: lab.id, session: null, now: now().toISOString() };
+    const [checkRuns, reveals] = await Promise.all([records.checks(session.id), records.reveals(session.id)]);
+    const steps = lab.steps.map((step): StepStateView => {
+      const runs = checkRuns.filter((run) => run.step === step.id);
+      const last = runs.at(-1);
+      const passed = runs.some((run) => run.passed);
+      const hintsShown = reveals.filter((reveal) => reveal.step === step.id && reveal.kind === 'hint').length;
+      const solutionShown = reveals.some((reveal) => reveal.step === step.id && reveal.kind === 'solution');
+      const status = passed ? 'passed' : step.id === session.step ? (last && !last.passed ? 'failed' : 'current') : 'not-started';
+      return {
+        id: step.id,
+        status,
+        lastCheck: last ? { passed: last.passed, results: last.results, checkedAt: last.checkedAt } : null,
+        hints: step.hints.slice(0, hintsShown),
+        hintsLeft: Math.max(0, step.hints.length - hintsShown),
+        solution: solutionShown ? step.solution : null,
+      };
+    });
+    const phase = (START_PHASES as readonly string[]).includes(session.phase ?? '') ? (session.phase as StartPhase) : null;
+    const view: LabSessionView = {
+      id: session.id,
+      status: session.status,
+      phase: session.status === 'starting' ? (phase ?? 'namespace') : null,
+      namespace: session.namespace,
+      startedAt: session.startedAt,
+      readyAt: session.readyAt,
+      expiresAt: session.expiresAt,
+      completedAt: session.completedAt,
+      detail: session.detail,
+      currentStep: session.step,
+      steps,
+    };
+    return { lab: lab.id, session: view, now: now().toISOString() };
+  };
+
+  const reread = async (lab: LabContent, id: string) => stateOf(lab, await records.get(id).then((s) => (s && s.endedAt === null ? s : null)));
+
+  const provision = (lab: LabContent, session: LabSessionRecord, learnerId: string) => {
+    const work = (async () => {
+      const started = performance.now();
+      try {
+        const handle = await sandboxes.provision({
+          labSession: session.id,
+          learnerId,
+          lab,
+          expiresAt: session.expiresAt ? new Date(session.expiresAt) : null,
+          onPhase: (phase, namespace) => {
+            records.setPhase(session.id, phase, namespace).catch((error: unknown) => log.warn({ err: error, labSession: session.id }, 'could not record the start phase'));
+          },
+        });
+        const current = await records.get(session.id);
+        if (!current || current.endedAt !== null) {
+          // Ended while starting: nobody will use this sandbox.
+          await sandboxes.release(handle.namespace, lab);
+          return;
+        }
+        handles.set(session.id, handle);
+        await records.ready(session.id, handle.namespace);
+        log.info({ labSession: session.id, lab: lab.id, namespace: handle.namespace, ms: Math.round(performance.now() - started) }, 'lab ready');
+      } catch (error) {
+        log.warn({ err: error, labSession: session.id, lab: lab.id }, 'lab could not start');
+        await records.failed(session.id, (error as Error).message);
+      }
+    })().finally(() => starting.delete(session.id));
+    starting.set(session.id, work);
+  };
+
+  /** Ends the session; its sandbox goes in the background, or before this resolves with `awaitRelease` (a reset must not find it again). */
+  const finish = async (lab: LabContent, session: LabSessionRecord, reason: 'ended' | 'reset' | 'expired' | 'failed', awaitRelease = false) => {
+    const changed = await records.end(session.id, reason);
+    if (!changed) return;
+    const message =
+      reason === 'reset' ? 'The lab was reset: this is a new workbench.' : reason === 'expired' ? 'The lab’s time is up; its sandbox has been removed.' : 'The lab has ended.';
+    terminals.end(session.id, message);
+    handles.delete(session.id);
+    if (session.namespace) {
+      const namespace = session.namespace;
+      const released = sandboxes.release(namespace, lab).catch((error: unknown) => log.warn({ err: error, labSession: session.id, namespace }, 'could not remove the sandbox; the reaper will'));
+      if (awaitRelease) await released;
+    }
+  };
+
+  const startSession = async (learner: Learner, lab: LabContent, lessons: LessonRef[]): Promise<LabStateView> => {
+    const firstStep = lab.steps[0]?.id;
+    if (!firstStep) throw new LabRequestError(404, `lab "${lab.id}" has no steps`);
+    const at = now();
+    const startedAt = at.toISOString();
+    const expiresAt = lab.timeLimit ? new Date(at.getTime() + lab.timeLimit * 60_000).toISOString() : null;
+    let { session, created } = await records.open({ learnerId: learner.id, lab: lab.id, lessons, step: firstStep, startedAt, expiresAt });
+    if (!created && session.status === 'failed') {
+      await finish(lab, session, 'failed');
+      ({ session, created } = await records.open({ learnerId: learner.id, lab: lab.id, lessons, step: firstStep, startedAt, expiresAt }));
+    }
+    // A session left starting by a portal that stopped is started again.
+    if (session.status === 'starting' && !starting.has(session.id)) provision(lab, session, learner.id);
+    return stateOf(lab, session);
+  };
+
+  const sweep = setInterval(() => {
+    void (async () => {
+      const at = now().toISOString();
+      for (const session of await records.allOpen()) {
+        if (session.expiresAt === null || session.expiresAt > at) continue;
+        const lab = await catalog.get(session.lab);
+        if (lab) await finish(lab, session, 'expired');
+        else await records.end(session.id, 'expired');
+        log.info({ labSession: session.id, lab: session.lab }, 'lab session expired');
+      }
+    })().catch((error: unknown) => log.warn({ err: error }, 'could not look for expired lab sessions'));
+  }, options.expirySweepMs ?? DEFAULT_SWEEP_MS);
+  sweep.unref();
+
+  return {
+    async describe(id) {
+      const lab = await catalog.get(id);
+      if (!lab) return null;
+      const cached = views.get(lab);
+      if (cached) return cached;
+      const view: LabView = {
+        id: lab.id,
+        title: lab.title,
+        summary: lab.summary,
+        duration: lab.duration,
+        timeLimit: lab.timeLimit ?? null,
+        steps: lab.steps.map((step) => ({ id: step.id, title: step.title, instructionsHtml: renderInstructions(step.instructions), hintCount: step.hints.length })),
+      };
+      views.set(lab, view);
+      return view;
+    },
+
+    async state(learner, id, named) {
+      const lab = await labOf(id);
+      return stateOf(lab, await own(learner, id, named));
+    },
+
+    async start(learner, id, { lessons }) {
+      return startSession(learner, await labOf(id), lessons);
+    },
+
+    async check(learner, id, named) {
+      const lab = await labOf(id);
+      const session = await running(learner, id, named);
+      return serialized(session.id, async () => {
+        const current = (await records.get(session.id)) ?? session;
+        const stepId = current.step;
+        if (stepId === null) throw new LabRequestError(409, 'every step of this lab has passed; press “End lab” when you are done');
+        const index = lab.steps.findIndex((step) => step.id === stepId);
+        const started = performance.now();
+        const results = await checks.run({ lab, step: stepId, sandbox: await handleOf(current) });
+        const passed = results.length > 0 && results.every((result) => result.passed);
+        const nextStep = passed ? (lab.steps[index + 1]?.id ?? null) : undefined;
+        await records.recordCheck(session.id, { step: stepId, results, durationMs: performance.now() - started, ...(nextStep !== undefined ? { nextStep } : {}) });
+        let completed = false;
+        if (passed && nextStep === null) {
+          const done = await records.complete(session.id);
+          completed = true;
+          for (const lesson of done.lessons) await progress.markCompleted(learner.id, lesson.path, lesson.lesson);
+          log.info({ labSession: session.id, lab: id, learner: learner.id }, 'lab completed');
+        }
+        return { step: stepId, passed, results, nextStep: nextStep ?? null, completed, state: await reread(lab, session.id) };
+      });
+    },
+
+    async hint(learner, id, named) {
+      const lab = await labOf(id);
+      const session = await running(learner, id, named);
+      return serialized(session.id, async () => {
+        const current = (await records.get(session.id)) ?? session;
+        const step = lab.steps.find((candidate) => candidate.id === current.step);
+        if (!step) throw new LabRequestError(409, 'every step of this lab has passed; there are no more hints');
+        const shown = (await records.reveals(session.id)).filter((reveal) => reveal.step === step.id && reveal.kind === 'hint').length;
+        const hint = step.hints[shown];
+        if (hint === undefined) {
+          throw new LabRequestError(409, step.hints.length === 0 ? `step “${step.title}” has no hints` : `every hint of step “${step.title}” is shown; try “Show solution”`);
+        }
+        await records.recordReveal(session.id, { step: step.id, kind: 'hint', number: shown });
+        return { step: step.id, number: shown + 1, hint, hintsLeft: step.hints.length - shown - 1, state: await reread(lab, session.id) };
+      });
+    },
+
+    async solution(learner, id, named) {
+      const lab = await labOf(id);
+      const session = await running(learner, id, named);
+      return serialized(session.id, async () => {
+        const current = (await records.get(session.id)) ?? session;
+        const step = lab.steps.find((candidate) => candidate.id === current.step);
+        if (!step) throw new LabRequestError(409, 'every step of this lab has passed');
+        await records.recordReveal(session.id, { step: step.id, kind: 'solution', number: 0 });
+        return { step: step.id, commands: step.solution, state: await reread(lab, session.id) };
+      });
+    },
+
+    async reset(learner, id, named) {
+      const lab = await labOf(id);
+      const session = await own(learner, id, named);
+      if (!session) throw new LabRequestError(409, 'this lab is not running; press “Start lab” first');
+      await finish(lab, session, 'reset', true);
+      return startSession(learner, lab, session.lessons);
+    },
+
+    async end(learner, id, named) {
+      const lab = await labOf(id);
+      const session = await own(learner, id, named);
+      if (session) await finish(lab, session, 'ended');
+      return stateOf(lab, null);
+    },
+
+    progress: (learnerId) => records.progress(learnerId),
+
+    async authorizeTerminal(learner, id, named) {
+      try {
+        await labOf(id);
+        const session = await running(learner, id, named);
+        const handle = await handleOf(session);
+        return { allowed: true, labSession: session.id, target: handle.workbench };
+      } catch (error) {
+        if (error instanceof LabRequestError) return { allowed: false, status: error.status === 400 ? 409 : error.status, message: error.message };
+        throw error;
+      }
+    },
+
+    async stop() {
+      clearInterval(sweep);
+      await Promise.allSettled([...starting.values()]);
+    },
+  };
+}
