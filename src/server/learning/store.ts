@@ -1,0 +1,537 @@
+// The learning record: an append-only table of learning events, and the summaries derived from
+// them. `record(event)` validates the event, appends it and brings the summaries up to date in one
+// transaction — so a reader never sees an event without its effect — and, when the event
+// completes the last lesson of a path, records `path.completed` (once) and issues the
+// certificate. Sinks (the xAPI outbox) write in the same transaction; listeners hear of events
+// after it commits.
+
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Database, Queryable } from '../db/index.ts';
+import { createCertificates, issueCertificate, type Certificate, type Certificates } from './certificates.ts';
+import { LEARNING_EVENT_KINDS, LearningEventError, parseEvent, pathCompleted, type EventDetail, type LearningEvent, type PendingEvent } from './events.ts';
+import type { PathOutline, PathOutlines } from './outlines.ts';
+
+/** Who an event is about, as sinks need them (an xAPI actor). */
+export interface LearnerIdentity {
+  id: string;
+  name: string;
+  email: string | null;
+}
+
+/** Writes in the transaction that appends `events` (only events appended now, derived ones included). */
+export type EventSink = (tx: Queryable, events: readonly LearningEvent[], learner: LearnerIdentity) => Promise<void>;
+
+export interface RecordOutcome {
+  /** The event as recorded; when `recorded` is false, the earlier record of the same thing. */
+  event: LearningEvent;
+  /** False when the event happens once (a lesson completed, an attempt started) and was already recorded. */
+  recorded: boolean;
+  /** What the event caused: `path.completed` when it completed the path's last lesson. */
+  derived: LearningEvent[];
+}
+
+export interface PathProgress {
+  path: string;
+  title: string;
+  lessonsCompleted: number;
+  /** From the content; 0 when the path is no longer in it. */
+  lessonsTotal: number;
+  startedAt: string;
+  lastAt: string;
+  completedAt: string | null;
+  timeToCompleteMs: number | null;
+  certificate: Certificate | null;
+}
+
+export interface LabRecordSummary {
+  lab: string;
+  attempts: number;
+  checks: number;
+  failedChecks: number;
+  hints: number;
+  solutions: number;
+  /** From Start to the last event (or completion) of each attempt, added up. */
+  timeSpentMs: number;
+  firstStartedAt: string;
+  lastAt: string;
+  completedAt: string | null;
+  /** Time spent until the lab was first completed. */
+  timeToCompleteMs: number | null;
+}
+
+export interface MyLearning {
+  /** Every path the learner opened a lesson of, most recent first. */
+  paths: PathProgress[];
+  /** Every lab the learner started, most recent first. */
+  labs: LabRecordSummary[];
+}
+
+export interface EventQuery {
+  /** Only this learner's events. */
+  learnerId?: string;
+  /** Events recorded after this one (its `seq`). */
+  afterSeq?: number;
+  /** occurred_at ≥ since, < until (ISO 8601). */
+  since?: string;
+  until?: string;
+  limit?: number;
+}
+
+export interface LearningRecord {
+  /** Validates and appends one event; throws LearningEventError naming the field when it is not a valid event. */
+  record(event: unknown): Promise<RecordOutcome>;
+  /** Appends several events in one transaction (imports, tests, the bench); each as `record` would. */
+  recordAll(events: readonly unknown[]): Promise<RecordOutcome[]>;
+  /** Events in recording order. */
+  events(query?: EventQuery): Promise<LearningEvent[]>;
+  myLearning(learnerId: string): Promise<MyLearning>;
+  certificates: Certificates;
+  /** Called after each recording commits, with the events appended (derived ones included). */
+  subscribe(listener: (events: readonly LearningEvent[]) => void): () => void;
+}
+
+export interface LearningRecordOptions {
+  outlines: PathOutlines;
+  now?: () => Date;
+  sinks?: readonly EventSink[];
+  /** Told when a listener throws; listeners cannot fail a recording that has committed. */
+  onListenerError?: (error: unknown) => void;
+}
+
+const MAX_MESSAGE_LENGTH = 500;
+const DEFAULT_EVENT_LIMIT = 500;
+const MAX_EVENT_LIMIT = 5000;
+
+const count = z.coerce.number();
+const ms = z.coerce.number().nullable();
+
+const eventRow = z.object({
+  seq: z.coerce.number(),
+  id: z.string(),
+  learner_id: z.string(),
+  kind: z.enum(LEARNING_EVENT_KINDS),
+  occurred_at: z.string(),
+  path: z.string().nullable(),
+  lesson: z.string().nullable(),
+  lab: z.string().nullable(),
+  step: z.string().nullable(),
+  lab_session: z.string().nullable(),
+  workshop: z.string().nullable(),
+  duration_ms: ms,
+  detail: z.string().nullable(),
+});
+const EVENT_COLUMNS = 'seq, id, learner_id, kind, occurred_at, path, lesson, lab, step, lab_session, workshop, duration_ms, detail';
+
+const learnerRow = z.object({ id: z.string(), display_name: z.string(), email: z.string().nullable() });
+
+const pathRow = z.object({
+  path: z.string(),
+  started_at: z.string(),
+  last_at: z.string(),
+  completed_at: z.string().nullable(),
+  time_to_complete_ms: ms,
+});
+
+const attemptRow = z.object({ started_at: z.string(), last_at: z.string(), completed_at: z.string().nullable(), ended_at: z.string().nullable() });
+
+const labRow = z.object({
+  lab: z.string(),
+  attempts: count,
+  checks: count,
+  failed_checks: count,
+  hints: count,
+  solutions: count,
+  time_spent_ms: count,
+  first_started_at: z.string(),
+  last_at: z.string(),
+  completed_at: z.string().nullable(),
+  time_to_complete_ms: ms,
+});
+
+function toEvent(row: z.infer<typeof eventRow>): LearningEvent {
+  return {
+    id: row.id,
+    seq: row.seq,
+    learnerId: row.learner_id,
+    kind: row.kind,
+    at: row.occurred_at,
+    path: row.path,
+    lesson: row.lesson,
+    lab: row.lab,
+    step: row.step,
+    labSession: row.lab_session,
+    workshop: row.workshop,
+    durationMs: row.duration_ms,
+    detail: row.detail === null ? null : (JSON.parse(row.detail) as EventDetail),
+  };
+}
+
+const later = (a: string, b: string) => (a > b ? a : b);
+const between = (from: string, to: string) => Math.max(0, Date.parse(to) - Date.parse(from));
+/** PostgreSQL must lock a summary row it reads and then writes; SQLite's writers are one at a time anyway. */
+const forUpdate = (tx: Queryable) => (tx.dialect === 'postgres' ? ' FOR UPDATE' : '');
+
+export function createLearningRecord(db: Database, options: LearningRecordOptions): LearningRecord {
+  const now = options.now ?? (() => new Date());
+  const sinks = options.sinks ?? [];
+  const listeners = new Set<(events: readonly LearningEvent[]) => void>();
+  const certificatesOf = createCertificates(db, now);
+
+  const append = async (tx: Queryable, event: PendingEvent): Promise<{ event: LearningEvent; recorded: boolean }> => {
+    const id = randomUUID();
+    const inserted = await tx.one(
+      z.object({ seq: z.coerce.number() }),
+      `INSERT INTO learning_events (id, learner_id, kind, occurred_at, path, lesson, lab, step, lab_session, workshop, duration_ms, detail, once_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       ON CONFLICT (once_key) DO NOTHING
+       RETURNING seq`,
+      [
+        id,
+        event.learnerId,
+        event.kind,
+        event.at,
+        event.path,
+        event.lesson,
+        event.lab,
+        event.step,
+        event.labSession,
+        event.workshop,
+        event.durationMs,
+        event.detail === null ? null : JSON.stringify(event.detail),
+        event.onceKey,
+      ],
+    );
+    if (inserted) {
+      const { onceKey: _onceKey, ...rest } = event;
+      return { event: { ...rest, id, seq: inserted.seq }, recorded: true };
+    }
+    const earlier = await tx.one(eventRow, `SELECT ${EVENT_COLUMNS} FROM learning_events WHERE once_key = $1`, [event.onceKey]);
+    if (!earlier) throw new Error(`learning event ${event.onceKey} was neither appended nor found`);
+    return { event: toEvent(earlier), recorded: false };
+  };
+
+  /** The learner's row of the path, made on their first lesson event; locked until the transaction ends. */
+  const touchPath = async (tx: Queryable, learnerId: string, path: string, at: string) => {
+    await tx.run(
+      `INSERT INTO learning_paths (learner_id, path, started_at, last_at, lessons_completed) VALUES ($1, $2, $3, $3, 0)
+       ON CONFLICT (learner_id, path) DO UPDATE SET
+         started_at = CASE WHEN excluded.started_at < learning_paths.started_at THEN excluded.started_at ELSE learning_paths.started_at END,
+         last_at = CASE WHEN excluded.last_at > learning_paths.last_at THEN excluded.last_at ELSE learning_paths.last_at END`,
+      [learnerId, path, at],
+    );
+  };
+
+  const lessonViewed = async (tx: Queryable, event: LearningEvent) => {
+    const { learnerId, path, lesson, at } = event as LearningEvent & { path: string; lesson: string };
+    await touchPath(tx, learnerId, path, at);
+    await tx.run(
+      `INSERT INTO learning_lessons (learner_id, path, lesson, first_viewed_at, views) VALUES ($1, $2, $3, $4, 1)
+       ON CONFLICT (learner_id, path, lesson) DO UPDATE SET
+         first_viewed_at = CASE WHEN excluded.first_viewed_at < learning_lessons.first_viewed_at THEN excluded.first_viewed_at ELSE learning_lessons.first_viewed_at END,
+         views = learning_lessons.views + 1`,
+      [learnerId, path, lesson, at],
+    );
+  };
+
+  /** Returns the path.completed event when this lesson was the path's last. */
+  const lessonCompleted = async (tx: Queryable, event: LearningEvent, outline: PathOutline | null, learner: LearnerIdentity) => {
+    const { learnerId, path, lesson, at } = event as LearningEvent & { path: string; lesson: string };
+    // The path's row is locked first: of two last lessons completed at once, the second waits and
+    // then sees the first, so the path is completed exactly once.
+    await touchPath(tx, learnerId, path, at);
+    await tx.run(
+      `INSERT INTO learning_lessons (learner_id, path, lesson, first_viewed_at, completed_at, views) VALUES ($1, $2, $3, $4, $4, 0)
+       ON CONFLICT (learner_id, path, lesson) DO UPDATE SET
+         first_viewed_at = CASE WHEN excluded.first_viewed_at < learning_lessons.first_viewed_at THEN excluded.first_viewed_at ELSE learning_lessons.first_viewed_at END,
+         completed_at = COALESCE(learning_lessons.completed_at, excluded.completed_at)`,
+      [learnerId, path, lesson, at],
+    );
+    const completed = new Set(
+      (await tx.all(z.object({ lesson: z.string() }), 'SELECT lesson FROM learning_lessons WHERE learner_id = $1 AND path = $2 AND completed_at IS NOT NULL', [learnerId, path])).map(
+        (row) => row.lesson,
+      ),
+    );
+    const inPath = outline ? outline.lessons.filter((id) => completed.has(id)).length : completed.size;
+    await tx.run('UPDATE learning_paths SET lessons_completed = $3 WHERE learner_id = $1 AND path = $2', [learnerId, path, inPath]);
+    if (!outline || outline.lessons.length === 0 || inPath < outline.lessons.length) return null;
+
+    const row = await tx.one(pathRow, `SELECT path, started_at, last_at, completed_at, time_to_complete_ms FROM learning_paths WHERE learner_id = $1 AND path = $2`, [
+      learnerId,
+      path,
+    ]);
+    if (!row || row.completed_at !== null) return null;
+    const durationMs = between(row.started_at, at);
+    await tx.run('UPDATE learning_paths SET completed_at = $3, time_to_complete_ms = $4 WHERE learner_id = $1 AND path = $2 AND completed_at IS NULL', [
+      learnerId,
+      path,
+      at,
+      durationMs,
+    ]);
+    const eventId = randomUUID();
+    const certificate = await issueCertificate(tx, { learnerId, learnerName: learner.name, path, pathTitle: outline.title, issuedAt: at, eventId });
+    const pending = pathCompleted(learnerId, path, at, durationMs, certificate.id, event.workshop);
+    const appended = await append(tx, pending);
+    return appended.recorded ? appended.event : null;
+  };
+
+  /** The attempt's row, made when an attempt's first event is not its start (recorded before the record existed). */
+  const attemptOf = async (tx: Queryable, event: LearningEvent & { labSession: string; lab: string }) => {
+    const read = () =>
+      tx.one(attemptRow, `SELECT started_at, last_at, completed_at, ended_at FROM learning_attempts WHERE lab_session = $1${forUpdate(tx)}`, [event.labSession]);
+    const found = await read();
+    if (found) return found;
+    await labStarted(tx, event);
+    const made = await read();
+    if (!made) throw new Error(`lab attempt ${event.labSession} vanished while recording ${event.kind}`);
+    return made;
+  };
+
+  const labStarted = async (tx: Queryable, event: LearningEvent) => {
+    const { learnerId, lab, labSession, at } = event as LearningEvent & { lab: string; labSession: string };
+    const made = await tx.run(
+      `INSERT INTO learning_attempts (lab_session, learner_id, lab, started_at, last_at, checks, failed_checks) VALUES ($1, $2, $3, $4, $4, 0, 0)
+       ON CONFLICT (lab_session) DO NOTHING`,
+      [labSession, learnerId, lab, at],
+    );
+    if (made === 0) return;
+    await tx.run(
+      `INSERT INTO learning_labs (learner_id, lab, first_started_at, last_at, attempts, checks, failed_checks, hints, solutions, time_spent_ms)
+       VALUES ($1, $2, $3, $3, 1, 0, 0, 0, 0, 0)
+       ON CONFLICT (learner_id, lab) DO UPDATE SET
+         attempts = learning_labs.attempts + 1,
+         first_started_at = CASE WHEN excluded.first_started_at < learning_labs.first_started_at THEN excluded.first_started_at ELSE learning_labs.first_started_at END,
+         last_at = CASE WHEN excluded.last_at > learning_labs.last_at THEN excluded.last_at ELSE learning_labs.last_at END`,
+      [learnerId, lab, at],
+    );
+  };
+
+  /** Everything in an attempt after its start: counts, time spent, completion. */
+  const labActivity = async (tx: Queryable, event: LearningEvent & { labSession: string; lab: string }) => {
+    const attempt = await attemptOf(tx, event);
+    // An attempt's time runs from Start to its last event, and stops at completion.
+    const running = attempt.completed_at === null;
+    const lastAt = running ? later(attempt.last_at, event.at) : attempt.last_at;
+    const spent = between(attempt.last_at, lastAt);
+    const checked = event.kind === 'check.passed' || event.kind === 'check.failed' ? 1 : 0;
+    const failed = event.kind === 'check.failed' ? 1 : 0;
+    const completes = event.kind === 'lab.completed' && running;
+    await tx.run(
+      `UPDATE learning_attempts SET last_at = $2, checks = checks + $3, failed_checks = failed_checks + $4,
+              completed_at = CASE WHEN $5 = 1 THEN $6 ELSE completed_at END,
+              ended_at = CASE WHEN $7 = 1 THEN COALESCE(ended_at, $6) ELSE ended_at END
+        WHERE lab_session = $1`,
+      [event.labSession, lastAt, checked, failed, completes ? 1 : 0, event.at, event.kind === 'lab.ended' ? 1 : 0],
+    );
+    await tx.run(
+      `UPDATE learning_labs SET
+         last_at = CASE WHEN $3 > last_at THEN $3 ELSE last_at END,
+         checks = checks + $4, failed_checks = failed_checks + $5, hints = hints + $6, solutions = solutions + $7,
+         time_spent_ms = time_spent_ms + $8,
+         completed_at = CASE WHEN $9 = 1 THEN COALESCE(completed_at, $3) ELSE completed_at END,
+         time_to_complete_ms = CASE WHEN $9 = 1 THEN COALESCE(time_to_complete_ms, time_spent_ms + $8) ELSE time_to_complete_ms END
+       WHERE learner_id = $1 AND lab = $2`,
+      [
+        event.learnerId,
+        event.lab,
+        event.at,
+        checked,
+        failed,
+        event.kind === 'hint.shown' ? 1 : 0,
+        event.kind === 'solution.shown' ? 1 : 0,
+        spent,
+        completes ? 1 : 0,
+      ],
+    );
+    if (checked) await checkRan(tx, event);
+  };
+
+  const checkRan = async (tx: Queryable, event: LearningEvent & { lab: string }) => {
+    const day = event.at.slice(0, 10);
+    const step = event.step ?? '';
+    const failed = event.kind === 'check.failed' ? 1 : 0;
+    await tx.run(
+      `INSERT INTO learning_step_days (lab, step, day, runs, failures) VALUES ($1, $2, $3, 1, $4)
+       ON CONFLICT (lab, step, day) DO UPDATE SET runs = learning_step_days.runs + 1, failures = learning_step_days.failures + excluded.failures`,
+      [event.lab, step, day, failed],
+    );
+    if (!failed || event.detail === null || !('results' in event.detail)) return;
+    for (const [index, result] of event.detail.results.entries()) {
+      if (result.passed) continue;
+      await tx.run(
+        `INSERT INTO learning_check_failures (lab, step, check_key, kind, expected, message, day, failures) VALUES ($1, $2, $3, $4, $5, $6, $7, 1)
+         ON CONFLICT (lab, step, check_key, message, day) DO UPDATE SET failures = learning_check_failures.failures + 1, expected = excluded.expected`,
+        [event.lab, step, `${index}:${result.kind}`, result.kind, result.expected.slice(0, MAX_MESSAGE_LENGTH), result.message.slice(0, MAX_MESSAGE_LENGTH), day],
+      );
+    }
+  };
+
+  const learnerOf = async (tx: Queryable, learnerId: string): Promise<LearnerIdentity> => {
+    const row = await tx.one(learnerRow, 'SELECT id, display_name, email FROM learners WHERE id = $1', [learnerId]);
+    if (!row) throw new LearningEventError([`learnerId: there is no learner ${JSON.stringify(learnerId)}`]);
+    return { id: row.id, name: row.display_name, email: row.email };
+  };
+
+  /** A completion or an end not told how long the attempt took is as long as the attempt has run. */
+  const withAttemptDuration = async (tx: Queryable, event: PendingEvent): Promise<PendingEvent> => {
+    if ((event.kind !== 'lab.completed' && event.kind !== 'lab.ended') || event.durationMs !== null || event.labSession === null) return event;
+    const attempt = await tx.one(z.object({ started_at: z.string() }), 'SELECT started_at FROM learning_attempts WHERE lab_session = $1', [event.labSession]);
+    return attempt ? { ...event, durationMs: between(attempt.started_at, event.at) } : event;
+  };
+
+  const apply = async (tx: Queryable, pending: PendingEvent, outline: PathOutline | null): Promise<RecordOutcome & { learner: LearnerIdentity }> => {
+    const learner = await learnerOf(tx, pending.learnerId);
+    const event = await withAttemptDuration(tx, pending);
+    const appended = await append(tx, event);
+    if (!appended.recorded) return { ...appended, derived: [], learner };
+    const recorded = appended.event;
+    const derived: LearningEvent[] = [];
+    switch (recorded.kind) {
+      case 'lesson.viewed':
+        await lessonViewed(tx, recorded);
+        break;
+      case 'lesson.completed': {
+        const completion = await lessonCompleted(tx, recorded, outline, learner);
+        if (completion) derived.push(completion);
+        break;
+      }
+      case 'lab.started':
+        await labStarted(tx, recorded);
+        break;
+      case 'path.completed':
+        break;
+      default:
+        await labActivity(tx, recorded as LearningEvent & { labSession: string; lab: string });
+    }
+    for (const sink of sinks) await sink(tx, [recorded, ...derived], learner);
+    return { event: recorded, recorded: true, derived, learner };
+  };
+
+  /** Outlines are read before the transaction: no file reads while SQLite's writer is held. */
+  const outlinesFor = async (events: readonly PendingEvent[]) => {
+    const paths = new Set(events.filter((event) => event.kind === 'lesson.completed' && event.path).map((event) => event.path as string));
+    const outlines = new Map<string, PathOutline | null>();
+    for (const path of paths) outlines.set(path, await options.outlines.get(path));
+    return outlines;
+  };
+
+  const tell = (outcomes: readonly RecordOutcome[]) => {
+    const appended = outcomes.flatMap((outcome) => (outcome.recorded ? [outcome.event, ...outcome.derived] : []));
+    if (appended.length === 0) return;
+    for (const listener of listeners) {
+      try {
+        listener(appended);
+      } catch (error) {
+        options.onListenerError?.(error);
+      }
+    }
+  };
+
+  const recordAll = async (inputs: readonly unknown[]): Promise<RecordOutcome[]> => {
+    const at = now();
+    const events = inputs.map((input) => parseEvent(input, at));
+    const outlines = await outlinesFor(events);
+    const outcomes = await db.transaction(async (tx) => {
+      const done: RecordOutcome[] = [];
+      for (const event of events) {
+        const { learner: _learner, ...outcome } = await apply(tx, event, event.path ? (outlines.get(event.path) ?? null) : null);
+        done.push(outcome);
+      }
+      return done;
+    });
+    tell(outcomes);
+    return outcomes;
+  };
+
+  return {
+    async record(input) {
+      const [outcome] = await recordAll([input]);
+      if (!outcome) throw new Error('recording one event gave no outcome');
+      return outcome;
+    },
+
+    recordAll,
+
+    async events(query = {}) {
+      const where: string[] = [];
+      const params: (string | number)[] = [];
+      const add = (condition: string, value: string | number) => {
+        params.push(value);
+        where.push(condition.replace('?', `$${params.length}`));
+      };
+      if (query.learnerId !== undefined) add('learner_id = ?', query.learnerId);
+      if (query.afterSeq !== undefined) add('seq > ?', query.afterSeq);
+      if (query.since !== undefined) add('occurred_at >= ?', query.since);
+      if (query.until !== undefined) add('occurred_at < ?', query.until);
+      params.push(Math.max(1, Math.min(query.limit ?? DEFAULT_EVENT_LIMIT, MAX_EVENT_LIMIT)));
+      const rows = await db.all(
+        eventRow,
+        `SELECT ${EVENT_COLUMNS} FROM learning_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT $${params.length}`,
+        params,
+      );
+      return rows.map(toEvent);
+    },
+
+    async myLearning(learnerId) {
+      const [paths, lessons, labs, certificates, outlines] = await Promise.all([
+        db.all(pathRow, 'SELECT path, started_at, last_at, completed_at, time_to_complete_ms FROM learning_paths WHERE learner_id = $1', [learnerId]),
+        db.all(z.object({ path: z.string(), lesson: z.string() }), 'SELECT path, lesson FROM learning_lessons WHERE learner_id = $1 AND completed_at IS NOT NULL', [
+          learnerId,
+        ]),
+        db.all(
+          labRow,
+          `SELECT lab, attempts, checks, failed_checks, hints, solutions, time_spent_ms, first_started_at, last_at, completed_at, time_to_complete_ms
+             FROM learning_labs WHERE learner_id = $1`,
+          [learnerId],
+        ),
+        certificatesOf.forLearner(learnerId),
+        options.outlines.all(),
+      ]);
+      const outlineOf = new Map(outlines.map((outline) => [outline.id, outline]));
+      const completedIn = (path: string) => new Set(lessons.filter((row) => row.path === path).map((row) => row.lesson));
+      return {
+        paths: paths
+          .map((row): PathProgress => {
+            const outline = outlineOf.get(row.path);
+            const done = completedIn(row.path);
+            return {
+              path: row.path,
+              title: outline?.title ?? row.path,
+              lessonsCompleted: outline ? outline.lessons.filter((lesson) => done.has(lesson)).length : done.size,
+              lessonsTotal: outline?.lessons.length ?? 0,
+              startedAt: row.started_at,
+              lastAt: row.last_at,
+              completedAt: row.completed_at,
+              timeToCompleteMs: row.time_to_complete_ms,
+              certificate: certificates.find((certificate) => certificate.path === row.path) ?? null,
+            };
+          })
+          .sort((a, b) => b.lastAt.localeCompare(a.lastAt) || a.path.localeCompare(b.path)),
+        labs: labs
+          .map(
+            (row): LabRecordSummary => ({
+              lab: row.lab,
+              attempts: row.attempts,
+              checks: row.checks,
+              failedChecks: row.failed_checks,
+              hints: row.hints,
+              solutions: row.solutions,
+              timeSpentMs: row.time_spent_ms,
+              firstStartedAt: row.first_started_at,
+              lastAt: row.last_at,
+              completedAt: row.completed_at,
+              timeToCompleteMs: row.time_to_complete_ms,
+            }),
+          )
+          .sort((a, b) => b.lastAt.localeCompare(a.lastAt) || a.lab.localeCompare(b.lab)),
+      };
+    },
+
+    certificates: certificatesOf,
+
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
