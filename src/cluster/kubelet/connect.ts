@@ -131,6 +131,20 @@ function serveLog(request: ConnectRequest, context: ConnectContext, res: ServerR
   res.on('close', stop);
 }
 
+/**
+ * The kubelet answers a failed exec or attach with plain text (streaming.WriteError), which the
+ * API server passes through: kubectl prints it as "unable to upgrade connection: <text>".
+ */
+function kubeletError(request: ConnectRequest, message: string): void {
+  const body = `${message}\n`;
+  if (request.upgrade) {
+    const { socket } = request.upgrade;
+    if (socket.writable) socket.end(`HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    return;
+  }
+  request.res?.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end(body);
+}
+
 function validateStream(request: ConnectRequest): { container: string; options: ReturnType<typeof streamOptions> } {
   const pod = request.object;
   const container = chooseContainer(pod, request.query.get('container'));
@@ -144,10 +158,11 @@ async function serveExec(request: ConnectRequest, context: ConnectContext): Prom
   const { container, options } = validateStream(request);
   const command = request.query.getAll('command');
   if (command.length === 0) throw badRequest('you must specify at least 1 command');
-  if (!request.upgrade || !isWebSocketUpgrade(request.req)) throw spdyUnsupported();
-  if (context.sandbox.mode === 'unavailable') throw new StatusError({ code: 503, reason: 'ServiceUnavailable', message: `shells are disabled on this cluster: ${context.sandbox.reason}` });
+  // kubectl ≥ 1.30 retries a refused WebSocket upgrade over SPDY: both must give the same reason.
   const slot = context.workerFor(request.object)?.findContainer(container);
-  if (!slot?.running) throw new StatusError({ code: 404, reason: 'NotFound', message: `container not found ("${container}")` });
+  if (!slot?.running) return kubeletError(request, `container not found ("${container}")`);
+  if (context.sandbox.mode === 'unavailable') throw new StatusError({ code: 503, reason: 'ServiceUnavailable', message: `shells are disabled on this cluster: ${context.sandbox.reason}` });
+  if (!request.upgrade || !isWebSocketUpgrade(request.req)) throw spdyUnsupported();
   const worker = context.workerFor(request.object) as PodWorker;
   const spec = worker.execSandbox(slot, command, options.tty ? { cols: 80, rows: 24 } : undefined);
   if (typeof spec === 'string') throw new StatusError({ code: 500, reason: 'InternalError', message: spec });
@@ -190,11 +205,11 @@ async function serveExec(request: ConnectRequest, context: ConnectContext): Prom
 
 async function serveAttach(request: ConnectRequest, context: ConnectContext): Promise<void> {
   const { container, options } = validateStream(request);
-  if (!request.upgrade || !isWebSocketUpgrade(request.req)) throw spdyUnsupported();
   const pod = request.object;
   const slot = context.workerFor(pod)?.findContainer(container);
   const instance = slot?.instance;
-  if (!slot || !instance?.running) throw new StatusError({ code: 404, reason: 'NotFound', message: `container ${container} not found in pod ${pod.metadata.name ?? ''}_${pod.metadata.namespace ?? ''}` });
+  if (!slot || !instance?.running) return kubeletError(request, `container ${container} not found in pod ${pod.metadata.name ?? ''}_${pod.metadata.namespace ?? ''}`);
+  if (!request.upgrade || !isWebSocketUpgrade(request.req)) throw spdyUnsupported();
   const session = await acceptRemoteCommand(request.req, request.upgrade.socket, request.upgrade.head);
   const stdinOnce = slot.spec['stdinOnce'] === true;
   let detach: () => void;

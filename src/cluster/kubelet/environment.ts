@@ -15,7 +15,8 @@ export interface EnvironmentResult {
   skipped: Array<{ kind: 'configMap' | 'secret'; namespace: string; name: string; keys: string[] }>;
 }
 
-const envVarName = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+// RelaxedEnvironmentVariableValidation (on by default since 1.32): any printable ASCII but '='.
+const envVarName = /^[ -<>-~]+$/;
 
 function dataOf(object: KubeObject, kind: 'configMap' | 'secret'): Map<string, string> {
   const data = new Map<string, string>();

@@ -450,7 +450,9 @@ export class PodWorker {
   async #create(slot: ContainerSlot, image: ResolvedImage): Promise<ContainerInstance | undefined> {
     let environment;
     try {
-      environment = containerEnvironment(this.#node.view, this.pod, slot.spec, this.#node.allocatable);
+      // status.podIP and hostIP are the kubelet's own knowledge, even before the status carrying them is written.
+      const pod = { ...this.pod, status: { ...statusOf(this.pod), podIP: this.#podIP, hostIP: this.#node.hostIP } };
+      environment = containerEnvironment(this.#node.view, pod, slot.spec, this.#node.allocatable);
     } catch (error) {
       if (!(error instanceof ContainerConfigError)) throw error;
       slot.state = { waiting: { reason: 'CreateContainerConfigError', message: error.message } };
@@ -538,7 +540,7 @@ export class PodWorker {
       this.#volumes.materialize(this.pod);
       this.#scheduleTokenRefresh();
       const instance = instanceDirectories(instanceDir);
-      const volumeMounts = this.#volumes.mountsFor(this.pod, slot.spec);
+      const volumeMounts = this.#volumes.mountsFor(this.pod, slot.spec, instanceDir);
       const path = env.find(([name]) => name === 'PATH')?.[1] ?? DEFAULT_PATH;
       const command = argv[0];
       if (command === undefined) return 'failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: no command specified: unknown';
@@ -756,7 +758,7 @@ export class PodWorker {
     this.#scheduleTokenRefresh();
     const instanceDir = join(instance.tmpDir, '..');
     const dirs = instanceDirectories(instanceDir);
-    const volumeMounts = this.#volumes.mountsFor(this.pod, slot.spec);
+    const volumeMounts = this.#volumes.mountsFor(this.pod, slot.spec, instanceDir);
     const workbench = slot.image?.catalog?.kind === 'workbench';
     let extra;
     if (workbench) {

@@ -7,7 +7,7 @@
 //
 // Files are written lazily, the first time a real process needs them (a shell container, exec, an
 // exec probe): simulated servers never read them, and thousands of pods stay cheap.
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import type { KubeObject } from '../types.ts';
 import type { ClusterView } from './cluster-view.ts';
@@ -270,11 +270,15 @@ export class PodVolumes {
     return join(ctx.podDir, 'volumes', volumeName);
   }
 
-  /** Mounts for a container's sandbox: its volumeMounts (subPath included) and the token. */
-  mountsFor(pod: KubeObject, container: Json): SandboxMount[] {
+  /**
+   * Mounts for a container's sandbox: its volumeMounts and the token. A subPath into a ConfigMap,
+   * Secret or projected volume is a copy taken once per container instance (in instanceDir): a real
+   * subPath bind keeps the file it bound at start, so later updates never reach it.
+   */
+  mountsFor(pod: KubeObject, container: Json, instanceDir: string): SandboxMount[] {
     const mounts: SandboxMount[] = [];
     const volumes = new Map(objects(specOf(pod)['volumes']).map((v) => [str(v['name']) ?? '', v]));
-    for (const mount of objects(container['volumeMounts'])) {
+    for (const [index, mount] of objects(container['volumeMounts']).entries()) {
       const name = str(mount['name']) ?? '';
       const volume = volumes.get(name);
       const base = this.hostPathOf(pod, name);
@@ -287,6 +291,7 @@ export class PodVolumes {
         source = join(base, subPath);
         if (!existsSync(source) && !forcedReadOnly) createSandboxDirectory(source);
         if (!existsSync(source)) continue;
+        if (forcedReadOnly) source = frozenCopy(source, join(instanceDir, 'subpath', `${index}-${name}`));
       }
       if ((volume['hostPath'] || volume['persistentVolumeClaim'] || volume['emptyDir'] !== undefined) && !existsSync(base)) createSandboxDirectory(base);
       mounts.push({ source, target, readOnly: forcedReadOnly || mount['readOnly'] === true });
@@ -377,6 +382,18 @@ export class PodVolumes {
     }
     return files;
   }
+}
+
+function frozenCopy(source: string, target: string): string {
+  if (existsSync(target)) return target;
+  ensurePassage(dirname(target));
+  cpSync(realpathSync(source), target, { recursive: true, dereference: true });
+  const ownAll = (path: string) => {
+    own(path);
+    if (lstatSync(path).isDirectory()) for (const entry of readdirSync(path)) ownAll(join(path, entry));
+  };
+  ownAll(target);
+  return target;
 }
 
 function expandSubPath(expression: string, pod: KubeObject): string {

@@ -28,6 +28,8 @@ export interface KubeletCluster {
   events(namespace: string, name: string): Array<{ reason: string; message: string; type: string }>;
   /** Polls `check` every 20 ms until it returns a value, or fails after `timeoutMs` with `what` and the last value seen. */
   until<T>(what: string, check: () => T | undefined | false, timeoutMs?: number): Promise<T>;
+  /** The same for checks that ask kubectl: every 100 ms. */
+  eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs?: number): Promise<T>;
   kubeConfig(): k8s.KubeConfig;
   stop(): Promise<void>;
 }
@@ -105,6 +107,15 @@ export async function startKubeletCluster(options: Omit<ClusterOptions, 'dataDir
         if (value !== undefined && value !== false) return value as never;
         if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
         await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
+    async eventually(what, check, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const value = await check();
+        if (value !== undefined && value !== false) return value as never;
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
       }
     },
     kubeConfig() {

@@ -190,6 +190,17 @@ function withForwards(argv: string[], forwards: SandboxForward[], socat: string 
   return ['/bin/sh', '-c', `${starts} ${waits} exec "$@"`, 'sh', ...argv];
 }
 
+/**
+ * The terminal's foreground process group belongs to the session outside the sandbox's PID
+ * namespace, where shells cannot see it: dash then fails its exit ("Cannot set tty process group",
+ * status 2) and job control is off. An interactive bash takes the terminal's foreground inside the
+ * namespace, then becomes the command.
+ */
+function asTerminalLeader(argv: string[]): string[] {
+  if (!existsSync('/bin/bash')) return argv;
+  return ['/bin/bash', '--norc', '--noprofile', '-i', '-c', 'exec "$@"', 'terminal', ...argv];
+}
+
 /** Starts the process. Throws when the machine cannot sandbox shells (see detectSandboxSupport). */
 export async function spawnSandboxed(spec: SandboxSpec, support: SandboxSupport): Promise<SandboxedProcess> {
   if (support.mode === 'unavailable') throw new Error(support.reason);
@@ -200,7 +211,7 @@ export async function spawnSandboxed(spec: SandboxSpec, support: SandboxSupport)
   let env: Record<string, string>;
   if (support.mode === 'bubblewrap') {
     const forwardSockets = new Map((spec.forwards ?? []).map((forward) => [forward.port, forward.unixSocket] as const));
-    const inner = withForwards(spec.argv, spec.forwards ?? [], support.socat);
+    const inner = withForwards(spec.tty ? asTerminalLeader(spec.argv) : spec.argv, spec.forwards ?? [], support.socat);
     const bwrap = [support.bwrap, ...bubblewrapArgs(spec, support, forwardSockets), '--', ...inner];
     // The shell joins the cgroup before it becomes the sandbox, so no child can escape the limits.
     const join = cgroup ? cgroup.procsFiles.map((file) => `echo $$ > '${file}' &&`).join(' ') : '';

@@ -1,0 +1,208 @@
+// exec and attach over WebSocket: exit codes on the status channel, stdin with its end (v5
+// CLOSE), a terminal that resizes, the container's environment and volumes inside the sandbox,
+// ConfigMap updates reaching mounted files, kubectl cp, and the errors kubectl users know.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import * as k8s from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type KubeletCluster, phase, startKubeletCluster, versionedKubectl, waitingReason } from './harness.ts';
+
+let lab: KubeletCluster;
+const ns = 'exec';
+
+const fixture = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: app-config}
+data: {color: blue, app.properties: "mode=dark\\n"}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: app-secret}
+stringData: {password: s3cret}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: app, labels: {app: shop, tier: web}}
+spec:
+  containers:
+  - name: app
+    image: busybox
+    command: [sh, -c, 'exec sleep 3600']
+    env:
+    - {name: GREETING, value: hello}
+    - {name: MESSAGE, value: "$(GREETING) world"}
+    - {name: COLOR, valueFrom: {configMapKeyRef: {name: app-config, key: color}}}
+    - {name: PASSWORD, valueFrom: {secretKeyRef: {name: app-secret, key: password}}}
+    - {name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+    - {name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}
+    - {name: MEMORY_MI, valueFrom: {resourceFieldRef: {resource: limits.memory, divisor: 1Mi}}}
+    envFrom:
+    - {configMapRef: {name: app-config}, prefix: CFG_}
+    resources: {limits: {memory: 64Mi, cpu: 500m}}
+    volumeMounts:
+    - {name: config, mountPath: /etc/config}
+    - {name: config, mountPath: /etc/single/app.properties, subPath: app.properties}
+    - {name: secret, mountPath: /etc/secret}
+    - {name: podinfo, mountPath: /etc/podinfo}
+    - {name: scratch, mountPath: /scratch}
+  - name: sidecar
+    image: busybox
+    command: [sh, -c, 'exec sleep 3600']
+    volumeMounts: [{name: scratch, mountPath: /data}]
+  volumes:
+  - {name: config, configMap: {name: app-config}}
+  - {name: secret, secret: {secretName: app-secret, defaultMode: 0400}}
+  - {name: podinfo, downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]}}
+  - {name: scratch, emptyDir: {}}
+`;
+
+beforeAll(async () => {
+  lab = await startKubeletCluster();
+  await lab.kubectl(['create', 'namespace', ns]);
+  await lab.until('the default ServiceAccount', () => lab.cluster.registry.list(lab.cluster.registry.lookup('', 'v1', 'serviceaccounts')!, { namespace: ns }).items.length > 0);
+  await lab.apply(fixture, ns);
+  await lab.until('app Running', () => phase(lab.pod(ns, 'app')) === 'Running');
+});
+afterAll(async () => {
+  await lab?.stop();
+});
+
+function exec(args: string[], options: { stdin?: string; binary?: string; env?: Record<string, string> } = {}) {
+  return lab.kubectl(['exec', '-n', ns, ...args], options);
+}
+
+describe('kubectl exec', () => {
+  it('returns the command exit code through the status channel', async () => {
+    const result = await exec(['app', '-c', 'app', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    expect(result.code).toBe(3);
+    expect(result.stdout).toBe('out\n');
+    expect(result.stderr).toContain('err\n');
+    expect(result.stderr).toContain('command terminated with exit code 3');
+    expect((await exec(['app', '-c', 'app', '--', 'true'])).code).toBe(0);
+  });
+
+  it('passes stdin and its end (v5 CLOSE)', async () => {
+    const result = await exec(['-i', 'app', '-c', 'app', '--', 'sh', '-c', 'cat; echo done'], { stdin: 'hello\n' });
+    expect(result.stdout).toBe('hello\ndone\n');
+  });
+
+  it('runs in the container environment: env, envFrom, $(VAR), downward API, resource fields', async () => {
+    const result = await exec(['app', '-c', 'app', '--', 'sh', '-c', 'echo "$GREETING|$MESSAGE|$COLOR|$PASSWORD|$POD_NAME|$POD_IP|$MEMORY_MI|$CFG_color|$HOSTNAME|$KUBERNETES_SERVICE_HOST"']);
+    const pod = lab.pod(ns, 'app');
+    const podIP = (pod?.status as Record<string, string>)['podIP'];
+    expect(result.stdout).toBe(`hello|hello world|blue|s3cret|app|${podIP}|64|blue|app|10.96.0.1\n`);
+  });
+
+  it('sees the pod volumes at their mount paths, read-only where Kubernetes makes them so', async () => {
+    const script = [
+      'cat /etc/config/color; echo',
+      'ls -a /etc/config | tr "\\n" " "; echo',
+      'cat /etc/single/app.properties',
+      'stat -L -c %a /etc/secret/password',
+      'cat /etc/secret/password; echo',
+      'cat /etc/podinfo/labels; echo',
+      'touch /etc/config/new 2>/dev/null || echo read-only',
+      'echo shared > /scratch/note',
+    ].join('; ');
+    const result = await exec(['app', '-c', 'app', '--', 'sh', '-c', script]);
+    expect(result.stdout.split('\n')).toEqual([
+      'blue',
+      expect.stringMatching(/^\. \.\. \.\.\d{4}_\d\d_\d\d_\d\d_\d\d_\d\d\.\d+ \.\.data app\.properties color $/),
+      'mode=dark',
+      '400',
+      's3cret',
+      'app="shop"',
+      'tier="web"',
+      'read-only',
+      '',
+    ]);
+    expect((await exec(['app', '-c', 'sidecar', '--', 'cat', '/data/note'])).stdout).toBe('shared\n');
+  });
+
+  it('updates mounted ConfigMap files after a change, except subPath mounts', async () => {
+    expect((await lab.kubectl(['patch', 'configmap', 'app-config', '-n', ns, '-p', '{"data":{"color":"green","app.properties":"mode=light\\n"}}'])).code).toBe(0);
+    await lab.eventually('the new color in the mounted file', async () => (await exec(['app', '-c', 'app', '--', 'cat', '/etc/config/color'])).stdout === 'green');
+    expect((await exec(['app', '-c', 'app', '--', 'cat', '/etc/config/app.properties'])).stdout).toBe('mode=light\n');
+    expect((await exec(['app', '-c', 'app', '--', 'cat', '/etc/single/app.properties'])).stdout).toBe('mode=dark\n');
+  });
+
+  it('copies files in and out with kubectl cp (tar over exec)', async () => {
+    const local = mkdtempSync(join(tmpdir(), 'formicary-cp-'));
+    writeFileSync(join(local, 'notes.txt'), 'copied in\n');
+    const copyIn = await lab.kubectl(['cp', join(local, 'notes.txt'), `${ns}/app:/tmp/notes.txt`, '-c', 'app']);
+    expect(copyIn.code, copyIn.stderr).toBe(0);
+    expect((await exec(['app', '-c', 'app', '--', 'cat', '/tmp/notes.txt'])).stdout).toBe('copied in\n');
+    const copyOut = await lab.kubectl(['cp', `${ns}/app:/tmp/notes.txt`, join(local, 'back.txt'), '-c', 'app']);
+    expect(copyOut.code, copyOut.stderr).toBe(0);
+    expect(readFileSync(join(local, 'back.txt'), 'utf8')).toBe('copied in\n');
+  });
+
+  it('says there is no container to exec into while none runs', async () => {
+    await lab.kubectl(['run', 'typo', '-n', ns, '--image=busybx']);
+    await lab.until('the pull to fail', () => ['ErrImagePull', 'ImagePullBackOff'].includes(waitingReason(lab.pod(ns, 'typo')) ?? ''));
+    const result = await exec(['typo', '--', 'ls']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('unable to upgrade connection: container not found ("typo")');
+  });
+
+  it('reports a command that does not exist as the runtime does', async () => {
+    const result = await exec(['app', '-c', 'app', '--', 'no-such-tool']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('exec: "no-such-tool": executable file not found in $PATH');
+  });
+
+  it('tells kubectl 1.29 (SPDY only) to use WebSockets, and works with them', async () => {
+    const spdy = await exec(['app', '-c', 'app', '--', 'true'], { binary: versionedKubectl('1.29') });
+    expect(spdy.code).not.toBe(0);
+    expect(spdy.stderr).toContain('use kubectl 1.30 or newer, or set KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true with kubectl 1.29');
+    const websocket = await exec(['app', '-c', 'app', '--', 'echo', 'ok'], { binary: versionedKubectl('1.29'), env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'true' } });
+    expect(websocket.stdout).toBe('ok\n');
+  });
+
+  it('gives an interactive terminal through client-node that honours resize and reports the exit code', async () => {
+    const stdout = new PassThrough();
+    const stdin = new PassThrough();
+    let screen = '';
+    stdout.on('data', (chunk: Buffer) => (screen += chunk.toString()));
+    let status: k8s.V1Status | undefined;
+    const socket = await new k8s.Exec(lab.kubeConfig()).exec(ns, 'app', 'app', ['sh'], stdout, null, stdin, true, (s) => (status = s));
+    const resize = (width: number, height: number) => socket.send(Buffer.concat([Buffer.from([4]), Buffer.from(JSON.stringify({ Width: width, Height: height }))]));
+    resize(80, 24);
+    stdin.write('stty size\r');
+    await lab.until('the first size', () => screen.includes('24 80'));
+    resize(132, 40);
+    stdin.write('stty size\r');
+    await lab.until('the new size', () => screen.includes('40 132'));
+    stdin.write('exit 5\r');
+    await lab.until('the exit status', () => status);
+    expect(status).toMatchObject({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '5' }] } });
+  });
+});
+
+describe('kubectl attach', () => {
+  it('attaches to a container started with stdin and a terminal (kubectl run -it)', async () => {
+    await lab.apply(
+      `apiVersion: v1
+kind: Pod
+metadata: {name: interactive}
+spec:
+  restartPolicy: Never
+  containers:
+  - {name: shell, image: busybox, stdin: true, stdinOnce: true, tty: true}
+`,
+      ns,
+    );
+    await lab.until('interactive Running', () => phase(lab.pod(ns, 'interactive')) === 'Running');
+    const stdout = new PassThrough();
+    const stdin = new PassThrough();
+    let screen = '';
+    stdout.on('data', (chunk: Buffer) => (screen += chunk.toString()));
+    await new k8s.Attach(lab.kubeConfig()).attach(ns, 'interactive', 'shell', stdout, null, stdin, true);
+    stdin.write('echo attached-$((40+2))\r');
+    await lab.until('the shell answering', () => screen.includes('attached-42'));
+    stdin.write('exit 0\r');
+    await lab.until('interactive Succeeded', () => phase(lab.pod(ns, 'interactive')) === 'Succeeded');
+  });
+});
