@@ -57,6 +57,9 @@ describe('Deployment rollout', () => {
     await t.settle();
     const deployment = t.get('apps', 'v1', 'deployments', ns, 'web') as KubeObject;
     expect(deployment.status).toMatchObject({ replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 });
+    // The revision annotation goes in with the status, as upstream's UpdateStatus: no new generation.
+    expect(deployment.metadata.generation).toBe(1);
+    expect(deployment.status).toMatchObject({ observedGeneration: 1 });
     const conditions = (deployment.status as { conditions: Array<Record<string, string>> }).conditions;
     expect(conditions.map((c) => [c['type'], c['status'], c['reason'], c['message']])).toEqual([
       ['Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.'],
