@@ -41,6 +41,11 @@ export const stderrLogger: Logger = {
 export const serverVersion = {
   major: '1',
   minor: '33',
+  // Compatibility versions (KEP-4330), reported by every 1.33 server.
+  emulationMajor: '1',
+  emulationMinor: '33',
+  minCompatibilityMajor: '1',
+  minCompatibilityMinor: '32',
   gitVersion: 'v1.33.0+formicary',
   gitCommit: '0000000000000000000000000000000000000000',
   gitTreeState: 'clean',

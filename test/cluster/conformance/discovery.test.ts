@@ -8,7 +8,7 @@ const c = useConformanceCluster({ kubelet: false });
 
 // Every row is what a v1.33 kube-apiserver serves for that resource; the server serves a subset
 // of upstream's resources (no bindings, componentstatuses, podtemplates, replicationcontrollers,
-// webhooks, flowcontrol, certificates, events.k8s.io, node.k8s.io, scheduling.k8s.io).
+// webhooks, flowcontrol, certificates, events.k8s.io, node.k8s.io).
 const apiResources = text`
   NAME                        SHORTNAMES   APIVERSION                     NAMESPACED   KIND
   configmaps                  cm           v1                             true         ConfigMap
@@ -49,6 +49,7 @@ const apiResources = text`
   clusterroles                             rbac.authorization.k8s.io/v1   false        ClusterRole
   rolebindings                             rbac.authorization.k8s.io/v1   true         RoleBinding
   roles                                    rbac.authorization.k8s.io/v1   true         Role
+  priorityclasses             pc           scheduling.k8s.io/v1           false        PriorityClass
   storageclasses              sc           storage.k8s.io/v1              false        StorageClass
 `;
 
@@ -128,6 +129,7 @@ describe('kubectl api-versions', () => {
         networking.k8s.io/v1
         policy/v1
         rbac.authorization.k8s.io/v1
+        scheduling.k8s.io/v1
         storage.k8s.io/v1
         v1
       `,
@@ -160,8 +162,7 @@ describe('kubectl version', () => {
     }
   });
 
-  // KNOWN-GAPS.md "version: no compatibility-version fields".
-  it.fails('1.33 -o json carries the server version with the compatibility fields of a 1.33 server', async () => {
+  it('1.33 -o json carries the server version with the compatibility fields of a 1.33 server', async () => {
     const result = await c.kubectl('1.33', ['version', '-o', 'json']);
     expect(result.code).toBe(0);
     const serverVersion = JSON.parse(result.stdout).serverVersion;

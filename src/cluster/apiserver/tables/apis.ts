@@ -277,3 +277,16 @@ export const storageClassPrinter: Printer = {
     };
   },
 };
+
+export const priorityClassPrinter: Printer = {
+  columns: [
+    nameColumn(),
+    column('Value', 'integer', 'value represents the integer value of this priority class. This is the actual priority that pods receive when they have the name of this class in their pod spec.'),
+    column('Global-Default', 'boolean', 'globalDefault specifies whether this PriorityClass should be considered as the default priority for pods that do not have any priority class.'),
+    ageColumn(),
+    column('PreemptionPolicy', 'string', 'preemptionPolicy is the Policy for preempting pods with lower priority. One of Never, PreemptLowerPriority. Defaults to PreemptLowerPriority if unset.'),
+  ],
+  print(o, now) {
+    return { cells: [o.metadata.name ?? '', typeof o.value === 'number' ? o.value : 0, o.globalDefault === true, since(o.metadata.creationTimestamp, now), str(o.preemptionPolicy)] };
+  },
+};

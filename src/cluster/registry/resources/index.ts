@@ -28,6 +28,7 @@ import { poddisruptionbudgets } from './policy/poddisruptionbudgets.ts';
 import { endpointslices } from './discovery/endpointslices.ts';
 import { leases } from './coordination/leases.ts';
 import { storageclasses } from './storage/storageclasses.ts';
+import { priorityclasses } from './scheduling/priorityclasses.ts';
 import { customresourcedefinitions } from './apiextensions/customresourcedefinitions.ts';
 import { localsubjectaccessreviews, selfsubjectaccessreviews, selfsubjectrulesreviews, subjectaccessreviews } from './authorization/reviews.ts';
 import { selfsubjectreviews, tokenreviews } from './authentication/reviews.ts';
@@ -72,6 +73,7 @@ export function builtinStrategies(): ResourceStrategy[] {
     clusterroles,
     rolebindings,
     roles,
+    priorityclasses,
     storageclasses,
   ];
 }
