@@ -2,7 +2,7 @@
 // PatchOptions, DeleteOptions), validated the way the API server validates them.
 import { z } from 'zod';
 import { StatusError, statusErrors } from '../types.ts';
-import type { DeleteOptions, UserInfo, WriteOptions } from '../registry/index.ts';
+import type { DeleteOptions, ListOptions, UserInfo, WriteOptions } from '../registry/index.ts';
 import type { RequestScope } from './context.ts';
 import { isPlainObject } from './body.ts';
 import { decodeDocument } from './decode.ts';
@@ -117,14 +117,8 @@ export function deleteOptionsFrom(scope: RequestScope, body: Buffer, user: UserI
   return options;
 }
 
-export interface ListQuery {
-  labelSelector?: string;
-  fieldSelector?: string;
-  limit?: number;
-  continue?: string;
-  resourceVersion?: string;
-  resourceVersionMatch?: string;
-}
+/** The list options a request names; the namespace comes from its path. */
+export type ListQuery = Omit<ListOptions, 'namespace'>;
 
 /** List and watch parameters; a list may name resourceVersionMatch only with a resourceVersion (a watch-list may). */
 export function listQueryFrom(query: URLSearchParams, verb: 'list' | 'watch'): ListQuery {
