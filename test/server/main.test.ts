@@ -239,14 +239,14 @@ describe('the portal server', () => {
     const sockets = new WebSocketServer({ noServer: true });
     const { portal } = await start({
       configure: (routes) =>
-        routes.upgrade('/api/labs/:lab/terminal', (req, socket, head, context) => {
+        routes.upgrade('/api/labs/:lab/echo', (req, socket, head, context) => {
           sockets.handleUpgrade(req, socket, head, (ws) => ws.send(JSON.stringify({ lab: context.params.lab, learner: context.learner?.name ?? null })));
         }),
     });
     const { token } = await portal.services.sessions.signIn('Grace');
     const wsUrl = portal.url.replace('http', 'ws');
     const message = await new Promise<string>((resolve, reject) => {
-      const ws = new WebSocket(`${wsUrl}/api/labs/pods-101/terminal`, { origin: portal.url, headers: { cookie: `formicary_session=${token}` } });
+      const ws = new WebSocket(`${wsUrl}/api/labs/pods-101/echo`, { origin: portal.url, headers: { cookie: `formicary_session=${token}` } });
       ws.once('message', (data) => {
         resolve(String(data));
         ws.close();
@@ -262,7 +262,7 @@ describe('the portal server', () => {
         ws.once('error', () => undefined);
       });
     expect(await refusal(`${wsUrl}/api/nowhere`)).toBe(404);
-    expect(await refusal(`${wsUrl}/api/labs/pods-101/terminal`, 'https://evil.example.com')).toBe(403);
+    expect(await refusal(`${wsUrl}/api/labs/pods-101/echo`, 'https://evil.example.com')).toBe(403);
     sockets.close();
   });
 
@@ -303,11 +303,11 @@ describe('the portal server', () => {
   it('cuts a request that outlasts the shutdown grace period', async () => {
     const { portal } = await start({
       shutdownGraceMs: 300,
-      configure: (routes) => routes.on('GET', '/api/labs/hang', () => undefined),
+      configure: (routes) => routes.on('GET', '/api/labs/:lab/hang', () => undefined),
     });
     const { token } = await portal.services.sessions.signIn('Ada');
     const hanging = new Promise<string>((resolve) => {
-      request(`${portal.url}/api/labs/hang`, { headers: { cookie: `formicary_session=${token}` } })
+      request(`${portal.url}/api/labs/pods-101/hang`, { headers: { cookie: `formicary_session=${token}` } })
         .on('error', (error) => resolve((error as NodeJS.ErrnoException).code ?? error.message))
         .end();
     });
