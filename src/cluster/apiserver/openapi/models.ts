@@ -26,9 +26,17 @@ export interface Model {
 const modelsDir = join(dirname(createRequire(import.meta.url).resolve('@kubernetes/client-node')), 'gen', 'models');
 const cache = new Map<string, Model | undefined>();
 
+/** Answers remembered: fieldValidation asks on every write, and a file-system check each time shows. */
+const existence = new Map<string, boolean>();
+
 export function modelExists(name: string): boolean {
   if (cache.has(name)) return cache.get(name) !== undefined;
-  return /^\w+$/.test(name) && existsSync(join(modelsDir, `${name}.js`));
+  let exists = existence.get(name);
+  if (exists === undefined) {
+    exists = /^\w+$/.test(name) && existsSync(join(modelsDir, `${name}.js`));
+    existence.set(name, exists);
+  }
+  return exists;
 }
 
 export function loadModel(name: string): Model | undefined {
