@@ -86,6 +86,8 @@ export interface LearningRecord {
   /** Events in recording order. */
   events(query?: EventQuery): Promise<LearningEvent[]>;
   myLearning(learnerId: string): Promise<MyLearning>;
+  /** Name and email of each of these learners that exists (xAPI actors of downloaded statements). */
+  identities(learnerIds: readonly string[]): Promise<LearnerIdentity[]>;
   certificates: Certificates;
   /** Called after each recording commits, with the events appended (derived ones included). */
   subscribe(listener: (events: readonly LearningEvent[]) => void): () => void;
@@ -525,6 +527,13 @@ export function createLearningRecord(db: Database, options: LearningRecordOption
           )
           .sort((a, b) => b.lastAt.localeCompare(a.lastAt) || a.lab.localeCompare(b.lab)),
       };
+    },
+
+    async identities(learnerIds) {
+      const unique = [...new Set(learnerIds)];
+      if (unique.length === 0) return [];
+      const rows = await db.all(learnerRow, `SELECT id, display_name, email FROM learners WHERE id IN (${unique.map((_, index) => `$${index + 1}`).join(', ')})`, unique);
+      return rows.map((row) => ({ id: row.id, name: row.display_name, email: row.email }));
     },
 
     certificates: certificatesOf,
