@@ -18,6 +18,7 @@ import { ConfigError, loadConfig, redactUrl, type PortalConfig } from './config.
 import { applyMigrations, openDatabase, readMigrations, type Database } from './db/index.ts';
 import { indexStaticFiles, pageRoutePatterns, PortalRoutes, RouteTable, type RouteContext, type StaticFiles } from './http/index.ts';
 import { createProgress, createSessions } from './learners/index.ts';
+import { startLabs } from './labs/index.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type PortalMetrics } from './metrics/index.ts';
 import type { Learner, PortalServices } from './services.ts';
@@ -148,6 +149,10 @@ export async function startPortal(config: PortalConfig, options: PortalOptions =
     const services: PortalServices = { sessions, progress: createProgress(db), auth };
     const routes = new PortalRoutes();
     options.configure?.(routes, { config, db, services, cluster, log });
+    // After `configure`, whose handlers take precedence (tests stand in for the terminal route).
+    const labs = startLabs({ root, db, cluster, progress: services.progress, log });
+    services.labs = labs.sessions;
+    labs.register(routes);
 
     const pagePatterns = await pageRoutePatterns(path.join(root, 'src', 'pages'));
     return await listen({ config, db, cluster, services, routes, site, staticFiles, pagePatterns, log, httpLog, shutdownGraceMs });

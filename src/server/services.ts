@@ -1,6 +1,8 @@
 // What the pages and API routes may ask of the runtime. main.ts builds one PortalServices and
 // passes it to Astro's handler as `locals.services`, together with the signed-in learner.
 
+import type { LabSessions } from './labs/service.ts';
+
 /** What a learner may do beyond learning: run workshops (instructor), see every report (admin). */
 export const ROLES = ['instructor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -82,6 +84,8 @@ export interface PortalServices {
   sessions: Sessions;
   progress: Progress;
   auth: Auth;
+  /** Lab sessions (start, check, hints, reset, end, the terminal's access); absent where the portal runs without labs. */
+  labs?: LabSessions;
 }
 
 export const SESSION_COOKIE = 'formicary_session';

@@ -33,10 +33,12 @@ export interface Labs {
   sessions: LabSessions;
   bridge: TerminalBridge;
   sockets: TerminalSockets;
-  /** Registers the terminal's WebSocket route and the shutdown of every terminal. */
+  /** Registers the terminal's WebSocket route, and the shutdown of every terminal and background task. */
   register(routes: PortalRoutes): void;
   stop(): Promise<void>;
 }
+
+const TERMINAL_ROUTE = '/api/labs/:lab/terminal';
 
 const PHASES: Partial<Record<SandboxPhase, StartPhase>> = {
   'claiming-warm-sandbox': 'namespace',
@@ -126,20 +128,23 @@ export function startLabs(options: LabsOptions): Labs {
   });
   const sockets = terminalSockets({ bridge, authorize: sessions.authorizeTerminal, log: log.child({ component: 'terminals' }) });
 
+  const stop = async () => {
+    await sessions.stop();
+    if (sandboxesMade) await (await sandboxesMade).stop();
+  };
+
   return {
     sessions,
     bridge,
     sockets,
     register(routes) {
-      routes.upgrade('/api/labs/:lab/terminal', sockets.upgrade);
-      routes.onShutdown(() => {
+      if (!routes.upgrades.patterns.includes(TERMINAL_ROUTE)) routes.upgrade(TERMINAL_ROUTE, sockets.upgrade);
+      routes.onShutdown(async () => {
         sockets.close();
         bridge.shutdown();
+        await stop();
       });
     },
-    async stop() {
-      await sessions.stop();
-      if (sandboxesMade) await (await sandboxesMade).stop();
-    },
+    stop,
   };
 }

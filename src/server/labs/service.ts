@@ -27,7 +27,7 @@ export interface LabSessions {
   end(learner: Learner, lab: string, session?: string | null): Promise<LabStateView>;
   progress(learnerId: string): Promise<LabProgress[]>;
   authorizeTerminal: AuthorizeTerminal;
-  /** Stops the expiry sweep and waits for sandboxes being started. */
+  /** Stops the expiry sweep; sandboxes being started finish on their own (or are reaped). */
   stop(): Promise<void>;
 }
 
@@ -327,7 +327,6 @@ export function createLabSessions(options: LabSessionsOptions): LabSessions {
 
     async stop() {
       clearInterval(sweep);
-      await Promise.allSettled([...starting.values()]);
     },
   };
 }
