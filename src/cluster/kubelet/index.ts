@@ -76,7 +76,7 @@ export interface RunningKubelet {
   /** How shells run here: bubblewrap, unsafe-local, or unavailable with the reason. */
   readonly sandbox: SandboxSupport;
   /** Everyday tools the workbench has and lacks on this host. */
-  workbenchTools(): WorkbenchTools;
+  workbenchTools(): Promise<WorkbenchTools>;
   /** CPU and memory of a running pod (what the HPA and `kubectl top` read); undefined when it runs nowhere. */
   podMetrics(namespace: string, name: string): PodMetrics | undefined;
   nodeMetrics(name: string): NodeMetrics | undefined;
@@ -156,7 +156,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
   const view = new ClusterView(registry);
   const events = options.events ?? new EventBroadcaster(registry);
   const ownEvents = options.events === undefined;
-  let tools: WorkbenchTools | undefined;
+  let tools: Promise<WorkbenchTools> | undefined;
   const workers = new Map<string, PodWorker>();
   const byName = new Map<string, PodWorker>();
   const references = new Map<string, Set<PodWorker>>();

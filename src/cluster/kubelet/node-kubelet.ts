@@ -24,7 +24,7 @@ export interface KubeletShared {
   apiUrl: string;
   caFile: string;
   tokens: TokenIssuer | undefined;
-  tools(): WorkbenchTools;
+  tools(): Promise<WorkbenchTools>;
   now(): Date;
   startDelay(ms: number): number;
   scaled(ms: number): number;
@@ -174,7 +174,7 @@ export class NodeKubelet implements NodeRuntime {
     created.kick();
   }
 
-  tools(): WorkbenchTools {
+  tools(): Promise<WorkbenchTools> {
     return this.#shared.tools();
   }
   now(): Date {

@@ -33,7 +33,7 @@ export interface NodeRuntime {
   readonly tokens: TokenIssuer | undefined;
   readonly allocatable: NodeAllocatable;
   readonly paths: { podsDir: string; nodeDir: string; claimsDir: string };
-  tools(): WorkbenchTools;
+  tools(): Promise<WorkbenchTools>;
   now(): Date;
   /** Real milliseconds for a start-up delay (pull, create, sandbox). */
   startDelay(ms: number): number;
@@ -622,7 +622,7 @@ export class PodWorker {
       http: (port, path, userAgent) => instance.http(port, path, this.#gatewayIP(), userAgent),
       tcp: (port) => instance.listens(port),
       exec: async (command, timeoutMs) => {
-        const spec = this.execSandbox(slot, command, undefined);
+        const spec = await this.execSandbox(slot, command, undefined);
         if (typeof spec === 'string') return { exitCode: 1, output: spec };
         const process = await spawnSandboxed(spec, this.#node.sandbox);
         process.endInput();
@@ -749,7 +749,7 @@ export class PodWorker {
   }
 
   /** The sandbox for a process inside this container (exec, exec probes), or why there can be none. */
-  execSandbox(slot: ContainerSlot, argv: string[], tty: { cols: number; rows: number } | undefined): SandboxSpec | string {
+  async execSandbox(slot: ContainerSlot, argv: string[], tty: { cols: number; rows: number } | undefined): Promise<SandboxSpec | string> {
     const support = this.#node.sandbox;
     if (support.mode === 'unavailable') return support.reason;
     const instance = slot.instance;
@@ -762,14 +762,15 @@ export class PodWorker {
     const workbench = slot.image?.catalog?.kind === 'workbench';
     let extra;
     if (workbench) {
+      const tools = await this.#node.tools();
       const homeMount = volumeMounts.find((mount) => mount.target === WORKBENCH_HOME);
       const homeDir = homeMount?.source ?? join(this.#podDir, 'home');
       if (!homeMount && !existsSync(homeDir)) createSandboxDirectory(homeDir);
       if (support.mode === 'unsafe-local') {
         const token = this.#node.tokens?.issue(this.pod, undefined, 3607)?.token;
-        extra = { env: unsafeWorkbenchEnv({ pod: this.pod, podDir: this.#podDir, homeDir, apiUrl: this.#node.apiUrl, token, caFile: this.#node.caFile, tools: this.#node.tools() }), mounts: [], forwards: [] };
+        extra = { env: unsafeWorkbenchEnv({ pod: this.pod, podDir: this.#podDir, homeDir, apiUrl: this.#node.apiUrl, token, caFile: this.#node.caFile, tools }), mounts: [], forwards: [] };
       } else {
-        extra = workbenchSandbox({ pod: this.pod, podDir: this.#podDir, homeDir, homeFromVolume: homeMount !== undefined, tools: this.#node.tools(), apiSocket: this.#node.apiSocket });
+        extra = workbenchSandbox({ pod: this.pod, podDir: this.#podDir, homeDir, homeFromVolume: homeMount !== undefined, tools, apiSocket: this.#node.apiSocket });
       }
     }
     const spec = containerSandboxSpec({

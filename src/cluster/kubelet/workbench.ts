@@ -2,7 +2,7 @@
 // in the sandbox with kubectl on PATH, a kubeconfig bound to the pod's ServiceAccount token and
 // namespace (the API server reached through a forward of 127.0.0.1:6443 to its Unix socket),
 // HOME on a volume, kubectl completion and a friendly prompt.
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, realpathSync, writeFileSync, chmodSync, chownSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { KubeObject } from '../types.ts';
@@ -27,19 +27,22 @@ export interface WorkbenchTools {
 
 const everydayTools = ['kubectl', 'curl', 'jq', 'vim', 'nano', 'less', 'git', 'wget', 'watch', 'yq'];
 
-/** Finds kubectl and the everyday tools on this host (once per kubelet). */
-export function detectWorkbenchTools(): WorkbenchTools {
-  const found = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
-  const kubectl = found('kubectl');
-  let kubectlDir: string | undefined;
-  if (kubectl) {
-    // The google-cloud-sdk kubectl is a dispatcher that runs its versioned siblings: bind the folder.
-    kubectlDir = dirname(realpathSync(kubectl));
-  }
-  const completion = kubectl ? spawnSync(kubectl, ['completion', 'bash'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, HOME: '/tmp' } }).stdout : '';
-  const present: string[] = [];
-  const missing: string[] = [];
-  for (const tool of everydayTools) (found(tool) ? present : missing).push(tool);
+function run(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve) => {
+    execFile(command, args, { encoding: 'utf8', timeout: 20_000, env: { ...process.env, HOME: '/tmp' } }, (_error, stdout) => resolve(stdout));
+  });
+}
+
+/** Finds kubectl and the everyday tools on this host (once per kubelet, in the background at start). */
+export async function detectWorkbenchTools(): Promise<WorkbenchTools> {
+  const located = await run('sh', ['-c', everydayTools.map((tool) => `printf '%s=%s\\n' ${tool} "$(command -v ${tool})"`).join('; ')]);
+  const paths = new Map(located.split('\n').filter(Boolean).map((line) => line.split('=', 2) as [string, string]));
+  const kubectl = paths.get('kubectl');
+  // The google-cloud-sdk kubectl is a dispatcher that runs its versioned siblings: bind the folder.
+  const kubectlDir = kubectl ? dirname(realpathSync(kubectl)) : undefined;
+  const completion = kubectl ? await run(kubectl, ['completion', 'bash']) : '';
+  const present = everydayTools.filter((tool) => paths.get(tool));
+  const missing = everydayTools.filter((tool) => !paths.get(tool));
   return { kubectlDir, completion, present, missing };
 }
 
@@ -112,24 +115,32 @@ export function workbenchSandbox(options: {
   const filesDir = join(podDir, 'workbench');
   if (!existsSync(filesDir)) mkdirSync(filesDir, { recursive: true, mode: 0o755 });
   chmodSync(filesDir, 0o755);
-  writeOwned(join(filesDir, 'kubeconfig'), kubeconfig(`https://127.0.0.1:${WORKBENCH_API_PORT}`, namespace, [`    tokenFile: ${SERVICE_ACCOUNT_MOUNT}/token`]), 0o644);
+  const config = kubeconfig(`https://127.0.0.1:${WORKBENCH_API_PORT}`, namespace, [`    tokenFile: ${SERVICE_ACCOUNT_MOUNT}/token`]);
+  writeOwned(join(filesDir, 'kubeconfig'), config, 0o644);
   writeOwned(join(filesDir, 'kubectl-completion.bash'), tools.completion, 0o644);
   if (!existsSync(join(homeDir, '.bashrc'))) writeOwned(join(homeDir, '.bashrc'), bashrc, 0o644);
   if (!existsSync(join(homeDir, '.profile'))) writeOwned(join(homeDir, '.profile'), profile, 0o644);
+  // ~/.kube/config is the learner's to change (kubectl config set-context); a pristine copy stays in /var/run/formicary.
+  const kubeDir = join(homeDir, '.kube');
+  if (!existsSync(kubeDir)) {
+    mkdirSync(kubeDir, { recursive: true });
+    if (process.getuid?.() === 0) chownSync(kubeDir, SANDBOX_HOST_UID, SANDBOX_HOST_GID);
+    chmodSync(kubeDir, 0o750);
+  }
+  if (!existsSync(join(kubeDir, 'config'))) writeOwned(join(kubeDir, 'config'), config, 0o600);
 
   const mounts: SandboxMount[] = [{ source: filesDir, target: FILES_INSIDE, readOnly: true }];
   if (!options.homeFromVolume) mounts.push({ source: homeDir, target: WORKBENCH_HOME, readOnly: false });
   const path = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
   if (tools.kubectlDir && !SYSTEM_TREES.some((tree) => `${tools.kubectlDir}/`.startsWith(tree))) {
     mounts.push({ source: tools.kubectlDir, target: tools.kubectlDir, readOnly: true });
+    path.unshift(tools.kubectlDir);
   }
-  if (tools.kubectlDir) path.unshift(tools.kubectlDir);
   return {
     env: {
       HOME: WORKBENCH_HOME,
       USER: 'learner',
       SHELL: '/bin/bash',
-      KUBECONFIG: `${FILES_INSIDE}/kubeconfig`,
       PATH: path.join(':'),
       LANG: 'C.UTF-8',
       EDITOR: 'vim',
