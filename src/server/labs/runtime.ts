@@ -11,7 +11,7 @@ import type { Logger } from '../log.ts';
 import { Sandboxes, type Sandbox, type StartPhase as SandboxPhase } from '../sandboxes/index.ts';
 import type { Progress } from '../services.ts';
 import { execShells, TerminalBridge, terminalSockets, type TerminalSockets } from '../terminals/index.ts';
-import { createLabRecords } from '../tracking/index.ts';
+import { createLabRecords, type LabRecords } from '../tracking/index.ts';
 import type { LabCatalog, LabChecks, LabSandboxes, SandboxHandle, StartPhase } from './ports.ts';
 import { createLabSessions, type LabSessions } from './service.ts';
 
@@ -21,6 +21,8 @@ export interface LabsOptions {
   db: Database;
   cluster: LabCluster;
   progress: Progress;
+  /** Where lab sessions are recorded; default the lab records in `db` (the learning record wraps them to append events). */
+  records?: LabRecords;
   log: Logger;
   /** Warm sandboxes kept ready per lab; default 0. */
   warmPool?: number | Record<string, number>;
@@ -116,7 +118,7 @@ export function startLabs(options: LabsOptions): Labs {
     },
   });
   const sessions = createLabSessions({
-    records: createLabRecords(options.db, options.now),
+    records: options.records ?? createLabRecords(options.db, options.now),
     progress: options.progress,
     catalog,
     sandboxes: labSandboxes,
