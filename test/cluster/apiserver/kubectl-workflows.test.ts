@@ -1,8 +1,11 @@
 // Real kubectl workflows end to end: typed-client creates (protobuf in 1.32+), scale and set image
 // through subresources and strategic merge patch, apply/diff/server-side apply, CRDs and their
 // objects, get -w, token Secrets, and impersonation that RBAC allows.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { hasKubectl, startTestCluster, type TestCluster } from './harness.ts';
+
+// Each case runs several kubectl processes; on a busy machine one alone can take seconds.
+vi.setConfig({ testTimeout: 120_000 });
 
 let t: TestCluster;
 beforeAll(async () => {

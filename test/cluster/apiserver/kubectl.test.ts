@@ -1,6 +1,9 @@
 // Real kubectl against the server: what a learner types, and what they see.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { hasKubectl, startTestCluster, type TestCluster } from './harness.ts';
+
+// Each case runs several kubectl processes; on a busy machine one alone can take seconds.
+vi.setConfig({ testTimeout: 120_000 });
 
 let t: TestCluster;
 beforeAll(async () => {
