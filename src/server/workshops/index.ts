@@ -1,0 +1,78 @@
+// Instructor-led workshops: create one, join by code, the live dashboard (learners × lab steps,
+// who is stuck), the instructor's actions, results as CSV; state in the database and changes
+// fanned out through src/server/events so several portal processes behave as one.
+
+import type { DatabaseConfig } from '../config.ts';
+import type { Database } from '../db/index.ts';
+import { openNotifications, type Notifications } from '../events/index.ts';
+import type { PortalRoutes } from '../http/index.ts';
+import type { Logger } from '../log.ts';
+import type { Learner, PortalServices } from '../services.ts';
+import { registerWorkshopRoutes } from './routes.ts';
+import { createWorkshops, type WorkshopLabs, type WorkshopSandboxes, type Workshops } from './service.ts';
+
+export { createWorkshops, joinPath, WORKSHOP_CHANGES } from './service.ts';
+export type { InstructorEvent, LearnerEvent, WorkshopLabs, Workshops, WorkshopSandboxes, WorkshopsOptions } from './service.ts';
+export { resultsCsv } from './csv.ts';
+export { registerWorkshopRoutes } from './routes.ts';
+export { CELL_STATUSES, WorkshopError } from './model.ts';
+export type { CellStatus, Dashboard, GridColumn, LearnerRow, LearnerWorkshopView, Seat, StuckReason, Workshop, WorkshopView } from './model.ts';
+
+/** Lab sessions act on behalf of a learner; only the id matters to them. */
+function onBehalfOf(learnerId: string): Learner {
+  return { id: learnerId, name: learnerId, email: null, groups: [], roles: [] };
+}
+
+/** Workshops over the portal's lab sessions; without labs, no lab has steps and nothing can be reset. */
+export function workshopLabs(services: PortalServices): WorkshopLabs {
+  return {
+    describe: async (lab) => (services.labs ? services.labs.describe(lab) : null),
+    async reset(learnerId, lab) {
+      if (!services.labs) throw new Error('labs are not available on this portal');
+      await services.labs.reset(onBehalfOf(learnerId), lab);
+    },
+    async end(learnerId, lab) {
+      await services.labs?.end(onBehalfOf(learnerId), lab);
+    },
+  };
+}
+
+export interface StartWorkshopsOptions {
+  database: DatabaseConfig;
+  db: Database;
+  services: PortalServices;
+  log: Logger;
+  sandboxes?: WorkshopSandboxes;
+  now?: () => Date;
+}
+
+export interface RunningWorkshops {
+  workshops: Workshops;
+  notifications: Notifications;
+  /** The API routes, and closing the notifications at shutdown. */
+  register(routes: PortalRoutes): void;
+}
+
+export function startWorkshops(options: StartWorkshopsOptions): RunningWorkshops {
+  const log = options.log.child({ component: 'workshops' });
+  const notifications = openNotifications(options.database, options.db, log);
+  const workshops = createWorkshops({
+    db: options.db,
+    notifications,
+    labs: workshopLabs(options.services),
+    log,
+    ...(options.sandboxes ? { sandboxes: options.sandboxes } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  return {
+    workshops,
+    notifications,
+    register(routes) {
+      registerWorkshopRoutes(routes, workshops);
+      routes.onShutdown(async () => {
+        await workshops.close();
+        await notifications.close();
+      });
+    },
+  };
+}

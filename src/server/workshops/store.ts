@@ -1,0 +1,247 @@
+// Workshops and seats in the database, and what the dashboard reads of the learners' lab sessions
+// and checks (the tables of src/server/tracking, read only). Seats are counted inside the
+// transaction that takes one, with the workshop row locked on PostgreSQL, so two portal replicas
+// cannot both hand out the last seat.
+
+import { randomInt, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Database, Queryable, SqlValue } from '../db/index.ts';
+import { WorkshopError, type Seat, type Workshop } from './model.ts';
+
+const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+const CODE_LENGTH = 6;
+
+const workshopRow = z.object({
+  id: z.string(),
+  title: z.string(),
+  code: z.string(),
+  instructor_id: z.string(),
+  labs: z.string(),
+  paths: z.string(),
+  starts_at: z.string(),
+  ends_at: z.string(),
+  seats: z.coerce.number(),
+  stuck_minutes: z.coerce.number(),
+  stuck_failures: z.coerce.number(),
+  prewarm: z.coerce.number(),
+  message: z.string().nullable(),
+  message_at: z.string().nullable(),
+  created_at: z.string(),
+  ended_at: z.string().nullable(),
+});
+const WORKSHOP_COLUMNS = 'id, title, code, instructor_id, labs, paths, starts_at, ends_at, seats, stuck_minutes, stuck_failures, prewarm, message, message_at, created_at, ended_at';
+const ids = z.array(z.string());
+
+function toWorkshop(row: z.infer<typeof workshopRow>): Workshop {
+  return {
+    id: row.id,
+    title: row.title,
+    code: row.code,
+    instructorId: row.instructor_id,
+    labs: ids.parse(JSON.parse(row.labs)),
+    paths: ids.parse(JSON.parse(row.paths)),
+    startsAt: row.starts_at,
+    endsAt: row.ends_at,
+    seats: row.seats,
+    stuckMinutes: row.stuck_minutes,
+    stuckFailures: row.stuck_failures,
+    prewarm: row.prewarm,
+    message: row.message,
+    messageAt: row.message_at,
+    createdAt: row.created_at,
+    endedAt: row.ended_at,
+  };
+}
+
+const seatRow = z.object({ learner_id: z.string(), display_name: z.string(), joined_at: z.string(), extra_minutes: z.coerce.number() });
+const countRow = z.object({ n: z.coerce.number() });
+
+export const labSessionRow = z.object({
+  id: z.string(),
+  learner_id: z.string(),
+  lab: z.string(),
+  status: z.string(),
+  step: z.string().nullable(),
+  started_at: z.string(),
+  completed_at: z.string().nullable(),
+  ended_at: z.string().nullable(),
+});
+export type LabSessionRow = z.infer<typeof labSessionRow>;
+export const labCheckRow = z.object({ lab_session_id: z.string(), step: z.string(), passed: z.coerce.number(), checked_at: z.string() });
+export type LabCheckRow = z.infer<typeof labCheckRow>;
+
+export function normalizeCode(code: string): string {
+  return code.trim().toUpperCase().replace(/[\s-]/g, '');
+}
+
+function placeholders(from: number, count: number): string {
+  return Array.from({ length: count }, (_, index) => `$${from + index}`).join(', ');
+}
+
+export interface NewWorkshop {
+  title: string;
+  instructorId: string;
+  labs: string[];
+  paths: string[];
+  startsAt: string;
+  endsAt: string;
+  seats: number;
+  stuckMinutes: number;
+  stuckFailures: number;
+  prewarm: number;
+  createdAt: string;
+}
+
+export function workshopStore(db: Database) {
+  const read = (q: Queryable, id: string) => q.one(workshopRow, `SELECT ${WORKSHOP_COLUMNS} FROM workshops WHERE id = $1`, [id]).then((row) => (row ? toWorkshop(row) : null));
+
+  return {
+    get: (id: string) => read(db, id),
+
+    async byCode(code: string): Promise<Workshop | null> {
+      const row = await db.one(workshopRow, `SELECT ${WORKSHOP_COLUMNS} FROM workshops WHERE code = $1`, [normalizeCode(code)]);
+      return row ? toWorkshop(row) : null;
+    },
+
+    async list(): Promise<Workshop[]> {
+      return (await db.all(workshopRow, `SELECT ${WORKSHOP_COLUMNS} FROM workshops ORDER BY starts_at DESC, created_at DESC LIMIT 200`)).map(toWorkshop);
+    },
+
+    async create(input: NewWorkshop): Promise<Workshop> {
+      const id = randomUUID();
+      // A clash of codes is rare (32^6); the unique index catches it and another code is tried.
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        const code = Array.from({ length: CODE_LENGTH }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('');
+        if (await db.one(countRow, 'SELECT count(*) AS n FROM workshops WHERE code = $1', [code]).then((row) => (row?.n ?? 0) > 0)) continue;
+        await db.run(
+          `INSERT INTO workshops (${WORKSHOP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, NULL, $13, NULL)`,
+          [
+            id,
+            input.title,
+            code,
+            input.instructorId,
+            JSON.stringify(input.labs),
+            JSON.stringify(input.paths),
+            input.startsAt,
+            input.endsAt,
+            input.seats,
+            input.stuckMinutes,
+            input.stuckFailures,
+            input.prewarm,
+            input.createdAt,
+          ],
+        );
+        const made = await read(db, id);
+        if (made) return made;
+      }
+      throw new Error('could not find an unused workshop code in 5 attempts');
+    },
+
+    /** Takes a seat (or finds the learner's); refuses when the workshop has ended or is full. */
+    async join(workshopId: string, learnerId: string, at: string): Promise<{ joined: boolean }> {
+      return db.transaction(async (tx) => {
+        const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
+        const row = await tx.one(workshopRow, `SELECT ${WORKSHOP_COLUMNS} FROM workshops WHERE id = $1${lock}`, [workshopId]);
+        if (!row) throw new WorkshopError(404, `there is no workshop ${workshopId}`);
+        const workshop = toWorkshop(row);
+        const seated = await tx.one(countRow, 'SELECT count(*) AS n FROM workshop_seats WHERE workshop_id = $1 AND learner_id = $2', [workshopId, learnerId]);
+        if ((seated?.n ?? 0) > 0) return { joined: false };
+        if (workshop.endedAt !== null) throw new WorkshopError(409, `the workshop “${workshop.title}” has ended; ask your instructor for the code of a current one`);
+        const taken = (await tx.one(countRow, 'SELECT count(*) AS n FROM workshop_seats WHERE workshop_id = $1', [workshopId]))?.n ?? 0;
+        if (taken >= workshop.seats) throw new WorkshopError(409, `the workshop “${workshop.title}” is full: all ${workshop.seats} seats are taken; ask your instructor to add seats`);
+        await tx.run('INSERT INTO workshop_seats (workshop_id, learner_id, joined_at, extra_minutes) VALUES ($1, $2, $3, 0)', [workshopId, learnerId, at]);
+        return { joined: true };
+      });
+    },
+
+    async seats(workshopId: string, learnerId?: string): Promise<Seat[]> {
+      const params: SqlValue[] = learnerId ? [workshopId, learnerId] : [workshopId];
+      const rows = await db.all(
+        seatRow,
+        `SELECT s.learner_id, l.display_name, s.joined_at, s.extra_minutes FROM workshop_seats s JOIN learners l ON l.id = s.learner_id
+         WHERE s.workshop_id = $1${learnerId ? ' AND s.learner_id = $2' : ''} ORDER BY s.joined_at, l.display_name`,
+        params,
+      );
+      return rows.map((row) => ({ learnerId: row.learner_id, name: row.display_name, joinedAt: row.joined_at, extraMinutes: row.extra_minutes }));
+    },
+
+    async taken(workshopId: string): Promise<number> {
+      return (await db.one(countRow, 'SELECT count(*) AS n FROM workshop_seats WHERE workshop_id = $1', [workshopId]))?.n ?? 0;
+    },
+
+    /** The workshop the learner joined last that has not ended. */
+    async currentOf(learnerId: string): Promise<Workshop | null> {
+      const row = await db.one(
+        workshopRow,
+        `SELECT ${WORKSHOP_COLUMNS.split(', ').map((column) => `w.${column}`).join(', ')} FROM workshops w JOIN workshop_seats s ON s.workshop_id = w.id
+         WHERE s.learner_id = $1 AND w.ended_at IS NULL ORDER BY s.joined_at DESC LIMIT 1`,
+        [learnerId],
+      );
+      return row ? toWorkshop(row) : null;
+    },
+
+    async setMessage(workshopId: string, message: string | null, at: string): Promise<void> {
+      await db.run('UPDATE workshops SET message = $2, message_at = $3 WHERE id = $1', [workshopId, message, message === null ? null : at]);
+    },
+
+    async setEndsAt(workshopId: string, endsAt: string): Promise<void> {
+      await db.run('UPDATE workshops SET ends_at = $2 WHERE id = $1', [workshopId, endsAt]);
+    },
+
+    async addMinutes(workshopId: string, learnerId: string, minutes: number): Promise<boolean> {
+      return (await db.run('UPDATE workshop_seats SET extra_minutes = extra_minutes + $3 WHERE workshop_id = $1 AND learner_id = $2', [workshopId, learnerId, minutes])) > 0;
+    },
+
+    async end(workshopId: string, at: string): Promise<boolean> {
+      return (await db.run('UPDATE workshops SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL', [workshopId, at])) > 0;
+    },
+
+    /**
+     * Per learner and lab, the session the dashboard shows: the latest one that is open or was
+     * started after the learner joined; with the checks of those sessions, oldest first.
+     */
+    async labActivity(workshopId: string, labs: readonly string[], learnerId?: string): Promise<{ sessions: LabSessionRow[]; checks: LabCheckRow[] }> {
+      if (labs.length === 0) return { sessions: [], checks: [] };
+      const params: SqlValue[] = [workshopId, ...labs];
+      let learnerFilter = '';
+      if (learnerId) {
+        params.push(learnerId);
+        learnerFilter = ` AND s.learner_id = $${params.length}`;
+      }
+      const all = await db.all(
+        labSessionRow,
+        `SELECT s.id, s.learner_id, s.lab, s.status, s.step, s.started_at, s.completed_at, s.ended_at
+         FROM lab_sessions s JOIN workshop_seats w ON w.learner_id = s.learner_id AND w.workshop_id = $1
+         WHERE s.lab IN (${placeholders(2, labs.length)}) AND (s.ended_at IS NULL OR s.started_at >= w.joined_at)${learnerFilter}
+         ORDER BY s.started_at`,
+        params,
+      );
+      const latest = new Map<string, LabSessionRow>();
+      for (const session of all) latest.set(`${session.learner_id}\n${session.lab}`, session);
+      const sessions = [...latest.values()];
+      if (sessions.length === 0) return { sessions, checks: [] };
+      const checks = await db.all(
+        labCheckRow,
+        `SELECT lab_session_id, step, passed, checked_at FROM lab_checks WHERE lab_session_id IN (${placeholders(1, sessions.length)}) ORDER BY checked_at, id`,
+        sessions.map((session) => session.id),
+      );
+      return { sessions, checks };
+    },
+
+    /** Moves the expiry of the learner's open sessions of these labs (extended time). */
+    async extendLabSessions(learnerIds: readonly string[], labs: readonly string[], minutes: number): Promise<void> {
+      if (learnerIds.length === 0 || labs.length === 0) return;
+      const open = await db.all(
+        z.object({ id: z.string(), expires_at: z.string().nullable() }),
+        `SELECT id, expires_at FROM lab_sessions WHERE ended_at IS NULL AND learner_id IN (${placeholders(1, learnerIds.length)}) AND lab IN (${placeholders(learnerIds.length + 1, labs.length)})`,
+        [...learnerIds, ...labs],
+      );
+      for (const session of open) {
+        if (session.expires_at === null) continue;
+        await db.run('UPDATE lab_sessions SET expires_at = $2 WHERE id = $1', [session.id, new Date(Date.parse(session.expires_at) + minutes * 60_000).toISOString()]);
+      }
+    },
+  };
+}
+
+export type WorkshopStore = ReturnType<typeof workshopStore>;
