@@ -21,6 +21,7 @@ import { createProgress, createSessions } from './learners/index.ts';
 import { startLabs } from './labs/index.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type PortalMetrics } from './metrics/index.ts';
+import { startWorkshops } from './workshops/index.ts';
 import type { Learner, PortalServices } from './services.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -148,6 +149,7 @@ export async function startPortal(config: PortalConfig, options: PortalOptions =
     const auth = createAuth(config.auth, { sessions, secret: config.sessionSecret, log });
     const services: PortalServices = { sessions, progress: createProgress(db), auth };
     const routes = new PortalRoutes();
+    startWorkshops({ database: config.database, db, services, log }).register(routes);
     options.configure?.(routes, { config, db, services, cluster, log });
     // After `configure`, whose handlers take precedence (tests stand in for the terminal route).
     const labs = startLabs({ root, db, cluster, progress: services.progress, log });

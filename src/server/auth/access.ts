@@ -41,6 +41,8 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   { path: '/api/progress', access: 'learner' },
   { path: '/api/labs/**', access: 'learner' },
   { path: '/workshops/**', access: 'learner' },
+  { path: '/api/workshops/join', access: 'learner' },
+  { path: '/api/workshops/current/**', access: 'learner' },
 
   // Instructors run workshops.
   { path: '/instructor/**', access: 'instructor' },
