@@ -1,0 +1,242 @@
+// Reports for training owners, read from the summaries the learning record keeps up to date
+// (one row per learner and path, per learner and lab, per lab step and day, per failing check
+// message and day), never from the event table itself: their cost grows with learners and labs,
+// not with the number of events recorded.
+
+import { z } from 'zod';
+import type { Database } from '../db/index.ts';
+import type { PathOutlines } from '../learning/index.ts';
+import { percentileOfSorted } from './percentiles.ts';
+import type { FailingCheckRow, LabCompletionRow, PathCompletionRow, Period, TeamCompletionRow } from './schemas.ts';
+
+export interface Reports {
+  /** Completion by path: started, completed, still in progress, time to complete. Every path of the content is listed. */
+  paths(period: Period): Promise<PathCompletionRow[]>;
+  labs(period: Period): Promise<LabCompletionRow[]>;
+  /** By team (the identity provider's groups); learners in no group form the team null. */
+  teams(period: Period): Promise<TeamCompletionRow[]>;
+  /** The checks that fail most, with what learners were told. */
+  checks(period: Period & { lab?: string; limit?: number }): Promise<FailingCheckRow[]>;
+}
+
+const MESSAGES_PER_CHECK = 5;
+const n = z.coerce.number();
+
+/** A period of whole days as [from, until) timestamps and days; open ends reach past any value. */
+function bounds(period: Period) {
+  const fromDay = period.from ?? '0000-01-01';
+  const toDay = period.to ?? '9999-12-31';
+  const until = period.to ? new Date(Date.parse(`${period.to}T00:00:00.000Z`) + 86_400_000).toISOString() : '9999-12-31T23:59:59.999Z';
+  return { since: `${fromDay}T00:00:00.000Z`, until, fromDay, toDay };
+}
+
+const rate = (part: number, whole: number) => (whole === 0 ? null : Math.round((part / whole) * 10_000) / 10_000);
+
+/** Per key, the median and 90th percentile of its durations (rows sorted by key, then duration). */
+function percentilesByKey(rows: readonly { key: string; ms: number }[]): Map<string, { median: number | null; p90: number | null }> {
+  const byKey = new Map<string, number[]>();
+  for (const row of rows) {
+    const list = byKey.get(row.key);
+    if (list) list.push(row.ms);
+    else byKey.set(row.key, [row.ms]);
+  }
+  return new Map([...byKey].map(([key, values]) => [key, { median: percentileOfSorted(values, 50), p90: percentileOfSorted(values, 90) }]));
+}
+
+export function createReports(db: Database, outlines: PathOutlines): Reports {
+  return {
+    async paths(period) {
+      const { since, until } = bounds(period);
+      const [counts, durations, known] = await Promise.all([
+        db.all(
+          z.object({ path: z.string(), started: n, started_completed: n, completed: n }),
+          `SELECT path,
+                  SUM(CASE WHEN started_at >= $1 AND started_at < $2 THEN 1 ELSE 0 END) AS started,
+                  SUM(CASE WHEN started_at >= $1 AND started_at < $2 AND completed_at IS NOT NULL THEN 1 ELSE 0 END) AS started_completed,
+                  SUM(CASE WHEN completed_at >= $1 AND completed_at < $2 THEN 1 ELSE 0 END) AS completed
+             FROM learning_paths
+            GROUP BY path`,
+          [since, until],
+        ),
+        db.all(
+          z.object({ key: z.string(), ms: n }),
+          `SELECT path AS key, time_to_complete_ms AS ms FROM learning_paths
+            WHERE completed_at >= $1 AND completed_at < $2 AND time_to_complete_ms IS NOT NULL
+            ORDER BY path, time_to_complete_ms`,
+          [since, until],
+        ),
+        outlines.all(),
+      ]);
+      const times = percentilesByKey(durations);
+      const byPath = new Map(counts.map((row) => [row.path, row]));
+      const titles = new Map(known.map((outline) => [outline.id, outline.title]));
+      const ids = [...new Set([...known.map((outline) => outline.id), ...counts.filter((row) => row.started + row.completed > 0).map((row) => row.path)])];
+      return ids.map((path): PathCompletionRow => {
+        const row = byPath.get(path);
+        const started = row?.started ?? 0;
+        const startedCompleted = row?.started_completed ?? 0;
+        return {
+          path,
+          title: titles.get(path) ?? path,
+          learnersStarted: started,
+          learnersCompleted: row?.completed ?? 0,
+          stillInProgress: started - startedCompleted,
+          completionRate: rate(startedCompleted, started),
+          medianTimeToCompleteMs: times.get(path)?.median ?? null,
+          p90TimeToCompleteMs: times.get(path)?.p90 ?? null,
+        };
+      });
+    },
+
+    async labs(period) {
+      const { since, until } = bounds(period);
+      const [counts, durations] = await Promise.all([
+        db.all(
+          z.object({ lab: z.string(), started: n, started_completed: n, completed: n, attempts: n, checks: n, failed_checks: n, hints: n, solutions: n }),
+          `SELECT lab,
+                  SUM(CASE WHEN first_started_at >= $1 AND first_started_at < $2 THEN 1 ELSE 0 END) AS started,
+                  SUM(CASE WHEN first_started_at >= $1 AND first_started_at < $2 AND completed_at IS NOT NULL THEN 1 ELSE 0 END) AS started_completed,
+                  SUM(CASE WHEN completed_at >= $1 AND completed_at < $2 THEN 1 ELSE 0 END) AS completed,
+                  SUM(CASE WHEN first_started_at >= $1 AND first_started_at < $2 THEN attempts ELSE 0 END) AS attempts,
+                  SUM(CASE WHEN first_started_at >= $1 AND first_started_at < $2 THEN checks ELSE 0 END) AS checks,
+                  SUM(CASE WHEN first_started_at >= $1 AND first_started_at < $2 THEN failed_checks ELSE 0 END) AS failed_checks,
+                  SUM(CASE WHEN first_started_at >= $1 AND first_started_at < $2 THEN hints ELSE 0 END) AS hints,
+                  SUM(CASE WHEN first_started_at >= $1 AND first_started_at < $2 THEN solutions ELSE 0 END) AS solutions
+             FROM learning_labs
+            GROUP BY lab
+            ORDER BY lab`,
+          [since, until],
+        ),
+        db.all(
+          z.object({ key: z.string(), ms: n }),
+          `SELECT lab AS key, time_to_complete_ms AS ms FROM learning_labs
+            WHERE completed_at >= $1 AND completed_at < $2 AND time_to_complete_ms IS NOT NULL
+            ORDER BY lab, time_to_complete_ms`,
+          [since, until],
+        ),
+      ]);
+      const times = percentilesByKey(durations);
+      return counts
+        .filter((row) => row.started + row.completed > 0)
+        .map(
+          (row): LabCompletionRow => ({
+            lab: row.lab,
+            learnersStarted: row.started,
+            learnersCompleted: row.completed,
+            completionRate: rate(row.started_completed, row.started),
+            attempts: row.attempts,
+            checks: row.checks,
+            failedChecks: row.failed_checks,
+            hints: row.hints,
+            solutions: row.solutions,
+            medianTimeToCompleteMs: times.get(row.lab)?.median ?? null,
+            p90TimeToCompleteMs: times.get(row.lab)?.p90 ?? null,
+          }),
+        );
+    },
+
+    async teams(period) {
+      const { since, until } = bounds(period);
+      // Each group a learner is in is a team they count in; a learner in none is in "no team".
+      const members =
+        db.dialect === 'postgres'
+          ? `SELECT l.id AS learner_id, t.team FROM learners l LEFT JOIN LATERAL jsonb_array_elements_text(l.member_of::jsonb) AS t(team) ON true`
+          : `SELECT l.id AS learner_id, t.value AS team FROM learners l LEFT JOIN json_each(l.member_of) AS t ON 1`;
+      const rows = await db.all(
+        z.object({
+          team: z.string().nullable(),
+          learners: n,
+          active: n,
+          paths_started: n,
+          paths_completed: n,
+          labs_started: n,
+          labs_completed: n,
+          completing: n,
+        }),
+        `WITH members AS (${members}),
+              paths AS (
+                SELECT learner_id,
+                       SUM(CASE WHEN started_at >= $1 AND started_at < $2 THEN 1 ELSE 0 END) AS started,
+                       SUM(CASE WHEN completed_at >= $1 AND completed_at < $2 THEN 1 ELSE 0 END) AS completed
+                  FROM learning_paths GROUP BY learner_id),
+              labs AS (
+                SELECT learner_id,
+                       SUM(CASE WHEN first_started_at >= $1 AND first_started_at < $2 THEN 1 ELSE 0 END) AS started,
+                       SUM(CASE WHEN completed_at >= $1 AND completed_at < $2 THEN 1 ELSE 0 END) AS completed
+                  FROM learning_labs GROUP BY learner_id)
+         SELECT m.team AS team,
+                COUNT(*) AS learners,
+                SUM(CASE WHEN COALESCE(p.started, 0) + COALESCE(b.started, 0) > 0 THEN 1 ELSE 0 END) AS active,
+                COALESCE(SUM(p.started), 0) AS paths_started,
+                COALESCE(SUM(p.completed), 0) AS paths_completed,
+                COALESCE(SUM(b.started), 0) AS labs_started,
+                COALESCE(SUM(b.completed), 0) AS labs_completed,
+                SUM(CASE WHEN COALESCE(p.completed, 0) > 0 THEN 1 ELSE 0 END) AS completing
+           FROM members m
+           LEFT JOIN paths p ON p.learner_id = m.learner_id
+           LEFT JOIN labs b ON b.learner_id = m.learner_id
+          GROUP BY m.team`,
+        [since, until],
+      );
+      return rows
+        .map(
+          (row): TeamCompletionRow => ({
+            team: row.team,
+            learners: row.learners,
+            activeLearners: row.active,
+            pathsStarted: row.paths_started,
+            pathsCompleted: row.paths_completed,
+            labsStarted: row.labs_started,
+            labsCompleted: row.labs_completed,
+            learnersWithACompletedPath: row.completing,
+          }),
+        )
+        .sort((a, b) => (a.team === null ? 1 : b.team === null ? -1 : a.team.localeCompare(b.team)));
+    },
+
+    async checks(period) {
+      const { fromDay, toDay } = bounds(period);
+      const params: (string | number)[] = [fromDay, toDay];
+      const labFilter = period.lab ? ` AND lab = $${params.push(period.lab)}` : '';
+      const [messages, steps] = await Promise.all([
+        db.all(
+          z.object({ lab: z.string(), step: z.string(), check_key: z.string(), kind: z.string(), expected: z.string(), message: z.string(), failures: n }),
+          `SELECT lab, step, check_key, MAX(kind) AS kind, MAX(expected) AS expected, message, SUM(failures) AS failures
+             FROM learning_check_failures
+            WHERE day >= $1 AND day <= $2${labFilter}
+            GROUP BY lab, step, check_key, message`,
+          params,
+        ),
+        db.all(
+          z.object({ lab: z.string(), step: z.string(), runs: n, failures: n }),
+          `SELECT lab, step, SUM(runs) AS runs, SUM(failures) AS failures FROM learning_step_days
+            WHERE day >= $1 AND day <= $2${labFilter}
+            GROUP BY lab, step`,
+          params,
+        ),
+      ]);
+      const runsOf = new Map(steps.map((row) => [`${row.lab}\u0000${row.step}`, row]));
+      const byCheck = new Map<string, FailingCheckRow>();
+      for (const row of messages) {
+        const key = `${row.lab}\u0000${row.step}\u0000${row.check_key}`;
+        let check = byCheck.get(key);
+        if (!check) {
+          check = { lab: row.lab, step: row.step, check: row.check_key, kind: row.kind, expected: row.expected, failures: 0, stepChecks: 0, failureRate: null, messages: [] };
+          byCheck.set(key, check);
+        }
+        check.failures += row.failures;
+        check.messages.push({ message: row.message, count: row.failures });
+      }
+      const checks = [...byCheck.values()];
+      for (const check of checks) {
+        // A Check that fails two checks of a step counts for each; a check fails at most once per Check.
+        check.stepChecks = runsOf.get(`${check.lab}\u0000${check.step}`)?.runs ?? 0;
+        check.failureRate = rate(check.failures, check.stepChecks);
+        check.messages = check.messages.sort((a, b) => b.count - a.count || a.message.localeCompare(b.message)).slice(0, MESSAGES_PER_CHECK);
+      }
+      return checks
+        .sort((a, b) => b.failures - a.failures || a.lab.localeCompare(b.lab) || a.step.localeCompare(b.step) || a.check.localeCompare(b.check))
+        .slice(0, period.limit ?? 50);
+    },
+  };
+}
