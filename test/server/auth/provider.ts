@@ -196,8 +196,8 @@ current-context: lab-host
 `;
 
 /**
- * The portal with AUTH=oidc against `provider`, on a temporary DATA_DIR and SQLite, serving the
- * built site of this checkout (dist/). `env` adds or overrides variables (OIDC_ADMIN_GROUPS, …).
+ * The portal with AUTH=oidc against `provider`, on a temporary DATA_DIR and SQLite. `env` adds or
+ * overrides variables (OIDC_ADMIN_GROUPS, …); `options.root` says whose built site to serve.
  */
 export async function startOidcPortal(provider: TestProvider, env: Record<string, string> = {}, options: PortalOptions = {}): Promise<OidcPortal> {
   const dir = await mkdtemp(path.join(tmpdir(), 'formicary-oidc-'));
