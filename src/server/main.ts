@@ -149,7 +149,9 @@ export async function startPortal(config: PortalConfig, options: PortalOptions =
     const auth = createAuth(config.auth, { sessions, secret: config.sessionSecret, log });
     const services: PortalServices = { sessions, progress: createProgress(db), auth };
     const routes = new PortalRoutes();
-    startWorkshops({ database: config.database, db, services, log }).register(routes);
+    const workshops = startWorkshops({ database: config.database, db, services, log });
+    services.workshops = workshops.workshops;
+    workshops.register(routes);
     options.configure?.(routes, { config, db, services, cluster, log });
     // After `configure`, whose handlers take precedence (tests stand in for the terminal route).
     const labs = startLabs({ root, db, cluster, progress: services.progress, log });

@@ -2,6 +2,7 @@
 // passes it to Astro's handler as `locals.services`, together with the signed-in learner.
 
 import type { LabSessions } from './labs/service.ts';
+import type { Workshops } from './workshops/index.ts';
 
 /** What a learner may do beyond learning: run workshops (instructor), see every report (admin). */
 export const ROLES = ['instructor', 'admin'] as const;
@@ -86,6 +87,8 @@ export interface PortalServices {
   auth: Auth;
   /** Lab sessions (start, check, hints, reset, end, the terminal's access); absent where the portal runs without labs. */
   labs?: LabSessions;
+  /** Instructor-led workshops: create, join, the live dashboard, the instructor's actions. */
+  workshops?: Workshops;
 }
 
 export const SESSION_COOKIE = 'formicary_session';

@@ -14,6 +14,7 @@ import type { Dashboard, LearnerRow } from '../../../src/server/workshops/index.
 import { labProject } from '../../support/lab-fixture.ts';
 import { captureLogs } from '../../support/logs.ts';
 import { startTestPostgres, type TestPostgres } from '../../support/postgres.ts';
+import { follow } from '../../support/sse.ts';
 
 const KUBECONFIG = [
   'apiVersion: v1',
@@ -24,42 +25,6 @@ const KUBECONFIG = [
   'current-context: lab-host',
   '',
 ].join('\n');
-
-interface SseEvent {
-  event: string;
-  data: unknown;
-}
-
-/** Follows an event stream; `events` grows as records arrive. */
-async function follow(url: string, cookie: string): Promise<{ events: SseEvent[]; status: number; close: () => void }> {
-  const controller = new AbortController();
-  const response = await fetch(url, { headers: { cookie, accept: 'text/event-stream' }, signal: controller.signal });
-  const events: SseEvent[] = [];
-  if (response.ok && response.body) {
-    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-    void (async () => {
-      let buffer = '';
-      for (;;) {
-        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-        if (done) return;
-        buffer += value;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const record = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          let event = 'message';
-          const data: string[] = [];
-          for (const line of record.split('\n')) {
-            if (line.startsWith('event: ')) event = line.slice(7);
-            else if (line.startsWith('data: ')) data.push(line.slice(6));
-          }
-          if (data.length > 0) events.push({ event, data: JSON.parse(data.join('\n')) });
-        }
-      }
-    })();
-  }
-  return { events, status: response.status, close: () => controller.abort() };
-}
 
 async function until<T>(what: string, probe: () => T | null | undefined | false, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
