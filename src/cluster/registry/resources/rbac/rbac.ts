@@ -39,8 +39,10 @@ function validateRole(role: KubeObject, namespaced: boolean): FieldError[] {
 
 function defaultSubjects(binding: KubeObject): void {
   for (const subject of asObjects(binding.subjects)) {
-    if (subject.kind === 'ServiceAccount') setDefault(subject, 'apiGroup', '');
-    else if (subject.kind === 'User' || subject.kind === 'Group') setDefault(subject, 'apiGroup', RBAC_GROUP);
+    // SetDefaults_Subject gives ServiceAccounts the core group "", which omitempty then leaves out.
+    if (subject.kind === 'ServiceAccount') {
+      if (subject.apiGroup === '') delete subject.apiGroup;
+    } else if (subject.kind === 'User' || subject.kind === 'Group') setDefault(subject, 'apiGroup', RBAC_GROUP);
   }
   const roleRef = asObject(binding.roleRef);
   if (roleRef) setDefault(roleRef, 'apiGroup', RBAC_GROUP);
