@@ -323,7 +323,7 @@ describe('other resources', () => {
     expect(created.roleRef).toEqual({ kind: 'Role', name: 'reader', apiGroup: 'rbac.authorization.k8s.io' });
     expect(created.subjects).toEqual([
       { kind: 'User', name: 'alice', apiGroup: 'rbac.authorization.k8s.io' },
-      { kind: 'ServiceAccount', name: 'learner', apiGroup: '' },
+      { kind: 'ServiceAccount', name: 'learner' },
     ]);
     expect(invalid(() => t.registry.update(bindings, 'default', 'rb', { ...structuredClone(created), roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'writer' } }))).toContain(
       'roleRef: Invalid value: rbac.RoleRef{APIGroup:"rbac.authorization.k8s.io", Kind:"Role", Name:"writer"}: cannot change roleRef',
