@@ -149,14 +149,14 @@ export async function startPortal(config: PortalConfig, options: PortalOptions =
     const auth = createAuth(config.auth, { sessions, secret: config.sessionSecret, log });
     const services: PortalServices = { sessions, progress: createProgress(db), auth };
     const routes = new PortalRoutes();
-    const workshops = startWorkshops({ database: config.database, db, services, log });
-    services.workshops = workshops.workshops;
-    workshops.register(routes);
     options.configure?.(routes, { config, db, services, cluster, log });
     // After `configure`, whose handlers take precedence (tests stand in for the terminal route).
     const labs = startLabs({ root, db, cluster, progress: services.progress, log });
     services.labs = labs.sessions;
     labs.register(routes);
+    const workshops = startWorkshops({ database: config.database, db, services, terminals: labs.bridge, log });
+    services.workshops = workshops.workshops;
+    workshops.register(routes);
 
     const pagePatterns = await pageRoutePatterns(path.join(root, 'src', 'pages'));
     return await listen({ config, db, cluster, services, routes, site, staticFiles, pagePatterns, log, httpLog, shutdownGraceMs });

@@ -75,6 +75,17 @@ export class TerminalBridge {
     return terminal;
   }
 
+  /**
+   * Shows the open terminal of lab session `key` to a read-only viewer; null when this portal has
+   * no open terminal for it (the learner has not opened it, or it is open on another replica).
+   */
+  observe(key: string, observer: TerminalClient): Terminal | null {
+    const terminal = this.#terminals.get(key);
+    if (!terminal || terminal.closed) return null;
+    terminal.observe(observer);
+    return terminal;
+  }
+
   /** Closes the terminal of a lab session that ended or was reset; its tab is told why. */
   end(key: string, message: string): void {
     this.#terminals.get(key)?.close(message);

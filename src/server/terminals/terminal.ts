@@ -52,6 +52,8 @@ export class Terminal {
   #phase: Phase = 'opening';
   #shell: Shell | null = null;
   #client: TerminalClient | null = null;
+  /** Read-only viewers (an instructor): they get the output, never type, and never keep the shell open. */
+  readonly #observers = new Set<TerminalClient>();
   #pending: AttachRequest | null = null;
   #size: TerminalSize;
   #idleTimer: NodeJS.Timeout | null = null;
@@ -134,6 +136,26 @@ export class Terminal {
     this.#catchUp(client, request);
   }
 
+  /** Shows the terminal to a viewer who cannot type: what it printed lately, then everything new. */
+  observe(observer: TerminalClient): void {
+    if (this.#phase === 'closed') {
+      observer.send({ type: 'status', state: 'exited', message: 'The shell has ended.' });
+      observer.close(CLOSE.exited, 'shell ended');
+      return;
+    }
+    this.#observers.add(observer);
+    observer.send({ type: 'replay', shell: this.shellId, ...this.#replay.since(null) });
+    observer.send({ type: 'status', state: this.#phase === 'open' ? 'connected' : 'connecting' });
+  }
+
+  unobserve(observer: TerminalClient): void {
+    this.#observers.delete(observer);
+  }
+
+  get observed(): boolean {
+    return this.#observers.size > 0;
+  }
+
   detach(client: TerminalClient): void {
     if (this.#client !== client) return;
     this.#client = null;
@@ -175,6 +197,15 @@ export class Terminal {
 
   #output(data: string): void {
     const seq = this.#replay.append(data);
+    for (const observer of this.#observers) {
+      // A viewer never holds back the learner's shell: one that falls behind is dropped and may reconnect.
+      if (observer.bufferedAmount > this.#options.slowClientBytes) {
+        this.#observers.delete(observer);
+        observer.close(CLOSE.tooSlow, 'too far behind');
+      } else {
+        observer.send({ type: 'output', seq, data });
+      }
+    }
     const client = this.#client;
     if (!client || this.#phase !== 'open') return;
     client.send({ type: 'output', seq, data });
@@ -213,6 +244,11 @@ export class Terminal {
       client.send({ type: 'status', state: 'exited', message: exit.message });
       client.close(code, code === CLOSE.exited ? 'shell exited' : 'terminal closed');
     }
+    for (const observer of this.#observers) {
+      observer.send({ type: 'status', state: 'exited', message: exit.message });
+      observer.close(code, code === CLOSE.exited ? 'shell exited' : 'terminal closed');
+    }
+    this.#observers.clear();
     this.#options.onClosed(this);
   }
 

@@ -8,13 +8,17 @@ import { openNotifications, type Notifications } from '../events/index.ts';
 import type { PortalRoutes } from '../http/index.ts';
 import type { Logger } from '../log.ts';
 import type { Learner, PortalServices } from '../services.ts';
+import { observerSockets, type TerminalViewing } from './observe.ts';
 import { registerWorkshopRoutes } from './routes.ts';
+import { workshopStore } from './store.ts';
 import { createWorkshops, type WorkshopLabs, type WorkshopSandboxes, type Workshops } from './service.ts';
 
 export { createWorkshops, joinPath, WORKSHOP_CHANGES } from './service.ts';
 export type { InstructorEvent, LearnerEvent, WorkshopLabs, Workshops, WorkshopSandboxes, WorkshopsOptions } from './service.ts';
 export { resultsCsv } from './csv.ts';
 export { registerWorkshopRoutes } from './routes.ts';
+export { observerSockets } from './observe.ts';
+export type { ObserverSocketsOptions, TerminalViewing } from './observe.ts';
 export { CELL_STATUSES, WorkshopError } from './model.ts';
 export type { CellStatus, Dashboard, GridColumn, LearnerRow, LearnerWorkshopView, Seat, StuckReason, Workshop, WorkshopView } from './model.ts';
 
@@ -43,13 +47,15 @@ export interface StartWorkshopsOptions {
   services: PortalServices;
   log: Logger;
   sandboxes?: WorkshopSandboxes;
+  /** The portal's open lab terminals, for instructors to view; absent without labs. */
+  terminals?: TerminalViewing;
   now?: () => Date;
 }
 
 export interface RunningWorkshops {
   workshops: Workshops;
   notifications: Notifications;
-  /** The API routes, and closing the notifications at shutdown. */
+  /** The API routes, the terminal view, and closing the notifications at shutdown. */
   register(routes: PortalRoutes): void;
 }
 
@@ -69,7 +75,11 @@ export function startWorkshops(options: StartWorkshopsOptions): RunningWorkshops
     notifications,
     register(routes) {
       registerWorkshopRoutes(routes, workshops);
+      const store = workshopStore(options.db);
+      const viewers = observerSockets({ workshops, terminals: options.terminals ?? null, labSessionOf: (learnerId, lab) => store.openLabSession(learnerId, lab), log });
+      routes.upgrade('/api/workshops/:id/learners/:learner/terminal', viewers.upgrade);
       routes.onShutdown(async () => {
+        viewers.close();
         await workshops.close();
         await notifications.close();
       });

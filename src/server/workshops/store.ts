@@ -228,6 +228,11 @@ export function workshopStore(db: Database) {
       return { sessions, checks };
     },
 
+    async openLabSession(learnerId: string, lab: string): Promise<string | null> {
+      const row = await db.one(z.object({ id: z.string() }), 'SELECT id FROM lab_sessions WHERE learner_id = $1 AND lab = $2 AND ended_at IS NULL', [learnerId, lab]);
+      return row?.id ?? null;
+    },
+
     /** Moves the expiry of the learner's open sessions of these labs (extended time). */
     async extendLabSessions(learnerIds: readonly string[], labs: readonly string[], minutes: number): Promise<void> {
       if (learnerIds.length === 0 || labs.length === 0) return;
