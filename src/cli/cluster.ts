@@ -68,11 +68,11 @@ export async function runCluster(args: string[]): Promise<number> {
     return 1;
   }
   await cluster.writeKubeconfig(kubeconfigFile);
+  const elapsed = Math.round(performance.now() - started);
+  process.stdout.write(`formicary cluster ready at ${cluster.url} in ${elapsed} ms; kubeconfig: ${kubeconfigFile}\n`);
   const sandbox = cluster.kubelet?.sandbox;
   if (sandbox?.mode === 'unavailable') process.stderr.write(`formicary cluster: shells are disabled: ${sandbox.reason}\n`);
   if (sandbox?.mode === 'unsafe-local') process.stderr.write('formicary cluster: --unsafe-local-shell: pod shells run unsandboxed as this user\n');
-  const elapsed = Math.round(performance.now() - started);
-  process.stdout.write(`formicary cluster ready at ${cluster.url} in ${elapsed} ms; kubeconfig: ${kubeconfigFile}\n`);
 
   await new Promise<void>((done) => {
     const stop = (signal: NodeJS.Signals) => {

@@ -16,7 +16,7 @@ import { acceptRemoteCommand, exitStatus, internalErrorStatus, isWebSocketUpgrad
 
 export interface ConnectContext {
   workerFor(pod: KubeObject): PodWorker | undefined;
-  sandbox: SandboxSupport;
+  sandbox(): SandboxSupport;
 }
 
 function badRequest(message: string): StatusError {
@@ -161,7 +161,8 @@ async function serveExec(request: ConnectRequest, context: ConnectContext): Prom
   // kubectl ≥ 1.30 retries a refused WebSocket upgrade over SPDY: both must give the same reason.
   const slot = context.workerFor(request.object)?.findContainer(container);
   if (!slot?.running) return kubeletError(request, `container not found ("${container}")`);
-  if (context.sandbox.mode === 'unavailable') throw new StatusError({ code: 503, reason: 'ServiceUnavailable', message: `shells are disabled on this cluster: ${context.sandbox.reason}` });
+  const support = context.sandbox();
+  if (support.mode === 'unavailable') throw new StatusError({ code: 503, reason: 'ServiceUnavailable', message: `shells are disabled on this cluster: ${support.reason}` });
   if (!request.upgrade || !isWebSocketUpgrade(request.req)) throw spdyUnsupported();
   const worker = context.workerFor(request.object) as PodWorker;
   const spec = await worker.execSandbox(slot, command, options.tty ? { cols: 80, rows: 24 } : undefined);
@@ -178,7 +179,7 @@ async function serveExec(request: ConnectRequest, context: ConnectContext): Prom
   }
   let process;
   try {
-    process = await spawnSandboxed(spec, context.sandbox);
+    process = await spawnSandboxed(spec, support);
   } catch (error) {
     session.finish(internalErrorStatus(`error executing command in container: ${error instanceof Error ? error.message : String(error)}`));
     return;

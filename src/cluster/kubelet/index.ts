@@ -73,7 +73,7 @@ export interface NodeMetrics {
 export interface RunningKubelet {
   /** Serves pods/log, pods/exec and pods/attach: pass it to the API server. */
   readonly connect: ConnectHandler;
-  /** How shells run here: bubblewrap, unsafe-local, or unavailable with the reason. */
+  /** How shells run here: bubblewrap, unsafe-local, or unavailable with the reason (detected on first read). */
   readonly sandbox: SandboxSupport;
   /** Everyday tools the workbench has and lacks on this host. */
   workbenchTools(): Promise<WorkbenchTools>;
@@ -146,8 +146,10 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
   rmSync(podsDir, { recursive: true, force: true });
   for (const dir of [podsDir, join(kubeletDir, 'nodes'), join(kubeletDir, 'claims')]) ensurePassage(dir);
   const runtimeDir = join(kubeletDir, 'run');
-  const sandbox = detectSandboxSupport({ unsafeLocalShell: options.unsafeLocalShell ?? false, runtimeDir });
   ensurePassage(runtimeDir);
+  // Probing bubblewrap runs processes: done on first need, not on the way to "ready".
+  let support: SandboxSupport | undefined;
+  const sandbox = () => (support ??= detectSandboxSupport({ unsafeLocalShell: options.unsafeLocalShell ?? false, runtimeDir }));
   const caFile = join(runtimeDir, 'ca.crt');
   writeFileSync(caFile, options.caPem, { mode: 0o644 });
   const apiSocketPath = join(runtimeDir, 'api.sock');
@@ -225,7 +227,9 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
   const usageOf = (worker: PodWorker) => worker.usage();
   return {
     connect: createConnectHandler({ workerFor: (pod: KubeObject) => workers.get(pod.metadata.uid ?? ''), sandbox }),
-    sandbox,
+    get sandbox() {
+      return sandbox();
+    },
     workbenchTools: () => shared.tools(),
     podMetrics(namespace, name) {
       const worker = byName.get(`${namespace}/${name}`);

@@ -19,7 +19,7 @@ export interface KubeletShared {
   registry: Registry;
   view: ClusterView;
   recorder(nodeName: string): EventRecorder;
-  sandbox: SandboxSupport;
+  sandbox(): SandboxSupport;
   apiSocket: string;
   apiUrl: string;
   caFile: string;
@@ -104,7 +104,6 @@ export class NodeKubelet implements NodeRuntime {
   readonly hostIP: string;
   readonly view: ClusterView;
   readonly recorder: EventRecorder;
-  readonly sandbox: SandboxSupport;
   readonly apiSocket: string;
   readonly apiUrl: string;
   readonly caFile: string;
@@ -129,7 +128,6 @@ export class NodeKubelet implements NodeRuntime {
     this.#addresses = new PodAddresses(str(specOf(node)['podCIDR']) ?? '10.244.0.0/24');
     this.view = shared.view;
     this.recorder = shared.recorder(this.nodeName);
-    this.sandbox = shared.sandbox;
     this.apiSocket = shared.apiSocket;
     this.apiUrl = shared.apiUrl;
     this.caFile = shared.caFile;
@@ -174,6 +172,9 @@ export class NodeKubelet implements NodeRuntime {
     created.kick();
   }
 
+  sandbox(): SandboxSupport {
+    return this.#shared.sandbox();
+  }
   tools(): Promise<WorkbenchTools> {
     return this.#shared.tools();
   }

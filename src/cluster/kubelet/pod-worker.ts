@@ -26,7 +26,8 @@ export interface NodeRuntime {
   readonly hostIP: string;
   readonly view: ClusterView;
   readonly recorder: EventRecorder;
-  readonly sandbox: SandboxSupport;
+  /** How shells run here (detected once, on first need). */
+  sandbox(): SandboxSupport;
   readonly apiSocket: string;
   readonly apiUrl: string;
   readonly caFile: string;
@@ -535,7 +536,8 @@ export class PodWorker {
   }
 
   async #spawnReal(slot: ContainerSlot, argv: string[], env: Array<[string, string]>, instanceDir: string): Promise<{ process: SandboxedProcess; tmp: string } | string> {
-    if (this.#node.sandbox.mode === 'unavailable') return `sandbox:${this.#node.sandbox.reason}`;
+    const support = this.#node.sandbox();
+    if (support.mode === 'unavailable') return `sandbox:${support.reason}`;
     try {
       this.#volumes.materialize(this.pod);
       this.#scheduleTokenRefresh();
@@ -558,7 +560,7 @@ export class PodWorker {
         instance,
         ...(tty ? { tty } : {}),
       });
-      const process = await spawnSandboxed(this.#node.sandbox.mode === 'unsafe-local' ? { ...spec, env: { ...spec.env, TMPDIR: instance.tmp, HOME: instance.root } } : spec, this.#node.sandbox);
+      const process = await spawnSandboxed(support.mode === 'unsafe-local' ? { ...spec, env: { ...spec.env, TMPDIR: instance.tmp, HOME: instance.root } } : spec, support);
       if (slot.spec['stdin'] !== true && !tty) process.endInput();
       return { process, tmp: instance.tmp };
     } catch (error) {
@@ -624,7 +626,7 @@ export class PodWorker {
       exec: async (command, timeoutMs) => {
         const spec = await this.execSandbox(slot, command, undefined);
         if (typeof spec === 'string') return { exitCode: 1, output: spec };
-        const process = await spawnSandboxed(spec, this.#node.sandbox);
+        const process = await spawnSandboxed(spec, this.#node.sandbox());
         process.endInput();
         let output = '';
         process.onOutput((_stream, data) => (output += data.toString('utf8')));
@@ -750,7 +752,7 @@ export class PodWorker {
 
   /** The sandbox for a process inside this container (exec, exec probes), or why there can be none. */
   async execSandbox(slot: ContainerSlot, argv: string[], tty: { cols: number; rows: number } | undefined): Promise<SandboxSpec | string> {
-    const support = this.#node.sandbox;
+    const support = this.#node.sandbox();
     if (support.mode === 'unavailable') return support.reason;
     const instance = slot.instance;
     if (!instance) return `container not found ("${slot.name}")`;
