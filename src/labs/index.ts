@@ -2,7 +2,7 @@
 // into problems naming file, line and field), the check language and its evaluator, and the
 // Kubernetes client labs use. The portal (sandboxes, checks), the CLI and the content check
 // use labs only through here.
-export { checkKinds, fieldComparators, labSchema, type Check, type CheckKind, type LabDefinition, type LabQuota, type LabStepDefinition, type RbacRule } from './schema.ts';
+export { checkKinds, fieldComparators, labSchema, type Check, type CheckInput, type CheckKind, type LabDefinition, type LabQuota, type LabStepDefinition, type RbacRule } from './schema.ts';
 export { formatLabProblem, labDirectories, loadLab, readLab, validateLab, LabError, type Lab, type LabProblem, type ManifestObject, type SetupManifest } from './load.ts';
 export { LabCatalog, UnknownLabError, labDigest } from './catalog.ts';
 export {

@@ -265,6 +265,8 @@ export const labSchema = z
 export type LabDefinition = z.output<typeof labSchema>;
 export type LabStepDefinition = z.output<typeof stepSchema>;
 export type Check = z.output<typeof checkSchema>;
+/** A check as written (defaults not yet applied): what evaluateCheck accepts from code. */
+export type CheckInput = z.input<typeof checkSchema>;
 export type CheckKind = Check['kind'];
 export type RbacRule = z.output<typeof rbacRule>;
 export type LabQuota = z.output<typeof quotaSchema>;

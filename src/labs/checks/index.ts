@@ -2,7 +2,7 @@
 // client-node (never changing it) and answering with what it expected, what it found and one
 // sentence that teaches. `timeout` re-evaluates with short pauses until the check passes.
 import { errorMessage } from '../errors.ts';
-import type { Check, CheckKind } from '../schema.ts';
+import { checkSchema, type Check, type CheckInput, type CheckKind } from '../schema.ts';
 import { canI } from './access.ts';
 import type { CheckTarget, Outcome } from './context.ts';
 import { custom } from './custom.ts';
@@ -68,8 +68,17 @@ async function evaluateOnce(check: Check, target: CheckTarget): Promise<CheckRes
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Evaluates one check; with a `timeout`, again and again until it passes or the time is up. */
-export async function evaluateCheck(check: Check, target: CheckTarget, options: EvaluateOptions = {}): Promise<CheckResult> {
+/**
+ * Evaluates one check; with a `timeout`, again and again until it passes or the time is up.
+ * Checks from a loaded lab are valid already; one built in code gets the format's defaults here.
+ */
+export async function evaluateCheck(input: CheckInput, target: CheckTarget, options: EvaluateOptions = {}): Promise<CheckResult> {
+  const parsed = checkSchema.safeParse(input);
+  if (!parsed.success) {
+    const reason = `the check is not valid: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'check'}: ${issue.message}`).join('; ')}`;
+    return { kind: input.kind, passed: false, expected: '', found: '', message: `This check could not run: ${reason}.`, error: reason };
+  }
+  const check = parsed.data;
   const timeoutMs = options.waitForTimeouts === false ? 0 : Math.min((check.timeout ?? 0) * 1000, options.maxWaitMs ?? Number.POSITIVE_INFINITY);
   const deadline = Date.now() + timeoutMs;
   const interval = options.pollIntervalMs ?? 250;
@@ -82,6 +91,6 @@ export async function evaluateCheck(check: Check, target: CheckTarget, options: 
 }
 
 /** Evaluates a step's checks side by side; the results keep the checks' order. */
-export function evaluateChecks(checks: readonly Check[], target: CheckTarget, options: EvaluateOptions = {}): Promise<CheckResult[]> {
+export function evaluateChecks(checks: readonly CheckInput[], target: CheckTarget, options: EvaluateOptions = {}): Promise<CheckResult[]> {
   return Promise.all(checks.map((check) => evaluateCheck(check, target, options)));
 }

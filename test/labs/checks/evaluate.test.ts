@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evaluateCheck, evaluateChecks, type Check, type CheckTarget, type KubeObject } from '../../../src/labs/index.ts';
+import { evaluateCheck, evaluateChecks, type CheckInput, type CheckTarget, type KubeObject } from '../../../src/labs/index.ts';
 import { startTestCluster, type TestCluster } from '../cluster.ts';
 
 let cluster: TestCluster;
@@ -54,8 +54,8 @@ async function sandbox(): Promise<CheckTarget> {
   return { client: cluster.client, namespace, workbench: { pod: 'workbench', container: 'workbench' } };
 }
 
-const run = (check: Check, target: CheckTarget) => evaluateCheck(check, target);
-const check = <T extends Check>(value: T) => value;
+const run = (check: CheckInput, target: CheckTarget) => evaluateCheck(check, target);
+const check = <T extends CheckInput>(value: T) => value;
 
 describe('exists and absent', () => {
   it('resolves resource names as kubectl does and says what is missing', async () => {
@@ -103,7 +103,7 @@ describe('field', () => {
       [{ path: '{.spec.template.spec.containers[?(@.name=="web")].readinessProbe.httpGet.path}', equals: '/' }, true],
     ];
     for (const [fields, expected] of cases) {
-      const result = await run({ ...base, ...fields } as Check, target);
+      const result = await run({ ...base, ...fields } as CheckInput, target);
       expect(result.passed, JSON.stringify(fields)).toBe(expected);
     }
     const missing = await run({ ...base, name: 'api', path: '{.spec.replicas}', equals: 1 }, target);
@@ -200,6 +200,59 @@ describe('canI', () => {
     const tooMuch = await run({ kind: 'canI', serviceAccount: 'reader', verb: 'get', resource: 'pods', allowed: false }, target);
     expect(tooMuch.message).toBe('ServiceAccount reader can get pods in your namespace; this step asks that it cannot — grant only what it needs.');
   });
+});
+
+describe('with pods running', () => {
+  it('rollout and podsReady follow pods the kubelet starts; logs read what containers print', async () => {
+    const target = await sandbox();
+    await cluster.create(target.namespace, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'talker' },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'talker' } },
+        template: { metadata: { labels: { app: 'talker' } }, spec: { containers: [{ name: 'sh', image: 'busybox:1.36', command: ['sh', '-c', 'echo "hello from $HOSTNAME"; sleep 3600'] }] } },
+      },
+    });
+    const ready = await run({ kind: 'podsReady', selector: 'app=talker', count: 2, timeout: 60 }, target);
+    expect(ready).toMatchObject({ passed: true, message: '2 pods with app=talker are Ready.' });
+    expect((await run({ kind: 'rollout', resource: 'deploy', name: 'talker', timeout: 30 }, target)).message).toBe('The rollout of Deployment talker is complete.');
+    expect((await run({ kind: 'condition', resource: 'deployment', name: 'talker', type: 'Available', timeout: 30 }, target)).passed).toBe(true);
+    const logs = await run({ kind: 'logs', selector: 'app=talker', contains: 'hello from talker-', timeout: 20 }, target);
+    expect(logs.passed, logs.message).toBe(true);
+    const silent = await run({ kind: 'logs', selector: 'app=talker', contains: 'goodbye' }, target);
+    expect(silent.message).toMatch(/^The log of pods with app=talker does not contain "goodbye" \(its last line is "hello from talker-[a-z0-9-]+"\)\.$/);
+
+    await cluster.create(target.namespace, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'typo', labels: { app: 'typo' } }, spec: { containers: [{ name: 'web', image: 'ngnix:1.27' }] } });
+    const broken = await run({ kind: 'podsReady', selector: 'app=typo', timeout: 5 }, target);
+    expect(broken.passed).toBe(false);
+    expect(broken.message).toMatch(/^0 of 1 pods with app=typo are Ready \(typo: (ErrImagePull|ImagePullBackOff)\); this step asks for all of them\.$/);
+    const pulled = await run({ kind: 'event', reason: 'Failed', involvedKind: 'Pod', involvedName: 'typo', type: 'Warning', contains: 'ngnix', timeout: 20 }, target);
+    expect(pulled.passed).toBe(true);
+  }, 90_000);
+
+  it('file checks read the workbench, never change it', async () => {
+    const target = await sandbox();
+    await cluster.create(
+      target.namespace,
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'learner' } },
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'workbench' },
+        spec: { serviceAccountName: 'learner', containers: [{ name: 'workbench', image: 'formicary/workbench:1.0', volumeMounts: [{ name: 'home', mountPath: '/home/learner' }] }], volumes: [{ name: 'home', emptyDir: {} }] },
+      },
+    );
+    expect((await run({ kind: 'condition', resource: 'pod', name: 'workbench', type: 'Ready', timeout: 60 }, target)).passed).toBe(true);
+    expect(await run({ kind: 'file', path: '~/notes.txt', exists: true }, target)).toMatchObject({ passed: false, message: 'There is no file ~/notes.txt in your workbench yet.' });
+    expect((await run({ kind: 'file', path: '~/notes.txt', exists: false }, target)).passed).toBe(true);
+    await cluster.client.exec(target.namespace, 'workbench', 'workbench', ['bash', '-lc', 'printf "topic: pods\\nlevel: 2\\n" > ~/notes.txt']);
+    expect((await run({ kind: 'file', path: '~/notes.txt', contains: 'level: 2' }, target)).passed).toBe(true);
+    expect((await run({ kind: 'file', path: '/home/learner/notes.txt' }, target)).passed).toBe(true);
+    expect(await run({ kind: 'file', path: '~/notes.txt', contains: 'level: 3' }, target)).toMatchObject({ passed: false, found: '~/notes.txt starts with "topic: pods"', message: '~/notes.txt does not contain "level: 3".' });
+    expect(await run({ kind: 'file', path: '~/notes.txt', exists: false }, target)).toMatchObject({ passed: false, message: '~/notes.txt still exists; this step asks for it to be gone.' });
+  }, 90_000);
 });
 
 describe('custom', () => {
