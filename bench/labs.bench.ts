@@ -1,0 +1,102 @@
+// Lab figures against the embedded cluster run as the portal runs it (a `formicary cluster` child
+// process, realistic start-up delays): "Start lab" from nothing (cold) and from the warm pool
+// (warm), until the workbench is Ready and the setup ran; and one step's Check once the learner
+// has done the work.
+import { spawn } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { KubeConfig } from '@kubernetes/client-node';
+import { LabCatalog } from '../src/labs/index.ts';
+import { LabChecks } from '../src/server/checks/index.ts';
+import { Sandboxes } from '../src/server/sandboxes/index.ts';
+import { percentile, round } from './stats.ts';
+
+const STARTS = 8;
+const CHECKS = 100;
+const LAB = 'scale-and-rollback';
+
+async function startClusterProcess(dir: string): Promise<{ kubeConfig: KubeConfig; stop(): Promise<void> }> {
+  const kubeconfig = join(dir, 'kubeconfig');
+  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'src', 'cli', 'main.ts'), 'cluster', '--kubeconfig', kubeconfig, '--data', join(dir, 'cluster')], { stdio: ['pipe', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the cluster did not get ready within 60 s')), 60_000);
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        if (/\bready\b/i.test(line)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    }
+    child.once('exit', (code) => reject(new Error(`the cluster exited with ${code}`)));
+  });
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(kubeconfig);
+  return {
+    kubeConfig,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export default async function bench(): Promise<Record<string, number>> {
+  const dir = await mkdtemp(join(tmpdir(), 'formicary-bench-labs-'));
+  await chmod(dir, 0o711);
+  const cluster = await startClusterProcess(dir);
+  const catalog = new LabCatalog(join(import.meta.dirname, '..', 'labs'));
+  try {
+    const cold = new Sandboxes({ kubeConfig: cluster.kubeConfig, catalog });
+    // The first start pulls the workbench image onto the nodes; learners after it do not wait for that.
+    await cold.end((await cold.start(LAB, 'bench-warmup')).namespace);
+    const coldMs: number[] = [];
+    for (let i = 0; i < STARTS; i++) {
+      const started = performance.now();
+      const sandbox = await cold.start(LAB, `bench-cold-${i}`);
+      coldMs.push(performance.now() - started);
+      await cold.end(sandbox.namespace);
+    }
+
+    const warm = new Sandboxes({ kubeConfig: cluster.kubeConfig, catalog, warmPool: { [LAB]: STARTS } });
+    await warm.fillWarmPool();
+    const warmMs: number[] = [];
+    const claimed: string[] = [];
+    for (let i = 0; i < STARTS; i++) {
+      const started = performance.now();
+      const sandbox = await warm.start(LAB, `bench-warm-${i}`);
+      warmMs.push(performance.now() - started);
+      claimed.push(sandbox.namespace);
+    }
+    await warm.stop();
+
+    // Check: the first step of the lab, done, as a learner presses Check again and again.
+    const checks = new LabChecks({ kubeConfig: cluster.kubeConfig, catalog });
+    const sandbox = await cold.get(claimed[0] as string);
+    if (!sandbox) throw new Error('the claimed sandbox is gone');
+    await cold.exec(sandbox.namespace, 'kubectl scale deployment web --replicas=4 && kubectl rollout status deployment/web --timeout=120s');
+    const checkMs: number[] = [];
+    for (let i = 0; i < CHECKS; i++) {
+      const result = await checks.checkStep({ sandbox, stepId: 'scale' });
+      if (!result.passed) throw new Error(`the check failed: ${result.results.map((r) => r.message).join(' ')}`);
+      checkMs.push(result.durationMs);
+    }
+    for (const namespace of claimed) await cold.end(namespace);
+    for (const left of await cold.list({ labId: LAB })) await cold.end(left.namespace);
+
+    return {
+      lab_start_ms_cold_p50: round(percentile(coldMs, 50), 0),
+      lab_start_ms_cold_p95: round(percentile(coldMs, 95), 0),
+      lab_start_ms_warm_p50: round(percentile(warmMs, 50), 0),
+      lab_start_ms_warm_p95: round(percentile(warmMs, 95), 0),
+      check_ms_p50: round(percentile(checkMs, 50), 1),
+      check_ms_p95: round(percentile(checkMs, 95), 1),
+    };
+  } finally {
+    await cluster.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
