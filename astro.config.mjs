@@ -17,6 +17,10 @@ export default defineConfig({
   integrations: [mdx(), searchIndexIntegration({ root: contentRoot })],
   server: { port: 4321 },
   trailingSlash: 'ignore',
+  // The portal's gate (src/server/auth) checks the origin of every state-changing request, aware
+  // of TLS proxies, and a CSRF token; Astro's own check would refuse every form behind a proxy
+  // (it compares Origin with the address the proxy forwarded to).
+  security: { checkOrigin: false },
   build: { inlineStylesheets: 'always' },
   vite: {
     build: {

@@ -95,7 +95,7 @@ describe('AUTH=oidc through the portal’s pages', () => {
     expect(refused.status).toBe(403);
     const page = text(await refused.text());
     expect(page).toContain('This page is for instructors');
-    expect(page).toContain('You are signed in as Ada Lovelace , without the instructor role.');
+    expect(page).toContain('You are signed in as Ada Lovelace , without the instructor role. Roles come with your groups at the identity provider');
     const ines = await signIn('ines');
     // Past the gate: no instructor page exists yet, so the site says not found.
     expect((await ines.agent.fetch(`${url}/instructor`, { headers: { accept: 'text/html' } })).status).toBe(404);
@@ -225,7 +225,9 @@ describe('AUTH=dev through the portal’s pages', () => {
   it('grants the role chosen on the form, and the gate honours it', async () => {
     const learner = new Agent();
     expect((await signInWithForm(learner, 'Lea', 'learner')).headers.get('location')).toBe('/search');
-    expect((await learner.fetch(`${portal.url}/admin`, { headers: { accept: 'text/html' } })).status).toBe(403);
+    const refused = await learner.fetch(`${portal.url}/admin`, { headers: { accept: 'text/html' } });
+    expect(refused.status).toBe(403);
+    expect(text(await refused.text())).toContain('This page is for admins You are signed in as Lea , without the admin role. In development sign-in mode, sign out and sign in again choosing the role on the sign-in form.');
     const admin = new Agent();
     await signInWithForm(admin, 'Anne', 'admin');
     expect((await admin.fetch(`${portal.url}/admin`, { headers: { accept: 'text/html' } })).status).toBe(404);
@@ -268,6 +270,23 @@ describe('AUTH=dev through the portal’s pages', () => {
     });
     expect(posted.status).toBe(303);
     expect(agent.cookies.has('formicary_session')).toBe(false);
+  });
+
+  it('accepts the sign-in form behind a TLS proxy, and sets a Secure cookie', async () => {
+    const answer = await fetch(`${portal.url}/api/session`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: {
+        origin: 'https://learn.example.com',
+        'x-forwarded-host': 'learn.example.com',
+        'x-forwarded-proto': 'https',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ name: 'Margaret', next: '/search' }).toString(),
+    });
+    expect(answer.status).toBe(303);
+    expect(answer.headers.get('location')).toBe('/search');
+    expect(cookieLine(answer, 'formicary_session')).toMatch(/; HttpOnly; Secure; SameSite=Lax$/);
   });
 
   it('answers a form post without the token with a page that explains it', async () => {
