@@ -1,0 +1,9 @@
+import type { APIRoute } from 'astro';
+import { answer, labRequest } from '../_lab.ts';
+
+/** POST /api/labs/:lab/solution {session?}: solution in the signed-in learner's own lab session. */
+export const POST: APIRoute = async (context) => {
+  const request = await labRequest(context, { changesState: true });
+  if (request instanceof Response) return request;
+  return answer(() => request.labs.solution(request.learner, request.lab, request.session));
+};
