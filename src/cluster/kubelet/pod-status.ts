@@ -41,6 +41,8 @@ export interface PodStatusInput {
   containers: ContainerStatusInput[];
   /** Every container was stopped for deletion: the pod takes a terminal phase before it goes (1.27+). */
   terminal: boolean;
+  /** The kubelet failed the pod itself (activeDeadlineSeconds): phase Failed with this reason. */
+  failure?: { reason: string; message: string };
   now: Date;
 }
 
@@ -115,7 +117,7 @@ export function buildPodStatus(input: PodStatusInput): Json {
   const spec = specOf(pod);
   const previous = statusOf(pod);
   const restartPolicy = str(spec['restartPolicy']) ?? 'Always';
-  const phase = podPhase(restartPolicy, input.initContainers, input.containers, input.terminal);
+  const phase = input.failure ? 'Failed' : podPhase(restartPolicy, input.initContainers, input.containers, input.terminal);
   const now = timestamp(input.now);
   const oldConditions = objects(previous['conditions']);
   const condition = (type: string, ok: boolean, reason?: string, message?: string): Condition => {
@@ -149,6 +151,10 @@ export function buildPodStatus(input: PodStatusInput): Json {
     hostIPs: [{ ip: input.hostIP }],
     startTime: input.startTime,
   };
+  if (input.failure) {
+    status['reason'] = input.failure.reason;
+    status['message'] = input.failure.message;
+  }
   if (input.podIP) {
     status['podIP'] = input.podIP;
     status['podIPs'] = [{ ip: input.podIP }];

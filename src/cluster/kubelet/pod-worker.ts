@@ -15,7 +15,7 @@ import { type ContainerExit, type ContainerInstance, ProcessContainer, Simulated
 import { ContainerConfigError, containerEnvironment, expand, type NodeAllocatable } from './environment.ts';
 import { goDuration, type Json, num, obj, objects, specOf, statusOf, str, strings, timestamp } from './format.ts';
 import { behaviourOf, type ImageBehaviour, pullDurationMs, type ResolvedImage, resolveImage, versionOf } from './images/index.ts';
-import { buildPodStatus, initDone, type TerminatedState } from './pod-status.ts';
+import { buildPodStatus, type TerminatedState } from './pod-status.ts';
 import { type ProbeKind, type ProbeTarget, ProbeWorker } from './probes.ts';
 import { createSandboxDirectory, type SandboxedProcess, type SandboxSpec, type SandboxSupport, spawnSandboxed } from './sandbox/index.ts';
 import { PodVolumes, type TokenIssuer } from './volumes.ts';
@@ -109,6 +109,9 @@ export class PodWorker {
   #statusQueued = false;
   #lastStatus = '';
   #graceMs = Infinity;
+  #deadlineTimer = false;
+  /** spec.activeDeadlineSeconds passed: the pod failed with DeadlineExceeded. */
+  #deadlineExceeded = false;
 
   constructor(node: NodeRuntime, pod: KubeObject) {
     this.#node = node;
@@ -252,6 +255,7 @@ export class PodWorker {
       this.#statusChanged();
       return;
     }
+    this.#watchDeadline();
     for (const slot of this.init) {
       if (slot.starting || slot.running) {
         if (slot.sidecar && slot.started) continue;
@@ -660,7 +664,7 @@ export class PodWorker {
     };
     slot.state = { terminated };
     slot.exit = terminated;
-    if (!this.#terminating) this.#scheduleRestart(slot, exit.exitCode, finishedAt.getTime() - instance.startedAt.getTime());
+    if (!this.#terminating && !this.#deadlineExceeded) this.#scheduleRestart(slot, exit.exitCode, finishedAt.getTime() - instance.startedAt.getTime());
     this.#statusChanged();
     this.kick();
   }
@@ -679,6 +683,33 @@ export class PodWorker {
     if (ranMs > this.#node.scaled(BACKOFF_RESET_MS)) slot.crashes = 0;
     slot.restartAt = this.#node.now().getTime() + this.#node.scaled(backoffDelayMs(slot.crashes));
     slot.crashes++;
+  }
+
+  /** spec.activeDeadlineSeconds counts from the pod's start on this node (activeDeadlineHandler). */
+  #watchDeadline(): void {
+    const deadline = num(specOf(this.pod)['activeDeadlineSeconds']);
+    if (deadline === undefined || this.#deadlineTimer) return;
+    this.#deadlineTimer = true;
+    const due = Date.parse(this.#startTime) + this.#node.scaled(deadline * 1000) - this.#node.now().getTime();
+    this.#after(due, () => {
+      if (this.#final || this.#terminating) return;
+      this.#deadlineExceeded = true;
+      this.#event('Warning', 'DeadlineExceeded', 'Pod was active on the node longer than the specified deadline');
+      const grace = this.#node.scaled((num(specOf(this.pod)['terminationGracePeriodSeconds']) ?? 30) * 1000);
+      for (const slot of [...this.containers, ...this.init]) {
+        slot.attempt++;
+        slot.restartAt = undefined;
+        slot.stopProbes();
+        if (slot.instance?.running) {
+          this.#event('Normal', 'Killing', `Stopping container ${slot.name}`, slot);
+          slot.instance.stop(grace);
+        } else if ('waiting' in slot.state) {
+          const at = timestamp(this.#node.now());
+          slot.state = { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated', startedAt: at, finishedAt: at } };
+        }
+      }
+      this.#finish();
+    });
   }
 
   /** Every container that will run has finished: the pod is Succeeded or Failed. */
@@ -878,16 +909,12 @@ export class PodWorker {
       initContainers: this.init.map((slot) => slot.statusInput()),
       containers: this.containers.map((slot) => slot.statusInput()),
       terminal: this.#terminal,
+      ...(this.#deadlineExceeded ? { failure: { reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' } } : {}),
       now: this.#node.now(),
     });
     const text = JSON.stringify(status);
     if (text === this.#lastStatus) return;
     this.#lastStatus = text;
     this.#node.writeStatus(this.pod, status);
-  }
-
-  /** Whether every init container has done its part (for attach and logs messages). */
-  get initialized(): boolean {
-    return this.init.every((slot) => initDone(slot.statusInput()));
   }
 }

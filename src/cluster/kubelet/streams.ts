@@ -73,7 +73,6 @@ export interface RemoteCommandHandlers {
 
 /** One exec or attach session after the handshake. */
 export class RemoteCommandSession {
-  readonly protocol: string;
   readonly #socket: WebSocket;
   readonly #base64: boolean;
   readonly #version: number;
@@ -83,7 +82,6 @@ export class RemoteCommandSession {
 
   constructor(socket: WebSocket, protocol: string) {
     this.#socket = socket;
-    this.protocol = protocol;
     this.#base64 = protocol.includes('base64');
     this.#version = Number(/^v(\d)\./.exec(protocol)?.[1] ?? 1);
     socket.on('message', (data: Buffer, isBinary: boolean) => this.#receive(data, isBinary));
@@ -94,10 +92,6 @@ export class RemoteCommandSession {
       }
     });
     socket.on('error', () => socket.terminate());
-  }
-
-  get open(): boolean {
-    return !this.#finished;
   }
 
   /** Input that arrived before the process was ready is delivered once handlers are set. */

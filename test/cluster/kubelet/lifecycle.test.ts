@@ -353,6 +353,24 @@ spec:
     await lab.until('900m', () => lab.cluster.kubelet?.podMetrics(ns, 'busy')?.containers[0]?.usage.cpu === '900m');
   });
 
+  it('fails a pod that outlives its activeDeadlineSeconds (DeadlineExceeded)', async () => {
+    const ns = await namespace();
+    await lab.apply(
+      `apiVersion: v1
+kind: Pod
+metadata: {name: bounded}
+spec:
+  activeDeadlineSeconds: 50
+  containers:
+  - {name: work, image: busybox, command: [sh, -c, 'exec sleep 3600']}
+`,
+      ns,
+    );
+    await lab.until('bounded Failed', () => phase(lab.pod(ns, 'bounded')) === 'Failed');
+    expect(lab.pod(ns, 'bounded')?.status).toMatchObject({ reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' });
+    expect(reasons(ns, 'bounded')).toContain('DeadlineExceeded: Pod was active on the node longer than the specified deadline');
+  });
+
   it('terminates gracefully on delete: Killing event, the real process ends, the pod object goes', async () => {
     const ns = await namespace();
     expect((await lab.kubectl(['run', 'sleeper', '-n', ns, '--image=busybox', '--', 'sh', '-c', 'echo up; exec sleep 3617'])).code).toBe(0);
