@@ -45,6 +45,14 @@ export class ExecTimeoutError extends Error {
   }
 }
 
+/** A watch saw nothing that satisfied it in time. */
+export class WatchTimeoutError extends Error {
+  constructor(path: string, timeoutMs: number) {
+    super(`nothing at ${path} changed as awaited within ${Math.round(timeoutMs / 1000)} s`);
+    this.name = 'WatchTimeoutError';
+  }
+}
+
 export interface ListOptions {
   labelSelector?: string;
   fieldSelector?: string;
@@ -187,12 +195,12 @@ export class KubeClient {
 
   /**
    * Watches objects (`kubectl get -w`); the callback sees every event until it returns true or
-   * `timeoutMs` passes. Resolves with the object that satisfied it, or rejects on timeout.
+   * `timeoutMs` passes. Resolves with the object that satisfied it; rejects with WatchTimeoutError.
    */
   async waitFor(
     resource: ApiResource,
     namespace: string,
-    options: ListOptions & { timeoutMs: number; describe: () => string },
+    options: ListOptions & { timeoutMs: number },
     satisfied: (event: WatchEvent) => boolean,
   ): Promise<KubeObject> {
     const path = resourcePath(resource, namespace);
@@ -207,7 +215,7 @@ export class KubeClient {
         controller?.abort();
         outcome();
       };
-      const timer = setTimeout(() => finish(() => reject(new Error(options.describe()))), options.timeoutMs);
+      const timer = setTimeout(() => finish(() => reject(new WatchTimeoutError(path, options.timeoutMs))), options.timeoutMs);
       const start = () => {
         watch
           .watch(

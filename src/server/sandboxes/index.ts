@@ -265,10 +265,23 @@ export class Sandboxes {
   /** Brings the workbench back if the learner deleted it (the terminal reconnects to it afterwards). */
   async ensureWorkbench(namespace: string): Promise<void> {
     const pods = await this.client.resolve('pods');
-    const pod = await this.client.get(pods, namespace, WORKBENCH_POD);
-    if (!pod || pod.metadata.deletionTimestamp) {
-      if (pod) await this.client.waitFor(pods, namespace, { fieldSelector: `metadata.name=${WORKBENCH_POD}`, timeoutMs: 30_000, describe: () => `the old workbench in ${namespace} was not deleted within 30 s` }, (event) => event.type === 'DELETED');
-      await this.client.create(workbenchPod(namespace), namespace);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const pod = await this.client.get(pods, namespace, WORKBENCH_POD);
+      if (pod && !pod.metadata.deletionTimestamp) break;
+      if (!pod) {
+        try {
+          await this.client.create(workbenchPod(namespace), namespace);
+          break;
+        } catch (error) {
+          // Another tab brought it back first.
+          if (statusCode(error) !== 409) throw error;
+          continue;
+        }
+      }
+      // The old workbench is still shutting down; a new one can take its name only once it is gone.
+      if (Date.now() > deadline) throw new SandboxError('starting-workbench', namespace, `The old workbench in ${namespace} was not gone within 30 s.`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
     await waitForWorkbench(this.#context, namespace);
   }

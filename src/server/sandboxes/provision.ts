@@ -3,6 +3,7 @@
 // the error says which phase failed and why.
 import { randomBytes } from 'node:crypto';
 import { errorMessage, statusCode, type ExecResult, type KubeClient, type KubeObject, type Lab } from '../../labs/index.ts';
+import { WatchTimeoutError } from '../../labs/kube/index.ts';
 import {
   ANNOTATION_CREATED,
   ANNOTATION_LAB_TITLE,
@@ -127,12 +128,12 @@ export async function waitForWorkbench(ctx: ProvisionContext, namespace: string)
     await ctx.client.waitFor(
       pods,
       namespace,
-      { fieldSelector: `metadata.name=${WORKBENCH_POD}`, timeoutMs: ctx.workbenchReadyTimeoutMs, describe: () => 'timeout' },
+      { fieldSelector: `metadata.name=${WORKBENCH_POD}`, timeoutMs: ctx.workbenchReadyTimeoutMs },
       (event) => event.type !== 'DELETED' && isReady(event.object),
     );
   } catch (error) {
     const pod = await ctx.client.get(pods, namespace, WORKBENCH_POD).catch(() => null);
-    const why = error instanceof Error && error.message === 'timeout' ? podSummary(pod) : errorMessage(error);
+    const why = error instanceof WatchTimeoutError ? podSummary(pod) : errorMessage(error);
     throw new SandboxError('starting-workbench', namespace, `The workbench pod in ${namespace} did not become Ready within ${Math.round(ctx.workbenchReadyTimeoutMs / 1000)} s (${why}).`);
   }
 }

@@ -115,7 +115,7 @@ describe('starting a sandbox', () => {
 });
 
 describe('isolation', () => {
-  it('a learner cannot touch another learner\'s sandbox', async () => {
+  it('a learner cannot touch another learner\'s sandbox, and gets a deleted workbench back', async () => {
     const service = sandboxes();
     const [a, b] = await Promise.all([service.start('sample', 'alice'), service.start('sample', 'bruno')]);
     try {
@@ -127,6 +127,10 @@ describe('isolation', () => {
       const fromShell = await service.exec(a.namespace, `kubectl get pods -n ${b.namespace}`);
       expect(fromShell.exitCode).not.toBe(0);
       expect(fromShell.stderr).toMatch(/forbidden/i);
+      // A learner who deletes the workbench gets it back, with the same access.
+      expect((await service.exec(a.namespace, 'kubectl delete pod workbench --wait=false')).exitCode).toBe(0);
+      await service.ensureWorkbench(a.namespace);
+      expect((await service.exec(a.namespace, 'kubectl auth can-i create deployments')).stdout.trim()).toBe('yes');
       expect(Sandboxes.belongsTo(a, 'alice')).toBe(true);
       expect(Sandboxes.belongsTo(a, 'bruno')).toBe(false);
     } finally {
