@@ -105,11 +105,10 @@ export function createLabSessions(options: LabSessionsOptions): LabSessions {
 
   const stateOf = async (lab: LabContent, session: LabSessionRecord | null): Promise<LabStateView> => {
     if (!session) return { lab: lab.id, session: null, now: now().toISOString() };
-    const [checkRuns, reveals] = await Promise.all([records.checks(session.id), records.reveals(session.id)]);
+    const [checked, reveals] = await Promise.all([records.latestChecks(session.id), records.reveals(session.id)]);
     const steps = lab.steps.map((step): StepStateView => {
-      const runs = checkRuns.filter((run) => run.step === step.id);
-      const last = runs.at(-1);
-      const passed = runs.some((run) => run.passed);
+      const last = checked.get(step.id)?.latest;
+      const passed = checked.get(step.id)?.passedOnce ?? false;
       const hintsShown = reveals.filter((reveal) => reveal.step === step.id && reveal.kind === 'hint').length;
       const solutionShown = reveals.some((reveal) => reveal.step === step.id && reveal.kind === 'solution');
       const status = passed ? 'passed' : step.id === session.step ? (last && !last.passed ? 'failed' : 'current') : 'not-started';

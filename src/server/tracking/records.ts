@@ -160,6 +160,8 @@ export interface LabRecords {
   /** Ends an open session; false when it had already ended. */
   end(id: string, reason: EndReason): Promise<boolean>;
   checks(id: string): Promise<CheckRecord[]>;
+  /** Per step checked so far: its latest Check, and whether any Check of it passed (what the step list shows). */
+  latestChecks(id: string): Promise<Map<string, { latest: CheckRecord; passedOnce: boolean }>>;
   reveals(id: string): Promise<RevealRecord[]>;
   /** Per lab the learner ever started: attempts, checks, first completion. */
   progress(learnerId: string): Promise<LabProgress[]>;
@@ -277,6 +279,28 @@ export function createLabRecords(db: Database, now: () => Date = () => new Date(
         durationMs: row.duration_ms,
         checkedAt: row.checked_at,
       }));
+    },
+
+    async latestChecks(id) {
+      // Only the newest Check of each step is read back in full: a long session's history stays in the table.
+      const rows = await db.all(
+        checkRow.extend({ passed_once: z.coerce.number() }),
+        `SELECT c.id, c.step, c.passed, c.results, c.duration_ms, c.checked_at, s.passed_once
+           FROM lab_checks c
+           JOIN (SELECT step, MAX(checked_at) AS latest, MAX(passed) AS passed_once FROM lab_checks WHERE lab_session_id = $1 GROUP BY step) s
+             ON s.step = c.step AND s.latest = c.checked_at
+          WHERE c.lab_session_id = $1
+          ORDER BY c.checked_at, c.id`,
+        [id],
+      );
+      const latest = new Map<string, { latest: CheckRecord; passedOnce: boolean }>();
+      for (const row of rows) {
+        latest.set(row.step, {
+          latest: { id: row.id, step: row.step, passed: row.passed === 1, results: z.array(checkResult).parse(JSON.parse(row.results)), durationMs: row.duration_ms, checkedAt: row.checked_at },
+          passedOnce: row.passed_once === 1,
+        });
+      }
+      return latest;
     },
 
     async reveals(id) {

@@ -77,6 +77,23 @@ describe.each(DIALECTS)('lab records on %s', (dialect) => {
     ]);
   });
 
+  it('reads back only each step’s latest check, and whether the step ever passed', async () => {
+    const { records, ada } = await setUp();
+    const { session } = await records.open({ learnerId: ada.id, lab: 'scale', lessons, step: 'create', expiresAt: null });
+    expect(await records.latestChecks(session.id)).toEqual(new Map());
+    await records.recordCheck(session.id, { step: 'create', results: [failing], durationMs: 3 });
+    tick(1000);
+    await records.recordCheck(session.id, { step: 'create', results: [passing], durationMs: 4, nextStep: 'scale' });
+    tick(1000);
+    const lastCreate = await records.recordCheck(session.id, { step: 'create', results: [failing], durationMs: 5 });
+    tick(1000);
+    const lastScale = await records.recordCheck(session.id, { step: 'scale', results: [failing], durationMs: 6 });
+    const latest = await records.latestChecks(session.id);
+    expect([...latest.keys()]).toEqual(['create', 'scale']);
+    expect(latest.get('create')).toEqual({ latest: lastCreate, passedOnce: true });
+    expect(latest.get('scale')).toEqual({ latest: lastScale, passedOnce: false });
+  });
+
   it('counts a check with no results as not passed', async () => {
     const { records, ada } = await setUp();
     const { session } = await records.open({ learnerId: ada.id, lab: 'scale', lessons, step: 'create', expiresAt: null });

@@ -1,0 +1,260 @@
+// Terminal figures through the portal as `npm start` runs it (a child process with the embedded
+// cluster, realistic start-up delays): a keystroke's echo — portal WebSocket → exec → the
+// workbench's bash → back — for one learner alone, then many learners at once, each with an open
+// terminal, typing, and pressing Check every 10 s. `concurrent_learners` is how many ran with no
+// error (a failed request, a lost connection, an echo later than 5 s); the RSS figures are the
+// portal's and the cluster's at the end.
+//   BENCH_LEARNERS (default 500), BENCH_SECONDS (default 60) size the crowd.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { WebSocket } from 'ws';
+import { percentile, round } from './stats.ts';
+
+const LAB = 'rbac-least-privilege';
+const LEARNERS = Number(process.env.BENCH_LEARNERS ?? 500);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
+const ECHOES_ALONE = 300;
+const START_CONCURRENCY = 6;
+const ECHO_LIMIT_MS = 5_000;
+const CHECK_EVERY_MS = 10_000;
+const TYPE_EVERY_MS = 1_000;
+
+interface Portal {
+  url: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function startPortal(dir: string): Promise<Portal> {
+  const root = join(import.meta.dirname, '..');
+  const child = spawn(process.execPath, [join(root, 'src', 'server', 'main.ts')], {
+    cwd: root,
+    env: { ...process.env, PORT: '0', DATA_DIR: dir, LOG_LEVEL: 'info', AUTH: 'dev', LAB_CLUSTER: 'embedded' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the portal did not listen within 120 s')), 120_000);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (!line.includes('portal listening')) return;
+      clearTimeout(timer);
+      resolve((JSON.parse(line) as { url: string }).url);
+    });
+    child.once('exit', (code) => reject(new Error(`the portal exited with ${code}`)));
+  });
+  child.stdout!.resume();
+  const deadline = Date.now() + 120_000;
+  while ((await fetch(`${url}/api/ready`).then((r) => r.status, () => 0)) !== 200) {
+    if (Date.now() > deadline) throw new Error('the portal was not ready within 120 s');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return {
+    url,
+    process: child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+async function rssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  return round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024, 0);
+}
+
+async function childrenOf(pid: number): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) found.push(Number(entry));
+  }
+  return found;
+}
+
+class Learner {
+  readonly name: string;
+  cookie = '';
+  csrf = '';
+  session = '';
+  socket: WebSocket | null = null;
+  #waiting: { started: number; resolve: (ms: number) => void } | null = null;
+  errors: string[] = [];
+
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  async signIn(url: string): Promise<void> {
+    const response = await fetch(`${url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: url }, body: JSON.stringify({ name: this.name }) });
+    if (!response.ok) throw new Error(`sign-in of ${this.name}: HTTP ${response.status}`);
+    this.cookie = (response.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    this.csrf = ((await response.json()) as { csrfToken: string }).csrfToken;
+  }
+
+  async post(url: string, action: string): Promise<Response> {
+    return fetch(`${url}/api/labs/${LAB}/${action}`, {
+      method: 'POST',
+      headers: { cookie: this.cookie, origin: url, 'content-type': 'application/json', 'x-csrf-token': this.csrf },
+      body: JSON.stringify(this.session ? { session: this.session } : {}),
+    });
+  }
+
+  /** Start lab, then wait until the portal says it is ready; returns the milliseconds. */
+  async start(url: string): Promise<number> {
+    const started = performance.now();
+    const response = await this.post(url, 'start');
+    if (!response.ok) throw new Error(`start for ${this.name}: HTTP ${response.status} ${await response.text()}`);
+    for (;;) {
+      const state = (await (await fetch(`${url}/api/labs/${LAB}/state`, { headers: { cookie: this.cookie } })).json()) as { session: { id: string; status: string; detail: string | null } | null };
+      if (state.session?.status === 'ready') {
+        this.session = state.session.id;
+        return performance.now() - started;
+      }
+      if (state.session?.status === 'failed') throw new Error(`start for ${this.name} failed: ${state.session.detail}`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+  }
+
+  async openTerminal(url: string): Promise<void> {
+    const socket = new WebSocket(`${url.replace('http', 'ws')}/api/labs/${LAB}/terminal?session=${this.session}`, { headers: { cookie: this.cookie, origin: url } });
+    this.socket = socket;
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => {
+        socket.send(JSON.stringify({ type: 'attach', cols: 120, rows: 40 }));
+      });
+      socket.on('message', (data) => {
+        const message = JSON.parse(data.toString()) as { type: string; state?: string; data?: string };
+        if (message.type === 'status' && message.state === 'connected') resolve();
+        if (message.type === 'output' && this.#waiting) {
+          const waiting = this.#waiting;
+          this.#waiting = null;
+          waiting.resolve(performance.now() - waiting.started);
+        }
+      });
+      socket.once('unexpected-response', (_req, res) => reject(new Error(`terminal of ${this.name}: HTTP ${res.statusCode}`)));
+      socket.once('close', (code) => this.errors.push(`terminal closed (${code})`));
+      socket.once('error', reject);
+    });
+    // Let the prompt arrive before measuring echoes.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+
+  /** One keystroke; resolves with the time until the shell's echo arrived. */
+  keystroke(key: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiting = null;
+        reject(new Error(`no echo within ${ECHO_LIMIT_MS} ms`));
+      }, ECHO_LIMIT_MS);
+      this.#waiting = {
+        started: performance.now(),
+        resolve: (ms) => {
+          clearTimeout(timer);
+          resolve(ms);
+        },
+      };
+      this.socket!.send(JSON.stringify({ type: 'input', data: key }));
+    });
+  }
+}
+
+async function inBatches<T>(items: T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: size }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
+}
+
+export default async function bench(): Promise<Record<string, number>> {
+  const dir = await mkdtemp(join(tmpdir(), 'formicary-bench-terminals-'));
+  const portal = await startPortal(dir);
+  try {
+    // One learner alone: the echo of a keystroke through the portal.
+    const alone = new Learner('bench-alone');
+    await alone.signIn(portal.url);
+    await alone.start(portal.url);
+    await alone.openTerminal(portal.url);
+    const aloneMs: number[] = [];
+    for (let i = 0; i < ECHOES_ALONE; i++) {
+      aloneMs.push(await alone.keystroke('x'));
+      // Ctrl+U clears the line every so often; its echo is not measured.
+      if (i % 50 === 49) await alone.keystroke('\u0015');
+    }
+
+    // The crowd.
+    const learners = Array.from({ length: LEARNERS }, (_, i) => new Learner(`bench-learner-${i}`));
+    const startMs: number[] = [];
+    const failures: string[] = [];
+    await inBatches(learners, START_CONCURRENCY, async (learner) => {
+      try {
+        await learner.signIn(portal.url);
+        startMs.push(await learner.start(portal.url));
+        await learner.openTerminal(portal.url);
+      } catch (error) {
+        failures.push(`${learner.name}: ${(error as Error).message}`);
+      }
+    });
+    const ready = learners.filter((learner) => learner.socket !== null && learner.errors.length === 0);
+    process.stderr.write(`bench: ${ready.length} of ${LEARNERS} learners have a terminal (${failures.length} failed to start)\n`);
+
+    const echoMs: number[] = [];
+    const checkMs: number[] = [];
+    const until = Date.now() + SECONDS * 1000;
+    await Promise.all(
+      ready.map(async (learner, index) => {
+        let nextCheck = Date.now() + ((index * 37) % CHECK_EVERY_MS);
+        let typed = 0;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * TYPE_EVERY_MS));
+        while (Date.now() < until) {
+          try {
+            echoMs.push(await learner.keystroke(typed % 40 === 39 ? '\u0015' : 'k'));
+            typed += 1;
+            if (Date.now() >= nextCheck) {
+              nextCheck += CHECK_EVERY_MS;
+              const started = performance.now();
+              const response = await learner.post(portal.url, 'check');
+              await response.arrayBuffer();
+              checkMs.push(performance.now() - started);
+              if (response.status !== 200) learner.errors.push(`check: HTTP ${response.status}`);
+            }
+          } catch (error) {
+            learner.errors.push((error as Error).message);
+          }
+          await new Promise((resolve) => setTimeout(resolve, TYPE_EVERY_MS * (0.5 + Math.random())));
+        }
+      }),
+    );
+    const withErrors = ready.filter((learner) => learner.errors.length > 0);
+    for (const learner of withErrors.slice(0, 5)) process.stderr.write(`bench: ${learner.name}: ${learner.errors.slice(0, 3).join('; ')}\n`);
+    for (const failure of failures.slice(0, 5)) process.stderr.write(`bench: ${failure}\n`);
+
+    const portalPid = portal.process.pid!;
+    const clusterPids = await childrenOf(portalPid);
+    const clusterRss = (await Promise.all(clusterPids.map(rssMb))).reduce((sum, value) => sum + value, 0);
+    for (const learner of [alone, ...learners]) learner.socket?.close();
+
+    return {
+      terminal_echo_ms_p50: round(percentile(aloneMs, 50), 2),
+      terminal_echo_ms_p99: round(percentile(aloneMs, 99), 2),
+      concurrent_learners_tried: LEARNERS,
+      concurrent_learners: failures.length === 0 && withErrors.length === 0 ? LEARNERS : ready.length - withErrors.length,
+      concurrent_learners_errors: failures.length + withErrors.reduce((sum, learner) => sum + learner.errors.length, 0),
+      concurrent_terminal_echo_ms_p50: round(percentile(echoMs, 50), 1),
+      concurrent_terminal_echo_ms_p99: round(percentile(echoMs, 99), 1),
+      concurrent_check_ms_p95: round(percentile(checkMs, 95), 0),
+      concurrent_lab_start_ms_p95: round(percentile(startMs, 95), 0),
+      concurrent_portal_rss_mb: await rssMb(portalPid),
+      concurrent_cluster_rss_mb: clusterRss,
+    };
+  } finally {
+    await portal.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
