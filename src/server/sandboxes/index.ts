@@ -37,7 +37,7 @@ import {
   seconds,
   type Sandbox as SandboxRecord,
 } from './labels.ts';
-import { workbenchPod } from './objects.ts';
+import { DEFAULT_WORKBENCH_IMAGE, workbenchPod } from './objects.ts';
 import {
   PHASE_MESSAGES,
   SandboxError,
@@ -87,6 +87,8 @@ export interface SandboxesOptions {
   workbenchReadyTimeoutMs?: number;
   /** Per setup command. Default 120 s. */
   setupCommandTimeoutMs?: number;
+  /** The workbench image: bash, kubectl, a kubeconfig from the pod's ServiceAccount. Default formicary/workbench:1.0 (the embedded cluster's). */
+  workbenchImage?: string;
   now?: () => Date;
   log?: SandboxLog;
 }
@@ -126,8 +128,15 @@ export class Sandboxes {
       poolIntervalMs: options.poolIntervalMs ?? 10_000,
       workbenchReadyTimeoutMs: options.workbenchReadyTimeoutMs ?? 60_000,
       setupCommandTimeoutMs: options.setupCommandTimeoutMs ?? 120_000,
+      workbenchImage: options.workbenchImage ?? DEFAULT_WORKBENCH_IMAGE,
     };
-    this.#context = { client: this.client, now: this.#now, workbenchReadyTimeoutMs: this.#options.workbenchReadyTimeoutMs, setupCommandTimeoutMs: this.#options.setupCommandTimeoutMs };
+    this.#context = {
+      client: this.client,
+      now: this.#now,
+      workbenchReadyTimeoutMs: this.#options.workbenchReadyTimeoutMs,
+      setupCommandTimeoutMs: this.#options.setupCommandTimeoutMs,
+      workbenchImage: this.#options.workbenchImage,
+    };
   }
 
   #sandbox(namespace: KubeObject): Sandbox | null {
@@ -271,7 +280,7 @@ export class Sandboxes {
       if (pod && !pod.metadata.deletionTimestamp) break;
       if (!pod) {
         try {
-          await this.client.create(workbenchPod(namespace), namespace);
+          await this.client.create(workbenchPod(namespace, this.#options.workbenchImage), namespace);
           break;
         } catch (error) {
           // Another tab brought it back first.

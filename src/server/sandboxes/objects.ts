@@ -20,6 +20,8 @@ export const CONTAINER_DEFAULTS = {
 };
 
 const WORKBENCH_HOME = '/home/learner';
+/** The embedded cluster's kubelet knows this image; on a real cluster, an image built from deploy/ takes its place. */
+export const DEFAULT_WORKBENCH_IMAGE = 'formicary/workbench:1.0';
 
 function managed(namespace: string, name: string, kind: string, apiVersion: string, extra: Record<string, unknown>): KubeObject {
   return { apiVersion, kind, metadata: { name, namespace, labels: { [LABEL_MANAGED_BY]: MANAGED_BY } }, ...extra };
@@ -102,7 +104,7 @@ export function accessAndBudget(namespace: string, lab: Lab): KubeObject[] {
  * The learner's terminal: a `formicary/workbench` pod running as the learner's ServiceAccount,
  * HOME on an emptyDir so shell history and files live as long as the sandbox.
  */
-export function workbenchPod(namespace: string): KubeObject {
+export function workbenchPod(namespace: string, image = DEFAULT_WORKBENCH_IMAGE): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -120,7 +122,7 @@ export function workbenchPod(namespace: string): KubeObject {
       containers: [
         {
           name: WORKBENCH_CONTAINER,
-          image: 'formicary/workbench:1.0',
+          image,
           stdin: true,
           tty: true,
           workingDir: WORKBENCH_HOME,

@@ -57,6 +57,7 @@ export interface ProvisionContext {
   now: () => Date;
   workbenchReadyTimeoutMs: number;
   setupCommandTimeoutMs: number;
+  workbenchImage: string;
 }
 
 export type Owner = { learnerId: string } | 'warm';
@@ -211,7 +212,7 @@ export async function provisionSandbox(ctx: ProvisionContext, request: Provision
     report('granting-access');
     await Promise.all(accessAndBudget(namespace, lab).map((object) => ctx.client.create(object, object.metadata.namespace)));
     report('starting-workbench');
-    await createSettling(ctx.client, workbenchPod(namespace), namespace);
+    await createSettling(ctx.client, workbenchPod(namespace, ctx.workbenchImage), namespace);
     await waitForWorkbench(ctx, namespace);
     report('running-setup');
     await runSetup(ctx, lab, namespace);
