@@ -36,8 +36,15 @@ export function createAuth(config: AuthConfig, parts: AuthParts): Auth {
     beginProviderSignIn: async (returnTo) => atProvider().begin(returnTo),
 
     async completeProviderSignIn(callbackUrl, transaction, options) {
-      const { identity, returnTo } = await atProvider().complete(callbackUrl, transaction);
-      return { ...(await sessions.signInWithProvider(identity, options)), returnTo };
+      let answer: Awaited<ReturnType<ProviderSignIn['complete']>>;
+      try {
+        answer = await atProvider().complete(callbackUrl, transaction);
+      } catch (error) {
+        // The learner sees the reason on the sign-in page; operators see it here.
+        log.warn({ reason: (error as Error).message }, 'a sign-in through the identity provider failed');
+        throw error;
+      }
+      return { ...(await sessions.signInWithProvider(answer.identity, options)), returnTo: answer.returnTo };
     },
 
     async signOut(token) {

@@ -25,14 +25,14 @@ export function csrfTokenFor(key: Buffer, sessionToken: string): string {
 
 export type CsrfVerdict = { ok: true } | { ok: false; status: 403 | 413; reason: string };
 
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  return (Array.isArray(value) ? value[0] : value)?.split(',')[0]?.trim();
+function header(value: string | string[] | undefined): string | undefined {
+  return (Array.isArray(value) ? value[0] : value)?.trim();
 }
 
 /** The host the request names as its page's origin: Origin, or else the Referer's. */
 function senderHost(req: IncomingMessage): { host: string | null; shown: string } | null {
-  const origin = firstHeader(req.headers.origin);
-  const referer = firstHeader(req.headers.referer);
+  const origin = header(req.headers.origin);
+  const referer = header(req.headers.referer);
   const given = origin ?? referer;
   if (given === undefined) return null;
   try {
@@ -50,8 +50,9 @@ function senderHost(req: IncomingMessage): { host: string | null; shown: string 
  */
 function portalHosts(req: IncomingMessage, publicHosts: readonly string[]): Set<string> {
   const hosts = new Set(publicHosts);
-  const host = firstHeader(req.headers.host);
-  const forwarded = firstHeader(req.headers['x-forwarded-host']);
+  const host = header(req.headers.host);
+  // A chain of proxies lists hosts, the one the browser addressed first.
+  const forwarded = header(req.headers['x-forwarded-host'])?.split(',')[0]?.trim();
   if (host) hosts.add(host);
   if (forwarded) hosts.add(forwarded);
   return hosts;
@@ -112,7 +113,7 @@ export async function checkCsrf(req: IncomingMessage, check: CsrfCheck): Promise
   const origin = sentFromPortal(req, check.publicHosts);
   if (!origin.ok || check.expected === null) return origin;
 
-  let sent = firstHeader(req.headers[CSRF_HEADER]) ?? null;
+  let sent = header(req.headers[CSRF_HEADER]) ?? null;
   if (sent === null && check.readForm && isForm(req)) {
     const body = await readBody(req, FORM_BODY_LIMIT_BYTES);
     if (body === null) return { ok: false, status: 413, reason: `the form is larger than ${FORM_BODY_LIMIT_BYTES / 1024 / 1024} MiB` };

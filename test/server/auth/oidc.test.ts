@@ -1,5 +1,3 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAuth, isSignInError } from '../../../src/server/auth/index.ts';
 import { parseConfig, type AuthConfig } from '../../../src/server/config.ts';
@@ -8,7 +6,7 @@ import { createSessions } from '../../../src/server/learners/index.ts';
 import type { Auth, Sessions } from '../../../src/server/services.ts';
 import { useTestDatabases } from '../../support/databases.ts';
 import { captureLogs } from '../../support/logs.ts';
-import { Agent, signInAtProvider, startTestProvider, type TestProvider } from './provider.ts';
+import { Agent, freePort, signInAtProvider, startTestProvider, type TestProvider } from './provider.ts';
 
 // The sign-in flow against a real OpenID provider (oidc-provider in this process): the portal's
 // Auth service with real sessions on SQLite; the browser is an agent walking the provider's pages.
@@ -201,10 +199,7 @@ describe('answers the portal refuses', () => {
   });
 
   it('names OIDC_ISSUER and the reason when the provider cannot be reached', async () => {
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise((resolve) => probe.close(resolve));
+    const port = await freePort();
     const { auth } = await setUp({ OIDC_ISSUER: `http://127.0.0.1:${port}` });
     const message = await failure(auth.beginProviderSignIn('/'));
     expect(message).toMatch(new RegExp(`^OIDC_ISSUER: could not reach the identity provider at http://127\\.0\\.0\\.1:${port} \\(.*ECONNREFUSED.*\\); check that the address is right`));

@@ -2,18 +2,14 @@
 // http — the portal allows that on loopback addresses only), with one confidential client that
 // must use PKCE, accounts whose groups a test can change between sign-ins, and the provider's
 // own development sign-in and consent pages. Also: a cookie-keeping HTTP agent that walks those
-// pages the way a browser would, and a portal started against the provider.
+// pages the way a browser would, and a portal (./portal.ts) started against the provider.
 
 import { createServer as createNetServer } from 'node:net';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import Provider from 'oidc-provider';
-import { parseConfig, type PortalConfig } from '../../../src/server/config.ts';
-import { PROJECT_ROOT, startPortal, type Portal, type PortalOptions } from '../../../src/server/main.ts';
-import { captureLogs, type CapturedLogs } from '../../support/logs.ts';
+import type { PortalOptions } from '../../../src/server/main.ts';
+import { startTestPortal, type TestPortal } from './portal.ts';
 
 export interface TestAccount {
   /** What the learner types into the provider's sign-in form; also the `sub`. */
@@ -170,8 +166,8 @@ export async function signInAtProvider(agent: Agent, authorizationUrl: string, l
   throw new Error('the provider kept asking for sign-in or consent');
 }
 
-/** A free port on 127.0.0.1 now; the portal's address must be known before it starts (OIDC_REDIRECT_URL). */
-async function freePort(): Promise<number> {
+/** A port on 127.0.0.1 that nothing listens on now: the portal's address must be known before it starts (OIDC_REDIRECT_URL). */
+export async function freePort(): Promise<number> {
   const probe = createNetServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
   const { port } = probe.address() as AddressInfo;
@@ -179,42 +175,24 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export interface OidcPortal {
-  portal: Portal;
+export interface OidcPortal extends TestPortal {
   provider: TestProvider;
-  logs: CapturedLogs;
-  config: PortalConfig;
-  stop(): Promise<void>;
 }
 
-const KUBECONFIG = `apiVersion: v1
-kind: Config
-clusters: [{name: lab-host, cluster: {server: "https://lab-host.example.com:6443"}}]
-users: [{name: admin, user: {token: t}}]
-contexts: [{name: lab-host, context: {cluster: lab-host, user: admin}}]
-current-context: lab-host
-`;
-
 /**
- * The portal with AUTH=oidc against `provider`, on a temporary DATA_DIR and SQLite. `env` adds or
- * overrides variables (OIDC_ADMIN_GROUPS, …); `options.root` says whose built site to serve.
+ * The portal with AUTH=oidc against `provider`. `env` adds or overrides variables
+ * (OIDC_ADMIN_GROUPS, …); `options.root` says whose built site to serve.
  */
 export async function startOidcPortal(provider: TestProvider, env: Record<string, string> = {}, options: PortalOptions = {}): Promise<OidcPortal> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'formicary-oidc-'));
-  await writeFile(path.join(dir, 'kubeconfig'), KUBECONFIG);
-  const logs = captureLogs('debug');
   // Another process may take the probed port before the portal binds it: probe again then.
   for (let attempt = 1; ; attempt += 1) {
     const port = await freePort();
     const portalUrl = `http://127.0.0.1:${port}`;
     provider.trust(portalUrl);
-    const config: PortalConfig = {
-      ...parseConfig(
+    try {
+      const started = await startTestPortal(
         {
-          DATA_DIR: 'data',
           PORT: String(port),
-          LAB_CLUSTER: 'kubernetes',
-          KUBECONFIG: 'kubeconfig',
           AUTH: 'oidc',
           OIDC_ISSUER: provider.issuer,
           OIDC_CLIENT_ID: provider.clientId,
@@ -223,27 +201,11 @@ export async function startOidcPortal(provider: TestProvider, env: Record<string
           OIDC_SCOPES: 'openid profile email groups',
           ...env,
         },
-        dir,
-      ),
-      sessionSecret: 'a-session-secret-for-tests-0123456789',
-    };
-    try {
-      const portal = await startPortal(config, { root: PROJECT_ROOT, log: logs.log, shutdownGraceMs: 1_000, ...options });
-      return {
-        portal,
-        provider,
-        logs,
-        config,
-        async stop() {
-          await portal.stop();
-          await rm(dir, { recursive: true, force: true });
-        },
-      };
+        options,
+      );
+      return { ...started, provider };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) {
-        await rm(dir, { recursive: true, force: true });
-        throw error;
-      }
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw error;
     }
   }
 }

@@ -1,13 +1,7 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../src/server/config.ts';
-import { startPortal, type Portal } from '../../../src/server/main.ts';
-import { captureLogs } from '../../support/logs.ts';
-import { Agent, signInAtProvider, startOidcPortal, startTestProvider, type OidcPortal, type TestProvider } from './provider.ts';
+import type { Portal } from '../../../src/server/main.ts';
+import { startTestPortal, type TestPortal } from './portal.ts';
+import { Agent, freePort, signInAtProvider, startOidcPortal, startTestProvider, type OidcPortal, type TestProvider } from './provider.ts';
 import { copyBuiltSite, type SiteCopy } from './site.ts';
 
 // Signing in and out through the portal's real pages (the built site), with AUTH=oidc against a
@@ -160,10 +154,7 @@ describe('AUTH=oidc with the provider down', () => {
   beforeAll(async () => {
     site = await copyBuiltSite();
     provider = await startTestProvider([]);
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise((resolve) => probe.close(resolve));
+    const port = await freePort();
     running = await startOidcPortal(provider, { OIDC_ISSUER: `http://127.0.0.1:${port}` }, { root: site.root });
   }, 240_000);
 
@@ -184,27 +175,18 @@ describe('AUTH=oidc with the provider down', () => {
 });
 
 describe('AUTH=dev through the portal’s pages', () => {
+  let running: TestPortal;
   let portal: Portal;
-  let dir: string;
   let site: SiteCopy;
 
   beforeAll(async () => {
     site = await copyBuiltSite();
-    dir = await mkdtemp(path.join(tmpdir(), 'formicary-dev-signin-'));
-    await writeFile(
-      path.join(dir, 'kubeconfig'),
-      'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://lab-host.example.com:6443"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n',
-    );
-    const config = {
-      ...parseConfig({ DATA_DIR: 'data', PORT: '0', LAB_CLUSTER: 'kubernetes', KUBECONFIG: 'kubeconfig' }, dir),
-      sessionSecret: 'a-session-secret-for-tests-0123456789',
-    };
-    portal = await startPortal(config, { root: site.root, log: captureLogs().log, shutdownGraceMs: 1_000 });
+    running = await startTestPortal({}, { root: site.root });
+    portal = running.portal;
   }, 240_000);
 
   afterAll(async () => {
-    await portal?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await running?.stop();
     await site?.remove();
   });
 
