@@ -110,6 +110,7 @@ export class PodWorker {
   #lastStatus = '';
   #graceMs = Infinity;
   #deadlineTimer = false;
+  #wake: { at: number; timer: NodeJS.Timeout } | undefined;
   /** spec.activeDeadlineSeconds passed: the pod failed with DeadlineExceeded. */
   #deadlineExceeded = false;
 
@@ -148,6 +149,11 @@ export class PodWorker {
     return this.#podIP;
   }
 
+  /** hostNetwork pods share the node's address. */
+  get #hostNetwork(): boolean {
+    return specOf(this.pod)['hostNetwork'] === true;
+  }
+
   get description(): string {
     return `${this.name}_${this.namespace}(${this.uid})`;
   }
@@ -181,7 +187,7 @@ export class PodWorker {
     restore(this.init, objects(status['initContainerStatuses']));
     restore(this.containers, objects(status['containerStatuses']));
     const ip = str(status['podIP']);
-    if (ip) this.#podIP = this.#node.allocateIP(this.uid, ip);
+    if (ip) this.#podIP = this.#hostNetwork ? this.#node.hostIP : this.#node.allocateIP(this.uid, ip);
     if (this.#final) this.#sandboxReady = true;
   }
 
@@ -234,6 +240,23 @@ export class PodWorker {
     }, Math.max(0, ms));
     timer.unref();
     this.#timers.add(timer);
+  }
+
+  /** One timer for "look again at": syncs while waiting do not pile timers up. */
+  #wakeAt(at: number): void {
+    if (this.#wake && this.#wake.at <= at) return;
+    if (this.#wake) {
+      clearTimeout(this.#wake.timer);
+      this.#timers.delete(this.#wake.timer);
+    }
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      this.#wake = undefined;
+      this.kick();
+    }, Math.max(0, at - this.#node.now().getTime()));
+    timer.unref();
+    this.#timers.add(timer);
+    this.#wake = { at, timer };
   }
 
   #event(type: 'Normal' | 'Warning', reason: string, message: string, slot?: ContainerSlot): void {
@@ -300,7 +323,7 @@ export class PodWorker {
         slot.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${delay} restarting failed container=${slot.name} pod=${this.description}` } };
         this.#event('Warning', 'BackOff', `Back-off restarting failed container ${slot.name} in pod ${this.description}`, slot);
       }
-      this.#after(slot.restartAt - now, () => this.kick());
+      this.#wakeAt(slot.restartAt);
       return;
     }
     if (slot.pullRetryAt !== undefined && slot.pullRetryAt > now) {
@@ -309,11 +332,11 @@ export class PodWorker {
         this.#event('Normal', 'BackOff', `Back-off pulling image "${slot.imageText}"`, slot);
         this.#event('Warning', 'Failed', 'Error: ImagePullBackOff', slot);
       }
-      this.#after(slot.pullRetryAt - now, () => this.kick());
+      this.#wakeAt(slot.pullRetryAt);
       return;
     }
     if (slot.configRetryAt !== undefined && slot.configRetryAt > now) {
-      this.#after(slot.configRetryAt - now, () => this.kick());
+      this.#wakeAt(slot.configRetryAt);
       return;
     }
     // An image name that cannot work waits for the spec to change (kubectl set image).
@@ -329,10 +352,11 @@ export class PodWorker {
     if (problem) {
       this.#event('Warning', 'FailedMount', problem);
       this.#mountRetryAt = now + this.#node.scaled(MOUNT_RETRY_MS);
-      this.#after(this.#node.scaled(MOUNT_RETRY_MS), () => this.kick());
+      this.#wakeAt(this.#mountRetryAt);
       return;
     }
     this.#mountRetryAt = undefined;
+    if (this.#hostNetwork) this.#podIP = this.#node.hostIP;
     if (!this.#podIP) {
       this.#podIP = this.#node.allocateIP(this.uid, undefined);
       if (!this.#podIP) {
@@ -341,7 +365,7 @@ export class PodWorker {
           'FailedCreatePodSandBox',
           `Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "${this.uid.replace(/-/g, '')}": plugin type="ptp" failed (add): failed to allocate for range 0: no IP addresses available in range set`,
         );
-        this.#after(this.#node.scaled(MOUNT_RETRY_MS), () => this.kick());
+        this.#wakeAt(now + this.#node.scaled(MOUNT_RETRY_MS));
         return;
       }
     }
@@ -583,6 +607,41 @@ export class PodWorker {
     if (hasStartup) this.#startProbe(slot, instance, 'Startup', probes.startup);
     else this.#startRunningProbes(slot, instance);
     void instance.exited.then((exit) => this.#exited(slot, instance, exit));
+    const postStart = obj(obj(slot.spec['lifecycle'])['postStart']);
+    if (Object.keys(postStart).length > 0) {
+      void this.#runHook(slot, instance, postStart, 30_000).then((failure) => {
+        if (!failure || !instance.running) return;
+        this.#event('Warning', 'FailedPostStartHook', failure, slot);
+        this.#event('Normal', 'Killing', 'FailedPostStartHook', slot);
+        instance.stop(this.#node.scaled((num(specOf(this.pod)['terminationGracePeriodSeconds']) ?? 30) * 1000));
+      });
+    }
+  }
+
+  /** Runs a postStart or preStop hook (exec, httpGet, sleep); the failure message as the kubelet words it, or undefined. */
+  async #runHook(slot: ContainerSlot, instance: ContainerInstance, hook: Json, timeoutMs: number): Promise<string | undefined> {
+    const where = `for Container "${slot.name}" in Pod "${this.description}" failed`;
+    if (hook['sleep']) {
+      await this.#delay(this.#node.scaled((num(obj(hook['sleep'])['seconds']) ?? 0) * 1000));
+      return undefined;
+    }
+    if (hook['httpGet']) {
+      const httpGet = obj(hook['httpGet']);
+      const target = this.#probeTarget(slot, instance);
+      const port = target.resolvePort(httpGet['port']);
+      const path = str(httpGet['path']) ?? '/';
+      const url = `http://${this.#podIP ?? ''}:${String(port ?? httpGet['port'])}${path}`;
+      const answer = port === undefined ? undefined : target.http(port, path, 'kube-lifecycle/1.33');
+      if (!answer) return `HTTP lifecycle hook (${path}) ${where} - error: Get "${url}": dial tcp ${this.#podIP ?? ''}:${String(port ?? httpGet['port'])}: connect: connection refused, message: ""`;
+      return answer.status >= 400 ? `HTTP lifecycle hook (${path}) ${where} - error: HTTP lifecycle hook (${path}) returned status ${answer.status}, message: ""` : undefined;
+    }
+    const command = strings(obj(hook['exec'])['command']);
+    if (command.length === 0) return undefined;
+    const outcome = await this.#probeTarget(slot, instance).exec(command, timeoutMs);
+    const text = command.join(' ');
+    if ('timedOut' in outcome) return `Exec lifecycle hook ([${text}]) ${where} - error: command '${text}' timed out, message: ""`;
+    if (outcome.exitCode === 0) return undefined;
+    return `Exec lifecycle hook ([${text}]) ${where} - error: command '${text}' exited with ${outcome.exitCode}: ${outcome.output}, message: ${JSON.stringify(outcome.output)}`;
   }
 
   #startRunningProbes(slot: ContainerSlot, instance: ContainerInstance): void {
@@ -857,7 +916,17 @@ export class PodWorker {
       const instance = slot.instance;
       if (instance?.running) {
         this.#event('Normal', 'Killing', `Stopping container ${slot.name}`, slot);
-        instance.stop(grace);
+        const preStop = obj(obj(slot.spec['lifecycle'])['preStop']);
+        if (Object.keys(preStop).length === 0) instance.stop(grace);
+        else {
+          // preStop runs first, inside the grace period; SIGTERM follows when it is done.
+          const started = Date.now();
+          this.#after(grace, () => instance.stop(0));
+          void this.#runHook(slot, instance, preStop, grace).then((failure) => {
+            if (failure) this.#event('Warning', 'FailedPreStopHook', failure, slot);
+            instance.stop(Math.max(0, grace - (Date.now() - started)));
+          });
+        }
         running.push(instance);
       }
     }

@@ -371,6 +371,54 @@ spec:
     expect(reasons(ns, 'bounded')).toContain('DeadlineExceeded: Pod was active on the node longer than the specified deadline');
   });
 
+  it('runs lifecycle hooks: a failing postStart kills the container, preStop runs before it stops', async () => {
+    const ns = await namespace();
+    await lab.apply(
+      `apiVersion: v1
+kind: Pod
+metadata: {name: hooked}
+spec:
+  volumes: [{name: shared, hostPath: {path: /var/hooks, type: DirectoryOrCreate}}]
+  containers:
+  - name: app
+    image: busybox
+    command: [sh, -c, 'exec sleep 3600']
+    volumeMounts: [{name: shared, mountPath: /shared}]
+    lifecycle:
+      postStart: {exec: {command: [sh, -c, 'echo started > /shared/post-start']}}
+      preStop: {exec: {command: [sh, -c, 'echo stopping > /shared/pre-stop']}}
+  - name: watcher
+    image: busybox
+    command: [sh, -c, 'exec sleep 3600']
+    volumeMounts: [{name: shared, mountPath: /shared}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: bad-hook}
+spec:
+  containers:
+  - name: app
+    image: nginx:1.27
+    lifecycle: {postStart: {exec: {command: [sh, -c, 'exit 1']}}}
+`,
+      ns,
+    );
+    await lab.until('hooked Running', () => phase(lab.pod(ns, 'hooked')) === 'Running');
+    await lab.eventually('the postStart file', async () => (await lab.kubectl(['exec', '-n', ns, 'hooked', '-c', 'watcher', '--', 'cat', '/shared/post-start'])).stdout === 'started\n');
+    await lab.until('FailedPostStartHook', () => reasons(ns, 'bad-hook').some((e) => e.startsWith('FailedPostStartHook: Exec lifecycle hook ([sh -c exit 1]) for Container "app" in Pod "bad-hook_') && e.includes("error: command 'sh -c exit 1' exited with 1")));
+    // A hostPath volume is the simulated node's directory: it outlives the pod.
+    const nodeName = (lab.pod(ns, 'hooked')?.spec as Record<string, string>)['nodeName'];
+    const podDir = `${lab.kubeletDir}/nodes/${nodeName}/hostpath/var/hooks`;
+    await lab.kubectl(['delete', 'pod', 'hooked', '-n', ns, '--wait=false']);
+    await lab.until('the preStop file', () => {
+      try {
+        return execFileSync('cat', [`${podDir}/pre-stop`], { encoding: 'utf8' }) === 'stopping\n';
+      } catch {
+        return false;
+      }
+    });
+  });
+
   it('terminates gracefully on delete: Killing event, the real process ends, the pod object goes', async () => {
     const ns = await namespace();
     expect((await lab.kubectl(['run', 'sleeper', '-n', ns, '--image=busybox', '--', 'sh', '-c', 'echo up; exec sleep 3617'])).code).toBe(0);
