@@ -6,23 +6,20 @@
 //   if (refused) return refused;
 
 import type { APIContext } from 'astro';
-import { allows, type Access } from '../server/auth/index.ts';
+import { refusalFor, type Access } from '../server/auth/index.ts';
 import type { Role } from '../server/services.ts';
 import { jsonError } from './_http.ts';
 
 type PageContext = Pick<APIContext, 'locals' | 'url' | 'rewrite'>;
 
 async function require(context: PageContext, access: Access): Promise<Response | null> {
-  const { learner } = context.locals;
-  if (allows(access, learner)) return null;
-  const api = context.url.pathname.startsWith('/api/');
-  if (learner === null) {
-    if (api) return jsonError(401, 'sign in first');
+  const refusal = refusalFor(access, context.locals.learner);
+  if (refusal === null) return null;
+  if (context.url.pathname.startsWith('/api/')) return jsonError(refusal.status, refusal.message);
+  if (refusal.status === 401) {
     return new Response(null, { status: 303, headers: { location: `/signin?next=${encodeURIComponent(context.url.pathname + context.url.search)}` } });
   }
-  const message = `this needs the ${access} role, and ${learner.name} does not have it`;
-  if (api) return jsonError(403, message);
-  context.locals.refusal = { status: 403, message, required: access };
+  context.locals.refusal = refusal;
   return context.rewrite('/auth/refused');
 }
 

@@ -10,7 +10,7 @@ import type { Learner, PortalServices } from '../services.ts';
 import { AccessPolicy } from './access.ts';
 import { sessionTokenOf } from './cookies.ts';
 import { changesState, checkCsrf, sentFromPortal } from './csrf.ts';
-import { allows, type Access } from './roles.ts';
+import { refusalFor, type Access } from './roles.ts';
 
 export interface RequestSession {
   /** The cookie's session token, even when it no longer names a session (a sign-in then replaces it). */
@@ -92,10 +92,7 @@ export class Gate {
       return { status: 403, message: `no access rule names ${pathname} yet, so it is open to nobody`, required: null };
     }
     if (rule.access === 'public') return null;
-    const { learner } = await this.session(req);
-    if (allows(rule.access, learner)) return null;
-    if (learner === null) return { status: 401, message: 'sign in first', required: rule.access };
-    return { status: 403, message: `this needs the ${rule.access} role, and ${learner.name} does not have it`, required: rule.access };
+    return refusalFor(rule.access, (await this.session(req)).learner);
   }
 
   /**

@@ -5,7 +5,7 @@ export { createAuth } from './auth.ts';
 export type { AuthParts } from './auth.ts';
 export { ACCESS_RULES, AccessPolicy } from './access.ts';
 export type { AccessRule } from './access.ts';
-export { ACCESS_LEVELS, allows, hasRole, rolesOfGroups } from './roles.ts';
+export { ACCESS_LEVELS, allows, hasRole, refusalFor, rolesOfGroups } from './roles.ts';
 export type { Access, GroupRoles } from './roles.ts';
 export { Gate, answerRefusal, wantsJson } from './gate.ts';
 export type { GateOptions, Refusal, RequestSession } from './gate.ts';

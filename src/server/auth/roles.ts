@@ -20,6 +20,13 @@ export function allows(access: Access, learner: Learner | null): boolean {
   return hasRole(learner, access);
 }
 
+/** Why `learner` may not open an address that asks for `access`, or null when they may. */
+export function refusalFor(access: Access, learner: Learner | null): { status: 401 | 403; message: string; required: Access } | null {
+  if (allows(access, learner)) return null;
+  if (learner === null) return { status: 401, message: 'sign in first', required: access };
+  return { status: 403, message: `this needs the ${access} role, and ${learner.name} does not have it`, required: access };
+}
+
 export interface GroupRoles {
   instructorGroups: readonly string[];
   adminGroups: readonly string[];
