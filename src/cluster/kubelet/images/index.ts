@@ -129,7 +129,7 @@ function nearMiss(ref: ImageReference): 'repository' | 'domain' | undefined {
   for (const image of imageCatalog) {
     if (closeTo(ref.repository, image.repository)) return 'repository';
     const known = image.repository.split('/').pop() ?? '';
-    if (ref.domain === 'docker.io' && image.repository.startsWith('docker.io/library/') && closeTo(name, known)) return 'repository';
+    if (ref.repository.startsWith('docker.io/library/') && image.repository.startsWith('docker.io/library/') && closeTo(name, known)) return 'repository';
   }
   return undefined;
 }
