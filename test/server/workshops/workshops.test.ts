@@ -7,7 +7,7 @@ import { openNotifications, type Notifications } from '../../../src/server/event
 import { createSessions } from '../../../src/server/learners/index.ts';
 import type { Learner } from '../../../src/server/services.ts';
 import { createLabRecords, type LabRecords } from '../../../src/server/tracking/index.ts';
-import { createWorkshops, WorkshopError, type InstructorEvent, type LearnerEvent, type LearnerRow, type WorkshopLabs, type Workshops } from '../../../src/server/workshops/index.ts';
+import { createWorkshops, WorkshopError, type InstructorEvent, type LearnerEvent, type LearnerRow, type WorkshopLabs, type Workshops, type WorkshopSandboxes } from '../../../src/server/workshops/index.ts';
 import { DIALECTS, useTestDatabases } from '../../support/databases.ts';
 import { captureLogs } from '../../support/logs.ts';
 
@@ -39,7 +39,7 @@ describe.each(DIALECTS)('workshops on %s', (dialect: Dialect) => {
     }
   });
 
-  async function setUp(options: { now?: () => Date } = {}) {
+  async function setUp(options: { now?: () => Date; sandboxes?: WorkshopSandboxes; prewarmLeadMs?: number } = {}) {
     const config = await databases.fresh(dialect);
     const db = openDatabase(config, log);
     await applyMigrations(db, await readMigrations(dialect));
@@ -92,6 +92,18 @@ describe.each(DIALECTS)('workshops on %s', (dialect: Dialect) => {
     await expect(workshops.create(instructor, plan({ labs: ['no-such-lab'] }))).rejects.toThrow('labs: there is no lab "no-such-lab"');
     await expect(workshops.create(instructor, plan({ seats: 0 }))).rejects.toThrow('seats: at least 1');
     await expect(workshops.create(instructor, { title: 'x' })).rejects.toBeInstanceOf(WorkshopError);
+  });
+
+  it('pre-warms sandboxes for each lab ahead of the start, when asked to', async () => {
+    const warmed: Array<{ lab: string; count: number }> = [];
+    const sandboxes: WorkshopSandboxes = { prewarm: async (lab, count) => void warmed.push({ lab, count }) };
+    const { workshops, instructor } = await setUp({ sandboxes, prewarmLeadMs: 60 * 60_000 });
+    await workshops.create(instructor, plan({ prewarm: 0 }));
+    await workshops.create(instructor, plan({ startsAt: new Date(Date.now() + 30 * 60_000).toISOString(), prewarm: 3 }));
+    await workshops.create(instructor, plan({ startsAt: new Date(Date.now() + 5 * 3_600_000).toISOString(), endsAt: new Date(Date.now() + 8 * 3_600_000).toISOString(), prewarm: 4 }));
+    await until('the sandboxes of the workshop starting within the hour', () => warmed.length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(warmed).toEqual([{ lab: LAB, count: 3 }]);
   });
 
   it('lets learners join by code until the seats are taken, and not after the end', async () => {
