@@ -270,7 +270,7 @@ describe('the portal server', () => {
     const { portal } = await start({
       configure: (routes) => {
         const streams = new Set<ReturnType<typeof openEventStream>>();
-        routes.on('GET', '/api/workshops/:id/events', (req, res, context) => {
+        routes.on('GET', '/api/workshops/:id/test-events', (req, res, context) => {
           const stream = openEventStream(req, res);
           streams.add(stream);
           stream.send({ workshop: context.params.id }, { event: 'hello', id: '1' });
@@ -279,7 +279,7 @@ describe('the portal server', () => {
       },
     });
     const { token } = await portal.services.sessions.signIn('Ines', { roles: ['instructor'] });
-    const response = await fetch(`${portal.url}/api/workshops/ws-1/events`, { headers: { cookie: `formicary_session=${token}` } });
+    const response = await fetch(`${portal.url}/api/workshops/ws-1/test-events`, { headers: { cookie: `formicary_session=${token}` } });
     expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     const reader = response.body!.getReader();
     const first = new TextDecoder().decode((await reader.read()).value);
