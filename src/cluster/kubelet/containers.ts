@@ -60,6 +60,8 @@ export interface SimulatedOptions {
   /** Usage passes the memory limit: the kernel kills it after a moment. */
   oomAfterMs?: number;
   now: () => Date;
+  /** The bound of this container's log (see ContainerLog). */
+  logLimit: () => number;
   /** Real milliseconds for a simulated delay (the kubelet's time scale). */
   scaled: (ms: number) => number;
   tmpDir: string;
@@ -69,7 +71,7 @@ export interface SimulatedOptions {
 export class SimulatedContainer implements ContainerInstance {
   readonly containerID = newContainerID();
   readonly startedAt: Date;
-  readonly log = new ContainerLog();
+  readonly log: ContainerLog;
   readonly exited: Promise<ContainerExit>;
   readonly tmpDir: string;
   readonly process = undefined;
@@ -81,6 +83,7 @@ export class SimulatedContainer implements ContainerInstance {
   constructor(options: SimulatedOptions) {
     this.#options = options;
     this.tmpDir = options.tmpDir;
+    this.log = new ContainerLog(options.logLimit);
     this.startedAt = options.now();
     this.exited = new Promise((resolve) => (this.#resolve = resolve));
     const now = this.startedAt;
@@ -178,7 +181,7 @@ export class SimulatedContainer implements ContainerInstance {
 export class ProcessContainer implements ContainerInstance {
   readonly containerID = newContainerID();
   readonly startedAt: Date;
-  readonly log = new ContainerLog();
+  readonly log: ContainerLog;
   readonly exited: Promise<ContainerExit>;
   readonly tmpDir: string;
   readonly process: SandboxedProcess;
@@ -186,9 +189,10 @@ export class ProcessContainer implements ContainerInstance {
   #killTimer: NodeJS.Timeout | undefined;
   readonly #attached = new Set<(stream: 'stdout' | 'stderr', data: Buffer) => void>();
 
-  constructor(process: SandboxedProcess, tmpDir: string, now: () => Date) {
+  constructor(process: SandboxedProcess, tmpDir: string, now: () => Date, logLimit: () => number) {
     this.process = process;
     this.tmpDir = tmpDir;
+    this.log = new ContainerLog(logLimit);
     this.startedAt = now();
     process.onOutput((stream, data) => {
       this.log.write(stream, data.toString('utf8'), now().getTime());

@@ -85,6 +85,8 @@ export interface RunningKubelet {
   stop(): Promise<void>;
 }
 
+/** Memory all container logs share; each keeps between 16 KiB and 1 MiB of it. */
+const LOG_BUDGET_BYTES = 64 * 1024 * 1024;
 const NODE_BASE_CPU_MILLIS = 120;
 const NODE_BASE_MEMORY = 700 * 1024 * 1024;
 
@@ -180,6 +182,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
     now,
     startDelay: (ms) => ms * startScale,
     scaled: (ms) => ms * timeScale,
+    logLimit: () => Math.max(16 * 1024, Math.min(1024 * 1024, Math.floor(LOG_BUDGET_BYTES / Math.max(1, workers.size)))),
     paths: { podsDir, nodesDir: join(kubeletDir, 'nodes'), claimsDir: join(kubeletDir, 'claims') },
     workerAdded(worker) {
       workers.set(worker.uid, worker);

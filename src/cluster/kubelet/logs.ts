@@ -28,14 +28,15 @@ export class ContainerLog {
   readonly #lines: LogLine[] = [];
   #head = 0;
   #bytes = 0;
-  readonly #maxBytes: number;
+  /** The kubelet shares one memory budget among its containers: the bound can shrink as pods are added. */
+  readonly #maxBytes: () => number;
   readonly #partial: Record<LogStream, string> = { stdout: '', stderr: '' };
   readonly #followers = new Set<{ line: (line: LogLine) => void; end: () => void }>();
   #closed = false;
   #lastMs = 0;
   #lastNanos = 0;
 
-  constructor(maxBytes = DEFAULT_MAX_BYTES) {
+  constructor(maxBytes: () => number = () => DEFAULT_MAX_BYTES) {
     this.#maxBytes = maxBytes;
   }
 
@@ -83,7 +84,8 @@ export class ContainerLog {
     const line: LogLine = { ms: now, nanos: Math.min(this.#lastNanos, 999_999), stream, text };
     this.#lines.push(line);
     this.#bytes += text.length;
-    while (this.#bytes > this.#maxBytes && this.#head < this.#lines.length - 1) {
+    const max = this.#maxBytes();
+    while (this.#bytes > max && this.#head < this.#lines.length - 1) {
       this.#bytes -= this.#lines[this.#head]?.text.length ?? 0;
       this.#head++;
     }

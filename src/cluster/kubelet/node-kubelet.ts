@@ -28,6 +28,7 @@ export interface KubeletShared {
   now(): Date;
   startDelay(ms: number): number;
   scaled(ms: number): number;
+  logLimit(): number;
   paths: { podsDir: string; nodesDir: string; claimsDir: string };
   workerAdded(worker: PodWorker): void;
   workerRemoved(worker: PodWorker): void;
@@ -186,6 +187,9 @@ export class NodeKubelet implements NodeRuntime {
   }
   scaled(ms: number): number {
     return this.#shared.scaled(ms);
+  }
+  logLimit(): number {
+    return this.#shared.logLimit();
   }
   imagePresent(image: string): boolean {
     return this.#images.has(image);

@@ -40,6 +40,8 @@ export interface NodeRuntime {
   startDelay(ms: number): number;
   /** Real milliseconds for back-off, probes, grace periods and propagation. */
   scaled(ms: number): number;
+  /** How many bytes each container's log may keep now. */
+  logLimit(): number;
   imagePresent(image: string): boolean;
   markImagePresent(image: string): void;
   allocateIP(uid: string, wanted: string | undefined): string | undefined;
@@ -504,7 +506,7 @@ export class PodWorker {
         return undefined;
       }
       this.#created(slot, environment.env, previous);
-      return new ProcessContainer(spawned.process, spawned.tmp, () => this.#node.now());
+      return new ProcessContainer(spawned.process, spawned.tmp, () => this.#node.now(), () => this.#node.logLimit());
     }
     const behaviour = this.#behaviour(image, args);
     const requirement = image.catalog?.requiredEnv;
@@ -519,6 +521,7 @@ export class PodWorker {
       ...(failure ? { failure } : {}),
       ...(limit !== undefined && memory > limit ? { oomAfterMs: this.#node.scaled(OOM_AFTER_MS) } : {}),
       now: () => this.#node.now(),
+      logLimit: () => this.#node.logLimit(),
       scaled: (ms) => this.#node.scaled(ms),
       tmpDir: join(instanceDir, 'tmp'),
     });
