@@ -2,6 +2,7 @@
 // passes it to Astro's handler as `locals.services`, together with the signed-in learner.
 
 import type { LabSessions } from './labs/service.ts';
+import type { LearningServices } from './learning/index.ts';
 import type { Workshops } from './workshops/index.ts';
 
 /** What a learner may do beyond learning: run workshops (instructor), see every report (admin). */
@@ -89,6 +90,8 @@ export interface PortalServices {
   labs?: LabSessions;
   /** Instructor-led workshops: create, join, the live dashboard, the instructor's actions. */
   workshops?: Workshops;
+  /** The learning record (events, My learning, certificates), reports and xAPI downloads; absent where the portal runs without it. */
+  learning?: LearningServices;
 }
 
 export const SESSION_COOKIE = 'formicary_session';

@@ -43,6 +43,12 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   { path: '/workshops/**', access: 'learner' },
   { path: '/api/workshops/join', access: 'learner' },
   { path: '/api/workshops/current/**', access: 'learner' },
+  // My learning and a learner's own xAPI statements (admins may ask for anyone's); a certificate's
+  // verification page is for anyone signed in, i.e. anyone in the company.
+  { path: '/me/**', access: 'learner' },
+  { path: '/api/me/**', access: 'learner' },
+  { path: '/api/xapi/**', access: 'learner' },
+  { path: '/certificates/**', access: 'learner' },
 
   // Instructors run workshops.
   { path: '/instructor/**', access: 'instructor' },

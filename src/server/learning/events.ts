@@ -65,7 +65,7 @@ export const learningEventInput = z
     z.strictObject({ kind: z.literal('hint.shown'), ...common, ...labCommon, step: contentId, number: z.int().min(0).describe('which hint, from 0') }),
     z.strictObject({ kind: z.literal('solution.shown'), ...common, ...labCommon, step: contentId }),
     z.strictObject({ kind: z.literal('lab.completed'), ...common, ...labCommon, durationMs: z.number().nonnegative().optional() }),
-    z.strictObject({ kind: z.literal('lab.ended'), ...common, ...labCommon, reason: z.enum(END_REASONS) }),
+    z.strictObject({ kind: z.literal('lab.ended'), ...common, ...labCommon, reason: z.enum(END_REASONS), durationMs: z.number().nonnegative().optional() }),
   ])
   .superRefine((event, context) => {
     if (event.kind === 'check.passed' && event.results.some((result) => !result.passed)) {
@@ -186,7 +186,14 @@ function pending(event: ParsedInput, now: Date): PendingEvent {
         onceKey: `lab.completed/${event.labSession}`,
       };
     case 'lab.ended':
-      return { ...base, lab: event.lab, labSession: event.labSession, detail: { reason: event.reason }, onceKey: `lab.ended/${event.labSession}` };
+      return {
+        ...base,
+        lab: event.lab,
+        labSession: event.labSession,
+        durationMs: event.durationMs === undefined ? null : Math.round(event.durationMs),
+        detail: { reason: event.reason },
+        onceKey: `lab.ended/${event.labSession}`,
+      };
   }
 }
 

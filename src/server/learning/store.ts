@@ -11,6 +11,7 @@ import type { Database, Queryable } from '../db/index.ts';
 import { createCertificates, issueCertificate, type Certificate, type Certificates } from './certificates.ts';
 import { LEARNING_EVENT_KINDS, LearningEventError, parseEvent, pathCompleted, type EventDetail, type LearningEvent, type PendingEvent } from './events.ts';
 import type { PathOutline, PathOutlines } from './outlines.ts';
+import { rebuildSummaries } from './rebuild.ts';
 
 /** Who an event is about, as sinks need them (an xAPI actor). */
 export interface LearnerIdentity {
@@ -83,6 +84,20 @@ export interface LearningRecord {
   record(event: unknown): Promise<RecordOutcome>;
   /** Appends several events in one transaction (imports, tests, the bench); each as `record` would. */
   recordAll(events: readonly unknown[]): Promise<RecordOutcome[]>;
+  /**
+   * Appends validated events in bulk without deriving anything from them (a large import); follow
+   * it with rebuildSummaries() and completePaths(). Returns how many were appended (once-only
+   * events already recorded are not).
+   */
+  importEvents(events: readonly unknown[]): Promise<number>;
+  /** Derives every summary again from the events (see rebuild.ts). */
+  rebuildSummaries(): Promise<void>;
+  /**
+   * Completes every path whose lessons a learner has all completed but that is not completed yet
+   * (lessons recorded before the record existed, an import, a lesson removed from a path), as of
+   * the last of those completions. Returns the path.completed events recorded.
+   */
+  completePaths(): Promise<LearningEvent[]>;
   /** Events in recording order. */
   events(query?: EventQuery): Promise<LearningEvent[]>;
   myLearning(learnerId: string): Promise<MyLearning>;
@@ -102,6 +117,7 @@ export interface LearningRecordOptions {
 }
 
 const MAX_MESSAGE_LENGTH = 500;
+const COMPLETIONS_PER_TRANSACTION = 200;
 const DEFAULT_EVENT_LIMIT = 500;
 const MAX_EVENT_LIMIT = 5000;
 
@@ -126,6 +142,11 @@ const eventRow = z.object({
 const EVENT_COLUMNS = 'seq, id, learner_id, kind, occurred_at, path, lesson, lab, step, lab_session, workshop, duration_ms, detail';
 
 const learnerRow = z.object({ id: z.string(), display_name: z.string(), email: z.string().nullable() });
+const seqRow = z.object({ seq: z.coerce.number() });
+const lessonRow = z.object({ lesson: z.string() });
+const pathLessonRow = z.object({ path: z.string(), lesson: z.string() });
+const startedRow = z.object({ started_at: z.string() });
+const dueRow = z.object({ learner_id: z.string(), completed_at: z.string() });
 
 const pathRow = z.object({
   path: z.string(),
@@ -180,13 +201,12 @@ export function createLearningRecord(db: Database, options: LearningRecordOption
   const listeners = new Set<(events: readonly LearningEvent[]) => void>();
   const certificatesOf = createCertificates(db, now);
 
-  const append = async (tx: Queryable, event: PendingEvent): Promise<{ event: LearningEvent; recorded: boolean }> => {
-    const id = randomUUID();
+  const append = async (tx: Queryable, event: PendingEvent, id: string = randomUUID()): Promise<{ event: LearningEvent; recorded: boolean }> => {
     const inserted = await tx.one(
-      z.object({ seq: z.coerce.number() }),
+      seqRow,
       `INSERT INTO learning_events (id, learner_id, kind, occurred_at, path, lesson, lab, step, lab_session, workshop, duration_ms, detail, once_key)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-       ON CONFLICT (once_key) DO NOTHING
+       ON CONFLICT (once_key) WHERE once_key IS NOT NULL DO NOTHING
        RETURNING seq`,
       [
         id,
@@ -216,7 +236,7 @@ export function createLearningRecord(db: Database, options: LearningRecordOption
   /** The learner's row of the path, made on their first lesson event; locked until the transaction ends. */
   const touchPath = async (tx: Queryable, learnerId: string, path: string, at: string) => {
     await tx.run(
-      `INSERT INTO learning_paths (learner_id, path, started_at, last_at, lessons_completed) VALUES ($1, $2, $3, $3, 0)
+      `INSERT INTO learning_paths (learner_id, path, started_at, last_at) VALUES ($1, $2, $3, $3)
        ON CONFLICT (learner_id, path) DO UPDATE SET
          started_at = CASE WHEN excluded.started_at < learning_paths.started_at THEN excluded.started_at ELSE learning_paths.started_at END,
          last_at = CASE WHEN excluded.last_at > learning_paths.last_at THEN excluded.last_at ELSE learning_paths.last_at END`,
@@ -250,30 +270,31 @@ export function createLearningRecord(db: Database, options: LearningRecordOption
       [learnerId, path, lesson, at],
     );
     const completed = new Set(
-      (await tx.all(z.object({ lesson: z.string() }), 'SELECT lesson FROM learning_lessons WHERE learner_id = $1 AND path = $2 AND completed_at IS NOT NULL', [learnerId, path])).map(
+      (await tx.all(lessonRow, 'SELECT lesson FROM learning_lessons WHERE learner_id = $1 AND path = $2 AND completed_at IS NOT NULL', [learnerId, path])).map(
         (row) => row.lesson,
       ),
     );
-    const inPath = outline ? outline.lessons.filter((id) => completed.has(id)).length : completed.size;
-    await tx.run('UPDATE learning_paths SET lessons_completed = $3 WHERE learner_id = $1 AND path = $2', [learnerId, path, inPath]);
-    if (!outline || outline.lessons.length === 0 || inPath < outline.lessons.length) return null;
+    if (!outline || outline.lessons.length === 0 || outline.lessons.some((id) => !completed.has(id))) return null;
+    return completePath(tx, learner, outline, at, event.workshop);
+  };
 
+  /** Completes the learner's path (its row locked by the caller): path.completed and the certificate, once. */
+  const completePath = async (tx: Queryable, learner: LearnerIdentity, outline: PathOutline, at: string, workshop: string | null): Promise<LearningEvent | null> => {
     const row = await tx.one(pathRow, `SELECT path, started_at, last_at, completed_at, time_to_complete_ms FROM learning_paths WHERE learner_id = $1 AND path = $2`, [
-      learnerId,
-      path,
+      learner.id,
+      outline.id,
     ]);
     if (!row || row.completed_at !== null) return null;
     const durationMs = between(row.started_at, at);
     await tx.run('UPDATE learning_paths SET completed_at = $3, time_to_complete_ms = $4 WHERE learner_id = $1 AND path = $2 AND completed_at IS NULL', [
-      learnerId,
-      path,
+      learner.id,
+      outline.id,
       at,
       durationMs,
     ]);
     const eventId = randomUUID();
-    const certificate = await issueCertificate(tx, { learnerId, learnerName: learner.name, path, pathTitle: outline.title, issuedAt: at, eventId });
-    const pending = pathCompleted(learnerId, path, at, durationMs, certificate.id, event.workshop);
-    const appended = await append(tx, pending);
+    const certificate = await issueCertificate(tx, { learnerId: learner.id, learnerName: learner.name, path: outline.id, pathTitle: outline.title, issuedAt: at, eventId });
+    const appended = await append(tx, pathCompleted(learner.id, outline.id, at, durationMs, certificate.id, workshop), eventId);
     return appended.recorded ? appended.event : null;
   };
 
@@ -368,24 +389,29 @@ export function createLearningRecord(db: Database, options: LearningRecordOption
     }
   };
 
-  const learnerOf = async (tx: Queryable, learnerId: string): Promise<LearnerIdentity> => {
+  /** Looked up once per learner and transaction. */
+  const learnerOf = async (tx: Queryable, learnerId: string, known: Map<string, LearnerIdentity>): Promise<LearnerIdentity> => {
+    const cached = known.get(learnerId);
+    if (cached) return cached;
     const row = await tx.one(learnerRow, 'SELECT id, display_name, email FROM learners WHERE id = $1', [learnerId]);
     if (!row) throw new LearningEventError([`learnerId: there is no learner ${JSON.stringify(learnerId)}`]);
-    return { id: row.id, name: row.display_name, email: row.email };
+    const learner = { id: row.id, name: row.display_name, email: row.email };
+    known.set(learnerId, learner);
+    return learner;
   };
 
   /** A completion or an end not told how long the attempt took is as long as the attempt has run. */
   const withAttemptDuration = async (tx: Queryable, event: PendingEvent): Promise<PendingEvent> => {
     if ((event.kind !== 'lab.completed' && event.kind !== 'lab.ended') || event.durationMs !== null || event.labSession === null) return event;
-    const attempt = await tx.one(z.object({ started_at: z.string() }), 'SELECT started_at FROM learning_attempts WHERE lab_session = $1', [event.labSession]);
+    const attempt = await tx.one(startedRow, 'SELECT started_at FROM learning_attempts WHERE lab_session = $1', [event.labSession]);
     return attempt ? { ...event, durationMs: between(attempt.started_at, event.at) } : event;
   };
 
-  const apply = async (tx: Queryable, pending: PendingEvent, outline: PathOutline | null): Promise<RecordOutcome & { learner: LearnerIdentity }> => {
-    const learner = await learnerOf(tx, pending.learnerId);
+  const apply = async (tx: Queryable, pending: PendingEvent, outline: PathOutline | null, known: Map<string, LearnerIdentity>): Promise<RecordOutcome> => {
+    const learner = await learnerOf(tx, pending.learnerId, known);
     const event = await withAttemptDuration(tx, pending);
     const appended = await append(tx, event);
-    if (!appended.recorded) return { ...appended, derived: [], learner };
+    if (!appended.recorded) return { ...appended, derived: [] };
     const recorded = appended.event;
     const derived: LearningEvent[] = [];
     switch (recorded.kind) {
@@ -406,7 +432,7 @@ export function createLearningRecord(db: Database, options: LearningRecordOption
         await labActivity(tx, recorded as LearningEvent & { labSession: string; lab: string });
     }
     for (const sink of sinks) await sink(tx, [recorded, ...derived], learner);
-    return { event: recorded, recorded: true, derived, learner };
+    return { event: recorded, recorded: true, derived };
   };
 
   /** Outlines are read before the transaction: no file reads while SQLite's writer is held. */
@@ -435,17 +461,89 @@ export function createLearningRecord(db: Database, options: LearningRecordOption
     const outlines = await outlinesFor(events);
     const outcomes = await db.transaction(async (tx) => {
       const done: RecordOutcome[] = [];
-      for (const event of events) {
-        const { learner: _learner, ...outcome } = await apply(tx, event, event.path ? (outlines.get(event.path) ?? null) : null);
-        done.push(outcome);
-      }
+      const known = new Map<string, LearnerIdentity>();
+      for (const event of events) done.push(await apply(tx, event, event.path ? (outlines.get(event.path) ?? null) : null, known));
       return done;
     });
     tell(outcomes);
     return outcomes;
   };
 
+  // Rows per INSERT: node:sqlite binds long parameter lists slowly (500 rows take 8 times as long as 10 × 50).
+  const IMPORT_ROWS = 50;
+  const importEvents = async (inputs: readonly unknown[]): Promise<number> => {
+    const at = now();
+    const events = inputs.map((input) => parseEvent(input, at));
+    return db.transaction(async (tx) => {
+      let appended = 0;
+      for (let start = 0; start < events.length; start += IMPORT_ROWS) {
+        const chunk = events.slice(start, start + IMPORT_ROWS);
+        const values = chunk.map((_, row) => `(${Array.from({ length: 13 }, (_, column) => `$${row * 13 + column + 1}`).join(', ')})`).join(', ');
+        appended += await tx.run(
+          `INSERT INTO learning_events (id, learner_id, kind, occurred_at, path, lesson, lab, step, lab_session, workshop, duration_ms, detail, once_key)
+           VALUES ${values} ON CONFLICT (once_key) WHERE once_key IS NOT NULL DO NOTHING`,
+          chunk.flatMap((event) => [
+            randomUUID(),
+            event.learnerId,
+            event.kind,
+            event.at,
+            event.path,
+            event.lesson,
+            event.lab,
+            event.step,
+            event.labSession,
+            event.workshop,
+            event.durationMs,
+            event.detail === null ? null : JSON.stringify(event.detail),
+            event.onceKey,
+          ]),
+        );
+      }
+      return appended;
+    });
+  };
+
+  const completePaths = async (): Promise<LearningEvent[]> => {
+    const completed: LearningEvent[] = [];
+    for (const outline of await options.outlines.all()) {
+      if (outline.lessons.length === 0) continue;
+      const lessons = outline.lessons.map((_, index) => `$${index + 2}`).join(', ');
+      const due = await db.all(
+        dueRow,
+        `SELECT l.learner_id, MAX(l.completed_at) AS completed_at
+           FROM learning_lessons l
+           JOIN learning_paths p ON p.learner_id = l.learner_id AND p.path = l.path AND p.completed_at IS NULL
+          WHERE l.path = $1 AND l.completed_at IS NOT NULL AND l.lesson IN (${lessons})
+          GROUP BY l.learner_id
+         HAVING COUNT(*) = ${outline.lessons.length}`,
+        [outline.id, ...outline.lessons],
+      );
+      for (let start = 0; start < due.length; start += COMPLETIONS_PER_TRANSACTION) {
+        const appended = await db.transaction(async (tx) => {
+          const events: LearningEvent[] = [];
+          const known = new Map<string, LearnerIdentity>();
+          for (const row of due.slice(start, start + COMPLETIONS_PER_TRANSACTION)) {
+            await touchPath(tx, row.learner_id, outline.id, row.completed_at);
+            const learner = await learnerOf(tx, row.learner_id, known);
+            const event = await completePath(tx, learner, outline, row.completed_at, null);
+            if (!event) continue;
+            for (const sink of sinks) await sink(tx, [event], learner);
+            events.push(event);
+          }
+          return events;
+        });
+        completed.push(...appended);
+      }
+    }
+    if (completed.length > 0) tell(completed.map((event) => ({ event, recorded: true, derived: [] })));
+    return completed;
+  };
+
   return {
+    importEvents,
+    rebuildSummaries: () => db.transaction(rebuildSummaries),
+    completePaths,
+
     async record(input) {
       const [outcome] = await recordAll([input]);
       if (!outcome) throw new Error('recording one event gave no outcome');
@@ -477,7 +575,7 @@ export function createLearningRecord(db: Database, options: LearningRecordOption
     async myLearning(learnerId) {
       const [paths, lessons, labs, certificates, outlines] = await Promise.all([
         db.all(pathRow, 'SELECT path, started_at, last_at, completed_at, time_to_complete_ms FROM learning_paths WHERE learner_id = $1', [learnerId]),
-        db.all(z.object({ path: z.string(), lesson: z.string() }), 'SELECT path, lesson FROM learning_lessons WHERE learner_id = $1 AND completed_at IS NOT NULL', [
+        db.all(pathLessonRow, 'SELECT path, lesson FROM learning_lessons WHERE learner_id = $1 AND completed_at IS NOT NULL', [
           learnerId,
         ]),
         db.all(

@@ -6,7 +6,6 @@
 import { z } from 'zod';
 import type { Database } from '../db/index.ts';
 import type { PathOutlines } from '../learning/index.ts';
-import { percentileOfSorted } from './percentiles.ts';
 import type { FailingCheckRow, LabCompletionRow, PathCompletionRow, Period, TeamCompletionRow } from './schemas.ts';
 
 export interface Reports {
@@ -21,6 +20,21 @@ export interface Reports {
 
 const MESSAGES_PER_CHECK = 5;
 const n = z.coerce.number();
+const pathCounts = z.object({ path: z.string(), started: n, started_completed: n, completed: n });
+const rankedRow = z.object({ key: z.string(), ms: n, rank: n, count: n });
+const labCounts = z.object({ lab: z.string(), started: n, started_completed: n, completed: n, attempts: n, checks: n, failed_checks: n, hints: n, solutions: n });
+const teamCounts = z.object({
+  team: z.string().nullable(),
+  learners: n,
+  active: n,
+  paths_started: n,
+  paths_completed: n,
+  labs_started: n,
+  labs_completed: n,
+  completing: n,
+});
+const messageCounts = z.object({ lab: z.string(), step: z.string(), check_key: z.string(), kind: z.string(), expected: z.string(), message: z.string(), failures: n });
+const stepCounts = z.object({ lab: z.string(), step: z.string(), runs: n, failures: n });
 
 /** A period of whole days as [from, until) timestamps and days; open ends reach past any value. */
 function bounds(period: Period) {
@@ -32,15 +46,27 @@ function bounds(period: Period) {
 
 const rate = (part: number, whole: number) => (whole === 0 ? null : Math.round((part / whole) * 10_000) / 10_000);
 
-/** Per key, the median and 90th percentile of its durations (rows sorted by key, then duration). */
-function percentilesByKey(rows: readonly { key: string; ms: number }[]): Map<string, { median: number | null; p90: number | null }> {
-  const byKey = new Map<string, number[]>();
+/**
+ * The median and 90th percentile (nearest rank: the value at rank ⌈p·n/100⌉) of a duration per
+ * key, ranked by the database, which sends back only the two rows per key that are the answer.
+ * `source` selects `key` and `ms`.
+ */
+function percentilesSql(source: string): string {
+  return `SELECT key, ms, rank, count FROM (
+            SELECT key, ms, ROW_NUMBER() OVER (PARTITION BY key ORDER BY ms) AS rank, COUNT(*) OVER (PARTITION BY key) AS count
+              FROM (${source}) durations) ranked
+           WHERE rank = (50 * count + 99) / 100 OR rank = (90 * count + 99) / 100`;
+}
+
+function percentilesByKey(rows: readonly z.infer<typeof rankedRow>[]): Map<string, { median: number | null; p90: number | null }> {
+  const byKey = new Map<string, { median: number | null; p90: number | null }>();
   for (const row of rows) {
-    const list = byKey.get(row.key);
-    if (list) list.push(row.ms);
-    else byKey.set(row.key, [row.ms]);
+    const entry = byKey.get(row.key) ?? { median: null, p90: null };
+    if (row.rank === Math.floor((50 * row.count + 99) / 100)) entry.median = row.ms;
+    if (row.rank === Math.floor((90 * row.count + 99) / 100)) entry.p90 = row.ms;
+    byKey.set(row.key, entry);
   }
-  return new Map([...byKey].map(([key, values]) => [key, { median: percentileOfSorted(values, 50), p90: percentileOfSorted(values, 90) }]));
+  return byKey;
 }
 
 export function createReports(db: Database, outlines: PathOutlines): Reports {
@@ -49,7 +75,7 @@ export function createReports(db: Database, outlines: PathOutlines): Reports {
       const { since, until } = bounds(period);
       const [counts, durations, known] = await Promise.all([
         db.all(
-          z.object({ path: z.string(), started: n, started_completed: n, completed: n }),
+          pathCounts,
           `SELECT path,
                   SUM(CASE WHEN started_at >= $1 AND started_at < $2 THEN 1 ELSE 0 END) AS started,
                   SUM(CASE WHEN started_at >= $1 AND started_at < $2 AND completed_at IS NOT NULL THEN 1 ELSE 0 END) AS started_completed,
@@ -59,10 +85,9 @@ export function createReports(db: Database, outlines: PathOutlines): Reports {
           [since, until],
         ),
         db.all(
-          z.object({ key: z.string(), ms: n }),
-          `SELECT path AS key, time_to_complete_ms AS ms FROM learning_paths
-            WHERE completed_at >= $1 AND completed_at < $2 AND time_to_complete_ms IS NOT NULL
-            ORDER BY path, time_to_complete_ms`,
+          rankedRow,
+          percentilesSql(`SELECT path AS key, time_to_complete_ms AS ms FROM learning_paths
+                           WHERE completed_at >= $1 AND completed_at < $2 AND time_to_complete_ms IS NOT NULL`),
           [since, until],
         ),
         outlines.all(),
@@ -92,7 +117,7 @@ export function createReports(db: Database, outlines: PathOutlines): Reports {
       const { since, until } = bounds(period);
       const [counts, durations] = await Promise.all([
         db.all(
-          z.object({ lab: z.string(), started: n, started_completed: n, completed: n, attempts: n, checks: n, failed_checks: n, hints: n, solutions: n }),
+          labCounts,
           `SELECT lab,
                   SUM(CASE WHEN first_started_at >= $1 AND first_started_at < $2 THEN 1 ELSE 0 END) AS started,
                   SUM(CASE WHEN first_started_at >= $1 AND first_started_at < $2 AND completed_at IS NOT NULL THEN 1 ELSE 0 END) AS started_completed,
@@ -108,10 +133,9 @@ export function createReports(db: Database, outlines: PathOutlines): Reports {
           [since, until],
         ),
         db.all(
-          z.object({ key: z.string(), ms: n }),
-          `SELECT lab AS key, time_to_complete_ms AS ms FROM learning_labs
-            WHERE completed_at >= $1 AND completed_at < $2 AND time_to_complete_ms IS NOT NULL
-            ORDER BY lab, time_to_complete_ms`,
+          rankedRow,
+          percentilesSql(`SELECT lab AS key, time_to_complete_ms AS ms FROM learning_labs
+                           WHERE completed_at >= $1 AND completed_at < $2 AND time_to_complete_ms IS NOT NULL`),
           [since, until],
         ),
       ]);
@@ -143,16 +167,7 @@ export function createReports(db: Database, outlines: PathOutlines): Reports {
           ? `SELECT l.id AS learner_id, t.team FROM learners l LEFT JOIN LATERAL jsonb_array_elements_text(l.member_of::jsonb) AS t(team) ON true`
           : `SELECT l.id AS learner_id, t.value AS team FROM learners l LEFT JOIN json_each(l.member_of) AS t ON 1`;
       const rows = await db.all(
-        z.object({
-          team: z.string().nullable(),
-          learners: n,
-          active: n,
-          paths_started: n,
-          paths_completed: n,
-          labs_started: n,
-          labs_completed: n,
-          completing: n,
-        }),
+        teamCounts,
         `WITH members AS (${members}),
               paths AS (
                 SELECT learner_id,
@@ -200,7 +215,7 @@ export function createReports(db: Database, outlines: PathOutlines): Reports {
       const labFilter = period.lab ? ` AND lab = $${params.push(period.lab)}` : '';
       const [messages, steps] = await Promise.all([
         db.all(
-          z.object({ lab: z.string(), step: z.string(), check_key: z.string(), kind: z.string(), expected: z.string(), message: z.string(), failures: n }),
+          messageCounts,
           `SELECT lab, step, check_key, MAX(kind) AS kind, MAX(expected) AS expected, message, SUM(failures) AS failures
              FROM learning_check_failures
             WHERE day >= $1 AND day <= $2${labFilter}
@@ -208,7 +223,7 @@ export function createReports(db: Database, outlines: PathOutlines): Reports {
           params,
         ),
         db.all(
-          z.object({ lab: z.string(), step: z.string(), runs: n, failures: n }),
+          stepCounts,
           `SELECT lab, step, SUM(runs) AS runs, SUM(failures) AS failures FROM learning_step_days
             WHERE day >= $1 AND day <= $2${labFilter}
             GROUP BY lab, step`,

@@ -66,6 +66,9 @@ const MAX_BATCHES_PER_ROUND = 200;
 
 const claimedRow = z.object({ statement_id: z.string(), statement: z.string(), attempts: z.coerce.number(), event_seq: z.coerce.number(), position: z.coerce.number() });
 type Claimed = z.infer<typeof claimedRow>;
+const dueRow = z.object({ due: z.coerce.number() });
+const statusRow = z.object({ pending: z.coerce.number(), sent: z.coerce.number(), rejected: z.coerce.number(), oldest: z.string().nullable() });
+const errorRow = z.object({ last_error: z.string().nullable() });
 
 export function createStatementOutbox(options: StatementOutboxOptions): StatementOutbox {
   const { db, lrs, log } = options;
@@ -242,7 +245,7 @@ export function createStatementOutbox(options: StatementOutboxOptions): Statemen
       // A round that stopped at its batch limit leaves due rows behind: go on until none are left.
       for (let round = 0; round < MAX_BATCHES_PER_ROUND && !stopped; round += 1) {
         const due = await db.one(
-          z.object({ due: z.coerce.number() }),
+          dueRow,
           'SELECT COUNT(*) AS due FROM xapi_outbox WHERE sent_at IS NULL AND rejected_at IS NULL AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)',
           [now().toISOString()],
         );
@@ -253,7 +256,7 @@ export function createStatementOutbox(options: StatementOutboxOptions): Statemen
 
     async status() {
       const row = await db.one(
-        z.object({ pending: z.coerce.number(), sent: z.coerce.number(), rejected: z.coerce.number(), oldest: z.string().nullable() }),
+        statusRow,
         `SELECT COALESCE(SUM(CASE WHEN sent_at IS NULL AND rejected_at IS NULL THEN 1 ELSE 0 END), 0) AS pending,
                 COALESCE(SUM(CASE WHEN sent_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS sent,
                 COALESCE(SUM(CASE WHEN rejected_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS rejected,
@@ -261,7 +264,7 @@ export function createStatementOutbox(options: StatementOutboxOptions): Statemen
            FROM xapi_outbox`,
       );
       const failing = await db.one(
-        z.object({ last_error: z.string().nullable() }),
+        errorRow,
         'SELECT last_error FROM xapi_outbox WHERE sent_at IS NULL AND rejected_at IS NULL AND last_error IS NOT NULL ORDER BY next_attempt_at DESC LIMIT 1',
       );
       return {

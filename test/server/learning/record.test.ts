@@ -165,6 +165,100 @@ describe.each(DIALECTS)('learning record on %s', (dialect) => {
     expect(failed).toMatchObject({ step: 'scale', labSession: attempt1, durationMs: 230, detail: { results: [passing, failing] } });
   });
 
+  /** Every summary table, in a stable order. */
+  const summaries = async (db: Database) => {
+    const tables: Record<string, string> = {
+      learning_lessons: 'learner_id, path, lesson',
+      learning_paths: 'learner_id, path',
+      learning_attempts: 'lab_session',
+      learning_labs: 'learner_id, lab',
+      learning_step_days: 'lab, step, day',
+      learning_check_failures: 'lab, step, check_key, message, day',
+    };
+    const snapshot: Record<string, unknown[]> = {};
+    for (const [table, order] of Object.entries(tables)) {
+      snapshot[table] = (await db.all(z.record(z.string(), z.unknown()), `SELECT * FROM ${table} ORDER BY ${order}`)).map((row) =>
+        // PostgreSQL answers BIGINT as text; the values, not their spelling, must match.
+        Object.fromEntries(Object.entries(row).map(([column, value]) => [column, typeof value === 'string' && /^\d+$/.test(value) && column.endsWith('_ms') ? Number(value) : value])),
+      );
+    }
+    return snapshot;
+  };
+
+  const aLearningDay = async (learning: LearningRecord, ada: string, grace: string) => {
+    const lab = { learnerId: ada, lab: 'deploy-and-expose', path: 'container-basics', lesson: 'first-pod' };
+    await learning.record({ kind: 'lesson.viewed', learnerId: ada, path: 'container-basics', lesson: 'images', at: at(0) });
+    await learning.record({ kind: 'lesson.viewed', learnerId: ada, path: 'container-basics', lesson: 'images', at: at(1) });
+    await completeLessons(learning, ada, ['images', 'first-pod'], 2);
+    await learning.record({ kind: 'lab.started', ...lab, labSession: attempt1, at: at(20) });
+    await learning.record({ kind: 'check.failed', ...lab, labSession: attempt1, step: 'scale', results: [passing, failing], durationMs: 230, at: at(30) });
+    await learning.record({ kind: 'check.failed', ...lab, labSession: attempt1, step: 'scale', results: [failing, failing], at: at(31) });
+    await learning.record({ kind: 'hint.shown', ...lab, labSession: attempt1, step: 'scale', number: 0, at: at(32) });
+    await learning.record({ kind: 'lab.ended', ...lab, labSession: attempt1, reason: 'reset', at: at(35) });
+    await learning.record({ kind: 'lab.started', ...lab, labSession: attempt2, at: at(60) });
+    await learning.record({ kind: 'solution.shown', ...lab, labSession: attempt2, step: 'scale', at: at(70) });
+    await learning.record({ kind: 'check.passed', ...lab, labSession: attempt2, step: 'scale', results: [passing], at: at(75) });
+    await learning.record({ kind: 'lab.completed', ...lab, labSession: attempt2, at: at(80) });
+    await learning.record({ kind: 'check.passed', ...lab, labSession: attempt2, step: 'scale', results: [passing], at: at(85) });
+    await learning.record({ kind: 'lab.ended', ...lab, labSession: attempt2, reason: 'ended', at: at(90) });
+    await learning.record({ kind: 'lesson.completed', learnerId: ada, path: 'container-basics', lesson: 'logs', at: at(100) });
+    await learning.record({ kind: 'lesson.viewed', learnerId: grace, path: 'cluster-operations', lesson: 'rollouts', at: at(3) });
+    await learning.record({ kind: 'check.failed', learnerId: grace, lab: 'rollout', labSession: '2d2f8b63-4d2e-4b9f-8a2b-3c4d5e6f7092', step: 'one', results: [failing], at: at(4) });
+  };
+
+  it('derives the same summaries again from the events alone', async () => {
+    const { db, learning, ada, grace } = await setUp();
+    await aLearningDay(learning, ada.id, grace.id);
+    const recorded = await summaries(db);
+    expect(recorded.learning_labs).toHaveLength(2);
+    await learning.rebuildSummaries();
+    expect(await summaries(db)).toEqual(recorded);
+  });
+
+  it('imports events in bulk, then derives summaries and completes paths as recording one by one does', async () => {
+    const one = await setUp();
+    await aLearningDay(one.learning, one.ada.id, one.grace.id);
+    const events = await one.learning.events({ limit: 1000 });
+    const inputs = events
+      .filter((event) => event.kind !== 'path.completed')
+      .map(({ id: _id, seq: _seq, detail, durationMs, path, lesson, lab, step, labSession, workshop: _workshop, learnerId, ...event }) => {
+        const learner = learnerId === one.ada.id ? 'ada' : 'grace';
+        return {
+          ...event,
+          learner,
+          ...(path ? { path } : {}),
+          ...(lesson ? { lesson } : {}),
+          ...(lab ? { lab } : {}),
+          ...(step ? { step } : {}),
+          ...(labSession ? { labSession } : {}),
+          ...(durationMs !== null && ['check.passed', 'check.failed', 'lab.completed', 'lab.ended'].includes(event.kind) ? { durationMs } : {}),
+          ...(detail ?? {}),
+        };
+      });
+
+    const two = await setUp();
+    const ids = { ada: two.ada.id, grace: two.grace.id };
+    const appended = await two.learning.importEvents(inputs.map(({ learner, ...event }) => ({ ...event, learnerId: ids[learner as 'ada' | 'grace'] })));
+    expect(appended).toBe(inputs.length);
+    await two.learning.rebuildSummaries();
+    const completions = await two.learning.completePaths();
+    expect(completions.map((event) => [event.kind, event.path, event.at])).toEqual([['path.completed', 'container-basics', at(100)]]);
+    expect(await two.learning.completePaths()).toEqual([]);
+
+    // Learner ids differ between the two databases: compare with names, rows in a stable order.
+    const withoutIds = (snapshot: Record<string, unknown[]>) =>
+      Object.fromEntries(
+        Object.entries(snapshot).map(([table, rows]) => [
+          table,
+          rows
+            .map((row) => JSON.stringify(row).replaceAll(one.ada.id, 'ada').replaceAll(one.grace.id, 'grace').replaceAll(two.ada.id, 'ada').replaceAll(two.grace.id, 'grace'))
+            .sort(),
+        ]),
+      );
+    expect(withoutIds(await summaries(two.db))).toEqual(withoutIds(await summaries(one.db)));
+    expect((await two.learning.myLearning(two.ada.id)).paths[0]!.certificate).toMatchObject({ issuedAt: at(100), learnerName: 'Ada Lovelace' });
+  });
+
   it('counts a lab attempt whose start was never recorded, from its first event', async () => {
     const { learning, ada } = await setUp();
     await learning.record({ kind: 'check.failed', learnerId: ada.id, lab: 'scale', labSession: attempt1, step: 'one', results: [failing], at: at(3) });
@@ -297,6 +391,23 @@ describe.each(DIALECTS)('learning record on %s', (dialect) => {
       expect((await learning.record({ kind: 'lesson.completed', learnerId: ada.id, path: 'container-basics', lesson: 'images' })).recorded).toBe(false);
       const last = await learning.record({ kind: 'lesson.completed', learnerId: ada.id, path: 'container-basics', lesson: 'logs' });
       expect(last.derived.map((event) => event.kind)).toEqual(['path.completed']);
+    });
+
+    it('completes paths whose every lesson was completed before the learning record existed', async () => {
+      const db = openDatabase(await databases.fresh(dialect), log);
+      open.push(db);
+      const migrations = await readMigrations(dialect);
+      await applyMigrations(db, migrations.filter((migration) => migration.id < '0005'));
+      const ada = (await createSessions(db, now).signIn('Ada')).learner;
+      const progress = createProgress(db, now);
+      clock = new Date('2025-03-01T09:00:00.000Z');
+      await progress.markCompleted(ada.id, 'cluster-operations', 'rollouts');
+      await applyMigrations(db, migrations);
+      const learning = createLearningRecord(db, { outlines, now });
+      const completed = await learning.completePaths();
+      expect(completed.map((event) => [event.kind, event.path, event.at])).toEqual([['path.completed', 'cluster-operations', '2025-03-01T09:00:00.000Z']]);
+      expect(await learning.certificates.forLearner(ada.id)).toHaveLength(1);
+      expect(await learning.completePaths()).toEqual([]);
     });
   });
 

@@ -1,0 +1,90 @@
+// The learning record in the running portal: the record over the database and the content's
+// path outlines, the reports over its summaries, and — when XAPI_ENDPOINT is set — the xAPI
+// outbox as a sink of the record and its background worker. main.ts makes one at start-up,
+// wraps lesson progress with it, puts `services` into PortalServices and stops it before the
+// database closes.
+
+import type { PortalConfig, XapiConfig } from '../config.ts';
+import type { Database } from '../db/index.ts';
+import type { Logger } from '../log.ts';
+import { createReports, type Reports } from '../reports/index.ts';
+import type { Progress } from '../services.ts';
+import type { LabRecords } from '../tracking/index.ts';
+import { createLrs, createStatementOutbox, statementPage, type OutboxStatus, type StatementOutbox, type StatementPageQuery, type StatementResult } from '../xapi/index.ts';
+import { recordingLabRecords } from './labs.ts';
+import { contentOutlines, type PathOutlines } from './outlines.ts';
+import { recordingProgress } from './progress.ts';
+import { createLearningRecord, type LearningRecord } from './store.ts';
+
+/** What pages and API routes use (PortalServices.learning). */
+export interface LearningServices {
+  record: LearningRecord;
+  reports: Reports;
+  outlines: PathOutlines;
+  /** A page of xAPI statements, as GET /api/xapi/statements answers; `more` made by `nextAddress`. */
+  statements(query: StatementPageQuery, nextAddress: (after: number) => string): Promise<StatementResult>;
+  /** The outbox's state; null when no LRS is configured. */
+  outboxStatus(): Promise<OutboxStatus | null>;
+  /** The portal's address, as xAPI actors and activity ids name it. */
+  portalUrl(): string;
+}
+
+export interface Learning {
+  services: LearningServices;
+  /** Lesson progress whose marks are also recorded here. */
+  recordingProgress(progress: Progress): Progress;
+  /** Lab records whose writes are also recorded here (for the lab service). */
+  recordingLabRecords(records: LabRecords, options?: { workshopOf?: (learnerId: string) => Promise<string | null> }): LabRecords;
+  /** Stops the xAPI worker; call before closing the database. */
+  stop(): Promise<void>;
+}
+
+export interface LearningOptions {
+  db: Database;
+  /** The project root: path outlines are read from ROOT/content/paths. */
+  root: string;
+  xapi: XapiConfig | null;
+  /** The portal's public address; asked when statements are made, so it may be known only once the server listens. */
+  portalUrl: () => string;
+  log: Logger;
+  /** Overrides for tests: outlines other than the content's, the worker's timing. */
+  outlines?: PathOutlines;
+  outbox?: { pollMs?: number; firstDelayMs?: number; maxDelayMs?: number };
+}
+
+/** Where learners reach the portal: OIDC_REDIRECT_URL's origin when signing in through a provider, else where it listens. */
+export function publicPortalUrl(config: Pick<PortalConfig, 'auth'>, listening: string): string {
+  return config.auth.mode === 'oidc' ? new URL(config.auth.redirectUrl).origin : listening;
+}
+
+export function startLearning(options: LearningOptions): Learning {
+  const log = options.log.child({ component: 'learning' });
+  const outlines = options.outlines ?? contentOutlines(options.root);
+  const outbox: StatementOutbox | null = options.xapi
+    ? createStatementOutbox({ db: options.db, lrs: createLrs(options.xapi), portalUrl: options.portalUrl, log: log.child({ component: 'xapi' }), ...options.outbox })
+    : null;
+  const record = createLearningRecord(options.db, {
+    outlines,
+    sinks: outbox ? [outbox.sink] : [],
+    onListenerError: (error) => log.warn({ err: error }, 'a learning event listener failed'),
+  });
+  if (outbox) {
+    record.subscribe(() => outbox.nudge());
+    outbox.start();
+  }
+  const reports = createReports(options.db, outlines);
+
+  return {
+    services: {
+      record,
+      reports,
+      outlines,
+      statements: (query, nextAddress) => statementPage(record, options.portalUrl(), query, nextAddress),
+      outboxStatus: async () => (outbox ? outbox.status() : null),
+      portalUrl: options.portalUrl,
+    },
+    recordingProgress: (progress) => recordingProgress(progress, record),
+    recordingLabRecords: (records, labOptions = {}) => recordingLabRecords(records, record, labOptions),
+    stop: async () => outbox?.stop(),
+  };
+}
