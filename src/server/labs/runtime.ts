@@ -35,6 +35,8 @@ export interface Labs {
   sessions: LabSessions;
   bridge: TerminalBridge;
   sockets: TerminalSockets;
+  /** Makes `count` warm sandboxes of the lab ready ahead of a workshop (see Sandboxes.reserveWarm). */
+  prewarm(lab: string, count: number): Promise<void>;
   /** Registers the terminal's WebSocket route, and the shutdown of every terminal and background task. */
   register(routes: PortalRoutes): void;
   stop(): Promise<void>;
@@ -139,6 +141,9 @@ export function startLabs(options: LabsOptions): Labs {
     sessions,
     bridge,
     sockets,
+    async prewarm(lab, count) {
+      await (await sandboxes()).reserveWarm(lab, count);
+    },
     register(routes) {
       if (!routes.upgrades.patterns.includes(TERMINAL_ROUTE)) routes.upgrade(TERMINAL_ROUTE, sockets.upgrade);
       routes.onShutdown(async () => {

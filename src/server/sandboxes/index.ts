@@ -112,6 +112,8 @@ export class Sandboxes {
   readonly #touched = new Map<string, number>();
   #timers: NodeJS.Timeout[] = [];
   #filling: Promise<number> | null = null;
+  /** Warm sandboxes asked for beyond the configured pool (a workshop about to start), per lab. */
+  readonly #reserved = new Map<string, number>();
   #stopped = false;
 
   constructor(options: SandboxesOptions) {
@@ -361,7 +363,17 @@ export class Sandboxes {
 
   #poolSize(labId: string): number {
     const pool = this.#options.warmPool;
-    return typeof pool === 'number' ? pool : (pool[labId] ?? 0);
+    return Math.max(typeof pool === 'number' ? pool : (pool[labId] ?? 0), this.#reserved.get(labId) ?? 0);
+  }
+
+  /**
+   * Keeps at least `count` warm sandboxes of the lab ready from now on (a workshop about to
+   * start), on top of the configured pool; 0 gives the reservation back. Returns how many were started.
+   */
+  reserveWarm(labId: string, count: number): Promise<number> {
+    if (count > 0) this.#reserved.set(labId, count);
+    else this.#reserved.delete(labId);
+    return this.fillWarmPool();
   }
 
   /**
@@ -379,7 +391,7 @@ export class Sandboxes {
   async #fill(): Promise<number> {
     let created = 0;
     const pool = this.#options.warmPool;
-    if (pool === 0 || (typeof pool === 'object' && Object.values(pool).every((size) => size === 0))) return 0;
+    if (this.#reserved.size === 0 && (pool === 0 || (typeof pool === 'object' && Object.values(pool).every((size) => size === 0)))) return 0;
     for (const lab of await this.#catalog.all()) {
       const size = this.#poolSize(lab.id);
       if (size === 0) continue;

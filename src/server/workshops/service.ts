@@ -46,6 +46,7 @@ export interface WorkshopLabs {
 
 /** Sandboxes made ready before a workshop starts (the warm pool); absent where the portal has no lab cluster. */
 export interface WorkshopSandboxes {
+  /** Keeps `count` warm sandboxes of the lab ready; 0 gives them back. */
   prewarm(lab: string, count: number): Promise<void>;
 }
 
@@ -393,6 +394,10 @@ export function createWorkshops(options: WorkshopsOptions): Workshops {
           for (const lab of workshop.labs) {
             await labs.end(seat.learnerId, lab).catch((error: unknown) => log.warn({ err: error, workshop: id, learner: seat.learnerId, lab }, 'could not end a learner’s lab'));
           }
+        }
+        // The warm sandboxes reserved for this workshop are not needed any more.
+        if (workshop.prewarm > 0 && options.sandboxes) {
+          for (const lab of workshop.labs) await options.sandboxes.prewarm(lab, 0).catch((error: unknown) => log.warn({ err: error, workshop: id, lab }, 'could not give back the warm sandboxes'));
         }
         log.info({ workshop: id }, 'workshop ended');
         await publish({ workshop: id, change: 'ended' });

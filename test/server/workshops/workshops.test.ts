@@ -99,11 +99,13 @@ describe.each(DIALECTS)('workshops on %s', (dialect: Dialect) => {
     const sandboxes: WorkshopSandboxes = { prewarm: async (lab, count) => void warmed.push({ lab, count }) };
     const { workshops, instructor } = await setUp({ sandboxes, prewarmLeadMs: 60 * 60_000 });
     await workshops.create(instructor, plan({ prewarm: 0 }));
-    await workshops.create(instructor, plan({ startsAt: new Date(Date.now() + 30 * 60_000).toISOString(), prewarm: 3 }));
+    const soon = await workshops.create(instructor, plan({ startsAt: new Date(Date.now() + 30 * 60_000).toISOString(), prewarm: 3 }));
     await workshops.create(instructor, plan({ startsAt: new Date(Date.now() + 5 * 3_600_000).toISOString(), endsAt: new Date(Date.now() + 8 * 3_600_000).toISOString(), prewarm: 4 }));
     await until('the sandboxes of the workshop starting within the hour', () => warmed.length > 0);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(warmed).toEqual([{ lab: LAB, count: 3 }]);
+    await workshops.end(soon.id);
+    expect(warmed).toEqual([{ lab: LAB, count: 3 }, { lab: LAB, count: 0 }]);
   });
 
   it('lets learners join by code until the seats are taken, and not after the end', async () => {
