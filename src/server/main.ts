@@ -19,8 +19,10 @@ import { applyMigrations, openDatabase, readMigrations, type Database } from './
 import { indexStaticFiles, pageRoutePatterns, PortalRoutes, RouteTable, type RouteContext, type StaticFiles } from './http/index.ts';
 import { createProgress, createSessions } from './learners/index.ts';
 import { startLabs } from './labs/index.ts';
+import { publicPortalUrl, startLearning, type Learning } from './learning/index.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type PortalMetrics } from './metrics/index.ts';
+import { createLabRecords } from './tracking/index.ts';
 import { startWorkshops } from './workshops/index.ts';
 import type { Learner, PortalServices } from './services.ts';
 
@@ -131,6 +133,7 @@ export async function startPortal(config: PortalConfig, options: PortalOptions =
     throw unreachable(error);
   }
   let cluster: LabCluster | null = null;
+  let learning: Learning | null = null;
   try {
     await db.ping().catch((error: unknown) => {
       throw unreachable(error);
@@ -147,11 +150,14 @@ export async function startPortal(config: PortalConfig, options: PortalOptions =
 
     const sessions = createSessions(db);
     const auth = createAuth(config.auth, { sessions, secret: config.sessionSecret, log });
-    const services: PortalServices = { sessions, progress: createProgress(db), auth };
+    // xAPI names the portal by the address learners use; with PORT=0 it is known once listening.
+    const address = { url: `http://${config.host}:${config.port}` };
+    learning = startLearning({ db, root, xapi: config.xapi, portalUrl: () => publicPortalUrl(config, address.url), log });
+    const services: PortalServices = { sessions, progress: learning.recordingProgress(createProgress(db)), auth, learning: learning.services };
     const routes = new PortalRoutes();
     options.configure?.(routes, { config, db, services, cluster, log });
     // After `configure`, whose handlers take precedence (tests stand in for the terminal route).
-    const labs = startLabs({ root, db, cluster, progress: services.progress, log });
+    const labs = startLabs({ root, db, cluster, progress: services.progress, records: learning.recordingLabRecords(createLabRecords(db)), log });
     services.labs = labs.sessions;
     labs.register(routes);
     const workshops = startWorkshops({ database: config.database, db, services, terminals: labs.bridge, sandboxes: { prewarm: (lab, count) => labs.prewarm(lab, count) }, log });
@@ -159,8 +165,11 @@ export async function startPortal(config: PortalConfig, options: PortalOptions =
     workshops.register(routes);
 
     const pagePatterns = await pageRoutePatterns(path.join(root, 'src', 'pages'));
-    return await listen({ config, db, cluster, services, routes, site, staticFiles, pagePatterns, log, httpLog, shutdownGraceMs });
+    const portal = await listen({ config, db, cluster, services, learning, routes, site, staticFiles, pagePatterns, log, httpLog, shutdownGraceMs });
+    address.url = portal.url;
+    return portal;
   } catch (error) {
+    await learning?.stop();
     await cluster?.stop();
     await db.close();
     throw error;
@@ -172,6 +181,7 @@ interface ServerParts {
   db: Database;
   cluster: LabCluster;
   services: PortalServices;
+  learning: Learning;
   routes: PortalRoutes;
   site: SiteHandler | null;
   staticFiles: StaticFiles;
@@ -183,7 +193,7 @@ interface ServerParts {
 }
 
 async function listen(parts: ServerParts): Promise<Portal> {
-  const { config, db, cluster, services, routes, site, staticFiles, pagePatterns, log, httpLog, shutdownGraceMs } = parts;
+  const { config, db, cluster, services, learning, routes, site, staticFiles, pagePatterns, log, httpLog, shutdownGraceMs } = parts;
   const metrics: PortalMetrics = createMetrics();
   metrics.watchLabCluster(cluster);
   const routeNames = new RouteTable<null>();
@@ -412,6 +422,8 @@ async function listen(parts: ServerParts): Promise<Portal> {
       for (const socket of upgradedSockets) socket.destroy();
       await closed;
       await cluster.stop();
+      // The xAPI worker stops before the database closes; what it had not sent is sent after the next start.
+      await learning.stop();
       await db.close();
       log.info('stopped');
     })();
