@@ -194,3 +194,4 @@ export type { LabelSelector, FieldSelector } from './selectors.ts';
 export { fieldError, invalidObject, errorBody } from './validation.ts';
 export type { FieldError, FieldErrorType } from './validation.ts';
 export { podUsage, objectUsage, quotaUsage, quotaMatchesPod, computeResourcesOf } from './quota.ts';
+export { generateName } from './meta.ts';

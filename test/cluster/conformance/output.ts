@@ -60,17 +60,19 @@ export function table(text: string): string {
 }
 
 /**
- * kubectl describe's output: indentation kept, the padding after a label collapsed to two
- * spaces, timestamps and event ages replaced.
+ * kubectl describe's output: indentation kept (up to ten spaces), the padding after a label
+ * collapsed to two spaces, timestamps and event ages replaced.
  */
 export function describe(text: string): string {
   const lines = text.replace(/^\n+/, '').replace(/\n+$/, '').split('\n');
   const out: string[] = [];
   let inEvents = false;
   for (const line of lines) {
-    const indent = /^ */.exec(line)?.[0] ?? '';
+    // Continuation lines (more labels, tolerations) align under their value column, whose
+    // width is kubectl's tabwriter's choice: any deep indentation counts as one.
+    const indent = (/^ */.exec(line)?.[0] ?? '').slice(0, 10);
     let body = line
-      .slice(indent.length)
+      .trimStart()
       .replace(/[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}/g, '<timestamp>')
       .replace(/\s{2,}/g, '  ')
       .trimEnd();

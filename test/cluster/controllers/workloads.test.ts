@@ -162,7 +162,10 @@ describe('StatefulSet', () => {
     const pod = t.get('', 'v1', 'pods', ns, 'db-1') as KubeObject;
     expect(pod.metadata.labels).toMatchObject({ 'statefulset.kubernetes.io/pod-name': 'db-1', 'apps.kubernetes.io/pod-index': '1' });
     expect(pod.metadata.labels?.['controller-revision-hash']).toMatch(/^db-\w+$/);
-    expect(pod.spec).toMatchObject({ hostname: 'db-1', subdomain: 'db', volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data-db-1' } }] });
+    expect(pod.spec).toMatchObject({ hostname: 'db-1', subdomain: 'db' });
+    // The claim's volume, then the ServiceAccount token volume admission adds to every pod.
+    expect((pod.spec as { volumes: Array<{ name: string }> }).volumes.map((v) => v.name)).toEqual(['data', expect.stringMatching(/^kube-api-access-/)]);
+    expect((pod.spec as { volumes: unknown[] }).volumes[0]).toEqual({ name: 'data', persistentVolumeClaim: { claimName: 'data-db-1' } });
     const claims = t.list('', 'v1', 'persistentvolumeclaims', ns);
     expect(claims.map((c) => c.metadata.name).sort()).toEqual(['data-db-0', 'data-db-1', 'data-db-2']);
     await t.until('claims bound', () => t.list('', 'v1', 'persistentvolumeclaims', ns).every((c) => (c.status as { phase: string }).phase === 'Bound'));

@@ -1,4 +1,4 @@
-// Admission for the embedded cluster: NamespaceLifecycle, LimitRanger and ResourceQuota, in the
+// Admission for the embedded cluster: NamespaceLifecycle, LimitRanger, ServiceAccount and ResourceQuota, in the
 // order kube-apiserver runs them. The registry calls them on every write (HTTP and in-process):
 // pass `admissionPlugins()` to openRegistry.
 import type { KubeObject } from '../../types.ts';
@@ -6,9 +6,10 @@ import type { AdmissionOperation, AdmissionPlugin, Registry, ResourceDefinition,
 import { limitRanger } from './limit-ranger.ts';
 import { namespaceLifecycle } from './namespace-lifecycle.ts';
 import { resourceQuota } from './resource-quota.ts';
+import { serviceAccount } from './service-account.ts';
 
 export function admissionPlugins(): AdmissionPlugin[] {
-  return [namespaceLifecycle, limitRanger, resourceQuota];
+  return [namespaceLifecycle, limitRanger, serviceAccount, resourceQuota];
 }
 
 /**
