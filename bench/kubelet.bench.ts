@@ -129,12 +129,15 @@ export default async function bench(): Promise<Record<string, number>> {
     await new Promise((resolve) => setTimeout(resolve, 30_000));
     const used = process.cpuUsage(before);
     const cpuFraction = (used.user + used.system) / 1000 / (performance.now() - wallStarted);
+    (globalThis as { gc?: () => void }).gc?.();
+    const heapMb = process.memoryUsage().heapUsed / 1024 / 1024;
 
     return {
       deployment_available_ms: round(percentile(singles, 50)),
       exec_roundtrip_ms_p50: round(percentile(roundTrips, 50)),
       exec_roundtrip_ms_p99: round(percentile(roundTrips, 99)),
       kubelet_steady_cpu_percent_2000_pods: round(cpuFraction * 100),
+      kubelet_heap_mb_2000_pods: round(heapMb),
       pods_per_core: Math.round((LOAD_PODS * 0.5) / Math.max(cpuFraction, 1e-6)),
     };
   } finally {

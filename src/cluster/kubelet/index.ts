@@ -4,7 +4,7 @@
 // sandbox, and reports the CPU and memory figures the HPA reads.
 import { createHash } from 'node:crypto';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as connectTcp, createServer, type Server } from 'node:net';
+import { connect as connectTcp, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectHandler, ServiceAccountTokens } from '../apiserver/index.ts';
@@ -118,20 +118,29 @@ function tokenIssuer(view: ClusterView, tokens: ServiceAccountTokens, caPem: str
 }
 
 /** Carries connections from sandboxes (which have no network) to the API server's TCP port. */
-function startApiSocket(path: string, apiUrl: string): Promise<Server> {
+function startApiSocket(path: string, apiUrl: string): Promise<{ close(): Promise<void> }> {
   const { port, hostname } = new URL(apiUrl);
   rmSync(path, { force: true });
+  const open = new Set<Socket>();
   const server = createServer((client) => {
     const upstream = connectTcp(Number(port), hostname);
+    open.add(client);
+    client.on('close', () => open.delete(client));
     client.pipe(upstream).pipe(client);
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
   });
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      // Closing waits for every connection: a stopping cluster ends them.
+      for (const client of open) client.destroy();
+    });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(path, () => {
       chmodSync(path, 0o666);
-      resolve(server);
+      resolve({ close });
     });
   });
 }
@@ -277,7 +286,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
       for (const node of nodes.values()) node.stop();
       nodes.clear();
       if (ownEvents) events.stop();
-      await new Promise<void>((resolve) => apiSocket.close(() => resolve()));
+      await apiSocket.close();
       rmSync(apiSocketPath, { force: true });
     },
   };
