@@ -9,7 +9,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
+import { WebSocket as NodeWebSocket } from 'ws';
 import { loadLab, type Lab } from '../../src/labs/index.ts';
 import { parseConfig } from '../../src/server/config.ts';
 import { PROJECT_ROOT, startPortal, type Portal } from '../../src/server/main.ts';
@@ -171,8 +171,21 @@ describe('a lab in the browser', () => {
     await context.close();
   }, 600_000);
 
-  it('types a lesson’s command block into the terminal with “Run in terminal”', async () => {
+  it('types a lesson’s command block into the terminal with “Run in terminal”, and reconnects after a dropped connection', async () => {
     const { context, page } = await signedIn('Grace Browser');
+    // Keeps the page's WebSockets within reach, to drop the terminal's connection as a network would.
+    await page.addInitScript(() => {
+      const Native = window.WebSocket;
+      const sockets: WebSocket[] = [];
+      (window as unknown as { labSockets: WebSocket[] }).labSockets = sockets;
+      window.WebSocket = new Proxy(Native, {
+        construct(target, args: [string | URL, (string | string[])?]) {
+          const socket = new target(...args);
+          sockets.push(socket);
+          return socket;
+        },
+      });
+    });
     await page.goto(lessons.withLab.url);
     await page.getByRole('button', { name: 'Start lab' }).click();
     await page.locator('[data-terminal-status][data-state="connected"]').waitFor({ timeout: 90_000 });
@@ -181,6 +194,16 @@ describe('a lab in the browser', () => {
     await page.evaluate(() => document.dispatchEvent(new CustomEvent('formicary:run-command', { detail: { command: 'echo "typed-$((7*6))"' } })));
     await page.getByRole('switch', { name: 'Screen reader mode' }).click();
     await waitForTerminalText(page, 'typed-42');
+
+    await page.evaluate(() => (window as unknown as { labSockets: WebSocket[] }).labSockets.at(-1)?.close(4999, 'network gone'));
+    await page.locator('[data-terminal-status][data-state="reconnecting"]').waitFor({ timeout: 5_000 });
+    await expect(page.locator('[data-terminal-notice-text]').textContent()).resolves.toBe('Connection lost — reconnecting…');
+    await page.locator('[data-terminal-status][data-state="connected"]').waitFor({ timeout: 15_000 });
+    await expect(page.locator('[data-terminal-notice]').isHidden()).resolves.toBe(true);
+    await typeCommand(page, 'echo "again-$((8*8))"');
+    await waitForTerminalText(page, 'again-64');
+    expect(await terminalText(page)).toContain('typed-42');
+
     await page.getByRole('button', { name: 'End lab' }).click();
     await page.getByRole('button', { name: 'Start lab' }).waitFor({ timeout: 30_000 });
     await context.close();
@@ -209,6 +232,17 @@ describe('a lab in the browser', () => {
     await expect(owner.page.getByRole('heading', { level: 1, name: lab.title }).isVisible()).resolves.toBe(true);
     await owner.page.getByRole('button', { name: 'Start lab' }).click();
     await owner.page.getByRole('button', { name: 'Check', exact: true }).waitFor({ state: 'visible', timeout: 90_000 });
+
+    // The split between instructions and terminal moves with the keyboard.
+    const separator = owner.page.getByRole('separator', { name: 'Resize instructions and terminal' });
+    const before = Number(await separator.getAttribute('aria-valuenow'));
+    await separator.focus();
+    await owner.page.keyboard.press('ArrowRight');
+    await owner.page.keyboard.press('ArrowRight');
+    await expect(separator.getAttribute('aria-valuenow')).resolves.toBe(String(before + 4));
+    await owner.page.keyboard.press('Home');
+    await expect(separator.getAttribute('aria-valuenow')).resolves.toBe('20');
+
     const session = await owner.page.evaluate(async (id) => ((await (await fetch(`/api/labs/${id}/state`)).json()) as { session: { id: string } }).session.id, lab.id);
 
     // The intruder's browser, with the intruder's cookie and CSRF token, names the owner's session.
@@ -226,7 +260,7 @@ describe('a lab in the browser', () => {
 
     const intruderCookie = (await intruder.context.cookies()).map((cookie) => `${cookie.name}=${cookie.value}`).join('; ');
     const refused = await new Promise<number>((resolve) => {
-      const socket = new WebSocket(`${portal.url.replace('http', 'ws')}/api/labs/${lab.id}/terminal?session=${session}`, { origin: portal.url, headers: { cookie: intruderCookie } });
+      const socket = new NodeWebSocket(`${portal.url.replace('http', 'ws')}/api/labs/${lab.id}/terminal?session=${session}`, { origin: portal.url, headers: { cookie: intruderCookie } });
       socket.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
       socket.once('open', () => resolve(101));
       socket.once('error', () => undefined);
