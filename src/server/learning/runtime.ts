@@ -72,6 +72,14 @@ export function startLearning(options: LearningOptions): Learning {
     record.subscribe(() => outbox.nudge());
     outbox.start();
   }
+  // Paths whose lessons were all completed before the record existed, or before a lesson was
+  // taken out of them, are completed now (in the background: nothing waits for it).
+  const completing = record.completePaths().then(
+    (completed) => {
+      if (completed.length > 0) log.info({ paths: completed.length }, 'completed paths whose every lesson was already completed');
+    },
+    (error: unknown) => log.warn({ err: error }, 'could not look for paths to complete'),
+  );
   const reports = createReports(options.db, outlines);
 
   return {
@@ -85,6 +93,9 @@ export function startLearning(options: LearningOptions): Learning {
     },
     recordingProgress: (progress) => recordingProgress(progress, record),
     recordingLabRecords: (records, labOptions = {}) => recordingLabRecords(records, record, labOptions),
-    stop: async () => outbox?.stop(),
+    stop: async () => {
+      await completing;
+      await outbox?.stop();
+    },
   };
 }

@@ -1,0 +1,26 @@
+import type { APIRoute } from 'astro';
+import { revokeRequest } from '../../../../../server/learning/index.ts';
+import { isFormPost, jsonError, readFields, redirect } from '../../../../_http.ts';
+import { requireRole } from '../../../../_access.ts';
+import { json, learningOf } from '../../../_learning.ts';
+
+/**
+ * POST /api/reports/certificates/{id}/revoke {reason}: revokes a certificate (admin). A form goes
+ * back to the certificates page; a script gets the certificate.
+ */
+export const POST: APIRoute = async (context) => {
+  const refused = await requireRole(context, 'admin');
+  if (refused) return refused;
+  const learning = learningOf(context.locals);
+  if (learning instanceof Response) return learning;
+  const form = isFormPost(context.request);
+  const fields = await readFields(context.request);
+  if (!fields) return jsonError(400, 'the request body must be JSON or a form with a reason field');
+  const { _csrf: _token, ...rest } = fields;
+  const parsed = revokeRequest.safeParse(rest);
+  if (!parsed.success) return jsonError(400, parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; '));
+  const id = context.params.id ?? '';
+  const certificate = await learning.record.certificates.revoke(id, { learnerId: context.locals.learner!.id, reason: parsed.data.reason });
+  if (!certificate) return jsonError(404, `there is no certificate ${JSON.stringify(id.slice(0, 40))}`);
+  return form ? redirect(`/admin/reports/certificates#certificate-${certificate.id}`) : json(certificate);
+};
