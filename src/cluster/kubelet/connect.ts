@@ -194,7 +194,11 @@ async function serveExec(request: ConnectRequest, context: ConnectContext): Prom
     stdin: (data) => running.write(data),
     stdinEnd: () => running.endInput(),
     resize: (cols, rows) => running.resize(cols, rows),
-    closed: () => running.kill('SIGKILL'),
+    // A dropped connection is a hang-up: bash saves its history and exits; what lingers is killed.
+    closed: () => {
+      running.kill('SIGHUP');
+      setTimeout(() => running.kill('SIGKILL'), 2000).unref();
+    },
   });
   if (!options.stdin && !options.tty) process.endInput();
   const exit = await process.exited;

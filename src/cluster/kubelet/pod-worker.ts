@@ -778,6 +778,8 @@ export class PodWorker {
   #finish(): void {
     if (this.#final) return;
     this.#final = true;
+    // The sandbox of a finished pod goes, and its address with it; the status keeps showing it.
+    this.#node.releaseIP(this.uid);
     for (const slot of this.init) if (slot.sidecar && slot.instance?.running) slot.instance.stop(this.#node.scaled(2_000));
     this.#statusChanged();
   }

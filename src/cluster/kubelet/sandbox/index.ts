@@ -262,6 +262,9 @@ function spawnWithPipes(argv: string[], env: Record<string, string>, spec: Sandb
     child.on('error', () => resolve(finish(cgroup, 127, null)));
     child.on('close', (code, signal) => resolve(finish(cgroup, code ?? (signal ? 128 + signalNumber(signal) : 1), signal)));
   });
+  // After the exit its pid may belong to someone else: signals stop here.
+  let done = false;
+  void exited.then(() => (done = true));
   return {
     pid: child.pid ?? -1,
     write: (data) => {
@@ -272,6 +275,7 @@ function spawnWithPipes(argv: string[], env: Record<string, string>, spec: Sandb
     onOutput: (listener) => listeners.push(listener),
     exited,
     kill: (signal = 'SIGTERM') => {
+      if (done) return;
       if (local && child.pid) {
         try {
           process.kill(-child.pid, signal);
@@ -303,6 +307,8 @@ async function spawnWithTerminal(argv: string[], env: Record<string, string>, sp
   const exited = new Promise<SandboxExit>((resolve) => {
     terminal.onExit(({ exitCode, signal }) => resolve(finish(cgroup, signal ? 128 + signal : exitCode, signal ? String(signal) : null)));
   });
+  let done = false;
+  void exited.then(() => (done = true));
   return {
     pid: terminal.pid,
     write: (data) => terminal.write(typeof data === 'string' ? data : Buffer.from(data).toString('utf8')),
@@ -313,6 +319,7 @@ async function spawnWithTerminal(argv: string[], env: Record<string, string>, sp
     onOutput: (listener) => listeners.push(listener),
     exited,
     kill: (signal = 'SIGTERM') => {
+      if (done) return;
       signalAll(terminal.pid, cgroup, signal);
       if (signal === 'SIGKILL') terminal.kill('SIGKILL');
     },
