@@ -45,6 +45,11 @@ export interface LabSessionsOptions {
 }
 
 const DEFAULT_SWEEP_MS = 15_000;
+/**
+ * A session still starting after this long is started again when its state is read: the portal
+ * that was starting it stopped (starting itself gives up well before this).
+ */
+const ABANDONED_START_MS = 3 * 60_000;
 
 export function createLabSessions(options: LabSessionsOptions): LabSessions {
   const { records, progress, catalog, sandboxes, checks, terminals, log } = options;
@@ -196,7 +201,7 @@ export function createLabSessions(options: LabSessionsOptions): LabSessions {
       await finish(lab, session, 'failed');
       ({ session, created } = await records.open({ learnerId: learner.id, lab: lab.id, lessons, step: firstStep, startedAt, expiresAt }));
     }
-    // A session left starting by a portal that stopped is started again.
+    // A session left starting by a portal that stopped is started again when the learner asks.
     if (session.status === 'starting' && !starting.has(session.id)) provision(lab, session, learner.id);
     return stateOf(lab, session);
   };
@@ -235,7 +240,11 @@ export function createLabSessions(options: LabSessionsOptions): LabSessions {
 
     async state(learner, id, named) {
       const lab = await labOf(id);
-      return stateOf(lab, await own(learner, id, named));
+      const session = await own(learner, id, named);
+      if (session?.status === 'starting' && !starting.has(session.id) && now().getTime() - Date.parse(session.startedAt) > ABANDONED_START_MS) {
+        provision(lab, session, learner.id);
+      }
+      return stateOf(lab, session);
     },
 
     async start(learner, id, { lessons }) {

@@ -176,6 +176,17 @@ describe.each(DIALECTS)('lab sessions on %s', (dialect: Dialect) => {
     await sessions.end(ada, FIXTURE_LAB);
   });
 
+  it('starts again a session that a stopped portal left starting', async () => {
+    const { sessions, labs, records, ada } = await setUp();
+    // As a portal that stopped mid-start leaves it: recorded, starting, nobody working on it.
+    const { session } = await records.open({ learnerId: ada.id, lab: FIXTURE_LAB, lessons, step: 'create', expiresAt: null });
+    expect((await sessions.state(ada, FIXTURE_LAB)).session?.status).toBe('starting');
+    clock = new Date(Date.now() + 4 * 60_000);
+    const state = await ready(labs, ada);
+    expect(state.session).toMatchObject({ id: session.id, status: 'ready', namespace: expect.stringMatching(/^lab-/) });
+    await sessions.end(ada, FIXTURE_LAB);
+  });
+
   it('resets to a fresh sandbox from the first step, and ends the session when its time is up', async () => {
     const { sessions, labs, records, ada } = await setUp();
     await sessions.start(ada, FIXTURE_LAB, { lessons });
