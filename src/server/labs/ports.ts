@@ -57,6 +57,8 @@ export interface LabSandboxes {
   find(namespace: string): Promise<SandboxHandle | null>;
   /** Runs the lab's cleanup and deletes the sandbox; idempotent. */
   release(namespace: string, lab: LabContent): Promise<void>;
+  /** The namespaces of every sandbox there is (not being deleted): one that is missing was reaped. */
+  live(): Promise<Set<string>>;
 }
 
 export interface LabChecks {

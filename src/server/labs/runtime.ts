@@ -97,6 +97,9 @@ export function startLabs(options: LabsOptions): Labs {
     async release(namespace) {
       await (await sandboxes()).end(namespace);
     },
+    async live() {
+      return new Set((await (await sandboxes()).list()).map((sandbox) => sandbox.namespace));
+    },
   };
 
   let stepChecks: StepChecks | null = null;

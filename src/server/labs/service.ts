@@ -6,7 +6,7 @@
 import type { Logger } from '../log.ts';
 import type { Learner, Progress } from '../services.ts';
 import type { AuthorizeTerminal, TerminalBridge } from '../terminals/index.ts';
-import type { LabProgress, LabRecords, LabSessionRecord, LessonRef } from '../tracking/index.ts';
+import type { EndReason, LabProgress, LabRecords, LabSessionRecord, LessonRef } from '../tracking/index.ts';
 import { LabRequestError } from './errors.ts';
 import { renderInstructions } from './markdown.ts';
 import { START_PHASES, type LabCatalog, type LabChecks, type LabContent, type LabSandboxes, type SandboxHandle, type StartPhase } from './ports.ts';
@@ -45,6 +45,14 @@ export interface LabSessionsOptions {
 }
 
 const DEFAULT_SWEEP_MS = 15_000;
+
+const END_MESSAGES: Record<EndReason, string> = {
+  ended: 'The lab has ended.',
+  reset: 'The lab was reset: this is a new workbench.',
+  expired: 'The lab’s time is up; its sandbox has been removed.',
+  idle: 'The lab’s sandbox was removed after a long time without use; start the lab again.',
+  failed: 'The lab could not start.',
+};
 /**
  * A session still starting after this long is started again when its state is read: the portal
  * that was starting it stopped (starting itself gives up well before this).
@@ -175,15 +183,14 @@ export function createLabSessions(options: LabSessionsOptions): LabSessions {
     starting.set(session.id, work);
   };
 
-  /** Ends the session; its sandbox goes in the background, or before this resolves with `awaitRelease` (a reset must not find it again). */
-  const finish = async (lab: LabContent, session: LabSessionRecord, reason: 'ended' | 'reset' | 'expired' | 'failed', awaitRelease = false) => {
+  /** Ends the session; its sandbox goes in the background, or before this resolves with `awaitRelease` (a new start must not find it again). */
+  const finish = async (lab: LabContent, session: LabSessionRecord, reason: EndReason, awaitRelease = false) => {
     const changed = await records.end(session.id, reason);
     if (!changed) return;
-    const message =
-      reason === 'reset' ? 'The lab was reset: this is a new workbench.' : reason === 'expired' ? 'The lab’s time is up; its sandbox has been removed.' : 'The lab has ended.';
-    terminals.end(session.id, message);
+    terminals.end(session.id, END_MESSAGES[reason]);
     handles.delete(session.id);
-    if (session.namespace) {
+    // An idle sandbox is already gone: the sandboxes' reaper took it.
+    if (session.namespace && reason !== 'idle') {
       const namespace = session.namespace;
       const released = sandboxes.release(namespace, lab).catch((error: unknown) => log.warn({ err: error, labSession: session.id, namespace }, 'could not remove the sandbox; the reaper will'));
       if (awaitRelease) await released;
@@ -206,17 +213,29 @@ export function createLabSessions(options: LabSessionsOptions): LabSessions {
     return stateOf(lab, session);
   };
 
+  /** Ends sessions whose time is up, and sessions whose sandbox the reaper removed for idling. */
+  let sweeping = false;
   const sweep = setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
     void (async () => {
       const at = now().toISOString();
+      let live: Set<string> | null = null;
       for (const session of await records.allOpen()) {
-        if (session.expiresAt === null || session.expiresAt > at) continue;
+        let reason: EndReason | null = session.expiresAt !== null && session.expiresAt <= at ? 'expired' : null;
+        if (!reason && session.status === 'ready' && session.namespace && !starting.has(session.id)) {
+          live ??= await sandboxes.live();
+          if (!live.has(session.namespace)) reason = 'idle';
+        }
+        if (!reason) continue;
         const lab = await catalog.get(session.lab);
-        if (lab) await finish(lab, session, 'expired');
-        else await records.end(session.id, 'expired');
-        log.info({ labSession: session.id, lab: session.lab }, 'lab session expired');
+        if (lab) await finish(lab, session, reason);
+        else await records.end(session.id, reason);
+        log.info({ labSession: session.id, lab: session.lab, reason }, 'lab session ended by the portal');
       }
-    })().catch((error: unknown) => log.warn({ err: error }, 'could not look for expired lab sessions'));
+    })()
+      .catch((error: unknown) => log.warn({ err: error }, 'could not look for expired lab sessions'))
+      .finally(() => (sweeping = false));
   }, options.expirySweepMs ?? DEFAULT_SWEEP_MS);
   sweep.unref();
 
@@ -315,7 +334,8 @@ export function createLabSessions(options: LabSessionsOptions): LabSessions {
     async end(learner, id, named) {
       const lab = await labOf(id);
       const session = await own(learner, id, named);
-      if (session) await finish(lab, session, 'ended');
+      // Waits for the sandbox to go: a Start right after must not find it again.
+      if (session) await finish(lab, session, 'ended', true);
       return stateOf(lab, null);
     },
 

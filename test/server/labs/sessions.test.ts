@@ -187,7 +187,7 @@ describe.each(DIALECTS)('lab sessions on %s', (dialect: Dialect) => {
     await sessions.end(ada, FIXTURE_LAB);
   });
 
-  it('resets to a fresh sandbox from the first step, and ends the session when its time is up', async () => {
+  it('resets to a fresh sandbox from the first step, and ends a session whose sandbox was reaped or whose time is up', async () => {
     const { sessions, labs, records, ada } = await setUp();
     await sessions.start(ada, FIXTURE_LAB, { lessons });
     const first = (await ready(labs, ada)).session!;
@@ -201,8 +201,17 @@ describe.each(DIALECTS)('lab sessions on %s', (dialect: Dialect) => {
     expect(second.namespace).not.toBe(first.namespace);
     expect(second.steps.map((step) => step.status)).toEqual(['current', 'not-started']);
 
+    // The sandboxes' reaper removes an idle sandbox: its session ends too.
+    await sessions.end(ada, FIXTURE_LAB);
+    await sessions.start(ada, FIXTURE_LAB, { lessons });
+    const idle = (await ready(labs, ada)).session!;
+    await core.deleteNamespace({ name: idle.namespace! });
+    await until('the idle session to end', async () => (await records.get(idle.id))?.endReason === 'idle');
+
+    await sessions.start(ada, FIXTURE_LAB, { lessons });
+    const timed = (await ready(labs, ada)).session!;
     clock = new Date(Date.now() + 31 * 60_000);
-    await until('the session to expire', async () => (await records.get(second.id))?.endReason === 'expired');
+    await until('the session to expire', async () => (await records.get(timed.id))?.endReason === 'expired');
     expect((await sessions.state(ada, FIXTURE_LAB)).session).toBeNull();
   });
 });
