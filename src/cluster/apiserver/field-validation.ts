@@ -2,7 +2,7 @@
 // (Strict → 400, Warn → Warning header, Ignore → silence; unknown fields are dropped in every
 // case, as typed decoding and CRD pruning drop them), a custom resource's openAPIV3Schema
 // (defaults applied, violations → 422 Invalid), and the managedFields of the write.
-import { statusErrors, type KubeObject } from '../types.ts';
+import { StatusError, statusErrors, type KubeObject } from '../types.ts';
 import type { ResourceDefinition } from '../registry/index.ts';
 import { apiVersionOf } from './decode.ts';
 import { libraries } from './libraries.ts';
@@ -17,8 +17,11 @@ export async function validateFields(
   /** create/update wrap the error as a decode error of the kind; patch reports it bare */
   context: 'decode' | 'patch',
 ): Promise<KubeObject> {
-  const { findUnknownFields, validateCustomResource } = await libraries.openapi();
+  const { findUnknownFields, findTypeError, validateCustomResource } = await libraries.openapi();
   const schema = def.crd?.schema;
+  // Decoding into the kind's struct fails before strict field checks could run.
+  const typeError = schema ? undefined : findTypeError(object, { group: def.group, version: def.version, kind: def.kind });
+  if (typeError) throw context === 'patch' ? patchDecodeError(object, typeError) : statusErrors.badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: ${typeError}`);
   const unknown = def.crd?.preserveUnknownFields ? [] : findUnknownFields(object, { group: def.group, version: def.version, kind: def.kind }, schema);
   if (unknown.length > 0) {
     const messages = unknown.map((path) => `unknown field "${path}"`);
@@ -34,6 +37,20 @@ export async function validateFields(
     if (errors.length > 0) throw statusErrors.invalid(def.kind, def.group, checked.metadata.name ?? '', errors);
   }
   return checked;
+}
+
+/**
+ * A patched object that does not decode: upstream's patcher reports it as an Invalid "patch"
+ * field without kind or name, which kubectl prints as "The request is invalid: patch: …".
+ */
+function patchDecodeError(patched: KubeObject, message: string): StatusError {
+  const detail = `Invalid value: ${JSON.stringify(JSON.stringify(patched))}: ${message}`;
+  return new StatusError({
+    code: 422,
+    reason: 'Invalid',
+    message: ` "" is invalid: patch: ${detail}`,
+    details: { causes: [{ reason: 'FieldValueInvalid', message: detail, field: 'patch' }] },
+  });
 }
 
 /** Removes "spec.foo", "spec.containers[0].bar", "metadata.labels.x" style paths from a copy. */

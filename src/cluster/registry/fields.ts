@@ -122,3 +122,11 @@ export function pruneUndefined(value: unknown): void {
     else pruneUndefined(value[key]);
   }
 }
+
+/** ObjectMeta's maps and lists are `omitempty`: an empty one is never stored or served. */
+export function omitEmptyMetadata(meta: Record<string, unknown>): void {
+  for (const key of ['labels', 'annotations', 'finalizers', 'ownerReferences', 'managedFields']) {
+    const value = meta[key];
+    if ((Array.isArray(value) && value.length === 0) || (isObject(value) && Object.keys(value).length === 0)) delete meta[key];
+  }
+}

@@ -20,7 +20,7 @@ import type {
   WriteOptions,
 } from './index.ts';
 import { createAllocators, type Allocators } from './allocators.ts';
-import { asArray, asObject, clone, deepEqual, deepFreeze, getPath, type JsonObject, pruneUndefined, setPath } from './fields.ts';
+import { asArray, asObject, clone, deepEqual, deepFreeze, getPath, type JsonObject, omitEmptyMetadata, pruneUndefined, setPath } from './fields.ts';
 import type { HistoryEvent } from './history.ts';
 import { formatTimestamp, generateName, nameIsDNSSubdomain, specChanged, validateObjectMeta, validateObjectMetaUpdate } from './meta.ts';
 import { Persistence, type PersistedRecord } from './persistence.ts';
@@ -398,6 +398,7 @@ export class ClusterRegistry implements Registry {
       ...(strategy.validate?.(draft, ctx) ?? []),
     ]);
     pruneUndefined(draft);
+    omitEmptyMetadata(draft.metadata);
     this.runAdmission('validate', 'CREATE', served, draft, undefined, name, options);
 
     const storage = served.storage;
@@ -501,6 +502,7 @@ export class ClusterRegistry implements Registry {
     }
     draft.metadata.resourceVersion = old.metadata.resourceVersion;
     pruneUndefined(draft);
+    omitEmptyMetadata(draft.metadata);
 
     const errors = [...validateObjectMeta(draft.metadata, { namespaced: def.namespaced, validateName: () => [] }), ...validateObjectMetaUpdate(draft.metadata, old.metadata)];
     if (subresource === 'status') errors.push(...(strategy.validateStatusUpdate?.(draft, old, ctx) ?? []));
@@ -585,6 +587,7 @@ export class ClusterRegistry implements Registry {
       }
     }
     pruneUndefined(draft);
+    omitEmptyMetadata(draft.metadata);
     if (ctx.dryRun) return deepFreeze(draft);
     if (this.readyToRemove(strategy, draft)) return this.commit(served.storage, 'DELETED', draft, old);
     if (deepEqual(draft, old)) return old;

@@ -7,6 +7,7 @@ import type { ResourceDefinition } from '../../registry/index.ts';
 import { buildDocument, groupVersionPath } from './documents.ts';
 
 export { findUnknownFields } from './unknown-fields.ts';
+export { findTypeError } from './type-errors.ts';
 export { validateCustomResource, type SchemaFieldError } from './custom-resource-validation.ts';
 export { groupVersionPath } from './documents.ts';
 

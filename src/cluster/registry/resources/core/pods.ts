@@ -6,7 +6,7 @@ import { tryParseQuantity } from '../../quantity.ts';
 import { defineResource, type ResourceStrategy, subresource } from '../../strategy.ts';
 import { formatTimestamp } from '../../meta.ts';
 import { type FieldError, fieldError } from '../../validation.ts';
-import { defaultPodSpec, validatePodSpec } from './podspec.ts';
+import { defaultPodRequests, defaultPodSpec, validatePodSpec } from './podspec.ts';
 
 const podPhases = ['Failed', 'Pending', 'Running', 'Succeeded', 'Unknown'];
 
@@ -124,7 +124,8 @@ export const pods: ResourceStrategy = {
     const spec = asObject(pod.spec);
     if (!spec) return;
     defaultPodSpec(spec);
-    // SetDefaults_Pod, not SetDefaults_PodSpec: templates in workloads do not get it.
+    // SetDefaults_Pod, not SetDefaults_PodSpec: templates in workloads do not get these.
+    defaultPodRequests(spec);
     setDefault(spec, 'enableServiceLinks', true);
     podAdmissionDefaults(spec);
   },

@@ -53,11 +53,14 @@ function defaultContainer(container: JsonObject): void {
   setDefault(container, 'terminationMessagePath', '/dev/termination-log');
   setDefault(container, 'terminationMessagePolicy', 'File');
   const resources = ensureObject(container, 'resources');
-  const limits = asObject(resources.limits);
-  if (limits) {
-    // requests default to limits, per resource (SetDefaults_Pod)
-    const requests = ensureObject(resources, 'requests');
-    for (const [name, value] of Object.entries(limits)) setDefault(requests, name, value);
+  // Quantities are stored in their canonical form ("1000m" → "1", 1 → "1", "1024Mi" → "1Gi");
+  // what does not parse is left for validation to name.
+  for (const list of [asObject(resources.limits), asObject(resources.requests)]) {
+    if (!list) continue;
+    for (const [name, value] of Object.entries(list)) {
+      const quantity = tryParseQuantity(value);
+      if (quantity) list[name] = quantity.toString();
+    }
   }
   for (const port of asObjects(container.ports)) setDefault(port, 'protocol', 'TCP');
   for (const env of asObjects(container.env)) {
@@ -86,6 +89,17 @@ export function defaultPodSpec(spec: JsonObject): void {
     const hostPath = asObject(volume.hostPath);
     if (hostPath) setDefault(hostPath, 'type', '');
     if (volume.emptyDir === null) volume.emptyDir = {};
+  }
+}
+
+/** SetDefaults_Pod, not SetDefaults_PodSpec: a pod's requests default to its limits, per resource; templates keep what was written. */
+export function defaultPodRequests(spec: JsonObject): void {
+  for (const container of [...asObjects(spec.containers), ...asObjects(spec.initContainers)]) {
+    const resources = asObject(container.resources);
+    const limits = asObject(resources?.limits);
+    if (!resources || !limits) continue;
+    const requests = ensureObject(resources, 'requests');
+    for (const [name, value] of Object.entries(limits)) setDefault(requests, name, value);
   }
 }
 
