@@ -165,7 +165,7 @@ async function serveExec(request: ConnectRequest, context: ConnectContext): Prom
   if (support.mode === 'unavailable') throw new StatusError({ code: 503, reason: 'ServiceUnavailable', message: `shells are disabled on this cluster: ${support.reason}` });
   if (!request.upgrade || !isWebSocketUpgrade(request.req)) throw spdyUnsupported();
   const worker = context.workerFor(request.object) as PodWorker;
-  const spec = await worker.execSandbox(slot, command, options.tty ? { cols: 80, rows: 24 } : undefined);
+  const spec = await worker.execSandbox(slot, command, options.tty ? { cols: 80, rows: 24 } : undefined, true);
   if (typeof spec === 'string') throw new StatusError({ code: 500, reason: 'InternalError', message: spec });
   const session = await acceptRemoteCommand(request.req, request.upgrade.socket, request.upgrade.head);
   const executable = command[0] ?? '';

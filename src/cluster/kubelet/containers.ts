@@ -39,7 +39,11 @@ export interface ContainerInstance {
   /** Whether something accepts TCP connections on the port. */
   listens(port: number): boolean;
   memoryBytes(): number | undefined;
+  /** Requests a second served lately (not counting probes). */
+  requestRate(): number;
 }
+
+const RATE_WINDOW = 15;
 
 export function newContainerID(): string {
   return `containerd://${randomBytes(32).toString('hex')}`;
@@ -79,6 +83,9 @@ export class SimulatedContainer implements ContainerInstance {
   #resolve!: (exit: ContainerExit) => void;
   readonly #options: SimulatedOptions;
   readonly #timers = new Set<NodeJS.Timeout>();
+  /** Served requests per second over the last RATE_WINDOW seconds, as a ring of counts. */
+  readonly #counts = new Array<number>(RATE_WINDOW).fill(0);
+  #countsSecond = 0;
 
   constructor(options: SimulatedOptions) {
     this.#options = options;
@@ -160,6 +167,7 @@ export class SimulatedContainer implements ContainerInstance {
     const failStatus = cleanPath.includes('ready') ? 503 : 500;
     const status = endpoint ? this.#endpointAnswer(endpoint, failStatus) : 404;
     const now = this.#options.now();
+    if (!userAgent.startsWith('kube-probe')) this.#count(now.getTime());
     if (behaviour.requestLog) {
       this.log.line('stdout', fillTemplate(behaviour.requestLog, { ...this.#options.templates, path, status: String(status), client, userAgent }, now), now.getTime());
     }
@@ -174,6 +182,23 @@ export class SimulatedContainer implements ContainerInstance {
 
   memoryBytes(): number | undefined {
     return undefined;
+  }
+
+  #advance(second: number): void {
+    if (second - this.#countsSecond >= RATE_WINDOW) this.#counts.fill(0);
+    else for (let s = this.#countsSecond + 1; s <= second; s++) this.#counts[s % RATE_WINDOW] = 0;
+    this.#countsSecond = Math.max(this.#countsSecond, second);
+  }
+
+  #count(ms: number): void {
+    const second = Math.floor(ms / 1000);
+    this.#advance(second);
+    this.#counts[second % RATE_WINDOW] = (this.#counts[second % RATE_WINDOW] ?? 0) + 1;
+  }
+
+  requestRate(): number {
+    this.#advance(Math.floor(this.#options.now().getTime() / 1000));
+    return this.#counts.reduce((sum, count) => sum + count, 0) / RATE_WINDOW;
   }
 }
 
@@ -233,5 +258,9 @@ export class ProcessContainer implements ContainerInstance {
 
   memoryBytes(): number | undefined {
     return this.process.memoryUsageBytes();
+  }
+
+  requestRate(): number {
+    return 0;
   }
 }

@@ -18,6 +18,7 @@ import { type KubeletShared, NodeKubelet } from './node-kubelet.ts';
 import type { PodWorker } from './pod-worker.ts';
 import { detectSandboxSupport, type SandboxSupport } from './sandbox/index.ts';
 import { ensurePassage, PodVolumes, type TokenIssuer } from './volumes.ts';
+import { ServiceNetwork } from './service-network.ts';
 import { detectWorkbenchTools, type WorkbenchTools } from './workbench.ts';
 
 export { resolveImage, parseImageReference, type ImageResolution } from './images/index.ts';
@@ -188,6 +189,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
     caFile,
     tokens: options.tokens ? tokenIssuer(view, options.tokens, options.caPem, now) : undefined,
     tools: () => (tools ??= detectWorkbenchTools()),
+    serviceSocket: (namespace) => network.socketFor(namespace),
     now,
     startDelay: (ms) => ms * startScale,
     scaled: (ms) => ms * timeScale,
@@ -209,6 +211,17 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
     },
   };
 
+  const network = new ServiceNetwork(
+    view,
+    {
+      byUid: (uid) => workers.get(uid),
+      byIP: (ip) => {
+        for (const worker of workers.values()) if (worker.podIP === ip) return worker;
+        return undefined;
+      },
+    },
+    runtimeDir,
+  );
   const nodes = new Map<string, NodeKubelet>();
   const nodeWatch = registry.watch(view.definition('nodes'), {}, (event) => {
     const name = event.object.metadata.name ?? '';
@@ -287,6 +300,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
       nodes.clear();
       if (ownEvents) events.stop();
       await apiSocket.close();
+      await network.close();
       rmSync(apiSocketPath, { force: true });
     },
   };

@@ -25,6 +25,7 @@ export interface KubeletShared {
   caFile: string;
   tokens: TokenIssuer | undefined;
   tools(): Promise<WorkbenchTools>;
+  serviceSocket(namespace: string): Promise<string>;
   now(): Date;
   startDelay(ms: number): number;
   scaled(ms: number): number;
@@ -178,6 +179,9 @@ export class NodeKubelet implements NodeRuntime {
   }
   tools(): Promise<WorkbenchTools> {
     return this.#shared.tools();
+  }
+  serviceSocket(namespace: string): Promise<string> {
+    return this.#shared.serviceSocket(namespace);
   }
   now(): Date {
     return this.#shared.now();

@@ -11,13 +11,14 @@ import type { ClusterView } from './cluster-view.ts';
 import { existsSync, rmSync } from 'node:fs';
 import { containerSandboxSpec, DEFAULT_PATH, findExecutable, instanceDirectories, podEtcFiles } from './container-sandbox.ts';
 import { BACKOFF_RESET_MS, backoffDelayMs, ContainerSlot, pullBackoffDelayMs } from './container-slot.ts';
-import { type ContainerExit, type ContainerInstance, ProcessContainer, SimulatedContainer } from './containers.ts';
+import { type ContainerExit, type ContainerInstance, type HttpAnswer, ProcessContainer, SimulatedContainer } from './containers.ts';
 import { ContainerConfigError, containerEnvironment, expand, type NodeAllocatable } from './environment.ts';
 import { goDuration, type Json, num, obj, objects, specOf, statusOf, str, strings, timestamp } from './format.ts';
 import { behaviourOf, type ImageBehaviour, pullDurationMs, type ResolvedImage, resolveImage, versionOf } from './images/index.ts';
 import { buildPodStatus, type TerminatedState } from './pod-status.ts';
 import { type ProbeKind, type ProbeTarget, ProbeWorker } from './probes.ts';
 import { createSandboxDirectory, type SandboxedProcess, type SandboxSpec, type SandboxSupport, spawnSandboxed } from './sandbox/index.ts';
+import { SERVICE_PROXY_PORT } from './service-network.ts';
 import { PodVolumes, type TokenIssuer } from './volumes.ts';
 import { unsafeWorkbenchEnv, WORKBENCH_HOME, type WorkbenchTools, workbenchSandbox } from './workbench.ts';
 
@@ -35,6 +36,8 @@ export interface NodeRuntime {
   readonly allocatable: NodeAllocatable;
   readonly paths: { podsDir: string; nodeDir: string; claimsDir: string };
   tools(): Promise<WorkbenchTools>;
+  /** The simulated network's proxy socket for this namespace (see service-network.ts). */
+  serviceSocket(namespace: string): Promise<string>;
   now(): Date;
   /** Real milliseconds for a start-up delay (pull, create, sandbox). */
   startDelay(ms: number): number;
@@ -591,7 +594,7 @@ export class PodWorker {
         instance,
         ...(tty ? { tty } : {}),
       });
-      const process = await spawnSandboxed(support.mode === 'unsafe-local' ? { ...spec, env: { ...spec.env, TMPDIR: instance.tmp, HOME: instance.root } } : spec, support);
+      const process = await spawnSandboxed(support.mode === 'unsafe-local' ? { ...spec, env: { ...spec.env, TMPDIR: instance.tmp, HOME: instance.root } } : await this.#withNetwork(spec), support);
       if (slot.spec['stdin'] !== true && !tty) process.endInput();
       return { process, tmp: instance.tmp };
     } catch (error) {
@@ -808,7 +811,9 @@ export class PodWorker {
   }
 
   #simulatedUsage(slot: ContainerSlot, behaviour: ImageBehaviour | undefined): { cpuMillis: number; memoryBytes: number } {
-    const base = behaviour?.usage ?? { cpuMillis: 1, memoryBytes: 4 * 1024 * 1024 };
+    const idle = behaviour?.usage ?? { cpuMillis: 1, memoryBytes: 4 * 1024 * 1024 };
+    const served = (slot.instance?.requestRate() ?? 0) * (behaviour?.cpuPerRequestMillis ?? 0.05);
+    const base = { cpuMillis: Math.round(idle.cpuMillis + served), memoryBytes: idle.memoryBytes };
     if (slot !== this.containers[0]) return base;
     const annotations = this.pod.metadata.annotations ?? {};
     return {
@@ -841,12 +846,41 @@ export class PodWorker {
 
   // ---- exec sessions ---------------------------------------------------------------------------
 
+  /** An HTTP request through the simulated network: the first running container that listens on the port answers. */
+  serveHttp(port: number, path: string, client: string, userAgent: string): HttpAnswer | undefined {
+    for (const slot of [...this.containers, ...this.init]) {
+      const instance = slot.instance;
+      if (instance?.running && instance.listens(port)) return instance.http(port, path, client, userAgent);
+    }
+    return undefined;
+  }
+
+  /** A containerPort by name (a Service's named targetPort). */
+  namedPort(name: string): number | undefined {
+    for (const slot of this.containers) {
+      const port = objects(slot.spec['ports']).find((p) => p['name'] === name);
+      if (port) return num(port['containerPort']);
+    }
+    return undefined;
+  }
+
   findContainer(name: string): ContainerSlot | undefined {
     return [...this.containers, ...this.init].find((slot) => slot.name === name);
   }
 
-  /** The sandbox for a process inside this container (exec, exec probes), or why there can be none. */
-  async execSandbox(slot: ContainerSlot, argv: string[], tty: { cols: number; rows: number } | undefined): Promise<SandboxSpec | string> {
+  /** HTTP to Services and pods through the simulated network: curl and wget honour http_proxy. */
+  async #withNetwork(spec: SandboxSpec): Promise<SandboxSpec> {
+    const unixSocket = await this.#node.serviceSocket(this.namespace);
+    const proxy = `http://127.0.0.1:${SERVICE_PROXY_PORT}`;
+    return {
+      ...spec,
+      env: { http_proxy: proxy, HTTP_PROXY: proxy, no_proxy: '127.0.0.1,localhost', NO_PROXY: '127.0.0.1,localhost', ...spec.env },
+      forwards: [...(spec.forwards ?? []), { port: SERVICE_PROXY_PORT, unixSocket }],
+    };
+  }
+
+  /** The sandbox for a process inside this container (exec sessions with the network, exec probes without), or why there can be none. */
+  async execSandbox(slot: ContainerSlot, argv: string[], tty: { cols: number; rows: number } | undefined, network = false): Promise<SandboxSpec | string> {
     const support = this.#node.sandbox();
     if (support.mode === 'unavailable') return support.reason;
     const instance = slot.instance;
@@ -883,7 +917,7 @@ export class PodWorker {
     });
     if (workbench) spec.workingDir = WORKBENCH_HOME;
     if (support.mode === 'unsafe-local') return { ...spec, env: { ...spec.env, TMPDIR: dirs.tmp, ...(workbench ? {} : { HOME: dirs.root }) } };
-    return spec;
+    return network ? this.#withNetwork(spec) : spec;
   }
 
   #tokenTimer: NodeJS.Timeout | undefined;

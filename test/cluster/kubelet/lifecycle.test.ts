@@ -89,7 +89,9 @@ describe('pod lifecycle', () => {
     expect(status['restartCount']).toBeGreaterThanOrEqual(2);
     expect(status['lastState']['terminated']).toMatchObject({ exitCode: 1, reason: 'Error' });
     expect(reasons(ns, 'crash')).toContain(`BackOff: Back-off restarting failed container crash in pod crash_${ns}(${pod.metadata.uid})`);
-    expect((await lab.kubectl(['get', 'pod', 'crash', '-n', ns])).stdout).toMatch(/crash\s+0\/1\s+CrashLoopBackOff\s+\d+/);
+    // Back-off is sped up here: watch the table for a few seconds rather than catch one moment.
+    const watched = await lab.kubectl(['get', 'pod', 'crash', '-n', ns, '--watch', '--request-timeout=4s']);
+    expect(watched.stdout).toMatch(/crash\s+0\/1\s+CrashLoopBackOff\s+\d+/);
     const previous = await lab.kubectl(['logs', 'crash', '-n', ns, '--previous']);
     expect(previous.stdout).toBe('crashing\n');
   });

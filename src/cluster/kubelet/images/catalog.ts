@@ -42,6 +42,8 @@ export interface ImageBehaviour {
   stopExitCode?: number;
   /** Idle usage. */
   usage: { cpuMillis: number; memoryBytes: number };
+  /** CPU milliseconds one served request costs (what a load generator turns into CPU use). */
+  cpuPerRequestMillis?: number;
 }
 
 export interface EnvRequirement {
@@ -460,6 +462,8 @@ export const imageCatalog: CatalogImage[] = [
       requestLog: '{{client}} - - [{{time:clf}}] "GET {{path}} HTTP/1.1" {{status}} 3 "-" "{{userAgent}}"',
       stopExitCode: 0,
       usage: { cpuMillis: 1, memoryBytes: mi(10) },
+      // index.php computes square roots in a loop: about 10 ms of CPU a request.
+      cpuPerRequestMillis: 10,
     },
   },
   {

@@ -1,0 +1,69 @@
+// The simulated pod network for HTTP: from a shell in the cluster (a busybox pod, the
+// workbench), curl and wget reach Services by name or cluster IP and pods by IP, through ready
+// endpoints only; requests drive the CPU a load-generating lab expects.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type KubeletCluster, phase, startKubeletCluster } from './harness.ts';
+
+let lab: KubeletCluster;
+const ns = 'net';
+
+beforeAll(async () => {
+  lab = await startKubeletCluster();
+  await lab.kubectl(['create', 'namespace', ns]);
+  await lab.until('the default ServiceAccount', () => lab.cluster.registry.list(lab.cluster.registry.lookup('', 'v1', 'serviceaccounts')!, { namespace: ns }).items.length > 0);
+  await lab.kubectl(['create', 'deployment', 'web', '-n', ns, '--image=nginx:1.27', '--replicas=2']);
+  await lab.kubectl(['expose', 'deployment', 'web', '-n', ns, '--port=80']);
+  await lab.kubectl(['run', 'client', '-n', ns, '--image=busybox', '--', 'sh', '-c', 'exec sleep 3600']);
+  await lab.until('client Running', () => phase(lab.pod(ns, 'client')) === 'Running');
+  await lab.until('web ready', () =>
+    lab.cluster.registry
+      .list(lab.cluster.registry.lookup('', 'v1', 'pods')!, { namespace: ns, labelSelector: 'app=web' })
+      .items.filter((pod) => ((pod.status as Record<string, any>)?.['conditions'] ?? []).some((c: Record<string, string>) => c['type'] === 'Ready' && c['status'] === 'True')).length === 2,
+  );
+});
+afterAll(async () => {
+  await lab?.stop();
+});
+
+function fromClient(script: string) {
+  return lab.kubectl(['exec', '-n', ns, 'client', '--', 'sh', '-c', script]);
+}
+
+describe('the simulated network', () => {
+  it('reaches a Service by name, by its DNS name and by cluster IP', async () => {
+    const byName = await fromClient('wget -qO- http://web');
+    expect(byName.stdout).toContain('<title>Welcome to nginx!</title>');
+    expect((await fromClient(`wget -qO- http://web.${ns}.svc.cluster.local/`)).stdout).toContain('Welcome to nginx!');
+    const clusterIP = (lab.cluster.registry.get(lab.cluster.registry.lookup('', 'v1', 'services')!, ns, 'web').spec as Record<string, string>)['clusterIP'];
+    expect((await fromClient(`curl -s http://${clusterIP}/`)).stdout).toContain('Welcome to nginx!');
+  });
+
+  it('reaches a pod by its IP, and its server logs the request', async () => {
+    const web = lab.cluster.registry.list(lab.cluster.registry.lookup('', 'v1', 'pods')!, { namespace: ns, labelSelector: 'app=web' }).items[0];
+    const ip = (web?.status as Record<string, string>)['podIP'];
+    const result = await fromClient(`curl -s -o /dev/null -w '%{http_code}' http://${ip}/missing`);
+    expect(result.stdout).toBe('404');
+    const logs = await lab.kubectl(['logs', '-n', ns, web?.metadata.name ?? '']);
+    expect(logs.stdout).toMatch(/"GET \/missing HTTP\/1\.1" 404 615 "-" "curl\//);
+  });
+
+  it('refuses names that do not resolve and Services without ready endpoints', async () => {
+    expect((await fromClient('curl -s http://nothing-here/')).stdout).toContain('Could not resolve host: nothing-here');
+    await lab.kubectl(['create', 'service', 'clusterip', 'empty', '-n', ns, '--tcp=80:80']);
+    expect((await fromClient('curl -s http://empty/')).stdout).toContain('Failed to connect to empty port 80: Connection refused');
+  });
+
+  it('turns requests into the CPU use the HPA walkthrough expects', async () => {
+    await lab.kubectl(['create', 'deployment', 'php-apache', '-n', ns, '--image=registry.k8s.io/hpa-example']);
+    await lab.kubectl(['expose', 'deployment', 'php-apache', '-n', ns, '--port=80']);
+    const pod = await lab.until('php-apache ready', () =>
+      lab.cluster.registry
+        .list(lab.cluster.registry.lookup('', 'v1', 'pods')!, { namespace: ns, labelSelector: 'app=php-apache' })
+        .items.find((p) => ((p.status as Record<string, any>)?.['conditions'] ?? []).some((c: Record<string, string>) => c['type'] === 'Ready' && c['status'] === 'True')),
+    );
+    const idle = Number(lab.cluster.kubelet?.podMetrics(ns, pod.metadata.name ?? '')?.containers[0]?.usage.cpu.replace('m', ''));
+    await fromClient('i=0; while [ $i -lt 150 ]; do wget -q -O- http://php-apache >/dev/null; i=$((i+1)); done');
+    const loaded = Number(lab.cluster.kubelet?.podMetrics(ns, pod.metadata.name ?? '')?.containers[0]?.usage.cpu.replace('m', ''));
+    expect(loaded).toBeGreaterThan(idle + 50);
+  });
+});
