@@ -4,8 +4,9 @@
 // imported in bulk, then the summaries are derived again from all events and paths completed —
 // the same summaries recording keeps (test/server/learning/record.test.ts compares them). Each
 // report is then timed: a warm-up, then the median of five runs. `report_ms` is the completion
-// report by path over all time. SQLite always; PostgreSQL too when REPORT_BENCH_POSTGRES=1 (a
-// throwaway server, as the tests use).
+// report by path over all time. REPORT_BENCH_DATABASES=sqlite,postgres chooses the databases
+// (default sqlite; PostgreSQL is a throwaway server, as the tests use, its figures prefixed
+// postgres_); REPORT_BENCH_EVENTS changes the million.
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -196,19 +197,23 @@ async function benchOn(config: DatabaseConfig, prefix: string): Promise<Record<s
 }
 
 export default async function reportBench(): Promise<Record<string, number>> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'formicary-report-bench-'));
-  try {
-    const figures = await benchOn({ kind: 'sqlite', file: path.join(dir, 'report.db') }, '');
-    if (process.env.REPORT_BENCH_POSTGRES === '1') {
-      const postgres = await startTestPostgres();
-      try {
-        Object.assign(figures, await benchOn({ kind: 'postgres', url: await postgres.createDatabase() }, 'postgres_'));
-      } finally {
-        await postgres.stop();
-      }
+  const databases = (process.env.REPORT_BENCH_DATABASES ?? 'sqlite').split(',').map((name) => name.trim());
+  const figures: Record<string, number> = {};
+  if (databases.includes('sqlite')) {
+    const dir = await mkdtemp(path.join(tmpdir(), 'formicary-report-bench-'));
+    try {
+      Object.assign(figures, await benchOn({ kind: 'sqlite', file: path.join(dir, 'report.db') }, ''));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
-    return figures;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
   }
+  if (databases.includes('postgres')) {
+    const postgres = await startTestPostgres();
+    try {
+      Object.assign(figures, await benchOn({ kind: 'postgres', url: await postgres.createDatabase() }, 'postgres_'));
+    } finally {
+      await postgres.stop();
+    }
+  }
+  return figures;
 }

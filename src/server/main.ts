@@ -157,7 +157,9 @@ export async function startPortal(config: PortalConfig, options: PortalOptions =
     const routes = new PortalRoutes();
     options.configure?.(routes, { config, db, services, cluster, log });
     // After `configure`, whose handlers take precedence (tests stand in for the terminal route).
-    const labs = startLabs({ root, db, cluster, progress: services.progress, records: learning.recordingLabRecords(createLabRecords(db)), log });
+    // Lab events of a learner in a workshop carry the workshop (workshops start below; asked at each event).
+    const workshopOf = async (learnerId: string) => (await services.workshops?.current(learnerId))?.id ?? null;
+    const labs = startLabs({ root, db, cluster, progress: services.progress, records: learning.recordingLabRecords(createLabRecords(db), { workshopOf }), log });
     services.labs = labs.sessions;
     labs.register(routes);
     const workshops = startWorkshops({ database: config.database, db, services, terminals: labs.bridge, sandboxes: { prewarm: (lab, count) => labs.prewarm(lab, count) }, log });

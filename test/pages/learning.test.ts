@@ -172,6 +172,9 @@ describe('learning through the portal', () => {
     // The lab: completed, 25 minutes spent over one attempt with two checks.
     expect(page).toMatch(/Completed labs Lab Completed Time spent Attempts Checks Hints (Your first Pod|first-pod) 1 March 2025 25 min 1 2 0/);
     expect(body).toContain('href="/api/xapi/statements?download=1&amp;limit=1000"');
+    // The header leads there; only admins see the way to the reports.
+    expect(body).toMatch(/<a href="\/me" aria-current="page"[^>]*>My learning<\/a>/);
+    expect(body).not.toContain('href="/admin/reports"');
   });
 
   it('shows another learner only their own learning', async () => {
@@ -271,6 +274,7 @@ describe('learning through the portal', () => {
       expect(page).toMatch(/Checks that fail most CSV .*step run ?, check 0:field \(expects Running ?\): failed 1 of 2 Checks \(50 %\) 1× Pod web is Pending/);
       expect(page).toMatch(/Completion by team CSV .*no team 3 1/);
       expect(body).toContain('href="/api/reports/paths?from=2025-03-01&amp;format=csv"');
+      expect(body).toMatch(/<a href="\/admin\/reports" aria-current="page"[^>]*>Reports<\/a>/);
     });
   });
 

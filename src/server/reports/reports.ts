@@ -21,7 +21,7 @@ export interface Reports {
 const MESSAGES_PER_CHECK = 5;
 const n = z.coerce.number();
 const pathCounts = z.object({ path: z.string(), started: n, started_completed: n, completed: n });
-const rankedRow = z.object({ key: z.string(), ms: n, rank: n, count: n });
+const msRow = z.object({ ms: n });
 const labCounts = z.object({ lab: z.string(), started: n, started_completed: n, completed: n, attempts: n, checks: n, failed_checks: n, hints: n, solutions: n });
 const teamCounts = z.object({
   team: z.string().nullable(),
@@ -46,34 +46,36 @@ function bounds(period: Period) {
 
 const rate = (part: number, whole: number) => (whole === 0 ? null : Math.round((part / whole) * 10_000) / 10_000);
 
-/**
- * The median and 90th percentile (nearest rank: the value at rank ⌈p·n/100⌉) of a duration per
- * key, ranked by the database, which sends back only the two rows per key that are the answer.
- * `source` selects `key` and `ms`.
- */
-function percentilesSql(source: string): string {
-  return `SELECT key, ms, rank, count FROM (
-            SELECT key, ms, ROW_NUMBER() OVER (PARTITION BY key ORDER BY ms) AS rank, COUNT(*) OVER (PARTITION BY key) AS count
-              FROM (${source}) durations) ranked
-           WHERE rank = (50 * count + 99) / 100 OR rank = (90 * count + 99) / 100`;
-}
-
-function percentilesByKey(rows: readonly z.infer<typeof rankedRow>[]): Map<string, { median: number | null; p90: number | null }> {
-  const byKey = new Map<string, { median: number | null; p90: number | null }>();
-  for (const row of rows) {
-    const entry = byKey.get(row.key) ?? { median: null, p90: null };
-    if (row.rank === Math.floor((50 * row.count + 99) / 100)) entry.median = row.ms;
-    if (row.rank === Math.floor((90 * row.count + 99) / 100)) entry.p90 = row.ms;
-    byKey.set(row.key, entry);
-  }
-  return byKey;
-}
+/** The nearest rank (1-based) of the p-th percentile of n values: ⌈p·n/100⌉. */
+const rankOf = (p: number, count: number) => Math.max(1, Math.ceil((p * count) / 100));
 
 export function createReports(db: Database, outlines: PathOutlines): Reports {
+  /**
+   * The median and 90th percentile of time to complete, per path or lab, over the completions in
+   * the period (`completed` of them): each a step into the (key, time) index, not a sort.
+   */
+  const times = async (table: 'learning_paths' | 'learning_labs', key: 'path' | 'lab', completed: ReadonlyMap<string, number>, since: string, until: string) => {
+    const at = async (id: string, rank: number) =>
+      (
+        await db.one(
+          msRow,
+          `SELECT time_to_complete_ms AS ms FROM ${table}
+            WHERE ${key} = $1 AND completed_at >= $2 AND completed_at < $3 AND time_to_complete_ms IS NOT NULL
+            ORDER BY time_to_complete_ms LIMIT 1 OFFSET $4`,
+          [id, since, until, rank - 1],
+        )
+      )?.ms ?? null;
+    const found = new Map<string, { median: number | null; p90: number | null }>();
+    for (const [id, count] of completed) {
+      if (count > 0) found.set(id, { median: await at(id, rankOf(50, count)), p90: await at(id, rankOf(90, count)) });
+    }
+    return found;
+  };
+
   return {
     async paths(period) {
       const { since, until } = bounds(period);
-      const [counts, durations, known] = await Promise.all([
+      const [counts, known] = await Promise.all([
         db.all(
           pathCounts,
           `SELECT path,
@@ -84,15 +86,9 @@ export function createReports(db: Database, outlines: PathOutlines): Reports {
             GROUP BY path`,
           [since, until],
         ),
-        db.all(
-          rankedRow,
-          percentilesSql(`SELECT path AS key, time_to_complete_ms AS ms FROM learning_paths
-                           WHERE completed_at >= $1 AND completed_at < $2 AND time_to_complete_ms IS NOT NULL`),
-          [since, until],
-        ),
         outlines.all(),
       ]);
-      const times = percentilesByKey(durations);
+      const spans = await times('learning_paths', 'path', new Map(counts.map((row) => [row.path, row.completed])), since, until);
       const byPath = new Map(counts.map((row) => [row.path, row]));
       const titles = new Map(known.map((outline) => [outline.id, outline.title]));
       const ids = [...new Set([...known.map((outline) => outline.id), ...counts.filter((row) => row.started + row.completed > 0).map((row) => row.path)])];
@@ -107,39 +103,31 @@ export function createReports(db: Database, outlines: PathOutlines): Reports {
           learnersCompleted: row?.completed ?? 0,
           stillInProgress: started - startedCompleted,
           completionRate: rate(startedCompleted, started),
-          medianTimeToCompleteMs: times.get(path)?.median ?? null,
-          p90TimeToCompleteMs: times.get(path)?.p90 ?? null,
+          medianTimeToCompleteMs: spans.get(path)?.median ?? null,
+          p90TimeToCompleteMs: spans.get(path)?.p90 ?? null,
         };
       });
     },
 
     async labs(period) {
       const { since, until } = bounds(period);
-      const [counts, durations] = await Promise.all([
-        db.all(
-          labCounts,
-          `SELECT lab,
-                  SUM(CASE WHEN first_started_at >= $1 AND first_started_at < $2 THEN 1 ELSE 0 END) AS started,
-                  SUM(CASE WHEN first_started_at >= $1 AND first_started_at < $2 AND completed_at IS NOT NULL THEN 1 ELSE 0 END) AS started_completed,
-                  SUM(CASE WHEN completed_at >= $1 AND completed_at < $2 THEN 1 ELSE 0 END) AS completed,
-                  SUM(CASE WHEN first_started_at >= $1 AND first_started_at < $2 THEN attempts ELSE 0 END) AS attempts,
-                  SUM(CASE WHEN first_started_at >= $1 AND first_started_at < $2 THEN checks ELSE 0 END) AS checks,
-                  SUM(CASE WHEN first_started_at >= $1 AND first_started_at < $2 THEN failed_checks ELSE 0 END) AS failed_checks,
-                  SUM(CASE WHEN first_started_at >= $1 AND first_started_at < $2 THEN hints ELSE 0 END) AS hints,
-                  SUM(CASE WHEN first_started_at >= $1 AND first_started_at < $2 THEN solutions ELSE 0 END) AS solutions
-             FROM learning_labs
-            GROUP BY lab
-            ORDER BY lab`,
-          [since, until],
-        ),
-        db.all(
-          rankedRow,
-          percentilesSql(`SELECT lab AS key, time_to_complete_ms AS ms FROM learning_labs
-                           WHERE completed_at >= $1 AND completed_at < $2 AND time_to_complete_ms IS NOT NULL`),
-          [since, until],
-        ),
-      ]);
-      const times = percentilesByKey(durations);
+      const counts = await db.all(
+        labCounts,
+        `SELECT lab,
+                SUM(CASE WHEN first_started_at >= $1 AND first_started_at < $2 THEN 1 ELSE 0 END) AS started,
+                SUM(CASE WHEN first_started_at >= $1 AND first_started_at < $2 AND completed_at IS NOT NULL THEN 1 ELSE 0 END) AS started_completed,
+                SUM(CASE WHEN completed_at >= $1 AND completed_at < $2 THEN 1 ELSE 0 END) AS completed,
+                SUM(CASE WHEN first_started_at >= $1 AND first_started_at < $2 THEN attempts ELSE 0 END) AS attempts,
+                SUM(CASE WHEN first_started_at >= $1 AND first_started_at < $2 THEN checks ELSE 0 END) AS checks,
+                SUM(CASE WHEN first_started_at >= $1 AND first_started_at < $2 THEN failed_checks ELSE 0 END) AS failed_checks,
+                SUM(CASE WHEN first_started_at >= $1 AND first_started_at < $2 THEN hints ELSE 0 END) AS hints,
+                SUM(CASE WHEN first_started_at >= $1 AND first_started_at < $2 THEN solutions ELSE 0 END) AS solutions
+           FROM learning_labs
+          GROUP BY lab
+          ORDER BY lab`,
+        [since, until],
+      );
+      const spans = await times('learning_labs', 'lab', new Map(counts.map((row) => [row.lab, row.completed])), since, until);
       return counts
         .filter((row) => row.started + row.completed > 0)
         .map(
@@ -153,8 +141,8 @@ export function createReports(db: Database, outlines: PathOutlines): Reports {
             failedChecks: row.failed_checks,
             hints: row.hints,
             solutions: row.solutions,
-            medianTimeToCompleteMs: times.get(row.lab)?.median ?? null,
-            p90TimeToCompleteMs: times.get(row.lab)?.p90 ?? null,
+            medianTimeToCompleteMs: spans.get(row.lab)?.median ?? null,
+            p90TimeToCompleteMs: spans.get(row.lab)?.p90 ?? null,
           }),
         );
     },
