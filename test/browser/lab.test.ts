@@ -204,6 +204,16 @@ describe('a lab in the browser', () => {
     await waitForTerminalText(page, 'again-64');
     expect(await terminalText(page)).toContain('typed-42');
 
+    // Ctrl+Shift+F searches the terminal; Escape closes the search and returns to the shell.
+    await page.locator('[data-terminal-host] textarea').focus();
+    await page.keyboard.press('Control+Shift+F');
+    const search = page.getByRole('searchbox', { name: 'Search the terminal' });
+    await search.waitFor({ state: 'visible' });
+    await expect(search.evaluate((input) => input === document.activeElement)).resolves.toBe(true);
+    await search.fill('again');
+    await page.keyboard.press('Escape');
+    await search.waitFor({ state: 'hidden' });
+
     await page.getByRole('button', { name: 'End lab' }).click();
     await page.getByRole('button', { name: 'Start lab' }).waitFor({ timeout: 30_000 });
     await context.close();

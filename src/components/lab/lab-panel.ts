@@ -141,6 +141,7 @@ class LabPanel {
       } else {
         if (action === 'reset' || action === 'end') this.#closeTerminal();
         if (action === 'start' || action === 'reset') this.#announce('Starting your lab…');
+        else if (action === 'end') this.#announce('Ending the lab…');
         const state = await this.#call<LabStateView>(action);
         this.#render(state);
         if (action === 'end') this.#announce('The lab has ended. Its sandbox is being removed.');
