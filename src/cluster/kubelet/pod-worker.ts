@@ -412,7 +412,7 @@ export class PodWorker {
   /** Pull per imagePullPolicy, with the kubelet's events; undefined when the container must wait. */
   async #pull(slot: ContainerSlot, current: () => boolean): Promise<ResolvedImage | undefined> {
     const text = slot.imageText;
-    const resolution = resolveImage(text);
+    const resolution = resolveImage(text, { credentials: this.#hasPullCredentials() });
     if (resolution.outcome === 'invalid') {
       slot.image = undefined;
       slot.blockedImage = text;
@@ -457,6 +457,17 @@ export class PodWorker {
     this.#node.markImagePresent(normalized);
     this.#event('Normal', 'Pulled', `Successfully pulled image "${text}" in ${took} (${took} including waiting). Image size: ${resolution.image.sizeBytes} bytes.`, slot);
     return this.#pulled(slot, resolution.image);
+  }
+
+  /** imagePullSecrets of the pod or its ServiceAccount that exist and hold registry credentials. */
+  #hasPullCredentials(): boolean {
+    const spec = specOf(this.pod);
+    const account = this.#node.view.get('serviceaccounts', this.namespace, str(spec['serviceAccountName']) ?? 'default');
+    const names = [...objects(spec['imagePullSecrets']), ...objects(account?.['imagePullSecrets'])].map((ref) => str(ref['name']) ?? '');
+    return names.some((name) => {
+      const secret = this.#node.view.get('secrets', this.namespace, name);
+      return secret?.['type'] === 'kubernetes.io/dockerconfigjson' || secret?.['type'] === 'kubernetes.io/dockercfg';
+    });
   }
 
   #pulled(slot: ContainerSlot, image: ResolvedImage): ResolvedImage {

@@ -53,8 +53,10 @@ describe('pulling from the catalog', () => {
     }
   });
 
-  it('refuses what the catalog marks unavailable (a private repository)', () => {
+  it('refuses what the catalog marks unavailable (a private repository) unless the pull carries credentials', () => {
     const result = resolveImage('formicary/private-app:1.0');
     expect(result.outcome === 'unavailable' && result.message).toContain('pull access denied');
+    expect(resolveImage('formicary/private-app:1.0', { credentials: true }).outcome).toBe('available');
+    expect(resolveImage('gcr.io/google_containers/busybox:1.24', { credentials: true }).outcome).toBe('unavailable');
   });
 });

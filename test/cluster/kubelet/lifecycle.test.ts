@@ -116,6 +116,25 @@ describe('pod lifecycle', () => {
     await lab.until('typo Running after the fix', () => phase(lab.pod(ns, 'typo')) === 'Running' && containerStatus(lab.pod(ns, 'typo'))?.['ready'] === true);
   });
 
+  it('pulls from a private repository once the pod has registry credentials (imagePullSecrets)', async () => {
+    const ns = await namespace();
+    await lab.apply(
+      `apiVersion: v1
+kind: Pod
+metadata: {name: private}
+spec:
+  imagePullSecrets: [{name: regcred}]
+  containers:
+  - {name: app, image: formicary/private-app:1.0}
+`,
+      ns,
+    );
+    await lab.until('the denied pull', () => reasons(ns, 'private').some((e) => e.includes('pull access denied')));
+    const created = await lab.kubectl(['create', 'secret', 'docker-registry', 'regcred', '-n', ns, '--docker-username=learner', '--docker-password=secret']);
+    expect(created.code, created.stderr).toBe(0);
+    await lab.until('private Running', () => phase(lab.pod(ns, 'private')) === 'Running');
+  });
+
   it('refuses a tag the repository does not have with the registry message', async () => {
     const ns = await namespace();
     expect((await lab.kubectl(['run', 'old', '-n', ns, '--image=nginx:0.99'])).code).toBe(0);

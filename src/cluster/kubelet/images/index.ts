@@ -134,13 +134,16 @@ function nearMiss(ref: ImageReference): 'repository' | 'domain' | undefined {
   return undefined;
 }
 
-/** What pulling `text` gives. Pure: the same reference always resolves the same way. */
-export function resolveImage(text: string): ImageResolution {
+/**
+ * What pulling `text` gives. Pure: the same reference always resolves the same way. A private
+ * repository opens to a pull that carries registry credentials (imagePullSecrets).
+ */
+export function resolveImage(text: string, options: { credentials?: boolean } = {}): ImageResolution {
   const parsed = parseImageReference(text);
   if (typeof parsed === 'string') return { outcome: 'invalid', message: `Failed to apply default image tag "${text}": ${parsed}` };
   const catalog = byRepository.get(parsed.repository);
   if (catalog) {
-    if (catalog.unavailable === 'denied') return { outcome: 'unavailable', message: deniedMessage(parsed) };
+    if (catalog.unavailable === 'denied' && !options.credentials) return { outcome: 'unavailable', message: deniedMessage(parsed) };
     if (catalog.unavailable === 'not-found') return { outcome: 'unavailable', message: notFoundMessage(parsed) };
     if (!parsed.digest && !tagMatchers.get(catalog.repository)?.test(parsed.tag)) return { outcome: 'unavailable', message: notFoundMessage(parsed) };
     const digest = parsed.digest ?? `sha256:${digestOf(parsed.normalized)}`;
