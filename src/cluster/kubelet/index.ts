@@ -3,7 +3,7 @@
 // through the API server's connect hook, runs shell containers and exec sessions for real in the
 // sandbox, and reports the CPU and memory figures the HPA reads.
 import { createHash } from 'node:crypto';
-import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as connectTcp, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,6 +93,14 @@ const NODE_BASE_MEMORY = 700 * 1024 * 1024;
 
 function memoryText(bytes: number): string {
   return `${Math.ceil(bytes / 1024)}Ki`;
+}
+
+function isEmptyDirectory(path: string): boolean {
+  try {
+    return readdirSync(path).every((entry) => isEmptyDirectory(join(path, entry)));
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }
 
 function tokenIssuer(view: ClusterView, tokens: ServiceAccountTokens, caPem: string, now: () => Date): TokenIssuer {
@@ -301,7 +309,10 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
       if (ownEvents) events.stop();
       await apiSocket.close();
       await network.close();
-      rmSync(apiSocketPath, { force: true });
+      // Pod files and sockets go with the kubelet; claims and node directories hold data worth keeping.
+      rmSync(podsDir, { recursive: true, force: true });
+      rmSync(runtimeDir, { recursive: true, force: true });
+      if (options.kubeletDir === undefined && ['nodes', 'claims'].every((dir) => isEmptyDirectory(join(kubeletDir, dir)))) rmSync(kubeletDir, { recursive: true, force: true });
     },
   };
 }
