@@ -8,7 +8,7 @@ const usage = `usage: formicary cluster [--kubeconfig FILE] [--port N] [--data D
   --kubeconfig FILE  where to write the admin kubeconfig (default: DIR/kubeconfig)
   --port N           port on 127.0.0.1 (default: 0, any free port)
   --data DIR         certificates, credentials and objects (default: .formicary/cluster)
-  --nodes N          how many Nodes to register (default: 1)
+  --nodes N          how many Nodes to register (default: 3)
   --unsafe-local-shell  without bubblewrap, run pod shells (exec, the workbench) unsandboxed
                      as this user; only for a single-user laptop
 `;
@@ -17,7 +17,7 @@ const optionsSchema = z.object({
   kubeconfig: z.string().min(1).optional(),
   port: z.coerce.number().int().min(0).max(65535).default(0),
   data: z.string().min(1).default('.formicary/cluster'),
-  nodes: z.coerce.number().int().min(1).max(100).default(1),
+  nodes: z.coerce.number().int().min(1).max(100).default(3),
 });
 
 export async function runCluster(args: string[]): Promise<number> {
