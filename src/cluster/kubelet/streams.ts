@@ -127,9 +127,12 @@ export class RemoteCommandSession {
     if (channel === CHANNEL_STDIN) handlers.stdin(payload);
     else if (channel === CHANNEL_RESIZE && this.#version >= 3) {
       try {
-        const size = JSON.parse(payload.toString('utf8')) as { Width?: unknown; Height?: unknown };
-        const cols = Number(size.Width);
-        const rows = Number(size.Height);
+        // Go decodes TerminalSize{Width, Height} with encoding/json, which matches keys without
+        // regard to case: client-node sends {"width","height"}, kubectl {"Width","Height"}.
+        const size = JSON.parse(payload.toString('utf8')) as Record<string, unknown>;
+        const field = (name: string) => Number(Object.entries(size).find(([key]) => key.toLowerCase() === name)?.[1]);
+        const cols = field('width');
+        const rows = field('height');
         if (cols > 0 && rows > 0) handlers.resize(cols, rows);
       } catch {
         // A malformed resize is ignored, as the kubelet does.

@@ -168,11 +168,12 @@ describe('kubectl exec', () => {
     stdout.on('data', (chunk: Buffer) => (screen += chunk.toString()));
     let status: k8s.V1Status | undefined;
     const socket = await new k8s.Exec(lab.kubeConfig()).exec(ns, 'app', 'app', ['sh'], stdout, null, stdin, true, (s) => (status = s));
-    const resize = (width: number, height: number) => socket.send(Buffer.concat([Buffer.from([4]), Buffer.from(JSON.stringify({ Width: width, Height: height }))]));
-    resize(80, 24);
+    const resize = (size: Record<string, number>) => socket.send(Buffer.concat([Buffer.from([4]), Buffer.from(JSON.stringify(size))]));
+    resize({ Width: 80, Height: 24 });
     stdin.write('stty size\r');
     await lab.until('the first size', () => screen.includes('24 80'));
-    resize(132, 40);
+    // client-node's TerminalSizeQueue spells the keys in lower case; Go's JSON decoding accepts both.
+    resize({ width: 132, height: 40 });
     stdin.write('stty size\r');
     await lab.until('the new size', () => screen.includes('40 132'));
     stdin.write('exit 5\r');
