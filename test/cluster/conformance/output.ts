@@ -129,3 +129,8 @@ export function text(strings: TemplateStringsArray, ...values: unknown[]): strin
   const indent = Math.min(...lines.filter((line) => line.trim() !== '').map((line) => /^ */.exec(line)?.[0].length ?? 0));
   return lines.map((line) => line.slice(indent)).join('\n').replace(/[ \t]+$/, '');
 }
+
+/** Rows rendered as kubectl's tabwriter renders them (for tables with empty cells). */
+export function columns(rows: string[][]): string {
+  return render(rows).join('\n') + '\n';
+}

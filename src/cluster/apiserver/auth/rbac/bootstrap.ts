@@ -78,6 +78,7 @@ export function bootstrapClusterRoles(): KubeObject[] {
     clusterRole('system:basic-user', [rule(['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'], ['create']), rule(['authentication.k8s.io'], ['selfsubjectreviews'], ['create'])]),
     clusterRole('system:discovery', [urls(['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/openapi', '/openapi/*', '/readyz', '/version', '/version/'], ['get'])]),
     clusterRole('system:public-info-viewer', [urls(['/healthz', '/livez', '/readyz', '/version', '/version/'], ['get'])]),
+    clusterRole('system:service-account-issuer-discovery', [urls(['/.well-known/openid-configuration', '/.well-known/openid-configuration/', '/openid/v1/jwks', '/openid/v1/jwks/'], ['get'])]),
   ];
   const parsed = roles.map((r) => roleSchema.parse(r));
   for (const role of roles) {
@@ -105,5 +106,6 @@ export function bootstrapClusterRoleBindings(): KubeObject[] {
     clusterRoleBinding('system:basic-user', [authenticatedGroup]),
     clusterRoleBinding('system:discovery', [authenticatedGroup]),
     clusterRoleBinding('system:public-info-viewer', [authenticatedGroup, unauthenticatedGroup]),
+    clusterRoleBinding('system:service-account-issuer-discovery', ['system:serviceaccounts']),
   ];
 }
