@@ -262,6 +262,7 @@ describe('bootstrap policy', () => {
   it('has the default roles a real cluster has, labelled as upstream', () => {
     expect(roles.map((r) => r.metadata.name)).toEqual([
       'cluster-admin', 'admin', 'edit', 'view', 'system:aggregate-to-admin', 'system:aggregate-to-edit', 'system:aggregate-to-view', 'system:basic-user', 'system:discovery', 'system:public-info-viewer',
+      'system:service-account-issuer-discovery',
     ]);
     for (const r of roles) {
       expect(r.metadata.labels?.['kubernetes.io/bootstrapping']).toBe('rbac-defaults');
@@ -289,6 +290,7 @@ describe('bootstrap policy', () => {
       'system:basic-user': ['system:authenticated'],
       'system:discovery': ['system:authenticated'],
       'system:public-info-viewer': ['system:authenticated', 'system:unauthenticated'],
+      'system:service-account-issuer-discovery': ['system:serviceaccounts'],
     });
     expect(bindings[0]?.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' });
   });
