@@ -164,7 +164,7 @@ describe('kubectl apply --server-side', () => {
       { code: 0, stdout: 'deployment.apps/web serverside-applied\n', stderr: '' },
     ]);
     expect([deployment(s).spec.replicas, envOf(s)]).toEqual([2, ['MODE=prod']]);
-    expect(deployment(s).metadata.managedFields?.map((m: Record<string, unknown>) => [m['manager'], m['operation']])).toEqual([['kubectl', 'Apply']]);
+    expect(deployment(s).metadata.managedFields?.map((m) => [m.manager, m.operation])).toEqual([['kubectl', 'Apply']]);
   });
 
   it.each(EDGE_VERSIONS)('%s a field another manager owns: conflict, then --force-conflicts takes it', async (version) => {
