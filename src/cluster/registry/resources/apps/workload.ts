@@ -25,7 +25,7 @@ export function validateWorkload(object: KubeObject, options: { replicas: boolea
   errs.push(...validateNonNegative(spec.minReadySeconds, 'spec.minReadySeconds'));
   errs.push(...validateNonNegative(spec.revisionHistoryLimit, 'spec.revisionHistoryLimit'));
   errs.push(...validateLabelSelector(spec.selector, 'spec.selector', true));
-  errs.push(...validatePodTemplate(spec.template, 'spec.template', spec.selector, options.restartAlways ? { restartPolicies: ['Always'] } : {}));
+  errs.push(...validatePodTemplate(spec.template, 'spec.template', spec.selector ?? null, options.restartAlways ? { restartPolicies: ['Always'] } : {}));
   return errs;
 }
 

@@ -349,9 +349,10 @@ export function validatePodTemplate(template: unknown, path: string, selector: u
   const meta = asObject(t.metadata) ?? {};
   errs.push(...validateLabels(meta.labels, `${path}.metadata.labels`));
   errs.push(...validateAnnotations(meta.annotations, `${path}.metadata.annotations`));
+  // A null selector is upstream's labels.Nothing() (the workload has none): no labels match it.
   if (selector !== undefined) {
-    const labels = (asObject(meta.labels) ?? {}) as Record<string, string>;
-    if (!labelSelectorFromObject(selector).matches(labels))
+    const labels = asObject(meta.labels) as Record<string, string> | undefined;
+    if (selector === null || !labelSelectorFromObject(selector).matches(labels ?? {}))
       errs.push(fieldError.invalid(`${path}.metadata.labels`, new GoValueMap(labels), '`selector` does not match template `labels`'));
   }
   errs.push(...validatePodSpec(t.spec, `${path}.spec`, rules));
@@ -360,7 +361,11 @@ export function validatePodTemplate(template: unknown, path: string, selector: u
 
 /** Go's %#v of map[string]string, which is how upstream prints template labels. */
 class GoValueMap extends GoValue {
-  constructor(labels: Record<string, string>) {
+  constructor(labels: Record<string, string> | undefined) {
+    if (!labels) {
+      super('map[string]string(nil)');
+      return;
+    }
     const keys = Object.keys(labels).sort();
     super(`map[string]string{${keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(labels[k])}`).join(', ')}}`);
   }
