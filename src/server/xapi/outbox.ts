@@ -120,8 +120,9 @@ export function createStatementOutbox(options: StatementOutboxOptions): Statemen
     const at = now();
     // Statements go in the order their events were recorded: while an earlier one waits to be
     // tried again, later ones wait behind it (an LMS reading the LRS sees `launched` before
-    // `initialized`). The lease is checked again outside the subquery: of two processes that
-    // picked the same rows, the second finds them leased once the first has taken them.
+    // `initialized`). The row's state is checked again outside the subquery: of two processes
+    // that picked the same rows, the second finds them leased, or already sent, once the first
+    // is done with them (PostgreSQL re-reads a row it waited for, but not the subquery).
     const rows = await db.all(
       claimedRow,
       `UPDATE xapi_outbox SET lease_until = $1, attempts = attempts + 1
@@ -132,7 +133,7 @@ export function createStatementOutbox(options: StatementOutboxOptions): Statemen
                          SELECT 1 FROM xapi_outbox w
                           WHERE w.sent_at IS NULL AND w.rejected_at IS NULL AND w.next_attempt_at > $2 AND w.event_seq <= o.event_seq)
                  ORDER BY event_seq, position LIMIT $3)
-          AND (lease_until IS NULL OR lease_until <= $2)
+          AND sent_at IS NULL AND rejected_at IS NULL AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until <= $2)
         RETURNING statement_id, statement, attempts, event_seq, position`,
       [new Date(at.getTime() + settings.leaseMs).toISOString(), at.toISOString(), settings.batchSize],
     );
