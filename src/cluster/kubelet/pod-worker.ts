@@ -437,7 +437,12 @@ export class PodWorker {
       this.#event('Normal', 'Pulled', `Container image "${text}" already present on machine`, slot);
       return this.#pulled(slot, resolution.image);
     }
-    if (!slot.terminated && !slot.lastState) slot.state = { waiting: { reason: 'ContainerCreating' } };
+    // A retry after a failed start keeps reporting that failure (CreateContainerConfigError,
+    // ImagePullBackOff …) while it pulls, as the kubelet's reason cache does; only a first start shows ContainerCreating.
+    const waitingFor = 'waiting' in slot.state ? slot.state.waiting?.reason : undefined;
+    if (!slot.terminated && !slot.lastState && (waitingFor === undefined || waitingFor === 'ContainerCreating' || waitingFor === 'PodInitializing')) {
+      slot.state = { waiting: { reason: 'ContainerCreating' } };
+    }
     this.#event('Normal', 'Pulling', `Pulling image "${text}"`, slot);
     this.#statusChanged();
     const duration = resolution.outcome === 'available' ? this.#node.startDelay(present ? 400 : pullDurationMs(resolution.image)) : this.#node.startDelay(600);
