@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../src/cluster/types.ts';
-import { EDGE_VERSIONS, useConformanceCluster, type Sandbox } from './harness.ts';
+import { EDGE_VERSIONS, WITH_INSTALLED, useConformanceCluster, type Sandbox } from './harness.ts';
 import { expectResult, text } from './output.ts';
 
 const c = useConformanceCluster({ kubelet: false });
@@ -41,8 +41,8 @@ ${env}${sidecar}
 
 const envOf = (s: Sandbox) => (deployment(s).spec.template.spec.containers[0].env as Array<{ name: string; value: string }>).map((e) => `${e.name}=${e.value}`);
 
-describe('kubectl apply (client-side)', () => {
-  it.each(EDGE_VERSIONS)('%s creates, then reports unchanged', async (version) => {
+describe.concurrent('kubectl apply (client-side)', () => {
+  it.each(WITH_INSTALLED)('%s creates, then reports unchanged', async (version) => {
     const s = await c.sandbox('apply-create');
     const results = [await s.kubectl(version, ['apply', '-f', '-'], { stdin: manifest() }), await s.kubectl(version, ['apply', '-f', '-'], { stdin: manifest() })];
     expect(results).toEqual([
@@ -53,28 +53,28 @@ describe('kubectl apply (client-side)', () => {
     expect(JSON.parse(annotation ?? '{}')).toMatchObject({ kind: 'Deployment', metadata: { name: 'web', namespace: s.namespace }, spec: { replicas: 1 } });
   });
 
-  it.each(EDGE_VERSIONS)('%s re-applied with a changed field: configured, generation bumped', async (version) => {
+  it.each(WITH_INSTALLED)('%s re-applied with a changed field: configured, generation bumped', async (version) => {
     const s = await c.sandbox('apply-changed');
     await s.apply(manifest());
     expectResult(await s.kubectl(version, ['apply', '-f', '-'], { stdin: manifest({ replicas: 3 }) }), { code: 0, stdout: 'deployment.apps/web configured\n' });
     expect([deployment(s).spec.replicas, deployment(s).metadata.generation]).toEqual([3, 2]);
   });
 
-  it.each(EDGE_VERSIONS)('%s re-applied with an env item removed and one added: the list follows the manifest', async (version) => {
+  it.each(WITH_INSTALLED)('%s re-applied with an env item removed and one added: the list follows the manifest', async (version) => {
     const s = await c.sandbox('apply-env');
     await s.apply(manifest());
     expectResult(await s.kubectl(version, ['apply', '-f', '-'], { stdin: manifest({ env: ['LEVEL=4', 'NEW=x'] }) }), { code: 0, stdout: 'deployment.apps/web configured\n' });
     expect(envOf(s)).toEqual(['LEVEL=4', 'NEW=x']);
   });
 
-  it.each(EDGE_VERSIONS)('%s re-applied without the sidecar container: it goes', async (version) => {
+  it.each(WITH_INSTALLED)('%s re-applied without the sidecar container: it goes', async (version) => {
     const s = await c.sandbox('apply-container');
     await s.apply(manifest());
     expectResult(await s.kubectl(version, ['apply', '-f', '-'], { stdin: manifest({ sidecar: false }) }), { code: 0, stdout: 'deployment.apps/web configured\n' });
     expect(deployment(s).spec.template.spec.containers.map((x: { name: string }) => x.name)).toEqual(['web']);
   });
 
-  it.each(EDGE_VERSIONS)('%s keeps what others added, resets what the manifest sets', async (version) => {
+  it.each(WITH_INSTALLED)('%s keeps what others added, resets what the manifest sets', async (version) => {
     const s = await c.sandbox('apply-three-way');
     await s.apply(manifest());
     await s.must(['label', 'deploy', 'web', 'owner=ops']);
@@ -85,7 +85,7 @@ describe('kubectl apply (client-side)', () => {
     expect([live.metadata.labels, live.spec.replicas, live.spec.template.spec.containers[0].image]).toEqual([{ app: 'web', owner: 'ops' }, 1, 'nginx:1.28']);
   });
 
-  it.each(EDGE_VERSIONS)('%s -f a directory: every manifest in it, in file order', async (version) => {
+  it.each(WITH_INSTALLED)('%s -f a directory: every manifest in it, in file order', async (version) => {
     const s = await c.sandbox('apply-dir');
     const dir = join(s.dir, 'manifests');
     await mkdir(dir, { recursive: true });
@@ -100,7 +100,7 @@ describe('kubectl apply (client-side)', () => {
     expect((c.get('', 'v1', 'services', s.namespace, 'web')?.spec as { ports: unknown[] }).ports).toEqual([{ port: 80, protocol: 'TCP', targetPort: 8080 }]);
   });
 
-  it.each(EDGE_VERSIONS)('%s a multi-document stream with a List', async (version) => {
+  it.each(WITH_INSTALLED)('%s a multi-document stream with a List', async (version) => {
     const s = await c.sandbox('apply-list');
     const list = text`
       apiVersion: v1
@@ -123,7 +123,7 @@ describe('kubectl apply (client-side)', () => {
     expect(c.get('', 'v1', 'secrets', s.namespace, 'three')?.['stringData']).toBeUndefined();
   });
 
-  it.each(EDGE_VERSIONS)('%s a field the kind does not have: strict decoding error', async (version) => {
+  it.each(WITH_INSTALLED)('%s a field the kind does not have: strict decoding error', async (version) => {
     const s = await c.sandbox('apply-unknown-field');
     expectResult(await s.kubectl(version, ['apply', '-f', '-'], { stdin: manifest().replace('replicas: 1', 'replica: 1') }), {
       code: 1,
@@ -132,7 +132,7 @@ describe('kubectl apply (client-side)', () => {
     });
   });
 
-  it.each(EDGE_VERSIONS)('%s --validate=false drops the unknown field and creates', async (version) => {
+  it.each(WITH_INSTALLED)('%s --validate=false drops the unknown field and creates', async (version) => {
     const s = await c.sandbox('apply-no-validate');
     expectResult(await s.kubectl(version, ['apply', '--validate=false', '-f', '-'], { stdin: manifest().replace('replicas: 1', 'replica: 1') }), {
       code: 0,
@@ -141,7 +141,7 @@ describe('kubectl apply (client-side)', () => {
     expect(deployment(s).spec.replicas).toBe(1);
   });
 
-  it.each(EDGE_VERSIONS)('%s --dry-run=server -o yaml shows the defaulted object and stores nothing', async (version) => {
+  it.each(WITH_INSTALLED)('%s --dry-run=server -o yaml shows the defaulted object and stores nothing', async (version) => {
     const s = await c.sandbox('apply-dry-run');
     const result = await s.kubectl(version, ['apply', '--dry-run=server', '-o', 'yaml', '-f', '-'], { stdin: manifest() });
     expect(result.code).toBe(0);
@@ -152,7 +152,7 @@ describe('kubectl apply (client-side)', () => {
   });
 });
 
-describe('kubectl apply --server-side', () => {
+describe.concurrent('kubectl apply --server-side', () => {
   it.each(EDGE_VERSIONS)('%s creates and re-applies as the kubectl field manager', async (version) => {
     const s = await c.sandbox('ssa');
     const results = [
@@ -190,7 +190,7 @@ describe('kubectl apply --server-side', () => {
   });
 });
 
-describe('kubectl diff', () => {
+describe.concurrent('kubectl diff', () => {
   const changedLines = (out: string) => out.split('\n').filter((line) => /^[+-](?![+-]{2} )/.test(line));
 
   it.each(EDGE_VERSIONS)('%s exit 1 and a unified diff when the server would change the object', async (version) => {

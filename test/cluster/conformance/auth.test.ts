@@ -13,17 +13,23 @@ const WHOAMI_VERSIONS = EDGE_VERSIONS.filter((v) => v !== '1.27').concat(ALL_VER
 /** A ServiceAccount `robot` that may read pods (Role pod-reader) and one ConfigMap by name. */
 async function robot(hint: string): Promise<Sandbox> {
   const s = await c.sandbox(hint);
-  await s.must(['create', 'serviceaccount', 'robot']);
-  await s.must(['create', 'role', 'pod-reader', '--verb=get,list,watch', '--resource=pods']);
-  await s.must(['create', 'role', 'settings-reader', '--verb=get', '--resource=configmaps', '--resource-name=settings']);
-  await s.must(['create', 'rolebinding', 'robot-pods', '--role=pod-reader', `--serviceaccount=${s.namespace}:robot`]);
-  await s.must(['create', 'rolebinding', 'robot-settings', '--role=settings-reader', `--serviceaccount=${s.namespace}:robot`]);
+  const binding = (name: string, role: string) =>
+    `apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: ${name}}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ${role}}\nsubjects: [{kind: ServiceAccount, name: robot, namespace: ${s.namespace}}]\n`;
+  s.create(
+    [
+      'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: robot}\n',
+      'apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: pod-reader}\nrules: [{apiGroups: [""], resources: [pods], verbs: [get, list, watch]}]\n',
+      'apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: settings-reader}\nrules: [{apiGroups: [""], resources: [configmaps], resourceNames: [settings], verbs: [get]}]\n',
+      binding('robot-pods', 'pod-reader'),
+      binding('robot-settings', 'settings-reader'),
+    ].join('---\n'),
+  );
   return s;
 }
 
 const as = (s: Sandbox) => `--as=system:serviceaccount:${s.namespace}:robot`;
 
-describe('kubectl auth can-i', () => {
+describe.concurrent('kubectl auth can-i', () => {
   it.each(EDGE_VERSIONS)('%s the admin may do anything', async (version) => {
     const s = await c.sandbox('can-i-admin');
     const results = [await s.kubectl(version, ['auth', 'can-i', 'create', 'deployments']), await s.kubectl(version, ['auth', 'can-i', '*', '*', '--all-namespaces'])];
@@ -173,7 +179,7 @@ describe('kubectl auth can-i', () => {
   });
 });
 
-describe('what RBAC refuses', () => {
+describe.concurrent('what RBAC refuses', () => {
   it.each(EDGE_VERSIONS)('%s a ServiceAccount listing Secrets: Forbidden with the full reason', async (version) => {
     const s = await robot('forbidden-list');
     const kubeconfig = await s.kubeconfigFor('robot');
@@ -229,7 +235,7 @@ describe('what RBAC refuses', () => {
   });
 });
 
-describe('kubectl auth whoami', () => {
+describe.concurrent('kubectl auth whoami', () => {
   it.each(WHOAMI_VERSIONS)('%s the admin', async (version) => {
     expectResult(
       await c.kubectl(version, ['auth', 'whoami']),

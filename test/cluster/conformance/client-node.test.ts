@@ -35,7 +35,7 @@ const deploymentBody = (name: string, replicas = 1): k8s.V1Deployment => ({
   spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } } },
 });
 
-describe('client-node typed APIs', () => {
+describe.concurrent('client-node typed APIs', () => {
   it('creates a Deployment and reads it back with the server\'s defaults', async () => {
     const s = await c.sandbox('cn-create');
     const apps = c.kubeConfig().makeApiClient(k8s.AppsV1Api);
@@ -125,7 +125,7 @@ describe('client-node typed APIs', () => {
   });
 });
 
-describe('client-node streams', () => {
+describe.concurrent('client-node streams', () => {
   it('Watch delivers ADDED, MODIFIED and DELETED', async () => {
     const s = await c.sandbox('cn-watch');
     const kc = c.kubeConfig();
@@ -209,7 +209,7 @@ describe('client-node streams', () => {
   });
 });
 
-describe('client-node object API, scale and access reviews', () => {
+describe.concurrent('client-node object API, scale and access reviews', () => {
   it('server-side apply through KubernetesObjectApi creates, then updates', async () => {
     const s = await c.sandbox('cn-ssa');
     const objects = k8s.KubernetesObjectApi.makeApiClient(c.kubeConfig());

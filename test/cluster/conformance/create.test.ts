@@ -386,7 +386,7 @@ const generators: Generator[] = [
   },
 ];
 
-describe.each(generators)('kubectl create $what', (generator) => {
+describe.concurrent.each(generators)('kubectl create $what', (generator) => {
   it.each(GENERATOR_VERSIONS)('%s', async (version) => {
     const s = await c.sandbox(`create-${generator.object({} as Sandbox, version)[2]}`);
     await generator.setup?.(s, version);
@@ -398,7 +398,7 @@ describe.each(generators)('kubectl create $what', (generator) => {
   });
 });
 
-describe('kubectl create with every installed version', () => {
+describe.concurrent('kubectl create with every installed version', () => {
   it.each(ALL_VERSIONS)('%s creates a deployment, a configmap and a secret in one namespace', async (version) => {
     const s = await c.sandbox('create-all');
     const results = [
@@ -414,7 +414,7 @@ describe('kubectl create with every installed version', () => {
   });
 });
 
-describe('kubectl create: what the server refuses', () => {
+describe.concurrent('kubectl create: what the server refuses', () => {
   it.each(GENERATOR_VERSIONS)('%s an existing configmap: AlreadyExists', async (version) => {
     const s = await c.sandbox('create-exists');
     await s.must(['create', 'configmap', 'cfg', '--from-literal=a=b']);
@@ -468,7 +468,7 @@ describe('kubectl create: what the server refuses', () => {
   });
 });
 
-describe('kubectl create token', () => {
+describe.concurrent('kubectl create token', () => {
   it.each(GENERATOR_VERSIONS)('%s prints a JWT bound to the ServiceAccount with the requested lifetime', async (version) => {
     const s = await c.sandbox('create-token');
     await s.must(['create', 'serviceaccount', 'robot']);

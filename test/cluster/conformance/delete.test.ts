@@ -20,7 +20,7 @@ async function deploymentWithPods(s: Sandbox): Promise<string> {
   return rs;
 }
 
-describe('kubectl delete', () => {
+describe.concurrent('kubectl delete', () => {
   it.each(EDGE_VERSIONS)('%s by name', async (version) => {
     const s = await c.sandbox('delete-name');
     await s.must(['create', 'configmap', 'a']);
@@ -145,7 +145,7 @@ describe('kubectl delete', () => {
   });
 });
 
-describe('kubectl wait', () => {
+describe.concurrent('kubectl wait', () => {
   it.each(EDGE_VERSIONS)('%s --for=condition=Ready', async (version) => {
     const s = await c.sandbox('wait-ready');
     await s.must(['run', 'web', '--image=nginx']);

@@ -18,7 +18,7 @@ async function readyPod(s: Sandbox, name: string): Promise<Record<string, any>> 
   });
 }
 
-group('kubectl describe pod', () => {
+group.concurrent('kubectl describe pod', () => {
   it.each(EDGE_VERSIONS)('%s a running pod: containers, the ServiceAccount volume, tolerations and its events', async (version) => {
     const s = await c.sandbox('describe-pod');
     await s.must(['run', 'web', '--image=nginx', '--labels=app=web', '--port=80']);
@@ -121,7 +121,7 @@ group('kubectl describe pod', () => {
   });
 });
 
-group('kubectl describe deployment', () => {
+group.concurrent('kubectl describe deployment', () => {
   it.each(EDGE_VERSIONS)('%s replicas, strategy, the pod template, conditions, ReplicaSets and scaling events', async (version) => {
     const s = await c.sandbox('describe-deploy');
     await s.must(['create', 'deployment', 'web', '--image=nginx:1.27', '--replicas=2']);
@@ -172,7 +172,7 @@ group('kubectl describe deployment', () => {
   });
 });
 
-group('kubectl describe service', () => {
+group.concurrent('kubectl describe service', () => {
   it.each(EDGE_VERSIONS)('%s type, addresses, ports, the endpoints of ready pods', async (version) => {
     const s = await c.sandbox('describe-svc');
     await s.must(['run', 'web', '--image=nginx', '--labels=app=web', '--port=80']);
@@ -223,7 +223,7 @@ group('kubectl describe service', () => {
   });
 });
 
-group('kubectl describe node', () => {
+group.concurrent('kubectl describe node', () => {
   it.each(EDGE_VERSIONS)('%s labels, conditions, addresses, capacity and system info', async (version) => {
     const result = await c.kubectl(version, ['describe', 'node', 'node-1']);
     expect(result.code).toBe(0);
@@ -271,7 +271,7 @@ group('kubectl describe node', () => {
   });
 });
 
-group('kubectl describe namespace', () => {
+group.concurrent('kubectl describe namespace', () => {
   it.each(EDGE_VERSIONS)('%s without quota or limits', async (version) => {
     const s = await c.sandbox('describe-ns');
     expectResult(
@@ -344,7 +344,7 @@ group('kubectl describe namespace', () => {
   });
 });
 
-group('kubectl describe errors', () => {
+group.concurrent('kubectl describe errors', () => {
   it.each(EDGE_VERSIONS)('%s a missing object', async (version) => {
     const s = await c.sandbox('describe-missing');
     expectResult(await s.kubectl(version, ['describe', 'pod', 'ghost']), { code: 1, stdout: '', stderr: 'Error from server (NotFound): pods "ghost" not found\n' });

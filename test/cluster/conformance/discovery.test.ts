@@ -1,7 +1,7 @@
 // Discovery as kubectl reads it: api-resources (with -o wide, --namespaced, --api-group, -o name),
 // api-versions, version, and explain (fields and --recursive) from the server's OpenAPI v3.
 import { describe, expect, it } from 'vitest';
-import { ALL_VERSIONS, EDGE_VERSIONS, minor, useConformanceCluster } from './harness.ts';
+import { ALL_VERSIONS, WITH_INSTALLED, minor, useConformanceCluster } from './harness.ts';
 import { expectResult, table, text } from './output.ts';
 
 const c = useConformanceCluster({ kubelet: false });
@@ -53,13 +53,13 @@ const apiResources = text`
   storageclasses              sc           storage.k8s.io/v1              false        StorageClass
 `;
 
-describe('kubectl api-resources', () => {
+describe.concurrent('kubectl api-resources', () => {
   // Discovery is where versions differ most (aggregated v2beta1 for 1.27–1.29, v2 from 1.30).
   it.each(ALL_VERSIONS)('%s lists every served resource with short names, versions, scope and kind', async (version) => {
     expectResult(await c.kubectl(version, ['api-resources']), { code: 0, stdout: apiResources }, table);
   });
 
-  it.each(EDGE_VERSIONS)('%s -o wide adds verbs and categories', async (version) => {
+  it.each(WITH_INSTALLED)('%s -o wide adds verbs and categories', async (version) => {
     const result = await c.kubectl(version, ['api-resources', '-o', 'wide']);
     expect(result.code).toBe(0);
     const rows = table(result.stdout).split('\n');
@@ -77,7 +77,7 @@ describe('kubectl api-resources', () => {
     expect(result.stderr).toBe('');
   });
 
-  it.each(EDGE_VERSIONS)('%s --namespaced=false lists cluster-scoped resources only', async (version) => {
+  it.each(WITH_INSTALLED)('%s --namespaced=false lists cluster-scoped resources only', async (version) => {
     const expected = apiResources
       .split('\n')
       .filter((line, i) => i === 0 || line === '' || / false /.test(line))
@@ -85,14 +85,14 @@ describe('kubectl api-resources', () => {
     expectResult(await c.kubectl(version, ['api-resources', '--namespaced=false']), { code: 0, stdout: expected }, table);
   });
 
-  it.each(EDGE_VERSIONS)('%s --api-group=apps -o name prints resource.group names', async (version) => {
+  it.each(WITH_INSTALLED)('%s --api-group=apps -o name prints resource.group names', async (version) => {
     expectResult(await c.kubectl(version, ['api-resources', '--api-group=apps', '-o', 'name']), {
       code: 0,
       stdout: 'controllerrevisions.apps\ndaemonsets.apps\ndeployments.apps\nreplicasets.apps\nstatefulsets.apps\n',
     });
   });
 
-  it.each(EDGE_VERSIONS)('%s --api-group=batch --verbs=list', async (version) => {
+  it.each(WITH_INSTALLED)('%s --api-group=batch --verbs=list', async (version) => {
     expectResult(
       await c.kubectl(version, ['api-resources', '--api-group=batch', '--verbs=list']),
       {
@@ -112,8 +112,8 @@ describe('kubectl api-resources', () => {
   });
 });
 
-describe('kubectl api-versions', () => {
-  it.each(EDGE_VERSIONS)('%s lists group/versions, core last', async (version) => {
+describe.concurrent('kubectl api-versions', () => {
+  it.each(WITH_INSTALLED)('%s lists group/versions, core last', async (version) => {
     expectResult(await c.kubectl(version, ['api-versions']), {
       code: 0,
       stdout: text`
@@ -137,7 +137,7 @@ describe('kubectl api-versions', () => {
   });
 });
 
-describe('kubectl version', () => {
+describe.concurrent('kubectl version', () => {
   const clientVersions: Record<string, string> = {};
 
   it.each(ALL_VERSIONS)('%s prints client and server versions (and the skew warning)', async (version) => {
@@ -191,8 +191,8 @@ describe('kubectl version', () => {
   });
 });
 
-describe('kubectl explain', () => {
-  it.each(EDGE_VERSIONS)('%s explains a scalar field with its description', async (version) => {
+describe.concurrent('kubectl explain', () => {
+  it.each(WITH_INSTALLED)('%s explains a scalar field with its description', async (version) => {
     const result = await c.kubectl(version, ['explain', 'deployment.spec.replicas']);
     // 1.33 prints an empty line more after FIELD: (its template), the server's schema is the same.
     const gap = minor(version) >= 33 ? '\n' : '';
@@ -252,7 +252,7 @@ describe('kubectl explain', () => {
   });
 
   // KNOWN-GAPS.md "explain: no enums".
-  it.fails.each(EDGE_VERSIONS)('%s --recursive prints the field tree with enums', async (version) => {
+  it.fails.each(WITH_INSTALLED)('%s --recursive prints the field tree with enums', async (version) => {
     const result = await c.kubectl(version, ['explain', 'deployment.spec.strategy', '--recursive']);
     expect(result.code).toBe(0);
     expect(result.stdout.slice(result.stdout.indexOf('FIELDS:'))).toBe('FIELDS:\n  rollingUpdate\t<RollingUpdateDeployment>\n    maxSurge\t<IntOrString>\n    maxUnavailable\t<IntOrString>\n  type\t<string>\n  enum: Recreate, RollingUpdate\n\n\n');
@@ -262,7 +262,7 @@ describe('kubectl explain', () => {
     expectResult(await c.kubectl('1.33', ['explain', 'pods.spec.nope']), { code: 1, stdout: 'KIND:       Pod\nVERSION:    v1\n\n', stderr: 'error: field "nope" does not exist\n' });
   });
 
-  it.each(EDGE_VERSIONS)('%s --recursive prints the field tree', async (version) => {
+  it.each(WITH_INSTALLED)('%s --recursive prints the field tree', async (version) => {
     const result = await c.kubectl(version, ['explain', 'deployment.spec', '--recursive']);
     expect(result.code).toBe(0);
     const fields = result.stdout.slice(result.stdout.indexOf('FIELDS:'));
@@ -271,7 +271,7 @@ describe('kubectl explain', () => {
     expect(fields).toContain('      containers\t<[]Container> -required-\n        args\t<[]string>\n');
   });
 
-  it.each(EDGE_VERSIONS)('%s names an unknown resource type', async (version) => {
+  it.each(WITH_INSTALLED)('%s names an unknown resource type', async (version) => {
     expectResult(await c.kubectl(version, ['explain', 'nosuch']), { code: 1, stdout: '', stderr: 'the server doesn\'t have a resource type "nosuch"\n' });
   });
 });

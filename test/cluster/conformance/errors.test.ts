@@ -22,7 +22,7 @@ const deploymentYaml = (name: string, selector = 'web', labels = 'web') => text`
         containers: [{name: web, image: nginx}]
 `;
 
-describe('manifests kubectl cannot read', () => {
+describe.concurrent('manifests kubectl cannot read', () => {
   it.each(EDGE_VERSIONS)('%s malformed YAML', async (version) => {
     const s = await c.sandbox('bad-yaml');
     expectResult(await s.kubectl(version, ['apply', '-f', '-'], { stdin: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n data: {a: b}\n' }), {
@@ -74,7 +74,7 @@ describe('manifests kubectl cannot read', () => {
   });
 });
 
-describe('what the server refuses', () => {
+describe.concurrent('what the server refuses', () => {
   it.each(EDGE_VERSIONS)('%s an invalid name', async (version) => {
     const s = await c.sandbox('bad-name');
     expectResult(await s.kubectl(version, ['create', 'configmap', 'Bad_Name']), {
@@ -173,7 +173,7 @@ describe('what the server refuses', () => {
   });
 });
 
-describe('namespaces that do not exist', () => {
+describe.concurrent('namespaces that do not exist', () => {
   it.each(EDGE_VERSIONS)('%s kubectl run into it', async (version) => {
     const s = await c.sandbox('no-ns-run');
     expectResult(await s.kubectl(version, ['run', 'web', '--image=nginx', '-n', 'nope']), { code: 1, stdout: '', stderr: 'Error from server (NotFound): namespaces "nope" not found\n' });
@@ -208,7 +208,7 @@ describe('namespaces that do not exist', () => {
   });
 });
 
-describe('ResourceQuota and LimitRange admission', () => {
+describe.concurrent('ResourceQuota and LimitRange admission', () => {
   it.each(EDGE_VERSIONS)('%s a quota on pods exceeded', async (version) => {
     const s = await c.sandbox('quota-pods');
     await s.must(['create', 'quota', 'small', '--hard=pods=1']);

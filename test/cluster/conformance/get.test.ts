@@ -1,7 +1,7 @@
 // kubectl get in every output format, with selectors, sorting, extra columns, all namespaces,
 // paging and a bounded watch: the server's Tables, lists and watch events as kubectl renders them.
 import { describe, expect, it } from 'vitest';
-import { EDGE_VERSIONS, useConformanceCluster, type Sandbox } from './harness.ts';
+import { WITH_INSTALLED, useConformanceCluster, type Sandbox } from './harness.ts';
 import { addresses, expectResult, table, text } from './output.ts';
 
 const c = useConformanceCluster();
@@ -32,10 +32,17 @@ async function runningPod(s: Sandbox, name: string, labels = `app=${name}`): Pro
   });
 }
 
+/** A bounded kubectl watch, and a promise that settles once it has printed its initial list. */
+function watch(s: Sandbox, version: string, args: string[]): { listed: Promise<void>; result: ReturnType<Sandbox['kubectl']> } {
+  let listedNow: () => void = () => {};
+  const listed = new Promise<void>((resolve) => (listedNow = resolve));
+  return { listed, result: s.kubectl(version, args, { onStdout: () => listedNow() }) };
+}
+
 const nodeOf = (s: Sandbox, pod: string) => String((c.get('', 'v1', 'pods', s.namespace, pod)?.spec as { nodeName?: string }).nodeName);
 
-describe('kubectl get: tables', () => {
-  it.each(EDGE_VERSIONS)('%s configmaps: NAME DATA AGE, sorted by name', async (version) => {
+describe.concurrent('kubectl get: tables', () => {
+  it.each(WITH_INSTALLED)('%s configmaps: NAME DATA AGE, sorted by name', async (version) => {
     const s = await configMaps('get-table');
     expectResult(
       await s.kubectl(version, ['get', 'configmaps']),
@@ -52,7 +59,7 @@ describe('kubectl get: tables', () => {
     );
   });
 
-  it.each(EDGE_VERSIONS)('%s pods -o wide: the wide columns', async (version) => {
+  it.each(WITH_INSTALLED)('%s pods -o wide: the wide columns', async (version) => {
     const s = await c.sandbox('get-wide');
     await runningPod(s, 'web');
     expectResult(
@@ -68,7 +75,7 @@ describe('kubectl get: tables', () => {
     );
   });
 
-  it.each(EDGE_VERSIONS)('%s several kinds at once (deployments, replicasets, services) with group-qualified names', async (version) => {
+  it.each(WITH_INSTALLED)('%s several kinds at once (deployments, replicasets, services) with group-qualified names', async (version) => {
     const s = await c.sandbox('get-multi');
     await s.must(['create', 'deployment', 'web', '--image=nginx', '--replicas=0']);
     await s.must(['create', 'service', 'clusterip', 'web', '--tcp=80:80']);
@@ -93,7 +100,7 @@ describe('kubectl get: tables', () => {
     );
   });
 
-  it.each(EDGE_VERSIONS)('%s nodes: STATUS ROLES VERSION', async (version) => {
+  it.each(WITH_INSTALLED)('%s nodes: STATUS ROLES VERSION', async (version) => {
     expectResult(
       await c.kubectl(version, ['get', 'nodes']),
       {
@@ -109,22 +116,22 @@ describe('kubectl get: tables', () => {
     );
   });
 
-  it.each(EDGE_VERSIONS)('%s --no-headers', async (version) => {
+  it.each(WITH_INSTALLED)('%s --no-headers', async (version) => {
     const s = await configMaps('get-no-headers');
     expectResult(await s.kubectl(version, ['get', 'cm', '--no-headers', '-l', 'app=shop']), { code: 0, stdout: /^a\s+1\s+\S+\nb\s+2\s+\S+\n$/ });
   });
 
-  it.each(EDGE_VERSIONS)('%s an empty namespace: "No resources found"', async (version) => {
+  it.each(WITH_INSTALLED)('%s an empty namespace: "No resources found"', async (version) => {
     const s = await c.sandbox('get-empty');
     expectResult(await s.kubectl(version, ['get', 'pods']), { code: 0, stdout: '', stderr: `No resources found in ${s.namespace} namespace.\n` });
   });
 
-  it.each(EDGE_VERSIONS)('%s a missing object: NotFound, exit 1', async (version) => {
+  it.each(WITH_INSTALLED)('%s a missing object: NotFound, exit 1', async (version) => {
     const s = await c.sandbox('get-missing');
     expectResult(await s.kubectl(version, ['get', 'configmap', 'nope']), { code: 1, stdout: '', stderr: 'Error from server (NotFound): configmaps "nope" not found\n' });
   });
 
-  it.each(EDGE_VERSIONS)('%s named objects, one missing: prints the rest, exit 1', async (version) => {
+  it.each(WITH_INSTALLED)('%s named objects, one missing: prints the rest, exit 1', async (version) => {
     const s = await configMaps('get-some-missing');
     expectResult(
       await s.kubectl(version, ['get', 'configmap', 'a', 'nope', 'b']),
@@ -133,7 +140,7 @@ describe('kubectl get: tables', () => {
     );
   });
 
-  it.each(EDGE_VERSIONS)('%s get all: pods, services, deployments, replicasets', async (version) => {
+  it.each(WITH_INSTALLED)('%s get all: pods, services, deployments, replicasets', async (version) => {
     const s = await c.sandbox('get-all');
     await runningPod(s, 'solo');
     await s.must(['create', 'service', 'clusterip', 'solo', '--tcp=80:80']);
@@ -154,8 +161,8 @@ describe('kubectl get: tables', () => {
   });
 });
 
-describe('kubectl get: output formats', () => {
-  it.each(EDGE_VERSIONS)('%s -o yaml of one object: no managedFields, server-set metadata', async (version) => {
+describe.concurrent('kubectl get: output formats', () => {
+  it.each(WITH_INSTALLED)('%s -o yaml of one object: no managedFields, server-set metadata', async (version) => {
     const s = await configMaps('get-yaml');
     const cm = c.get('', 'v1', 'configmaps', s.namespace, 'a');
     expectResult(await s.kubectl(version, ['get', 'cm', 'a', '-o', 'yaml']), {
@@ -181,7 +188,7 @@ describe('kubectl get: output formats', () => {
     });
   });
 
-  it.each(EDGE_VERSIONS)('%s -o json of one object', async (version) => {
+  it.each(WITH_INSTALLED)('%s -o json of one object', async (version) => {
     const s = await c.sandbox('get-json');
     await s.must(['create', 'configmap', 'plain', '--from-literal=k=v']);
     const result = await s.kubectl(version, ['get', 'cm', 'plain', '-o', 'json']);
@@ -202,7 +209,7 @@ describe('kubectl get: output formats', () => {
     });
   });
 
-  it.each(EDGE_VERSIONS)('%s -o yaml of a list: kind List', async (version) => {
+  it.each(WITH_INSTALLED)('%s -o yaml of a list: kind List', async (version) => {
     const s = await configMaps('get-yaml-list');
     const result = await s.kubectl(version, ['get', 'cm', '-l', 'tier=be', '-o', 'yaml']);
     expect(result.code).toBe(0);
@@ -210,12 +217,12 @@ describe('kubectl get: output formats', () => {
     expect(result.stdout).toMatch(/\nkind: List\nmetadata:\n {2}resourceVersion: ""\n$/);
   });
 
-  it.each(EDGE_VERSIONS)('%s -o name', async (version) => {
+  it.each(WITH_INSTALLED)('%s -o name', async (version) => {
     const s = await configMaps('get-name');
     expectResult(await s.kubectl(version, ['get', 'cm', '-o', 'name']), { code: 0, stdout: 'configmap/a\nconfigmap/b\nconfigmap/kube-root-ca.crt\n' });
   });
 
-  it.each(EDGE_VERSIONS)('%s -o jsonpath over a list and one object', async (version) => {
+  it.each(WITH_INSTALLED)('%s -o jsonpath over a list and one object', async (version) => {
     const s = await configMaps('get-jsonpath');
     const results = [
       await s.kubectl(version, ['get', 'cm', '-l', 'app=shop', '-o', 'jsonpath={.items[*].metadata.name}']),
@@ -229,7 +236,7 @@ describe('kubectl get: output formats', () => {
     ]);
   });
 
-  it.each(EDGE_VERSIONS)('%s -o custom-columns, <none> for a missing value', async (version) => {
+  it.each(WITH_INSTALLED)('%s -o custom-columns, <none> for a missing value', async (version) => {
     const s = await configMaps('get-custom');
     expectResult(
       await s.kubectl(version, ['get', 'cm', '-o', 'custom-columns=NAME:.metadata.name,TIER:.metadata.labels.tier,Z:.data.z']),
@@ -246,7 +253,7 @@ describe('kubectl get: output formats', () => {
     );
   });
 
-  it.each(EDGE_VERSIONS)('%s -o go-template', async (version) => {
+  it.each(WITH_INSTALLED)('%s -o go-template', async (version) => {
     const s = await configMaps('get-template');
     expectResult(await s.kubectl(version, ['get', 'cm', '-o', 'go-template={{range .items}}{{.metadata.name}}={{len .data}}{{"\\n"}}{{end}}']), {
       code: 0,
@@ -255,8 +262,8 @@ describe('kubectl get: output formats', () => {
   });
 });
 
-describe('kubectl get: selectors, columns, sorting, namespaces, paging', () => {
-  it.each(EDGE_VERSIONS)('%s -l with equality, set and existence selectors', async (version) => {
+describe.concurrent('kubectl get: selectors, columns, sorting, namespaces, paging', () => {
+  it.each(WITH_INSTALLED)('%s -l with equality, set and existence selectors', async (version) => {
     const s = await configMaps('get-labels');
     const results = [
       await s.kubectl(version, ['get', 'cm', '-l', 'tier=fe', '-o', 'name']),
@@ -272,14 +279,14 @@ describe('kubectl get: selectors, columns, sorting, namespaces, paging', () => {
     ]);
   });
 
-  it.each(EDGE_VERSIONS)('%s an invalid label selector: the server\'s BadRequest', async (version) => {
+  it.each(WITH_INSTALLED)('%s an invalid label selector: the server\'s BadRequest', async (version) => {
     const s = await configMaps('get-bad-selector');
     const result = await s.kubectl(version, ['get', 'cm', '-l', 'tier=fe=x']);
     expect([result.code, result.stdout]).toEqual([1, '']);
     expect(result.stderr).toMatch(/^Error from server \(BadRequest\): Unable to find "\/v1, Resource=configmaps" that match label selector "tier=fe=x", field selector "": unable to parse requirement: .+\n$/);
   });
 
-  it.each(EDGE_VERSIONS)('%s --field-selector on metadata.name and status.phase', async (version) => {
+  it.each(WITH_INSTALLED)('%s --field-selector on metadata.name and status.phase', async (version) => {
     const s = await c.sandbox('get-fields');
     await runningPod(s, 'one');
     await s.must(['create', 'configmap', 'a']);
@@ -297,7 +304,7 @@ describe('kubectl get: selectors, columns, sorting, namespaces, paging', () => {
     ]);
   });
 
-  it.each(EDGE_VERSIONS)('%s a field selector the resource does not support', async (version) => {
+  it.each(WITH_INSTALLED)('%s a field selector the resource does not support', async (version) => {
     const s = await configMaps('get-bad-field');
     expectResult(await s.kubectl(version, ['get', 'cm', '--field-selector', 'data.x=1']), {
       code: 1,
@@ -306,7 +313,7 @@ describe('kubectl get: selectors, columns, sorting, namespaces, paging', () => {
     });
   });
 
-  it.each(EDGE_VERSIONS)('%s --show-labels', async (version) => {
+  it.each(WITH_INSTALLED)('%s --show-labels', async (version) => {
     const s = await configMaps('get-show-labels');
     expectResult(
       await s.kubectl(version, ['get', 'cm', '--show-labels']),
@@ -323,7 +330,7 @@ describe('kubectl get: selectors, columns, sorting, namespaces, paging', () => {
     );
   });
 
-  it.each(EDGE_VERSIONS)('%s -L adds label columns', async (version) => {
+  it.each(WITH_INSTALLED)('%s -L adds label columns', async (version) => {
     const s = await configMaps('get-label-columns');
     expectResult(
       await s.kubectl(version, ['get', 'cm', '-l', 'app', '-L', 'tier,app']),
@@ -339,13 +346,13 @@ describe('kubectl get: selectors, columns, sorting, namespaces, paging', () => {
     );
   });
 
-  it.each(EDGE_VERSIONS)('%s --sort-by a field, descending data order', async (version) => {
+  it.each(WITH_INSTALLED)('%s --sort-by a field, descending data order', async (version) => {
     const s = await configMaps('get-sort');
     await s.apply('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {app: shop}}\ndata: {x: "0"}\n');
     expectResult(await s.kubectl(version, ['get', 'cm', '-l', 'app=shop', '--sort-by=.data.x', '-o', 'name']), { code: 0, stdout: 'configmap/c\nconfigmap/a\nconfigmap/b\n' });
   });
 
-  it.each(EDGE_VERSIONS)('%s -A adds the NAMESPACE column', async (version) => {
+  it.each(WITH_INSTALLED)('%s -A adds the NAMESPACE column', async (version) => {
     const s = await c.sandbox('get-all-namespaces');
     const other = await c.sandbox('get-all-namespaces-other');
     for (const sandbox of [s, other]) await sandbox.must(['create', 'configmap', 'a', '--from-literal=x=1', `-n`, sandbox.namespace]);
@@ -364,7 +371,7 @@ describe('kubectl get: selectors, columns, sorting, namespaces, paging', () => {
     );
   });
 
-  it.each(EDGE_VERSIONS)('%s --chunk-size pages through limit/continue and prints one table', async (version) => {
+  it.each(WITH_INSTALLED)('%s --chunk-size pages through limit/continue and prints one table', async (version) => {
     const s = await configMaps('get-chunks');
     expectResult(
       await s.kubectl(version, ['get', 'cm', '--chunk-size=1']),
@@ -382,11 +389,11 @@ describe('kubectl get: selectors, columns, sorting, namespaces, paging', () => {
   });
 });
 
-describe('kubectl get --watch', () => {
-  it.each(EDGE_VERSIONS)('%s -w prints the table, then each change as a row, until the request times out', async (version) => {
+describe.concurrent('kubectl get --watch', () => {
+  it.each(WITH_INSTALLED)('%s -w prints the table, then each change as a row, until the request times out', async (version) => {
     const s = await configMaps('get-watch');
-    const watching = s.kubectl(version, ['get', 'cm', '-l', 'app=shop', '-w', '--request-timeout=4s']);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const { listed, result: watching } = watch(s, version, ['get', 'cm', '-l', 'app=shop', '-w', '--request-timeout=3s']);
+    await listed;
     await s.must(['label', 'cm', 'b', 'tier=mid', '--overwrite']);
     await s.must(['delete', 'cm', 'a']);
     expectResult(
@@ -405,10 +412,10 @@ describe('kubectl get --watch', () => {
     );
   });
 
-  it.each(EDGE_VERSIONS)('%s -w --output-watch-events names each event', async (version) => {
+  it.each(WITH_INSTALLED)('%s -w --output-watch-events names each event', async (version) => {
     const s = await configMaps('get-watch-events');
-    const watching = s.kubectl(version, ['get', 'cm', '-l', 'tier=be', '-w', '--output-watch-events', '--request-timeout=4s']);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const { listed, result: watching } = watch(s, version, ['get', 'cm', '-l', 'tier=be', '-w', '--output-watch-events', '--request-timeout=3s']);
+    await listed;
     await s.must(['annotate', 'cm', 'b', 'note=x']);
     await s.must(['delete', 'cm', 'b']);
     expectResult(
@@ -426,10 +433,11 @@ describe('kubectl get --watch', () => {
     );
   });
 
-  it.each(EDGE_VERSIONS)('%s --watch-only prints changes only, -o name', async (version) => {
+  it.each(WITH_INSTALLED)('%s --watch-only prints changes only, -o name', async (version) => {
     const s = await configMaps('get-watch-only');
-    const watching = s.kubectl(version, ['get', 'cm', '--watch-only', '-o', 'name', '--request-timeout=4s']);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // --watch-only prints nothing until a change, so there is no sign the watch has begun: wait.
+    const watching = s.kubectl(version, ['get', 'cm', '--watch-only', '-o', 'name', '--request-timeout=5s']);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
     await s.must(['create', 'configmap', 'fresh']);
     expectResult(await watching, { code: 0, stdout: 'configmap/fresh\n' });
   });

@@ -40,7 +40,7 @@ async function withDeployment(hint: string): Promise<Sandbox> {
   return s;
 }
 
-describe('kubectl label', () => {
+describe.concurrent('kubectl label', () => {
   it.each(EDGE_VERSIONS)('%s adds a label', async (version) => {
     const s = await withConfigMap('label-add');
     expectResult(await s.kubectl(version, ['label', 'configmap', 'settings', 'tier=web']), { code: 0, stdout: 'configmap/settings labeled\n' });
@@ -101,7 +101,7 @@ describe('kubectl label', () => {
   });
 });
 
-describe('kubectl annotate', () => {
+describe.concurrent('kubectl annotate', () => {
   it.each(EDGE_VERSIONS)('%s adds, overwrites and removes annotations', async (version) => {
     const s = await withConfigMap('annotate');
     const results = [
@@ -122,7 +122,7 @@ describe('kubectl annotate', () => {
   });
 });
 
-describe('kubectl patch', () => {
+describe.concurrent('kubectl patch', () => {
   it.each(EDGE_VERSIONS)('%s strategic: containers merge by name, other fields stay', async (version) => {
     const s = await withDeployment('patch-strategic');
     expectResult(await s.kubectl(version, ['patch', 'deployment', 'web', '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"nginx:1.28"}]}}}}']), {
@@ -211,7 +211,7 @@ describe('kubectl patch', () => {
   });
 });
 
-describe('kubectl replace', () => {
+describe.concurrent('kubectl replace', () => {
   const manifest = (s: Sandbox, mode: string, resourceVersion?: string) => text`
     apiVersion: v1
     kind: ConfigMap
@@ -260,7 +260,7 @@ describe('kubectl replace', () => {
   });
 });
 
-describe('kubectl scale', () => {
+describe.concurrent('kubectl scale', () => {
   it.each(EDGE_VERSIONS)('%s a deployment through the scale subresource', async (version) => {
     const s = await withDeployment('scale');
     expectResult(await s.kubectl(version, ['scale', 'deployment', 'web', '--replicas=3']), { code: 0, stdout: 'deployment.apps/web scaled\n' });
@@ -286,7 +286,7 @@ describe('kubectl scale', () => {
   });
 });
 
-describe('kubectl set', () => {
+describe.concurrent('kubectl set', () => {
   it.each(EDGE_VERSIONS)('%s image of one container', async (version) => {
     const s = await withDeployment('set-image');
     expectResult(await s.kubectl(version, ['set', 'image', 'deployment/web', 'web=nginx:1.29']), { code: 0, stdout: 'deployment.apps/web image updated\n' });

@@ -1,6 +1,6 @@
 // The cluster at work: kubectl run and expose, rollouts (status, history, undo, restart, pause,
 // resume, a deadline), scale, logs, exec (WebSocket, kubectl 1.30+), Jobs, CronJobs,
-// StatefulSets, an HPA, an image typo, a crash loop, drain. The kubelet starts containers at once
+// StatefulSets, an HPA, an image typo, a crash loop. The kubelet starts containers at once
 // and runs time 50x faster (back-off, probes, grace periods), so cases stay short.
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../src/cluster/types.ts';
@@ -32,7 +32,7 @@ function expectRolledOut(result: { code: number; stdout: string; stderr: string 
   for (const line of lines.slice(0, -1)) expect(line).toMatch(/^Waiting for (deployment "\w+" rollout to finish: .+|\d+ pods to be ready\.\.\.|partitioned roll out to complete: .+|statefulset rolling update to complete .+)$/);
 }
 
-describe('kubectl run and expose', () => {
+describe.concurrent('kubectl run and expose', () => {
   it.each(EDGE_VERSIONS)('%s run --restart=Never creates a bare pod that runs', async (version) => {
     const s = await c.sandbox('run-never');
     expectResult(await s.kubectl(version, ['run', 'web', '--image=nginx', '--restart=Never', '--labels=app=web', '--port=80']), { code: 0, stdout: 'pod/web created\n' });
@@ -105,7 +105,7 @@ describe('kubectl run and expose', () => {
   });
 });
 
-describe('kubectl rollout', () => {
+describe.concurrent('kubectl rollout', () => {
   it.each(EDGE_VERSIONS)('%s status waits until the new pods are available', async (version) => {
     const s = await c.sandbox('rollout-status');
     await s.must(['create', 'deployment', 'web', '--image=nginx:1.27', '--replicas=2']);
@@ -211,7 +211,7 @@ describe('kubectl rollout', () => {
   });
 });
 
-describe('kubectl scale (pods follow)', () => {
+describe.concurrent('kubectl scale (pods follow)', () => {
   it.each(EDGE_VERSIONS)('%s up and down', async (version) => {
     const s = await c.sandbox('scale-pods');
     await s.must(['create', 'deployment', 'web', '--image=nginx', '--replicas=1']);
@@ -222,7 +222,7 @@ describe('kubectl scale (pods follow)', () => {
   });
 });
 
-describe('kubectl logs', () => {
+describe.concurrent('kubectl logs', () => {
   const script = "for i in 1 2 3; do echo line $i; done; echo oops >&2; exit 3";
 
   async function finished(s: Sandbox): Promise<void> {
@@ -294,7 +294,7 @@ describe('kubectl logs', () => {
   });
 });
 
-describe('kubectl exec', () => {
+describe.concurrent('kubectl exec', () => {
   async function shell(s: Sandbox): Promise<void> {
     await s.apply(text`
       apiVersion: v1
@@ -342,7 +342,7 @@ describe('kubectl exec', () => {
   });
 });
 
-describe('Jobs and CronJobs', () => {
+describe.concurrent('Jobs and CronJobs', () => {
   it.each(EDGE_VERSIONS)('%s a Job completes: wait --for=condition=Complete, the table, its logs', async (version) => {
     const s = await c.sandbox('job-complete');
     await s.must(['create', 'job', 'once', '--image=busybox', '--', 'sh', '-c', 'echo done']);
@@ -391,7 +391,7 @@ describe('Jobs and CronJobs', () => {
   });
 });
 
-describe('StatefulSets', () => {
+describe.concurrent('StatefulSets', () => {
   const statefulSet = text`
     apiVersion: v1
     kind: Service
@@ -435,7 +435,7 @@ describe('StatefulSets', () => {
   });
 });
 
-describe('failing pods', () => {
+describe.concurrent('failing pods', () => {
   it.each(EDGE_VERSIONS)('%s an image typo: ErrImagePull, then ImagePullBackOff, with the pull error event', async (version) => {
     const s = await c.sandbox('image-typo');
     await s.must(['run', 'typo', '--image=ngnix']);
@@ -478,17 +478,20 @@ describe('failing pods', () => {
           command: [sleep, "3600"]
           env: [{name: MODE, valueFrom: {configMapKeyRef: {name: settings, key: mode}}}]
     `);
-    await c.until('CreateContainerConfigError', () => pod(s, 'needs-config')?.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError');
+    const waiting = await c.until('CreateContainerConfigError', () => {
+      const state = pod(s, 'needs-config')?.status?.containerStatuses?.[0]?.state?.waiting;
+      return state?.reason === 'CreateContainerConfigError' ? state : undefined;
+    });
+    expect(waiting.message).toBe('configmap "settings" not found');
     expectResult(
       await s.kubectl(version, ['get', 'pod', 'needs-config']),
       { code: 0, stdout: 'NAME           READY   STATUS                       RESTARTS   AGE\nneeds-config   0/1     CreateContainerConfigError   0          <age>\n' },
       table,
     );
-    expect(pod(s, 'needs-config')?.status?.containerStatuses?.[0]?.state?.waiting?.message).toBe('configmap "settings" not found');
   });
 });
 
-describe('HorizontalPodAutoscaler', () => {
+describe.concurrent('HorizontalPodAutoscaler', () => {
   it.each(EDGE_VERSIONS)('%s autoscale creates an HPA that kubectl lists with its target', async (version) => {
     const s = await c.sandbox('hpa');
     await s.must(['create', 'deployment', 'web', '--image=nginx']);
@@ -502,45 +505,5 @@ describe('HorizontalPodAutoscaler', () => {
       maxReplicas: 3,
       metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }],
     });
-  });
-});
-
-describe('kubectl cordon, drain, uncordon', () => {
-  it.each(EDGE_VERSIONS)('%s drain evicts the node\'s pods, which come back elsewhere', async (version) => {
-    const s = await c.sandbox('drain');
-    await s.must(['create', 'deployment', 'web', '--image=nginx', '--replicas=3']);
-    await available(s, 'web', 3);
-    const node = String((c.list('', 'v1', 'pods', s.namespace)[0]?.spec as { nodeName?: string } | undefined)?.nodeName);
-    // Finished pods are evicted too; the cluster is this file's, so every pod on the node is known.
-    const onNode = c.list('', 'v1', 'pods').filter((p) => (p.spec as { nodeName?: string }).nodeName === node && !p.metadata.deletionTimestamp);
-    try {
-      const result = await s.kubectl(version, ['drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--force', '--timeout=60s']);
-      // Warnings about unmanaged pods and kubectl's own client-side throttling notes aside.
-      expect([result.code, result.stderr.replace(/^(Warning: |I\d{4} ).*\n/gm, '')]).toEqual([0, '']);
-      const lines = result.stdout.trimEnd().split('\n');
-      expect(lines[0]).toBe(`node/${node} cordoned`);
-      expect(lines.at(-1)).toBe(`node/${node} drained`);
-      const evicting = lines.filter((line) => line.startsWith('evicting pod ')).map((line) => line.slice('evicting pod '.length)).sort();
-      expect(evicting).toEqual(onNode.map((p) => `${p.metadata.namespace}/${p.metadata.name}`).sort());
-      expect(lines.filter((line) => / evicted$/.test(line))).toHaveLength(evicting.length);
-      expect((c.get('', 'v1', 'nodes', undefined, node)?.spec as { unschedulable?: boolean }).unschedulable).toBe(true);
-      await available(s, 'web', 3);
-      expect(c.list('', 'v1', 'pods', s.namespace).every((p) => (p.spec as { nodeName?: string }).nodeName !== node)).toBe(true);
-    } finally {
-      expectResult(await s.kubectl(version, ['uncordon', node]), { code: 0, stdout: `node/${node} uncordoned\n` });
-    }
-  });
-
-  it.each(EDGE_VERSIONS)('%s cordon marks the node, get nodes shows it', async (version) => {
-    try {
-      expectResult(await c.kubectl(version, ['cordon', 'node-3']), { code: 0, stdout: 'node/node-3 cordoned\n' });
-      expectResult(
-        await c.kubectl(version, ['get', 'node', 'node-3']),
-        { code: 0, stdout: 'NAME     STATUS                     ROLES    AGE     VERSION\nnode-3   Ready,SchedulingDisabled   <none>   <age>   v1.33.0+formicary\n' },
-        table,
-      );
-    } finally {
-      await c.kubectl(version, ['uncordon', 'node-3']);
-    }
   });
 });

@@ -3,7 +3,7 @@
 // "Configure a Pod to Use a ConfigMap" and "Expose Pod Information to Containers Through
 // Environment Variables". Every command is the tutorial's; every answer is checked.
 import { describe, expect, it } from 'vitest';
-import { EDGE_VERSIONS, useConformanceCluster, type Sandbox } from './harness.ts';
+import { WITH_INSTALLED, useConformanceCluster, type Sandbox } from './harness.ts';
 import { addresses, expectResult, names, table, text } from './output.ts';
 
 const c = useConformanceCluster();
@@ -23,7 +23,7 @@ async function settled(s: Sandbox, name: string, replicas: number): Promise<void
   await c.until(`${replicas} pods of ${name}`, () => c.list('', 'v1', 'pods', s.namespace).filter((p) => p.metadata.name?.startsWith(`${name}-`)).length === replicas);
 }
 
-describe('Run a Stateless Application Using a Deployment', () => {
+describe.concurrent('Run a Stateless Application Using a Deployment', () => {
   const deployment = (image: string, replicas: number) => text`
     apiVersion: apps/v1
     kind: Deployment
@@ -46,7 +46,7 @@ describe('Run a Stateless Application Using a Deployment', () => {
             - containerPort: 80
   `;
 
-  it.each(EDGE_VERSIONS)('%s create, inspect, update, scale and delete the nginx Deployment', async (version) => {
+  it.each(WITH_INSTALLED)('%s create, inspect, update, scale and delete the nginx Deployment', async (version) => {
     const s = await c.sandbox('tutorial-stateless');
     const file = await s.writeFile('deployment.yaml', deployment('nginx:1.14.2', 2));
     expectResult(await s.kubectl(version, ['apply', '-f', file]), { code: 0, stdout: 'deployment.apps/nginx-deployment created\n' });
@@ -89,7 +89,7 @@ describe('Run a Stateless Application Using a Deployment', () => {
   });
 });
 
-describe('Connecting Applications with Services', () => {
+describe.concurrent('Connecting Applications with Services', () => {
   const myNginx = text`
     apiVersion: apps/v1
     kind: Deployment
@@ -112,7 +112,7 @@ describe('Connecting Applications with Services', () => {
             - containerPort: 80
   `;
 
-  it.each(EDGE_VERSIONS)('%s expose the pods, find them through the Service, its EndpointSlice and the environment', async (version) => {
+  it.each(WITH_INSTALLED)('%s expose the pods, find them through the Service, its EndpointSlice and the environment', async (version) => {
     const s = await c.sandbox('tutorial-services');
     expectResult(await s.kubectl(version, ['apply', '-f', await s.writeFile('run-my-nginx.yaml', myNginx)]), { code: 0, stdout: 'deployment.apps/my-nginx created\n' });
     await settled(s, 'my-nginx', 2);
@@ -172,8 +172,8 @@ describe('Connecting Applications with Services', () => {
   });
 });
 
-describe('Configure a Pod to Use a ConfigMap', () => {
-  it.each(EDGE_VERSIONS)('%s environment from ConfigMap keys, and a ConfigMap mounted as files', async (version) => {
+describe.concurrent('Configure a Pod to Use a ConfigMap', () => {
+  it.each(WITH_INSTALLED)('%s environment from ConfigMap keys, and a ConfigMap mounted as files', async (version) => {
     const s = await c.sandbox('tutorial-configmap');
     expectResult(await s.kubectl(version, ['create', 'configmap', 'special-config', '--from-literal=special.how=very']), { code: 0, stdout: 'configmap/special-config created\n' });
     expectResult(await s.kubectl(version, ['create', 'configmap', 'env-config', '--from-literal=log_level=INFO']), { code: 0, stdout: 'configmap/env-config created\n' });
@@ -216,8 +216,8 @@ describe('Configure a Pod to Use a ConfigMap', () => {
   });
 });
 
-describe('Expose Pod Information to Containers Through Environment Variables', () => {
-  it.each(EDGE_VERSIONS)('%s the downward API in the environment', async (version) => {
+describe.concurrent('Expose Pod Information to Containers Through Environment Variables', () => {
+  it.each(WITH_INSTALLED)('%s the downward API in the environment', async (version) => {
     const s = await c.sandbox('tutorial-downward');
     const manifest = text`
       apiVersion: v1
