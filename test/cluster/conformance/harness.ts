@@ -71,7 +71,7 @@ export interface Sandbox {
   /** A fresh folder for this case's files. */
   dir: string;
   kubectl(version: string, args: string[], options?: RunOptions): Promise<KubectlResult>;
-  /** kubectl apply -f - with the installed kubectl; throws when it fails (setup, not a case). */
+  /** kubectl apply -f - with the newest kubectl; throws when it fails (setup, not a case). */
   apply(yaml: string): Promise<void>;
   /**
    * Creates the objects of a YAML stream straight through the registry (admission included, no
