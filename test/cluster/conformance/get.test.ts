@@ -1,7 +1,7 @@
 // kubectl get in every output format, with selectors, sorting, extra columns, all namespaces,
 // paging and a bounded watch: the server's Tables, lists and watch events as kubectl renders them.
 import { describe, expect, it } from 'vitest';
-import { WITH_INSTALLED, useConformanceCluster, type Sandbox } from './harness.ts';
+import { EDGE_VERSIONS, WITH_INSTALLED, useConformanceCluster, type Sandbox } from './harness.ts';
 import { addresses, expectResult, table, text } from './output.ts';
 
 const c = useConformanceCluster();
@@ -162,7 +162,7 @@ describe.concurrent('kubectl get: tables', () => {
 });
 
 describe.concurrent('kubectl get: output formats', () => {
-  it.each(WITH_INSTALLED)('%s -o yaml of one object: no managedFields, server-set metadata', async (version) => {
+  it.each(EDGE_VERSIONS)('%s -o yaml of one object: no managedFields, server-set metadata', async (version) => {
     const s = await configMaps('get-yaml');
     const cm = c.get('', 'v1', 'configmaps', s.namespace, 'a');
     expectResult(await s.kubectl(version, ['get', 'cm', 'a', '-o', 'yaml']), {
@@ -188,7 +188,7 @@ describe.concurrent('kubectl get: output formats', () => {
     });
   });
 
-  it.each(WITH_INSTALLED)('%s -o json of one object', async (version) => {
+  it.each(EDGE_VERSIONS)('%s -o json of one object', async (version) => {
     const s = await c.sandbox('get-json');
     await s.must(['create', 'configmap', 'plain', '--from-literal=k=v']);
     const result = await s.kubectl(version, ['get', 'cm', 'plain', '-o', 'json']);
@@ -209,7 +209,7 @@ describe.concurrent('kubectl get: output formats', () => {
     });
   });
 
-  it.each(WITH_INSTALLED)('%s -o yaml of a list: kind List', async (version) => {
+  it.each(EDGE_VERSIONS)('%s -o yaml of a list: kind List', async (version) => {
     const s = await configMaps('get-yaml-list');
     const result = await s.kubectl(version, ['get', 'cm', '-l', 'tier=be', '-o', 'yaml']);
     expect(result.code).toBe(0);
@@ -217,12 +217,12 @@ describe.concurrent('kubectl get: output formats', () => {
     expect(result.stdout).toMatch(/\nkind: List\nmetadata:\n {2}resourceVersion: ""\n$/);
   });
 
-  it.each(WITH_INSTALLED)('%s -o name', async (version) => {
+  it.each(EDGE_VERSIONS)('%s -o name', async (version) => {
     const s = await configMaps('get-name');
     expectResult(await s.kubectl(version, ['get', 'cm', '-o', 'name']), { code: 0, stdout: 'configmap/a\nconfigmap/b\nconfigmap/kube-root-ca.crt\n' });
   });
 
-  it.each(WITH_INSTALLED)('%s -o jsonpath over a list and one object', async (version) => {
+  it.each(EDGE_VERSIONS)('%s -o jsonpath over a list and one object', async (version) => {
     const s = await configMaps('get-jsonpath');
     const results = [
       await s.kubectl(version, ['get', 'cm', '-l', 'app=shop', '-o', 'jsonpath={.items[*].metadata.name}']),
@@ -236,7 +236,7 @@ describe.concurrent('kubectl get: output formats', () => {
     ]);
   });
 
-  it.each(WITH_INSTALLED)('%s -o custom-columns, <none> for a missing value', async (version) => {
+  it.each(EDGE_VERSIONS)('%s -o custom-columns, <none> for a missing value', async (version) => {
     const s = await configMaps('get-custom');
     expectResult(
       await s.kubectl(version, ['get', 'cm', '-o', 'custom-columns=NAME:.metadata.name,TIER:.metadata.labels.tier,Z:.data.z']),
@@ -253,7 +253,7 @@ describe.concurrent('kubectl get: output formats', () => {
     );
   });
 
-  it.each(WITH_INSTALLED)('%s -o go-template', async (version) => {
+  it.each(EDGE_VERSIONS)('%s -o go-template', async (version) => {
     const s = await configMaps('get-template');
     expectResult(await s.kubectl(version, ['get', 'cm', '-o', 'go-template={{range .items}}{{.metadata.name}}={{len .data}}{{"\\n"}}{{end}}']), {
       code: 0,
@@ -263,7 +263,7 @@ describe.concurrent('kubectl get: output formats', () => {
 });
 
 describe.concurrent('kubectl get: selectors, columns, sorting, namespaces, paging', () => {
-  it.each(WITH_INSTALLED)('%s -l with equality, set and existence selectors', async (version) => {
+  it.each(EDGE_VERSIONS)('%s -l with equality, set and existence selectors', async (version) => {
     const s = await configMaps('get-labels');
     const results = [
       await s.kubectl(version, ['get', 'cm', '-l', 'tier=fe', '-o', 'name']),
@@ -279,14 +279,14 @@ describe.concurrent('kubectl get: selectors, columns, sorting, namespaces, pagin
     ]);
   });
 
-  it.each(WITH_INSTALLED)('%s an invalid label selector: the server\'s BadRequest', async (version) => {
+  it.each(EDGE_VERSIONS)('%s an invalid label selector: the server\'s BadRequest', async (version) => {
     const s = await configMaps('get-bad-selector');
     const result = await s.kubectl(version, ['get', 'cm', '-l', 'tier=fe=x']);
     expect([result.code, result.stdout]).toEqual([1, '']);
     expect(result.stderr).toMatch(/^Error from server \(BadRequest\): Unable to find "\/v1, Resource=configmaps" that match label selector "tier=fe=x", field selector "": unable to parse requirement: .+\n$/);
   });
 
-  it.each(WITH_INSTALLED)('%s --field-selector on metadata.name and status.phase', async (version) => {
+  it.each(EDGE_VERSIONS)('%s --field-selector on metadata.name and status.phase', async (version) => {
     const s = await c.sandbox('get-fields');
     await runningPod(s, 'one');
     await s.must(['create', 'configmap', 'a']);
@@ -304,7 +304,7 @@ describe.concurrent('kubectl get: selectors, columns, sorting, namespaces, pagin
     ]);
   });
 
-  it.each(WITH_INSTALLED)('%s a field selector the resource does not support', async (version) => {
+  it.each(EDGE_VERSIONS)('%s a field selector the resource does not support', async (version) => {
     const s = await configMaps('get-bad-field');
     expectResult(await s.kubectl(version, ['get', 'cm', '--field-selector', 'data.x=1']), {
       code: 1,
@@ -313,7 +313,7 @@ describe.concurrent('kubectl get: selectors, columns, sorting, namespaces, pagin
     });
   });
 
-  it.each(WITH_INSTALLED)('%s --show-labels', async (version) => {
+  it.each(EDGE_VERSIONS)('%s --show-labels', async (version) => {
     const s = await configMaps('get-show-labels');
     expectResult(
       await s.kubectl(version, ['get', 'cm', '--show-labels']),
@@ -330,7 +330,7 @@ describe.concurrent('kubectl get: selectors, columns, sorting, namespaces, pagin
     );
   });
 
-  it.each(WITH_INSTALLED)('%s -L adds label columns', async (version) => {
+  it.each(EDGE_VERSIONS)('%s -L adds label columns', async (version) => {
     const s = await configMaps('get-label-columns');
     expectResult(
       await s.kubectl(version, ['get', 'cm', '-l', 'app', '-L', 'tier,app']),
@@ -346,13 +346,13 @@ describe.concurrent('kubectl get: selectors, columns, sorting, namespaces, pagin
     );
   });
 
-  it.each(WITH_INSTALLED)('%s --sort-by a field, descending data order', async (version) => {
+  it.each(EDGE_VERSIONS)('%s --sort-by a field, descending data order', async (version) => {
     const s = await configMaps('get-sort');
     await s.apply('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {app: shop}}\ndata: {x: "0"}\n');
     expectResult(await s.kubectl(version, ['get', 'cm', '-l', 'app=shop', '--sort-by=.data.x', '-o', 'name']), { code: 0, stdout: 'configmap/c\nconfigmap/a\nconfigmap/b\n' });
   });
 
-  it.each(WITH_INSTALLED)('%s -A adds the NAMESPACE column', async (version) => {
+  it.each(EDGE_VERSIONS)('%s -A adds the NAMESPACE column', async (version) => {
     const s = await c.sandbox('get-all-namespaces');
     const other = await c.sandbox('get-all-namespaces-other');
     for (const sandbox of [s, other]) await sandbox.must(['create', 'configmap', 'a', '--from-literal=x=1', `-n`, sandbox.namespace]);
@@ -371,7 +371,7 @@ describe.concurrent('kubectl get: selectors, columns, sorting, namespaces, pagin
     );
   });
 
-  it.each(WITH_INSTALLED)('%s --chunk-size pages through limit/continue and prints one table', async (version) => {
+  it.each(EDGE_VERSIONS)('%s --chunk-size pages through limit/continue and prints one table', async (version) => {
     const s = await configMaps('get-chunks');
     expectResult(
       await s.kubectl(version, ['get', 'cm', '--chunk-size=1']),
@@ -390,7 +390,7 @@ describe.concurrent('kubectl get: selectors, columns, sorting, namespaces, pagin
 });
 
 describe.concurrent('kubectl get --watch', () => {
-  it.each(WITH_INSTALLED)('%s -w prints the table, then each change as a row, until the request times out', async (version) => {
+  it.each(EDGE_VERSIONS)('%s -w prints the table, then each change as a row, until the request times out', async (version) => {
     const s = await configMaps('get-watch');
     const { listed, result: watching } = watch(s, version, ['get', 'cm', '-l', 'app=shop', '-w', '--request-timeout=3s']);
     await listed;
@@ -412,7 +412,7 @@ describe.concurrent('kubectl get --watch', () => {
     );
   });
 
-  it.each(WITH_INSTALLED)('%s -w --output-watch-events names each event', async (version) => {
+  it.each(EDGE_VERSIONS)('%s -w --output-watch-events names each event', async (version) => {
     const s = await configMaps('get-watch-events');
     const { listed, result: watching } = watch(s, version, ['get', 'cm', '-l', 'tier=be', '-w', '--output-watch-events', '--request-timeout=3s']);
     await listed;
@@ -433,7 +433,7 @@ describe.concurrent('kubectl get --watch', () => {
     );
   });
 
-  it.each(WITH_INSTALLED)('%s --watch-only prints changes only, -o name', async (version) => {
+  it.each(EDGE_VERSIONS)('%s --watch-only prints changes only, -o name', async (version) => {
     const s = await configMaps('get-watch-only');
     // --watch-only prints nothing until a change, so there is no sign the watch has begun: wait.
     const watching = s.kubectl(version, ['get', 'cm', '--watch-only', '-o', 'name', '--request-timeout=5s']);
