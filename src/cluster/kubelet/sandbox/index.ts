@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import type { IPty } from 'node-pty';
+import type { IPty } from '@lydell/node-pty';
 import { createSandboxCgroup, type SandboxCgroup, type SandboxLimits } from './cgroups.ts';
 
 export type { SandboxLimits } from './cgroups.ts';
@@ -290,7 +290,7 @@ function spawnWithPipes(argv: string[], env: Record<string, string>, spec: Sandb
 }
 
 async function spawnWithTerminal(argv: string[], env: Record<string, string>, spec: SandboxSpec, cgroup: SandboxCgroup | null): Promise<SandboxedProcess> {
-  const pty = await import('node-pty');
+  const pty = await import('@lydell/node-pty');
   const [command, ...args] = argv as [string, ...string[]];
   const terminal: IPty = pty.spawn(command, args, {
     name: spec.env.TERM ?? 'xterm-256color',
