@@ -2,13 +2,15 @@
 // a private /tmp, its own PID, IPC, UTS and network namespaces, as an unprivileged user, and in a
 // cgroup with the pod's CPU, memory and PID limits where the machine allows. A sandbox sees only
 // the directories the kubelet mounts into it (volumes, HOME), never the cluster's data dir,
-// another sandbox's files, or the host's processes.
+// another sandbox's files, or the host's processes. Every process runs under the runtime-default
+// seccomp filter (seccomp.ts).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { IPty } from '@lydell/node-pty';
 import { createSandboxCgroup, type SandboxCgroup, type SandboxLimits } from './cgroups.ts';
+import { runtimeDefaultFilter } from './seccomp.ts';
 
 export type { SandboxLimits } from './cgroups.ts';
 
@@ -66,7 +68,15 @@ export interface SandboxedProcess {
 }
 
 export type SandboxSupport =
-  | { mode: 'bubblewrap'; bwrap: string; setpriv: string; socat: string | null; runtimeDir: string }
+  | {
+      mode: 'bubblewrap';
+      bwrap: string;
+      setpriv: string;
+      socat: string | null;
+      runtimeDir: string;
+      /** The runtime-default seccomp program (a file bubblewrap reads through --seccomp); null where no syscall table is known. */
+      seccompFilter: string | null;
+    }
   | { mode: 'unsafe-local' }
   | { mode: 'unavailable'; reason: string };
 
@@ -89,7 +99,7 @@ export function detectSandboxSupport(options: { unsafeLocalShell: boolean; runti
     });
     if (probe.status === 0) {
       prepareRuntimeDir(options.runtimeDir);
-      return { mode: 'bubblewrap', bwrap, setpriv, socat: which('socat'), runtimeDir: options.runtimeDir };
+      return { mode: 'bubblewrap', bwrap, setpriv, socat: which('socat'), runtimeDir: options.runtimeDir, seccompFilter: writeSeccompFilter(options.runtimeDir) };
     }
     if (options.unsafeLocalShell) return { mode: 'unsafe-local' };
     return { mode: 'unavailable', reason: `bubblewrap cannot create a sandbox here (${probe.stderr.trim() || `exit ${probe.status}`}); start the cluster with --unsafe-local-shell to run shells unsandboxed on a single-user machine` };
@@ -111,6 +121,20 @@ function prepareRuntimeDir(dir: string): void {
   writeFileSync(join(dir, 'group'), `root:x:0:\nlearner:x:${INSIDE_GID}:\nnogroup:x:65534:\n`);
   chmodSync(join(dir, 'passwd'), 0o644);
   chmodSync(join(dir, 'group'), 0o644);
+}
+
+function writeSeccompFilter(runtimeDir: string): string | null {
+  const filter = runtimeDefaultFilter();
+  if (!filter) return null;
+  const path = join(runtimeDir, 'seccomp.bpf');
+  writeFileSync(path, filter, { mode: 0o644 });
+  return path;
+}
+
+/** The seccomp hook of a spawn: bubblewrap loads the filter from fd 3 (after its own set-up, before the container's process) and the shell that execs it opens that fd. */
+function seccompArgs(support: Extract<SandboxSupport, { mode: 'bubblewrap' }>): { bwrap: string[]; redirect: string } {
+  if (!support.seccompFilter) return { bwrap: [], redirect: '' };
+  return { bwrap: ['--seccomp', '3'], redirect: ` 3< '${support.seccompFilter.replaceAll("'", "'\\''")}'` };
 }
 
 /** Makes a host directory the sandbox user can write (emptyDir, HOME). */
@@ -212,10 +236,11 @@ export async function spawnSandboxed(spec: SandboxSpec, support: SandboxSupport)
   if (support.mode === 'bubblewrap') {
     const forwardSockets = new Map((spec.forwards ?? []).map((forward) => [forward.port, forward.unixSocket] as const));
     const inner = withForwards(spec.tty ? asTerminalLeader(spec.argv) : spec.argv, spec.forwards ?? [], support.socat);
-    const bwrap = [support.bwrap, ...bubblewrapArgs(spec, support, forwardSockets), '--', ...inner];
+    const seccomp = seccompArgs(support);
+    const bwrap = [support.bwrap, ...seccomp.bwrap, ...bubblewrapArgs(spec, support, forwardSockets), '--', ...inner];
     // The shell joins the cgroup before it becomes the sandbox, so no child can escape the limits.
     const join = cgroup ? cgroup.procsFiles.map((file) => `echo $$ > '${file}' &&`).join(' ') : '';
-    argv = ['/bin/sh', '-c', `${join} exec "$@"`, 'sh', support.setpriv, ...dropPrivileges(), ...bwrap];
+    argv = ['/bin/sh', '-c', `${join} exec "$@"${seccomp.redirect}`, 'sh', support.setpriv, ...dropPrivileges(), ...bwrap];
     env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
   } else {
     argv = spec.argv;
