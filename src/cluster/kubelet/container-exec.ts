@@ -1,0 +1,80 @@
+// Processes started inside a running container: exec sessions (kubectl exec, the workbench
+// terminal), exec probes and exec lifecycle hooks. Each gets the container's sandbox (its
+// environment, volumes, /tmp and HOME); sessions also get the simulated network.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { containerSandboxSpec, instanceDirectories, podEtcFiles } from './container-sandbox.ts';
+import type { ContainerSlot } from './container-slot.ts';
+import type { PodContext } from './pod-context.ts';
+import { createSandboxDirectory, type SandboxSpec, spawnSandboxed } from './sandbox/index.ts';
+import { SERVICE_PROXY_PORT } from './service-network.ts';
+import { unsafeWorkbenchEnv, WORKBENCH_HOME, workbenchSandbox } from './workbench.ts';
+
+/** HTTP to Services and pods through the simulated network: curl and wget honour http_proxy. */
+export async function withServiceNetwork(context: PodContext, spec: SandboxSpec): Promise<SandboxSpec> {
+  const unixSocket = await context.node.serviceSocket(context.pod().metadata.namespace ?? 'default');
+  const proxy = `http://127.0.0.1:${SERVICE_PROXY_PORT}`;
+  return {
+    ...spec,
+    env: { http_proxy: proxy, HTTP_PROXY: proxy, no_proxy: '127.0.0.1,localhost', NO_PROXY: '127.0.0.1,localhost', ...spec.env },
+    forwards: [...(spec.forwards ?? []), { port: SERVICE_PROXY_PORT, unixSocket }],
+  };
+}
+
+/** The sandbox for a process inside this container (exec sessions with the network, exec probes without), or why there can be none. */
+export async function execSandbox(context: PodContext, slot: ContainerSlot, argv: string[], tty: { cols: number; rows: number } | undefined, network = false): Promise<SandboxSpec | string> {
+  const { node, podDir } = context;
+  const support = node.sandbox();
+  if (support.mode === 'unavailable') return support.reason;
+  const instance = slot.instance;
+  if (!instance) return `container not found ("${slot.name}")`;
+  const pod = context.pod();
+  context.volumes.materialize(pod);
+  context.scheduleTokenRefresh();
+  const instanceDir = join(instance.tmpDir, '..');
+  const dirs = instanceDirectories(instanceDir);
+  const volumeMounts = context.volumes.mountsFor(pod, slot.spec, instanceDir);
+  const workbench = slot.image?.catalog?.kind === 'workbench';
+  let extra;
+  if (workbench) {
+    const tools = await node.tools();
+    const homeMount = volumeMounts.find((mount) => mount.target === WORKBENCH_HOME);
+    const homeDir = homeMount?.source ?? join(podDir, 'home');
+    if (!homeMount && !existsSync(homeDir)) createSandboxDirectory(homeDir);
+    if (support.mode === 'unsafe-local') {
+      const token = node.tokens?.issue(pod, undefined, 3607)?.token;
+      extra = { env: unsafeWorkbenchEnv({ pod, podDir, homeDir, apiUrl: node.apiUrl, token, caFile: node.caFile, tools }), mounts: [], forwards: [] };
+    } else {
+      extra = workbenchSandbox({ pod, podDir, homeDir, homeFromVolume: homeMount !== undefined, tools, apiSocket: node.apiSocket });
+    }
+  }
+  const spec = containerSandboxSpec({
+    pod,
+    container: slot.spec,
+    argv,
+    env: slot.env,
+    volumeMounts,
+    etcMounts: podEtcFiles(pod, podDir, context.podIP()),
+    instance: dirs,
+    ...(tty ? { tty } : {}),
+    ...(extra ? { extra } : {}),
+  });
+  if (workbench) spec.workingDir = WORKBENCH_HOME;
+  if (support.mode === 'unsafe-local') return { ...spec, env: { ...spec.env, TMPDIR: dirs.tmp, ...(workbench ? {} : { HOME: dirs.root }) } };
+  return network ? withServiceNetwork(context, spec) : spec;
+}
+
+/** Runs a command in the container to its end (an exec probe or hook): its exit code and output, or a timeout. */
+export async function runInContainer(context: PodContext, slot: ContainerSlot, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string } | { timedOut: true }> {
+  const spec = await execSandbox(context, slot, command, undefined);
+  if (typeof spec === 'string') return { exitCode: 1, output: spec };
+  const process = await spawnSandboxed(spec, context.node.sandbox());
+  process.endInput();
+  let output = '';
+  process.onOutput((_stream, data) => (output += data.toString('utf8')));
+  const timer = setTimeout(() => process.kill('SIGKILL'), timeoutMs);
+  const exit = await process.exited;
+  clearTimeout(timer);
+  if (exit.signal === 'SIGKILL' || exit.exitCode === 137) return { timedOut: true };
+  return { exitCode: exit.exitCode, output };
+}

@@ -1,0 +1,106 @@
+// A running container's probes and lifecycle hooks, as the kubelet's prober and lifecycle
+// handler run them: startup first, then liveness and readiness; postStart after the start,
+// preStop before the stop; the events and messages upstream gives when one fails.
+import type { ContainerSlot } from './container-slot.ts';
+import type { ContainerInstance } from './containers.ts';
+import { runInContainer } from './container-exec.ts';
+import { type Json, num, obj, objects, specOf, str, strings } from './format.ts';
+import { podGraceMs, type PodContext } from './pod-context.ts';
+import { type ProbeKind, type ProbeTarget, ProbeWorker } from './probes.ts';
+
+/** Starts the startup probe, or liveness and readiness when there is none. */
+export function startProbes(context: PodContext, slot: ContainerSlot, instance: ContainerInstance): void {
+  const startup = obj(slot.spec['startupProbe']);
+  if (Object.keys(startup).length > 0) startProbe(context, slot, instance, 'Startup', startup);
+  else startRunningProbes(context, slot, instance);
+}
+
+/** postStart runs once the container started; a failure kills the container. */
+export function runPostStart(context: PodContext, slot: ContainerSlot, instance: ContainerInstance): void {
+  const postStart = obj(obj(slot.spec['lifecycle'])['postStart']);
+  if (Object.keys(postStart).length === 0) return;
+  void runHook(context, slot, instance, postStart, 30_000).then((failure) => {
+    if (!failure || !instance.running) return;
+    context.event('Warning', 'FailedPostStartHook', failure, slot);
+    context.event('Normal', 'Killing', 'FailedPostStartHook', slot);
+    instance.stop(podGraceMs(context));
+  });
+}
+
+/** Runs a postStart or preStop hook (exec, httpGet, sleep); the failure message as the kubelet words it, or undefined. */
+export async function runHook(context: PodContext, slot: ContainerSlot, instance: ContainerInstance, hook: Json, timeoutMs: number): Promise<string | undefined> {
+  const where = `for Container "${slot.name}" in Pod "${context.description()}" failed`;
+  if (hook['sleep']) {
+    await context.delay(context.node.scaled((num(obj(hook['sleep'])['seconds']) ?? 0) * 1000));
+    return undefined;
+  }
+  if (hook['httpGet']) {
+    const httpGet = obj(hook['httpGet']);
+    const target = probeTarget(context, slot, instance);
+    const port = target.resolvePort(httpGet['port']);
+    const path = str(httpGet['path']) ?? '/';
+    const podIP = context.podIP() ?? '';
+    const url = `http://${podIP}:${String(port ?? httpGet['port'])}${path}`;
+    const answer = port === undefined ? undefined : target.http(port, path, 'kube-lifecycle/1.33');
+    if (!answer) return `HTTP lifecycle hook (${path}) ${where} - error: Get "${url}": dial tcp ${podIP}:${String(port ?? httpGet['port'])}: connect: connection refused, message: ""`;
+    return answer.status >= 400 ? `HTTP lifecycle hook (${path}) ${where} - error: HTTP lifecycle hook (${path}) returned status ${answer.status}, message: ""` : undefined;
+  }
+  const command = strings(obj(hook['exec'])['command']);
+  if (command.length === 0) return undefined;
+  const outcome = await probeTarget(context, slot, instance).exec(command, timeoutMs);
+  const text = command.join(' ');
+  if ('timedOut' in outcome) return `Exec lifecycle hook ([${text}]) ${where} - error: command '${text}' timed out, message: ""`;
+  if (outcome.exitCode === 0) return undefined;
+  return `Exec lifecycle hook ([${text}]) ${where} - error: command '${text}' exited with ${outcome.exitCode}: ${outcome.output}, message: ${JSON.stringify(outcome.output)}`;
+}
+
+function startRunningProbes(context: PodContext, slot: ContainerSlot, instance: ContainerInstance): void {
+  const liveness = obj(slot.spec['livenessProbe']);
+  const readiness = obj(slot.spec['readinessProbe']);
+  if (Object.keys(liveness).length > 0) startProbe(context, slot, instance, 'Liveness', liveness);
+  if (Object.keys(readiness).length > 0) startProbe(context, slot, instance, 'Readiness', readiness);
+}
+
+function startProbe(context: PodContext, slot: ContainerSlot, instance: ContainerInstance, kind: ProbeKind, spec: Json): void {
+  const { node } = context;
+  const worker = new ProbeWorker(kind, spec, probeTarget(context, slot, instance), { scaled: (ms) => Math.max(node.scaled(ms), 10), userAgent: 'kube-probe/1.33' }, {
+    attempt: (probeKind, result) => {
+      if (!result.success && slot.instance === instance && instance.running) context.event('Warning', 'Unhealthy', `${probeKind} probe failed: ${result.message}`, slot);
+    },
+    transition: (probeKind, healthy) => {
+      if (slot.instance !== instance || !instance.running) return;
+      if (probeKind === 'Readiness') {
+        slot.ready = healthy;
+      } else if (probeKind === 'Startup' && healthy) {
+        slot.started = true;
+        slot.ready = Object.keys(obj(slot.spec['readinessProbe'])).length === 0;
+        startRunningProbes(context, slot, instance);
+      } else {
+        context.event('Normal', 'Killing', `Container ${slot.name} failed ${probeKind.toLowerCase()} probe, will be restarted`, slot);
+        slot.ready = false;
+        const grace = num(obj(slot.spec[probeKind === 'Liveness' ? 'livenessProbe' : 'startupProbe'])['terminationGracePeriodSeconds']) ?? num(specOf(context.pod())['terminationGracePeriodSeconds']) ?? 30;
+        instance.stop(node.scaled(grace * 1000));
+      }
+      context.statusChanged();
+    },
+  });
+  slot.probes.push(worker);
+  worker.start();
+}
+
+function probeTarget(context: PodContext, slot: ContainerSlot, instance: ContainerInstance): ProbeTarget {
+  const podIP = context.podIP();
+  // The kubelet reaches pods from the node's side of the pod network: the gateway address.
+  const gateway = (podIP ?? '10.244.0.0').replace(/\.\d+$/, '.1');
+  return {
+    podIP: podIP ?? '',
+    resolvePort: (port) => {
+      if (typeof port === 'number') return port;
+      const named = objects(slot.spec['ports']).find((p) => p['name'] === port);
+      return named ? num(named['containerPort']) : /^\d+$/.test(String(port)) ? Number(port) : undefined;
+    },
+    http: (port, path, userAgent) => instance.http(port, path, gateway, userAgent),
+    tcp: (port) => instance.listens(port),
+    exec: (command, timeoutMs) => runInContainer(context, slot, command, timeoutMs),
+  };
+}

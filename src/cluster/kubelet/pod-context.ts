@@ -1,0 +1,70 @@
+// What the parts of a pod worker (image pull, container start, probes and hooks, exec, usage)
+// share: the node they run on and the pod they serve. The worker owns the state machine; each
+// part reads the pod through this face and reports back through events and status changes.
+import type { EventRecorder } from '../controllers/index.ts';
+import type { KubeObject } from '../types.ts';
+import type { ClusterView } from './cluster-view.ts';
+import type { ContainerSlot } from './container-slot.ts';
+import type { NodeAllocatable } from './environment.ts';
+import { type Json, num, specOf } from './format.ts';
+import type { SandboxSupport } from './sandbox/index.ts';
+import type { PodVolumes, TokenIssuer } from './volumes.ts';
+import type { WorkbenchTools } from './workbench.ts';
+
+export interface NodeRuntime {
+  readonly nodeName: string;
+  readonly hostIP: string;
+  readonly view: ClusterView;
+  readonly recorder: EventRecorder;
+  /** How shells run here (detected once, on first need). */
+  sandbox(): SandboxSupport;
+  readonly apiSocket: string;
+  readonly apiUrl: string;
+  readonly caFile: string;
+  readonly tokens: TokenIssuer | undefined;
+  readonly allocatable: NodeAllocatable;
+  readonly paths: { podsDir: string; nodeDir: string; claimsDir: string };
+  tools(): Promise<WorkbenchTools>;
+  /** The simulated network's proxy socket for this namespace (see service-network.ts). */
+  serviceSocket(namespace: string): Promise<string>;
+  now(): Date;
+  /** Real milliseconds for a start-up delay (pull, create, sandbox). */
+  startDelay(ms: number): number;
+  /** Real milliseconds for back-off, probes, grace periods and propagation. */
+  scaled(ms: number): number;
+  /** How many bytes each container's log may keep now. */
+  logLimit(): number;
+  imagePresent(image: string): boolean;
+  markImagePresent(image: string): void;
+  allocateIP(uid: string, wanted: string | undefined): string | undefined;
+  releaseIP(uid: string): void;
+  writeStatus(pod: KubeObject, status: Json): void;
+  removePod(pod: KubeObject): void;
+  workerGone(uid: string): void;
+}
+
+export interface PodContext {
+  readonly node: NodeRuntime;
+  readonly uid: string;
+  /** The pod's directory on the host (volumes, etc files, containers' writable dirs). */
+  readonly podDir: string;
+  readonly volumes: PodVolumes;
+  /** The pod as last seen (it changes with every update). */
+  pod(): KubeObject;
+  podIP(): string | undefined;
+  /** name_namespace(uid), as the kubelet's messages name a pod. */
+  description(): string;
+  event(type: 'Normal' | 'Warning', reason: string, message: string, slot?: ContainerSlot): void;
+  /** Resolves after ms, or never once the pod is gone. */
+  delay(ms: number): Promise<void>;
+  statusChanged(): void;
+  /** A container exited (or could not start) with this code after running this long: restart it per policy. */
+  scheduleRestart(slot: ContainerSlot, exitCode: number, ranMs: number): void;
+  /** Keeps the projected ServiceAccount token fresh once a real process reads it. */
+  scheduleTokenRefresh(): void;
+}
+
+/** The grace period the pod's spec gives a stopping container, in real milliseconds. */
+export function podGraceMs(context: PodContext): number {
+  return context.node.scaled((num(specOf(context.pod())['terminationGracePeriodSeconds']) ?? 30) * 1000);
+}

@@ -1,0 +1,70 @@
+// What a pod's containers use, as metrics-server would report it: a real process's memory from
+// its cgroup, a simulated server's from its image data (plus CPU per request served), and the
+// figures a lab sets with annotations to drive an autoscaler or the OOM killer.
+import { tryParseQuantity } from '../registry/index.ts';
+import type { KubeObject } from '../types.ts';
+import type { ContainerSlot } from './container-slot.ts';
+import { type ContainerInstance, SimulatedContainer } from './containers.ts';
+import { obj, str, strings } from './format.ts';
+import { behaviourOf, type ImageBehaviour } from './images/index.ts';
+
+export interface ContainerUsage {
+  name: string;
+  cpuMillis: number;
+  memoryBytes: number;
+}
+
+const SIMULATE_CPU = 'formicary.dev/simulate-cpu';
+const SIMULATE_MEMORY = 'formicary.dev/simulate-memory';
+/** How long a simulated container over its memory limit lives before the OOM killer ends it. */
+export const OOM_AFTER_MS = 1_500;
+
+function quantityMillis(value: string | undefined): number | undefined {
+  const quantity = tryParseQuantity(value);
+  return quantity ? quantity.milliValue() : undefined;
+}
+
+export function quantityBytes(value: string | undefined): number | undefined {
+  const quantity = tryParseQuantity(value);
+  return quantity ? quantity.value() : undefined;
+}
+
+export function memoryLimitBytes(slot: ContainerSlot): number | undefined {
+  return quantityBytes(str(obj(obj(slot.spec['resources'])['limits'])['memory']));
+}
+
+/** The simulated figures of a container; the pod's first container follows the simulate-* annotations. */
+export function simulatedUsage(pod: KubeObject, first: ContainerSlot | undefined, slot: ContainerSlot, behaviour: ImageBehaviour | undefined): { cpuMillis: number; memoryBytes: number } {
+  const idle = behaviour?.usage ?? { cpuMillis: 1, memoryBytes: 4 * 1024 * 1024 };
+  const served = (slot.instance?.requestRate() ?? 0) * (behaviour?.cpuPerRequestMillis ?? 0.05);
+  const base = { cpuMillis: Math.round(idle.cpuMillis + served), memoryBytes: idle.memoryBytes };
+  if (slot !== first) return base;
+  const annotations = pod.metadata.annotations ?? {};
+  return {
+    cpuMillis: quantityMillis(annotations[SIMULATE_CPU]) ?? base.cpuMillis,
+    memoryBytes: quantityBytes(annotations[SIMULATE_MEMORY]) ?? base.memoryBytes,
+  };
+}
+
+/** A lab raised the simulated memory past the limit: the kernel's OOM killer ends the container. */
+export function checkSimulatedMemory(pod: KubeObject, containers: ContainerSlot[], oomAfterMs: number): void {
+  const slot = containers[0];
+  const instance = slot?.instance;
+  if (!slot || !instance?.running || instance.process || !slot.image) return;
+  const limit = memoryLimitBytes(slot);
+  const usage = simulatedUsage(pod, slot, slot, behaviourOf(slot.image, strings(slot.spec['args']))).memoryBytes;
+  if (limit !== undefined && usage > limit && instance instanceof SimulatedContainer) instance.oomKill(oomAfterMs);
+}
+
+export function podUsage(pod: KubeObject, containers: ContainerSlot[]): ContainerUsage[] {
+  const first = containers[0];
+  return containers
+    .filter((slot) => slot.instance?.running && slot.image)
+    .map((slot) => {
+      const instance = slot.instance as ContainerInstance;
+      const simulated = simulatedUsage(pod, first, slot, slot.image ? behaviourOf(slot.image, strings(slot.spec['args'])) : undefined);
+      if (!instance.process) return { name: slot.name, ...simulated };
+      const memory = instance.memoryBytes() ?? 1024 * 1024;
+      return { name: slot.name, cpuMillis: slot === first && pod.metadata.annotations?.[SIMULATE_CPU] ? simulated.cpuMillis : 1, memoryBytes: memory };
+    });
+}
