@@ -5,7 +5,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { KubeObject } from '../../types.ts';
 import { findObject } from '../find.ts';
-import type { Registry, ResourceDefinition, UserInfo } from '../../registry/index.ts';
+import type { AdmissionPlugin, Registry, ResourceDefinition, UserInfo } from '../../registry/index.ts';
 import {
   anonymousUser,
   authenticatedGroup,
@@ -20,6 +20,7 @@ import {
   type AuthorizationDecision,
   type RbacSource,
   type RulesReview,
+  preventEscalation,
 } from './rbac.ts';
 import type { ServiceAccountTokenIdentity, ServiceAccountTokens } from './tokens.ts';
 
@@ -139,6 +140,44 @@ export function createAuthorizer(registry: Registry): Authorizer {
     impersonate(req, user) {
       const request = impersonationFromHeaders(req.headersDistinct);
       return request ? impersonate(user, request, source) : user;
+    },
+  };
+}
+
+const rbacResources = new Set(['roles', 'clusterroles', 'rolebindings', 'clusterrolebindings']);
+
+/**
+ * RBAC escalation prevention as the registry runs it. Upstream it is the roles' and bindings'
+ * storage, not an admission plugin; it is hooked in as the last mutating step because that is
+ * where upstream checks: after mutating admission, before validation. Writes without a user are
+ * the cluster's own (controllers, bootstrap) and are not checked.
+ */
+export function rbacEscalationPrevention(): AdmissionPlugin {
+  const sources = new WeakMap<Registry, RbacSource>();
+  return {
+    name: 'RBACEscalationPrevention',
+    mutate(request) {
+      const { definition, object, user } = request;
+      if (!user || !object || request.subresource) return;
+      if (request.operation !== 'CREATE' && request.operation !== 'UPDATE') return;
+      if (definition.group !== 'rbac.authorization.k8s.io' || !rbacResources.has(definition.resource)) return;
+      let source = sources.get(request.registry);
+      if (!source) {
+        source = registryRbacSource(request.registry);
+        sources.set(request.registry, source);
+      }
+      preventEscalation(
+        {
+          operation: request.operation,
+          resource: definition.resource,
+          namespace: request.namespace ?? '',
+          requestName: request.operation === 'CREATE' ? '' : request.name,
+          object,
+          oldObject: request.oldObject,
+          user,
+        },
+        source,
+      );
     },
   };
 }

@@ -26,15 +26,25 @@ function parseBindings(objects: KubeObject[]): Binding[] {
   return bindings;
 }
 
+/**
+ * How a missing role is reported: the authorizer reads through listers (`role.rbac…` not found),
+ * the escalation check through the registry (`roles.rbac…`, a 404 Status when it is the answer).
+ */
+export type RoleNotFound = (resource: 'roles' | 'clusterroles', name: string) => Error;
+
+const listerNotFound: RoleNotFound = (resource, name) => new Error(`${resource.slice(0, -1)}.rbac.authorization.k8s.io ${JSON.stringify(name)} not found`);
+
 /** Resolves roleRefs against one snapshot of the source, so aggregation is computed at most once per role. */
-class RoleResolver {
+export class RoleResolver {
   readonly #source: RbacSource;
+  readonly #notFound: RoleNotFound;
   #clusterRoles: Role[] | undefined;
   readonly #clusterRoleRules = new Map<string, PolicyRule[]>();
   readonly #roles = new Map<string, Role[]>();
 
-  constructor(source: RbacSource) {
+  constructor(source: RbacSource, notFound: RoleNotFound = listerNotFound) {
     this.#source = source;
+    this.#notFound = notFound;
   }
 
   #allClusterRoles(): Role[] {
@@ -43,14 +53,14 @@ class RoleResolver {
   }
 
   /** GetRoleReferenceRules: a Role is looked up in the binding's namespace, a ClusterRole cluster-wide. */
-  rules(binding: Binding, bindingNamespace: string): PolicyRule[] {
+  rules(binding: Pick<Binding, 'roleRef'>, bindingNamespace: string): PolicyRule[] {
     const { kind, name } = binding.roleRef;
     if (kind === 'ClusterRole') {
       const cached = this.#clusterRoleRules.get(name);
       if (cached) return cached;
       const all = this.#allClusterRoles();
       const role = all.find((r) => r.metadata.name === name);
-      if (!role) throw new Error(`clusterrole.rbac.authorization.k8s.io ${JSON.stringify(name)} not found`);
+      if (!role) throw this.#notFound('clusterroles', name);
       const rules = effectiveRules(role, all);
       this.#clusterRoleRules.set(name, rules);
       return rules;
@@ -62,7 +72,7 @@ class RoleResolver {
         this.#roles.set(bindingNamespace, roles);
       }
       const role = roles.find((r) => r.metadata.name === name);
-      if (!role) throw new Error(`role.rbac.authorization.k8s.io ${JSON.stringify(name)} not found`);
+      if (!role) throw this.#notFound('roles', name);
       return role.rules ?? [];
     }
     throw new Error(`unsupported role reference kind: ${JSON.stringify(kind)}`);
@@ -76,8 +86,7 @@ type Visitor = (source: () => string, rule: PolicyRule) => boolean;
  * a description of the binding that grants it. Returns the errors of unresolvable roleRefs.
  * The visitor returns false to stop.
  */
-function visitRulesFor(user: UserInfo, namespace: string, source: RbacSource, visit: Visitor): string[] {
-  const resolver = new RoleResolver(source);
+function visitRulesFor(user: UserInfo, namespace: string, source: RbacSource, visit: Visitor, resolver = new RoleResolver(source)): string[] {
   const errors: string[] = [];
   const walk = (bindings: Binding[], describe: (b: Binding, subjectText: string) => string, bindingNamespace: string): boolean => {
     for (const binding of bindings) {
@@ -104,8 +113,15 @@ function visitRulesFor(user: UserInfo, namespace: string, source: RbacSource, vi
   return errors;
 }
 
+/** RulesFor: every rule the user holds in the namespace, and the errors of roleRefs that did not resolve. */
+export function rulesFor(user: UserInfo, namespace: string, source: RbacSource, resolver: RoleResolver): { rules: PolicyRule[]; errors: string[] } {
+  const rules: PolicyRule[] = [];
+  const errors = visitRulesFor(user, namespace, source, (_describe, rule) => rules.push(rule) > 0, resolver);
+  return { rules, errors };
+}
+
 /** utilerrors.NewAggregate(...).Error(): one message alone, several in brackets. */
-function aggregateErrors(errors: string[]): string {
+export function aggregateErrors(errors: string[]): string {
   return errors.length === 1 ? (errors[0] ?? '') : `[${errors.join(', ')}]`;
 }
 
