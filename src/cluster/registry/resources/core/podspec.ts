@@ -5,6 +5,7 @@ import { tryParseQuantity } from '../../quantity.ts';
 import { asArray, asNumber, asObject, asObjects, asString, ensureObject, isObject, type JsonObject, setDefault } from '../../fields.ts';
 import { validateAnnotations, validateLabels } from '../../meta.ts';
 import { labelSelectorFromObject } from '../../selectors.ts';
+import { validateVolumeMounts, validateVolumes } from './podspec-volumes.ts';
 import {
   type FieldError,
   fieldError,
@@ -208,18 +209,7 @@ function validateContainer(container: JsonObject, path: string, volumes: Set<str
     if (typeof prefix === 'string' && prefix !== '') for (const msg of isEnvVarName(prefix)) errs.push(fieldError.invalid(`${path}.envFrom[${i}].prefix`, prefix, msg));
     if (!envFrom.configMapRef && !envFrom.secretRef) errs.push(fieldError.invalid(`${path}.envFrom[${i}]`, '', 'must specify one of: `configMapRef` or `secretRef`'));
   });
-  const mountPaths = new Set<string>();
-  asArray(container.volumeMounts).forEach((raw, i) => {
-    const mount = asObject(raw) ?? {};
-    const p = `${path}.volumeMounts[${i}]`;
-    if (typeof mount.name !== 'string' || mount.name === '') errs.push(fieldError.required(`${p}.name`));
-    else if (!volumes.has(mount.name)) errs.push(fieldError.notFound(`${p}.name`, mount.name));
-    if (typeof mount.mountPath !== 'string' || mount.mountPath === '') errs.push(fieldError.required(`${p}.mountPath`));
-    else {
-      if (mountPaths.has(mount.mountPath)) errs.push(fieldError.invalid(`${p}.mountPath`, mount.mountPath, 'must be unique'));
-      mountPaths.add(mount.mountPath);
-    }
-  });
+  errs.push(...validateVolumeMounts(container.volumeMounts, `${path}.volumeMounts`, volumes, container));
   errs.push(...validateResources(container.resources, `${path}.resources`));
   if (!isInit) {
     errs.push(...validateProbe(container.livenessProbe, `${path}.livenessProbe`));
@@ -227,66 +217,6 @@ function validateContainer(container: JsonObject, path: string, volumes: Set<str
     errs.push(...validateProbe(container.startupProbe, `${path}.startupProbe`));
   }
   return errs;
-}
-
-const volumeSources = [
-  'hostPath',
-  'emptyDir',
-  'gcePersistentDisk',
-  'awsElasticBlockStore',
-  'gitRepo',
-  'secret',
-  'nfs',
-  'iscsi',
-  'glusterfs',
-  'persistentVolumeClaim',
-  'rbd',
-  'flexVolume',
-  'cinder',
-  'cephfs',
-  'flocker',
-  'downwardAPI',
-  'fc',
-  'azureFile',
-  'configMap',
-  'vsphereVolume',
-  'quobyte',
-  'azureDisk',
-  'photonPersistentDisk',
-  'projected',
-  'portworxVolume',
-  'scaleIO',
-  'storageos',
-  'csi',
-  'ephemeral',
-  'image',
-];
-
-function validateVolumes(volumes: unknown, path: string): { errs: FieldError[]; names: Set<string> } {
-  const errs: FieldError[] = [];
-  const names = new Set<string>();
-  asArray(volumes).forEach((raw, i) => {
-    const volume = asObject(raw) ?? {};
-    const p = `${path}[${i}]`;
-    if (typeof volume.name !== 'string' || volume.name === '') errs.push(fieldError.required(`${p}.name`));
-    else {
-      for (const msg of isDNS1123Label(volume.name)) errs.push(fieldError.invalid(`${p}.name`, volume.name, msg));
-      if (names.has(volume.name)) errs.push(fieldError.duplicate(`${p}.name`, volume.name));
-      names.add(volume.name);
-    }
-    const sources = volumeSources.filter((s) => volume[s] !== undefined);
-    if (sources.length === 0) errs.push(fieldError.required(p, 'must specify a volume type'));
-    else if (sources.length > 1) errs.push(fieldError.forbidden(`${p}.${sources[1]}`, 'may not specify more than 1 volume type'));
-    const configMap = asObject(volume.configMap);
-    if (configMap && (typeof configMap.name !== 'string' || configMap.name === '')) errs.push(fieldError.required(`${p}.configMap.name`));
-    const secret = asObject(volume.secret);
-    if (secret && (typeof secret.secretName !== 'string' || secret.secretName === '')) errs.push(fieldError.required(`${p}.secret.secretName`));
-    const pvc = asObject(volume.persistentVolumeClaim);
-    if (pvc && (typeof pvc.claimName !== 'string' || pvc.claimName === '')) errs.push(fieldError.required(`${p}.persistentVolumeClaim.claimName`));
-    const hostPath = asObject(volume.hostPath);
-    if (hostPath && (typeof hostPath.path !== 'string' || hostPath.path === '')) errs.push(fieldError.required(`${p}.hostPath.path`));
-  });
-  return { errs, names };
 }
 
 export interface PodSpecRules {
