@@ -103,6 +103,13 @@ function isEmptyDirectory(path: string): boolean {
   }
 }
 
+/** A directory under pods/ is named after its pod's uid (see PodWorker). */
+function removeOrphanedPodDirectories(podsDir: string, livePods: Set<string>): void {
+  for (const uid of readdirSync(podsDir)) {
+    if (!livePods.has(uid)) rmSync(join(podsDir, uid), { recursive: true, force: true });
+  }
+}
+
 function tokenIssuer(view: ClusterView, tokens: ServiceAccountTokens, caPem: string, now: () => Date): TokenIssuer {
   return {
     caPem,
@@ -162,9 +169,11 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
   const kubeletDir = options.kubeletDir ?? join(tmpdir(), `formicary-kubelet-${createHash('sha256').update(options.dataDir).digest('hex').slice(0, 12)}`);
   ensurePassage(kubeletDir);
   const podsDir = join(kubeletDir, 'pods');
-  // Pods of an earlier run are gone with their processes; claims and node directories stay.
-  rmSync(podsDir, { recursive: true, force: true });
   for (const dir of [podsDir, join(kubeletDir, 'nodes'), join(kubeletDir, 'claims')]) ensurePassage(dir);
+  // As on a node after a reboot: the processes of an earlier run are gone, but a pod that still
+  // exists keeps its directory (emptyDir volumes, the workbench's home); only pods deleted meanwhile lose theirs.
+  const view = new ClusterView(registry);
+  removeOrphanedPodDirectories(podsDir, new Set(view.list('pods').map((pod) => pod.metadata.uid ?? '')));
   const runtimeDir = join(kubeletDir, 'run');
   ensurePassage(runtimeDir);
   // Probing bubblewrap runs processes: done on first need, not on the way to "ready".
@@ -175,7 +184,6 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
   const apiSocketPath = join(runtimeDir, 'api.sock');
   const apiSocket = await startApiSocket(apiSocketPath, options.apiUrl);
 
-  const view = new ClusterView(registry);
   const events = options.events ?? new EventBroadcaster(registry);
   const ownEvents = options.events === undefined;
   let tools: Promise<WorkbenchTools> | undefined;
@@ -309,10 +317,9 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
       if (ownEvents) events.stop();
       await apiSocket.close();
       await network.close();
-      // Pod files and sockets go with the kubelet; claims and node directories hold data worth keeping.
-      rmSync(podsDir, { recursive: true, force: true });
+      // Sockets go with the kubelet; pod, claim and node directories hold data the next start carries on with.
       rmSync(runtimeDir, { recursive: true, force: true });
-      if (options.kubeletDir === undefined && ['nodes', 'claims'].every((dir) => isEmptyDirectory(join(kubeletDir, dir)))) rmSync(kubeletDir, { recursive: true, force: true });
+      if (options.kubeletDir === undefined && ['pods', 'nodes', 'claims'].every((dir) => isEmptyDirectory(join(kubeletDir, dir)))) rmSync(kubeletDir, { recursive: true, force: true });
     },
   };
 }

@@ -241,7 +241,7 @@ export class NodeKubelet implements NodeRuntime {
     this.#shared.workerRemoved(worker);
   }
 
-  /** Stops watching; processes end (the cluster is stopping), pod files stay for the next start to clear. */
+  /** Stops watching; processes end (the cluster is stopping), pod directories stay for the next start. */
   stop(): void {
     this.#stopped = true;
     this.#watch.stop();

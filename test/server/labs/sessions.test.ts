@@ -29,7 +29,8 @@ let core: CoreV1Api;
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'formicary-lab-sessions-'));
   root = await labProject();
-  cluster = await startCluster({ dataDir, port: 0, nodes: 1, kubelet: { timing: { startDelayScale: 0 } } });
+  // Pod directories outlive a cluster's stop (as on a node): beside the data dir, so the test removes them.
+  cluster = await startCluster({ dataDir, port: 0, nodes: 1, kubelet: { kubeletDir: `${dataDir}-kubelet`, timing: { startDelayScale: 0 } } });
   const kubeconfigFile = path.join(dataDir, 'admin.kubeconfig');
   await writeFile(kubeconfigFile, cluster.kubeconfig(), { mode: 0o600 });
   labCluster = startLabCluster({ mode: 'kubernetes', kubeconfig: kubeconfigFile }, { root, log });
@@ -41,6 +42,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await cluster?.stop();
   await rm(dataDir, { recursive: true, force: true });
+  await rm(`${dataDir}-kubelet`, { recursive: true, force: true });
   await rm(root, { recursive: true, force: true });
 });
 

@@ -41,7 +41,8 @@ async function workbench(namespace: string): Promise<WorkbenchTarget> {
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'formicary-terminals-'));
-  cluster = await startCluster({ dataDir, port: 0, nodes: 1, kubelet: { timing: { startDelayScale: 0 } } });
+  // Pod directories outlive a cluster's stop (as on a node): beside the data dir, so the test removes them.
+  cluster = await startCluster({ dataDir, port: 0, nodes: 1, kubelet: { kubeletDir: `${dataDir}-kubelet`, timing: { startDelayScale: 0 } } });
   kubeConfig = new KubeConfig();
   kubeConfig.loadFromString(cluster.kubeconfig());
 }, 60_000);
@@ -49,6 +50,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await cluster?.stop();
   await rm(dataDir, { recursive: true, force: true });
+  await rm(`${dataDir}-kubelet`, { recursive: true, force: true });
 });
 
 /** A browser tab: sends the protocol's messages, collects what the portal says. */
