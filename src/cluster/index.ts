@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { admissionPlugins, bootstrapCluster, loadOrCreateServingCertificates, openServiceAccountTokens, startApiServer, stderrLogger, type ConnectHandler, type Logger } from './apiserver/index.ts';
-import { openRegistry, type Registry } from './registry/index.ts';
+import { openRegistry, type Registry, type StorageLimits } from './registry/index.ts';
 import { startControllers, type ControllersOptions, type EvictionOptions, type RunningControllers } from './controllers/index.ts';
 import type { KubeletOptions, RunningKubelet } from './kubelet/index.ts';
 import { StatusError } from './types.ts';
@@ -27,6 +27,12 @@ export interface ClusterOptions {
   connect?: ConnectHandler;
   /** Watch tuning: how many changes a resource keeps for resuming watches, how often bookmarks go out. */
   watch?: { historySize?: number; bookmarkIntervalMs?: number };
+  /**
+   * What the store holds at most (the embedded cluster's, not Kubernetes' limits): each
+   * namespace's objects serialized together (default 16 MiB, 0 for no budget) and the old versions
+   * kept for watches (default 64 MiB).
+   */
+  storage?: Partial<StorageLimits>;
   /**
    * The simulated kubelet (pods start, log, exec, attach; the workbench shell). Opt-in for now:
    * the controllers' tests run their own stand-in kubelet. `formicary cluster` turns it on.
@@ -122,6 +128,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       admission: admissionPlugins(),
       ...(options.watch?.historySize ? { historySize: options.watch.historySize } : {}),
       ...(options.watch?.bookmarkIntervalMs ? { bookmarkIntervalMs: options.watch.bookmarkIntervalMs } : {}),
+      ...(options.storage ? { limits: options.storage } : {}),
     }),
   ]);
   let server;

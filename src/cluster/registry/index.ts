@@ -2,6 +2,7 @@
 // admission, controllers and kubelet use only what is exported here.
 import type { KubeObject } from '../types.ts';
 import { ClusterRegistry } from './store.ts';
+import type { StorageLimits } from './storage-limits.ts';
 
 export interface SubresourceDefinition {
   /** 'status' | 'scale' | 'log' | 'exec' | 'attach' | 'binding' | 'eviction' | 'token' | 'portforward' | 'proxy' */
@@ -180,6 +181,8 @@ export interface RegistryOptions {
   historySize?: number;
   /** how often watchers that allow bookmarks get one; default 60 s */
   bookmarkIntervalMs?: number;
+  /** what storage holds at most: each namespace's objects, old versions for watches */
+  limits?: Partial<StorageLimits>;
   logger?: RegistryLogger;
 }
 
@@ -195,3 +198,5 @@ export { fieldError, invalidObject, errorBody } from './validation.ts';
 export type { FieldError, FieldErrorType } from './validation.ts';
 export { podUsage, objectUsage, quotaUsage, quotaMatchesPod, computeResourcesOf } from './quota.ts';
 export { generateName } from './meta.ts';
+export { DEFAULT_NAMESPACE_BYTES, MAX_OBJECT_BYTES } from './storage-limits.ts';
+export type { StorageLimits } from './storage-limits.ts';

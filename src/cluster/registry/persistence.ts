@@ -20,8 +20,9 @@ export interface Warn {
 const HEADER_BYTES = 8;
 const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 
-export function encodeRecord(record: PersistedRecord): Buffer {
-  const payload = Buffer.from(JSON.stringify(record));
+/** `objectJson`, when given, is JSON.stringify of the record's object, already made by the caller. */
+export function encodeRecord(record: PersistedRecord, objectJson?: string): Buffer {
+  const payload = Buffer.from(objectJson !== undefined && record.t === 'put' ? `${JSON.stringify({ ...record, o: undefined }).slice(0, -1)},"o":${objectJson}}` : JSON.stringify(record));
   const frame = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
   frame.writeUInt32LE(payload.length, 0);
   frame.writeUInt32LE(crc32(payload), 4);
@@ -148,9 +149,9 @@ export class Persistence {
     return this.logSize > this.compactAfterBytes;
   }
 
-  append(record: PersistedRecord): void {
+  append(record: PersistedRecord, objectJson?: string): void {
     if (this.closed) throw new Error('registry is closed: cannot persist a write');
-    const frame = encodeRecord(record);
+    const frame = encodeRecord(record, objectJson);
     this.pending.push(frame);
     this.pendingBytes += frame.length;
     if (!this.flushScheduled) {

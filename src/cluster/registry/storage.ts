@@ -1,7 +1,7 @@
 // One resource's objects (all versions share it): namespace → name → frozen object, kept sorted on
 // demand for LIST paging, with its change history and its watchers.
 import type { KubeObject } from '../types.ts';
-import { History, type HistoryEvent } from './history.ts';
+import { History, type HistoryBudget, type HistoryEvent } from './history.ts';
 import type { ResourceStrategy } from './strategy.ts';
 
 export interface StorageWatcher {
@@ -17,14 +17,17 @@ export class Storage {
   readonly history: History;
   readonly watchers = new Set<StorageWatcher>();
   private readonly byNamespace = new Map<string, Map<string, KubeObject>>();
+  /** Serialized size of each object, and of each namespace's objects together. */
+  private readonly sizes = new Map<string, Map<string, number>>();
+  private readonly bytesByNamespace = new Map<string, number>();
   private sortedKeys: string[] | undefined;
   private readonly sortedNamesByNamespace = new Map<string, string[]>();
   private count = 0;
 
-  constructor(id: string, strategy: ResourceStrategy | undefined, historySize: number, startRV: number) {
+  constructor(id: string, strategy: ResourceStrategy | undefined, historySize: number, startRV: number, historyBudget?: HistoryBudget) {
     this.id = id;
     this.strategy = strategy;
-    this.history = new History(historySize, startRV);
+    this.history = new History(historySize, startRV, historyBudget);
   }
 
   get size(): number {
@@ -40,12 +43,29 @@ export class Storage {
     return this.get(key.slice(0, slash), key.slice(slash + 1));
   }
 
-  put(namespace: string, name: string, object: KubeObject): void {
+  /** Serialized bytes of one stored object (0 when there is none). */
+  sizeOf(namespace: string, name: string): number {
+    return this.sizes.get(namespace)?.get(name) ?? 0;
+  }
+
+  /** Serialized bytes of one namespace's objects. */
+  bytesIn(namespace: string): number {
+    return this.bytesByNamespace.get(namespace) ?? 0;
+  }
+
+  put(namespace: string, name: string, object: KubeObject, bytes: number): void {
     let names = this.byNamespace.get(namespace);
     if (!names) {
       names = new Map();
       this.byNamespace.set(namespace, names);
     }
+    let sizes = this.sizes.get(namespace);
+    if (!sizes) {
+      sizes = new Map();
+      this.sizes.set(namespace, sizes);
+    }
+    this.bytesByNamespace.set(namespace, this.bytesIn(namespace) - (sizes.get(name) ?? 0) + bytes);
+    sizes.set(name, bytes);
     if (!names.has(name)) {
       this.count++;
       this.sortedKeys = undefined;
@@ -57,6 +77,15 @@ export class Storage {
   remove(namespace: string, name: string): void {
     const names = this.byNamespace.get(namespace);
     if (!names?.delete(name)) return;
+    const sizes = this.sizes.get(namespace);
+    const bytes = this.bytesIn(namespace) - (sizes?.get(name) ?? 0);
+    sizes?.delete(name);
+    if (sizes?.size === 0) {
+      this.sizes.delete(namespace);
+      this.bytesByNamespace.delete(namespace);
+    } else {
+      this.bytesByNamespace.set(namespace, bytes);
+    }
     this.count--;
     this.sortedKeys = undefined;
     this.sortedNamesByNamespace.delete(namespace);

@@ -14,6 +14,7 @@ import type {
   RegistryOptions,
   ResourceDefinition,
   UpdateOptions,
+  UserInfo,
   Watch,
   WatchEvent,
   WatchOptions,
@@ -21,11 +22,12 @@ import type {
 } from './index.ts';
 import { createAllocators, type Allocators } from './allocators.ts';
 import { asArray, asObject, clone, deepEqual, deepFreeze, getPath, type JsonObject, omitEmptyMetadata, pruneUndefined, setPath } from './fields.ts';
-import type { HistoryEvent } from './history.ts';
+import { HistoryBudget, type HistoryEvent } from './history.ts';
 import { formatTimestamp, generateName, nameIsDNSSubdomain, specChanged, validateObjectMeta, validateObjectMetaUpdate } from './meta.ts';
 import { Persistence, type PersistedRecord } from './persistence.ts';
 import { everythingSelector, type FieldSelector, fieldSelectorMatches, type LabelSelector, parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { Storage, storageKey, type StorageWatcher } from './storage.ts';
+import { bypassesNamespaceBudget, DEFAULT_HISTORY_BYTES, DEFAULT_NAMESPACE_BYTES, MAX_OBJECT_BYTES, namespaceBudgetExceeded, requestTooLarge } from './storage-limits.ts';
 import { type AlternateVersion, type CommitEvent, hasSubresource, type ResourceStrategy, type StrategyContext } from './strategy.ts';
 import { type FieldError, fieldError, GoValue, invalidObject } from './validation.ts';
 import { builtinStrategies } from './resources/index.ts';
@@ -51,6 +53,8 @@ export class ClusterRegistry implements Registry {
   private readonly clock: () => Date;
   private readonly admission: AdmissionPlugin[];
   private readonly historySize: number;
+  private readonly historyBudget: HistoryBudget;
+  private readonly namespaceBytes: number;
   private readonly logger: RegistryLogger;
   private readonly persistence: Persistence | undefined;
   private readonly allocators: Allocators = createAllocators();
@@ -71,6 +75,8 @@ export class ClusterRegistry implements Registry {
     this.clock = options.clock ?? (() => new Date());
     this.admission = options.admission ?? [];
     this.historySize = options.historySize ?? DEFAULT_HISTORY;
+    this.historyBudget = new HistoryBudget(options.limits?.historyBytes ?? DEFAULT_HISTORY_BYTES);
+    this.namespaceBytes = options.limits?.namespaceBytes ?? DEFAULT_NAMESPACE_BYTES;
     this.logger = logger;
     this.persistence = persistence;
     this.firstStart = firstStart;
@@ -111,7 +117,7 @@ export class ClusterRegistry implements Registry {
     const id = `${def.group}/${def.resource}`;
     let storage = this.storages.get(id);
     if (!storage) {
-      storage = new Storage(id, strategy, this.historySize, this.rv);
+      storage = new Storage(id, strategy, this.historySize, this.rv, this.historyBudget);
       this.storages.set(id, storage);
     }
     storage.strategy = strategy;
@@ -411,6 +417,7 @@ export class ClusterRegistry implements Registry {
         meta.name = generateName(meta.generateName as string);
       }
     }
+    if (!ctx.dryRun) this.checkStorageLimits(storage, def, draft, options.user, undefined);
     strategy.allocate?.(draft, undefined, ctx);
     if (ctx.dryRun) return deepFreeze(draft);
     return this.commit(storage, 'ADDED', draft, undefined);
@@ -509,6 +516,7 @@ export class ClusterRegistry implements Registry {
     else if (subresource !== 'finalize' && subresource !== 'binding') errors.push(...(strategy.validateUpdate?.(draft, old, ctx) ?? []));
     this.invalid(def, name, errors);
     this.runAdmission('validate', 'UPDATE', served, draft, old, name, options, subresource);
+    if (!ctx.dryRun) this.checkStorageLimits(served.storage, def, draft, options.user, subresource);
     if (subresource === undefined) strategy.allocate?.(draft, old, ctx);
 
     if (deepEqual(draft, old)) return old;
@@ -631,6 +639,22 @@ export class ClusterRegistry implements Registry {
 
   // ---- commit, hooks and watch dispatch --------------------------------------------------
 
+  /**
+   * etcd's limit on one write, and the namespace's storage budget for a write that grows it (not
+   * for status and other subresources: the cluster's own reports must always land).
+   */
+  private checkStorageLimits(storage: Storage, def: ResourceDefinition, draft: KubeObject, user: UserInfo | undefined, subresource: string | undefined): void {
+    const bytes = serializedBytes(draft);
+    if (bytes > MAX_OBJECT_BYTES) throw requestTooLarge();
+    const ns = def.namespaced ? (draft.metadata.namespace ?? '') : '';
+    if (ns === '' || this.namespaceBytes <= 0 || subresource !== undefined || bypassesNamespaceBudget(user)) return;
+    const requested = bytes - storage.sizeOf(ns, draft.metadata.name ?? '');
+    if (requested <= 0) return;
+    let used = 0;
+    for (const each of this.storages.values()) used += each.bytesIn(ns);
+    if (used + requested > this.namespaceBytes) throw namespaceBudgetExceeded(this.gr(def), draft.metadata.name ?? '', ns, { requested, used, limit: this.namespaceBytes });
+  }
+
   private commit(storage: Storage, type: HistoryEvent['type'], draft: KubeObject, old: KubeObject | undefined): KubeObject {
     const rv = ++this.rv;
     draft.metadata.resourceVersion = String(rv);
@@ -638,11 +662,13 @@ export class ClusterRegistry implements Registry {
     const ns = object.metadata.namespace ?? '';
     const name = object.metadata.name ?? '';
     const key = `${ns}/${name}`;
+    const json = JSON.stringify(object);
+    const bytes = Buffer.byteLength(json);
     if (type === 'DELETED') storage.remove(ns, name);
-    else storage.put(ns, name, object);
-    const event: HistoryEvent = { rv, type, key, object, prev: old };
+    else storage.put(ns, name, object, bytes);
+    const event: HistoryEvent = { rv, type, key, object, prev: old, bytes };
     storage.history.push(event);
-    this.persistence?.append(type === 'DELETED' ? { t: 'del', s: storage.id, k: key, rv } : { t: 'put', s: storage.id, k: key, rv, o: object });
+    this.persistence?.append(type === 'DELETED' ? { t: 'del', s: storage.id, k: key, rv } : { t: 'put', s: storage.id, k: key, rv, o: object }, json);
     this.pending.push({ storage, event });
     this.afterCommit(storage, { type, object, old });
     this.dispatch();
@@ -753,7 +779,7 @@ export class ClusterRegistry implements Registry {
       this.custom.set(serving.storageId, serving);
       let storage = this.storages.get(serving.storageId);
       if (!storage) {
-        storage = new Storage(serving.storageId, serving.strategy, this.historySize, this.rv);
+        storage = new Storage(serving.storageId, serving.strategy, this.historySize, this.rv, this.historyBudget);
         this.storages.set(serving.storageId, storage);
       }
       storage.strategy = serving.strategy;
@@ -777,6 +803,7 @@ export class ClusterRegistry implements Registry {
     const storage = this.storages.get(serving.storageId);
     if (storage) {
       this.storages.delete(serving.storageId);
+      storage.history.detach();
       // watchers still get the DELETED events already queued, then their stream ends
       this.afterDispatch.push(() => {
         for (const watcher of [...storage.watchers]) watcher.close();
@@ -839,13 +866,13 @@ export class ClusterRegistry implements Registry {
       }
       let storage = this.storages.get(record.s);
       if (!storage) {
-        storage = new Storage(record.s, undefined, this.historySize, 0);
+        storage = new Storage(record.s, undefined, this.historySize, 0, this.historyBudget);
         this.storages.set(record.s, storage);
       }
       const slash = record.k.indexOf('/');
       const ns = record.k.slice(0, slash);
       const name = record.k.slice(slash + 1);
-      if (record.t === 'put') storage.put(ns, name, deepFreeze(record.o));
+      if (record.t === 'put') storage.put(ns, name, deepFreeze(record.o), serializedBytes(record.o));
       else storage.remove(ns, name);
       this.rv = Math.max(this.rv, record.rv);
     }
@@ -854,7 +881,10 @@ export class ClusterRegistry implements Registry {
     for (const crd of crds ? [...crds.values()] : []) this.syncCustomResource({ type: 'ADDED', object: crd });
     this.resourcesChanged = false;
     for (const [id, storage] of this.storages) {
-      if (!storage.strategy && storage.size === 0) this.storages.delete(id);
+      if (!storage.strategy && storage.size === 0) {
+        this.storages.delete(id);
+        storage.history.detach();
+      }
     }
     for (const storage of this.storages.values()) {
       const restore = storage.strategy?.restore;
@@ -988,6 +1018,10 @@ async function defaultLogger(): Promise<RegistryLogger> {
   const { default: pino } = await import('pino');
   const logger = pino({ name: 'registry' }, pino.destination(2));
   return { warn: (details, message) => logger.warn(details, message) };
+}
+
+function serializedBytes(object: KubeObject): number {
+  return Buffer.byteLength(JSON.stringify(object));
 }
 
 function keyOf(object: KubeObject): string {

@@ -1,0 +1,49 @@
+// What the embedded cluster's storage holds at most. Two limits follow etcd (the size of one
+// write, and compaction of old versions); the third, a byte budget per namespace, is the
+// embedded cluster's own: a real cluster's etcd has one quota for everything (2 GiB by default),
+// which one learner could fill for all, so here each namespace gets its share.
+import { qualifiedResource, StatusError, type GroupResource } from '../types.ts';
+import type { UserInfo } from './index.ts';
+
+/** etcd's --max-request-bytes default: a write larger than this never reaches storage. */
+export const MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
+/** The objects one namespace may hold, serialized, unless the cluster is told otherwise. */
+export const DEFAULT_NAMESPACE_BYTES = 16 * 1024 * 1024;
+/** Old versions kept for watches and consistent paging, all resources together. */
+export const DEFAULT_HISTORY_BYTES = 64 * 1024 * 1024;
+
+export interface StorageLimits {
+  /** Serialized bytes of every object in one namespace together; 0 turns the budget off. */
+  namespaceBytes: number;
+  /** Serialized bytes of the old versions every resource's history keeps together. */
+  historyBytes: number;
+}
+
+/**
+ * What kube-apiserver answers when etcd refuses a write as too large: etcd's own error, passed
+ * through as an unknown 500 (kubectl prints "Error from server: etcdserver: request is too large").
+ */
+export function requestTooLarge(): StatusError {
+  return new StatusError({ code: 500, message: 'etcdserver: request is too large' });
+}
+
+/** The cluster's own components (controllers, the scheduler, nodes) and its administrators are never refused for space: that would wedge the cluster, not teach the learner. */
+export function bypassesNamespaceBudget(user: UserInfo | undefined): boolean {
+  if (!user) return true;
+  const groups = user.groups ?? [];
+  if (groups.includes('system:masters') || groups.includes('system:nodes') || groups.includes('system:serviceaccounts:kube-system')) return true;
+  return user.username.startsWith('system:') && !user.username.startsWith('system:serviceaccount:');
+}
+
+function mebibytes(bytes: number): string {
+  const value = bytes / (1024 * 1024);
+  return `${Number.isInteger(value) ? value : value.toFixed(1)} MiB`;
+}
+
+export function namespaceBudgetExceeded(gr: GroupResource, name: string, namespace: string, usage: { requested: number; used: number; limit: number }): StatusError {
+  const message =
+    `${qualifiedResource(gr)} "${name}" is forbidden: exceeded the storage budget of namespace "${namespace}": ` +
+    `requested: ${usage.requested} bytes, used: ${usage.used} bytes, limited: ${usage.limit} bytes ` +
+    `(the embedded cluster stores at most ${mebibytes(usage.limit)} of objects a namespace; delete objects you no longer need)`;
+  return new StatusError({ code: 403, reason: 'Forbidden', message, details: { name, group: gr.group, kind: gr.resource } });
+}
