@@ -53,6 +53,8 @@ export interface PortalConfig {
   auth: AuthConfig;
   xapi: XapiConfig | null;
   logLevel: LogLevel;
+  /** Labs one learner may have running at once (each holds a sandbox). */
+  labSessionsPerLearner: number;
   /** Keys the OIDC sign-in cookie and the CSRF tokens; kept in DATA_DIR when not given, so it survives restarts. */
   sessionSecret: string;
 }
@@ -81,6 +83,7 @@ export const VARIABLES = [
   'XAPI_PASSWORD',
   'LOG_LEVEL',
   'SESSION_SECRET',
+  'LAB_SESSIONS_PER_LEARNER',
 ] as const;
 type Variable = (typeof VARIABLES)[number];
 
@@ -112,6 +115,9 @@ const DEFAULT_OIDC_SCOPES = ['openid', 'profile', 'email'];
 /** Addresses that never leave the machine: plain http is allowed there (a provider in a test, a laptop). */
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const port = z.coerce.number().int().min(0).max(65535);
+const DEFAULT_LAB_SESSIONS_PER_LEARNER = 2;
+const MAX_LAB_SESSIONS_PER_LEARNER = 20;
+const labSessionCount = z.coerce.number().int().min(1).max(MAX_LAB_SESSIONS_PER_LEARNER);
 
 /** PostgreSQL addresses name a password; messages show where the database is, never the password. */
 export function redactUrl(value: string): string {
@@ -251,13 +257,21 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>, c
 
   const logLevel = oneOf('LOG_LEVEL', LOG_LEVELS, 'info');
 
+  let labSessionsPerLearner = DEFAULT_LAB_SESSIONS_PER_LEARNER;
+  const rawSessions = value('LAB_SESSIONS_PER_LEARNER');
+  if (rawSessions !== undefined) {
+    const parsed = labSessionCount.safeParse(/^\d+$/.test(rawSessions) ? rawSessions : Number.NaN);
+    if (parsed.success) labSessionsPerLearner = parsed.data;
+    else problems.push(`LAB_SESSIONS_PER_LEARNER: ${shown('LAB_SESSIONS_PER_LEARNER', rawSessions)} is not a number of labs a learner may run at once (a whole number from 1 to ${MAX_LAB_SESSIONS_PER_LEARNER})`);
+  }
+
   const sessionSecret = value('SESSION_SECRET') ?? null;
   if (sessionSecret !== null && sessionSecret.length < MIN_SECRET_LENGTH) {
     problems.push(`SESSION_SECRET: too short; use at least ${MIN_SECRET_LENGTH} random characters, or leave it unset to have one generated in DATA_DIR`);
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port: listenPort, host, dataDir, database, labCluster, auth, xapi, logLevel, sessionSecret };
+  return { port: listenPort, host, dataDir, database, labCluster, auth, xapi, logLevel, labSessionsPerLearner, sessionSecret };
 }
 
 function parseDatabaseUrl(raw: string, cwd: string): DatabaseConfig | null {

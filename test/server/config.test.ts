@@ -35,6 +35,7 @@ describe('parseConfig', () => {
       auth: { mode: 'dev' },
       xapi: null,
       logLevel: 'info',
+      labSessionsPerLearner: 2,
       sessionSecret: null,
     });
   });
@@ -155,6 +156,15 @@ describe('parseConfig', () => {
     expect(problemsOf({ LOG_LEVEL: 'verbose' })).toEqual([
       'LOG_LEVEL: "verbose" is not one of fatal, error, warn, info, debug, trace, silent',
     ]);
+  });
+
+  it('reads LAB_SESSIONS_PER_LEARNER as a whole number of labs and names the variable when it is not one', () => {
+    expect(parseConfig({ LAB_SESSIONS_PER_LEARNER: '3' }, cwd).labSessionsPerLearner).toBe(3);
+    for (const bad of ['0', 'two', '1.5', '-1', '21']) {
+      expect(problemsOf({ LAB_SESSIONS_PER_LEARNER: bad }), bad).toEqual([
+        `LAB_SESSIONS_PER_LEARNER: "${bad}" is not a number of labs a learner may run at once (a whole number from 1 to 20)`,
+      ]);
+    }
   });
 
   it('takes a long enough SESSION_SECRET and never repeats a short one', () => {

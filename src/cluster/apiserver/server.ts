@@ -62,6 +62,9 @@ const healthPaths = new Set(['/healthz', '/livez', '/readyz', '/healthz/ping', '
 /** Paths anyone may read without credentials, as kube-apiserver's anonymous-auth endpoint list does. */
 const anonymousPaths = new Set([...healthPaths, '/version']);
 
+/** How long a connection whose body was refused stays open after the answer, for the client to read it. */
+const UNREAD_BODY_LINGER_MS = 500;
+
 /** exec, attach and portforward are writes into a pod whatever the HTTP method (upstream's WebSocket upgrade authorization). */
 const createVerbSubresources = new Set(['exec', 'attach', 'portforward']);
 
@@ -140,8 +143,16 @@ export class ApiHandler {
       res.destroy();
       return;
     }
-    // Unread body bytes would be taken for the next request on this connection.
-    if (!req.complete) res.setHeader('Connection', 'close');
+    // Unread body bytes would be taken for the next request on this connection, and a refused body
+    // is never read out: once answered, the server closes its side and, a moment later for the
+    // client to read the answer while it is still sending, the connection (Go's closeWriteAndWait).
+    // Closing at once would reset it, and the client would see a broken pipe instead of the Status.
+    if (!req.complete) {
+      res.once('finish', () => {
+        req.socket.end();
+        setTimeout(() => req.socket.destroy(), UNREAD_BODY_LINGER_MS).unref();
+      });
+    }
     sendStatus(res, status.status);
   }
 

@@ -29,6 +29,8 @@ export interface LabsOptions {
   now?: () => Date;
   /** How often expired lab sessions are ended; default 15 s. */
   expirySweepMs?: number;
+  /** Labs one learner may have running at once; default 2. */
+  sessionsPerLearner?: number;
 }
 
 export interface Labs {
@@ -132,6 +134,7 @@ export function startLabs(options: LabsOptions): Labs {
     log,
     ...(options.now ? { now: options.now } : {}),
     ...(options.expirySweepMs ? { expirySweepMs: options.expirySweepMs } : {}),
+    ...(options.sessionsPerLearner ? { sessionsPerLearner: options.sessionsPerLearner } : {}),
   });
   const sockets = terminalSockets({ bridge, authorize: sessions.authorizeTerminal, log: log.child({ component: 'terminals' }) });
 

@@ -1,5 +1,6 @@
 // Lab sessions: what Start, Check, Show hint, Show solution, Reset and End do. A learner has at
-// most one open session per lab; every request names the learner, and a session is only ever
+// most one open session per lab, and at most `sessionsPerLearner` labs running at once (each
+// holds a sandbox on the shared cluster); every request names the learner, and a session is only ever
 // touched by its own learner (403 otherwise). Starting runs in the background — the page polls
 // the state and shows the phase — and everything a learner does is recorded (src/server/tracking).
 
@@ -42,9 +43,12 @@ export interface LabSessionsOptions {
   now?: () => Date;
   /** How often expired sessions are looked for; default 15 s. */
   expirySweepMs?: number;
+  /** Labs one learner may have running at once (LAB_SESSIONS_PER_LEARNER); default 2. */
+  sessionsPerLearner?: number;
 }
 
 const DEFAULT_SWEEP_MS = 15_000;
+export const DEFAULT_SESSIONS_PER_LEARNER = 2;
 
 const END_MESSAGES: Record<EndReason, string> = {
   ended: 'The lab has ended.',
@@ -197,9 +201,33 @@ export function createLabSessions(options: LabSessionsOptions): LabSessions {
     }
   };
 
+  const sessionsPerLearner = options.sessionsPerLearner ?? DEFAULT_SESSIONS_PER_LEARNER;
+
+  /** A new lab is refused while the learner's running labs fill their share; the message names them and how to end one. */
+  const ensureRoomFor = async (learner: Learner, lab: LabContent): Promise<void> => {
+    if (await records.current(learner.id, lab.id)) return;
+    const others = (await records.allOpen()).filter((session) => session.learnerId === learner.id && session.lab !== lab.id && session.status !== 'failed');
+    if (others.length < sessionsPerLearner) return;
+    const titles = await Promise.all(others.map(async (session) => `“${(await catalog.get(session.lab))?.title ?? session.lab}” (/labs/${session.lab})`));
+    const running = titles.length === 1 ? titles[0] : `${titles.slice(0, -1).join(', ')} and ${titles.at(-1)}`;
+    throw new LabRequestError(
+      409,
+      `You already have ${others.length} ${others.length === 1 ? 'lab' : 'labs'} running: ${running}. ` +
+        `A learner may run at most ${sessionsPerLearner} ${sessionsPerLearner === 1 ? 'lab' : 'labs'} at a time; open one of them and press “End lab”, then start this one.`,
+    );
+  };
+
   const startSession = async (learner: Learner, lab: LabContent, lessons: LessonRef[]): Promise<LabStateView> => {
     const firstStep = lab.steps[0]?.id;
     if (!firstStep) throw new LabRequestError(404, `lab "${lab.id}" has no steps`);
+    // One start at a time per learner: two tabs starting two labs must not both find room.
+    return serialized(`learner:${learner.id}`, async () => {
+      await ensureRoomFor(learner, lab);
+      return openSession(learner, lab, lessons, firstStep);
+    });
+  };
+
+  const openSession = async (learner: Learner, lab: LabContent, lessons: LessonRef[], firstStep: string): Promise<LabStateView> => {
     const at = now();
     const startedAt = at.toISOString();
     const expiresAt = lab.timeLimit ? new Date(at.getTime() + lab.timeLimit * 60_000).toISOString() : null;

@@ -19,6 +19,32 @@ export const CONTAINER_DEFAULTS = {
   default: { cpu: '200m', memory: '128Mi' },
 };
 
+/**
+ * How many objects of each kind a learner may keep, so a loop of `kubectl create` meets a quota
+ * long before the cluster's memory (each is several times what any lab needs; the sandbox's own
+ * objects — the learner's ServiceAccount, RoleBindings, the kube-root-ca.crt ConfigMap — count
+ * too). Pods and Services come from the lab's quota; ReplicaSets, Endpoints and Events are the
+ * cluster's own bookkeeping and are left to the byte budget of the namespace.
+ */
+export const OBJECT_COUNTS: Record<string, string> = {
+  configmaps: '50',
+  secrets: '50',
+  persistentvolumeclaims: '10',
+  replicationcontrollers: '10',
+  'count/serviceaccounts': '20',
+  'count/deployments.apps': '20',
+  'count/statefulsets.apps': '10',
+  'count/daemonsets.apps': '10',
+  'count/jobs.batch': '30',
+  'count/cronjobs.batch': '10',
+  'count/horizontalpodautoscalers.autoscaling': '10',
+  'count/poddisruptionbudgets.policy': '10',
+  'count/ingresses.networking.k8s.io': '10',
+  'count/networkpolicies.networking.k8s.io': '20',
+  'count/roles.rbac.authorization.k8s.io': '20',
+  'count/rolebindings.rbac.authorization.k8s.io': '20',
+};
+
 const WORKBENCH_HOME = '/home/learner';
 /** The embedded cluster's kubelet knows this image; on a real cluster, an image built from deploy/ takes its place. */
 export const DEFAULT_WORKBENCH_IMAGE = 'formicary/workbench:1.0';
@@ -64,6 +90,7 @@ export function accessAndBudget(namespace: string, lab: Lab): KubeObject[] {
           'limits.memory': add(lab.quota.memory, WORKBENCH_RESOURCES.limits.memory),
           pods: String(lab.quota.pods + 1),
           services: String(lab.quota.services),
+          ...OBJECT_COUNTS,
         },
       },
     }),

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LabCatalog, type KubeObject } from '../../../src/labs/index.ts';
-import { SandboxError, Sandboxes, learnerLabel, type StartProgress } from '../../../src/server/sandboxes/index.ts';
+import { OBJECT_COUNTS, SandboxError, Sandboxes, learnerLabel, type StartProgress } from '../../../src/server/sandboxes/index.ts';
 import { startTestCluster, type TestCluster } from '../../labs/cluster.ts';
 import { sampleLab, writeLab } from '../../labs/fixtures.ts';
 
@@ -80,6 +80,7 @@ describe('starting a sandbox', () => {
       'limits.memory': String(2 * 2 ** 30),
       pods: '5',
       services: '2',
+      ...OBJECT_COUNTS,
     });
     expect((await get('limitranges', ns, 'lab-defaults'))?.spec).toMatchObject({ limits: [{ type: 'Container', default: { cpu: '200m', memory: '128Mi' } }] });
     expect((await get('networkpolicies', ns, 'same-namespace-only'))?.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: {} }] }] });
