@@ -10,9 +10,18 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LabCatalog } from '../../src/labs/index.ts';
 import { DEFAULT_NAMESPACE_BYTES } from '../../src/cluster/registry/index.ts';
+import { startLabCluster } from '../../src/server/cluster/index.ts';
+import { applyMigrations, openDatabase, readMigrations } from '../../src/server/db/index.ts';
+import { startLabs } from '../../src/server/labs/index.ts';
+import { createProgress, createSessions } from '../../src/server/learners/index.ts';
 import { Sandboxes, type Sandbox } from '../../src/server/sandboxes/index.ts';
 import { startTestCluster, type TestCluster } from '../labs/cluster.ts';
 import { sampleLab, writeLab } from '../labs/fixtures.ts';
+import { useTestDatabases } from '../support/databases.ts';
+import { captureLogs } from '../support/logs.ts';
+
+const databases = useTestDatabases();
+const { log } = captureLogs();
 
 const run = promisify(execFile);
 
@@ -205,5 +214,46 @@ describe('the sandbox’s quota and the namespace’s storage budget', () => {
     // Deleting makes room again.
     expect((await asLearner('delete', 'configmap', stored[0] as string)).code).toBe(0);
     expect((await asLearner('create', '-f', await manifest('again.json', [configMap(refused, size)]))).code).toBe(0);
+  }, 120_000);
+});
+
+describe('lab sessions a learner may run at once', () => {
+  it('refuses a third lab while two run, naming them and how to end one; ending one makes room', async () => {
+    const labsDir = join(cluster.dir, 'labs');
+    for (const id of ['second', 'third']) await writeLab(labsDir, id, { ...sampleLab, 'lab.yaml': sampleLab['lab.yaml'].replace('title: Sample lab', `title: Lab ${id}`) });
+    const db = openDatabase(await databases.fresh('sqlite'), log);
+    await applyMigrations(db, await readMigrations('sqlite'));
+    const people = createSessions(db);
+    const eve = (await people.signIn('Eve')).learner;
+    const ada = (await people.signIn('Ada')).learner;
+    const labCluster = startLabCluster({ mode: 'kubernetes', kubeconfig: adminConfig }, { root: cluster.dir, log });
+    const labs = startLabs({ root: cluster.dir, db, cluster: labCluster, progress: createProgress(db), log, sessionsPerLearner: 2 });
+    const lessons = { lessons: [] };
+    try {
+      const first = await labs.sessions.start(eve, 'sample', lessons);
+      await labs.sessions.start(eve, 'second', lessons);
+      // Starting a running lab again is that lab, not one more.
+      expect((await labs.sessions.start(eve, 'sample', lessons)).session?.id).toBe(first.session?.id);
+      await expect(labs.sessions.start(eve, 'third', lessons)).rejects.toMatchObject({
+        name: 'LabRequestError',
+        status: 409,
+        message:
+          'You already have 2 labs running: “Sample lab” (/labs/sample) and “Lab second” (/labs/second). ' +
+          'A learner may run at most 2 labs at a time; open one of them and press “End lab”, then start this one.',
+      });
+      expect(await labs.sessions.state(eve, 'third')).toMatchObject({ session: null });
+      // Another learner has a share of their own.
+      expect((await labs.sessions.start(ada, 'third', lessons)).session?.status).toBe('starting');
+      await labs.sessions.end(eve, 'second');
+      expect((await labs.sessions.start(eve, 'third', lessons)).session?.status).toBe('starting');
+    } finally {
+      // Each start provisions in the background: let it finish before ending, so nothing outlives the database.
+      for (const [learner, lab] of [[eve, 'sample'], [eve, 'second'], [eve, 'third'], [ada, 'third']] as const) {
+        for (let i = 0; i < 600 && (await labs.sessions.state(learner, lab)).session?.status === 'starting'; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+        await labs.sessions.end(learner, lab);
+      }
+      await labs.stop();
+      await db.close();
+    }
   }, 120_000);
 });
