@@ -11,7 +11,7 @@ import type { Database } from '../src/server/db/index.ts';
 import { startPortal, type Portal } from '../src/server/main.ts';
 import { SESSION_COOKIE } from '../src/server/services.ts';
 import { createLabRecords } from '../src/server/tracking/index.ts';
-import type { LearnerRow } from '../src/server/workshops/index.ts';
+import { createWorkshopInput, type LearnerRow } from '../src/server/workshops/index.ts';
 import { FIXTURE_LAB, FIXTURE_LAB_YAML } from '../test/support/lab-fixture.ts';
 import { startTestPostgres } from '../test/support/postgres.ts';
 import { follow } from '../test/support/sse.ts';
@@ -49,13 +49,13 @@ export default async function dashboardBench(): Promise<Record<string, number>> 
     const instructor = await a.services.sessions.signIn('Instructor', { roles: ['instructor'] });
     const workshops = a.services.workshops;
     if (!workshops) throw new Error('the portal runs without workshops');
-    const workshop = await workshops.create(instructor.learner, {
+    const workshop = await workshops.create(instructor.learner, createWorkshopInput.parse({
       title: 'Bench workshop',
       labs: [FIXTURE_LAB],
       startsAt: new Date(Date.now() - 60_000).toISOString(),
       endsAt: new Date(Date.now() + 3_600_000).toISOString(),
       seats: LEARNERS,
-    });
+    }));
     const records = createLabRecords(databases[1]!);
     const learners: Array<{ id: string; name: string; session: string }> = [];
     for (let index = 0; index < LEARNERS; index += 1) {

@@ -1,5 +1,8 @@
 // Small request helpers shared by the API routes (files starting with "_" are not routes).
 
+import type { z } from 'zod';
+import { bodyRefusal, isRequestBodyError, readBody, type ReadBodyOptions } from '../server/http/index.ts';
+
 /** A same-site path to return to after a form post; anything else falls back to `/`. */
 export { safeReturnPath as safeNextPath } from '../server/auth/index.ts';
 
@@ -9,19 +12,23 @@ export function isFormPost(request: Request): boolean {
   return type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data');
 }
 
-/** The body's string fields, from JSON or a form; null when it is neither or does not parse. */
-export async function readFields(request: Request): Promise<Record<string, string> | null> {
+/**
+ * The body as the route's schema reads it, or the answer to return: 413 naming the limit, 415,
+ * or 400 naming each wrong field (`{error, field, issues}`). Read by the portal's one body reader.
+ */
+export async function bodyOf<Schema extends z.ZodType>(request: Request, schema: Schema, options?: ReadBodyOptions): Promise<z.output<Schema> | Response> {
   try {
-    if (isFormPost(request)) {
-      const form = await request.formData();
-      return Object.fromEntries([...form.entries()].filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
-    }
-    const body: unknown = await request.json();
-    if (!body || typeof body !== 'object' || Array.isArray(body)) return null;
-    return Object.fromEntries(Object.entries(body).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
-  } catch {
-    return null;
+    return await readBody(request, schema, options);
+  } catch (error) {
+    if (isRequestBodyError(error)) return bodyRefusal(error);
+    throw error;
   }
+}
+
+/** The refusal's message, for routes that answer forms with a redirect rather than JSON. */
+export async function refusalMessage(refusal: Response): Promise<string> {
+  const answer = (await refusal.json().catch(() => ({}))) as { error?: unknown };
+  return typeof answer.error === 'string' ? answer.error : `the request was refused (${refusal.status})`;
 }
 
 export function jsonError(status: number, error: string): Response {

@@ -1,6 +1,7 @@
 import type { APIRoute } from 'astro';
 import { findLesson } from '../../catalog/index.ts';
-import { isFormPost, jsonError, readFields, redirect } from '../_http.ts';
+import { z } from 'zod';
+import { bodyOf, isFormPost, jsonError, redirect } from '../_http.ts';
 
 /** GET /api/progress: the signed-in learner's progress, one record per lesson opened. */
 export const GET: APIRoute = async ({ locals }) => {
@@ -8,24 +9,28 @@ export const GET: APIRoute = async ({ locals }) => {
   return Response.json({ progress: await locals.services.progress.forLearner(locals.learner.id) });
 };
 
+const markProgress = z.object({
+  path: z.string('the path of the lesson, e.g. kubernetes-foundations'),
+  lesson: z.string('the lesson, e.g. pods'),
+  status: z.enum(['completed', 'viewed'], 'must be "completed" or "viewed"').default('completed'),
+});
+
 /**
  * POST /api/progress {path, lesson, status: "viewed" | "completed"}: records progress for the
  * signed-in learner. A form gets a redirect back to the lesson; a script gets the record.
  */
 export const POST: APIRoute = async ({ request, locals }) => {
   const form = isFormPost(request);
-  const fields = await readFields(request);
   if (!locals.learner) return form ? redirect('/signin') : jsonError(401, 'sign in first: POST /api/session {name}');
-  if (!fields) return jsonError(400, 'the request body must be JSON or a form with path, lesson and status');
+  const fields = await bodyOf(request, markProgress, { forms: true });
+  if (fields instanceof Response) return fields;
 
-  const status = fields.status ?? 'completed';
-  if (status !== 'completed' && status !== 'viewed') return jsonError(400, `status: "${status}" must be "completed" or "viewed"`);
   const found = await findLesson(fields.path, fields.lesson);
-  if (!found) return jsonError(404, `lesson "${fields.path ?? ''}/${fields.lesson ?? ''}" does not exist`);
+  if (!found) return jsonError(404, `lesson "${fields.path}/${fields.lesson}" does not exist`);
 
   const { progress } = locals.services;
   const learnerId = locals.learner.id;
-  if (status === 'completed') await progress.markCompleted(learnerId, found.path.id, found.lesson.id);
+  if (fields.status === 'completed') await progress.markCompleted(learnerId, found.path.id, found.lesson.id);
   else await progress.markViewed(learnerId, found.path.id, found.lesson.id);
   if (form) return redirect(found.lesson.url);
   const record = (await progress.forLearner(learnerId)).find((item) => item.path === found.path.id && item.lesson === found.lesson.id);

@@ -1,10 +1,17 @@
 import type { APIRoute } from 'astro';
+import { z } from 'zod';
 import { sessionCookie } from '../../server/auth/index.ts';
 import { SESSION_COOKIE, type Role } from '../../server/services.ts';
-import { isFormPost, isLearnerInputError, jsonError, readFields, redirect, requestIsHttps, safeNextPath } from '../_http.ts';
+import { bodyOf, isFormPost, isLearnerInputError, jsonError, redirect, refusalMessage, requestIsHttps, safeNextPath } from '../_http.ts';
 
 /** The dev sign-in form's choice of role; an admin may also do what an instructor does. */
 const DEV_ROLES: Record<string, Role[]> = { learner: [], instructor: ['instructor'], admin: ['admin'] };
+
+const signIn = z.object({
+  name: z.string('the name to sign in with').default(''),
+  role: z.enum(Object.keys(DEV_ROLES), `must be one of ${Object.keys(DEV_ROLES).join(', ')}`).default('learner'),
+  next: z.string().optional(),
+});
 
 /**
  * POST /api/session {name[, role][, next]}: AUTH=dev sign-in, optionally as instructor or admin
@@ -13,18 +20,16 @@ const DEV_ROLES: Record<string, Role[]> = { learner: [], instructor: ['instructo
  */
 export const POST: APIRoute = async ({ request, locals, cookies, url }) => {
   const form = isFormPost(request);
-  const fields = await readFields(request);
-  const next = safeNextPath(fields?.next);
+  const fields = await bodyOf(request, signIn, { forms: true });
+  const next = safeNextPath(fields instanceof Response ? undefined : fields.next);
   const fail = (status: number, message: string) =>
     form ? redirect(`/signin?${new URLSearchParams({ error: message, next })}`) : jsonError(status, message);
   const { auth, sessions } = locals.services;
   if (auth.mode !== 'dev') return fail(403, 'this portal signs in through the identity provider (AUTH=oidc): use /auth/login, not a name');
-  if (!fields) return fail(400, 'the request body must be JSON or a form with a name field');
-  const roles = DEV_ROLES[fields.role ?? 'learner'];
-  if (!roles) return fail(400, `role: "${fields.role}" must be one of ${Object.keys(DEV_ROLES).join(', ')}`);
+  if (fields instanceof Response) return form ? fail(fields.status, await refusalMessage(fields)) : fields;
 
   try {
-    const { token, learner } = await sessions.signIn(fields.name ?? '', { roles, replacing: cookies.get(SESSION_COOKIE)?.value ?? null });
+    const { token, learner } = await sessions.signIn(fields.name, { roles: DEV_ROLES[fields.role] ?? [], replacing: cookies.get(SESSION_COOKIE)?.value ?? null });
     cookies.set(SESSION_COOKIE, token, sessionCookie(requestIsHttps(request, url)));
     return form ? redirect(next) : Response.json({ learner, csrfToken: auth.csrfToken(token) });
   } catch (error) {

@@ -10,3 +10,5 @@ export type { EventStream } from './events.ts';
 export { indexStaticFiles } from './static.ts';
 export { pageRoutePatterns } from './pages.ts';
 export type { StaticFiles } from './static.ts';
+export { bodyRefusal, DEFAULT_BODY_LIMIT_BYTES, isRequestBodyError, issuesOf, readBody, RequestBodyError } from './body.ts';
+export type { BodyIssue, BodySource, ReadBodyOptions } from './body.ts';

@@ -4,8 +4,6 @@
 export { createReports } from './reports.ts';
 export type { Reports } from './reports.ts';
 export { NO_TEAM, reportCsv } from './tables.ts';
-export { toCsv } from './csv.ts';
-export type { CsvColumn } from './csv.ts';
 export {
   checkReport,
   checksQuery,

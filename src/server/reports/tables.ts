@@ -1,7 +1,7 @@
 // Each report as a CSV table: the columns are the JSON fields, in the same order, so a column in a
 // spreadsheet means what the field means in the API. The check report has a row per message.
 
-import { toCsv, type CsvColumn } from './csv.ts';
+import { toCsv, type CsvColumn } from '../csv/index.ts';
 import type { FailingCheckRow, LabCompletionRow, PathCompletionRow, TeamCompletionRow } from './schemas.ts';
 
 export const NO_TEAM = 'no team';

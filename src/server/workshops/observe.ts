@@ -62,7 +62,8 @@ export function observerSockets(options: ObserverSocketsOptions): { upgrade: Upg
     const learnerId = context.params.learner ?? '';
     let workshop;
     try {
-      workshop = await workshops.get(id);
+      // Only the workshop's instructors (and admins) watch its learners' terminals.
+      workshop = await workshops.get(id, context.learner);
       await workshops.seat(id, learnerId);
     } catch (error) {
       return refuse(socket, 404, (error as Error).message);

@@ -4,19 +4,13 @@
 // for every signed-in learner. Every POST has passed the CSRF check by then.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { openEventStream, type EventStream, type PortalRoutes, type RouteContext } from '../http/index.ts';
-import { WorkshopError } from './model.ts';
+import type { z } from 'zod';
+import { bodyRefusal, isRequestBodyError, openEventStream, readBody, type EventStream, type PortalRoutes, type RouteContext } from '../http/index.ts';
+import { addInstructorInput, createWorkshopInput, extendInput, joinInput, messageInput, resetInput, WorkshopError } from './model.ts';
 import type { Workshops } from './service.ts';
 
-const BODY_LIMIT_BYTES = 64 * 1024;
-
-class BadRequest extends Error {
-  readonly status: number;
-
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
+class SignInFirst extends Error {
+  readonly status = 401;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -25,28 +19,19 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const type = req.headers['content-type'] ?? '';
-  if (type !== '' && !type.startsWith('application/json')) throw new BadRequest(415, 'send the request body as JSON (content-type: application/json)');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > BODY_LIMIT_BYTES) throw new BadRequest(413, `the request body is larger than ${BODY_LIMIT_BYTES} bytes`);
-    chunks.push(chunk);
+/** The body of a request to these routes, read by the portal's one body reader. */
+function bodyOf<Schema extends z.ZodType>(req: IncomingMessage, schema: Schema): Promise<z.output<Schema>> {
+  const headers = new Headers();
+  for (const name of ['content-type', 'content-length']) {
+    const value = req.headers[name];
+    if (typeof value === 'string') headers.set(name, value);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new BadRequest(400, 'the request body is not JSON');
-  }
+  return readBody({ headers, body: req as AsyncIterable<Uint8Array> }, schema);
 }
 
 /** Lab errors (a lab that is not running, …) carry their status; recognised by shape, as the API routes do. */
 function statusOf(error: unknown): number | null {
-  if (error instanceof WorkshopError || error instanceof BadRequest) return error.status;
+  if (error instanceof WorkshopError || error instanceof SignInFirst) return error.status;
   if (error instanceof Error && error.name === 'LabRequestError' && 'status' in error && typeof error.status === 'number') return error.status;
   return null;
 }
@@ -59,6 +44,14 @@ function answering(work: (req: IncomingMessage, res: ServerResponse, context: Ro
       const body = await work(req, res, context);
       if (!res.headersSent) sendJson(res, status, body);
     } catch (error) {
+      if (isRequestBodyError(error)) {
+        const refusal = bodyRefusal(error);
+        if (!res.headersSent) {
+          if (refusal.headers.get('connection') === 'close') res.setHeader('connection', 'close');
+          sendJson(res, refusal.status, await refusal.json());
+        }
+        return;
+      }
       const known = statusOf(error);
       if (known === null) throw error;
       if (!res.headersSent) sendJson(res, known, { error: (error as Error).message });
@@ -67,7 +60,7 @@ function answering(work: (req: IncomingMessage, res: ServerResponse, context: Ro
 }
 
 function signedIn(context: RouteContext) {
-  if (!context.learner) throw new BadRequest(401, 'sign in first');
+  if (!context.learner) throw new SignInFirst('sign in first');
   return context.learner;
 }
 
@@ -98,21 +91,20 @@ export function registerWorkshopRoutes(routes: PortalRoutes, workshops: Workshop
   };
 
   offered
-    .on('GET', '/api/workshops', answering(async () => ({ workshops: await workshops.list() })))
-    .on('POST', '/api/workshops', answering(async (req, _res, context) => workshops.create(signedIn(context), await readJson(req)), 201))
-    .on('GET', '/api/workshops/:id', answering(async (_req, _res, context) => workshops.get(id(context))))
-    .on('GET', '/api/workshops/:id/dashboard', answering(async (_req, _res, context) => workshops.dashboard(id(context))))
-    .on('POST', '/api/workshops/:id/message', answering(async (req, _res, context) => workshops.postMessage(id(context), await readJson(req))))
-    .on('POST', '/api/workshops/:id/extend', answering(async (req, _res, context) => workshops.extend(id(context), await readJson(req))))
-    .on('POST', '/api/workshops/:id/end', answering(async (_req, _res, context) => workshops.end(id(context))))
+    .on('GET', '/api/workshops', answering(async (_req, _res, context) => ({ workshops: await workshops.list(signedIn(context)) })))
+    .on('POST', '/api/workshops', answering(async (req, _res, context) => workshops.create(signedIn(context), await bodyOf(req, createWorkshopInput)), 201))
+    .on('GET', '/api/workshops/:id', answering(async (_req, _res, context) => workshops.get(id(context), signedIn(context))))
+    .on('POST', '/api/workshops/:id/instructors', answering(async (req, _res, context) => workshops.addInstructor(id(context), signedIn(context), await bodyOf(req, addInstructorInput))))
+    .on('GET', '/api/workshops/:id/dashboard', answering(async (_req, _res, context) => workshops.dashboard(id(context), signedIn(context))))
+    .on('POST', '/api/workshops/:id/message', answering(async (req, _res, context) => workshops.postMessage(id(context), signedIn(context), await bodyOf(req, messageInput))))
+    .on('POST', '/api/workshops/:id/extend', answering(async (req, _res, context) => workshops.extend(id(context), signedIn(context), await bodyOf(req, extendInput))))
+    .on('POST', '/api/workshops/:id/end', answering(async (_req, _res, context) => workshops.end(id(context), signedIn(context))))
     .on(
       'POST',
       '/api/workshops/:id/learners/:learner/reset',
       answering(async (req, _res, context) => {
-        const body = await readJson(req);
-        const lab = body && typeof body === 'object' && 'lab' in body && typeof body.lab === 'string' ? body.lab : null;
-        if (!lab) throw new BadRequest(400, 'lab: name the lab to reset, e.g. {"lab": "deploy-and-expose"}');
-        await workshops.resetLab(id(context), context.params.learner ?? '', lab);
+        const { lab } = await bodyOf(req, resetInput);
+        await workshops.resetLab(id(context), signedIn(context), context.params.learner ?? '', lab);
         return { reset: true };
       }),
     )
@@ -120,7 +112,7 @@ export function registerWorkshopRoutes(routes: PortalRoutes, workshops: Workshop
       'GET',
       '/api/workshops/:id/results.csv',
       answering(async (_req, res, context) => {
-        const csv = await workshops.resultsCsv(id(context));
+        const csv = await workshops.resultsCsv(id(context), signedIn(context));
         res.writeHead(200, {
           'content-type': 'text/csv; charset=utf-8; header=present',
           'content-disposition': `attachment; filename="workshop-${id(context).replace(/[^a-z0-9-]/gi, '')}.csv"`,
@@ -133,14 +125,15 @@ export function registerWorkshopRoutes(routes: PortalRoutes, workshops: Workshop
       'GET',
       '/api/workshops/:id/events',
       answering(async (req, res, context) => {
-        await workshops.get(id(context));
+        const instructor = signedIn(context);
+        await workshops.get(id(context), instructor);
         const stream = open(req, res);
-        const stop = await workshops.watch(id(context), (event) => stream.send(event.type === 'dashboard' ? event.dashboard : { row: event.row, completions: event.completions }, { event: event.type }));
+        const stop = await workshops.watch(id(context), instructor, (event) => stream.send(event.type === 'dashboard' ? event.dashboard : { row: event.row, completions: event.completions }, { event: event.type }));
         await stream.closed;
         stop();
       }),
     )
-    .on('POST', '/api/workshops/join', answering(async (req, _res, context) => workshops.join(signedIn(context), await readJson(req))))
+    .on('POST', '/api/workshops/join', answering(async (req, _res, context) => workshops.join(signedIn(context), await bodyOf(req, joinInput))))
     .on('GET', '/api/workshops/current', answering(async (_req, _res, context) => ({ workshop: await workshops.current(signedIn(context).id) })))
     .on(
       'GET',

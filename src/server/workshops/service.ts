@@ -10,12 +10,13 @@ import type { Learner } from '../services.ts';
 import { resultsCsv } from './csv.ts';
 import { completions, learnerRow, stuckReason } from './grid.ts';
 import {
-  createWorkshopInput,
-  extendInput,
-  joinInput,
-  messageInput,
   WorkshopError,
+  type AddInstructorInput,
+  type CreateWorkshopInput,
   type Dashboard,
+  type ExtendInput,
+  type JoinInput,
+  type MessageInput,
   type GridColumn,
   type LearnerRow,
   type LearnerWorkshopView,
@@ -72,26 +73,36 @@ export interface WorkshopsOptions {
   prewarmLeadMs?: number;
 }
 
+/**
+ * Who asks, for everything an instructor does: a workshop is run by its owner (who created it) and
+ * the co-instructors the owner added; admins run every workshop. Anyone else is told there is no
+ * such workshop (404), so workshop ids do not leak.
+ */
+export type Instructor = Pick<Learner, 'id' | 'name' | 'roles'>;
+
 export interface Workshops {
-  create(instructor: Learner, input: unknown): Promise<WorkshopView>;
-  list(): Promise<WorkshopView[]>;
-  get(id: string): Promise<WorkshopView>;
-  join(learner: Learner, input: unknown): Promise<{ workshop: LearnerWorkshopView; joined: boolean }>;
+  create(instructor: Instructor, input: CreateWorkshopInput): Promise<WorkshopView>;
+  /** The workshops the instructor runs (every workshop for an admin). */
+  list(instructor: Instructor): Promise<WorkshopView[]>;
+  get(id: string, instructor: Instructor): Promise<WorkshopView>;
+  /** Only the owner adds co-instructors; they must hold the instructor (or admin) role. */
+  addInstructor(id: string, instructor: Instructor, input: AddInstructorInput): Promise<WorkshopView>;
+  join(learner: Learner, input: JoinInput): Promise<{ workshop: LearnerWorkshopView; joined: boolean }>;
   /** The workshop the learner is in now, if any. */
   current(learnerId: string): Promise<LearnerWorkshopView | null>;
-  dashboard(id: string): Promise<Dashboard>;
-  resultsCsv(id: string): Promise<string>;
-  postMessage(id: string, input: unknown): Promise<WorkshopView>;
-  extend(id: string, input: unknown): Promise<WorkshopView>;
-  resetLab(id: string, learnerId: string, lab: string): Promise<void>;
+  dashboard(id: string, instructor: Instructor): Promise<Dashboard>;
+  resultsCsv(id: string, instructor: Instructor): Promise<string>;
+  postMessage(id: string, instructor: Instructor, input: MessageInput): Promise<WorkshopView>;
+  extend(id: string, instructor: Instructor, input: ExtendInput): Promise<WorkshopView>;
+  resetLab(id: string, instructor: Instructor, learnerId: string, lab: string): Promise<void>;
   /** Ends the workshop and every learner's session of its labs (their sandboxes are removed). */
-  end(id: string): Promise<WorkshopView>;
+  end(id: string, instructor: Instructor): Promise<WorkshopView>;
   /** Tells the learner whether the instructor is viewing their terminal (the notice in their lab). */
   setViewing(id: string, learnerId: string, viewing: boolean): Promise<void>;
   /** The seat of the learner in the workshop, or a 404. */
   seat(id: string, learnerId: string): Promise<Seat>;
   /** The instructor's live dashboard: the whole of it first, then what changes. */
-  watch(id: string, onEvent: (event: InstructorEvent) => void): Promise<() => void>;
+  watch(id: string, instructor: Instructor, onEvent: (event: InstructorEvent) => void): Promise<() => void>;
   /** A learner's live view of their workshop: banner messages, time, the end, the instructor viewing. */
   follow(learnerId: string, onEvent: (event: LearnerEvent) => void): Promise<() => void>;
   close(): Promise<void>;
@@ -108,12 +119,6 @@ interface Watch {
 
 const DEFAULT_STUCK_SWEEP_MS = 15_000;
 const DEFAULT_PREWARM_LEAD_MS = 15 * 60_000;
-
-function parse<T>(schema: z.ZodType<T>, input: unknown): T {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) throw new WorkshopError(400, parsed.error.issues.map((issue) => issue.message).join('; '));
-  return parsed.data;
-}
 
 export function joinPath(workshop: Workshop): string {
   return `/workshops/join?code=${encodeURIComponent(workshop.code)}`;
@@ -149,7 +154,20 @@ export function createWorkshops(options: WorkshopsOptions): Workshops {
     if (!workshop) throw new WorkshopError(404, `there is no workshop ${id}`);
     return workshop;
   };
-  const view = async (workshop: Workshop): Promise<WorkshopView> => ({ ...workshop, joinPath: joinPath(workshop), taken: await store.taken(workshop.id) });
+  /** The workshop, when `instructor` runs it; the same 404 as for no workshop otherwise. */
+  const runBy = async (id: string, instructor: Instructor): Promise<Workshop> => {
+    const workshop = await store.get(id);
+    const runs =
+      workshop !== null && (workshop.instructorId === instructor.id || instructor.roles.includes('admin') || (await store.isCoInstructor(workshop.id, instructor.id)));
+    if (!runs) throw new WorkshopError(404, `there is no workshop ${id}`);
+    return workshop;
+  };
+  const view = async (workshop: Workshop): Promise<WorkshopView> => ({
+    ...workshop,
+    joinPath: joinPath(workshop),
+    taken: await store.taken(workshop.id),
+    instructors: await store.instructors(workshop),
+  });
   const publish = (payload: Change) =>
     notifications.publish(WORKSHOP_CHANGES, JSON.stringify(payload)).catch((error: unknown) => log.warn({ err: error, workshop: payload.workshop }, 'could not publish a workshop change'));
 
@@ -295,8 +313,7 @@ export function createWorkshops(options: WorkshopsOptions): Workshops {
   };
 
   return {
-    async create(instructor, input) {
-      const wanted = parse(createWorkshopInput, input);
+    async create(instructor, wanted) {
       for (const lab of wanted.labs) {
         if (!(await labs.describe(lab))) throw new WorkshopError(400, `labs: there is no lab "${lab}"`);
       }
@@ -318,16 +335,31 @@ export function createWorkshops(options: WorkshopsOptions): Workshops {
       return view(workshop);
     },
 
-    async list() {
-      return Promise.all((await store.list()).map(view));
+    async list(instructor) {
+      return Promise.all((await store.list(instructor.roles.includes('admin') ? null : instructor.id)).map(view));
     },
 
-    async get(id) {
-      return view(await existing(id));
+    async get(id, instructor) {
+      return view(await runBy(id, instructor));
     },
 
-    async join(learner, input) {
-      const { code } = parse(joinInput, input);
+    async addInstructor(id, instructor, { instructor: wanted }) {
+      const workshop = await runBy(id, instructor);
+      if (workshop.instructorId !== instructor.id && !instructor.roles.includes('admin')) {
+        throw new WorkshopError(403, 'only the instructor who created the workshop adds instructors to it');
+      }
+      const found = await store.findLearner(wanted);
+      if (!found) throw new WorkshopError(400, `instructor: nobody named ${JSON.stringify(wanted)} has signed in to the portal yet; they sign in once, then you add them`);
+      if (!found.roles.includes('instructor') && !found.roles.includes('admin')) {
+        throw new WorkshopError(400, `instructor: ${found.name} does not have the instructor role`);
+      }
+      if (found.id !== workshop.instructorId && (await store.addInstructor(id, found.id, now().toISOString()))) {
+        log.info({ workshop: id, instructor: found.id, by: instructor.id }, 'co-instructor added');
+      }
+      return view(workshop);
+    },
+
+    async join(learner, { code }) {
       const workshop = await store.byCode(code);
       if (!workshop) throw new WorkshopError(404, `there is no workshop with the code ${normalizeCode(code)}; check the code with your instructor`);
       const { joined } = await store.join(workshop.id, learner.id, now().toISOString());
@@ -343,25 +375,23 @@ export function createWorkshops(options: WorkshopsOptions): Workshops {
       return learnerView(workshop, seat ?? null);
     },
 
-    async dashboard(id) {
-      return dashboardOf(await existing(id));
+    async dashboard(id, instructor) {
+      return dashboardOf(await runBy(id, instructor));
     },
 
-    async resultsCsv(id) {
-      return resultsCsv(await dashboardOf(await existing(id)));
+    async resultsCsv(id, instructor) {
+      return resultsCsv(await dashboardOf(await runBy(id, instructor)));
     },
 
-    async postMessage(id, input) {
-      const { message } = parse(messageInput, input);
-      await existing(id);
+    async postMessage(id, instructor, { message }) {
+      await runBy(id, instructor);
       await store.setMessage(id, message === '' ? null : message, now().toISOString());
       await publish({ workshop: id, change: 'message' });
       return view(await existing(id));
     },
 
-    async extend(id, input) {
-      const { minutes, learnerId } = parse(extendInput, input);
-      const workshop = await existing(id);
+    async extend(id, instructor, { minutes, learnerId }) {
+      const workshop = await runBy(id, instructor);
       if (workshop.endedAt !== null) throw new WorkshopError(409, 'the workshop has ended; its time cannot be extended');
       if (learnerId) {
         if (!(await store.addMinutes(id, learnerId, minutes))) throw new WorkshopError(404, `learner ${learnerId} has no seat in this workshop`);
@@ -378,8 +408,8 @@ export function createWorkshops(options: WorkshopsOptions): Workshops {
       return view(await existing(id));
     },
 
-    async resetLab(id, learnerId, lab) {
-      const workshop = await existing(id);
+    async resetLab(id, instructor, learnerId, lab) {
+      const workshop = await runBy(id, instructor);
       if (!workshop.labs.includes(lab)) throw new WorkshopError(400, `lab: "${lab}" is not a lab of this workshop (${workshop.labs.join(', ') || 'none'})`);
       await this.seat(id, learnerId);
       await labs.reset(learnerId, lab);
@@ -387,8 +417,8 @@ export function createWorkshops(options: WorkshopsOptions): Workshops {
       await publish({ workshop: id, change: 'reset', learnerId });
     },
 
-    async end(id) {
-      const workshop = await existing(id);
+    async end(id, instructor) {
+      const workshop = await runBy(id, instructor);
       if (await store.end(id, now().toISOString())) {
         for (const seat of await store.seats(id)) {
           for (const lab of workshop.labs) {
@@ -415,7 +445,8 @@ export function createWorkshops(options: WorkshopsOptions): Workshops {
       return seat;
     },
 
-    async watch(id, onEvent) {
+    async watch(id, instructor, onEvent) {
+      await runBy(id, instructor);
       await subscribe();
       let watch = watches.get(id);
       if (!watch) {

@@ -6,7 +6,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Database, Queryable, SqlValue } from '../db/index.ts';
-import { WorkshopError, type Seat, type Workshop } from './model.ts';
+import { WorkshopError, type Seat, type Workshop, type WorkshopInstructor } from './model.ts';
 
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 const CODE_LENGTH = 6;
@@ -53,6 +53,7 @@ function toWorkshop(row: z.infer<typeof workshopRow>): Workshop {
   };
 }
 
+const instructorRow = z.object({ id: z.string(), display_name: z.string(), added_at: z.string() });
 const seatRow = z.object({ learner_id: z.string(), display_name: z.string(), joined_at: z.string(), extra_minutes: z.coerce.number() });
 const countRow = z.object({ n: z.coerce.number() });
 
@@ -103,8 +104,53 @@ export function workshopStore(db: Database) {
       return row ? toWorkshop(row) : null;
     },
 
-    async list(): Promise<Workshop[]> {
-      return (await db.all(workshopRow, `SELECT ${WORKSHOP_COLUMNS} FROM workshops ORDER BY starts_at DESC, created_at DESC LIMIT 200`)).map(toWorkshop);
+    /** The workshops `instructorId` owns or co-instructs; every workshop when null (admins). */
+    async list(instructorId: string | null): Promise<Workshop[]> {
+      if (instructorId === null) {
+        return (await db.all(workshopRow, `SELECT ${WORKSHOP_COLUMNS} FROM workshops ORDER BY starts_at DESC, created_at DESC LIMIT 200`)).map(toWorkshop);
+      }
+      const rows = await db.all(
+        workshopRow,
+        `SELECT ${WORKSHOP_COLUMNS} FROM workshops WHERE instructor_id = $1 OR id IN (SELECT workshop_id FROM workshop_instructors WHERE learner_id = $1)
+         ORDER BY starts_at DESC, created_at DESC LIMIT 200`,
+        [instructorId],
+      );
+      return rows.map(toWorkshop);
+    },
+
+    /** The owner first, then co-instructors in the order they were added. */
+    async instructors(workshop: Workshop): Promise<WorkshopInstructor[]> {
+      const rows = await db.all(
+        instructorRow,
+        `SELECT l.id, l.display_name, '' AS added_at FROM learners l WHERE l.id = $1
+         UNION ALL
+         SELECT l.id, l.display_name, i.added_at FROM workshop_instructors i JOIN learners l ON l.id = i.learner_id WHERE i.workshop_id = $2
+         ORDER BY added_at`,
+        [workshop.instructorId, workshop.id],
+      );
+      return rows.map((row) => ({ id: row.id, name: row.display_name, owner: row.id === workshop.instructorId }));
+    },
+
+    async isCoInstructor(workshopId: string, learnerId: string): Promise<boolean> {
+      return ((await db.one(countRow, 'SELECT count(*) AS n FROM workshop_instructors WHERE workshop_id = $1 AND learner_id = $2', [workshopId, learnerId]))?.n ?? 0) > 0;
+    },
+
+    /** Adds a co-instructor; false when they already were one. */
+    async addInstructor(workshopId: string, learnerId: string, at: string): Promise<boolean> {
+      if (await this.isCoInstructor(workshopId, learnerId)) return false;
+      await db.run('INSERT INTO workshop_instructors (workshop_id, learner_id, added_at) VALUES ($1, $2, $3)', [workshopId, learnerId, at]);
+      return true;
+    },
+
+    /** A learner by the name they sign in with (any case and spacing) or by email, with their roles. */
+    async findLearner(nameOrEmail: string): Promise<{ id: string; name: string; roles: string[] } | null> {
+      const key = nameOrEmail.normalize('NFC').trim().replace(/\s+/g, ' ').toLocaleLowerCase('en');
+      const row = await db.one(
+        z.object({ id: z.string(), display_name: z.string(), roles: z.string() }),
+        'SELECT id, display_name, roles FROM learners WHERE name = $1 OR lower(email) = $1 ORDER BY created_at LIMIT 1',
+        [key],
+      );
+      return row ? { id: row.id, name: row.display_name, roles: z.array(z.string()).parse(JSON.parse(row.roles)) } : null;
     },
 
     async create(input: NewWorkshop): Promise<Workshop> {

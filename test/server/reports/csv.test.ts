@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { reportCsv, toCsv } from '../../../src/server/reports/index.ts';
+import { toCsv } from '../../../src/server/csv/index.ts';
+import { reportCsv } from '../../../src/server/reports/index.ts';
 import { parseCsv } from './rfc4180.ts';
 
 describe('CSV (RFC 4180)', () => {
@@ -27,8 +28,10 @@ describe('CSV (RFC 4180)', () => {
   });
 
   it('keeps a spreadsheet from running text as a formula', () => {
-    const csv = toCsv([{ header: 'message', value: (row: string) => row }], ['=HYPERLINK("http://x.example")', '+1', '-1 replicas', '@sum', 'fine']);
-    expect(parseCsv(csv).slice(1).map(([value]) => value)).toEqual(["'=HYPERLINK(\"http://x.example\")", "'+1", "'-1 replicas", "'@sum", 'fine']);
+    const csv = toCsv([{ header: 'message', value: (row: string | number) => row }], ['=HYPERLINK("http://x.example")', '+1', '-1 replicas', '@sum', '\tcmd', '\r=1', 'fine', -3]);
+    expect(parseCsv(csv).slice(1).map(([value]) => value)).toEqual(["'=HYPERLINK(\"http://x.example\")", "'+1", "'-1 replicas", "'@sum", "'\tcmd", "'\r=1", 'fine', '-3']);
+    // Every neutralised cell is quoted as well, as OWASP advises.
+    expect(csv).toContain('"\'+1"\r\n');
   });
 
   it('writes each report with its JSON fields as columns; the check report has a row per message', () => {

@@ -14,7 +14,7 @@ import { createSessions } from '../../../src/server/learners/index.ts';
 import type { Learner, PortalServices } from '../../../src/server/services.ts';
 import { TerminalBridge, type OpenShell, type ServerMessage, type TerminalClient } from '../../../src/server/terminals/index.ts';
 import { createLabRecords } from '../../../src/server/tracking/index.ts';
-import { createWorkshops, observerSockets, type LearnerEvent } from '../../../src/server/workshops/index.ts';
+import { createWorkshopInput, createWorkshops, observerSockets, type LearnerEvent } from '../../../src/server/workshops/index.ts';
 import { useTestDatabases } from '../../support/databases.ts';
 import { captureLogs } from '../../support/logs.ts';
 
@@ -91,13 +91,13 @@ it('shows the instructor a learner’s terminal read-only, and tells the learner
   const people = createSessions(db);
   const instructor = (await people.signIn('Irene', { roles: ['instructor'] })).learner;
   const [ada, grace] = [(await people.signIn('Ada')).learner, (await people.signIn('Grace')).learner];
-  const workshop = await workshops.create(instructor, {
+  const workshop = await workshops.create(instructor, createWorkshopInput.parse({
     title: 'Terminals',
     labs: [LAB],
     startsAt: new Date().toISOString(),
     endsAt: new Date(Date.now() + 3_600_000).toISOString(),
     seats: 5,
-  });
+  }));
   await workshops.join(ada, { code: workshop.code });
   await workshops.join(grace, { code: workshop.code });
   const { session } = await records.open({ learnerId: ada.id, lab: LAB, lessons: [], step: 'create', expiresAt: null });

@@ -2,10 +2,11 @@
 // only on the signed-in learner's own lab session; state changes are POSTs from this site only.
 
 import type { APIContext } from 'astro';
+import { z } from 'zod';
 import { loadCatalog } from '../../../catalog/index.ts';
 import type { LabSessions } from '../../../server/labs/service.ts';
 import type { Learner } from '../../../server/services.ts';
-import { jsonError } from '../../_http.ts';
+import { bodyOf, jsonError } from '../../_http.ts';
 
 export interface LabRequest {
   labs: LabSessions;
@@ -16,6 +17,9 @@ export interface LabRequest {
 }
 
 const SESSION_ID = /^[0-9a-f-]{36}$/;
+
+/** What a lab action may send: the lab session the page shows; the learner's open one when left out. */
+const labActionBody = z.object({ session: z.string('the lab session id as text').regex(SESSION_ID, 'not a lab session id').optional() });
 
 /**
  * A browser sends Origin with every POST, and Sec-Fetch-Site where it supports it; either one
@@ -45,21 +49,9 @@ export async function labRequest(context: APIContext, options: { changesState: b
   if (!(await labs.describe(lab))) return jsonError(404, `there is no lab "${lab}"`);
   let session = context.url.searchParams.get('session');
   if (options.changesState) {
-    const type = context.request.headers.get('content-type') ?? '';
-    if (type !== '' && !type.startsWith('application/json')) return jsonError(415, 'send the lab request as JSON: {"session": "<id>"} or {}');
-    const text = await context.request.text();
-    if (text.trim() !== '') {
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        return jsonError(400, 'the request body is not JSON; send {"session": "<id>"} or {}');
-      }
-      if (!body || typeof body !== 'object' || Array.isArray(body)) return jsonError(400, 'the request body must be a JSON object: {"session": "<id>"} or {}');
-      const named = (body as Record<string, unknown>).session;
-      if (named !== undefined && typeof named !== 'string') return jsonError(400, 'session: must be the lab session id as text');
-      if (typeof named === 'string') session = named;
-    }
+    const body = await bodyOf(context.request, labActionBody);
+    if (body instanceof Response) return body;
+    session = body.session ?? session;
   }
   if (session !== null && !SESSION_ID.test(session)) return jsonError(400, `session: "${session.slice(0, 60)}" is not a lab session id`);
   return { labs, learner, lab, session };

@@ -1,6 +1,6 @@
 import type { APIRoute } from 'astro';
 import { revokeRequest } from '../../../../../server/learning/index.ts';
-import { isFormPost, jsonError, readFields, redirect } from '../../../../_http.ts';
+import { bodyOf, isFormPost, jsonError, redirect } from '../../../../_http.ts';
 import { requireRole } from '../../../../_access.ts';
 import { json, learningOf } from '../../../_learning.ts';
 
@@ -14,13 +14,10 @@ export const POST: APIRoute = async (context) => {
   const learning = learningOf(context.locals);
   if (learning instanceof Response) return learning;
   const form = isFormPost(context.request);
-  const fields = await readFields(context.request);
-  if (!fields) return jsonError(400, 'the request body must be JSON or a form with a reason field');
-  const { _csrf: _token, ...rest } = fields;
-  const parsed = revokeRequest.safeParse(rest);
-  if (!parsed.success) return jsonError(400, parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; '));
+  const fields = await bodyOf(context.request, revokeRequest, { forms: true });
+  if (fields instanceof Response) return fields;
   const id = context.params.id ?? '';
-  const certificate = await learning.record.certificates.revoke(id, { learnerId: context.locals.learner!.id, reason: parsed.data.reason });
+  const certificate = await learning.record.certificates.revoke(id, { learnerId: context.locals.learner!.id, reason: fields.reason });
   if (!certificate) return jsonError(404, `there is no certificate ${JSON.stringify(id.slice(0, 40))}`);
   return form ? redirect(`/admin/reports/certificates#certificate-${certificate.id}`) : json(certificate);
 };
