@@ -5,9 +5,10 @@
 // what validation cannot see (links planted at run time) the kubelet refuses when it prepares the
 // container, and what a pod is allowed to name lands inside its own volume or node, never on the host.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PathEscape, PathMissing, resolveInRoot } from '../../src/cluster/kubelet/volume-root.ts';
 import { type KubeletCluster, type KubectlResult, startKubeletCluster } from '../cluster/kubelet/harness.ts';
 
 let lab: KubeletCluster;
@@ -228,5 +229,293 @@ describe('the API server refuses paths that leave a volume, as Kubernetes does',
     );
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe('pod/fine\n');
+  });
+});
+
+/** The learner applies; the test then waits as a learner would, with kubectl. */
+async function apply(yaml: string): Promise<void> {
+  const result = await learner(['apply', '-f', '-'], yaml);
+  expect(result.code, result.stderr).toBe(0);
+}
+
+function inside(pod: string, script: string, container?: string): Promise<KubectlResult> {
+  return learner(['exec', pod, ...(container ? ['-c', container] : []), '--', 'sh', '-c', script]);
+}
+
+function status(pod: string, container: string): Record<string, any> | undefined {
+  const statuses = ((lab.pod(ns, pod)?.status as Record<string, unknown> | undefined)?.['containerStatuses'] ?? []) as Array<Record<string, any>>;
+  return statuses.find((s) => s['name'] === container);
+}
+
+const running = (pod: string, container: string) => lab.until(`${pod}/${container} running`, () => status(pod, container)?.['state']?.['running'] !== undefined, 20_000);
+
+/** The container waits with CreateContainerConfigError and this message, and the kubelet says so in an event. */
+async function refusedByKubelet(pod: string, container: string, message: string): Promise<void> {
+  const waiting = await lab.until(`${pod}/${container} CreateContainerConfigError`, () => {
+    const state = status(pod, container)?.['state']?.['waiting'];
+    return state?.['reason'] === 'CreateContainerConfigError' ? state : undefined;
+  });
+  expect(waiting['message']).toBe(message);
+  expect(lab.events(ns, pod)).toContainEqual({ type: 'Warning', reason: 'Failed', message: `Error: ${message}` });
+}
+
+const nodeName = (pod: string) => (lab.pod(ns, pod)?.spec as Record<string, string> | undefined)?.['nodeName'];
+const hostPathRoot = (node: string) => join(lab.kubeletDir, 'nodes', node, 'hostpath');
+
+describe("hostPath is a directory of the simulated node, never the host's", () => {
+  it('/, /etc, /proc and /root are the node\'s own (empty) directories, and what a pod writes stays on the node', async () => {
+    const marker = `formicary-marker-${process.pid}`;
+    await apply(
+      podYaml(
+        'node-paths',
+        `  nodeName: node-1
+  containers:
+  - name: shell
+    image: busybox
+    command: [sh, -c, 'echo planted > /node-etc/${marker}; exec sleep 3600']
+    volumeMounts: [{name: root, mountPath: /node}, {name: etc, mountPath: /node-etc}, {name: proc, mountPath: /node-proc}, {name: home, mountPath: /node-root}]
+  volumes:
+  - {name: root, hostPath: {path: /}}
+  - {name: etc, hostPath: {path: /etc}}
+  - {name: proc, hostPath: {path: /proc, type: Directory}}
+  - {name: home, hostPath: {path: /root}}`,
+      ),
+    );
+    await running('node-paths', 'shell');
+    const seen = await inside('node-paths', `cat /node-etc/shadow /node-etc/passwd 2>&1 | head -1; ls -A /node-proc | wc -l; ls -A /node-root | wc -l; ls /node-etc; ls /node`);
+    expect(seen.stdout.split('\n')).toEqual(['cat: /node-etc/shadow: No such file or directory', '0', '0', marker, 'etc', 'proc', 'root', '']);
+    expect(readFileSync(join(hostPathRoot('node-1'), 'etc', marker), 'utf8')).toBe('planted\n');
+    expect(existsSync(join('/etc', marker))).toBe(false);
+  });
+
+  it("links planted on the node resolve inside the node: / and '..' stop at the node's root", async () => {
+    await apply(
+      podYaml(
+        'planter',
+        `  nodeName: node-2
+  restartPolicy: Never
+  containers:
+  - name: plant
+    image: busybox
+    command: [sh, -c, 'ln -s / /shared/to-root && ln -s ../../../../../../../../.. /shared/up && ln -s /etc/shadow /shared/shadow && echo node-file > /shared/file']
+    volumeMounts: [{name: shared, mountPath: /shared}]
+  volumes: [{name: shared, hostPath: {path: /shared}}]`,
+      ),
+    );
+    await lab.until('the links planted', () => status('planter', 'plant')?.['state']?.['terminated']?.['exitCode'] === 0);
+    await apply(
+      podYaml(
+        'follower',
+        `  nodeName: node-2
+  containers:
+  - name: shell
+    image: busybox
+    command: [sleep, '3600']
+    volumeMounts: [{name: root, mountPath: /a}, {name: up, mountPath: /b}, {name: shadow, mountPath: /c}]
+  volumes:
+  - {name: root, hostPath: {path: /shared/to-root}}
+  - {name: up, hostPath: {path: /shared/up/shared}}
+  - {name: shadow, hostPath: {path: /shared/shadow}}`,
+      ),
+    );
+    await running('follower', 'shell');
+    const seen = await inside('follower', 'ls /a; cat /b/file; ls -A /c | wc -l');
+    // /shared/to-root is the node's root; /shared/up/shared climbs to it and comes back down; the
+    // link to /etc/shadow names the node's /etc/shadow, which the hostPath makes (an empty directory).
+    expect(seen.stdout).toBe('etc\nshared\nnode-file\n0\n');
+    expect(execFileSync('stat', ['-c', '%F', join(hostPathRoot('node-2'), 'etc/shadow')], { encoding: 'utf8' })).toBe('directory\n');
+  });
+});
+
+describe('a subPath never leaves its volume', () => {
+  it('links planted in an emptyDir by an init container: absolute and climbing ones are refused, one inside the volume is followed', async () => {
+    await apply(
+      podYaml(
+        'planted',
+        `  initContainers:
+  - name: plant
+    image: busybox
+    command: [sh, -c, 'ln -s / /data/root && ln -s /etc/shadow /data/shadow && ln -s ../../../../../../../../.. /data/up && mkdir /data/real && echo inside > /data/real/file && ln -s real /data/good && ln -s ./real/../real /data/round']
+    volumeMounts: [{name: data, mountPath: /data}]
+  containers:
+  - {name: absolute, image: busybox, command: [sleep, '3600'], volumeMounts: [{name: data, mountPath: /r, subPath: root}]}
+  - {name: file, image: busybox, command: [sleep, '3600'], volumeMounts: [{name: data, mountPath: /s, subPath: shadow}]}
+  - {name: climbing, image: busybox, command: [sleep, '3600'], volumeMounts: [{name: data, mountPath: /u, subPath: up/etc}]}
+  - {name: fine, image: busybox, command: [sleep, '3600'], volumeMounts: [{name: data, mountPath: /g, subPath: good}, {name: data, mountPath: /h, subPath: round}]}
+  volumes: [{name: data, emptyDir: {}}]`,
+      ),
+    );
+    await refusedByKubelet('planted', 'absolute', 'failed to prepare subPath for volumeMount "data" of container "absolute"');
+    await refusedByKubelet('planted', 'file', 'failed to prepare subPath for volumeMount "data" of container "file"');
+    await refusedByKubelet('planted', 'climbing', 'failed to prepare subPath for volumeMount "data" of container "climbing"');
+    await running('planted', 'fine');
+    expect((await inside('planted', 'cat /g/file /h/file', 'fine')).stdout).toBe('inside\ninside\n');
+  });
+
+  it('a link swapped in while the container ran is refused when it restarts', async () => {
+    await apply(
+      podYaml(
+        'swapper',
+        `  containers:
+  - name: swap
+    image: busybox
+    command: [sh, -c, 'echo first > /work/run; rmdir /all/work 2>/dev/null || rm -rf /all/work; ln -s / /all/work; exit 1']
+    volumeMounts: [{name: data, mountPath: /all}, {name: data, mountPath: /work, subPath: work}]
+  volumes: [{name: data, emptyDir: {}}]`,
+      ),
+    );
+    await refusedByKubelet('swapper', 'swap', 'failed to prepare subPath for volumeMount "data" of container "swap"');
+    expect(lab.events(ns, 'swapper')).toContainEqual({ type: 'Normal', reason: 'Started', message: 'Started container swap' });
+  });
+
+  it('a link swapped in from an exec session never shows the next exec the host', async () => {
+    await apply(
+      podYaml(
+        'exec-swap',
+        `  containers:
+  - name: shell
+    image: busybox
+    command: [sleep, '3600']
+    volumeMounts: [{name: data, mountPath: /all}, {name: data, mountPath: /sub, subPath: sub}]
+  volumes: [{name: data, emptyDir: {}}]`,
+      ),
+    );
+    await running('exec-swap', 'shell');
+    const swapped = await inside('exec-swap', 'rmdir /all/sub && ln -s /etc /all/sub && echo swapped');
+    expect(swapped.stdout).toBe('swapped\n');
+    const next = await inside('exec-swap', 'ls -A /sub; echo listed');
+    expect(next.stdout).not.toMatch(/passwd|shadow|hostname/);
+  });
+
+  it("a missing subPath is made inside the volume, for the sandbox's user; a link to a missing place outside makes nothing", async () => {
+    const away = `/tmp/formicary-away-${process.pid}`;
+    await apply(
+      podYaml(
+        'missing',
+        `  initContainers:
+  - name: plant
+    image: busybox
+    command: [sh, -c, 'ln -s ../../../../../../../../..${away} /data/away && ln -s ${away}-abs /data/abs']
+    volumeMounts: [{name: data, mountPath: /data}]
+  containers:
+  - {name: deep, image: busybox, command: [sh, -c, 'echo written > /deep/file; exec sleep 3600'], volumeMounts: [{name: data, mountPath: /deep, subPath: a/b/c}]}
+  - {name: away, image: busybox, command: [sleep, '3600'], volumeMounts: [{name: data, mountPath: /x, subPath: away/made}]}
+  - {name: abs, image: busybox, command: [sleep, '3600'], volumeMounts: [{name: data, mountPath: /y, subPath: abs/made}]}
+  volumes: [{name: data, emptyDir: {}}]`,
+      ),
+    );
+    await refusedByKubelet('missing', 'away', 'failed to prepare subPath for volumeMount "data" of container "away"');
+    await refusedByKubelet('missing', 'abs', 'failed to prepare subPath for volumeMount "data" of container "abs"');
+    await running('missing', 'deep');
+    const volume = join(lab.kubeletDir, 'pods', lab.pod(ns, 'missing')?.metadata.uid ?? '', 'volumes', 'data');
+    await lab.until('the file written through the subPath', () => existsSync(join(volume, 'a/b/c/file')));
+    expect(readFileSync(join(volume, 'a/b/c/file'), 'utf8')).toBe('written\n');
+    expect(execFileSync('stat', ['-c', '%u', join(volume, 'a/b/c')], { encoding: 'utf8' }).trim()).toBe('65534');
+    expect(existsSync(away)).toBe(false);
+    expect(existsSync(`${away}-abs`)).toBe(false);
+  });
+
+  it('subPathExpr: expanded with the container\'s variables, then checked as the kubelet checks a subPath', async () => {
+    await apply(
+      podYaml(
+        'expanded',
+        `  containers:
+  - name: own-dir
+    image: busybox
+    command: [sh, -c, 'echo mine > /logs/file; exec sleep 3600']
+    env: [{name: POD, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]
+    volumeMounts: [{name: data, mountPath: /logs, subPathExpr: "$(POD)/logs"}]
+  - name: up
+    image: busybox
+    command: [sleep, '3600']
+    env: [{name: UP, value: ".."}]
+    volumeMounts: [{name: data, mountPath: /u, subPathExpr: "$(UP)"}]
+  - name: absolute
+    image: busybox
+    command: [sleep, '3600']
+    env: [{name: WHERE, value: /etc}]
+    volumeMounts: [{name: data, mountPath: /w, subPathExpr: "$(WHERE)"}]
+  - name: unset
+    image: busybox
+    command: [sleep, '3600']
+    volumeMounts: [{name: data, mountPath: /n, subPathExpr: "$(NOPE)/$(ALSO)"}]
+  volumes: [{name: data, emptyDir: {}}]`,
+      ),
+    );
+    await refusedByKubelet('expanded', 'up', "unable to provision SubPath `..`: must not contain '..'");
+    await refusedByKubelet('expanded', 'absolute', 'error SubPath `/etc` must not be an absolute path');
+    await refusedByKubelet('expanded', 'unset', 'missing value for ALSO, NOPE');
+    await running('expanded', 'own-dir');
+    const volume = join(lab.kubeletDir, 'pods', lab.pod(ns, 'expanded')?.metadata.uid ?? '', 'volumes', 'data');
+    await lab.until('the file in the expanded directory', () => existsSync(join(volume, 'expanded/logs/file')));
+  });
+});
+
+describe('what a pod may name still works', () => {
+  it('a ConfigMap key through subPath, read-only, keeping its content when the ConfigMap changes', async () => {
+    await apply(`apiVersion: v1
+kind: ConfigMap
+metadata: {name: app}
+data: {app.conf: "first\\n"}
+`);
+    await apply(
+      podYaml(
+        'configured',
+        `  containers:
+  - name: shell
+    image: busybox
+    command: [sleep, '3600']
+    volumeMounts: [{name: cfg, mountPath: /etc/app/app.conf, subPath: app.conf}, {name: cfg, mountPath: /cfg}, {name: cfg, mountPath: /none, subPath: absent}]
+  volumes: [{name: cfg, configMap: {name: app}}]`,
+      ),
+    );
+    await running('configured', 'shell');
+    expect((await inside('configured', 'cat /etc/app/app.conf; ls -A /none | wc -l; echo x > /etc/app/app.conf || echo refused')).stdout).toMatch(/^first\n0\n[\s\S]*refused\n$/);
+    const changed = await learner(['patch', 'configmap', 'app', '-p', '{"data":{"app.conf":"second\\n"}}']);
+    expect(changed.code, changed.stderr).toBe(0);
+    await lab.eventually('the whole-volume mount updated', async () => (await inside('configured', 'cat /cfg/app.conf')).stdout === 'second\n');
+    expect((await inside('configured', 'cat /etc/app/app.conf')).stdout).toBe('first\n');
+  });
+
+  it('an emptyDir shared by two containers, and a hostPath shared by two pods on one node', async () => {
+    await apply(
+      podYaml(
+        'pair',
+        `  nodeName: node-1
+  containers:
+  - {name: writer, image: busybox, command: [sh, -c, 'echo shared > /data/note; echo on-node > /node/note; exec sleep 3600'], volumeMounts: [{name: data, mountPath: /data}, {name: node, mountPath: /node}]}
+  - {name: reader, image: busybox, command: [sleep, '3600'], volumeMounts: [{name: data, mountPath: /in, subPath: ""}]}
+  volumes: [{name: data, emptyDir: {}}, {name: node, hostPath: {path: /var/lib/pair, type: DirectoryOrCreate}}]`,
+      ),
+    );
+    await apply(podYaml('neighbour', `  nodeName: node-1\n  containers:\n  - {name: shell, image: busybox, command: [sleep, '3600'], volumeMounts: [{name: node, mountPath: /seen}]}\n  volumes: [{name: node, hostPath: {path: /var/lib/pair}}]`));
+    await running('pair', 'reader');
+    await running('neighbour', 'shell');
+    await lab.eventually('the note', async () => (await inside('pair', 'cat /in/note', 'reader')).stdout === 'shared\n');
+    await lab.eventually('the node note', async () => (await inside('neighbour', 'cat /seen/note')).stdout === 'on-node\n');
+    expect(nodeName('neighbour')).toBe('node-1');
+  });
+});
+
+describe("the kubelet's walk inside a root (what stands behind validation)", () => {
+  it('refuses what climbs out or links out, clamps a node path to its root, and follows links that stay inside', () => {
+    const root = join(lab.dir, 'walk-root');
+    mkdirSync(join(root, 'inside/deeper'), { recursive: true });
+    mkdirSync(join(root, 'etc'));
+    writeFileSync(join(root, 'inside/file'), 'inside\n');
+    symlinkSync('/etc', join(root, 'to-etc'));
+    symlinkSync('../../../../../../..', join(root, 'inside/up'));
+    symlinkSync('deeper/../file', join(root, 'inside/twisty'));
+    symlinkSync('loop-b', join(root, 'loop-a'));
+    symlinkSync('loop-a', join(root, 'loop-b'));
+    const subPath = (path: string) => resolveInRoot(root, path, { links: 'refuse-escape' });
+    const onNode = (path: string) => resolveInRoot(root, path, { links: 'within-root' });
+    for (const path of ['../../../../etc/shadow', 'to-etc', 'to-etc/shadow', 'inside/up/etc/shadow', 'loop-a']) expect(() => subPath(path), path).toThrow(PathEscape);
+    expect(subPath('inside/twisty')).toBe(join(realpathSync(root), 'inside/file'));
+    expect(() => onNode('../../../../etc/shadow')).toThrow(PathMissing);
+    expect(onNode('../../../../inside/file')).toBe(join(realpathSync(root), 'inside/file'));
+    expect(onNode('to-etc/../inside/up/inside/file')).toBe(join(realpathSync(root), 'inside/file'));
+    expect(() => onNode('inside/file/more')).toThrow(PathEscape);
+    rmSync(root, { recursive: true });
   });
 });

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { containerSandboxSpec, instanceDirectories, podEtcFiles } from './container-sandbox.ts';
 import type { ContainerSlot } from './container-slot.ts';
+import { ContainerConfigError } from './environment.ts';
 import type { PodContext } from './pod-context.ts';
 import { createSandboxDirectory, type SandboxSpec, spawnSandboxed } from './sandbox/index.ts';
 import { SERVICE_PROXY_PORT } from './service-network.ts';
@@ -33,7 +34,13 @@ export async function execSandbox(context: PodContext, slot: ContainerSlot, argv
   context.scheduleTokenRefresh();
   const instanceDir = join(instance.tmpDir, '..');
   const dirs = instanceDirectories(instanceDir);
-  const volumeMounts = context.volumes.mountsFor(pod, slot.spec, instanceDir);
+  let volumeMounts;
+  try {
+    volumeMounts = context.volumes.mountsFor(pod, slot.spec, instanceDir, slot.env);
+  } catch (error) {
+    if (error instanceof ContainerConfigError) return error.message;
+    throw error;
+  }
   const workbench = slot.image?.catalog?.kind === 'workbench';
   let extra;
   if (workbench) {

@@ -43,6 +43,7 @@ export async function createContainer(context: PodContext, slot: ContainerSlot, 
     // status.podIP and hostIP are the kubelet's own knowledge, even before the status carrying them is written.
     const known = { ...pod, status: { ...statusOf(pod), podIP: context.podIP(), hostIP: node.hostIP } };
     environment = containerEnvironment(node.view, known, slot.spec, node.allocatable);
+    context.volumes.subPaths(slot.spec, environment.env);
   } catch (error) {
     if (!(error instanceof ContainerConfigError)) throw error;
     slot.state = { waiting: { reason: 'CreateContainerConfigError', message: error.message } };
@@ -119,6 +120,14 @@ function created(context: PodContext, slot: ContainerSlot, env: Array<[string, s
 /** The container's process could not start (a missing executable): StartError, then restarts per policy. */
 function startFailed(context: PodContext, slot: ContainerSlot, message: string, previous: TerminatedState | undefined): void {
   const { node } = context;
+  if (message.startsWith('config:')) {
+    // A path the kubelet refused while preparing the mounts (a subPath leaving its volume).
+    const reason = message.slice('config:'.length);
+    slot.state = { waiting: { reason: 'CreateContainerConfigError', message: reason } };
+    slot.configRetryAt = node.now().getTime() + node.scaled(CONFIG_RETRY_MS);
+    context.event('Warning', 'Failed', `Error: ${reason}`, slot);
+    return;
+  }
   if (message.startsWith('sandbox:')) {
     const reason = message.slice('sandbox:'.length);
     slot.state = { waiting: { reason: 'CreateContainerError', message: reason } };
@@ -143,7 +152,7 @@ async function spawnReal(context: PodContext, slot: ContainerSlot, argv: string[
     context.volumes.materialize(pod);
     context.scheduleTokenRefresh();
     const instance = instanceDirectories(instanceDir);
-    const volumeMounts = context.volumes.mountsFor(pod, slot.spec, instanceDir);
+    const volumeMounts = context.volumes.mountsFor(pod, slot.spec, instanceDir, env);
     const path = env.find(([name]) => name === 'PATH')?.[1] ?? DEFAULT_PATH;
     const command = argv[0];
     if (command === undefined) return 'failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: no command specified: unknown';
@@ -165,6 +174,7 @@ async function spawnReal(context: PodContext, slot: ContainerSlot, argv: string[
     if (slot.spec['stdin'] !== true && !tty) process.endInput();
     return { process, tmp: instance.tmp };
   } catch (error) {
+    if (error instanceof ContainerConfigError) return `config:${error.message}`;
     return `sandbox:${error instanceof Error ? error.message : String(error)}`;
   }
 }

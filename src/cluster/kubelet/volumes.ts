@@ -5,15 +5,21 @@
 // emptyDir is a plain directory; hostPath is a per-node directory of the simulated node (never
 // the real host); a claim is a directory that outlives its pods.
 //
+// Learners name paths (subPath, subPathExpr, hostPath, items); the API server refuses `..` and
+// absolute ones, and the kubelet still resolves each inside its root (volume-root.ts), so a link
+// a container plants cannot lead it out. Payload directories are root's and written only by the
+// kubelet; what it makes inside a learner's volume it hands over through a descriptor, never a path.
+//
 // Files are written lazily, the first time a real process needs them (a shell container, exec, an
 // exec probe): simulated servers never read them, and thousands of pods stay cheap.
-import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, constants, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import type { KubeObject } from '../types.ts';
 import type { ClusterView } from './cluster-view.ts';
-import { formatMap, type NodeAllocatable, podField, resourceField } from './environment.ts';
+import { ContainerConfigError, expand, formatMap, type NodeAllocatable, podField, resourceField } from './environment.ts';
 import { type Json, num, obj, objects, specOf, str } from './format.ts';
 import { createSandboxDirectory, SANDBOX_HOST_GID, SANDBOX_HOST_UID, type SandboxMount } from './sandbox/index.ts';
+import { PathEscape, PathMissing, resolveInRoot, subPathProblem } from './volume-root.ts';
 
 export const SERVICE_ACCOUNT_MOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
 const TOKEN_SECONDS = 3607;
@@ -42,14 +48,23 @@ interface FileContent {
 }
 
 const isRoot = process.getuid?.() === 0;
+/** Directories the kubelet makes inside a volume on a learner's behalf belong to the sandbox user. */
+const SANDBOX_OWNER = { uid: SANDBOX_HOST_UID, gid: SANDBOX_HOST_GID, mode: 0o700 };
 
 function own(path: string): void {
   if (isRoot) chownSync(path, SANDBOX_HOST_UID, SANDBOX_HOST_GID);
 }
 
-function ensureDirectory(path: string, mode: number): void {
-  if (!existsSync(path)) mkdirSync(path, { recursive: true });
-  own(path);
+/**
+ * A directory only the kubelet writes (a keyed volume, its timestamped payloads): root's, readable
+ * by the sandbox user. Nothing a container does can plant a link in it, so the kubelet may write
+ * through it by name.
+ */
+function ensureKubeletDirectory(path: string, mode: number): void {
+  const stat = lstatSync(path, { throwIfNoEntry: false });
+  if (stat && !stat.isDirectory()) rmSync(path, { force: true });
+  if (!stat?.isDirectory()) mkdirSync(path, { mode });
+  if (isRoot) chownSync(path, 0, 0);
   chmodSync(path, mode);
 }
 
@@ -66,7 +81,7 @@ function stampName(date: Date): string {
 
 /** AtomicWriter.Write: nothing happens when the content is unchanged. */
 function writeAtomically(dir: string, files: Map<string, FileContent>, now: Date): void {
-  ensureDirectory(dir, 0o755);
+  ensureKubeletDirectory(dir, 0o755);
   const dataLink = join(dir, '..data');
   let current: string | undefined;
   try {
@@ -77,12 +92,12 @@ function writeAtomically(dir: string, files: Map<string, FileContent>, now: Date
   if (current && unchanged(join(dir, current), files)) return;
   const stamp = stampName(now);
   const stampDir = join(dir, stamp);
-  ensureDirectory(stampDir, 0o755);
+  ensureKubeletDirectory(stampDir, 0o755);
   for (const [path, content] of files) {
     const target = join(stampDir, path);
-    const parent = dirname(target);
-    if (parent !== stampDir) ensureDirectory(parent, 0o755);
-    writeFileSync(target, content.data);
+    mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
+    // A fresh directory of the kubelet's: the file cannot exist yet, nor be a link (wx is O_EXCL).
+    writeFileSync(target, content.data, { flag: 'wx', mode: 0o600 });
     own(target);
     chmodSync(target, content.mode);
   }
@@ -120,6 +135,30 @@ function unchanged(stampDir: string, files: Map<string, FileContent>): boolean {
 
 /** Why the volume cannot be set up (the FailedMount message), or undefined. */
 type Check = string | undefined;
+
+/**
+ * The atomic writer's own check of a payload path (validatePath), behind the API server's: a pod
+ * stored before validation, or written around it, still cannot place a file outside its volume.
+ */
+function payloadPathProblem(path: string): Check {
+  if (path === '') return `invalid path: must not be empty: ""`;
+  if (path.startsWith('/')) return `invalid path: must be relative path: ${path}`;
+  const items = path.split('/');
+  if (items.includes('..')) return `invalid path: must not contain '..': ${path}`;
+  if ((items[0] ?? '').startsWith('..') && (items[0] ?? '').length > 2) return `invalid path: must not start with '..': ${path}`;
+  return undefined;
+}
+
+/** The payload, or the first path the atomic writer refuses. */
+function checkedPayload(files: Map<string, FileContent>): Map<string, FileContent> | Check {
+  const clean = new Map<string, FileContent>();
+  for (const [path, content] of files) {
+    const problem = payloadPathProblem(path);
+    if (problem) return problem;
+    clean.set(posix.normalize(path), content);
+  }
+  return clean;
+}
 
 function sourceData(view: ClusterView, kind: 'configMap' | 'secret', namespace: string, name: string): Map<string, Buffer> | undefined {
   const object = view.get(kind === 'configMap' ? 'configmaps' : 'secrets', namespace, name);
@@ -214,10 +253,35 @@ export class PodVolumes {
   /** The first volume that cannot be set up, as the FailedMount event says it. */
   check(pod: KubeObject): string | undefined {
     for (const volume of objects(specOf(pod)['volumes'])) {
-      const problem = this.#files(pod, volume, true);
+      const files = this.#files(pod, volume, true);
+      const problem = files instanceof Map ? checkedPayload(files) : files;
       if (typeof problem === 'string') return `MountVolume.SetUp failed for volume "${str(volume['name']) ?? ''}" : ${problem}`;
     }
     return undefined;
+  }
+
+  /**
+   * Each volumeMount's subPath after subPathExpr expansion (with the container's variables), as
+   * the kubelet's makeMounts checks it; throws ContainerConfigError with upstream's message.
+   */
+  subPaths(container: Json, env: Array<[string, string]>): string[] {
+    const values = new Map(env);
+    return objects(container['volumeMounts']).map((mount) => {
+      const expression = str(mount['subPathExpr']);
+      let subPath = str(mount['subPath']) ?? '';
+      if (expression) {
+        const missing = new Set<string>();
+        subPath = expand(expression, (name) => {
+          const value = values.get(name);
+          if (!value) missing.add(name);
+          return value ?? '';
+        });
+        if (missing.size > 0) throw new ContainerConfigError(`missing value for ${[...missing].sort().join(', ')}`);
+      }
+      const problem = subPath ? subPathProblem(subPath) : undefined;
+      if (problem) throw new ContainerConfigError(problem);
+      return subPath;
+    });
   }
 
   /** Writes every volume (first use) or brings them up to date (a ConfigMap changed). */
@@ -226,12 +290,15 @@ export class PodVolumes {
     ensurePassage(ctx.podDir);
     ensurePassage(join(ctx.podDir, 'volumes'));
     for (const volume of objects(specOf(pod)['volumes'])) {
-      const name = str(volume['name']) ?? '';
+      // hostPath volumes are the node's: resolved (and made) when a container mounts them.
+      if (volume['hostPath']) continue;
       const files = this.#files(pod, volume, false);
-      const dir = this.hostPathOf(pod, name);
+      const dir = this.#volumeDir(pod, volume);
       if (!dir) continue;
-      if (files instanceof Map) writeAtomically(dir, files, ctx.now());
-      else if (!existsSync(dir)) createSandboxDirectory(dir);
+      if (files instanceof Map) {
+        const payload = checkedPayload(files);
+        if (payload instanceof Map) writeAtomically(dir, payload, ctx.now());
+      } else if (!existsSync(dir)) createSandboxDirectory(dir);
     }
     if (this.automountsToken(pod)) {
       const files = this.#serviceAccountFiles(pod);
@@ -255,46 +322,74 @@ export class PodVolumes {
     return account?.['automountServiceAccountToken'] !== false || spec['automountServiceAccountToken'] === true;
   }
 
-  /** Host directory of a volume (created by materialize). */
-  hostPathOf(pod: KubeObject, volumeName: string): string | undefined {
+  /**
+   * The host directory of a pod's own volume (keyed, emptyDir, a claim), made by materialize;
+   * undefined for a hostPath (see #nodeDir) or a name that is no volume.
+   */
+  #volumeDir(pod: KubeObject, volume: Json): string | undefined {
     const ctx = this.#context;
-    const volume = objects(specOf(pod)['volumes']).find((v) => v['name'] === volumeName);
-    if (!volume) return undefined;
-    const hostPath = obj(volume['hostPath']);
-    if (volume['hostPath']) return join(ctx.nodeDir, 'hostpath', (str(hostPath['path']) ?? '/').replace(/^\/+/, ''));
-    const claim = obj(volume['persistentVolumeClaim']);
+    const name = str(volume['name']) ?? '';
+    // Validation allows only DNS labels; the kubelet still never joins anything else into a path.
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || volume['hostPath']) return undefined;
     if (volume['persistentVolumeClaim']) {
-      const pvc = ctx.view.get('persistentvolumeclaims', pod.metadata.namespace, str(claim['claimName']) ?? '');
-      return join(ctx.claimsDir, pvc?.metadata.uid ?? `${pod.metadata.namespace}-${str(claim['claimName']) ?? ''}`);
+      const claimName = str(obj(volume['persistentVolumeClaim'])['claimName']) ?? '';
+      const pvc = ctx.view.get('persistentvolumeclaims', pod.metadata.namespace, claimName);
+      return pvc?.metadata.uid && /^[0-9a-f-]+$/.test(pvc.metadata.uid) ? join(ctx.claimsDir, pvc.metadata.uid) : undefined;
     }
-    return join(ctx.podDir, 'volumes', volumeName);
+    return join(ctx.podDir, 'volumes', name);
   }
 
   /**
-   * Mounts for a container's sandbox: its volumeMounts and the token. A subPath into a ConfigMap,
-   * Secret or projected volume is a copy taken once per container instance (in instanceDir): a real
-   * subPath bind keeps the file it bound at start, so later updates never reach it.
+   * A hostPath volume: that path of the simulated node, whatever it says. `/` is the node's root,
+   * `..` stops there and the node's own links are resolved inside it, as RESOLVE_IN_ROOT does;
+   * missing directories are made, as DirectoryOrCreate (and containerd for an unset type) would.
    */
-  mountsFor(pod: KubeObject, container: Json, instanceDir: string): SandboxMount[] {
+  #nodeDir(volume: Json): string {
+    const root = join(this.#context.nodeDir, 'hostpath');
+    if (!existsSync(root)) createSandboxDirectory(root);
+    return resolveInRoot(root, str(obj(volume['hostPath'])['path']) ?? '/', { links: 'within-root', create: SANDBOX_OWNER });
+  }
+
+  /**
+   * Mounts for a container's sandbox: its volumeMounts and the token. Every path a learner names
+   * is resolved inside its volume (links that leave it are refused, missing directories are made
+   * inside it); a failure is the container's CreateContainerConfigError, with upstream's message
+   * (which names no host path). A subPath into a ConfigMap, Secret or projected volume is taken
+   * once per container instance (in instanceDir): a real subPath bind keeps the file it bound at
+   * start, so later updates never reach it.
+   */
+  mountsFor(pod: KubeObject, container: Json, instanceDir: string, env: Array<[string, string]>): SandboxMount[] {
     const mounts: SandboxMount[] = [];
     const volumes = new Map(objects(specOf(pod)['volumes']).map((v) => [str(v['name']) ?? '', v]));
+    const subPaths = this.subPaths(container, env);
+    const containerName = str(container['name']) ?? '';
     for (const [index, mount] of objects(container['volumeMounts']).entries()) {
       const name = str(mount['name']) ?? '';
       const volume = volumes.get(name);
-      const base = this.hostPathOf(pod, name);
       const target = str(mount['mountPath']);
-      if (!volume || !base || !target) continue;
-      const forcedReadOnly = ['configMap', 'secret', 'downwardAPI', 'projected'].some((kind) => volume[kind] !== undefined);
-      const subPath = str(mount['subPath']) || (str(mount['subPathExpr']) ? expandSubPath(str(mount['subPathExpr']) ?? '', pod) : '');
+      if (!volume || !target) continue;
+      const keyed = ['configMap', 'secret', 'downwardAPI', 'projected'].some((kind) => volume[kind] !== undefined);
+      let base: string | undefined;
+      try {
+        base = volume['hostPath'] ? this.#nodeDir(volume) : this.#volumeDir(pod, volume);
+      } catch (error) {
+        if (!(error instanceof PathEscape)) throw error;
+        throw new ContainerConfigError(`MountVolume.SetUp failed for volume "${name}" : hostPath "${str(obj(volume['hostPath'])['path']) ?? ''}" is not a directory of the node`);
+      }
+      if (!base) continue;
+      if (!keyed && !existsSync(base)) createSandboxDirectory(base);
+      const subPath = subPaths[index] ?? '';
       let source = base;
       if (subPath) {
-        source = join(base, subPath);
-        if (!existsSync(source) && !forcedReadOnly) createSandboxDirectory(source);
-        if (!existsSync(source)) continue;
-        if (forcedReadOnly) source = frozenCopy(source, join(instanceDir, 'subpath', `${index}-${name}`));
+        try {
+          source = keyed ? keyedSubPath(base, subPath, join(instanceDir, 'subpath', `${index}-${name}`)) : resolveInRoot(base, subPath, { links: 'refuse-escape', create: SANDBOX_OWNER });
+        } catch (error) {
+          if (!(error instanceof PathEscape)) throw error;
+          // upstream: "Don't pass detailed error back to the user because it could give information about host filesystem"
+          throw new ContainerConfigError(`failed to prepare subPath for volumeMount "${name}" of container "${containerName}"`);
+        }
       }
-      if ((volume['hostPath'] || volume['persistentVolumeClaim'] || volume['emptyDir'] !== undefined) && !existsSync(base)) createSandboxDirectory(base);
-      mounts.push({ source, target, readOnly: forcedReadOnly || mount['readOnly'] === true });
+      mounts.push({ source, target, readOnly: keyed || mount['readOnly'] === true });
     }
     if (this.automountsToken(pod) && existsSync(join(this.#context.podDir, 'volumes', 'kube-api-access'))) {
       mounts.push({ source: join(this.#context.podDir, 'volumes', 'kube-api-access'), target: SERVICE_ACCOUNT_MOUNT, readOnly: true });
@@ -384,22 +479,36 @@ export class PodVolumes {
   }
 }
 
-function frozenCopy(source: string, target: string): string {
+/**
+ * What a subPath into a keyed volume binds, pinned for the container instance: a hard link to the
+ * payload file (the same inode, whatever the writer swaps in later), or a copy of a payload
+ * directory. The source is a payload the kubelet wrote into its own directories (resolved with no
+ * link out of the volume); the copy descends only into directories and regular files.
+ */
+function keyedSubPath(volumeDir: string, subPath: string, target: string): string {
   if (existsSync(target)) return target;
   ensurePassage(dirname(target));
-  cpSync(realpathSync(source), target, { recursive: true, dereference: true });
-  const ownAll = (path: string) => {
-    own(path);
-    if (lstatSync(path).isDirectory()) for (const entry of readdirSync(path)) ownAll(join(path, entry));
+  let source;
+  try {
+    source = resolveInRoot(volumeDir, subPath, { links: 'refuse-escape' });
+  } catch (error) {
+    if (!(error instanceof PathMissing)) throw error;
+    // A key the payload lacks: upstream makes the directory inside the volume, so the container sees an empty one.
+    ensureKubeletDirectory(target, 0o755);
+    return target;
+  }
+  const copy = (from: string, to: string) => {
+    const stat = lstatSync(from);
+    if (stat.isDirectory()) {
+      mkdirSync(to, { mode: 0o755 });
+      for (const entry of readdirSync(from)) copy(join(from, entry), join(to, entry));
+    } else if (stat.isFile()) {
+      copyFileSync(from, to, constants.COPYFILE_EXCL);
+      own(to);
+      chmodSync(to, stat.mode & 0o777);
+    }
   };
-  ownAll(target);
+  if (lstatSync(source).isFile()) linkSync(source, target);
+  else copy(source, target);
   return target;
-}
-
-function expandSubPath(expression: string, pod: KubeObject): string {
-  return expression.replace(/\$\(([^)]+)\)/g, (_m, name: string) => {
-    if (name === 'POD_NAME') return pod.metadata.name ?? '';
-    if (name === 'POD_NAMESPACE') return pod.metadata.namespace ?? '';
-    return '';
-  });
 }
