@@ -13,7 +13,7 @@ import { unsafeWorkbenchEnv, WORKBENCH_HOME, workbenchSandbox } from './workbenc
 
 /** HTTP to Services and pods through the simulated network: curl and wget honour http_proxy. */
 export async function withServiceNetwork(context: PodContext, spec: SandboxSpec): Promise<SandboxSpec> {
-  const unixSocket = await context.node.serviceSocket(context.pod().metadata.namespace ?? 'default');
+  const unixSocket = await context.node.serviceSocket(context.pod().metadata.namespace ?? 'default', context.pod().metadata.uid ?? '');
   const proxy = `http://127.0.0.1:${SERVICE_PROXY_PORT}`;
   return {
     ...spec,

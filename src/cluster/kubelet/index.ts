@@ -205,7 +205,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
     caFile,
     tokens: options.tokens ? tokenIssuer(view, options.tokens, options.caPem, now) : undefined,
     tools: () => (tools ??= detectWorkbenchTools()),
-    serviceSocket: (namespace) => network.socketFor(namespace),
+    serviceSocket: (namespace, podUid) => network.socketFor(namespace, podUid),
     now,
     startDelay: (ms) => ms * startScale,
     scaled: (ms) => ms * timeScale,
@@ -222,6 +222,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
     },
     workerRemoved(worker) {
       workers.delete(worker.uid);
+      void network.forget(worker.uid);
       if (byName.get(`${worker.namespace}/${worker.name}`) === worker) byName.delete(`${worker.namespace}/${worker.name}`);
       for (const key of referenceKeys(worker)) references.get(key)?.delete(worker);
     },
@@ -237,6 +238,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
       },
     },
     runtimeDir,
+    { connectTimeoutMs: 130_000 * timeScale },
   );
   const nodes = new Map<string, NodeKubelet>();
   const nodeWatch = registry.watch(view.definition('nodes'), {}, (event) => {

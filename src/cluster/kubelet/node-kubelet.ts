@@ -26,7 +26,7 @@ export interface KubeletShared {
   caFile: string;
   tokens: TokenIssuer | undefined;
   tools(): Promise<WorkbenchTools>;
-  serviceSocket(namespace: string): Promise<string>;
+  serviceSocket(namespace: string, podUid: string): Promise<string>;
   now(): Date;
   startDelay(ms: number): number;
   scaled(ms: number): number;
@@ -181,8 +181,8 @@ export class NodeKubelet implements NodeRuntime {
   tools(): Promise<WorkbenchTools> {
     return this.#shared.tools();
   }
-  serviceSocket(namespace: string): Promise<string> {
-    return this.#shared.serviceSocket(namespace);
+  serviceSocket(namespace: string, podUid: string): Promise<string> {
+    return this.#shared.serviceSocket(namespace, podUid);
   }
   now(): Date {
     return this.#shared.now();

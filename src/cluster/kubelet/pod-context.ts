@@ -25,8 +25,8 @@ export interface NodeRuntime {
   readonly allocatable: NodeAllocatable;
   readonly paths: { podsDir: string; nodeDir: string; claimsDir: string };
   tools(): Promise<WorkbenchTools>;
-  /** The simulated network's proxy socket for this namespace (see service-network.ts). */
-  serviceSocket(namespace: string): Promise<string>;
+  /** The simulated network's proxy socket for this pod of this namespace (see service-network.ts). */
+  serviceSocket(namespace: string, podUid: string): Promise<string>;
   now(): Date;
   /** Real milliseconds for a start-up delay (pull, create, sandbox). */
   startDelay(ms: number): number;

@@ -1,18 +1,37 @@
 // A small simulated pod network for HTTP. Sandboxes have no network of their own; their
 // http_proxy points at 127.0.0.1:3128, which a forward carries to this proxy (one Unix socket per
-// namespace, so short Service names resolve in the asker's namespace). The proxy resolves what
-// curl or wget asked for — a Service name, a cluster IP, a pod IP, a StatefulSet pod's DNS name —
-// to a ready pod, as kube-proxy and CoreDNS would, and the pod's simulated server answers.
+// pod, so the proxy knows who asks, and short Service names resolve in the asker's namespace). The
+// proxy resolves what curl or wget asked for — a Service name, a cluster IP, a pod IP, a
+// StatefulSet pod's DNS name — to a ready pod, as kube-proxy and CoreDNS would; the cluster's
+// NetworkPolicies decide whether the connection may be made (network-policy.ts), and the pod's
+// simulated server answers.
+//
+// A connection a policy refuses is a dropped packet on a real cluster: the client hears nothing
+// and times out. The proxy comes as close as it can: it accepts the request (curl has already
+// connected to the proxy) and never answers it, until the client gives up (curl --max-time,
+// wget -T) or the time a kernel gives a connection attempt has passed; then it closes with a
+// curl-like "Connection timed out". It never answers with a page saying why.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { chmodSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../types.ts';
 import type { ClusterView } from './cluster-view.ts';
 import { num, obj, objects, specOf, statusOf, str } from './format.ts';
+import { admits } from './network-policy.ts';
 import type { PodWorker } from './pod-worker.ts';
 
 /** The port the proxy listens on inside every sandbox that gets the network. */
 export const SERVICE_PROXY_PORT = 3128;
+
+/** How long Linux keeps retrying a connection whose SYNs go unanswered (tcp_syn_retries=6). */
+const CONNECT_TIMEOUT_MS = 130_000;
+/** Dropped connections one pod may have waiting at once; past that they close at once (no resource a learner can pile up). */
+const MAX_HELD_PER_POD = 32;
+
+export interface ServiceNetworkOptions {
+  /** Real milliseconds a dropped connection is held before it times out; default 130 s. */
+  connectTimeoutMs?: number;
+}
 
 export interface PodDirectory {
   byIP(ip: string): PodWorker | undefined;
@@ -35,50 +54,55 @@ export class ServiceNetwork {
   readonly #view: ClusterView;
   readonly #pods: PodDirectory;
   readonly #dir: string;
-  readonly #servers = new Map<string, Promise<Server>>();
+  readonly #servers = new Map<string, { path: string; server: Promise<Server> }>();
+  readonly #held = new Map<string, Set<ServerResponse>>();
+  readonly #connectTimeoutMs: number;
   #turn = 0;
 
-  constructor(view: ClusterView, pods: PodDirectory, runtimeDir: string) {
+  constructor(view: ClusterView, pods: PodDirectory, runtimeDir: string, options: ServiceNetworkOptions = {}) {
     this.#view = view;
     this.#pods = pods;
     this.#dir = runtimeDir;
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
   }
 
-  /** The Unix socket a sandbox of this namespace forwards its proxy port to (started on first use). */
-  async socketFor(namespace: string): Promise<string> {
-    const path = join(this.#dir, `services-${namespace}.sock`);
-    let server = this.#servers.get(namespace);
-    if (!server) {
-      server = new Promise((resolve, reject) => {
+  /** The Unix socket a pod's sandboxes forward their proxy port to (started on first use). */
+  async socketFor(namespace: string, podUid: string): Promise<string> {
+    let entry = this.#servers.get(podUid);
+    if (!entry) {
+      const path = join(this.#dir, `services-${podUid}.sock`);
+      const server = new Promise<Server>((resolve, reject) => {
         rmSync(path, { force: true });
-        const created = createServer((req, res) => this.#serve(namespace, req, res));
+        const created = createServer((req, res) => this.#serve(namespace, podUid, req, res));
         created.once('error', reject);
         created.listen(path, () => {
           chmodSync(path, 0o666);
           resolve(created);
         });
       });
-      this.#servers.set(namespace, server);
+      entry = { path, server };
+      this.#servers.set(podUid, entry);
     }
-    await server;
-    return path;
+    await entry.server;
+    return entry.path;
+  }
+
+  /** The pod is gone: its socket and whatever it was waiting on go with it. */
+  async forget(podUid: string): Promise<void> {
+    const entry = this.#servers.get(podUid);
+    if (!entry) return;
+    this.#servers.delete(podUid);
+    await stop(await entry.server);
+    rmSync(entry.path, { force: true });
   }
 
   async close(): Promise<void> {
-    const servers = await Promise.all(this.#servers.values());
-    await Promise.all(
-      servers.map(
-        (server) =>
-          new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            server.closeAllConnections();
-          }),
-      ),
-    );
+    const servers = await Promise.all([...this.#servers.values()].map((entry) => entry.server));
+    await Promise.all(servers.map(stop));
     this.#servers.clear();
   }
 
-  #serve(namespace: string, req: IncomingMessage, res: ServerResponse): void {
+  #serve(namespace: string, podUid: string, req: IncomingMessage, res: ServerResponse): void {
     let url: URL;
     try {
       url = new URL(req.url ?? '', `http://${req.headers.host ?? 'localhost'}`);
@@ -86,12 +110,22 @@ export class ServiceNetwork {
       this.#fail(res, 400, `malformed request for ${req.url ?? ''}`);
       return;
     }
-    const target = this.#resolve(namespace, url.hostname, url.port ? Number(url.port) : 80);
+    const port = url.port ? Number(url.port) : 80;
+    const target = this.#resolve(namespace, url.hostname, port);
     if ('error' in target) {
       this.#fail(res, 502, target.error);
       return;
     }
-    const client = '10.244.0.1';
+    const source = this.#pods.byUid(podUid);
+    const client = source?.podIP ?? '10.244.0.1';
+    const decision = admits(
+      { policies: this.#view.list('networkpolicies'), namespaces: this.#view.list('namespaces') },
+      { source: { ...(source ? { pod: source.pod } : {}), ip: client }, destination: { pod: target.worker.pod, ip: target.worker.podIP ?? '' }, port: target.port },
+    );
+    if (!decision.allowed) {
+      this.#drop(podUid, res, `Failed to connect to ${url.hostname} port ${port} after ${this.#connectTimeoutMs} ms: Connection timed out`);
+      return;
+    }
     const answer = target.worker.serveHttp(target.port, `${url.pathname}${url.search}`, client, String(req.headers['user-agent'] ?? 'curl'));
     if (!answer) {
       this.#fail(res, 502, `Failed to connect to ${url.hostname} port ${url.port || 80}: Connection refused`);
@@ -99,6 +133,24 @@ export class ServiceNetwork {
     }
     res.writeHead(answer.status, { 'Content-Type': 'text/html; charset=utf-8', Server: 'formicary-simulated' });
     res.end(req.method === 'HEAD' ? undefined : answer.body);
+  }
+
+  /** A refused connection: no answer until the client gives up or a connect attempt would have timed out. */
+  #drop(podUid: string, res: ServerResponse, message: string): void {
+    let held = this.#held.get(podUid);
+    if (!held) this.#held.set(podUid, (held = new Set()));
+    if (held.size >= MAX_HELD_PER_POD) {
+      res.destroy();
+      return;
+    }
+    held.add(res);
+    const timer = setTimeout(() => this.#fail(res, 504, message), this.#connectTimeoutMs);
+    timer.unref();
+    res.once('close', () => {
+      clearTimeout(timer);
+      held.delete(res);
+      if (held.size === 0 && this.#held.get(podUid) === held) this.#held.delete(podUid);
+    });
   }
 
   #fail(res: ServerResponse, status: number, message: string): void {
@@ -146,4 +198,11 @@ export class ServiceNetwork {
     const targetPort = servicePort ? servicePort['targetPort'] ?? servicePort['port'] : port;
     return { worker, port: typeof targetPort === 'number' ? targetPort : (worker.namedPort(str(targetPort) ?? '') ?? num(servicePort?.['port']) ?? port) };
   }
+}
+
+function stop(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }
