@@ -244,6 +244,13 @@ export const labSchema = z
     needs: z.enum(['namespace', 'cluster']).default('namespace'),
     rbac: z.array(rbacRule).default([]),
     quota: quotaSchema.default(quotaSchema.parse({})),
+    /**
+     * The Pod Security level the sandbox enforces (and warns and audits at). Privileged is not
+     * offered: on a real lab cluster it hands the learner the node.
+     */
+    podSecurity: z
+      .enum(['restricted', 'baseline'], { error: 'must be restricted (the default) or baseline; privileged is not offered, it would give a learner the host' })
+      .default('restricted'),
     setup: z
       .strictObject({
         manifests: z.array(z.string().regex(/^setup\/[^/]+\.ya?ml$/, 'must be a .yaml file in this lab\'s setup/ folder, such as setup/app.yaml')).default([]),

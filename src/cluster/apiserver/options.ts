@@ -46,11 +46,12 @@ export function fieldValidationFrom(kind: OptionsKind, query: URLSearchParams): 
   throw invalidOptions(kind, 'fieldValidation', `Unsupported value: "${value}": supported values: "", "Ignore", "Strict", "Warn"`);
 }
 
-export function writeOptionsFrom(kind: OptionsKind, scope: RequestScope, user: UserInfo, requireManager = false): Required<Pick<WriteOptions, 'dryRun' | 'fieldManager'>> & { user: UserInfo } {
+export function writeOptionsFrom(kind: OptionsKind, scope: RequestScope, user: UserInfo, requireManager = false): Required<Pick<WriteOptions, 'dryRun' | 'fieldManager' | 'warnings'>> & { user: UserInfo } {
   return {
     dryRun: dryRunFrom(kind, scope.query.getAll('dryRun')),
     fieldManager: fieldManagerFrom(kind, scope, requireManager),
     user,
+    warnings: scope.warnings,
   };
 }
 

@@ -63,7 +63,7 @@ export async function patchObject(ctx: ApiContext, scope: RequestScope, def: Res
   const gvk = { group: def.group, version: def.version, kind: def.kind };
   const schema = await customResourceShape(def);
   const resetFields = resetFieldsFor(def, subresource);
-  const writeOptions = { dryRun, fieldManager: manager, user: scope.user };
+  const writeOptions = { dryRun, fieldManager: manager, user: scope.user, warnings: scope.warnings };
 
   /** The patch applied to one object; apply patches also settle field ownership. */
   const applyTo = (live: KubeObject | undefined, kind: typeof gvk): unknown => {

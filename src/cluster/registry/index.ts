@@ -74,6 +74,8 @@ export interface WriteOptions {
   dryRun?: boolean;
   fieldManager?: string;
   user?: UserInfo;
+  /** Where admission's warnings go (the API server sends them as Warning headers). */
+  warnings?: string[];
 }
 
 export interface DeleteOptions extends WriteOptions {
@@ -159,6 +161,8 @@ export interface AdmissionRequest {
   user: UserInfo | undefined;
   dryRun: boolean;
   registry: Registry;
+  /** Warnings for the client (PodSecurity's "would violate …"); dropped when the write has no one to tell. */
+  warnings: string[];
 }
 
 /** Admission as the registry runs it: mutate after defaulting, validate after the strategy validated. */

@@ -354,6 +354,7 @@ export class ClusterRegistry implements Registry {
       user: options?.user,
       dryRun: options?.dryRun === true,
       registry: this as Registry,
+      warnings: options?.warnings ?? [],
     };
     for (const plugin of this.admission) plugin[phase]?.(request);
   }

@@ -46,6 +46,8 @@ export const OBJECT_COUNTS: Record<string, string> = {
 };
 
 const WORKBENCH_HOME = '/home/learner';
+/** The learner's uid and gid in the workbench image. */
+const WORKBENCH_UID = 1000;
 /** The embedded cluster's kubelet knows this image; on a real cluster, an image built from deploy/ takes its place. */
 export const DEFAULT_WORKBENCH_IMAGE = 'formicary/workbench:1.0';
 
@@ -58,6 +60,14 @@ function add(a: string, b: string): string {
   const sum = (parseQuantity(a) ?? 0) + (parseQuantity(b) ?? 0);
   // Milli-units keep CPU sums such as 2.1 exact; bytes are whole numbers already.
   return Number.isInteger(sum) ? String(sum) : `${Math.round(sum * 1000)}m`;
+}
+
+/**
+ * The Pod Security labels of a sandbox: the lab's level is enforced, and warned and audited at
+ * the same level so kubectl shows what a workload template would have refused.
+ */
+export function podSecurityLabels(level: Lab['podSecurity']): Record<string, string> {
+  return { 'pod-security.kubernetes.io/enforce': level, 'pod-security.kubernetes.io/warn': level, 'pod-security.kubernetes.io/audit': level };
 }
 
 export function namespaceManifest(name: string, labels: Record<string, string>, annotations: Record<string, string>): KubeObject {
@@ -142,6 +152,9 @@ export function workbenchPod(namespace: string, image = DEFAULT_WORKBENCH_IMAGE)
       annotations: { 'kubernetes.io/description': 'Your terminal. Deleting this pod closes it; "Reset lab" brings a fresh one.' },
     },
     spec: {
+      // What the restricted Pod Security level asks: no root, no privilege escalation, no
+      // capabilities, the runtime's seccomp profile. The group owns HOME on a real cluster.
+      securityContext: { runAsNonRoot: true, runAsUser: WORKBENCH_UID, runAsGroup: WORKBENCH_UID, fsGroup: WORKBENCH_UID, seccompProfile: { type: 'RuntimeDefault' } },
       serviceAccountName: LEARNER_SERVICE_ACCOUNT,
       automountServiceAccountToken: true,
       enableServiceLinks: false,
@@ -154,6 +167,7 @@ export function workbenchPod(namespace: string, image = DEFAULT_WORKBENCH_IMAGE)
           tty: true,
           workingDir: WORKBENCH_HOME,
           resources: WORKBENCH_RESOURCES,
+          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
           volumeMounts: [{ name: 'home', mountPath: WORKBENCH_HOME }],
         },
       ],

@@ -20,7 +20,7 @@ import {
   learnerLabel,
   seconds,
 } from './labels.ts';
-import { accessAndBudget, clusterAccessName, namespaceManifest, workbenchPod } from './objects.ts';
+import { accessAndBudget, clusterAccessName, namespaceManifest, podSecurityLabels, workbenchPod } from './objects.ts';
 
 export type StartPhase = 'claiming-warm-sandbox' | 'creating-namespace' | 'granting-access' | 'starting-workbench' | 'running-setup' | 'ready';
 
@@ -200,7 +200,14 @@ export async function provisionSandbox(ctx: ProvisionContext, request: Provision
     await ctx.client.create(
       namespaceManifest(
         namespace,
-        { [LABEL_LAB]: lab.id, [LABEL_LAB_DIGEST]: request.digest, [LABEL_EXPIRES]: seconds(new Date(now.getTime() + PROVISIONING_GRACE_MS)), [LABEL_READY]: 'false', ...ownerLabels(owner) },
+        {
+          [LABEL_LAB]: lab.id,
+          [LABEL_LAB_DIGEST]: request.digest,
+          [LABEL_EXPIRES]: seconds(new Date(now.getTime() + PROVISIONING_GRACE_MS)),
+          [LABEL_READY]: 'false',
+          ...ownerLabels(owner),
+          ...podSecurityLabels(lab.podSecurity),
+        },
         { [ANNOTATION_LAB_TITLE]: lab.title, [ANNOTATION_CREATED]: seconds(now), ...ownerAnnotations(owner, now) },
       ),
       undefined,

@@ -1,16 +1,17 @@
-// Admission for the embedded cluster: NamespaceLifecycle, LimitRanger, ServiceAccount and ResourceQuota, in the
-// order kube-apiserver runs them, then RBAC escalation prevention (upstream's roles and bindings storage). The registry calls them on every write (HTTP and in-process):
+// Admission for the embedded cluster: NamespaceLifecycle, LimitRanger, ServiceAccount, PodSecurity and ResourceQuota,
+// in the order kube-apiserver runs them, then RBAC escalation prevention (upstream's roles and bindings storage). The registry calls them on every write (HTTP and in-process):
 // pass `admissionPlugins()` to openRegistry.
 import type { KubeObject } from '../../types.ts';
 import type { AdmissionOperation, AdmissionPlugin, Registry, ResourceDefinition, UserInfo } from '../../registry/index.ts';
 import { rbacEscalationPrevention } from '../auth/index.ts';
 import { limitRanger } from './limit-ranger.ts';
 import { namespaceLifecycle } from './namespace-lifecycle.ts';
+import { podSecurity } from './pod-security/index.ts';
 import { resourceQuota } from './resource-quota.ts';
 import { serviceAccount } from './service-account.ts';
 
 export function admissionPlugins(): AdmissionPlugin[] {
-  return [namespaceLifecycle, limitRanger, serviceAccount, resourceQuota, rbacEscalationPrevention()];
+  return [namespaceLifecycle, limitRanger, serviceAccount, podSecurity, resourceQuota, rbacEscalationPrevention()];
 }
 
 /**
@@ -37,6 +38,7 @@ export function admit(
     user,
     dryRun: options.dryRun === true,
     registry,
+    warnings: [],
   };
   for (const plugin of admissionPlugins()) plugin.mutate?.(request);
   for (const plugin of admissionPlugins()) plugin.validate?.(request);
