@@ -1,0 +1,94 @@
+// The embedded cluster's memory while one learner stores as much as a sandbox allows: ConfigMaps
+// and Secrets of about 1 MB until the quota or the namespace's storage budget refuses them, one
+// ConfigMap rewritten 300 times (old versions for watches), and bodies past the request limit.
+// The goal is at most 512 MB for the whole cluster process (controllers included).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { Agent, request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startCluster, type RunningCluster } from '../src/cluster/index.ts';
+import { OBJECT_COUNTS } from '../src/server/sandboxes/index.ts';
+import { round } from './stats.ts';
+
+interface Reply {
+  status: number;
+  body: string;
+}
+
+function client(cluster: RunningCluster, token: string) {
+  const agent = new Agent({ ca: cluster.caPem, keepAlive: true });
+  return (method: string, path: string, body?: unknown): Promise<Reply> =>
+    new Promise((resolve, reject) => {
+      const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+      const req = request(
+        `${cluster.url}${path}`,
+        { method, agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(data ? { 'content-length': data.length } : {}) } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
+      req.on('error', reject);
+      req.end(data);
+    });
+}
+
+function rssMb(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return round(process.memoryUsage().rss / 1024 / 1024, 0);
+}
+
+export default async function apiserverMemoryBench(): Promise<Record<string, number>> {
+  const dir = await mkdtemp(join(tmpdir(), 'formicary-bench-memory-'));
+  const cluster = await startCluster({ dataDir: join(dir, 'cluster'), port: 0, nodes: 1, log: { error: () => undefined, warn: () => undefined } });
+  try {
+    const admin = client(cluster, cluster.adminToken);
+    const ns = 'lab-bench';
+    await admin('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    await admin('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'learner' } });
+    await admin('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'learner-edit' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
+      subjects: [{ kind: 'ServiceAccount', name: 'learner', namespace: ns }],
+    });
+    await admin('POST', `/api/v1/namespaces/${ns}/resourcequotas`, { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'lab-budget' }, spec: { hard: { pods: '11', ...OBJECT_COUNTS } } });
+    const issued = await admin('POST', `/api/v1/namespaces/${ns}/serviceaccounts/learner/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {} });
+    const token = (JSON.parse(issued.body) as { status: { token: string } }).status.token;
+    const learner = client(cluster, token);
+    const before = rssMb();
+
+    const blob = (i: number, bytes: number) => `${i}`.padEnd(bytes, 'x');
+    let stored = 0;
+    for (let i = 0; i < 200; i++) {
+      const reply = await learner('POST', `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` }, data: { blob: blob(i, 1_000_000) } });
+      if (reply.status !== 201) break;
+      stored++;
+    }
+    for (let i = 0; i < 200; i++) {
+      const reply = await learner('POST', `/api/v1/namespaces/${ns}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: `secret-${i}` }, stringData: { blob: blob(i, 700_000) } });
+      if (reply.status !== 201) break;
+      stored++;
+    }
+    // Room for one more after deleting one, then rewrite it again and again.
+    await learner('DELETE', `/api/v1/namespaces/${ns}/configmaps/cm-0`);
+    for (let i = 0; i < 300; i++) {
+      await learner('PUT', `/api/v1/namespaces/${ns}/configmaps/cm-0`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm-0' }, data: { blob: blob(i, 1_000_000) } });
+    }
+    for (let i = 0; i < 20; i++) {
+      await learner('POST', `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `huge-${i}` }, data: { blob: blob(i, 4 * 1024 * 1024) } });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    return {
+      apiserver_rss_mb_full_sandbox: rssMb(),
+      apiserver_rss_mb_before_full_sandbox: before,
+      apiserver_objects_stored_full_sandbox: stored,
+    };
+  } finally {
+    await cluster.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
