@@ -277,7 +277,7 @@ describe("hostPath is a directory of the simulated node, never the host's", () =
   volumes:
   - {name: root, hostPath: {path: /}}
   - {name: etc, hostPath: {path: /etc}}
-  - {name: proc, hostPath: {path: /proc, type: Directory}}
+  - {name: proc, hostPath: {path: /proc}}
   - {name: home, hostPath: {path: /root}}`,
       ),
     );
@@ -324,6 +324,47 @@ describe("hostPath is a directory of the simulated node, never the host's", () =
     // link to /etc/shadow names the node's /etc/shadow, which the hostPath makes (an empty directory).
     expect(seen.stdout).toBe('etc\nshared\nnode-file\n0\n');
     expect(execFileSync('stat', ['-c', '%F', join(hostPathRoot('node-2'), 'etc/shadow')], { encoding: 'utf8' })).toBe('directory\n');
+  });
+});
+
+describe('hostPath types are checked on the node, as the hostPath plugin checks them', () => {
+  it('Directory and File must be there and be that; FileOrCreate makes an empty file on the node', async () => {
+    await apply(
+      podYaml(
+        'typed',
+        `  nodeName: node-2
+  containers:
+  - {name: shell, image: busybox, command: [sleep, '3600'], volumeMounts: [{name: dir, mountPath: /d}]}
+  volumes: [{name: dir, hostPath: {path: /no/such/dir, type: Directory}}]`,
+      ),
+    );
+    await lab.until('FailedMount', () =>
+      lab.events(ns, 'typed').some((e) => e.reason === 'FailedMount' && e.message === 'MountVolume.SetUp failed for volume "dir" : hostPath type check failed: /no/such/dir is not a directory'),
+    );
+    expect(existsSync(join(hostPathRoot('node-2'), 'no'))).toBe(false);
+    await apply(
+      podYaml(
+        'file-typed',
+        `  nodeName: node-2
+  containers:
+  - {name: shell, image: busybox, command: [sleep, '3600'], volumeMounts: [{name: file, mountPath: /f}]}
+  volumes: [{name: file, hostPath: {path: /shared, type: File}}]`,
+      ),
+    );
+    await lab.until('FailedMount for a directory given as File', () =>
+      lab.events(ns, 'file-typed').some((e) => e.reason === 'FailedMount' && e.message === 'MountVolume.SetUp failed for volume "file" : hostPath type check failed: /shared is not a file'),
+    );
+    await apply(
+      podYaml(
+        'file-made',
+        `  nodeName: node-2
+  containers:
+  - {name: shell, image: busybox, command: [sh, -c, 'echo appended >> /log/app.log; exec sleep 3600'], volumeMounts: [{name: log, mountPath: /log/app.log}]}
+  volumes: [{name: log, hostPath: {path: /shared/app.log, type: FileOrCreate}}]`,
+      ),
+    );
+    await running('file-made', 'shell');
+    await lab.until('the line in the node file', () => readFileSync(join(hostPathRoot('node-2'), 'shared/app.log'), 'utf8') === 'appended\n');
   });
 });
 
@@ -408,8 +449,7 @@ describe('a subPath never leaves its volume', () => {
     await refusedByKubelet('missing', 'abs', 'failed to prepare subPath for volumeMount "data" of container "abs"');
     await running('missing', 'deep');
     const volume = join(lab.kubeletDir, 'pods', lab.pod(ns, 'missing')?.metadata.uid ?? '', 'volumes', 'data');
-    await lab.until('the file written through the subPath', () => existsSync(join(volume, 'a/b/c/file')));
-    expect(readFileSync(join(volume, 'a/b/c/file'), 'utf8')).toBe('written\n');
+    await lab.until('the file written through the subPath', () => existsSync(join(volume, 'a/b/c/file')) && readFileSync(join(volume, 'a/b/c/file'), 'utf8') === 'written\n');
     expect(execFileSync('stat', ['-c', '%u', join(volume, 'a/b/c')], { encoding: 'utf8' }).trim()).toBe('65534');
     expect(existsSync(away)).toBe(false);
     expect(existsSync(`${away}-abs`)).toBe(false);

@@ -55,6 +55,15 @@ function parts(path: string): string[] {
  * The root itself must be a directory the kubelet made (it is opened without following links).
  */
 export function resolveInRoot(root: string, relative: string, options: ResolveOptions): string {
+  return walkInRoot(root, relative, options, (resolved) => resolved);
+}
+
+/**
+ * Walks as resolveInRoot does, then calls `use` while the final object is still held open, with
+ * its host path and a handle (/proc/self/fd/N) that names that very object: a name looked up
+ * under the handle lands in it even if the path was swapped meanwhile.
+ */
+export function walkInRoot<T>(root: string, relative: string, options: ResolveOptions, use: (resolved: string, handle: string) => T): T {
   const rootFd = openDirectory(root);
   const stack: number[] = [rootFd];
   const closeAbove = (depth: number) => {
@@ -128,10 +137,11 @@ export function resolveInRoot(root: string, relative: string, options: ResolveOp
       // A file, socket or device: only the last component may be one.
       finalFd = openSync(handle(parent, name), O_PATH | constants.O_NOFOLLOW);
     }
-    const resolved = readlinkSync(handle(finalFd ?? (stack[stack.length - 1] as number)));
+    const final = finalFd ?? (stack[stack.length - 1] as number);
+    const resolved = readlinkSync(handle(final));
     const rootPath = readlinkSync(handle(rootFd));
     if (resolved !== rootPath && !resolved.startsWith(`${rootPath}/`)) throw new PathEscape(`"${relative}" resolved outside its root`);
-    return resolved;
+    return use(resolved, handle(final));
   } finally {
     if (finalFd !== undefined) closeSync(finalFd);
     closeAbove(1);

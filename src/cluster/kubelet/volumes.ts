@@ -12,14 +12,14 @@
 //
 // Files are written lazily, the first time a real process needs them (a shell container, exec, an
 // exec probe): simulated servers never read them, and thousands of pods stay cheap.
-import { chmodSync, chownSync, constants, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, constants, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, type Stats, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import type { KubeObject } from '../types.ts';
 import type { ClusterView } from './cluster-view.ts';
 import { ContainerConfigError, expand, formatMap, type NodeAllocatable, podField, resourceField } from './environment.ts';
 import { type Json, num, obj, objects, specOf, str } from './format.ts';
 import { createSandboxDirectory, SANDBOX_HOST_GID, SANDBOX_HOST_UID, type SandboxMount } from './sandbox/index.ts';
-import { PathEscape, PathMissing, resolveInRoot, subPathProblem } from './volume-root.ts';
+import { PathEscape, PathMissing, resolveInRoot, subPathProblem, walkInRoot } from './volume-root.ts';
 
 export const SERVICE_ACCOUNT_MOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
 const TOKEN_SECONDS = 3607;
@@ -254,10 +254,51 @@ export class PodVolumes {
   check(pod: KubeObject): string | undefined {
     for (const volume of objects(specOf(pod)['volumes'])) {
       const files = this.#files(pod, volume, true);
-      const problem = files instanceof Map ? checkedPayload(files) : files;
+      const problem = files instanceof Map ? checkedPayload(files) : volume['hostPath'] ? this.#hostPathTypeProblem(volume) : files;
       if (typeof problem === 'string') return `MountVolume.SetUp failed for volume "${str(volume['name']) ?? ''}" : ${problem}`;
     }
     return undefined;
+  }
+
+  /** The hostPath plugin's checkType on the node's path (FileOrCreate makes the file); the message names the path as the pod does. */
+  #hostPathTypeProblem(volume: Json): Check {
+    const hostPath = obj(volume['hostPath']);
+    const path = str(hostPath['path']) ?? '';
+    const type = str(hostPath['type']) ?? '';
+    if (type === '' || type === 'DirectoryOrCreate') return undefined;
+    const expected: Record<string, [test: (stat: Stats) => boolean, what: string]> = {
+      Directory: [(stat) => stat.isDirectory(), 'a directory'],
+      File: [(stat) => stat.isFile(), 'a file'],
+      FileOrCreate: [(stat) => stat.isFile(), 'a file'],
+      Socket: [(stat) => stat.isSocket(), 'a socket file'],
+      CharDevice: [(stat) => stat.isCharacterDevice(), 'a character device'],
+      BlockDevice: [(stat) => stat.isBlockDevice(), 'a block device'],
+    };
+    const [test, what] = expected[type] ?? [() => false, ''];
+    if (!what) return `${type} is an invalid volume type`;
+    let stat: Stats | undefined;
+    try {
+      stat = walkInRoot(this.#nodeRoot(), path, { links: 'within-root' }, (_resolved, handle) => statSync(handle));
+    } catch (error) {
+      if (!(error instanceof PathEscape)) throw error;
+      if (error instanceof PathMissing && type === 'FileOrCreate') return this.#makeNodeFile(path);
+    }
+    return stat && test(stat) ? undefined : `hostPath type check failed: ${path} is not ${what}`;
+  }
+
+  /** FileOrCreate: an empty file in an existing directory of the node, made by name in that directory held open. */
+  #makeNodeFile(path: string): Check {
+    try {
+      walkInRoot(this.#nodeRoot(), posix.dirname(posix.join('/', path)), { links: 'within-root' }, (_resolved, handle) => {
+        const file = `${handle}/${posix.basename(posix.join('/', path))}`;
+        writeFileSync(file, '', { flag: 'wx', mode: 0o644 });
+        if (isRoot) chownSync(file, SANDBOX_HOST_UID, SANDBOX_HOST_GID);
+      });
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof PathEscape) && !(error instanceof Error && 'code' in error && error.code === 'EEXIST')) throw error;
+      return `hostPath type check failed: ${path} is not a file`;
+    }
   }
 
   /**
@@ -342,12 +383,21 @@ export class PodVolumes {
   /**
    * A hostPath volume: that path of the simulated node, whatever it says. `/` is the node's root,
    * `..` stops there and the node's own links are resolved inside it, as RESOLVE_IN_ROOT does;
-   * missing directories are made, as DirectoryOrCreate (and containerd for an unset type) would.
+   * missing directories are made for DirectoryOrCreate and an unset type (containerd makes a
+   * missing bind source); the other types were checked by check().
    */
   #nodeDir(volume: Json): string {
+    const hostPath = obj(volume['hostPath']);
+    const type = str(hostPath['type']) ?? '';
+    const create = type === '' || type === 'DirectoryOrCreate' ? SANDBOX_OWNER : undefined;
+    return resolveInRoot(this.#nodeRoot(), str(hostPath['path']) ?? '/', { links: 'within-root', create });
+  }
+
+  /** The simulated node's own filesystem: what every hostPath of this node is inside. */
+  #nodeRoot(): string {
     const root = join(this.#context.nodeDir, 'hostpath');
     if (!existsSync(root)) createSandboxDirectory(root);
-    return resolveInRoot(root, str(obj(volume['hostPath'])['path']) ?? '/', { links: 'within-root', create: SANDBOX_OWNER });
+    return root;
   }
 
   /**
@@ -366,15 +416,17 @@ export class PodVolumes {
     for (const [index, mount] of objects(container['volumeMounts']).entries()) {
       const name = str(mount['name']) ?? '';
       const volume = volumes.get(name);
-      const target = str(mount['mountPath']);
-      if (!volume || !target) continue;
+      const mountPath = str(mount['mountPath']);
+      if (!volume || !mountPath) continue;
+      // As the runtime joins it under the container's root: absolute, and no `..` above it.
+      const target = posix.join('/', mountPath);
       const keyed = ['configMap', 'secret', 'downwardAPI', 'projected'].some((kind) => volume[kind] !== undefined);
       let base: string | undefined;
       try {
         base = volume['hostPath'] ? this.#nodeDir(volume) : this.#volumeDir(pod, volume);
       } catch (error) {
         if (!(error instanceof PathEscape)) throw error;
-        throw new ContainerConfigError(`MountVolume.SetUp failed for volume "${name}" : hostPath "${str(obj(volume['hostPath'])['path']) ?? ''}" is not a directory of the node`);
+        throw new ContainerConfigError(`MountVolume.SetUp failed for volume "${name}" : hostPath type check failed: ${str(obj(volume['hostPath'])['path']) ?? ''} does not exist on the node`);
       }
       if (!base) continue;
       if (!keyed && !existsSync(base)) createSandboxDirectory(base);
