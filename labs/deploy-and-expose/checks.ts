@@ -1,11 +1,14 @@
 // Custom checks of the deploy-and-expose lab.
 import type { CustomCheck } from '../../src/labs/index.ts';
 
-/** ~/endpoints.txt names exactly the addresses behind the Service web. */
+interface Slice {
+  endpoints?: Array<{ addresses?: string[]; conditions?: { ready?: boolean } }>;
+}
+
+/** ~/endpoints.txt names exactly the ready addresses the EndpointSlices of the Service web list. */
 export const endpointsRecorded: CustomCheck = async (ctx) => {
-  const endpoints = await ctx.get('endpoints', 'web');
-  const subsets = (endpoints?.['subsets'] ?? []) as Array<{ addresses?: Array<{ ip: string }> }>;
-  const actual = subsets.flatMap((subset) => (subset.addresses ?? []).map((address) => address.ip)).sort();
+  const slices = (await ctx.list('endpointslices', { selector: 'kubernetes.io/service-name=web' })) as unknown as Slice[];
+  const actual = slices.flatMap((slice) => (slice.endpoints ?? []).filter((e) => e.conditions?.ready !== false).flatMap((e) => e.addresses ?? [])).sort();
   const expected = actual.join(' ') || '(the Service web has no endpoints yet)';
   const text = await ctx.readFile('~/endpoints.txt');
   if (text === null) return { passed: false, expected, found: 'no ~/endpoints.txt', message: 'There is no file ~/endpoints.txt in your workbench yet.' };

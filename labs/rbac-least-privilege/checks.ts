@@ -30,3 +30,21 @@ export const podReaderRules: CustomCheck = async (ctx) => {
   if (extra.length || writes.length) return { passed: false, expected, found, message: `The Role pod-reader allows more than reading pods (${[...extra, ...writes.map((v) => `${v} pods`)].join(', ')}); a monitor needs only to read.` };
   return { passed: true, expected, found, message: 'The Role pod-reader allows reading pods and their logs, and nothing else.' };
 };
+
+/** ~/monitor-delete-pods.txt holds kubectl auth can-i's answer, `no`, and nothing else. */
+export const deleteAnswerSaved: CustomCheck = async (ctx) => {
+  const text = await ctx.readFile('~/monitor-delete-pods.txt');
+  const expected = 'no';
+  if (text === null) return { passed: false, expected, found: 'no ~/monitor-delete-pods.txt', message: 'There is no file ~/monitor-delete-pods.txt in your workbench yet.' };
+  const answer = text.trim();
+  if (answer === 'no') return { passed: true, expected, found: answer, message: 'The monitor may not delete pods, and you have the answer in writing.' };
+  return {
+    passed: false,
+    expected,
+    found: answer || '(an empty file)',
+    message:
+      answer === 'yes'
+        ? 'kubectl auth can-i answered yes: the monitor may delete pods. Look at what its RoleBinding grants.'
+        : `~/monitor-delete-pods.txt says ${JSON.stringify(answer.slice(0, 80))}; it should hold only what kubectl auth can-i answers, yes or no.`,
+  };
+};

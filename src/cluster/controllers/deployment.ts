@@ -123,6 +123,9 @@ function templateWithoutHash(template: unknown): string {
   delete labels[POD_TEMPLATE_HASH_LABEL];
   if (Object.keys(labels).length) meta.labels = labels;
   else delete meta.labels;
+  // Upstream compares Go structs, where `creationTimestamp: null` (which kubectl rollout undo
+  // sends) is the zero time, the same as no timestamp; otherwise an undo builds a new ReplicaSet.
+  if (meta.creationTimestamp === null) delete meta.creationTimestamp;
   t.metadata = meta;
   return canonicalJson(t);
 }

@@ -111,6 +111,28 @@ describe('Deployment rollout', () => {
     expect((t.get('apps', 'v1', 'deployments', ns, 'web') as KubeObject).metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('3');
   });
 
+  it('undo to a revision made from an applied manifest reuses its ReplicaSet (kubectl sends the template with creationTimestamp: null)', async () => {
+    const ns = await namespace('undo-applied');
+    const manifest = JSON.stringify({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web' },
+      spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.26' }] } } },
+    });
+    const applied = await t.kubectl(['-n', ns, 'apply', '-f', '-'], { stdin: manifest });
+    expect(applied.code, applied.stderr).toBe(0);
+    expect((await t.kubectl(['-n', ns, 'rollout', 'status', 'deployment/web', '--timeout=20s'])).code).toBe(0);
+    expect((await t.kubectl(['-n', ns, 'set', 'image', 'deployment/web', 'nginx=nginx:1.27'])).code).toBe(0);
+    expect((await t.kubectl(['-n', ns, 'rollout', 'status', 'deployment/web', '--timeout=20s'])).code).toBe(0);
+    expect((await t.kubectl(['-n', ns, 'rollout', 'undo', 'deployment/web', '--to-revision=1'])).code).toBe(0);
+    expect((await t.kubectl(['-n', ns, 'rollout', 'status', 'deployment/web', '--timeout=20s'])).code).toBe(0);
+    await t.settle();
+    const sets = replicaSets(ns);
+    expect(sets).toHaveLength(2);
+    const current = sets.find((rs) => revision(rs) === '3');
+    expect((current?.spec as { template: { spec: { containers: Array<{ image: string }> } } }).template.spec.containers[0]?.image).toBe('nginx:1.26');
+  });
+
   it('scales with kubectl scale and reports it as a scaling event', async () => {
     const ns = await namespace('scale');
     await t.kubectl(['-n', ns, 'create', 'deployment', 'web', '--image=nginx', '--replicas=2']);
