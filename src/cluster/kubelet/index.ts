@@ -3,12 +3,13 @@
 // through the API server's connect hook, runs shell containers and exec sessions for real in the
 // sandbox, and reports the CPU and memory figures the HPA reads.
 import { createHash } from 'node:crypto';
-import { chmodSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as connectTcp, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectHandler, ServiceAccountTokens } from '../apiserver/index.ts';
 import { EventBroadcaster } from '../controllers/index.ts';
+import { removeOrphanedPodStorage, UNLIMITED_POD_CEILING_BYTES } from './ephemeral-storage/index.ts';
 import type { Registry, Watch } from '../registry/index.ts';
 import type { KubeObject } from '../types.ts';
 import { ClusterView } from './cluster-view.ts';
@@ -47,6 +48,8 @@ export interface KubeletOptions {
   dataDir: string;
   /** Run shells unsandboxed when bubblewrap is unavailable (a single-user laptop). */
   unsafeLocalShell?: boolean;
+  /** The disk a pod without an ephemeral-storage limit may fill: the size of its file system (default 4 GiB). */
+  unlimitedPodStorageBytes?: number;
   timing?: KubeletTiming;
   clock?: () => Date;
 }
@@ -100,13 +103,6 @@ function isEmptyDirectory(path: string): boolean {
     return readdirSync(path).every((entry) => isEmptyDirectory(join(path, entry)));
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ENOENT';
-  }
-}
-
-/** A directory under pods/ is named after its pod's uid (see PodWorker). */
-function removeOrphanedPodDirectories(podsDir: string, livePods: Set<string>): void {
-  for (const uid of readdirSync(podsDir)) {
-    if (!livePods.has(uid)) rmSync(join(podsDir, uid), { recursive: true, force: true });
   }
 }
 
@@ -170,10 +166,13 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
   ensurePassage(kubeletDir);
   const podsDir = join(kubeletDir, 'pods');
   for (const dir of [podsDir, join(kubeletDir, 'nodes'), join(kubeletDir, 'claims')]) ensurePassage(dir);
+  // The pods' file system images: the kubelet's alone.
+  const storageDir = join(kubeletDir, 'ephemeral');
+  mkdirSync(storageDir, { recursive: true, mode: 0o700 });
   // As on a node after a reboot: the processes of an earlier run are gone, but a pod that still
   // exists keeps its directory (emptyDir volumes, the workbench's home); only pods deleted meanwhile lose theirs.
   const view = new ClusterView(registry);
-  removeOrphanedPodDirectories(podsDir, new Set(view.list('pods').map((pod) => pod.metadata.uid ?? '')));
+  removeOrphanedPodStorage(podsDir, storageDir, new Set(view.list('pods').map((pod) => pod.metadata.uid ?? '')));
   const runtimeDir = join(kubeletDir, 'run');
   ensurePassage(runtimeDir);
   // Probing bubblewrap runs processes: done on first need, not on the way to "ready".
@@ -210,7 +209,8 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
     startDelay: (ms) => ms * startScale,
     scaled: (ms) => ms * timeScale,
     logLimit: () => Math.max(16 * 1024, Math.min(1024 * 1024, Math.floor(LOG_BUDGET_BYTES / Math.max(1, workers.size)))),
-    paths: { podsDir, nodesDir: join(kubeletDir, 'nodes'), claimsDir: join(kubeletDir, 'claims') },
+    paths: { podsDir, nodesDir: join(kubeletDir, 'nodes'), claimsDir: join(kubeletDir, 'claims'), storageDir },
+    unlimitedPodStorageBytes: options.unlimitedPodStorageBytes ?? UNLIMITED_POD_CEILING_BYTES,
     workerAdded(worker) {
       workers.set(worker.uid, worker);
       byName.set(`${worker.namespace}/${worker.name}`, worker);
@@ -321,7 +321,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
       await network.close();
       // Sockets go with the kubelet; pod, claim and node directories hold data the next start carries on with.
       rmSync(runtimeDir, { recursive: true, force: true });
-      if (options.kubeletDir === undefined && ['pods', 'nodes', 'claims'].every((dir) => isEmptyDirectory(join(kubeletDir, dir)))) rmSync(kubeletDir, { recursive: true, force: true });
+      if (options.kubeletDir === undefined && ['pods', 'nodes', 'claims', 'ephemeral'].every((dir) => isEmptyDirectory(join(kubeletDir, dir)))) rmSync(kubeletDir, { recursive: true, force: true });
     },
   };
 }

@@ -6,6 +6,7 @@ import type { EventRecorder } from '../controllers/index.ts';
 import type { Registry, UserInfo, Watch } from '../registry/index.ts';
 import { StatusError, type KubeObject } from '../types.ts';
 import type { ClusterView } from './cluster-view.ts';
+import { startLocalStorageEviction } from './ephemeral-storage/index.ts';
 import type { NodeAllocatable } from './environment.ts';
 import { type Json, obj, objects, specOf, str } from './format.ts';
 import type { NodeRuntime } from './pod-context.ts';
@@ -31,7 +32,8 @@ export interface KubeletShared {
   startDelay(ms: number): number;
   scaled(ms: number): number;
   logLimit(): number;
-  paths: { podsDir: string; nodesDir: string; claimsDir: string };
+  paths: { podsDir: string; nodesDir: string; claimsDir: string; storageDir: string };
+  unlimitedPodStorageBytes: number;
   workerAdded(worker: PodWorker): void;
   workerRemoved(worker: PodWorker): void;
 }
@@ -112,13 +114,15 @@ export class NodeKubelet implements NodeRuntime {
   readonly caFile: string;
   readonly tokens: TokenIssuer | undefined;
   readonly allocatable: NodeAllocatable;
-  readonly paths: { podsDir: string; nodeDir: string; claimsDir: string };
+  readonly paths: { podsDir: string; nodeDir: string; claimsDir: string; storageDir: string };
+  readonly unlimitedPodStorageBytes: number;
   readonly workers = new Map<string, PodWorker>();
   readonly #shared: KubeletShared;
   readonly #addresses: PodAddresses;
   readonly #images = new Set<string>();
   readonly #user: UserInfo;
   readonly #watch: Watch;
+  readonly #eviction: { stop(): void };
   #pending = new Map<string, KubeObject | null>();
   #flushQueued = false;
   #stopped = false;
@@ -136,7 +140,8 @@ export class NodeKubelet implements NodeRuntime {
     this.caFile = shared.caFile;
     this.tokens = shared.tokens;
     this.allocatable = allocatableOf(node);
-    this.paths = { podsDir: shared.paths.podsDir, nodeDir: `${shared.paths.nodesDir}/${this.nodeName}`, claimsDir: shared.paths.claimsDir };
+    this.paths = { podsDir: shared.paths.podsDir, nodeDir: `${shared.paths.nodesDir}/${this.nodeName}`, claimsDir: shared.paths.claimsDir, storageDir: shared.paths.storageDir };
+    this.unlimitedPodStorageBytes = shared.unlimitedPodStorageBytes;
     this.#user = nodeUserOf(this.nodeName);
     this.#watch = shared.registry.watch(shared.view.definition('pods'), { fieldSelector: `spec.nodeName=${this.nodeName}` }, (event) => {
       if (event.type === 'BOOKMARK' || event.type === 'ERROR') return;
@@ -144,6 +149,8 @@ export class NodeKubelet implements NodeRuntime {
       this.#pending.set(uid, event.type === 'DELETED' ? null : event.object);
       this.#scheduleFlush();
     });
+    // The eviction manager's monitoring interval is 10 s; scaled time makes tests see it sooner.
+    this.#eviction = startLocalStorageEviction({ candidates: () => this.workers.values(), intervalMs: Math.max(shared.scaled(10_000), 200) });
   }
 
   /** Watch events are handled on the next turn: a kubelet never writes from inside the registry's delivery. */
@@ -245,6 +252,7 @@ export class NodeKubelet implements NodeRuntime {
   stop(): void {
     this.#stopped = true;
     this.#watch.stop();
+    this.#eviction.stop();
     for (const worker of [...this.workers.values()]) worker.dispose(false);
   }
 }

@@ -23,7 +23,9 @@ export interface NodeRuntime {
   readonly caFile: string;
   readonly tokens: TokenIssuer | undefined;
   readonly allocatable: NodeAllocatable;
-  readonly paths: { podsDir: string; nodeDir: string; claimsDir: string };
+  readonly paths: { podsDir: string; nodeDir: string; claimsDir: string; storageDir: string };
+  /** The size of the file system of a pod that sets no ephemeral-storage limit. */
+  readonly unlimitedPodStorageBytes: number;
   tools(): Promise<WorkbenchTools>;
   /** The simulated network's proxy socket for this pod of this namespace (see service-network.ts). */
   serviceSocket(namespace: string, podUid: string): Promise<string>;

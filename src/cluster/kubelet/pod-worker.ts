@@ -10,6 +10,7 @@ import { execSandbox } from './container-exec.ts';
 import { runHook, runPostStart, startProbes } from './container-lifecycle.ts';
 import { BACKOFF_RESET_MS, backoffDelayMs, ContainerSlot } from './container-slot.ts';
 import type { ContainerExit, ContainerInstance, HttpAnswer } from './containers.ts';
+import { PodStorage, type PodStorageStats } from './ephemeral-storage/index.ts';
 import { goDuration, type Json, num, obj, objects, specOf, statusOf, str, timestamp } from './format.ts';
 import { pullImage } from './image-pull.ts';
 import { type NodeRuntime, podGraceMs, type PodContext } from './pod-context.ts';
@@ -47,8 +48,9 @@ export class PodWorker {
   #graceMs = Infinity;
   #deadlineTimer = false;
   #wake: { at: number; timer: NodeJS.Timeout } | undefined;
-  /** spec.activeDeadlineSeconds passed: the pod failed with DeadlineExceeded. */
-  #deadlineExceeded = false;
+  /** The kubelet failed the pod (DeadlineExceeded, Evicted): the status's reason and message. */
+  #failure: { reason: string; message: string } | undefined;
+  readonly #storage: PodStorage;
 
   constructor(node: NodeRuntime, pod: KubeObject) {
     this.#node = node;
@@ -64,6 +66,7 @@ export class PodWorker {
       allocatable: node.allocatable,
       now: () => node.now(),
     });
+    this.#storage = new PodStorage({ podDir: this.#podDir, storageDir: node.paths.storageDir, uid: this.uid, unlimitedBytes: node.unlimitedPodStorageBytes });
     const spec = specOf(pod);
     const hasInit = objects(spec['initContainers']).length > 0;
     this.init = objects(spec['initContainers']).map((c) => new ContainerSlot(c, true, 'PodInitializing'));
@@ -320,10 +323,22 @@ export class PodWorker {
       }
     }
     this.#preparing = true;
+    // The pod's file system comes first: nothing of the pod may be written before its ceiling is in place.
+    const storage = this.#storage.prepare(this.pod);
     this.#after(this.#node.startDelay(150), () => {
-      this.#preparing = false;
-      this.#sandboxReady = true;
-      this.kick();
+      void storage.then(
+        () => {
+          this.#preparing = false;
+          this.#sandboxReady = true;
+          this.kick();
+        },
+        (error: unknown) => {
+          this.#preparing = false;
+          this.#event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${error instanceof Error ? error.message : String(error)}`);
+          this.#mountRetryAt = this.#node.now().getTime() + this.#node.scaled(MOUNT_RETRY_MS);
+          this.#wakeAt(this.#mountRetryAt);
+        },
+      );
     });
   }
 
@@ -383,7 +398,7 @@ export class PodWorker {
     };
     slot.state = { terminated };
     slot.exit = terminated;
-    if (!this.#terminating && !this.#deadlineExceeded) this.#scheduleRestart(slot, exit.exitCode, finishedAt.getTime() - instance.startedAt.getTime());
+    if (!this.#terminating && !this.#failure) this.#scheduleRestart(slot, exit.exitCode, finishedAt.getTime() - instance.startedAt.getTime());
     this.#statusChanged();
     this.kick();
   }
@@ -412,23 +427,58 @@ export class PodWorker {
     const due = Date.parse(this.#startTime) + this.#node.scaled(deadline * 1000) - this.#node.now().getTime();
     this.#after(due, () => {
       if (this.#final || this.#terminating) return;
-      this.#deadlineExceeded = true;
-      this.#event('Warning', 'DeadlineExceeded', 'Pod was active on the node longer than the specified deadline');
-      const grace = this.#node.scaled((num(specOf(this.pod)['terminationGracePeriodSeconds']) ?? 30) * 1000);
-      for (const slot of [...this.containers, ...this.init]) {
-        slot.attempt++;
-        slot.restartAt = undefined;
-        slot.stopProbes();
-        if (slot.instance?.running) {
-          this.#event('Normal', 'Killing', `Stopping container ${slot.name}`, slot);
-          slot.instance.stop(grace);
-        } else if ('waiting' in slot.state) {
-          const at = timestamp(this.#node.now());
-          slot.state = { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated', startedAt: at, finishedAt: at } };
-        }
-      }
-      this.#finish();
+      const message = 'Pod was active on the node longer than the specified deadline';
+      this.#event('Warning', 'DeadlineExceeded', message);
+      this.#fail({ reason: 'DeadlineExceeded', message }, this.#node.scaled((num(specOf(this.pod)['terminationGracePeriodSeconds']) ?? 30) * 1000));
     });
+  }
+
+  /** The kubelet ends the pod for good: every container stops within the grace period and the pod is Failed with this reason. */
+  #fail(failure: { reason: string; message: string }, graceMs: number): Promise<void> {
+    this.#failure = failure;
+    const stopping: Array<Promise<unknown>> = [];
+    for (const slot of [...this.containers, ...this.init]) {
+      slot.attempt++;
+      slot.restartAt = undefined;
+      slot.stopProbes();
+      if (slot.instance?.running) {
+        this.#event('Normal', 'Killing', `Stopping container ${slot.name}`, slot);
+        slot.instance.stop(graceMs);
+        stopping.push(slot.instance.exited);
+      } else if ('waiting' in slot.state) {
+        const at = timestamp(this.#node.now());
+        slot.state = { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated', startedAt: at, finishedAt: at } };
+      }
+    }
+    this.#finish();
+    return Promise.all(stopping).then(() => undefined);
+  }
+
+  // ---- local ephemeral storage (the eviction manager's view of this pod) ------------------------
+
+  /** Running here and neither finished nor being deleted: what the eviction manager may evict. */
+  get evictable(): boolean {
+    return this.#sandboxReady && !this.#final && !this.#terminating && !this.#gone;
+  }
+
+  storageStats(): Promise<PodStorageStats> {
+    return this.#storage.stats(this.pod);
+  }
+
+  /**
+   * The eviction manager evicts the pod (its local storage passed a limit): the Evicted event, every
+   * container stopped with the 1 s grace period of immediate evictions, phase Failed with reason
+   * Evicted. Its local storage is freed once the containers are gone, as a terminated pod's volumes are.
+   */
+  evict(message: string): boolean {
+    if (!this.evictable) return false;
+    this.#event('Warning', 'Evicted', message);
+    void this.#fail({ reason: 'Evicted', message }, this.#node.scaled(1_000)).then(() => {
+      if (this.#gone) return;
+      this.#storage.release();
+      this.#volumes.remove();
+    });
+    return true;
   }
 
   /** Every container that will run has finished: the pod is Succeeded or Failed. */
@@ -570,7 +620,10 @@ export class PodWorker {
       if (slot.instance?.process) slot.instance.process.kill('SIGKILL');
     }
     this.#node.releaseIP(this.uid);
-    if (removeFiles) this.#volumes.remove();
+    if (removeFiles) {
+      this.#storage.release();
+      this.#volumes.remove();
+    } else this.#storage.detach();
     this.#node.workerGone(this.uid);
   }
 
@@ -596,7 +649,7 @@ export class PodWorker {
       initContainers: this.init.map((slot) => slot.statusInput()),
       containers: this.containers.map((slot) => slot.statusInput()),
       terminal: this.#terminal,
-      ...(this.#deadlineExceeded ? { failure: { reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' } } : {}),
+      ...(this.#failure ? { failure: this.#failure } : {}),
       now: this.#node.now(),
     });
     const text = JSON.stringify(status);

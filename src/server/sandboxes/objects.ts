@@ -4,10 +4,13 @@ import type { KubeObject, Lab, RbacRule } from '../../labs/index.ts';
 import { parseQuantity } from '../../labs/index.ts';
 import { LABEL_MANAGED_BY, LABEL_SANDBOX, LEARNER_SERVICE_ACCOUNT, MANAGED_BY, WORKBENCH_CONTAINER, WORKBENCH_POD } from './labels.ts';
 
-/** The workbench's own share of the namespace budget, added on top of the lab's so the learner gets all of it. */
+/**
+ * The workbench's own share of the namespace budget, added on top of the lab's so the learner gets all of it.
+ * Its ephemeral storage (HOME, /tmp) is 1 GiB: past that the kubelet evicts it, as Kubernetes does.
+ */
 export const WORKBENCH_RESOURCES = {
-  requests: { cpu: '100m', memory: '256Mi' },
-  limits: { cpu: '1', memory: '1Gi' },
+  requests: { cpu: '100m', memory: '256Mi', 'ephemeral-storage': '64Mi' },
+  limits: { cpu: '1', memory: '1Gi', 'ephemeral-storage': '1Gi' },
 };
 
 /**
@@ -15,8 +18,8 @@ export const WORKBENCH_RESOURCES = {
  * holds ten pods, so `kubectl scale --replicas=5` works without a lesson on resources first.
  */
 export const CONTAINER_DEFAULTS = {
-  defaultRequest: { cpu: '50m', memory: '64Mi' },
-  default: { cpu: '200m', memory: '128Mi' },
+  defaultRequest: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '16Mi' },
+  default: { cpu: '200m', memory: '128Mi', 'ephemeral-storage': '512Mi' },
 };
 
 /**

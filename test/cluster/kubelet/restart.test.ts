@@ -64,12 +64,12 @@ async function running(name: string, restarts: number): Promise<boolean> {
   return phase === 'Running' && ready === 'true' && Number(count) >= restarts;
 }
 
-async function killCluster(): Promise<void> {
+async function stopCluster(signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
   const child = cluster;
   cluster = undefined;
   if (!child || child.exitCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
+  child.kill(signal);
   await exited;
 }
 
@@ -82,7 +82,8 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  await killCluster();
+  // A stop (unlike a kill) unmounts the pods' file systems, so their folders can go.
+  await stopCluster('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
   rmSync(kubeletDir, { recursive: true, force: true });
 });
@@ -142,7 +143,7 @@ spec:
     mkdirSync(join(orphan, 'volumes', 'scratch'), { recursive: true });
     writeFileSync(join(orphan, 'volumes', 'scratch', 'left-behind'), 'x');
 
-    await killCluster();
+    await stopCluster('SIGKILL');
     cluster = await startClusterProcess();
     for (const name of ['workbench', 'notes', 'cache']) await eventually(`${name} running again`, () => running(name, 1));
 

@@ -1,0 +1,166 @@
+// A learner filling the disk: the kubelet measures each pod's local storage and evicts a pod past
+// its containers' ephemeral-storage limits or an emptyDir's sizeLimit, with the eviction manager's
+// reason, message and event; and whatever the limits, writes stop at the pod's own file system's
+// ceiling, so `dd` of several GB never reaches the host's disk.
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KubeObject } from '../../src/cluster/types.ts';
+import { type KubeletCluster, phase, startKubeletCluster } from '../cluster/kubelet/harness.ts';
+
+const MiB = 1024 * 1024;
+let lab: KubeletCluster;
+const ns = 'disk';
+
+beforeAll(async () => {
+  // A pod without limits gets a 64 MiB file system here (4 GiB by default): small enough for CI.
+  lab = await startKubeletCluster({ nodes: 1, kubelet: { unlimitedPodStorageBytes: 64 * MiB } });
+  await lab.apply(`apiVersion: v1
+kind: Namespace
+metadata: {name: ${ns}}
+`);
+  await lab.until('the default ServiceAccount', () => lab.cluster.registry.list(lab.cluster.registry.lookup('', 'v1', 'serviceaccounts')!, { namespace: ns }).items.length > 0);
+}, 60_000);
+afterAll(async () => {
+  await lab?.stop();
+});
+
+function status(pod: KubeObject | undefined): { phase?: string; reason?: string; message?: string } {
+  return (pod?.status ?? {}) as { phase?: string; reason?: string; message?: string };
+}
+
+async function evicted(name: string): Promise<{ phase?: string; reason?: string; message?: string }> {
+  return lab.until(`${name} evicted`, () => status(lab.pod(ns, name)).reason === 'Evicted' && status(lab.pod(ns, name)), 30_000);
+}
+
+describe('a pod past its ephemeral-storage limit', () => {
+  it('is evicted as the kubelet does: phase Failed, reason Evicted, the upstream message and a Warning event', async () => {
+    await lab.apply(
+      `apiVersion: v1
+kind: Pod
+metadata: {name: filler}
+spec:
+  containers:
+  - name: filler
+    image: busybox
+    command: [sh, -c, 'dd if=/dev/zero of=/tmp/fill bs=1M count=30 2>/dev/null; exec sleep 3600']
+    resources: {limits: {ephemeral-storage: 20Mi}}
+`,
+      ns,
+    );
+    const final = await evicted('filler');
+    const message = 'Pod ephemeral local storage usage exceeds the total limit of containers 20Mi. ';
+    expect(final).toMatchObject({ phase: 'Failed', reason: 'Evicted', message });
+    expect(lab.events(ns, 'filler')).toContainEqual({ type: 'Warning', reason: 'Evicted', message });
+    const described = await lab.kubectl(['describe', 'pod', 'filler', '-n', ns]);
+    expect(described.stdout).toMatch(/Status:\s+Failed\nReason:\s+Evicted\nMessage:\s+Pod ephemeral local storage usage exceeds the total limit of containers 20Mi\./);
+  });
+
+  it('is evicted when one container passes its own limit while the pod stays under the sum', async () => {
+    await lab.apply(
+      `apiVersion: v1
+kind: Pod
+metadata: {name: two}
+spec:
+  containers:
+  - name: quiet
+    image: busybox
+    command: [sh, -c, 'exec sleep 3600']
+    resources: {limits: {ephemeral-storage: 40Mi}}
+  - name: hog
+    image: busybox
+    command: [sh, -c, 'dd if=/dev/zero of=/tmp/fill bs=1M count=30 2>/dev/null; exec sleep 3600']
+    resources: {limits: {ephemeral-storage: 20Mi}}
+`,
+      ns,
+    );
+    const message = 'Container hog exceeded its local ephemeral storage limit "20Mi". ';
+    expect(await evicted('two')).toMatchObject({ phase: 'Failed', reason: 'Evicted', message });
+    expect(lab.events(ns, 'two')).toContainEqual({ type: 'Warning', reason: 'Evicted', message });
+  });
+
+  it('is evicted when an emptyDir passes its sizeLimit, even with no container limits', async () => {
+    await lab.apply(
+      `apiVersion: v1
+kind: Pod
+metadata: {name: cache}
+spec:
+  containers:
+  - name: cache
+    image: busybox
+    command: [sh, -c, 'dd if=/dev/zero of=/cache/blob bs=1M count=30 2>/dev/null; exec sleep 3600']
+    volumeMounts: [{name: scratch, mountPath: /cache}]
+  volumes:
+  - {name: scratch, emptyDir: {sizeLimit: 20Mi}}
+`,
+      ns,
+    );
+    const message = 'Usage of EmptyDir volume "scratch" exceeds the limit "20Mi". ';
+    expect(await evicted('cache')).toMatchObject({ phase: 'Failed', reason: 'Evicted', message });
+    expect(lab.events(ns, 'cache')).toContainEqual({ type: 'Warning', reason: 'Evicted', message });
+  });
+
+  it('is left alone while it stays within its limits', async () => {
+    await lab.apply(
+      `apiVersion: v1
+kind: Pod
+metadata: {name: modest}
+spec:
+  containers:
+  - name: modest
+    image: busybox
+    command: [sh, -c, 'dd if=/dev/zero of=/tmp/fill bs=1M count=5 2>/dev/null; exec sleep 3600']
+    resources: {limits: {ephemeral-storage: 20Mi}}
+    volumeMounts: [{name: scratch, mountPath: /cache}]
+  volumes:
+  - {name: scratch, emptyDir: {sizeLimit: 20Mi}}
+`,
+      ns,
+    );
+    await lab.until('modest running', () => phase(lab.pod(ns, 'modest')) === 'Running');
+    const wrote = await lab.kubectl(['exec', '-n', ns, 'modest', '--', 'sh', '-c', 'dd if=/dev/zero of=/cache/blob bs=1M count=5 2>/dev/null && du -sk /tmp/fill /cache/blob']);
+    expect(wrote.code, wrote.stderr).toBe(0);
+    expect(wrote.stdout).toMatch(/^5\d{3}\s+\/tmp\/fill\n5\d{3}\s+\/cache\/blob\n$/);
+    // Its file system is twice its limit and 16 MiB more: room to pass the limit and be evicted, then a wall.
+    expect(statSync(join(lab.kubeletDir, 'ephemeral', `${lab.pod(ns, 'modest')?.metadata.uid ?? ''}.img`)).size).toBe(56 * MiB);
+    // Several eviction passes later (one every 200 ms here) it still runs.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(status(lab.pod(ns, 'modest'))).toMatchObject({ phase: 'Running' });
+    expect(lab.events(ns, 'modest').filter((event) => event.reason === 'Evicted')).toEqual([]);
+  });
+});
+
+describe('a learner writing several GB', () => {
+  it('stops at the file system ceiling with ENOSPC, in /tmp and ~ alike, and the host keeps its disk', async () => {
+    await lab.apply(
+      `apiVersion: v1
+kind: Pod
+metadata: {name: workbench}
+spec:
+  containers:
+  - name: workbench
+    image: formicary/workbench:1.0
+    volumeMounts: [{name: home, mountPath: /home/learner}]
+  volumes: [{name: home, emptyDir: {}}]
+`,
+      ns,
+    );
+    await lab.until('the workbench running', () => phase(lab.pod(ns, 'workbench')) === 'Running', 60_000);
+    const uid = lab.pod(ns, 'workbench')?.metadata.uid ?? '';
+    const result = await lab.kubectl(['exec', '-n', ns, 'workbench', '--', 'bash', '-c', 'dd if=/dev/zero of=/tmp/fill bs=1M count=4096 2>&1 | head -1; dd if=/dev/zero of=~/fill bs=1M count=4096 2>&1 | head -1; du -sm /tmp/fill ~/fill'], { timeoutMs: 120_000 });
+    expect(result.code, result.stderr).toBe(0);
+    const [tmpError, homeError, ...sizes] = result.stdout.trim().split('\n');
+    expect(tmpError).toBe("dd: error writing '/tmp/fill': No space left on device");
+    expect(homeError).toBe("dd: error writing '/home/learner/fill': No space left on device");
+    const total = sizes.reduce((sum, line) => sum + Number(line.split(/\s+/)[0]), 0);
+    expect(total).toBeGreaterThan(16);
+    expect(total).toBeLessThanOrEqual(64);
+    // What the host gave the pod is its image: the blocks it holds stay under the ceiling.
+    const image = statSync(join(lab.kubeletDir, 'ephemeral', `${uid}.img`));
+    expect(image.size).toBe(64 * MiB);
+    expect(image.blocks * 512).toBeLessThanOrEqual(64 * MiB);
+    // The learner frees the space and carries on.
+    const after = await lab.kubectl(['exec', '-n', ns, 'workbench', '--', 'bash', '-c', 'rm /tmp/fill ~/fill && echo notes > ~/notes.txt && cat ~/notes.txt']);
+    expect(after.stdout).toBe('notes\n');
+  });
+});
