@@ -7,7 +7,7 @@
 
 import type { APIContext } from 'astro';
 import { refusalFor, type Access } from '../server/auth/index.ts';
-import type { Role } from '../server/services.ts';
+import type { Role } from '../contracts/index.ts';
 import { jsonError } from './_http.ts';
 
 type PageContext = Pick<APIContext, 'locals' | 'url' | 'rewrite'>;

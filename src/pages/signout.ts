@@ -1,5 +1,5 @@
 import type { APIRoute } from 'astro';
-import { SESSION_COOKIE } from '../server/services.ts';
+import { SESSION_COOKIE } from '../server/auth/index.ts';
 import { redirect } from './_http.ts';
 
 /**

@@ -1,24 +1,13 @@
 // What the pages and API routes may ask of the runtime. main.ts builds one PortalServices and
 // passes it to Astro's handler as `locals.services`, together with the signed-in learner.
 
+import type { Learner, LessonProgress, Role } from '../contracts/index.ts';
 import type { LabSessions } from './labs/service.ts';
 import type { LearningServices } from './learning/index.ts';
 import type { Workshops } from './workshops/index.ts';
 
-/** What a learner may do beyond learning: run workshops (instructor), see every report (admin). */
-export const ROLES = ['instructor', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
-
-export interface Learner {
-  id: string;
-  name: string;
-  /** From the identity provider; null for AUTH=dev learners. */
-  email: string | null;
-  /** The provider's groups at the last sign-in (teams in reports); empty for AUTH=dev learners. */
-  groups: string[];
-  /** Granted at the last sign-in: from the groups (AUTH=oidc) or chosen on the dev sign-in form. */
-  roles: Role[];
-}
+export { ROLES } from '../contracts/index.ts';
+export type { Learner, LessonProgress, Role } from '../contracts/index.ts';
 
 /** Who the identity provider says signed in (AUTH=oidc), with the roles their groups grant. */
 export interface ProviderIdentity {
@@ -43,12 +32,6 @@ export interface SignInOptions {
   replacing?: string | null;
 }
 
-export interface LessonProgress {
-  path: string;
-  lesson: string;
-  viewedAt: string | null;
-  completedAt: string | null;
-}
 
 export interface Sessions {
   /** AUTH=dev: sign in with a name, no password; `roles` replaces the learner's roles. */
@@ -93,5 +76,3 @@ export interface PortalServices {
   /** The learning record (events, My learning, certificates), reports and xAPI downloads; absent where the portal runs without it. */
   learning?: LearningServices;
 }
-
-export const SESSION_COOKIE = 'formicary_session';

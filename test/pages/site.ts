@@ -13,7 +13,8 @@ import { createAuth } from '../../src/server/auth/index.ts';
 import { applyMigrations, openDatabase, readMigrations, type Database } from '../../src/server/db/index.ts';
 import { createProgress, createSessions } from '../../src/server/learners/index.ts';
 import { createLogger } from '../../src/server/log.ts';
-import { SESSION_COOKIE, type Learner, type PortalServices } from '../../src/server/services.ts';
+import { SESSION_COOKIE } from '../../src/server/auth/index.ts';
+import type { Learner, PortalServices } from '../../src/server/services.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, next: () => void, locals: { services: PortalServices; learner: Learner | null }) => Promise<void>;
 

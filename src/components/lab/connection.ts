@@ -2,7 +2,7 @@
 // what this tab last saw, catch up, stream input and output, and reconnect with back-off when the
 // connection drops. Knows nothing of xterm: output goes to a sink.
 
-import type { ServerMessage } from '../../server/terminals/protocol.ts';
+import type { ServerMessage } from '../../contracts/index.ts';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'exited' | 'taken-over' | 'ended';
 

@@ -2,7 +2,7 @@
 // start progress, the timer, the resizable split, and the terminal (xterm, imported only once the
 // lab is running). State comes from the page (server-rendered JSON) and then from the API.
 
-import type { CheckOutcome, HintOutcome, LabStateView, SolutionOutcome, StepStateView } from '../../server/labs/views.ts';
+import type { CheckOutcome, HintOutcome, LabStateView, SolutionOutcome, StepStateView } from '../../contracts/index.ts';
 import { RUN_COMMAND_EVENT, TERMINAL_CLOSED_EVENT, TERMINAL_READY_EVENT } from '../mdx/command.ts';
 import type { ConnectionState } from './connection.ts';
 import type { LabTerminal } from './terminal.ts';

@@ -1,6 +1,7 @@
 // The check language's evaluator: one function per kind, each reading the sandbox through
 // client-node (never changing it) and answering with what it expected, what it found and one
 // sentence that teaches. `timeout` re-evaluates with short pauses until the check passes.
+import type { CheckResult } from '../../contracts/index.ts';
 import { errorMessage } from '../errors.ts';
 import { checkSchema, type Check, type CheckInput, type CheckKind } from '../schema.ts';
 import { canI } from './access.ts';
@@ -10,23 +11,12 @@ import { absent, condition, count, exists, field } from './objects.ts';
 import { event, file, logs } from './observe.ts';
 import { container, podsReady, rollout } from './workloads.ts';
 
+export type { CheckResult } from '../../contracts/index.ts';
 export type { CheckTarget, Workbench } from './context.ts';
 export type { CustomCheck, CustomCheckContext, CustomCheckResult } from './custom.ts';
 export { evaluateJsonPath, parseJsonPath, renderJsonPathValues } from './jsonpath.ts';
 export { parseQuantity } from './quantity.ts';
 
-export interface CheckResult {
-  kind: CheckKind;
-  passed: boolean;
-  /** What the step asks for: "3 Ready pods with app=web". */
-  expected: string;
-  /** What the sandbox holds: "2 of 3 Ready; web-7c5d… ImagePullBackOff". */
-  found: string;
-  /** One sentence for the learner: "Deployment web has 2 ready replicas; this step asks for 3." */
-  message: string;
-  /** Set when the check could not be evaluated at all (the cluster or the lab is at fault, not the learner). */
-  error?: string;
-}
 
 export interface EvaluateOptions {
   /** Honour each check's `timeout` (default true); false evaluates every check once. */

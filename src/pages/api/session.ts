@@ -1,7 +1,7 @@
 import type { APIRoute } from 'astro';
 import { z } from 'zod';
-import { sessionCookie } from '../../server/auth/index.ts';
-import { SESSION_COOKIE, type Role } from '../../server/services.ts';
+import type { Role } from '../../contracts/index.ts';
+import { SESSION_COOKIE, sessionCookie } from '../../server/auth/index.ts';
 import { bodyOf, isFormPost, isLearnerInputError, jsonError, redirect, refusalMessage, requestIsHttps, safeNextPath } from '../_http.ts';
 
 /** The dev sign-in form's choice of role; an admin may also do what an instructor does. */

@@ -1,6 +1,5 @@
 import type { APIRoute } from 'astro';
-import { isSignInError, sessionCookie, TRANSACTION_COOKIE } from '../../server/auth/index.ts';
-import { SESSION_COOKIE } from '../../server/services.ts';
+import { isSignInError, SESSION_COOKIE, sessionCookie, TRANSACTION_COOKIE } from '../../server/auth/index.ts';
 import { redirect, requestIsHttps } from '../_http.ts';
 
 /**

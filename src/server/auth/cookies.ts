@@ -3,7 +3,8 @@
 // another site's form posts or fetches); Secure whenever the browser reached us over HTTPS,
 // directly or through a TLS-terminating proxy.
 
-import { SESSION_COOKIE } from '../services.ts';
+/** The session's cookie: an opaque token, HttpOnly, SameSite=Lax. */
+export const SESSION_COOKIE = 'formicary_session';
 import { SESSION_LIFETIME_MS } from '../learners/index.ts';
 
 /** AUTH=oidc: the sealed sign-in transaction, from /auth/login until /auth/callback. */

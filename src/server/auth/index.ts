@@ -10,6 +10,6 @@ export type { Access, GroupRoles } from './roles.ts';
 export { Gate, answerRefusal, wantsJson } from './gate.ts';
 export type { GateOptions, Refusal, RequestSession } from './gate.ts';
 export { CSRF_FIELD, CSRF_HEADER, FORM_BODY_LIMIT_BYTES } from './csrf.ts';
-export { readCookie, sessionCookie, sessionTokenOf, transactionCookie, TRANSACTION_COOKIE, TRANSACTION_LIFETIME_MS } from './cookies.ts';
+export { readCookie, SESSION_COOKIE, sessionCookie, sessionTokenOf, transactionCookie, TRANSACTION_COOKIE, TRANSACTION_LIFETIME_MS } from './cookies.ts';
 export { isSignInError, SignInError } from './errors.ts';
 export { safeReturnPath } from './paths.ts';

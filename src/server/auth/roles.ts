@@ -1,18 +1,14 @@
 // Who may do what. Every learner learns; an instructor also runs workshops; an admin (a training
 // owner) also sees every report — and may do what an instructor does, so an admin never needs both.
 
-import type { Learner, Role } from '../services.ts';
+import { hasRole, type Learner, type Role } from '../../contracts/index.ts';
+
+export { hasRole };
 
 /** What a route asks of the one requesting it. */
 export type Access = 'public' | 'learner' | Role;
 
 export const ACCESS_LEVELS: readonly Access[] = ['public', 'learner', 'instructor', 'admin'];
-
-const GRANTS: Record<Role, readonly Role[]> = { instructor: ['instructor'], admin: ['admin', 'instructor'] };
-
-export function hasRole(learner: Learner | null, role: Role): boolean {
-  return learner !== null && learner.roles.some((held) => GRANTS[held].includes(role));
-}
 
 export function allows(access: Access, learner: Learner | null): boolean {
   if (access === 'public') return true;

@@ -3,7 +3,7 @@
 // session logic reads the same whichever cluster the sandboxes live on.
 
 import type { WorkbenchTarget } from '../terminals/index.ts';
-import type { RecordedCheckResult } from '../tracking/index.ts';
+import type { CheckResult, StartPhase } from '../../contracts/index.ts';
 
 /** The parts of a lab (labs/<id>/lab.yaml) a lab session uses. */
 export interface LabContent {
@@ -32,9 +32,6 @@ export interface LabCatalog {
   get(id: string): Promise<LabContent | null>;
 }
 
-/** What starting a sandbox is busy with, in order. */
-export const START_PHASES = ['namespace', 'workbench', 'setup'] as const;
-export type StartPhase = (typeof START_PHASES)[number];
 
 export interface ProvisionRequest {
   labSession: string;
@@ -63,5 +60,5 @@ export interface LabSandboxes {
 
 export interface LabChecks {
   /** Evaluates every check of `step` in the sandbox, in order. */
-  run(request: { lab: LabContent; step: string; sandbox: SandboxHandle }): Promise<RecordedCheckResult[]>;
+  run(request: { lab: LabContent; step: string; sandbox: SandboxHandle }): Promise<CheckResult[]>;
 }

@@ -12,7 +12,8 @@ import { Sandboxes, type Sandbox, type StartPhase as SandboxPhase } from '../san
 import type { Progress } from '../services.ts';
 import { execShells, TerminalBridge, terminalSockets, type TerminalSockets } from '../terminals/index.ts';
 import { createLabRecords, type LabRecords } from '../tracking/index.ts';
-import type { LabCatalog, LabChecks, LabSandboxes, SandboxHandle, StartPhase } from './ports.ts';
+import type { StartPhase } from '../../contracts/index.ts';
+import type { LabCatalog, LabChecks, LabSandboxes, SandboxHandle } from './ports.ts';
 import { createLabSessions, type LabSessions } from './service.ts';
 
 export interface LabsOptions {

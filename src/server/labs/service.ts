@@ -10,8 +10,9 @@ import type { AuthorizeTerminal, TerminalBridge } from '../terminals/index.ts';
 import type { EndReason, LabProgress, LabRecords, LabSessionRecord, LessonRef } from '../tracking/index.ts';
 import { LabRequestError } from './errors.ts';
 import { renderInstructions } from './markdown.ts';
-import { START_PHASES, type LabCatalog, type LabChecks, type LabContent, type LabSandboxes, type SandboxHandle, type StartPhase } from './ports.ts';
-import type { CheckOutcome, HintOutcome, LabSessionView, LabStateView, LabView, SolutionOutcome, StepStateView } from './views.ts';
+import { START_PHASES, type StartPhase } from '../../contracts/index.ts';
+import type { LabCatalog, LabChecks, LabContent, LabSandboxes, SandboxHandle } from './ports.ts';
+import type { CheckOutcome, HintOutcome, LabSessionView, LabStateView, LabView, SolutionOutcome, StepStateView } from '../../contracts/index.ts';
 
 export interface LabSessions {
   /** The lab as the page shows it before and during a session; null when there is no such lab. */

@@ -7,19 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Database, Queryable } from '../db/index.ts';
 
-export interface Certificate {
-  id: string;
-  /** XXXX-XXXX-XXXX in Crockford's base 32 (no I, L, O, U). */
-  code: string;
-  learnerId: string;
-  learnerName: string;
-  path: string;
-  pathTitle: string;
-  issuedAt: string;
-  revokedAt: string | null;
-  revokedBy: string | null;
-  revokedReason: string | null;
-}
+import type { Certificate } from '../../contracts/index.ts';
+
+export type { Certificate };
 
 export interface Certificates {
   get(id: string): Promise<Certificate | null>;

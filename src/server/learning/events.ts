@@ -3,7 +3,8 @@
 // what comes back, and what every reader sees, is a LearningEvent.
 
 import { z } from 'zod';
-import { checkResult, END_REASONS } from '../tracking/index.ts';
+import { checkResult, type CheckResult } from '../../contracts/index.ts';
+import { END_REASONS } from '../tracking/index.ts';
 
 export const LEARNING_EVENT_KINDS = [
   'lesson.viewed',
@@ -90,7 +91,6 @@ export class LearningEventError extends Error {
 }
 
 /** A check that failed, as the check-failure report groups it. */
-export type CheckResult = z.infer<typeof checkResult>;
 
 export type EventDetail =
   | { results: CheckResult[] }

@@ -4,9 +4,10 @@
 // existing lesson progress and lab records so that what they record is appended too.
 
 export { createLearningRecord } from './store.ts';
-export type { EventQuery, EventSink, LabRecordSummary, LearnerIdentity, LearningRecord, LearningRecordOptions, MyLearning, PathProgress, RecordOutcome } from './store.ts';
+export type { EventQuery, EventSink, LearnerIdentity, LearningRecord, LearningRecordOptions, RecordOutcome } from './store.ts';
+export type { LabRecordSummary, MyLearning, PathProgress } from '../../contracts/index.ts';
 export { contentId, DERIVED_KINDS, LEARNING_EVENT_KINDS, LearningEventError, learningEventInput } from './events.ts';
-export type { CheckResult, EventDetail, LearningEvent, LearningEventInput, LearningEventKind } from './events.ts';
+export type { EventDetail, LearningEvent, LearningEventInput, LearningEventKind } from './events.ts';
 export { contentOutlines, fixedOutlines } from './outlines.ts';
 export type { PathOutline, PathOutlines } from './outlines.ts';
 export { MAX_REVOKE_REASON, normalizeCode } from './certificates.ts';
@@ -16,4 +17,4 @@ export { recordingLabRecords } from './labs.ts';
 export type { RecordingLabRecordsOptions } from './labs.ts';
 export { publicPortalUrl, startLearning } from './runtime.ts';
 export type { Learning, LearningOptions, LearningServices } from './runtime.ts';
-export { certificateList, certificateSchema, certificatesQuery, labRecordSchema, myLearningSchema, pathProgressSchema, revokeRequest } from './schemas.ts';
+export { certificateList, certificateSchema, certificatesQuery, labRecordSchema, myLearningSchema, pathProgressSchema, revokeRequest } from '../../contracts/index.ts';

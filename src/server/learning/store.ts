@@ -11,6 +11,7 @@ import type { Database, Queryable } from '../db/index.ts';
 import { createCertificates, issueCertificate, type Certificate, type Certificates } from './certificates.ts';
 import { LEARNING_EVENT_KINDS, LearningEventError, parseEvent, pathCompleted, type EventDetail, type LearningEvent, type PendingEvent } from './events.ts';
 import type { PathOutline, PathOutlines } from './outlines.ts';
+import type { LabRecordSummary, MyLearning, PathProgress } from '../../contracts/index.ts';
 import { rebuildSummaries } from './rebuild.ts';
 
 /** Who an event is about, as sinks need them (an xAPI actor). */
@@ -32,41 +33,8 @@ export interface RecordOutcome {
   derived: LearningEvent[];
 }
 
-export interface PathProgress {
-  path: string;
-  title: string;
-  lessonsCompleted: number;
-  /** From the content; 0 when the path is no longer in it. */
-  lessonsTotal: number;
-  startedAt: string;
-  lastAt: string;
-  completedAt: string | null;
-  timeToCompleteMs: number | null;
-  certificate: Certificate | null;
-}
 
-export interface LabRecordSummary {
-  lab: string;
-  attempts: number;
-  checks: number;
-  failedChecks: number;
-  hints: number;
-  solutions: number;
-  /** From Start to the last event (or completion) of each attempt, added up. */
-  timeSpentMs: number;
-  firstStartedAt: string;
-  lastAt: string;
-  completedAt: string | null;
-  /** Time spent until the lab was first completed. */
-  timeToCompleteMs: number | null;
-}
 
-export interface MyLearning {
-  /** Every path the learner opened a lesson of, most recent first. */
-  paths: PathProgress[];
-  /** Every lab the learner started, most recent first. */
-  labs: LabRecordSummary[];
-}
 
 export interface EventQuery {
   /** Only this learner's events. */

@@ -3,7 +3,8 @@
 
 export { createReports } from './reports.ts';
 export type { Reports } from './reports.ts';
-export { NO_TEAM, reportCsv } from './tables.ts';
+export { reportCsv } from './tables.ts';
+export { NO_TEAM } from '../../contracts/index.ts';
 export {
   checkReport,
   checksQuery,
@@ -17,5 +18,5 @@ export {
   reportFormat,
   teamCompletionRow,
   teamReport,
-} from './schemas.ts';
-export type { ChecksQuery, FailingCheckRow, LabCompletionRow, PathCompletionRow, Period, PeriodQuery, TeamCompletionRow } from './schemas.ts';
+} from '../../contracts/index.ts';
+export type { ChecksQuery, FailingCheckRow, LabCompletionRow, PathCompletionRow, Period, PeriodQuery, TeamCompletionRow } from '../../contracts/index.ts';

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { Database } from '../db/index.ts';
 import type { PathOutlines } from '../learning/index.ts';
-import type { FailingCheckRow, LabCompletionRow, PathCompletionRow, Period, TeamCompletionRow } from './schemas.ts';
+import type { FailingCheckRow, LabCompletionRow, PathCompletionRow, Period, TeamCompletionRow } from '../../contracts/index.ts';
 
 export interface Reports {
   /** Completion by path: started, completed, still in progress, time to complete. Every path of the content is listed. */

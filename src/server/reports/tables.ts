@@ -1,10 +1,10 @@
 // Each report as a CSV table: the columns are the JSON fields, in the same order, so a column in a
 // spreadsheet means what the field means in the API. The check report has a row per message.
 
+import { NO_TEAM } from '../../contracts/index.ts';
 import { toCsv, type CsvColumn } from '../csv/index.ts';
-import type { FailingCheckRow, LabCompletionRow, PathCompletionRow, TeamCompletionRow } from './schemas.ts';
+import type { FailingCheckRow, LabCompletionRow, PathCompletionRow, TeamCompletionRow } from '../../contracts/index.ts';
 
-export const NO_TEAM = 'no team';
 
 const columns = <Row>(...names: (keyof Row & string)[]): CsvColumn<Row>[] =>
   names.map((name) => ({ header: name, value: (row: Row) => row[name] as string | number | null }));

@@ -4,8 +4,6 @@
 export { TerminalBridge, DEFAULT_IDLE_MS, DEFAULT_REPLAY_CAPACITY } from './bridge.ts';
 export type { TerminalBridgeOptions, TerminalStats } from './bridge.ts';
 export { execShells, DEFAULT_SHELL_COMMAND } from './exec.ts';
-export { CLOSE, MAX_INPUT_LENGTH, TAKEOVER_MESSAGE, clientMessage, parseClientMessage } from './protocol.ts';
-export type { ClientMessage, ServerMessage, TerminalState } from './protocol.ts';
 export { ReplayBuffer } from './replay.ts';
 export type { Catchup } from './replay.ts';
 export type { OpenShell, Shell, ShellEvents, ShellExit, TerminalSize, WorkbenchTarget } from './shell.ts';

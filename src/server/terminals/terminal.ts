@@ -4,7 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { ReplayBuffer } from './replay.ts';
-import { CLOSE, TAKEOVER_MESSAGE, type ServerMessage } from './protocol.ts';
+import { CLOSE, TAKEOVER_MESSAGE, type ServerMessage } from '../../contracts/index.ts';
 import type { OpenShell, Shell, ShellExit, TerminalSize, WorkbenchTarget } from './shell.ts';
 
 /** A browser tab's end of the terminal (a WebSocket in the portal, anything in tests). */

@@ -10,7 +10,7 @@ import type { UpgradeHandler } from '../http/index.ts';
 import type { Logger } from '../log.ts';
 import type { Learner } from '../services.ts';
 import type { TerminalBridge } from './bridge.ts';
-import { CLOSE, parseClientMessage, type ServerMessage } from './protocol.ts';
+import { CLOSE, parseClientMessage, type ServerMessage } from '../../contracts/index.ts';
 import type { WorkbenchTarget } from './shell.ts';
 import type { Terminal, TerminalClient } from './terminal.ts';
 

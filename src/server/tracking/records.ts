@@ -4,10 +4,9 @@
 
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { checkResult, LAB_SESSION_STATUSES, type CheckResult, type LabSessionStatus } from '../../contracts/index.ts';
 import type { Database, Queryable } from '../db/index.ts';
 
-export const LAB_SESSION_STATUSES = ['starting', 'ready', 'failed', 'ended'] as const;
-export type LabSessionStatus = (typeof LAB_SESSION_STATUSES)[number];
 export const END_REASONS = ['ended', 'reset', 'expired', 'idle', 'failed'] as const;
 export type EndReason = (typeof END_REASONS)[number];
 
@@ -16,14 +15,6 @@ export interface LessonRef {
   lesson: string;
 }
 
-export const checkResult = z.object({
-  kind: z.string(),
-  passed: z.boolean(),
-  expected: z.string(),
-  found: z.string(),
-  message: z.string(),
-});
-export type RecordedCheckResult = z.infer<typeof checkResult>;
 
 export interface LabSessionRecord {
   id: string;
@@ -47,7 +38,7 @@ export interface CheckRecord {
   id: string;
   step: string;
   passed: boolean;
-  results: RecordedCheckResult[];
+  results: CheckResult[];
   durationMs: number;
   checkedAt: string;
 }
@@ -153,7 +144,7 @@ export interface LabRecords {
   ready(id: string, namespace: string): Promise<void>;
   failed(id: string, detail: string): Promise<void>;
   /** Records a Check; moves the session to `nextStep` when given (the step passed). */
-  recordCheck(id: string, check: { step: string; results: RecordedCheckResult[]; durationMs: number; nextStep?: string | null }): Promise<CheckRecord>;
+  recordCheck(id: string, check: { step: string; results: CheckResult[]; durationMs: number; nextStep?: string | null }): Promise<CheckRecord>;
   /** Marks the session completed (once; later calls keep the first time). */
   complete(id: string): Promise<LabSessionRecord>;
   recordReveal(id: string, reveal: { step: string; kind: 'hint' | 'solution'; number: number }): Promise<void>;

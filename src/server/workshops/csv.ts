@@ -2,7 +2,7 @@
 // learner, a column per lab step.
 
 import { csvRecord } from '../csv/index.ts';
-import type { Dashboard } from './model.ts';
+import type { Dashboard } from '../../contracts/index.ts';
 
 export function resultsCsv(dashboard: Dashboard): string {
   const { columns, rows } = dashboard;

@@ -1,7 +1,8 @@
 // The dashboard's grid, derived from the lab sessions and checks of the learners in a workshop:
 // a cell per learner and lab step, where each learner is now, and who looks stuck.
 
-import type { CellStatus, GridColumn, LearnerRow, Seat, StuckReason, Workshop } from './model.ts';
+import type { CellStatus, GridColumn, LearnerRow, StuckReason, Workshop } from '../../contracts/index.ts';
+import type { Seat } from './model.ts';
 import type { LabCheckRow, LabSessionRow } from './store.ts';
 
 export function learnerRow(

@@ -14,13 +14,13 @@ import { workshopStore } from './store.ts';
 import { createWorkshops, type WorkshopLabs, type WorkshopSandboxes, type Workshops } from './service.ts';
 
 export { createWorkshops, joinPath, WORKSHOP_CHANGES } from './service.ts';
-export type { InstructorEvent, Instructor, LearnerEvent, WorkshopLabs, Workshops, WorkshopSandboxes, WorkshopsOptions } from './service.ts';
+export type { Instructor, WorkshopLabs, Workshops, WorkshopSandboxes, WorkshopsOptions } from './service.ts';
 export { resultsCsv } from './csv.ts';
 export { registerWorkshopRoutes } from './routes.ts';
 export { observerSockets } from './observe.ts';
 export type { ObserverSocketsOptions, TerminalViewing } from './observe.ts';
-export { addInstructorInput, CELL_STATUSES, createWorkshopInput, extendInput, joinInput, messageInput, resetInput, WorkshopError } from './model.ts';
-export type { CellStatus, CreateWorkshopInput, Dashboard, GridColumn, LearnerRow, LearnerWorkshopView, Seat, StuckReason, Workshop, WorkshopInstructor, WorkshopView } from './model.ts';
+export { WorkshopError } from './model.ts';
+export type { Seat } from './model.ts';
 
 /** Lab sessions act on behalf of a learner; only the id matters to them. */
 function onBehalfOf(learnerId: string): Learner {

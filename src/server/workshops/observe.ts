@@ -8,7 +8,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { UpgradeHandler } from '../http/index.ts';
 import type { Logger } from '../log.ts';
-import { CLOSE, type ServerMessage, type Terminal, type TerminalClient } from '../terminals/index.ts';
+import { CLOSE, type ServerMessage } from '../../contracts/index.ts';
+import type { Terminal, TerminalClient } from '../terminals/index.ts';
 import type { Workshops } from './service.ts';
 
 /** The open terminals of this portal, by lab session (the terminal bridge). */

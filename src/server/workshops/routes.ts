@@ -6,7 +6,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { bodyRefusal, isRequestBodyError, openEventStream, readBody, type EventStream, type PortalRoutes, type RouteContext } from '../http/index.ts';
-import { addInstructorInput, createWorkshopInput, extendInput, joinInput, messageInput, resetInput, WorkshopError } from './model.ts';
+import { addInstructorInput, createWorkshopInput, extendInput, joinInput, messageInput, resetInput } from '../../contracts/index.ts';
+import { WorkshopError } from './model.ts';
 import type { Workshops } from './service.ts';
 
 class SignInFirst extends Error {

@@ -9,21 +9,22 @@ import type { Logger } from '../log.ts';
 import type { Learner } from '../services.ts';
 import { resultsCsv } from './csv.ts';
 import { completions, learnerRow, stuckReason } from './grid.ts';
-import {
-  WorkshopError,
-  type AddInstructorInput,
-  type CreateWorkshopInput,
-  type Dashboard,
-  type ExtendInput,
-  type JoinInput,
-  type MessageInput,
-  type GridColumn,
-  type LearnerRow,
-  type LearnerWorkshopView,
-  type Seat,
-  type Workshop,
-  type WorkshopView,
-} from './model.ts';
+import type {
+  AddInstructorInput,
+  CreateWorkshopInput,
+  Dashboard,
+  ExtendInput,
+  GridColumn,
+  InstructorEvent,
+  JoinInput,
+  LearnerEvent,
+  LearnerRow,
+  LearnerWorkshopView,
+  MessageInput,
+  Workshop,
+  WorkshopView,
+} from '../../contracts/index.ts';
+import { WorkshopError, type Seat } from './model.ts';
 import { normalizeCode, workshopStore, type WorkshopStore } from './store.ts';
 import type { Database } from '../db/index.ts';
 
@@ -50,15 +51,6 @@ export interface WorkshopSandboxes {
   /** Keeps `count` warm sandboxes of the lab ready; 0 gives them back. */
   prewarm(lab: string, count: number): Promise<void>;
 }
-
-export type InstructorEvent =
-  | { type: 'dashboard'; dashboard: Dashboard }
-  | { type: 'row'; row: LearnerRow; completions: number[] };
-
-export type LearnerEvent =
-  | { type: 'workshop'; workshop: LearnerWorkshopView }
-  | { type: 'message'; message: string | null; at: string | null }
-  | { type: 'viewing'; viewing: boolean };
 
 export interface WorkshopsOptions {
   db: Database;

@@ -6,7 +6,8 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Database, Queryable, SqlValue } from '../db/index.ts';
-import { WorkshopError, type Seat, type Workshop, type WorkshopInstructor } from './model.ts';
+import type { Workshop, WorkshopInstructor } from '../../contracts/index.ts';
+import { WorkshopError, type Seat } from './model.ts';
 
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 const CODE_LENGTH = 6;

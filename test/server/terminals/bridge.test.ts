@@ -11,7 +11,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { startCluster, type RunningCluster } from '../../../src/cluster/index.ts';
 import type { Learner } from '../../../src/server/services.ts';
-import { CLOSE, execShells, TerminalBridge, terminalSockets, type ServerMessage, type TerminalSockets, type WorkbenchTarget } from '../../../src/server/terminals/index.ts';
+import { CLOSE, type ServerMessage } from '../../../src/contracts/index.ts';
+import { execShells, TerminalBridge, terminalSockets, type TerminalSockets, type WorkbenchTarget } from '../../../src/server/terminals/index.ts';
 import { captureLogs } from '../../support/logs.ts';
 
 const { log } = captureLogs();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseClientMessage, ReplayBuffer } from '../../../src/server/terminals/index.ts';
+import { parseClientMessage } from '../../../src/contracts/index.ts';
+import { ReplayBuffer } from '../../../src/server/terminals/index.ts';
 
 describe('the replay buffer', () => {
   it('gives a client exactly what came after the position it saw', () => {

@@ -12,9 +12,10 @@ import { openNotifications } from '../../../src/server/events/index.ts';
 import { PortalRoutes, type RouteContext } from '../../../src/server/http/index.ts';
 import { createSessions } from '../../../src/server/learners/index.ts';
 import type { Learner, PortalServices } from '../../../src/server/services.ts';
-import { TerminalBridge, type OpenShell, type ServerMessage, type TerminalClient } from '../../../src/server/terminals/index.ts';
+import { createWorkshopInput, type LearnerEvent, type ServerMessage } from '../../../src/contracts/index.ts';
+import { TerminalBridge, type OpenShell, type TerminalClient } from '../../../src/server/terminals/index.ts';
 import { createLabRecords } from '../../../src/server/tracking/index.ts';
-import { createWorkshopInput, createWorkshops, observerSockets, type LearnerEvent } from '../../../src/server/workshops/index.ts';
+import { createWorkshops, observerSockets } from '../../../src/server/workshops/index.ts';
 import { useTestDatabases } from '../../support/databases.ts';
 import { captureLogs } from '../../support/logs.ts';
 

@@ -7,7 +7,8 @@ import { openNotifications, type Notifications } from '../../../src/server/event
 import { createSessions } from '../../../src/server/learners/index.ts';
 import type { Learner } from '../../../src/server/services.ts';
 import { createLabRecords, type LabRecords } from '../../../src/server/tracking/index.ts';
-import { createWorkshopInput, createWorkshops, type InstructorEvent, type LearnerEvent, type LearnerRow, type WorkshopLabs, type Workshops, type WorkshopSandboxes } from '../../../src/server/workshops/index.ts';
+import { createWorkshopInput, type InstructorEvent, type LearnerEvent, type LearnerRow } from '../../../src/contracts/index.ts';
+import { createWorkshops, type WorkshopLabs, type Workshops, type WorkshopSandboxes } from '../../../src/server/workshops/index.ts';
 import { DIALECTS, useTestDatabases } from '../../support/databases.ts';
 import { captureLogs } from '../../support/logs.ts';
 

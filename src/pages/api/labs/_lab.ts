@@ -2,10 +2,9 @@
 // only on the signed-in learner's own lab session; state changes are POSTs from this site only.
 
 import type { APIContext } from 'astro';
-import { z } from 'zod';
 import { loadCatalog } from '../../../catalog/index.ts';
-import type { LabSessions } from '../../../server/labs/service.ts';
-import type { Learner } from '../../../server/services.ts';
+import { labActionInput, type Learner } from '../../../contracts/index.ts';
+import type { LabSessions } from '../../../server/labs/index.ts';
 import { bodyOf, jsonError } from '../../_http.ts';
 
 export interface LabRequest {
@@ -18,8 +17,6 @@ export interface LabRequest {
 
 const SESSION_ID = /^[0-9a-f-]{36}$/;
 
-/** What a lab action may send: the lab session the page shows; the learner's open one when left out. */
-const labActionBody = z.object({ session: z.string('the lab session id as text').regex(SESSION_ID, 'not a lab session id').optional() });
 
 /**
  * A browser sends Origin with every POST, and Sec-Fetch-Site where it supports it; either one
@@ -49,7 +46,7 @@ export async function labRequest(context: APIContext, options: { changesState: b
   if (!(await labs.describe(lab))) return jsonError(404, `there is no lab "${lab}"`);
   let session = context.url.searchParams.get('session');
   if (options.changesState) {
-    const body = await bodyOf(context.request, labActionBody);
+    const body = await bodyOf(context.request, labActionInput);
     if (body instanceof Response) return body;
     session = body.session ?? session;
   }

@@ -1,4 +1,5 @@
-import { checksQuery, reportCsv } from '../../../server/reports/index.ts';
+import { checksQuery } from '../../../contracts/index.ts';
+import { reportCsv } from '../../../server/reports/index.ts';
 import { reportRoute } from './_report.ts';
 
 /** GET /api/reports/checks?from&to&lab&limit&format: the checks that fail most (admin). */

@@ -1,4 +1,5 @@
-import { periodQuery, reportCsv } from '../../../server/reports/index.ts';
+import { periodQuery } from '../../../contracts/index.ts';
+import { reportCsv } from '../../../server/reports/index.ts';
 import { reportRoute } from './_report.ts';
 
 /** GET /api/reports/teams?from&to&format: completion by team (admin). */

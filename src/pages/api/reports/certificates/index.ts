@@ -1,5 +1,5 @@
 import type { APIRoute } from 'astro';
-import { certificatesQuery, type Certificate } from '../../../../server/learning/index.ts';
+import { certificatesQuery, type Certificate } from '../../../../contracts/index.ts';
 import { toCsv, type CsvColumn } from '../../../../server/csv/index.ts';
 import { requireRole } from '../../../_access.ts';
 import { csv, json, learningOf, parseQuery } from '../../_learning.ts';

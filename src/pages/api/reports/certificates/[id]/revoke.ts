@@ -1,5 +1,5 @@
 import type { APIRoute } from 'astro';
-import { revokeRequest } from '../../../../../server/learning/index.ts';
+import { revokeRequest } from '../../../../../contracts/index.ts';
 import { bodyOf, isFormPost, jsonError, redirect } from '../../../../_http.ts';
 import { requireRole } from '../../../../_access.ts';
 import { json, learningOf } from '../../../_learning.ts';

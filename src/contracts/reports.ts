@@ -33,6 +33,9 @@ export const checksQuery = z
   .refine((query) => !query.from || !query.to || query.from <= query.to, { path: ['to'], message: 'must not be before from' });
 export type ChecksQuery = z.infer<typeof checksQuery>;
 
+/** How reports name learners in no group of the identity provider. */
+export const NO_TEAM = 'no team';
+
 export interface Period {
   from: string | null;
   to: string | null;

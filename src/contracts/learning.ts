@@ -1,13 +1,14 @@
-// The learning record's JSON, as zod schemas: what /api/me/learning and the certificate routes
-// answer (and /api/openapi.json documents). `satisfies` keeps each schema to its TypeScript type.
+// The learning record's JSON: what /api/progress, /api/me/learning and the certificate routes
+// answer (and /api/openapi.json documents); the server's types are these.
 
 import { z } from 'zod';
-import type { Certificate } from './certificates.ts';
-import type { LabRecordSummary, MyLearning, PathProgress } from './store.ts';
+
+export const lessonProgress = z.object({ path: z.string(), lesson: z.string(), viewedAt: z.string().nullable(), completedAt: z.string().nullable() });
+export type LessonProgress = z.infer<typeof lessonProgress>;
 
 export const certificateSchema = z.object({
   id: z.string().describe('the unguessable part of the verification address /certificates/{id}'),
-  code: z.string().describe('XXXX-XXXX-XXXX, printed on the certificate'),
+  code: z.string().describe('XXXX-XXXX-XXXX in Crockford’s base 32 (no I, L, O, U), printed on the certificate'),
   learnerId: z.string(),
   learnerName: z.string().describe('as it was when the certificate was issued'),
   path: z.string(),
@@ -16,7 +17,8 @@ export const certificateSchema = z.object({
   revokedAt: z.string().nullable(),
   revokedBy: z.string().nullable(),
   revokedReason: z.string().nullable(),
-}) satisfies z.ZodType<Certificate>;
+});
+export type Certificate = z.infer<typeof certificateSchema>;
 
 export const pathProgressSchema = z.object({
   path: z.string(),
@@ -28,7 +30,8 @@ export const pathProgressSchema = z.object({
   completedAt: z.string().nullable(),
   timeToCompleteMs: z.number().nullable(),
   certificate: certificateSchema.nullable(),
-}) satisfies z.ZodType<PathProgress>;
+});
+export type PathProgress = z.infer<typeof pathProgressSchema>;
 
 export const labRecordSchema = z.object({
   lab: z.string(),
@@ -42,13 +45,16 @@ export const labRecordSchema = z.object({
   lastAt: z.string(),
   completedAt: z.string().nullable(),
   timeToCompleteMs: z.number().nullable(),
-}) satisfies z.ZodType<LabRecordSummary>;
+});
+export type LabRecordSummary = z.infer<typeof labRecordSchema>;
 
-export const myLearningSchema = z.object({
-  learner: z.object({ id: z.string(), name: z.string() }),
-  paths: z.array(pathProgressSchema),
-  labs: z.array(labRecordSchema),
-}) satisfies z.ZodType<MyLearning & { learner: { id: string; name: string } }>;
+export const myLearning = z.object({
+  paths: z.array(pathProgressSchema).describe('every path the learner opened a lesson of, most recent first'),
+  labs: z.array(labRecordSchema).describe('every lab the learner started, most recent first'),
+});
+export type MyLearning = z.infer<typeof myLearning>;
+
+export const myLearningSchema = myLearning.extend({ learner: z.object({ id: z.string(), name: z.string() }) });
 
 export const certificateList = z.object({ certificates: z.array(certificateSchema) });
 

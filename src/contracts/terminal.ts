@@ -1,4 +1,5 @@
-// The lab terminal's WebSocket protocol: JSON text messages both ways.
+// The lab terminal's WebSocket protocol: JSON text messages both ways. The browser's terminal,
+// the portal's terminal bridge and the instructor's read-only view all speak it.
 //
 // Browser → portal (validated here):
 //   attach  {shell?, seq?, cols, rows}  first message; `shell` and `seq` say what the tab last saw
@@ -34,14 +35,17 @@ export const clientMessage = z.discriminatedUnion('type', [
 
 export type ClientMessage = z.infer<typeof clientMessage>;
 
-export type TerminalState = 'connecting' | 'connected' | 'exited';
+export const TERMINAL_STATES = ['connecting', 'connected', 'exited'] as const;
+export type TerminalState = (typeof TERMINAL_STATES)[number];
 
-export type ServerMessage =
-  | { type: 'status'; state: TerminalState; message?: string }
-  | { type: 'replay'; shell: string; seq: number; data: string; reset: boolean }
-  | { type: 'output'; seq: number; data: string }
-  | { type: 'takeover'; message: string }
-  | { type: 'error'; message: string };
+export const serverMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('status'), state: z.enum(TERMINAL_STATES), message: z.string().optional() }),
+  z.object({ type: z.literal('replay'), shell: z.string(), seq: z.number().int(), data: z.string(), reset: z.boolean() }),
+  z.object({ type: z.literal('output'), seq: z.number().int(), data: z.string() }),
+  z.object({ type: z.literal('takeover'), message: z.string() }),
+  z.object({ type: z.literal('error'), message: z.string() }),
+]);
+export type ServerMessage = z.infer<typeof serverMessage>;
 
 /** WebSocket close codes (4000–4999 are the application's). */
 export const CLOSE = {
