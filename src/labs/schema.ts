@@ -248,9 +248,7 @@ export const labSchema = z
      * The Pod Security level the sandbox enforces (and warns and audits at). Privileged is not
      * offered: on a real lab cluster it hands the learner the node.
      */
-    podSecurity: z
-      .enum(['restricted', 'baseline'], { error: 'must be restricted (the default) or baseline; privileged is not offered, it would give a learner the host' })
-      .default('restricted'),
+    podSecurity: z.enum(['restricted', 'baseline']).default('restricted'),
     setup: z
       .strictObject({
         manifests: z.array(z.string().regex(/^setup\/[^/]+\.ya?ml$/, 'must be a .yaml file in this lab\'s setup/ folder, such as setup/app.yaml')).default([]),
@@ -266,6 +264,17 @@ export const labSchema = z
       const first = seen.get(step.id);
       if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['steps', index, 'id'], message: `"${step.id}" is already the id of step ${first}; step ids must be unique` });
       else seen.set(step.id, index);
+    });
+    lab.rbac.forEach((rule, index) => {
+      const core = rule.apiGroups.includes('') || rule.apiGroups.includes('*');
+      const namespaces = rule.resources.includes('namespaces') || rule.resources.includes('*');
+      const writes = rule.verbs.some((verb) => verb === 'update' || verb === 'patch' || verb === '*');
+      if (core && namespaces && writes)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rbac', index, 'resources'],
+          message: 'must not let the learner update or patch namespaces: it could relabel its sandbox and lower its Pod Security level (use podSecurity instead)',
+        });
     });
   });
 

@@ -144,6 +144,16 @@ describe('loading a lab', () => {
     expect((await problems(await lab('Bad_Name', { 'lab.yaml': base })))[0]).toMatch(/^labs\/Bad_Name\/lab\.yaml:1: \(folder name\): "Bad_Name" must be lower-case/);
   });
 
+  it('enforces restricted Pod Security unless the lab asks for baseline; privileged and relabelling namespaces are refused', async () => {
+    expect((await loadLab(await lab('plain', { 'lab.yaml': base }))).podSecurity).toBe('restricted');
+    expect((await loadLab(await lab('relaxed', { 'lab.yaml': `podSecurity: baseline\n${base}` }))).podSecurity).toBe('baseline');
+    const rbac = "rbac:\n  - apiGroups: ['']\n    resources: [namespaces]\n    verbs: [get, patch]\n    scope: cluster\n";
+    expect(await problems(await lab('host', { 'lab.yaml': `podSecurity: privileged\n${base}` }))).toEqual(['labs/host/lab.yaml:1: podSecurity: "privileged" is not one of "restricted", "baseline"']);
+    expect(await problems(await lab('relabel', { 'lab.yaml': `${rbac}${base}` }))).toEqual([
+      'labs/relabel/lab.yaml:3: rbac.0.resources: must not let the learner update or patch namespaces: it could relabel its sandbox and lower its Pod Security level (use podSecurity instead)',
+    ]);
+  });
+
   it('reports YAML syntax errors with their line, and loadLab throws them all', async () => {
     const dir = await lab('syntax', { 'lab.yaml': 'title: x\nsteps:\n  - id: a\n   title: b\n' });
     expect((await problems(dir))[0]).toMatch(/^labs\/syntax\/lab\.yaml:4: yaml: /);

@@ -105,6 +105,8 @@ describe.each(versions)('a restricted sandbox (kubectl %s)', (version) => {
     ['runAsUser 0', { podContext: { runAsUser: 0 } }, 'runAsUser=0 (pod must not set runAsUser=0)'],
     ['an Unconfined seccomp profile', { containerContext: { seccompProfile: { type: 'Unconfined' } } }, 'seccompProfile (container "shell" must not set securityContext.seccompProfile.type to "Unconfined")'],
     ['a forbidden sysctl', { podContext: { sysctls: [{ name: 'kernel.msgmax', value: '65536' }] } }, 'forbidden sysctls (kernel.msgmax)'],
+    ['an Unconfined AppArmor profile', { podContext: { appArmorProfile: { type: 'Unconfined' } } }, 'forbidden AppArmor profile (pod must not set AppArmor profile type to "Unconfined")'],
+    ['an SELinux type of spc_t', { containerContext: { seLinuxOptions: { type: 'spc_t' } } }, 'seLinuxOptions (container "shell" set forbidden securityContext.seLinuxOptions: type "spc_t")'],
     ['procMount Unmasked', { containerContext: { procMount: 'Unmasked' } }, 'procMount (container "shell" must not set securityContext.procMount to "Unmasked")'],
   ])('refuses %s on an otherwise restricted pod', async (_name, attack, reasons) => {
     const result = await apply(compliant('attack', attack as PodOptions));
@@ -184,6 +186,14 @@ describe('namespace labels', () => {
     expect(result.stderr).toBe(
       `Warning: existing pods in namespace "${ns}" violate the new PodSecurity enforce level "baseline:latest"\nWarning: host-a (and 2 other pods): host namespaces\nWarning: root: privileged\n`,
     );
+  });
+
+  it('warn may be stricter than enforce: the pod is admitted with the warning kubectl prints', async () => {
+    const ns = 'psa-warn';
+    await fixture.admin(['create', 'namespace', ns]);
+    await fixture.admin(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce=baseline', 'pod-security.kubernetes.io/warn=restricted']);
+    const result = await fixture.admin(['apply', '-n', ns, '-f', '-'], { stdin: pod('plain') });
+    expect(result).toMatchObject({ code: 0, stdout: 'pod/plain created\n', stderr: `Warning: would violate PodSecurity "restricted:latest": ${plainRestricted('shell')}\n` });
   });
 
   it('an older policy version applies the checks of that version', async () => {
