@@ -491,6 +491,30 @@ describe('a subPath never leaves its volume', () => {
   });
 });
 
+describe("the workbench's HOME is the learner's: the kubelet writes nothing through it", () => {
+  it('links planted where the starter files go lead nowhere: nothing is written or chowned on the host', async () => {
+    const target = join(lab.dir, `host-dir-${process.pid}`);
+    mkdirSync(target, { mode: 0o755 });
+    await apply(
+      podYaml(
+        'bench',
+        `  containers:
+  - {name: workbench, image: "formicary/workbench:1.0", volumeMounts: [{name: home, mountPath: /home/learner}]}
+  volumes: [{name: home, emptyDir: {}}]`,
+      ),
+    );
+    await running('bench', 'workbench');
+    const first = await inside('bench', 'ls -A ~ | sort | tr "\\n" " "');
+    expect(first.stdout).toBe('.bashrc .kube .profile ');
+    const planted = await inside('bench', `rm -rf ~/.kube ~/.bashrc ~/.profile && ln -s ${target} ~/.kube && ln -s ${target}/bashrc ~/.bashrc && ln -s ${target}/profile ~/.profile && echo planted`);
+    expect(planted.stdout).toBe('planted\n');
+    const next = await inside('bench', 'echo next session');
+    expect(next.stdout).toBe('next session\n');
+    expect(execFileSync('ls', ['-A', target], { encoding: 'utf8' })).toBe('');
+    expect(execFileSync('stat', ['-c', '%u', target], { encoding: 'utf8' }).trim()).toBe('0');
+  });
+});
+
 describe('what a pod may name still works', () => {
   it('a ConfigMap key through subPath, read-only, keeping its content when the ConfigMap changes', async () => {
     await apply(`apiVersion: v1

@@ -8,7 +8,7 @@
 //
 // Directories the walk has to create are made the same way (mkdir by name in an open directory),
 // then handed to their owner through the new directory's own descriptor, never through a path.
-import { chmodSync, chownSync, closeSync, constants, lstatSync, mkdirSync, openSync, readlinkSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, lstatSync, mkdirSync, openSync, readlinkSync, writeSync } from 'node:fs';
 import { posix } from 'node:path';
 
 /** open(2)'s O_PATH (Linux): a handle on the object itself, to resolve names in, not to read. */
@@ -147,6 +147,29 @@ export function walkInRoot<T>(root: string, relative: string, options: ResolveOp
     closeAbove(1);
     closeSync(rootFd);
   }
+}
+
+/**
+ * Creates the file `name` in the directory `handle` names (from walkInRoot) unless something
+ * already has that name: O_CREAT|O_EXCL follows no link, and owner and mode are set through the
+ * new file's own descriptor. False when the name was taken (the learner's file or link stays).
+ */
+export function createFileAt(handle: string, name: string, content: string, mode: number, owner: { uid: number; gid: number }): boolean {
+  let fd;
+  try {
+    fd = openSync(`${handle}/${name}`, 'wx', 0o600);
+  } catch (error) {
+    if (errorCode(error) === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    writeSync(fd, content);
+    if (process.getuid?.() === 0) fchownSync(fd, owner.uid, owner.gid);
+    fchmodSync(fd, mode);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
 }
 
 /** A subPath as the kubelet checks it after expansion: relative, without `..`; upstream's messages. */

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, realpathSync, writeFileSync, chmodSync, chownSyn
 import { dirname, join } from 'node:path';
 import type { KubeObject } from '../types.ts';
 import { SANDBOX_HOST_GID, SANDBOX_HOST_UID, type SandboxForward, type SandboxMount } from './sandbox/index.ts';
+import { createFileAt, PathEscape, walkInRoot } from './volume-root.ts';
 import { SERVICE_ACCOUNT_MOUNT } from './volumes.ts';
 
 export const WORKBENCH_HOME = '/home/learner';
@@ -118,16 +119,19 @@ export function workbenchSandbox(options: {
   const config = kubeconfig(`https://127.0.0.1:${WORKBENCH_API_PORT}`, namespace, [`    tokenFile: ${SERVICE_ACCOUNT_MOUNT}/token`]);
   writeOwned(join(filesDir, 'kubeconfig'), config, 0o644);
   writeOwned(join(filesDir, 'kubectl-completion.bash'), tools.completion, 0o644);
-  if (!existsSync(join(homeDir, '.bashrc'))) writeOwned(join(homeDir, '.bashrc'), bashrc, 0o644);
-  if (!existsSync(join(homeDir, '.profile'))) writeOwned(join(homeDir, '.profile'), profile, 0o644);
+  // HOME is the learner's: whatever they left there (a file, a link to anywhere) is never written
+  // through. The starter files are made only where no name is taken, inside HOME, by descriptor.
   // ~/.kube/config is the learner's to change (kubectl config set-context); a pristine copy stays in /var/run/formicary.
-  const kubeDir = join(homeDir, '.kube');
-  if (!existsSync(kubeDir)) {
-    mkdirSync(kubeDir, { recursive: true });
-    if (process.getuid?.() === 0) chownSync(kubeDir, SANDBOX_HOST_UID, SANDBOX_HOST_GID);
-    chmodSync(kubeDir, 0o750);
+  const owner = { uid: SANDBOX_HOST_UID, gid: SANDBOX_HOST_GID };
+  try {
+    walkInRoot(homeDir, '.', { links: 'refuse-escape' }, (_resolved, home) => {
+      createFileAt(home, '.bashrc', bashrc, 0o644, owner);
+      createFileAt(home, '.profile', profile, 0o644, owner);
+    });
+    walkInRoot(homeDir, '.kube', { links: 'refuse-escape', create: { ...owner, mode: 0o750 } }, (_resolved, kube) => createFileAt(kube, 'config', config, 0o600, owner));
+  } catch (error) {
+    if (!(error instanceof PathEscape)) throw error;
   }
-  if (!existsSync(join(kubeDir, 'config'))) writeOwned(join(kubeDir, 'config'), config, 0o600);
 
   const mounts: SandboxMount[] = [{ source: filesDir, target: FILES_INSIDE, readOnly: true }];
   if (!options.homeFromVolume) mounts.push({ source: homeDir, target: WORKBENCH_HOME, readOnly: false });
