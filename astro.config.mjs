@@ -4,6 +4,7 @@ import node from '@astrojs/node';
 import { defineConfig } from 'astro/config';
 import { fileURLToPath } from 'node:url';
 import { searchIndexIntegration } from './src/search/index.ts';
+import { PAGE_CSP_DIRECTIVES, PAGE_STYLE_SOURCES } from './src/server/http/headers.ts';
 
 // Where content/, labs/ and public/ diagrams are read from at build time. Tests build the site
 // over a fixture project by setting FORMICARY_CONTENT_ROOT; src/content.config.ts reads the
@@ -13,14 +14,20 @@ const contentRoot = process.env.FORMICARY_CONTENT_ROOT ?? fileURLToPath(new URL(
 export default defineConfig({
   output: 'server',
   // src/server/main.ts owns the HTTP server and mounts Astro's handler as middleware.
-  adapter: node({ mode: 'middleware' }),
+  // bodySizeLimit: a last line behind the portal's own limits (src/server/http/limits.ts).
+  adapter: node({ mode: 'middleware', bodySizeLimit: 1024 * 1024 }),
   integrations: [mdx(), searchIndexIntegration({ root: contentRoot })],
   server: { port: 4321 },
   trailingSlash: 'ignore',
   // The portal's gate (src/server/auth) checks the origin of every state-changing request, aware
   // of TLS proxies, and a CSRF token; Astro's own check would refuse every form behind a proxy
   // (it compares Origin with the address the proxy forwarded to).
-  security: { checkOrigin: false },
+  // Pages answer with a Content-Security-Policy header holding a hash of each script Astro
+  // renders (no 'unsafe-inline' for scripts); src/server/http/headers.ts says what else they load.
+  security: {
+    checkOrigin: false,
+    csp: { directives: [...PAGE_CSP_DIRECTIVES], styleDirective: { resources: [...PAGE_STYLE_SOURCES] } },
+  },
   build: { inlineStylesheets: 'always' },
   vite: {
     build: {

@@ -16,7 +16,19 @@ import { answerRefusal, createAuth, Gate, type Refusal } from './auth/index.ts';
 import { startLabCluster, type LabCluster, type LabClusterOptions } from './cluster/index.ts';
 import { ConfigError, loadConfig, redactUrl, type PortalConfig } from './config.ts';
 import { applyMigrations, openDatabase, readMigrations, type Database } from './db/index.ts';
-import { indexStaticFiles, pageRoutePatterns, PortalRoutes, RouteTable, type RouteContext, type StaticFiles } from './http/index.ts';
+import {
+  admitBody,
+  BodyLimits,
+  DEFAULT_HTTP_LIMITS,
+  indexStaticFiles,
+  pageRoutePatterns,
+  PortalRoutes,
+  RouteTable,
+  setSecurityHeaders,
+  type HttpLimits,
+  type RouteContext,
+  type StaticFiles,
+} from './http/index.ts';
 import { createProgress, createSessions } from './learners/index.ts';
 import { startLabs } from './labs/index.ts';
 import { publicPortalUrl, startLearning, type Learning } from './learning/index.ts';
@@ -65,6 +77,8 @@ export interface PortalOptions {
   embeddedCluster?: LabClusterOptions['embedded'];
   /** Registers upgrade handlers and extra routes before the server listens. */
   configure?: (routes: PortalRoutes, parts: PortalParts) => void;
+  /** Body size limits and request timeouts; defaults in src/server/http/limits.ts. */
+  limits?: Partial<HttpLimits>;
 }
 
 export interface Portal {
@@ -167,7 +181,8 @@ export async function startPortal(config: PortalConfig, options: PortalOptions =
     workshops.register(routes);
 
     const pagePatterns = await pageRoutePatterns(path.join(root, 'src', 'pages'));
-    const portal = await listen({ config, db, cluster, services, learning, routes, site, staticFiles, pagePatterns, log, httpLog, shutdownGraceMs });
+    const limits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
+    const portal = await listen({ config, db, cluster, services, learning, routes, site, staticFiles, pagePatterns, log, httpLog, shutdownGraceMs, limits });
     address.url = portal.url;
     return portal;
   } catch (error) {
@@ -192,10 +207,12 @@ interface ServerParts {
   log: Logger;
   httpLog: Logger;
   shutdownGraceMs: number;
+  limits: HttpLimits;
 }
 
 async function listen(parts: ServerParts): Promise<Portal> {
-  const { config, db, cluster, services, learning, routes, site, staticFiles, pagePatterns, log, httpLog, shutdownGraceMs } = parts;
+  const { config, db, cluster, services, learning, routes, site, staticFiles, pagePatterns, log, httpLog, shutdownGraceMs, limits } = parts;
+  const bodyLimits = new BodyLimits(limits);
   const metrics: PortalMetrics = createMetrics();
   metrics.watchLabCluster(cluster);
   const routeNames = new RouteTable<null>();
@@ -261,15 +278,17 @@ async function listen(parts: ServerParts): Promise<Portal> {
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse, url: URL, route: { name: string }) => {
+    const matched = routes.requests.match(url.pathname);
+    const handler = matched?.value.get(req.method ?? 'GET');
+    // Before anyone reads the body: an unauthenticated 200 MB body is refused unread.
+    if (!(await admitBody(req, res, bodyLimits.limitFor(url.pathname), { readChunked: !handler }))) return;
+
     const builtin = builtins.get(url.pathname);
     if (builtin && (req.method === 'GET' || req.method === 'HEAD')) {
       route.name = url.pathname;
       await builtin(res);
       return;
     }
-
-    const matched = routes.requests.match(url.pathname);
-    const handler = matched?.value.get(req.method ?? 'GET');
     const refusal = await gate.admit(req, url, { readForm: !handler });
     if (refusal) {
       const renderPage = site
@@ -306,8 +325,11 @@ async function listen(parts: ServerParts): Promise<Portal> {
     await renderSite(site, req, res, { services, learner, csrfToken, refusal: null });
   };
 
-  const server = createServer((req, res) => {
+  // Timeouts free connections whose headers or body trickle in; checked every second, not Node's 30 s.
+  const serverOptions = { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: 1_000 };
+  const server = createServer(serverOptions, (req, res) => {
     const started = performance.now();
+    setSecurityHeaders(req, res);
     metrics.requestStarted();
     const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
     res.setHeader('x-request-id', requestId);

@@ -1,6 +1,6 @@
 import type { APIRoute } from 'astro';
 import { isSignInError, SESSION_COOKIE, sessionCookie, TRANSACTION_COOKIE } from '../../server/auth/index.ts';
-import { redirect, requestIsHttps } from '../_http.ts';
+import { redirect, requestIsHttps, safeNextPath } from '../_http.ts';
 
 /**
  * GET /auth/callback?code=…&state=…: the identity provider sends the browser back here. The
@@ -16,7 +16,8 @@ export const GET: APIRoute = async ({ url, request, locals, cookies }) => {
       replacing: cookies.get(SESSION_COOKIE)?.value ?? null,
     });
     cookies.set(SESSION_COOKIE, token, sessionCookie(requestIsHttps(request, url)));
-    return redirect(returnTo);
+    // Checked when the sign-in began and sealed since; checked again so no path skips the check.
+    return redirect(safeNextPath(returnTo));
   } catch (error) {
     if (isSignInError(error)) return redirect(`/signin?${new URLSearchParams({ error: `Sign-in failed: ${error.message}` })}`);
     throw error;

@@ -76,6 +76,9 @@ function isForm(req: IncomingMessage): boolean {
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  // A chunked body was already read (and counted) by the portal's body limit (src/server/http/limits.ts).
+  const kept = (req as IncomingMessage & { body?: unknown }).body;
+  if (Buffer.isBuffer(kept)) return kept.length > limit ? null : kept;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {

@@ -1,5 +1,5 @@
 // The HTTP pieces main.ts assembles: routes beside Astro (upgrades, event streams), address
-// patterns, the built site's static files.
+// patterns, the built site's static files, security headers and request limits.
 
 export { PortalRoutes } from './routes.ts';
 export type { RequestHandler, RouteContext, ShutdownHook, UpgradeHandler } from './routes.ts';
@@ -12,3 +12,6 @@ export { pageRoutePatterns } from './pages.ts';
 export type { StaticFiles } from './static.ts';
 export { bodyRefusal, DEFAULT_BODY_LIMIT_BYTES, isRequestBodyError, issuesOf, readBody, RequestBodyError } from './body.ts';
 export type { BodyIssue, BodySource, ReadBodyOptions } from './body.ts';
+export { setSecurityHeaders } from './headers.ts';
+export { admitBody, BodyLimits, DEFAULT_HTTP_LIMITS, sizeText } from './limits.ts';
+export type { HttpLimits } from './limits.ts';

@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
+import { PRERENDERED_PAGE_CSP } from './headers.ts';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -93,6 +94,7 @@ export async function indexStaticFiles(root: string): Promise<StaticFiles> {
       if (!entry) return false;
       res.setHeader('content-type', entry.contentType);
       res.setHeader('x-content-type-options', 'nosniff');
+      if (entry.contentType.startsWith('text/html')) res.setHeader('content-security-policy', PRERENDERED_PAGE_CSP);
       if (status === 200) {
         res.setHeader('cache-control', entry.cacheControl);
         res.setHeader('etag', entry.etag);
