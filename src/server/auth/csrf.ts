@@ -13,7 +13,7 @@ export const CSRF_FIELD = '_csrf';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** A form body is read here to find its token, then handed on; beyond this it is refused. */
-export const FORM_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
+export const FORM_BODY_LIMIT_BYTES = 1024 * 1024;
 
 export function changesState(method: string | undefined): boolean {
   return !SAFE_METHODS.has((method ?? 'GET').toUpperCase());
