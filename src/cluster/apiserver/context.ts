@@ -52,5 +52,11 @@ export interface ApiContext {
   authenticator: Authenticator;
   authorizer: Authorizer;
   tokens: ServiceAccountTokens;
-  watch: { defaultTimeoutSeconds: number; maxBufferedBytes: number };
+  watch: {
+    defaultTimeoutSeconds: number;
+    /** Unsent bytes every watch response together may hold; each open watch gets an even share. */
+    maxBufferedBytes: number;
+    /** The watch responses being served now. */
+    open: Set<object>;
+  };
 }

@@ -61,7 +61,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     authenticator: createAuthenticator({ adminToken: options.adminToken, registry, tokens, clock }),
     authorizer: createAuthorizer(registry),
     tokens,
-    watch: { defaultTimeoutSeconds: 1800, maxBufferedBytes: 16 * 1024 * 1024, ...options.watch },
+    watch: { defaultTimeoutSeconds: 1800, maxBufferedBytes: 64 * 1024 * 1024, ...options.watch, open: new Set() },
   };
   const handler = new ApiHandler(ctx, options.log ?? stderrLogger);
   const unsubscribe = registry.onResourcesChanged(() => handler.resourcesChanged());

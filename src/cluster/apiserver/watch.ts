@@ -1,6 +1,7 @@
 // WATCH: one JSON event per line on a chunked response, until timeoutSeconds, the client leaving
 // (res 'close', not req 'close': the request side closes as soon as its body is read), or a
-// client too slow to keep up. An expired resourceVersion is an ERROR event carrying a 410 Status,
+// client too slow to keep up: what waits unsent for one watch is bounded by its share of what all
+// watches together may hold, so watches that never read cannot fill the server's memory. An expired resourceVersion is an ERROR event carrying a 410 Status,
 // which informers answer by listing again.
 import { StatusError } from '../types.ts';
 import type { ResourceDefinition, Watch, WatchEvent, WatchOptions } from '../registry/index.ts';
@@ -9,6 +10,11 @@ import type { ObjectRepresentation } from './media.ts';
 import { listQueryFrom, timeoutSecondsFrom } from './options.ts';
 import { partialObject, tablePrinter, withTypeMeta } from './representation.ts';
 import { namespaceArg, representationFor } from './resources.ts';
+
+/** However many watches are open, each may fall this far behind; also what the first events are written in. */
+const MIN_WATCH_SHARE_BYTES = 256 * 1024;
+/** Changes that may arrive while a watch's first events are still being taken by its client. */
+const MAX_QUEUED_EVENTS = 1000;
 
 export async function watchObjects(ctx: ApiContext, scope: RequestScope, def: ResourceDefinition): Promise<void> {
   const representation = representationFor(scope);
@@ -32,39 +38,61 @@ export async function watchObjects(ctx: ApiContext, scope: RequestScope, def: Re
   let first = true;
   let watch: Watch | undefined;
   let stopped = false;
-  // Events the registry delivers while watch() is still setting up wait here until the headers are out.
-  let backlog: string[] | undefined = [];
+  let started = false;
+  // Events not written yet: those the registry delivers while watch() sets up, and then, while
+  // the client takes the first ones, the rest of them. They are references to the objects (no
+  // serialized copies); each is serialized when the socket has room for it.
+  let queue: WatchEvent[] | undefined = [];
+  let next = 0;
+  let queuedLive = 0;
   let timeout: NodeJS.Timeout | undefined;
   const stop = () => {
     if (stopped) return;
     stopped = true;
     clearTimeout(timeout);
     watch?.stop();
-    if (backlog === undefined && !res.writableEnded) res.end();
+    ctx.watch.open.delete(res);
+    if (started && !res.writableEnded) res.end();
   };
+  // A watcher that cannot keep up is cut off, as the watch cache does, and what waits for it is
+  // dropped (ending the response would keep it queued); it re-watches from its last resourceVersion.
+  const cutOff = () => {
+    stop();
+    res.destroy();
+  };
+  const share = () => Math.max(MIN_WATCH_SHARE_BYTES, Math.floor(ctx.watch.maxBufferedBytes / Math.max(1, ctx.watch.open.size)));
   const encode = (event: WatchEvent): string => {
     const object = event.type === 'ERROR' ? event.object : present(event, first);
     if (event.type !== 'ERROR' && event.type !== 'BOOKMARK') first = false;
     return JSON.stringify({ type: event.type, object }) + '\n';
   };
+  const pump = () => {
+    if (!queue || !started || stopped) return;
+    while (next < queue.length && res.writableLength <= MIN_WATCH_SHARE_BYTES) res.write(encode(queue[next++] as WatchEvent));
+    if (next === queue.length) queue = undefined;
+  };
   const send = (event: WatchEvent) => {
     if (stopped) return;
-    if (backlog) {
-      backlog.push(encode(event));
+    if (queue) {
+      queue.push(event);
+      if (started && ++queuedLive > MAX_QUEUED_EVENTS) cutOff();
+      else pump();
+      return;
+    }
+    if (res.writableLength > share()) {
+      cutOff();
       return;
     }
     res.write(encode(event));
-    // A watcher that cannot keep up is closed, as the watch cache does; it re-watches from its last resourceVersion.
-    if (res.writableLength > ctx.watch.maxBufferedBytes) stop();
   };
 
+  let expired: string | undefined;
   try {
     // The registry ends a watch itself when its resource goes away (CRD deleted) or it closes.
     watch = ctx.registry.watch(def, { ...options, onClose: stop }, send);
   } catch (error) {
     if (!(error instanceof StatusError && error.code === 410)) throw error;
-    backlog.push(JSON.stringify({ type: 'ERROR', object: error.status }) + '\n');
-    stopped = true;
+    expired = JSON.stringify({ type: 'ERROR', object: error.status }) + '\n';
   }
 
   res.statusCode = 200;
@@ -73,13 +101,18 @@ export async function watchObjects(ctx: ApiContext, scope: RequestScope, def: Re
   res.setHeader('Cache-Control', 'no-cache, private');
   res.setHeader('Transfer-Encoding', 'chunked');
   res.flushHeaders();
-  for (const line of backlog) res.write(line);
-  backlog = undefined;
-  if (stopped) {
+  started = true;
+  if (expired !== undefined || stopped) {
+    if (expired !== undefined) res.write(expired);
+    for (; queue && next < queue.length; next++) res.write(encode(queue[next] as WatchEvent));
+    stopped = true;
     res.end();
     return;
   }
+  res.on('drain', pump);
+  pump();
 
+  ctx.watch.open.add(res);
   res.on('close', stop);
   timeout = setTimeout(() => {
     // A last bookmark lets the client resume from the newest resourceVersion rather than its last event.
