@@ -163,4 +163,53 @@ spec:
     const after = await lab.kubectl(['exec', '-n', ns, 'workbench', '--', 'bash', '-c', 'rm /tmp/fill ~/fill && echo notes > ~/notes.txt && cat ~/notes.txt']);
     expect(after.stdout).toBe('notes\n');
   });
+
+  it('a PersistentVolumeClaim is a file system of the size it asked for: writes stop there, and its data outlives the pod', async () => {
+    await lab.apply(
+      `apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 20Mi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: writer}
+spec:
+  containers:
+  - name: writer
+    image: busybox
+    command: [sh, -c, 'exec sleep 3600']
+    volumeMounts: [{name: data, mountPath: /data}]
+  volumes: [{name: data, persistentVolumeClaim: {claimName: data}}]
+`,
+      ns,
+    );
+    await lab.until('the writer running', () => phase(lab.pod(ns, 'writer')) === 'Running', 30_000);
+    const filled = await lab.kubectl(['exec', '-n', ns, 'writer', '--', 'sh', '-c', 'dd if=/dev/zero of=/data/fill bs=1M count=4096 2>&1 | head -1; rm /data/fill; echo kept > /data/notes; du -sm /data | cut -f1']);
+    expect(filled.code, filled.stderr).toBe(0);
+    expect(filled.stdout).toMatch(/^dd: error writing '\/data\/fill': No space left on device\n\d+\n$/);
+    expect((await lab.kubectl(['delete', 'pod', 'writer', '-n', ns, '--wait=true'])).code).toBe(0);
+    await lab.apply(
+      `apiVersion: v1
+kind: Pod
+metadata: {name: reader}
+spec:
+  containers:
+  - name: reader
+    image: busybox
+    command: [sh, -c, 'exec sleep 3600']
+    volumeMounts: [{name: data, mountPath: /data}]
+  volumes: [{name: data, persistentVolumeClaim: {claimName: data}}]
+`,
+      ns,
+    );
+    await lab.until('the reader running', () => phase(lab.pod(ns, 'reader')) === 'Running', 30_000);
+    const read = await lab.kubectl(['exec', '-n', ns, 'reader', '--', 'sh', '-c', 'cat /data/notes; df -k /data | tail -1']);
+    expect(read.stdout.split('\n')[0]).toBe('kept');
+    const size = Number(read.stdout.split('\n')[1]?.split(/\s+/)[1]);
+    expect(size).toBeGreaterThan(10 * 1024);
+    expect(size).toBeLessThanOrEqual(20 * 1024);
+  });
 });

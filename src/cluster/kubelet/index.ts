@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectHandler, ServiceAccountTokens } from '../apiserver/index.ts';
 import { EventBroadcaster } from '../controllers/index.ts';
+import { ClaimStorage } from './claim-storage.ts';
 import { removeOrphanedPodStorage, UNLIMITED_POD_CEILING_BYTES } from './ephemeral-storage/index.ts';
 import type { Registry, Watch } from '../registry/index.ts';
 import type { KubeObject } from '../types.ts';
@@ -166,13 +167,16 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
   ensurePassage(kubeletDir);
   const podsDir = join(kubeletDir, 'pods');
   for (const dir of [podsDir, join(kubeletDir, 'nodes'), join(kubeletDir, 'claims')]) ensurePassage(dir);
-  // The pods' file system images: the kubelet's alone.
+  // The pods' and claims' file system images: the kubelet's alone.
   const storageDir = join(kubeletDir, 'ephemeral');
-  mkdirSync(storageDir, { recursive: true, mode: 0o700 });
+  const claimImagesDir = join(kubeletDir, 'claim-images');
+  for (const dir of [storageDir, claimImagesDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const claimStorage = new ClaimStorage(join(kubeletDir, 'claims'), claimImagesDir);
   // As on a node after a reboot: the processes of an earlier run are gone, but a pod that still
   // exists keeps its directory (emptyDir volumes, the workbench's home); only pods deleted meanwhile lose theirs.
   const view = new ClusterView(registry);
   removeOrphanedPodStorage(podsDir, storageDir, new Set(view.list('pods').map((pod) => pod.metadata.uid ?? '')));
+  claimStorage.removeOrphans(new Set(view.list('persistentvolumeclaims').map((claim) => claim.metadata.uid ?? '')));
   const runtimeDir = join(kubeletDir, 'run');
   ensurePassage(runtimeDir);
   // Probing bubblewrap runs processes: done on first need, not on the way to "ready".
@@ -211,6 +215,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
     logLimit: () => Math.max(16 * 1024, Math.min(1024 * 1024, Math.floor(LOG_BUDGET_BYTES / Math.max(1, workers.size)))),
     paths: { podsDir, nodesDir: join(kubeletDir, 'nodes'), claimsDir: join(kubeletDir, 'claims'), storageDir },
     unlimitedPodStorageBytes: options.unlimitedPodStorageBytes ?? UNLIMITED_POD_CEILING_BYTES,
+    claimStorage,
     workerAdded(worker) {
       workers.set(worker.uid, worker);
       byName.set(`${worker.namespace}/${worker.name}`, worker);
@@ -320,8 +325,9 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
       await apiSocket.close();
       await network.close();
       // Sockets go with the kubelet; pod, claim and node directories hold data the next start carries on with.
+      claimStorage.detachAll();
       rmSync(runtimeDir, { recursive: true, force: true });
-      if (options.kubeletDir === undefined && ['pods', 'nodes', 'claims', 'ephemeral'].every((dir) => isEmptyDirectory(join(kubeletDir, dir)))) rmSync(kubeletDir, { recursive: true, force: true });
+      if (options.kubeletDir === undefined && ['pods', 'nodes', 'claims', 'ephemeral', 'claim-images'].every((dir) => isEmptyDirectory(join(kubeletDir, dir)))) rmSync(kubeletDir, { recursive: true, force: true });
     },
   };
 }

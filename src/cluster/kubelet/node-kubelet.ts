@@ -5,6 +5,7 @@
 import type { EventRecorder } from '../controllers/index.ts';
 import type { Registry, UserInfo, Watch } from '../registry/index.ts';
 import { StatusError, type KubeObject } from '../types.ts';
+import type { ClaimStorage } from './claim-storage.ts';
 import type { ClusterView } from './cluster-view.ts';
 import { startLocalStorageEviction } from './ephemeral-storage/index.ts';
 import type { NodeAllocatable } from './environment.ts';
@@ -34,6 +35,7 @@ export interface KubeletShared {
   logLimit(): number;
   paths: { podsDir: string; nodesDir: string; claimsDir: string; storageDir: string };
   unlimitedPodStorageBytes: number;
+  claimStorage: ClaimStorage;
   workerAdded(worker: PodWorker): void;
   workerRemoved(worker: PodWorker): void;
 }
@@ -116,6 +118,7 @@ export class NodeKubelet implements NodeRuntime {
   readonly allocatable: NodeAllocatable;
   readonly paths: { podsDir: string; nodeDir: string; claimsDir: string; storageDir: string };
   readonly unlimitedPodStorageBytes: number;
+  readonly claimStorage: ClaimStorage;
   readonly workers = new Map<string, PodWorker>();
   readonly #shared: KubeletShared;
   readonly #addresses: PodAddresses;
@@ -142,6 +145,7 @@ export class NodeKubelet implements NodeRuntime {
     this.allocatable = allocatableOf(node);
     this.paths = { podsDir: shared.paths.podsDir, nodeDir: `${shared.paths.nodesDir}/${this.nodeName}`, claimsDir: shared.paths.claimsDir, storageDir: shared.paths.storageDir };
     this.unlimitedPodStorageBytes = shared.unlimitedPodStorageBytes;
+    this.claimStorage = shared.claimStorage;
     this.#user = nodeUserOf(this.nodeName);
     this.#watch = shared.registry.watch(shared.view.definition('pods'), { fieldSelector: `spec.nodeName=${this.nodeName}` }, (event) => {
       if (event.type === 'BOOKMARK' || event.type === 'ERROR') return;

@@ -3,6 +3,7 @@
 // part reads the pod through this face and reports back through events and status changes.
 import type { EventRecorder } from '../controllers/index.ts';
 import type { KubeObject } from '../types.ts';
+import type { ClaimStorage } from './claim-storage.ts';
 import type { ClusterView } from './cluster-view.ts';
 import type { ContainerSlot } from './container-slot.ts';
 import type { NodeAllocatable } from './environment.ts';
@@ -26,6 +27,8 @@ export interface NodeRuntime {
   readonly paths: { podsDir: string; nodeDir: string; claimsDir: string; storageDir: string };
   /** The size of the file system of a pod that sets no ephemeral-storage limit. */
   readonly unlimitedPodStorageBytes: number;
+  /** The file systems of PersistentVolumeClaims on this node. */
+  readonly claimStorage: ClaimStorage;
   tools(): Promise<WorkbenchTools>;
   /** The simulated network's proxy socket for this pod of this namespace (see service-network.ts). */
   serviceSocket(namespace: string, podUid: string): Promise<string>;

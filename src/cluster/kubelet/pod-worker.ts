@@ -323,8 +323,12 @@ export class PodWorker {
       }
     }
     this.#preparing = true;
-    // The pod's file system comes first: nothing of the pod may be written before its ceiling is in place.
-    const storage = this.#storage.prepare(this.pod);
+    // The pod's and its claims' file systems come first: nothing may be written before their ceilings are in place.
+    const claims = objects(specOf(this.pod)['volumes'])
+      .map((volume) => str(obj(volume['persistentVolumeClaim'])['claimName']))
+      .map((name) => (name ? this.#node.view.get('persistentvolumeclaims', this.namespace, name) : undefined))
+      .filter((claim): claim is KubeObject => claim !== undefined);
+    const storage = Promise.all([this.#storage.prepare(this.pod), this.#node.claimStorage.prepare(claims)]);
     this.#after(this.#node.startDelay(150), () => {
       void storage.then(
         () => {

@@ -1,8 +1,8 @@
-// The hard ceiling on a pod's disk: the pod's directory is a small ext4 file system of its own, a
-// sparse image file mounted through a loop device. However fast a learner writes (`dd` of several
-// GB into /tmp or ~), the writes stop with ENOSPC at the image's size, so the host's disk never
-// fills between two looks of the eviction manager. The image outlives the cluster process (a
-// restart mounts it again) and goes with the pod.
+// The hard ceiling on a pod's (or a claim's) disk: its directory is a small ext4 file system of
+// its own, a sparse image file mounted through a loop device. However fast a learner writes (`dd`
+// of several GB into /tmp, ~ or a PersistentVolumeClaim), the writes stop with ENOSPC at the
+// image's size, so the host's disk never fills between two looks of the eviction manager. The
+// image outlives the cluster process (a restart mounts it again) and goes with its pod or claim.
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -34,7 +34,7 @@ export function isMountPoint(path: string): boolean {
 let available: boolean | undefined;
 
 /** Loop-mounted images need root, mkfs.ext4 and loop devices; without them pods keep plain directories (measured, not capped). */
-export function podFilesystemsAvailable(): boolean {
+export function imageFilesystemsAvailable(): boolean {
   if (available !== undefined) return available;
   available =
     process.platform === 'linux' &&
@@ -48,7 +48,7 @@ export function podFilesystemsAvailable(): boolean {
  * Mounts the image at `mountPoint`, making the image first (sparse, `sizeBytes`) when there is none.
  * Already mounted (the cluster was killed, the mount stayed): nothing to do.
  */
-export async function mountPodFilesystem(image: string, mountPoint: string, sizeBytes: number): Promise<void> {
+export async function mountImage(image: string, mountPoint: string, sizeBytes: number): Promise<void> {
   if (isMountPoint(mountPoint)) return;
   if (!existsSync(image)) {
     const handle = await open(image, 'wx', 0o600);
@@ -71,15 +71,22 @@ export async function mountPodFilesystem(image: string, mountPoint: string, size
 }
 
 /** Detaches the file system (lazily: a process that is still dying may hold it); the loop device goes with the last user. */
-export function unmountPodFilesystem(mountPoint: string): void {
+export function unmountImage(mountPoint: string): void {
   if (!isMountPoint(mountPoint)) return;
   execFileSync('umount', ['-l', mountPoint], { stdio: 'ignore', timeout: 30_000 });
 }
 
-/** Images whose pod is gone (the cluster stopped before it could remove them). */
-export function removeOrphanedImages(imagesDir: string, livePods: Set<string>): void {
+/**
+ * Images (named <uid>.img) whose owner is gone, with the directories they were mounted on (<uid>
+ * in `mountsDir`): the cluster stopped before it could remove them.
+ */
+export function removeOrphanedImages(imagesDir: string, mountsDir: string, live: Set<string>): void {
   if (!existsSync(imagesDir)) return;
   for (const file of readdirSync(imagesDir)) {
-    if (!livePods.has(file.replace(/\.img$/, ''))) rmSync(join(imagesDir, file), { force: true });
+    const uid = file.replace(/\.img$/, '');
+    if (live.has(uid)) continue;
+    unmountImage(join(mountsDir, uid));
+    rmSync(join(mountsDir, uid), { recursive: true, force: true });
+    rmSync(join(imagesDir, file), { force: true });
   }
 }

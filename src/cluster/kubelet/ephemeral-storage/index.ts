@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import type { KubeObject } from '../../types.ts';
 import { objects, specOf, str } from '../format.ts';
 import { ensurePassage } from '../volumes.ts';
-import { isMountPoint, mountPodFilesystem, podFilesystemsAvailable, removeOrphanedImages, unmountPodFilesystem } from './filesystem.ts';
+import { imageFilesystemsAvailable, isMountPoint, mountImage, removeOrphanedImages, unmountImage } from './filesystem.ts';
 import { emptyDirSizeLimits, localStorageEvictionMessage, podEphemeralStorageLimit, type PodStorageStats, smallestThreshold } from './limits.ts';
 import { diskUsage, filesystemUsage } from './usage.ts';
 
+export { imageFilesystemsAvailable, isMountPoint, mountImage, removeOrphanedImages, unmountImage } from './filesystem.ts';
 export { localStorageEvictionMessage, podEphemeralStorageLimit, type PodStorageStats } from './limits.ts';
 
 const MiB = 1024 * 1024;
@@ -52,14 +53,14 @@ export class PodStorage {
 
   /** Gives the pod its file system before anything of it is written (or mounts it again after a restart). */
   async prepare(pod: KubeObject): Promise<void> {
-    if (this.#capped || this.#released || !podFilesystemsAvailable()) return;
+    if (this.#capped || this.#released || !imageFilesystemsAvailable()) return;
     // A directory from before pods had file systems of their own stays as it is: mounting over it would hide the pod's files.
     const legacy = !existsSync(this.#image) && existsSync(this.#podDir) && !isMountPoint(this.#podDir) && readdirSync(this.#podDir).length > 0;
     if (legacy) return;
     if (!existsSync(this.#podDir)) ensurePassage(this.#podDir);
-    await mountPodFilesystem(this.#image, this.#podDir, podStorageCeilingBytes(pod, this.#unlimitedBytes));
+    await mountImage(this.#image, this.#podDir, podStorageCeilingBytes(pod, this.#unlimitedBytes));
     if (this.#released) {
-      unmountPodFilesystem(this.#podDir);
+      unmountImage(this.#podDir);
       rmSync(this.#image, { force: true });
       return;
     }
@@ -94,14 +95,14 @@ export class PodStorage {
 
   /** The cluster stops: the file system is unmounted, the image stays for the next start. */
   detach(): void {
-    unmountPodFilesystem(this.#podDir);
+    unmountImage(this.#podDir);
     this.#capped = false;
   }
 
   /** The pod is gone (or evicted): its file system and image go; the caller removes the directory. */
   release(): void {
     this.#released = true;
-    unmountPodFilesystem(this.#podDir);
+    unmountImage(this.#podDir);
     rmSync(this.#image, { force: true });
     this.#capped = false;
   }
@@ -151,8 +152,8 @@ export function startLocalStorageEviction(options: { candidates: () => Iterable<
 export function removeOrphanedPodStorage(podsDir: string, storageDir: string, livePods: Set<string>): void {
   for (const uid of readdirSync(podsDir)) {
     if (livePods.has(uid)) continue;
-    unmountPodFilesystem(join(podsDir, uid));
+    unmountImage(join(podsDir, uid));
     rmSync(join(podsDir, uid), { recursive: true, force: true });
   }
-  removeOrphanedImages(storageDir, livePods);
+  removeOrphanedImages(storageDir, podsDir, livePods);
 }

@@ -1,0 +1,68 @@
+// The data of a PersistentVolumeClaim on this node (the hostpath provisioner keeps it in the
+// kubelet's claims folder, one directory a claim) is a file system of the claim's size, as a real
+// volume is: a learner writing into a mounted claim stops with ENOSPC at the size it asked for,
+// never at the end of the host's disk. One mount a claim, shared by every pod that uses it, kept
+// while the kubelet runs; a stop unmounts them, the next start mounts them again on first use.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { tryParseQuantity } from '../registry/index.ts';
+import type { KubeObject } from '../types.ts';
+import { imageFilesystemsAvailable, isMountPoint, mountImage, removeOrphanedImages, unmountImage } from './ephemeral-storage/index.ts';
+import { obj, specOf, statusOf } from './format.ts';
+import { createSandboxDirectory } from './sandbox/index.ts';
+
+const MiB = 1024 * 1024;
+/** ext4 needs a little room for itself; a claim asking for less gets this much. */
+const SMALLEST_CLAIM_BYTES = 16 * MiB;
+const UNSIZED_CLAIM_BYTES = 1024 * MiB;
+
+/** The claim's size: what the bound volume holds, else what the claim asks for. */
+export function claimSizeBytes(claim: KubeObject): number {
+  const capacity = tryParseQuantity(obj(statusOf(claim)['capacity'])['storage']) ?? tryParseQuantity(obj(obj(specOf(claim)['resources'])['requests'])['storage']);
+  return Math.max(SMALLEST_CLAIM_BYTES, capacity?.value() ?? UNSIZED_CLAIM_BYTES);
+}
+
+export class ClaimStorage {
+  readonly #claimsDir: string;
+  readonly #imagesDir: string;
+  /** Mounts in progress, so two pods starting together with one claim mount it once. */
+  readonly #mounting = new Map<string, Promise<void>>();
+
+  constructor(claimsDir: string, imagesDir: string) {
+    this.#claimsDir = claimsDir;
+    this.#imagesDir = imagesDir;
+  }
+
+  /** Makes sure each claim's directory is its file system before a pod mounts it. */
+  async prepare(claims: KubeObject[]): Promise<void> {
+    if (!imageFilesystemsAvailable()) return;
+    await Promise.all(claims.map((claim) => this.#mount(claim)));
+  }
+
+  #mount(claim: KubeObject): Promise<void> {
+    const uid = claim.metadata.uid ?? '';
+    const mountPoint = join(this.#claimsDir, uid);
+    if (!uid || isMountPoint(mountPoint)) return Promise.resolve();
+    let mounting = this.#mounting.get(uid);
+    if (!mounting) {
+      mounting = (async () => {
+        createSandboxDirectory(mountPoint);
+        await mountImage(join(this.#imagesDir, `${uid}.img`), mountPoint, claimSizeBytes(claim));
+        // The file system's root is the claim's directory: the sandbox user's to write.
+        createSandboxDirectory(mountPoint);
+      })().finally(() => this.#mounting.delete(uid));
+      this.#mounting.set(uid, mounting);
+    }
+    return mounting;
+  }
+
+  /** The kubelet stops: every claim's file system is unmounted (its image stays). */
+  detachAll(): void {
+    for (const uid of readdirSync(this.#claimsDir)) unmountImage(join(this.#claimsDir, uid));
+  }
+
+  /** At start-up: the file systems of claims that no longer exist go, with their data. */
+  removeOrphans(liveClaims: Set<string>): void {
+    removeOrphanedImages(this.#imagesDir, this.#claimsDir, liveClaims);
+  }
+}
