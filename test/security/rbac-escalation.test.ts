@@ -32,7 +32,7 @@ rbac:
     resources: [roles, rolebindings]
     verbs: [get, list, watch, create, update, patch, delete]
   - apiGroups: [rbac.authorization.k8s.io]
-    resources: [clusterrolebindings]
+    resources: [clusterrolebindings, clusterroles]
     verbs: [create]
     scope: cluster
 setup:
@@ -141,6 +141,26 @@ describe.each(versions)('a learner who manages Roles (kubectl %s)', (version) =>
     );
     const held = await k(['patch', 'role', 'pod-reader', '--type=json', '-p', patch(['get', 'list'])]);
     expect(held).toMatchObject({ code: 0, stdout: 'role.rbac.authorization.k8s.io/pod-reader patched\n' });
+  });
+
+  it('cannot write an aggregationRule, which could gather any rule there is', async () => {
+    const name = `${learner.namespace}-gatherer`;
+    const clusterRole = JSON.stringify({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name },
+      aggregationRule: { clusterRoleSelectors: [{ matchLabels: { 'rbac.authorization.k8s.io/aggregate-to-admin': 'true' } }] },
+      rules: [],
+    });
+    const result = await k(['create', '-f', '-'], clusterRole);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`Error from server (Forbidden): error when creating "STDIN": clusterroles.rbac.authorization.k8s.io "${name}" is forbidden: must have cluster-admin privileges to use the aggregationRule\n`);
+  });
+
+  it('binding a Role that does not exist is NotFound, as the roles\' registry answers', async () => {
+    const result = await k(['create', 'rolebinding', 'ghostly', '--role=ghost', `--serviceaccount=${learner.namespace}:learner`]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('error: failed to create rolebinding: roles.rbac.authorization.k8s.io "ghost" not found\n');
   });
 
   it('a refusal is a 403 Forbidden Status naming the object, also for a dry run', async () => {
