@@ -429,7 +429,8 @@ export class PodVolumes {
         throw new ContainerConfigError(`MountVolume.SetUp failed for volume "${name}" : hostPath type check failed: ${str(obj(volume['hostPath'])['path']) ?? ''} does not exist on the node`);
       }
       if (!base) continue;
-      if (!keyed && !existsSync(base)) createSandboxDirectory(base);
+      // The pod's own volume directories are the kubelet's paths; a hostPath was made (or checked) by the walk.
+      if (!keyed && !volume['hostPath'] && !existsSync(base)) createSandboxDirectory(base);
       const subPath = subPaths[index] ?? '';
       let source = base;
       if (subPath) {
