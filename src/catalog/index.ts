@@ -92,6 +92,37 @@ function levelRank(level: Level): number {
   return level === 'beginner' ? 0 : level === 'intermediate' ? 1 : 2;
 }
 
+/**
+ * The paths in an order a newcomer can follow: every path after the paths it names as
+ * prerequisites, otherwise in the catalog's order (level, then title).
+ */
+export function suggestedOrder(paths: readonly CatalogPath[]): CatalogPath[] {
+  const byId = new Map(paths.map((path) => [path.id, path]));
+  const ordered: CatalogPath[] = [];
+  const placed = new Set<string>();
+  const place = (path: CatalogPath, visiting: Set<string>) => {
+    if (placed.has(path.id) || visiting.has(path.id)) return;
+    visiting.add(path.id);
+    for (const prerequisite of path.prerequisites) {
+      const before = byId.get(prerequisite.id);
+      if (before) place(before, visiting);
+    }
+    placed.add(path.id);
+    ordered.push(path);
+  };
+  for (const path of paths) place(path, new Set());
+  return ordered;
+}
+
+/** Each lab the lessons open, once, with the lessons that open it, in path and lesson order. */
+export function labsOf(paths: readonly CatalogPath[]): Array<{ id: string; lessons: CatalogLesson[] }> {
+  const labs = new Map<string, CatalogLesson[]>();
+  for (const path of suggestedOrder(paths)) {
+    for (const lesson of path.lessons) if (lesson.lab) labs.set(lesson.lab, [...(labs.get(lesson.lab) ?? []), lesson]);
+  }
+  return [...labs].map(([id, lessons]) => ({ id, lessons }));
+}
+
 export async function findPath(pathId: string | undefined): Promise<CatalogPath | undefined> {
   return (await loadCatalog()).find((path) => path.id === pathId);
 }

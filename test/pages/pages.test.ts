@@ -61,6 +61,17 @@ describe('catalog', () => {
     expect(html).toContain('href="/paths/container-basics"');
   });
 
+  it('suggests an order in which every path comes after its prerequisites, and lists every lab with the lesson that opens it', async () => {
+    const { html } = await get('/');
+    const page = text(html);
+    expect(page).toMatch(/Suggested order .* Container basics Cluster operations · after Container basics/);
+    const order = html.slice(html.indexOf('id="order-heading"'));
+    expect(order.indexOf('href="/paths/container-basics"')).toBeLessThan(order.indexOf('href="/paths/cluster-operations"'));
+    // Titles and durations come from the lab service; this site has none, so the lab shows its id.
+    expect(page).toMatch(/Hands-on labs .* first-pod · with Your first Pod/);
+    expect(html).toMatch(/<a href="\/labs\/first-pod"[^>]*>first-pod<\/a>/);
+  });
+
   it('invites an anonymous visitor to sign in instead of showing progress', async () => {
     const { html } = await get('/');
     expect(html).not.toContain('role="progressbar"');
