@@ -289,4 +289,34 @@ describe('a lab in the browser', () => {
     await owner.context.close();
     await intruder.context.close();
   }, 300_000);
+
+  it('refuses a third running lab on the lab page, naming the running labs and how to end one', async () => {
+    const { context, page } = await signedIn('Busy Browser');
+    const { readdir } = await import('node:fs/promises');
+    const ids = (await readdir(path.join(PROJECT_ROOT, 'labs'))).sort().slice(0, 3);
+    const titles = await Promise.all(ids.map(async (id) => (await loadLab(path.join(PROJECT_ROOT, 'labs', id))).title));
+    for (const id of ids.slice(0, 2)) {
+      await page.goto(`/labs/${id}`);
+      await page.getByRole('button', { name: 'Start lab' }).click();
+      await page.getByRole('button', { name: 'Start lab' }).waitFor({ state: 'hidden', timeout: 30_000 });
+    }
+    await page.goto(`/labs/${ids[2]}`);
+    await page.getByRole('button', { name: 'Start lab' }).click();
+    const message = page.getByRole('status').filter({ hasText: 'You already have 2 labs running' });
+    await message.waitFor({ timeout: 30_000 });
+    await expect(message.textContent()).resolves.toBe(
+      `You already have 2 labs running: “${titles[0]}” (/labs/${ids[0]}) and “${titles[1]}” (/labs/${ids[1]}). ` +
+        'A learner may run at most 2 labs at a time; open one of them and press “End lab”, then start this one.',
+    );
+    await expect(page.getByRole('button', { name: 'Start lab' }).isVisible()).resolves.toBe(true);
+    const csrf = await page.evaluate(() => document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? '');
+    for (const id of ids.slice(0, 2)) {
+      const ended = await page.evaluate(
+        async ({ id, csrf }) => (await fetch(`/api/labs/${id}/end`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: '{}' })).status,
+        { id, csrf },
+      );
+      expect(ended).toBe(200);
+    }
+    await context.close();
+  }, 120_000);
 });

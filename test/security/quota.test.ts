@@ -187,6 +187,23 @@ describe('the sandbox’s quota and the namespace’s storage budget', () => {
     expect((await asLearner('delete', 'configmaps', ...stored.filter((name) => name.startsWith('loop-')))).code).toBe(0);
   }, 60_000);
 
+  it('counts any resource by count/<resource>.<group>, as upstream names it', async () => {
+    const tight = await manifest('tight.json', [{ apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'tight' }, spec: { hard: { 'count/deployments.apps': '1', 'count/jobs.batch': '0' } } }]);
+    expect((await kubectl(adminConfig, ['create', '-n', sandbox.namespace, '-f', tight])).code).toBe(0);
+    try {
+      expect((await asLearner('create', 'deployment', 'first', '--image=nginx:1.27')).code).toBe(0);
+      const second = await asLearner('create', 'deployment', 'second', '--image=nginx:1.27');
+      expect(second.stderr).toContain(
+        'deployments.apps "second" is forbidden: exceeded quota: tight, requested: count/deployments.apps=1, used: count/deployments.apps=1, limited: count/deployments.apps=1',
+      );
+      const job = await asLearner('create', 'job', 'once', '--image=busybox', '--', 'true');
+      expect(job.stderr).toContain('jobs.batch "once" is forbidden: exceeded quota: tight, requested: count/jobs.batch=1, used: count/jobs.batch=0, limited: count/jobs.batch=0');
+    } finally {
+      await kubectl(adminConfig, ['delete', 'resourcequota', 'tight', '-n', sandbox.namespace]);
+      await asLearner('delete', 'deployment', 'first', '--ignore-not-found');
+    }
+  });
+
   it('refuses the write that would pass the namespace’s storage budget, naming the namespace and the budget', async () => {
     const size = 900 * 1000;
     const count = Math.ceil(DEFAULT_NAMESPACE_BYTES / size) + 1;
