@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/cluster/types.ts';
 import { type KubeletCluster, phase, startKubeletCluster } from '../cluster/kubelet/harness.ts';
+import { startSecurityFixture, type Learner, type SecurityFixture } from './learner.ts';
 
 const MiB = 1024 * 1024;
 let lab: KubeletCluster;
@@ -211,5 +212,63 @@ spec:
     const size = Number(read.stdout.split('\n')[1]?.split(/\s+/)[1]);
     expect(size).toBeGreaterThan(10 * 1024);
     expect(size).toBeLessThanOrEqual(20 * 1024);
+  });
+});
+
+describe("a sandbox's disk budget", () => {
+  const lab = {
+    'lab.yaml': `title: Disk
+summary: The learner has a sandbox.
+duration: 5
+timeLimit: 30
+steps:
+  - id: look
+    title: Look around
+    instructions: List the pods.
+    checks:
+      - kind: exists
+        resource: pod
+        name: workbench
+        passesBefore: true
+    solution:
+      - kubectl get pods
+`,
+  };
+  let fixture: SecurityFixture;
+  let learner: Learner;
+  beforeAll(async () => {
+    fixture = await startSecurityFixture({ disk: lab });
+    learner = await fixture.learner('disk');
+  }, 120_000);
+  afterAll(async () => {
+    await fixture?.stop();
+  });
+
+  it('refuses a claim or a pod that asks for more disk than the sandbox has, with the quota message', async () => {
+    const claim = await learner.kubectl(['create', '-f', '-'], {
+      stdin: 'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: huge}\nspec:\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: 100Gi}}\n',
+    });
+    expect(claim.stderr).toBe(
+      'Error from server (Forbidden): error when creating "STDIN": persistentvolumeclaims "huge" is forbidden: exceeded quota: lab-budget, requested: requests.storage=100Gi, used: requests.storage=0, limited: requests.storage=2Gi\n',
+    );
+    const pod = await learner.kubectl(['create', '-f', '-'], {
+      stdin: `apiVersion: v1
+kind: Pod
+metadata: {name: big}
+spec:
+  securityContext: {runAsNonRoot: true, runAsUser: 1000, seccompProfile: {type: RuntimeDefault}}
+  containers:
+  - name: big
+    image: busybox
+    command: [sleep, '3600']
+    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+    resources: {limits: {ephemeral-storage: 100Gi}}
+`,
+    });
+    expect(pod.stderr).toMatch(
+      /^Error from server \(Forbidden\): error when creating "STDIN": pods "big" is forbidden: exceeded quota: lab-budget, requested: limits\.ephemeral-storage=100Gi, used: limits\.ephemeral-storage=1Gi, limited: limits\.ephemeral-storage=5368709120\n$/,
+    );
+    const quota = await learner.kubectl(['get', 'resourcequota', 'lab-budget', '-o', 'jsonpath={.status.used.limits\\.ephemeral-storage}']);
+    expect(quota.stdout).toBe('1Gi');
   });
 });

@@ -54,7 +54,7 @@ import {
 
 export { SandboxError, type StartPhase, type StartProgress } from './provision.ts';
 export { learnerLabel } from './labels.ts';
-export { CONTAINER_DEFAULTS, OBJECT_COUNTS, WORKBENCH_RESOURCES } from './objects.ts';
+export { CONTAINER_DEFAULTS, DISK_BUDGET, OBJECT_COUNTS, WORKBENCH_RESOURCES } from './objects.ts';
 
 export interface Sandbox extends SandboxRecord {
   /** When the idle timeout ends the sandbox, unless the learner is active again (null for warm sandboxes). */

@@ -17,6 +17,14 @@ export const WORKBENCH_RESOURCES = {
  * Defaults for containers that say nothing: small enough that the lab's budget (2 CPUs by default)
  * holds ten pods, so `kubectl scale --replicas=5` works without a lesson on resources first.
  */
+/**
+ * Disk a sandbox may claim, beside the lab's CPU and memory: its pods' ephemeral-storage limits
+ * together (the workbench's 1 GiB on top) and its PersistentVolumeClaims' requests. The kubelet
+ * gives each pod and claim a file system of about that size, so these bound what a learner can
+ * write to the host.
+ */
+export const DISK_BUDGET = { ephemeralStorageLimits: '4Gi', claimRequests: '2Gi' };
+
 export const CONTAINER_DEFAULTS = {
   defaultRequest: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '16Mi' },
   default: { cpu: '200m', memory: '128Mi', 'ephemeral-storage': '512Mi' },
@@ -101,6 +109,8 @@ export function accessAndBudget(namespace: string, lab: Lab): KubeObject[] {
           'limits.cpu': add(lab.quota.cpu, WORKBENCH_RESOURCES.limits.cpu),
           'requests.memory': add(lab.quota.memory, WORKBENCH_RESOURCES.requests.memory),
           'limits.memory': add(lab.quota.memory, WORKBENCH_RESOURCES.limits.memory),
+          'limits.ephemeral-storage': add(DISK_BUDGET.ephemeralStorageLimits, WORKBENCH_RESOURCES.limits['ephemeral-storage']),
+          'requests.storage': DISK_BUDGET.claimRequests,
           pods: String(lab.quota.pods + 1),
           services: String(lab.quota.services),
           ...OBJECT_COUNTS,

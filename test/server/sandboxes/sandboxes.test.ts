@@ -78,6 +78,8 @@ describe('starting a sandbox', () => {
       'limits.cpu': '2',
       'requests.memory': String(2 ** 30 + 256 * 2 ** 20),
       'limits.memory': String(2 * 2 ** 30),
+      'limits.ephemeral-storage': String(5 * 2 ** 30),
+      'requests.storage': '2Gi',
       pods: '5',
       services: '2',
       ...OBJECT_COUNTS,
