@@ -27,6 +27,7 @@ export interface Learner {
 
 export interface SecurityFixture {
   cluster: TestCluster;
+  catalog: LabCatalog;
   sandboxes: Sandboxes;
   /** kubectl as the cluster admin. */
   admin(args: string[], options?: { stdin?: string }): Promise<KubectlResult>;
@@ -51,13 +52,15 @@ export async function startSecurityFixture(labs: Record<string, Record<string, s
   const cluster = await startTestCluster();
   const labsDir = join(cluster.dir, 'labs');
   for (const [id, files] of Object.entries(labs)) await writeLab(labsDir, id, files);
-  const sandboxes = new Sandboxes({ kubeConfig: cluster.kubeConfig, catalog: new LabCatalog(labsDir) });
+  const catalog = new LabCatalog(labsDir);
+  const sandboxes = new Sandboxes({ kubeConfig: cluster.kubeConfig, catalog });
   const adminConfig = join(cluster.dir, 'admin.kubeconfig');
   await cluster.cluster.writeKubeconfig(adminConfig);
   let learners = 0;
   const admin = (args: string[], options: { stdin?: string } = {}) => kubectl(kubectlBinary(), adminConfig, cluster.dir, args, options.stdin);
   return {
     cluster,
+    catalog,
     sandboxes,
     admin,
     async learner(labId) {

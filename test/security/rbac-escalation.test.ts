@@ -2,7 +2,9 @@
 // manage Roles and RoleBindings, every attempt to grant itself more than it holds is refused
 // with upstream's Forbidden message (the missing rules, compacted and sorted), so its quota and
 // LimitRange stay. Granted `escalate`/`bind` (what upstream asks for), the same writes work.
+import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Sandboxes } from '../../src/server/sandboxes/index.ts';
 import { hasKubectl } from '../cluster/apiserver/harness.ts';
 import { startSecurityFixture, type Learner, type SecurityFixture } from './learner.ts';
 
@@ -232,4 +234,20 @@ describe('a learner granted escalate and bind', () => {
     expect(await fixture.admin(['create', 'rolebinding', 'grant-all', '--role=everything', `--serviceaccount=${learner.namespace}:learner`, '-n', learner.namespace])).toMatchObject({ code: 0 });
     expect(await learner.kubectl(['delete', 'resourcequota', 'lab-budget'])).toMatchObject({ code: 0, stdout: 'resourcequota "lab-budget" deleted\n' });
   });
+});
+
+describe('the portal, with the RBAC deploy/base gives it on a real cluster', () => {
+  it('provisions a sandbox whose lab grants the learner rules the portal does not hold itself', async () => {
+    for (const file of ['namespace', 'serviceaccount', 'rbac']) expect(await fixture.admin(['apply', '-f', `deploy/base/${file}.yaml`])).toMatchObject({ code: 0 });
+    const token = (await fixture.admin(['create', 'token', 'formicary-portal', '-n', 'formicary'])).stdout.trim();
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromString(fixture.cluster.cluster.kubeconfig({ token }));
+    const portal = new Sandboxes({ kubeConfig, catalog: fixture.catalog });
+    // The lab's Role holds escalate and bind, which the portal may write (escalate) and bind (bind on learner-extra).
+    const sandbox = await portal.start('delegated-admin', 'portal@example.com');
+    expect(sandbox.ready).toBe(true);
+    const bound = await fixture.admin(['get', 'rolebinding', 'learner-extra', '-n', sandbox.namespace, '-o', 'jsonpath={.roleRef.name}']);
+    expect(bound.stdout).toBe('learner-extra');
+    await portal.end(sandbox.namespace);
+  }, 60_000);
 });
