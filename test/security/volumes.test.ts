@@ -312,7 +312,10 @@ describe("hostPath is a directory of the simulated node, never the host's", () =
     image: busybox
     command: [sleep, '3600']
     volumeMounts: [{name: root, mountPath: /a}, {name: up, mountPath: /b}, {name: shadow, mountPath: /c}]
+  - {name: sub, image: busybox, command: [sleep, '3600'], volumeMounts: [{name: shared, mountPath: /s, subPath: to-root}]}
+  - {name: sub-file, image: busybox, command: [sleep, '3600'], volumeMounts: [{name: shared, mountPath: /f, subPath: file}]}
   volumes:
+  - {name: shared, hostPath: {path: /shared}}
   - {name: root, hostPath: {path: /shared/to-root}}
   - {name: up, hostPath: {path: /shared/up/shared}}
   - {name: shadow, hostPath: {path: /shared/shadow}}`,
@@ -324,6 +327,10 @@ describe("hostPath is a directory of the simulated node, never the host's", () =
     // link to /etc/shadow names the node's /etc/shadow, which the hostPath makes (an empty directory).
     expect(seen.stdout).toBe('etc\nshared\nnode-file\n0\n');
     expect(execFileSync('stat', ['-c', '%F', join(hostPathRoot('node-2'), 'etc/shadow')], { encoding: 'utf8' })).toBe('directory\n');
+    // A subPath inside a hostPath is a subPath like any other: a link out of the hostPath directory is refused.
+    await refusedByKubelet('follower', 'sub', 'failed to prepare subPath for volumeMount "shared" of container "sub"');
+    await running('follower', 'sub-file');
+    expect((await inside('follower', 'cat /f', 'sub-file')).stdout).toBe('node-file\n');
   });
 });
 

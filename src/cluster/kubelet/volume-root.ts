@@ -64,7 +64,8 @@ export function resolveInRoot(root: string, relative: string, options: ResolveOp
  * under the handle lands in it even if the path was swapped meanwhile.
  */
 export function walkInRoot<T>(root: string, relative: string, options: ResolveOptions, use: (resolved: string, handle: string) => T): T {
-  const rootFd = openDirectory(root);
+  // A handle from an outer walk is the directory itself: through `/.` its magic link is followed.
+  const rootFd = openDirectory(root.startsWith('/proc/self/fd/') ? `${root}/.` : root);
   const stack: number[] = [rootFd];
   const closeAbove = (depth: number) => {
     while (stack.length > depth) {

@@ -365,7 +365,7 @@ export class PodVolumes {
 
   /**
    * The host directory of a pod's own volume (keyed, emptyDir, a claim), made by materialize;
-   * undefined for a hostPath (see #nodeDir) or a name that is no volume.
+   * undefined for a hostPath (see #nodeSource) or a name that is no volume.
    */
   #volumeDir(pod: KubeObject, volume: Json): string | undefined {
     const ctx = this.#context;
@@ -384,13 +384,29 @@ export class PodVolumes {
    * A hostPath volume: that path of the simulated node, whatever it says. `/` is the node's root,
    * `..` stops there and the node's own links are resolved inside it, as RESOLVE_IN_ROOT does;
    * missing directories are made for DirectoryOrCreate and an unset type (containerd makes a
-   * missing bind source); the other types were checked by check().
+   * missing bind source); the other types were checked by check(). A subPath is then walked
+   * inside that directory as in any other volume: links out of it are refused.
    */
-  #nodeDir(volume: Json): string {
+  #nodeSource(volume: Json, subPath: string, refused: () => ContainerConfigError): string {
     const hostPath = obj(volume['hostPath']);
+    const path = str(hostPath['path']) ?? '/';
     const type = str(hostPath['type']) ?? '';
     const create = type === '' || type === 'DirectoryOrCreate' ? SANDBOX_OWNER : undefined;
-    return resolveInRoot(this.#nodeRoot(), str(hostPath['path']) ?? '/', { links: 'within-root', create });
+    try {
+      // One walk for both: the subPath is looked up in the hostPath directory held open, not by its path again.
+      return walkInRoot(this.#nodeRoot(), path, { links: 'within-root', create }, (resolved, handle) => {
+        if (!subPath) return resolved;
+        try {
+          return resolveInRoot(handle, subPath, { links: 'refuse-escape', create: SANDBOX_OWNER });
+        } catch (error) {
+          if (error instanceof PathEscape) throw refused();
+          throw error;
+        }
+      });
+    } catch (error) {
+      if (!(error instanceof PathEscape)) throw error;
+      throw new ContainerConfigError(`MountVolume.SetUp failed for volume "${str(volume['name']) ?? ''}" : hostPath type check failed: ${path} does not exist on the node`);
+    }
   }
 
   /** The simulated node's own filesystem: what every hostPath of this node is inside. */
@@ -421,25 +437,25 @@ export class PodVolumes {
       // As the runtime joins it under the container's root: absolute, and no `..` above it.
       const target = posix.join('/', mountPath);
       const keyed = ['configMap', 'secret', 'downwardAPI', 'projected'].some((kind) => volume[kind] !== undefined);
-      let base: string | undefined;
-      try {
-        base = volume['hostPath'] ? this.#nodeDir(volume) : this.#volumeDir(pod, volume);
-      } catch (error) {
-        if (!(error instanceof PathEscape)) throw error;
-        throw new ContainerConfigError(`MountVolume.SetUp failed for volume "${name}" : hostPath type check failed: ${str(obj(volume['hostPath'])['path']) ?? ''} does not exist on the node`);
-      }
-      if (!base) continue;
-      // The pod's own volume directories are the kubelet's paths; a hostPath was made (or checked) by the walk.
-      if (!keyed && !volume['hostPath'] && !existsSync(base)) createSandboxDirectory(base);
       const subPath = subPaths[index] ?? '';
-      let source = base;
-      if (subPath) {
-        try {
-          source = keyed ? keyedSubPath(base, subPath, join(instanceDir, 'subpath', `${index}-${name}`)) : resolveInRoot(base, subPath, { links: 'refuse-escape', create: SANDBOX_OWNER });
-        } catch (error) {
-          if (!(error instanceof PathEscape)) throw error;
-          // upstream: "Don't pass detailed error back to the user because it could give information about host filesystem"
-          throw new ContainerConfigError(`failed to prepare subPath for volumeMount "${name}" of container "${containerName}"`);
+      const refused = () => new ContainerConfigError(`failed to prepare subPath for volumeMount "${name}" of container "${containerName}"`);
+      let source: string | undefined;
+      if (volume['hostPath']) {
+        source = this.#nodeSource(volume, subPath, refused);
+      } else {
+        const base = this.#volumeDir(pod, volume);
+        if (!base) continue;
+        // The pod's own volume directories are the kubelet's paths, no container can swap them.
+        if (!keyed && !existsSync(base)) createSandboxDirectory(base);
+        source = base;
+        if (subPath) {
+          try {
+            source = keyed ? keyedSubPath(base, subPath, join(instanceDir, 'subpath', `${index}-${name}`)) : resolveInRoot(base, subPath, { links: 'refuse-escape', create: SANDBOX_OWNER });
+          } catch (error) {
+            if (!(error instanceof PathEscape)) throw error;
+            // upstream: "Don't pass detailed error back to the user because it could give information about host filesystem"
+            throw refused();
+          }
         }
       }
       mounts.push({ source, target, readOnly: keyed || mount['readOnly'] === true });
