@@ -72,7 +72,7 @@ function selects(selector: unknown, labels: Record<string, string> | undefined):
 function isolating(state: PolicyState, pod: KubeObject, type: 'Ingress' | 'Egress'): KubeObject[] {
   const namespace = pod.metadata.namespace ?? '';
   return state.policies.filter(
-    (policy) => policy.metadata.namespace === namespace && !policy.metadata.deletionTimestamp && policyTypes(policy).has(type) && selects(specOf(policy).podSelector, pod.metadata.labels),
+    (policy) => policy.metadata.namespace === namespace && policyTypes(policy).has(type) && selects(specOf(policy).podSelector, pod.metadata.labels),
   );
 }
 

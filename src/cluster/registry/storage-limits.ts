@@ -36,6 +36,7 @@ export function bypassesNamespaceBudget(user: UserInfo | undefined): boolean {
 }
 
 function mebibytes(bytes: number): string {
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KiB`;
   const value = bytes / (1024 * 1024);
   return `${Number.isInteger(value) ? value : value.toFixed(1)} MiB`;
 }
