@@ -71,11 +71,12 @@ export class PodStorage {
   async stats(pod: KubeObject): Promise<PodStorageStats> {
     const containers = new Map<string, number>();
     const volumes = new Map<string, number>();
-    if (!existsSync(this.#podDir)) return { totalBytes: 0, containers, volumes };
     const threshold = smallestThreshold(pod);
+    // No limit to pass: nothing to measure (the file system's size is the only bound).
+    if (threshold === undefined || !existsSync(this.#podDir)) return { totalBytes: 0, containers, volumes };
     if (this.#capped) {
       const totalBytes = await filesystemUsage(this.#podDir);
-      if (threshold === undefined || totalBytes <= threshold) return { totalBytes, containers, volumes };
+      if (totalBytes <= threshold) return { totalBytes, containers, volumes };
     }
     const seen = new Set<string>();
     const spec = specOf(pod);
