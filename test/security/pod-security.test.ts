@@ -130,6 +130,14 @@ describe.each(versions)('a restricted sandbox (kubectl %s)', (version) => {
     expect(result).toMatchObject({ code: 0, stdout: `pod/ok-${version.replace('.', '-')} created\n`, stderr: '' });
   });
 
+  it('cannot make an admitted pod privileged afterwards: a pod spec is immutable but for images', async () => {
+    const name = `later-${version.replace('.', '-')}`;
+    expect((await apply(compliant(name))).code).toBe(0);
+    const result = await learner.kubectl(['patch', 'pod', name, '-p', JSON.stringify({ spec: { hostPID: true, containers: [{ name: 'shell', securityContext: { privileged: true } }] } })], { version });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`The Pod "${name}" is invalid: spec: Forbidden: pod updates may not change fields other than`);
+  });
+
   it('warns about a Deployment whose template would be refused, and the refusal reaches its ReplicaSet', async () => {
     const name = `web-${version.replace('.', '-')}`;
     const result = await learner.kubectl(['create', 'deployment', name, '--image=nginx:1.27'], { version });
