@@ -224,11 +224,32 @@ describe('the API server refuses paths that leave a volume, as Kubernetes does',
   volumes:
   - {name: cfg, configMap: {name: app, items: [{key: conf, path: app.conf}, {key: extra, path: conf.d/extra..conf}]}}
   - {name: scratch, emptyDir: {}}
-  - {name: node, hostPath: {path: /var/log/app, type: DirectoryOrCreate}}`,
+  - {name: node, hostPath: {path: /var/log/app, type: DirectoryOrCreate}}
+  - {name: about, downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]}}
+  - {name: token, projected: {sources: [{serviceAccountToken: {path: vault-token, audience: vault}}]}}`,
       ),
     );
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe('pod/fine\n');
+    // Defaults as the API server sets them: file modes 0644, fieldRef apiVersion, a token of an hour.
+    const stored = await learner(
+      ['create', '--dry-run=server', '-o', 'jsonpath={.spec.volumes[3]}{"\\n"}{.spec.volumes[4]}', '-f', '-'],
+      podYaml(
+        'defaults',
+        `  containers:
+  - {name: shell, image: busybox, command: [sleep, '3600']}
+  volumes:
+  - {name: a, emptyDir: {}}
+  - {name: b, emptyDir: {}}
+  - {name: c, emptyDir: {}}
+  - {name: about, downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]}}
+  - {name: token, projected: {sources: [{serviceAccountToken: {path: vault-token, audience: vault}}]}}`,
+      ),
+    );
+    expect(stored.stdout.split('\n').map((line) => JSON.parse(line))).toEqual([
+      { name: 'about', downwardAPI: { defaultMode: 420, items: [{ path: 'labels', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.labels' } }] } },
+      { name: 'token', projected: { defaultMode: 420, sources: [{ serviceAccountToken: { path: 'vault-token', audience: 'vault', expirationSeconds: 3600 } }] } },
+    ]);
   });
 });
 

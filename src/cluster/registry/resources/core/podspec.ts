@@ -73,6 +73,14 @@ function defaultContainer(container: JsonObject): void {
   defaultProbe(container.startupProbe);
 }
 
+/** SetDefaults_ObjectFieldSelector for downwardAPI files: apiVersion v1. */
+function defaultFieldRefs(items: unknown): void {
+  for (const item of asObjects(items)) {
+    const fieldRef = asObject(item.fieldRef);
+    if (fieldRef) setDefault(fieldRef, 'apiVersion', 'v1');
+  }
+}
+
 export function defaultPodSpec(spec: JsonObject): void {
   setDefault(spec, 'restartPolicy', 'Always');
   setDefault(spec, 'dnsPolicy', 'ClusterFirst');
@@ -85,8 +93,20 @@ export function defaultPodSpec(spec: JsonObject): void {
       const v = asObject(volume[source]);
       if (v) setDefault(v, 'defaultMode', 420);
     }
+    const downwardAPI = asObject(volume.downwardAPI);
+    if (downwardAPI) {
+      setDefault(downwardAPI, 'defaultMode', 420);
+      defaultFieldRefs(downwardAPI.items);
+    }
     const projected = asObject(volume.projected);
-    if (projected) setDefault(projected, 'defaultMode', 420);
+    if (projected) {
+      setDefault(projected, 'defaultMode', 420);
+      for (const source of asObjects(projected.sources)) {
+        defaultFieldRefs(asObject(source.downwardAPI)?.items);
+        const token = asObject(source.serviceAccountToken);
+        if (token) setDefault(token, 'expirationSeconds', 3600);
+      }
+    }
     const hostPath = asObject(volume.hostPath);
     if (hostPath) setDefault(hostPath, 'type', '');
     if (volume.emptyDir === null) volume.emptyDir = {};
