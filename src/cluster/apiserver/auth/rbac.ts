@@ -1,7 +1,7 @@
 // Public face of RBAC for the API server: the authorizer with Kubernetes' semantics, rules
 // reviews, the exact Forbidden messages, impersonation checks and the default cluster policy.
 export { authorize, rulesReview } from './rbac/authorizer.ts';
-export { confirmNoEscalation, preventEscalation, type RbacWrite } from './rbac/escalation.ts';
+export { preventEscalation, type RbacWrite } from './rbac/escalation.ts';
 export { aggregatedClusterRoleRules, labelSelectorMatches } from './rbac/aggregation.ts';
 export { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './rbac/bootstrap.ts';
 export { impersonate, impersonationFromHeaders, type ImpersonationRequest } from './rbac/impersonation.ts';

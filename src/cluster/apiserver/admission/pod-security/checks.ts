@@ -446,7 +446,7 @@ const checks: Check[] = [
 ];
 
 /** The newest policy version any check names: later versions (and "latest") evaluate as this one. */
-export const newestPolicyMinor = Math.max(...checks.flatMap((c) => c.versions.map((v) => v.since)));
+const newestPolicyMinor = Math.max(...checks.flatMap((c) => c.versions.map((v) => v.since)));
 
 function versionAt(check: Check, minor: number): VersionedCheck | undefined {
   let found: VersionedCheck | undefined;

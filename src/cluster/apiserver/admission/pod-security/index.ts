@@ -10,7 +10,6 @@ import { forbidden } from '../forbidden.ts';
 import { evaluatePod, forbiddenDetail, forbiddenReason, type PodShape } from './checks.ts';
 import { compareLevels, describe, isFullyPrivileged, policyFromLabels, sameLevelVersion, type LevelVersion } from './policy.ts';
 
-export { labelPrefix } from './policy.ts';
 
 type Json = Record<string, unknown>;
 

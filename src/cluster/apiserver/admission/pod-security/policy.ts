@@ -6,9 +6,9 @@
 import { fieldError, type FieldError } from '../../../registry/index.ts';
 import type { Level } from './checks.ts';
 
-export const labelPrefix = 'pod-security.kubernetes.io/';
+const labelPrefix = 'pod-security.kubernetes.io/';
 
-export type Mode = 'enforce' | 'audit' | 'warn';
+type Mode = 'enforce' | 'audit' | 'warn';
 
 export interface LevelVersion {
   level: Level;
@@ -16,12 +16,12 @@ export interface LevelVersion {
   minor: number | undefined;
 }
 
-export type Policy = Record<Mode, LevelVersion>;
+type Policy = Record<Mode, LevelVersion>;
 
 const levels: Level[] = ['privileged', 'baseline', 'restricted'];
 const latest = (level: Level): LevelVersion => ({ level, minor: undefined });
 
-export const defaultPolicy: Policy = { enforce: latest('privileged'), audit: latest('privileged'), warn: latest('privileged') };
+const defaultPolicy: Policy = { enforce: latest('privileged'), audit: latest('privileged'), warn: latest('privileged') };
 
 /** LevelVersion.String(): `restricted:latest`, `baseline:v1.29`. */
 export function describe(lv: LevelVersion): string {

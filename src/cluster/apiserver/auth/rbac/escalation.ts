@@ -84,7 +84,7 @@ function ruleCovers(owner: PolicyRule, sub: PolicyRule): boolean {
 }
 
 /** Covers: the sub-rules of `wanted` that no rule of `owned` covers. */
-export function uncoveredRules(owned: PolicyRule[], wanted: PolicyRule[]): PolicyRule[] {
+function uncoveredRules(owned: PolicyRule[], wanted: PolicyRule[]): PolicyRule[] {
   return wanted.flatMap(breakdown).filter((sub) => !owned.some((owner) => ruleCovers(owner, sub)));
 }
 
@@ -108,7 +108,7 @@ function compact(rules: PolicyRule[]): PolicyRule[] {
 }
 
 /** rbacv1helpers.CompactString: `{APIGroups:["apps"], Resources:["deployments"], Verbs:["create"]}`. */
-export function compactString(rule: PolicyRule): string {
+function compactString(rule: PolicyRule): string {
   const parts: string[] = [];
   if (rule.apiGroups?.length) parts.push(`APIGroups:${goQuoteList(rule.apiGroups)}`);
   if (rule.resources?.length) parts.push(`Resources:${goQuoteList(rule.resources)}`);
@@ -122,7 +122,7 @@ export function compactString(rule: PolicyRule): string {
  * ConfirmNoEscalation: undefined when the user holds every rule in `rules` in the namespace, else
  * the message naming the missing ones (sorted, one a line) and any roleRefs that did not resolve.
  */
-export function confirmNoEscalation(user: UserInfo, namespace: string, rules: PolicyRule[], source: RbacSource): string | undefined {
+function confirmNoEscalation(user: UserInfo, namespace: string, rules: PolicyRule[], source: RbacSource): string | undefined {
   const owned = rulesFor(user, namespace, source, new RoleResolver(source, registryNotFound));
   const missing = uncoveredRules(owned.rules, rules);
   if (missing.length === 0) return undefined;
