@@ -58,6 +58,7 @@ export class ServiceNetwork {
   readonly #held = new Map<string, Set<ServerResponse>>();
   readonly #connectTimeoutMs: number;
   #turn = 0;
+  #sockets = 0;
 
   constructor(view: ClusterView, pods: PodDirectory, runtimeDir: string, options: ServiceNetworkOptions = {}) {
     this.#view = view;
@@ -70,7 +71,8 @@ export class ServiceNetwork {
   async socketFor(namespace: string, podUid: string): Promise<string> {
     let entry = this.#servers.get(podUid);
     if (!entry) {
-      const path = join(this.#dir, `services-${podUid}.sock`);
+      // Numbered, not named after the pod: a Unix socket's path must stay under 108 bytes.
+      const path = join(this.#dir, `services-${++this.#sockets}.sock`);
       const server = new Promise<Server>((resolve, reject) => {
         rmSync(path, { force: true });
         const created = createServer((req, res) => this.#serve(namespace, podUid, req, res));
