@@ -143,15 +143,18 @@ export class ApiHandler {
       res.destroy();
       return;
     }
-    // Unread body bytes would be taken for the next request on this connection, and a refused body
-    // is never read out: once answered, the server closes its side and, a moment later for the
-    // client to read the answer while it is still sending, the connection (Go's closeWriteAndWait).
-    // Closing at once would reset it, and the client would see a broken pipe instead of the Status.
-    if (!req.complete) {
+    // Unread body bytes would be taken for the next request on this connection: it closes once
+    // answered. A body refused for its size is never read out: the server closes its side and, a
+    // moment later for the client to read the answer while it is still sending, the connection
+    // (Go's closeWriteAndWait); closing at once would reset it, and the client would see a broken
+    // pipe instead of the Status.
+    if (!req.complete && status.code === 413) {
       res.once('finish', () => {
         req.socket.end();
         setTimeout(() => req.socket.destroy(), UNREAD_BODY_LINGER_MS).unref();
       });
+    } else if (!req.complete) {
+      res.setHeader('Connection', 'close');
     }
     sendStatus(res, status.status);
   }
