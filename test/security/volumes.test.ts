@@ -4,7 +4,7 @@
 // downwardAPI and projected items. The API server refuses what Kubernetes refuses, word for word;
 // what validation cannot see (links planted at run time) the kubelet refuses when it prepares the
 // container, and what a pod is allowed to name lands inside its own volume or node, never on the host.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -609,5 +609,42 @@ describe("the kubelet's walk inside a root (what stands behind validation)", () 
     expect(onNode('to-etc/../inside/up/inside/file')).toBe(join(realpathSync(root), 'inside/file'));
     expect(() => onNode('inside/file/more')).toThrow(PathEscape);
     rmSync(root, { recursive: true });
+  });
+
+  it('keeps every answer inside the root while another process swaps a directory for a link to / as fast as it can', async () => {
+    const root = join(lab.dir, 'race-root');
+    const escapee = `formicary-race-${process.pid}`;
+    mkdirSync(join(root, 'a'), { recursive: true });
+    // The learner's side, in a process of its own: rename the directory away, put a link to / in
+    // its place, swap back, for at most a million rounds (stopped once the walks are done).
+    const swapper = spawn(process.execPath, [
+      '-e',
+      `const fs = require('node:fs'); process.chdir(${JSON.stringify(root)}); process.stdout.write('go\\n');
+       const step = (f) => { try { f(); } catch {} };
+       for (let i = 0; i < 1e6; i++) { step(() => fs.renameSync('a', 'b')); step(() => fs.symlinkSync('/', 'a')); step(() => fs.unlinkSync('a')); step(() => fs.renameSync('b', 'a')); }`,
+    ]);
+    const done = new Promise((resolve) => swapper.on('exit', resolve));
+    await new Promise((resolve) => swapper.stdout.once('data', resolve));
+    const real = realpathSync(root);
+    let resolved = 0;
+    let refused = 0;
+    try {
+      for (let i = 0; i < 3000; i++) {
+        try {
+          const path = resolveInRoot(root, `a/${escapee}`, { links: 'refuse-escape', create: { uid: 0, gid: 0, mode: 0o700 } });
+          expect(path.startsWith(`${real}/`)).toBe(true);
+          resolved++;
+        } catch (error) {
+          if (!(error instanceof PathEscape) && !(error instanceof Error && 'code' in error && error.code === 'ENOENT')) throw error;
+          refused++;
+        }
+      }
+    } finally {
+      swapper.kill('SIGKILL');
+      await done;
+    }
+    expect(existsSync(`/${escapee}`)).toBe(false);
+    expect(resolved + refused).toBe(3000);
+    rmSync(root, { recursive: true, force: true });
   });
 });
