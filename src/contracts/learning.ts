@@ -68,3 +68,10 @@ export const certificatesQuery = z.strictObject({
 });
 
 export const revokeRequest = z.strictObject({ reason: z.string().max(500).default('').describe('why, shown on the verification page') });
+
+/** What POST /api/progress takes: a lesson and what the learner did with it. */
+export const markProgressInput = z.object({
+  path: z.string('the path of the lesson, e.g. kubernetes-foundations'),
+  lesson: z.string('the lesson, e.g. pods'),
+  status: z.enum(['completed', 'viewed'], 'must be "completed" or "viewed"').default('completed'),
+});

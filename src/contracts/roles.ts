@@ -21,3 +21,12 @@ const GRANTS: Record<Role, readonly Role[]> = { instructor: ['instructor'], admi
 export function hasRole(person: Pick<Learner, 'roles'> | null, role: Role): boolean {
   return person !== null && person.roles.some((held) => GRANTS[held].includes(role));
 }
+
+/** What the dev sign-in form sends (POST /api/session, AUTH=dev). */
+export const SIGN_IN_ROLES = ['learner', ...ROLES] as const;
+export const signInInput = z.object({
+  name: z.string('the name to sign in with').default('').describe('the name to sign in with (AUTH=dev)'),
+  role: z.enum(SIGN_IN_ROLES, `must be one of ${SIGN_IN_ROLES.join(', ')}`).default('learner').describe('dev sign-in only: the role to take'),
+  next: z.string().optional().describe('a form is sent here afterwards'),
+});
+export type SignInInput = z.output<typeof signInInput>;

@@ -330,7 +330,8 @@ describe('learning through the portal', () => {
     });
 
     it('matches what the portal answers: every GET without parameters in the path, called as an admin', async () => {
-      for (const operation of PORTAL_OPERATIONS.filter((candidate) => candidate.method === 'get' && !candidate.path.includes('{'))) {
+      // Event streams stay open; test/server/workshops/portals.test.ts follows them.
+      for (const operation of PORTAL_OPERATIONS.filter((candidate) => candidate.method === 'get' && !candidate.path.includes('{') && !candidate.responses[200]?.stream)) {
         const query = operation.path === '/api/search' ? '?q=pod' : '';
         const response = await get(operation.path + query, admin);
         const documented = operation.responses[response.status]?.schema;

@@ -1,6 +1,6 @@
 import type { APIRoute } from 'astro';
 import { findLesson } from '../../catalog/index.ts';
-import { z } from 'zod';
+import { markProgressInput } from '../../contracts/index.ts';
 import { bodyOf, isFormPost, jsonError, redirect } from '../_http.ts';
 
 /** GET /api/progress: the signed-in learner's progress, one record per lesson opened. */
@@ -9,11 +9,6 @@ export const GET: APIRoute = async ({ locals }) => {
   return Response.json({ progress: await locals.services.progress.forLearner(locals.learner.id) });
 };
 
-const markProgress = z.object({
-  path: z.string('the path of the lesson, e.g. kubernetes-foundations'),
-  lesson: z.string('the lesson, e.g. pods'),
-  status: z.enum(['completed', 'viewed'], 'must be "completed" or "viewed"').default('completed'),
-});
 
 /**
  * POST /api/progress {path, lesson, status: "viewed" | "completed"}: records progress for the
@@ -22,7 +17,7 @@ const markProgress = z.object({
 export const POST: APIRoute = async ({ request, locals }) => {
   const form = isFormPost(request);
   if (!locals.learner) return form ? redirect('/signin') : jsonError(401, 'sign in first: POST /api/session {name}');
-  const fields = await bodyOf(request, markProgress, { forms: true });
+  const fields = await bodyOf(request, markProgressInput, { forms: true });
   if (fields instanceof Response) return fields;
 
   const found = await findLesson(fields.path, fields.lesson);

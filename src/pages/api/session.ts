@@ -1,17 +1,10 @@
 import type { APIRoute } from 'astro';
-import { z } from 'zod';
-import type { Role } from '../../contracts/index.ts';
+import { signInInput, type Role, type SignInInput } from '../../contracts/index.ts';
 import { SESSION_COOKIE, sessionCookie } from '../../server/auth/index.ts';
 import { bodyOf, isFormPost, isLearnerInputError, jsonError, redirect, refusalMessage, requestIsHttps, safeNextPath } from '../_http.ts';
 
 /** The dev sign-in form's choice of role; an admin may also do what an instructor does. */
-const DEV_ROLES: Record<string, Role[]> = { learner: [], instructor: ['instructor'], admin: ['admin'] };
-
-const signIn = z.object({
-  name: z.string('the name to sign in with').default(''),
-  role: z.enum(Object.keys(DEV_ROLES), `must be one of ${Object.keys(DEV_ROLES).join(', ')}`).default('learner'),
-  next: z.string().optional(),
-});
+const DEV_ROLES: Record<SignInInput['role'], Role[]> = { learner: [], instructor: ['instructor'], admin: ['admin'] };
 
 /**
  * POST /api/session {name[, role][, next]}: AUTH=dev sign-in, optionally as instructor or admin
@@ -20,7 +13,7 @@ const signIn = z.object({
  */
 export const POST: APIRoute = async ({ request, locals, cookies, url }) => {
   const form = isFormPost(request);
-  const fields = await bodyOf(request, signIn, { forms: true });
+  const fields = await bodyOf(request, signInInput, { forms: true });
   const next = safeNextPath(fields instanceof Response ? undefined : fields.next);
   const fail = (status: number, message: string) =>
     form ? redirect(`/signin?${new URLSearchParams({ error: message, next })}`) : jsonError(status, message);
@@ -29,7 +22,7 @@ export const POST: APIRoute = async ({ request, locals, cookies, url }) => {
   if (fields instanceof Response) return form ? fail(fields.status, await refusalMessage(fields)) : fields;
 
   try {
-    const { token, learner } = await sessions.signIn(fields.name, { roles: DEV_ROLES[fields.role] ?? [], replacing: cookies.get(SESSION_COOKIE)?.value ?? null });
+    const { token, learner } = await sessions.signIn(fields.name, { roles: DEV_ROLES[fields.role], replacing: cookies.get(SESSION_COOKIE)?.value ?? null });
     cookies.set(SESSION_COOKIE, token, sessionCookie(requestIsHttps(request, url)));
     return form ? redirect(next) : Response.json({ learner, csrfToken: auth.csrfToken(token) });
   } catch (error) {

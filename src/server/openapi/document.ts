@@ -14,6 +14,8 @@ export interface OperationResponse {
   schema?: z.ZodType;
   /** Also answers text/csv (with ?format=csv). */
   csv?: boolean;
+  /** A server-sent event stream (text/event-stream) instead of JSON; `schema` names each event's data. */
+  stream?: boolean;
 }
 
 export interface ApiOperation {
@@ -59,19 +61,24 @@ function parameters(schema: z.ZodType, where: 'query' | 'path'): JsonSchema[] {
   });
 }
 
-const errorBody = z.object({ error: z.string().describe('what was wrong, naming the field or value, and what would be right') });
+const errorBody = z.object({
+  error: z.string().describe('what was wrong, naming the field or value, and what would be right'),
+  field: z.string().optional().describe('a refused body: the first wrong field, as a path (labs.0)'),
+  issues: z.array(z.object({ field: z.string(), message: z.string() })).optional().describe('a refused body: every wrong field'),
+});
 
 function operationObject(operation: ApiOperation): JsonSchema {
   const changes = operation.method !== 'get';
   const responses: Record<string, JsonSchema> = {};
   for (const [status, response] of Object.entries(operation.responses)) {
     const content: Record<string, JsonSchema> = {};
-    if (response.schema) content['application/json'] = { schema: jsonSchema(response.schema, 'output') };
+    if (response.schema) content[response.stream ? 'text/event-stream' : 'application/json'] = { schema: jsonSchema(response.schema, 'output') };
     if (response.csv) content['text/csv'] = { schema: { type: 'string', description: 'RFC 4180: a header row, CRLF line ends' } };
     responses[status] = { description: response.description, ...(Object.keys(content).length > 0 ? { content } : {}) };
   }
   const error = { content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
   if (operation.query || operation.body || operation.pathParameters) responses['400'] ??= { description: 'The request is not valid', ...error };
+  if (operation.body) responses['413'] ??= { description: 'The body is larger than the endpoint takes (16 KiB unless it says otherwise)', ...error };
   if (operation.access !== 'public') {
     responses['401'] ??= { description: 'Not signed in', ...error };
     if (operation.access !== 'learner') responses['403'] ??= { description: `Signed in without the ${operation.access} role`, ...error };

@@ -1,35 +1,52 @@
-// The portal's JSON API, operation by operation, with the zod schemas its routes use. A route
-// that is added or changed is described here too; test/pages/learning.test.ts calls the described
-// GET operations and checks their answers against these schemas.
+// The portal's JSON API, operation by operation, with the zod schemas its routes use (from
+// src/contracts). A route that is added is described here too: test/server/openapi/routes.test.ts
+// fails for an API route this list does not name, and test/pages/learning.test.ts calls the
+// described GET operations and checks their answers against these schemas.
 
 import { z } from 'zod';
-import { certificateList, certificateSchema, certificatesQuery, myLearningSchema, revokeRequest } from '../learning/index.ts';
-import { checkReport, checksQuery, labReport, pathReport, periodQuery, teamReport } from '../reports/index.ts';
-import { ROLES } from '../services.ts';
+import {
+  addInstructorInput,
+  certificateList,
+  certificateSchema,
+  certificatesQuery,
+  checkOutcome,
+  checkReport,
+  checksQuery,
+  createWorkshopInput,
+  currentWorkshop,
+  dashboard,
+  dashboardRowEvent,
+  extendInput,
+  hintOutcome,
+  joinAnswer,
+  joinInput,
+  labActionInput,
+  labReport,
+  labStateView,
+  learner,
+  learnerEvent,
+  lessonProgress,
+  markProgressInput,
+  messageInput,
+  myLearningSchema,
+  pathReport,
+  periodQuery,
+  resetInput,
+  revokeRequest,
+  signInInput,
+  solutionOutcome,
+  teamReport,
+  workshopList,
+  workshopView,
+} from '../../contracts/index.ts';
 import { statementResult, statementsQuery } from '../xapi/index.ts';
-import type { ApiOperation } from './document.ts';
+import type { ApiOperation, OperationResponse } from './document.ts';
 
 const health = z.object({ status: z.literal('ok'), uptimeSeconds: z.number() });
 const readiness = z.object({
   ready: z.boolean(),
   checks: z.record(z.string(), z.object({ ready: z.boolean(), detail: z.string() })).describe('portal, database, migrations, cluster'),
 });
-const learner = z.object({
-  id: z.string(),
-  name: z.string(),
-  email: z.string().nullable(),
-  groups: z.array(z.string()),
-  roles: z.array(z.enum(ROLES)),
-});
-const signIn = z.object({
-  name: z.string().describe('the name to sign in with (AUTH=dev)'),
-  role: z.enum(['learner', ...ROLES]).optional().describe('dev sign-in only: the role to take'),
-  next: z.string().optional().describe('a form is sent here afterwards'),
-});
-const lessonProgress = z.object({ path: z.string(), lesson: z.string(), viewedAt: z.string().nullable(), completedAt: z.string().nullable() });
-const markProgress = z.object({ path: z.string(), lesson: z.string(), status: z.enum(['viewed', 'completed']).default('completed') });
-const labSession = z.object({ session: z.string().optional().describe('a lab session id of the learner; their open session of the lab when left out') });
-const labState = z.looseObject({ lab: z.string(), session: z.unknown(), now: z.string() }).describe('the lab and the learner’s session of it: steps, checks, hints (LabStateView)');
 const labParameters = z.object({ lab: z.string().describe('the lab id') });
 const certificateParameters = z.object({ id: z.string().describe('the certificate id, as in /certificates/{id}') });
 const search = z.object({ q: z.string().describe('what to look for'), limit: z.coerce.number().int().min(1).max(50).default(10) });
@@ -44,16 +61,35 @@ const report = (path: string, summary: string, response: z.ZodType, query: z.Zod
   responses: { 200: { description: 'The report; with format=csv a CSV file with the same columns', schema: response, csv: true } },
 });
 
-const labAction = (name: string, summary: string): ApiOperation => ({
+const labAction = (name: string, summary: string, answer: z.ZodType, status = 200): ApiOperation => ({
   method: 'post',
   path: `/api/labs/{lab}/${name}`,
   summary,
   tag: 'labs',
   access: 'learner',
   pathParameters: labParameters,
-  body: labSession,
-  responses: { 200: { description: 'What happened and the lab’s state after it', schema: z.looseObject({}) }, 404: { description: 'No such lab' }, 409: { description: 'The lab is not in a state that allows it' } },
+  body: labActionInput,
+  responses: { [status]: { description: 'What happened and the lab’s state after it', schema: answer }, 404: { description: 'No such lab' }, 409: { description: 'The lab is not in a state that allows it' } },
 });
+
+const workshopParameters = z.object({ id: z.string().describe('the workshop id') });
+const notYours: OperationResponse = { description: 'No such workshop, or one the caller does not run (the same answer)' };
+
+/** An instructor's operation on one workshop. */
+const workshopAction = (method: 'get' | 'post', name: string, summary: string, answer: OperationResponse, body?: z.ZodType): ApiOperation => ({
+  method,
+  path: `/api/workshops/{id}${name}`,
+  summary,
+  tag: 'workshops',
+  access: 'instructor',
+  pathParameters: workshopParameters,
+  ...(body ? { body } : {}),
+  responses: { 200: answer, 404: notYours },
+});
+
+/** A server-sent event stream: `text/event-stream`, each event named, its data JSON. */
+const eventStream = (events: Record<string, z.ZodType>) =>
+  z.object(events).describe(`each event's data is JSON; this object lists the events by name: ${Object.keys(events).join(', ')}`);
 
 export const PORTAL_OPERATIONS: readonly ApiOperation[] = [
   { method: 'get', path: '/api/health', summary: 'Whether the portal process answers', tag: 'portal', access: 'public', responses: { 200: { description: 'It does', schema: health } } },
@@ -80,7 +116,7 @@ export const PORTAL_OPERATIONS: readonly ApiOperation[] = [
     description: 'Starts a new session and sets its cookie. With AUTH=oidc, sign in through /auth/login instead.',
     tag: 'sign-in',
     access: 'public',
-    body: signIn,
+    body: signInInput,
     form: true,
     responses: { 200: { description: 'Signed in', schema: z.object({ learner, csrfToken: z.string() }) }, 403: { description: 'This portal signs in through the identity provider' } },
   },
@@ -109,7 +145,7 @@ export const PORTAL_OPERATIONS: readonly ApiOperation[] = [
     description: 'Appends lesson.viewed or lesson.completed to the learning record; completing the last lesson of a path completes the path and issues its certificate.',
     tag: 'learning',
     access: 'learner',
-    body: markProgress,
+    body: markProgressInput,
     form: true,
     responses: { 200: { description: 'The lesson’s progress', schema: lessonProgress.nullable() }, 404: { description: 'No such lesson' } },
   },
@@ -155,13 +191,78 @@ export const PORTAL_OPERATIONS: readonly ApiOperation[] = [
     tag: 'labs',
     access: 'learner',
     pathParameters: labParameters,
-    query: labSession,
-    responses: { 200: { description: 'The lab’s state', schema: labState }, 404: { description: 'No such lab' } },
+    query: labActionInput,
+    responses: { 200: { description: 'The lab’s state', schema: labStateView }, 404: { description: 'No such lab' } },
   },
-  labAction('start', 'Start the lab (or find the learner’s open session of it)'),
-  labAction('check', 'Check the current step'),
-  labAction('hint', 'Show the next hint of the current step'),
-  labAction('solution', 'Show the solution of the current step'),
-  labAction('reset', 'End the session and start a fresh sandbox'),
-  labAction('end', 'End the session and remove its sandbox'),
+  labAction('start', 'Start the lab (or find the learner’s open session of it); poll the state until it is ready', labStateView, 202),
+  labAction('check', 'Check the current step', checkOutcome),
+  labAction('hint', 'Show the next hint of the current step', hintOutcome),
+  labAction('solution', 'Show the solution of the current step', solutionOutcome),
+  labAction('reset', 'End the session and start a fresh sandbox', labStateView),
+  labAction('end', 'End the session and remove its sandbox', labStateView),
+  {
+    method: 'get',
+    path: '/api/workshops',
+    summary: 'The workshops the instructor runs (every workshop for an admin)',
+    tag: 'workshops',
+    access: 'instructor',
+    responses: { 200: { description: 'Newest first', schema: workshopList } },
+  },
+  {
+    method: 'post',
+    path: '/api/workshops',
+    summary: 'Create a workshop; the caller owns it',
+    description: 'Learners join with its code. The owner may add co-instructors; other instructors do not see it.',
+    tag: 'workshops',
+    access: 'instructor',
+    body: createWorkshopInput,
+    responses: { 201: { description: 'The workshop, with its join code and link', schema: workshopView } },
+  },
+  {
+    method: 'post',
+    path: '/api/workshops/join',
+    summary: 'Take a seat in the workshop of a code',
+    tag: 'workshops',
+    access: 'learner',
+    body: joinInput,
+    responses: { 200: { description: 'The workshop; joined is false when the learner already had a seat', schema: joinAnswer }, 404: { description: 'No workshop has that code' }, 409: { description: 'The workshop has ended or is full' } },
+  },
+  {
+    method: 'get',
+    path: '/api/workshops/current',
+    summary: 'The workshop the learner is in now',
+    tag: 'workshops',
+    access: 'learner',
+    responses: { 200: { description: 'The workshop, or null', schema: currentWorkshop } },
+  },
+  {
+    method: 'get',
+    path: '/api/workshops/current/events',
+    summary: 'The learner’s workshop, live: the workshop, the instructor’s message, the instructor viewing their terminal',
+    tag: 'workshops',
+    access: 'learner',
+    responses: { 200: { description: 'Server-sent events', stream: true, schema: eventStream({ workshop: learnerEvent.options[0], message: learnerEvent.options[1], viewing: learnerEvent.options[2] }) } },
+  },
+  workshopAction('get', '', 'A workshop', { description: 'The workshop', schema: workshopView }),
+  workshopAction('get', '/dashboard', 'The dashboard now: learners × lab steps, who is stuck, completions per step', { description: 'The dashboard', schema: dashboard }),
+  workshopAction('get', '/events', 'The dashboard, live', {
+    description: 'Server-sent events: the whole dashboard first (and after big changes), then changed rows',
+    stream: true,
+    schema: eventStream({ dashboard, row: dashboardRowEvent }),
+  }),
+  workshopAction('get', '/results.csv', 'The results: a row per learner, a column per lab step', { description: 'RFC 4180 CSV', csv: true }),
+  workshopAction('post', '/message', 'Post (or take down, with "") the message every learner sees', { description: 'The workshop', schema: workshopView }, messageInput),
+  workshopAction('post', '/extend', 'More time for one learner, or for everyone', { description: 'The workshop', schema: workshopView }, extendInput),
+  workshopAction('post', '/end', 'End the workshop and every learner’s lab of it', { description: 'The workshop, ended', schema: workshopView }),
+  workshopAction('post', '/instructors', 'Add a co-instructor (the owner only)', { description: 'The workshop with its instructors', schema: workshopView }, addInstructorInput),
+  {
+    method: 'post',
+    path: '/api/workshops/{id}/learners/{learner}/reset',
+    summary: 'Reset a learner’s lab: a fresh sandbox',
+    tag: 'workshops',
+    access: 'instructor',
+    pathParameters: workshopParameters.extend({ learner: z.string().describe('the learner’s id') }),
+    body: resetInput,
+    responses: { 200: { description: 'Reset', schema: z.object({ reset: z.literal(true) }) }, 404: notYours },
+  },
 ];

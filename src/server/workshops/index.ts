@@ -55,7 +55,7 @@ export interface StartWorkshopsOptions {
 export interface RunningWorkshops {
   workshops: Workshops;
   notifications: Notifications;
-  /** The API routes, the terminal view, and closing the notifications at shutdown. */
+  /** The event streams, the terminal view, and closing the notifications at shutdown (the JSON API is src/pages/api/workshops). */
   register(routes: PortalRoutes): void;
 }
 

@@ -1,13 +1,16 @@
-// Two portal processes on one PostgreSQL behave as one: the workshop API over HTTP on either, and
+// Two portal processes on one PostgreSQL behave as one: the workshop API over HTTP on either (the
+// site's API routes, built over test/fixtures/portal), and
 // a learner's check recorded through one portal updates the instructor's live grid (server-sent
 // events) served by the other; the instructor's message reaches a learner following on the other.
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type PortalConfig } from '../../../src/server/config.ts';
 import type { Database } from '../../../src/server/db/index.ts';
-import { startPortal, type Portal } from '../../../src/server/main.ts';
+import { startPortal, type Portal, type SiteHandler } from '../../../src/server/main.ts';
+import { buildSite, type BuiltSite } from '../../pages/site.ts';
 import { SESSION_COOKIE } from '../../../src/server/auth/index.ts';
 import { createLabRecords } from '../../../src/server/tracking/index.ts';
 import type { Dashboard, LearnerRow } from '../../../src/contracts/index.ts';
@@ -39,11 +42,14 @@ async function until<T>(what: string, probe: () => T | null | undefined | false,
 describe('two portals on one PostgreSQL', () => {
   let postgres: TestPostgres;
   let root: string;
+  let built: BuiltSite;
   const portals: Portal[] = [];
   const databases: Database[] = [];
 
   beforeAll(async () => {
     postgres = await startTestPostgres();
+    built = await buildSite(path.join(import.meta.dirname, '..', '..', 'fixtures', 'portal'));
+    const { handler } = (await import(pathToFileURL(path.join(built.outDir, 'server', 'entry.mjs')).href)) as { handler: SiteHandler };
     root = await labProject();
     await mkdir(path.join(root, 'src', 'pages'), { recursive: true });
     await writeFile(path.join(root, 'kubeconfig'), KUBECONFIG);
@@ -54,13 +60,14 @@ describe('two portals on one PostgreSQL', () => {
     };
     const { log } = captureLogs();
     for (let index = 0; index < 2; index += 1) {
-      portals.push(await startPortal(config, { root, site: null, log, shutdownGraceMs: 1_000, configure: (_routes, parts) => void databases.push(parts.db) }));
+      portals.push(await startPortal(config, { root, site: handler, log, shutdownGraceMs: 1_000, configure: (_routes, parts) => void databases.push(parts.db) }));
     }
-  }, 60_000);
+  }, 300_000);
 
   afterAll(async () => {
     for (const portal of portals) await portal.stop();
     await postgres?.stop();
+    await built?.remove();
     if (root) await rm(root, { recursive: true, force: true });
   });
 
