@@ -22,7 +22,7 @@ export interface HttpLimits {
 export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   bodyBytes: 1024 * 1024,
   bodyBytesByRoute: {
-    // Workshop routes read JSON of a few fields (src/server/workshops/routes.ts).
+    // Workshop routes read JSON of a few fields (src/pages/api/workshops).
     '/api/workshops/*': 64 * 1024,
   },
   headersTimeoutMs: 15_000,
