@@ -57,11 +57,11 @@ export class ClaimStorage {
   }
 
   /** The kubelet stops: every claim's file system is unmounted (its image stays). */
-  detachAll(): void {
-    for (const uid of readdirSync(this.#claimsDir)) unmountImage(join(this.#claimsDir, uid));
+  async detachAll(): Promise<void> {
+    await Promise.all(readdirSync(this.#claimsDir).map((uid) => unmountImage(join(this.#claimsDir, uid))));
   }
 
-  /** At start-up: the file systems of claims that no longer exist go, with their data. */
+  /** At start-up: the file systems of claims that no longer exist go, with their data (directories without one are left as they are). */
   removeOrphans(liveClaims: Set<string>): void {
     removeOrphanedImages(this.#imagesDir, this.#claimsDir, liveClaims);
   }

@@ -255,7 +255,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
       });
     } else if (event.type === 'DELETED') {
       setImmediate(() => {
-        nodes.get(name)?.stop();
+        void nodes.get(name)?.stop();
         nodes.delete(name);
       });
     }
@@ -319,13 +319,13 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
       stopped = true;
       nodeWatch.stop();
       for (const watch of configWatches) watch.stop();
-      for (const node of nodes.values()) node.stop();
+      await Promise.all([...nodes.values()].map((node) => node.stop()));
       nodes.clear();
       if (ownEvents) events.stop();
       await apiSocket.close();
       await network.close();
       // Sockets go with the kubelet; pod, claim and node directories hold data the next start carries on with.
-      claimStorage.detachAll();
+      await claimStorage.detachAll();
       rmSync(runtimeDir, { recursive: true, force: true });
       if (options.kubeletDir === undefined && ['pods', 'nodes', 'claims', 'ephemeral', 'claim-images'].every((dir) => isEmptyDirectory(join(kubeletDir, dir)))) rmSync(kubeletDir, { recursive: true, force: true });
     },

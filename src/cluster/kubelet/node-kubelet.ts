@@ -173,7 +173,7 @@ export class NodeKubelet implements NodeRuntime {
     if (this.#stopped) return;
     const worker = this.workers.get(uid);
     if (pod === null) {
-      worker?.dispose(true);
+      void worker?.dispose(true);
       return;
     }
     if (worker) {
@@ -252,11 +252,11 @@ export class NodeKubelet implements NodeRuntime {
     this.#shared.workerRemoved(worker);
   }
 
-  /** Stops watching; processes end (the cluster is stopping), pod directories stay for the next start. */
-  stop(): void {
+  /** Stops watching; processes end (the cluster is stopping), pod directories stay for the next start, their file systems unmounted. */
+  async stop(): Promise<void> {
     this.#stopped = true;
     this.#watch.stop();
     this.#eviction.stop();
-    for (const worker of [...this.workers.values()]) worker.dispose(false);
+    await Promise.all([...this.workers.values()].map((worker) => worker.dispose(false)));
   }
 }

@@ -328,21 +328,24 @@ export class PodWorker {
       .map((volume) => str(obj(volume['persistentVolumeClaim'])['claimName']))
       .map((name) => (name ? this.#node.view.get('persistentvolumeclaims', this.namespace, name) : undefined))
       .filter((claim): claim is KubeObject => claim !== undefined);
-    const storage = Promise.all([this.#storage.prepare(this.pod), this.#node.claimStorage.prepare(claims)]);
+    // Settled at once (a failure is a value), so it is never an unhandled rejection while the start delay runs.
+    const failure = Promise.all([this.#storage.prepare(this.pod), this.#node.claimStorage.prepare(claims)]).then(
+      () => undefined,
+      (error: unknown) => (error instanceof Error ? error.message : String(error)),
+    );
     this.#after(this.#node.startDelay(150), () => {
-      void storage.then(
-        () => {
-          this.#preparing = false;
+      void failure.then((message) => {
+        this.#preparing = false;
+        if (this.#gone) return;
+        if (message === undefined) {
           this.#sandboxReady = true;
           this.kick();
-        },
-        (error: unknown) => {
-          this.#preparing = false;
-          this.#event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${error instanceof Error ? error.message : String(error)}`);
-          this.#mountRetryAt = this.#node.now().getTime() + this.#node.scaled(MOUNT_RETRY_MS);
-          this.#wakeAt(this.#mountRetryAt);
-        },
-      );
+          return;
+        }
+        this.#event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${message}`);
+        this.#mountRetryAt = this.#node.now().getTime() + this.#node.scaled(MOUNT_RETRY_MS);
+        this.#wakeAt(this.#mountRetryAt);
+      });
     });
   }
 
@@ -477,11 +480,7 @@ export class PodWorker {
   evict(message: string): boolean {
     if (!this.evictable) return false;
     this.#event('Warning', 'Evicted', message);
-    void this.#fail({ reason: 'Evicted', message }, this.#node.scaled(1_000)).then(() => {
-      if (this.#gone) return;
-      this.#storage.release();
-      this.#volumes.remove();
-    });
+    void this.#fail({ reason: 'Evicted', message }, this.#node.scaled(1_000)).then(() => (this.#gone ? undefined : this.#removeFiles()));
     return true;
   }
 
@@ -610,9 +609,20 @@ export class PodWorker {
     });
   }
 
-  /** The pod object is gone (or its node kubelet stops): end every process at once and clean up. */
-  dispose(removeFiles: boolean): void {
-    if (this.#gone) return;
+  /** The pod's file system, image and directory go; what cannot go now is an orphan the next start removes. */
+  #removeFiles(): Promise<void> {
+    return this.#storage
+      .release()
+      .then(() => this.#volumes.remove())
+      .catch(() => undefined);
+  }
+
+  /**
+   * The pod object is gone (or its node kubelet stops): end every process at once and clean up.
+   * Resolves once the pod's files are removed (or, on a stop, its file system unmounted).
+   */
+  dispose(removeFiles: boolean): Promise<void> {
+    if (this.#gone) return Promise.resolve();
     this.#gone = true;
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
@@ -624,11 +634,8 @@ export class PodWorker {
       if (slot.instance?.process) slot.instance.process.kill('SIGKILL');
     }
     this.#node.releaseIP(this.uid);
-    if (removeFiles) {
-      this.#storage.release();
-      this.#volumes.remove();
-    } else this.#storage.detach();
     this.#node.workerGone(this.uid);
+    return removeFiles ? this.#removeFiles() : this.#storage.detach().catch(() => undefined);
   }
 
   // ---- status ---------------------------------------------------------------------------------

@@ -70,10 +70,27 @@ export async function mountImage(image: string, mountPoint: string, sizeBytes: n
   rmSync(join(mountPoint, 'lost+found'), { recursive: true, force: true });
 }
 
-/** Detaches the file system (lazily: a process that is still dying may hold it); the loop device goes with the last user. */
-export function unmountImage(mountPoint: string): void {
-  if (!isMountPoint(mountPoint)) return;
-  execFileSync('umount', ['-l', mountPoint], { stdio: 'ignore', timeout: 30_000 });
+/**
+ * Detaches the file system (lazily: a process that is still dying may hold it); the loop device
+ * goes with the last user. Asynchronous: the API server shares the kubelet's event loop.
+ */
+export async function unmountImage(mountPoint: string): Promise<void> {
+  if (isMountPoint(mountPoint)) await run('umount', ['-l', mountPoint]);
+}
+
+/** The same at start-up, before the cluster serves anyone. */
+function unmountImageNow(mountPoint: string): void {
+  if (isMountPoint(mountPoint)) execFileSync('umount', ['-l', mountPoint], { stdio: 'ignore', timeout: 30_000 });
+}
+
+/** Directories in `mountsDir` (named <uid>) whose owner is gone: unmounted when they are mounted, then removed. */
+export function removeOrphanedMounts(mountsDir: string, live: Set<string>): void {
+  if (!existsSync(mountsDir)) return;
+  for (const uid of readdirSync(mountsDir)) {
+    if (live.has(uid)) continue;
+    unmountImageNow(join(mountsDir, uid));
+    rmSync(join(mountsDir, uid), { recursive: true, force: true });
+  }
 }
 
 /**
@@ -85,7 +102,7 @@ export function removeOrphanedImages(imagesDir: string, mountsDir: string, live:
   for (const file of readdirSync(imagesDir)) {
     const uid = file.replace(/\.img$/, '');
     if (live.has(uid)) continue;
-    unmountImage(join(mountsDir, uid));
+    unmountImageNow(join(mountsDir, uid));
     rmSync(join(mountsDir, uid), { recursive: true, force: true });
     rmSync(join(imagesDir, file), { force: true });
   }

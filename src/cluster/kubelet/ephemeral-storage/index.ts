@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { KubeObject } from '../../types.ts';
 import { objects, specOf, str } from '../format.ts';
 import { ensurePassage } from '../volumes.ts';
-import { imageFilesystemsAvailable, isMountPoint, mountImage, removeOrphanedImages, unmountImage } from './filesystem.ts';
+import { imageFilesystemsAvailable, isMountPoint, mountImage, removeOrphanedImages, removeOrphanedMounts, unmountImage } from './filesystem.ts';
 import { emptyDirSizeLimits, localStorageEvictionMessage, podEphemeralStorageLimit, type PodStorageStats, smallestThreshold } from './limits.ts';
 import { diskUsage, filesystemUsage } from './usage.ts';
 
@@ -60,7 +60,7 @@ export class PodStorage {
     if (!existsSync(this.#podDir)) ensurePassage(this.#podDir);
     await mountImage(this.#image, this.#podDir, podStorageCeilingBytes(pod, this.#unlimitedBytes));
     if (this.#released) {
-      unmountImage(this.#podDir);
+      await unmountImage(this.#podDir);
       rmSync(this.#image, { force: true });
       return;
     }
@@ -95,17 +95,17 @@ export class PodStorage {
   }
 
   /** The cluster stops: the file system is unmounted, the image stays for the next start. */
-  detach(): void {
-    unmountImage(this.#podDir);
+  async detach(): Promise<void> {
     this.#capped = false;
+    await unmountImage(this.#podDir);
   }
 
-  /** The pod is gone (or evicted): its file system and image go; the caller removes the directory. */
-  release(): void {
+  /** The pod is gone (or evicted): its file system and image go; the caller removes the directory once this resolves. */
+  async release(): Promise<void> {
     this.#released = true;
-    unmountImage(this.#podDir);
-    rmSync(this.#image, { force: true });
     this.#capped = false;
+    await unmountImage(this.#podDir);
+    rmSync(this.#image, { force: true });
   }
 }
 
@@ -151,10 +151,6 @@ export function startLocalStorageEviction(options: { candidates: () => Iterable<
 
 /** At start-up: directories and images of pods that no longer exist go (unmounted first); the rest stay. */
 export function removeOrphanedPodStorage(podsDir: string, storageDir: string, livePods: Set<string>): void {
-  for (const uid of readdirSync(podsDir)) {
-    if (livePods.has(uid)) continue;
-    unmountImage(join(podsDir, uid));
-    rmSync(join(podsDir, uid), { recursive: true, force: true });
-  }
+  removeOrphanedMounts(podsDir, livePods);
   removeOrphanedImages(storageDir, podsDir, livePods);
 }
