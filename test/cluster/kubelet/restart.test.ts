@@ -1,6 +1,7 @@
 // A cluster killed with SIGKILL and started again on the same data dir is a node after a crash:
 // the processes are gone and come back as restarts, but every pod that still exists keeps its
 // directories — the workbench's home, its emptyDir volumes — while a pod that is gone loses them.
+// A stop and a start keep them too.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -160,5 +161,13 @@ spec:
     const uid = (await kubectl('get', 'pod', '-n', 'lab', 'workbench', '-o', 'jsonpath={.metadata.uid}')).stdout;
     await eventually('the deleted pod to lose its directory', async () => readdirSync(podsDir).length === 2);
     expect(existsSync(join(podsDir, uid))).toBe(true);
+
+    // A stop unmounts each pod's file system and the next start mounts it again: the same files.
+    await stopCluster('SIGTERM');
+    expect(readdirSync(join(podsDir, uid))).toEqual([]);
+    cluster = await startClusterProcess();
+    for (const name of ['workbench', 'notes']) await eventually(`${name} running after a stop and a start`, () => running(name, 2));
+    const again = await Promise.all([kubectl('exec', '-n', 'lab', 'workbench', '--', 'bash', '-c', 'cat ~/notes.txt'), kubectl('exec', '-n', 'lab', 'notes', '--', 'bash', '-c', 'cat ~/todo.txt')]);
+    expect(again.map((result) => result.stdout)).toEqual(['kubectl get pods -A\n', 'remembered\n']);
   }, 240_000);
 });
