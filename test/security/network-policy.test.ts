@@ -197,20 +197,36 @@ describe('within a namespace', () => {
     expect(await curlFrom(ns, 'other', 'http://web')).toBe(reached);
   }, 60_000);
 
-  it('an egress policy holds the pods it selects back, and only them', async () => {
+  it('an egress policy holds the pods it selects back, and only them; names stop resolving until DNS is allowed', async () => {
     await apply(ns, {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',
       metadata: { name: 'other-stays-home' },
       spec: { podSelector: { matchLabels: { role: 'other' } }, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: '192.0.2.0/24' } }] }] },
     });
-    expect(await curlFrom(ns, 'other', 'http://web')).toBe(droppedCurl);
+    expect(await curlFrom(ns, 'other', `http://${web.podIP}/`)).toBe(droppedCurl);
+    // The cluster's DNS is out of reach too: the lookup fails once the resolver gives up.
+    const unresolved = await kubectl(['exec', '-n', ns, 'other', '--', 'curl', '-s', '--max-time', '5', 'http://web/']);
+    expect(unresolved.stdout).toContain('Could not resolve host: web');
     expect(await curlFrom(ns, 'frontend', 'http://web')).toBe(reached);
+
     await apply(ns, {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',
       metadata: { name: 'other-stays-home' },
       spec: { podSelector: { matchLabels: { role: 'other' } }, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: `${web.podIP}/32` } }], ports: [{ protocol: 'TCP', port: 80 }] }] },
+    });
+    expect(await curlFrom(ns, 'other', `http://${web.podIP}/`)).toBe(reached);
+    expect((await kubectl(['exec', '-n', ns, 'other', '--', 'curl', '-s', '--max-time', '5', 'http://web/'])).stdout).toContain('Could not resolve host: web');
+    await apply(ns, {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'other-may-ask-dns' },
+      spec: {
+        podSelector: { matchLabels: { role: 'other' } },
+        policyTypes: ['Egress'],
+        egress: [{ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ protocol: 'UDP', port: 53 }] }],
+      },
     });
     expect(await curlFrom(ns, 'other', 'http://web')).toBe(reached);
     expect((await kubectl(['delete', 'networkpolicy', '-n', ns, '--all'])).code).toBe(0);

@@ -243,7 +243,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
       },
     },
     runtimeDir,
-    { connectTimeoutMs: 130_000 * timeScale },
+    { connectTimeoutMs: 130_000 * timeScale, resolveTimeoutMs: 10_000 * timeScale },
   );
   const nodes = new Map<string, NodeKubelet>();
   const nodeWatch = registry.watch(view.definition('nodes'), {}, (event) => {

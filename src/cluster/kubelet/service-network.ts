@@ -10,14 +10,16 @@
 // and times out. The proxy comes as close as it can: it accepts the request (curl has already
 // connected to the proxy) and never answers it, until the client gives up (curl --max-time,
 // wget -T) or the time a kernel gives a connection attempt has passed; then it closes with a
-// curl-like "Connection timed out". It never answers with a page saying why.
+// curl-like "Connection timed out". It never answers with a page saying why. Names are looked up
+// first: a pod whose egress policies keep it from the cluster's DNS gets no answer to its lookup,
+// then "Could not resolve host", as a resolver times out.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { chmodSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../types.ts';
 import type { ClusterView } from './cluster-view.ts';
 import { num, obj, objects, specOf, statusOf, str } from './format.ts';
-import { admits } from './network-policy.ts';
+import { admits, type Endpoint, type PolicyState } from './network-policy.ts';
 import type { PodWorker } from './pod-worker.ts';
 
 /** The port the proxy listens on inside every sandbox that gets the network. */
@@ -25,12 +27,26 @@ export const SERVICE_PROXY_PORT = 3128;
 
 /** How long Linux keeps retrying a connection whose SYNs go unanswered (tcp_syn_retries=6). */
 const CONNECT_TIMEOUT_MS = 130_000;
+/** How long a resolver waits for a DNS server that never answers (glibc: 5 s, 2 attempts). */
+const RESOLVE_TIMEOUT_MS = 10_000;
+/** The cluster's DNS server as the pods' resolv.conf names it, and as egress rules select it. */
+const CLUSTER_DNS: Endpoint = {
+  ip: '10.96.0.10',
+  pod: {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'coredns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
+    spec: { containers: [{ name: 'coredns', ports: [{ name: 'dns', containerPort: 53, protocol: 'UDP' }, { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' }] }] },
+  },
+};
 /** Dropped connections one pod may have waiting at once; past that they close at once (no resource a learner can pile up). */
 const MAX_HELD_PER_POD = 32;
 
 export interface ServiceNetworkOptions {
   /** Real milliseconds a dropped connection is held before it times out; default 130 s. */
   connectTimeoutMs?: number;
+  /** Real milliseconds a name lookup whose DNS packets are dropped takes to fail; default 10 s. */
+  resolveTimeoutMs?: number;
 }
 
 export interface PodDirectory {
@@ -57,6 +73,7 @@ export class ServiceNetwork {
   readonly #servers = new Map<string, { path: string; server: Promise<Server> }>();
   readonly #held = new Map<string, Set<ServerResponse>>();
   readonly #connectTimeoutMs: number;
+  readonly #resolveTimeoutMs: number;
   #turn = 0;
   #sockets = 0;
 
@@ -65,6 +82,7 @@ export class ServiceNetwork {
     this.#pods = pods;
     this.#dir = runtimeDir;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+    this.#resolveTimeoutMs = options.resolveTimeoutMs ?? RESOLVE_TIMEOUT_MS;
   }
 
   /** The Unix socket a pod's sandboxes forward their proxy port to (started on first use). */
@@ -113,19 +131,25 @@ export class ServiceNetwork {
       return;
     }
     const port = url.port ? Number(url.port) : 80;
+    const source = this.#pods.byUid(podUid);
+    const client = source?.podIP ?? '10.244.0.1';
+    const from: Endpoint = { ...(source ? { pod: source.pod } : {}), ip: client };
+    const policies: PolicyState = { policies: this.#view.list('networkpolicies'), namespaces: this.#view.list('namespaces') };
+    // A name is looked up first: an egress policy that does not let the pod reach the cluster's DNS
+    // leaves it unresolved, after the resolver's timeout (the classic default-deny surprise).
+    if (!isIPv4(url.hostname) && !admits(policies, { source: from, destination: CLUSTER_DNS, port: 53, protocol: 'UDP' }).allowed) {
+      this.#drop(podUid, res, { status: 502, message: `Could not resolve host: ${url.hostname}`, afterMs: this.#resolveTimeoutMs });
+      return;
+    }
     const target = this.#resolve(namespace, url.hostname, port);
     if ('error' in target) {
       this.#fail(res, 502, target.error);
       return;
     }
-    const source = this.#pods.byUid(podUid);
-    const client = source?.podIP ?? '10.244.0.1';
-    const decision = admits(
-      { policies: this.#view.list('networkpolicies'), namespaces: this.#view.list('namespaces') },
-      { source: { ...(source ? { pod: source.pod } : {}), ip: client }, destination: { pod: target.worker.pod, ip: target.worker.podIP ?? '' }, port: target.port },
-    );
+    const decision = admits(policies, { source: from, destination: { pod: target.worker.pod, ip: target.worker.podIP ?? '' }, port: target.port });
     if (!decision.allowed) {
-      this.#drop(podUid, res, `Failed to connect to ${url.hostname} port ${port} after ${this.#connectTimeoutMs} ms: Connection timed out`);
+      const message = `Failed to connect to ${url.hostname} port ${port} after ${this.#connectTimeoutMs} ms: Connection timed out`;
+      this.#drop(podUid, res, { status: 504, message, afterMs: this.#connectTimeoutMs });
       return;
     }
     const answer = target.worker.serveHttp(target.port, `${url.pathname}${url.search}`, client, String(req.headers['user-agent'] ?? 'curl'));
@@ -137,8 +161,8 @@ export class ServiceNetwork {
     res.end(req.method === 'HEAD' ? undefined : answer.body);
   }
 
-  /** A refused connection: no answer until the client gives up or a connect attempt would have timed out. */
-  #drop(podUid: string, res: ServerResponse, message: string): void {
+  /** Packets dropped: no answer until the client gives up or the attempt would have timed out, then `failure`. */
+  #drop(podUid: string, res: ServerResponse, failure: { status: number; message: string; afterMs: number }): void {
     let held = this.#held.get(podUid);
     if (!held) this.#held.set(podUid, (held = new Set()));
     if (held.size >= MAX_HELD_PER_POD) {
@@ -146,7 +170,7 @@ export class ServiceNetwork {
       return;
     }
     held.add(res);
-    const timer = setTimeout(() => this.#fail(res, 504, message), this.#connectTimeoutMs);
+    const timer = setTimeout(() => this.#fail(res, failure.status, failure.message), failure.afterMs);
     timer.unref();
     res.once('close', () => {
       clearTimeout(timer);
@@ -162,7 +186,7 @@ export class ServiceNetwork {
 
   /** A host as curl wrote it, resolved the way cluster DNS and kube-proxy would. */
   #resolve(namespace: string, host: string, port: number): Target {
-    if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) {
+    if (isIPv4(host)) {
       const worker = this.#pods.byIP(host);
       if (worker) return { worker, port };
       const service = this.#view.list('services').find((s) => specOf(s)['clusterIP'] === host);
@@ -200,6 +224,10 @@ export class ServiceNetwork {
     const targetPort = servicePort ? servicePort['targetPort'] ?? servicePort['port'] : port;
     return { worker, port: typeof targetPort === 'number' ? targetPort : (worker.namedPort(str(targetPort) ?? '') ?? num(servicePort?.['port']) ?? port) };
   }
+}
+
+function isIPv4(host: string): boolean {
+  return /^\d+\.\d+\.\d+\.\d+$/.test(host);
 }
 
 function stop(server: Server): Promise<void> {
