@@ -185,6 +185,24 @@ describe('the API server refuses paths that leave a volume, as Kubernetes does',
     );
   });
 
+  it('ephemeral containers: never on create, and never with a subPath', async () => {
+    await refused(
+      podYaml(
+        'debugged',
+        `  containers:
+  - {name: shell, image: busybox, command: [sleep, '3600']}
+  ephemeralContainers:
+  - {name: debugger, image: busybox, volumeMounts: [{name: scratch, mountPath: /s, subPath: x}, {name: scratch, mountPath: /t, subPathExpr: "$(HOME)"}]}
+  volumes: [{name: scratch, emptyDir: {}}]`,
+      ),
+      [
+        '* spec.ephemeralContainers[0].volumeMounts[0].subPath: Forbidden: cannot be set for an Ephemeral Container',
+        '* spec.ephemeralContainers[0].volumeMounts[1].subPathExpr: Forbidden: cannot be set for an Ephemeral Container',
+        '* spec.ephemeralContainers: Forbidden: cannot be set on create',
+      ],
+    );
+  });
+
   it('every pod template is held to the same rules (Deployment, StatefulSet, DaemonSet, Job, CronJob)', async () => {
     const template = `      containers:
       - {name: shell, image: busybox, command: [sleep, '3600'], volumeMounts: [{name: scratch, mountPath: /a, subPath: ../../etc}]}

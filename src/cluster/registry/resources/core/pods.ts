@@ -135,7 +135,10 @@ export const pods: ResourceStrategy = {
   },
 
   validate(pod) {
-    return validatePodSpec(pod.spec, 'spec');
+    const errs = validatePodSpec(pod.spec, 'spec');
+    // ValidatePodCreate: ephemeral containers come only through pods/ephemeralcontainers.
+    if (asArray(asObject(pod.spec)?.ephemeralContainers).length > 0) errs.push(fieldError.forbidden('spec.ephemeralContainers', 'cannot be set on create'));
+    return errs;
   },
 
   validateUpdate(pod, old) {

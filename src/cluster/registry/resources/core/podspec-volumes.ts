@@ -269,3 +269,22 @@ export function validateVolumeMounts(mounts: unknown, path: string, volumes: Set
   });
   return errs;
 }
+
+/**
+ * validateEphemeralContainers' part about volumes: mounts as any container's, but no subPath or
+ * subPathExpr ("they're implemented with bind mounts that aren't cleaned up until the pod exits").
+ */
+export function validateEphemeralContainerMounts(containers: unknown, path: string, volumes: Set<string>): FieldError[] {
+  const errs: FieldError[] = [];
+  asArray(containers).forEach((raw, i) => {
+    const container = asObject(raw) ?? {};
+    const mountsPath = `${path}[${i}].volumeMounts`;
+    errs.push(...validateVolumeMounts(container.volumeMounts, mountsPath, volumes, container));
+    asArray(container.volumeMounts).forEach((rawMount, j) => {
+      const mount = asObject(rawMount) ?? {};
+      if (text(mount.subPath) !== '') errs.push(fieldError.forbidden(`${mountsPath}[${j}].subPath`, 'cannot be set for an Ephemeral Container'));
+      if (text(mount.subPathExpr) !== '') errs.push(fieldError.forbidden(`${mountsPath}[${j}].subPathExpr`, 'cannot be set for an Ephemeral Container'));
+    });
+  });
+  return errs;
+}

@@ -5,7 +5,7 @@ import { tryParseQuantity } from '../../quantity.ts';
 import { asArray, asNumber, asObject, asObjects, asString, ensureObject, isObject, type JsonObject, setDefault } from '../../fields.ts';
 import { validateAnnotations, validateLabels } from '../../meta.ts';
 import { labelSelectorFromObject } from '../../selectors.ts';
-import { validateVolumeMounts, validateVolumes } from './podspec-volumes.ts';
+import { validateEphemeralContainerMounts, validateVolumeMounts, validateVolumes } from './podspec-volumes.ts';
 import {
   type FieldError,
   fieldError,
@@ -269,6 +269,7 @@ export function validatePodSpec(specValue: unknown, path: string, rules: PodSpec
   };
   check(spec.initContainers, 'initContainers', true);
   check(containers, 'containers', false);
+  errs.push(...validateEphemeralContainerMounts(spec.ephemeralContainers, `${path}.ephemeralContainers`, volumes));
   const restart = spec.restartPolicy;
   const allowed = rules.restartPolicies ?? restartPolicies;
   if (restart !== undefined && !allowed.includes(String(restart))) {
