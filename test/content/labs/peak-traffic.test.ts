@@ -34,4 +34,27 @@ describe.concurrent('peak-traffic labs', () => {
       expectAllPassed(await lab.check('right-size', 60_000));
     });
   }, 400_000);
+
+  it('peak-probes: no liveness probe, or readiness on /healthz, fails; a TCP liveness probe with a startup probe passes', async () => {
+    await bench.attempt('peak-probes', async (lab) => {
+      await lab.run(`kubectl patch deployment catalog --type=json -p '[{"op":"remove","path":"/spec/template/spec/containers/0/livenessProbe"}]'`);
+      expect(failures(await lab.check('stop-the-restarts'))).toContain(
+        'catalog has no liveness probe now: a process that hangs would never be restarted. Keep one, on a question a warming-up app answers yes to.',
+      );
+      await lab.run(`kubectl patch deployment catalog -p '{"spec":{"template":{"spec":{"containers":[{"name":"catalog","livenessProbe":{"httpGet":{"path":"/healthz","port":8080}},"readinessProbe":{"httpGet":{"path":"/healthz","port":8080}}}]}}}}'`);
+      expect(failures(await lab.check('stop-the-restarts'))).toContain(
+        'The readiness probe asks GET /healthz on 8080; only /ready on 8080 says whether the pod can take traffic (/healthz is 200 while it is still warming up).',
+      );
+      await lab.run(`kubectl patch deployment catalog --type=json -p '[{"op":"replace","path":"/spec/template/spec/containers/0/livenessProbe","value":{"tcpSocket":{"port":8080},"periodSeconds":10}},{"op":"replace","path":"/spec/template/spec/containers/0/readinessProbe","value":{"httpGet":{"path":"/ready","port":8080},"periodSeconds":2}},{"op":"add","path":"/spec/template/spec/containers/0/startupProbe","value":{"httpGet":{"path":"/healthz","port":8080},"periodSeconds":2,"failureThreshold":30}}]'`);
+      await lab.run('kubectl rollout status deployment/catalog --timeout=110s');
+      expectAllPassed(await lab.check('stop-the-restarts', 60_000));
+
+      // Two pods out of traffic is more than the step asks.
+      await lab.run("for p in $(kubectl get pods -l app=catalog -o jsonpath='{.items[0].metadata.name} {.items[1].metadata.name}'); do kubectl exec $p -- touch /tmp/not-ready; done");
+      await lab.run('sleep 6');
+      expect(failures(await lab.check('out-of-traffic'))).toEqual(['2 catalog pods are out of traffic; this step takes out one, so that the others carry it.']);
+      await lab.run("kubectl exec $(kubectl get pods -l app=catalog -o jsonpath='{.items[1].metadata.name}') -- rm /tmp/not-ready");
+      expectAllPassed(await lab.check('out-of-traffic', 30_000));
+    });
+  }, 400_000);
 });
