@@ -1,7 +1,7 @@
 import { getCollection, type CollectionEntry } from 'astro:content';
 import { parseLessonFileName, type LessonFrontmatter, type Level, type PathFrontmatter } from '../content-model/index.ts';
 import { lessonUrl, pathUrl } from '../search/index.ts';
-import type { LessonProgress, PortalServices, Learner } from '../server/services.ts';
+import type { Learner, LessonProgress } from '../contracts/index.ts';
 
 // The learning paths as the pages show them: lessons in their NN order, prerequisites
 // resolved to titles, and (for a signed-in learner) where they are in each lesson.
@@ -152,7 +152,7 @@ export class ProgressBook {
     this.signedIn = signedIn;
   }
 
-  static async of(services: PortalServices | undefined, learner: Learner | null | undefined): Promise<ProgressBook> {
+  static async of(services: { progress: { forLearner(learnerId: string): Promise<LessonProgress[]> } } | undefined, learner: Learner | null | undefined): Promise<ProgressBook> {
     if (!services || !learner) return new ProgressBook([], false);
     return new ProgressBook(await services.progress.forLearner(learner.id), true);
   }

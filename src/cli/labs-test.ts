@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { LabCatalog } from '../labs/index.ts';
 import { testLabs, type LabTestResult } from '../labs/self-test/index.ts';
+import { Sandboxes } from '../server/sandboxes/index.ts';
 
 const usage = `usage: formicary labs test [ID…] [--kubeconfig FILE] [--concurrency N] [--root DIR] [--unsafe-local-shell]
   ID               a lab (a folder of labs/); default: every lab
@@ -132,9 +133,10 @@ export async function runLabsTest(
     output.stderr.write(`labs test: embedded cluster at ${cluster.url}\n`);
   }
 
+  const sandboxes = new Sandboxes({ kubeConfig, catalog, warmPool: 0, workbenchReadyTimeoutMs: 120_000 });
   try {
     const results = await testLabs({
-      kubeConfig,
+      sandboxes,
       catalog,
       labIds: parsed.ids,
       concurrency: parsed.concurrency,
@@ -147,6 +149,7 @@ export async function runLabsTest(
     output.stdout.write(`labs test: ${results.length} lab${results.length === 1 ? '' : 's'}, ${results.length - failed} passed, ${failed} failed\n`);
     return failed ? 1 : 0;
   } finally {
+    await sandboxes.stop();
     await stopCluster?.();
   }
 }

@@ -31,12 +31,11 @@ import {
 } from './http/index.ts';
 import { createProgress, createSessions } from './learners/index.ts';
 import { startLabs } from './labs/index.ts';
-import { publicPortalUrl, startLearning, type Learning } from './learning/index.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type PortalMetrics } from './metrics/index.ts';
 import { createLabRecords } from './tracking/index.ts';
 import { startWorkshops } from './workshops/index.ts';
-import type { Learner, PortalServices } from './services.ts';
+import { publicPortalUrl, startLearning, type Learner, type Learning, type PortalServices } from './services.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -176,7 +175,7 @@ export async function startPortal(config: PortalConfig, options: PortalOptions =
     const labs = startLabs({ root, db, cluster, progress: services.progress, records: learning.recordingLabRecords(createLabRecords(db), { workshopOf }), log, sessionsPerLearner: config.labSessionsPerLearner });
     services.labs = labs.sessions;
     labs.register(routes);
-    const workshops = startWorkshops({ database: config.database, db, services, terminals: labs.bridge, sandboxes: { prewarm: (lab, count) => labs.prewarm(lab, count) }, log });
+    const workshops = startWorkshops({ database: config.database, db, labs: labs.sessions, terminals: labs.bridge, sandboxes: { prewarm: (lab, count) => labs.prewarm(lab, count) }, log });
     services.workshops = workshops.workshops;
     workshops.register(routes);
 
@@ -306,7 +305,7 @@ async function listen(parts: ServerParts): Promise<Portal> {
 
     if (matched && handler) {
       route.name = matched.pattern;
-      const context: RouteContext = { learner: (await gate.session(req)).learner, services, params: matched.params, url, log: httpLog };
+      const context: RouteContext = { learner: (await gate.session(req)).learner, params: matched.params, url, log: httpLog };
       await handler(req, res, context);
       return;
     }
@@ -393,7 +392,7 @@ async function listen(parts: ServerParts): Promise<Portal> {
       if (refusal) return refuse(refusal.status, refusal.status === 401 ? 'Unauthorized' : 'Forbidden');
       httpLog.info({ path: url.pathname, route: matched.pattern }, 'upgrade');
       const { learner } = await gate.session(req);
-      return matched.value(req, socket, head, { learner, services, params: matched.params, url, log: httpLog });
+      return matched.value(req, socket, head, { learner, params: matched.params, url, log: httpLog });
     };
     void admitted()
       .catch((error: unknown) => {

@@ -1,69 +1,21 @@
-// What the pages and API routes may ask of the runtime. main.ts builds one PortalServices and
-// passes it to Astro's handler as `locals.services`, together with the signed-in learner.
+// The portal's wiring, for main.ts: what the pages and API routes may ask of the runtime
+// (PortalServices, passed to Astro's handler as `locals.services` with the signed-in learner), and
+// the learning record assembled with its reports and the xAPI outbox. Only main.ts (and the
+// pages, for types) import this file; the rooms it wires never do.
 
-import type { Learner, LessonProgress, Role } from '../contracts/index.ts';
-import type { LabSessions } from './labs/service.ts';
-import type { LearningServices } from './learning/index.ts';
+import type { PortalConfig, XapiConfig } from './config.ts';
+import type { Database } from './db/index.ts';
+import type { Auth } from './auth/index.ts';
+import type { LabSessions } from './labs/index.ts';
+import type { Progress, Sessions } from './learners/index.ts';
+import { contentOutlines, createLearningRecord, recordingLabRecords, recordingProgress, type LearningRecord, type PathOutlines } from './learning/index.ts';
+import type { Logger } from './log.ts';
+import { createReports, type Reports } from './reports/index.ts';
+import type { LabRecords } from './tracking/index.ts';
 import type { Workshops } from './workshops/index.ts';
+import { createLrs, createStatementOutbox, statementPage, type OutboxStatus, type StatementOutbox, type StatementPageQuery, type StatementResult } from './xapi/index.ts';
 
-export { ROLES } from '../contracts/index.ts';
 export type { Learner, LessonProgress, Role } from '../contracts/index.ts';
-
-/** Who the identity provider says signed in (AUTH=oidc), with the roles their groups grant. */
-export interface ProviderIdentity {
-  issuer: string;
-  subject: string;
-  name: string;
-  email: string | null;
-  groups: string[];
-  roles: Role[];
-  /** Kept with the session, to sign out at the provider too (id_token_hint). */
-  idToken: string | null;
-}
-
-export interface SignedIn {
-  /** The session token to put in the cookie. */
-  token: string;
-  learner: Learner;
-}
-
-export interface SignInOptions {
-  /** The session this browser had: ended, so a sign-in always starts a fresh session. */
-  replacing?: string | null;
-}
-
-
-export interface Sessions {
-  /** AUTH=dev: sign in with a name, no password; `roles` replaces the learner's roles. */
-  signIn(name: string, options?: SignInOptions & { roles?: readonly Role[] }): Promise<SignedIn>;
-  /** AUTH=oidc: the learner of this identity, found or created, with name, email, groups and roles as given now. */
-  signInWithProvider(identity: ProviderIdentity, options?: SignInOptions): Promise<SignedIn>;
-  /** Ends the session; null when there was none. */
-  signOut(token: string): Promise<{ idToken: string | null } | null>;
-  resolve(token: string): Promise<Learner | null>;
-}
-
-/** Signing in and out as configured by AUTH, and the per-session CSRF token. */
-export interface Auth {
-  readonly mode: 'dev' | 'oidc';
-  /** The CSRF token of a session: forms send it as `_csrf`, scripts as the `x-csrf-token` header. */
-  csrfToken(sessionToken: string): string;
-  /**
-   * AUTH=oidc: where to send the browser, and the sealed sign-in transaction (state, nonce, PKCE
-   * verifier, return path) to keep in a cookie until the provider sends the browser back.
-   */
-  beginProviderSignIn(returnTo: string): Promise<{ location: string; transaction: string }>;
-  /** AUTH=oidc: checks the provider's answer at `callbackUrl` against the transaction and signs the learner in. */
-  completeProviderSignIn(callbackUrl: URL, transaction: string | null, options?: SignInOptions): Promise<SignedIn & { returnTo: string }>;
-  /** Ends the session; `location` is the provider's sign-out page when it has one (AUTH=oidc), else null. */
-  signOut(token: string | null): Promise<{ location: string | null }>;
-}
-
-export interface Progress {
-  forLearner(learnerId: string): Promise<LessonProgress[]>;
-  markViewed(learnerId: string, path: string, lesson: string): Promise<void>;
-  markCompleted(learnerId: string, path: string, lesson: string): Promise<void>;
-}
 
 export interface PortalServices {
   sessions: Sessions;
@@ -75,4 +27,88 @@ export interface PortalServices {
   workshops?: Workshops;
   /** The learning record (events, My learning, certificates), reports and xAPI downloads; absent where the portal runs without it. */
   learning?: LearningServices;
+}
+
+/** What pages and API routes use (PortalServices.learning). */
+export interface LearningServices {
+  record: LearningRecord;
+  reports: Reports;
+  outlines: PathOutlines;
+  /** A page of xAPI statements, as GET /api/xapi/statements answers; `more` made by `nextAddress`. */
+  statements(query: StatementPageQuery, nextAddress: (after: number) => string): Promise<StatementResult>;
+  /** The outbox's state; null when no LRS is configured. */
+  outboxStatus(): Promise<OutboxStatus | null>;
+  /** The portal's address, as xAPI actors and activity ids name it. */
+  portalUrl(): string;
+}
+
+export interface Learning {
+  services: LearningServices;
+  /** Lesson progress whose marks are also recorded here. */
+  recordingProgress(progress: Progress): Progress;
+  /** Lab records whose writes are also recorded here (for the lab service). */
+  recordingLabRecords(records: LabRecords, options?: { workshopOf?: (learnerId: string) => Promise<string | null> }): LabRecords;
+  /** Stops the xAPI worker; call before closing the database. */
+  stop(): Promise<void>;
+}
+
+export interface LearningOptions {
+  db: Database;
+  /** The project root: path outlines are read from ROOT/content/paths. */
+  root: string;
+  xapi: XapiConfig | null;
+  /** The portal's public address; asked when statements are made, so it may be known only once the server listens. */
+  portalUrl: () => string;
+  log: Logger;
+  /** Overrides for tests: outlines other than the content's, the worker's timing. */
+  outlines?: PathOutlines;
+  outbox?: { pollMs?: number; firstDelayMs?: number; maxDelayMs?: number };
+}
+
+/** Where learners reach the portal: OIDC_REDIRECT_URL's origin when signing in through a provider, else where it listens. */
+export function publicPortalUrl(config: Pick<PortalConfig, 'auth'>, listening: string): string {
+  return config.auth.mode === 'oidc' ? new URL(config.auth.redirectUrl).origin : listening;
+}
+
+export function startLearning(options: LearningOptions): Learning {
+  const log = options.log.child({ component: 'learning' });
+  const outlines = options.outlines ?? contentOutlines(options.root);
+  const outbox: StatementOutbox | null = options.xapi
+    ? createStatementOutbox({ db: options.db, lrs: createLrs(options.xapi), portalUrl: options.portalUrl, log: log.child({ component: 'xapi' }), ...options.outbox })
+    : null;
+  const record = createLearningRecord(options.db, {
+    outlines,
+    sinks: outbox ? [outbox.sink] : [],
+    onListenerError: (error) => log.warn({ err: error }, 'a learning event listener failed'),
+  });
+  if (outbox) {
+    record.subscribe(() => outbox.nudge());
+    outbox.start();
+  }
+  // Paths whose lessons were all completed before the record existed, or before a lesson was
+  // taken out of them, are completed now (in the background: nothing waits for it).
+  const completing = record.completePaths().then(
+    (completed) => {
+      if (completed.length > 0) log.info({ paths: completed.length }, 'completed paths whose every lesson was already completed');
+    },
+    (error: unknown) => log.warn({ err: error }, 'could not look for paths to complete'),
+  );
+  const reports = createReports(options.db, outlines);
+
+  return {
+    services: {
+      record,
+      reports,
+      outlines,
+      statements: (query, nextAddress) => statementPage(record, options.portalUrl(), query, nextAddress),
+      outboxStatus: async () => (outbox ? outbox.status() : null),
+      portalUrl: options.portalUrl,
+    },
+    recordingProgress: (progress) => recordingProgress(progress, record),
+    recordingLabRecords: (records, labOptions = {}) => recordingLabRecords(records, record, labOptions),
+    stop: async () => {
+      await completing;
+      await outbox?.stop();
+    },
+  };
 }

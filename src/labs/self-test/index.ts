@@ -3,10 +3,8 @@
 // runs in the workbench as a learner would type it, and then every check passes. Labs run side by
 // side with a bound; every sandbox is deleted afterwards.
 import { randomBytes } from 'node:crypto';
-import type { KubeConfig } from '@kubernetes/client-node';
-import { Sandboxes, type Sandbox } from '../../server/sandboxes/index.ts';
 import type { LabCatalog } from '../catalog.ts';
-import { evaluateChecks, type CheckResult } from '../checks/index.ts';
+import { evaluateChecks, type CheckResult, type CheckTarget, type Workbench } from '../checks/index.ts';
 import { errorMessage } from '../errors.ts';
 import type { Lab } from '../load.ts';
 
@@ -37,8 +35,21 @@ export type LabTestEvent =
   | { type: 'step-passed'; labId: string; step: string }
   | { type: 'lab-finished'; result: LabTestResult };
 
+/**
+ * What the self-test needs of sandboxes: one per lab run, the learner's commands run in its
+ * workbench, and a client that reads it. The portal's Sandboxes (src/server/sandboxes) fit; the
+ * CLI makes them, so the lab format does not depend on the server.
+ */
+export interface SelfTestSandboxes {
+  readonly client: CheckTarget['client'];
+  start(labId: string, learnerId: string): Promise<{ namespace: string; workbench: Workbench }>;
+  exec(namespace: string, command: string, options: { timeoutMs: number }): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+  end(namespace: string): Promise<unknown>;
+}
+
 export interface LabTestOptions {
-  kubeConfig: KubeConfig;
+  /** Where the labs run; the caller starts and stops them. */
+  sandboxes: SelfTestSandboxes;
   catalog: LabCatalog;
   /** Which labs; default every lab of the catalog. */
   labIds?: string[];
@@ -46,8 +57,6 @@ export interface LabTestOptions {
   concurrency?: number;
   /** Per solution command; default 120 s. */
   commandTimeoutMs?: number;
-  /** Default 120 s: the first sandbox may wait for image pulls. */
-  workbenchReadyTimeoutMs?: number;
   onEvent?: (event: LabTestEvent) => void;
 }
 
@@ -60,7 +69,7 @@ function clip(text: string, length = 600): string {
   return trimmed.length > length ? `…${trimmed.slice(-length)}` : trimmed;
 }
 
-async function testLab(lab: Lab, sandboxes: Sandboxes, options: LabTestOptions): Promise<LabTestResult> {
+async function testLab(lab: Lab, sandboxes: SelfTestSandboxes, options: LabTestOptions): Promise<LabTestResult> {
   const started = Date.now();
   const result = (stepsPassed: number, failure: LabTestFailure | null): LabTestResult => ({
     labId: lab.id,
@@ -73,7 +82,7 @@ async function testLab(lab: Lab, sandboxes: Sandboxes, options: LabTestOptions):
   options.onEvent?.({ type: 'lab-started', labId: lab.id });
   // A learner of its own: start() would otherwise resume another run's sandbox.
   const learnerId = `formicary-labs-test-${randomBytes(6).toString('hex')}`;
-  let sandbox: Sandbox;
+  let sandbox: { namespace: string; workbench: Workbench };
   try {
     sandbox = await sandboxes.start(lab.id, learnerId);
   } catch (error) {
@@ -125,13 +134,7 @@ async function testLab(lab: Lab, sandboxes: Sandboxes, options: LabTestOptions):
 /** Tests the labs (all, or `labIds`), at most `concurrency` at a time; results in the labs' order. */
 export async function testLabs(options: LabTestOptions): Promise<LabTestResult[]> {
   const ids = options.labIds?.length ? options.labIds : await options.catalog.ids();
-  const sandboxes = new Sandboxes({
-    kubeConfig: options.kubeConfig,
-    catalog: options.catalog,
-    warmPool: 0,
-    workbenchReadyTimeoutMs: options.workbenchReadyTimeoutMs ?? 120_000,
-    ...(options.commandTimeoutMs ? { setupCommandTimeoutMs: options.commandTimeoutMs } : {}),
-  });
+  const { sandboxes } = options;
   const results: LabTestResult[] = new Array(ids.length);
   let next = 0;
   const worker = async () => {
@@ -152,6 +155,5 @@ export async function testLabs(options: LabTestOptions): Promise<LabTestResult[]
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, ids.length)) }, worker));
-  await sandboxes.stop();
   return results;
 }

@@ -2,11 +2,10 @@
 // against the route's zod schema, and answers as JSON or CSV.
 
 import type { z } from 'zod';
-import type { LearningServices } from '../../server/learning/index.ts';
 import { jsonError } from '../_http.ts';
 
 /** The learning services, or the 503 to answer where the portal runs without them. */
-export function learningOf(locals: App.Locals): LearningServices | Response {
+export function learningOf(locals: App.Locals): NonNullable<App.Locals['services']['learning']> | Response {
   return locals.services?.learning ?? jsonError(503, 'the learning record is not available on this portal');
 }
 

@@ -2,11 +2,27 @@
 
 import type { AuthConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
-import type { Auth, Sessions } from '../services.ts';
+import type { SignedIn, SignInOptions, Sessions } from '../learners/index.ts';
 import { csrfTokenFor } from './csrf.ts';
 import { SignInError } from './errors.ts';
 import { deriveKey } from './keys.ts';
 import { createProviderSignIn, type ProviderSignIn } from './oidc.ts';
+
+/** Signing in and out as configured by AUTH, and the per-session CSRF token. */
+export interface Auth {
+  readonly mode: 'dev' | 'oidc';
+  /** The CSRF token of a session: forms send it as `_csrf`, scripts as the `x-csrf-token` header. */
+  csrfToken(sessionToken: string): string;
+  /**
+   * AUTH=oidc: where to send the browser, and the sealed sign-in transaction (state, nonce, PKCE
+   * verifier, return path) to keep in a cookie until the provider sends the browser back.
+   */
+  beginProviderSignIn(returnTo: string): Promise<{ location: string; transaction: string }>;
+  /** AUTH=oidc: checks the provider's answer at `callbackUrl` against the transaction and signs the learner in. */
+  completeProviderSignIn(callbackUrl: URL, transaction: string | null, options?: SignInOptions): Promise<SignedIn & { returnTo: string }>;
+  /** Ends the session; `location` is the provider's sign-out page when it has one (AUTH=oidc), else null. */
+  signOut(token: string | null): Promise<{ location: string | null }>;
+}
 
 export interface AuthParts {
   sessions: Sessions;

@@ -6,7 +6,9 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log.ts';
-import type { Learner, PortalServices } from '../services.ts';
+import type { Learner } from '../../contracts/index.ts';
+import type { Sessions } from '../learners/index.ts';
+import type { Auth } from './auth.ts';
 import { AccessPolicy } from './access.ts';
 import { sessionTokenOf } from './cookies.ts';
 import { changesState, checkCsrf, sentFromPortal } from './csrf.ts';
@@ -29,7 +31,8 @@ export interface Refusal {
 }
 
 export interface GateOptions {
-  services: PortalServices;
+  /** Who a session's cookie names, and its CSRF token. */
+  services: { sessions: Pick<Sessions, 'resolve'>; auth: Pick<Auth, 'csrfToken'> };
   policy?: AccessPolicy;
   /** Hosts this portal is reached at besides the request's Host (OIDC_REDIRECT_URL's). */
   publicHosts: readonly string[];
@@ -41,7 +44,7 @@ export interface GateOptions {
 const ANONYMOUS: RequestSession = { token: null, learner: null, csrfToken: null };
 
 export class Gate {
-  readonly #services: PortalServices;
+  readonly #services: GateOptions['services'];
   readonly #policy: AccessPolicy;
   readonly #publicHosts: readonly string[];
   readonly #isRoute: (pathname: string) => boolean;

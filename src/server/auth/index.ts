@@ -2,6 +2,7 @@
 // that says who may open which address, CSRF protection and the session cookie's policy.
 
 export { createAuth } from './auth.ts';
+export type { Auth } from './auth.ts';
 export type { AuthParts } from './auth.ts';
 export { ACCESS_RULES, AccessPolicy } from './access.ts';
 export type { AccessRule } from './access.ts';

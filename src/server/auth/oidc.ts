@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { OidcConfig } from '../config.ts';
 import { MAX_NAME_LENGTH } from '../learners/index.ts';
 import type { Logger } from '../log.ts';
-import type { ProviderIdentity } from '../services.ts';
+import type { ProviderIdentity } from '../learners/index.ts';
 import { TRANSACTION_LIFETIME_MS } from './cookies.ts';
 import { seal, unseal } from './keys.ts';
 import { safeReturnPath } from './paths.ts';

@@ -1,16 +1,15 @@
 // Routes that live beside Astro's pages, for what a page cannot do: WebSocket upgrades (lab
 // terminals) and long-lived responses such as server-sent events (live workshop views). Later
-// parts register handlers here; main.ts gives each the signed-in learner and the services.
+// parts register handlers here; main.ts gives each the signed-in learner.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.ts';
-import type { Learner, PortalServices } from '../services.ts';
+import type { Learner } from '../../contracts/index.ts';
 import { RouteTable } from './patterns.ts';
 
 export interface RouteContext {
   learner: Learner | null;
-  services: PortalServices;
   params: Record<string, string>;
   url: URL;
   log: Logger;

@@ -9,7 +9,7 @@ import type { Database } from '../db/index.ts';
 import type { PortalRoutes } from '../http/index.ts';
 import type { Logger } from '../log.ts';
 import { Sandboxes, type Sandbox, type StartPhase as SandboxPhase } from '../sandboxes/index.ts';
-import type { Progress } from '../services.ts';
+import type { Progress } from '../learners/index.ts';
 import { execShells, TerminalBridge, terminalSockets, type TerminalSockets } from '../terminals/index.ts';
 import { createLabRecords, type LabRecords } from '../tracking/index.ts';
 import type { StartPhase } from '../../contracts/index.ts';

@@ -5,7 +5,8 @@
 // the state and shows the phase — and everything a learner does is recorded (src/server/tracking).
 
 import type { Logger } from '../log.ts';
-import type { Learner, Progress } from '../services.ts';
+import type { Learner } from '../../contracts/index.ts';
+import type { Progress } from '../learners/index.ts';
 import type { AuthorizeTerminal, TerminalBridge } from '../terminals/index.ts';
 import type { EndReason, LabProgress, LabRecords, LabSessionRecord, LessonRef } from '../tracking/index.ts';
 import { LabRequestError } from './errors.ts';

@@ -3,8 +3,14 @@
 
 import { z } from 'zod';
 import type { Database } from '../db/index.ts';
-import type { Progress } from '../services.ts';
+import type { LessonProgress } from '../../contracts/index.ts';
 import { checkSlug } from './names.ts';
+
+export interface Progress {
+  forLearner(learnerId: string): Promise<LessonProgress[]>;
+  markViewed(learnerId: string, path: string, lesson: string): Promise<void>;
+  markCompleted(learnerId: string, path: string, lesson: string): Promise<void>;
+}
 
 const progressRow = z.object({
   path: z.string(),

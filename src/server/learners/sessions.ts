@@ -6,8 +6,38 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Database, Queryable } from '../db/index.ts';
-import { ROLES, type Learner, type Role, type Sessions, type SignedIn } from '../services.ts';
+import { ROLES, type Learner, type Role } from '../../contracts/index.ts';
 import { learnerName } from './names.ts';
+
+/** Who the identity provider says signed in (AUTH=oidc), with the roles their groups grant. */
+export interface ProviderIdentity {
+  issuer: string;
+  subject: string;
+  name: string;
+  email: string | null;
+  groups: string[];
+  roles: Role[];
+  /** Kept with the session, to sign out at the provider too (id_token_hint). */
+  idToken: string | null;
+}
+export interface SignedIn {
+  /** The session token to put in the cookie. */
+  token: string;
+  learner: Learner;
+}
+export interface SignInOptions {
+  /** The session this browser had: ended, so a sign-in always starts a fresh session. */
+  replacing?: string | null;
+}
+export interface Sessions {
+  /** AUTH=dev: sign in with a name, no password; `roles` replaces the learner's roles. */
+  signIn(name: string, options?: SignInOptions & { roles?: readonly Role[] }): Promise<SignedIn>;
+  /** AUTH=oidc: the learner of this identity, found or created, with name, email, groups and roles as given now. */
+  signInWithProvider(identity: ProviderIdentity, options?: SignInOptions): Promise<SignedIn>;
+  /** Ends the session; null when there was none. */
+  signOut(token: string): Promise<{ idToken: string | null } | null>;
+  resolve(token: string): Promise<Learner | null>;
+}
 
 export const SESSION_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;
 const TOKEN_BYTES = 32;

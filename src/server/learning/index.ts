@@ -15,6 +15,4 @@ export type { Certificate, Certificates } from './certificates.ts';
 export { recordingProgress } from './progress.ts';
 export { recordingLabRecords } from './labs.ts';
 export type { RecordingLabRecordsOptions } from './labs.ts';
-export { publicPortalUrl, startLearning } from './runtime.ts';
-export type { Learning, LearningOptions, LearningServices } from './runtime.ts';
 export { certificateList, certificateSchema, certificatesQuery, labRecordSchema, myLearningSchema, pathProgressSchema, revokeRequest } from '../../contracts/index.ts';

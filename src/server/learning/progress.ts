@@ -1,7 +1,7 @@
 // Lesson progress (src/server/learners) keeps its table and its answers; every mark is also
 // appended to the learning record, which is what completes paths and issues certificates.
 
-import type { Progress } from '../services.ts';
+import type { Progress } from '../learners/index.ts';
 import type { LearningRecord } from './store.ts';
 
 export function recordingProgress(progress: Progress, learning: Pick<LearningRecord, 'record'>): Progress {

@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { UpgradeHandler } from '../http/index.ts';
 import type { Logger } from '../log.ts';
-import type { Learner } from '../services.ts';
+import type { Learner } from '../../contracts/index.ts';
 import type { TerminalBridge } from './bridge.ts';
 import { CLOSE, parseClientMessage, type ServerMessage } from '../../contracts/index.ts';
 import type { WorkbenchTarget } from './shell.ts';

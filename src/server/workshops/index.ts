@@ -7,7 +7,8 @@ import type { Database } from '../db/index.ts';
 import { openNotifications, type Notifications } from '../events/index.ts';
 import type { PortalRoutes } from '../http/index.ts';
 import type { Logger } from '../log.ts';
-import type { Learner, PortalServices } from '../services.ts';
+import type { Learner } from '../../contracts/index.ts';
+import type { LabSessions } from '../labs/index.ts';
 import { observerSockets, type TerminalViewing } from './observe.ts';
 import { registerWorkshopRoutes } from './routes.ts';
 import { workshopStore } from './store.ts';
@@ -28,15 +29,15 @@ function onBehalfOf(learnerId: string): Learner {
 }
 
 /** Workshops over the portal's lab sessions; without labs, no lab has steps and nothing can be reset. */
-export function workshopLabs(services: PortalServices): WorkshopLabs {
+export function workshopLabs(labs: Pick<LabSessions, 'describe' | 'reset' | 'end'> | null): WorkshopLabs {
   return {
-    describe: async (lab) => (services.labs ? services.labs.describe(lab) : null),
+    describe: async (lab) => (labs ? labs.describe(lab) : null),
     async reset(learnerId, lab) {
-      if (!services.labs) throw new Error('labs are not available on this portal');
-      await services.labs.reset(onBehalfOf(learnerId), lab);
+      if (!labs) throw new Error('labs are not available on this portal');
+      await labs.reset(onBehalfOf(learnerId), lab);
     },
     async end(learnerId, lab) {
-      await services.labs?.end(onBehalfOf(learnerId), lab);
+      await labs?.end(onBehalfOf(learnerId), lab);
     },
   };
 }
@@ -44,7 +45,8 @@ export function workshopLabs(services: PortalServices): WorkshopLabs {
 export interface StartWorkshopsOptions {
   database: DatabaseConfig;
   db: Database;
-  services: PortalServices;
+  /** The lab sessions whose steps make the dashboard and which instructors reset and end; null without labs. */
+  labs: Pick<LabSessions, 'describe' | 'reset' | 'end'> | null;
   log: Logger;
   sandboxes?: WorkshopSandboxes;
   /** The portal's open lab terminals, for instructors to view; absent without labs. */
@@ -65,7 +67,7 @@ export function startWorkshops(options: StartWorkshopsOptions): RunningWorkshops
   const workshops = createWorkshops({
     db: options.db,
     notifications,
-    labs: workshopLabs(options.services),
+    labs: workshopLabs(options.labs),
     log,
     ...(options.sandboxes ? { sandboxes: options.sandboxes } : {}),
     ...(options.now ? { now: options.now } : {}),

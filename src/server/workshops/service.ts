@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { LAB_ACTIVITY, type Notifications } from '../events/index.ts';
 import type { Logger } from '../log.ts';
-import type { Learner } from '../services.ts';
+import type { Learner } from '../../contracts/index.ts';
 import { resultsCsv } from './csv.ts';
 import { completions, learnerRow, stuckReason } from './grid.ts';
 import type {

@@ -142,7 +142,7 @@ describe('the terminal bridge', () => {
       const learner = who === 'ada' ? ada : who === 'grace' ? grace : null;
       const parsed = new URL(req.url ?? '/', 'http://portal');
       const lab = /^\/api\/labs\/([^/]+)\/terminal$/.exec(parsed.pathname)?.[1] ?? '';
-      void sockets!.upgrade(req, socket, head, { learner, services: {} as never, params: { lab }, url: parsed, log });
+      void sockets!.upgrade(req, socket, head, { learner, params: { lab }, url: parsed, log });
     });
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/api/labs/demo/terminal`;

@@ -11,7 +11,7 @@ import { applyMigrations, openDatabase, readMigrations } from '../../../src/serv
 import { openNotifications } from '../../../src/server/events/index.ts';
 import { PortalRoutes, type RouteContext } from '../../../src/server/http/index.ts';
 import { createSessions } from '../../../src/server/learners/index.ts';
-import type { Learner, PortalServices } from '../../../src/server/services.ts';
+import type { Learner } from '../../../src/contracts/index.ts';
 import { createWorkshopInput, type LearnerEvent, type ServerMessage } from '../../../src/contracts/index.ts';
 import { TerminalBridge, type OpenShell, type TerminalClient } from '../../../src/server/terminals/index.ts';
 import { createLabRecords } from '../../../src/server/tracking/index.ts';
@@ -116,7 +116,7 @@ it('shows the instructor a learner’s terminal read-only, and tells the learner
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://portal');
     const matched = routes.upgrades.match(url.pathname);
-    const context = { learner: instructor as Learner, services: {} as PortalServices, params: matched?.params ?? {}, url, log } satisfies RouteContext;
+    const context = { learner: instructor as Learner, params: matched?.params ?? {}, url, log } satisfies RouteContext;
     void matched?.value(req, socket, head, context);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,0 +1,47 @@
+// The house rules of src/, as the import graph (test/architecture/imports.ts) shows them:
+// - the browser's code (components, layouts) never imports the server: both import src/contracts;
+// - pages reach the server only through a room's face (src/server/<room>/index.ts);
+// - the lab format (src/labs) never imports the server: the server uses it, not the other way;
+// - src/contracts imports nothing of ours: it is what everyone else shares;
+// - no import circles in src/server.
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { circles, importGraph, type ImportGraph } from './imports.ts';
+
+const ROOT = path.join(import.meta.dirname, '..', '..');
+let graph: ImportGraph;
+
+beforeAll(async () => {
+  graph = await importGraph(ROOT);
+});
+
+/** Every `from → to` edge whose `from` matches the first test and `to` the second. */
+function imports(from: (file: string) => boolean, to: (file: string) => boolean): string[] {
+  return [...graph.edges].flatMap(([file, targets]) => (from(file) ? [...targets].filter(to).map((target) => `${file} → ${target}`) : []));
+}
+
+const under = (dir: string) => (file: string) => file.startsWith(`${dir}/`);
+const ROOM_FACE = /^src\/server\/[a-z-]+\/index\.ts$/;
+
+describe('imports in src/', () => {
+  it('reads the graph: the portal’s main module imports rooms through their faces', () => {
+    expect(graph.edges.get('src/server/main.ts')).toContain('src/server/labs/index.ts');
+  });
+
+  it('keeps the browser’s code (components, layouts) away from the server', () => {
+    expect(imports((file) => under('src/components')(file) || under('src/layouts')(file), under('src/server'))).toEqual([]);
+  });
+
+  it('lets pages reach the server only through a room’s index.ts', () => {
+    expect(imports(under('src/pages'), (file) => under('src/server')(file) && !ROOM_FACE.test(file))).toEqual([]);
+  });
+
+  it('keeps the lab format and the contracts free of the server', () => {
+    expect(imports(under('src/labs'), under('src/server'))).toEqual([]);
+    expect(imports(under('src/contracts'), (file) => !under('src/contracts')(file))).toEqual([]);
+  });
+
+  it('has no import circles in src/server', () => {
+    expect(circles(graph, under('src/server'))).toEqual([]);
+  });
+});
