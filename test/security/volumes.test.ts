@@ -5,10 +5,11 @@
 // what validation cannot see (links planted at run time) the kubelet refuses when it prepares the
 // container, and what a pod is allowed to name lands inside its own volume or node, never on the host.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PathEscape, PathMissing, resolveInRoot } from '../../src/cluster/kubelet/volume-root.ts';
+import { detectSandboxSupport, spawnSandboxed } from '../../src/cluster/kubelet/sandbox/index.ts';
+import { PathEscape, PathMissing, pin, resolveInRoot, walkInRoot } from '../../src/cluster/kubelet/volume-root.ts';
 import { type KubeletCluster, type KubectlResult, startKubeletCluster } from '../cluster/kubelet/harness.ts';
 
 let lab: KubeletCluster;
@@ -627,6 +628,32 @@ describe("the kubelet's walk inside a root (what stands behind validation)", () 
     expect(onNode('to-etc/../inside/up/inside/file')).toBe(join(realpathSync(root), 'inside/file'));
     expect(() => onNode('inside/file/more')).toThrow(PathEscape);
     rmSync(root, { recursive: true });
+  });
+
+  it('binds the object the walk found, by descriptor: a source swapped for a link to /etc afterwards changes nothing', async () => {
+    const support = detectSandboxSupport({ unsafeLocalShell: false, runtimeDir: join(lab.dir, 'pin-runtime') });
+    expect(support.mode).toBe('bubblewrap');
+    const root = join(lab.dir, 'pin-root');
+    mkdirSync(join(root, 'sub'), { recursive: true, mode: 0o755 });
+    chmodSync(root, 0o755);
+    writeFileSync(join(root, 'sub', 'mine'), 'mine\n', { mode: 0o644 });
+    const { source, fd } = walkInRoot(root, 'sub', { links: 'refuse-escape' }, (resolved, handle) => ({ source: resolved, fd: pin(handle) }));
+    // The learner's move after the kubelet's walk: the directory away, a link to /etc in its place.
+    renameSync(join(root, 'sub'), join(root, 'moved'));
+    symlinkSync('/etc', join(root, 'sub'));
+    try {
+      const sandboxed = await spawnSandboxed(
+        { argv: ['/bin/sh', '-c', 'ls /data'], env: { PATH: '/usr/bin:/bin' }, hostname: 'pin', mounts: [{ source, target: '/data', readOnly: true, pinned: `/proc/${process.pid}/fd/${fd}` }] },
+        support,
+      );
+      let stdout = '';
+      sandboxed.onOutput((stream, data) => (stdout += stream === 'stdout' ? data.toString() : ''));
+      sandboxed.endInput();
+      await sandboxed.exited;
+      expect(stdout).toBe('mine\n');
+    } finally {
+      closeSync(fd);
+    }
   });
 
   it('keeps every answer inside the root while another process swaps a directory for a link to / as fast as it can', async () => {

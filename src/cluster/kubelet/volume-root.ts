@@ -150,6 +150,11 @@ export function walkInRoot<T>(root: string, relative: string, options: ResolveOp
   }
 }
 
+/** A descriptor of the kubelet's own on the object `handle` (from walkInRoot) names, to outlive the walk. */
+export function pin(handle: string): number {
+  return openSync(handle, O_PATH);
+}
+
 /**
  * Creates the file `name` in the directory `handle` names (from walkInRoot) unless something
  * already has that name: O_CREAT|O_EXCL follows no link, and owner and mode are set through the

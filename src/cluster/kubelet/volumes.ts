@@ -12,14 +12,14 @@
 //
 // Files are written lazily, the first time a real process needs them (a shell container, exec, an
 // exec probe): simulated servers never read them, and thousands of pods stay cheap.
-import { chmodSync, chownSync, constants, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, type Stats, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, constants, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, type Stats, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import type { KubeObject } from '../types.ts';
 import type { ClusterView } from './cluster-view.ts';
 import { ContainerConfigError, expand, formatMap, type NodeAllocatable, podField, resourceField } from './environment.ts';
 import { type Json, num, obj, objects, specOf, str } from './format.ts';
 import { createSandboxDirectory, SANDBOX_HOST_GID, SANDBOX_HOST_UID, type SandboxMount } from './sandbox/index.ts';
-import { PathEscape, PathMissing, resolveInRoot, subPathProblem, walkInRoot } from './volume-root.ts';
+import { PathEscape, PathMissing, pin, resolveInRoot, subPathProblem, walkInRoot } from './volume-root.ts';
 
 export const SERVICE_ACCOUNT_MOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
 const TOKEN_SECONDS = 3607;
@@ -50,6 +50,16 @@ interface FileContent {
 const isRoot = process.getuid?.() === 0;
 /** Directories the kubelet makes inside a volume on a learner's behalf belong to the sandbox user. */
 const SANDBOX_OWNER = { uid: SANDBOX_HOST_UID, gid: SANDBOX_HOST_GID, mode: 0o700 };
+
+/** Long enough for the sandbox's shell to open a pinned descriptor, which it does as it starts. */
+const PIN_MS = 60_000;
+
+/** A learner's path, resolved and held open: the bind takes the object the walk found, by descriptor. */
+function pinned(resolved: string, handle: string): { source: string; pinned: string } {
+  const fd = pin(handle);
+  setTimeout(() => closeSync(fd), PIN_MS).unref();
+  return { source: resolved, pinned: `/proc/${process.pid}/fd/${fd}` };
+}
 
 function own(path: string): void {
   if (isRoot) chownSync(path, SANDBOX_HOST_UID, SANDBOX_HOST_GID);
@@ -387,7 +397,7 @@ export class PodVolumes {
    * missing bind source); the other types were checked by check(). A subPath is then walked
    * inside that directory as in any other volume: links out of it are refused.
    */
-  #nodeSource(volume: Json, subPath: string, refused: () => ContainerConfigError): string {
+  #nodeSource(volume: Json, subPath: string, refused: () => ContainerConfigError): { source: string; pinned: string } {
     const hostPath = obj(volume['hostPath']);
     const path = str(hostPath['path']) ?? '/';
     const type = str(hostPath['type']) ?? '';
@@ -395,9 +405,9 @@ export class PodVolumes {
     try {
       // One walk for both: the subPath is looked up in the hostPath directory held open, not by its path again.
       return walkInRoot(this.#nodeRoot(), path, { links: 'within-root', create }, (resolved, handle) => {
-        if (!subPath) return resolved;
+        if (!subPath) return pinned(resolved, handle);
         try {
-          return resolveInRoot(handle, subPath, { links: 'refuse-escape', create: SANDBOX_OWNER });
+          return walkInRoot(handle, subPath, { links: 'refuse-escape', create: SANDBOX_OWNER }, pinned);
         } catch (error) {
           if (error instanceof PathEscape) throw refused();
           throw error;
@@ -420,7 +430,8 @@ export class PodVolumes {
    * Mounts for a container's sandbox: its volumeMounts and the token. Every path a learner names
    * is resolved inside its volume (links that leave it are refused, missing directories are made
    * inside it); a failure is the container's CreateContainerConfigError, with upstream's message
-   * (which names no host path). A subPath into a ConfigMap, Secret or projected volume is taken
+   * (which names no host path). A source a container could swap (a subPath, a hostPath) is held
+   * open by the walk and bound by that descriptor, not by its path. A subPath into a ConfigMap, Secret or projected volume is taken
    * once per container instance (in instanceDir): a real subPath bind keeps the file it bound at
    * start, so later updates never reach it.
    */
@@ -439,26 +450,24 @@ export class PodVolumes {
       const keyed = ['configMap', 'secret', 'downwardAPI', 'projected'].some((kind) => volume[kind] !== undefined);
       const subPath = subPaths[index] ?? '';
       const refused = () => new ContainerConfigError(`failed to prepare subPath for volumeMount "${name}" of container "${containerName}"`);
-      let source: string | undefined;
+      const readOnly = keyed || mount['readOnly'] === true;
       if (volume['hostPath']) {
-        source = this.#nodeSource(volume, subPath, refused);
-      } else {
-        const base = this.#volumeDir(pod, volume);
-        if (!base) continue;
-        // The pod's own volume directories are the kubelet's paths, no container can swap them.
-        if (!keyed && !existsSync(base)) createSandboxDirectory(base);
-        source = base;
-        if (subPath) {
-          try {
-            source = keyed ? keyedSubPath(base, subPath, join(instanceDir, 'subpath', `${index}-${name}`)) : resolveInRoot(base, subPath, { links: 'refuse-escape', create: SANDBOX_OWNER });
-          } catch (error) {
-            if (!(error instanceof PathEscape)) throw error;
-            // upstream: "Don't pass detailed error back to the user because it could give information about host filesystem"
-            throw refused();
-          }
-        }
+        mounts.push({ ...this.#nodeSource(volume, subPath, refused), target, readOnly });
+        continue;
       }
-      mounts.push({ source, target, readOnly: keyed || mount['readOnly'] === true });
+      const base = this.#volumeDir(pod, volume);
+      if (!base) continue;
+      // The pod's own volume directories are the kubelet's paths, no container can swap them.
+      if (!keyed && !existsSync(base)) createSandboxDirectory(base);
+      try {
+        if (!subPath) mounts.push({ source: base, target, readOnly });
+        else if (keyed) mounts.push({ source: keyedSubPath(base, subPath, join(instanceDir, 'subpath', `${index}-${name}`)), target, readOnly });
+        else mounts.push({ ...walkInRoot(base, subPath, { links: 'refuse-escape', create: SANDBOX_OWNER }, pinned), target, readOnly });
+      } catch (error) {
+        if (!(error instanceof PathEscape)) throw error;
+        // upstream: "Don't pass detailed error back to the user because it could give information about host filesystem"
+        throw refused();
+      }
     }
     if (this.automountsToken(pod) && existsSync(join(this.#context.podDir, 'volumes', 'kube-api-access'))) {
       mounts.push({ source: join(this.#context.podDir, 'volumes', 'kube-api-access'), target: SERVICE_ACCOUNT_MOUNT, readOnly: true });

@@ -26,6 +26,20 @@ export interface SandboxMount {
   /** Absolute path inside the sandbox. */
   target: string;
   readOnly: boolean;
+  /**
+   * A descriptor the kubelet holds on the source (/proc/<kubelet>/fd/N, from the walk that
+   * resolved a learner's path): the shell opens it and bubblewrap binds that very object
+   * (--bind-fd), so a path a container swaps for a link after the walk cannot redirect the bind.
+   */
+  pinned?: string;
+}
+
+/** The shell's descriptors for pinned mounts: 4 to 9 (dash takes one digit; 3 is seccomp's). */
+const PINNED_FDS = [4, 5, 6, 7, 8, 9];
+
+function pinnedDescriptors(mounts: SandboxMount[]): Map<SandboxMount, number> {
+  const pinned = mounts.filter((mount) => mount.pinned !== undefined).slice(0, PINNED_FDS.length);
+  return new Map(pinned.map((mount, i) => [mount, PINNED_FDS[i] as number]));
 }
 
 /** Inside the sandbox, 127.0.0.1:port is carried to a Unix socket on the host. */
@@ -195,7 +209,12 @@ function bubblewrapArgs(spec: SandboxSpec, support: Extract<SandboxSupport, { mo
   args.push(...systemLinks());
   args.push('--ro-bind', join(support.runtimeDir, 'passwd'), '/etc/passwd', '--ro-bind', join(support.runtimeDir, 'group'), '/etc/group');
   args.push('--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--tmpfs', '/run', '--dir', '/var/tmp');
-  for (const mount of spec.mounts) args.push(mount.readOnly ? '--ro-bind' : '--bind', mount.source, mount.target);
+  const pinned = pinnedDescriptors(spec.mounts);
+  for (const mount of spec.mounts) {
+    const fd = pinned.get(mount);
+    if (fd !== undefined) args.push(mount.readOnly ? '--ro-bind-fd' : '--bind-fd', String(fd), mount.target);
+    else args.push(mount.readOnly ? '--ro-bind' : '--bind', mount.source, mount.target);
+  }
   for (const [port, socket] of forwardSockets) args.push('--ro-bind', socket, `/run/formicary/forward-${port}.sock`);
   args.push('--clearenv');
   for (const [name, value] of Object.entries(spec.env)) args.push('--setenv', name, value);
@@ -240,7 +259,8 @@ export async function spawnSandboxed(spec: SandboxSpec, support: SandboxSupport)
     const bwrap = [support.bwrap, ...seccomp.bwrap, ...bubblewrapArgs(spec, support, forwardSockets), '--', ...inner];
     // The shell joins the cgroup before it becomes the sandbox, so no child can escape the limits.
     const join = cgroup ? cgroup.procsFiles.map((file) => `echo $$ > '${file}' &&`).join(' ') : '';
-    argv = ['/bin/sh', '-c', `${join} exec "$@"${seccomp.redirect}`, 'sh', support.setpriv, ...dropPrivileges(), ...bwrap];
+    const pins = [...pinnedDescriptors(spec.mounts)].map(([mount, fd]) => ` ${fd}< '${(mount.pinned ?? '').replaceAll("'", "'\\''")}'`).join('');
+    argv = ['/bin/sh', '-c', `${join} exec "$@"${seccomp.redirect}${pins}`, 'sh', support.setpriv, ...dropPrivileges(), ...bwrap];
     env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
   } else {
     argv = spec.argv;
