@@ -1,31 +1,17 @@
-// What lab sessions need from the parts beside them — the lab catalog (src/labs), sandboxes
-// (src/server/sandboxes) and checks (src/server/checks) — said as small interfaces, so the
-// session logic reads the same whichever cluster the sandboxes live on.
+// What lab sessions need from the parts beside them — the lab catalog and its checks (src/labs)
+// and sandboxes (src/server/sandboxes) — said as small interfaces, so the session logic reads the
+// same whichever cluster the sandboxes live on.
 
+import type { Lab } from '../../labs/index.ts';
 import type { WorkbenchTarget } from '../terminals/index.ts';
 import type { CheckResult, StartPhase } from '../../contracts/index.ts';
 
-/** The parts of a lab (labs/<id>/lab.yaml) a lab session uses. */
-export interface LabContent {
-  id: string;
-  title: string;
-  summary: string;
-  /** Minutes a learner typically needs. */
-  duration: number;
-  /** Minutes until the sandbox expires, when the lab has a limit. */
-  timeLimit?: number | undefined;
-  steps: LabStepContent[];
-}
-
-export interface LabStepContent {
-  id: string;
-  title: string;
-  /** Markdown. */
-  instructions: string;
-  hints: string[];
-  /** Shell commands. */
-  solution: string[];
-}
+/**
+ * A lab as src/labs loads it (labs/<id>/lab.yaml): looked up once per request and passed along
+ * as it is, to the sandbox and to the checks, instead of its id.
+ */
+export type LabContent = Lab;
+export type LabStepContent = Lab['steps'][number];
 
 export interface LabCatalog {
   /** The lab as its files say now (an author's edit shows on the next request); null when there is none or it is invalid. */

@@ -31,13 +31,12 @@ import {
   LABEL_READY,
   LABEL_SANDBOX,
   WARM,
-  WORKBENCH_POD,
   learnerLabel,
   sandboxOf,
   seconds,
   type Sandbox as SandboxRecord,
 } from './labels.ts';
-import { DEFAULT_WORKBENCH_IMAGE, workbenchPod } from './objects.ts';
+import { DEFAULT_WORKBENCH_IMAGE } from './objects.ts';
 import {
   PHASE_MESSAGES,
   SandboxError,
@@ -46,7 +45,6 @@ import {
   ownerLabels,
   provisionSandbox,
   runInWorkbench,
-  waitForWorkbench,
   type Owner,
   type ProvisionContext,
   type StartProgress,
@@ -171,11 +169,6 @@ export class Sandboxes {
     return sandbox && !sandbox.terminating ? sandbox : null;
   }
 
-  /** Whether this learner may use the sandbox (terminal, checks, reset, end). */
-  static belongsTo(sandbox: Sandbox, learnerId: string): boolean {
-    return sandbox.learnerId === learnerId;
-  }
-
   /**
    * The learner's sandbox for this lab: the live one if there is one, else a warm one claimed,
    * else a new one (workbench Ready, setup run). Concurrent starts of the same learner and lab
@@ -271,30 +264,6 @@ export class Sandboxes {
   /** Runs a command in the sandbox's workbench as the learner would (`bash -lc`). */
   exec(namespace: string, command: string, options: { timeoutMs?: number } = {}): Promise<ExecResult> {
     return runInWorkbench(this.#context, namespace, command, options.timeoutMs);
-  }
-
-  /** Brings the workbench back if the learner deleted it (the terminal reconnects to it afterwards). */
-  async ensureWorkbench(namespace: string): Promise<void> {
-    const pods = await this.client.resolve('pods');
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const pod = await this.client.get(pods, namespace, WORKBENCH_POD);
-      if (pod && !pod.metadata.deletionTimestamp) break;
-      if (!pod) {
-        try {
-          await this.client.create(workbenchPod(namespace, this.#options.workbenchImage), namespace);
-          break;
-        } catch (error) {
-          // Another tab brought it back first.
-          if (statusCode(error) !== 409) throw error;
-          continue;
-        }
-      }
-      // The old workbench is still shutting down; a new one can take its name only once it is gone.
-      if (Date.now() > deadline) throw new SandboxError('starting-workbench', namespace, `The old workbench in ${namespace} was not gone within 30 s.`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    await waitForWorkbench(this.#context, namespace);
   }
 
   /** Ends the sandbox (the lab's cleanup commands first, failures ignored) and starts a fresh one of the same lab. */

@@ -130,14 +130,6 @@ describe('isolation', () => {
       const fromShell = await service.exec(a.namespace, `kubectl get pods -n ${b.namespace}`);
       expect(fromShell.exitCode).not.toBe(0);
       expect(fromShell.stderr).toMatch(/forbidden/i);
-      // A learner who deletes the workbench gets it back, with the same access.
-      // The command runs inside the workbench it deletes: it either exits first (0) or is killed
-      // with its pod (137); a refusal would exit 1.
-      expect([0, 137]).toContain((await service.exec(a.namespace, 'kubectl delete pod workbench --wait=false')).exitCode);
-      await service.ensureWorkbench(a.namespace);
-      expect((await service.exec(a.namespace, 'kubectl auth can-i create deployments')).stdout.trim()).toBe('yes');
-      expect(Sandboxes.belongsTo(a, 'alice')).toBe(true);
-      expect(Sandboxes.belongsTo(a, 'bruno')).toBe(false);
     } finally {
       await Promise.all([service.end(a.namespace), service.end(b.namespace)]);
     }
