@@ -57,4 +57,50 @@ describe.concurrent('peak-traffic labs', () => {
       expectAllPassed(await lab.check('out-of-traffic', 30_000));
     });
   }, 400_000);
+
+  it('peak-autoscale: the wrong bounds and target fail; an autoscaling/v2 manifest applied from a file passes', async () => {
+    await bench.attempt('peak-autoscale', async (lab) => {
+      await lab.run('kubectl autoscale deployment shop --cpu-percent=80 --min=1 --max=10');
+      const loose = failures(await lab.check('autoscaler'));
+      expect(loose).toContain('.spec.minReplicas of HorizontalPodAutoscaler shop is 1; this step asks for 2.');
+      expect(loose).toContain('The autoscaler should aim at 50 % CPU utilisation (of the pods\' requests).');
+      await lab.run('kubectl delete hpa shop');
+      await lab.run(`cat > ~/hpa.yaml <<'YAML'
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: shop
+spec:
+  scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: shop }
+  minReplicas: 2
+  maxReplicas: 6
+  metrics:
+    - type: Resource
+      resource: { name: cpu, target: { type: Utilization, averageUtilization: 50 } }
+YAML
+kubectl apply -f ~/hpa.yaml`);
+      expectAllPassed(await lab.check('autoscaler', 60_000));
+    });
+  }, 300_000);
+
+  it('peak-disruption: a budget that allows nothing, or selects nothing, fails; maxUnavailable 1 passes; evicting one pod twice is no refusal', async () => {
+    await bench.attempt('peak-disruption', async (lab) => {
+      await lab.run('kubectl rollout status deployment/checkout --timeout=110s');
+      await lab.run('kubectl create pdb checkout --selector=app=checkout --min-available=3');
+      expect(failures(await lab.check('budget', 10_000))).toEqual([
+        'The budget should allow exactly one disruption while all three pods are healthy. With 0, no drain could ever finish; with more, checkout could drop below two ready pods.',
+      ]);
+      await lab.run('kubectl delete pdb checkout && kubectl create pdb checkout --selector=app=checkuot --max-unavailable=1');
+      expect(failures(await lab.check('budget', 5_000))).toContain('The budget does not cover the three checkout pods; its selector must match their labels (app=checkout).');
+      await lab.run('kubectl delete pdb checkout && kubectl create pdb checkout --selector=app=checkout --max-unavailable=1');
+      expectAllPassed(await lab.check('budget', 60_000));
+
+      const evict = `evict() { kubectl create --raw "/api/v1/namespaces/$(kubectl config view --minify -o jsonpath='{..namespace}')/pods/$1/eviction" -f - <<< "{\\"apiVersion\\":\\"policy/v1\\",\\"kind\\":\\"Eviction\\",\\"metadata\\":{\\"name\\":\\"$1\\"}}"; }`;
+      // The second request names the pod already on its way out (or gone): no budget is consulted.
+      await lab.tryRun(`${evict}; pod=$(kubectl get pods -l app=checkout -o jsonpath='{.items[0].metadata.name}'); evict $pod; evict $pod 2> ~/second-eviction.txt`);
+      expect(failures(await lab.check('evict'))).toContain(
+        '~/second-eviction.txt does not hold the refusal. Evict a second checkout pod within 20 seconds of the first, and redirect its standard error (2>) into the file.',
+      );
+    });
+  }, 300_000);
 });
