@@ -4,12 +4,13 @@ import node from '@astrojs/node';
 import { defineConfig } from 'astro/config';
 import { fileURLToPath } from 'node:url';
 import { searchIndexIntegration } from './src/search/index.ts';
+import { siteContentRoot } from './src/server/config.ts';
 import { PAGE_CSP_DIRECTIVES, PAGE_STYLE_SOURCES } from './src/server/http/headers.ts';
 
 // Where content/, labs/ and public/ diagrams are read from at build time. Tests build the site
-// over a fixture project by setting FORMICARY_CONTENT_ROOT; src/content.config.ts reads the
-// same variable.
-const contentRoot = process.env.FORMICARY_CONTENT_ROOT ?? fileURLToPath(new URL('.', import.meta.url));
+// over a fixture project by setting FORMICARY_CONTENT_ROOT, which only the config module reads
+// (src/content.config.ts asks it too).
+const contentRoot = siteContentRoot(fileURLToPath(new URL('.', import.meta.url)));
 
 export default defineConfig({
   output: 'server',

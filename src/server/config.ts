@@ -87,8 +87,17 @@ export const VARIABLES = [
 ] as const;
 type Variable = (typeof VARIABLES)[number];
 
-/** Read by the site build (astro.config.mjs), not by the portal: allowed, not unknown. */
+/** Read by the site build (siteContentRoot below), not by the portal: allowed, not unknown. */
 const BUILD_VARIABLES: readonly string[] = ['FORMICARY_CONTENT_ROOT'];
+
+/**
+ * Where the site build reads content/, labs/ and public/diagrams from: FORMICARY_CONTENT_ROOT
+ * (tests build the site over a fixture project), else the project. astro.config.mjs and
+ * src/content.config.ts ask here; nothing else reads the variable.
+ */
+export function siteContentRoot(projectRoot: string, env: Readonly<Record<string, string | undefined>> = process.env): string {
+  return env.FORMICARY_CONTENT_ROOT ?? projectRoot;
+}
 
 /** Values never repeated in messages. */
 const SECRET_VARIABLES = new Set<Variable>(['OIDC_CLIENT_SECRET', 'XAPI_PASSWORD', 'SESSION_SECRET']);
