@@ -2,7 +2,8 @@
 // its containers' ephemeral-storage limits or an emptyDir's sizeLimit, with the eviction manager's
 // reason, message and event; and whatever the limits, writes stop at the pod's own file system's
 // ceiling, so `dd` of several GB never reaches the host's disk.
-import { statSync } from 'node:fs';
+import { statfsSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/cluster/types.ts';
@@ -14,7 +15,7 @@ let lab: KubeletCluster;
 const ns = 'disk';
 
 beforeAll(async () => {
-  // A pod without limits gets a 64 MiB file system here (4 GiB by default): small enough for CI.
+  // A pod without limits gets a 64 MiB file system here (1 GiB by default): small enough for CI.
   lab = await startKubeletCluster({ nodes: 1, kubelet: { unlimitedPodStorageBytes: 64 * MiB } });
   await lab.apply(`apiVersion: v1
 kind: Namespace
@@ -270,5 +271,44 @@ spec:
     );
     const quota = await learner.kubectl(['get', 'resourcequota', 'lab-budget', '-o', 'jsonpath={.status.used.limits\\.ephemeral-storage}']);
     expect(quota.stdout).toBe('1Gi');
+  });
+});
+
+describe("the host's disk", () => {
+  let full: KubeletCluster;
+  beforeAll(async () => {
+    // A host whose reserve is more than is free: no pod's file system fits.
+    const disk = statfsSync(tmpdir());
+    full = await startKubeletCluster({ nodes: 1, kubelet: { hostDiskReserveBytes: disk.bavail * disk.bsize + 10 * 1024 * MiB } });
+    await full.apply(`apiVersion: v1
+kind: Namespace
+metadata: {name: ${ns}}
+`);
+    await full.until('the default ServiceAccount', () => full.cluster.registry.list(full.cluster.registry.lookup('', 'v1', 'serviceaccounts')!, { namespace: ns }).items.length > 0);
+  }, 60_000);
+  afterAll(async () => {
+    await full?.stop();
+  });
+
+  it('is never promised to pods beyond what it can hold: the pod waits with FailedCreatePodSandBox', async () => {
+    await full.apply(
+      `apiVersion: v1
+kind: Pod
+metadata: {name: waits}
+spec:
+  containers:
+  - name: waits
+    image: busybox
+    command: [sh, -c, 'exec sleep 3600']
+    resources: {limits: {ephemeral-storage: 20Mi}}
+`,
+      ns,
+    );
+    const event = await full.until('FailedCreatePodSandBox', () => full.events(ns, 'waits').find((e) => e.reason === 'FailedCreatePodSandBox'), 30_000);
+    expect(event.type).toBe('Warning');
+    expect(event.message).toMatch(/^Failed to create pod sandbox: the node's disk cannot hold another 56Mi file system: \d+Mi free, \d+Mi promised to pods and claims, \d+Mi kept for the host$/);
+    expect(status(full.pod(ns, 'waits')).phase).toBe('Pending');
+    const described = await full.kubectl(['get', 'pod', 'waits', '-n', ns, '--no-headers']);
+    expect(described.stdout).toMatch(/^waits\s+0\/1\s+ContainerCreating\s+0\s+/);
   });
 });

@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tryParseQuantity } from '../registry/index.ts';
 import type { KubeObject } from '../types.ts';
-import { imageFilesystemsAvailable, isMountPoint, mountImage, removeOrphanedImages, unmountImage } from './ephemeral-storage/index.ts';
+import { type HostDisk, imageFilesystemsAvailable, isMountPoint, mountImage, removeOrphanedImages, unmountImage } from './ephemeral-storage/index.ts';
 import { obj, specOf, statusOf } from './format.ts';
 import { createSandboxDirectory } from './sandbox/index.ts';
 
@@ -25,12 +25,14 @@ export function claimSizeBytes(claim: KubeObject): number {
 export class ClaimStorage {
   readonly #claimsDir: string;
   readonly #imagesDir: string;
+  readonly #disk: HostDisk;
   /** Mounts in progress, so two pods starting together with one claim mount it once. */
   readonly #mounting = new Map<string, Promise<void>>();
 
-  constructor(claimsDir: string, imagesDir: string) {
+  constructor(claimsDir: string, imagesDir: string, disk: HostDisk) {
     this.#claimsDir = claimsDir;
     this.#imagesDir = imagesDir;
+    this.#disk = disk;
   }
 
   /** Makes sure each claim's directory is its file system before a pod mounts it. */
@@ -47,7 +49,7 @@ export class ClaimStorage {
     if (!mounting) {
       mounting = (async () => {
         createSandboxDirectory(mountPoint);
-        await mountImage(join(this.#imagesDir, `${uid}.img`), mountPoint, claimSizeBytes(claim));
+        await mountImage(join(this.#imagesDir, `${uid}.img`), mountPoint, claimSizeBytes(claim), this.#disk);
         // The file system's root is the claim's directory: the sandbox user's to write.
         createSandboxDirectory(mountPoint);
       })().finally(() => this.#mounting.delete(uid));

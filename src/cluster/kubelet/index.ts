@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { ConnectHandler, ServiceAccountTokens } from '../apiserver/index.ts';
 import { EventBroadcaster } from '../controllers/index.ts';
 import { ClaimStorage } from './claim-storage.ts';
-import { removeOrphanedPodStorage, UNLIMITED_POD_CEILING_BYTES } from './ephemeral-storage/index.ts';
+import { HostDisk, removeOrphanedPodStorage, UNLIMITED_POD_CEILING_BYTES } from './ephemeral-storage/index.ts';
 import type { Registry, Watch } from '../registry/index.ts';
 import type { KubeObject } from '../types.ts';
 import { ClusterView } from './cluster-view.ts';
@@ -49,8 +49,10 @@ export interface KubeletOptions {
   dataDir: string;
   /** Run shells unsandboxed when bubblewrap is unavailable (a single-user laptop). */
   unsafeLocalShell?: boolean;
-  /** The disk a pod without an ephemeral-storage limit may fill: the size of its file system (default 4 GiB). */
+  /** The disk a pod without an ephemeral-storage limit may fill: the size of its file system (default 1 GiB). */
   unlimitedPodStorageBytes?: number;
+  /** Disk the pods' and claims' file systems together always leave free on the host (default 10% of the disk). */
+  hostDiskReserveBytes?: number;
   timing?: KubeletTiming;
   clock?: () => Date;
 }
@@ -171,7 +173,8 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
   const storageDir = join(kubeletDir, 'ephemeral');
   const claimImagesDir = join(kubeletDir, 'claim-images');
   for (const dir of [storageDir, claimImagesDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const claimStorage = new ClaimStorage(join(kubeletDir, 'claims'), claimImagesDir);
+  const hostDisk = new HostDisk({ root: kubeletDir, imageDirs: [storageDir, claimImagesDir], ...(options.hostDiskReserveBytes !== undefined ? { reserveBytes: options.hostDiskReserveBytes } : {}) });
+  const claimStorage = new ClaimStorage(join(kubeletDir, 'claims'), claimImagesDir, hostDisk);
   // As on a node after a reboot: the processes of an earlier run are gone, but a pod that still
   // exists keeps its directory (emptyDir volumes, the workbench's home); only pods deleted meanwhile lose theirs.
   const view = new ClusterView(registry);
@@ -216,6 +219,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
     paths: { podsDir, nodesDir: join(kubeletDir, 'nodes'), claimsDir: join(kubeletDir, 'claims'), storageDir },
     unlimitedPodStorageBytes: options.unlimitedPodStorageBytes ?? UNLIMITED_POD_CEILING_BYTES,
     claimStorage,
+    hostDisk,
     workerAdded(worker) {
       workers.set(worker.uid, worker);
       byName.set(`${worker.namespace}/${worker.name}`, worker);

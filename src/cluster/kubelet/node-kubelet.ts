@@ -7,7 +7,7 @@ import type { Registry, UserInfo, Watch } from '../registry/index.ts';
 import { StatusError, type KubeObject } from '../types.ts';
 import type { ClaimStorage } from './claim-storage.ts';
 import type { ClusterView } from './cluster-view.ts';
-import { startLocalStorageEviction } from './ephemeral-storage/index.ts';
+import { type HostDisk, startLocalStorageEviction } from './ephemeral-storage/index.ts';
 import type { NodeAllocatable } from './environment.ts';
 import { type Json, obj, objects, specOf, str } from './format.ts';
 import type { NodeRuntime } from './pod-context.ts';
@@ -36,6 +36,7 @@ export interface KubeletShared {
   paths: { podsDir: string; nodesDir: string; claimsDir: string; storageDir: string };
   unlimitedPodStorageBytes: number;
   claimStorage: ClaimStorage;
+  hostDisk: HostDisk;
   workerAdded(worker: PodWorker): void;
   workerRemoved(worker: PodWorker): void;
 }
@@ -119,6 +120,7 @@ export class NodeKubelet implements NodeRuntime {
   readonly paths: { podsDir: string; nodeDir: string; claimsDir: string; storageDir: string };
   readonly unlimitedPodStorageBytes: number;
   readonly claimStorage: ClaimStorage;
+  readonly hostDisk: HostDisk;
   readonly workers = new Map<string, PodWorker>();
   readonly #shared: KubeletShared;
   readonly #addresses: PodAddresses;
@@ -146,6 +148,7 @@ export class NodeKubelet implements NodeRuntime {
     this.paths = { podsDir: shared.paths.podsDir, nodeDir: `${shared.paths.nodesDir}/${this.nodeName}`, claimsDir: shared.paths.claimsDir, storageDir: shared.paths.storageDir };
     this.unlimitedPodStorageBytes = shared.unlimitedPodStorageBytes;
     this.claimStorage = shared.claimStorage;
+    this.hostDisk = shared.hostDisk;
     this.#user = nodeUserOf(this.nodeName);
     this.#watch = shared.registry.watch(shared.view.definition('pods'), { fieldSelector: `spec.nodeName=${this.nodeName}` }, (event) => {
       if (event.type === 'BOOKMARK' || event.type === 'ERROR') return;

@@ -5,6 +5,7 @@ import type { EventRecorder } from '../controllers/index.ts';
 import type { KubeObject } from '../types.ts';
 import type { ClaimStorage } from './claim-storage.ts';
 import type { ClusterView } from './cluster-view.ts';
+import type { HostDisk } from './ephemeral-storage/index.ts';
 import type { ContainerSlot } from './container-slot.ts';
 import type { NodeAllocatable } from './environment.ts';
 import { type Json, num, specOf } from './format.ts';
@@ -29,6 +30,8 @@ export interface NodeRuntime {
   readonly unlimitedPodStorageBytes: number;
   /** The file systems of PersistentVolumeClaims on this node. */
   readonly claimStorage: ClaimStorage;
+  /** The host's disk, which the pods' and claims' file systems together never overcommit. */
+  readonly hostDisk: HostDisk;
   tools(): Promise<WorkbenchTools>;
   /** The simulated network's proxy socket for this pod of this namespace (see service-network.ts). */
   serviceSocket(namespace: string, podUid: string): Promise<string>;

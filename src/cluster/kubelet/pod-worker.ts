@@ -66,7 +66,7 @@ export class PodWorker {
       allocatable: node.allocatable,
       now: () => node.now(),
     });
-    this.#storage = new PodStorage({ podDir: this.#podDir, storageDir: node.paths.storageDir, uid: this.uid, unlimitedBytes: node.unlimitedPodStorageBytes });
+    this.#storage = new PodStorage({ podDir: this.#podDir, storageDir: node.paths.storageDir, uid: this.uid, unlimitedBytes: node.unlimitedPodStorageBytes, disk: node.hostDisk });
     const spec = specOf(pod);
     const hasInit = objects(spec['initContainers']).length > 0;
     this.init = objects(spec['initContainers']).map((c) => new ContainerSlot(c, true, 'PodInitializing'));

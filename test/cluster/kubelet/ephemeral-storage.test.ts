@@ -46,6 +46,6 @@ describe("the pod's file system", () => {
     expect(podStorageCeilingBytes(pod({ containers: [limited('app', '20Mi')] }))).toBe(56 * MiB);
     expect(podStorageCeilingBytes(pod({ containers: [limited('app', '20Mi')], volumes: [{ name: 'v', emptyDir: { sizeLimit: '100Mi' } }] }))).toBe(216 * MiB);
     expect(podStorageCeilingBytes(pod({ containers: [{ name: 'c', image: 'busybox' }] }), 64 * MiB)).toBe(64 * MiB);
-    expect(podStorageCeilingBytes(pod({ containers: [{ name: 'c', image: 'busybox' }] }))).toBe(4096 * MiB);
+    expect(podStorageCeilingBytes(pod({ containers: [{ name: 'c', image: 'busybox' }] }))).toBe(1024 * MiB);
   });
 });

@@ -5,7 +5,7 @@
 // image outlives the cluster process (a restart mounts it again) and goes with its pod or claim.
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { lstat, open, readdir, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 
 function run(command: string, args: string[]): Promise<void> {
@@ -44,28 +44,78 @@ export function imageFilesystemsAvailable(): boolean {
   return available;
 }
 
-/**
- * Mounts the image at `mountPoint`, making the image first (sparse, `sizeBytes`) when there is none.
- * Already mounted (the cluster was killed, the mount stayed): nothing to do.
- */
-export async function mountImage(image: string, mountPoint: string, sizeBytes: number): Promise<void> {
-  if (isMountPoint(mountPoint)) return;
-  if (!existsSync(image)) {
-    const handle = await open(image, 'wx', 0o600);
-    try {
-      await handle.truncate(sizeBytes);
-    } finally {
-      await handle.close();
-    }
-    try {
-      // No reserved blocks: the whole image is the pod's. No journal: a 4 GiB one would cost 64 MiB of
-      // host disk before the pod writes a byte (2 MiB without), and ephemeral data need not survive a host crash.
-      await run('mkfs.ext4', ['-q', '-F', '-m', '0', '-O', '^has_journal', '-E', 'nodiscard,root_owner=0:0', '-L', 'pod', image]);
-    } catch (error) {
-      rmSync(image, { force: true });
-      throw error;
-    }
+async function createImage(image: string, sizeBytes: number): Promise<void> {
+  const handle = await open(image, 'wx', 0o600);
+  try {
+    await handle.truncate(sizeBytes);
+  } finally {
+    await handle.close();
   }
+  try {
+    // No reserved blocks: the whole image is the pod's. No journal: a 4 GiB one would cost 64 MiB of
+    // host disk before the pod writes a byte (2 MiB without), and ephemeral data need not survive a host crash.
+    await run('mkfs.ext4', ['-q', '-F', '-m', '0', '-O', '^has_journal', '-E', 'nodiscard,root_owner=0:0', '-L', 'pod', image]);
+  } catch (error) {
+    rmSync(image, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * The host's disk, as the images on it may fill it: a new image is made only while the room every
+ * image may still take (its size less what it holds), the new one's size and a reserve for the
+ * host (10% of the disk, as the kubelet's default nodefs.available eviction threshold) fit in
+ * what is free. Sparse images cost nothing until written, so without this a node could promise
+ * its pods more disk than it has; with it, all pods and claims together cannot fill the host.
+ */
+export class HostDisk {
+  readonly #root: string;
+  readonly #imageDirs: string[];
+  readonly #reserveBytes: number | undefined;
+  /** Admissions one at a time: each sees the images made before it. */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: { root: string; imageDirs: string[]; reserveBytes?: number }) {
+    this.#root = options.root;
+    this.#imageDirs = options.imageDirs;
+    this.#reserveBytes = options.reserveBytes;
+  }
+
+  /** Makes the image when the disk can hold it; otherwise fails with what is free and what is promised. */
+  create(image: string, sizeBytes: number): Promise<void> {
+    const turn = this.#queue.then(async () => {
+      const disk = await statfs(this.#root);
+      const free = disk.bavail * disk.bsize;
+      const reserve = this.#reserveBytes ?? Math.floor(disk.blocks * disk.bsize * 0.1);
+      let promised = 0;
+      for (const dir of this.#imageDirs) {
+        for (const file of await readdir(dir).catch(() => [])) {
+          const stat = await lstat(join(dir, file)).catch(() => undefined);
+          if (stat?.isFile()) promised += Math.max(0, stat.size - stat.blocks * 512);
+        }
+      }
+      if (promised + sizeBytes + reserve > free) {
+        throw new Error(`the node's disk cannot hold another ${mebibytes(sizeBytes)} file system: ${mebibytes(free)} free, ${mebibytes(promised)} promised to pods and claims, ${mebibytes(reserve)} kept for the host`);
+      }
+      await createImage(image, sizeBytes);
+    });
+    this.#queue = turn.catch(() => undefined);
+    return turn;
+  }
+}
+
+function mebibytes(bytes: number): string {
+  return `${Math.floor(bytes / (1024 * 1024))}Mi`;
+}
+
+/**
+ * Mounts the image at `mountPoint`, making the image first (sparse, `sizeBytes`, if the host's
+ * disk can hold it) when there is none. Already mounted (the cluster was killed, the mount
+ * stayed): nothing to do.
+ */
+export async function mountImage(image: string, mountPoint: string, sizeBytes: number, disk: HostDisk): Promise<void> {
+  if (isMountPoint(mountPoint)) return;
+  if (!existsSync(image)) await disk.create(image, sizeBytes);
   await run('mount', ['-o', 'loop,nosuid,nodev', image, mountPoint]);
   rmSync(join(mountPoint, 'lost+found'), { recursive: true, force: true });
 }

@@ -11,16 +11,16 @@ import { join } from 'node:path';
 import type { KubeObject } from '../../types.ts';
 import { objects, specOf, str } from '../format.ts';
 import { ensurePassage } from '../volumes.ts';
-import { imageFilesystemsAvailable, isMountPoint, mountImage, removeOrphanedImages, removeOrphanedMounts, unmountImage } from './filesystem.ts';
+import { type HostDisk, imageFilesystemsAvailable, isMountPoint, mountImage, removeOrphanedImages, removeOrphanedMounts, unmountImage } from './filesystem.ts';
 import { emptyDirSizeLimits, localStorageEvictionMessage, podEphemeralStorageLimit, type PodStorageStats, smallestThreshold } from './limits.ts';
 import { diskUsage, filesystemUsage } from './usage.ts';
 
-export { imageFilesystemsAvailable, isMountPoint, mountImage, removeOrphanedImages, unmountImage } from './filesystem.ts';
+export { HostDisk, imageFilesystemsAvailable, isMountPoint, mountImage, removeOrphanedImages, unmountImage } from './filesystem.ts';
 export { localStorageEvictionMessage, podEphemeralStorageLimit, type PodStorageStats } from './limits.ts';
 
 const MiB = 1024 * 1024;
 /** A pod that sets no ephemeral-storage limit still cannot take more of the host's disk than this. */
-export const UNLIMITED_POD_CEILING_BYTES = 4 * 1024 * MiB;
+export const UNLIMITED_POD_CEILING_BYTES = 1024 * MiB;
 
 /**
  * The size of the pod's file system: twice its limit and 16 MiB more, so usage can pass the limit
@@ -37,12 +37,14 @@ export class PodStorage {
   readonly #podDir: string;
   readonly #image: string;
   readonly #unlimitedBytes: number;
+  readonly #disk: HostDisk;
   #capped = false;
   #released = false;
 
-  constructor(options: { podDir: string; storageDir: string; uid: string; unlimitedBytes: number }) {
+  constructor(options: { podDir: string; storageDir: string; uid: string; unlimitedBytes: number; disk: HostDisk }) {
     this.#podDir = options.podDir;
     this.#unlimitedBytes = options.unlimitedBytes;
+    this.#disk = options.disk;
     this.#image = join(options.storageDir, `${options.uid}.img`);
   }
 
@@ -58,7 +60,7 @@ export class PodStorage {
     const legacy = !existsSync(this.#image) && existsSync(this.#podDir) && !isMountPoint(this.#podDir) && readdirSync(this.#podDir).length > 0;
     if (legacy) return;
     if (!existsSync(this.#podDir)) ensurePassage(this.#podDir);
-    await mountImage(this.#image, this.#podDir, podStorageCeilingBytes(pod, this.#unlimitedBytes));
+    await mountImage(this.#image, this.#podDir, podStorageCeilingBytes(pod, this.#unlimitedBytes), this.#disk);
     if (this.#released) {
       await unmountImage(this.#podDir);
       rmSync(this.#image, { force: true });
