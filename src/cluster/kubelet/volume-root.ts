@@ -8,13 +8,15 @@
 //
 // Directories the walk has to create are made the same way (mkdir by name in an open directory),
 // then handed to their owner through the new directory's own descriptor, never through a path.
-import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, lstatSync, mkdirSync, openSync, readlinkSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, writeSync } from 'node:fs';
 import { posix } from 'node:path';
 
 /** open(2)'s O_PATH (Linux): a handle on the object itself, to resolve names in, not to read. */
 const O_PATH = 0o10000000;
 /** Linux's MAXSYMLINKS: more links than this in one walk is a loop (ELOOP). */
 const MAX_LINKS = 40;
+/** A name that keeps changing under the walk (a container swapping it in a loop) ends it after this many looks. */
+const MAX_RETRIES = 100;
 
 /** How a link pointing above the root, or an absolute link, is taken. */
 export type RootedLinks =
@@ -77,6 +79,11 @@ export function walkInRoot<T>(root: string, relative: string, options: ResolveOp
   try {
     const queue = parts(relative);
     let links = 0;
+    let retries = 0;
+    const again = (name: string) => {
+      if (++retries > MAX_RETRIES) throw new PathEscape(`"${relative}": ${name} keeps changing`);
+      queue.unshift(name);
+    };
     let madeHere: string | undefined;
     while (queue.length > 0) {
       if (finalFd !== undefined) throw new PathEscape(`"${relative}": a component before the last one is not a directory`);
@@ -102,7 +109,7 @@ export function walkInRoot<T>(root: string, relative: string, options: ResolveOp
           if (errorCode(mkdirError) !== 'EEXIST') throw mkdirError;
         }
         // Whatever now has that name (ours, or something that raced us) is looked at afresh.
-        queue.unshift(name);
+        again(name);
         continue;
       }
       if (stat.isSymbolicLink()) {
@@ -122,7 +129,7 @@ export function walkInRoot<T>(root: string, relative: string, options: ResolveOp
         } catch (error) {
           // Swapped for a link or a file since the lstat: look again.
           if (errorCode(error) === 'ENOTDIR' || errorCode(error) === 'ELOOP') {
-            queue.unshift(name);
+            again(name);
             continue;
           }
           throw error;
@@ -136,7 +143,14 @@ export function walkInRoot<T>(root: string, relative: string, options: ResolveOp
         continue;
       }
       // A file, socket or device: only the last component may be one.
-      finalFd = openSync(handle(parent, name), O_PATH | constants.O_NOFOLLOW);
+      const fd = openSync(handle(parent, name), O_PATH | constants.O_NOFOLLOW);
+      if (fstatSync(fd).isSymbolicLink()) {
+        // Swapped for a link since the lstat (O_PATH|O_NOFOLLOW opened the link itself): look again.
+        closeSync(fd);
+        again(name);
+        continue;
+      }
+      finalFd = fd;
     }
     const final = finalFd ?? (stack[stack.length - 1] as number);
     const resolved = readlinkSync(handle(final));
