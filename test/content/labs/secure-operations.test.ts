@@ -77,4 +77,49 @@ YAML`;
       expectAllPassed(await lab.check('fix-the-toolbox', 60_000));
     });
   }, 400_000);
+
+  it('service-account-tokens: a ServiceAccount nobody runs as, a token turned off but pods not replaced, or off for report too, fail; default\'s setting plus a restart passes; hour-long and legacy tokens fail', async () => {
+    await bench.attempt('service-account-tokens', async (lab) => {
+      await lab.run('kubectl create serviceaccount reporter');
+      expect(failures(await lab.check('own-identity'))).toEqual(['The pods of report do not run as reporter yet; the pod template\'s serviceAccountName chooses the identity.']);
+      await lab.run('kubectl delete serviceaccount reporter');
+      await lab.reach('no-token');
+
+      // Turned off on the wrong ServiceAccount: report loses its token, web keeps its own.
+      await lab.run(`kubectl patch serviceaccount reporter -p '{"automountServiceAccountToken":false}' && kubectl rollout restart deployment report && kubectl rollout status deployment report --timeout=120s`);
+      const wrongAccount = failures(await lab.check('no-token'));
+      expect(wrongAccount).toHaveLength(2);
+      expect(wrongAccount[0]).toMatch(/^2 of 2 web pods still have a token mounted \(web-[a-z0-9]+-[a-z0-9]+: kube-api-access-[a-z0-9]+; web-/);
+      expect(wrongAccount[1]).toBe("report has lost its token, and it needs it to call the API. Turn the mount off for web only (web's pod template, or a ServiceAccount of web's own), not for report's ServiceAccount.");
+      await lab.run(`kubectl patch serviceaccount reporter -p '{"automountServiceAccountToken":null}' && kubectl rollout restart deployment report && kubectl rollout status deployment report --timeout=120s`);
+
+      // On web's own ServiceAccount (default): right, but only new pods follow.
+      await lab.run(`kubectl patch serviceaccount default -p '{"automountServiceAccountToken":false}'`);
+      expect(failures(await lab.check('no-token'))[0]).toContain('A pod\'s volumes are fixed when it is created');
+      await lab.run('kubectl rollout restart deployment web && kubectl rollout status deployment web --timeout=120s');
+      expectAllPassed(await lab.check('no-token', 60_000));
+
+      // The default hour, then the legacy Secret token, then whoami as oneself.
+      await lab.run('kubectl create token ci > ~/ci-token');
+      expect(failures(await lab.check('short-lived'))).toContain('~/ci-token is valid for 60 minutes; this step asks for 30 or less (kubectl create token --duration).');
+      await lab.run(`kubectl apply -f - <<'YAML'
+apiVersion: v1
+kind: Secret
+metadata:
+  name: ci-token
+  annotations:
+    kubernetes.io/service-account.name: ci
+type: kubernetes.io/service-account-token
+YAML`);
+      await lab.run("for i in $(seq 1 30); do t=$(kubectl get secret ci-token -o jsonpath='{.data.token}'); [ -n \"$t\" ] && break; sleep 1; done; echo \"$t\" | base64 -d > ~/ci-token");
+      await lab.run('kubectl auth whoami > ~/ci-whoami.txt');
+      expect(failures(await lab.check('short-lived'))).toEqual([
+        '~/ci-token never expires: it is a legacy token from a kubernetes.io/service-account-token Secret, valid until the Secret is deleted. Ask the TokenRequest API for one instead (kubectl create token) and delete the Secret.',
+        `kubectl auth whoami says system:serviceaccount:${lab.namespace}:learner: that is who you are, not the pipeline. Ask as the kubeconfig user that holds ci's token (kubectl auth whoami --user=ci).`,
+      ]);
+      await lab.run('kubectl delete secret ci-token');
+      await lab.run('kubectl create token ci --duration=15m > ~/ci-token && kubectl config set-credentials pipeline --token="$(cat ~/ci-token)" && kubectl auth whoami --user=pipeline -o yaml > ~/ci-whoami.txt');
+      expectAllPassed(await lab.check('short-lived'));
+    });
+  }, 400_000);
 });
