@@ -3,6 +3,7 @@
 // quota stops a loop of creates with upstream's message, and the namespace's storage budget (the
 // embedded cluster's own limit) stops the bytes. Real kubectl with the sandbox's own token.
 import { execFile } from 'node:child_process';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import { request } from 'node:https';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -232,6 +233,38 @@ describe('the sandbox’s quota and the namespace’s storage budget', () => {
     expect((await asLearner('delete', 'configmap', stored[0] as string)).code).toBe(0);
     expect((await asLearner('create', '-f', await manifest('again.json', [configMap(refused, size)]))).code).toBe(0);
   }, 120_000);
+});
+
+describe('what one learner’s parallel requests may hold', () => {
+  it('answers a third LIST in flight with API Priority and Fairness’s 429, and serves again once one is done', async () => {
+    // The namespace holds megabytes by now (the budget test filled it): a client that does not read keeps its LIST in flight.
+    const stalled: Array<ClientRequest> = [];
+    const listing = (onResponse: (res: IncomingMessage) => void) => {
+      const req = request(`${cluster.cluster.url}/api/v1/namespaces/${sandbox.namespace}/configmaps`, { ca: cluster.cluster.caPem, agent: false, headers: { authorization: `Bearer ${learnerToken}` } }, onResponse);
+      req.end();
+      return req;
+    };
+    const started = (req: ClientRequest) => new Promise<void>((resolve) => req.once('response', (res) => (res.pause(), resolve())));
+    for (let i = 0; i < 2; i++) {
+      const req = listing(() => undefined);
+      stalled.push(req);
+      await started(req);
+    }
+    const third = await new Promise<{ status: number; retryAfter: string | undefined; body: string }>((resolve) =>
+      listing((res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined, body }));
+      }),
+    );
+    expect(third).toEqual({ status: 429, retryAfter: '1', body: 'Too many requests, please try again later.\n' });
+    // kubectl retries on its own; once a LIST is done, another one is served.
+    for (const req of stalled) req.destroy();
+    const listed = await asLearner('get', 'configmaps', '-o', 'name');
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain('configmap/small');
+  }, 60_000);
 });
 
 describe('lab sessions a learner may run at once', () => {

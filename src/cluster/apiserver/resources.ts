@@ -11,7 +11,7 @@ import { findObject } from './find.ts';
 import { negotiateObjectRepresentation, type ObjectRepresentation } from './media.ts';
 import { deleteOptionsFrom, fieldValidationFrom, listQueryFrom, writeOptionsFrom } from './options.ts';
 import { presentList, presentObject, withTypeMeta } from './representation.ts';
-import { httpErrors, sendObject } from './respond.ts';
+import { httpErrors, sendObject, streamList } from './respond.ts';
 
 const acceptedResponseTypes = 'application/json, application/yaml';
 
@@ -41,7 +41,12 @@ export async function listObjects(ctx: ApiContext, scope: RequestScope, def: Res
   const query = listQueryFrom(scope.query, 'list');
   const namespace = namespaceArg(def, scope);
   const list = ctx.registry.list(def, { ...query, ...(namespace ? { namespace } : {}) });
-  reply(scope, 200, await presentList(def, list, representation, scope.query, ctx.clock()), representation);
+  const body = await presentList(def, list, representation, scope.query, ctx.clock());
+  if (representation.as !== 'Table' && representation.encoding !== 'yaml' && !scope.pretty) {
+    await streamList(scope.res, 200, body as { items: readonly unknown[] }, { warnings: scope.warnings });
+    return;
+  }
+  reply(scope, 200, body, representation);
 }
 
 /** The namespace in a body must agree with the URL; an empty one takes the URL's. */

@@ -24,6 +24,39 @@ export function sendObject(res: ServerResponse, code: number, body: unknown, rep
   res.end(text);
 }
 
+/**
+ * A list as JSON, written item by item as the socket takes it: a namespace's worth of objects is
+ * never one string in memory, however many clients list it. Items come last, as upstream writes them.
+ */
+export async function streamList(res: ServerResponse, code: number, list: { items: readonly unknown[] } & Record<string, unknown>, reply: Reply = {}): Promise<void> {
+  if (res.headersSent || res.destroyed) return;
+  const { items, ...rest } = list;
+  const head = JSON.stringify(rest);
+  res.statusCode = code;
+  res.setHeader('Content-Type', reply.contentType ?? 'application/json');
+  res.setHeader('Cache-Control', reply.cacheControl ?? 'no-cache, private');
+  setWarnings(res, reply.warnings);
+  let room = res.write(`${head.slice(0, -1)}${head === '{}' ? '' : ','}"items":[`);
+  for (let i = 0; i < items.length; i++) {
+    if (!room) await drained(res);
+    if (res.destroyed) return;
+    room = res.write((i === 0 ? '' : ',') + JSON.stringify(items[i]));
+  }
+  res.end(']}');
+}
+
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 export function sendStatus(res: ServerResponse, status: Status, reply: Reply = {}): void {
   sendObject(res, status.code, status, reply);
 }

@@ -5,7 +5,7 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Duplex } from 'node:stream';
 import { statusErrors } from '../types.ts';
 import type { ResourceDefinition, UserInfo } from '../registry/index.ts';
-import { anonymousUser as anonymousUsername, forbiddenError, unauthenticatedGroup, type AuthorizationAttributes } from './auth/index.ts';
+import { anonymousUser as anonymousUsername, forbiddenError, mastersGroup, unauthenticatedGroup, type AuthorizationAttributes } from './auth/index.ts';
 import type { ApiContext, RequestScope } from './context.ts';
 import { aggregatedDiscoveryContentType } from './discovery.ts';
 import { negotiateDiscovery } from './media.ts';
@@ -62,6 +62,14 @@ const healthPaths = new Set(['/healthz', '/livez', '/readyz', '/healthz/ping', '
 /** Paths anyone may read without credentials, as kube-apiserver's anonymous-auth endpoint list does. */
 const anonymousPaths = new Set([...healthPaths, '/version']);
 
+/**
+ * LISTs one user may have in flight (answers being built or sent): each can be a namespace's
+ * whole storage budget serialized, so their number is what bounds the memory one learner's
+ * parallel requests take. Past it the answer is API Priority and Fairness's 429, which client-go
+ * and kubectl retry after Retry-After; system:masters is exempt, as upstream.
+ */
+const LISTS_IN_FLIGHT_PER_USER = 2;
+
 /** How long a connection whose body was refused stays open after the answer, for the client to read it. */
 const UNREAD_BODY_LINGER_MS = 500;
 
@@ -95,6 +103,7 @@ function attributesFor(info: RequestInfo, user: UserInfo): AuthorizationAttribut
 export class ApiHandler {
   readonly #ctx: ApiContext;
   readonly #log: Logger;
+  readonly #listsInFlight = new Map<string, number>();
   #openapi: OpenApi | undefined;
 
   constructor(ctx: ApiContext, log: Logger) {
@@ -180,11 +189,29 @@ export class ApiHandler {
     const info = requestInfoFor(req.method ?? 'GET', url);
     this.#authorize(info, user);
     const scope: RequestScope = { req, res, url, query: url.searchParams, info, user, warnings: [], pretty: url.searchParams.get('pretty') === 'true' };
+    if (info.isResourceRequest && info.verb === 'list' && !user.groups.includes(mastersGroup) && !this.#admitList(user.username, res)) {
+      res.setHeader('Retry-After', '1');
+      sendText(res, 429, 'Too many requests, please try again later.\n');
+      return;
+    }
     if (info.isResourceRequest) {
       await this.#resource(scope);
       return;
     }
     await this.#nonResource(scope);
+  }
+
+  /** Counts the LIST in until its answer is sent; false when the user already has their share in flight. */
+  #admitList(username: string, res: ServerResponse): boolean {
+    const inFlight = this.#listsInFlight.get(username) ?? 0;
+    if (inFlight >= LISTS_IN_FLIGHT_PER_USER) return false;
+    this.#listsInFlight.set(username, inFlight + 1);
+    res.once('close', () => {
+      const left = (this.#listsInFlight.get(username) ?? 1) - 1;
+      if (left > 0) this.#listsInFlight.set(username, left);
+      else this.#listsInFlight.delete(username);
+    });
+    return true;
   }
 
   async #handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {

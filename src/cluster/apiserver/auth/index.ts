@@ -25,7 +25,7 @@ import {
 import type { ServiceAccountTokenIdentity, ServiceAccountTokens } from './tokens.ts';
 
 export type { AuthorizationAttributes, AuthorizationDecision, RulesReview };
-export { anonymousUser, forbiddenError, unauthenticatedGroup };
+export { anonymousUser, forbiddenError, mastersGroup, unauthenticatedGroup };
 export { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './rbac.ts';
 export { defaultExpirationSeconds, openServiceAccountTokens, type BoundObjectReference, type ServiceAccountTokens } from './tokens.ts';
 
