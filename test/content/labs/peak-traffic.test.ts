@@ -103,4 +103,29 @@ kubectl apply -f ~/hpa.yaml`);
       );
     });
   }, 300_000);
+
+  it('peak-rollout: a surge with a pod unavailable, or the default deadline, fails; 25 % surge, 0 %, 10 s and 90 s pass', async () => {
+    await bench.attempt('peak-rollout', async (lab) => {
+      await lab.run(`kubectl patch deployment web -p '{"spec":{"minReadySeconds":5,"strategy":{"rollingUpdate":{"maxSurge":1,"maxUnavailable":1}}}}'`);
+      expect(failures(await lab.check('safe-settings'))).toEqual([
+        'maxUnavailable should be 0, so that no ready pod is taken away before its replacement is available.',
+        'progressDeadlineSeconds is still above 90; a stuck release would go unreported for too long during the sale.',
+      ]);
+      await lab.run(`kubectl patch deployment web --type=json -p '[{"op":"replace","path":"/spec/strategy/rollingUpdate","value":{"maxSurge":"25%","maxUnavailable":"0%"}},{"op":"replace","path":"/spec/minReadySeconds","value":10},{"op":"replace","path":"/spec/progressDeadlineSeconds","value":90}]'`);
+      expectAllPassed(await lab.check('safe-settings'));
+    });
+  }, 300_000);
+
+  it('peak-shutdown: a short pause, or a grace period it does not fit, fails; exec sleep 8 with 20 s passes', async () => {
+    await bench.attempt('peak-shutdown', async (lab) => {
+      await lab.run(`kubectl patch deployment cart -p '{"spec":{"template":{"spec":{"containers":[{"name":"cart","lifecycle":{"preStop":{"sleep":{"seconds":3}}}}]}}}}'`);
+      expect(failures(await lab.check('pause-before-stop'))).toContain('A 3-second pause is shorter than this step asks (5 s): traffic may still arrive after SIGTERM.');
+      await lab.run(`kubectl patch deployment cart -p '{"spec":{"template":{"spec":{"terminationGracePeriodSeconds":15,"containers":[{"name":"cart","lifecycle":{"preStop":{"sleep":{"seconds":10}}}}]}}}}'`);
+      expect(failures(await lab.check('pause-before-stop'))).toContain(
+        'The grace period (15 s) leaves the app 5 s after the pause; it is killed (SIGKILL) before it can finish its requests. Make it at least 20 s.',
+      );
+      await lab.run(`kubectl patch deployment cart --type=json -p '[{"op":"replace","path":"/spec/template/spec/terminationGracePeriodSeconds","value":20},{"op":"replace","path":"/spec/template/spec/containers/0/lifecycle","value":{"preStop":{"exec":{"command":["sleep","8"]}}}}]'`);
+      expectAllPassed(await lab.check('pause-before-stop', 120_000));
+    });
+  }, 300_000);
 });
