@@ -7,10 +7,13 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { detectSandboxSupport, spawnSandboxed } from '../../src/cluster/kubelet/sandbox/index.ts';
 import { PathEscape, PathMissing, pin, resolveInRoot, walkInRoot } from '../../src/cluster/kubelet/volume-root.ts';
 import { type KubeletCluster, type KubectlResult, startKubeletCluster } from '../cluster/kubelet/harness.ts';
+
+// Pods start, fail and restart for real here; on two shared cores that can take a while.
+vi.setConfig({ testTimeout: 120_000 });
 
 let lab: KubeletCluster;
 const ns = 'sandbox-vol';
@@ -287,14 +290,15 @@ function status(pod: string, container: string): Record<string, any> | undefined
   return statuses.find((s) => s['name'] === container);
 }
 
-const running = (pod: string, container: string) => lab.until(`${pod}/${container} running`, () => status(pod, container)?.['state']?.['running'] !== undefined, 20_000);
+// Generous waits: the whole suite runs on two shared cores.
+const running = (pod: string, container: string) => lab.until(`${pod}/${container} running`, () => status(pod, container)?.['state']?.['running'] !== undefined, 45_000);
 
 /** The container waits with CreateContainerConfigError and this message, and the kubelet says so in an event. */
 async function refusedByKubelet(pod: string, container: string, message: string): Promise<void> {
   const waiting = await lab.until(`${pod}/${container} CreateContainerConfigError`, () => {
     const state = status(pod, container)?.['state']?.['waiting'];
     return state?.['reason'] === 'CreateContainerConfigError' ? state : undefined;
-  });
+  }, 45_000);
   expect(waiting['message']).toBe(message);
   expect(lab.events(ns, pod)).toContainEqual({ type: 'Warning', reason: 'Failed', message: `Error: ${message}` });
 }
@@ -584,7 +588,7 @@ data: {app.conf: "first\\n"}
     expect((await inside('configured', 'cat /etc/app/app.conf; ls -A /none | wc -l; echo x > /etc/app/app.conf || echo refused')).stdout).toMatch(/^first\n0\n[\s\S]*refused\n$/);
     const changed = await learner(['patch', 'configmap', 'app', '-p', '{"data":{"app.conf":"second\\n"}}']);
     expect(changed.code, changed.stderr).toBe(0);
-    await lab.eventually('the whole-volume mount updated', async () => (await inside('configured', 'cat /cfg/app.conf')).stdout === 'second\n');
+    await lab.eventually('the whole-volume mount updated', async () => (await inside('configured', 'cat /cfg/app.conf')).stdout === 'second\n', 45_000);
     expect((await inside('configured', 'cat /etc/app/app.conf')).stdout).toBe('first\n');
   });
 
