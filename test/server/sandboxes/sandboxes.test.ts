@@ -168,13 +168,11 @@ describe('the warm pool', () => {
       expect(warm?.namespace).toMatch(/^lab-warm-[a-z0-9]{5}$/);
 
       const progress: StartProgress[] = [];
-      const started = performance.now();
       const claimed = await service.start('sample', 'frank', { onProgress: (p) => progress.push(p) });
-      const claimMs = performance.now() - started;
       expect(claimed.namespace).toBe(warm?.namespace);
       expect(claimed).toMatchObject({ learnerId: 'frank', ready: true });
+      // Claimed, not made: how fast that is, bench/labs.bench.ts measures (lab_start_ms_warm_p95).
       expect(progress.map((p) => p.phase)).toEqual(['claiming-warm-sandbox', 'ready']);
-      expect(claimMs).toBeLessThan(1_000);
       expect((await get('configmaps', claimed.namespace, 'settings'))?.metadata.annotations?.['prepared']).toBe('yes');
 
       await service.fillWarmPool();

@@ -105,13 +105,9 @@ describe.each(DIALECTS)('xAPI outbox on %s', (dialect) => {
     outbox.start();
     await learning.record({ kind: 'lesson.viewed', learnerId: ada.id, path: 'container-basics', lesson: 'images' });
     await eventually(() => lrs.requests.length > 0, 'the worker to reach the LRS');
-    const started = performance.now();
+    // The LRS never answers: were recording or stopping waiting for it, the test would time out.
     for (let index = 0; index < 5; index += 1) await learning.record({ kind: 'lesson.viewed', learnerId: ada.id, path: 'container-basics', lesson: 'images' });
-    expect(performance.now() - started).toBeLessThan(1_000);
-
-    const stopping = performance.now();
     await outbox.stop();
-    expect(performance.now() - stopping).toBeLessThan(1_000);
     // What the stopped worker had in hand is due again, for the next process to send.
     const rows = await db.all(z.object({ lease_until: z.string().nullable(), sent_at: z.string().nullable() }), 'SELECT lease_until, sent_at FROM xapi_outbox');
     expect(rows).toHaveLength(6);
