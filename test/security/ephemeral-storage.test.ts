@@ -290,7 +290,7 @@ metadata: {name: ${ns}}
     await full?.stop();
   });
 
-  it('is never promised to pods beyond what it can hold: the pod waits with FailedCreatePodSandBox', async () => {
+  it('is never promised to pods beyond what it can hold: the container waits with CreateContainerError', async () => {
     await full.apply(
       `apiVersion: v1
 kind: Pod
@@ -304,11 +304,11 @@ spec:
 `,
       ns,
     );
-    const event = await full.until('FailedCreatePodSandBox', () => full.events(ns, 'waits').find((e) => e.reason === 'FailedCreatePodSandBox'), 30_000);
+    const event = await full.until('the Failed event', () => full.events(ns, 'waits').find((e) => e.reason === 'Failed'), 30_000);
     expect(event.type).toBe('Warning');
-    expect(event.message).toMatch(/^Failed to create pod sandbox: the node's disk cannot hold another 56Mi file system: \d+Mi free, \d+Mi promised to pods and claims, \d+Mi kept for the host$/);
+    expect(event.message).toMatch(/^Error: the node's disk cannot hold another 56Mi file system: \d+Mi free, \d+Mi promised to pods and claims, \d+Mi kept for the host$/);
     expect(status(full.pod(ns, 'waits')).phase).toBe('Pending');
-    const described = await full.kubectl(['get', 'pod', 'waits', '-n', ns, '--no-headers']);
-    expect(described.stdout).toMatch(/^waits\s+0\/1\s+ContainerCreating\s+0\s+/);
+    const table = await full.kubectl(['get', 'pod', 'waits', '-n', ns, '--no-headers']);
+    expect(table.stdout).toMatch(/^waits\s+0\/1\s+CreateContainerError\s+0\s+/);
   });
 });

@@ -30,6 +30,11 @@ export async function execSandbox(context: PodContext, slot: ContainerSlot, argv
   const instance = slot.instance;
   if (!instance) return `container not found ("${slot.name}")`;
   const pod = context.pod();
+  try {
+    await context.prepareStorage();
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
   context.volumes.materialize(pod);
   context.scheduleTokenRefresh();
   const instanceDir = join(instance.tmpDir, '..');

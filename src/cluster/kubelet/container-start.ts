@@ -149,6 +149,7 @@ async function spawnReal(context: PodContext, slot: ContainerSlot, argv: string[
   if (support.mode === 'unavailable') return `sandbox:${support.reason}`;
   const pod = context.pod();
   try {
+    await context.prepareStorage();
     context.volumes.materialize(pod);
     context.scheduleTokenRefresh();
     const instance = instanceDirectories(instanceDir);

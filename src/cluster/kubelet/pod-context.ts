@@ -70,6 +70,11 @@ export interface PodContext {
   scheduleRestart(slot: ContainerSlot, exitCode: number, ranMs: number): void;
   /** Keeps the projected ServiceAccount token fresh once a real process reads it. */
   scheduleTokenRefresh(): void;
+  /**
+   * Mounts the pod's file system and its claims' before the first real process (a container's or
+   * an exec's) makes the kubelet write anything of the pod; simulated pods never need them.
+   */
+  prepareStorage(): Promise<void>;
 }
 
 /** The grace period the pod's spec gives a stopping container, in real milliseconds. */

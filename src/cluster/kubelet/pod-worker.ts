@@ -51,6 +51,7 @@ export class PodWorker {
   /** The kubelet failed the pod (DeadlineExceeded, Evicted): the status's reason and message. */
   #failure: { reason: string; message: string } | undefined;
   readonly #storage: PodStorage;
+  #storageReady: Promise<void> | undefined;
 
   constructor(node: NodeRuntime, pod: KubeObject) {
     this.#node = node;
@@ -84,6 +85,7 @@ export class PodWorker {
       statusChanged: () => this.#statusChanged(),
       scheduleRestart: (slot, exitCode, ranMs) => this.#scheduleRestart(slot, exitCode, ranMs),
       scheduleTokenRefresh: () => this.#scheduleTokenRefresh(),
+      prepareStorage: () => this.#prepareStorage(),
     };
     const status = statusOf(pod);
     this.#startTime = str(status['startTime']) ?? timestamp(node.now());
@@ -323,30 +325,26 @@ export class PodWorker {
       }
     }
     this.#preparing = true;
-    // The pod's and its claims' file systems come first: nothing may be written before their ceilings are in place.
-    const claims = objects(specOf(this.pod)['volumes'])
-      .map((volume) => str(obj(volume['persistentVolumeClaim'])['claimName']))
-      .map((name) => (name ? this.#node.view.get('persistentvolumeclaims', this.namespace, name) : undefined))
-      .filter((claim): claim is KubeObject => claim !== undefined);
-    // Settled at once (a failure is a value), so it is never an unhandled rejection while the start delay runs.
-    const failure = Promise.all([this.#storage.prepare(this.pod), this.#node.claimStorage.prepare(claims)]).then(
-      () => undefined,
-      (error: unknown) => (error instanceof Error ? error.message : String(error)),
-    );
     this.#after(this.#node.startDelay(150), () => {
-      void failure.then((message) => {
-        this.#preparing = false;
-        if (this.#gone) return;
-        if (message === undefined) {
-          this.#sandboxReady = true;
-          this.kick();
-          return;
-        }
-        this.#event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${message}`);
-        this.#mountRetryAt = this.#node.now().getTime() + this.#node.scaled(MOUNT_RETRY_MS);
-        this.#wakeAt(this.#mountRetryAt);
-      });
+      this.#preparing = false;
+      this.#sandboxReady = true;
+      this.kick();
     });
+  }
+
+  /** Once per pod (again after a failure): its own file system and its claims'. */
+  #prepareStorage(): Promise<void> {
+    this.#storageReady ??= (async () => {
+      const claims = objects(specOf(this.pod)['volumes'])
+        .map((volume) => str(obj(volume['persistentVolumeClaim'])['claimName']))
+        .map((name) => (name ? this.#node.view.get('persistentvolumeclaims', this.namespace, name) : undefined))
+        .filter((claim): claim is KubeObject => claim !== undefined);
+      await Promise.all([this.#storage.prepare(this.pod), this.#node.claimStorage.prepare(claims)]);
+    })().catch((error: unknown) => {
+      this.#storageReady = undefined;
+      throw error;
+    });
+    return this.#storageReady;
   }
 
   // ---- starting a container ---------------------------------------------------------------
