@@ -5,6 +5,8 @@ import { expectAllPassed, failures, startLabBench, type LabBench } from './attem
 
 let bench: LabBench;
 
+const NS = "$(kubectl config view --minify -o jsonpath='{..namespace}')";
+
 beforeAll(async () => {
   bench = await startLabBench();
 }, 60_000);
@@ -120,6 +122,41 @@ YAML`);
       await lab.run('kubectl delete secret ci-token');
       await lab.run('kubectl create token ci --duration=15m > ~/ci-token && kubectl config set-credentials pipeline --token="$(cat ~/ci-token)" && kubectl auth whoami --user=pipeline -o yaml > ~/ci-whoami.txt');
       expectAllPassed(await lab.check('short-lived'));
+    });
+  }, 400_000);
+
+  it('rbac-team-role: the refusal must be saved from standard error; binding edit or a Role on all of apps fails; a Role of another name built with kubectl passes', async () => {
+    await bench.attempt('rbac-team-role', async (lab) => {
+      await lab.tryRun(`kubectl create rolebinding deployer-admin --clusterrole=cluster-admin --serviceaccount=${NS}:deployer > ~/refused.txt`);
+      expect(failures(await lab.check('refused'))).toEqual(["~/refused.txt does not hold the API server's refusal. kubectl prints errors on standard error: redirect it with 2> ~/refused.txt."]);
+      const refusal = await lab.tryRun(`kubectl create rolebinding deployer-admin --clusterrole=cluster-admin --serviceaccount=${NS}:deployer`);
+      expect(refusal.exitCode).toBe(1);
+      expect(refusal.stderr).toContain(`is attempting to grant RBAC permissions not currently held:\n{APIGroups:["*"], Resources:["*"], Verbs:["*"]}`);
+      await lab.reach('team-role');
+
+      // The learner holds edit, so binding it is allowed, and grants far too much.
+      await lab.run(`kubectl create rolebinding deployer --clusterrole=edit --serviceaccount=${NS}:deployer`);
+      expect(failures(await lab.check('team-role'))).toEqual([
+        `deployer → ClusterRole edit: the deployer is bound to a ClusterRole, whose rules were written for everyone who needs it. Bind it to a Role written for the pipeline, and delete this binding.`,
+        'The deployer may delete Deployments; a pipeline that updates images never needs to.',
+        'The deployer may change StatefulSets; its Role should name deployments, not every resource of the apps group.',
+        'The deployer may read Secrets, and with them every password in the namespace. Bind it to your own Role, not to a broad one such as edit.',
+        'The deployer may list ConfigMaps; it needs Deployments and pods only.',
+        'The deployer may exec into pods, which means running any command as them; the pipeline only reads logs.',
+      ]);
+      await lab.run('kubectl delete rolebinding deployer');
+
+      // A wildcard on apps is more than the learner holds (edit has no update on controllerrevisions), so it is refused too.
+      const wildcard = await lab.tryRun(`kubectl create role payments-pipeline --verb=get,list,watch,update,patch --resource='*.apps'`);
+      expect(wildcard.stderr).toContain('{APIGroups:["apps"], Resources:["*"], Verbs:["get" "list" "watch" "update" "patch"]}');
+      // "All the workloads": StatefulSets and DaemonSets come with it.
+      await lab.run(`kubectl create role payments-pipeline --verb=get,list,watch,update,patch --resource=deployments.apps,statefulsets.apps,daemonsets.apps`);
+      await lab.run(`kubectl patch role payments-pipeline --type=json -p '[{"op":"add","path":"/rules/-","value":{"apiGroups":[""],"resources":["pods"],"verbs":["get","list","watch"]}},{"op":"add","path":"/rules/-","value":{"apiGroups":[""],"resources":["pods/log"],"verbs":["get"]}}]'`);
+      await lab.run(`kubectl create rolebinding payments-pipeline --role=payments-pipeline --serviceaccount=${NS}:deployer`);
+      expect(failures(await lab.check('team-role'))).toEqual(['The deployer may change StatefulSets; its Role should name deployments, not every resource of the apps group.']);
+
+      await lab.run(`kubectl patch role payments-pipeline --type=json -p '[{"op":"replace","path":"/rules/0/resources","value":["deployments"]}]'`);
+      expectAllPassed(await lab.check('team-role'));
     });
   }, 400_000);
 });
