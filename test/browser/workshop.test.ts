@@ -102,6 +102,11 @@ async function startLab(page: Page): Promise<void> {
   await page.locator('[data-terminal-status][data-state="connected"]').waitFor({ timeout: 60_000 });
 }
 
+/** How many Workshops links a learner's header has (none: learners join, they do not run workshops). */
+function workshopsLinks(page: Page): Promise<number> {
+  return page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Workshops' }).count();
+}
+
 describe('a workshop in the browser', () => {
   it('is created, joined by two learners, followed live, and one terminal is watched while the other lab is reset', async () => {
     const { lab } = lesson;
@@ -110,7 +115,9 @@ describe('a workshop in the browser', () => {
 
     const instructor = await signedIn('Irene Workshop', 'instructor');
     const dashboard = instructor.page;
-    await dashboard.goto('/instructor/workshops');
+    // The header leads instructors to their workshops.
+    await dashboard.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Workshops' }).click();
+    await dashboard.waitForURL((url) => url.pathname === '/instructor/workshops');
     await dashboard.getByLabel('Title').fill('Kubernetes day');
     await dashboard.getByLabel('Labs (ids, comma-separated)').fill(lab.id);
     await dashboard.getByLabel('Seats').fill('2');
@@ -127,6 +134,9 @@ describe('a workshop in the browser', () => {
     await ada.page.getByRole('button', { name: 'Join' }).click();
     await ada.page.waitForURL((url) => url.pathname === '/workshops');
     await expect(ada.page.locator('#workshop-title').textContent()).resolves.toBe('Kubernetes day');
+    // The learner's page names the lab by its title and the end as people read a time.
+    await ada.page.getByRole('link', { name: lab.title }).waitFor();
+    expect(await ada.page.locator('#workshop-ends').textContent()).toMatch(/^\d{1,2} \w{3} \d{4}, \d{2}:\d{2} UTC$/);
     const grace = await signedIn('Grace Workshop');
     await grace.page.goto('/workshops/join');
     await grace.page.getByLabel('Workshop code').fill(code.toLowerCase());
@@ -141,6 +151,10 @@ describe('a workshop in the browser', () => {
     await dashboard.locator('tr[data-learner="Ada Workshop"]').waitFor();
     await dashboard.locator('tr[data-learner="Grace Workshop"]').waitFor();
     await dashboard.locator(cell('Ada Workshop', 'not-started')).waitFor();
+    // The seats taken follow the joins, as the rows do.
+    await expect(dashboard.locator('#seats-taken').textContent()).resolves.toBe('2');
+    const learnerNavigation = await workshopsLinks(grace.page);
+    expect(learnerNavigation).toBe(0);
 
     // Both start the lab: the grid shows them working.
     await startLab(ada.page);
@@ -151,6 +165,13 @@ describe('a workshop in the browser', () => {
     // Grace's check fails, Ada fixes the step and passes: the grid follows, with the count per step.
     await grace.page.getByRole('button', { name: 'Check', exact: true }).click();
     await dashboard.locator(cell('Grace Workshop', 'failed')).waitFor({ timeout: 60_000 });
+    // Cells drawn by the page's script carry the page's styles: a failed cell is coloured and bordered.
+    const failedStyle = await dashboard.locator(cell('Grace Workshop', 'failed')).evaluate((element) => {
+      const style = getComputedStyle(element);
+      return { background: style.backgroundColor, border: style.borderTopWidth };
+    });
+    expect(failedStyle.background).not.toBe('rgba(0, 0, 0, 0)');
+    expect(failedStyle.border).toBe('1px');
     for (const command of step.solution) await typeCommand(ada.page, command);
     await typeCommand(ada.page, 'echo "fixed-$((40+2))"');
     await waitForText(ada.page, '[data-terminal-host]', 'fixed-42', 120_000);
@@ -178,6 +199,10 @@ describe('a workshop in the browser', () => {
     await dashboard.getByRole('button', { name: 'End workshop' }).click();
     await dashboard.getByRole('status').getByText('The workshop has ended.').waitFor({ timeout: 60_000 });
     await notice.locator('#workshop-ended').waitFor({ state: 'visible', timeout: 15_000 });
+    // Nothing can be done to an ended workshop, and the dashboard says so instead of failing.
+    for (const name of ['Post message', 'Extend for all', 'End workshop', 'Reset lab of Ada Workshop', '+15 min of Grace Workshop']) {
+      await expect(dashboard.getByRole('button', { name, exact: true }).isDisabled(), name).resolves.toBe(true);
+    }
 
     for (const person of [instructor, ada, grace]) await person.context.close();
   }, 900_000);
