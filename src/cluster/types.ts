@@ -71,12 +71,48 @@ export interface Status {
   code: number;
 }
 
+/**
+ * A Status in metav1.Status's field order (kind, apiVersion, metadata, status, message, reason,
+ * details, code) with StatusDetails' omitempty fields left out, as a kube-apiserver writes it:
+ * clients that compare bodies byte for byte, and learners reading `-v=8`, see the same text.
+ */
+type StatusFields = Omit<Status, 'kind' | 'apiVersion' | 'metadata' | 'code'>;
+export function statusBody(status: StatusFields & { code: number }): Status;
+export function statusBody(status: StatusFields): Omit<Status, 'code'>;
+export function statusBody(status: StatusFields & { code?: number }): Omit<Status, 'code'> & { code?: number } {
+  const body: Omit<Status, 'code'> & { code?: number } = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: status.status };
+  if (status.message) body.message = status.message;
+  if (status.reason) body.reason = status.reason;
+  if (status.details) body.details = statusDetails(status.details);
+  if (status.code !== undefined) body.code = status.code;
+  return body;
+}
+
+function statusDetails(details: NonNullable<Status['details']>): NonNullable<Status['details']> {
+  const ordered: NonNullable<Status['details']> = {};
+  if (details.name) ordered.name = details.name;
+  if (details.group) ordered.group = details.group;
+  if (details.kind) ordered.kind = details.kind;
+  if (details.uid) ordered.uid = details.uid;
+  if (details.causes && details.causes.length > 0) {
+    ordered.causes = details.causes.map((cause) => {
+      const c: StatusCause = {};
+      if (cause.reason) c.reason = cause.reason;
+      if (cause.message) c.message = cause.message;
+      if (cause.field) c.field = cause.field;
+      return c;
+    });
+  }
+  if (details.retryAfterSeconds) ordered.retryAfterSeconds = details.retryAfterSeconds;
+  return ordered;
+}
+
 /** An error that carries the Status the server answers with. Throw it anywhere below the HTTP layer. */
 export class StatusError extends Error {
   readonly status: Status;
   constructor(status: Omit<Status, 'kind' | 'apiVersion' | 'metadata' | 'status'>) {
     super(status.message ?? status.reason ?? 'error');
-    this.status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', ...status };
+    this.status = statusBody({ status: 'Failure', ...status });
   }
   get code(): number {
     return this.status.code;

@@ -1,7 +1,7 @@
 // The verbs on a resource or its status subresource: get, list, create, update, delete and
 // deletecollection, each a thin path from the parsed request to the registry and back.
 import type { KubeObject } from '../types.ts';
-import { statusErrors } from '../types.ts';
+import { statusBody, statusErrors } from '../types.ts';
 import type { ResourceDefinition } from '../registry/index.ts';
 import { readBody } from './body.ts';
 import type { ApiContext, RequestScope } from './context.ts';
@@ -114,13 +114,7 @@ export async function deleteObject(ctx: ApiContext, scope: RequestScope, def: Re
     reply(scope, 200, await presentObject(def, result, representation, scope.query, ctx.clock()), representation);
     return;
   }
-  reply(scope, 200, {
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Success',
-    details: { name: scope.info.name, group: def.group, kind: def.resource, uid: result.metadata.uid },
-  });
+  reply(scope, 200, statusBody({ status: 'Success', details: { name: scope.info.name, group: def.group, kind: def.resource, uid: result.metadata.uid } }));
 }
 
 function stillExists(ctx: ApiContext, def: ResourceDefinition, scope: RequestScope, result: KubeObject): boolean {

@@ -1,7 +1,7 @@
 // Subresources other than status: scale (autoscaling/v1 Scale, kept by the registry), pods/binding, pods/eviction,
 // and the streaming ones (log, exec, attach, portforward, proxy) that are handed to the
 // connect hook the kubelet provides.
-import { statusErrors } from '../types.ts';
+import { statusBody, statusErrors } from '../types.ts';
 import type { ResourceDefinition } from '../registry/index.ts';
 import { isPlainObject, readBody } from './body.ts';
 import type { ApiContext, ConnectRequest, RequestScope } from './context.ts';
@@ -29,7 +29,7 @@ export async function updateScale(ctx: ApiContext, scope: RequestScope, def: Res
 }
 
 function successStatus(code: number): unknown {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code };
+  return statusBody({ status: 'Success', code });
 }
 
 /** pods/binding: the scheduler's write of spec.nodeName, allowed once (the pod strategy checks). */

@@ -395,7 +395,7 @@ export class ClusterRegistry implements Registry {
     // built-in status structs serialise as {} when empty; custom resources drop status entirely
     if (hasSubresource(def, 'status') && !strategy.keepStatusOnCreate) {
       if (def.crd) delete draft.status;
-      else draft.status = {};
+      else draft.status = { ...strategy.statusZeroValues };
     }
     strategy.prepareForCreate?.(draft, ctx);
 
@@ -473,6 +473,7 @@ export class ClusterRegistry implements Registry {
         if (input.metadata[field] === undefined) delete meta[field];
         else meta[field] = input.metadata[field];
       }
+      if (strategy.statusZeroValues) draft.status = { ...strategy.statusZeroValues, ...asObject(draft.status) };
       strategy.prepareForStatusUpdate?.(draft, old, ctx);
     } else if (subresource === 'binding') {
       if (!strategy.prepareForBinding) throw statusErrors.methodNotSupported(gr, 'binding');

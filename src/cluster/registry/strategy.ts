@@ -58,6 +58,12 @@ export interface ResourceStrategy {
    * stored; the API server fills in status.
    */
   virtual?: boolean;
+  /**
+   * Status fields upstream's Go struct writes even when zero (no `omitempty`): a create answers
+   * with them, and a status write that leaves them out still stores them (clients read
+   * `status.currentNumberScheduled` straight after create).
+   */
+  statusZeroValues?: Readonly<Record<string, number>>;
   /** Nodes: a create may carry status (kubelets register with it). */
   keepStatusOnCreate?: boolean;
 

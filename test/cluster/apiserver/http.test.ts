@@ -90,6 +90,22 @@ describe('errors as Status objects', () => {
     expect(res.json()).toMatchObject({ reason: 'NotFound', message: 'configmaps "missing" not found', details: { name: 'missing', kind: 'configmaps' } });
   });
 
+  it('writes Status bodies byte for byte as a kube-apiserver does: its field order, no empty group', async () => {
+    const core = await t.http('GET', '/api/v1/namespaces/default/configmaps/missing');
+    expect(core.text).toBe(
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"configmaps \\"missing\\" not found","reason":"NotFound","details":{"name":"missing","kind":"configmaps"},"code":404}',
+    );
+    const apps = await t.http('GET', '/apis/apps/v1/namespaces/default/deployments/missing');
+    expect(apps.text).toBe(
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"deployments.apps \\"missing\\" not found","reason":"NotFound","details":{"name":"missing","group":"apps","kind":"deployments"},"code":404}',
+    );
+    const path = await t.http('GET', '/nope');
+    expect(path.text).toBe('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","details":{},"code":404}');
+    await t.http('POST', '/api/v1/namespaces/default/configmaps', { body: configMap('status-order'), headers: json });
+    const deleted = await t.http('DELETE', '/api/v1/namespaces/default/configmaps/status-order');
+    expect(deleted.text).toMatch(/^\{"kind":"Status","apiVersion":"v1","metadata":\{\},"status":"Success","details":\{"name":"status-order","kind":"configmaps","uid":"[0-9a-f-]{36}"\}\}$/);
+  });
+
   it('rejects malformed, mistyped and oversized bodies with 4xx', async () => {
     const malformed = await t.http('POST', '/api/v1/namespaces/default/configmaps', { body: '{"kind": "ConfigMap",', headers: json });
     expect(malformed.status).toBe(400);

@@ -6,12 +6,13 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../src/cluster/types.ts';
 import { ALL_VERSIONS, minor, useConformanceCluster, type ConformanceCluster, type Sandbox } from './harness.ts';
-import { expectResult } from './output.ts';
+import { expectResult, text } from './output.ts';
 
 const c = useConformanceCluster({ kubelet: false });
 
 /** JSON bodies (oldest), the first protobuf sender, the newest. */
 const GENERATOR_VERSIONS = ['1.27', '1.32', '1.33'].filter((v) => ALL_VERSIONS.includes(v));
+const EDGE_CREATE_VERSIONS = ['1.27', '1.33'].filter((v) => ALL_VERSIONS.includes(v));
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 
@@ -479,5 +480,81 @@ describe.concurrent('kubectl create token', () => {
     expect(claims).toMatchObject({ aud: ['https://example.com'], sub: `system:serviceaccount:${s.namespace}:robot` });
     expect(claims.exp - claims.iat).toBe(600);
     expect(claims['kubernetes.io']).toMatchObject({ namespace: s.namespace, serviceaccount: { name: 'robot' } });
+  });
+});
+
+describe.concurrent('the status a create answers with', () => {
+  // Go writes the status fields that carry no `omitempty` even when zero; clients read them
+  // straight from the create response (a DaemonSet's `currentNumberScheduled`, a PDB's
+  // `disruptionsAllowed`), so a bare `status: {}` makes them raise.
+  const manifests = text`
+    apiVersion: apps/v1
+    kind: DaemonSet
+    metadata: {name: agent}
+    spec:
+      selector: {matchLabels: {app: agent}}
+      template:
+        metadata: {labels: {app: agent}}
+        spec: {containers: [{name: agent, image: busybox:1.36, command: [sleep, '3600']}]}
+    ---
+    apiVersion: apps/v1
+    kind: ReplicaSet
+    metadata: {name: front}
+    spec:
+      replicas: 0
+      selector: {matchLabels: {app: front}}
+      template:
+        metadata: {labels: {app: front}}
+        spec: {containers: [{name: web, image: nginx:1.27}]}
+    ---
+    apiVersion: apps/v1
+    kind: StatefulSet
+    metadata: {name: db}
+    spec:
+      replicas: 0
+      serviceName: db
+      selector: {matchLabels: {app: db}}
+      template:
+        metadata: {labels: {app: db}}
+        spec: {containers: [{name: db, image: redis:7}]}
+    ---
+    apiVersion: policy/v1
+    kind: PodDisruptionBudget
+    metadata: {name: keep}
+    spec: {minAvailable: 1, selector: {matchLabels: {app: front}}}
+    ---
+    apiVersion: autoscaling/v2
+    kind: HorizontalPodAutoscaler
+    metadata: {name: scale}
+    spec:
+      scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+      minReplicas: 1
+      maxReplicas: 3
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web}
+    spec:
+      replicas: 0
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata: {labels: {app: web}}
+        spec: {containers: [{name: web, image: nginx:1.27}]}
+  `;
+
+  it.each(EDGE_CREATE_VERSIONS)('%s carries the zeroed counters upstream writes, and nothing where every field is omitempty', async (version) => {
+    const s = await c.sandbox('create-zero-status');
+    const result = await s.kubectl(version, ['create', '-f', '-', '-o', 'json'], { stdin: manifests });
+    expect(result.code, result.stderr).toBe(0);
+    // one JSON document an object, one after the other
+    const created = result.stdout.split(/\n(?=\{)/).map((doc) => JSON.parse(doc) as KubeObject);
+    expect(Object.fromEntries(created.map((o) => [o.kind, o.status]))).toEqual({
+      DaemonSet: { currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 },
+      ReplicaSet: { replicas: 0 },
+      StatefulSet: { replicas: 0, availableReplicas: 0 },
+      PodDisruptionBudget: { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 },
+      HorizontalPodAutoscaler: { desiredReplicas: 0 },
+      Deployment: {},
+    });
   });
 });

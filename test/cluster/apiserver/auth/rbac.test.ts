@@ -322,7 +322,7 @@ describe('Forbidden messages', () => {
       code: 403,
       reason: 'Forbidden',
       message: 'pods "web" is forbidden: User "ghost" cannot get resource "pods" in API group "" in the namespace "lab": RBAC: [clusterrole.rbac.authorization.k8s.io "no-such-role" not found, role.rbac.authorization.k8s.io "missing" not found]',
-      details: { name: 'web', group: '', kind: 'pods' },
+      details: { name: 'web', kind: 'pods' },
     });
   });
 });

@@ -15,6 +15,7 @@ export const daemonsets: ResourceStrategy = {
     subresources: [subresource.status('apps', 'v1', 'DaemonSet')],
   }),
   tracksGeneration: true,
+  statusZeroValues: { currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 },
   defaults(ds) {
     defaultWorkload(ds, false);
     const spec = asObject(ds.spec);

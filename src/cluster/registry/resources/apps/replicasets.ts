@@ -16,6 +16,7 @@ export const replicasets: ResourceStrategy = {
     fieldSelectors: { 'status.replicas': (rs) => String(asObject(rs.status)?.replicas ?? 0) },
   }),
   tracksGeneration: true,
+  statusZeroValues: { replicas: 0 },
   scale: workloadScale,
   defaults(replicaSet) {
     defaultWorkload(replicaSet, true);

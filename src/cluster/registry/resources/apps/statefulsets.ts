@@ -48,6 +48,7 @@ export const statefulsets: ResourceStrategy = {
     subresources: [subresource.scale(), subresource.status('apps', 'v1', 'StatefulSet')],
   }),
   tracksGeneration: true,
+  statusZeroValues: { replicas: 0, availableReplicas: 0 },
   scale: workloadScale,
   defaults(sts) {
     defaultWorkload(sts, true);

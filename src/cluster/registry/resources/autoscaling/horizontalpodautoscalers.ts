@@ -90,6 +90,7 @@ export const horizontalpodautoscalers: ResourceStrategy = {
   }),
   alternateVersions: [{ version: 'v1', fromStorage: toV1, toStorage: toV2 }],
   tracksGeneration: true,
+  statusZeroValues: { desiredReplicas: 0 },
   defaults(hpa) {
     const spec = asObject(hpa.spec);
     if (!spec) return;

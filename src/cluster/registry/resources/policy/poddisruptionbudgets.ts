@@ -31,6 +31,7 @@ export const poddisruptionbudgets: ResourceStrategy = {
     subresources: [subresource.status('policy', 'v1', 'PodDisruptionBudget')],
   }),
   tracksGeneration: true,
+  statusZeroValues: { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 },
   prepareForCreate(pdb) {
     pdb.status = { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 };
   },
