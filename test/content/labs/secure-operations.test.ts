@@ -159,4 +159,33 @@ YAML`);
       expectAllPassed(await lab.check('team-role'));
     });
   }, 400_000);
+
+  it('security-context-hardening: a read-only root without /tmp, or a read-only /tmp, fails; a memory emptyDir at /tmp/ passes; a forgotten init container fails, hardening it on its own passes', async () => {
+    await bench.attempt('security-context-hardening', async (lab) => {
+      await lab.run(`kubectl patch deployment api -p '{"spec":{"template":{"spec":{"containers":[{"name":"api","securityContext":{"readOnlyRootFilesystem":true}}]}}}}' && kubectl rollout status deployment api --timeout=120s`);
+      expect(failures(await lab.check('read-only'))).toEqual([
+        'The root file system is read-only, and /tmp with it: on a real node demo-web would fail on its first scratch file (Read-only file system). Mount an emptyDir at /tmp.',
+      ]);
+      await lab.run(`kubectl patch deployment api -p '{"spec":{"template":{"spec":{"volumes":[{"name":"scratch","emptyDir":{"medium":"Memory","sizeLimit":"32Mi"}}],"containers":[{"name":"api","volumeMounts":[{"name":"scratch","mountPath":"/tmp/","readOnly":true}]}]}}}}' && kubectl rollout status deployment api --timeout=120s`);
+      expect(failures(await lab.check('read-only'))).toEqual(['The volume at /tmp is mounted read-only; the scratch files need it writable.']);
+      await lab.run(`kubectl patch deployment api --type=json -p '[{"op":"remove","path":"/spec/template/spec/containers/0/volumeMounts/0/readOnly"}]'`);
+      await lab.run('kubectl rollout status deployment api --timeout=120s');
+      expectAllPassed(await lab.check('read-only', 60_000));
+
+      // Only the init container's own two fields: the restricted level still wants a user and seccomp.
+      await lab.run(`kubectl patch deployment worker -p '{"spec":{"template":{"spec":{"initContainers":[{"name":"migrate","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}}}}'`);
+      const partial = failures(await lab.check('every-container'));
+      expect(partial[0]).toBe('Not every container of worker is hardened: migrate: no runAsNonRoot.');
+      expect(partial).toContain("The Deployment worker has not rolled out; look at its newest ReplicaSet's FailedCreate events for the container the restricted level still refuses.");
+      // Admitted, but busybox would run as root under runAsNonRoot.
+      await lab.run(`kubectl patch deployment worker -p '{"spec":{"template":{"spec":{"securityContext":{"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"}}}}}}'`);
+      await lab.run('kubectl rollout status deployment worker --timeout=120s');
+      expect(failures(await lab.check('every-container', 60_000))).toEqual([
+        'Not every container of worker is hardened: migrate: runAsNonRoot without a non-zero runAsUser (its image runs as root, so a real node would refuse to start it).',
+      ]);
+      await lab.run(`kubectl patch deployment worker -p '{"spec":{"template":{"spec":{"initContainers":[{"name":"migrate","securityContext":{"runAsUser":3000}}]}}}}'`);
+      await lab.run('kubectl rollout status deployment worker --timeout=120s');
+      expectAllPassed(await lab.check('every-container', 60_000));
+    });
+  }, 400_000);
 });
