@@ -6,7 +6,7 @@ import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HostDisk, imageFilesystemsAvailable, mountImage, unmountImage } from '../src/cluster/kubelet/ephemeral-storage/index.ts';
+import { HostDisk, mountImage, unmountImage } from '../src/cluster/kubelet/ephemeral-storage/index.ts';
 import { diskUsage } from '../src/cluster/kubelet/ephemeral-storage/usage.ts';
 import { percentile, round, time } from './stats.ts';
 
@@ -14,12 +14,12 @@ const IMAGES = 10;
 const FILES = 2000;
 
 export default async function bench(): Promise<Record<string, number>> {
-  if (!imageFilesystemsAvailable()) return {};
   const dir = await mkdtemp(join(tmpdir(), 'formicary-bench-storage-'));
   try {
     const images = join(dir, 'images');
     mkdirSync(images);
     const disk = new HostDisk({ root: dir, imageDirs: [images] });
+    if (!(await disk.usable())) return {};
     const setup: number[] = [];
     const teardown: number[] = [];
     for (let i = 0; i < IMAGES; i++) {

@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tryParseQuantity } from '../registry/index.ts';
 import type { KubeObject } from '../types.ts';
-import { type HostDisk, imageFilesystemsAvailable, isMountPoint, mountImage, removeOrphanedImages, unmountImage } from './ephemeral-storage/index.ts';
+import { type HostDisk, isMountPoint, mountImage, removeOrphanedImages, unmountImage } from './ephemeral-storage/index.ts';
 import { obj, specOf, statusOf } from './format.ts';
 import { createSandboxDirectory } from './sandbox/index.ts';
 
@@ -37,7 +37,7 @@ export class ClaimStorage {
 
   /** Makes sure each claim's directory is its file system before a pod mounts it. */
   async prepare(claims: KubeObject[]): Promise<void> {
-    if (!imageFilesystemsAvailable()) return;
+    if (!(await this.#disk.usable())) return;
     await Promise.all(claims.map((claim) => this.#mount(claim)));
   }
 

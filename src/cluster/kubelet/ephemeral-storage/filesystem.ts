@@ -4,7 +4,7 @@
 // image's size, so the host's disk never fills between two looks of the eviction manager. The
 // image outlives the cluster process (a restart mounts it again) and goes with its pod or claim.
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { lstat, open, readdir, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -34,7 +34,7 @@ export function isMountPoint(path: string): boolean {
 let available: boolean | undefined;
 
 /** Loop-mounted images need root, mkfs.ext4 and loop devices; without them pods keep plain directories (measured, not capped). */
-export function imageFilesystemsAvailable(): boolean {
+function imageFilesystemsAvailable(): boolean {
   if (available !== undefined) return available;
   available =
     process.platform === 'linux' &&
@@ -74,11 +74,37 @@ export class HostDisk {
   readonly #reserveBytes: number | undefined;
   /** Admissions one at a time: each sees the images made before it. */
   #queue: Promise<unknown> = Promise.resolve();
+  #usable: Promise<boolean> | undefined;
 
   constructor(options: { root: string; imageDirs: string[]; reserveBytes?: number }) {
     this.#root = options.root;
     this.#imageDirs = options.imageDirs;
     this.#reserveBytes = options.reserveBytes;
+  }
+
+  /**
+   * Whether images can really be made and mounted here: the tools may exist where mounting is
+   * refused (a container without CAP_SYS_ADMIN). Tried once with a small image; where it fails,
+   * pods keep plain directories, measured and evicted but not capped.
+   */
+  usable(): Promise<boolean> {
+    this.#usable ??= (async () => {
+      if (!imageFilesystemsAvailable()) return false;
+      const probe = join(this.#root, `.probe-${process.pid}`);
+      try {
+        mkdirSync(probe, { recursive: true });
+        await createImage(`${probe}.img`, 8 * 1024 * 1024);
+        await run('mount', ['-o', 'loop,nosuid,nodev', `${probe}.img`, probe]);
+        await unmountImage(probe);
+        return true;
+      } catch {
+        return false;
+      } finally {
+        rmSync(probe, { recursive: true, force: true });
+        rmSync(`${probe}.img`, { force: true });
+      }
+    })();
+    return this.#usable;
   }
 
   /** Makes the image when the disk can hold it; otherwise fails with what is free and what is promised. */

@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import type { KubeObject } from '../../types.ts';
 import { objects, specOf, str } from '../format.ts';
 import { ensurePassage } from '../volumes.ts';
-import { type HostDisk, imageFilesystemsAvailable, isMountPoint, mountImage, removeOrphanedImages, removeOrphanedMounts, unmountImage } from './filesystem.ts';
+import { type HostDisk, isMountPoint, mountImage, removeOrphanedImages, removeOrphanedMounts, unmountImage } from './filesystem.ts';
 import { emptyDirSizeLimits, localStorageEvictionMessage, podEphemeralStorageLimit, type PodStorageStats, smallestThreshold } from './limits.ts';
 import { diskUsage, filesystemUsage } from './usage.ts';
 
-export { HostDisk, imageFilesystemsAvailable, isMountPoint, mountImage, removeOrphanedImages, unmountImage } from './filesystem.ts';
+export { HostDisk, isMountPoint, mountImage, removeOrphanedImages, unmountImage } from './filesystem.ts';
 export { localStorageEvictionMessage, podEphemeralStorageLimit, type PodStorageStats } from './limits.ts';
 
 const MiB = 1024 * 1024;
@@ -55,7 +55,7 @@ export class PodStorage {
 
   /** Gives the pod its file system before anything of it is written (or mounts it again after a restart). */
   async prepare(pod: KubeObject): Promise<void> {
-    if (this.#capped || this.#released || !imageFilesystemsAvailable()) return;
+    if (this.#capped || this.#released || !(await this.#disk.usable())) return;
     // A directory from before pods had file systems of their own stays as it is: mounting over it would hide the pod's files.
     const legacy = !existsSync(this.#image) && existsSync(this.#podDir) && !isMountPoint(this.#podDir) && readdirSync(this.#podDir).length > 0;
     if (legacy) return;
