@@ -128,4 +128,20 @@ kubectl apply -f ~/hpa.yaml`);
       expectAllPassed(await lab.check('pause-before-stop', 120_000));
     });
   }, 300_000);
+
+  it('peak-sale: a floor of 1 and a budget of 3 fail with what is missing; another complete set of answers passes', async () => {
+    await bench.attempt('peak-sale', async (lab) => {
+      await lab.run('kubectl set resources deployment storefront --requests=cpu=100m,memory=64Mi');
+      await lab.run(`kubectl patch deployment storefront -p '{"spec":{"strategy":{"rollingUpdate":{"maxSurge":"25%","maxUnavailable":"0%"}},"template":{"spec":{"containers":[{"name":"storefront","readinessProbe":{"httpGet":{"path":"/","port":80}},"lifecycle":{"preStop":{"exec":{"command":["sleep","5"]}}}}]}}}}'`);
+      await lab.run('kubectl autoscale deployment storefront --cpu-percent=60 --min=1 --max=8');
+      await lab.run('kubectl scale deployment storefront --replicas=3 && kubectl create pdb storefront --selector=app=storefront --min-available=3');
+      await lab.run('kubectl rollout status deployment/storefront --timeout=110s');
+      const gaps = failures(await lab.check('get-ready', 10_000));
+      expect(gaps).toContain('The autoscaler storefront should keep at least 3 replicas before the sale; it reacts to load, it does not predict it.');
+      expect(gaps).toContain('The disruption budget storefront should allow exactly one eviction while the storefront is healthy (and must select its pods, app=storefront).');
+      await lab.run(`kubectl patch hpa storefront -p '{"spec":{"minReplicas":3,"metrics":[{"type":"Resource","resource":{"name":"cpu","target":{"type":"Utilization","averageUtilization":50}}}]}}'`);
+      await lab.run('kubectl delete pdb storefront && kubectl create pdb storefront --selector=app=storefront --min-available=2');
+      expectAllPassed(await lab.check('get-ready', 120_000));
+    });
+  }, 400_000);
 });
