@@ -115,6 +115,9 @@ describe('a lab in the browser', () => {
 
     const terminal = page.getByRole('region', { name: 'Terminal' });
     await expect(terminal.isVisible()).resolves.toBe(true);
+    // The lesson holds a lab: no button completes it, the page says the lab does.
+    await expect(page.getByRole('button', { name: 'Mark complete' }).count()).resolves.toBe(0);
+    await expect(page.locator('[data-lab-completes]').textContent()).resolves.toContain('completes when you finish its lab');
     const screenReader = page.getByRole('switch', { name: 'Screen reader mode' });
     await screenReader.click();
     await expect(screenReader.getAttribute('aria-checked')).resolves.toBe('true');

@@ -68,14 +68,14 @@ describe('signing in with single sign-on', () => {
     const context = await newContext();
     const page = await context.newPage();
     try {
-      await page.goto(`${running.portal.url}/paths/kubernetes-foundations/pods`);
+      await page.goto(`${running.portal.url}/paths/kubernetes-foundations/clusters-and-the-api`);
       await signInThroughProvider(page, 'ada.lovelace');
       // Mark complete posts with fetch(): the page adds the x-csrf-token header for it.
       await page.getByRole('button', { name: 'Mark complete' }).click();
       await expect.poll(() => page.locator('[data-mark-complete-status]').innerText()).toBe('You completed this lesson.');
       const learner = (await running.portal.services.sessions.resolve((await context.cookies()).find((c) => c.name === 'formicary_session')!.value))!;
       expect(await running.portal.services.progress.forLearner(learner.id)).toEqual([
-        expect.objectContaining({ path: 'kubernetes-foundations', lesson: 'pods', completedAt: expect.any(String) }),
+        expect.objectContaining({ path: 'kubernetes-foundations', lesson: 'clusters-and-the-api', completedAt: expect.any(String) }),
       ]);
 
       // The header's sign-out form carries the token; the provider then asks to confirm.

@@ -136,19 +136,23 @@ describe('learning through the portal', () => {
     ada = await signIn('Ada Lovelace');
     grace = await signIn('Grace Hopper');
     admin = await signIn('Training Owner', 'admin');
-    // Ada opens and completes both lessons of Container basics, opens Cluster operations, and does a lab.
+    // Ada does the lab of Container basics, completes both its lessons (the second holds the lab:
+    // it completes only once the lab is done), and opens Cluster operations.
     expect((await get('/paths/container-basics/images', ada)).status).toBe(200);
-    for (const lesson of ['images', 'first-pod']) {
-      expect((await post('/api/progress', ada, { path: 'container-basics', lesson, status: 'completed' })).status).toBe(200);
-    }
-    expect((await get('/paths/cluster-operations/rollouts', ada)).status).toBe(200);
     const learning = portal.services.learning!;
     const lab = { learnerId: ada.id, lab: 'first-pod', labSession, path: 'container-basics', lesson: 'first-pod' };
     const failing = { kind: 'field', passed: false, expected: 'Running', found: 'Pending', message: 'Pod web is Pending; this step asks for Running.' };
     await learning.record.record({ kind: 'lab.started', ...lab, at: '2025-03-01T09:00:00.000Z' });
     await learning.record.record({ kind: 'check.failed', ...lab, step: 'run', results: [failing], at: '2025-03-01T09:10:00.000Z' });
+    const early = await post('/api/progress', ada, { path: 'container-basics', lesson: 'first-pod', status: 'completed' });
+    expect(early.status).toBe(409);
+    expect(((await early.json()) as { error: string }).error).toBe('lesson: “Your first Pod” completes when you finish its lab (first-pod), and that lab is not done yet');
     await learning.record.record({ kind: 'check.passed', ...lab, step: 'run', results: [{ ...failing, passed: true, found: 'Running', message: 'Pod web is Running.' }], at: '2025-03-01T09:25:00.000Z' });
     await learning.record.record({ kind: 'lab.completed', ...lab, at: '2025-03-01T09:25:00.000Z' });
+    for (const lesson of ['images', 'first-pod']) {
+      expect((await post('/api/progress', ada, { path: 'container-basics', lesson, status: 'completed' })).status).toBe(200);
+    }
+    expect((await get('/paths/cluster-operations/rollouts', ada)).status).toBe(200);
     const [certificate] = await learning.record.certificates.forLearner(ada.id);
     certificateId = certificate!.id;
     certificateCode = certificate!.code;

@@ -116,11 +116,12 @@ describe('a learner whose name is a formula', () => {
     const workshop = (await (await post('/api/workshops', irene, plan())).json()) as { id: string; code: string };
     expect((await post('/api/workshops/join', evil, { code: workshop.code })).status).toBe(200);
     // The learner completes a path (a certificate in their name) and fails a check whose message repeats what they typed.
-    for (const lesson of ['images', 'first-pod']) expect((await post('/api/progress', evil, { path: 'container-basics', lesson, status: 'completed' })).status).toBe(200);
     const lab = { learnerId: evil.id, lab: 'first-pod', labSession: '6c0e7a52-3c1d-4a8e-9f1a-2b3c4d5e6f71', path: 'container-basics', lesson: 'first-pod' };
     const failing = { kind: 'exists', passed: false, expected: '@SUM(1+1)', found: '-2+3', message: `+${FORMULA_NAME}` };
     await portal.services.learning!.record.record({ kind: 'lab.started', ...lab, at: new Date().toISOString() });
     await portal.services.learning!.record.record({ kind: 'check.failed', ...lab, step: 'run', results: [failing], at: new Date().toISOString() });
+    await portal.services.learning!.record.record({ kind: 'lab.completed', ...lab, at: new Date().toISOString() });
+    for (const lesson of ['images', 'first-pod']) expect((await post('/api/progress', evil, { path: 'container-basics', lesson, status: 'completed' })).status).toBe(200);
 
     const exports = {
       workshop: await (await get(`/api/workshops/${workshop.id}/results.csv`, irene)).text(),

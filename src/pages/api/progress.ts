@@ -10,9 +10,16 @@ export const GET: APIRoute = async ({ locals }) => {
 };
 
 
+/** Whether the learner completed the lab in some attempt: the learning record says so, or the lab sessions where it is absent. */
+async function labCompleted(services: App.Locals['services'], learnerId: string, lab: string): Promise<boolean> {
+  if (services.learning) return (await services.learning.record.myLearning(learnerId)).labs.some((record) => record.lab === lab && record.completedAt !== null);
+  return (await services.labs?.progress(learnerId))?.some((record) => record.lab === lab && record.completedAt !== null) ?? false;
+}
+
 /**
  * POST /api/progress {path, lesson, status: "viewed" | "completed"}: records progress for the
- * signed-in learner. A form gets a redirect back to the lesson; a script gets the record.
+ * signed-in learner. A form gets a redirect back to the lesson; a script gets the record. A lesson
+ * with a lab is completed by completing the lab (409 before).
  */
 export const POST: APIRoute = async ({ request, locals }) => {
   const form = isFormPost(request);
@@ -25,6 +32,11 @@ export const POST: APIRoute = async ({ request, locals }) => {
 
   const { progress } = locals.services;
   const learnerId = locals.learner.id;
+  // A lesson with a lab completes when its lab does (the lab service marks it): a button must not do the work's part.
+  if (fields.status === 'completed' && found.lesson.lab && !(await labCompleted(locals.services, learnerId, found.lesson.lab))) {
+    if (form) return redirect(`${found.lesson.url}#complete-heading`);
+    return jsonError(409, `lesson: “${found.lesson.title}” completes when you finish its lab (${found.lesson.lab}), and that lab is not done yet`);
+  }
   if (fields.status === 'completed') await progress.markCompleted(learnerId, found.path.id, found.lesson.id);
   else await progress.markViewed(learnerId, found.path.id, found.lesson.id);
   if (form) return redirect(found.lesson.url);
