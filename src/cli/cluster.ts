@@ -4,13 +4,15 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
-const usage = `usage: formicary cluster [--kubeconfig FILE] [--port N] [--data DIR] [--nodes N] [--unsafe-local-shell]
+const usage = `usage: formicary cluster [--kubeconfig FILE] [--port N] [--data DIR] [--nodes N] [--unsafe-local-shell] [--stop-on-stdin-close]
   --kubeconfig FILE  where to write the admin kubeconfig (default: DIR/kubeconfig)
   --port N           port on 127.0.0.1 (default: 0, any free port)
   --data DIR         certificates, credentials and objects (default: .formicary/cluster)
   --nodes N          how many Nodes to register (default: 3)
   --unsafe-local-shell  without bubblewrap, run pod shells (exec, the workbench) unsandboxed
                      as this user; only for a single-user laptop
+  --stop-on-stdin-close  stop when standard input closes: a supervisor's pipe, so the
+                     cluster never outlives the process that started it, however it died
 `;
 
 const optionsSchema = z.object({
@@ -32,6 +34,7 @@ export async function runCluster(args: string[]): Promise<number> {
         data: { type: 'string' },
         nodes: { type: 'string' },
         'unsafe-local-shell': { type: 'boolean' },
+        'stop-on-stdin-close': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -75,14 +78,22 @@ export async function runCluster(args: string[]): Promise<number> {
   if (sandbox?.mode === 'unsafe-local') process.stderr.write('formicary cluster: --unsafe-local-shell: pod shells run unsandboxed as this user\n');
 
   await new Promise<void>((done) => {
-    const stop = (signal: NodeJS.Signals) => {
+    const stop = (why: string) => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      process.stdout.write(`formicary cluster: ${signal}, stopping\n`);
+      process.stdout.write(`formicary cluster: ${why}, stopping\n`);
       done();
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    if (parsed.values['stop-on-stdin-close'] === true) {
+      // Nobody writes to the pipe; it ends when the parent exits, even by SIGKILL. The parent
+      // read our output: once it is gone, writing there fails, and that must not cut the stop short.
+      for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+      process.stdin.once('end', () => stop('standard input closed (the parent exited)'));
+      process.stdin.once('error', () => stop('standard input closed (the parent exited)'));
+      process.stdin.resume();
+    }
   });
   await cluster.stop();
   process.stdout.write('formicary cluster: stopped\n');

@@ -7,9 +7,11 @@ import { admissionPlugins, bootstrapCluster, loadOrCreateServingCertificates, op
 import { openRegistry, type Registry, type StorageLimits } from './registry/index.ts';
 import { startControllers, type ControllersOptions, type EvictionOptions, type RunningControllers } from './controllers/index.ts';
 import type { KubeletOptions, RunningKubelet } from './kubelet/index.ts';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { StatusError } from './types.ts';
 
 export type { ConnectHandler, ConnectRequest, Logger } from './apiserver/index.ts';
+export { DataDirLockedError } from './data-dir-lock.ts';
 
 export interface ClusterOptions {
   /** Where certificates, credentials and every object live; default `.formicary/cluster`. */
@@ -115,6 +117,17 @@ function kubeconfigYaml(config: { server: string; caPem: string; token: string; 
 export async function startCluster(options: ClusterOptions = {}): Promise<RunningCluster> {
   const dataDir = resolve(options.dataDir ?? join('.formicary', 'cluster'));
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  // Before anything is read: a second cluster on this directory would lose the first one's writes.
+  const lock = await lockDataDir(dataDir);
+  try {
+    return await startLocked(options, dataDir, lock);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}
+
+async function startLocked(options: ClusterOptions, dataDir: string, lock: DataDirLock): Promise<RunningCluster> {
   const clock = options.clock ?? (() => new Date());
   const log = options.log ?? stderrLogger;
   const [certificates, adminToken, tokens, registry] = await Promise.all([
@@ -202,6 +215,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
           stopBootstrap();
           await apiServer.close();
           await registry.close();
+          await lock.release();
         })();
         return stopping;
       },

@@ -122,6 +122,11 @@ export class PortalLearner {
     return new PortalLearner(url, body.learner.id, body.learner.name, cookie, body.csrfToken);
   }
 
+  /** The same learner (cookie, CSRF token) at another address of the portal, e.g. after it restarted on a new port. */
+  at(url: string): PortalLearner {
+    return new PortalLearner(url, this.id, this.name, this.cookie, this.csrfToken);
+  }
+
   headers(extra: Record<string, string> = {}): Record<string, string> {
     return { cookie: this.cookie, origin: this.url, 'x-csrf-token': this.csrfToken, 'content-type': 'application/json', ...extra };
   }

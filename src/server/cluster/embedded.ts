@@ -1,6 +1,8 @@
 // LAB_CLUSTER=embedded: Formicary's own cluster (`formicary cluster`) as a supervised child
 // process on 127.0.0.1. Its state (certificates, objects) lives in DATA_DIR/cluster, so a
-// restarted child carries on where the last one stopped.
+// restarted child carries on where the last one stopped. The child stops when the portal dies
+// (it watches its standard input, the supervisor's pipe), and refuses to start while another
+// cluster holds DATA_DIR/cluster (DATA_DIR/cluster/cluster.lock).
 
 import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -50,7 +52,8 @@ export function startEmbeddedCluster(options: EmbeddedClusterOptions): LabCluste
       });
       return {
         file: process.execPath,
-        args: [cli, 'cluster', '--kubeconfig', kubeconfigPath, '--data', options.dataDir, '--port', String(port)],
+        // --stop-on-stdin-close: the child watches the pipe the supervisor holds, so it stops when the portal dies in any way.
+        args: [cli, 'cluster', '--kubeconfig', kubeconfigPath, '--data', options.dataDir, '--port', String(port), '--stop-on-stdin-close'],
         cwd: options.root,
       };
     },

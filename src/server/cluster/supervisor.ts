@@ -50,6 +50,8 @@ export class Supervisor {
   #failuresSinceReady = 0;
   #nextPauseMs: number;
   #recentOutput: string[] = [];
+  /** The text of the child's last line of output (a JSON line's `msg`), for explaining a failed start. */
+  #lastMessage: string | null = null;
   #stopping = false;
   #readyWaiters: Array<() => void> = [];
   readonly #killOnExit = () => this.#child?.kill('SIGKILL');
@@ -95,6 +97,7 @@ export class Supervisor {
     this.#state = 'starting';
     this.#detail = `${name} is starting`;
     this.#recentOutput = [];
+    this.#lastMessage = null;
     let command: ChildCommand;
     try {
       command = await this.#options.command({ restarts: this.#restarts, failuresSinceReady: this.#failuresSinceReady });
@@ -141,7 +144,9 @@ export class Supervisor {
     child.once('error', (error) => ended(`${name} could not be started: ${error.message}`));
     child.once('exit', (code, signal) => {
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      ended(ready ? `${name} ${how}` : `${name} ${how} before it was ready`);
+      // What it said last tells people why it would not start (e.g. its data dir is in use).
+      const said = this.#lastMessage === null ? '' : ` (it said: ${this.#lastMessage})`;
+      ended(ready ? `${name} ${how}` : `${name} ${how} before it was ready${said}`);
     });
   }
 
@@ -189,6 +194,7 @@ export class Supervisor {
         if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
           const { level, msg, time: _time, ...fields } = parsed as Record<string, unknown>;
           log[levelOf(level)]({ ...fields, stream }, typeof msg === 'string' ? msg : '');
+          if (typeof msg === 'string' && msg !== '') this.#lastMessage = msg;
           return;
         }
       } catch {
@@ -196,6 +202,7 @@ export class Supervisor {
       }
     }
     (stream === 'stderr' ? log.warn : log.info).call(log, { stream }, line);
+    if (line.trim() !== '') this.#lastMessage = line.trim();
   }
 
   #terminate(child: ChildProcess): Promise<void> {

@@ -66,8 +66,13 @@ export function startLabs(options: LabsOptions): Labs {
   const catalog: LabCatalog = { get: (id) => files.get(id).catch(() => null) };
 
   let sandboxesMade: Promise<Sandboxes> | null = null;
+  /** Once made. Stopping must not wait for a cluster that may never get ready (its data dir in use, …). */
+  let madeSandboxes: Sandboxes | null = null;
+  let giveUp: (error: Error) => void = () => undefined;
+  const stopping = new Promise<never>((_, reject) => (giveUp = reject));
+  stopping.catch(() => undefined);
   const sandboxes = (): Promise<Sandboxes> => {
-    sandboxesMade ??= options.cluster.whenReady().then(() => {
+    sandboxesMade ??= Promise.race([options.cluster.whenReady(), stopping]).then(() => {
       const made = new Sandboxes({
         kubeConfig: options.cluster.loadKubeConfig(),
         catalog: files,
@@ -75,6 +80,7 @@ export function startLabs(options: LabsOptions): Labs {
         log: { info: (details, message) => log.info(details, message), warn: (details, message) => log.warn(details, message), error: (details, message) => log.error(details, message) },
       });
       made.startBackground();
+      madeSandboxes = made;
       return made;
     });
     return sandboxesMade;
@@ -148,8 +154,9 @@ export function startLabs(options: LabsOptions): Labs {
   const sockets = terminalSockets({ bridge, authorize: sessions.authorizeTerminal, log: log.child({ component: 'terminals' }) });
 
   const stop = async () => {
+    giveUp(new Error('the portal is stopping'));
     await sessions.stop();
-    if (sandboxesMade) await (await sandboxesMade).stop();
+    await madeSandboxes?.stop();
   };
 
   return {

@@ -61,7 +61,7 @@ export function execShells(kubeConfig: () => KubeConfig): OpenShell {
       if (exited) return;
       exited = true;
       input.destroy();
-      events.exit(status ?? { exitCode: null, message: 'The connection to the workbench closed.' });
+      events.exit(status ?? { exitCode: null, message: 'The connection to the workbench closed.', lost: true });
     };
     const socket = await new Exec(kubeConfig()).exec(
       target.namespace,

@@ -19,6 +19,11 @@ export interface ShellExit {
   /** Null when the stream ended without a status (the connection to the cluster broke). */
   exitCode: number | null;
   message: string;
+  /**
+   * The connection to the workbench broke with no word from the shell (the cluster restarted):
+   * the terminal opens a new shell in the workbench rather than ending.
+   */
+  lost?: boolean;
 }
 
 export interface Shell {

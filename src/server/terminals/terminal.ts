@@ -40,6 +40,11 @@ export interface TerminalOptions {
 type Phase = 'opening' | 'open' | 'closed';
 
 const DRAIN_POLL_MS = 20;
+/** How long a terminal whose connection broke keeps trying to open a shell again (the cluster restarting). */
+const RECONNECT_WINDOW_MS = 3 * 60_000;
+const RECONNECT_FIRST_PAUSE_MS = 500;
+const RECONNECT_MAX_PAUSE_MS = 5_000;
+const RECONNECTING_NOTICE = '\r\n[The connection to your workbench was lost; reconnecting…]\r\n';
 const MAX_TYPE_AHEAD = 64 * 1024;
 
 export class Terminal {
@@ -62,6 +67,12 @@ export class Terminal {
   #lastReported = 0;
   /** Keystrokes that came while the shell was still opening. */
   #typedAhead = '';
+  /** Which shell's events count: a shell replaced after a lost connection may still report. */
+  #generation = 0;
+  /** While reconnecting: when to give up; null once the new shell has spoken. */
+  #reconnectUntil: number | null = null;
+  #reconnectAttempt = 0;
+  #reconnectTimer: NodeJS.Timeout | null = null;
 
   constructor(key: string, target: WorkbenchTarget, size: TerminalSize, options: TerminalOptions) {
     this.key = key;
@@ -90,10 +101,15 @@ export class Terminal {
   }
 
   async #open(): Promise<void> {
+    const generation = ++this.#generation;
     try {
       const shell = await this.#options.openShell(this.target, this.#size, {
-        output: (data) => this.#output(data),
-        exit: (exit) => this.#exited(exit),
+        output: (data) => {
+          if (generation !== this.#generation) return;
+          this.#reconnectUntil = null;
+          this.#output(data);
+        },
+        exit: (exit) => generation === this.#generation && this.#exited(exit),
       });
       if (this.#phase === 'closed') {
         shell.close();
@@ -105,12 +121,40 @@ export class Terminal {
       const pending = this.#pending;
       this.#pending = null;
       if (client && pending) this.#catchUp(client, pending);
+      else if (client && this.#reconnectUntil !== null) client.send({ type: 'status', state: 'connected' });
       if (this.#typedAhead !== '') shell.write(this.#typedAhead);
       this.#typedAhead = '';
     } catch (error) {
       this.#options.onError(error);
       this.#exited({ exitCode: null, message: `Could not open a shell in the workbench: ${(error as Error).message}` });
     }
+  }
+
+  /**
+   * The connection broke under the shell (the lab cluster restarted): the tab stays attached and
+   * is told; a new shell is opened in the workbench, with pauses, until one answers or time is up.
+   */
+  #reconnect(exit: ShellExit): void {
+    if (this.#reconnectUntil === null) {
+      this.#output(RECONNECTING_NOTICE);
+      this.#reconnectUntil = Date.now() + RECONNECT_WINDOW_MS;
+      this.#reconnectAttempt = 0;
+    } else if (Date.now() > this.#reconnectUntil) {
+      this.#finish({ exitCode: null, message: `Could not reconnect to the workbench: ${exit.message}` }, CLOSE.exited);
+      return;
+    }
+    this.#shell = null;
+    this.#phase = 'opening';
+    this.#stopDrainWatch();
+    const status = { type: 'status', state: 'connecting', message: 'Reconnecting to your workbench…' } as const;
+    this.#client?.send(status);
+    for (const observer of this.#observers) observer.send(status);
+    const pause = Math.min(RECONNECT_FIRST_PAUSE_MS * 2 ** this.#reconnectAttempt, RECONNECT_MAX_PAUSE_MS);
+    this.#reconnectAttempt += 1;
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = null;
+      void this.#open();
+    }, pause);
   }
 
   attach(client: TerminalClient, request: AttachRequest): void {
@@ -230,6 +274,11 @@ export class Terminal {
   }
 
   #exited(exit: ShellExit): void {
+    // A lost connection, or any end of a shell opened to reconnect before it said anything.
+    if ((exit.lost && this.#phase === 'open') || (this.#reconnectUntil !== null && this.#phase !== 'closed')) {
+      this.#reconnect(exit);
+      return;
+    }
     this.#finish(exit, CLOSE.exited);
   }
 
@@ -238,6 +287,8 @@ export class Terminal {
     this.#phase = 'closed';
     this.#clearIdle();
     this.#stopDrainWatch();
+    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = null;
     const client = this.#client;
     this.#client = null;
     if (client) {
