@@ -2,7 +2,7 @@
 // its containers' ephemeral-storage limits or an emptyDir's sizeLimit, with the eviction manager's
 // reason, message and event; and whatever the limits, writes stop at the pod's own file system's
 // ceiling, so `dd` of several GB never reaches the host's disk.
-import { statfsSync, statSync } from 'node:fs';
+import { existsSync, statfsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -213,6 +213,14 @@ spec:
     const size = Number(read.stdout.split('\n')[1]?.split(/\s+/)[1]);
     expect(size).toBeGreaterThan(10 * 1024);
     expect(size).toBeLessThanOrEqual(20 * 1024);
+
+    // Deleting the claim frees its disk: create, fill, delete cannot pile up past the quota.
+    const uid = (await lab.kubectl(['get', 'pvc', 'data', '-n', ns, '-o', 'jsonpath={.metadata.uid}'])).stdout;
+    const image = join(lab.kubeletDir, 'claim-images', `${uid}.img`);
+    expect(existsSync(image)).toBe(true);
+    expect((await lab.kubectl(['delete', 'pod', 'reader', '-n', ns, '--wait=true'])).code).toBe(0);
+    expect((await lab.kubectl(['delete', 'pvc', 'data', '-n', ns, '--wait=true'])).code).toBe(0);
+    await lab.until('the claim image gone', () => !existsSync(image) && !existsSync(join(lab.kubeletDir, 'claims', uid)));
   });
 });
 

@@ -3,7 +3,7 @@
 // volume is: a learner writing into a mounted claim stops with ENOSPC at the size it asked for,
 // never at the end of the host's disk. One mount a claim, shared by every pod that uses it, kept
 // while the kubelet runs; a stop unmounts them, the next start mounts them again on first use.
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tryParseQuantity } from '../registry/index.ts';
 import type { KubeObject } from '../types.ts';
@@ -56,6 +56,20 @@ export class ClaimStorage {
       this.#mounting.set(uid, mounting);
     }
     return mounting;
+  }
+
+  /**
+   * The claim is deleted: its file system goes with its data (lazily: a pod still using it keeps it
+   * until its processes end), so deleting and recreating claims cannot pile up disk past the quota.
+   */
+  async release(uid: string): Promise<void> {
+    const image = join(this.#imagesDir, `${uid}.img`);
+    if (!uid || !existsSync(image)) return;
+    await this.#mounting.get(uid)?.catch(() => undefined);
+    const mountPoint = join(this.#claimsDir, uid);
+    await unmountImage(mountPoint);
+    rmSync(mountPoint, { recursive: true, force: true });
+    rmSync(image, { force: true });
   }
 
   /** The kubelet stops: every claim's file system is unmounted (its image stays). */

@@ -275,6 +275,12 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
     }),
   );
 
+  const claimWatch = registry.watch(view.definition('persistentvolumeclaims'), {}, (event) => {
+    if (event.type !== 'DELETED') return;
+    const uid = event.object.metadata.uid ?? '';
+    setImmediate(() => void claimStorage.release(uid).catch(() => undefined));
+  });
+
   let stopped = false;
   const usageOf = (worker: PodWorker) => worker.usage();
   return {
@@ -322,7 +328,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
       if (stopped) return;
       stopped = true;
       nodeWatch.stop();
-      for (const watch of configWatches) watch.stop();
+      for (const watch of [...configWatches, claimWatch]) watch.stop();
       await Promise.all([...nodes.values()].map((node) => node.stop()));
       nodes.clear();
       if (ownEvents) events.stop();
