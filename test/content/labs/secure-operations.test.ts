@@ -188,4 +188,35 @@ YAML`);
       expectAllPassed(await lab.check('every-container', 60_000));
     });
   }, 400_000);
+
+  it('secrets-done-right: base64 text fails; secretKeyRef keeps the password in the environment and fails; a differently named volume with items passes; keeping list, or get on every Secret, fails; rewriting the Role passes', async () => {
+    await bench.attempt('secrets-done-right', async (lab) => {
+      await lab.run("kubectl get secret payments-db -o jsonpath='{.data.password}' > ~/password.txt");
+      expect(failures(await lab.check('not-encrypted'))).toEqual(['~/password.txt holds the base64 text; decode it with base64 -d.']);
+      await lab.reach('mount-it');
+
+      // The foundations way: better than a typed value, still the environment.
+      await lab.run('kubectl set env deployment/payments DB_PASSWORD- && kubectl set env deployment/payments --from=secret/payments-db --keys=password --prefix=DB_ && kubectl set env deployment/payments DB_USER=payments');
+      const env = failures(await lab.check('mount-it'));
+      expect(env[0]).toBe('The credentials still reach payments through its environment. secretKeyRef at least keeps the password out of the Deployment, but this step asks for files: remove DB_USER and DB_PASSWORD and mount payments-db at /etc/payments-db.');
+      expect(env).toHaveLength(2);
+
+      await lab.run(`kubectl patch deployment payments --type=json -p '[{"op":"remove","path":"/spec/template/spec/containers/0/env"},{"op":"add","path":"/spec/template/spec/volumes","value":[{"name":"credentials","secret":{"secretName":"payments-db","defaultMode":256,"items":[{"key":"username","path":"username"},{"key":"password","path":"password"}]}}]},{"op":"add","path":"/spec/template/spec/containers/0/volumeMounts","value":[{"name":"credentials","mountPath":"/etc/payments-db","readOnly":true}]}]'`);
+      await lab.run('kubectl rollout status deployment payments --timeout=120s');
+      expectAllPassed(await lab.check('mount-it', 60_000));
+
+      // A narrow Role beside the old binding: list and watch still hand out every Secret.
+      await lab.run(`kubectl create role dashboard-tls-reader --verb=get --resource=secrets --resource-name=dashboard-tls && kubectl create rolebinding dashboard-reads-tls --role=dashboard-tls-reader --serviceaccount=${NS}:dashboard`);
+      expect(failures(await lab.check('who-can-read'))).toEqual([
+        'The dashboard may still list Secrets, which returns every Secret with its data. Take list away (delete or change the secret-finder Role, or its binding).',
+        'The dashboard may still watch Secrets, which streams every Secret with its data.',
+      ]);
+      await lab.run('kubectl delete rolebinding dashboard-reads-tls && kubectl delete role dashboard-tls-reader');
+      // get on every Secret instead of list: still every Secret.
+      await lab.run(`kubectl patch role secret-finder --type=json -p '[{"op":"replace","path":"/rules/0/verbs","value":["get"]}]'`);
+      expect(failures(await lab.check('who-can-read'))).toEqual(['The dashboard may read payments-db; restrict its get with resourceNames to dashboard-tls.']);
+      await lab.run(`kubectl patch role secret-finder --type=json -p '[{"op":"add","path":"/rules/0/resourceNames","value":["dashboard-tls"]}]'`);
+      expectAllPassed(await lab.check('who-can-read'));
+    });
+  }, 400_000);
 });
