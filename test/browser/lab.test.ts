@@ -130,10 +130,18 @@ describe('a lab in the browser', () => {
     await typeCommand(page, 'kubectl get pods');
     await waitForTerminalText(page, 'workbench');
 
+    // No keyboard trap: the page says how to leave the terminal, and F6 does.
+    await expect(page.locator('[data-terminal-keys]').textContent()).resolves.toContain('Press F6 to leave it');
+    await page.locator('[data-terminal-host] textarea').focus();
+    await page.keyboard.press('F6');
+    await expect(page.evaluate(() => document.activeElement !== null && document.activeElement !== document.body && !document.querySelector('[data-terminal-host]')?.contains(document.activeElement))).resolves.toBe(true);
+
     const live = page.locator('[data-lab-live]');
     await expect(live.getAttribute('role')).resolves.toBe('status');
     await page.getByRole('button', { name: 'Check', exact: true }).click();
     await page.waitForFunction(() => document.querySelector('[data-lab-live]')?.textContent?.startsWith('Check failed'), undefined, { timeout: 30_000 });
+    // Focus stays on Check once it has run (it used to drop to <body>).
+    await expect.poll(() => page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.labAction ?? document.activeElement?.tagName)).toBe('check');
     const failures = page.locator(`[data-step-body="${step.id}"] .lab__result--failed`);
     await expect(failures.count()).resolves.toBeGreaterThan(0);
     const teaching = (await failures.first().textContent()) ?? '';
@@ -142,7 +150,11 @@ describe('a lab in the browser', () => {
     await expect(page.locator(`[data-step-button="${step.id}"]`).getAttribute('data-status')).resolves.toBe('failed');
 
     await page.getByRole('button', { name: 'Show hint' }).click();
-    if (step.hints[0]) await page.locator(`[data-step-body="${step.id}"] [data-step-hints]`).getByText(step.hints[0], { exact: false }).waitFor();
+    const hints = page.locator(`[data-step-body="${step.id}"] [data-step-hints]`);
+    await hints.locator('li').first().waitFor();
+    // A hint's `code` shows as code, not as backticks.
+    expect(await hints.locator('li').first().textContent()).not.toContain('`');
+    if (step.hints[0]?.includes('`')) await expect(hints.locator('li code').count()).resolves.toBeGreaterThan(0);
 
     for (const command of step.solution) await typeCommand(page, command);
     await typeCommand(page, 'echo "fixed-$((40+2))"');

@@ -52,6 +52,11 @@ function element<K extends keyof HTMLElementTagNameMap>(tag: K, className?: stri
   return node;
 }
 
+/** A hint as its author wrote it: `code` in backticks shown as code, everything else as text. */
+function inlineCode(text: string): Node[] {
+  return text.split('`').map((part, index) => (index % 2 === 1 ? element('code', undefined, part) : document.createTextNode(part)));
+}
+
 class LabPanel {
   readonly #root: HTMLElement;
   readonly #lab: string;
@@ -123,6 +128,8 @@ class LabPanel {
   async #act(action: Action): Promise<void> {
     if (this.#busy) return;
     this.#busy = true;
+    // Disabling the pressed button while it works drops focus to <body>: it comes back after.
+    const pressed = document.activeElement instanceof HTMLButtonElement && this.#root.contains(document.activeElement) ? document.activeElement : null;
     this.#setButtonsDisabled(true);
     try {
       if (action === 'check') {
@@ -133,7 +140,7 @@ class LabPanel {
       } else if (action === 'hint') {
         const outcome = await this.#call<HintOutcome>('hint');
         this.#render(outcome.state);
-        this.#announce(`Hint ${outcome.number}: ${outcome.hint}`);
+        this.#announce(`Hint ${outcome.number}: ${outcome.hint.replaceAll('`', '')}`);
       } else if (action === 'solution') {
         const outcome = await this.#call<SolutionOutcome>('solution');
         this.#render(outcome.state);
@@ -151,6 +158,8 @@ class LabPanel {
     } finally {
       this.#busy = false;
       this.#setButtonsDisabled(false);
+      if (pressed && !pressed.hidden && !pressed.disabled) pressed.focus();
+      else if (pressed) this.#q<HTMLElement>('[data-lab-live]')?.focus();
     }
   }
 
@@ -192,7 +201,13 @@ class LabPanel {
     show('reset', Boolean(session) && session?.status !== 'starting');
     show('end', Boolean(session));
     const hint = this.#q<HTMLButtonElement>('[data-lab-action="hint"]');
-    if (hint && !this.#busy) hint.disabled = !current || current.hintsLeft === 0;
+    if (hint && !this.#busy) {
+      hint.disabled = !current || current.hintsLeft === 0;
+      // Greyed out says nothing on its own: the button says why.
+      const exhausted = current !== null && current.hintsLeft === 0 && current.hints.length > 0;
+      hint.textContent = exhausted ? 'No more hints' : 'Show hint';
+      hint.title = exhausted ? 'Every hint of this step is shown below it.' : current && current.hints.length === 0 && current.hintsLeft === 0 ? 'This step has no hints.' : '';
+    }
 
     const stepStates = new Map<string, StepStateView>((session?.steps ?? []).map((step) => [step.id, step]));
     const viewed = this.#viewed ?? session?.currentStep ?? session?.steps.at(-1)?.id ?? this.#q('[data-step-button]')?.dataset.stepButton ?? null;
@@ -241,7 +256,11 @@ class LabPanel {
       if (step.hints.length > 0) {
         hints.append(element('h4', 'lab__hints-heading', step.hints.length === 1 ? 'Hint' : 'Hints'));
         const list = element('ol');
-        step.hints.forEach((hint, index) => list.append(element('li', undefined, `${index + 1}. ${hint}`)));
+        step.hints.forEach((hint, index) => {
+          const item = element('li', undefined, `${index + 1}. `);
+          item.append(...inlineCode(hint));
+          list.append(item);
+        });
         hints.append(list);
       }
     }

@@ -9,6 +9,17 @@ import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import { TerminalConnection, type ConnectionState } from './connection.ts';
 
+/** Moves focus to the page's next focusable element after the terminal (before it, backwards). */
+function leaveTerminal(host: HTMLElement, backwards: boolean): void {
+  const focusable = [...document.querySelectorAll<HTMLElement>('a[href], button, input, select, textarea, [tabindex]:not([tabindex="-1"])')].filter(
+    (candidate) => !host.contains(candidate) && !candidate.hasAttribute('disabled') && candidate.getClientRects().length > 0,
+  );
+  const following = focusable.filter((candidate) => host.compareDocumentPosition(candidate) & Node.DOCUMENT_POSITION_FOLLOWING);
+  const preceding = focusable.filter((candidate) => host.compareDocumentPosition(candidate) & Node.DOCUMENT_POSITION_PRECEDING);
+  const target = backwards ? (preceding.at(-1) ?? following.at(-1)) : (following[0] ?? preceding[0]);
+  target?.focus();
+}
+
 export interface LabTerminal {
   /** Types `command` and Enter into the shell. */
   run(command: string): void;
@@ -134,6 +145,12 @@ export async function mountTerminal(host: HTMLElement, options: TerminalOptions)
 
   terminal.attachCustomKeyEventHandler((event) => {
     if (event.type !== 'keydown') return true;
+    // Tab and Esc belong to the shell (completion, vi); F6 leaves the terminal (WCAG: no keyboard trap).
+    if (event.key === 'F6') {
+      event.preventDefault();
+      leaveTerminal(host, event.shiftKey);
+      return false;
+    }
     const key = event.key.toLowerCase();
     if (event.ctrlKey && event.shiftKey && key === 'f') {
       event.preventDefault();
