@@ -27,6 +27,42 @@ describe('pulling from the catalog', () => {
     }
   });
 
+  it("knows the tutorials' and exercise books' images by their real tags, and refuses the tags they do not have", () => {
+    const available = [
+      'gcr.io/google-samples/kubernetes-bootcamp:v1',
+      'docker.io/jocatalin/kubernetes-bootcamp:v2',
+      'registry.k8s.io/e2e-test-images/agnhost:2.39',
+      'nginx:1.14.2',
+      'nginx:1.16.1',
+      'nginx:1.7.9',
+      'registry.k8s.io/hpa-example',
+      'busybox:1.28',
+      'busybox:1.36',
+      'redis:5.0.4',
+      'mysql:5.6',
+      'perl:5.34.0',
+      'python:3.12-slim',
+      'registry.k8s.io/serve_hostname',
+      'registry.k8s.io/nginx-slim:0.21',
+      'registry.k8s.io/goproxy:0.1',
+      'us-docker.pkg.dev/google-samples/containers/gke/gb-frontend:v5',
+      'kodekloud/webapp-color:v2',
+      'registry.k8s.io/e2e-test-images/jessie-dnsutils:1.3',
+    ];
+    for (const image of available) {
+      const result = resolveImage(image);
+      expect(result.outcome === 'available' && result.image.catalog?.repository, image).toBeTruthy();
+    }
+    for (const missing of ['gcr.io/google-samples/kubernetes-bootcamp:v10', 'gcr.io/google-samples/kubernetes-bootcamp:latest', 'nginx:1.161', 'registry.k8s.io/hpa-example:v2', 'perl:4']) {
+      expect(resolveImage(missing).outcome, missing).toBe('unavailable');
+    }
+    expect(resolveImage('gcr.io/google-samples/kubernetes-bootcamp:v10')).toEqual({
+      outcome: 'unavailable',
+      message:
+        'rpc error: code = NotFound desc = failed to pull and unpack image "gcr.io/google-samples/kubernetes-bootcamp:v10": failed to resolve reference "gcr.io/google-samples/kubernetes-bootcamp:v10": gcr.io/google-samples/kubernetes-bootcamp:v10: not found',
+    });
+  });
+
   it('refuses a tag the repository does not have, as containerd reports it', () => {
     const result = resolveImage('nginx:0.99');
     expect(result).toEqual({

@@ -8,6 +8,7 @@
 // - `shell` images (busybox, alpine, …) run their command for real in the sandbox;
 // - `service` images (nginx, redis, …) are simulated: no process, timers and data from here.
 // The workbench is a service image whose exec sessions are the learner's real shell.
+import { tutorialImages } from './tutorial-images.ts';
 
 /** How an HTTP path answers. `when` switches make the demo app's probes something a lab can flip. */
 export interface HttpEndpoint {
@@ -105,7 +106,8 @@ const agnhostVersions = '2\\.(3[3-9]|4[0-9]|5[0-9])';
 export const imageCatalog: CatalogImage[] = [
   {
     repository: 'docker.io/library/nginx',
-    tags: '(latest|stable|mainline|alpine|alpine-slim|perl|stable-alpine|mainline-alpine|1\\.(1[4-9]|2[0-9])(\\.[0-9]+)?(-alpine|-alpine-slim|-perl|-bookworm)?)',
+    // 1.7.9 and 1.9.1 are older docs' and exercise books' tags; `1.161` (the Deployments page's typo) is not a tag
+    tags: '(latest|stable|mainline|alpine|alpine-slim|perl|stable-alpine|mainline-alpine|1\\.([7-9]|1[0-9]|2[0-9])(\\.[0-9]+)?(-alpine|-alpine-slim|-perl|-bookworm)?)',
     version: '1.29.1',
     sizeBytes: 72_195_292,
     kind: 'service',
@@ -226,7 +228,8 @@ export const imageCatalog: CatalogImage[] = [
   },
   {
     repository: 'docker.io/library/redis',
-    tags: '(latest|alpine|[67](\\.[0-9]+){0,2}(-alpine|-bookworm)?|8(\\.[0-9]+){0,2}(-alpine|-bookworm)?)',
+    // 5.0.4: "Configuring Redis using a ConfigMap"; 6.0.5: the Guestbook's leader
+    tags: '(latest|alpine|[3-8](\\.[0-9]+){0,2}(-alpine|-bookworm)?)',
     version: '8.2.1',
     sizeBytes: 52_530_182,
     kind: 'service',
@@ -294,7 +297,8 @@ export const imageCatalog: CatalogImage[] = [
   },
   {
     repository: 'docker.io/library/mysql',
-    tags: '(latest|lts|innovation|8(\\.[0-9]+){0,2}|9(\\.[0-9]+){0,2})(-oracle|-debian)?',
+    // 5.6: "Run a Single-Instance Stateful Application"
+    tags: '(latest|lts|innovation|5\\.[67](\\.[0-9]+)?|8(\\.[0-9]+){0,2}|9(\\.[0-9]+){0,2})(-oracle|-debian)?',
     version: '8.4.6',
     sizeBytes: 233_468_281,
     kind: 'service',
@@ -535,4 +539,5 @@ export const imageCatalog: CatalogImage[] = [
     kind: 'shell',
     unavailable: 'not-found',
   },
+  ...tutorialImages,
 ];
