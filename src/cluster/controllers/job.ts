@@ -341,7 +341,8 @@ class JobSync {
     } else if (completions !== undefined) {
       wantActive = Math.min(parallelism, Math.max(0, completions - succeeded));
     } else {
-      wantActive = succeeded > 0 ? 0 : parallelism;
+      // A work queue: once one pod succeeded, whatever runs is left to finish and nothing new starts.
+      wantActive = succeeded > 0 ? active.length : parallelism;
     }
     const diff = active.length - wantActive;
     if (diff > 0) {

@@ -107,6 +107,43 @@ describe('Job', () => {
     await t.until('active pod deleted', () => t.list('', 'v1', 'pods', ns).length === 0);
   });
 
+  it('a work queue (parallelism without completions) keeps its other pods running once one succeeds, and completes when all have ended', async () => {
+    const ns = await namespace('job-queue');
+    const finished = new Set<string>();
+    const before = t.kubelet.behaviour.outcome;
+    t.kubelet.behaviour.outcome = (pod) => (pod.metadata.labels?.['job-name'] === 'queue' ? (finished.has(pod.metadata.name ?? '') ? 'Succeeded' : 'Running') : (before?.(pod) ?? 'Running'));
+    try {
+      await apply(ns, job(ns, 'queue', { parallelism: 5 }));
+      expect((t.get('batch', 'v1', 'jobs', ns, 'queue')?.spec as { completions?: number }).completions).toBeUndefined();
+      const running = await t.until('five running workers', () => {
+        const pods = t.list('', 'v1', 'pods', ns).filter((p) => (p.status as { phase?: string } | undefined)?.phase === 'Running');
+        return pods.length === 5 && pods;
+      });
+      const [first, ...others] = running.map((p) => p.metadata.name ?? '');
+      finished.add(first ?? '');
+      t.kubelet.resync();
+      await t.until('one success counted', () => (t.get('batch', 'v1', 'jobs', ns, 'queue')?.status as { succeeded?: number }).succeeded === 1);
+      await t.settle();
+      // Upstream's manageJob: once a pod succeeded, whatever runs is left running, and nothing new starts.
+      const after = t.list('', 'v1', 'pods', ns);
+      expect(after.filter((p) => !p.metadata.deletionTimestamp && (p.status as { phase?: string }).phase === 'Running').map((p) => p.metadata.name).sort()).toEqual([...others].sort());
+      expect(after).toHaveLength(5);
+      expect(events(ns, 'SuccessfulDelete')).toEqual([]);
+      const midway = t.get('batch', 'v1', 'jobs', ns, 'queue') as KubeObject;
+      expect(midway.status).toMatchObject({ active: 4, succeeded: 1 });
+      expect(conditions(midway)).toEqual([]);
+
+      for (const name of others) finished.add(name);
+      t.kubelet.resync();
+      const wait = await t.kubectl(['-n', ns, 'wait', '--for=condition=complete', 'job/queue', '--timeout=20s']);
+      expect(wait.stdout).toContain('job.batch/queue condition met');
+      expect((t.get('batch', 'v1', 'jobs', ns, 'queue') as KubeObject).status).toMatchObject({ succeeded: 5 });
+      expect((await t.kubectl(['-n', ns, 'get', 'job', 'queue'])).stdout).toMatch(/queue\s+Complete\s+5\/1 of 5\s+/);
+    } finally {
+      t.kubelet.behaviour.outcome = before;
+    }
+  });
+
   it('an Indexed Job gives every index its pod and reports completedIndexes', async () => {
     const ns = await namespace('job-indexed');
     await apply(ns, job(ns, 'indexed', { completions: 3, parallelism: 3, completionMode: 'Indexed' }));
