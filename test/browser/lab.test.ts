@@ -181,6 +181,16 @@ describe('a lab in the browser', () => {
     await expect(page.getByRole('button', { name: 'Use the terminal here' }).isVisible()).resolves.toBe(true);
     await second.close();
 
+    // Ending throws the sandbox away: the page asks first, and dismissing keeps the lab.
+    const asked: string[] = [];
+    page.once('dialog', (dialog) => {
+      asked.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await page.getByRole('button', { name: 'End lab' }).click();
+    await expect.poll(() => asked).toEqual(['End the lab? Your sandbox and everything in it are deleted.']);
+    await expect(page.getByRole('button', { name: 'Check', exact: true }).isVisible()).resolves.toBe(true);
+    page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'End lab' }).click();
     await page.getByRole('button', { name: 'Start lab' }).waitFor({ timeout: 30_000 });
     await context.close();
@@ -229,6 +239,7 @@ describe('a lab in the browser', () => {
     await page.keyboard.press('Escape');
     await search.waitFor({ state: 'hidden' });
 
+    page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'End lab' }).click();
     await page.getByRole('button', { name: 'Start lab' }).waitFor({ timeout: 30_000 });
     await context.close();
@@ -299,6 +310,7 @@ describe('a lab in the browser', () => {
     expect(crossSite.status).toBe(403);
     const viaGet = await fetch(`${portal.url}/api/labs/${lab.id}/end`, { headers: { cookie: ownerCookie } });
     expect([404, 405]).toContain(viaGet.status);
+    owner.page.once('dialog', (dialog) => void dialog.accept());
     await owner.page.getByRole('button', { name: 'End lab' }).click();
     await owner.page.getByRole('button', { name: 'Start lab' }).waitFor({ timeout: 30_000 });
     await owner.context.close();

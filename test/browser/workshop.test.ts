@@ -179,6 +179,11 @@ describe('a workshop in the browser', () => {
     await dashboard.locator(cell('Ada Workshop', 'passed')).waitFor({ timeout: 60_000 });
     await expect(dashboard.locator(`td[data-completions="${lab.id}/${step.id}"]`).textContent()).resolves.toBe('1');
 
+    // The instructor's message reaches Ada on her lab page, not only on /workshops.
+    await dashboard.getByLabel('Message to every learner').fill('Break until 11:00');
+    await dashboard.getByRole('button', { name: 'Post message' }).click();
+    await ada.page.locator('[data-workshop-banner]').getByText('Your instructor: Break until 11:00').waitFor({ timeout: 15_000 });
+
     // The instructor watches Ada's terminal; Ada's workshop page says so.
     const notice = await ada.context.newPage();
     await notice.goto('/workshops');
@@ -199,6 +204,9 @@ describe('a workshop in the browser', () => {
     await dashboard.getByRole('button', { name: 'End workshop' }).click();
     await dashboard.getByRole('status').getByText('The workshop has ended.').waitFor({ timeout: 60_000 });
     await notice.locator('#workshop-ended').waitFor({ state: 'visible', timeout: 15_000 });
+    // On her lab page Ada is told, and the lab shows it has ended.
+    await ada.page.locator('[data-workshop-banner]').getByText('has ended').waitFor({ timeout: 15_000 });
+    await ada.page.getByRole('button', { name: 'Start lab' }).waitFor({ timeout: 30_000 });
     // Nothing can be done to an ended workshop, and the dashboard says so instead of failing.
     for (const name of ['Post message', 'Extend for all', 'End workshop', 'Reset lab of Ada Workshop', '+15 min of Grace Workshop']) {
       await expect(dashboard.getByRole('button', { name, exact: true }).isDisabled(), name).resolves.toBe(true);

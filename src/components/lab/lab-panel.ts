@@ -2,7 +2,7 @@
 // start progress, the timer, the resizable split, and the terminal (xterm, imported only once the
 // lab is running). State comes from the page (server-rendered JSON) and then from the API.
 
-import type { CheckOutcome, HintOutcome, LabStateView, SolutionOutcome, StepStateView } from '../../contracts/index.ts';
+import { learnerEvent, type CheckOutcome, type HintOutcome, type LabStateView, type LearnerEvent, type SolutionOutcome, type StepStateView } from '../../contracts/index.ts';
 import { RUN_COMMAND_EVENT, TERMINAL_CLOSED_EVENT, TERMINAL_READY_EVENT } from '../mdx/command.ts';
 import type { ConnectionState } from './connection.ts';
 import type { LabTerminal } from './terminal.ts';
@@ -85,6 +85,37 @@ class LabPanel {
       if (typeof command === 'string' && this.#terminal) this.#terminal.run(command.replace(/\r?\n/g, '\r'));
     });
     if (this.#state) this.#render(this.#state);
+    if (root.dataset.signedIn === 'true') this.#followWorkshop();
+  }
+
+  /**
+   * A learner in a workshop hears the instructor here too, not only on /workshops: the message,
+   * and the workshop's end (which ends the lab: the panel shows its state again).
+   */
+  #followWorkshop(): void {
+    const banner = this.#q('[data-workshop-banner]');
+    if (!banner || typeof EventSource === 'undefined') return;
+    const events = new EventSource('/api/workshops/current/events');
+    const show = (text: string | null) => {
+      banner.textContent = text ?? '';
+      banner.hidden = !text;
+    };
+    let ended = false;
+    events.addEventListener('workshop', (event) => {
+      const { workshop } = learnerEvent.parse({ type: 'workshop', ...JSON.parse((event as MessageEvent<string>).data) }) as Extract<LearnerEvent, { type: 'workshop' }>;
+      if (workshop.endedAt !== null) {
+        show(`The workshop “${workshop.title}” has ended; your instructor ended its labs.`);
+        if (!ended) void this.#call<LabStateView>('state').then((state) => this.#render(state), () => undefined);
+        ended = true;
+        events.close();
+      } else {
+        show(workshop.message ? `Your instructor: ${workshop.message}` : null);
+      }
+    });
+    events.addEventListener('message', (event) => {
+      const { message } = learnerEvent.parse({ type: 'message', ...JSON.parse((event as MessageEvent<string>).data) }) as Extract<LearnerEvent, { type: 'message' }>;
+      show(message ? `Your instructor: ${message}` : null);
+    });
   }
 
   #q<T extends HTMLElement = HTMLElement>(selector: string): T | null {
@@ -102,7 +133,13 @@ class LabPanel {
 
   #wireButtons(): void {
     for (const button of this.#root.querySelectorAll<HTMLButtonElement>('[data-lab-action]')) {
-      button.addEventListener('click', () => void this.#act(button.dataset.labAction as Action));
+      button.addEventListener('click', () => {
+        const action = button.dataset.labAction as Action;
+        // Both throw work away: ask first.
+        if (action === 'reset' && !confirm('Reset the lab? Your sandbox is deleted and a fresh one started; what you made in it is lost.')) return;
+        if (action === 'end' && !confirm('End the lab? Your sandbox and everything in it are deleted.')) return;
+        void this.#act(action);
+      });
     }
     for (const button of this.#root.querySelectorAll<HTMLButtonElement>('[data-step-button]')) {
       button.addEventListener('click', () => {
