@@ -66,18 +66,18 @@ function refuse(req: IncomingMessage, res: ServerResponse, limit: number): void 
     error: `the request body is larger than ${sizeText(limit)}, the most ${req.method ?? 'GET'} ${new URL(req.url ?? '/', 'http://portal').pathname} takes`,
     limitBytes: limit,
   });
-  res.writeHead(413, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-    connection: 'close',
-  });
+  res.writeHead(413, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
   res.end(text);
-  // Node drains what is left of the body so the client reads the answer; a client that keeps
-  // sending gets its connection closed soon after.
+  // Closing at once, with the body still arriving, would reset the connection and the client
+  // could lose the answer. Node reads on and discards the rest; a client still sending after a
+  // moment has its connection closed.
   res.once('finish', () => {
-    const timer = setTimeout(() => req.socket.destroy(), DRAIN_AFTER_REFUSAL_MS);
+    if (req.complete) return;
+    const timer = setTimeout(() => {
+      if (!req.complete) req.socket.destroy();
+    }, DRAIN_AFTER_REFUSAL_MS);
     timer.unref();
+    req.once('end', () => clearTimeout(timer));
     req.socket.once('close', () => clearTimeout(timer));
   });
 }
