@@ -23,12 +23,14 @@ import { type PodMetricsSource, startHorizontalPodAutoscaler } from './hpa.ts';
 import { type EvictionOptions, evictPod, startDisruptionController } from './disruption.ts';
 import { startClusterRoleAggregation } from './clusterrole-aggregation.ts';
 import { ControllerClient, schedulerUser } from './client.ts';
+import { type PodGCOptions, startPodGarbageCollector } from './podgc.ts';
 
 export { ManualClock, realClock, type Clock } from './clock.ts';
 export { EventBroadcaster, type EventRecorder, type EventSource, type EventOptions, type EventType } from './events.ts';
 export { ControllerClient, ResourceClient, controllerUser, nodeUser, schedulerUser } from './client.ts';
 export { nodeNames, podCIDROf, type NodeOptions, type NodeCapacity } from './nodes.ts';
 export type { JobOptions } from './job.ts';
+export type { PodGCOptions } from './podgc.ts';
 export type { PodMetricsSource, PodUsage } from './hpa.ts';
 export type { EvictionOptions } from './disruption.ts';
 export { startController, WorkQueue, RetryLater, objectKey, splitKey, controllerOwnerKeys, inform } from './runtime.ts';
@@ -46,6 +48,7 @@ export interface ControllersOptions {
   clock?: Clock;
   nodes?: NodeOptions;
   job?: JobOptions;
+  podGC?: PodGCOptions;
   /** Pod CPU/memory usage for the HorizontalPodAutoscaler (the kubelet's figures); settable later. */
   metrics?: PodMetricsSource;
   log?: ControllersLogger;
@@ -79,6 +82,7 @@ export function startControllers(options: ControllersOptions): RunningController
     startNamespaceDefaults(ctx, options.caPem),
     startNamespaceController(ctx),
     startGarbageCollector(ctx),
+    startPodGarbageCollector(ctx, options.podGC),
     startReplicaSetController(ctx),
     startDeploymentController(ctx),
     startJobController(ctx, options.job),

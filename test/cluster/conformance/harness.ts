@@ -109,6 +109,8 @@ export interface ConformanceOptions {
 
 /** Job back-off in tests: upstream's 10 s base shortened, as the kubelet's time is. */
 const JOB_BACKOFF_BASE_MS = 200;
+/** How long a Node must be missing before pod GC deletes its pods: upstream's 40 s shortened likewise. */
+const POD_GC_QUARANTINE_MS = 800;
 
 /**
  * Starts the file's cluster in beforeAll and stops it in afterAll. The returned object is usable
@@ -128,7 +130,7 @@ export function useConformanceCluster(options: ConformanceOptions = {}): Conform
       dataDir: join(dir, 'data'),
       port: 0,
       nodes: options.nodes ?? 3,
-      controllers: { job: { backoffBaseMs: JOB_BACKOFF_BASE_MS } },
+      controllers: { job: { backoffBaseMs: JOB_BACKOFF_BASE_MS }, podGC: { quarantineMs: POD_GC_QUARANTINE_MS } },
       ...(options.kubelet === false ? {} : { kubelet: { kubeletDir: join(dir, 'kubelet'), timing: { startDelayScale: 0, timeScale: options.timeScale ?? 0.02 } } }),
     });
     adminKubeconfig = join(dir, 'admin.kubeconfig');

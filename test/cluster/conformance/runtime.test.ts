@@ -211,6 +211,38 @@ describe.concurrent('kubectl rollout', () => {
   });
 });
 
+describe.concurrent('pod garbage collection', () => {
+  const onGhostNode = (name: string) => text`
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: ${name}}
+    spec:
+      nodeName: node-that-left
+      containers: [{name: web, image: nginx:1.27}]
+  `;
+
+  it.each(EDGE_VERSIONS)('%s a pod bound to a Node that does not exist is failed and deleted, terminating or not', async (version) => {
+    const s = await c.sandbox('podgc-orphans');
+    await s.apply(onGhostNode('waiting') + '---\n' + onGhostNode('leaving'));
+    expectResult(await s.kubectl(version, ['delete', 'pod', 'leaving', '--wait=false']), { code: 0, stdout: 'pod "leaving" deleted\n' });
+    // Failed with upstream's DisruptionTarget condition on the way out: a watch sees it.
+    const watched: KubeObject[] = [];
+    const watch = c.cluster.registry.watch(c.cluster.registry.lookup('', 'v1', 'pods')!, { namespace: s.namespace }, (event) => {
+      if (event.type === 'MODIFIED') watched.push(event.object);
+    });
+    try {
+      await c.until('both orphans gone', () => c.list('', 'v1', 'pods', s.namespace).length === 0);
+    } finally {
+      watch.stop();
+    }
+    const failed = watched.find((pod) => pod.metadata.name === 'waiting' && (pod.status as { phase?: string }).phase === 'Failed');
+    expect((failed?.status as { conditions?: Array<Record<string, unknown>> } | undefined)?.conditions).toContainEqual(
+      expect.objectContaining({ type: 'DisruptionTarget', status: 'True', reason: 'DeletionByPodGC', message: 'PodGC: node no longer exists' }),
+    );
+    expectResult(await s.kubectl(version, ['get', 'pods']), { code: 0, stdout: '', stderr: `No resources found in ${s.namespace} namespace.\n` });
+  });
+});
+
 describe.concurrent('kubectl scale (pods follow)', () => {
   it.each(EDGE_VERSIONS)('%s up and down', async (version) => {
     const s = await c.sandbox('scale-pods');
