@@ -3,14 +3,14 @@
 // through the API server's connect hook, runs shell containers and exec sessions for real in the
 // sandbox, and reports the CPU and memory figures the HPA reads.
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as connectTcp, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectHandler, ServiceAccountTokens } from '../apiserver/index.ts';
 import { EventBroadcaster } from '../controllers/index.ts';
 import { ClaimStorage } from './claim-storage.ts';
-import { HostDisk, removeOrphanedPodStorage, UNLIMITED_POD_CEILING_BYTES } from './ephemeral-storage/index.ts';
+import { HostDisk, removeOrphanedMounts, removeOrphanedPodStorage, UNLIMITED_POD_CEILING_BYTES } from './ephemeral-storage/index.ts';
 import type { Registry, Watch } from '../registry/index.ts';
 import type { KubeObject } from '../types.ts';
 import { ClusterView } from './cluster-view.ts';
@@ -109,6 +109,34 @@ function isEmptyDirectory(path: string): boolean {
   }
 }
 
+const DEFAULT_KUBELET_DIR_PREFIX = 'formicary-kubelet-';
+/** In a kubelet dir of the default location: the data dir it belongs to. */
+const DATA_DIR_NOTE = 'data-dir';
+
+/**
+ * Kubelet dirs in the temp dir whose data dir is gone (a test's, a playground's) hold nothing
+ * anyone can start again: their pods' and claims' file systems are unmounted and they go.
+ */
+function removeAbandonedKubeletDirs(dir: string): void {
+  for (const entry of readdirSync(dir)) {
+    if (!entry.startsWith(DEFAULT_KUBELET_DIR_PREFIX)) continue;
+    const kubeletDir = join(dir, entry);
+    let dataDir: string;
+    try {
+      dataDir = readFileSync(join(kubeletDir, DATA_DIR_NOTE), 'utf8');
+    } catch {
+      continue;
+    }
+    if (!dataDir || existsSync(dataDir)) continue;
+    try {
+      for (const mounts of ['pods', 'claims']) removeOrphanedMounts(join(kubeletDir, mounts), new Set());
+      rmSync(kubeletDir, { recursive: true, force: true });
+    } catch {
+      // Still busy: the next start tries again.
+    }
+  }
+}
+
 function tokenIssuer(view: ClusterView, tokens: ServiceAccountTokens, caPem: string, now: () => Date): TokenIssuer {
   return {
     caPem,
@@ -165,8 +193,10 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
   const now = options.clock ?? (() => new Date());
   const startScale = options.timing?.startDelayScale ?? 1;
   const timeScale = options.timing?.timeScale ?? 1;
-  const kubeletDir = options.kubeletDir ?? join(tmpdir(), `formicary-kubelet-${createHash('sha256').update(options.dataDir).digest('hex').slice(0, 12)}`);
+  const kubeletDir = options.kubeletDir ?? join(tmpdir(), `${DEFAULT_KUBELET_DIR_PREFIX}${createHash('sha256').update(options.dataDir).digest('hex').slice(0, 12)}`);
+  if (options.kubeletDir === undefined) removeAbandonedKubeletDirs(tmpdir());
   ensurePassage(kubeletDir);
+  if (options.kubeletDir === undefined) writeFileSync(join(kubeletDir, DATA_DIR_NOTE), options.dataDir, { mode: 0o600 });
   const podsDir = join(kubeletDir, 'pods');
   for (const dir of [podsDir, join(kubeletDir, 'nodes'), join(kubeletDir, 'claims')]) ensurePassage(dir);
   // The pods' and claims' file system images: the kubelet's alone.

@@ -170,4 +170,15 @@ spec:
     const again = await Promise.all([kubectl('exec', '-n', 'lab', 'workbench', '--', 'bash', '-c', 'cat ~/notes.txt'), kubectl('exec', '-n', 'lab', 'notes', '--', 'bash', '-c', 'cat ~/todo.txt')]);
     expect(again.map((result) => result.stdout)).toEqual(['kubectl get pods -A\n', 'remembered\n']);
   }, 240_000);
+
+  it('leaves its kubelet folder to the next start, which removes it once the data dir is gone', async () => {
+    await stopCluster('SIGTERM');
+    expect(existsSync(join(kubeletDir, 'pods'))).toBe(true);
+    rmSync(dataDir, { recursive: true, force: true });
+    dataDir = join(dir, 'another');
+    cluster = await startClusterProcess();
+    expect(existsSync(kubeletDir)).toBe(false);
+    rmSync(kubeletDir, { recursive: true, force: true });
+    kubeletDir = join(tmpdir(), `formicary-kubelet-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`);
+  }, 120_000);
 });

@@ -15,7 +15,7 @@ import { type HostDisk, isMountPoint, mountImage, removeOrphanedImages, removeOr
 import { emptyDirSizeLimits, localStorageEvictionMessage, podEphemeralStorageLimit, type PodStorageStats, smallestThreshold } from './limits.ts';
 import { diskUsage, filesystemUsage } from './usage.ts';
 
-export { HostDisk, isMountPoint, mountImage, removeOrphanedImages, unmountImage } from './filesystem.ts';
+export { HostDisk, isMountPoint, mountImage, removeOrphanedImages, removeOrphanedMounts, unmountImage } from './filesystem.ts';
 export { localStorageEvictionMessage, podEphemeralStorageLimit, type PodStorageStats } from './limits.ts';
 
 const MiB = 1024 * 1024;
