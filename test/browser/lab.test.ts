@@ -245,6 +245,36 @@ describe('a lab in the browser', () => {
     await context.close();
   }, 300_000);
 
+  it('walks the first lab of Operating for peak traffic by accessible names: a failing Check teaches, the fix passes', async () => {
+    const { context, page } = await signedIn('Peak Browser');
+    const lab = await loadLab(path.join(PROJECT_ROOT, 'labs', 'peak-right-size'));
+    const step = lab.steps[0]!;
+    await page.goto('/paths/operating-for-peak-traffic/requests-limits-and-qos');
+    // Screen reader mode puts the terminal's rows in the accessibility tree, where the test reads them.
+    await page.getByRole('switch', { name: 'Screen reader mode' }).click();
+    await page.getByRole('button', { name: 'Start lab' }).click();
+    await page.getByRole('button', { name: 'Check', exact: true }).waitFor({ state: 'visible', timeout: 90_000 });
+    await page.locator('[data-terminal-status][data-state="connected"]').waitFor({ timeout: 30_000 });
+
+    await page.getByRole('button', { name: 'Check', exact: true }).click();
+    await page.waitForFunction(() => document.querySelector('[data-lab-live]')?.textContent?.startsWith('Check failed'), undefined, { timeout: 30_000 });
+    await expect(page.locator(`[data-step-body="${step.id}"] .lab__result--failed`).first().textContent()).resolves.toContain('There is no file ~/blocked-by.txt in your workbench yet.');
+
+    await typeCommand(page, 'echo quota > ~/blocked-by.txt');
+    await page.getByRole('button', { name: 'Check', exact: true }).click();
+    await page.waitForFunction(() => document.querySelector('[data-lab-live]')?.textContent?.includes('write only the quota'), undefined, { timeout: 30_000 });
+
+    for (const command of step.solution) await typeCommand(page, command);
+    await waitForTerminalText(page, 'lab-budget', 60_000);
+    await page.getByRole('button', { name: 'Check', exact: true }).click();
+    await page.waitForFunction(() => document.querySelector('[data-lab-live]')?.textContent?.startsWith('Check passed'), undefined, { timeout: 60_000 });
+    await expect(page.locator(`[data-step-button="${step.id}"]`).getAttribute('data-status')).resolves.toBe('passed');
+
+    await page.getByRole('button', { name: 'End lab' }).click();
+    await page.getByRole('button', { name: 'Start lab' }).waitFor({ timeout: 30_000 });
+    await context.close();
+  }, 400_000);
+
   it('ships a lesson without a lab with less than 50 KB of JavaScript and no terminal', async () => {
     const { context, page } = await signedIn('Linus Browser');
     const scripts: string[] = [];

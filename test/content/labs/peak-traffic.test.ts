@@ -131,7 +131,7 @@ kubectl apply -f ~/hpa.yaml`);
 
   it('peak-sale: a floor of 1 and a budget of 3 fail with what is missing; another complete set of answers passes', async () => {
     await bench.attempt('peak-sale', async (lab) => {
-      await lab.run('kubectl set resources deployment storefront --requests=cpu=100m,memory=64Mi');
+      await lab.run('kubectl set resources deployment storefront --requests=cpu=50m,memory=64Mi');
       await lab.run(`kubectl patch deployment storefront -p '{"spec":{"strategy":{"rollingUpdate":{"maxSurge":"25%","maxUnavailable":"0%"}},"template":{"spec":{"containers":[{"name":"storefront","readinessProbe":{"httpGet":{"path":"/","port":80}},"lifecycle":{"preStop":{"exec":{"command":["sleep","5"]}}}}]}}}}'`);
       await lab.run('kubectl autoscale deployment storefront --cpu-percent=60 --min=1 --max=8');
       await lab.run('kubectl scale deployment storefront --replicas=3 && kubectl create pdb storefront --selector=app=storefront --min-available=3');
