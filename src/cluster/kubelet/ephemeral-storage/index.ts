@@ -38,6 +38,7 @@ export class PodStorage {
   readonly #image: string;
   readonly #unlimitedBytes: number;
   readonly #disk: HostDisk;
+  /** Writes stop at a ceiling (a file system of the pod's own) rather than only being measured. */
   #capped = false;
   #released = false;
 
@@ -46,11 +47,6 @@ export class PodStorage {
     this.#unlimitedBytes = options.unlimitedBytes;
     this.#disk = options.disk;
     this.#image = join(options.storageDir, `${options.uid}.img`);
-  }
-
-  /** Whether writes stop at a ceiling (a file system of the pod's own) rather than only being measured. */
-  get capped(): boolean {
-    return this.#capped;
   }
 
   /** Gives the pod its file system before anything of it is written (or mounts it again after a restart). */
