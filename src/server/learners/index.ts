@@ -2,6 +2,6 @@
 
 export { createSessions, SESSION_LIFETIME_MS } from './sessions.ts';
 export type { ProviderIdentity, Sessions, SignedIn, SignInOptions } from './sessions.ts';
-export { createProgress } from './progress.ts';
+export { createProgress, markLesson } from './progress.ts';
 export type { Progress } from './progress.ts';
-export { LearnerInputError, MAX_NAME_LENGTH } from './names.ts';
+export { checkSlug, LearnerInputError, MAX_NAME_LENGTH } from './names.ts';

@@ -2,7 +2,7 @@
 // idempotent; a later view or completion keeps the first time.
 
 import { z } from 'zod';
-import type { Database } from '../db/index.ts';
+import type { Database, Queryable } from '../db/index.ts';
 import type { LessonProgress } from '../../contracts/index.ts';
 import { checkSlug } from './names.ts';
 
@@ -19,6 +19,32 @@ const progressRow = z.object({
   completed_at: z.string().nullable(),
 });
 
+/**
+ * Marks a lesson viewed (and, with `completed`, completed) at `at`, in `q`: the database, or the
+ * learning record's transaction that appends the lesson's event. The first time of each stays.
+ */
+export async function markLesson(q: Queryable, mark: { learnerId: string; path: string; lesson: string; at: string; completed: boolean }): Promise<void> {
+  const path = checkSlug('path', mark.path);
+  const lesson = checkSlug('lesson', mark.lesson);
+  if (!mark.completed) {
+    await q.run(
+      `INSERT INTO lesson_progress (learner_id, path, lesson, viewed_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (learner_id, path, lesson)
+       DO UPDATE SET viewed_at = COALESCE(lesson_progress.viewed_at, excluded.viewed_at)`,
+      [mark.learnerId, path, lesson, mark.at],
+    );
+    return;
+  }
+  // Completing a lesson one never opened (e.g. from the path page) counts as viewing it.
+  await q.run(
+    `INSERT INTO lesson_progress (learner_id, path, lesson, viewed_at, completed_at) VALUES ($1, $2, $3, $4, $4)
+     ON CONFLICT (learner_id, path, lesson)
+     DO UPDATE SET viewed_at = COALESCE(lesson_progress.viewed_at, excluded.viewed_at),
+                   completed_at = COALESCE(lesson_progress.completed_at, excluded.completed_at)`,
+    [mark.learnerId, path, lesson, mark.at],
+  );
+}
+
 export function createProgress(db: Database, now: () => Date = () => new Date()): Progress {
   return {
     async forLearner(learnerId) {
@@ -31,24 +57,11 @@ export function createProgress(db: Database, now: () => Date = () => new Date())
     },
 
     async markViewed(learnerId, path, lesson) {
-      await db.run(
-        `INSERT INTO lesson_progress (learner_id, path, lesson, viewed_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (learner_id, path, lesson)
-         DO UPDATE SET viewed_at = COALESCE(lesson_progress.viewed_at, excluded.viewed_at)`,
-        [learnerId, checkSlug('path', path), checkSlug('lesson', lesson), now().toISOString()],
-      );
+      await markLesson(db, { learnerId, path, lesson, at: now().toISOString(), completed: false });
     },
 
     async markCompleted(learnerId, path, lesson) {
-      const at = now().toISOString();
-      // Completing a lesson one never opened (e.g. from the path page) counts as viewing it.
-      await db.run(
-        `INSERT INTO lesson_progress (learner_id, path, lesson, viewed_at, completed_at) VALUES ($1, $2, $3, $4, $4)
-         ON CONFLICT (learner_id, path, lesson)
-         DO UPDATE SET viewed_at = COALESCE(lesson_progress.viewed_at, excluded.viewed_at),
-                       completed_at = COALESCE(lesson_progress.completed_at, excluded.completed_at)`,
-        [learnerId, checkSlug('path', path), checkSlug('lesson', lesson), at],
-      );
+      await markLesson(db, { learnerId, path, lesson, at: now().toISOString(), completed: true });
     },
   };
 }

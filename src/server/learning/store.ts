@@ -12,6 +12,7 @@ import { createCertificates, issueCertificate, type Certificate, type Certificat
 import { LEARNING_EVENT_KINDS, LearningEventError, parseEvent, pathCompleted, type EventDetail, type LearningEvent, type PendingEvent } from './events.ts';
 import type { PathOutline, PathOutlines } from './outlines.ts';
 import type { LabRecordSummary, MyLearning, PathProgress } from '../../contracts/index.ts';
+import { lessonProgressSink } from './progress.ts';
 import { rebuildSummaries } from './rebuild.ts';
 
 /** Who an event is about, as sinks need them (an xAPI actor). */
@@ -165,7 +166,8 @@ const forUpdate = (tx: Queryable) => (tx.dialect === 'postgres' ? ' FOR UPDATE' 
 
 export function createLearningRecord(db: Database, options: LearningRecordOptions): LearningRecord {
   const now = options.now ?? (() => new Date());
-  const sinks = options.sinks ?? [];
+  // Lesson progress rows are written with their events, in one transaction.
+  const sinks = [lessonProgressSink, ...(options.sinks ?? [])];
   const listeners = new Set<(events: readonly LearningEvent[]) => void>();
   const certificatesOf = createCertificates(db, now);
 

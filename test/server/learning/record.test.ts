@@ -353,6 +353,28 @@ describe.each(DIALECTS)('learning record on %s', (dialect) => {
   });
 
   describe('lesson progress', () => {
+    it('writes a mark and its event in one transaction: when the event cannot be kept, neither is the mark', async () => {
+      const { db, ada } = await setUp();
+      const refusing = createLearningRecord(db, {
+        outlines,
+        now,
+        sinks: [
+          async () => {
+            throw new Error('the outbox is full');
+          },
+        ],
+      });
+      const progress = recordingProgress(createProgress(db, now), refusing);
+      await expect(progress.markCompleted(ada.id, 'container-basics', 'images')).rejects.toThrow('the outbox is full');
+      expect(await progress.forLearner(ada.id)).toEqual([]);
+      expect(await db.all(z.object({ n: z.coerce.number() }), 'SELECT count(*) AS n FROM learning_events')).toEqual([{ n: 0 }]);
+
+      const recording = recordingProgress(createProgress(db, now), createLearningRecord(db, { outlines, now }));
+      await recording.markCompleted(ada.id, 'container-basics', 'images');
+      expect(await recording.forLearner(ada.id)).toEqual([{ path: 'container-basics', lesson: 'images', viewedAt: clock.toISOString(), completedAt: clock.toISOString() }]);
+    });
+
+
     it('appends a view and a completion for every mark, and answers as before', async () => {
       const { db, learning, ada } = await setUp();
       const progress = recordingProgress(createProgress(db, now), learning);
