@@ -2,47 +2,18 @@
 // process, realistic start-up delays): "Start lab" from nothing (cold) and from the warm pool
 // (warm), until the workbench is Ready and the setup ran; and one step's Check once the learner
 // has done the work.
-import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { KubeConfig } from '@kubernetes/client-node';
 import { evaluateChecks, LabCatalog } from '../src/labs/index.ts';
 import { KubeClient } from '../src/labs/kube/index.ts';
 import { Sandboxes } from '../src/server/sandboxes/index.ts';
+import { startClusterProcess } from './cluster-process.ts';
 import { percentile, round } from './stats.ts';
 
 const STARTS = 8;
 const CHECKS = 100;
 const LAB = 'scale-and-rollback';
-
-async function startClusterProcess(dir: string): Promise<{ kubeConfig: KubeConfig; stop(): Promise<void> }> {
-  const kubeconfig = join(dir, 'kubeconfig');
-  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'src', 'cli', 'main.ts'), 'cluster', '--kubeconfig', kubeconfig, '--data', join(dir, 'cluster')], { stdio: ['pipe', 'pipe', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the cluster did not get ready within 60 s')), 60_000);
-    for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => {
-        if (/\bready\b/i.test(line)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    }
-    child.once('exit', (code) => reject(new Error(`the cluster exited with ${code}`)));
-  });
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(kubeconfig);
-  return {
-    kubeConfig,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
 
 export default async function bench(): Promise<Record<string, number>> {
   const dir = await mkdtemp(join(tmpdir(), 'formicary-bench-labs-'));

@@ -55,6 +55,10 @@ export interface PortalConfig {
   logLevel: LogLevel;
   /** Labs one learner may have running at once (each holds a sandbox). */
   labSessionsPerLearner: number;
+  /** Warm sandboxes kept ready: one number for every lab, or per lab id with `default` for the rest. */
+  sandboxWarmPool: number | Record<string, number>;
+  /** Sandboxes at once across every replica, warm ones included; null: no limit. */
+  sandboxLimit: number | null;
   /** Keys the OIDC sign-in cookie and the CSRF tokens; kept in DATA_DIR when not given, so it survives restarts. */
   sessionSecret: string;
 }
@@ -84,6 +88,8 @@ export const VARIABLES = [
   'LOG_LEVEL',
   'SESSION_SECRET',
   'LAB_SESSIONS_PER_LEARNER',
+  'SANDBOX_WARM_POOL',
+  'SANDBOX_LIMIT',
 ] as const;
 type Variable = (typeof VARIABLES)[number];
 
@@ -127,6 +133,10 @@ const port = z.coerce.number().int().min(0).max(65535);
 const DEFAULT_LAB_SESSIONS_PER_LEARNER = 2;
 const MAX_LAB_SESSIONS_PER_LEARNER = 20;
 const labSessionCount = z.coerce.number().int().min(1).max(MAX_LAB_SESSIONS_PER_LEARNER);
+const MAX_WARM_PER_LAB = 100;
+const MAX_SANDBOXES = 100_000;
+/** A lab id as labs/<id>/ names it, or `default`. */
+const LAB_ID = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** PostgreSQL addresses name a password; messages show where the database is, never the password. */
 export function redactUrl(value: string): string {
@@ -274,13 +284,54 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>, c
     else problems.push(`LAB_SESSIONS_PER_LEARNER: ${shown('LAB_SESSIONS_PER_LEARNER', rawSessions)} is not a number of labs a learner may run at once (a whole number from 1 to ${MAX_LAB_SESSIONS_PER_LEARNER})`);
   }
 
+  let sandboxWarmPool: number | Record<string, number> = 0;
+  const rawPool = value('SANDBOX_WARM_POOL');
+  if (rawPool !== undefined) {
+    const parsed = parseWarmPool(rawPool);
+    if (typeof parsed === 'string') problems.push(`SANDBOX_WARM_POOL: ${shown('SANDBOX_WARM_POOL', rawPool)} ${parsed}`);
+    else sandboxWarmPool = parsed;
+  }
+
+  let sandboxLimit: number | null = null;
+  const rawLimit = value('SANDBOX_LIMIT');
+  if (rawLimit !== undefined) {
+    const parsed = /^\d+$/.test(rawLimit) ? Number(rawLimit) : Number.NaN;
+    if (Number.isInteger(parsed) && parsed >= 1 && parsed <= MAX_SANDBOXES) sandboxLimit = parsed;
+    else problems.push(`SANDBOX_LIMIT: ${shown('SANDBOX_LIMIT', rawLimit)} is not a number of sandboxes (a whole number from 1 to ${MAX_SANDBOXES}; leave it unset for no limit)`);
+  }
+  if (sandboxLimit !== null) {
+    const warm = typeof sandboxWarmPool === 'number' ? sandboxWarmPool : Math.max(0, ...Object.values(sandboxWarmPool));
+    if (warm > sandboxLimit) problems.push(`SANDBOX_WARM_POOL: asks for ${warm} warm sandboxes of one lab, more than SANDBOX_LIMIT (${sandboxLimit}) allows in all`);
+  }
+
   const sessionSecret = value('SESSION_SECRET') ?? null;
   if (sessionSecret !== null && sessionSecret.length < MIN_SECRET_LENGTH) {
     problems.push(`SESSION_SECRET: too short; use at least ${MIN_SECRET_LENGTH} random characters, or leave it unset to have one generated in DATA_DIR`);
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port: listenPort, host, dataDir, database, labCluster, auth, xapi, logLevel, labSessionsPerLearner, sessionSecret };
+  return { port: listenPort, host, dataDir, database, labCluster, auth, xapi, logLevel, labSessionsPerLearner, sandboxWarmPool, sandboxLimit, sessionSecret };
+}
+
+/**
+ * SANDBOX_WARM_POOL: `2` (every lab) or `deploy-and-expose=3,default=0` (per lab id, `default`
+ * for the labs not named). Returns the pool, or what is wrong with the value.
+ */
+function parseWarmPool(raw: string): number | Record<string, number> | string {
+  const count = (text: string): number | null => (/^\d+$/.test(text) && Number(text) <= MAX_WARM_PER_LAB ? Number(text) : null);
+  if (/^\d+$/.test(raw)) return count(raw) ?? `is more warm sandboxes than ${MAX_WARM_PER_LAB} per lab`;
+  const pool: Record<string, number> = {};
+  for (const entry of raw.split(',').map((part) => part.trim())) {
+    const match = /^([^=\s]+)\s*=\s*(\S+)$/.exec(entry);
+    if (!match?.[1] || match[2] === undefined) return `has the entry ${JSON.stringify(entry)}; write LAB=COUNT entries separated by commas, e.g. deploy-and-expose=3,default=0, or one number for every lab`;
+    const [, lab, size] = match;
+    if (!LAB_ID.test(lab)) return `names ${JSON.stringify(lab)}, which is not a lab id (lowercase letters, digits and -)`;
+    if (lab in pool) return `names ${lab} twice`;
+    const parsed = count(size);
+    if (parsed === null) return `gives ${lab} ${JSON.stringify(size)}; a count is a whole number from 0 to ${MAX_WARM_PER_LAB}`;
+    pool[lab] = parsed;
+  }
+  return pool;
 }
 
 function parseDatabaseUrl(raw: string, cwd: string): DatabaseConfig | null {

@@ -172,7 +172,7 @@ export async function startPortal(config: PortalConfig, options: PortalOptions =
     // After `configure`, whose handlers take precedence (tests stand in for the terminal route).
     // Lab events of a learner in a workshop carry the workshop (workshops start below; asked at each event).
     const workshopOf = async (learnerId: string) => (await services.workshops?.current(learnerId))?.id ?? null;
-    const labs = startLabs({ root, db, cluster, progress: services.progress, records: learning.recordingLabRecords(createLabRecords(db), { workshopOf }), log, sessionsPerLearner: config.labSessionsPerLearner });
+    const labs = startLabs({ root, db, cluster, progress: services.progress, records: learning.recordingLabRecords(createLabRecords(db), { workshopOf }), log, sessionsPerLearner: config.labSessionsPerLearner, warmPool: config.sandboxWarmPool, sandboxLimit: config.sandboxLimit });
     services.labs = labs.sessions;
     labs.register(routes);
     const workshops = startWorkshops({ database: config.database, db, labs: labs.sessions, terminals: labs.bridge, sandboxes: { prewarm: (lab, count) => labs.prewarm(lab, count) }, log });

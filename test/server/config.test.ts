@@ -36,6 +36,8 @@ describe('parseConfig', () => {
       xapi: null,
       logLevel: 'info',
       labSessionsPerLearner: 2,
+      sandboxWarmPool: 0,
+      sandboxLimit: null,
       sessionSecret: null,
     });
   });
@@ -165,6 +167,30 @@ describe('parseConfig', () => {
         `LAB_SESSIONS_PER_LEARNER: "${bad}" is not a number of labs a learner may run at once (a whole number from 1 to 20)`,
       ]);
     }
+  });
+
+  it('reads SANDBOX_WARM_POOL as one number for every lab or per lab, and names the variable and the entry when it is wrong', () => {
+    expect(parseConfig({ SANDBOX_WARM_POOL: '2' }, cwd).sandboxWarmPool).toBe(2);
+    expect(parseConfig({ SANDBOX_WARM_POOL: 'deploy-and-expose=3, default=0' }, cwd).sandboxWarmPool).toEqual({ 'deploy-and-expose': 3, default: 0 });
+    expect(problemsOf({ SANDBOX_WARM_POOL: 'deploy-and-expose:3' })).toEqual([
+      'SANDBOX_WARM_POOL: "deploy-and-expose:3" has the entry "deploy-and-expose:3"; write LAB=COUNT entries separated by commas, e.g. deploy-and-expose=3,default=0, or one number for every lab',
+    ]);
+    expect(problemsOf({ SANDBOX_WARM_POOL: 'Deploy=1' })).toEqual(['SANDBOX_WARM_POOL: "Deploy=1" names "Deploy", which is not a lab id (lowercase letters, digits and -)']);
+    expect(problemsOf({ SANDBOX_WARM_POOL: 'a=1,a=2' })).toEqual(['SANDBOX_WARM_POOL: "a=1,a=2" names a twice']);
+    expect(problemsOf({ SANDBOX_WARM_POOL: 'a=-1' })).toEqual(['SANDBOX_WARM_POOL: "a=-1" gives a "-1"; a count is a whole number from 0 to 100']);
+    expect(problemsOf({ SANDBOX_WARM_POOL: '101' })).toEqual(['SANDBOX_WARM_POOL: "101" is more warm sandboxes than 100 per lab']);
+  });
+
+  it('reads SANDBOX_LIMIT and refuses a warm pool that would not fit under it', () => {
+    expect(parseConfig({ SANDBOX_LIMIT: '5000' }, cwd).sandboxLimit).toBe(5000);
+    for (const bad of ['0', 'many', '2.5']) {
+      expect(problemsOf({ SANDBOX_LIMIT: bad }), bad).toEqual([
+        `SANDBOX_LIMIT: "${bad}" is not a number of sandboxes (a whole number from 1 to 100000; leave it unset for no limit)`,
+      ]);
+    }
+    expect(problemsOf({ SANDBOX_LIMIT: '2', SANDBOX_WARM_POOL: 'deploy-and-expose=3' })).toEqual([
+      'SANDBOX_WARM_POOL: asks for 3 warm sandboxes of one lab, more than SANDBOX_LIMIT (2) allows in all',
+    ]);
   });
 
   it('takes a long enough SESSION_SECRET and never repeats a short one', () => {

@@ -25,8 +25,10 @@ export interface LabsOptions {
   /** Where lab sessions are recorded; default the lab records in `db` (the learning record wraps them to append events). */
   records?: LabRecords;
   log: Logger;
-  /** Warm sandboxes kept ready per lab; default 0. */
+  /** Warm sandboxes kept ready per lab (SANDBOX_WARM_POOL); default 0. */
   warmPool?: number | Record<string, number>;
+  /** Sandboxes at once across every replica (SANDBOX_LIMIT); default no limit. */
+  sandboxLimit?: number | null;
   now?: () => Date;
   /** How often expired lab sessions are ended; default 15 s. */
   expirySweepMs?: number;
@@ -73,10 +75,14 @@ export function startLabs(options: LabsOptions): Labs {
   stopping.catch(() => undefined);
   const sandboxes = (): Promise<Sandboxes> => {
     sandboxesMade ??= Promise.race([options.cluster.whenReady(), stopping]).then(() => {
+      const kubeConfig = options.cluster.loadKubeConfig();
       const made = new Sandboxes({
-        kubeConfig: options.cluster.loadKubeConfig(),
+        kubeConfig,
         catalog: files,
         warmPool: options.warmPool ?? 0,
+        limit: options.sandboxLimit ?? null,
+        // Replicas elect one reaper in the portal's own namespace (a pod's service account's; `default` elsewhere).
+        leaderLease: { namespace: kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ?? 'default' },
         log: { info: (details, message) => log.info(details, message), warn: (details, message) => log.warn(details, message), error: (details, message) => log.error(details, message) },
       });
       made.startBackground();

@@ -36,10 +36,12 @@ import {
   seconds,
   type Sandbox as SandboxRecord,
 } from './labels.ts';
+import { LeaderElection } from './leader.ts';
 import { DEFAULT_WORKBENCH_IMAGE } from './objects.ts';
 import {
   PHASE_MESSAGES,
   SandboxError,
+  deleteNamespace,
   deleteSandbox,
   ownerAnnotations,
   ownerLabels,
@@ -52,6 +54,7 @@ import {
 
 export { SandboxError, type StartPhase, type StartProgress } from './provision.ts';
 export { learnerLabel } from './labels.ts';
+export { LeaderElection, type LeaderElectionOptions } from './leader.ts';
 export { CONTAINER_DEFAULTS, DISK_BUDGET, OBJECT_COUNTS, WORKBENCH_RESOURCES } from './objects.ts';
 
 export interface Sandbox extends SandboxRecord {
@@ -69,8 +72,15 @@ export interface SandboxesOptions {
   /** Credentials of the portal on the lab cluster: may create namespaces, bind `edit`, and exec into pods. */
   kubeConfig: KubeConfig;
   catalog: LabCatalog;
-  /** Warm sandboxes kept ready per lab: one number for every lab, or per lab id. Default 0. */
+  /** Warm sandboxes kept ready per lab: one number for every lab, or per lab id (`default` for the labs not named). Default 0. */
   warmPool?: number | Record<string, number>;
+  /** At most this many sandboxes at once, warm ones included, across every replica; a start beyond it is refused. Default: no limit. */
+  limit?: number | null;
+  /**
+   * Where replicas elect the one that runs the reaper and the warm pool (a coordination.k8s.io
+   * Lease in the portal's namespace). Without it this process always does that work (one portal).
+   */
+  leaderLease?: { namespace: string; name?: string; identity?: string; leaseDurationSeconds?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
   /** Lifetime of a sandbox whose lab sets no timeLimit. Default 120 minutes. */
   defaultLifetimeMinutes?: number;
   /** A sandbox nobody used for this long is deleted. Default 30 minutes. */
@@ -95,6 +105,36 @@ export interface StartOptions {
   onProgress?: (progress: StartProgress) => void;
 }
 
+/** The key of SANDBOX_WARM_POOL's entry for every lab it does not name. */
+export const DEFAULT_POOL = 'default';
+/** Sandboxes the reaper deletes at once. */
+const REAP_CONCURRENCY = 16;
+
+/** A start refused because the sandboxes across every replica reached SANDBOX_LIMIT. */
+export class SandboxLimitError extends SandboxError {
+  readonly limit: number;
+  constructor(limit: number) {
+    super(
+      'creating-namespace',
+      null,
+      `Every lab sandbox is in use right now (this portal runs at most ${limit} at once, SANDBOX_LIMIT); try again in a few minutes, or end a lab you no longer need.`,
+    );
+    this.name = 'SandboxLimitError';
+    this.limit = limit;
+  }
+}
+
+async function inParallel<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+}
+
 const silent: SandboxLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 /** Activity is written to the Namespace at most this often. */
 const TOUCH_INTERVAL_MS = 60_000;
@@ -102,7 +142,12 @@ const TOUCH_INTERVAL_MS = 60_000;
 export class Sandboxes {
   readonly client: KubeClient;
   readonly #catalog: LabCatalog;
-  readonly #options: Required<Omit<SandboxesOptions, 'kubeConfig' | 'catalog' | 'log' | 'now' | 'warmPool'>> & { warmPool: number | Record<string, number> };
+  readonly #options: Required<Omit<SandboxesOptions, 'kubeConfig' | 'catalog' | 'log' | 'now' | 'warmPool' | 'limit' | 'leaderLease'>> & {
+    warmPool: number | Record<string, number>;
+    limit: number | null;
+  };
+  /** Null: this process is the only portal and always does the background work. */
+  readonly leader: LeaderElection | null;
   readonly #now: () => Date;
   readonly #log: SandboxLog;
   readonly #context: ProvisionContext;
@@ -121,6 +166,7 @@ export class Sandboxes {
     this.#log = options.log ?? silent;
     this.#options = {
       warmPool: options.warmPool ?? 0,
+      limit: options.limit ?? null,
       defaultLifetimeMinutes: options.defaultLifetimeMinutes ?? 120,
       idleTimeoutMinutes: options.idleTimeoutMinutes ?? 30,
       warmLifetimeMinutes: options.warmLifetimeMinutes ?? 24 * 60,
@@ -130,6 +176,15 @@ export class Sandboxes {
       setupCommandTimeoutMs: options.setupCommandTimeoutMs ?? 120_000,
       workbenchImage: options.workbenchImage ?? DEFAULT_WORKBENCH_IMAGE,
     };
+    const lease = options.leaderLease;
+    this.leader = lease
+      ? new LeaderElection({
+          ...lease,
+          client: this.client,
+          name: lease.name ?? 'formicary-sandboxes',
+          onError: (error) => this.#log.warn({ error: errorMessage(error) }, 'could not take or renew the sandboxes lease'),
+        })
+      : null;
     this.#context = {
       client: this.client,
       now: this.#now,
@@ -195,9 +250,11 @@ export class Sandboxes {
     const claimed = await this.#claim(lab, learnerId, started, options);
     if (claimed) {
       this.#log.info({ lab: labId, namespace: claimed.namespace, ms: Date.now() - started }, 'sandbox claimed from the warm pool');
-      void this.fillWarmPool();
+      // The leader refills (or this replica, for a workshop it reserved warm sandboxes for).
+      if (this.leader === null || this.leader.leading || this.#reserved.has(lab.id)) void this.fillWarmPool();
       return claimed;
     }
+    await this.#makeRoom(lab.id);
     const namespace = await provisionSandbox(this.#context, {
       lab,
       digest: labDigest(lab),
@@ -209,6 +266,26 @@ export class Sandboxes {
     const sandbox = await this.get(namespace);
     if (!sandbox) throw new SandboxError('ready', namespace, `The sandbox ${namespace} disappeared right after it was started.`);
     return sandbox;
+  }
+
+  /**
+   * Under the global limit a new sandbox needs a free place: a warm sandbox of another lab gives
+   * its place up; else the start is refused. Replicas count the same sandboxes (the cluster's), so
+   * the limit holds across them, give or take starts that count at the same instant.
+   */
+  async #makeRoom(labId: string): Promise<void> {
+    const limit = this.#options.limit;
+    if (limit === null) return;
+    const live = await this.list();
+    if (live.length < limit) return;
+    const spare = live.find((sandbox) => sandbox.learnerId === null && sandbox.labId !== labId);
+    if (spare && live.length === limit) {
+      await deleteSandbox(this.client, spare.namespace);
+      this.#log.info({ namespace: spare.namespace, lab: spare.labId, for: labId }, 'warm sandbox removed to make room under the sandbox limit');
+      return;
+    }
+    this.#log.warn({ lab: labId, limit, running: live.length }, 'sandbox start refused: the sandbox limit is reached');
+    throw new SandboxLimitError(limit);
   }
 
   /** Relabels a ready warm sandbox for the learner; an update with its resourceVersion makes two claims of one sandbox impossible. */
@@ -301,38 +378,61 @@ export class Sandboxes {
    */
   async reap(): Promise<string[]> {
     const now = this.#now().getTime();
-    const reaped: string[] = [];
-    for (const sandbox of await this.list()) {
+    const reaped = new Set<string>();
+    // The sandboxes and every sandbox's cluster-wide access, each in one list: a pass over
+    // thousands of sandboxes makes requests only for what it deletes.
+    const [sandboxes, clusterAccess] = await Promise.all([this.list(), this.#clusterAccess()]);
+    const due = sandboxes.flatMap((sandbox) => {
       const expired = now >= sandbox.expiresAt.getTime();
       const idle = sandbox.idleExpiresAt !== null && now >= sandbox.idleExpiresAt.getTime();
       const staleWarm = sandbox.learnerId === null && now >= sandbox.createdAt.getTime() + this.#options.warmLifetimeMinutes * 60_000;
-      if (!expired && !idle && !staleWarm) continue;
+      return expired || idle || staleWarm ? [{ sandbox, reason: expired ? 'expired' : idle ? 'idle' : 'warm sandbox too old' }] : [];
+    });
+    // A few deletions at a time: thousands of sandboxes expire at the end of a company-wide event.
+    await inParallel(due, REAP_CONCURRENCY, async ({ sandbox, reason }) => {
       try {
-        await deleteSandbox(this.client, sandbox.namespace);
-        reaped.push(sandbox.namespace);
-        this.#log.info({ namespace: sandbox.namespace, lab: sandbox.labId, reason: expired ? 'expired' : idle ? 'idle' : 'warm sandbox too old' }, 'sandbox reaped');
+        for (const path of clusterAccess.get(sandbox.namespace) ?? []) await this.#deleteIfThere(path);
+        await deleteNamespace(this.client, sandbox.namespace);
+        reaped.add(sandbox.namespace);
+        this.#log.info({ namespace: sandbox.namespace, lab: sandbox.labId, reason }, 'sandbox reaped');
       } catch (error) {
         this.#log.warn({ namespace: sandbox.namespace, error: errorMessage(error) }, 'could not reap sandbox');
       }
+    });
+    const live = new Set(sandboxes.map((sandbox) => sandbox.namespace));
+    for (const [owner, paths] of clusterAccess) {
+      if (live.has(owner) || reaped.has(owner)) continue;
+      // The sandbox may be starting right now: only a sandbox namespace that is gone or going leaves orphans.
+      const namespace = await this.client.get(await this.client.resolve('namespaces'), '', owner);
+      if (namespace && !namespace.metadata.deletionTimestamp) continue;
+      for (const path of paths) await this.#deleteIfThere(path).catch(() => undefined);
     }
-    const live = new Set((await this.list()).map((sandbox) => sandbox.namespace));
+    return [...reaped];
+  }
+
+  /** The API paths of the ClusterRoles and ClusterRoleBindings of labs' cluster-wide access, by sandbox namespace. */
+  async #clusterAccess(): Promise<Map<string, string[]>> {
+    const byOwner = new Map<string, string[]>();
     for (const resource of ['clusterrolebindings', 'clusterroles']) {
       const objects = await this.client.list(await this.client.resolve(`${resource}.rbac.authorization.k8s.io`), undefined, { labelSelector: LABEL_SANDBOX });
       for (const object of objects) {
         const owner = object.metadata.labels?.[LABEL_SANDBOX];
-        if (!owner || live.has(owner) || reaped.includes(owner)) continue;
-        // The sandbox may be starting right now: only a sandbox namespace that is gone or going leaves orphans.
-        const namespace = await this.client.get(await this.client.resolve('namespaces'), '', owner);
-        if (namespace && !namespace.metadata.deletionTimestamp) continue;
-        await this.client.api.request('DELETE', `/apis/rbac.authorization.k8s.io/v1/${resource}/${encodeURIComponent(object.metadata.name ?? '')}`).catch(() => undefined);
+        if (!owner || !object.metadata.name) continue;
+        byOwner.set(owner, [...(byOwner.get(owner) ?? []), `/apis/rbac.authorization.k8s.io/v1/${resource}/${encodeURIComponent(object.metadata.name)}`]);
       }
     }
-    return reaped;
+    return byOwner;
+  }
+
+  async #deleteIfThere(path: string): Promise<void> {
+    await this.client.api.request('DELETE', path).catch((error: unknown) => {
+      if (statusCode(error) !== 404) throw error;
+    });
   }
 
   #poolSize(labId: string): number {
     const pool = this.#options.warmPool;
-    return Math.max(typeof pool === 'number' ? pool : (pool[labId] ?? 0), this.#reserved.get(labId) ?? 0);
+    return Math.max(typeof pool === 'number' ? pool : (pool[labId] ?? pool[DEFAULT_POOL] ?? 0), this.#reserved.get(labId) ?? 0);
   }
 
   /**
@@ -369,6 +469,11 @@ export class Sandboxes {
       const current = warm.filter((sandbox) => sandbox.labDigest === digest);
       for (const stale of warm.filter((sandbox) => sandbox.labDigest !== digest)) await deleteSandbox(this.client, stale.namespace).catch(() => undefined);
       for (let missing = size - current.length; missing > 0 && !this.#stopped; missing--) {
+        // Warm sandboxes never take the last places under the limit from learners.
+        if (this.#options.limit !== null && (await this.list()).length >= this.#options.limit) {
+          this.#log.warn({ lab: lab.id, limit: this.#options.limit }, 'warm pool not filled: the sandbox limit is reached');
+          return created;
+        }
         try {
           const namespace = await provisionSandbox(this.#context, { lab, digest, owner: 'warm', expiresAt: new Date(this.#now().getTime() + this.#options.warmLifetimeMinutes * 60_000) });
           created += 1;
@@ -382,27 +487,40 @@ export class Sandboxes {
     return created;
   }
 
-  /** Runs the reaper and the warm pool in the background until stop(). */
+  /** True when this process runs the reaper and the warm pool now: it holds the Lease, or there is no election. */
+  async #leads(): Promise<boolean> {
+    return this.leader === null || (await this.leader.tryAcquireOrRenew());
+  }
+
+  /**
+   * Runs the reaper and the warm pool in the background until stop(), on the elected replica
+   * only (see leaderLease). A replica asked to keep warm sandboxes for a workshop (reserveWarm)
+   * keeps filling them itself: the reservation lives in its memory.
+   */
   startBackground(): void {
     if (this.#timers.length || this.#stopped) return;
     const every = (ms: number, task: () => Promise<unknown>) => {
-      const timer = setInterval(() => {
-        task().catch((error: unknown) => this.#log.error({ error: errorMessage(error) }, 'sandbox background task failed'));
-      }, ms);
+      const run = () => task().catch((error: unknown) => this.#log.error({ error: errorMessage(error) }, 'sandbox background task failed'));
+      const timer = setInterval(() => void run(), ms);
       timer.unref();
       this.#timers.push(timer);
+      void run();
     };
-    every(this.#options.reapIntervalMs, () => this.reap());
-    every(this.#options.poolIntervalMs, () => this.fillWarmPool());
-    void this.reap().catch((error: unknown) => this.#log.error({ error: errorMessage(error) }, 'sandbox reaper failed'));
-    void this.fillWarmPool();
+    this.leader?.start();
+    every(this.#options.reapIntervalMs, async () => {
+      if (await this.#leads()) await this.reap();
+    });
+    every(this.#options.poolIntervalMs, async () => {
+      if (this.#reserved.size > 0 || (await this.#leads())) await this.fillWarmPool();
+    });
   }
 
-  /** Stops the background work and waits for a warm sandbox being prepared. Sandboxes stay. */
+  /** Stops the background work, waits for a warm sandbox being prepared and hands the Lease on. Sandboxes stay. */
   async stop(): Promise<void> {
     this.#stopped = true;
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
     await this.#filling?.catch(() => undefined);
+    await this.leader?.stop();
   }
 }

@@ -181,7 +181,16 @@ export async function deleteSandbox(client: KubeClient, namespace: string): Prom
     client.api.request('DELETE', `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${name}`).catch(ignoreMissing),
     client.api.request('DELETE', `/apis/rbac.authorization.k8s.io/v1/clusterroles/${name}`).catch(ignoreMissing),
   ]);
-  await client.api.request('DELETE', `/api/v1/namespaces/${encodeURIComponent(namespace)}`, { body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' } }).catch(ignoreMissing);
+  await deleteNamespace(client, namespace);
+}
+
+/** Deletes the sandbox's namespace (and with it everything in it); its cluster-scoped access is the caller's. */
+export async function deleteNamespace(client: KubeClient, namespace: string): Promise<void> {
+  await client.api
+    .request('DELETE', `/api/v1/namespaces/${encodeURIComponent(namespace)}`, { body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' } })
+    .catch((error: unknown) => {
+      if (statusCode(error) !== 404) throw error;
+    });
 }
 
 /** Makes a sandbox from nothing; returns its namespace once the workbench is Ready and setup ran. */

@@ -28,7 +28,8 @@ function goNames(model: string): [string, string] {
   return [`${parts.at(-2) ?? ''}.${type}`, type];
 }
 
-const skipped = new Set(['Date', 'IntOrString', 'any', 'object']);
+// V1MicroTime is metav1.MicroTime (its own decoder, a string on the wire), as Date is metav1.Time.
+const skipped = new Set(['Date', 'V1MicroTime', 'IntOrString', 'any', 'object']);
 
 function goType(type: string, format: string): string | undefined {
   const item = /^Array<(.+)>$/.exec(type)?.[1];
