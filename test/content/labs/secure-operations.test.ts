@@ -219,4 +219,91 @@ YAML`);
       expectAllPassed(await lab.check('who-can-read'));
     });
   }, 400_000);
+
+  it('network-policy-tiers: a default deny beside the sandbox policy, a wrong label, an open api and egress without DNS fail; named ports and matchExpressions pass', async () => {
+    await bench.attempt('network-policy-tiers', async (lab) => {
+      const apply = (yaml: string) => lab.run(`kubectl apply -f - <<'YAML'\n${yaml}\nYAML\nsleep 10`);
+      await apply('apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: deny-all\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]');
+      const additive = failures(await lab.check('default-deny'));
+      expect(additive[0]).toMatch(/^web → api and web → ledger and api → ledger and .* get an answer, still: the policy same-namespace-only admits traffic to every pod, and policies add up/);
+      await lab.run('kubectl delete networkpolicy same-namespace-only && sleep 10');
+      expectAllPassed(await lab.check('default-deny', 30_000));
+
+      // api's policy names a label no pod has: the shop's own traffic is dropped.
+      await apply(`apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: storefront
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+    - ports: [{port: http}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: api
+spec:
+  podSelector: {matchLabels: {app: api}}
+  ingress:
+    - from: [{podSelector: {matchLabels: {app: frontend}}}]
+      ports: [{port: 8080}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: ledger
+spec:
+  podSelector: {matchExpressions: [{key: app, operator: In, values: [ledger]}]}
+  ingress:
+    - from: [{podSelector: {matchExpressions: [{key: app, operator: In, values: [api]}]}}]
+      ports: [{port: http}]`);
+      expect(failures(await lab.check('allow-tiers'))).toEqual([
+        'web → api gets no answer, and the shop needs it: the policy for api must allow pods labelled app=web on port 8080 (check its podSelector, from and ports).',
+      ]);
+      // An empty podSelector peer: every pod of the namespace, batch included.
+      await apply(`apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: api
+spec:
+  podSelector: {matchLabels: {app: api}}
+  ingress:
+    - from: [{podSelector: {}}]
+      ports: [{port: 8080}]`);
+      expect(failures(await lab.check('allow-tiers'))).toEqual([
+        'ledger → api and batch → api get an answer; only web may reach api. A policy allows more than it should (a from with no peers, or a podSelector: {} peer, matches every pod).',
+      ]);
+      await apply(`apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: api
+spec:
+  podSelector: {matchLabels: {app: api}}
+  ingress:
+    - from: [{podSelector: {matchLabels: {app: web}}}]
+      ports: [{port: http}]`);
+      expectAllPassed(await lab.check('allow-tiers', 30_000));
+
+      // Egress to ledger only: the name ledger no longer resolves.
+      const egress = (dns: string) => `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: api-out
+spec:
+  podSelector: {matchLabels: {app: api}}
+  policyTypes: [Egress]
+  egress:
+    - to: [{podSelector: {matchLabels: {app: ledger}}}]
+      ports: [{port: 8080}]${dns}`;
+      await apply(egress(''));
+      expect(failures(await lab.check('api-egress'))).toEqual([
+        'api → ledger gets no answer because api can no longer resolve the name ledger (its lookups are dropped too): its egress must also allow DNS, UDP and TCP port 53 to the pods labelled k8s-app=kube-dns in kube-system.',
+      ]);
+      await apply(egress(`
+    - to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}}]
+      ports: [{port: 53, protocol: UDP}]`));
+      expectAllPassed(await lab.check('api-egress', 30_000));
+    });
+  }, 400_000);
 });
