@@ -198,6 +198,13 @@ describe('a lab in the browser', () => {
 
   it('types a lesson’s command block into the terminal with “Run in terminal”, and reconnects after a dropped connection', async () => {
     const { context, page } = await signedIn('Grace Browser');
+    await page.goto(lessons.withLab.url);
+    // A command block scrolls sideways: the keyboard reaches it. Each search landmark has its own name.
+    const commandLines = page.locator('.command__line');
+    if ((await commandLines.count()) > 0) await expect(commandLines.first().getAttribute('tabindex')).resolves.toBe('0');
+    const searchNames = await page.locator('[role="search"]').evaluateAll((found) => found.map((element) => element.getAttribute('aria-label')));
+    expect(searchNames.every((name) => name !== null)).toBe(true);
+    expect(new Set(searchNames).size).toBe(searchNames.length);
     // Keeps the page's WebSockets within reach, to drop the terminal's connection as a network would.
     await page.addInitScript(() => {
       const Native = window.WebSocket;
@@ -270,6 +277,7 @@ describe('a lab in the browser', () => {
     await page.waitForFunction(() => document.querySelector('[data-lab-live]')?.textContent?.startsWith('Check passed'), undefined, { timeout: 60_000 });
     await expect(page.locator(`[data-step-button="${step.id}"]`).getAttribute('data-status')).resolves.toBe('passed');
 
+    page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'End lab' }).click();
     await page.getByRole('button', { name: 'Start lab' }).waitFor({ timeout: 30_000 });
     await context.close();
