@@ -306,4 +306,22 @@ spec:
       expectAllPassed(await lab.check('api-egress', 30_000));
     });
   }, 400_000);
+
+  it('image-provenance: a version tag fails, tag plus digest passes; a pull secret nobody references fails, one on the ServiceAccount passes after new pods', async () => {
+    await bench.attempt('image-provenance', async (lab) => {
+      await lab.run('kubectl set image deployment/shop shop=formicary/demo-web:1.1 && kubectl rollout status deployment shop --timeout=120s');
+      expect(failures(await lab.check('pin-digest'))).toEqual([
+        'The image of shop is not pinned by digest yet; a tag such as :latest or :1.1 can be moved to another image. Use formicary/demo-web@sha256:… as the pod\'s imageID gives it.',
+      ]);
+      await lab.run(`kubectl set image deployment/shop shop="formicary/demo-web:1.1@$(kubectl get pods -l app=shop -o jsonpath='{.items[0].status.containerStatuses[0].imageID}' | cut -d@ -f2)"`);
+      expectAllPassed(await lab.check('pin-digest', 60_000));
+
+      await lab.run('kubectl create secret docker-registry registry-creds --docker-server=docker.io --docker-username=billing-ci --docker-password=robot-7c1e');
+      expect(failures(await lab.check('pull-secret'))).toEqual([
+        'billing has not rolled out; its pods still cannot pull the image. Do they use registry-creds (imagePullSecrets on the pod, or on its ServiceAccount), and were they created after you added it?',
+      ]);
+      await lab.run(`kubectl patch serviceaccount default -p '{"imagePullSecrets":[{"name":"registry-creds"}]}' && kubectl rollout restart deployment billing`);
+      expectAllPassed(await lab.check('pull-secret', 90_000));
+    });
+  }, 400_000);
 });
