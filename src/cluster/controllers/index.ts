@@ -24,6 +24,7 @@ import { type EvictionOptions, evictPod, startDisruptionController } from './dis
 import { startClusterRoleAggregation } from './clusterrole-aggregation.ts';
 import { ControllerClient, schedulerUser } from './client.ts';
 import { type PodGCOptions, startPodGarbageCollector } from './podgc.ts';
+import { startSystemComponents } from './system-components.ts';
 
 export { ManualClock, realClock, type Clock } from './clock.ts';
 export { EventBroadcaster, type EventRecorder, type EventSource, type EventOptions, type EventType } from './events.ts';
@@ -83,6 +84,8 @@ export function startControllers(options: ControllersOptions): RunningController
     startNamespaceController(ctx),
     startGarbageCollector(ctx),
     startPodGarbageCollector(ctx, options.podGC),
+    // node-1, the first node, is the control-plane node.
+    startSystemComponents(ctx, 'node-1'),
     startReplicaSetController(ctx),
     startDeploymentController(ctx),
     startJobController(ctx, options.job),

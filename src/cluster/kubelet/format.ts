@@ -83,6 +83,8 @@ export function formatLogTime(format: string, date: Date): string {
       return `${y}-${mo}-${d} ${h}:${mi}:${s}.${ms}`;
     case 'mysql':
       return `${y}-${mo}-${d} ${h}:${mi}:${s}`;
+    case 'klog':
+      return `${mo}${d} ${h}:${mi}:${s}.${ms}000`;
     default:
       return date.toISOString();
   }

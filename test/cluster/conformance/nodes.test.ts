@@ -22,7 +22,11 @@ describe('kubectl cordon, drain, uncordon', () => {
     await available(s, 'web', 3);
     const node = String((c.list('', 'v1', 'pods', s.namespace)[0]?.spec as { nodeName?: string } | undefined)?.nodeName);
     // Finished pods are evicted too; the cluster is this file's, so every pod on the node is known.
-    const onNode = c.list('', 'v1', 'pods').filter((p) => (p.spec as { nodeName?: string }).nodeName === node && !p.metadata.deletionTimestamp);
+    // Mirror pods (the control plane's static pods) and DaemonSet pods (kube-proxy) stay, as drain leaves them.
+    const onNode = c
+      .list('', 'v1', 'pods')
+      .filter((p) => (p.spec as { nodeName?: string }).nodeName === node && !p.metadata.deletionTimestamp)
+      .filter((p) => !p.metadata.annotations?.['kubernetes.io/config.mirror'] && p.metadata.ownerReferences?.[0]?.kind !== 'DaemonSet');
     try {
       const result = await s.kubectl(version, ['drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--force', '--timeout=60s']);
       // Warnings about unmanaged pods and kubectl's own client-side throttling notes aside.

@@ -244,8 +244,7 @@ describe.concurrent('Connecting Applications with Services', () => {
     );
   });
 
-  // KNOWN-GAPS.md "No cluster DNS".
-  it.fails('1.33 the cluster DNS Service the tutorial looks up', async () => {
+  it('1.33 the cluster DNS Service the tutorial looks up', async () => {
     expectResult(await c.kubectl('1.33', ['get', 'services', 'kube-dns', '--namespace=kube-system']), {
       code: 0,
       stdout: /^NAME +TYPE +CLUSTER-IP +EXTERNAL-IP +PORT\(S\) +AGE\nkube-dns +ClusterIP +10\.96\.0\.10 +<none> +53\/UDP,53\/TCP,9153\/TCP +\d+\w\n$/,

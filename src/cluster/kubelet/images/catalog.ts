@@ -8,6 +8,7 @@
 // - `shell` images (busybox, alpine, …) run their command for real in the sandbox;
 // - `service` images (nginx, redis, …) are simulated: no process, timers and data from here.
 // The workbench is a service image whose exec sessions are the learner's real shell.
+import { systemImages } from './system-images.ts';
 import { tutorialImages } from './tutorial-images.ts';
 
 /** How an HTTP path answers. `when` switches make the demo app's probes something a lab can flip. */
@@ -540,4 +541,5 @@ export const imageCatalog: CatalogImage[] = [
     unavailable: 'not-found',
   },
   ...tutorialImages,
+  ...systemImages,
 ];
