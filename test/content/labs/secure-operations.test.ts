@@ -324,4 +324,37 @@ spec:
       expectAllPassed(await lab.check('pull-secret', 90_000));
     });
   }, 400_000);
+
+  it('secure-ops-audit: over-fixing support-bot, a Secret reference without a securityContext, and a version tag fail; a rewritten Role, a mounted password and a digest pass', async () => {
+    await bench.attempt('secure-ops-audit', async (lab) => {
+      const before = failures(await lab.check('audit'));
+      expect(before).toHaveLength(5);
+      await lab.run('kubectl delete rolebinding everyone-edits');
+      await lab.run('kubectl delete role support');
+      await lab.run(`kubectl set env deployment/orders DB_PASSWORD- && kubectl set env deployment/orders --from=secret/orders-db --keys=password --prefix=DB_`);
+      await lab.run('kubectl set image deployment/storefront storefront=formicary/demo-web:1.1');
+      expect(failures(await lab.check('audit'))).toEqual([
+        'RBAC: support-bot can no longer read pods and their logs, and the support team needs that. Remove only what it should not have.',
+        'Pod security: a Deployment would be refused at the restricted level (orders may run as root; orders may escalate privileges; orders keeps capabilities; orders has no seccomp profile).',
+        'Images: one Deployment runs a tag that moves with every release. Pin it by the digest it runs today.',
+      ]);
+      await lab.run(`kubectl apply -f - <<'YAML'
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: support
+rules:
+  - apiGroups: [""]
+    resources: ["pods"]
+    verbs: ["get", "list", "watch"]
+  - apiGroups: [""]
+    resources: ["pods/log"]
+    verbs: ["get"]
+YAML`);
+      await lab.run(`kubectl patch deployment orders --type=json -p '[{"op":"remove","path":"/spec/template/spec/containers/0/env"},{"op":"add","path":"/spec/template/spec/volumes","value":[{"name":"db","secret":{"secretName":"orders-db"}}]},{"op":"add","path":"/spec/template/spec/containers/0/volumeMounts","value":[{"name":"db","mountPath":"/etc/orders-db","readOnly":true}]},{"op":"add","path":"/spec/template/spec/containers/0/securityContext","value":{"runAsNonRoot":true,"runAsUser":4000,"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]},"seccompProfile":{"type":"RuntimeDefault"}}}]'`);
+      await lab.run(`kubectl rollout status deployment storefront --timeout=120s && kubectl set image deployment/storefront storefront="$(kubectl get pods -l app=storefront -o jsonpath='{.items[0].status.containerStatuses[0].imageID}')"`);
+      await lab.run('kubectl rollout status deployment orders --timeout=120s && kubectl rollout status deployment storefront --timeout=120s');
+      expectAllPassed(await lab.check('audit', 60_000));
+    });
+  }, 400_000);
 });
