@@ -1,10 +1,11 @@
 // `formicary cluster`: the embedded Kubernetes API server alone, a kubectl playground.
 // Prints one line containing "ready" once it serves, and stops cleanly on SIGINT/SIGTERM.
+import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
-const usage = `usage: formicary cluster [--kubeconfig FILE] [--port N] [--data DIR] [--nodes N] [--unsafe-local-shell] [--stop-on-stdin-close]
+const usage = `usage: formicary cluster [--kubeconfig FILE] [--port N] [--data DIR] [--nodes N] [--unsafe-local-shell] [--stop-on-stdin-close] [--audit-log-path FILE]
   --kubeconfig FILE  where to write the admin kubeconfig (default: DIR/kubeconfig)
   --port N           port on 127.0.0.1 (default: 0, any free port)
   --data DIR         certificates, credentials and objects (default: .formicary/cluster)
@@ -13,6 +14,8 @@ const usage = `usage: formicary cluster [--kubeconfig FILE] [--port N] [--data D
                      as this user; only for a single-user laptop
   --stop-on-stdin-close  stop when standard input closes: a supervisor's pipe, so the
                      cluster never outlives the process that started it, however it died
+  --audit-log-path FILE  append an audit.k8s.io/v1 Event (JSON, one a line, level Metadata)
+                     for every authenticated request, as kube-apiserver's flag of that name
 `;
 
 const optionsSchema = z.object({
@@ -35,6 +38,7 @@ export async function runCluster(args: string[]): Promise<number> {
         nodes: { type: 'string' },
         'unsafe-local-shell': { type: 'boolean' },
         'stop-on-stdin-close': { type: 'boolean' },
+        'audit-log-path': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -58,6 +62,7 @@ export async function runCluster(args: string[]): Promise<number> {
   const kubeconfigFile = resolve(options.data.kubeconfig ?? resolve(data, 'kubeconfig'));
   // Loaded after the arguments are known good: --help and mistakes answer without loading the cluster.
   const { startCluster } = await import('../cluster/index.ts');
+  const auditLog = parsed.values['audit-log-path'] === undefined ? null : createWriteStream(resolve(parsed.values['audit-log-path']), { flags: 'a', mode: 0o600 });
   let cluster;
   try {
     cluster = await startCluster({
@@ -65,6 +70,7 @@ export async function runCluster(args: string[]): Promise<number> {
       port,
       nodes,
       kubelet: { unsafeLocalShell: parsed.values['unsafe-local-shell'] === true },
+      ...(auditLog ? { audit: (event) => auditLog.write(`${JSON.stringify(event)}\n`) } : {}),
     });
   } catch (error) {
     process.stderr.write(`formicary cluster: could not start: ${whyNotStarted(error, port, data)}\n`);

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { admissionPlugins, bootstrapCluster, loadOrCreateServingCertificates, openServiceAccountTokens, startApiServer, stderrLogger, type ConnectHandler, type Logger } from './apiserver/index.ts';
+import { admissionPlugins, bootstrapCluster, loadOrCreateServingCertificates, openServiceAccountTokens, startApiServer, stderrLogger, type AuditSink, type ConnectHandler, type Logger } from './apiserver/index.ts';
 import { openRegistry, type Registry, type StorageLimits } from './registry/index.ts';
 import { startControllers, type ControllersOptions, type EvictionOptions, type RunningControllers } from './controllers/index.ts';
 import type { KubeletOptions, RunningKubelet } from './kubelet/index.ts';
@@ -25,6 +25,8 @@ export interface ClusterOptions {
   clock?: () => Date;
   /** Where the cluster reports failures and warnings; default one JSON object a line on stderr. */
   log?: Logger;
+  /** Receives an audit.k8s.io/v1 Event per authenticated request, as kube-apiserver's audit log. */
+  audit?: AuditSink;
   /** Serves pods log/exec/attach/portforward (the kubelet, part 2). */
   connect?: ConnectHandler;
   /** Watch tuning: how many changes a resource keeps for resuming watches, how often bookmarks go out. */
@@ -162,6 +164,7 @@ async function startLocked(options: ClusterOptions, dataDir: string, lock: DataD
       port: options.port ?? 0,
       clock,
       ...(connect ? { connect } : {}),
+      ...(options.audit ? { audit: options.audit } : {}),
       log,
       ...(options.controllers === false ? {} : { evict: (namespace: string, name: string, evictOptions: EvictionOptions) => controllers?.evict(namespace, name, evictOptions) }),
     });

@@ -6,10 +6,10 @@ import type { Registry } from '../registry/index.ts';
 import { createAuthenticator, createAuthorizer, type ServiceAccountTokens } from './auth/index.ts';
 import type { ApiContext, ConnectHandler, EvictionHandler } from './context.ts';
 import { Discovery } from './discovery.ts';
-import { ApiHandler, stderrLogger, type Logger } from './server.ts';
+import { ApiHandler, stderrLogger, type AuditSink, type Logger } from './server.ts';
 
 export type { ConnectHandler, ConnectRequest, EvictionHandler } from './context.ts';
-export { stderrLogger, type Logger } from './server.ts';
+export { stderrLogger, type AuditEvent, type AuditSink, type Logger } from './server.ts';
 export { loadOrCreateServingCertificates, type ServingCertificates } from './certificates.ts';
 export { serverVersion } from './server.ts';
 export { adminUser, openServiceAccountTokens, type ServiceAccountTokens } from './auth/index.ts';
@@ -34,6 +34,8 @@ export interface ApiServerOptions {
   /** Decides pods/eviction (PodDisruptionBudgets); without it an eviction is a plain delete. */
   evict?: EvictionHandler;
   log?: Logger;
+  /** Receives an audit.k8s.io/v1 Event per authenticated request (`formicary cluster --audit-log-path`). */
+  audit?: AuditSink;
   watch?: Partial<ApiContext['watch']>;
 }
 
@@ -63,7 +65,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     tokens,
     watch: { defaultTimeoutSeconds: 1800, maxBufferedBytes: 64 * 1024 * 1024, ...options.watch, open: new Set() },
   };
-  const handler = new ApiHandler(ctx, options.log ?? stderrLogger);
+  const handler = new ApiHandler(ctx, options.log ?? stderrLogger, options.audit);
   const unsubscribe = registry.onResourcesChanged(() => handler.resourcesChanged());
   const server: Server = createServer({ cert: options.certPem, key: options.keyPem, keepAliveTimeout: 60_000 }, handler.request);
   server.on('upgrade', handler.upgrade);

@@ -1,6 +1,7 @@
 // The request pipeline: authenticate → impersonate → authorize → route. Non-resource paths
 // (discovery, version, OpenAPI, health) are answered here; resource requests go to the verb
 // handlers. Whatever goes wrong becomes a Status reply; the server itself keeps serving.
+import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { statusErrors } from '../types.ts';
@@ -100,15 +101,81 @@ function attributesFor(info: RequestInfo, user: UserInfo): AuthorizationAttribut
   };
 }
 
+/**
+ * One audit.k8s.io/v1 Event at the Metadata level and ResponseComplete stage, as kube-apiserver's
+ * audit log writes it: who asked for what (verb, objectRef) and the answer's code.
+ */
+export interface AuditEvent {
+  kind: 'Event';
+  apiVersion: 'audit.k8s.io/v1';
+  level: 'Metadata';
+  auditID: string;
+  stage: 'ResponseComplete';
+  requestURI: string;
+  verb: string;
+  user: { username: string; groups: string[] };
+  sourceIPs: string[];
+  userAgent?: string;
+  objectRef?: { resource: string; namespace?: string; name?: string; apiGroup?: string; apiVersion: string; subresource?: string };
+  responseStatus: { metadata: Record<string, never>; code: number };
+  requestReceivedTimestamp: string;
+  stageTimestamp: string;
+}
+
+export type AuditSink = (event: AuditEvent) => void;
+
+function microTime(date: Date): string {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
 export class ApiHandler {
   readonly #ctx: ApiContext;
   readonly #log: Logger;
+  readonly #audit: AuditSink | undefined;
   readonly #listsInFlight = new Map<string, number>();
   #openapi: OpenApi | undefined;
 
-  constructor(ctx: ApiContext, log: Logger) {
+  constructor(ctx: ApiContext, log: Logger, audit?: AuditSink) {
     this.#ctx = ctx;
     this.#log = log;
+    this.#audit = audit;
+  }
+
+  /** Writes the request's audit event once its answer is known (authenticated requests only, as upstream's audit of resource requests). */
+  #audited(req: IncomingMessage, user: UserInfo, info: RequestInfo, received: Date, code: () => number): (codeOverride?: number) => void {
+    const sink = this.#audit;
+    if (!sink || user === anonymousUser) return () => undefined;
+    let done = false;
+    return (codeOverride) => {
+      if (done) return;
+      done = true;
+      const objectRef = info.isResourceRequest
+        ? {
+            resource: info.resource,
+            ...(info.namespace ? { namespace: info.namespace } : {}),
+            ...(info.name ? { name: info.name } : {}),
+            ...(info.apiGroup ? { apiGroup: info.apiGroup } : {}),
+            apiVersion: info.apiVersion,
+            ...(info.subresource ? { subresource: info.subresource } : {}),
+          }
+        : undefined;
+      sink({
+        kind: 'Event',
+        apiVersion: 'audit.k8s.io/v1',
+        level: 'Metadata',
+        auditID: randomUUID(),
+        stage: 'ResponseComplete',
+        requestURI: req.url ?? '/',
+        verb: attributesFor(info, user).verb,
+        user: { username: user.username, groups: user.groups },
+        sourceIPs: [req.socket.remoteAddress ?? ''],
+        ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
+        ...(objectRef ? { objectRef } : {}),
+        responseStatus: { metadata: {}, code: codeOverride ?? code() },
+        requestReceivedTimestamp: microTime(received),
+        stageTimestamp: microTime(new Date()),
+      });
+    };
   }
 
   /** The set of served resources changed (a CRD came or went): discovery and OpenAPI follow. */
@@ -184,9 +251,13 @@ export class ApiHandler {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const received = new Date();
     const url = parseUrl(req.url);
     const user = this.#authenticate(req, url);
     const info = requestInfoFor(req.method ?? 'GET', url);
+    const audit = this.#audited(req, user, info, received, () => res.statusCode);
+    res.once('finish', () => audit());
+    res.once('close', () => audit());
     this.#authorize(info, user);
     const scope: RequestScope = { req, res, url, query: url.searchParams, info, user, warnings: [], pretty: url.searchParams.get('pretty') === 'true' };
     if (info.isResourceRequest && info.verb === 'list' && !user.groups.includes(mastersGroup) && !this.#admitList(user.username, res)) {
@@ -216,12 +287,20 @@ export class ApiHandler {
 
   async #handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = parseUrl(req.url);
+    const received = new Date();
     const user = this.#authenticate(req, url);
     const info = requestInfoFor(req.method ?? 'GET', url);
-    this.#authorize(info, user);
-    const def = info.isResourceRequest ? this.#ctx.registry.lookup(info.apiGroup, info.apiVersion, info.resource) : undefined;
-    if (!def || !streamingSubresources.has(info.subresource) || !def.subresources.some((sub) => sub.name === info.subresource)) throw httpErrors.notFoundPath();
-    await connect(this.#ctx, { subresource: info.subresource, def, query: url.searchParams, user, req, upgrade: { socket, head } }, def.namespaced ? info.namespace : undefined, info.name);
+    const audit = this.#audited(req, user, info, received, () => 101);
+    try {
+      this.#authorize(info, user);
+      const def = info.isResourceRequest ? this.#ctx.registry.lookup(info.apiGroup, info.apiVersion, info.resource) : undefined;
+      if (!def || !streamingSubresources.has(info.subresource) || !def.subresources.some((sub) => sub.name === info.subresource)) throw httpErrors.notFoundPath();
+      await connect(this.#ctx, { subresource: info.subresource, def, query: url.searchParams, user, req, upgrade: { socket, head } }, def.namespaced ? info.namespace : undefined, info.name);
+      audit();
+    } catch (error) {
+      audit(asStatusError(error).code);
+      throw error;
+    }
   }
 
   async #nonResource(scope: RequestScope): Promise<void> {
