@@ -558,3 +558,36 @@ describe.concurrent('the status a create answers with', () => {
     });
   });
 });
+
+describe.concurrent('PodTemplate (core/v1), served as upstream', () => {
+  const podTemplate = (name: string, image = 'nginx:1.27') => text`
+    apiVersion: v1
+    kind: PodTemplate
+    metadata: {name: ${name}}
+    template:
+      metadata: {labels: {app: web, tier: front}}
+      spec:
+        containers: [{name: nginx, image: ${image}}, {name: side, image: busybox:1.36}]
+  `;
+
+  it.each(EDGE_CREATE_VERSIONS)('%s created with the pod defaults, listed with its table, explained, bumped, validated', async (version) => {
+    const s = await c.sandbox('podtemplate');
+    expectResult(await s.kubectl(version, ['apply', '-f', '-'], { stdin: podTemplate('web') }), { code: 0, stdout: 'podtemplate/web created\n' });
+    expectResult(await s.kubectl(version, ['get', 'podtemplates']), {
+      code: 0,
+      stdout: 'NAME   CONTAINERS   IMAGES                    POD LABELS\nweb    nginx,side   nginx:1.27,busybox:1.36   app=web,tier=front\n',
+    });
+    const stored = c.get('', 'v1', 'podtemplates', s.namespace, 'web') as KubeObject & { template: { spec: Record<string, unknown> } };
+    expect(stored.metadata.generation).toBe(1);
+    expect(stored.template.spec).toMatchObject({ ...podTemplateDefaults, containers: [{ name: 'nginx', image: 'nginx:1.27', imagePullPolicy: 'IfNotPresent', ...containerDefaults }, expect.anything()] });
+    await s.must(['apply', '-f', '-'], { stdin: podTemplate('web', 'nginx:1.28') });
+    expect(c.get('', 'v1', 'podtemplates', s.namespace, 'web')?.metadata.generation).toBe(2);
+    const explain = await s.kubectl(version, ['explain', 'podtemplate.template']);
+    expect(explain.code, explain.stderr).toBe(0);
+    expect(explain.stdout).toMatch(/^KIND: +PodTemplate\nVERSION: +v1\n\nFIELD: +template <PodTemplateSpec>\n/);
+    expectResult(
+      await s.kubectl(version, ['apply', '-f', '-'], { stdin: 'apiVersion: v1\nkind: PodTemplate\nmetadata: {name: bad}\ntemplate:\n  spec: {containers: [{name: x}]}\n' }),
+      { code: 1, stdout: '', stderr: 'The PodTemplate "bad" is invalid: template.spec.containers[0].image: Required value\n' },
+    );
+  });
+});

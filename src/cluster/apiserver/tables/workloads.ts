@@ -195,6 +195,19 @@ export const replicaSetPrinter: Printer = {
   },
 };
 
+export const podTemplatePrinter: Printer = {
+  columns: [
+    nameColumn(),
+    column('Containers', 'string', 'Names of each container in the template.'),
+    column('Images', 'string', 'Images referenced by each container in the template.'),
+    column('Pod Labels', 'string', 'The labels for the pod template.'),
+  ],
+  print(o) {
+    const [names, images] = containerCells(at(o, 'template', 'spec', 'containers'));
+    return { cells: [o.metadata.name ?? '', names, images, formatLabels(at(o, 'template', 'metadata', 'labels'))] };
+  },
+};
+
 export const statefulSetPrinter: Printer = {
   columns: [nameColumn(), column('Ready', 'string', 'Number of the pod with ready state'), ageColumn(), column('Containers', 'string', descriptions.containers, wide), column('Images', 'string', descriptions.images, wide)],
   print(o, now) {

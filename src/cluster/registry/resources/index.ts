@@ -8,6 +8,7 @@ import { namespaces } from './core/namespaces.ts';
 import { nodes } from './core/nodes.ts';
 import { persistentvolumeclaims, persistentvolumes } from './core/persistentvolumes.ts';
 import { pods } from './core/pods.ts';
+import { podtemplates } from './core/podtemplates.ts';
 import { resourcequotas } from './core/resourcequotas.ts';
 import { secrets } from './core/secrets.ts';
 import { serviceaccounts } from './core/serviceaccounts.ts';
@@ -44,6 +45,7 @@ export function builtinStrategies(): ResourceStrategy[] {
     persistentvolumeclaims,
     persistentvolumes,
     pods,
+    podtemplates,
     resourcequotas,
     secrets,
     serviceaccounts,

@@ -1,12 +1,13 @@
 // core/v1 kinds other than the pod's insides.
 import { conditions, objectMeta, objectReference } from './meta.ts';
-import { persistentVolumeClaimSpec, podSpec, podStatus } from './pod.ts';
+import { persistentVolumeClaimSpec, podSpec, podStatus, podTemplateSpec } from './pod.ts';
 import { atomicMap, atomicStruct, deduced, kind, mapOf, mergeList, mergeSet, present, struct, type StructShape } from './shape.ts';
 
 const withConditions = struct({ conditions: conditions() });
 
 export const coreKinds: Record<string, StructShape> = {
   Pod: kind({ spec: present(podSpec), status: present(podStatus) }, objectMeta),
+  PodTemplate: kind({ template: present(podTemplateSpec) }, objectMeta),
   Service: kind(
     {
       spec: present(
