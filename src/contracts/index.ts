@@ -3,6 +3,9 @@
 // here validates what comes in (bodies, queries, socket messages), types what goes out, and
 // describes both in /api/openapi.json.
 
+// First: zod's settings must be in place before any schema below is built.
+import './jitless.ts';
+
 export * from './labs.ts';
 export * from './learning.ts';
 export * from './reports.ts';
