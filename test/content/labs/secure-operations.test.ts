@@ -196,7 +196,7 @@ YAML`);
       await lab.reach('mount-it');
 
       // The foundations way: better than a typed value, still the environment.
-      await lab.run('kubectl set env deployment/payments DB_PASSWORD- && kubectl set env deployment/payments --from=secret/payments-db --keys=password --prefix=DB_ && kubectl set env deployment/payments DB_USER=payments');
+      await lab.run('kubectl set env deployment/payments DB_PASSWORD- && kubectl set env deployment/payments --from=secret/payments-db --keys=password --prefix=DB_ && kubectl set env deployment/payments DB_USER=payments && kubectl rollout status deployment payments --timeout=120s');
       const env = failures(await lab.check('mount-it'));
       expect(env[0]).toBe('The credentials still reach payments through its environment. secretKeyRef at least keeps the password out of the Deployment, but this step asks for files: remove DB_USER and DB_PASSWORD and mount payments-db at /etc/payments-db.');
       expect(env).toHaveLength(2);
@@ -333,6 +333,7 @@ spec:
       await lab.run('kubectl delete role support');
       await lab.run(`kubectl set env deployment/orders DB_PASSWORD- && kubectl set env deployment/orders --from=secret/orders-db --keys=password --prefix=DB_`);
       await lab.run('kubectl set image deployment/storefront storefront=formicary/demo-web:1.1');
+      await lab.run('kubectl rollout status deployment orders --timeout=120s && kubectl rollout status deployment storefront --timeout=120s');
       expect(failures(await lab.check('audit'))).toEqual([
         'RBAC: support-bot can no longer read pods and their logs, and the support team needs that. Remove only what it should not have.',
         'Pod security: a Deployment would be refused at the restricted level (orders may run as root; orders may escalate privileges; orders keeps capabilities; orders has no seccomp profile).',
