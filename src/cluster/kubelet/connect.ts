@@ -12,7 +12,7 @@ import { objects, specOf, str } from './format.ts';
 import { type ContainerLog, formatLogLine, type LogReadOptions, selectLines } from './logs.ts';
 import type { PodWorker } from './pod-worker.ts';
 import { spawnSandboxed, type SandboxSupport } from './sandbox/index.ts';
-import { acceptRemoteCommand, exitStatus, internalErrorStatus, isWebSocketUpgrade, spdyUnsupported, streamOptions } from './streams.ts';
+import { acceptRemoteCommand, booleanParam, exitStatus, internalErrorStatus, isWebSocketUpgrade, spdyUnsupported, streamOptions } from './streams.ts';
 
 export interface ConnectContext {
   workerFor(pod: KubeObject): PodWorker | undefined;
@@ -82,10 +82,10 @@ function serveLog(request: ConnectRequest, context: ConnectContext, res: ServerR
   if (sinceSeconds !== undefined && sinceTime) throw badRequest('at most one of `sinceTime` or `sinceSeconds` may be specified');
   const tailLines = integerParam(query, 'tailLines', 0);
   const limitBytes = integerParam(query, 'limitBytes', 1);
-  const follow = query.get('follow') === 'true';
+  const follow = booleanParam(query, 'follow');
   const options: LogReadOptions = {
     ...(tailLines !== undefined ? { tailLines } : {}),
-    timestamps: query.get('timestamps') === 'true',
+    timestamps: booleanParam(query, 'timestamps'),
     ...(limitBytes !== undefined ? { limitBytes } : {}),
   };
   if (sinceSeconds !== undefined) options.sinceMs = Date.now() - sinceSeconds * 1000;
@@ -101,7 +101,7 @@ function serveLog(request: ConnectRequest, context: ConnectContext, res: ServerR
   }
   const worker = context.workerFor(pod);
   const slot = worker?.findContainer(container);
-  const log = chooseLog(pod, container, slot, query.get('previous') === 'true');
+  const log = chooseLog(pod, container, slot, booleanParam(query, 'previous'));
 
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private' });
   let remaining = options.limitBytes ?? Infinity;

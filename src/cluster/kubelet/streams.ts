@@ -23,14 +23,21 @@ export interface StreamOptions {
   tty: boolean;
 }
 
-function flag(query: URLSearchParams, name: string): boolean {
+/**
+ * A boolean query parameter as the API server converts it into PodExecOptions, PodAttachOptions
+ * and PodLogOptions (runtime.Convert_Slice_string_To_bool): absent, "0" or "false" in any case is
+ * false; any other value, even an empty one, is true. Nothing is rejected, so the Python client's
+ * `stdout=True` works as kubectl's `stdout=true` does.
+ */
+export function booleanParam(query: URLSearchParams, name: string): boolean {
   const value = query.get(name);
-  return value === 'true' || value === '1';
+  if (value === null) return false;
+  return value !== '0' && value.toLowerCase() !== 'false';
 }
 
 export function streamOptions(query: URLSearchParams): StreamOptions {
-  const tty = flag(query, 'tty');
-  return { stdin: flag(query, 'stdin'), stdout: flag(query, 'stdout'), stderr: flag(query, 'stderr') && !tty, tty };
+  const tty = booleanParam(query, 'tty');
+  return { stdin: booleanParam(query, 'stdin'), stdout: booleanParam(query, 'stdout'), stderr: booleanParam(query, 'stderr') && !tty, tty };
 }
 
 export function isWebSocketUpgrade(req: IncomingMessage): boolean {
@@ -84,7 +91,7 @@ export class RemoteCommandSession {
     this.#socket = socket;
     this.#base64 = protocol.includes('base64');
     this.#version = Number(/^v(\d)\./.exec(protocol)?.[1] ?? 1);
-    socket.on('message', (data: Buffer, isBinary: boolean) => this.#receive(data, isBinary));
+    socket.on('message', (data: Buffer) => this.#receive(data));
     socket.on('close', () => {
       if (!this.#finished) {
         this.#finished = true;
@@ -101,19 +108,19 @@ export class RemoteCommandSession {
     if (this.#finished) handlers.closed();
   }
 
-  #receive(data: Buffer, isBinary: boolean): void {
+  /**
+   * As the kubelet's wsstream reads a frame: TEXT and BINARY alike (the Python client sends stdin
+   * as TEXT), the first byte the channel number, or its ASCII digit under the base64 protocols.
+   */
+  #receive(data: Buffer): void {
     if (data.length === 0) return;
-    let channel: number;
-    let payload: Buffer;
-    if (this.#base64 || !isBinary) {
-      if (!this.#base64 && !isBinary) return;
-      const text = data.toString('utf8');
-      channel = Number(text[0]);
-      payload = Buffer.from(text.slice(1), 'base64');
-    } else {
-      channel = data[0] ?? 0;
-      payload = data.subarray(1);
+    const first = data[0] ?? 0;
+    if (first === CHANNEL_CLOSE && this.#version >= 5) {
+      this.#dispatch(CHANNEL_CLOSE, data.subarray(1));
+      return;
     }
+    const channel = this.#base64 ? first - 0x30 : first;
+    const payload = this.#base64 ? Buffer.from(data.subarray(1).toString('latin1'), 'base64') : data.subarray(1);
     if (!this.#handlers) {
       this.#early.push([channel, Buffer.from(payload)]);
       return;

@@ -4,9 +4,11 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile, spawnSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { type KubeletCluster, phase, startKubeletCluster, versionedKubectl, waitingReason } from './harness.ts';
 
 let lab: KubeletCluster;
@@ -205,5 +207,79 @@ spec:
     await lab.until('the shell answering', () => screen.includes('attached-42'));
     stdin.write('exit 0\r');
     await lab.until('interactive Succeeded', () => phase(lab.pod(ns, 'interactive')) === 'Succeeded');
+  });
+});
+
+/** A WebSocket exec as the official Python client makes it: v4.channel.k8s.io, `True`/`False` query booleans, frames written as TEXT. */
+async function pythonStyleExec(query: string, frames: string[]): Promise<{ httpStatus?: number; body?: string; channels: Record<number, string> }> {
+  const config = lab.kubeConfig();
+  const options: WebSocket.ClientOptions = {};
+  await config.applyToHTTPSOptions(options);
+  const server = config.getCurrentCluster()?.server ?? '';
+  const socket = new WebSocket(`${server.replace(/^http/, 'ws')}/api/v1/namespaces/${ns}/pods/app/exec?container=app&${query}`, ['v4.channel.k8s.io'], options);
+  const channels: Record<number, string> = {};
+  return new Promise((resolve, reject) => {
+    socket.on('unexpected-response', (_request, response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => resolve({ httpStatus: response.statusCode, body, channels }));
+    });
+    socket.on('open', () => {
+      for (const frame of frames) socket.send(frame, { binary: false });
+    });
+    socket.on('message', (data: Buffer) => {
+      const channel = data[0] ?? 0;
+      channels[channel] = (channels[channel] ?? '') + data.subarray(1).toString();
+    });
+    socket.on('close', () => resolve({ channels }));
+    socket.on('error', reject);
+  });
+}
+
+const pythonClient = spawnSync('/usr/bin/python3', ['-c', 'import kubernetes.stream'], { stdio: 'ignore' }).status === 0;
+
+const pythonExecScript = `
+import sys
+from kubernetes import client, config
+from kubernetes.stream import stream
+config.load_kube_config(config_file=sys.argv[1])
+api = client.CoreV1Api()
+print(stream(api.connect_get_namespaced_pod_exec, 'app', sys.argv[2], container='app', command=['sh', '-c', 'echo from-python'], stdin=False, stdout=True, stderr=True, tty=False), end='')
+resp = stream(api.connect_get_namespaced_pod_exec, 'app', sys.argv[2], container='app', command=['sh', '-c', 'read line; echo "got $line"; exit 4'], stdin=True, stdout=True, stderr=True, tty=False, _preload_content=False)
+resp.write_stdin('hello\\n')
+resp.run_forever(timeout=10)
+print(resp.read_stdout(), end='')
+print('exit', resp.returncode)
+`;
+
+describe('exec from the official Python client', () => {
+  it('reads True and False in the query and stdin from TEXT frames, and reports the exit code', async () => {
+    const result = await pythonStyleExec('command=sh&command=-c&command=read%20line%3B%20echo%20%22got%20%24line%22%3B%20echo%20err%20%3E%262%3B%20exit%207&stdin=True&stdout=True&stderr=True&tty=False', ['\u0000hello\n']);
+    expect(result.httpStatus).toBeUndefined();
+    expect(result.channels[1]).toBe('got hello\n');
+    expect(result.channels[2]).toBe('err\n');
+    expect(JSON.parse(result.channels[3] ?? '{}')).toMatchObject({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '7' }] } });
+  });
+
+  it('reads query booleans as the API server converts them: only absent, 0 and false in any case are false', async () => {
+    const result = await pythonStyleExec('command=sh&command=-c&command=echo%20out%3B%20echo%20err%20%3E%262&stdin=FALSE&stdout=False&stderr=T&tty=false', []);
+    expect(result.channels[1]).toBeUndefined();
+    expect(result.channels[2]).toBe('err\n');
+    expect(JSON.parse(result.channels[3] ?? '{}')).toMatchObject({ status: 'Success' });
+    const none = await pythonStyleExec('command=true&stdin=False&stdout=0&stderr=false', []);
+    expect(none.httpStatus).toBe(400);
+    expect(JSON.parse(none.body ?? '{}')).toMatchObject({ reason: 'BadRequest', message: 'you must specify at least 1 of stdin, stdout, stderr' });
+  });
+
+  it('resizes a terminal from a TEXT frame on channel 4', async () => {
+    const result = await pythonStyleExec('command=sh&stdin=True&stdout=True&tty=True', ['\u0004{"Width":100,"Height":30}', '\u0000stty size; exit\r']);
+    expect(result.channels[1]).toContain('30 100');
+  });
+
+  it.skipIf(!pythonClient)('runs exec through the kubernetes Python package (Debian python3-kubernetes)', async () => {
+    const output = await new Promise<string>((resolve, reject) =>
+      execFile('/usr/bin/python3', ['-c', pythonExecScript, lab.kubeconfig, ns], { timeout: 30_000 }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout))),
+    );
+    expect(output).toBe('from-python\ngot hello\nexit 4\n');
   });
 });
