@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const bin = fileURLToPath(new URL('../../bin/formicary.js', import.meta.url));
-const run = (args: string[], node = process.execPath) => spawnSync(node, [bin, ...args], { encoding: 'utf8', timeout: 20_000 });
+const run = (args: string[], node = process.execPath, script = bin) => spawnSync(node, [script, ...args], { encoding: 'utf8', timeout: 20_000 });
 
 describe('formicary', () => {
   it('lists its commands with --help, cluster and content check among them', () => {
@@ -31,13 +33,25 @@ describe('formicary', () => {
     expect(unknownOption.stderr).toContain("'--colour'");
   });
 
-  it.skipIf(!existsSync('/usr/bin/node') || spawnSync('/usr/bin/node', ['--version'], { encoding: 'utf8' }).stdout.startsWith('v24'))(
-    'says in one line that it needs Node 24 when started by an older Node',
-    () => {
-      const result = run(['--help'], '/usr/bin/node');
-      expect(result.status).toBe(1);
-      expect(result.stderr.trim().split('\n')).toHaveLength(1);
-      expect(result.stderr).toMatch(/needs Node\.js 24 or newer; this is Node\.js v?\d+/);
-    },
-  );
+  const olderNode = existsSync('/usr/bin/node') && !spawnSync('/usr/bin/node', ['--version'], { encoding: 'utf8' }).stdout.startsWith('v24');
+
+  it.skipIf(!olderNode)('started by an older Node, runs on the Node 24 that npm install brought', () => {
+    const result = run(['--help'], '/usr/bin/node');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('formicary content check');
+  });
+
+  it.skipIf(!olderNode)('says in one line that it needs Node 24 when an older Node starts it and none came with npm install', () => {
+    // The command alone, without the project's node_modules beside it.
+    const alone = mkdtempSync(path.join(tmpdir(), 'formicary-bin-'));
+    mkdirSync(path.join(alone, 'bin'));
+    copyFileSync(bin, path.join(alone, 'bin', 'formicary.js'));
+    writeFileSync(path.join(alone, 'package.json'), '{"type":"module"}');
+    const result = run(['--help'], '/usr/bin/node', path.join(alone, 'bin', 'formicary.js'));
+    rmSync(alone, { recursive: true, force: true });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain(`, and no Node 24 came with npm install for ${process.platform}-${process.arch}`);
+    expect(result.stderr).toMatch(/^formicary needs Node\.js 24 or newer; this is Node\.js v?\d+/);
+  });
 });
