@@ -211,12 +211,12 @@ spec:
 });
 
 /** A WebSocket exec as the official Python client makes it: v4.channel.k8s.io, `True`/`False` query booleans, frames written as TEXT. */
-async function pythonStyleExec(query: string, frames: string[]): Promise<{ httpStatus?: number; body?: string; channels: Record<number, string> }> {
+async function pythonStyleExec(query: string, frames: string[], protocol = 'v4.channel.k8s.io'): Promise<{ httpStatus?: number; body?: string; channels: Record<number, string> }> {
   const config = lab.kubeConfig();
   const options: WebSocket.ClientOptions = {};
   await config.applyToHTTPSOptions(options);
   const server = config.getCurrentCluster()?.server ?? '';
-  const socket = new WebSocket(`${server.replace(/^http/, 'ws')}/api/v1/namespaces/${ns}/pods/app/exec?container=app&${query}`, ['v4.channel.k8s.io'], options);
+  const socket = new WebSocket(`${server.replace(/^http/, 'ws')}/api/v1/namespaces/${ns}/pods/app/exec?container=app&${query}`, [protocol], options);
   const channels: Record<number, string> = {};
   return new Promise((resolve, reject) => {
     socket.on('unexpected-response', (_request, response) => {
@@ -228,8 +228,10 @@ async function pythonStyleExec(query: string, frames: string[]): Promise<{ httpS
       for (const frame of frames) socket.send(frame, { binary: false });
     });
     socket.on('message', (data: Buffer) => {
-      const channel = data[0] ?? 0;
-      channels[channel] = (channels[channel] ?? '') + data.subarray(1).toString();
+      const base64 = protocol.includes('base64');
+      const channel = (data[0] ?? 0) - (base64 ? 0x30 : 0);
+      const payload = base64 ? Buffer.from(data.subarray(1).toString(), 'base64') : data.subarray(1);
+      channels[channel] = (channels[channel] ?? '') + payload.toString();
     });
     socket.on('close', () => resolve({ channels }));
     socket.on('error', reject);
@@ -274,6 +276,13 @@ describe('exec from the official Python client', () => {
   it('resizes a terminal from a TEXT frame on channel 4', async () => {
     const result = await pythonStyleExec('command=sh&stdin=True&stdout=True&tty=True', ['\u0004{"Width":100,"Height":30}', '\u0000stty size; exit\r']);
     expect(result.channels[1]).toContain('30 100');
+  });
+
+  it('speaks v4.base64.channel.k8s.io: an ASCII channel digit, then base64', async () => {
+    const stdin = `0${Buffer.from('hello\n').toString('base64')}`;
+    const result = await pythonStyleExec('command=head&command=-n1&stdin=true&stdout=true', [stdin], 'v4.base64.channel.k8s.io');
+    expect(result.channels[1]).toBe('hello\n');
+    expect(JSON.parse(result.channels[3] ?? '{}')).toMatchObject({ status: 'Success' });
   });
 
   it.skipIf(!pythonClient)('runs exec through the kubernetes Python package (Debian python3-kubernetes)', async () => {
