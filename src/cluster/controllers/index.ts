@@ -10,7 +10,7 @@ import { EventBroadcaster } from './events.ts';
 import { startGarbageCollector } from './garbage-collector.ts';
 import { startNamespaceController, startNamespaceDefaults } from './namespace.ts';
 import { type NodeOptions, startNodeLifecycle } from './nodes.ts';
-import { startReplicaSetController } from './replicaset.ts';
+import { replicationControllerKind, startReplicaSetController } from './replicaset.ts';
 import type { RunningController } from './runtime.ts';
 import { startScheduler } from './scheduler.ts';
 import { type JobOptions, startJobController, startTTLAfterFinishedController } from './job.ts';
@@ -87,6 +87,7 @@ export function startControllers(options: ControllersOptions): RunningController
     // node-1, the first node, is the control-plane node.
     startSystemComponents(ctx, 'node-1'),
     startReplicaSetController(ctx),
+    startReplicaSetController(ctx, replicationControllerKind),
     startDeploymentController(ctx),
     startJobController(ctx, options.job),
     startTTLAfterFinishedController(ctx),

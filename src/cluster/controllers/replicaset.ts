@@ -1,9 +1,10 @@
 // The ReplicaSet controller (pkg/controller/replicaset): keeps spec.replicas active pods that
 // carry its controller reference, creating them from the template with generateName
 // "<rs>-" and deleting the least useful ones first; reports replicas, ready and available pods.
+// ReplicationControllers run through the same code, as upstream's replication manager does.
 import type { KubeObject } from '../types.ts';
 import { claim } from './claim.ts';
-import { type ControllerClient, errorMessage } from './client.ts';
+import { type ControllerClient, errorMessage, type ResourceClient } from './client.ts';
 import type { ControllerContext } from './context.ts';
 import type { EventRecorder } from './events.ts';
 import {
@@ -22,6 +23,7 @@ import {
   podFromTemplate,
   podPhase,
   restartCount,
+  type Selector,
   selectorOf,
   specOf,
   statusOf,
@@ -166,11 +168,11 @@ function labelsMatchTemplate(pod: KubeObject, rs: KubeObject): boolean {
 }
 
 /** Pods of every ReplicaSet that shares this one's owner (a Deployment's other revisions). */
-function relatedPods(rs: KubeObject, pods: KubeObject[], client: ControllerClient): KubeObject[] {
+function relatedPods(rs: KubeObject, pods: KubeObject[], sets: ResourceClient): KubeObject[] {
   const owner = controllerRef(rs);
   if (!owner) return pods.filter((pod) => controllerRef(pod)?.uid === rs.metadata.uid);
   const siblings = new Set(
-    client.replicaSets
+    sets
       .list(rs.metadata.namespace)
       .filter((other) => controllerRef(other)?.uid === owner.uid)
       .map((other) => other.metadata.uid),
@@ -178,21 +180,44 @@ function relatedPods(rs: KubeObject, pods: KubeObject[], client: ControllerClien
   return pods.filter((pod) => siblings.has(controllerRef(pod)?.uid));
 }
 
-export function startReplicaSetController(ctx: ControllerContext): RunningController {
-  const client = ctx.clientFor('replicaset-controller');
-  const recorder = ctx.recorderFor('replicaset-controller');
+/**
+ * What the controller manages: ReplicaSets, or ReplicationControllers, which upstream's
+ * replication manager runs through the same code with a map selector.
+ */
+interface ReplicatedKind {
+  controller: string;
+  group: string;
+  resource: string;
+  kind: string;
+  selector(object: KubeObject): Selector;
+}
+
+const replicaSetKind: ReplicatedKind = { controller: 'replicaset-controller', group: 'apps', resource: 'replicasets', kind: 'ReplicaSet', selector: (rs) => selectorOf(specOf(rs).selector) };
+
+export const replicationControllerKind: ReplicatedKind = {
+  controller: 'replication-controller',
+  group: '',
+  resource: 'replicationcontrollers',
+  kind: 'ReplicationController',
+  selector: (rc) => selectorOf({ matchLabels: specOf(rc).selector }),
+};
+
+export function startReplicaSetController(ctx: ControllerContext, replicated: ReplicatedKind = replicaSetKind): RunningController {
+  const client = ctx.clientFor(replicated.controller);
+  const recorder = ctx.recorderFor(replicated.controller);
+  const sets = client.resource(replicated.group, 'v1', replicated.resource);
 
   const reconcile = (key: string): ReconcileResult | void => {
     const { namespace, name } = splitKey(key);
-    const rs = client.replicaSets.get(namespace, name);
+    const rs = sets.get(namespace, name);
     if (!rs) return;
     const now = ctx.clock.now();
-    const selector = selectorOf(specOf(rs).selector);
+    const selector = replicated.selector(rs);
     const pods = client.pods.list(namespace);
     const owned = claim({ owner: rs, selector, candidates: pods, client: client.pods, adoptable: isPodActive });
     const active = owned.filter(isPodActive);
     let manage: ManageResult = {};
-    if (!rs.metadata.deletionTimestamp) manage = manageReplicas(rs, active, relatedPods(rs, pods, client), client, recorder, now);
+    if (!rs.metadata.deletionTimestamp) manage = manageReplicas(rs, active, relatedPods(rs, pods, sets), client, recorder, now);
 
     const minReadySeconds = num(specOf(rs).minReadySeconds) ?? 0;
     const current = client.pods.list(namespace).filter((pod) => controllerRef(pod)?.uid === rs.metadata.uid && isPodActive(pod));
@@ -208,7 +233,7 @@ export function startReplicaSetController(ctx: ControllerContext): RunningContro
     for (const field of ['fullyLabeledReplicas', 'readyReplicas', 'availableReplicas'] as const) if (next[field] === 0) delete next[field];
     setReplicaFailure(next, manage.failure, now);
     if (JSON.stringify(next) !== JSON.stringify(status)) {
-      client.replicaSets.mutate(namespace, name, (draft) => {
+      sets.mutate(namespace, name, (draft) => {
         draft.status = next;
       }, 'status');
     }
@@ -219,13 +244,13 @@ export function startReplicaSetController(ctx: ControllerContext): RunningContro
     }
   };
 
-  const ownerOfPod = controllerOwnerKeys('ReplicaSet');
+  const ownerOfPod = controllerOwnerKeys(replicated.kind);
   return startController(ctx.registry, {
-    name: 'replicaset-controller',
+    name: replicated.controller,
     clock: ctx.clock,
-    onError: (key, error) => ctx.reportError('replicaset-controller', key, error),
+    onError: (key, error) => ctx.reportError(replicated.controller, key, error),
     sources: [
-      { group: 'apps', version: 'v1', resource: 'replicasets' },
+      { group: replicated.group, version: 'v1', resource: replicated.resource },
       {
         group: '',
         version: 'v1',
@@ -234,9 +259,9 @@ export function startReplicaSetController(ctx: ControllerContext): RunningContro
           const owners = ownerOfPod(pod);
           if (owners.length || controllerRef(pod) || pod.metadata.deletionTimestamp) return owners;
           // An orphan: every ReplicaSet whose selector matches may adopt it.
-          return client.replicaSets
+          return sets
             .list(pod.metadata.namespace)
-            .filter((rs) => selectorOf(specOf(rs).selector).matches(pod.metadata.labels))
+            .filter((rs) => replicated.selector(rs).matches(pod.metadata.labels))
             .map(objectKey);
         },
       },

@@ -7,7 +7,7 @@ import { expectResult, table, text } from './output.ts';
 const c = useConformanceCluster({ kubelet: false });
 
 // Every row is what a v1.33 kube-apiserver serves for that resource; the server serves a subset
-// of upstream's resources (no bindings, componentstatuses, replicationcontrollers,
+// of upstream's resources (no bindings, componentstatuses,
 // webhooks, flowcontrol, certificates, events.k8s.io, node.k8s.io).
 const apiResources = text`
   NAME                        SHORTNAMES   APIVERSION                     NAMESPACED   KIND
@@ -21,6 +21,7 @@ const apiResources = text`
   persistentvolumes           pv           v1                             false        PersistentVolume
   pods                        po           v1                             true         Pod
   podtemplates                             v1                             true         PodTemplate
+  replicationcontrollers      rc           v1                             true         ReplicationController
   resourcequotas              quota        v1                             true         ResourceQuota
   secrets                                  v1                             true         Secret
   serviceaccounts             sa           v1                             true         ServiceAccount

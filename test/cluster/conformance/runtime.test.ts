@@ -211,6 +211,59 @@ describe.concurrent('kubectl rollout', () => {
   });
 });
 
+describe.concurrent('ReplicationController (the kubernetes.io page\'s nginx example)', () => {
+  const rc = text`
+    apiVersion: v1
+    kind: ReplicationController
+    metadata:
+      name: nginx
+    spec:
+      replicas: 3
+      selector:
+        app: nginx
+      template:
+        metadata:
+          name: nginx
+          labels:
+            app: nginx
+        spec:
+          containers:
+          - name: nginx
+            image: nginx
+            ports:
+            - containerPort: 80
+  `;
+  const running = (s: Sandbox) => c.list('', 'v1', 'pods', s.namespace).filter((p) => !p.metadata.deletionTimestamp && (p.status as { phase?: string }).phase === 'Running');
+
+  it.each(EDGE_VERSIONS)('%s keeps its replicas, scales, refuses a template its selector misses, and takes its pods when deleted', async (version) => {
+    const s = await c.sandbox('rc');
+    expectResult(await s.kubectl(version, ['apply', '-f', '-'], { stdin: rc }), { code: 0, stdout: 'replicationcontroller/nginx created\n' });
+    await c.until('three nginx pods running', () => running(s).length === 3 && (c.get('', 'v1', 'replicationcontrollers', s.namespace, 'nginx')?.status as { readyReplicas?: number }).readyReplicas === 3);
+    expectResult(await s.kubectl(version, ['get', 'rc', 'nginx', '-o', 'wide']), {
+      code: 0,
+      stdout: 'NAME    DESIRED   CURRENT   READY   AGE     CONTAINERS   IMAGES   SELECTOR\nnginx   3         3         3       <age>   nginx        nginx    app=nginx\n',
+    }, (out) => table(out));
+    const pod = running(s)[0];
+    expect(pod?.metadata.ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'ReplicationController', name: 'nginx', uid: c.get('', 'v1', 'replicationcontrollers', s.namespace, 'nginx')?.metadata.uid, controller: true, blockOwnerDeletion: true }]);
+    // A pod deleted by hand is replaced.
+    await s.must(['delete', 'pod', pod?.metadata.name ?? '', '--wait=false']);
+    await c.until('a replacement', () => running(s).length === 3 && running(s).every((p) => p.metadata.uid !== pod?.metadata.uid));
+
+    expectResult(await s.kubectl(version, ['scale', 'rc', 'nginx', '--replicas=1']), { code: 0, stdout: 'replicationcontroller/nginx scaled\n' });
+    await c.until('one pod left', () => c.list('', 'v1', 'pods', s.namespace).length === 1);
+
+    expectResult(
+      await s.kubectl(version, ['apply', '-f', '-'], {
+        stdin: 'apiVersion: v1\nkind: ReplicationController\nmetadata: {name: bad}\nspec:\n  selector: {app: web}\n  template:\n    metadata: {labels: {app: db}}\n    spec: {containers: [{name: c, image: nginx}]}\n',
+      }),
+      { code: 1, stdout: '', stderr: 'The ReplicationController "bad" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{"app":"db"}: selector does not match labels in spec.template\n' },
+    );
+
+    expectResult(await s.kubectl(version, ['delete', 'rc', 'nginx']), { code: 0, stdout: 'replicationcontroller "nginx" deleted\n' });
+    await c.until('its pods gone', () => c.list('', 'v1', 'pods', s.namespace).length === 0);
+  });
+});
+
 describe.concurrent('pod garbage collection', () => {
   const onGhostNode = (name: string) => text`
     apiVersion: v1

@@ -35,6 +35,8 @@ describe('discovery facts', () => {
       'persistentvolumeclaims pvc v1 true PersistentVolumeClaim',
       'persistentvolumes pv v1 false PersistentVolume',
       'pods po v1 true Pod',
+      'podtemplates  v1 true PodTemplate',
+      'replicationcontrollers rc v1 true ReplicationController',
       'resourcequotas quota v1 true ResourceQuota',
       'secrets  v1 true Secret',
       'serviceaccounts sa v1 true ServiceAccount',
@@ -70,7 +72,7 @@ describe('discovery facts', () => {
       expect(rows).toContain(expected);
     const all = t.registry.resources().filter((r) => r.categories.includes('all')).map((r) => `${r.resource}.${r.group}`);
     expect(new Set(all)).toEqual(
-      new Set(['pods.', 'services.', 'daemonsets.apps', 'deployments.apps', 'replicasets.apps', 'statefulsets.apps', 'horizontalpodautoscalers.autoscaling', 'cronjobs.batch', 'jobs.batch']),
+      new Set(['pods.', 'replicationcontrollers.', 'services.', 'daemonsets.apps', 'deployments.apps', 'replicasets.apps', 'statefulsets.apps', 'horizontalpodautoscalers.autoscaling', 'cronjobs.batch', 'jobs.batch']),
     );
     const pods = t.def('', 'v1', 'pods');
     expect(pods.subresources.map((s) => s.name)).toEqual(['attach', 'binding', 'ephemeralcontainers', 'eviction', 'exec', 'log', 'portforward', 'proxy', 'resize', 'status']);

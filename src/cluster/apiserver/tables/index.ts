@@ -19,7 +19,7 @@ import {
 import { customResourcePrinter, defaultPrinter, scalePrinter } from './generic.ts';
 import { JsonPathError } from './jsonpath.ts';
 import type { Printer, TableColumnDefinition, TableRowCondition, TableCell } from './printer.ts';
-import { controllerRevisionPrinter, cronJobPrinter, daemonSetPrinter, deploymentPrinter, jobPrinter, podPrinter, podTemplatePrinter, replicaSetPrinter, statefulSetPrinter } from './workloads.ts';
+import { controllerRevisionPrinter, cronJobPrinter, daemonSetPrinter, deploymentPrinter, jobPrinter, podPrinter, podTemplatePrinter, replicaSetPrinter, replicationControllerPrinter, statefulSetPrinter } from './workloads.ts';
 
 export type { TableColumnDefinition, TableRowCondition, TableCell } from './printer.ts';
 export { humanDuration } from './format.ts';
@@ -84,6 +84,7 @@ const printers: Record<string, Printer> = {
   '/persistentvolumeclaims': persistentVolumeClaimPrinter,
   '/resourcequotas': resourceQuotaPrinter,
   '/podtemplates': podTemplatePrinter,
+  '/replicationcontrollers': replicationControllerPrinter,
   'apps/deployments': deploymentPrinter,
   'apps/replicasets': replicaSetPrinter,
   'apps/statefulsets': statefulSetPrinter,

@@ -195,6 +195,25 @@ export const replicaSetPrinter: Printer = {
   },
 };
 
+export const replicationControllerPrinter: Printer = {
+  columns: [
+    nameColumn(),
+    column('Desired', 'integer', 'Replicas is the number of desired replicas. This is a pointer to distinguish between explicit zero and unspecified. Defaults to 1.'),
+    column('Current', 'integer', 'Replicas is the most recently observed number of replicas.'),
+    column('Ready', 'integer', 'The number of ready replicas for this replication controller.'),
+    ageColumn(),
+    column('Containers', 'string', descriptions.containers, wide),
+    column('Images', 'string', descriptions.images, wide),
+    column('Selector', 'string', 'Selector is a label query over pods that should match the Replicas count.', wide),
+  ],
+  print(o, now) {
+    const spec = asRecord(o.spec);
+    const status = asRecord(o.status);
+    const [names, images] = containerCells(templateContainers(o));
+    return { cells: [o.metadata.name ?? '', int(spec.replicas, 1), int(status.replicas), int(status.readyReplicas), since(o.metadata.creationTimestamp, now), names, images, formatLabels(spec.selector)] };
+  },
+};
+
 export const podTemplatePrinter: Printer = {
   columns: [
     nameColumn(),

@@ -9,6 +9,7 @@ import { nodes } from './core/nodes.ts';
 import { persistentvolumeclaims, persistentvolumes } from './core/persistentvolumes.ts';
 import { pods } from './core/pods.ts';
 import { podtemplates } from './core/podtemplates.ts';
+import { replicationcontrollers } from './core/replicationcontrollers.ts';
 import { resourcequotas } from './core/resourcequotas.ts';
 import { secrets } from './core/secrets.ts';
 import { serviceaccounts } from './core/serviceaccounts.ts';
@@ -46,6 +47,7 @@ export function builtinStrategies(): ResourceStrategy[] {
     persistentvolumes,
     pods,
     podtemplates,
+    replicationcontrollers,
     resourcequotas,
     secrets,
     serviceaccounts,

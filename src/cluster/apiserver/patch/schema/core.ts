@@ -8,6 +8,7 @@ const withConditions = struct({ conditions: conditions() });
 export const coreKinds: Record<string, StructShape> = {
   Pod: kind({ spec: present(podSpec), status: present(podStatus) }, objectMeta),
   PodTemplate: kind({ template: present(podTemplateSpec) }, objectMeta),
+  ReplicationController: kind({ spec: present(struct({ selector: mapOf(), template: podTemplateSpec })), status: present(withConditions) }, objectMeta),
   Service: kind(
     {
       spec: present(

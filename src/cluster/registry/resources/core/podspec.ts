@@ -311,7 +311,7 @@ export function validatePodTemplate(template: unknown, path: string, selector: u
 }
 
 /** Go's %#v of map[string]string, which is how upstream prints template labels. */
-class GoValueMap extends GoValue {
+export class GoValueMap extends GoValue {
   constructor(labels: Record<string, string> | undefined) {
     if (!labels) {
       super('map[string]string(nil)');
