@@ -48,6 +48,8 @@ await sandboxes.end(sandbox.namespace);
 const left = await sandboxes.start(labId, 'grace@example.com');
 const later = new Sandboxes({ kubeConfig, catalog, now: () => new Date(Date.now() + 60 * 60_000) });
 const reaped = await later.reap();
+// The leader renews its Lease (every 2 s in the portal), then hands it on as it stops.
+const renews = await sandboxes.leader?.tryAcquireOrRenew();
 await sandboxes.stop();
 
 process.stdout.write(
@@ -55,6 +57,7 @@ process.stdout.write(
     server: kubeConfig.getCurrentCluster()?.server,
     namespace,
     leads,
+    renews,
     sandbox: sandbox.namespace,
     terminal: /TERMINAL-DONE-0/.test(screen),
     checks: results.map((result) => result.passed),

@@ -120,6 +120,7 @@ describe('the portal in a pod, on a cluster with deploy/base applied', () => {
       server: `https://${server.host}`,
       namespace: 'formicary',
       leads: true,
+      renews: true,
       terminal: true,
       checks: [true],
       ended: true,
