@@ -3,7 +3,10 @@
 // - pages reach the server only through a room's face (src/server/<room>/index.ts);
 // - the lab format (src/labs) never imports the server: the server uses it, not the other way;
 // - src/contracts imports nothing of ours: it is what everyone else shares;
-// - no import circles in src/server.
+// - no import circles in src/server;
+// - the browser's scripts take types only from src/contracts: zod in a page would compile its
+//   parsers with new Function, which the portal's Content-Security-Policy refuses.
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { circles, importGraph, type ImportGraph } from './imports.ts';
@@ -39,6 +42,17 @@ describe('imports in src/', () => {
   it('keeps the lab format and the contracts free of the server', () => {
     expect(imports(under('src/labs'), under('src/server'))).toEqual([]);
     expect(imports(under('src/contracts'), (file) => !under('src/contracts')(file))).toEqual([]);
+  });
+
+  it('lets the browser’s scripts take only types from the contracts', async () => {
+    const scripts = (await readdir(path.join(ROOT, 'src', 'components'), { recursive: true })).filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'));
+    const valueImports: string[] = [];
+    for (const file of scripts) {
+      const source = await readFile(path.join(ROOT, 'src', 'components', file), 'utf8');
+      for (const match of source.matchAll(/^import\s+(?!type\b)[^;]*?from\s+'([^']*contracts[^']*)'/gm)) valueImports.push(`src/components/${file} → ${match[1]}`);
+    }
+    expect(scripts.length).toBeGreaterThan(0);
+    expect(valueImports).toEqual([]);
   });
 
   it('has no import circles in src/server', () => {
