@@ -5,11 +5,15 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
-const usage = `usage: formicary cluster [--kubeconfig FILE] [--port N] [--data DIR] [--nodes N] [--unsafe-local-shell] [--stop-on-stdin-close] [--audit-log-path FILE]
+const usage = `usage: formicary cluster [--kubeconfig FILE] [--port N] [--data DIR] [--nodes N] [--sandbox-share F] [--hide-path DIR]... [--unsafe-local-shell] [--stop-on-stdin-close] [--audit-log-path FILE]
   --kubeconfig FILE  where to write the admin kubeconfig (default: DIR/kubeconfig)
   --port N           port on 127.0.0.1 (default: 0, any free port)
   --data DIR         certificates, credentials and objects (default: .formicary/cluster)
   --nodes N          how many Nodes to register (default: 3)
+  --sandbox-share F  the share of this machine's memory and CPUs all pods together may use,
+                     0.05 to 1 (default: 0.5); a pod without limits gets 1 GiB and 1024 processes
+  --hide-path DIR    a directory no pod may see, wherever it lies (repeatable; DIR of --data
+                     is always hidden)
   --unsafe-local-shell  without bubblewrap, run pod shells (exec, the workbench) unsandboxed
                      as this user; only for a single-user laptop
   --stop-on-stdin-close  stop when standard input closes: a supervisor's pipe, so the
@@ -23,6 +27,8 @@ const optionsSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(0),
   data: z.string().min(1).default('.formicary/cluster'),
   nodes: z.coerce.number().int().min(1).max(100).default(3),
+  'sandbox-share': z.coerce.number().min(0.05).max(1).default(0.5),
+  'hide-path': z.array(z.string().min(1)).default([]),
 });
 
 export async function runCluster(args: string[]): Promise<number> {
@@ -36,6 +42,8 @@ export async function runCluster(args: string[]): Promise<number> {
         port: { type: 'string' },
         data: { type: 'string' },
         nodes: { type: 'string' },
+        'sandbox-share': { type: 'string' },
+        'hide-path': { type: 'string', multiple: true },
         'unsafe-local-shell': { type: 'boolean' },
         'stop-on-stdin-close': { type: 'boolean' },
         'audit-log-path': { type: 'string' },
@@ -69,7 +77,11 @@ export async function runCluster(args: string[]): Promise<number> {
       dataDir: data,
       port,
       nodes,
-      kubelet: { unsafeLocalShell: parsed.values['unsafe-local-shell'] === true },
+      kubelet: {
+        unsafeLocalShell: parsed.values['unsafe-local-shell'] === true,
+        resources: { hostShare: options.data['sandbox-share'] },
+        hiddenPaths: options.data['hide-path'].map((dir) => resolve(dir)),
+      },
       ...(auditLog ? { audit: (event) => auditLog.write(`${JSON.stringify(event)}\n`) } : {}),
     });
   } catch (error) {

@@ -41,7 +41,7 @@ export interface ClusterOptions {
    * The simulated kubelet (pods start, log, exec, attach; the workbench shell). Opt-in for now:
    * the controllers' tests run their own stand-in kubelet. `formicary cluster` turns it on.
    */
-  kubelet?: Pick<KubeletOptions, 'kubeletDir' | 'unsafeLocalShell' | 'timing' | 'unlimitedPodStorageBytes' | 'hostDiskReserveBytes'>;
+  kubelet?: Pick<KubeletOptions, 'kubeletDir' | 'unsafeLocalShell' | 'timing' | 'unlimitedPodStorageBytes' | 'hostDiskReserveBytes' | 'resources' | 'hiddenPaths'>;
 }
 
 export interface KubeconfigOptions {
@@ -187,6 +187,7 @@ async function startLocked(options: ClusterOptions, dataDir: string, lock: DataD
         tokens,
         dataDir,
         clock,
+        log,
       });
       controllers?.setPodMetrics(kubelet);
     }

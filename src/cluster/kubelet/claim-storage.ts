@@ -9,7 +9,7 @@ import { tryParseQuantity } from '../registry/index.ts';
 import type { KubeObject } from '../types.ts';
 import { type HostDisk, isMountPoint, mountImage, removeOrphanedImages, unmountImage } from './ephemeral-storage/index.ts';
 import { obj, specOf, statusOf } from './format.ts';
-import { createSandboxDirectory } from './sandbox/index.ts';
+import { createSandboxDirectory, type SandboxIdentity } from './sandbox/index.ts';
 
 const MiB = 1024 * 1024;
 /** ext4 needs a little room for itself; a claim asking for less gets this much. */
@@ -28,11 +28,14 @@ export class ClaimStorage {
   readonly #disk: HostDisk;
   /** Mounts in progress, so two pods starting together with one claim mount it once. */
   readonly #mounting = new Map<string, Promise<void>>();
+  /** The identity of the claim's sandbox: its root belongs to it. */
+  readonly #ownerOf: (namespace: string) => SandboxIdentity;
 
-  constructor(claimsDir: string, imagesDir: string, disk: HostDisk) {
+  constructor(claimsDir: string, imagesDir: string, disk: HostDisk, ownerOf: (namespace: string) => SandboxIdentity) {
     this.#claimsDir = claimsDir;
     this.#imagesDir = imagesDir;
     this.#disk = disk;
+    this.#ownerOf = ownerOf;
   }
 
   /** Makes sure each claim's directory is its file system before a pod mounts it. */
@@ -47,11 +50,12 @@ export class ClaimStorage {
     if (!uid || isMountPoint(mountPoint)) return Promise.resolve();
     let mounting = this.#mounting.get(uid);
     if (!mounting) {
+      const owner = this.#ownerOf(claim.metadata.namespace ?? 'default');
       mounting = (async () => {
-        createSandboxDirectory(mountPoint);
+        createSandboxDirectory(mountPoint, owner);
         await mountImage(join(this.#imagesDir, `${uid}.img`), mountPoint, claimSizeBytes(claim), this.#disk);
-        // The file system's root is the claim's directory: the sandbox user's to write.
-        createSandboxDirectory(mountPoint);
+        // The file system's root is the claim's directory: its sandbox's user's to write.
+        createSandboxDirectory(mountPoint, owner);
       })().finally(() => this.#mounting.delete(uid));
       this.#mounting.set(uid, mounting);
     }

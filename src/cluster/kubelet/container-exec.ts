@@ -22,6 +22,19 @@ export async function withServiceNetwork(context: PodContext, spec: SandboxSpec)
   };
 }
 
+/**
+ * A process of this container runs in the pod sandbox: the pod's namespaces and identity, a leaf
+ * of the container's cgroup, and the forwards it needs listening once in the pod's network.
+ */
+export async function inPodSandbox(context: PodContext, slot: ContainerSlot, spec: SandboxSpec): Promise<SandboxSpec> {
+  const sandbox = await context.podSandbox();
+  const cgroup = context.containerCgroup(slot);
+  const joined: SandboxSpec = { ...spec, identity: context.identity, ...(cgroup ? { cgroup } : {}) };
+  if (!sandbox) return joined;
+  for (const forward of spec.forwards ?? []) await sandbox.forward(forward);
+  return { ...joined, pod: sandbox.namespaces };
+}
+
 /** The sandbox for a process inside this container (exec sessions with the network, exec probes without), or why there can be none. */
 export async function execSandbox(context: PodContext, slot: ContainerSlot, argv: string[], tty: { cols: number; rows: number } | undefined, network = false): Promise<SandboxSpec | string> {
   const { node, podDir } = context;
@@ -38,7 +51,7 @@ export async function execSandbox(context: PodContext, slot: ContainerSlot, argv
   context.volumes.materialize(pod);
   context.scheduleTokenRefresh();
   const instanceDir = join(instance.tmpDir, '..');
-  const dirs = instanceDirectories(instanceDir);
+  const dirs = instanceDirectories(instanceDir, context.identity);
   let volumeMounts;
   try {
     volumeMounts = context.volumes.mountsFor(pod, slot.spec, instanceDir, slot.env);
@@ -52,12 +65,12 @@ export async function execSandbox(context: PodContext, slot: ContainerSlot, argv
     const tools = await node.tools();
     const homeMount = volumeMounts.find((mount) => mount.target === WORKBENCH_HOME);
     const homeDir = homeMount?.source ?? join(podDir, 'home');
-    if (!homeMount && !existsSync(homeDir)) createSandboxDirectory(homeDir);
+    if (!homeMount && !existsSync(homeDir)) createSandboxDirectory(homeDir, context.identity);
     if (support.mode === 'unsafe-local') {
       const token = node.tokens?.issue(pod, undefined, 3607)?.token;
       extra = { env: unsafeWorkbenchEnv({ pod, podDir, homeDir, apiUrl: node.apiUrl, token, caFile: node.caFile, tools }), mounts: [], forwards: [] };
     } else {
-      extra = workbenchSandbox({ pod, podDir, homeDir, homeFromVolume: homeMount !== undefined, tools, apiSocket: node.apiSocket });
+      extra = workbenchSandbox({ pod, podDir, homeDir, homeFromVolume: homeMount !== undefined, tools, apiSocket: node.apiSocket, owner: context.identity });
     }
   }
   const spec = containerSandboxSpec({
@@ -73,7 +86,7 @@ export async function execSandbox(context: PodContext, slot: ContainerSlot, argv
   });
   if (workbench) spec.workingDir = WORKBENCH_HOME;
   if (support.mode === 'unsafe-local') return { ...spec, env: { ...spec.env, TMPDIR: dirs.tmp, ...(workbench ? {} : { HOME: dirs.root }) } };
-  return network ? withServiceNetwork(context, spec) : spec;
+  return inPodSandbox(context, slot, network ? await withServiceNetwork(context, spec) : spec);
 }
 
 /** Runs a command in the container to its end (an exec probe or hook): its exit code and output, or a timeout. */

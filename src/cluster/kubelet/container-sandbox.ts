@@ -6,7 +6,7 @@ import { join, posix } from 'node:path';
 import { tryParseQuantity } from '../registry/index.ts';
 import type { KubeObject } from '../types.ts';
 import { type Json, obj, objects, specOf, str } from './format.ts';
-import { createSandboxDirectory, type SandboxLimits, type SandboxMount, type SandboxSpec } from './sandbox/index.ts';
+import { createSandboxDirectory, type SandboxIdentity, type SandboxLimits, type SandboxMount, type SandboxSpec } from './sandbox/index.ts';
 import { ensurePassage } from './volumes.ts';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -22,13 +22,32 @@ export function limitsOf(container: Json): SandboxLimits {
   };
 }
 
+/**
+ * The pod's own cgroup limits, as the kubelet sizes a pod cgroup: the sum of its containers'
+ * limits (or the largest init container's, if more) when every container sets one; otherwise the
+ * kubelet's ceiling for pods without limits, so no pod is unbounded. The process limit is the pod's.
+ */
+export function podLimits(pod: KubeObject, defaults: SandboxLimits): SandboxLimits {
+  const spec = specOf(pod);
+  const containers = objects(spec['containers']).map(limitsOf);
+  const inits = objects(spec['initContainers']).map(limitsOf);
+  const total = (key: 'memoryBytes' | 'cpuMillis'): number | undefined => {
+    if (containers.length === 0 || containers.some((limits) => limits[key] === undefined)) return undefined;
+    const sum = containers.reduce((all, limits) => all + (limits[key] ?? 0), 0);
+    return Math.max(sum, ...inits.map((limits) => limits[key] ?? 0));
+  };
+  const memoryBytes = total('memoryBytes') ?? defaults.memoryBytes;
+  const cpuMillis = total('cpuMillis') ?? defaults.cpuMillis;
+  return { ...(memoryBytes ? { memoryBytes } : {}), ...(cpuMillis ? { cpuMillis } : {}), ...(defaults.pids ? { pids: defaults.pids } : {}) };
+}
+
 /** The per-instance writable directories: /tmp and /root. */
-export function instanceDirectories(instanceDir: string): { tmp: string; root: string } {
+export function instanceDirectories(instanceDir: string, owner: SandboxIdentity): { tmp: string; root: string } {
   ensurePassage(instanceDir);
   const tmp = join(instanceDir, 'tmp');
   const root = join(instanceDir, 'root');
-  if (!existsSync(tmp)) createSandboxDirectory(tmp);
-  if (!existsSync(root)) createSandboxDirectory(root);
+  if (!existsSync(tmp)) createSandboxDirectory(tmp, owner);
+  if (!existsSync(root)) createSandboxDirectory(root, owner);
   return { tmp, root };
 }
 

@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { containerSandboxSpec, DEFAULT_PATH, findExecutable, instanceDirectories, podEtcFiles } from './container-sandbox.ts';
 import type { ContainerSlot } from './container-slot.ts';
-import { withServiceNetwork } from './container-exec.ts';
+import { inPodSandbox, withServiceNetwork } from './container-exec.ts';
 import { type ContainerInstance, ProcessContainer, SimulatedContainer } from './containers.ts';
 import { ContainerConfigError, containerEnvironment, expand } from './environment.ts';
 import { type Json, specOf, statusOf, str, strings, timestamp } from './format.ts';
@@ -152,7 +152,7 @@ async function spawnReal(context: PodContext, slot: ContainerSlot, argv: string[
     await context.prepareStorage();
     context.volumes.materialize(pod);
     context.scheduleTokenRefresh();
-    const instance = instanceDirectories(instanceDir);
+    const instance = instanceDirectories(instanceDir, context.identity);
     const volumeMounts = context.volumes.mountsFor(pod, slot.spec, instanceDir, env);
     const path = env.find(([name]) => name === 'PATH')?.[1] ?? DEFAULT_PATH;
     const command = argv[0];
@@ -171,7 +171,7 @@ async function spawnReal(context: PodContext, slot: ContainerSlot, argv: string[
       instance,
       ...(tty ? { tty } : {}),
     });
-    const process = await spawnSandboxed(support.mode === 'unsafe-local' ? { ...spec, env: { ...spec.env, TMPDIR: instance.tmp, HOME: instance.root } } : await withServiceNetwork(context, spec), support);
+    const process = await spawnSandboxed(support.mode === 'unsafe-local' ? { ...spec, env: { ...spec.env, TMPDIR: instance.tmp, HOME: instance.root } } : await inPodSandbox(context, slot, await withServiceNetwork(context, spec)), support);
     if (slot.spec['stdin'] !== true && !tty) process.endInput();
     return { process, tmp: instance.tmp };
   } catch (error) {

@@ -5,9 +5,9 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as connectTcp, createServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import type { ConnectHandler, ServiceAccountTokens } from '../apiserver/index.ts';
+import { type ConnectHandler, type Logger, type ServiceAccountTokens, stderrLogger } from '../apiserver/index.ts';
 import { EventBroadcaster } from '../controllers/index.ts';
 import { ClaimStorage } from './claim-storage.ts';
 import { HostDisk, removeOrphanedMounts, removeOrphanedPodStorage, UNLIMITED_POD_CEILING_BYTES } from './ephemeral-storage/index.ts';
@@ -18,7 +18,8 @@ import { createConnectHandler } from './connect.ts';
 import { specOf, str, timestamp } from './format.ts';
 import { type KubeletShared, NodeKubelet } from './node-kubelet.ts';
 import type { PodWorker } from './pod-worker.ts';
-import { detectSandboxSupport, type SandboxSupport } from './sandbox/index.ts';
+import { detectSandboxSupport, SandboxCgroup, type SandboxLimits, type SandboxSupport } from './sandbox/index.ts';
+import { SandboxIdentities } from './sandbox/identities.ts';
 import { ensurePassage, PodVolumes, type TokenIssuer } from './volumes.ts';
 import { ServiceNetwork } from './service-network.ts';
 import { detectWorkbenchTools, type WorkbenchTools } from './workbench.ts';
@@ -55,7 +56,25 @@ export interface KubeletOptions {
   hostDiskReserveBytes?: number;
   timing?: KubeletTiming;
   clock?: () => Date;
+  resources?: KubeletResources;
+  /** Host paths no sandbox may see wherever they lie (the portal's data directory); the cluster's dataDir is always hidden. */
+  hiddenPaths?: string[];
+  /** Where the kubelet says what it cannot do on this machine (cgroups); default JSON lines on stderr. */
+  log?: Logger;
 }
+
+/** How much of the host pod sandboxes take, together and one by one. */
+export interface KubeletResources {
+  /** The share of the host's memory and CPUs all pod sandboxes together may use (0–1; default 0.5). */
+  hostShare?: number;
+  /** The ceiling of a pod whose containers set no limits (default 1 GiB of memory, 1024 processes). */
+  podDefaults?: SandboxLimits;
+}
+
+const DEFAULT_HOST_SHARE = 0.5;
+const DEFAULT_POD_LIMITS: SandboxLimits = { memoryBytes: 1024 ** 3, pids: 1024 };
+/** Processes every sandbox together may have: a fork bomb in one stops at its pod, many pods stop here. */
+const HOST_PIDS = 16_384;
 
 /** metrics.k8s.io/v1beta1 PodMetrics, as metrics-server serves it. */
 export interface PodMetrics {
@@ -204,7 +223,8 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
   const claimImagesDir = join(kubeletDir, 'claim-images');
   for (const dir of [storageDir, claimImagesDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
   const hostDisk = new HostDisk({ root: kubeletDir, imageDirs: [storageDir, claimImagesDir], ...(options.hostDiskReserveBytes !== undefined ? { reserveBytes: options.hostDiskReserveBytes } : {}) });
-  const claimStorage = new ClaimStorage(join(kubeletDir, 'claims'), claimImagesDir, hostDisk);
+  const identities = new SandboxIdentities(join(options.dataDir, 'sandbox-identities.json'));
+  const claimStorage = new ClaimStorage(join(kubeletDir, 'claims'), claimImagesDir, hostDisk, (namespace) => identities.of(namespace));
   // As on a node after a reboot: the processes of an earlier run are gone, but a pod that still
   // exists keeps its directory (emptyDir volumes, the workbench's home); only pods deleted meanwhile lose theirs.
   const view = new ClusterView(registry);
@@ -214,7 +234,21 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
   ensurePassage(runtimeDir);
   // Probing bubblewrap runs processes: done on first need, not on the way to "ready".
   let support: SandboxSupport | undefined;
-  const sandbox = () => (support ??= detectSandboxSupport({ unsafeLocalShell: options.unsafeLocalShell ?? false, runtimeDir }));
+  const sandbox = () => (support ??= detectSandboxSupport({ unsafeLocalShell: options.unsafeLocalShell ?? false, runtimeDir, hiddenPaths: [options.dataDir, ...(options.hiddenPaths ?? [])] }));
+  const log = options.log ?? stderrLogger;
+  const share = Math.min(1, Math.max(0.05, options.resources?.hostShare ?? DEFAULT_HOST_SHARE));
+  // One parent cgroup for this kubelet's pod sandboxes (several clusters on a host each have their own).
+  let cgroupParent: SandboxCgroup | null | undefined;
+  const sandboxCgroup = () => {
+    if (cgroupParent !== undefined) return cgroupParent;
+    cgroupParent = SandboxCgroup.parent(`formicary-${createHash('sha256').update(options.dataDir).digest('hex').slice(0, 12)}`, {
+      memoryBytes: Math.floor(totalmem() * share),
+      cpuMillis: Math.floor(availableParallelism() * 1000 * share),
+      pids: HOST_PIDS,
+    });
+    if (!cgroupParent) log.warn({ cgroupRoot: '/sys/fs/cgroup' }, 'cgroups cannot be created here: pods run without memory, CPU and process limits');
+    return cgroupParent;
+  };
   const caFile = join(runtimeDir, 'ca.crt');
   writeFileSync(caFile, options.caPem, { mode: 0o644 });
   const apiSocketPath = join(runtimeDir, 'api.sock');
@@ -250,6 +284,9 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
     unlimitedPodStorageBytes: options.unlimitedPodStorageBytes ?? UNLIMITED_POD_CEILING_BYTES,
     claimStorage,
     hostDisk,
+    identityOf: (namespace) => identities.of(namespace),
+    sandboxCgroup,
+    podLimitDefaults: { ...DEFAULT_POD_LIMITS, ...options.resources?.podDefaults },
     workerAdded(worker) {
       workers.set(worker.uid, worker);
       byName.set(`${worker.namespace}/${worker.name}`, worker);
@@ -364,6 +401,10 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
       if (ownEvents) events.stop();
       await apiSocket.close();
       await network.close();
+      if (cgroupParent) {
+        cgroupParent.killAll();
+        cgroupParent.remove();
+      }
       // Sockets go with the kubelet; pod, claim and node directories hold data the next start carries on with.
       await claimStorage.detachAll();
       rmSync(runtimeDir, { recursive: true, force: true });

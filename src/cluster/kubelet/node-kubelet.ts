@@ -12,7 +12,7 @@ import type { NodeAllocatable } from './environment.ts';
 import { type Json, obj, objects, specOf, str } from './format.ts';
 import type { NodeRuntime } from './pod-context.ts';
 import { PodWorker } from './pod-worker.ts';
-import type { SandboxSupport } from './sandbox/index.ts';
+import type { SandboxCgroup, SandboxIdentity, SandboxLimits, SandboxSupport } from './sandbox/index.ts';
 import type { TokenIssuer } from './volumes.ts';
 import type { WorkbenchTools } from './workbench.ts';
 import { tryParseQuantity } from '../registry/index.ts';
@@ -39,6 +39,9 @@ export interface KubeletShared {
   hostDisk: HostDisk;
   workerAdded(worker: PodWorker): void;
   workerRemoved(worker: PodWorker): void;
+  identityOf(namespace: string): SandboxIdentity;
+  sandboxCgroup(): SandboxCgroup | null;
+  podLimitDefaults: SandboxLimits;
 }
 
 function nodeUserOf(name: string): UserInfo {
@@ -121,6 +124,7 @@ export class NodeKubelet implements NodeRuntime {
   readonly unlimitedPodStorageBytes: number;
   readonly claimStorage: ClaimStorage;
   readonly hostDisk: HostDisk;
+  readonly podLimitDefaults: SandboxLimits;
   readonly workers = new Map<string, PodWorker>();
   readonly #shared: KubeletShared;
   readonly #addresses: PodAddresses;
@@ -149,6 +153,7 @@ export class NodeKubelet implements NodeRuntime {
     this.unlimitedPodStorageBytes = shared.unlimitedPodStorageBytes;
     this.claimStorage = shared.claimStorage;
     this.hostDisk = shared.hostDisk;
+    this.podLimitDefaults = shared.podLimitDefaults;
     this.#user = nodeUserOf(this.nodeName);
     this.#watch = shared.registry.watch(shared.view.definition('pods'), { fieldSelector: `spec.nodeName=${this.nodeName}` }, (event) => {
       if (event.type === 'BOOKMARK' || event.type === 'ERROR') return;
@@ -191,6 +196,12 @@ export class NodeKubelet implements NodeRuntime {
 
   sandbox(): SandboxSupport {
     return this.#shared.sandbox();
+  }
+  identityOf(namespace: string): SandboxIdentity {
+    return this.#shared.identityOf(namespace);
+  }
+  sandboxCgroup(): SandboxCgroup | null {
+    return this.#shared.sandboxCgroup();
   }
   tools(): Promise<WorkbenchTools> {
     return this.#shared.tools();

@@ -9,7 +9,7 @@ import type { HostDisk } from './ephemeral-storage/index.ts';
 import type { ContainerSlot } from './container-slot.ts';
 import type { NodeAllocatable } from './environment.ts';
 import { type Json, num, specOf } from './format.ts';
-import type { SandboxSupport } from './sandbox/index.ts';
+import type { PodSandbox, SandboxCgroup, SandboxIdentity, SandboxLimits, SandboxSupport } from './sandbox/index.ts';
 import type { PodVolumes, TokenIssuer } from './volumes.ts';
 import type { WorkbenchTools } from './workbench.ts';
 
@@ -49,6 +49,12 @@ export interface NodeRuntime {
   writeStatus(pod: KubeObject, status: Json): void;
   removePod(pod: KubeObject): void;
   workerGone(uid: string): void;
+  /** The host identity of a sandbox (a namespace): every pod in it runs as this uid and owns its files with it. */
+  identityOf(namespace: string): SandboxIdentity;
+  /** The parent cgroup of every pod sandbox on this kubelet (the host's share); null where cgroups cannot be made. */
+  sandboxCgroup(): SandboxCgroup | null;
+  /** The ceiling of a pod whose containers set no limits. */
+  readonly podLimitDefaults: SandboxLimits;
 }
 
 export interface PodContext {
@@ -75,6 +81,12 @@ export interface PodContext {
    * an exec's) makes the kubelet write anything of the pod; simulated pods never need them.
    */
   prepareStorage(): Promise<void>;
+  /** The pod's identity on the host (its sandbox's). */
+  readonly identity: SandboxIdentity;
+  /** The pod sandbox every real process of the pod joins, made on first need; undefined without bubblewrap. */
+  podSandbox(): Promise<PodSandbox | undefined>;
+  /** The cgroup of one container, under the pod's (its limits and the pod's hold for all its processes). */
+  containerCgroup(slot: ContainerSlot): SandboxCgroup | undefined;
 }
 
 /** The grace period the pod's spec gives a stopping container, in real milliseconds. */

@@ -15,7 +15,8 @@ import { goDuration, type Json, num, obj, objects, specOf, statusOf, str, timest
 import { pullImage } from './image-pull.ts';
 import { type NodeRuntime, podGraceMs, type PodContext } from './pod-context.ts';
 import { buildPodStatus, type TerminatedState } from './pod-status.ts';
-import type { SandboxSpec } from './sandbox/index.ts';
+import { limitsOf, podLimits } from './container-sandbox.ts';
+import { PodSandbox, type SandboxCgroup, type SandboxIdentity, type SandboxSpec } from './sandbox/index.ts';
 import { checkSimulatedMemory, type ContainerUsage, OOM_AFTER_MS, podUsage } from './usage.ts';
 import { PodVolumes } from './volumes.ts';
 
@@ -32,6 +33,11 @@ export class PodWorker {
   readonly #timers = new Set<NodeJS.Timeout>();
   /** What the worker's parts (pull, start, probes and hooks, exec) see of it. */
   readonly #context: PodContext;
+  readonly #identity: SandboxIdentity;
+  /** The pod sandbox (namespaces, cgroup), made when the first real process needs it. */
+  #podSandbox: Promise<PodSandbox | undefined> | undefined;
+  #podCgroup: SandboxCgroup | null | undefined;
+  readonly #containerCgroups = new Map<string, SandboxCgroup | undefined>();
   #podIP: string | undefined;
   #startTime: string;
   #sandboxReady = false;
@@ -58,6 +64,7 @@ export class PodWorker {
     this.pod = pod;
     this.uid = pod.metadata.uid ?? '';
     this.#podDir = join(node.paths.podsDir, this.uid);
+    this.#identity = node.identityOf(pod.metadata.namespace ?? 'default');
     this.#volumes = new PodVolumes({
       view: node.view,
       podDir: this.#podDir,
@@ -66,6 +73,7 @@ export class PodWorker {
       tokens: node.tokens,
       allocatable: node.allocatable,
       now: () => node.now(),
+      owner: this.#identity,
     });
     this.#storage = new PodStorage({ podDir: this.#podDir, storageDir: node.paths.storageDir, uid: this.uid, unlimitedBytes: node.unlimitedPodStorageBytes, disk: node.hostDisk });
     const spec = specOf(pod);
@@ -86,6 +94,9 @@ export class PodWorker {
       scheduleRestart: (slot, exitCode, ranMs) => this.#scheduleRestart(slot, exitCode, ranMs),
       scheduleTokenRefresh: () => this.#scheduleTokenRefresh(),
       prepareStorage: () => this.#prepareStorage(),
+      identity: this.#identity,
+      podSandbox: () => this.#ensurePodSandbox(),
+      containerCgroup: (slot) => this.#containerCgroup(slot),
     };
     const status = statusOf(pod);
     this.#startTime = str(status['startTime']) ?? timestamp(node.now());
@@ -488,8 +499,57 @@ export class PodWorker {
     this.#final = true;
     // The sandbox of a finished pod goes, and its address with it; the status keeps showing it.
     this.#node.releaseIP(this.uid);
-    for (const slot of this.init) if (slot.sidecar && slot.instance?.running) slot.instance.stop(this.#node.scaled(2_000));
+    const sidecars = this.init.filter((slot) => slot.sidecar && slot.instance?.running).map((slot) => slot.instance as ContainerInstance);
+    for (const sidecar of sidecars) sidecar.stop(this.#node.scaled(2_000));
+    void Promise.all(sidecars.map((sidecar) => sidecar.exited)).then(() => this.#stopPodSandbox());
     this.#statusChanged();
+  }
+
+  // ---- the pod sandbox ---------------------------------------------------------------------
+
+  #ensurePodSandbox(): Promise<PodSandbox | undefined> {
+    const support = this.#node.sandbox();
+    if (support.mode !== 'bubblewrap' || !support.nsenter || this.#gone) return Promise.resolve(undefined);
+    this.#podSandbox ??= PodSandbox.start(support, {
+      hostname: (str(specOf(this.pod)['hostname']) ?? this.name).slice(0, 63),
+      identity: this.#identity,
+      cgroup: this.#ensurePodCgroup(),
+    }).then(
+      (sandbox) => {
+        // The pod went while its sandbox was being made.
+        if (this.#gone || this.#final) sandbox.stop();
+        return sandbox;
+      },
+      (error: unknown) => {
+        // The next process tries again.
+        this.#podSandbox = undefined;
+        throw error;
+      },
+    );
+    return this.#podSandbox;
+  }
+
+  #ensurePodCgroup(): SandboxCgroup | null {
+    if (this.#podCgroup === undefined) this.#podCgroup = this.#node.sandboxCgroup()?.child(`pod-${this.uid}`, podLimits(this.pod, this.#node.podLimitDefaults)) ?? null;
+    return this.#podCgroup;
+  }
+
+  #containerCgroup(slot: ContainerSlot): SandboxCgroup | undefined {
+    if (!this.#containerCgroups.has(slot.name)) this.#containerCgroups.set(slot.name, this.#ensurePodCgroup()?.child(slot.name, limitsOf(slot.spec)) ?? undefined);
+    return this.#containerCgroups.get(slot.name);
+  }
+
+  /** StopPodSandbox: the pause process, every process left in the pod and its cgroup go. */
+  #stopPodSandbox(): void {
+    const sandbox = this.#podSandbox;
+    this.#podSandbox = undefined;
+    void sandbox?.then((made) => made?.stop(), () => {});
+    if (!sandbox && this.#podCgroup) {
+      this.#podCgroup.killAll();
+      this.#podCgroup.remove();
+    }
+    this.#podCgroup = undefined;
+    this.#containerCgroups.clear();
   }
 
   // ---- spec changes and usage -------------------------------------------------------------
@@ -632,6 +692,7 @@ export class PodWorker {
       if (slot.instance?.process) slot.instance.process.kill('SIGKILL');
     }
     this.#node.releaseIP(this.uid);
+    this.#stopPodSandbox();
     this.#node.workerGone(this.uid);
     return removeFiles ? this.#removeFiles() : this.#storage.detach().catch(() => undefined);
   }

@@ -18,7 +18,7 @@ import type { KubeObject } from '../types.ts';
 import type { ClusterView } from './cluster-view.ts';
 import { ContainerConfigError, expand, formatMap, type NodeAllocatable, podField, resourceField } from './environment.ts';
 import { type Json, num, obj, objects, specOf, str } from './format.ts';
-import { createSandboxDirectory, SANDBOX_HOST_GID, SANDBOX_HOST_UID, type SandboxMount } from './sandbox/index.ts';
+import { createSandboxDirectory, SHARED_IDENTITY, type SandboxIdentity, type SandboxMount } from './sandbox/index.ts';
 import { PathEscape, PathMissing, pin, resolveInRoot, subPathProblem, walkInRoot } from './volume-root.ts';
 
 export const SERVICE_ACCOUNT_MOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -40,6 +40,8 @@ export interface VolumeContext {
   tokens: TokenIssuer | undefined;
   allocatable: NodeAllocatable;
   now: () => Date;
+  /** The sandbox's host identity: files written for the pod and directories made for it belong to it (default the shared sandbox user). */
+  owner?: SandboxIdentity;
 }
 
 interface FileContent {
@@ -49,7 +51,9 @@ interface FileContent {
 
 const isRoot = process.getuid?.() === 0;
 /** Directories the kubelet makes inside a volume on a learner's behalf belong to the sandbox user. */
-const SANDBOX_OWNER = { uid: SANDBOX_HOST_UID, gid: SANDBOX_HOST_GID, mode: 0o700 };
+function createdFor(owner: SandboxIdentity): { uid: number; gid: number; mode: number } {
+  return { uid: owner.uid, gid: owner.gid, mode: 0o700 };
+}
 
 /** Long enough for the sandbox's shell to open a pinned descriptor, which it does as it starts. */
 const PIN_MS = 60_000;
@@ -61,8 +65,8 @@ function pinned(resolved: string, handle: string): { source: string; pinned: str
   return { source: resolved, pinned: `/proc/${process.pid}/fd/${fd}` };
 }
 
-function own(path: string): void {
-  if (isRoot) chownSync(path, SANDBOX_HOST_UID, SANDBOX_HOST_GID);
+function own(path: string, owner: SandboxIdentity): void {
+  if (isRoot) chownSync(path, owner.uid, owner.gid);
 }
 
 /**
@@ -90,7 +94,7 @@ function stampName(date: Date): string {
 }
 
 /** AtomicWriter.Write: nothing happens when the content is unchanged. */
-function writeAtomically(dir: string, files: Map<string, FileContent>, now: Date): void {
+function writeAtomically(dir: string, files: Map<string, FileContent>, now: Date, owner: SandboxIdentity): void {
   ensureKubeletDirectory(dir, 0o755);
   const dataLink = join(dir, '..data');
   let current: string | undefined;
@@ -108,7 +112,7 @@ function writeAtomically(dir: string, files: Map<string, FileContent>, now: Date
     mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
     // A fresh directory of the kubelet's: the file cannot exist yet, nor be a link (wx is O_EXCL).
     writeFileSync(target, content.data, { flag: 'wx', mode: 0o600 });
-    own(target);
+    own(target, owner);
     chmodSync(target, content.mode);
   }
   const temporary = join(dir, '..data_tmp');
@@ -216,6 +220,10 @@ export class PodVolumes {
     this.#context = context;
   }
 
+  get #owner(): SandboxIdentity {
+    return this.#context.owner ?? SHARED_IDENTITY;
+  }
+
   get materialized(): boolean {
     return this.#materialized;
   }
@@ -302,7 +310,7 @@ export class PodVolumes {
       walkInRoot(this.#nodeRoot(), posix.dirname(posix.join('/', path)), { links: 'within-root' }, (_resolved, handle) => {
         const file = `${handle}/${posix.basename(posix.join('/', path))}`;
         writeFileSync(file, '', { flag: 'wx', mode: 0o644 });
-        if (isRoot) chownSync(file, SANDBOX_HOST_UID, SANDBOX_HOST_GID);
+        if (isRoot) chownSync(file, this.#owner.uid, this.#owner.gid);
       });
       return undefined;
     } catch (error) {
@@ -348,12 +356,12 @@ export class PodVolumes {
       if (!dir) continue;
       if (files instanceof Map) {
         const payload = checkedPayload(files);
-        if (payload instanceof Map) writeAtomically(dir, payload, ctx.now());
-      } else if (!existsSync(dir)) createSandboxDirectory(dir);
+        if (payload instanceof Map) writeAtomically(dir, payload, ctx.now(), this.#owner);
+      } else if (!existsSync(dir)) createSandboxDirectory(dir, this.#owner);
     }
     if (this.automountsToken(pod)) {
       const files = this.#serviceAccountFiles(pod);
-      if (files) writeAtomically(join(ctx.podDir, 'volumes', 'kube-api-access'), files, ctx.now());
+      if (files) writeAtomically(join(ctx.podDir, 'volumes', 'kube-api-access'), files, ctx.now(), this.#owner);
     }
     this.#materialized = true;
   }
@@ -401,13 +409,13 @@ export class PodVolumes {
     const hostPath = obj(volume['hostPath']);
     const path = str(hostPath['path']) ?? '/';
     const type = str(hostPath['type']) ?? '';
-    const create = type === '' || type === 'DirectoryOrCreate' ? SANDBOX_OWNER : undefined;
+    const create = type === '' || type === 'DirectoryOrCreate' ? createdFor(this.#owner) : undefined;
     try {
       // One walk for both: the subPath is looked up in the hostPath directory held open, not by its path again.
       return walkInRoot(this.#nodeRoot(), path, { links: 'within-root', create }, (resolved, handle) => {
         if (!subPath) return pinned(resolved, handle);
         try {
-          return walkInRoot(handle, subPath, { links: 'refuse-escape', create: SANDBOX_OWNER }, pinned);
+          return walkInRoot(handle, subPath, { links: 'refuse-escape', create: createdFor(this.#owner) }, pinned);
         } catch (error) {
           if (error instanceof PathEscape) throw refused();
           throw error;
@@ -422,7 +430,10 @@ export class PodVolumes {
   /** The simulated node's own filesystem: what every hostPath of this node is inside. */
   #nodeRoot(): string {
     const root = join(this.#context.nodeDir, 'hostpath');
-    if (!existsSync(root)) createSandboxDirectory(root);
+    // The node's root is the node's (root's): every sandbox's pods see it and pass through it to
+    // the directories they made, none owns it.
+    mkdirSync(root, { recursive: true });
+    chmodSync(root, 0o755);
     return root;
   }
 
@@ -458,11 +469,11 @@ export class PodVolumes {
       const base = this.#volumeDir(pod, volume);
       if (!base) continue;
       // The pod's own volume directories are the kubelet's paths, no container can swap them.
-      if (!keyed && !existsSync(base)) createSandboxDirectory(base);
+      if (!keyed && !existsSync(base)) createSandboxDirectory(base, this.#owner);
       try {
         if (!subPath) mounts.push({ source: base, target, readOnly });
-        else if (keyed) mounts.push({ source: keyedSubPath(base, subPath, join(instanceDir, 'subpath', `${index}-${name}`)), target, readOnly });
-        else mounts.push({ ...walkInRoot(base, subPath, { links: 'refuse-escape', create: SANDBOX_OWNER }, pinned), target, readOnly });
+        else if (keyed) mounts.push({ source: keyedSubPath(base, subPath, join(instanceDir, 'subpath', `${index}-${name}`), this.#owner), target, readOnly });
+        else mounts.push({ ...walkInRoot(base, subPath, { links: 'refuse-escape', create: createdFor(this.#owner) }, pinned), target, readOnly });
       } catch (error) {
         if (!(error instanceof PathEscape)) throw error;
         // upstream: "Don't pass detailed error back to the user because it could give information about host filesystem"
@@ -563,7 +574,7 @@ export class PodVolumes {
  * directory. The source is a payload the kubelet wrote into its own directories (resolved with no
  * link out of the volume); the copy descends only into directories and regular files.
  */
-function keyedSubPath(volumeDir: string, subPath: string, target: string): string {
+function keyedSubPath(volumeDir: string, subPath: string, target: string, owner: SandboxIdentity): string {
   if (existsSync(target)) return target;
   ensurePassage(dirname(target));
   let source;
@@ -582,7 +593,7 @@ function keyedSubPath(volumeDir: string, subPath: string, target: string): strin
       for (const entry of readdirSync(from)) copy(join(from, entry), join(to, entry));
     } else if (stat.isFile()) {
       copyFileSync(from, to, constants.COPYFILE_EXCL);
-      own(to);
+      own(to, owner);
       chmodSync(to, stat.mode & 0o777);
     }
   };

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, realpathSync, writeFileSync, chmodSync, chownSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { KubeObject } from '../types.ts';
-import { SANDBOX_HOST_GID, SANDBOX_HOST_UID, type SandboxForward, type SandboxMount } from './sandbox/index.ts';
+import type { SandboxForward, SandboxIdentity, SandboxMount } from './sandbox/index.ts';
 import { createFileAt, PathEscape, walkInRoot } from './volume-root.ts';
 import { SERVICE_ACCOUNT_MOUNT } from './volumes.ts';
 
@@ -89,9 +89,9 @@ function kubeconfig(server: string, namespace: string, credentials: string[]): s
   ].join('\n');
 }
 
-function writeOwned(path: string, content: string, mode: number): void {
+function writeOwned(path: string, content: string, mode: number, owner: SandboxIdentity): void {
   writeFileSync(path, content);
-  if (process.getuid?.() === 0) chownSync(path, SANDBOX_HOST_UID, SANDBOX_HOST_GID);
+  if (process.getuid?.() === 0) chownSync(path, owner.uid, owner.gid);
   chmodSync(path, mode);
 }
 
@@ -110,19 +110,20 @@ export function workbenchSandbox(options: {
   homeFromVolume: boolean;
   tools: WorkbenchTools;
   apiSocket: string;
+  /** The sandbox's identity: HOME and what the kubelet writes into it belong to it. */
+  owner: SandboxIdentity;
 }): WorkbenchSandbox {
-  const { pod, podDir, homeDir, tools } = options;
+  const { pod, podDir, homeDir, tools, owner } = options;
   const namespace = pod.metadata.namespace ?? 'default';
   const filesDir = join(podDir, 'workbench');
   if (!existsSync(filesDir)) mkdirSync(filesDir, { recursive: true, mode: 0o755 });
   chmodSync(filesDir, 0o755);
   const config = kubeconfig(`https://127.0.0.1:${WORKBENCH_API_PORT}`, namespace, [`    tokenFile: ${SERVICE_ACCOUNT_MOUNT}/token`]);
-  writeOwned(join(filesDir, 'kubeconfig'), config, 0o644);
-  writeOwned(join(filesDir, 'kubectl-completion.bash'), tools.completion, 0o644);
+  writeOwned(join(filesDir, 'kubeconfig'), config, 0o644, owner);
+  writeOwned(join(filesDir, 'kubectl-completion.bash'), tools.completion, 0o644, owner);
   // HOME is the learner's: whatever they left there (a file, a link to anywhere) is never written
   // through. The starter files are made only where no name is taken, inside HOME, by descriptor.
   // ~/.kube/config is the learner's to change (kubectl config set-context); a pristine copy stays in /var/run/formicary.
-  const owner = { uid: SANDBOX_HOST_UID, gid: SANDBOX_HOST_GID };
   try {
     walkInRoot(homeDir, '.', { links: 'refuse-escape' }, (_resolved, home) => {
       createFileAt(home, '.bashrc', bashrc, 0o644, owner);

@@ -53,7 +53,8 @@ export function startEmbeddedCluster(options: EmbeddedClusterOptions): LabCluste
       return {
         file: process.execPath,
         // --stop-on-stdin-close: the child watches the pipe the supervisor holds, so it stops when the portal dies in any way.
-        args: [cli, 'cluster', '--kubeconfig', kubeconfigPath, '--data', options.dataDir, '--port', String(port), '--stop-on-stdin-close'],
+        // DATA_DIR/cluster: its parent, the portal's DATA_DIR (database, session secret), is hidden from every pod too.
+        args: [cli, 'cluster', '--kubeconfig', kubeconfigPath, '--data', options.dataDir, '--port', String(port), '--stop-on-stdin-close', '--hide-path', path.dirname(path.resolve(options.dataDir))],
         cwd: options.root,
       };
     },

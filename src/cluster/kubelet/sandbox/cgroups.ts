@@ -1,7 +1,13 @@
-// Resource limits for one sandbox through the cgroup of the process that runs the cluster. Best
-// effort by design: a laptop or CI machine may not delegate cgroups, and then the sandbox still
-// runs (bubblewrap isolates it) but without CPU and memory caps; `available` says which case holds.
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+// Resource limits through cgroups, laid out as the kubelet lays them out: one parent for every
+// sandbox of this kubelet (a ceiling on the host's share they may take together), one cgroup a
+// pod (its memory, CPU and pids limits), one a container under it, and leaves for the container's
+// process and each exec, so every process of a container counts against the container's and the
+// pod's limits while the kubelet can still tell (and end) one exec's processes.
+//
+// cgroup v2 and v1 both work, wherever this process's own cgroup lets us make children. A machine
+// that delegates none (a laptop, a CI runner) still runs sandboxes (bubblewrap isolates them) but
+// without limits: `cgroupSupport()` says which case holds, once.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface SandboxLimits {
@@ -11,23 +17,17 @@ export interface SandboxLimits {
   pids?: number;
 }
 
-export interface SandboxCgroup {
-  /** Files a process writes its pid to, to join every controller of this sandbox. */
-  readonly procsFiles: string[];
-  /** Pids currently inside (host view). */
-  pids(): number[];
-  oomKilled(): boolean;
-  memoryUsageBytes(): number | undefined;
-  remove(): void;
-}
-
 const ROOT = '/sys/fs/cgroup';
 const PERIOD_US = 100_000;
+const KILL_PASSES = 200;
+const REMOVE_TRIES = 100;
+const CONTROLLERS = ['memory', 'cpu', 'pids'] as const;
+type Controller = (typeof CONTROLLERS)[number];
 
 interface Layout {
   version: 1 | 2;
-  /** controller → absolute directory of this process's cgroup for it */
-  dirs: Map<string, string>;
+  /** controller → the directory of this process's cgroup for it, where ours are made */
+  dirs: Map<Controller, string>;
 }
 
 let cachedLayout: Layout | null | undefined;
@@ -37,25 +37,25 @@ function detectLayout(): Layout | null {
   cachedLayout = null;
   try {
     const lines = readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n');
-    const dirs = new Map<string, string>();
+    const v1 = new Map<Controller, string>();
     for (const line of lines) {
       const [, controllers, path] = line.split(':') as [string, string, string];
       for (const controller of controllers.split(',')) {
-        if (['memory', 'cpu', 'pids'].includes(controller)) {
+        if ((CONTROLLERS as readonly string[]).includes(controller)) {
           const dir = join(ROOT, controller, path);
-          if (existsSync(join(dir, 'cgroup.procs'))) dirs.set(controller, dir);
+          if (existsSync(join(dir, 'cgroup.procs'))) v1.set(controller as Controller, dir);
         }
       }
     }
-    if (dirs.size > 0) {
-      cachedLayout = { version: 1, dirs };
+    if (v1.size > 0) {
+      cachedLayout = { version: 1, dirs: v1 };
     } else if (existsSync(join(ROOT, 'cgroup.controllers'))) {
       const unified = lines.find((line) => line.startsWith('0::'));
       if (unified) {
         const dir = join(ROOT, unified.slice(3));
-        const enabled = readFileSync(join(dir, 'cgroup.subtree_control'), 'utf8');
-        const v2 = new Map<string, string>();
-        for (const controller of ['memory', 'cpu', 'pids']) if (enabled.includes(controller)) v2.set(controller, dir);
+        const available = readFileSync(join(dir, 'cgroup.controllers'), 'utf8');
+        const v2 = new Map<Controller, string>();
+        for (const controller of CONTROLLERS) if (available.includes(controller)) v2.set(controller, dir);
         if (v2.size > 0) cachedLayout = { version: 2, dirs: v2 };
       }
     }
@@ -83,85 +83,138 @@ function readNumber(file: string): number | undefined {
   }
 }
 
-/** Creates the cgroup(s) for one sandbox, or returns null when this machine lets us make none. */
-export function createSandboxCgroup(id: string, limits: SandboxLimits): SandboxCgroup | null {
-  const layout = detectLayout();
-  if (!layout) return null;
-  const created = new Map<string, string>();
-  const name = `formicary-${id}`;
-  for (const [controller, parent] of layout.dirs) {
-    const dir = join(parent, name);
-    if (created.has(controller) || [...created.values()].includes(dir)) {
-      created.set(controller, dir);
-      continue;
-    }
-    try {
-      mkdirSync(dir, { recursive: true });
-      created.set(controller, dir);
-    } catch {
-      // Not delegated to us: go on without this controller.
-    }
-  }
-  if (created.size === 0) return null;
+/** One cgroup (one directory per controller on v1, one directory on v2). */
+export class SandboxCgroup {
+  readonly #version: 1 | 2;
+  readonly #dirs: Map<Controller, string>;
 
-  const memory = created.get('memory');
-  const cpu = created.get('cpu');
-  const pidsDir = created.get('pids');
-  if (layout.version === 1) {
-    if (memory && limits.memoryBytes) {
-      tryWrite(join(memory, 'memory.limit_in_bytes'), String(limits.memoryBytes));
-      tryWrite(join(memory, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes));
-    }
-    if (cpu && limits.cpuMillis) {
-      tryWrite(join(cpu, 'cpu.cfs_period_us'), String(PERIOD_US));
-      tryWrite(join(cpu, 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round((limits.cpuMillis / 1000) * PERIOD_US))));
-    }
-    if (pidsDir && limits.pids) tryWrite(join(pidsDir, 'pids.max'), String(limits.pids));
-  } else {
-    if (memory && limits.memoryBytes) {
-      tryWrite(join(memory, 'memory.max'), String(limits.memoryBytes));
-      tryWrite(join(memory, 'memory.swap.max'), '0');
-    }
-    if (cpu && limits.cpuMillis) tryWrite(join(cpu, 'cpu.max'), `${Math.max(1000, Math.round((limits.cpuMillis / 1000) * PERIOD_US))} ${PERIOD_US}`);
-    if (pidsDir && limits.pids) tryWrite(join(pidsDir, 'pids.max'), String(limits.pids));
+  private constructor(version: 1 | 2, dirs: Map<Controller, string>) {
+    this.#version = version;
+    this.#dirs = dirs;
   }
 
-  const dirs = [...new Set(created.values())];
-  return {
-    procsFiles: dirs.map((dir) => join(dir, 'cgroup.procs')),
-    pids() {
-      const seen = new Set<number>();
-      for (const dir of dirs) {
-        try {
-          for (const line of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n')) if (line) seen.add(Number(line));
-        } catch {
-          // The cgroup is already gone.
-        }
-      }
-      return [...seen];
-    },
-    oomKilled() {
-      if (!memory) return false;
-      const file = layout.version === 1 ? join(memory, 'memory.oom_control') : join(memory, 'memory.events');
+  /** The parent of every sandbox of one kubelet, under this process's own cgroup; null when none can be made. */
+  static parent(name: string, ceiling: SandboxLimits): SandboxCgroup | null {
+    const layout = detectLayout();
+    if (!layout) return null;
+    const base = new SandboxCgroup(layout.version, layout.dirs);
+    return base.child(name, ceiling);
+  }
+
+  /** Files a process writes its pid to, to join every controller of this cgroup. */
+  get procsFiles(): string[] {
+    return [...new Set(this.#dirs.values())].map((dir) => join(dir, 'cgroup.procs'));
+  }
+
+  /** A child cgroup with these limits (the parent's bound it too); null when the kernel refuses. */
+  child(name: string, limits: SandboxLimits): SandboxCgroup | null {
+    const created = new Map<Controller, string>();
+    for (const [controller, parent] of this.#dirs) {
+      const dir = join(parent, name);
       try {
-        const match = /oom_kill (\d+)/.exec(readFileSync(file, 'utf8'));
-        return match !== null && Number(match[1]) > 0;
+        if (!existsSync(dir)) mkdirSync(dir);
+        created.set(controller, dir);
       } catch {
-        return false;
+        // Not delegated to us: go on without this controller.
       }
-    },
-    memoryUsageBytes() {
-      if (!memory) return undefined;
-      return readNumber(join(memory, layout.version === 1 ? 'memory.usage_in_bytes' : 'memory.current'));
-    },
-    remove() {
-      for (const dir of dirs) {
-        try {
-          rmdirSync(dir);
-        } catch {
-          // Still busy or already removed; the kernel frees it when the last process leaves.
-        }
+    }
+    if (created.size === 0) return null;
+    // v2 hands a controller to children only when the parent enables it for its subtree.
+    if (this.#version === 2) {
+      const parent = [...this.#dirs.values()][0];
+      if (parent) for (const controller of created.keys()) tryWrite(join(parent, 'cgroup.subtree_control'), `+${controller}`);
+    }
+    const cgroup = new SandboxCgroup(this.#version, created);
+    cgroup.#limit(limits);
+    return cgroup;
+  }
+
+  #limit(limits: SandboxLimits): void {
+    const memory = this.#dirs.get('memory');
+    const cpu = this.#dirs.get('cpu');
+    const pids = this.#dirs.get('pids');
+    const quota = limits.cpuMillis ? Math.max(1000, Math.round((limits.cpuMillis / 1000) * PERIOD_US)) : undefined;
+    if (this.#version === 1) {
+      if (memory && limits.memoryBytes) {
+        tryWrite(join(memory, 'memory.limit_in_bytes'), String(limits.memoryBytes));
+        tryWrite(join(memory, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes));
       }
-    },
-  };
+      if (cpu && quota) {
+        tryWrite(join(cpu, 'cpu.cfs_period_us'), String(PERIOD_US));
+        tryWrite(join(cpu, 'cpu.cfs_quota_us'), String(quota));
+      }
+    } else {
+      if (memory && limits.memoryBytes) {
+        tryWrite(join(memory, 'memory.max'), String(limits.memoryBytes));
+        tryWrite(join(memory, 'memory.swap.max'), '0');
+      }
+      if (cpu && quota) tryWrite(join(cpu, 'cpu.max'), `${quota} ${PERIOD_US}`);
+    }
+    if (pids && limits.pids) tryWrite(join(pids, 'pids.max'), String(limits.pids));
+  }
+
+  /** Pids inside this cgroup and its children (host view). */
+  pids(): number[] {
+    const seen = new Set<number>();
+    const walk = (dir: string) => {
+      try {
+        for (const line of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n')) if (line) seen.add(Number(line));
+        for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) walk(join(dir, entry.name));
+      } catch {
+        // The cgroup is already gone.
+      }
+    };
+    for (const dir of new Set(this.#dirs.values())) walk(dir);
+    return [...seen];
+  }
+
+  /** How many processes the OOM killer ended in this cgroup so far. */
+  oomKills(): number {
+    const memory = this.#dirs.get('memory');
+    if (!memory) return 0;
+    const file = this.#version === 1 ? join(memory, 'memory.oom_control') : join(memory, 'memory.events');
+    try {
+      const match = /oom_kill (\d+)/.exec(readFileSync(file, 'utf8'));
+      return match ? Number(match[1]) : 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  memoryUsageBytes(): number | undefined {
+    const memory = this.#dirs.get('memory');
+    if (!memory) return undefined;
+    return readNumber(join(memory, this.#version === 1 ? 'memory.usage_in_bytes' : 'memory.current'));
+  }
+
+  /**
+   * SIGKILL to every process inside (children included), again until none is left: a fork bomb's
+   * survivors of one pass fork into the slots the pass freed.
+   */
+  killAll(passes = KILL_PASSES): void {
+    const pids = this.pids();
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    if (pids.length > 0 && passes > 1) setTimeout(() => this.killAll(passes - 1), 10).unref();
+  }
+
+  /** Removes the cgroup and its children once empty; a busy one is tried again a while, as its last processes leave. */
+  remove(tries = REMOVE_TRIES): void {
+    let busy = false;
+    const removeTree = (dir: string) => {
+      try {
+        for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) removeTree(join(dir, entry.name));
+        rmdirSync(dir);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') busy = true;
+      }
+    };
+    for (const dir of new Set(this.#dirs.values())) removeTree(dir);
+    if (busy && tries > 1) setTimeout(() => this.remove(tries - 1), 100).unref();
+  }
 }

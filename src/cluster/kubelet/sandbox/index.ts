@@ -7,18 +7,28 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { join, posix, resolve } from 'node:path';
 import type { IPty } from '@lydell/node-pty';
-import { createSandboxCgroup, type SandboxCgroup, type SandboxLimits } from './cgroups.ts';
+import { SandboxCgroup, type SandboxLimits } from './cgroups.ts';
+import type { PodNamespaces } from './pod-sandbox.ts';
 import { runtimeDefaultFilter } from './seccomp.ts';
 
-export type { SandboxLimits } from './cgroups.ts';
+export { SandboxCgroup, type SandboxLimits } from './cgroups.ts';
+export { PodSandbox, type PodNamespaces, type PodSandboxOptions } from './pod-sandbox.ts';
 
-/** The host user every sandboxed process runs as. Inside, it appears as uid/gid 1000. */
+/** The host user a sandboxed process runs as when no sandbox identity is given. Inside, it appears as uid/gid 1000. */
 export const SANDBOX_HOST_UID = 65534;
 export const SANDBOX_HOST_GID = 65534;
-const INSIDE_UID = 1000;
-const INSIDE_GID = 1000;
+export const INSIDE_UID = 1000;
+export const INSIDE_GID = 1000;
+
+/** The host user and group one sandbox's processes run as and its files belong to. */
+export interface SandboxIdentity {
+  uid: number;
+  gid: number;
+}
+
+export const SHARED_IDENTITY: SandboxIdentity = { uid: SANDBOX_HOST_UID, gid: SANDBOX_HOST_GID };
 
 export interface SandboxMount {
   /** Directory or file on the host; it must be reachable by the sandbox user. */
@@ -57,7 +67,14 @@ export interface SandboxSpec {
   forwards?: SandboxForward[];
   /** Allocate a terminal of this size (kubectl exec -t, the workbench). */
   tty?: { cols: number; rows: number };
+  /** Limits of a process's own cgroup, when it joins no container's (a standalone sandbox). */
   limits?: SandboxLimits;
+  /** The container's cgroup: the process gets a leaf under it, so the container's and pod's limits hold for all its processes together. */
+  cgroup?: SandboxCgroup;
+  /** Join these namespaces of a pod sandbox (network, IPC, UTS, PID, user) instead of making its own. */
+  pod?: PodNamespaces;
+  /** The host user it runs as (default SHARED_IDENTITY). */
+  identity?: SandboxIdentity;
 }
 
 export interface SandboxExit {
@@ -90,6 +107,10 @@ export type SandboxSupport =
       runtimeDir: string;
       /** The runtime-default seccomp program (a file bubblewrap reads through --seccomp); null where no syscall table is known. */
       seccompFilter: string | null;
+      /** util-linux nsenter: joins a pod sandbox's network, IPC and UTS namespaces; null: every process gets its own. */
+      nsenter: string | null;
+      /** Host paths no sandbox may see even where they lie inside a tree it sees (the cluster's and the portal's data). */
+      hidden: string[];
     }
   | { mode: 'unsafe-local' }
   | { mode: 'unavailable'; reason: string };
@@ -103,7 +124,7 @@ function which(command: string): string | null {
  * Decides how shells may run on this machine. Without bubblewrap the cluster refuses shells,
  * unless the operator chose `--unsafe-local-shell` for a single-user laptop.
  */
-export function detectSandboxSupport(options: { unsafeLocalShell: boolean; runtimeDir: string }): SandboxSupport {
+export function detectSandboxSupport(options: { unsafeLocalShell: boolean; runtimeDir: string; hiddenPaths?: string[] }): SandboxSupport {
   const bwrap = which('bwrap');
   const setpriv = which('setpriv');
   if (bwrap && setpriv && process.getuid?.() === 0) {
@@ -113,7 +134,16 @@ export function detectSandboxSupport(options: { unsafeLocalShell: boolean; runti
     });
     if (probe.status === 0) {
       prepareRuntimeDir(options.runtimeDir);
-      return { mode: 'bubblewrap', bwrap, setpriv, socat: which('socat'), runtimeDir: options.runtimeDir, seccompFilter: writeSeccompFilter(options.runtimeDir) };
+      return {
+        mode: 'bubblewrap',
+        bwrap,
+        setpriv,
+        socat: which('socat'),
+        runtimeDir: options.runtimeDir,
+        seccompFilter: writeSeccompFilter(options.runtimeDir),
+        nsenter: which('nsenter'),
+        hidden: (options.hiddenPaths ?? []).map((path) => resolve(path)),
+      };
     }
     if (options.unsafeLocalShell) return { mode: 'unsafe-local' };
     return { mode: 'unavailable', reason: `bubblewrap cannot create a sandbox here (${probe.stderr.trim() || `exit ${probe.status}`}); start the cluster with --unsafe-local-shell to run shells unsandboxed on a single-user machine` };
@@ -123,8 +153,8 @@ export function detectSandboxSupport(options: { unsafeLocalShell: boolean; runti
   return { mode: 'unavailable', reason: 'sandboxed shells need the cluster to run as root (it drops to an unprivileged user inside bubblewrap); start it as root or with --unsafe-local-shell on a single-user machine' };
 }
 
-function dropPrivileges(): string[] {
-  return [`--reuid=${SANDBOX_HOST_UID}`, `--regid=${SANDBOX_HOST_GID}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'];
+export function dropPrivileges(identity: SandboxIdentity = SHARED_IDENTITY): string[] {
+  return [`--reuid=${identity.uid}`, `--regid=${identity.gid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'];
 }
 
 /** The runtime dir holds files every sandbox reads (passwd, group); it must be traversable by the sandbox user. */
@@ -151,10 +181,10 @@ function seccompArgs(support: Extract<SandboxSupport, { mode: 'bubblewrap' }>): 
   return { bwrap: ['--seccomp', '3'], redirect: ` 3< '${support.seccompFilter.replaceAll("'", "'\\''")}'` };
 }
 
-/** Makes a host directory the sandbox user can write (emptyDir, HOME). */
-export function createSandboxDirectory(path: string): void {
+/** Makes a host directory only the sandbox's user can enter and write (emptyDir, HOME): 0700, owned by its identity. */
+export function createSandboxDirectory(path: string, owner: SandboxIdentity = SHARED_IDENTITY): void {
   mkdirSync(path, { recursive: true });
-  if (process.getuid?.() === 0) chownSync(path, SANDBOX_HOST_UID, SANDBOX_HOST_GID);
+  if (process.getuid?.() === 0) chownSync(path, owner.uid, owner.gid);
   chmodSync(path, 0o700);
 }
 
@@ -188,7 +218,7 @@ function bindTree(hostDir: string, targets: string[], args: string[]): void {
 }
 
 /** /bin, /lib and friends: links into /usr on merged-usr systems, directories elsewhere. */
-function systemLinks(): string[] {
+export function systemLinks(): string[] {
   const args: string[] = [];
   for (const link of ['bin', 'lib', 'lib64', 'sbin', 'lib32', 'libx32']) {
     const path = `/${link}`;
@@ -199,14 +229,23 @@ function systemLinks(): string[] {
   return args;
 }
 
+/** Where a joining bubblewrap reads the pod's user and PID namespaces (the shell opens them before it execs). */
+const USERNS_FD = 10;
+const PIDNS_FD = 11;
+
 function bubblewrapArgs(spec: SandboxSpec, support: Extract<SandboxSupport, { mode: 'bubblewrap' }>, forwardSockets: Map<number, string>): string[] {
-  const args = ['--unshare-all', '--die-with-parent', '--uid', String(INSIDE_UID), '--gid', String(INSIDE_GID), '--hostname', spec.hostname];
+  // In a pod sandbox the process joins the pod's namespaces and gets only its own mount (and
+  // cgroup) namespace; alone, it gets every namespace of its own.
+  const args = spec.pod
+    ? ['--userns', String(USERNS_FD), '--pidns', String(PIDNS_FD), '--unshare-cgroup-try', '--die-with-parent']
+    : ['--unshare-all', '--die-with-parent', '--uid', String(INSIDE_UID), '--gid', String(INSIDE_GID), '--hostname', spec.hostname];
   // Without a terminal, a new session keeps the sandbox from pushing input into ours (TIOCSTI).
   // With one, the terminal is the sandbox's own, and bash needs it as its controlling terminal.
   if (!spec.tty) args.push('--new-session');
   const targets = spec.mounts.map((mount) => mount.target);
   for (const tree of SYSTEM_TREES) if (existsSync(tree)) bindTree(tree, targets, args);
   args.push(...systemLinks());
+  args.push(...maskArgs(support.hidden));
   args.push('--ro-bind', join(support.runtimeDir, 'passwd'), '/etc/passwd', '--ro-bind', join(support.runtimeDir, 'group'), '/etc/group');
   args.push('--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--tmpfs', '/run', '--dir', '/var/tmp');
   const pinned = pinnedDescriptors(spec.mounts);
@@ -220,6 +259,35 @@ function bubblewrapArgs(spec: SandboxSpec, support: Extract<SandboxSupport, { mo
   for (const [name, value] of Object.entries(spec.env)) args.push('--setenv', name, value);
   if (spec.workingDir) args.push('--chdir', spec.workingDir);
   return args;
+}
+
+/**
+ * The cluster's and the portal's data directories are covered wherever they lie inside a tree the
+ * sandbox sees (/usr, /etc, /opt): an empty read-only directory over a directory, /dev/null over
+ * a file.
+ */
+function maskArgs(hidden: string[]): string[] {
+  const args: string[] = [];
+  for (const path of hidden) {
+    if (!SYSTEM_TREES.some((tree) => path === tree || path.startsWith(`${tree}/`))) continue;
+    // Inside another hidden path, or behind a directory others cannot pass: already out of sight
+    // (and bubblewrap, as the sandbox user, could not reach it to cover it).
+    if (hidden.some((other) => path.startsWith(`${other}/`)) || !passable(posix.dirname(path))) continue;
+    const stat = lstatSync(path, { throwIfNoEntry: false });
+    if (!stat) continue;
+    if (stat.isDirectory()) args.push('--perms', '0000', '--tmpfs', path, '--remount-ro', path);
+    else args.push('--ro-bind', '/dev/null', path);
+  }
+  return args;
+}
+
+/** Whether every directory from / down to this one lets others through (o+x). */
+function passable(dir: string): boolean {
+  for (let current = dir; ; current = posix.dirname(current)) {
+    const stat = lstatSync(current, { throwIfNoEntry: false });
+    if (!stat || (stat.mode & 0o001) === 0) return false;
+    if (current === '/') return true;
+  }
 }
 
 /** Inside the sandbox: start the forwarders, then become the container's process. */
@@ -245,22 +313,44 @@ function asTerminalLeader(argv: string[]): string[] {
 }
 
 /** Starts the process. Throws when the machine cannot sandbox shells (see detectSandboxSupport). */
+function quoted(path: string): string {
+  return `'${path.replaceAll("'", "'\\''")}'`;
+}
+
+/** Standalone sandboxes (no container's cgroup) get their cgroups under this kubelet-wide parent. */
+let standaloneParent: SandboxCgroup | null | undefined;
+
+/** Starts the process. Throws when the machine cannot sandbox shells (see detectSandboxSupport). */
 export async function spawnSandboxed(spec: SandboxSpec, support: SandboxSupport): Promise<SandboxedProcess> {
   if (support.mode === 'unavailable') throw new Error(support.reason);
   const id = randomBytes(6).toString('hex');
-  const cgroup = support.mode === 'bubblewrap' ? createSandboxCgroup(id, spec.limits ?? {}) : null;
+  let cgroup: SandboxCgroup | null = null;
+  if (support.mode === 'bubblewrap') {
+    if (spec.cgroup) cgroup = spec.cgroup.child(`process-${id}`, {});
+    else cgroup = (standaloneParent ??= SandboxCgroup.parent('formicary-standalone', {}))?.child(`process-${id}`, spec.limits ?? {}) ?? null;
+  }
 
   let argv: string[];
   let env: Record<string, string>;
   if (support.mode === 'bubblewrap') {
-    const forwardSockets = new Map((spec.forwards ?? []).map((forward) => [forward.port, forward.unixSocket] as const));
-    const inner = withForwards(spec.tty ? asTerminalLeader(spec.argv) : spec.argv, spec.forwards ?? [], support.socat);
+    if (spec.pod && !support.nsenter) throw new Error('nsenter (util-linux) is not installed: a process cannot join its pod sandbox without it');
+    // A pod's forwards listen once in the pod's network namespace (PodSandbox.forward); alone, the sandbox starts its own.
+    const forwards = spec.pod ? [] : (spec.forwards ?? []);
+    const forwardSockets = new Map(forwards.map((forward) => [forward.port, forward.unixSocket] as const));
+    const inner = withForwards(spec.tty ? asTerminalLeader(spec.argv) : spec.argv, forwards, support.socat);
     const seccomp = seccompArgs(support);
     const bwrap = [support.bwrap, ...seccomp.bwrap, ...bubblewrapArgs(spec, support, forwardSockets), '--', ...inner];
-    // The shell joins the cgroup before it becomes the sandbox, so no child can escape the limits.
-    const join = cgroup ? cgroup.procsFiles.map((file) => `echo $$ > '${file}' &&`).join(' ') : '';
-    const pins = [...pinnedDescriptors(spec.mounts)].map(([mount, fd]) => ` ${fd}< '${(mount.pinned ?? '').replaceAll("'", "'\\''")}'`).join('');
-    argv = ['/bin/sh', '-c', `${join} exec "$@"${seccomp.redirect}${pins}`, 'sh', support.setpriv, ...dropPrivileges(), ...bwrap];
+    const drop = [support.setpriv, ...dropPrivileges(spec.identity), ...bwrap];
+    // The shell joins the cgroup before it becomes the sandbox, so no child can escape the limits;
+    // in a pod it opens the pod's namespaces for bubblewrap and enters the network, IPC and UTS ones
+    // (bash: the namespace descriptors are above dash's single digit, left to pinned mounts).
+    const joinCgroup = cgroup ? cgroup.procsFiles.map((file) => `echo $$ > ${quoted(file)} &&`).join(' ') : '';
+    const pins = [...pinnedDescriptors(spec.mounts)].map(([mount, fd]) => ` ${fd}< ${quoted(mount.pinned ?? '')}`).join('');
+    const pod = spec.pod;
+    const enter = pod ? `exec ${USERNS_FD}< ${quoted(pod.user)} ${PIDNS_FD}< ${quoted(pod.pid)} && ` : '';
+    const nsenter = pod && support.nsenter ? [support.nsenter, `--net=${pod.net}`, `--uts=${pod.uts}`, `--ipc=${pod.ipc}`, '--'] : [];
+    // --norc: bash reads ~/.bashrc when its stdin is a socket, as Node's pipes are.
+    argv = [...(pod ? ['/bin/bash', '--norc', '--noprofile'] : ['/bin/sh']), '-c', `${joinCgroup} ${enter}exec "$@"${seccomp.redirect}${pins}`, 'sh', ...nsenter, ...drop];
     env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
   } else {
     argv = spec.argv;
@@ -271,15 +361,10 @@ export async function spawnSandboxed(spec: SandboxSpec, support: SandboxSupport)
 }
 
 function finish(cgroup: SandboxCgroup | null, exitCode: number, signal: string | null): SandboxExit {
-  const oomKilled = cgroup?.oomKilled() ?? false;
+  // The process's own leaf: an OOM kill counted there ended this process or one of its children.
+  const oomKilled = (cgroup?.oomKills() ?? 0) > 0;
   if (cgroup) {
-    for (const pid of cgroup.pids()) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
+    cgroup.killAll();
     setTimeout(() => cgroup.remove(), 100).unref();
   }
   return { exitCode: oomKilled ? 137 : exitCode, signal, oomKilled };
@@ -305,6 +390,9 @@ function spawnWithPipes(argv: string[], env: Record<string, string>, spec: Sandb
   child.stdin.on('error', () => {});
   const exited = new Promise<SandboxExit>((resolve) => {
     child.on('error', () => resolve(finish(cgroup, 127, null)));
+    // What the process left running ends with it, as an exec's processes do: the output pipes
+    // close once the last holder is gone, so a fork bomb cannot keep the exec open.
+    child.on('exit', () => cgroup?.killAll());
     child.on('close', (code, signal) => resolve(finish(cgroup, code ?? (signal ? 128 + signalNumber(signal) : 1), signal)));
   });
   // After the exit its pid may belong to someone else: signals stop here.

@@ -1,0 +1,76 @@
+// Sandbox identities: every learner's sandbox (a namespace) runs under a host uid and gid of its
+// own, taken from a range no real user holds, so one sandbox's files (emptyDir, HOME, 0700) stay
+// unreadable to every other sandbox even through a leaked mount. Inside, every pod still sees
+// itself as uid 1000. The assignment is the kubelet's state: kept in a file, it stays the same
+// for a namespace across cluster restarts (the files on disk keep their owner).
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { z } from 'zod';
+import type { SandboxIdentity } from './index.ts';
+
+/** Far above the uids distributions hand out and the usual subordinate-id ranges. */
+export const DEFAULT_IDENTITY_RANGE = { first: 3_000_000, size: 1_000_000 };
+
+const stateSchema = z.object({
+  first: z.number().int().positive(),
+  size: z.number().int().positive(),
+  namespaces: z.record(z.string(), z.number().int().nonnegative()),
+});
+
+export class SandboxIdentities {
+  readonly #file: string;
+  readonly #first: number;
+  readonly #size: number;
+  readonly #byNamespace = new Map<string, number>();
+  readonly #taken = new Set<number>();
+  #next = 0;
+
+  constructor(file: string, range = DEFAULT_IDENTITY_RANGE) {
+    this.#file = file;
+    this.#first = range.first;
+    this.#size = range.size;
+    let text: string | undefined;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      text = undefined;
+    }
+    if (text === undefined) return;
+    const state = stateSchema.safeParse(JSON.parse(text));
+    // A state file from another range (or damaged) cannot be trusted to keep owners apart: start over.
+    if (!state.success || state.data.first !== range.first || state.data.size !== range.size) return;
+    for (const [namespace, offset] of Object.entries(state.data.namespaces)) {
+      if (offset >= this.#size || this.#taken.has(offset)) continue;
+      this.#byNamespace.set(namespace, offset);
+      this.#taken.add(offset);
+    }
+  }
+
+  /** The namespace's identity, allocated on first use and remembered. */
+  of(namespace: string): SandboxIdentity {
+    let offset = this.#byNamespace.get(namespace);
+    if (offset === undefined) {
+      offset = this.#allocate();
+      this.#byNamespace.set(namespace, offset);
+      this.#taken.add(offset);
+      this.#save();
+    }
+    const id = this.#first + offset;
+    return { uid: id, gid: id };
+  }
+
+  #allocate(): number {
+    for (let tried = 0; tried < this.#size; tried++) {
+      const offset = this.#next;
+      this.#next = (this.#next + 1) % this.#size;
+      if (!this.#taken.has(offset)) return offset;
+    }
+    throw new Error(`every sandbox identity in ${this.#first}–${this.#first + this.#size - 1} is taken`);
+  }
+
+  #save(): void {
+    const state = { first: this.#first, size: this.#size, namespaces: Object.fromEntries(this.#byNamespace) };
+    const temporary = `${this.#file}.tmp`;
+    writeFileSync(temporary, `${JSON.stringify(state)}\n`, { mode: 0o600 });
+    renameSync(temporary, this.#file);
+  }
+}

@@ -1,0 +1,191 @@
+// A pod sandbox, as a container runtime has one (CRI RunPodSandbox): one user, PID, network, IPC
+// and UTS namespace a pod, made once by a small pause process the kubelet holds, one cgroup, and
+// one host identity. Every container process, exec, exec probe and hook of the pod joins it
+// (spawnSandboxed with `pod`), keeping only its own mount namespace: `ps` anywhere in the pod shows
+// the pod's processes, localhost is the pod's, and the pod's limits bind them all together.
+// Forwards (the API server for a workbench, the service network) listen once in the pod's network
+// namespace. Stopping the pod sandbox ends the pause process, and with it every process of the pod.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SandboxCgroup } from './cgroups.ts';
+import { dropPrivileges, INSIDE_GID, INSIDE_UID, type SandboxForward, type SandboxIdentity, type SandboxSupport, systemLinks } from './index.ts';
+
+/** Paths a joining process opens to enter the pod's namespaces (descriptors the kubelet holds). */
+export interface PodNamespaces {
+  user: string;
+  pid: string;
+  net: string;
+  uts: string;
+  ipc: string;
+}
+
+export interface PodSandboxOptions {
+  /** The pod's hostname (spec.hostname or its name). */
+  hostname: string;
+  identity: SandboxIdentity;
+  /** The pod's cgroup; the pause process gets a leaf of its own under it. */
+  cgroup: SandboxCgroup | null;
+}
+
+const NAMESPACES = ['user', 'pid', 'net', 'uts', 'ipc'] as const;
+const START_TIMEOUT_MS = 10_000;
+
+function quoted(path: string): string {
+  return `'${path.replaceAll("'", "'\\''")}'`;
+}
+
+/** Whether 127.0.0.1:port listens in the network namespace /proc/<pid>/net/tcp shows. */
+function listening(pid: number, port: number): boolean {
+  try {
+    const hex = port.toString(16).toUpperCase().padStart(4, '0');
+    return readFileSync(`/proc/${pid}/net/tcp`, 'utf8').includes(`0100007F:${hex} 00000000:0000 0A`);
+  } catch {
+    return false;
+  }
+}
+
+export class PodSandbox {
+  readonly namespaces: PodNamespaces;
+  readonly identity: SandboxIdentity;
+  readonly cgroup: SandboxCgroup | null;
+  readonly #pause: ChildProcess;
+  /** The pause process's pid on the host (PID 1 of the pod). */
+  readonly #pausePid: number;
+  readonly #fds: number[];
+  readonly #support: Extract<SandboxSupport, { mode: 'bubblewrap' }>;
+  readonly #forwards = new Map<number, Promise<void>>();
+  readonly #forwarders: ChildProcess[] = [];
+  #stopped = false;
+
+  private constructor(support: Extract<SandboxSupport, { mode: 'bubblewrap' }>, pause: ChildProcess, pausePid: number, fds: Map<string, number>, options: PodSandboxOptions) {
+    this.#support = support;
+    this.#pause = pause;
+    this.#pausePid = pausePid;
+    this.#fds = [...fds.values()];
+    this.identity = options.identity;
+    this.cgroup = options.cgroup;
+    const path = (ns: string) => `/proc/${process.pid}/fd/${fds.get(ns) ?? -1}`;
+    this.namespaces = { user: path('user'), pid: path('pid'), net: path('net'), uts: path('uts'), ipc: path('ipc') };
+  }
+
+  /** RunPodSandbox: starts the pause process and holds the pod's namespaces. */
+  static async start(support: Extract<SandboxSupport, { mode: 'bubblewrap' }>, options: PodSandboxOptions): Promise<PodSandbox> {
+    const leaf = options.cgroup?.child('pause', {}) ?? null;
+    const joinCgroup = leaf ? leaf.procsFiles.map((file) => `echo $$ > ${quoted(file)} &&`).join(' ') : '';
+    const bwrap = [
+      support.bwrap,
+      '--unshare-user',
+      '--unshare-pid',
+      '--unshare-net',
+      '--unshare-ipc',
+      '--unshare-uts',
+      '--unshare-cgroup-try',
+      '--uid',
+      String(INSIDE_UID),
+      '--gid',
+      String(INSIDE_GID),
+      '--hostname',
+      options.hostname,
+      '--die-with-parent',
+      '--new-session',
+      '--info-fd',
+      '3',
+      '--ro-bind',
+      '/usr',
+      '/usr',
+      ...systemLinks(),
+      '--proc',
+      '/proc',
+      '--',
+      '/usr/bin/sleep',
+      'infinity',
+    ];
+    const pause = spawn('/bin/sh', ['-c', `${joinCgroup} exec "$@"`, 'sh', support.setpriv, ...dropPrivileges(options.identity), ...bwrap], {
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    pause.stderr?.on('data', (data: Buffer) => (stderr += data.toString('utf8')));
+    const info = pause.stdio[3];
+    const pausePid = await new Promise<number>((resolve, reject) => {
+      let text = '';
+      const timer = setTimeout(() => fail('bubblewrap did not report the pod sandbox in time'), START_TIMEOUT_MS);
+      const fail = (message: string) => {
+        clearTimeout(timer);
+        pause.kill('SIGKILL');
+        reject(new Error(`failed to create pod sandbox: ${message}`));
+      };
+      info?.on('data', (data: Buffer) => {
+        text += data.toString('utf8');
+        const match = /"child-pid":\s*(\d+)/.exec(text);
+        if (match) {
+          clearTimeout(timer);
+          resolve(Number(match[1]));
+        }
+      });
+      pause.once('exit', () => fail(stderr.trim() || 'the pause process exited'));
+    });
+    const fds = new Map<string, number>();
+    try {
+      for (const ns of NAMESPACES) fds.set(ns, openSync(`/proc/${pausePid}/ns/${ns}`, 'r'));
+    } catch (error) {
+      for (const fd of fds.values()) closeSync(fd);
+      pause.kill('SIGKILL');
+      throw new Error(`failed to create pod sandbox: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return new PodSandbox(support, pause, pausePid, fds, options);
+  }
+
+  get running(): boolean {
+    return !this.#stopped && this.#pause.exitCode === null && this.#pause.signalCode === null;
+  }
+
+  /** 127.0.0.1:port inside the pod carried to a Unix socket on the host; started once, on first need. */
+  forward(forward: SandboxForward): Promise<void> {
+    let started = this.#forwards.get(forward.port);
+    if (!started) {
+      started = this.#startForward(forward);
+      this.#forwards.set(forward.port, started);
+    }
+    return started;
+  }
+
+  async #startForward(forward: SandboxForward): Promise<void> {
+    const { socat, nsenter, setpriv } = this.#support;
+    if (!socat) throw new Error('socat is not installed: the pod cannot reach the API server or Services without it (apt-get install socat)');
+    if (!nsenter) throw new Error('nsenter (util-linux) is not installed: the pod sandbox cannot carry its network without it');
+    // socat runs in the pod's network namespace only (the host's files and processes are the
+    // kubelet's side), as the pod's identity: it reaches the Unix socket, the pod reaches it.
+    const forwarder = spawn(
+      nsenter,
+      [`--net=${this.namespaces.net}`, '--', setpriv, ...dropPrivileges(this.identity), socat, `TCP-LISTEN:${forward.port},bind=127.0.0.1,fork,reuseaddr`, `UNIX-CONNECT:${forward.unixSocket}`],
+      { stdio: 'ignore', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } },
+    );
+    this.#forwarders.push(forwarder);
+    for (let tries = 0; tries < 500 && !listening(this.#pausePid, forward.port); tries++) {
+      if (forwarder.exitCode !== null || this.#stopped) break;
+      await sleep(5);
+    }
+  }
+
+  /** StopPodSandbox: the pause process goes, and the kernel ends every process in the pod's PID namespace. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const forwarder of this.#forwarders) forwarder.kill('SIGKILL');
+    this.#pause.kill('SIGKILL');
+    for (const fd of this.#fds) {
+      try {
+        closeSync(fd);
+      } catch {
+        // Already closed.
+      }
+    }
+    const cgroup = this.cgroup;
+    if (cgroup) {
+      cgroup.killAll();
+      setTimeout(() => cgroup.remove(), 200).unref();
+    }
+  }
+}
