@@ -20,11 +20,9 @@ let lab: KubeletCluster;
 const alice = 'sandbox-alice';
 const bob = 'sandbox-bob';
 /** Whether this machine lets the kubelet make cgroups (limits hold only where it does). */
-const cgroupsWritable = (() => {
-  const probe = SandboxCgroup.parent(`formicary-probe-${process.pid}`, {});
-  probe?.remove();
-  return probe !== null;
-})();
+const probe = await SandboxCgroup.parent(`formicary-probe-${process.pid}`, {});
+await probe?.remove(1);
+const cgroupsWritable = probe !== null;
 
 beforeAll(async () => {
   lab = await startKubeletCluster({ nodes: 1 });

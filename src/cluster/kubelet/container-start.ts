@@ -171,7 +171,7 @@ async function spawnReal(context: PodContext, slot: ContainerSlot, argv: string[
       instance,
       ...(tty ? { tty } : {}),
     });
-    const process = await spawnSandboxed(support.mode === 'unsafe-local' ? { ...spec, env: { ...spec.env, TMPDIR: instance.tmp, HOME: instance.root } } : await inPodSandbox(context, slot, await withServiceNetwork(context, spec)), support);
+    const process = await spawnSandboxed(support.mode === 'unsafe-local' ? { ...spec, env: { ...spec.env, TMPDIR: instance.tmp, HOME: instance.root } } : await inPodSandbox(context, slot, await withServiceNetwork(context, spec), true), support);
     if (slot.spec['stdin'] !== true && !tty) process.endInput();
     return { process, tmp: instance.tmp };
   } catch (error) {

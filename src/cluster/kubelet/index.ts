@@ -238,17 +238,16 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
   const log = options.log ?? stderrLogger;
   const share = Math.min(1, Math.max(0.05, options.resources?.hostShare ?? DEFAULT_HOST_SHARE));
   // One parent cgroup for this kubelet's pod sandboxes (several clusters on a host each have their own).
-  let cgroupParent: SandboxCgroup | null | undefined;
-  const sandboxCgroup = () => {
-    if (cgroupParent !== undefined) return cgroupParent;
-    cgroupParent = SandboxCgroup.parent(`formicary-${createHash('sha256').update(options.dataDir).digest('hex').slice(0, 12)}`, {
+  let cgroupParent: Promise<SandboxCgroup | null> | undefined;
+  const sandboxCgroup = () =>
+    (cgroupParent ??= SandboxCgroup.parent(`formicary-${createHash('sha256').update(options.dataDir).digest('hex').slice(0, 12)}`, {
       memoryBytes: Math.floor(totalmem() * share),
       cpuMillis: Math.floor(availableParallelism() * 1000 * share),
       pids: HOST_PIDS,
-    });
-    if (!cgroupParent) log.warn({ cgroupRoot: '/sys/fs/cgroup' }, 'cgroups cannot be created here: pods run without memory, CPU and process limits');
-    return cgroupParent;
-  };
+    }).then((parent) => {
+      if (!parent) log.warn({ cgroupRoot: '/sys/fs/cgroup' }, 'cgroups cannot be created here: pods run without memory, CPU and process limits');
+      return parent;
+    }));
   const caFile = join(runtimeDir, 'ca.crt');
   writeFileSync(caFile, options.caPem, { mode: 0o644 });
   const apiSocketPath = join(runtimeDir, 'api.sock');
@@ -401,10 +400,11 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
       if (ownEvents) events.stop();
       await apiSocket.close();
       await network.close();
-      if (cgroupParent) {
-        cgroupParent.killAll();
-        cgroupParent.remove();
-      }
+      // Every pod's processes end with the kubelet; their cgroups go once the kernel has let them go.
+      const parent = await cgroupParent;
+      parent?.killAll();
+      for (let waited = 0; parent && parent.pids().length > 0 && waited < 40; waited++) await new Promise((resolve) => setTimeout(resolve, 25));
+      await parent?.remove(1);
       // Sockets go with the kubelet; pod, claim and node directories hold data the next start carries on with.
       await claimStorage.detachAll();
       rmSync(runtimeDir, { recursive: true, force: true });

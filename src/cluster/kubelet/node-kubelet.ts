@@ -40,7 +40,7 @@ export interface KubeletShared {
   workerAdded(worker: PodWorker): void;
   workerRemoved(worker: PodWorker): void;
   identityOf(namespace: string): SandboxIdentity;
-  sandboxCgroup(): SandboxCgroup | null;
+  sandboxCgroup(): Promise<SandboxCgroup | null>;
   podLimitDefaults: SandboxLimits;
 }
 
@@ -200,7 +200,7 @@ export class NodeKubelet implements NodeRuntime {
   identityOf(namespace: string): SandboxIdentity {
     return this.#shared.identityOf(namespace);
   }
-  sandboxCgroup(): SandboxCgroup | null {
+  sandboxCgroup(): Promise<SandboxCgroup | null> {
     return this.#shared.sandboxCgroup();
   }
   tools(): Promise<WorkbenchTools> {

@@ -52,7 +52,7 @@ export interface NodeRuntime {
   /** The host identity of a sandbox (a namespace): every pod in it runs as this uid and owns its files with it. */
   identityOf(namespace: string): SandboxIdentity;
   /** The parent cgroup of every pod sandbox on this kubelet (the host's share); null where cgroups cannot be made. */
-  sandboxCgroup(): SandboxCgroup | null;
+  sandboxCgroup(): Promise<SandboxCgroup | null>;
   /** The ceiling of a pod whose containers set no limits. */
   readonly podLimitDefaults: SandboxLimits;
 }
@@ -86,7 +86,7 @@ export interface PodContext {
   /** The pod sandbox every real process of the pod joins, made on first need; undefined without bubblewrap. */
   podSandbox(): Promise<PodSandbox | undefined>;
   /** The cgroup of one container, under the pod's (its limits and the pod's hold for all its processes). */
-  containerCgroup(slot: ContainerSlot): SandboxCgroup | undefined;
+  containerCgroup(slot: ContainerSlot): Promise<SandboxCgroup | null>;
 }
 
 /** The grace period the pod's spec gives a stopping container, in real milliseconds. */

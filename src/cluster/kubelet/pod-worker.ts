@@ -36,8 +36,10 @@ export class PodWorker {
   readonly #identity: SandboxIdentity;
   /** The pod sandbox (namespaces, cgroup), made when the first real process needs it. */
   #podSandbox: Promise<PodSandbox | undefined> | undefined;
-  #podCgroup: SandboxCgroup | null | undefined;
-  readonly #containerCgroups = new Map<string, SandboxCgroup | undefined>();
+  /** The same once made, so a stopping kubelet ends it at once. */
+  #madePodSandbox: PodSandbox | undefined;
+  #podCgroup: Promise<SandboxCgroup | null> | undefined;
+  readonly #containerCgroups = new Map<string, Promise<SandboxCgroup | null>>();
   #podIP: string | undefined;
   #startTime: string;
   #sandboxReady = false;
@@ -510,14 +512,14 @@ export class PodWorker {
   #ensurePodSandbox(): Promise<PodSandbox | undefined> {
     const support = this.#node.sandbox();
     if (support.mode !== 'bubblewrap' || !support.nsenter || this.#gone) return Promise.resolve(undefined);
-    this.#podSandbox ??= PodSandbox.start(support, {
-      hostname: (str(specOf(this.pod)['hostname']) ?? this.name).slice(0, 63),
-      identity: this.#identity,
-      cgroup: this.#ensurePodCgroup(),
-    }).then(
+    const hostname = (str(specOf(this.pod)['hostname']) ?? this.name).slice(0, 63);
+    this.#podSandbox ??= this.#ensurePodCgroup()
+      .then((cgroup) => PodSandbox.start(support, { hostname, identity: this.#identity, cgroup }))
+      .then(
       (sandbox) => {
         // The pod went while its sandbox was being made.
         if (this.#gone || this.#final) sandbox.stop();
+        else this.#madePodSandbox = sandbox;
         return sandbox;
       },
       (error: unknown) => {
@@ -529,25 +531,33 @@ export class PodWorker {
     return this.#podSandbox;
   }
 
-  #ensurePodCgroup(): SandboxCgroup | null {
-    if (this.#podCgroup === undefined) this.#podCgroup = this.#node.sandboxCgroup()?.child(`pod-${this.uid}`, podLimits(this.pod, this.#node.podLimitDefaults)) ?? null;
+  #ensurePodCgroup(): Promise<SandboxCgroup | null> {
+    this.#podCgroup ??= this.#node.sandboxCgroup().then((parent) => parent?.child(`pod-${this.uid}`, podLimits(this.pod, this.#node.podLimitDefaults)) ?? null);
     return this.#podCgroup;
   }
 
-  #containerCgroup(slot: ContainerSlot): SandboxCgroup | undefined {
-    if (!this.#containerCgroups.has(slot.name)) this.#containerCgroups.set(slot.name, this.#ensurePodCgroup()?.child(slot.name, limitsOf(slot.spec)) ?? undefined);
-    return this.#containerCgroups.get(slot.name);
+  #containerCgroup(slot: ContainerSlot): Promise<SandboxCgroup | null> {
+    let cgroup = this.#containerCgroups.get(slot.name);
+    if (!cgroup) {
+      cgroup = this.#ensurePodCgroup().then((pod) => pod?.child(slot.name, limitsOf(slot.spec)) ?? null);
+      this.#containerCgroups.set(slot.name, cgroup);
+    }
+    return cgroup;
   }
 
   /** StopPodSandbox: the pause process, every process left in the pod and its cgroup go. */
   #stopPodSandbox(): void {
     const sandbox = this.#podSandbox;
     this.#podSandbox = undefined;
+    this.#madePodSandbox?.stop();
+    this.#madePodSandbox = undefined;
     void sandbox?.then((made) => made?.stop(), () => {});
-    if (!sandbox && this.#podCgroup) {
-      this.#podCgroup.killAll();
-      this.#podCgroup.remove();
-    }
+    // Without a pause process (none was made) the pod's cgroup goes by itself.
+    if (!sandbox)
+      void this.#podCgroup?.then((cgroup) => {
+        cgroup?.killAll();
+        void cgroup?.remove();
+      });
     this.#podCgroup = undefined;
     this.#containerCgroups.clear();
   }

@@ -4,10 +4,14 @@
 // process and each exec, so every process of a container counts against the container's and the
 // pod's limits while the kubelet can still tell (and end) one exec's processes.
 //
+// Making and removing cgroups can take tens of milliseconds on a busy host (the kernel's cgroup
+// lock): it never runs on the event loop's thread.
+//
 // cgroup v2 and v1 both work, wherever this process's own cgroup lets us make children. A machine
 // that delegates none (a laptop, a CI runner) still runs sandboxes (bubblewrap isolates them) but
 // without limits: `cgroupSupport()` says which case holds, once.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface SandboxLimits {
@@ -65,12 +69,11 @@ function detectLayout(): Layout | null {
   return cachedLayout;
 }
 
-function tryWrite(file: string, value: string): boolean {
+async function tryWrite(file: string, value: string): Promise<void> {
   try {
-    writeFileSync(file, value);
-    return true;
+    await writeFile(file, value);
   } catch {
-    return false;
+    // This controller's file is not ours to write: go on without that limit.
   }
 }
 
@@ -87,17 +90,20 @@ function readNumber(file: string): number | undefined {
 export class SandboxCgroup {
   readonly #version: 1 | 2;
   readonly #dirs: Map<Controller, string>;
+  /** The directories this cgroup made (a process leaf shares its container's memory and CPU ones). */
+  readonly #owned: Set<string>;
 
-  private constructor(version: 1 | 2, dirs: Map<Controller, string>) {
+  private constructor(version: 1 | 2, dirs: Map<Controller, string>, owned: Iterable<string>) {
     this.#version = version;
     this.#dirs = dirs;
+    this.#owned = new Set(owned);
   }
 
   /** The parent of every sandbox of one kubelet, under this process's own cgroup; null when none can be made. */
-  static parent(name: string, ceiling: SandboxLimits): SandboxCgroup | null {
+  static async parent(name: string, ceiling: SandboxLimits): Promise<SandboxCgroup | null> {
     const layout = detectLayout();
     if (!layout) return null;
-    const base = new SandboxCgroup(layout.version, layout.dirs);
+    const base = new SandboxCgroup(layout.version, layout.dirs, []);
     return base.child(name, ceiling);
   }
 
@@ -107,50 +113,72 @@ export class SandboxCgroup {
   }
 
   /** A child cgroup with these limits (the parent's bound it too); null when the kernel refuses. */
-  child(name: string, limits: SandboxLimits): SandboxCgroup | null {
+  async child(name: string, limits: SandboxLimits): Promise<SandboxCgroup | null> {
+    const created = await this.#make(name, [...this.#dirs.keys()]);
+    if (created.size === 0) return null;
+    const cgroup = new SandboxCgroup(this.#version, created, created.values());
+    await cgroup.#limit(limits);
+    return cgroup;
+  }
+
+  /**
+   * A leaf for one process (a container's process, an exec) that tells its processes apart from
+   * the rest of the container's: on v1 only in the pids hierarchy (a memory cgroup costs the kernel
+   * far more to make and to let go), the memory and CPU ones staying the container's.
+   */
+  async processLeaf(name: string): Promise<SandboxCgroup | null> {
+    const tracker: Controller | undefined = this.#version === 1 ? (this.#dirs.has('pids') ? 'pids' : [...this.#dirs.keys()][0]) : undefined;
+    const created = await this.#make(name, tracker ? [tracker] : [...this.#dirs.keys()]);
+    if (created.size === 0) return null;
+    const dirs = new Map(this.#dirs);
+    for (const [controller, dir] of created) dirs.set(controller, dir);
+    return new SandboxCgroup(this.#version, dirs, created.values());
+  }
+
+  async #make(name: string, controllers: Controller[]): Promise<Map<Controller, string>> {
     const created = new Map<Controller, string>();
-    for (const [controller, parent] of this.#dirs) {
+    for (const controller of controllers) {
+      const parent = this.#dirs.get(controller);
+      if (!parent) continue;
       const dir = join(parent, name);
+      const made = [...created.values()].includes(dir);
       try {
-        if (!existsSync(dir)) mkdirSync(dir);
+        if (!made) await mkdir(dir, { recursive: true });
         created.set(controller, dir);
       } catch {
         // Not delegated to us: go on without this controller.
       }
     }
-    if (created.size === 0) return null;
     // v2 hands a controller to children only when the parent enables it for its subtree.
     if (this.#version === 2) {
       const parent = [...this.#dirs.values()][0];
-      if (parent) for (const controller of created.keys()) tryWrite(join(parent, 'cgroup.subtree_control'), `+${controller}`);
+      if (parent) for (const controller of created.keys()) await tryWrite(join(parent, 'cgroup.subtree_control'), `+${controller}`);
     }
-    const cgroup = new SandboxCgroup(this.#version, created);
-    cgroup.#limit(limits);
-    return cgroup;
+    return created;
   }
 
-  #limit(limits: SandboxLimits): void {
+  async #limit(limits: SandboxLimits): Promise<void> {
     const memory = this.#dirs.get('memory');
     const cpu = this.#dirs.get('cpu');
     const pids = this.#dirs.get('pids');
     const quota = limits.cpuMillis ? Math.max(1000, Math.round((limits.cpuMillis / 1000) * PERIOD_US)) : undefined;
     if (this.#version === 1) {
       if (memory && limits.memoryBytes) {
-        tryWrite(join(memory, 'memory.limit_in_bytes'), String(limits.memoryBytes));
-        tryWrite(join(memory, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes));
+        await tryWrite(join(memory, 'memory.limit_in_bytes'), String(limits.memoryBytes));
+        await tryWrite(join(memory, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes));
       }
       if (cpu && quota) {
-        tryWrite(join(cpu, 'cpu.cfs_period_us'), String(PERIOD_US));
-        tryWrite(join(cpu, 'cpu.cfs_quota_us'), String(quota));
+        await tryWrite(join(cpu, 'cpu.cfs_period_us'), String(PERIOD_US));
+        await tryWrite(join(cpu, 'cpu.cfs_quota_us'), String(quota));
       }
     } else {
       if (memory && limits.memoryBytes) {
-        tryWrite(join(memory, 'memory.max'), String(limits.memoryBytes));
-        tryWrite(join(memory, 'memory.swap.max'), '0');
+        await tryWrite(join(memory, 'memory.max'), String(limits.memoryBytes));
+        await tryWrite(join(memory, 'memory.swap.max'), '0');
       }
-      if (cpu && quota) tryWrite(join(cpu, 'cpu.max'), `${quota} ${PERIOD_US}`);
+      if (cpu && quota) await tryWrite(join(cpu, 'cpu.max'), `${quota} ${PERIOD_US}`);
     }
-    if (pids && limits.pids) tryWrite(join(pids, 'pids.max'), String(limits.pids));
+    if (pids && limits.pids) await tryWrite(join(pids, 'pids.max'), String(limits.pids));
   }
 
   /** Pids inside this cgroup and its children (host view). */
@@ -164,7 +192,7 @@ export class SandboxCgroup {
         // The cgroup is already gone.
       }
     };
-    for (const dir of new Set(this.#dirs.values())) walk(dir);
+    for (const dir of this.#owned) walk(dir);
     return [...seen];
   }
 
@@ -204,17 +232,17 @@ export class SandboxCgroup {
   }
 
   /** Removes the cgroup and its children once empty; a busy one is tried again a while, as its last processes leave. */
-  remove(tries = REMOVE_TRIES): void {
+  async remove(tries = REMOVE_TRIES): Promise<void> {
     let busy = false;
-    const removeTree = (dir: string) => {
+    const removeTree = async (dir: string) => {
       try {
-        for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) removeTree(join(dir, entry.name));
-        rmdirSync(dir);
+        for (const entry of await readdir(dir, { withFileTypes: true })) if (entry.isDirectory()) await removeTree(join(dir, entry.name));
+        await rmdir(dir);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') busy = true;
       }
     };
-    for (const dir of new Set(this.#dirs.values())) removeTree(dir);
-    if (busy && tries > 1) setTimeout(() => this.remove(tries - 1), 100).unref();
+    for (const dir of this.#owned) await removeTree(dir);
+    if (busy && tries > 1) setTimeout(() => void this.remove(tries - 1), 100).unref();
   }
 }

@@ -69,8 +69,14 @@ export interface SandboxSpec {
   tty?: { cols: number; rows: number };
   /** Limits of a process's own cgroup, when it joins no container's (a standalone sandbox). */
   limits?: SandboxLimits;
-  /** The container's cgroup: the process gets a leaf under it, so the container's and pod's limits hold for all its processes together. */
+  /** The container's cgroup, which the process joins: the container's and pod's limits hold for all its processes together. */
   cgroup?: SandboxCgroup;
+  /**
+   * Give the process a leaf of its own under the container's cgroup, so what it leaves running
+   * ends with it (a container's process, an exec session); exec probes and hooks, short and many,
+   * join the container's cgroup itself.
+   */
+  trackProcesses?: boolean;
   /** Join these namespaces of a pod sandbox (network, IPC, UTS, PID, user) instead of making its own. */
   pod?: PodNamespaces;
   /** The host user it runs as (default SHARED_IDENTITY). */
@@ -317,18 +323,26 @@ function quoted(path: string): string {
   return `'${path.replaceAll("'", "'\\''")}'`;
 }
 
+/** How long output may trail a process's exit before the exit is reported anyway. */
+const OUTPUT_DRAIN_MS = 2000;
+
 /** Standalone sandboxes (no container's cgroup) get their cgroups under this kubelet-wide parent. */
-let standaloneParent: SandboxCgroup | null | undefined;
+let standaloneParent: Promise<SandboxCgroup | null> | undefined;
 
 /** Starts the process. Throws when the machine cannot sandbox shells (see detectSandboxSupport). */
 export async function spawnSandboxed(spec: SandboxSpec, support: SandboxSupport): Promise<SandboxedProcess> {
   if (support.mode === 'unavailable') throw new Error(support.reason);
   const id = randomBytes(6).toString('hex');
-  let cgroup: SandboxCgroup | null = null;
+  const placement: Placement = { joined: null, own: null, oomBefore: 0 };
   if (support.mode === 'bubblewrap') {
-    if (spec.cgroup) cgroup = spec.cgroup.child(`process-${id}`, {});
-    else cgroup = (standaloneParent ??= SandboxCgroup.parent('formicary-standalone', {}))?.child(`process-${id}`, spec.limits ?? {}) ?? null;
+    if (spec.cgroup && spec.trackProcesses) placement.own = await spec.cgroup.processLeaf(`process-${id}`);
+    else if (!spec.cgroup) placement.own = (await (await (standaloneParent ??= SandboxCgroup.parent('formicary-standalone', {})))?.child(`process-${id}`, spec.limits ?? {})) ?? null;
+    placement.joined = placement.own ?? spec.cgroup ?? null;
   }
+  // The OOM killer's count where this process's memory is accounted (the container's, on v1): one
+  // more by its end, and a SIGKILL, is this process's OOM kill.
+  placement.oomBefore = placement.joined?.oomKills() ?? 0;
+  const cgroup = placement.joined;
 
   let argv: string[];
   let env: Record<string, string>;
@@ -357,15 +371,23 @@ export async function spawnSandboxed(spec: SandboxSpec, support: SandboxSupport)
     env = spec.env;
   }
 
-  return spec.tty ? spawnWithTerminal(argv, env, spec, cgroup) : spawnWithPipes(argv, env, spec, cgroup, support.mode === 'unsafe-local');
+  return spec.tty ? spawnWithTerminal(argv, env, spec, placement) : spawnWithPipes(argv, env, spec, placement, support.mode === 'unsafe-local');
 }
 
-function finish(cgroup: SandboxCgroup | null, exitCode: number, signal: string | null): SandboxExit {
-  // The process's own leaf: an OOM kill counted there ended this process or one of its children.
-  const oomKilled = (cgroup?.oomKills() ?? 0) > 0;
-  if (cgroup) {
-    cgroup.killAll();
-    setTimeout(() => cgroup.remove(), 100).unref();
+/** Where a process's pid went (`joined`), the leaf that is its own, if any, and the OOM count at its start. */
+interface Placement {
+  joined: SandboxCgroup | null;
+  own: SandboxCgroup | null;
+  oomBefore: number;
+}
+
+function finish(placement: Placement, exitCode: number, signal: string | null): SandboxExit {
+  const killed = exitCode === 137 || signal === 'SIGKILL' || signal === '9';
+  const oomKilled = killed && (placement.joined?.oomKills() ?? 0) > placement.oomBefore;
+  const own = placement.own;
+  if (own) {
+    own.killAll();
+    setTimeout(() => void own.remove(), 100).unref();
   }
   return { exitCode: oomKilled ? 137 : exitCode, signal, oomKilled };
 }
@@ -381,7 +403,7 @@ function signalAll(pid: number, cgroup: SandboxCgroup | null, signal: NodeJS.Sig
   }
 }
 
-function spawnWithPipes(argv: string[], env: Record<string, string>, spec: SandboxSpec, cgroup: SandboxCgroup | null, local: boolean): SandboxedProcess {
+function spawnWithPipes(argv: string[], env: Record<string, string>, spec: SandboxSpec, placement: Placement, local: boolean): SandboxedProcess {
   const [command, ...args] = argv as [string, ...string[]];
   const child = spawn(command, args, { env, cwd: local ? spec.workingDir : undefined, stdio: ['pipe', 'pipe', 'pipe'], detached: local });
   const listeners: Array<(stream: OutputStream, data: Buffer) => void> = [];
@@ -389,11 +411,18 @@ function spawnWithPipes(argv: string[], env: Record<string, string>, spec: Sandb
   child.stderr.on('data', (data: Buffer) => listeners.forEach((listener) => listener('stderr', data)));
   child.stdin.on('error', () => {});
   const exited = new Promise<SandboxExit>((resolve) => {
-    child.on('error', () => resolve(finish(cgroup, 127, null)));
-    // What the process left running ends with it, as an exec's processes do: the output pipes
-    // close once the last holder is gone, so a fork bomb cannot keep the exec open.
-    child.on('exit', () => cgroup?.killAll());
-    child.on('close', (code, signal) => resolve(finish(cgroup, code ?? (signal ? 128 + signalNumber(signal) : 1), signal)));
+    child.on('error', () => resolve(finish(placement, 127, null)));
+    // What the process left running in its own leaf ends with it; the exit counts once its output
+    // is read, or a moment after (a process it left behind may hold the pipes).
+    child.on('exit', (code, signal) => {
+      placement.own?.killAll();
+      const result = () => resolve(finish(placement, code ?? (signal ? 128 + signalNumber(signal) : 1), signal));
+      const late = setTimeout(result, OUTPUT_DRAIN_MS);
+      child.once('close', () => {
+        clearTimeout(late);
+        result();
+      });
+    });
   });
   // After the exit its pid may belong to someone else: signals stop here.
   let done = false;
@@ -415,14 +444,14 @@ function spawnWithPipes(argv: string[], env: Record<string, string>, spec: Sandb
         } catch {
           // Already gone.
         }
-      } else signalAll(child.pid ?? -1, cgroup, signal);
+      } else signalAll(child.pid ?? -1, placement.own, signal);
       if (signal === 'SIGKILL') child.kill('SIGKILL');
     },
-    memoryUsageBytes: () => cgroup?.memoryUsageBytes(),
+    memoryUsageBytes: () => placement.joined?.memoryUsageBytes(),
   };
 }
 
-async function spawnWithTerminal(argv: string[], env: Record<string, string>, spec: SandboxSpec, cgroup: SandboxCgroup | null): Promise<SandboxedProcess> {
+async function spawnWithTerminal(argv: string[], env: Record<string, string>, spec: SandboxSpec, placement: Placement): Promise<SandboxedProcess> {
   const pty = await import('@lydell/node-pty');
   const [command, ...args] = argv as [string, ...string[]];
   const terminal: IPty = pty.spawn(command, args, {
@@ -438,7 +467,7 @@ async function spawnWithTerminal(argv: string[], env: Record<string, string>, sp
     listeners.forEach((listener) => listener('stdout', bytes));
   });
   const exited = new Promise<SandboxExit>((resolve) => {
-    terminal.onExit(({ exitCode, signal }) => resolve(finish(cgroup, signal ? 128 + signal : exitCode, signal ? String(signal) : null)));
+    terminal.onExit(({ exitCode, signal }) => resolve(finish(placement, signal ? 128 + signal : exitCode, signal ? String(signal) : null)));
   });
   let done = false;
   void exited.then(() => (done = true));
@@ -453,10 +482,10 @@ async function spawnWithTerminal(argv: string[], env: Record<string, string>, sp
     exited,
     kill: (signal = 'SIGTERM') => {
       if (done) return;
-      signalAll(terminal.pid, cgroup, signal);
+      signalAll(terminal.pid, placement.own, signal);
       if (signal === 'SIGKILL') terminal.kill('SIGKILL');
     },
-    memoryUsageBytes: () => cgroup?.memoryUsageBytes(),
+    memoryUsageBytes: () => placement.joined?.memoryUsageBytes(),
   };
 }
 

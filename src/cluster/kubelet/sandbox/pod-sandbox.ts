@@ -71,7 +71,7 @@ export class PodSandbox {
 
   /** RunPodSandbox: starts the pause process and holds the pod's namespaces. */
   static async start(support: Extract<SandboxSupport, { mode: 'bubblewrap' }>, options: PodSandboxOptions): Promise<PodSandbox> {
-    const leaf = options.cgroup?.child('pause', {}) ?? null;
+    const leaf = options.cgroup ? await options.cgroup.processLeaf('pause') : null;
     const joinCgroup = leaf ? leaf.procsFiles.map((file) => `echo $$ > ${quoted(file)} &&`).join(' ') : '';
     const bwrap = [
       support.bwrap,
@@ -159,7 +159,8 @@ export class PodSandbox {
     // kubelet's side), as the pod's identity: it reaches the Unix socket, the pod reaches it.
     const forwarder = spawn(
       nsenter,
-      [`--net=${this.namespaces.net}`, '--', setpriv, ...dropPrivileges(this.identity), socat, `TCP-LISTEN:${forward.port},bind=127.0.0.1,fork,reuseaddr`, `UNIX-CONNECT:${forward.unixSocket}`],
+      // --pdeathsig: the forwarder goes with the kubelet, however the kubelet ends.
+      [`--net=${this.namespaces.net}`, '--', setpriv, ...dropPrivileges(this.identity), '--pdeathsig', 'SIGKILL', socat, `TCP-LISTEN:${forward.port},bind=127.0.0.1,fork,reuseaddr`, `UNIX-CONNECT:${forward.unixSocket}`],
       { stdio: 'ignore', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } },
     );
     this.#forwarders.push(forwarder);
@@ -185,7 +186,7 @@ export class PodSandbox {
     const cgroup = this.cgroup;
     if (cgroup) {
       cgroup.killAll();
-      setTimeout(() => cgroup.remove(), 200).unref();
+      setTimeout(() => void cgroup.remove(), 200).unref();
     }
   }
 }
