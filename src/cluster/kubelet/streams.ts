@@ -115,12 +115,9 @@ export class RemoteCommandSession {
   #receive(data: Buffer): void {
     if (data.length === 0) return;
     const first = data[0] ?? 0;
-    if (first === CHANNEL_CLOSE && this.#version >= 5) {
-      this.#dispatch(CHANNEL_CLOSE, data.subarray(1));
-      return;
-    }
-    const channel = this.#base64 ? first - 0x30 : first;
-    const payload = this.#base64 ? Buffer.from(data.subarray(1).toString('latin1'), 'base64') : data.subarray(1);
+    const close = first === CHANNEL_CLOSE && this.#version >= 5;
+    const channel = close ? CHANNEL_CLOSE : this.#base64 ? first - 0x30 : first;
+    const payload = close ? data.subarray(1) : this.#base64 ? Buffer.from(data.subarray(1).toString('latin1'), 'base64') : data.subarray(1);
     if (!this.#handlers) {
       this.#early.push([channel, Buffer.from(payload)]);
       return;
