@@ -62,12 +62,16 @@ async function createImage(image: string, sizeBytes: number): Promise<void> {
 }
 
 /**
- * The host's disk, as the images on it may fill it: a new image is made only while the room every
- * image may still take (its size less what it holds), the new one's size and a reserve for the
- * host (10% of the disk, as the kubelet's default nodefs.available eviction threshold) fit in
- * what is free. Sparse images cost nothing until written, so without this a node could promise
- * its pods more disk than it has; with it, all pods and claims together cannot fill the host.
+ * The host's disk, as the images on it may fill it. Images are thin-provisioned, as an LVM thin
+ * pool is: a new image is made only while the host keeps its reserve (10% of the disk, as the
+ * kubelet's default nodefs.available eviction threshold) even if the new pod filled its image at
+ * once, and while all the room the images may still take (each one's size less what it holds)
+ * stays within OVERCOMMIT times what is free above the reserve. Every pod is still stopped at its
+ * own ceiling; promising each pod its whole ceiling outright held a 250 GB host to about forty pods,
+ * where upstream's kubelet promises nothing and evicts under node pressure instead.
  */
+const OVERCOMMIT = 8;
+
 export class HostDisk {
   readonly #root: string;
   readonly #imageDirs: string[];
@@ -120,7 +124,7 @@ export class HostDisk {
           if (stat?.isFile()) promised += Math.max(0, stat.size - stat.blocks * 512);
         }
       }
-      if (promised + sizeBytes + reserve > free) {
+      if (sizeBytes + reserve > free || promised + sizeBytes > OVERCOMMIT * (free - reserve)) {
         throw new Error(`the node's disk cannot hold another ${mebibytes(sizeBytes)} file system: ${mebibytes(free)} free, ${mebibytes(promised)} promised to pods and claims, ${mebibytes(reserve)} kept for the host`);
       }
       await createImage(image, sizeBytes);
