@@ -64,14 +64,22 @@ export class NodePortAllocator {
     if (!dryRun) this.used.add(port);
   }
 
+  /**
+   * A random free port, from the upper band first: as upstream's port allocator (static subrange,
+   * GA in 1.29), the lowest min(max(16, size/32), 128) ports are left for services that ask for a
+   * port, so a chosen port rarely collides with an allocated one.
+   */
   allocateNext(dryRun = false): number {
     const span = this.max - this.min + 1;
-    const start = randomInt(span);
-    for (let i = 0; i < span; i++) {
-      const port = this.min + ((start + i) % span);
-      if (!this.used.has(port)) {
-        if (!dryRun) this.used.add(port);
-        return port;
+    const offset = Math.min(Math.max(16, Math.floor(span / 32)), 128);
+    for (const [from, size] of [[this.min + offset, span - offset], [this.min, offset]] as const) {
+      const start = randomInt(size);
+      for (let i = 0; i < size; i++) {
+        const port = from + ((start + i) % size);
+        if (!this.used.has(port)) {
+          if (!dryRun) this.used.add(port);
+          return port;
+        }
       }
     }
     throw new AllocationError('range is full');

@@ -101,14 +101,14 @@ const generators: Generator[] = [
   },
   {
     what: 'service nodeport with a fixed node port',
-    args: (_s, version) => ['create', 'service', 'nodeport', 'np', '--tcp=80:8080', `--node-port=${30000 + Number(version.split('.')[1]) * 10}`],
+    args: (_s, version) => ['create', 'service', 'nodeport', 'np', '--tcp=80:8080', `--node-port=${30050 + Number(version.split('.')[1])}`],
     stdout: () => 'service/np created\n',
     object: () => ['', 'v1', 'services', 'np'],
     check(svc, _s, _c, version) {
       expect(svc.spec).toMatchObject({
         type: 'NodePort',
         externalTrafficPolicy: 'Cluster',
-        ports: [{ name: '80-8080', port: 80, protocol: 'TCP', targetPort: 8080, nodePort: 30000 + Number(version.split('.')[1]) * 10 }],
+        ports: [{ name: '80-8080', port: 80, protocol: 'TCP', targetPort: 8080, nodePort: 30050 + Number(version.split('.')[1]) }],
       });
     },
   },
@@ -455,11 +455,11 @@ describe.concurrent('kubectl create: what the server refuses', () => {
 
   it.each(GENERATOR_VERSIONS)('%s a service whose node port is taken: Invalid', async (version) => {
     const s = await c.sandbox('create-np-taken');
-    await s.must(['create', 'service', 'nodeport', 'first', '--tcp=80:80', `--node-port=${31000 + Number(version.split('.')[1])}`]);
-    expectResult(await s.kubectl(version, ['create', 'service', 'nodeport', 'second', '--tcp=80:80', `--node-port=${31000 + Number(version.split('.')[1])}`]), {
+    await s.must(['create', 'service', 'nodeport', 'first', '--tcp=80:80', `--node-port=${30000 + Number(version.split('.')[1])}`]);
+    expectResult(await s.kubectl(version, ['create', 'service', 'nodeport', 'second', '--tcp=80:80', `--node-port=${30000 + Number(version.split('.')[1])}`]), {
       code: 1,
       stdout: '',
-      stderr: `error: failed to create NodePort service: Service "second" is invalid: spec.ports[0].nodePort: Invalid value: ${31000 + Number(version.split('.')[1])}: provided port is already allocated\n`,
+      stderr: `error: failed to create NodePort service: Service "second" is invalid: spec.ports[0].nodePort: Invalid value: ${30000 + Number(version.split('.')[1])}: provided port is already allocated\n`,
     });
   });
 

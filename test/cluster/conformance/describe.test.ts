@@ -210,7 +210,7 @@ group.concurrent('kubectl describe service', () => {
 
   it.each(EDGE_VERSIONS)('%s a NodePort service without ready pods', async (version) => {
     const s = await c.sandbox('describe-nodeport');
-    const nodePort = 32100 + EDGE_VERSIONS.indexOf(version);
+    const nodePort = 30040 + EDGE_VERSIONS.indexOf(version);
     await s.must(['create', 'service', 'nodeport', 'np', '--tcp=80:8080', `--node-port=${nodePort}`]);
     const ip = (c.get('', 'v1', 'services', s.namespace, 'np')?.spec as { clusterIP: string }).clusterIP;
     const result = await s.kubectl(version, ['describe', 'svc', 'np']);
