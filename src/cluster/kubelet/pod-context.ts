@@ -30,7 +30,7 @@ export interface NodeRuntime {
   readonly unlimitedPodStorageBytes: number;
   /** The file systems of PersistentVolumeClaims on this node. */
   readonly claimStorage: ClaimStorage;
-  /** The host's disk, which the pods' and claims' file systems together never overcommit. */
+  /** The host's disk, on which the pods' and claims' thin-provisioned file systems are made while it keeps its reserve. */
   readonly hostDisk: HostDisk;
   tools(): Promise<WorkbenchTools>;
   /** The simulated network's proxy socket for this pod of this namespace (see service-network.ts). */
