@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 interface Stage {
   name: string;
@@ -32,8 +32,14 @@ const stages: Stage[] = [
         numFailedTests: number;
         numPendingTests: number;
         numTodoTests: number;
-        testResults: Array<{ status: string; assertionResults: unknown[] }>;
+        testResults: Array<{ name: string; status: string; message?: string; assertionResults: Array<{ fullName: string; status: string; failureMessages?: string[] }> }>;
       };
+      // The names of what failed go into the summary, so the last lines of a long log say it all.
+      for (const file of report.testResults) {
+        const where = relative(process.cwd(), file.name);
+        if (file.status === 'failed' && file.assertionResults.length === 0) failures.push(`${where}: did not load: ${(file.message ?? '').split('\n')[0]}`);
+        for (const test of file.assertionResults) if (test.status === 'failed') failures.push(`${where} > ${test.fullName}\n     ${(test.failureMessages?.[0] ?? '').split('\n')[0]?.slice(0, 300)}`);
+      }
       // A test file that fails to load has no assertion results but must still count as a failure.
       const brokenFiles = report.testResults.filter((file) => file.status === 'failed' && file.assertionResults.length === 0).length;
       return { passed: report.numPassedTests, failed: report.numFailedTests + brokenFiles, skipped: report.numPendingTests + report.numTodoTests };
@@ -46,6 +52,7 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const lines: string[] = [];
+const failures: string[] = [];
 for (const stage of stages) {
   if (stage.when && !stage.when()) continue;
   process.stdout.write(`\n== ${stage.name}: ${stage.command.join(' ')}\n`);
@@ -67,6 +74,7 @@ for (const stage of stages) {
   }
 }
 
+if (failures.length > 0) process.stdout.write(`\n== failed tests\n${failures.map((name) => `FAIL ${name}`).join('\n')}\n`);
 process.stdout.write(`\n== summary\n${lines.join('\n')}\n`);
 process.stdout.write(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
 process.exit(failed === 0 && passed > 0 ? 0 : 1);
