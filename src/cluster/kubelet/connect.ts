@@ -12,7 +12,8 @@ import { objects, specOf, str } from './format.ts';
 import { type ContainerLog, formatLogLine, type LogReadOptions, selectLines } from './logs.ts';
 import type { PodWorker } from './pod-worker.ts';
 import { spawnSandboxed, type SandboxSupport } from './sandbox/index.ts';
-import { acceptRemoteCommand, booleanParam, exitStatus, internalErrorStatus, isWebSocketUpgrade, spdyUnsupported, streamOptions } from './streams.ts';
+import { acceptRemoteCommandStreams } from './remote-command-spdy.ts';
+import { booleanParam, exitStatus, internalErrorStatus, streamOptions } from './streams.ts';
 
 export interface ConnectContext {
   workerFor(pod: KubeObject): PodWorker | undefined;
@@ -163,11 +164,11 @@ async function serveExec(request: ConnectRequest, context: ConnectContext): Prom
   if (!slot?.running) return kubeletError(request, `container not found ("${container}")`);
   const support = context.sandbox();
   if (support.mode === 'unavailable') throw new StatusError({ code: 503, reason: 'ServiceUnavailable', message: `shells are disabled on this cluster: ${support.reason}` });
-  if (!request.upgrade || !isWebSocketUpgrade(request.req)) throw spdyUnsupported();
   const worker = context.workerFor(request.object) as PodWorker;
   const spec = await worker.execSandbox(slot, command, options.tty ? { cols: 80, rows: 24 } : undefined, true);
   if (typeof spec === 'string') throw new StatusError({ code: 500, reason: 'InternalError', message: spec });
-  const session = await acceptRemoteCommand(request.req, request.upgrade.socket, request.upgrade.head);
+  const session = await acceptRemoteCommandStreams(request, options);
+  if (!session) return;
   const executable = command[0] ?? '';
   if (!findExecutable(executable, spec.env['PATH'] ?? '', spec.mounts)) {
     session.finish(
@@ -214,8 +215,8 @@ async function serveAttach(request: ConnectRequest, context: ConnectContext): Pr
   const slot = context.workerFor(pod)?.findContainer(container);
   const instance = slot?.instance;
   if (!slot || !instance?.running) return kubeletError(request, `container ${container} not found in pod ${pod.metadata.name ?? ''}_${pod.metadata.namespace ?? ''}`);
-  if (!request.upgrade || !isWebSocketUpgrade(request.req)) throw spdyUnsupported();
-  const session = await acceptRemoteCommand(request.req, request.upgrade.socket, request.upgrade.head);
+  const session = await acceptRemoteCommandStreams(request, options);
+  if (!session) return;
   const stdinOnce = slot.spec['stdinOnce'] === true;
   let detach: () => void;
   if (instance instanceof ProcessContainer) {

@@ -1,11 +1,11 @@
 // The remotecommand protocol over WebSocket (exec and attach): channel 0 stdin, 1 stdout,
 // 2 stderr, 3 the final Status, 4 terminal resize, and in v5 a CLOSE frame (255) that ends
 // stdin. v4 is v5 without CLOSE; v1–v3 (and their base64 text framings) are served minimally.
-// SPDY (kubectl ≤ 1.29) is not spoken: the upgrade is answered with a Status that says so.
+// The same session over SPDY (kubectl ≤ 1.29, and 1.30+ when WebSocket is refused) is in
+// remote-command-spdy.ts; both are a RemoteCommandStream to the exec and attach code.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { StatusError } from '../types.ts';
 
 const CHANNEL_STDIN = 0;
 const CHANNEL_STDOUT = 1;
@@ -44,16 +44,6 @@ export function isWebSocketUpgrade(req: IncomingMessage): boolean {
   return (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
 }
 
-/** The Status kubectl ≤ 1.29 gets: exec and attach here speak WebSocket only. */
-export function spdyUnsupported(): StatusError {
-  return new StatusError({
-    code: 400,
-    reason: 'BadRequest',
-    message:
-      'this cluster serves exec and attach over WebSocket only (SPDY is not supported): use kubectl 1.30 or newer, or set KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true with kubectl 1.29',
-  });
-}
-
 export function exitStatus(exitCode: number, command: string[]): Record<string, unknown> {
   if (exitCode === 0) return { metadata: {}, status: 'Success' };
   return {
@@ -78,8 +68,18 @@ export interface RemoteCommandHandlers {
   closed(): void;
 }
 
-/** One exec or attach session after the handshake. */
-export class RemoteCommandSession {
+/** One exec or attach session after the handshake, whatever carries it. */
+export interface RemoteCommandStream {
+  /** Input that arrived before the process was ready is delivered once handlers are set. */
+  handle(handlers: RemoteCommandHandlers): void;
+  stdout(data: Buffer): void;
+  stderr(data: Buffer): void;
+  /** Sends the final Status (v4+: JSON; older: a message on failure) and closes. */
+  finish(status: Record<string, unknown>): void;
+}
+
+/** One exec or attach session over WebSocket. */
+export class RemoteCommandSession implements RemoteCommandStream {
   readonly #socket: WebSocket;
   readonly #base64: boolean;
   readonly #version: number;

@@ -395,35 +395,28 @@ describe.concurrent('kubectl exec', () => {
     await ready(s, 'shell');
   }
 
-  it.each(versionsFrom('1.30'))('%s runs a command and returns its exit code', async (version) => {
+  it.each(ALL_VERSIONS)('%s runs a command and returns its exit code', async (version) => {
     const s = await c.sandbox('exec');
     await shell(s);
     expectResult(await s.kubectl(version, ['exec', 'shell', '--', 'sh', '-c', 'echo hi; echo $MODE; exit 4']), { code: 4, stdout: 'hi\nlab\n', stderr: 'command terminated with exit code 4\n' });
   });
 
-  it.each(versionsFrom('1.30'))('%s -i passes stdin', async (version) => {
+  it.each(ALL_VERSIONS)('%s -i passes stdin', async (version) => {
     const s = await c.sandbox('exec-stdin');
     await shell(s);
     expectResult(await s.kubectl(version, ['exec', '-i', 'shell', '--', 'wc', '-l'], { stdin: 'a\nb\nc\n' }), { code: 0, stdout: /^\s*3\n$/ });
   });
 
-  it.each(versionsFrom('1.30'))('%s sees the ServiceAccount volume', async (version) => {
+  it.each(ALL_VERSIONS)('%s sees the ServiceAccount volume', async (version) => {
     const s = await c.sandbox('exec-token');
     await shell(s);
     expectResult(await s.kubectl(version, ['exec', 'shell', '--', 'cat', '/var/run/secrets/kubernetes.io/serviceaccount/namespace']), { code: 0, stdout: s.namespace });
   });
 
-  it.each(versionsFrom('1.30'))('%s a container the pod does not have', async (version) => {
+  it.each(ALL_VERSIONS)('%s a container the pod does not have', async (version) => {
     const s = await c.sandbox('exec-container');
     await shell(s);
     expectResult(await s.kubectl(version, ['exec', 'shell', '-c', 'nope', '--', 'ls']), { code: 1, stdout: '', stderr: 'Error from server (BadRequest): container nope is not valid for pod shell\n' });
-  });
-
-  // KNOWN-GAPS.md "exec and attach need kubectl 1.30 or newer".
-  it.fails.each(ALL_VERSIONS.filter((v) => v === '1.29'))('%s (SPDY) runs a command', async (version) => {
-    const s = await c.sandbox('exec-spdy');
-    await shell(s);
-    expectResult(await s.kubectl(version, ['exec', 'shell', '--', 'echo', 'hi']), { code: 0, stdout: 'hi\n' });
   });
 });
 

@@ -233,11 +233,6 @@ describe.concurrent('Connecting Applications with Services', () => {
     const first = pods(s, 'run=my-nginx')[0]?.metadata.name ?? '';
     const ip = (c.get('', 'v1', 'services', s.namespace, 'my-nginx')?.spec as { clusterIP: string }).clusterIP;
     const env = await s.kubectl(version, ['exec', first, '--', 'printenv'], {});
-    if (version === '1.27') {
-      // exec over SPDY is a known gap (KNOWN-GAPS.md "exec and attach need kubectl 1.30 or newer").
-      expect(env.code).toBe(1);
-      return;
-    }
     expect(env.code).toBe(0);
     expect(env.stdout.split('\n').filter((line) => line.includes('SERVICE')).sort()).toEqual(
       ['KUBERNETES_SERVICE_HOST=10.96.0.1', 'KUBERNETES_SERVICE_PORT=443', 'KUBERNETES_SERVICE_PORT_HTTPS=443', `MY_NGINX_SERVICE_HOST=${ip}`, 'MY_NGINX_SERVICE_PORT=80'].sort(),

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile, spawnSync } from 'node:child_process';
+import * as https from 'node:https';
 import { PassThrough } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -155,14 +156,6 @@ describe('kubectl exec', () => {
     expect(result.stderr).toContain('exec: "no-such-tool": executable file not found in $PATH');
   });
 
-  it('tells kubectl 1.29 (SPDY only) to use WebSockets, and works with them', async () => {
-    const spdy = await exec(['app', '-c', 'app', '--', 'true'], { binary: versionedKubectl('1.29') });
-    expect(spdy.code).not.toBe(0);
-    expect(spdy.stderr).toContain('use kubectl 1.30 or newer, or set KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true with kubectl 1.29');
-    const websocket = await exec(['app', '-c', 'app', '--', 'echo', 'ok'], { binary: versionedKubectl('1.29'), env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'true' } });
-    expect(websocket.stdout).toBe('ok\n');
-  });
-
   it('gives an interactive terminal through client-node that honours resize and reports the exit code', async () => {
     const stdout = new PassThrough();
     const stdin = new PassThrough();
@@ -183,6 +176,89 @@ describe('kubectl exec', () => {
     expect(status).toMatchObject({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '5' }] } });
   });
 });
+
+describe('kubectl 1.27 and 1.29 over SPDY/3.1', () => {
+  it.each(['1.27', '1.29'])('kubectl %s: output, stderr and the exit code', async (version) => {
+    const result = await exec(['app', '-c', 'app', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3'], { binary: versionedKubectl(version) });
+    expect(result.stdout).toBe('out\n');
+    expect(result.stderr).toContain('err\n');
+    expect(result.stderr).toContain('command terminated with exit code 3');
+    expect(result.code).toBe(3);
+  });
+
+  it('passes stdin to its end (the stream FIN)', async () => {
+    const result = await exec(['-i', 'app', '-c', 'app', '--', 'sh', '-c', 'wc -c; echo done'], { binary: versionedKubectl('1.29'), stdin: 'x'.repeat(200_000) });
+    expect(result.stdout).toBe('200000\ndone\n');
+  });
+
+  it('copies files in and out with kubectl cp, larger than a flow-control window', async () => {
+    const local = mkdtempSync(join(tmpdir(), 'formicary-cp-spdy-'));
+    const content = 'line of text\n'.repeat(20_000);
+    writeFileSync(join(local, 'big.txt'), content);
+    const binary = versionedKubectl('1.27');
+    const copyIn = await lab.kubectl(['cp', join(local, 'big.txt'), `${ns}/app:/tmp/big.txt`, '-c', 'app'], { binary });
+    expect(copyIn.code, copyIn.stderr).toBe(0);
+    const copyOut = await lab.kubectl(['cp', `${ns}/app:/tmp/big.txt`, join(local, 'back.txt'), '-c', 'app'], { binary });
+    expect(copyOut.code, copyOut.stderr).toBe(0);
+    expect(readFileSync(join(local, 'back.txt'), 'utf8')).toBe(content);
+  });
+
+  it('gives kubectl exec -it a terminal that knows its size', async () => {
+    const command = `${versionedKubectl('1.27')} --kubeconfig ${lab.kubeconfig} exec -it -n ${ns} app -c app -- sh -c 'stty size; tty >/dev/null && echo is-a-tty; exit 4'`;
+    const result = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile('script', ['-qec', command, '/dev/null'], { timeout: 30_000, env: { ...process.env, HOME: lab.dir, COLUMNS: '100', LINES: '30' } }, (error, stdout) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout }),
+      );
+    });
+    expect(result.stdout).toContain('is-a-tty');
+    expect(result.stdout).toMatch(/\d+ \d+/);
+    expect(result.code).toBe(4);
+  });
+
+  it('refuses a client that speaks none of the exec protocols, naming both sides', async () => {
+    const result = await spdyUpgrade('/api/v1/namespaces/exec/pods/app/exec?container=app&command=true&stdout=true', 'v9.channel.k8s.io');
+    expect(result.status).toBe(403);
+    expect(result.body).toBe('unable to upgrade: unable to negotiate protocol: client supports [v9.channel.k8s.io], server accepts [v4.channel.k8s.io v3.channel.k8s.io v2.channel.k8s.io channel.k8s.io]\n');
+  });
+
+  it('attaches kubectl 1.29 to a running container', async () => {
+    await lab.apply(
+      `apiVersion: v1
+kind: Pod
+metadata: {name: ticker}
+spec:
+  containers:
+  - {name: ticker, image: busybox, command: [sh, -c, 'i=0; while true; do i=$((i+1)); echo tick-$i; sleep 0.2; done']}
+`,
+      ns,
+    );
+    await lab.until('ticker Running', () => phase(lab.pod(ns, 'ticker')) === 'Running');
+    const result = await lab.kubectl(['attach', '-n', ns, 'ticker', '--pod-running-timeout=5s'], { binary: versionedKubectl('1.29'), timeoutMs: 3000 });
+    expect(result.stdout).toMatch(/tick-\d+\n/);
+  });
+});
+
+/** A raw SPDY upgrade request, as kubectl makes it, with the answer's status and body. */
+async function spdyUpgrade(path: string, protocol: string): Promise<{ status: number; body: string }> {
+  const config = lab.kubeConfig();
+  const options: https.RequestOptions = {};
+  await config.applyToHTTPSOptions(options);
+  const server = new URL(config.getCurrentCluster()?.server ?? '');
+  return new Promise((resolve, reject) => {
+    const request = https.request({ ...options, host: server.hostname, port: server.port, path, method: 'POST', headers: { ...options.headers, Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': protocol } });
+    request.on('response', (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    request.on('upgrade', (response, socket) => {
+      socket.destroy();
+      resolve({ status: response.statusCode ?? 0, body: '' });
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
 
 describe('kubectl attach', () => {
   it('attaches to a container started with stdin and a terminal (kubectl run -it)', async () => {
