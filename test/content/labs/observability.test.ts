@@ -1,0 +1,63 @@
+// The labs of "Observability and troubleshooting" against learners' plausible wrong answers and
+// right alternatives (see attempts.ts).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectAllPassed, failures, startLabBench, type LabBench } from './attempts.ts';
+
+let bench: LabBench;
+
+beforeAll(async () => {
+  bench = await startLabBench();
+}, 60_000);
+afterAll(async () => {
+  await bench?.stop();
+});
+
+describe.concurrent('observability labs', () => {
+  it('obs-first-look: the pod status instead of the event reason fails; a nodeSelector removed by edit passes; dropping the requests fails, a right-sized request passes', async () => {
+    await bench.attempt('obs-first-look', async (lab) => {
+      await lab.run('echo Pending > ~/reports-reason.txt');
+      expect(failures(await lab.check('pending'))).toEqual([
+        "Pending is the pod's phase: it says that the pod waits, not why. Write the REASON of the Warning event in the pod's events.",
+        'The reports pod is not running and Ready yet. Its events say what the scheduler looks for; the Deployment\'s pod template is where that comes from.',
+      ]);
+      // A lower-case answer and a fix by editing the template (sed over the YAML, as kubectl edit would save it).
+      await lab.run('printf "failedscheduling\\n" > ~/reports-reason.txt');
+      await lab.run("kubectl get deployment reports -o yaml | sed -e '/nodeSelector:/d' -e '/disktype: ssd/d' | kubectl replace -f -");
+      expectAllPassed(await lab.check('pending', 90_000));
+
+      // No requests at all: the pod runs (the LimitRange gives it 64Mi) but is not sized for its peak.
+      await lab.run(`kubectl patch deployment invoices --type=json -p '[{"op":"remove","path":"/spec/template/spec/containers/0/resources"}]'`);
+      await lab.run('kubectl rollout status deployment/invoices --timeout=90s');
+      expect(failures(await lab.check('no-pods'))).toEqual([
+        'The invoices container should request at least the 300Mi it uses at peak. A smaller request (or none, which the namespace\'s LimitRange turns into 64Mi) lets the scheduler put it on a node that cannot give it that memory.',
+        "The invoices container's memory limit is below the 300Mi it uses at peak; at its peak the kernel would kill it (OOMKilled).",
+      ]);
+      await lab.run('kubectl set resources deployment invoices --requests=cpu=100m,memory=320Mi --limits=cpu=200m,memory=512Mi');
+      await lab.run('kubectl rollout status deployment/invoices --timeout=90s');
+      expectAllPassed(await lab.check('no-pods', 60_000));
+    });
+  }, 300_000);
+  it('obs-logs: the StatefulSet or a healthy pod fails, pod/NAME passes; the current audit log fails, the whole previous log passes', async () => {
+    await bench.attempt('obs-logs', async (lab) => {
+      await lab.run('kubectl rollout status statefulset/checkout --timeout=90s && sleep 8');
+      await lab.run('echo checkout > ~/failing-pod.txt');
+      expect(failures(await lab.check('find-the-pod'))).toEqual([
+        "checkout is the StatefulSet; one of its three pods fails. Write that pod's name, as the prefix [pod/NAME/app] shows it.",
+      ]);
+      await lab.run('echo checkout-2 > ~/failing-pod.txt');
+      expect(failures(await lab.check('find-the-pod'))).toEqual([
+        "checkout-2's app container logs no payment errors. Read all three pods' app logs with -l app=checkout --prefix and look for ERROR.",
+      ]);
+      await lab.run('echo pod/checkout-1 > ~/failing-pod.txt');
+      expectAllPassed(await lab.check('find-the-pod'));
+
+      await lab.run('for i in $(seq 30); do kubectl logs checkout-2 -c audit --previous >/dev/null 2>&1 && break; sleep 2; done');
+      await lab.run('kubectl logs checkout-2 -c audit > ~/audit-crash.txt');
+      expect(failures(await lab.check('previous'))).toEqual([
+        '~/audit-crash.txt does not hold the line the crashed audit container wrote before it exited. The current container only says it resumed; read the previous one (kubectl logs checkout-2 -c audit with --previous).',
+      ]);
+      await lab.run('kubectl logs -p checkout-2 -c audit > ~/audit-crash.txt');
+      expectAllPassed(await lab.check('previous'));
+    });
+  }, 300_000);
+});
