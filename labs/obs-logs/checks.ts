@@ -5,9 +5,9 @@ import type { CustomCheck } from '../../src/labs/index.ts';
 export const failingPodNamed: CustomCheck = async (ctx) => {
   const pods = (await ctx.list('pods', { selector: 'app=checkout' })).filter((pod) => !pod.metadata.deletionTimestamp);
   const failing: string[] = [];
-  for (const pod of pods) {
-    const log = await ctx.logs(pod.metadata.name, 'app').catch(() => '');
-    if (log.includes(' ERROR ')) failing.push(pod.metadata.name);
+  for (const name of pods.map((pod) => pod.metadata.name ?? '')) {
+    const log = await ctx.logs(name, 'app').catch(() => '');
+    if (log.includes(' ERROR ')) failing.push(name);
   }
   const expected = failing.join(', ') || 'the pod whose app logs ERROR lines';
   const text = await ctx.readFile('~/failing-pod.txt');
