@@ -60,4 +60,30 @@ describe.concurrent('observability labs', () => {
       expectAllPassed(await lab.check('previous'));
     });
   }, 300_000);
+  it('obs-pod-not-running: latest fails, docker.io/…:1.1 passes; a 128Mi limit fails, 512Mi passes; a literal password fails, the right key passes', async () => {
+    await bench.attempt('obs-pod-not-running', async (lab) => {
+      await lab.run('kubectl set image deployment/search search=formicary/demo-web:latest');
+      expect(failures(await lab.check('image'))).toContain(
+        'The search Deployment should run formicary/demo-web at tag 1.1, the release the team made. latest moves with every release, and a tag with a v is not one the registry has.',
+      );
+      await lab.run('kubectl set image deployment/search search=docker.io/formicary/demo-web:1.1 && kubectl rollout status deployment/search --timeout=90s');
+      expectAllPassed(await lab.check('image', 60_000));
+
+      await lab.run('kubectl set resources deployment pricing --limits=memory=128Mi');
+      expect(failures(await lab.check('oom'))).toContain(
+        'The pricing container\'s memory limit must be above the 250Mi it needs once loaded, with room to spare (300Mi or more). Without a limit of its own, the namespace\'s LimitRange gives it 128Mi, and the kernel kills it again.',
+      );
+      await lab.run('kubectl set resources deployment pricing --limits=memory=512Mi && kubectl rollout status deployment/pricing --timeout=90s');
+      expectAllPassed(await lab.check('oom', 60_000));
+
+      await lab.run(`kubectl patch deployment orders --type=json -p '[{"op":"replace","path":"/spec/template/spec/containers/0/env/1","value":{"name":"DB_PASSWORD","value":"correct-horse-battery"}}]'`);
+      await lab.run('kubectl rollout status deployment/orders --timeout=90s');
+      expect(failures(await lab.check('config'))).toEqual([
+        "DB_PASSWORD is typed into the Deployment now: anyone who may read Deployments reads the password, and it no longer changes with the Secret. Refer to the Secret's key instead.",
+      ]);
+      await lab.run(`kubectl patch deployment orders --type=json -p '[{"op":"replace","path":"/spec/template/spec/containers/0/env/1","value":{"name":"DB_PASSWORD","valueFrom":{"secretKeyRef":{"name":"orders-db","key":"db-password"}}}}]'`);
+      await lab.run('kubectl rollout status deployment/orders --timeout=90s');
+      expectAllPassed(await lab.check('config', 60_000));
+    });
+  }, 300_000);
 });
