@@ -1,0 +1,152 @@
+// The README's two commands on a fresh machine: a clean clone of this repository's HEAD, a PATH
+// whose `node` is the system's old one (Debian's Node 20), an empty home directory (no cached Node
+// headers, no global tools), `npm install && npm start`; then the portal must answer /api/ready and
+// a learner must be able to start a lab through the HTTP API, as a browser would.
+//
+// Only the npm cache is shared with the machine (npm_config_cache): it holds registry tarballs,
+// which a fresh machine fetches from the registry anyway, and saves this test the download. Node's
+// headers (what a native build would look for in ~/.cache/node-gyp) are not in it.
+//
+// Runs as the user the suite runs as (root in CI, where sandboxed shells need root; the
+// unprivileged mode is not built yet).
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const PROJECT = join(import.meta.dirname, '..', '..');
+/** The directories a fresh Debian machine has on PATH: its own node and npm, nothing of ours. */
+const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const INSTALL_TIMEOUT_MS = 10 * 60_000;
+const START_TIMEOUT_MS = 4 * 60_000;
+
+let dir: string;
+let clone: string;
+let portal: ChildProcess | undefined;
+let output = '';
+/** The portal's address once it answers (the lab test needs the running portal). */
+let portalUrl: string | undefined;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no free port');
+  return address.port;
+}
+
+function freshEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: SYSTEM_PATH,
+    HOME: join(dir, 'home'),
+    LANG: 'C.UTF-8',
+    npm_config_cache: process.env.npm_config_cache ?? join(homedir(), '.npm'),
+    npm_config_update_notifier: 'false',
+    ASTRO_TELEMETRY_DISABLED: '1',
+    ...extra,
+  };
+}
+
+async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs / 1000} s; the portal printed:\n${output.slice(-4000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'formicary-fresh-'));
+  await mkdir(join(dir, 'home'));
+  clone = join(dir, 'formicary');
+  await run('git', ['clone', '--quiet', PROJECT, clone]);
+}, 120_000);
+
+afterAll(async () => {
+  if (portal && portal.exitCode === null) {
+    portal.kill('SIGINT');
+    await new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        portal?.kill('SIGKILL');
+        resolve(undefined);
+      }, 30_000);
+      portal?.once('exit', () => {
+        clearTimeout(timer);
+        resolve(undefined);
+      });
+    });
+  }
+  await rm(dir, { recursive: true, force: true });
+}, 60_000);
+
+describe('a fresh machine with the system Node and an empty home: npm install && npm start', () => {
+  it('has an older system Node on PATH, as the README assumes', async () => {
+    const { stdout } = await run('node', ['--version'], { env: freshEnv() });
+    expect(Number(/^v(\d+)/.exec(stdout.trim())?.[1])).toBeGreaterThanOrEqual(20);
+    expect(existsSync(join(clone, 'node_modules'))).toBe(false);
+  });
+
+  it('installs without compiling anything and without Node headers in the home directory', async () => {
+    const { stdout, stderr } = await run('npm', ['install', '--no-audit', '--no-fund'], { cwd: clone, env: freshEnv(), timeout: INSTALL_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 });
+    expect(`${stdout}\n${stderr}`).not.toMatch(/gyp (ERR|info it worked)|node-gyp rebuild/);
+    // Node 24 came with the install, and the npm scripts run on it.
+    const { stdout: version } = await run('npm', ['exec', '--offline', '--', 'node', '--version'], { cwd: clone, env: freshEnv() });
+    expect(Number(/^v(\d+)/.exec(version.trim())?.[1])).toBeGreaterThanOrEqual(24);
+    // Nothing was downloaded into the home directory (no ~/.cache/node-gyp headers).
+    const home = await readdir(join(dir, 'home'), { recursive: true });
+    expect(home.filter((entry) => /node-gyp|include\/node/.test(String(entry)))).toEqual([]);
+  }, INSTALL_TIMEOUT_MS + 30_000);
+
+  it('starts the portal and its embedded cluster, which answer /api/ready', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    portal = spawn('npm', ['start'], { cwd: clone, env: freshEnv({ PORT: String(port), DATA_DIR: join(dir, 'data') }), stdio: ['ignore', 'pipe', 'pipe'] });
+    portal.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    portal.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const ready = await waitFor('/api/ready answering 200', START_TIMEOUT_MS, async () => {
+      if (portal?.exitCode !== null) throw new Error(`npm start exited with ${portal?.exitCode}:\n${output.slice(-4000)}`);
+      const answer = await fetch(`${url}/api/ready`);
+      return answer.status === 200 ? ((await answer.json()) as { checks: Record<string, { ready: boolean }> }) : undefined;
+    });
+    expect(Object.keys(ready.checks)).toEqual(expect.arrayContaining(['database', 'migrations', 'cluster']));
+    expect(output).toContain(`Formicary is running at http://localhost:${port}`);
+    const lesson = await fetch(`${url}/paths/kubernetes-foundations`);
+    expect(lesson.status).toBe(200);
+    portalUrl = url;
+  }, START_TIMEOUT_MS + 30_000);
+
+  it('signs a learner in and starts a lab, whose sandbox gets ready', async () => {
+    const url = portalUrl;
+    expect(url, 'the portal did not start (see the test before)').toBeDefined();
+    const signIn = await fetch(`${url}/api/session`, {
+      method: 'POST',
+      headers: { origin: url!, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Fresh Learner' }),
+    });
+    expect(signIn.status).toBe(200);
+    const { csrfToken } = (await signIn.json()) as { csrfToken: string };
+    const cookie = signIn.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ');
+    const headers = { origin: url!, cookie, 'x-csrf-token': csrfToken };
+    const start = await fetch(`${url}/api/labs/namespaces-and-kubectl/start`, { method: 'POST', headers });
+    expect(start.status).toBe(202);
+    const session = await waitFor('the lab session getting ready', 120_000, async () => {
+      const state = (await (await fetch(`${url}/api/labs/namespaces-and-kubectl/state`, { headers })).json()) as { session: { status: string; namespace: string | null; detail: string | null } | null };
+      if (state.session?.status === 'failed') throw new Error(`the lab failed to start: ${state.session.detail}`);
+      return state.session?.status === 'ready' ? state.session : undefined;
+    });
+    expect(session.namespace).toMatch(/^lab-/);
+    // The first step's check runs against the sandbox (and fails: nothing has been done yet).
+    const check = await fetch(`${url}/api/labs/namespaces-and-kubectl/check`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{}' });
+    expect(check.status).toBe(200);
+    const end = await fetch(`${url}/api/labs/namespaces-and-kubectl/end`, { method: 'POST', headers });
+    expect(end.status).toBeLessThan(300);
+  }, 180_000);
+});
