@@ -165,12 +165,14 @@ async function startLocked(options: ClusterOptions, dataDir: string, lock: DataD
       clock,
       ...(connect ? { connect } : {}),
       ...(options.audit ? { audit: options.audit } : {}),
+      // metrics-server runs where the kubelet does: its figures are the kubelet's.
+      ...(options.kubelet ? { metrics: { podMetrics: (namespace: string, name: string) => kubelet?.podMetrics(namespace, name), nodeMetrics: (name: string) => kubelet?.nodeMetrics(name) } } : {}),
       log,
       ...(options.controllers === false ? {} : { evict: (namespace: string, name: string, evictOptions: EvictionOptions) => controllers?.evict(namespace, name, evictOptions) }),
     });
     server = apiServer;
     // With controllers the Nodes are theirs (registered, heartbeating, cordoned).
-    const stopBootstrap = bootstrapCluster({ registry, tokens, caPem: certificates.caPem, nodes: options.controllers === false ? (options.nodes ?? 1) : 0, clock });
+    const stopBootstrap = bootstrapCluster({ registry, tokens, caPem: certificates.caPem, nodes: options.controllers === false ? (options.nodes ?? 1) : 0, clock, metricsServed: options.kubelet !== undefined });
     controllers =
       options.controllers === false
         ? undefined

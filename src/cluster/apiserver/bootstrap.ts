@@ -4,6 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { StatusError, type KubeObject } from '../types.ts';
 import type { Registry, WatchEvent } from '../registry/index.ts';
 import { bootstrapClusterRoleBindings, bootstrapClusterRoles, type ServiceAccountTokens } from './auth/index.ts';
+import { registerAPIServices } from './api-services.ts';
 import { findObject } from './find.ts';
 
 export interface BootstrapOptions {
@@ -12,13 +13,20 @@ export interface BootstrapOptions {
   caPem: string;
   nodes: number;
   clock: () => Date;
+  /** The resource metrics API is served: metrics-server's APIService and ClusterRole are installed. */
+  metricsServed?: boolean;
 }
 
 /** Starts the bootstrap work; returns what stops its watches. */
 export function bootstrapCluster(options: BootstrapOptions): () => void {
   reconcilePolicy(options.registry);
   registerNodes(options);
-  return populateTokenSecrets(options);
+  const stopAPIServices = registerAPIServices({ registry: options.registry, clock: options.clock, metricsServed: options.metricsServed ?? false });
+  const stopTokens = populateTokenSecrets(options);
+  return () => {
+    stopAPIServices();
+    stopTokens();
+  };
 }
 
 function ignoreAlreadyExists(action: () => void): void {

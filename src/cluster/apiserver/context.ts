@@ -6,6 +6,7 @@ import type { KubeObject } from '../types.ts';
 import type { Registry, ResourceDefinition, UserInfo } from '../registry/index.ts';
 import type { Authenticator, Authorizer, ServiceAccountTokens } from './auth/index.ts';
 import type { Discovery } from './discovery.ts';
+import type { ResourceMetricsSource } from './metrics-api.ts';
 import type { RequestInfo } from './request-info.ts';
 
 export interface RequestScope {
@@ -49,6 +50,8 @@ export interface ApiContext {
   serverAddress: () => string;
   connect: ConnectHandler | undefined;
   evict?: EvictionHandler;
+  /** Serves metrics.k8s.io (metrics-server's part); absent: the group is not served. */
+  metrics?: ResourceMetricsSource;
   authenticator: Authenticator;
   authorizer: Authorizer;
   tokens: ServiceAccountTokens;

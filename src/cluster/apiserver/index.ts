@@ -6,9 +6,11 @@ import type { Registry } from '../registry/index.ts';
 import { createAuthenticator, createAuthorizer, type ServiceAccountTokens } from './auth/index.ts';
 import type { ApiContext, ConnectHandler, EvictionHandler } from './context.ts';
 import { Discovery } from './discovery.ts';
+import { metricsDefinitions, type ResourceMetricsSource } from './metrics-api.ts';
 import { ApiHandler, stderrLogger, type AuditSink, type Logger } from './server.ts';
 
 export type { ConnectHandler, ConnectRequest, EvictionHandler } from './context.ts';
+export type { ResourceMetricsSource } from './metrics-api.ts';
 export { stderrLogger, type AuditEvent, type AuditSink, type Logger } from './server.ts';
 export { loadOrCreateServingCertificates, type ServingCertificates } from './certificates.ts';
 export { serverVersion } from './server.ts';
@@ -33,6 +35,8 @@ export interface ApiServerOptions {
   connect?: ConnectHandler;
   /** Decides pods/eviction (PodDisruptionBudgets); without it an eviction is a plain delete. */
   evict?: EvictionHandler;
+  /** Serves the resource metrics API (metrics.k8s.io), as metrics-server behind the aggregator. */
+  metrics?: ResourceMetricsSource;
   log?: Logger;
   /** Receives an audit.k8s.io/v1 Event per authenticated request (`formicary cluster --audit-log-path`). */
   audit?: AuditSink;
@@ -51,7 +55,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const { registry } = options;
   const clock = options.clock ?? (() => new Date());
   const { tokens } = options;
-  const discovery = new Discovery(() => registry.resources());
+  const discovery = new Discovery(options.metrics ? () => [...registry.resources(), ...metricsDefinitions] : () => registry.resources());
   let address = `${host}:0`;
   const ctx: ApiContext = {
     registry,
@@ -60,6 +64,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     serverAddress: () => address,
     connect: options.connect,
     ...(options.evict ? { evict: options.evict } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     authenticator: createAuthenticator({ adminToken: options.adminToken, registry, tokens, clock }),
     authorizer: createAuthorizer(registry),
     tokens,

@@ -11,6 +11,7 @@ import type { ApiContext, RequestScope } from './context.ts';
 import { aggregatedDiscoveryContentType } from './discovery.ts';
 import { negotiateDiscovery } from './media.ts';
 import { libraries } from './libraries.ts';
+import { METRICS_GROUP, metricsDefinitions, serveMetrics } from './metrics-api.ts';
 import type { OpenApi } from './openapi/index.ts';
 import { patchObject } from './patching.ts';
 import { requestInfoFor, type RequestInfo } from './request-info.ts';
@@ -385,6 +386,12 @@ export class ApiHandler {
   async #resource(scope: RequestScope): Promise<void> {
     const { info } = scope;
     const ctx = this.#ctx;
+    if (info.apiGroup === METRICS_GROUP && ctx.metrics) {
+      const metricsDef = metricsDefinitions.find((candidate) => candidate.version === info.apiVersion && candidate.resource === info.resource);
+      if (!metricsDef || (metricsDef.namespaced ? info.name !== '' && info.namespace === '' : info.namespace !== '')) throw httpErrors.notFoundPath();
+      serveMetrics(ctx, scope, metricsDef, ctx.metrics);
+      return;
+    }
     const def = ctx.registry.lookup(info.apiGroup, info.apiVersion, info.resource);
     if (!def) throw httpErrors.notFoundPath();
     if (!def.namespaced && info.namespace !== '' && !(def.group === '' && def.resource === 'namespaces')) throw httpErrors.notFoundPath();

@@ -39,6 +39,8 @@ export interface ContainerInstance {
   /** Whether something accepts TCP connections on the port. */
   listens(port: number): boolean;
   memoryBytes(): number | undefined;
+  /** Cumulative CPU time in nanoseconds of a real process's cgroup; undefined for a simulated server. */
+  cpuUsageNanos(): number | undefined;
   /** Requests a second served lately (not counting probes). */
   requestRate(): number;
 }
@@ -184,6 +186,10 @@ export class SimulatedContainer implements ContainerInstance {
     return undefined;
   }
 
+  cpuUsageNanos(): number | undefined {
+    return undefined;
+  }
+
   #advance(second: number): void {
     if (second - this.#countsSecond >= RATE_WINDOW) this.#counts.fill(0);
     else for (let s = this.#countsSecond + 1; s <= second; s++) this.#counts[s % RATE_WINDOW] = 0;
@@ -258,6 +264,10 @@ export class ProcessContainer implements ContainerInstance {
 
   memoryBytes(): number | undefined {
     return this.process.memoryUsageBytes();
+  }
+
+  cpuUsageNanos(): number | undefined {
+    return this.process.cpuUsageNanos();
   }
 
   requestRate(): number {

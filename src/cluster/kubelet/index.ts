@@ -14,6 +14,7 @@ import { HostDisk, removeOrphanedMounts, removeOrphanedPodStorage, UNLIMITED_POD
 import type { Registry, Watch } from '../registry/index.ts';
 import type { KubeObject } from '../types.ts';
 import { ClusterView } from './cluster-view.ts';
+import { cpuQuantity, FRESH_CONTAINER_MIN_MS, goDuration, memoryQuantity, METRIC_RESOLUTION_MS, ResourceMetricsStore } from './resource-metrics.ts';
 import { createConnectHandler } from './connect.ts';
 import { specOf, str, timestamp } from './format.ts';
 import { type KubeletShared, NodeKubelet } from './node-kubelet.ts';
@@ -77,24 +78,24 @@ const DEFAULT_POD_LIMITS: SandboxLimits = { memoryBytes: 1024 ** 3, pids: 1024 }
 const HOST_PIDS = 16_384;
 
 /** metrics.k8s.io/v1beta1 PodMetrics, as metrics-server serves it. */
-export interface PodMetrics {
+export type PodMetrics = {
   kind: 'PodMetrics';
   apiVersion: 'metrics.k8s.io/v1beta1';
   metadata: { name: string; namespace: string; creationTimestamp: string; labels?: Record<string, string> };
   timestamp: string;
   window: string;
   containers: Array<{ name: string; usage: { cpu: string; memory: string } }>;
-}
+};
 
 /** metrics.k8s.io/v1beta1 NodeMetrics. */
-export interface NodeMetrics {
+export type NodeMetrics = {
   kind: 'NodeMetrics';
   apiVersion: 'metrics.k8s.io/v1beta1';
-  metadata: { name: string; creationTimestamp: string };
+  metadata: { name: string; creationTimestamp: string; labels?: Record<string, string> };
   timestamp: string;
   window: string;
   usage: { cpu: string; memory: string };
-}
+};
 
 export interface RunningKubelet {
   /** Serves pods/log, pods/exec and pods/attach: pass it to the API server. */
@@ -116,8 +117,9 @@ const LOG_BUDGET_BYTES = 64 * 1024 * 1024;
 const NODE_BASE_CPU_MILLIS = 120;
 const NODE_BASE_MEMORY = 700 * 1024 * 1024;
 
-function memoryText(bytes: number): string {
-  return `${Math.ceil(bytes / 1024)}Ki`;
+function labelsOf(object: KubeObject | undefined): { labels?: Record<string, string> } {
+  const labels = object?.metadata.labels;
+  return labels ? { labels: { ...labels } } : {};
 }
 
 function isEmptyDirectory(path: string): boolean {
@@ -348,7 +350,26 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
   });
 
   let stopped = false;
-  const usageOf = (worker: PodWorker) => worker.usage();
+  // metrics-server: scrapes every resolution (scaled with the kubelet's time) and keeps two points a container.
+  const resolutionMs = Math.max(50, METRIC_RESOLUTION_MS * timeScale);
+  const resourceMetrics = new ResourceMetricsStore({ resolutionMs, freshContainerMinMs: FRESH_CONTAINER_MIN_MS * timeScale });
+  const scrape = () => {
+    const at = now().getTime();
+    resourceMetrics.storePods(at, new Map([...workers.values()].map((worker) => [worker.uid, worker.samples()])));
+    for (const [name, node] of nodes) {
+      let cpuNanocores = NODE_BASE_CPU_MILLIS * 1_000_000;
+      let memoryBytes = NODE_BASE_MEMORY;
+      for (const worker of node.workers.values()) {
+        for (const container of resourceMetrics.pod(worker.uid)?.containers ?? []) {
+          cpuNanocores += container.cpuNanocores;
+          memoryBytes += container.memoryBytes;
+        }
+      }
+      resourceMetrics.storeNode(name, at, { cpuNanocores, memoryBytes });
+    }
+  };
+  const scraper = setInterval(scrape, resolutionMs);
+  scraper.unref();
   return {
     connect: createConnectHandler({ workerFor: (pod: KubeObject) => workers.get(pod.metadata.uid ?? ''), sandbox }),
     get sandbox() {
@@ -357,42 +378,42 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
     workbenchTools: () => shared.tools(),
     podMetrics(namespace, name) {
       const worker = byName.get(`${namespace}/${name}`);
-      if (!worker) return undefined;
-      const usage = usageOf(worker);
-      if (usage.length === 0) return undefined;
-      const at = now();
+      const usage = worker ? resourceMetrics.pod(worker.uid) : undefined;
+      if (!worker || !usage) return undefined;
       return {
         kind: 'PodMetrics',
         apiVersion: 'metrics.k8s.io/v1beta1',
-        metadata: { name, namespace, creationTimestamp: timestamp(at), ...(worker.pod.metadata.labels ? { labels: { ...worker.pod.metadata.labels } } : {}) },
-        timestamp: timestamp(at),
-        window: '15s',
-        containers: usage.map((container) => ({ name: container.name, usage: { cpu: `${container.cpuMillis}m`, memory: memoryText(container.memoryBytes) } })),
+        metadata: { name, namespace, creationTimestamp: timestamp(now()), ...(worker.pod.metadata.labels ? { labels: { ...worker.pod.metadata.labels } } : {}) },
+        timestamp: timestamp(new Date(usage.timestamp)),
+        window: goDuration(usage.windowMs),
+        containers: usage.containers.map((container) => ({ name: container.name, usage: { cpu: cpuQuantity(container.cpuNanocores), memory: memoryQuantity(container.memoryBytes) } })),
       };
     },
     podUsage(pod) {
-      const worker = workers.get(pod.metadata.uid ?? '');
-      const usage = worker ? usageOf(worker) : [];
-      if (usage.length === 0) return undefined;
-      return { cpuMillis: usage.reduce((sum, c) => sum + c.cpuMillis, 0), memoryBytes: usage.reduce((sum, c) => sum + c.memoryBytes, 0) };
+      const usage = resourceMetrics.pod(pod.metadata.uid ?? '');
+      if (!usage || usage.containers.length === 0) return undefined;
+      return {
+        cpuMillis: Math.round(usage.containers.reduce((sum, c) => sum + c.cpuNanocores, 0) / 1_000_000),
+        memoryBytes: usage.containers.reduce((sum, c) => sum + c.memoryBytes, 0),
+      };
     },
     nodeMetrics(name) {
       const node = nodes.get(name);
-      if (!node) return undefined;
-      let cpu = NODE_BASE_CPU_MILLIS;
-      let memory = NODE_BASE_MEMORY;
-      for (const worker of node.workers.values()) {
-        for (const container of usageOf(worker)) {
-          cpu += container.cpuMillis;
-          memory += container.memoryBytes;
-        }
-      }
-      const at = now();
-      return { kind: 'NodeMetrics', apiVersion: 'metrics.k8s.io/v1beta1', metadata: { name, creationTimestamp: timestamp(at) }, timestamp: timestamp(at), window: '20s', usage: { cpu: `${cpu}m`, memory: memoryText(memory) } };
+      const usage = node ? resourceMetrics.node(name) : undefined;
+      if (!node || !usage) return undefined;
+      return {
+        kind: 'NodeMetrics',
+        apiVersion: 'metrics.k8s.io/v1beta1',
+        metadata: { name, creationTimestamp: timestamp(now()), ...labelsOf(view.get('nodes', undefined, name)) },
+        timestamp: timestamp(new Date(usage.timestamp)),
+        window: goDuration(usage.windowMs),
+        usage: { cpu: cpuQuantity(usage.cpuNanocores), memory: memoryQuantity(usage.memoryBytes) },
+      };
     },
     async stop() {
       if (stopped) return;
       stopped = true;
+      clearInterval(scraper);
       nodeWatch.stop();
       for (const watch of [...configWatches, claimWatch]) watch.stop();
       await Promise.all([...nodes.values()].map((node) => node.stop()));

@@ -17,7 +17,7 @@ import { type NodeRuntime, podGraceMs, type PodContext } from './pod-context.ts'
 import { buildPodStatus, type TerminatedState } from './pod-status.ts';
 import { limitsOf, podLimits } from './container-sandbox.ts';
 import { PodSandbox, type SandboxCgroup, type SandboxIdentity, type SandboxSpec } from './sandbox/index.ts';
-import { checkSimulatedMemory, type ContainerUsage, OOM_AFTER_MS, podUsage } from './usage.ts';
+import { checkSimulatedMemory, type ContainerSample, OOM_AFTER_MS, podSamples } from './usage.ts';
 import { PodVolumes } from './volumes.ts';
 
 const MOUNT_RETRY_MS = 15_000;
@@ -585,8 +585,9 @@ export class PodWorker {
     }
   }
 
-  usage(): ContainerUsage[] {
-    return podUsage(this.pod, this.containers);
+  /** What its running containers use now (metrics-server's scrape of this pod). */
+  samples(): ContainerSample[] {
+    return podSamples(this.pod, this.containers);
   }
 
   // ---- exec sessions ---------------------------------------------------------------------------

@@ -8,9 +8,15 @@ import { type ContainerInstance, SimulatedContainer } from './containers.ts';
 import { obj, str, strings } from './format.ts';
 import { behaviourOf, type ImageBehaviour } from './images/index.ts';
 
-export interface ContainerUsage {
+export interface ContainerSample {
   name: string;
-  cpuMillis: number;
+  /** The container instance: a restart starts a new CPU counter. */
+  containerID: string;
+  startedAt: number;
+  /** Cumulative CPU time of a real process, in nanoseconds. */
+  cpuNanos?: number;
+  /** CPU in millicores where there is no counter: a simulated server, or the simulate-cpu annotation. */
+  cpuMillis?: number;
   memoryBytes: number;
 }
 
@@ -56,15 +62,24 @@ export function checkSimulatedMemory(pod: KubeObject, containers: ContainerSlot[
   if (limit !== undefined && usage > limit && instance instanceof SimulatedContainer) instance.oomKill(oomAfterMs);
 }
 
-export function podUsage(pod: KubeObject, containers: ContainerSlot[]): ContainerUsage[] {
+/**
+ * One running container's figures now, as the kubelet's resource metrics endpoint hands them to
+ * metrics-server: a real process's cumulative CPU counter and working set from its cgroup, a
+ * simulated server's (or an annotated container's) CPU as a rate.
+ */
+export function podSamples(pod: KubeObject, containers: ContainerSlot[]): ContainerSample[] {
   const first = containers[0];
   return containers
     .filter((slot) => slot.instance?.running && slot.image)
     .map((slot) => {
       const instance = slot.instance as ContainerInstance;
+      const identity = { name: slot.name, containerID: instance.containerID, startedAt: instance.startedAt.getTime() };
       const simulated = simulatedUsage(pod, first, slot, slot.image ? behaviourOf(slot.image, strings(slot.spec['args'])) : undefined);
-      if (!instance.process) return { name: slot.name, ...simulated };
-      const memory = instance.memoryBytes() ?? 1024 * 1024;
-      return { name: slot.name, cpuMillis: slot === first && pod.metadata.annotations?.[SIMULATE_CPU] ? simulated.cpuMillis : 1, memoryBytes: memory };
+      if (!instance.process) return { ...identity, cpuMillis: simulated.cpuMillis, memoryBytes: simulated.memoryBytes };
+      const memoryBytes = instance.memoryBytes() ?? simulated.memoryBytes;
+      const cpuNanos = instance.cpuUsageNanos();
+      // A lab's annotation drives the first container's CPU (an autoscaler lab needs load it can name).
+      if ((slot === first && pod.metadata.annotations?.[SIMULATE_CPU]) || cpuNanos === undefined) return { ...identity, cpuMillis: simulated.cpuMillis, memoryBytes };
+      return { ...identity, cpuNanos, memoryBytes };
     });
 }

@@ -27,6 +27,7 @@ const apiResources = text`
   serviceaccounts             sa           v1                             true         ServiceAccount
   services                    svc          v1                             true         Service
   customresourcedefinitions   crd,crds     apiextensions.k8s.io/v1        false        CustomResourceDefinition
+  apiservices                              apiregistration.k8s.io/v1      false        APIService
   controllerrevisions                      apps/v1                        true         ControllerRevision
   daemonsets                  ds           apps/v1                        true         DaemonSet
   deployments                 deploy       apps/v1                        true         Deployment
@@ -120,6 +121,7 @@ describe.concurrent('kubectl api-versions', () => {
       code: 0,
       stdout: text`
         apiextensions.k8s.io/v1
+        apiregistration.k8s.io/v1
         apps/v1
         authentication.k8s.io/v1
         authorization.k8s.io/v1

@@ -368,7 +368,9 @@ spec:
       ns,
     );
     await lab.until('busy Running', () => phase(lab.pod(ns, 'busy')) === 'Running');
-    expect(lab.cluster.kubelet?.podMetrics(ns, 'busy')?.containers).toEqual([{ name: 'app', usage: { cpu: '450m', memory: expect.stringMatching(/Ki$/) } }]);
+    // metrics-server's first window needs two scrapes.
+    const metrics = await lab.until('a usage window', () => lab.cluster.kubelet?.podMetrics(ns, 'busy'));
+    expect(metrics.containers).toEqual([{ name: 'app', usage: { cpu: '450m', memory: expect.stringMatching(/^\d+(Ki|Mi)?$/) } }]);
     expect(lab.cluster.kubelet?.podUsage(lab.pod(ns, 'busy') as KubeObject)?.cpuMillis).toBe(450);
     await lab.kubectl(['annotate', 'pod', 'busy', '-n', ns, '--overwrite', 'formicary.dev/simulate-cpu=900m']);
     await lab.until('900m', () => lab.cluster.kubelet?.podMetrics(ns, 'busy')?.containers[0]?.usage.cpu === '900m');

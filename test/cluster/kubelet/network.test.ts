@@ -61,9 +61,13 @@ describe('the simulated network', () => {
         .list(lab.cluster.registry.lookup('', 'v1', 'pods')!, { namespace: ns, labelSelector: 'app=php-apache' })
         .items.find((p) => ((p.status as Record<string, any>)?.['conditions'] ?? []).some((c: Record<string, string>) => c['type'] === 'Ready' && c['status'] === 'True')),
     );
-    const idle = Number(lab.cluster.kubelet?.podMetrics(ns, pod.metadata.name ?? '')?.containers[0]?.usage.cpu.replace('m', ''));
+    const cpuMillis = () => {
+      const cpu = lab.cluster.kubelet?.podMetrics(ns, pod.metadata.name ?? '')?.containers[0]?.usage.cpu;
+      return cpu === undefined ? undefined : Number(cpu.replace('m', ''));
+    };
+    // metrics-server's first window needs two scrapes.
+    const idle = await lab.until('a usage window', cpuMillis);
     await fromClient('i=0; while [ $i -lt 150 ]; do wget -q -O- http://php-apache >/dev/null; i=$((i+1)); done');
-    const loaded = Number(lab.cluster.kubelet?.podMetrics(ns, pod.metadata.name ?? '')?.containers[0]?.usage.cpu.replace('m', ''));
-    expect(loaded).toBeGreaterThan(idle + 50);
+    await lab.until('the load in the usage window', () => (cpuMillis() ?? 0) > idle + 50);
   });
 });

@@ -290,3 +290,20 @@ export const priorityClassPrinter: Printer = {
     return { cells: [o.metadata.name ?? '', typeof o.value === 'number' ? o.value : 0, o.globalDefault === true, since(o.metadata.creationTimestamp, now), str(o.preemptionPolicy)] };
   },
 };
+
+/** kube-aggregator's APIService table: who serves the group/version, and whether it is Available. */
+export const apiServicePrinter: Printer = {
+  columns: [
+    nameColumn(),
+    column('Service', 'string', 'The reference to the service that hosts this API endpoint.'),
+    column('Available', 'string', 'Whether this service is available.'),
+    ageColumn(),
+  ],
+  print(o, now) {
+    const service = asRecord(at(o, 'spec', 'service'));
+    const reference = str(service.name) ? `${str(service.namespace)}/${str(service.name)}` : 'Local';
+    const available = asArray(at(o, 'status', 'conditions')).map(asRecord).find((c) => c.type === 'Available');
+    const status = !available ? 'Unknown' : available.status !== 'True' && str(available.reason) ? `${str(available.status)} (${str(available.reason)})` : str(available.status);
+    return { cells: [o.metadata.name ?? '', reference, status, since(o.metadata.creationTimestamp, now)] };
+  },
+};

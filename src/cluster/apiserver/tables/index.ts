@@ -2,7 +2,7 @@
 // per resource, as the real API server produces them from pkg/printers/internalversion.
 import type { KubeObject } from '../../types.ts';
 import type { PrinterColumn } from '../../registry/index.ts';
-import { clusterRoleBindingPrinter, endpointSlicePrinter, horizontalPodAutoscalerPrinter, ingressClassPrinter, ingressPrinter, leasePrinter, networkPolicyPrinter, podDisruptionBudgetPrinter, roleBindingPrinter, storageClassPrinter, priorityClassPrinter } from './apis.ts';
+import { apiServicePrinter, clusterRoleBindingPrinter, endpointSlicePrinter, horizontalPodAutoscalerPrinter, ingressClassPrinter, ingressPrinter, leasePrinter, networkPolicyPrinter, podDisruptionBudgetPrinter, roleBindingPrinter, storageClassPrinter, priorityClassPrinter } from './apis.ts';
 import {
   configMapPrinter,
   endpointsPrinter,
@@ -103,6 +103,7 @@ const printers: Record<string, Printer> = {
   'coordination.k8s.io/leases': leasePrinter,
   'storage.k8s.io/storageclasses': storageClassPrinter,
   'scheduling.k8s.io/priorityclasses': priorityClassPrinter,
+  'apiregistration.k8s.io/apiservices': apiServicePrinter,
 };
 
 function printerFor(resource: TableResource): Printer {

@@ -25,7 +25,8 @@ const ROOT = '/sys/fs/cgroup';
 const PERIOD_US = 100_000;
 const KILL_PASSES = 200;
 const REMOVE_TRIES = 100;
-const CONTROLLERS = ['memory', 'cpu', 'pids'] as const;
+// cpuacct (v1 only; v2's cpu controller counts usage itself) is made for its usage counter, never limited.
+const CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'pids'] as const;
 type Controller = (typeof CONTROLLERS)[number];
 
 interface Layout {
@@ -209,10 +210,39 @@ export class SandboxCgroup {
     }
   }
 
+  /**
+   * The working set, as the kubelet reports it to metrics-server: usage less the inactive file
+   * cache (which the kernel reclaims before it would OOM-kill anything).
+   */
   memoryUsageBytes(): number | undefined {
     const memory = this.#dirs.get('memory');
     if (!memory) return undefined;
-    return readNumber(join(memory, this.#version === 1 ? 'memory.usage_in_bytes' : 'memory.current'));
+    const usage = readNumber(join(memory, this.#version === 1 ? 'memory.usage_in_bytes' : 'memory.current'));
+    if (usage === undefined) return undefined;
+    let inactiveFile = 0;
+    try {
+      const match = new RegExp(`^${this.#version === 1 ? 'total_inactive_file' : 'inactive_file'} (\\d+)$`, 'm').exec(readFileSync(join(memory, 'memory.stat'), 'utf8'));
+      inactiveFile = match ? Number(match[1]) : 0;
+    } catch {
+      // No statistics: the usage is all there is.
+    }
+    return Math.max(0, usage - inactiveFile);
+  }
+
+  /** CPU time used by every process that ever ran here, in nanoseconds (the kernel's cumulative counter). */
+  cpuUsageNanos(): number | undefined {
+    if (this.#version === 1) {
+      const cpuacct = this.#dirs.get('cpuacct');
+      return cpuacct ? readNumber(join(cpuacct, 'cpuacct.usage')) : undefined;
+    }
+    const cpu = this.#dirs.get('cpu');
+    if (!cpu) return undefined;
+    try {
+      const match = /^usage_usec (\d+)$/m.exec(readFileSync(join(cpu, 'cpu.stat'), 'utf8'));
+      return match ? Number(match[1]) * 1000 : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /**

@@ -101,7 +101,10 @@ export interface SandboxedProcess {
   readonly exited: Promise<SandboxExit>;
   /** Signals every process of the sandbox; SIGKILL also tears the namespace down. */
   kill(signal?: NodeJS.Signals): void;
+  /** The working set of the process's cgroup. */
   memoryUsageBytes(): number | undefined;
+  /** Cumulative CPU time of the process's cgroup, in nanoseconds. */
+  cpuUsageNanos(): number | undefined;
 }
 
 export type SandboxSupport =
@@ -448,6 +451,7 @@ function spawnWithPipes(argv: string[], env: Record<string, string>, spec: Sandb
       if (signal === 'SIGKILL') child.kill('SIGKILL');
     },
     memoryUsageBytes: () => placement.joined?.memoryUsageBytes(),
+    cpuUsageNanos: () => placement.joined?.cpuUsageNanos(),
   };
 }
 
@@ -486,6 +490,7 @@ async function spawnWithTerminal(argv: string[], env: Record<string, string>, sp
       if (signal === 'SIGKILL') terminal.kill('SIGKILL');
     },
     memoryUsageBytes: () => placement.joined?.memoryUsageBytes(),
+    cpuUsageNanos: () => placement.joined?.cpuUsageNanos(),
   };
 }
 

@@ -32,6 +32,7 @@ import { leases } from './coordination/leases.ts';
 import { storageclasses } from './storage/storageclasses.ts';
 import { priorityclasses } from './scheduling/priorityclasses.ts';
 import { customresourcedefinitions } from './apiextensions/customresourcedefinitions.ts';
+import { apiservices } from './apiregistration/apiservices.ts';
 import { localsubjectaccessreviews, selfsubjectaccessreviews, selfsubjectrulesreviews, subjectaccessreviews } from './authorization/reviews.ts';
 import { selfsubjectreviews, tokenreviews } from './authentication/reviews.ts';
 
@@ -53,6 +54,7 @@ export function builtinStrategies(): ResourceStrategy[] {
     serviceaccounts,
     services,
     customresourcedefinitions,
+    apiservices,
     controllerrevisions,
     daemonsets,
     deployments,

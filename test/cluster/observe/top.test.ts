@@ -1,0 +1,182 @@
+// kubectl top against the resource metrics API: metrics-server's windows over the kubelet's
+// cgroup counters (a real busy loop) and simulated servers, the tables kubectl prints, its
+// messages before the first window, sorting and selectors, the raw API, and who may read it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type KubeletCluster, phase, startKubeletCluster, versionedKubectl } from '../kubelet/harness.ts';
+
+let lab: KubeletCluster;
+const ns = 'observe-top';
+
+const pods = `apiVersion: v1
+kind: Pod
+metadata: {name: burner, labels: {app: burner}}
+spec:
+  containers:
+  - name: loop
+    image: busybox
+    command: [sh, -c, 'while :; do :; done']
+    resources: {limits: {cpu: 300m, memory: 64Mi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, labels: {app: web}, annotations: {formicary.dev/simulate-cpu: 20m, formicary.dev/simulate-memory: 300Mi}}
+spec:
+  containers:
+  - {name: nginx, image: 'nginx:1.27'}
+  - {name: sidecar, image: busybox, command: [sh, -c, 'exec sleep 3600']}
+`;
+
+/** kubectl's table as rows of cells (its columns are separated by runs of spaces). */
+function rows(stdout: string): string[][] {
+  return stdout
+    .trim()
+    .split('\n')
+    .map((line) => line.trim().split(/\s{2,}|\s+(?=\S)/));
+}
+
+beforeAll(async () => {
+  lab = await startKubeletCluster();
+  await lab.kubectl(['create', 'namespace', ns]);
+  await lab.apply(pods, ns);
+  await lab.until('both pods Running', () => phase(lab.pod(ns, 'burner')) === 'Running' && phase(lab.pod(ns, 'web')) === 'Running');
+  // The first window needs two scrapes; the busy loop needs a window in which it ran.
+  await lab.until('metrics for both', () => lab.cluster.kubelet?.podMetrics(ns, 'burner') && lab.cluster.kubelet.podMetrics(ns, 'web') && lab.cluster.kubelet.nodeMetrics('node-1'));
+}, 120_000);
+
+afterAll(async () => {
+  await lab?.stop();
+});
+
+describe('kubectl top pod', () => {
+  it.each(['1.27', '1.33'])('prints each pod once with its CPU and memory (kubectl %s)', async (version) => {
+    const result = await lab.kubectl(['top', 'pod', '-n', ns], { binary: versionedKubectl(version) });
+    expect(result.stderr).toBe('');
+    const [header, ...body] = rows(result.stdout);
+    expect(header).toEqual(['NAME', 'CPU(cores)', 'MEMORY(bytes)']);
+    expect(body.map((row) => row[0]).sort()).toEqual(['burner', 'web']);
+    const web = body.find((row) => row[0] === 'web');
+    // The simulated server's annotation plus the sidecar's sleep (a real process, next to nothing).
+    expect(Number(web?.[1]?.replace('m', ''))).toBeGreaterThanOrEqual(20);
+    expect(Number(web?.[2]?.replace('Mi', ''))).toBeGreaterThanOrEqual(300);
+  });
+
+  it('measures a busy loop from its cgroup, bounded by its CPU limit', async () => {
+    const result = await lab.kubectl(['top', 'pod', 'burner', '-n', ns]);
+    const cpu = Number(rows(result.stdout)[1]?.[1]?.replace('m', ''));
+    expect(cpu).toBeGreaterThan(50);
+    expect(cpu).toBeLessThanOrEqual(330);
+  });
+
+  it('sorts by CPU or memory, largest first', async () => {
+    const byCpu = rows((await lab.kubectl(['top', 'pod', '-n', ns, '--sort-by=cpu', '--no-headers'])).stdout).map((row) => row[0]);
+    expect(byCpu).toEqual(['burner', 'web']);
+    const byMemory = rows((await lab.kubectl(['top', 'pod', '-n', ns, '--sort-by=memory', '--no-headers'])).stdout).map((row) => row[0]);
+    expect(byMemory).toEqual(['web', 'burner']);
+    const wrong = await lab.kubectl(['top', 'pod', '-n', ns, '--sort-by=disk']);
+    expect(wrong.stderr.trim()).toBe('error: --sort-by accepts only cpu or memory');
+  });
+
+  it('shows containers with --containers, namespaces with -A, and filters with -l', async () => {
+    const containers = rows((await lab.kubectl(['top', 'pod', 'web', '-n', ns, '--containers'])).stdout);
+    expect(containers[0]).toEqual(['POD', 'NAME', 'CPU(cores)', 'MEMORY(bytes)']);
+    expect(containers.slice(1).map((row) => `${row[0]}/${row[1]}`)).toEqual(['web/nginx', 'web/sidecar']);
+    const all = rows((await lab.kubectl(['top', 'pod', '-A'])).stdout);
+    expect(all[0]).toEqual(['NAMESPACE', 'NAME', 'CPU(cores)', 'MEMORY(bytes)']);
+    expect(all.filter((row) => row[0] === ns).map((row) => row[1])).toEqual(['burner', 'web']);
+    const selected = rows((await lab.kubectl(['top', 'pod', '-n', ns, '-l', 'app=web', '--no-headers'])).stdout);
+    expect(selected.map((row) => row[0])).toEqual(['web']);
+  });
+
+  it('says metrics are not available yet for a pod that has just been created', async () => {
+    await lab.kubectl(['create', 'namespace', 'observe-young']);
+    // Never scheduled: it stays young and without a window.
+    await lab.apply(`apiVersion: v1\nkind: Pod\nmetadata: {name: waiting}\nspec:\n  nodeSelector: {disk: none}\n  containers:\n  - {name: app, image: nginx}\n`, 'observe-young');
+    const list = await lab.kubectl(['top', 'pod', '-n', 'observe-young']);
+    expect(list.code).toBe(1);
+    expect(list.stderr.trim()).toBe('error: metrics not available yet');
+    const named = await lab.kubectl(['top', 'pod', 'waiting', '-n', 'observe-young']);
+    expect(named.stderr.trim()).toBe('Error from server (NotFound): podmetrics.metrics.k8s.io "observe-young/waiting" not found');
+    const missing = await lab.kubectl(['top', 'pod', 'nosuch', '-n', 'observe-young']);
+    expect(missing.stderr.trim()).toBe('Error from server (NotFound): pods "nosuch" not found');
+    const empty = await lab.kubectl(['top', 'pod', '-n', 'default']);
+    expect(empty.code).toBe(0);
+    expect(empty.stderr.trim()).toBe('No resources found in default namespace.');
+  });
+});
+
+describe('kubectl top node', () => {
+  // kubectl 1.27 heads the shares CPU% and MEMORY%; later releases CPU(%) and MEMORY(%).
+  it.each([
+    ['1.27', 'CPU%', 'MEMORY%'],
+    ['1.33', 'CPU(%)', 'MEMORY(%)'],
+  ])('prints every node with usage and its share of allocatable (kubectl %s)', async (version, cpuShare, memoryShare) => {
+    await lab.until('metrics for both nodes', () => lab.cluster.kubelet?.nodeMetrics('node-2'));
+    const result = await lab.kubectl(['top', 'node'], { binary: versionedKubectl(version) });
+    expect(result.stderr).toBe('');
+    const [header, ...body] = rows(result.stdout);
+    expect(header).toEqual(['NAME', 'CPU(cores)', cpuShare, 'MEMORY(bytes)', memoryShare]);
+    expect(body.map((row) => row[0])).toEqual(['node-1', 'node-2']);
+    for (const row of body) {
+      expect(row[1]).toMatch(/^\d+m$/);
+      expect(row[2]).toMatch(/^\d+%$/);
+      expect(row[3]).toMatch(/^\d+Mi$/);
+    }
+  });
+});
+
+describe('the metrics.k8s.io API', () => {
+  it('is discovered and answers get --raw as metrics-server does', async () => {
+    const resources = await lab.kubectl(['api-resources', '--api-group=metrics.k8s.io', '--no-headers']);
+    expect(rows(resources.stdout).map((row) => row[0]).sort()).toEqual(['nodes', 'pods']);
+    const raw = JSON.parse((await lab.kubectl(['get', '--raw', `/apis/metrics.k8s.io/v1beta1/namespaces/${ns}/pods/web`])).stdout);
+    expect(raw).toMatchObject({ kind: 'PodMetrics', apiVersion: 'metrics.k8s.io/v1beta1', metadata: { name: 'web', namespace: ns, labels: { app: 'web' } } });
+    expect(raw.window).toMatch(/^\d+(\.\d+)?m?s$/);
+    expect(raw.containers.map((c: { name: string }) => c.name)).toEqual(['nginx', 'sidecar']);
+    expect(raw.containers[0].usage).toEqual({ cpu: '20m', memory: '300Mi' });
+    const list = JSON.parse((await lab.kubectl(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/nodes'])).stdout);
+    expect(list.kind).toBe('NodeMetricsList');
+    expect(list.items.map((n: { metadata: { name: string } }) => n.metadata.name)).toEqual(['node-1', 'node-2']);
+  });
+
+  it('prints metrics-server\'s table for kubectl get', async () => {
+    const table = rows((await lab.kubectl(['get', 'pods.metrics.k8s.io', '-n', ns])).stdout);
+    expect(table[0]).toEqual(['NAME', 'CPU', 'MEMORY', 'WINDOW']);
+    expect(table.slice(1).map((row) => row[0])).toEqual(['burner', 'web']);
+  });
+
+  it('is readable by whoever has view, edit or admin in a namespace, but nodes stay cluster-wide', async () => {
+    await lab.kubectl(['create', 'serviceaccount', 'learner', '-n', ns]);
+    await lab.kubectl(['create', 'rolebinding', 'learner-edit', '-n', ns, '--clusterrole=edit', `--serviceaccount=${ns}:learner`]);
+    const as = ['--as', `system:serviceaccount:${ns}:learner`];
+    await lab.eventually('edit aggregates metrics reading', async () => (await lab.kubectl(['auth', 'can-i', 'list', 'pods.metrics.k8s.io', '-n', ns, ...as])).stdout.trim() === 'yes');
+    expect((await lab.kubectl(['auth', 'can-i', 'list', 'nodes.metrics.k8s.io', ...as])).stdout.trim()).toBe('no');
+    const top = await lab.kubectl(['top', 'pod', '-n', ns, ...as]);
+    expect(top.code).toBe(0);
+    const node = await lab.kubectl(['top', 'node', ...as]);
+    expect(node.stderr).toContain(`nodes.metrics.k8s.io is forbidden: User "system:serviceaccount:${ns}:learner" cannot list resource "nodes" in API group "metrics.k8s.io" at the cluster scope`);
+  });
+});
+
+describe('APIServices', () => {
+  it('lists the local group/versions and metrics-server\'s, all Available', async () => {
+    const table = rows((await lab.kubectl(['get', 'apiservices'])).stdout);
+    expect(table[0]).toEqual(['NAME', 'SERVICE', 'AVAILABLE', 'AGE']);
+    const byName = new Map(table.slice(1).map((row) => [row[0], row]));
+    expect(byName.get('v1.')?.slice(1, 3)).toEqual(['Local', 'True']);
+    expect(byName.get('v1.apps')?.slice(1, 3)).toEqual(['Local', 'True']);
+    expect(byName.get('v2.autoscaling')?.slice(1, 3)).toEqual(['Local', 'True']);
+    expect(byName.get('v1beta1.metrics.k8s.io')?.slice(1, 3)).toEqual(['kube-system/metrics-server', 'True']);
+    const metrics = JSON.parse((await lab.kubectl(['get', 'apiservice', 'v1beta1.metrics.k8s.io', '-o', 'json'])).stdout);
+    expect(metrics.spec).toMatchObject({ group: 'metrics.k8s.io', version: 'v1beta1', groupPriorityMinimum: 100, versionPriority: 100 });
+    expect(metrics.status.conditions[0]).toMatchObject({ type: 'Available', status: 'True', reason: 'Passed', message: 'all checks passed' });
+  });
+
+  it('refuses a name that is not version.group, with kube-aggregator\'s message', async () => {
+    const result = await lab.kubectl(['apply', '-f', '-'], {
+      stdin: 'apiVersion: apiregistration.k8s.io/v1\nkind: APIService\nmetadata: {name: v1.wrong.example.com}\nspec: {group: example.com, version: v1, groupPriorityMinimum: 1000, versionPriority: 15}\n',
+    });
+    expect(result.stderr.trim()).toBe(
+      'The APIService "v1.wrong.example.com" is invalid: metadata.name: Invalid value: "v1.wrong.example.com": must be `spec.version+"."+spec.group`: "v1.example.com"',
+    );
+  });
+});
