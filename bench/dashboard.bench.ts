@@ -10,7 +10,7 @@ import { parseConfig, type PortalConfig } from '../src/server/config.ts';
 import type { Database } from '../src/server/db/index.ts';
 import { startPortal, type Portal } from '../src/server/main.ts';
 import { SESSION_COOKIE } from '../src/server/auth/index.ts';
-import { createLabRecords } from '../src/server/tracking/index.ts';
+import { createTracking, fixedOutlines } from '../src/server/tracking/index.ts';
 import { createWorkshopInput, type LearnerRow } from '../src/contracts/index.ts';
 import { FIXTURE_LAB, FIXTURE_LAB_YAML } from '../test/support/lab-fixture.ts';
 import { startTestPostgres } from '../test/support/postgres.ts';
@@ -56,7 +56,7 @@ export default async function dashboardBench(): Promise<Record<string, number>> 
       endsAt: new Date(Date.now() + 3_600_000).toISOString(),
       seats: LEARNERS,
     }));
-    const records = createLabRecords(databases[1]!);
+    const records = createTracking(databases[1]!, { outlines: fixedOutlines([]) }).labs;
     const learners: Array<{ id: string; name: string; session: string }> = [];
     for (let index = 0; index < LEARNERS; index += 1) {
       const { learner } = await b.services.sessions.signIn(`Learner ${index}`);

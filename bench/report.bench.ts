@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { DatabaseConfig } from '../src/server/config.ts';
 import { applyMigrations, openDatabase, readMigrations, type Database } from '../src/server/db/index.ts';
-import { createLearningRecord, fixedOutlines, type LearningEventInput, type PathOutline } from '../src/server/learning/index.ts';
+import { createTracking, fixedOutlines, type LearningEventInput, type PathOutline } from '../src/server/tracking/index.ts';
 import { createLogger } from '../src/server/log.ts';
 import { createReports, type Period } from '../src/server/reports/index.ts';
 import { startTestPostgres } from '../test/support/postgres.ts';
@@ -131,7 +131,7 @@ async function benchOn(config: DatabaseConfig, prefix: string): Promise<Record<s
     await applyMigrations(db, await readMigrations(db.dialect));
     const next = random(20250301);
     const learnerIds = await insertLearners(db, Math.ceil(TARGET_EVENTS / 60), next);
-    const learning = createLearningRecord(db, { outlines: fixedOutlines(PATHS) });
+    const learning = createTracking(db, { outlines: fixedOutlines(PATHS) }).record;
 
     let generated = 0;
     let learners = 0;

@@ -19,6 +19,11 @@ export const checkResult = z.object({
 });
 export type CheckResult = z.infer<typeof checkResult>;
 
+/** A step passes when it has checks and every one of them passed. */
+export function stepPassed(results: readonly CheckResult[]): boolean {
+  return results.length > 0 && results.every((result) => result.passed);
+}
+
 export const LAB_SESSION_STATUSES = ['starting', 'ready', 'failed', 'ended'] as const;
 export type LabSessionStatus = (typeof LAB_SESSION_STATUSES)[number];
 

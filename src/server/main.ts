@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
-import { answerRefusal, createAuth, Gate, type Refusal } from './auth/index.ts';
+import { answerRefusal, createAuth, createSessions, Gate, type Refusal } from './auth/index.ts';
 import { startLabCluster, type LabCluster, type LabClusterOptions } from './cluster/index.ts';
 import { ConfigError, loadConfig, redactUrl, type PortalConfig } from './config.ts';
 import { applyMigrations, openDatabase, readMigrations, type Database } from './db/index.ts';
@@ -29,11 +29,9 @@ import {
   type RouteContext,
   type StaticFiles,
 } from './http/index.ts';
-import { createProgress, createSessions } from './learners/index.ts';
 import { startLabs } from './labs/index.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type PortalMetrics } from './metrics/index.ts';
-import { createLabRecords } from './tracking/index.ts';
 import { startWorkshops } from './workshops/index.ts';
 import { publicPortalUrl, startLearning, type Learner, type Learning, type PortalServices } from './services.ts';
 
@@ -165,14 +163,14 @@ export async function startPortal(config: PortalConfig, options: PortalOptions =
     const auth = createAuth(config.auth, { sessions, secret: config.sessionSecret, log });
     // xAPI names the portal by the address learners use; with PORT=0 it is known once listening.
     const address = { url: `http://${config.host}:${config.port}` };
-    learning = startLearning({ db, root, xapi: config.xapi, portalUrl: () => publicPortalUrl(config, address.url), log });
-    const services: PortalServices = { sessions, progress: learning.recordingProgress(createProgress(db)), auth, learning: learning.services };
+    // Lab events of a learner in a workshop carry the workshop (workshops start below; asked at each event).
+    const workshopOf = async (learnerId: string) => (await services.workshops?.current(learnerId))?.id ?? null;
+    learning = startLearning({ db, root, xapi: config.xapi, portalUrl: () => publicPortalUrl(config, address.url), workshopOf, log });
+    const services: PortalServices = { sessions, progress: learning.tracking.lessons, auth, learning: learning.services };
     const routes = new PortalRoutes();
     options.configure?.(routes, { config, db, services, cluster, log });
     // After `configure`, whose handlers take precedence (tests stand in for the terminal route).
-    // Lab events of a learner in a workshop carry the workshop (workshops start below; asked at each event).
-    const workshopOf = async (learnerId: string) => (await services.workshops?.current(learnerId))?.id ?? null;
-    const labs = startLabs({ root, db, cluster, progress: services.progress, records: learning.recordingLabRecords(createLabRecords(db), { workshopOf }), log, sessionsPerLearner: config.labSessionsPerLearner, warmPool: config.sandboxWarmPool, sandboxLimit: config.sandboxLimit });
+    const labs = startLabs({ root, cluster, records: learning.tracking.labs, log, sessionsPerLearner: config.labSessionsPerLearner, warmPool: config.sandboxWarmPool, sandboxLimit: config.sandboxLimit });
     services.labs = labs.sessions;
     labs.register(routes);
     const workshops = startWorkshops({ database: config.database, db, labs: labs.sessions, terminals: labs.bridge, sandboxes: { prewarm: (lab, count) => labs.prewarm(lab, count) }, log });

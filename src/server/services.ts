@@ -1,17 +1,15 @@
 // The portal's wiring, for main.ts: what the pages and API routes may ask of the runtime
 // (PortalServices, passed to Astro's handler as `locals.services` with the signed-in learner), and
-// the learning record assembled with its reports and the xAPI outbox. Only main.ts (and the
-// pages, for types) import this file; the rooms it wires never do.
+// tracking assembled with its reports and the xAPI outbox. Only main.ts (and the pages, for
+// types) import this file; the rooms it wires never do.
 
 import type { PortalConfig, XapiConfig } from './config.ts';
 import type { Database } from './db/index.ts';
-import type { Auth } from './auth/index.ts';
+import type { Auth, Sessions } from './auth/index.ts';
 import type { LabSessions } from './labs/index.ts';
-import type { Progress, Sessions } from './learners/index.ts';
-import { contentOutlines, createLearningRecord, recordingLabRecords, recordingProgress, type LearningRecord, type PathOutlines } from './learning/index.ts';
 import type { Logger } from './log.ts';
 import { createReports, type Reports } from './reports/index.ts';
-import type { LabRecords } from './tracking/index.ts';
+import { contentOutlines, createTracking, type LearningRecord, type PathOutlines, type Progress, type Tracking } from './tracking/index.ts';
 import type { Workshops } from './workshops/index.ts';
 import { createLrs, createStatementOutbox, statementPage, type OutboxStatus, type StatementOutbox, type StatementPageQuery, type StatementResult } from './xapi/index.ts';
 
@@ -44,10 +42,8 @@ export interface LearningServices {
 
 export interface Learning {
   services: LearningServices;
-  /** Lesson progress whose marks are also recorded here. */
-  recordingProgress(progress: Progress): Progress;
-  /** Lab records whose writes are also recorded here (for the lab service). */
-  recordingLabRecords(records: LabRecords, options?: { workshopOf?: (learnerId: string) => Promise<string | null> }): LabRecords;
+  /** Lesson progress and lab sessions, recorded with their learning events (for the pages and the lab service). */
+  tracking: Tracking;
   /** Stops the xAPI worker; call before closing the database. */
   stop(): Promise<void>;
 }
@@ -59,6 +55,8 @@ export interface LearningOptions {
   xapi: XapiConfig | null;
   /** The portal's public address; asked when statements are made, so it may be known only once the server listens. */
   portalUrl: () => string;
+  /** The workshop a learner is in right now, if any, to tag their lab events with. */
+  workshopOf?: (learnerId: string) => Promise<string | null>;
   log: Logger;
   /** Overrides for tests: outlines other than the content's, the worker's timing. */
   outlines?: PathOutlines;
@@ -76,11 +74,13 @@ export function startLearning(options: LearningOptions): Learning {
   const outbox: StatementOutbox | null = options.xapi
     ? createStatementOutbox({ db: options.db, lrs: createLrs(options.xapi), portalUrl: options.portalUrl, log: log.child({ component: 'xapi' }), ...options.outbox })
     : null;
-  const record = createLearningRecord(options.db, {
+  const tracking = createTracking(options.db, {
     outlines,
     sinks: outbox ? [outbox.sink] : [],
     onListenerError: (error) => log.warn({ err: error }, 'a learning event listener failed'),
+    ...(options.workshopOf ? { workshopOf: options.workshopOf } : {}),
   });
+  const { record } = tracking;
   if (outbox) {
     record.subscribe(() => outbox.nudge());
     outbox.start();
@@ -104,8 +104,7 @@ export function startLearning(options: LearningOptions): Learning {
       outboxStatus: async () => (outbox ? outbox.status() : null),
       portalUrl: options.portalUrl,
     },
-    recordingProgress: (progress) => recordingProgress(progress, record),
-    recordingLabRecords: (records, labOptions = {}) => recordingLabRecords(records, record, labOptions),
+    tracking,
     stop: async () => {
       await completing;
       await outbox?.stop();

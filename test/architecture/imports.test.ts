@@ -3,7 +3,11 @@
 // - pages reach the server only through a room's face (src/server/<room>/index.ts);
 // - the lab format (src/labs) never imports the server: the server uses it, not the other way;
 // - src/contracts imports nothing of ours: it is what everyone else shares;
-// - no import circles in src/server;
+// - no import circles in src/server; a room of src/server reaches another only through its
+//   index.ts;
+// - tracking (src/server/tracking: the learning record, lesson progress, lab sessions,
+//   certificates) is one room that depends on no room that acts on labs, workshops or reports:
+//   they use it, not the other way; and only it writes its tables (one transactional writer);
 // - the browser's scripts take types only from src/contracts: zod in a page would compile its
 //   parsers with new Function, which the portal's Content-Security-Policy refuses.
 import { readdir, readFile } from 'node:fs/promises';
@@ -57,5 +61,28 @@ describe('imports in src/', () => {
 
   it('has no import circles in src/server', () => {
     expect(circles(graph, under('src/server'))).toEqual([]);
+  });
+
+  it('lets a room of src/server reach another only through its index.ts', () => {
+    const room = (file: string) => /^src\/server\/([a-z-]+)\//.exec(file)?.[1] ?? null;
+    const across = [...graph.edges].flatMap(([file, targets]) =>
+      room(file) === null ? [] : [...targets].filter((target) => room(target) !== null && room(target) !== room(file) && !ROOM_FACE.test(target)).map((target) => `${file} → ${target}`),
+    );
+    expect(across).toEqual([]);
+  });
+
+  it('keeps tracking one room that the rooms acting on labs, workshops and reports use, never the other way', () => {
+    expect([...graph.edges.keys()].filter((file) => /^src\/server\/(learners|learning)\//.test(file))).toEqual([]);
+    const used = new Set(imports(under('src/server/tracking'), (file) => under('src/server')(file) && !under('src/server/tracking')(file)).map((edge) => edge.split(' → ')[1]));
+    expect([...used].sort()).toEqual(['src/server/auth/index.ts', 'src/server/db/index.ts']);
+  });
+
+  it('lets only tracking write the tables of tracking', async () => {
+    const TABLES = /\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(lab_sessions|lab_checks|lab_reveals|lesson_progress|learning_[a-z_]+|certificates)\b/g;
+    const writers: string[] = [];
+    for (const file of [...graph.edges.keys()].filter((file) => under('src/server')(file) && !under('src/server/tracking')(file) && file.endsWith('.ts'))) {
+      for (const match of (await readFile(path.join(ROOT, file), 'utf8')).matchAll(TABLES)) writers.push(`${file} writes ${match[1]}`);
+    }
+    expect(writers).toEqual([]);
   });
 });

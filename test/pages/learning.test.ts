@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { parseConfig } from '../../src/server/config.ts';
-import { myLearningSchema } from '../../src/server/learning/index.ts';
+import { myLearningSchema } from '../../src/contracts/index.ts';
 import { startPortal, type Portal, type SiteHandler } from '../../src/server/main.ts';
 import { PORTAL_OPERATIONS } from '../../src/server/openapi/index.ts';
 import { checkReport, labReport, pathReport, teamReport } from '../../src/server/reports/index.ts';

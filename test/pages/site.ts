@@ -9,18 +9,20 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createAuth } from '../../src/server/auth/index.ts';
+import { createAuth, createSessions } from '../../src/server/auth/index.ts';
 import { applyMigrations, openDatabase, readMigrations, type Database } from '../../src/server/db/index.ts';
-import { createProgress, createSessions } from '../../src/server/learners/index.ts';
 import { createLogger } from '../../src/server/log.ts';
 import { SESSION_COOKIE } from '../../src/server/auth/index.ts';
 import type { Learner, PortalServices } from '../../src/server/services.ts';
+import { contentOutlines, createTracking } from '../../src/server/tracking/index.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, next: () => void, locals: { services: PortalServices; learner: Learner | null }) => Promise<void>;
 
 export interface BuiltSite {
   /** Astro's outDir: client/ and server/. */
   outDir: string;
+  /** The fixture project it was built over (its content/ gives the paths' outlines). */
+  contentRoot: string;
   remove(): Promise<void>;
 }
 
@@ -35,7 +37,7 @@ export async function buildSite(contentRoot: string): Promise<BuiltSite> {
   builder.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => builder.on('close', resolve));
   if (code !== 0) throw new Error(`astro build over ${contentRoot} failed (exit ${code}):\n${errors.slice(-4000)}`);
-  return { outDir: join(workDir, 'dist'), remove: () => rm(workDir, { recursive: true, force: true }) };
+  return { outDir: join(workDir, 'dist'), contentRoot, remove: () => rm(workDir, { recursive: true, force: true }) };
 }
 
 export interface RunningSite {
@@ -60,7 +62,7 @@ export async function serveSite(site: BuiltSite): Promise<RunningSite> {
   await applyMigrations(db, await readMigrations(db.dialect));
   const sessions = createSessions(db);
   const auth = createAuth({ mode: 'dev' }, { sessions, secret: 'test-session-secret-'.repeat(2), log: createLogger({ level: 'silent' }) });
-  const services: PortalServices = { sessions, progress: createProgress(db), auth };
+  const services: PortalServices = { sessions, progress: createTracking(db, { outlines: contentOutlines(site.contentRoot) }).lessons, auth };
   const { handler } = (await import(pathToFileURL(join(site.outDir, 'server', 'entry.mjs')).href)) as { handler: Handler };
   const client = join(site.outDir, 'client');
 

@@ -14,8 +14,9 @@ import { DEFAULT_NAMESPACE_BYTES } from '../../src/cluster/registry/index.ts';
 import { startLabCluster } from '../../src/server/cluster/index.ts';
 import { applyMigrations, openDatabase, readMigrations } from '../../src/server/db/index.ts';
 import { startLabs } from '../../src/server/labs/index.ts';
-import { createProgress, createSessions } from '../../src/server/learners/index.ts';
+import { createSessions } from '../../src/server/auth/index.ts';
 import { Sandboxes, type Sandbox } from '../../src/server/sandboxes/index.ts';
+import { createTracking, fixedOutlines } from '../../src/server/tracking/index.ts';
 import { startTestCluster, type TestCluster } from '../labs/cluster.ts';
 import { sampleLab, writeLab } from '../labs/fixtures.ts';
 import { useTestDatabases } from '../support/databases.ts';
@@ -277,7 +278,7 @@ describe('lab sessions a learner may run at once', () => {
     const eve = (await people.signIn('Eve')).learner;
     const ada = (await people.signIn('Ada')).learner;
     const labCluster = startLabCluster({ mode: 'kubernetes', kubeconfig: adminConfig }, { root: cluster.dir, log });
-    const labs = startLabs({ root: cluster.dir, db, cluster: labCluster, progress: createProgress(db), log, sessionsPerLearner: 2 });
+    const labs = startLabs({ root: cluster.dir, cluster: labCluster, records: createTracking(db, { outlines: fixedOutlines([]) }).labs, log, sessionsPerLearner: 2 });
     const lessons = { lessons: [] };
     try {
       const first = await labs.sessions.start(eve, 'sample', lessons);

@@ -2,7 +2,7 @@
 
 import type { AuthConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
-import type { SignedIn, SignInOptions, Sessions } from '../learners/index.ts';
+import type { SignedIn, SignInOptions, Sessions } from './sessions.ts';
 import { csrfTokenFor } from './csrf.ts';
 import { SignInError } from './errors.ts';
 import { deriveKey } from './keys.ts';

@@ -5,7 +5,7 @@
 
 /** The session's cookie: an opaque token, HttpOnly, SameSite=Lax. */
 export const SESSION_COOKIE = 'formicary_session';
-import { SESSION_LIFETIME_MS } from '../learners/index.ts';
+import { SESSION_LIFETIME_MS } from './sessions.ts';
 
 /** AUTH=oidc: the sealed sign-in transaction, from /auth/login until /auth/callback. */
 export const TRANSACTION_COOKIE = 'formicary_signin';

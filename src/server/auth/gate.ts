@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log.ts';
 import type { Learner } from '../../contracts/index.ts';
-import type { Sessions } from '../learners/index.ts';
+import type { Sessions } from './sessions.ts';
 import type { Auth } from './auth.ts';
 import { AccessPolicy } from './access.ts';
 import { sessionTokenOf } from './cookies.ts';

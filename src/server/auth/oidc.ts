@@ -9,9 +9,9 @@
 import * as client from 'openid-client';
 import { z } from 'zod';
 import type { OidcConfig } from '../config.ts';
-import { MAX_NAME_LENGTH } from '../learners/index.ts';
+import { MAX_NAME_LENGTH } from './names.ts';
 import type { Logger } from '../log.ts';
-import type { ProviderIdentity } from '../learners/index.ts';
+import type { ProviderIdentity } from './sessions.ts';
 import { TRANSACTION_LIFETIME_MS } from './cookies.ts';
 import { seal, unseal } from './keys.ts';
 import { safeReturnPath } from './paths.ts';

@@ -5,13 +5,11 @@
 import { evaluateChecks, LabCatalog as LabFiles } from '../../labs/index.ts';
 import { KubeClient } from '../../labs/kube/index.ts';
 import type { LabCluster } from '../cluster/index.ts';
-import type { Database } from '../db/index.ts';
 import type { PortalRoutes } from '../http/index.ts';
 import type { Logger } from '../log.ts';
 import { Sandboxes, type Sandbox, type StartPhase as SandboxPhase } from '../sandboxes/index.ts';
-import type { Progress } from '../learners/index.ts';
 import { execShells, TerminalBridge, terminalSockets, type TerminalSockets } from '../terminals/index.ts';
-import { createLabRecords, type LabRecords } from '../tracking/index.ts';
+import type { LabRecords } from '../tracking/index.ts';
 import type { StartPhase } from '../../contracts/index.ts';
 import type { LabCatalog, LabChecks, LabSandboxes, SandboxHandle } from './ports.ts';
 import { createLabSessions, type LabSessions } from './service.ts';
@@ -19,11 +17,9 @@ import { createLabSessions, type LabSessions } from './service.ts';
 export interface LabsOptions {
   /** The project root: labs are read from ROOT/labs. */
   root: string;
-  db: Database;
   cluster: LabCluster;
-  progress: Progress;
-  /** Where lab sessions are recorded; default the lab records in `db` (the learning record wraps them to append events). */
-  records?: LabRecords;
+  /** Where lab sessions are recorded, with their learning events (src/server/tracking). */
+  records: LabRecords;
   log: Logger;
   /** Warm sandboxes kept ready per lab (SANDBOX_WARM_POOL); default 0. */
   warmPool?: number | Record<string, number>;
@@ -146,8 +142,7 @@ export function startLabs(options: LabsOptions): Labs {
     },
   });
   const sessions = createLabSessions({
-    records: options.records ?? createLabRecords(options.db, options.now),
-    progress: options.progress,
+    records: options.records,
     catalog,
     sandboxes: labSandboxes,
     checks,

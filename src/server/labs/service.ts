@@ -2,16 +2,16 @@
 // most one open session per lab, and at most `sessionsPerLearner` labs running at once (each
 // holds a sandbox on the shared cluster); every request names the learner, and a session is only ever
 // touched by its own learner (403 otherwise). Starting runs in the background — the page polls
-// the state and shows the phase — and everything a learner does is recorded (src/server/tracking).
+// the state and shows the phase — and everything a learner does is recorded (src/server/tracking),
+// completing the lab completing the lessons it was started from.
 
 import type { Logger } from '../log.ts';
 import type { Learner } from '../../contracts/index.ts';
-import type { Progress } from '../learners/index.ts';
 import type { AuthorizeTerminal, TerminalBridge } from '../terminals/index.ts';
 import type { EndReason, LabProgress, LabRecords, LabSessionRecord, LessonRef } from '../tracking/index.ts';
 import { LabRequestError } from './errors.ts';
 import { renderInstructions } from './markdown.ts';
-import { START_PHASES, type StartPhase } from '../../contracts/index.ts';
+import { START_PHASES, stepPassed, type StartPhase } from '../../contracts/index.ts';
 import type { LabCatalog, LabChecks, LabContent, LabSandboxes, SandboxHandle } from './ports.ts';
 import type { CheckOutcome, HintOutcome, LabSessionView, LabStateView, LabView, SolutionOutcome, StepStateView } from '../../contracts/index.ts';
 
@@ -29,6 +29,8 @@ export interface LabSessions {
   reset(learner: Learner, lab: string, session?: string | null): Promise<LabStateView>;
   end(learner: Learner, lab: string, session?: string | null): Promise<LabStateView>;
   progress(learnerId: string): Promise<LabProgress[]>;
+  /** More time for the learners' open sessions of these labs (a workshop's extended time). */
+  extend(learnerIds: readonly string[], labs: readonly string[], minutes: number): Promise<void>;
   authorizeTerminal: AuthorizeTerminal;
   /** Stops the expiry sweep; sandboxes being started finish on their own (or are reaped). */
   stop(): Promise<void>;
@@ -36,7 +38,6 @@ export interface LabSessions {
 
 export interface LabSessionsOptions {
   records: LabRecords;
-  progress: Progress;
   catalog: LabCatalog;
   sandboxes: LabSandboxes;
   checks: LabChecks;
@@ -66,7 +67,7 @@ const END_MESSAGES: Record<EndReason, string> = {
 const ABANDONED_START_MS = 3 * 60_000;
 
 export function createLabSessions(options: LabSessionsOptions): LabSessions {
-  const { records, progress, catalog, sandboxes, checks, terminals, log } = options;
+  const { records, catalog, sandboxes, checks, terminals, log } = options;
   const now = options.now ?? (() => new Date());
   const views = new WeakMap<LabContent, LabView>();
   const handles = new Map<string, SandboxHandle>();
@@ -310,14 +311,14 @@ export function createLabSessions(options: LabSessionsOptions): LabSessions {
         const index = lab.steps.findIndex((step) => step.id === stepId);
         const started = performance.now();
         const results = await checks.run({ lab, step: stepId, sandbox: await handleOf(current) });
-        const passed = results.length > 0 && results.every((result) => result.passed);
+        const passed = stepPassed(results);
         const nextStep = passed ? (lab.steps[index + 1]?.id ?? null) : undefined;
         await records.recordCheck(session.id, { step: stepId, results, durationMs: performance.now() - started, ...(nextStep !== undefined ? { nextStep } : {}) });
         let completed = false;
         if (passed && nextStep === null) {
-          const done = await records.complete(session.id);
+          // Completes the lessons the lab was started from too, in the same transaction.
+          await records.complete(session.id);
           completed = true;
-          for (const lesson of done.lessons) await progress.markCompleted(learner.id, lesson.path, lesson.lesson);
           log.info({ labSession: session.id, lab: id, learner: learner.id }, 'lab completed');
         }
         return { step: stepId, passed, results, nextStep: nextStep ?? null, completed, state: await reread(lab, session.id) };
@@ -370,6 +371,7 @@ export function createLabSessions(options: LabSessionsOptions): LabSessions {
     },
 
     progress: (learnerId) => records.progress(learnerId),
+    extend: (learnerIds, labs, minutes) => records.extend(learnerIds, labs, minutes),
 
     async authorizeTerminal(learner, id, named) {
       try {

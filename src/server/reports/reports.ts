@@ -5,7 +5,7 @@
 
 import { z } from 'zod';
 import type { Database } from '../db/index.ts';
-import type { PathOutlines } from '../learning/index.ts';
+import type { PathOutlines } from '../tracking/index.ts';
 import type { FailingCheckRow, LabCompletionRow, PathCompletionRow, Period, TeamCompletionRow } from '../../contracts/index.ts';
 
 export interface Reports {

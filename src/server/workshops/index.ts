@@ -29,7 +29,7 @@ function onBehalfOf(learnerId: string): Learner {
 }
 
 /** Workshops over the portal's lab sessions; without labs, no lab has steps and nothing can be reset. */
-export function workshopLabs(labs: Pick<LabSessions, 'describe' | 'reset' | 'end'> | null): WorkshopLabs {
+export function workshopLabs(labs: Pick<LabSessions, 'describe' | 'reset' | 'end' | 'extend'> | null): WorkshopLabs {
   return {
     describe: async (lab) => (labs ? labs.describe(lab) : null),
     async reset(learnerId, lab) {
@@ -39,6 +39,9 @@ export function workshopLabs(labs: Pick<LabSessions, 'describe' | 'reset' | 'end
     async end(learnerId, lab) {
       await labs?.end(onBehalfOf(learnerId), lab);
     },
+    async extend(learnerIds, labIds, minutes) {
+      await labs?.extend(learnerIds, labIds, minutes);
+    },
   };
 }
 
@@ -46,7 +49,7 @@ export interface StartWorkshopsOptions {
   database: DatabaseConfig;
   db: Database;
   /** The lab sessions whose steps make the dashboard and which instructors reset and end; null without labs. */
-  labs: Pick<LabSessions, 'describe' | 'reset' | 'end'> | null;
+  labs: Pick<LabSessions, 'describe' | 'reset' | 'end' | 'extend'> | null;
   log: Logger;
   sandboxes?: WorkshopSandboxes;
   /** The portal's open lab terminals, for instructors to view; absent without labs. */

@@ -39,11 +39,12 @@ const change = z.object({
 });
 type Change = z.infer<typeof change>;
 
-/** What workshops need of labs: their steps, and resetting or ending a learner's session. */
+/** What workshops need of labs: their steps, resetting or ending a learner's session, and more time for open sessions. */
 export interface WorkshopLabs {
   describe(lab: string): Promise<{ id: string; title: string; steps: Array<{ id: string; title: string }> } | null>;
   reset(learnerId: string, lab: string): Promise<void>;
   end(learnerId: string, lab: string): Promise<void>;
+  extend(learnerIds: readonly string[], labs: readonly string[], minutes: number): Promise<void>;
 }
 
 /** Sandboxes made ready before a workshop starts (the warm pool); absent where the portal has no lab cluster. */
@@ -387,10 +388,10 @@ export function createWorkshops(options: WorkshopsOptions): Workshops {
       if (workshop.endedAt !== null) throw new WorkshopError(409, 'the workshop has ended; its time cannot be extended');
       if (learnerId) {
         if (!(await store.addMinutes(id, learnerId, minutes))) throw new WorkshopError(404, `learner ${learnerId} has no seat in this workshop`);
-        await store.extendLabSessions([learnerId], workshop.labs, minutes);
+        await labs.extend([learnerId], workshop.labs, minutes);
       } else {
         await store.setEndsAt(id, new Date(Date.parse(workshop.endsAt) + minutes * 60_000).toISOString());
-        await store.extendLabSessions(
+        await labs.extend(
           (await store.seats(id)).map((seat) => seat.learnerId),
           workshop.labs,
           minutes,

@@ -1,5 +1,5 @@
 // Workshops and seats in the database, and what the dashboard reads of the learners' lab sessions
-// and checks (the tables of src/server/tracking, read only). Seats are counted inside the
+// and checks (the lab sessions' tables of src/server/tracking, read only). Seats are counted inside the
 // transaction that takes one, with the workshop row locked on PostgreSQL, so two portal replicas
 // cannot both hand out the last seat.
 
@@ -278,20 +278,6 @@ export function workshopStore(db: Database) {
     async openLabSession(learnerId: string, lab: string): Promise<string | null> {
       const row = await db.one(z.object({ id: z.string() }), 'SELECT id FROM lab_sessions WHERE learner_id = $1 AND lab = $2 AND ended_at IS NULL', [learnerId, lab]);
       return row?.id ?? null;
-    },
-
-    /** Moves the expiry of the learner's open sessions of these labs (extended time). */
-    async extendLabSessions(learnerIds: readonly string[], labs: readonly string[], minutes: number): Promise<void> {
-      if (learnerIds.length === 0 || labs.length === 0) return;
-      const open = await db.all(
-        z.object({ id: z.string(), expires_at: z.string().nullable() }),
-        `SELECT id, expires_at FROM lab_sessions WHERE ended_at IS NULL AND learner_id IN (${placeholders(1, learnerIds.length)}) AND lab IN (${placeholders(learnerIds.length + 1, labs.length)})`,
-        [...learnerIds, ...labs],
-      );
-      for (const session of open) {
-        if (session.expires_at === null) continue;
-        await db.run('UPDATE lab_sessions SET expires_at = $2 WHERE id = $1', [session.id, new Date(Date.parse(session.expires_at) + minutes * 60_000).toISOString()]);
-      }
     },
   };
 }

@@ -3,7 +3,7 @@
 // statements and `more`, the address of the next page ("" after the last).
 
 import { z } from 'zod';
-import type { EventQuery, LearningRecord } from '../learning/index.ts';
+import type { EventQuery, LearningRecord } from '../tracking/index.ts';
 import { statement, type Statement } from './spec.ts';
 import { statementsFor } from './statements.ts';
 

@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { redactUrl } from '../config.ts';
 import type { Database, Queryable } from '../db/index.ts';
-import type { EventSink } from '../learning/index.ts';
+import type { EventSink } from '../tracking/index.ts';
 import type { Logger } from '../log.ts';
 import type { Lrs } from './lrs.ts';
 import { statementProblems, type Statement } from './spec.ts';

@@ -5,7 +5,7 @@
 // are `experienced`. Lessons are `experienced` and `completed`, paths `completed`. Activity ids
 // are the portal's own addresses, so an LRS report links back to the page.
 
-import type { LearnerIdentity, LearningEvent } from '../learning/index.ts';
+import type { LearnerIdentity, LearningEvent } from '../tracking/index.ts';
 import { isoDuration } from './duration.ts';
 import { XAPI_VERSION, type Activity, type Agent, type Statement } from './spec.ts';
 import { nameUuid } from './uuid.ts';

@@ -5,8 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyMigrations, openDatabase, readMigrations, type Database, type Dialect } from '../../../src/server/db/index.ts';
 import { LAB_ACTIVITY, openNotifications, type Notifications } from '../../../src/server/events/index.ts';
-import { createSessions } from '../../../src/server/learners/index.ts';
-import { createLabRecords } from '../../../src/server/tracking/index.ts';
+import { createSessions } from '../../../src/server/auth/index.ts';
+import { createTracking, fixedOutlines } from '../../../src/server/tracking/index.ts';
 import { DIALECTS, useTestDatabases } from '../../support/databases.ts';
 import { captureLogs } from '../../support/logs.ts';
 
@@ -62,7 +62,7 @@ describe.each(DIALECTS)('notifications on %s', (dialect: Dialect) => {
     const ada = (await createSessions(db).signIn('Ada')).learner;
     const heard: string[] = [];
     await notifications.at(-1)!.subscribe(LAB_ACTIVITY, (learnerId) => heard.push(learnerId));
-    const records = createLabRecords(db);
+    const records = createTracking(db, { outlines: fixedOutlines([]) }).labs;
     const { session } = await records.open({ learnerId: ada.id, lab: 'configure', lessons: [], step: 'create', expiresAt: null });
     await until('the session opened', () => heard.includes(ada.id));
     heard.length = 0;

@@ -9,9 +9,9 @@ import { startCluster, type RunningCluster } from '../../../src/cluster/index.ts
 import { startLabCluster, type LabCluster } from '../../../src/server/cluster/index.ts';
 import { applyMigrations, openDatabase, readMigrations, type Database, type Dialect } from '../../../src/server/db/index.ts';
 import { startLabs, type Labs, type LabStateView } from '../../../src/server/labs/index.ts';
-import { createProgress, createSessions } from '../../../src/server/learners/index.ts';
+import { createSessions } from '../../../src/server/auth/index.ts';
 import type { Learner } from '../../../src/server/services.ts';
-import { createLabRecords } from '../../../src/server/tracking/index.ts';
+import { createTracking, fixedOutlines } from '../../../src/server/tracking/index.ts';
 import { DIALECTS, useTestDatabases } from '../../support/databases.ts';
 import { FIXTURE_LAB, labProject } from '../../support/lab-fixture.ts';
 import { captureLogs } from '../../support/logs.ts';
@@ -66,10 +66,11 @@ describe.each(DIALECTS)('lab sessions on %s', (dialect: Dialect) => {
     const people = createSessions(db);
     const ada = (await people.signIn('Ada')).learner;
     const grace = (await people.signIn('Grace')).learner;
-    const progress = createProgress(db);
-    const labs = startLabs({ root, db, cluster: labCluster, progress, log, now: () => clock ?? new Date(), expirySweepMs: 100 });
+    const now = () => clock ?? new Date();
+    const tracking = createTracking(db, { outlines: fixedOutlines([]), now });
+    const labs = startLabs({ root, cluster: labCluster, records: tracking.labs, log, now, expirySweepMs: 100 });
     running.push({ labs, db });
-    return { db, labs, sessions: labs.sessions, progress, records: createLabRecords(db), ada, grace };
+    return { db, labs, sessions: labs.sessions, progress: tracking.lessons, records: tracking.labs, learning: tracking.record, ada, grace };
   }
 
   async function ready(labs: Labs, learner: Learner): Promise<LabStateView> {
@@ -89,7 +90,7 @@ describe.each(DIALECTS)('lab sessions on %s', (dialect: Dialect) => {
   });
 
   it('starts a sandbox, teaches with failing checks, reveals hints and the solution, and completes the lab and its lesson', async () => {
-    const { sessions, labs, progress, records, ada } = await setUp();
+    const { sessions, labs, progress, records, learning, ada } = await setUp();
     const described = await sessions.describe(FIXTURE_LAB);
     expect(described).toMatchObject({ title: 'Configure an app', timeLimit: 30, steps: [{ id: 'create', hintCount: 2 }, { id: 'change', hintCount: 1 }] });
     expect(described?.steps[0]?.instructionsHtml).toContain('<code class="language-bash">kubectl create configmap settings --from-literal=mode=fast');
@@ -143,6 +144,20 @@ describe.each(DIALECTS)('lab sessions on %s', (dialect: Dialect) => {
     const ended = await sessions.end(ada, FIXTURE_LAB);
     expect(ended.session).toBeNull();
     expect(await records.get(record)).toMatchObject({ status: 'ended', endReason: 'ended' });
+    // Every action is in the learning record too, the lesson's completion with the lab's.
+    expect((await learning.events({ learnerId: ada.id })).map((event) => event.kind)).toEqual([
+      'lab.started',
+      'check.failed',
+      'hint.shown',
+      'hint.shown',
+      'solution.shown',
+      'check.passed',
+      'check.failed',
+      'check.passed',
+      'lab.completed',
+      'lesson.completed',
+      'lab.ended',
+    ]);
     await until('the sandbox namespace to go', async () => {
       const found = await core.readNamespace({ name: namespace }).catch(() => null);
       return !found || Boolean(found.metadata?.deletionTimestamp);

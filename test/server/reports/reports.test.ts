@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyMigrations, openDatabase, readMigrations, type Database } from '../../../src/server/db/index.ts';
-import { createSessions } from '../../../src/server/learners/index.ts';
-import { createLearningRecord, fixedOutlines } from '../../../src/server/learning/index.ts';
+import { createSessions } from '../../../src/server/auth/index.ts';
+import { createTracking, fixedOutlines } from '../../../src/server/tracking/index.ts';
 import { createReports, reportCsv } from '../../../src/server/reports/index.ts';
 import { DIALECTS, useTestDatabases } from '../../support/databases.ts';
 import { captureLogs } from '../../support/logs.ts';
@@ -42,7 +42,7 @@ describe.each(DIALECTS)('reports on %s', (dialect) => {
         ? (await signIn.signIn(name)).learner
         : (await signIn.signInWithProvider({ issuer: 'https://login.example.com', subject: name.toLowerCase(), name, email: null, groups, roles: [], idToken: null })).learner;
     const [ada, grace, linus, margaret] = [await person('Ada', ['platform', 'sre']), await person('Grace', ['platform']), await person('Linus', []), await person('Margaret', ['sre'])];
-    const learning = createLearningRecord(db, { outlines });
+    const learning = createTracking(db, { outlines }).record;
     const lesson = (learner: { id: string }, path: string, name: string, at: string, completed = true) =>
       learning.record({ kind: completed ? 'lesson.completed' : 'lesson.viewed', learnerId: learner.id, path, lesson: name, at });
     const lab = (learner: { id: string }, session: string) => ({ learnerId: learner.id, lab: 'first-pod', labSession: session });

@@ -10,11 +10,11 @@ import { WebSocket } from 'ws';
 import { applyMigrations, openDatabase, readMigrations } from '../../../src/server/db/index.ts';
 import { openNotifications } from '../../../src/server/events/index.ts';
 import { PortalRoutes, type RouteContext } from '../../../src/server/http/index.ts';
-import { createSessions } from '../../../src/server/learners/index.ts';
+import { createSessions } from '../../../src/server/auth/index.ts';
 import type { Learner } from '../../../src/contracts/index.ts';
 import { createWorkshopInput, type LearnerEvent, type ServerMessage } from '../../../src/contracts/index.ts';
 import { TerminalBridge, type OpenShell, type TerminalClient } from '../../../src/server/terminals/index.ts';
-import { createLabRecords } from '../../../src/server/tracking/index.ts';
+import { createTracking, fixedOutlines } from '../../../src/server/tracking/index.ts';
 import { createWorkshops, observerSockets } from '../../../src/server/workshops/index.ts';
 import { useTestDatabases } from '../../support/databases.ts';
 import { captureLogs } from '../../support/logs.ts';
@@ -70,7 +70,7 @@ it('shows the instructor a learner’s terminal read-only, and tells the learner
   const db = openDatabase(config, log);
   await applyMigrations(db, await readMigrations('sqlite'));
   const notifications = openNotifications(config, db, log);
-  const records = createLabRecords(db);
+  const records = createTracking(db, { outlines: fixedOutlines([]) }).labs;
   const workshops = createWorkshops({
     db,
     notifications,
@@ -79,6 +79,7 @@ it('shows the instructor a learner’s terminal read-only, and tells the learner
       describe: async (lab) => (lab === LAB ? { id: LAB, title: 'Configure an app', steps: [{ id: 'create', title: 'Create the ConfigMap' }] } : null),
       reset: async () => undefined,
       end: async () => undefined,
+      extend: async () => undefined,
     },
   });
   const bridge = new TerminalBridge({ openShell: localShells, log });

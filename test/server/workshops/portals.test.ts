@@ -12,7 +12,7 @@ import type { Database } from '../../../src/server/db/index.ts';
 import { startPortal, type Portal, type SiteHandler } from '../../../src/server/main.ts';
 import { buildSite, type BuiltSite } from '../../pages/site.ts';
 import { SESSION_COOKIE } from '../../../src/server/auth/index.ts';
-import { createLabRecords } from '../../../src/server/tracking/index.ts';
+import { createTracking, fixedOutlines } from '../../../src/server/tracking/index.ts';
 import type { Dashboard, LearnerRow } from '../../../src/contracts/index.ts';
 import { labProject } from '../../support/lab-fixture.ts';
 import { captureLogs } from '../../support/logs.ts';
@@ -124,7 +124,7 @@ describe('two portals on one PostgreSQL', () => {
     await until('Grace’s workshop on B', () => banner.events.find((event) => event.event === 'workshop'));
 
     // Ada's lab session and check, recorded as the lab service on portal B records them.
-    const records = createLabRecords(databases[1]!);
+    const records = createTracking(databases[1]!, { outlines: fixedOutlines([]) }).labs;
     const { session } = await records.open({ learnerId: ada.learner.id, lab: 'configure', lessons: [], step: 'create', expiresAt: null });
     await records.recordCheck(session.id, {
       step: 'create',

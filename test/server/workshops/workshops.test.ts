@@ -4,9 +4,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyMigrations, openDatabase, readMigrations, type Database, type Dialect } from '../../../src/server/db/index.ts';
 import { openNotifications, type Notifications } from '../../../src/server/events/index.ts';
-import { createSessions } from '../../../src/server/learners/index.ts';
+import { createSessions } from '../../../src/server/auth/index.ts';
 import type { Learner } from '../../../src/server/services.ts';
-import { createLabRecords, type LabRecords } from '../../../src/server/tracking/index.ts';
+import { createTracking, fixedOutlines, type LabRecords } from '../../../src/server/tracking/index.ts';
 import { createWorkshopInput, type InstructorEvent, type LearnerEvent, type LearnerRow } from '../../../src/contracts/index.ts';
 import { createWorkshops, type WorkshopLabs, type Workshops, type WorkshopSandboxes } from '../../../src/server/workshops/index.ts';
 import { DIALECTS, useTestDatabases } from '../../support/databases.ts';
@@ -45,7 +45,7 @@ describe.each(DIALECTS)('workshops on %s', (dialect: Dialect) => {
     const db = openDatabase(config, log);
     await applyMigrations(db, await readMigrations(dialect));
     const people = createSessions(db);
-    const records: LabRecords = createLabRecords(db);
+    const records: LabRecords = createTracking(db, { outlines: fixedOutlines([]) }).labs;
     const resets: Array<{ learnerId: string; lab: string }> = [];
     const ended: Array<{ learnerId: string; lab: string }> = [];
     // The lab's steps as the lab service describes them; reset and end act on the recorded sessions.
@@ -63,6 +63,7 @@ describe.each(DIALECTS)('workshops on %s', (dialect: Dialect) => {
         const session = await records.current(learnerId, lab);
         if (session) await records.end(session.id, 'ended');
       },
+      extend: (learnerIds, labIds, minutes) => records.extend(learnerIds, labIds, minutes),
     };
     const notifications = openNotifications(config, db, log);
     const workshops = createWorkshops({ db, notifications, labs, log, stuckSweepMs: 50, ...options });

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { applyMigrations, openDatabase, readMigrations, type Database } from '../../../src/server/db/index.ts';
-import { createSessions } from '../../../src/server/learners/index.ts';
-import { createLearningRecord, fixedOutlines, type LearningRecord } from '../../../src/server/learning/index.ts';
+import { createSessions } from '../../../src/server/auth/index.ts';
+import { createTracking, fixedOutlines, type LearningRecord } from '../../../src/server/tracking/index.ts';
 import { createLrs, createStatementOutbox, type StatementOutbox, type StatementOutboxOptions } from '../../../src/server/xapi/index.ts';
 import { DIALECTS, useTestDatabases } from '../../support/databases.ts';
 import { captureLogs } from '../../support/logs.ts';
@@ -50,7 +50,7 @@ describe.each(DIALECTS)('xAPI outbox on %s', (dialect) => {
       ...outboxOptions,
     });
     cleanups.push(() => outbox.stop());
-    const learning = createLearningRecord(db, { outlines, sinks: [outbox.sink] });
+    const learning = createTracking(db, { outlines, sinks: [outbox.sink] }).record;
     learning.subscribe(() => outbox.nudge());
     const sessions = createSessions(db);
     const ada = (await sessions.signIn('Ada Lovelace')).learner;

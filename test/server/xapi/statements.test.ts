@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LearnerIdentity, LearningEvent } from '../../../src/server/learning/index.ts';
+import type { LearnerIdentity, LearningEvent } from '../../../src/server/tracking/index.ts';
 import { isoDuration, nameUuid, statementProblems, statementsFor, type Statement } from '../../../src/server/xapi/index.ts';
 
 const portal = 'https://learn.example.com/';

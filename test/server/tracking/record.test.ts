@@ -1,17 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { applyMigrations, openDatabase, readMigrations, type Database } from '../../../src/server/db/index.ts';
-import { createProgress, createSessions } from '../../../src/server/learners/index.ts';
-import {
-  createLearningRecord,
-  fixedOutlines,
-  LearningEventError,
-  recordingLabRecords,
-  recordingProgress,
-  type LearningEvent,
-  type LearningRecord,
-} from '../../../src/server/learning/index.ts';
-import { createLabRecords } from '../../../src/server/tracking/index.ts';
+import { createSessions } from '../../../src/server/auth/index.ts';
+import type { Queryable } from '../../../src/server/db/index.ts';
+import { createTracking, fixedOutlines, LearningEventError, type LearningEvent, type LearningRecord } from '../../../src/server/tracking/index.ts';
 import { DIALECTS, useTestDatabases } from '../../support/databases.ts';
 import { captureLogs } from '../../support/logs.ts';
 
@@ -28,6 +20,11 @@ const passing = { kind: 'exists', passed: true, expected: 'deployment web', foun
 const attempt1 = '0b0e7a52-3c1d-4a8e-9f1a-2b3c4d5e6f70';
 const attempt2 = '1c1f8b63-4d2e-4b9f-8a2b-3c4d5e6f7081';
 
+/** Lesson progress as a portal from before the learning record wrote it: the row alone. */
+async function markedBefore(db: Queryable, learnerId: string, lesson: string, times: { viewedAt: string; completedAt: string | null }, path = 'container-basics') {
+  await db.run('INSERT INTO lesson_progress (learner_id, path, lesson, viewed_at, completed_at) VALUES ($1, $2, $3, $4, $5)', [learnerId, path, lesson, times.viewedAt, times.completedAt]);
+}
+
 describe.each(DIALECTS)('learning record on %s', (dialect) => {
   const open: Database[] = [];
   let clock = new Date('2025-03-01T09:00:00.000Z');
@@ -41,8 +38,8 @@ describe.each(DIALECTS)('learning record on %s', (dialect) => {
     const sessions = createSessions(db, now);
     const ada = (await sessions.signIn('Ada Lovelace')).learner;
     const grace = (await sessions.signIn('Grace Hopper')).learner;
-    const learning = createLearningRecord(db, { outlines, now });
-    return { db, learning, ada, grace };
+    const tracking = createTracking(db, { outlines, now });
+    return { db, learning: tracking.record, tracking, ada, grace };
   }
 
   afterEach(async () => {
@@ -355,7 +352,7 @@ describe.each(DIALECTS)('learning record on %s', (dialect) => {
   describe('lesson progress', () => {
     it('writes a mark and its event in one transaction: when the event cannot be kept, neither is the mark', async () => {
       const { db, ada } = await setUp();
-      const refusing = createLearningRecord(db, {
+      const refusing = createTracking(db, {
         outlines,
         now,
         sinks: [
@@ -364,20 +361,20 @@ describe.each(DIALECTS)('learning record on %s', (dialect) => {
           },
         ],
       });
-      const progress = recordingProgress(createProgress(db, now), refusing);
+      const progress = refusing.lessons;
       await expect(progress.markCompleted(ada.id, 'container-basics', 'images')).rejects.toThrow('the outbox is full');
       expect(await progress.forLearner(ada.id)).toEqual([]);
       expect(await db.all(z.object({ n: z.coerce.number() }), 'SELECT count(*) AS n FROM learning_events')).toEqual([{ n: 0 }]);
 
-      const recording = recordingProgress(createProgress(db, now), createLearningRecord(db, { outlines, now }));
+      const recording = createTracking(db, { outlines, now }).lessons;
       await recording.markCompleted(ada.id, 'container-basics', 'images');
       expect(await recording.forLearner(ada.id)).toEqual([{ path: 'container-basics', lesson: 'images', viewedAt: clock.toISOString(), completedAt: clock.toISOString() }]);
     });
 
 
     it('appends a view and a completion for every mark, and answers as before', async () => {
-      const { db, learning, ada } = await setUp();
-      const progress = recordingProgress(createProgress(db, now), learning);
+      const { tracking, learning, ada } = await setUp();
+      const progress = tracking.lessons;
       await progress.markViewed(ada.id, 'container-basics', 'images');
       await progress.markCompleted(ada.id, 'container-basics', 'images');
       expect(await progress.forLearner(ada.id)).toEqual([
@@ -394,14 +391,11 @@ describe.each(DIALECTS)('learning record on %s', (dialect) => {
       const migrations = await readMigrations(dialect);
       await applyMigrations(db, migrations.filter((migration) => migration.id < '0005'));
       const ada = (await createSessions(db, now).signIn('Ada')).learner;
-      const progress = createProgress(db, now);
-      await progress.markViewed(ada.id, 'container-basics', 'images');
-      clock = new Date('2025-03-02T09:00:00.000Z');
-      await progress.markCompleted(ada.id, 'container-basics', 'images');
-      await progress.markCompleted(ada.id, 'container-basics', 'first-pod');
+      await markedBefore(db, ada.id, 'images', { viewedAt: '2025-03-01T09:00:00.000Z', completedAt: '2025-03-02T09:00:00.000Z' });
+      await markedBefore(db, ada.id, 'first-pod', { viewedAt: '2025-03-02T09:00:00.000Z', completedAt: '2025-03-02T09:00:00.000Z' });
       await applyMigrations(db, migrations);
 
-      const learning = createLearningRecord(db, { outlines, now });
+      const learning = createTracking(db, { outlines, now }).record;
       expect((await learning.events({ learnerId: ada.id })).map((event) => [event.kind, event.lesson])).toEqual([
         ['lesson.viewed', 'images'],
         ['lesson.viewed', 'first-pod'],
@@ -421,11 +415,9 @@ describe.each(DIALECTS)('learning record on %s', (dialect) => {
       const migrations = await readMigrations(dialect);
       await applyMigrations(db, migrations.filter((migration) => migration.id < '0005'));
       const ada = (await createSessions(db, now).signIn('Ada')).learner;
-      const progress = createProgress(db, now);
-      clock = new Date('2025-03-01T09:00:00.000Z');
-      await progress.markCompleted(ada.id, 'cluster-operations', 'rollouts');
+      await markedBefore(db, ada.id, 'rollouts', { viewedAt: '2025-03-01T09:00:00.000Z', completedAt: '2025-03-01T09:00:00.000Z' }, 'cluster-operations');
       await applyMigrations(db, migrations);
-      const learning = createLearningRecord(db, { outlines, now });
+      const learning = createTracking(db, { outlines, now }).record;
       const completed = await learning.completePaths();
       expect(completed.map((event) => [event.kind, event.path, event.at])).toEqual([['path.completed', 'cluster-operations', '2025-03-01T09:00:00.000Z']]);
       expect(await learning.certificates.forLearner(ada.id)).toHaveLength(1);
@@ -434,9 +426,9 @@ describe.each(DIALECTS)('learning record on %s', (dialect) => {
   });
 
   describe('lab records', () => {
-    it('appends what the lab service records: start, checks, reveals, completion, end', async () => {
-      const { db, learning, ada } = await setUp();
-      const records = recordingLabRecords(createLabRecords(db, now), learning);
+    it('appends what the lab service records: start, checks, reveals, completion with the lesson, end', async () => {
+      const { tracking, learning, ada } = await setUp();
+      const records = tracking.labs;
       const lessons = [{ path: 'container-basics', lesson: 'first-pod' }];
       const { session } = await records.open({ learnerId: ada.id, lab: 'first-pod', lessons, step: 'run', expiresAt: null });
       await records.open({ learnerId: ada.id, lab: 'first-pod', lessons, step: 'run', expiresAt: null });
@@ -453,13 +445,42 @@ describe.each(DIALECTS)('learning record on %s', (dialect) => {
       await records.end(session.id, 'ended');
 
       const events = await learning.events({ learnerId: ada.id });
-      expect(events.map((event) => event.kind)).toEqual(['lab.started', 'check.failed', 'hint.shown', 'solution.shown', 'check.passed', 'lab.completed', 'lab.ended']);
-      for (const event of events) expect(event).toMatchObject({ lab: 'first-pod', labSession: session.id, path: 'container-basics', lesson: 'first-pod' });
+      expect(events.map((event) => event.kind)).toEqual(['lab.started', 'check.failed', 'hint.shown', 'solution.shown', 'check.passed', 'lab.completed', 'lesson.completed', 'lab.ended']);
+      for (const event of events.filter((event) => event.kind !== 'lesson.completed')) {
+        expect(event).toMatchObject({ lab: 'first-pod', labSession: session.id, path: 'container-basics', lesson: 'first-pod' });
+      }
+      expect(events.find((event) => event.kind === 'lesson.completed')).toMatchObject({ path: 'container-basics', lesson: 'first-pod', at: '2025-03-01T09:12:00.000Z' });
+      expect(await tracking.lessons.forLearner(ada.id)).toEqual([expect.objectContaining({ lesson: 'first-pod', completedAt: '2025-03-01T09:12:00.000Z' })]);
       expect(events.find((event) => event.kind === 'lab.completed')).toMatchObject({ at: '2025-03-01T09:12:00.000Z', durationMs: 12 * 60_000 });
       expect(events.find((event) => event.kind === 'lab.ended')).toMatchObject({ detail: { reason: 'ended' }, durationMs: 13 * 60_000 });
       expect((await learning.myLearning(ada.id)).labs[0]).toMatchObject({ attempts: 1, checks: 2, failedChecks: 1, hints: 1, solutions: 1, timeSpentMs: 12 * 60_000 });
       // The lab records answer as they did.
       expect(await records.checks(session.id)).toHaveLength(2);
+    });
+
+    it('writes a lab record and its event in one transaction: when the event cannot be kept, neither is the record', async () => {
+      const { db, tracking, learning, ada } = await setUp();
+      let refuse = false;
+      const refusing = createTracking(db, {
+        outlines,
+        now,
+        sinks: [
+          async () => {
+            if (refuse) throw new Error('the outbox is full');
+          },
+        ],
+      }).labs;
+      const { session } = await refusing.open({ learnerId: ada.id, lab: 'first-pod', lessons: [{ path: 'container-basics', lesson: 'first-pod' }], step: 'run', expiresAt: null });
+      refuse = true;
+      await expect(refusing.recordCheck(session.id, { step: 'run', results: [passing], durationMs: 80, nextStep: null })).rejects.toThrow('the outbox is full');
+      await expect(refusing.recordReveal(session.id, { step: 'run', kind: 'hint', number: 0 })).rejects.toThrow('the outbox is full');
+      await expect(refusing.complete(session.id)).rejects.toThrow('the outbox is full');
+      await expect(refusing.end(session.id, 'ended')).rejects.toThrow('the outbox is full');
+      expect(await refusing.checks(session.id)).toEqual([]);
+      expect(await refusing.reveals(session.id)).toEqual([]);
+      expect(await refusing.get(session.id)).toMatchObject({ step: 'run', completedAt: null, endedAt: null, status: 'starting' });
+      expect(await tracking.lessons.forLearner(ada.id)).toEqual([]);
+      expect((await learning.events({ learnerId: ada.id })).map((event) => event.kind)).toEqual(['lab.started']);
     });
   });
 

@@ -1,6 +1,5 @@
-// What learners type and what the pages send: names at sign-in, path and lesson slugs.
-
-import { z } from 'zod';
+// What learners type at sign-in: their name. LearnerInputError is how a room refuses what a
+// learner typed or a page sent (a name, a path slug), recognised by the pages by its name.
 
 export const MAX_NAME_LENGTH = 80;
 
@@ -27,14 +26,4 @@ export function learnerName(input: string): LearnerName {
   if ([...display].length > MAX_NAME_LENGTH) throw new LearnerInputError('name', `is longer than ${MAX_NAME_LENGTH} characters`);
   if (/\p{Cc}/u.test(display)) throw new LearnerInputError('name', 'contains control characters');
   return { display, key: display.toLocaleLowerCase('en') };
-}
-
-const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,99}$/);
-
-/** Paths and lessons are addressed by their slugs (`kubernetes-foundations`, `02-pods`). */
-export function checkSlug(field: 'path' | 'lesson', value: string): string {
-  if (!slug.safeParse(value).success) {
-    throw new LearnerInputError(field, `${JSON.stringify(value)} is not a slug (lower-case letters, digits and dashes, up to 100)`);
-  }
-  return value;
 }

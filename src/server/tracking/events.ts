@@ -4,7 +4,10 @@
 
 import { z } from 'zod';
 import { checkResult, type CheckResult } from '../../contracts/index.ts';
-import { END_REASONS } from '../tracking/index.ts';
+
+/** Why a lab session ended. */
+export const END_REASONS = ['ended', 'reset', 'expired', 'idle', 'failed'] as const;
+export type EndReason = (typeof END_REASONS)[number];
 
 export const LEARNING_EVENT_KINDS = [
   'lesson.viewed',
@@ -90,12 +93,10 @@ export class LearningEventError extends Error {
   }
 }
 
-/** A check that failed, as the check-failure report groups it. */
-
 export type EventDetail =
   | { results: CheckResult[] }
   | { number: number }
-  | { reason: (typeof END_REASONS)[number] }
+  | { reason: EndReason }
   | { certificate: string };
 
 export interface LearningEvent {

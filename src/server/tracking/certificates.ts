@@ -24,7 +24,7 @@ export interface Certificates {
 
 const CERTIFICATE_ID = /^[A-Za-z0-9_-]{22}$/;
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-export const MAX_REVOKE_REASON = 500;
+const MAX_REVOKE_REASON = 500;
 
 const certificateRow = z.object({
   id: z.string(),
@@ -63,7 +63,7 @@ function newCode(): string {
 }
 
 /** What a reader typed, as stored: upper case, dashes every four, O read as 0 and I/L as 1. */
-export function normalizeCode(input: string): string | null {
+function normalizeCode(input: string): string | null {
   const chars = input.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
   if (!/^[0-9A-HJKMNP-TV-Z]{12}$/.test(chars)) return null;
   return `${chars.slice(0, 4)}-${chars.slice(4, 8)}-${chars.slice(8)}`;

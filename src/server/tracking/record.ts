@@ -2,8 +2,9 @@
 // them. `record(event)` validates the event, appends it and brings the summaries up to date in one
 // transaction — so a reader never sees an event without its effect — and, when the event
 // completes the last lesson of a path, records `path.completed` (once) and issues the
-// certificate. Sinks (the xAPI outbox) write in the same transaction; listeners hear of events
-// after it commits.
+// certificate. Sinks (lesson progress rows, the xAPI outbox) write in the same transaction;
+// listeners hear of events after it commits. Its writer (writer.ts) lets lesson progress and lab
+// sessions write their own rows in the transaction that appends their events.
 
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -12,30 +13,9 @@ import { createCertificates, issueCertificate, type Certificate, type Certificat
 import { LEARNING_EVENT_KINDS, LearningEventError, parseEvent, pathCompleted, type EventDetail, type LearningEvent, type PendingEvent } from './events.ts';
 import type { PathOutline, PathOutlines } from './outlines.ts';
 import type { LabRecordSummary, MyLearning, PathProgress } from '../../contracts/index.ts';
-import { lessonProgressSink } from './progress.ts';
+import { lessonProgressSink } from './lessons.ts';
 import { rebuildSummaries } from './rebuild.ts';
-
-/** Who an event is about, as sinks need them (an xAPI actor). */
-export interface LearnerIdentity {
-  id: string;
-  name: string;
-  email: string | null;
-}
-
-/** Writes in the transaction that appends `events` (only events appended now, derived ones included). */
-export type EventSink = (tx: Queryable, events: readonly LearningEvent[], learner: LearnerIdentity) => Promise<void>;
-
-export interface RecordOutcome {
-  /** The event as recorded; when `recorded` is false, the earlier record of the same thing. */
-  event: LearningEvent;
-  /** False when the event happens once (a lesson completed, an attempt started) and was already recorded. */
-  recorded: boolean;
-  /** What the event caused: `path.completed` when it completed the path's last lesson. */
-  derived: LearningEvent[];
-}
-
-
-
+import type { EventSink, EventWriter, LearnerIdentity, RecordOutcome } from './writer.ts';
 
 export interface EventQuery {
   /** Only this learner's events. */
@@ -164,7 +144,7 @@ const between = (from: string, to: string) => Math.max(0, Date.parse(to) - Date.
 /** PostgreSQL must lock a summary row it reads and then writes; SQLite's writers are one at a time anyway. */
 const forUpdate = (tx: Queryable) => (tx.dialect === 'postgres' ? ' FOR UPDATE' : '');
 
-export function createLearningRecord(db: Database, options: LearningRecordOptions): LearningRecord {
+export function createLearningRecord(db: Database, options: LearningRecordOptions): { record: LearningRecord; writer: EventWriter } {
   const now = options.now ?? (() => new Date());
   // Lesson progress rows are written with their events, in one transaction.
   const sinks = [lessonProgressSink, ...(options.sinks ?? [])];
@@ -405,12 +385,21 @@ export function createLearningRecord(db: Database, options: LearningRecordOption
     return { event: recorded, recorded: true, derived };
   };
 
-  /** Outlines are read before the transaction: no file reads while SQLite's writer is held. */
-  const outlinesFor = async (events: readonly PendingEvent[]) => {
-    const paths = new Set(events.filter((event) => event.kind === 'lesson.completed' && event.path).map((event) => event.path as string));
-    const outlines = new Map<string, PathOutline | null>();
-    for (const path of paths) outlines.set(path, await options.outlines.get(path));
-    return outlines;
+  /**
+   * Outlines are read before the transaction: no file reads while SQLite's writer is held. Only a
+   * lesson completion needs them, so content that cannot be read fails only that.
+   */
+  const readOutlines = async (): Promise<{ get(path: string): PathOutline | null }> => {
+    try {
+      const byId = new Map((await options.outlines.all()).map((outline) => [outline.id, outline]));
+      return { get: (path) => byId.get(path) ?? null };
+    } catch (error) {
+      return {
+        get: () => {
+          throw error;
+        },
+      };
+    }
   };
 
   const tell = (outcomes: readonly RecordOutcome[]) => {
@@ -425,19 +414,30 @@ export function createLearningRecord(db: Database, options: LearningRecordOption
     }
   };
 
-  const recordAll = async (inputs: readonly unknown[]): Promise<RecordOutcome[]> => {
-    const at = now();
-    const events = inputs.map((input) => parseEvent(input, at));
-    const outlines = await outlinesFor(events);
-    const outcomes = await db.transaction(async (tx) => {
-      const done: RecordOutcome[] = [];
+  const write = async <T>(work: (tx: Queryable, append: (input: unknown) => Promise<RecordOutcome>) => Promise<T>): Promise<T> => {
+    const outlines = await readOutlines();
+    const outcomes: RecordOutcome[] = [];
+    const result = await db.transaction(async (tx) => {
       const known = new Map<string, LearnerIdentity>();
-      for (const event of events) done.push(await apply(tx, event, event.path ? (outlines.get(event.path) ?? null) : null, known));
-      return done;
+      const appendIn = async (input: unknown): Promise<RecordOutcome> => {
+        const event = parseEvent(input, now());
+        const outline = event.kind === 'lesson.completed' && event.path ? outlines.get(event.path) : null;
+        const outcome = await apply(tx, event, outline, known);
+        outcomes.push(outcome);
+        return outcome;
+      };
+      return work(tx, appendIn);
     });
     tell(outcomes);
-    return outcomes;
+    return result;
   };
+
+  const recordAll = (inputs: readonly unknown[]): Promise<RecordOutcome[]> =>
+    write(async (_tx, append) => {
+      const done: RecordOutcome[] = [];
+      for (const input of inputs) done.push(await append(input));
+      return done;
+    });
 
   // Rows per INSERT: node:sqlite binds long parameter lists slowly (500 rows take 8 times as long as 10 × 50).
   const IMPORT_ROWS = 50;
@@ -509,7 +509,7 @@ export function createLearningRecord(db: Database, options: LearningRecordOption
     return completed;
   };
 
-  return {
+  const record: LearningRecord = {
     importEvents,
     rebuildSummaries: () => db.transaction(rebuildSummaries),
     completePaths,
@@ -611,4 +611,5 @@ export function createLearningRecord(db: Database, options: LearningRecordOption
       return () => listeners.delete(listener);
     },
   };
+  return { record, writer: { write } };
 }

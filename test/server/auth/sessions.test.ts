@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { applyMigrations, openDatabase, readMigrations, type Database } from '../../../src/server/db/index.ts';
-import { createProgress, createSessions, LearnerInputError, SESSION_LIFETIME_MS } from '../../../src/server/learners/index.ts';
+import { createSessions, LearnerInputError, SESSION_LIFETIME_MS } from '../../../src/server/auth/index.ts';
+import { createTracking, fixedOutlines } from '../../../src/server/tracking/index.ts';
 import { DIALECTS, useTestDatabases } from '../../support/databases.ts';
 import { captureLogs } from '../../support/logs.ts';
 
@@ -103,7 +104,7 @@ describe.each(DIALECTS)('learners on %s', (dialect) => {
     async function learnerWithProgress() {
       const db = await migrated();
       const { learner } = await createSessions(db, now).signIn('Ada');
-      return { db, learner, progress: createProgress(db, now) };
+      return { db, learner, progress: createTracking(db, { outlines: fixedOutlines([]), now }).lessons };
     }
 
     it('starts empty', async () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyMigrations, openDatabase, readMigrations, type Database } from '../../../src/server/db/index.ts';
-import { createSessions } from '../../../src/server/learners/index.ts';
-import { createLabRecords } from '../../../src/server/tracking/index.ts';
+import { createSessions } from '../../../src/server/auth/index.ts';
+import { createTracking, fixedOutlines } from '../../../src/server/tracking/index.ts';
 import { DIALECTS, useTestDatabases } from '../../support/databases.ts';
 import { captureLogs } from '../../support/logs.ts';
 
@@ -24,7 +24,8 @@ describe.each(DIALECTS)('lab records on %s', (dialect) => {
     const sessions = createSessions(db, now);
     const ada = (await sessions.signIn('Ada')).learner;
     const grace = (await sessions.signIn('Grace')).learner;
-    return { db, records: createLabRecords(db, now), ada, grace };
+    const tracking = createTracking(db, { outlines: fixedOutlines([]), now });
+    return { db, records: tracking.labs, learning: tracking.record, ada, grace };
   }
 
   afterEach(async () => {
@@ -94,10 +95,25 @@ describe.each(DIALECTS)('lab records on %s', (dialect) => {
     expect(latest.get('scale')).toEqual({ latest: lastScale, passedOnce: false });
   });
 
-  it('counts a check with no results as not passed', async () => {
+  it('gives open sessions with a time limit more time (a workshop extends it); others stay as they are', async () => {
+    const { records, ada, grace } = await setUp();
+    const timed = (await records.open({ learnerId: ada.id, lab: 'scale', lessons, step: 'create', expiresAt: '2025-03-01T09:45:00.000Z' })).session;
+    const untimed = (await records.open({ learnerId: ada.id, lab: 'untimed', lessons, step: 'create', expiresAt: null })).session;
+    const ended = (await records.open({ learnerId: grace.id, lab: 'scale', lessons, step: 'create', expiresAt: '2025-03-01T09:45:00.000Z' })).session;
+    await records.end(ended.id, 'ended');
+    const elsewhere = (await records.open({ learnerId: ada.id, lab: 'other', lessons, step: 'create', expiresAt: '2025-03-01T09:45:00.000Z' })).session;
+    await records.extend([ada.id, grace.id], ['scale', 'untimed'], 30);
+    expect((await records.get(timed.id))?.expiresAt).toBe('2025-03-01T10:15:00.000Z');
+    expect((await records.get(untimed.id))?.expiresAt).toBeNull();
+    expect((await records.get(ended.id))?.expiresAt).toBe('2025-03-01T09:45:00.000Z');
+    expect((await records.get(elsewhere.id))?.expiresAt).toBe('2025-03-01T09:45:00.000Z');
+  });
+
+  it('refuses a Check with no results (every step has a check) and records nothing of it', async () => {
     const { records, ada } = await setUp();
     const { session } = await records.open({ learnerId: ada.id, lab: 'scale', lessons, step: 'create', expiresAt: null });
-    expect((await records.recordCheck(session.id, { step: 'create', results: [], durationMs: 1 })).passed).toBe(false);
+    await expect(records.recordCheck(session.id, { step: 'create', results: [], durationMs: 1 })).rejects.toThrow('results: must hold the result of every check of the step');
+    expect(await records.checks(session.id)).toEqual([]);
   });
 
   it('records each hint and the solution once, in the order shown', async () => {

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { applyMigrations, openDatabase, readMigrations, type Database } from '../../../src/server/db/index.ts';
-import { createSessions } from '../../../src/server/learners/index.ts';
-import type { ProviderIdentity } from '../../../src/server/learners/index.ts';
+import { createSessions } from '../../../src/server/auth/index.ts';
+import type { ProviderIdentity } from '../../../src/server/auth/index.ts';
 import { DIALECTS, useTestDatabases } from '../../support/databases.ts';
 import { captureLogs } from '../../support/logs.ts';
 

@@ -1,20 +1,22 @@
 // The record of lab attempts: lab sessions, every Check with its results, hints and solutions
-// shown, completion. Writes are small and idempotent where a retry could repeat them (a hint shown
-// twice is one reveal); reads come back validated, so the pages and reports get exact shapes.
+// shown, completion. Each write that is something a learner did goes in one transaction with the
+// learning event that tells of it (a session opened is `lab.started`, a Check `check.passed` or
+// `check.failed`, a hint or solution shown `hint.shown` / `solution.shown`, completion
+// `lab.completed` with `lesson.completed` for the lessons the lab was started from, an ended
+// session `lab.ended`). Writes are idempotent where a retry could repeat them (a hint shown twice
+// is one reveal); reads come back validated, so the pages and reports get exact shapes.
 
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { checkResult, LAB_SESSION_STATUSES, type CheckResult, type LabSessionStatus } from '../../contracts/index.ts';
+import { checkResult, LAB_SESSION_STATUSES, stepPassed, type CheckResult, type LabSessionStatus } from '../../contracts/index.ts';
 import type { Database, Queryable } from '../db/index.ts';
-
-export const END_REASONS = ['ended', 'reset', 'expired', 'idle', 'failed'] as const;
-export type EndReason = (typeof END_REASONS)[number];
+import { END_REASONS, type EndReason, type LearningEventInput } from './events.ts';
+import type { AppendEvent, EventWriter } from './writer.ts';
 
 export interface LessonRef {
   path: string;
   lesson: string;
 }
-
 
 export interface LabSessionRecord {
   id: string;
@@ -145,9 +147,11 @@ export interface LabRecords {
   failed(id: string, detail: string): Promise<void>;
   /** Records a Check; moves the session to `nextStep` when given (the step passed). */
   recordCheck(id: string, check: { step: string; results: CheckResult[]; durationMs: number; nextStep?: string | null }): Promise<CheckRecord>;
-  /** Marks the session completed (once; later calls keep the first time). */
+  /** Marks the session completed (once; later calls keep the first time), and the lessons it was started from. */
   complete(id: string): Promise<LabSessionRecord>;
   recordReveal(id: string, reveal: { step: string; kind: 'hint' | 'solution'; number: number }): Promise<void>;
+  /** Moves the expiry of the learners' open sessions of these labs that have one (a workshop's extended time). */
+  extend(learnerIds: readonly string[], labs: readonly string[], minutes: number): Promise<void>;
   /** Ends an open session; false when it had already ended. */
   end(id: string, reason: EndReason): Promise<boolean>;
   checks(id: string): Promise<CheckRecord[]>;
@@ -158,7 +162,17 @@ export interface LabRecords {
   progress(learnerId: string): Promise<LabProgress[]>;
 }
 
-export function createLabRecords(db: Database, now: () => Date = () => new Date()): LabRecords {
+export interface LabRecordsOptions {
+  now?: () => Date;
+  /** The workshop a learner is in right now, if any, to tag their lab events with. */
+  workshopOf?: (learnerId: string) => Promise<string | null>;
+}
+
+/** What every lab event of a session says: who, which lab, which attempt, from which lesson, in which workshop. */
+type LabEventCommon = { learnerId: string; lab: string; labSession: string; path?: string; lesson?: string; workshop?: string };
+
+export function createLabRecords(db: Database, writer: EventWriter, options: LabRecordsOptions = {}): LabRecords {
+  const now = options.now ?? (() => new Date());
   const stamp = () => now().toISOString();
   const read = async (q: Queryable, id: string) => {
     const row = await q.one(sessionRow, `SELECT ${SESSION_COLUMNS} FROM lab_sessions WHERE id = $1`, [id]);
@@ -172,11 +186,32 @@ export function createLabRecords(db: Database, now: () => Date = () => new Date(
     if (!session) throw new Error(`lab session ${id} does not exist`);
     return session;
   };
+  /** Asked before the transaction: the workshop's tables are read through the database, which the transaction holds on SQLite. */
+  const workshopOf = async (learnerId: string) => (await options.workshopOf?.(learnerId)) ?? null;
+  const about = (session: LabSessionRecord, workshop: string | null): LabEventCommon => {
+    const lesson = session.lessons[0];
+    return {
+      learnerId: session.learnerId,
+      lab: session.lab,
+      labSession: session.id,
+      ...(lesson ? { path: lesson.path, lesson: lesson.lesson } : {}),
+      ...(workshop ? { workshop } : {}),
+    };
+  };
+  /** The session as it is before the write, and the workshop its learner is in. */
+  const beforeWrite = async (id: string) => {
+    const session = mustExist(await read(db, id), id);
+    return { session, workshop: await workshopOf(session.learnerId) };
+  };
+  const appendAll = async (append: AppendEvent, events: readonly LearningEventInput[]) => {
+    for (const event of events) await append(event);
+  };
 
   return {
     async open(input) {
       const id = randomUUID();
-      return db.transaction(async (tx) => {
+      const workshop = await workshopOf(input.learnerId);
+      return writer.write(async (tx, append) => {
         // Two Start clicks at once: the unique index on open sessions lets one insert win.
         const inserted = await tx.run(
           `INSERT INTO lab_sessions (id, learner_id, lab, status, phase, step, lessons, started_at, expires_at)
@@ -185,7 +220,9 @@ export function createLabRecords(db: Database, now: () => Date = () => new Date(
           [id, input.learnerId, input.lab, input.step, JSON.stringify(input.lessons), input.startedAt ?? stamp(), input.expiresAt],
         );
         const session = mustExist(await readCurrent(tx, input.learnerId, input.lab), id);
-        return { session, created: inserted === 1 };
+        const created = inserted === 1;
+        if (created) await append({ kind: 'lab.started', ...about(session, workshop), at: session.startedAt });
+        return { session, created };
       });
     },
 
@@ -220,40 +257,102 @@ export function createLabRecords(db: Database, now: () => Date = () => new Date(
       const record: CheckRecord = {
         id: randomUUID(),
         step: check.step,
-        passed: check.results.length > 0 && check.results.every((result) => result.passed),
+        passed: stepPassed(check.results),
         results: check.results,
         durationMs: Math.round(check.durationMs),
         checkedAt: stamp(),
       };
-      await db.transaction(async (tx) => {
+      const { session, workshop } = await beforeWrite(id);
+      await writer.write(async (tx, append) => {
         await tx.run(
           'INSERT INTO lab_checks (id, lab_session_id, step, passed, results, duration_ms, checked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
           [record.id, id, record.step, record.passed ? 1 : 0, JSON.stringify(record.results), record.durationMs, record.checkedAt],
         );
         if (check.nextStep !== undefined) await tx.run('UPDATE lab_sessions SET step = $2 WHERE id = $1', [id, check.nextStep]);
+        await append({
+          kind: record.passed ? 'check.passed' : 'check.failed',
+          ...about(session, workshop),
+          at: record.checkedAt,
+          step: record.step,
+          results: record.results,
+          durationMs: record.durationMs,
+        });
       });
       return record;
     },
 
     async complete(id) {
-      await db.run('UPDATE lab_sessions SET completed_at = COALESCE(completed_at, $2) WHERE id = $1', [id, stamp()]);
-      return mustExist(await read(db, id), id);
+      const before = await beforeWrite(id);
+      return writer.write(async (tx, append) => {
+        await tx.run('UPDATE lab_sessions SET completed_at = COALESCE(completed_at, $2) WHERE id = $1', [id, stamp()]);
+        const session = mustExist(await read(tx, id), id);
+        const completedAt = session.completedAt ?? stamp();
+        // Completion happens once (the events' once keys); a lesson with a lab completes when its lab does.
+        await appendAll(append, [
+          {
+            kind: 'lab.completed',
+            ...about(session, before.workshop),
+            at: completedAt,
+            durationMs: Math.max(0, Date.parse(completedAt) - Date.parse(session.startedAt)),
+          },
+          ...session.lessons.map(
+            (lesson): LearningEventInput => ({
+              kind: 'lesson.completed',
+              learnerId: session.learnerId,
+              path: lesson.path,
+              lesson: lesson.lesson,
+              at: completedAt,
+              ...(before.workshop ? { workshop: before.workshop } : {}),
+            }),
+          ),
+        ]);
+        return session;
+      });
     },
 
     async recordReveal(id, reveal) {
-      await db.run(
-        `INSERT INTO lab_reveals (lab_session_id, step, kind, number, shown_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (lab_session_id, step, kind, number) DO NOTHING`,
-        [id, reveal.step, reveal.kind, reveal.number, stamp()],
-      );
+      const { session, workshop } = await beforeWrite(id);
+      await writer.write(async (tx, append) => {
+        await tx.run(
+          `INSERT INTO lab_reveals (lab_session_id, step, kind, number, shown_at) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (lab_session_id, step, kind, number) DO NOTHING`,
+          [id, reveal.step, reveal.kind, reveal.number, stamp()],
+        );
+        if (reveal.kind === 'hint') await append({ kind: 'hint.shown', ...about(session, workshop), step: reveal.step, number: reveal.number });
+        else await append({ kind: 'solution.shown', ...about(session, workshop), step: reveal.step });
+      });
     },
 
     async end(id, reason) {
-      const changed = await db.run(
-        `UPDATE lab_sessions SET status = 'ended', phase = NULL, ended_at = $2, end_reason = $3 WHERE id = $1 AND ended_at IS NULL`,
-        [id, stamp(), reason],
-      );
-      return changed === 1;
+      const session = await read(db, id);
+      if (!session || session.endedAt !== null) return false;
+      const workshop = await workshopOf(session.learnerId);
+      return writer.write(async (tx, append) => {
+        const endedAt = stamp();
+        const changed = await tx.run(
+          `UPDATE lab_sessions SET status = 'ended', phase = NULL, ended_at = $2, end_reason = $3 WHERE id = $1 AND ended_at IS NULL`,
+          [id, endedAt, reason],
+        );
+        if (changed !== 1) return false;
+        await append({ kind: 'lab.ended', ...about(session, workshop), at: endedAt, reason });
+        return true;
+      });
+    },
+
+    async extend(learnerIds, labs, minutes) {
+      if (learnerIds.length === 0 || labs.length === 0) return;
+      const list = (from: number, count: number) => Array.from({ length: count }, (_, index) => `$${from + index}`).join(', ');
+      await db.transaction(async (tx) => {
+        const open = await tx.all(
+          z.object({ id: z.string(), expires_at: z.string() }),
+          `SELECT id, expires_at FROM lab_sessions
+            WHERE ended_at IS NULL AND expires_at IS NOT NULL AND learner_id IN (${list(1, learnerIds.length)}) AND lab IN (${list(learnerIds.length + 1, labs.length)})`,
+          [...learnerIds, ...labs],
+        );
+        for (const session of open) {
+          await tx.run('UPDATE lab_sessions SET expires_at = $2 WHERE id = $1', [session.id, new Date(Date.parse(session.expires_at) + minutes * 60_000).toISOString()]);
+        }
+      });
     },
 
     async checks(id) {
