@@ -86,4 +86,29 @@ describe.concurrent('observability labs', () => {
       expectAllPassed(await lab.check('config', 60_000));
     });
   }, 300_000);
+  it('obs-service: a selector that takes the whole shop fails, an exact one passes; moving the Service to 8080 fails, targetPort 8080 passes; an IP fails, the full name passes', async () => {
+    await bench.attempt('obs-service', async (lab) => {
+      await lab.run('kubectl rollout status deployment/catalog --timeout=90s && kubectl rollout status deployment/cart --timeout=90s');
+      await lab.run('kubectl set selector service catalog app.kubernetes.io/part-of=shop && sleep 2');
+      expect(failures(await lab.check('selector', 10_000))[0]).toMatch(/^The Service catalog also sends traffic to .*: a label every pod of the shop has selects them all\.$/);
+      await lab.run(`kubectl patch service catalog --type=json -p '[{"op":"replace","path":"/spec/selector","value":{"app.kubernetes.io/name":"catalog"}}]' && sleep 2`);
+      // The proof may come from any pod in the namespace, not only the workbench.
+      await lab.run('kubectl exec deploy/storefront -- curl -sS --max-time 3 http://catalog/ > ~/catalog-answer.txt');
+      expectAllPassed(await lab.check('selector', 20_000));
+
+      await lab.run(`kubectl patch service cart --type=json -p '[{"op":"replace","path":"/spec/ports","value":[{"port":8080,"targetPort":8080}]}]'`);
+      expect(failures(await lab.check('port'))).toContain(
+        'The Service cart no longer offers port 80, and storefront and other clients call port 80. Change where it forwards to, not where clients call.',
+      );
+      await lab.run(`kubectl patch service cart --type=json -p '[{"op":"replace","path":"/spec/ports","value":[{"port":80,"targetPort":8080}]}]' && sleep 2`);
+      await lab.run('curl -sS --max-time 3 http://cart/ > ~/cart-answer.txt');
+      expectAllPassed(await lab.check('port', 20_000));
+
+      await lab.run(`kubectl set env deployment/storefront CART_URL=http://$(kubectl get service cart -o jsonpath='{.spec.clusterIP}')`);
+      expect(failures(await lab.check('name'))[0]).toBe("CART_URL names an IP address: it breaks the day the Service is recreated with another cluster IP. Use the Service's name.");
+      await lab.run(`kubectl set env deployment/storefront CART_URL=http://cart.${'$'}(kubectl config view --minify -o jsonpath='{..namespace}').svc.cluster.local`);
+      await lab.run('kubectl rollout status deployment/storefront --timeout=90s');
+      expectAllPassed(await lab.check('name', 60_000));
+    });
+  }, 300_000);
 });
