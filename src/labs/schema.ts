@@ -2,7 +2,7 @@
 // engine, the provisioner, the self-test runner and the UI rely on. Strict objects everywhere, so
 // a misspelt key is an error that names its line instead of a check that silently tests nothing.
 import { z } from 'zod';
-import { parseJsonPath } from './checks/jsonpath.ts';
+import { parseJsonPath } from '../jsonpath/index.ts';
 import { isQuantity } from './checks/quantity.ts';
 
 export const labId = z
@@ -24,7 +24,10 @@ const jsonPath = z.string().superRefine((value, ctx) => {
   try {
     parseJsonPath(value);
   } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    ctx.addIssue({
+      code: 'custom',
+      message: `${(error as Error).message}; write it as kubectl -o jsonpath does, such as {.status.readyReplicas} or {.status.conditions[?(@.type=="Ready")].status}`,
+    });
   }
 });
 const regex = z.string().superRefine((value, ctx) => {

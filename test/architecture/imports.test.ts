@@ -2,7 +2,8 @@
 // - the browser's code (components, layouts) never imports the server: both import src/contracts;
 // - pages reach the server only through a room's face (src/server/<room>/index.ts);
 // - the lab format (src/labs) never imports the server: the server uses it, not the other way;
-// - src/contracts imports nothing of ours: it is what everyone else shares;
+// - src/contracts imports nothing of ours: it is what everyone else shares; nor does src/jsonpath,
+//   the one JSONPath evaluator lab checks and the cluster's printer columns share;
 // - no import circles in src/server; a room of src/server reaches another only through its
 //   index.ts;
 // - tracking (src/server/tracking: the learning record, lesson progress, lab sessions,
@@ -46,6 +47,13 @@ describe('imports in src/', () => {
   it('keeps the lab format and the contracts free of the server', () => {
     expect(imports(under('src/labs'), under('src/server'))).toEqual([]);
     expect(imports(under('src/contracts'), (file) => !under('src/contracts')(file))).toEqual([]);
+  });
+
+  it('keeps one JSONPath evaluator, shared by lab checks and the cluster, free of both', () => {
+    expect(imports(under('src/jsonpath'), (file) => !under('src/jsonpath')(file))).toEqual([]);
+    expect([...graph.edges.keys()].filter((file) => /jsonpath/i.test(file) && !under('src/jsonpath')(file))).toEqual([]);
+    expect(imports(under('src/labs'), under('src/jsonpath'))).not.toEqual([]);
+    expect(imports(under('src/cluster'), under('src/jsonpath'))).not.toEqual([]);
   });
 
   it('lets the browser’s scripts take only types from the contracts', async () => {

@@ -14,7 +14,7 @@ import { container, podsReady, rollout } from './workloads.ts';
 export type { CheckResult } from '../../contracts/index.ts';
 export type { CheckTarget, Workbench } from './context.ts';
 export type { CustomCheck, CustomCheckContext, CustomCheckResult } from './custom.ts';
-export { evaluateJsonPath, parseJsonPath, renderJsonPathValues } from './jsonpath.ts';
+export { evaluateJsonPath, parseJsonPath, renderJsonPathValues } from '../../jsonpath/index.ts';
 export { parseQuantity } from './quantity.ts';
 
 

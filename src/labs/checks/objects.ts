@@ -1,6 +1,6 @@
 // Checks about objects as stored: exists, absent, field, count, condition.
 import type { Check } from '../schema.ts';
-import { evaluateJsonPath, parseJsonPath, renderJsonPathValues } from './jsonpath.ts';
+import { evaluateJsonPath, parseJsonPath, renderJsonPathValues } from '../../jsonpath/index.ts';
 import { parseQuantity } from './quantity.ts';
 import { fail, isTerminating, list, named, pass, plural, quote, record, selectorPhrase, type CheckTarget, type Outcome } from './context.ts';
 

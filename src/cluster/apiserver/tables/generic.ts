@@ -2,7 +2,7 @@
 // (NAME, CREATED AT) and the convertor a CRD's additionalPrinterColumns define.
 import type { PrinterColumn } from '../../registry/index.ts';
 import { at, humanDuration, int, parseTime, since } from './format.ts';
-import { evaluateJsonPath, jsonPathText, parseJsonPath } from './jsonpath.ts';
+import { evaluateJsonPath, parseJsonPath } from '../../../jsonpath/index.ts';
 import { column, descriptions, nameColumn, type Printer, type TableCell } from './printer.ts';
 
 /** rest.DefaultTableConvertor: the creation time as an RFC 3339 date, not an age. */
@@ -16,6 +16,14 @@ export const defaultPrinter: Printer = {
 
 /** A CRD version without additionalPrinterColumns is served with an Age column. */
 const defaultCustomColumns: PrinterColumn[] = [{ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: descriptions.creationTimestamp }];
+
+/** How a printer column shows one value: text as is, null as Go prints nil, maps and lists as compact JSON. */
+function jsonPathText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === null || value === undefined) return '<nil>';
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
 
 function cellForJsonValue(type: string, value: unknown, now: Date): TableCell {
   if (value === null || value === undefined) return null;
@@ -48,7 +56,8 @@ export function customResourcePrinter(printerColumns: PrinterColumn[] | undefine
     print(o, now) {
       const cells: TableCell[] = [o.metadata.name ?? ''];
       columns.forEach((c, i) => {
-        const [value] = evaluateJsonPath(paths[i] ?? [], o);
+        const path = paths[i];
+        const [value] = path ? evaluateJsonPath(path, o) : [];
         if (value === undefined) cells.push(null);
         else if (c.type === 'string') cells.push(jsonPathText(value));
         else cells.push(cellForJsonValue(c.type, value, now));

@@ -17,14 +17,13 @@ import {
   servicePrinter,
 } from './core.ts';
 import { customResourcePrinter, defaultPrinter, scalePrinter } from './generic.ts';
-import { JsonPathError } from './jsonpath.ts';
+import { JsonPathError } from '../../../jsonpath/index.ts';
 import type { Printer, TableColumnDefinition, TableRowCondition, TableCell } from './printer.ts';
 import { controllerRevisionPrinter, cronJobPrinter, daemonSetPrinter, deploymentPrinter, jobPrinter, podPrinter, podTemplatePrinter, replicaSetPrinter, replicationControllerPrinter, statefulSetPrinter } from './workloads.ts';
 
 export type { TableColumnDefinition, TableRowCondition, TableCell } from './printer.ts';
 export { humanDuration } from './format.ts';
 export { podSummary } from './workloads.ts';
-export { parseJsonPath, evaluateJsonPath, JsonPathError } from './jsonpath.ts';
 
 export type IncludeObject = 'None' | 'Object' | 'Metadata';
 

@@ -432,8 +432,13 @@ describe('custom resources', () => {
     expect(t.rows[0]?.cells).toEqual(['w1', '10m']);
   });
 
-  it('fall back to NAME, CREATED AT for a column the evaluator cannot parse', () => {
-    const t = toTable({ group: 'example.com', resource: 'widgets', crd: { printerColumns: [{ name: 'Deep', type: 'string', jsonPath: '..size' }] } }, [widget], { now });
+  it('read recursive descent in a column as client-go does', () => {
+    const t = toTable({ group: 'example.com', resource: 'widgets', crd: { printerColumns: [{ name: 'Deep', type: 'integer', jsonPath: '..size' }] } }, [widget], { now });
+    expect(row(t)).toEqual({ Name: 'w1', Deep: 3 });
+  });
+
+  it('fall back to NAME, CREATED AT for a column that is not JSONPath', () => {
+    const t = toTable({ group: 'example.com', resource: 'widgets', crd: { printerColumns: [{ name: 'Broken', type: 'string', jsonPath: '.spec.tags[0' }] } }, [widget], { now });
     expect(t.columnDefinitions.map((c) => c.name)).toEqual(['Name', 'Created At']);
   });
 });

@@ -1,7 +1,9 @@
-// JSONPath as kubectl understands it (`kubectl get -o jsonpath='{.status.readyReplicas}'`), so a
-// lab author can try a check's path in the terminal first. One expression, braces optional:
-// fields (`.a.b`, `['a.b']`, `.labels.app\.kubernetes\.io/name`), `[n]`, `[-1]`, `[a:b]`, `[*]`,
-// `.*`, recursive `..name`, and filters `[?(@.type=="Ready")]` with == != < <= > >= or presence.
+// JSONPath as client-go's jsonpath reads it: what `kubectl get -o jsonpath='{.status.readyReplicas}'`
+// prints, what a lab check's `path` selects, and what a CRD's additionalPrinterColumns show. One
+// expression, braces optional: fields (`.a.b`, `['a.b']`, `.labels.app\.kubernetes\.io/name`),
+// `[n]`, `[-1]`, `[a:b]`, `[*]`, `.*`, recursive `..name`, and filters `[?(@.type=="Ready")]` with
+// == != < <= > >= or presence. As upstream with missing keys allowed, a step that leads nowhere
+// selects nothing.
 
 export type Literal = string | number | boolean | null;
 
@@ -20,13 +22,19 @@ export interface JsonPath {
   segments: Segment[];
 }
 
-class JsonPathSyntaxError extends Error {}
-
-function fail(source: string, position: number, problem: string): never {
-  throw new JsonPathSyntaxError(`is not a JSONPath kubectl understands: ${problem} at character ${position + 1} of ${JSON.stringify(source)}; write it as kubectl -o jsonpath does, such as {.status.readyReplicas} or {.status.conditions[?(@.type=="Ready")].status}`);
+/** A path that is not JSONPath; the message says what and where, to follow a field's name. */
+export class JsonPathError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JsonPathError';
+  }
 }
 
-/** Parses `{.a.b}`, `.a.b` or `$.a.b`; throws with a message for the lab author. */
+function fail(source: string, position: number, problem: string): never {
+  throw new JsonPathError(`is not a JSONPath kubectl understands: ${problem} at character ${position + 1} of ${JSON.stringify(source)}`);
+}
+
+/** Parses `{.a.b}`, `.a.b` or `$.a.b`; throws a JsonPathError saying where it is wrong. */
 export function parseJsonPath(source: string): JsonPath {
   let body = source.trim();
   if (body.startsWith('{') && body.endsWith('}')) body = body.slice(1, -1).trim();
@@ -166,23 +174,29 @@ function operandValue(operand: Operand, item: unknown): unknown[] {
   return operand.type === 'literal' ? [operand.value] : evaluateSegments(operand.segments, [item]);
 }
 
-function compare(left: unknown, op: NonNullable<Extract<Segment, { type: 'filter' }>['op']>, right: unknown): boolean {
-  if (op === '==' || op === '!=') {
-    const same = typeof left === 'number' || typeof right === 'number' ? Number(left) === Number(right) : String(left) === String(right);
-    return op === '==' ? same : !same;
+type Operator = NonNullable<Extract<Segment, { type: 'filter' }>['op']>;
+
+/** As upstream compares one value with another: numbers by value, text by text, booleans by equality; other pairs never match (upstream refuses them). */
+function compare(left: unknown, op: Operator, right: unknown): boolean {
+  if (typeof left === 'number' && typeof right === 'number') {
+    return op === '==' ? left === right : op === '!=' ? left !== right : op === '<' ? left < right : op === '<=' ? left <= right : op === '>' ? left > right : left >= right;
   }
-  const a = Number(left);
-  const b = Number(right);
-  if (Number.isNaN(a) || Number.isNaN(b)) return false;
-  return op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : a >= b;
+  if (typeof left === 'string' && typeof right === 'string') {
+    return op === '==' ? left === right : op === '!=' ? left !== right : op === '<' ? left < right : op === '<=' ? left <= right : op === '>' ? left > right : left >= right;
+  }
+  if ((typeof left === 'boolean' && typeof right === 'boolean') || (left === null && right === null)) {
+    return op === '==' ? left === right : op === '!=' ? left !== right : false;
+  }
+  return false;
 }
 
+/** Upstream's filter: presence is "the path selects something"; a comparison takes exactly one value each side (none skips the item). */
 function matchesFilter(segment: Extract<Segment, { type: 'filter' }>, item: unknown): boolean {
   const left = operandValue(segment.left, item);
-  if (segment.op === null || segment.right === null) return left.some((value) => value !== undefined && value !== null && value !== false);
+  if (segment.op === null || segment.right === null) return left.length > 0;
   const right = operandValue(segment.right, item);
-  const op = segment.op;
-  return left.some((a) => right.some((b) => compare(a, op, b)));
+  if (left.length !== 1 || right.length !== 1) return false;
+  return compare(left[0], segment.op, right[0]);
 }
 
 function evaluateSegments(segments: Segment[], start: unknown[]): unknown[] {
@@ -192,7 +206,7 @@ function evaluateSegments(segments: Segment[], start: unknown[]): unknown[] {
     for (const value of current) {
       switch (segment.type) {
         case 'field':
-          if (isObject(value) && value[segment.name] !== undefined) next.push(value[segment.name]);
+          if (isObject(value) && Object.hasOwn(value, segment.name)) next.push(value[segment.name]);
           break;
         case 'wildcard':
           next.push(...children(value));
@@ -210,7 +224,8 @@ function evaluateSegments(segments: Segment[], start: unknown[]): unknown[] {
           recursive(value, segment.name, next);
           break;
         case 'filter':
-          next.push(...children(value).filter((item) => matchesFilter(segment, item)));
+          // Upstream filters lists only.
+          if (Array.isArray(value)) next.push(...value.filter((item) => matchesFilter(segment, item)));
           break;
       }
     }

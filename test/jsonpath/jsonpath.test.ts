@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateJsonPath, parseJsonPath, parseQuantity, renderJsonPathValues } from '../../../src/labs/index.ts';
+import { evaluateJsonPath, JsonPathError, parseJsonPath, renderJsonPathValues } from '../../src/jsonpath/index.ts';
 
 const deployment = {
   metadata: { name: 'web', labels: { app: 'web', 'app.kubernetes.io/name': 'shop' } },
@@ -25,7 +25,7 @@ const deployment = {
 
 const read = (path: string) => renderJsonPathValues(evaluateJsonPath(parseJsonPath(path), deployment));
 
-describe('JSONPath as kubectl writes it', () => {
+describe('JSONPath as client-go reads it', () => {
   it('reads fields with and without braces or $', () => {
     expect(read('{.spec.replicas}')).toBe('3');
     expect(read('.status.readyReplicas')).toBe('2');
@@ -64,16 +64,28 @@ describe('JSONPath as kubectl writes it', () => {
     expect(() => parseJsonPath('{.a[x y]}')).toThrow(/\[x y\] is neither an index/);
     expect(() => parseJsonPath('{}')).toThrow(/the path is empty/);
   });
-});
 
-describe('quantities', () => {
-  it('compares CPU and memory however they are written', () => {
-    expect(parseQuantity('100m')).toBeCloseTo(0.1);
-    expect(parseQuantity('0.1')).toBeCloseTo(0.1);
-    expect(parseQuantity('256Mi')).toBe(256 * 2 ** 20);
-    expect(parseQuantity('1G')).toBe(1e9);
-    expect(parseQuantity('1e3')).toBe(1000);
-    expect(parseQuantity(2)).toBe(2);
-    expect(parseQuantity('lots')).toBeUndefined();
+  it('filters as upstream does: presence is being there, a comparison needs one value of the same type each side', () => {
+    const pods = { items: [{ name: 'a', ready: false, restarts: 0 }, { name: 'b', ready: true, restarts: 3 }, { name: 'c' }] };
+    const names = (path: string) => renderJsonPathValues(evaluateJsonPath(parseJsonPath(path), pods));
+    expect(names('{.items[?(@.ready)].name}')).toBe('a b');
+    expect(names('{.items[?(@.restarts == 0)].name}')).toBe('a');
+    expect(names('{.items[?(@.restarts == "0")].name}')).toBe('');
+    expect(names('{.items[?(@.ready == true)].name}')).toBe('b');
+    expect(names('{.items[?(@.restarts != 0)].name}')).toBe('b');
+    // Upstream filters lists only.
+    expect(renderJsonPathValues(evaluateJsonPath(parseJsonPath('{.metadata.labels[?(@ == "web")]}'), deployment))).toBe('');
+  });
+
+  it('reads an object’s own fields only', () => {
+    expect(read('{.metadata.constructor}')).toBe('');
+    expect(read('{.spec.replicas.toString}')).toBe('');
+  });
+
+  it('reads the paths of CRD printer columns', () => {
+    expect(evaluateJsonPath(parseJsonPath('.status.conditions[?(@.type=="Progressing")].status'), deployment)).toEqual(['True']);
+    expect(evaluateJsonPath(parseJsonPath(".metadata['name']"), deployment)).toEqual(['web']);
+    expect(evaluateJsonPath(parseJsonPath('.spec.missing.deeper'), deployment)).toEqual([]);
+    expect(() => parseJsonPath('.spec[')).toThrow(JsonPathError);
   });
 });
