@@ -72,3 +72,30 @@ export function configMap(name: string, data: Record<string, string> = {}, label
 export function namespace(name: string): KubeObject {
   return { apiVersion: 'v1', kind: 'Namespace', metadata: { name } };
 }
+
+/** A sandbox's seven objects as the portal makes them: namespace, service account, role and binding, quota, limits, network policy. */
+export function createPortalSandbox(registry: Registry, def: (g: string, v: string, r: string) => ResourceDefinition, name: string): void {
+  registry.create(def('', 'v1', 'namespaces'), undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'formicary.dev/lab': 'intro' } } });
+  registry.create(def('', 'v1', 'serviceaccounts'), name, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'learner' } });
+  registry.create(def('rbac.authorization.k8s.io', 'v1', 'roles'), name, {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name: 'learner' },
+    rules: [{ apiGroups: ['', 'apps'], resources: ['pods', 'deployments', 'services'], verbs: ['*'] }],
+  });
+  registry.create(def('rbac.authorization.k8s.io', 'v1', 'rolebindings'), name, {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: 'learner' },
+    roleRef: { kind: 'Role', name: 'learner' },
+    subjects: [{ kind: 'ServiceAccount', name: 'learner', namespace: name }],
+  });
+  registry.create(def('', 'v1', 'resourcequotas'), name, { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'quota' }, spec: { hard: { pods: '20', 'limits.cpu': '8', 'limits.memory': '8Gi' } } });
+  registry.create(def('', 'v1', 'limitranges'), name, {
+    apiVersion: 'v1',
+    kind: 'LimitRange',
+    metadata: { name: 'limits' },
+    spec: { limits: [{ type: 'Container', default: { cpu: '500m', memory: '256Mi' }, defaultRequest: { cpu: '100m', memory: '64Mi' } }] },
+  });
+  registry.create(def('networking.k8s.io', 'v1', 'networkpolicies'), name, { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'deny' }, spec: { podSelector: {}, policyTypes: ['Ingress'] } });
+}

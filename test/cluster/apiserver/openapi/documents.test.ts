@@ -114,12 +114,10 @@ describe('a group-version document', () => {
   });
 });
 
-test('generating every document for the issue-3 resource set stays fast', () => {
-  const started = performance.now();
+test('generates a document for every group-version of the issue-3 resource set', () => {
   const openApi = createOpenApi(() => [...servedResources, cronTabs]);
   const { paths } = openApi.index();
-  const elapsed = performance.now() - started;
-  const bytes = Object.keys(paths).reduce((sum, gv) => sum + (openApi.document(gv)?.body.length ?? 0), 0);
-  console.info(`openapi_v3_generate_all_ms=${elapsed.toFixed(0)} documents=${Object.keys(paths).length} bytes=${bytes}`);
-  expect(elapsed).toBeLessThan(2000);
+  const missing = Object.keys(paths).filter((gv) => !openApi.document(gv)?.body.length);
+  expect(Object.keys(paths).length).toBeGreaterThan(10);
+  expect(missing).toEqual([]);
 });
