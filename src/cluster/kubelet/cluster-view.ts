@@ -1,6 +1,6 @@
 // What the kubelet reads from the API besides its pods: ConfigMaps and Secrets for env and
 // volumes, ServiceAccounts for tokens, Services for the service links, claims for volumes,
-// Namespaces and NetworkPolicies for the service network.
+// Services, Endpoints, Namespaces and NetworkPolicies for the pod network.
 // Reads go straight to the registry (in-process), so they are cheap and always current.
 import type { Registry, ResourceDefinition } from '../registry/index.ts';
 import { StatusError, type KubeObject } from '../types.ts';
@@ -12,6 +12,7 @@ const resources = {
   secrets: ['', 'v1', 'secrets'],
   serviceaccounts: ['', 'v1', 'serviceaccounts'],
   services: ['', 'v1', 'services'],
+  endpoints: ['', 'v1', 'endpoints'],
   persistentvolumeclaims: ['', 'v1', 'persistentvolumeclaims'],
   namespaces: ['', 'v1', 'namespaces'],
   networkpolicies: ['networking.k8s.io', 'v1', 'networkpolicies'],

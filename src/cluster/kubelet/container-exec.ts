@@ -13,6 +13,8 @@ import { unsafeWorkbenchEnv, WORKBENCH_HOME, workbenchSandbox } from './workbenc
 
 /** HTTP to Services and pods through the simulated network: curl and wget honour http_proxy. */
 export async function withServiceNetwork(context: PodContext, spec: SandboxSpec): Promise<SandboxSpec> {
+  // On the pod network, Services and pods are reached as on a cluster: no proxy.
+  if (await context.node.podNetwork()) return spec;
   const unixSocket = await context.node.serviceSocket(context.pod().metadata.namespace ?? 'default', context.pod().metadata.uid ?? '');
   const proxy = `http://127.0.0.1:${SERVICE_PROXY_PORT}`;
   return {

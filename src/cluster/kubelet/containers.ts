@@ -176,6 +176,11 @@ export class SimulatedContainer implements ContainerInstance {
     return { status, body: endpoint ? fillTemplate(endpoint.body ?? '', this.#options.templates, now) : '404 page not found\n' };
   }
 
+  /** The ports the image's server listens on; undefined for an image the catalog does not know (it accepts any). */
+  get ports(): readonly number[] | undefined {
+    return this.#options.behaviour?.ports;
+  }
+
   listens(port: number): boolean {
     if (!this.#running) return false;
     const behaviour = this.#options.behaviour;

@@ -22,6 +22,7 @@ import type { PodWorker } from './pod-worker.ts';
 import { detectSandboxSupport, SandboxCgroup, type SandboxLimits, type SandboxSupport } from './sandbox/index.ts';
 import { SandboxIdentities } from './sandbox/identities.ts';
 import { ensurePassage, PodVolumes, type TokenIssuer } from './volumes.ts';
+import { PodNetwork } from './network/index.ts';
 import { ServiceNetwork } from './service-network.ts';
 import { detectWorkbenchTools, type WorkbenchTools } from './workbench.ts';
 
@@ -266,6 +267,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
     return [...[...configMaps].map((name) => `configmaps/${worker.namespace}/${name}`), ...[...secrets].map((name) => `secrets/${worker.namespace}/${name}`)];
   };
 
+  let podNetwork: Promise<PodNetwork | undefined> | undefined;
   const shared: KubeletShared = {
     registry,
     view,
@@ -277,6 +279,19 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
     tokens: options.tokens ? tokenIssuer(view, options.tokens, options.caPem, now) : undefined,
     tools: () => (tools ??= detectWorkbenchTools()),
     serviceSocket: (namespace, podUid) => network.socketFor(namespace, podUid),
+    podNetwork: () =>
+      (podNetwork ??= (async () => {
+        const support = sandbox();
+        // Pods get their own network namespaces only in pod sandboxes.
+        if (support.mode !== 'bubblewrap' || !support.nsenter || stopped) return undefined;
+        const started = await PodNetwork.start({ registry, view, runtimeDir, apiSocket: apiSocketPath });
+        if (typeof started === 'string') {
+          process.emitWarning(`no pod network, Services are reached through the HTTP proxy: ${started}`);
+          return undefined;
+        }
+        if (stopped) started.stop();
+        return stopped ? undefined : started;
+      })()),
     now,
     startDelay: (ms) => ms * startScale,
     scaled: (ms) => ms * timeScale,
@@ -421,6 +436,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
       if (ownEvents) events.stop();
       await apiSocket.close();
       await network.close();
+      (await podNetwork)?.stop();
       // Every pod's processes end with the kubelet; their cgroups go once the kernel has let them go.
       const parent = await cgroupParent;
       parent?.killAll();

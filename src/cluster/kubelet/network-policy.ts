@@ -171,3 +171,78 @@ export function admits(state: PolicyState, connection: Connection): PolicyDecisi
   }
   return { allowed: true };
 }
+
+/** One port a rule names, resolved (a named port is looked up on the destination pod). */
+export interface RulePort {
+  protocol: Protocol;
+  /** undefined: every port of the protocol. */
+  port?: number;
+  endPort?: number;
+}
+
+/** One allowed (peers, ports) pair of an isolated pod, in the form a packet filter enforces it. */
+export interface CompiledRule {
+  peers: { ips: string[] } | { cidr: string; except: string[] } | 'any';
+  /** 'any': every protocol and port. */
+  ports: RulePort[] | 'any';
+}
+
+function rulePorts(rule: Json, destination: KubeObject | undefined): RulePort[] | 'any' | undefined {
+  const ports = objects(rule.ports);
+  if (ports.length === 0) return 'any';
+  const resolved: RulePort[] = [];
+  for (const port of ports) {
+    const protocol = (typeof port.protocol === 'string' ? port.protocol : 'TCP') as Protocol;
+    if (port.port === undefined || port.port === null) resolved.push({ protocol });
+    else if (typeof port.port === 'number') resolved.push({ protocol, port: port.port, ...(typeof port.endPort === 'number' ? { endPort: port.endPort } : {}) });
+    else if (typeof port.port === 'string') {
+      const number = namedPort(destination, port.port, protocol);
+      if (number !== undefined) resolved.push({ protocol, port: number });
+    }
+  }
+  return resolved.length > 0 ? resolved : undefined;
+}
+
+function hasNamedPort(rule: Json): boolean {
+  return objects(rule.ports).some((port) => typeof port.port === 'string');
+}
+
+/**
+ * The same decision as `admits`, made once for a packet filter: undefined when no policy isolates
+ * `pod` in `direction`, otherwise the union of what its policies allow, with peers resolved
+ * against `endpoints` (every pod with an address). Named ports are resolved on the destination pod:
+ * the pod itself for ingress, each peer for egress.
+ */
+export function compileIsolation(state: PolicyState, pod: KubeObject, direction: 'ingress' | 'egress', endpoints: readonly Endpoint[]): CompiledRule[] | undefined {
+  if (hostNetwork(pod)) return undefined;
+  const policies = isolating(state, pod, direction === 'ingress' ? 'Ingress' : 'Egress');
+  if (policies.length === 0) return undefined;
+  const peersField = direction === 'ingress' ? 'from' : 'to';
+  const compiled: CompiledRule[] = [];
+  for (const policy of policies) {
+    for (const rule of objects(specOf(policy)[direction])) {
+      const peers = objects(rule[peersField]);
+      const blocks = peers.filter((peer) => isObject(peer.ipBlock)).map((peer) => peer.ipBlock as Json);
+      const matched = peers.length === 0 ? [] : endpoints.filter((endpoint) => peers.some((peer) => !isObject(peer.ipBlock) && peerMatches(peer, policy, endpoint, state)));
+      if (direction === 'egress' && hasNamedPort(rule)) {
+        // Each destination pod may number the name differently.
+        for (const endpoint of peers.length === 0 ? endpoints : matched) {
+          const ports = rulePorts(rule, endpoint.pod);
+          if (ports) compiled.push({ peers: { ips: [endpoint.ip] }, ports });
+        }
+        continue;
+      }
+      const ports = rulePorts(rule, direction === 'ingress' ? pod : undefined);
+      if (!ports) continue;
+      if (peers.length === 0) {
+        compiled.push({ peers: 'any', ports });
+        continue;
+      }
+      if (matched.length > 0) compiled.push({ peers: { ips: matched.map((endpoint) => endpoint.ip) }, ports });
+      for (const block of blocks) {
+        if (typeof block.cidr === 'string') compiled.push({ peers: { cidr: block.cidr, except: (Array.isArray(block.except) ? block.except : []).filter((e): e is string => typeof e === 'string') }, ports });
+      }
+    }
+  }
+  return compiled;
+}

@@ -10,6 +10,7 @@ import type { ClusterView } from './cluster-view.ts';
 import { type HostDisk, startLocalStorageEviction } from './ephemeral-storage/index.ts';
 import type { NodeAllocatable } from './environment.ts';
 import { type Json, obj, objects, specOf, str } from './format.ts';
+import type { PodNetwork } from './network/index.ts';
 import type { NodeRuntime } from './pod-context.ts';
 import { PodWorker } from './pod-worker.ts';
 import type { SandboxCgroup, SandboxIdentity, SandboxLimits, SandboxSupport } from './sandbox/index.ts';
@@ -29,6 +30,7 @@ export interface KubeletShared {
   tokens: TokenIssuer | undefined;
   tools(): Promise<WorkbenchTools>;
   serviceSocket(namespace: string, podUid: string): Promise<string>;
+  podNetwork(): Promise<PodNetwork | undefined>;
   now(): Date;
   startDelay(ms: number): number;
   scaled(ms: number): number;
@@ -208,6 +210,9 @@ export class NodeKubelet implements NodeRuntime {
   }
   serviceSocket(namespace: string, podUid: string): Promise<string> {
     return this.#shared.serviceSocket(namespace, podUid);
+  }
+  podNetwork(): Promise<PodNetwork | undefined> {
+    return this.#shared.podNetwork();
   }
   now(): Date {
     return this.#shared.now();

@@ -9,6 +9,7 @@ import type { HostDisk } from './ephemeral-storage/index.ts';
 import type { ContainerSlot } from './container-slot.ts';
 import type { NodeAllocatable } from './environment.ts';
 import { type Json, num, specOf } from './format.ts';
+import type { PodNetwork } from './network/index.ts';
 import type { PodSandbox, SandboxCgroup, SandboxIdentity, SandboxLimits, SandboxSupport } from './sandbox/index.ts';
 import type { PodVolumes, TokenIssuer } from './volumes.ts';
 import type { WorkbenchTools } from './workbench.ts';
@@ -35,6 +36,8 @@ export interface NodeRuntime {
   tools(): Promise<WorkbenchTools>;
   /** The simulated network's proxy socket for this pod of this namespace (see service-network.ts). */
   serviceSocket(namespace: string, podUid: string): Promise<string>;
+  /** The pod network (started on first need), or undefined where this machine cannot have one. */
+  podNetwork(): Promise<PodNetwork | undefined>;
   now(): Date;
   /** Real milliseconds for a start-up delay (pull, create, sandbox). */
   startDelay(ms: number): number;

@@ -4,15 +4,17 @@
 // tear everything down gracefully when the pod is deleted. `sync` is level-triggered: it looks at
 // what is and does the next step; every timer, exit and watch event just asks for another sync.
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import type { KubeObject } from '../types.ts';
 import { createContainer } from './container-start.ts';
 import { execSandbox } from './container-exec.ts';
 import { runHook, runPostStart, startProbes } from './container-lifecycle.ts';
 import { BACKOFF_RESET_MS, backoffDelayMs, ContainerSlot } from './container-slot.ts';
-import type { ContainerExit, ContainerInstance, HttpAnswer } from './containers.ts';
+import { type ContainerExit, type ContainerInstance, type HttpAnswer, SimulatedContainer } from './containers.ts';
 import { PodStorage, type PodStorageStats } from './ephemeral-storage/index.ts';
 import { goDuration, type Json, num, obj, objects, specOf, statusOf, str, timestamp } from './format.ts';
 import { pullImage } from './image-pull.ts';
+import { gatewayOf, openPodPort } from './network/index.ts';
 import { type NodeRuntime, podGraceMs, type PodContext } from './pod-context.ts';
 import { buildPodStatus, type TerminatedState } from './pod-status.ts';
 import { limitsOf, podLimits } from './container-sandbox.ts';
@@ -44,6 +46,8 @@ export class PodWorker {
   #startTime: string;
   #sandboxReady = false;
   #preparing = false;
+  /** The pod sandbox whose namespace is on the pod network (CNI ADD done). */
+  #networkSandbox: PodSandbox | undefined;
   #mountRetryAt: number | undefined;
   #terminating = false;
   /** Every container stopped for deletion. */
@@ -338,11 +342,50 @@ export class PodWorker {
       }
     }
     this.#preparing = true;
-    this.#after(this.#node.startDelay(150), () => {
-      this.#preparing = false;
-      this.#sandboxReady = true;
-      this.kick();
-    });
+    void Promise.all([this.#delay(this.#node.startDelay(150)), this.#setUpNetwork()]).then(
+      () => {
+        this.#preparing = false;
+        this.#sandboxReady = true;
+        this.kick();
+      },
+      (error: unknown) => {
+        this.#preparing = false;
+        const message = error instanceof Error ? error.message : String(error);
+        this.#event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "${this.uid.replace(/-/g, '')}": ${message}`);
+        this.#wakeAt(this.#node.now().getTime() + this.#node.scaled(MOUNT_RETRY_MS));
+      },
+    );
+  }
+
+  /** The pod's network namespace on the pod network, with its pod IP (none on the host's network or without a pod network). */
+  async #setUpNetwork(): Promise<void> {
+    if (this.#hostNetwork) return;
+    const network = await this.#node.podNetwork();
+    if (!network) return;
+    const sandbox = await this.#ensurePodSandbox();
+    if (!sandbox || !this.#podIP || this.#networkSandbox === sandbox) return;
+    await network.attach(sandbox, this.#podIP);
+    this.#networkSandbox = sandbox;
+  }
+
+  /** A service image's simulated server listens on the pod's ports, on the pod network like a process would. */
+  async #serveSimulated(slot: ContainerSlot, instance: ContainerInstance): Promise<void> {
+    if (!(instance instanceof SimulatedContainer) || this.#hostNetwork) return;
+    const network = await this.#node.podNetwork();
+    const sandbox = this.#networkSandbox;
+    if (!network || !sandbox || !this.#podIP) return;
+    const declared = objects(slot.spec['ports']).filter((port) => (str(port['protocol']) ?? 'TCP') === 'TCP').map((port) => num(port['containerPort'])).filter((port): port is number => port !== undefined);
+    // The forwarder cannot tell who connects: the answer names the node's gateway, as a masqueraded client.
+    const client = gatewayOf(this.#podIP);
+    await network.serve(this.uid, sandbox, instance.ports ?? declared, (port, path, userAgent) => this.serveHttp(port, path, client, userAgent || 'curl'));
+  }
+
+  /** A TCP connection to the pod's port on its own localhost, inside its network namespace (kubectl port-forward); undefined without a pod network. */
+  async openPort(port: number): Promise<Duplex | undefined> {
+    const network = await this.#node.podNetwork();
+    const sandbox = this.#networkSandbox;
+    if (!network || !sandbox?.running) return undefined;
+    return openPodPort(sandbox, network.tools, port);
   }
 
   /** Once per pod (again after a failure): its own file system and its claims'. */
@@ -397,6 +440,7 @@ export class PodWorker {
     startProbes(this.#context, slot, instance);
     void instance.exited.then((exit) => this.#exited(slot, instance, exit));
     runPostStart(this.#context, slot, instance);
+    void this.#serveSimulated(slot, instance).catch(() => undefined);
   }
 
   #exited(slot: ContainerSlot, instance: ContainerInstance, exit: ContainerExit): void {
@@ -551,6 +595,8 @@ export class PodWorker {
     this.#podSandbox = undefined;
     this.#madePodSandbox?.stop();
     this.#madePodSandbox = undefined;
+    this.#networkSandbox = undefined;
+    void this.#node.podNetwork().then((network) => network?.release(this.uid));
     void sandbox?.then((made) => made?.stop(), () => {});
     // Without a pause process (none was made) the pod's cgroup goes by itself.
     if (!sandbox)

@@ -1,4 +1,5 @@
-// A small simulated pod network for HTTP. Sandboxes have no network of their own; their
+// The fallback where the pod network (network/) cannot be made (the cluster does not run as root,
+// or nftables is missing): a small simulated pod network for HTTP. Sandboxes have no network; their
 // http_proxy points at 127.0.0.1:3128, which a forward carries to this proxy (one Unix socket per
 // pod, so the proxy knows who asks, and short Service names resolve in the asker's namespace). The
 // proxy resolves what curl or wget asked for — a Service name, a cluster IP, a pod IP, a

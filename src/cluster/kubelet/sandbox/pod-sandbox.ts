@@ -137,6 +137,11 @@ export class PodSandbox {
     return new PodSandbox(support, pause, pausePid, fds, options);
   }
 
+  /** The pause process's pid on the host (what `ip link … netns` takes). */
+  get pid(): number {
+    return this.#pausePid;
+  }
+
   get running(): boolean {
     return !this.#stopped && this.#pause.exitCode === null && this.#pause.signalCode === null;
   }

@@ -1,0 +1,265 @@
+// What the node network carries, computed from the API each time it changes (level-triggered, as
+// kube-proxy and CoreDNS resync): the nftables ruleset (kube-proxy's Services, NodePorts and
+// NetworkPolicy) and the cluster DNS zone.
+//
+// kube-proxy, as its nftables mode: a cluster IP or NodePort with ready endpoints is DNATed to one
+// of them at random; traffic a pod sends to itself through a Service is masqueraded (hairpin).
+// A Service without ready endpoints has no rule: its cluster IP, local to the node namespace,
+// refuses at once. NetworkPolicy: packets of new connections from an egress-isolated pod pass a
+// chain of what its policies allow, then packets to an ingress-isolated pod; what no rule allows
+// is dropped, so the client times out, as on a cluster whose CNI enforces policy.
+import type { KubeObject } from '../../types.ts';
+import { num, obj, objects, specOf, statusOf, str } from '../format.ts';
+import { admits, compileIsolation, type CompiledRule, type Endpoint, type PolicyState } from '../network-policy.ts';
+import type { DnsEntry } from './node-network.ts';
+
+export const CLUSTER_DNS_IP = '10.96.0.10';
+const DOMAIN = 'svc.cluster.local';
+const HAIRPIN_MARK = '0x4000';
+/** The cluster DNS as egress rules select it (the CoreDNS pods of kube-system). */
+const CLUSTER_DNS: Endpoint = {
+  ip: CLUSTER_DNS_IP,
+  pod: {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'coredns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
+    spec: { containers: [{ name: 'coredns', ports: [{ name: 'dns', containerPort: 53, protocol: 'UDP' }, { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' }] }] },
+  },
+};
+
+export interface ClusterObjects {
+  services: KubeObject[];
+  endpoints: KubeObject[];
+  pods: KubeObject[];
+  nodes: KubeObject[];
+  policies: PolicyState;
+}
+
+interface Backend {
+  ip: string;
+  port: number;
+}
+
+function podIPOf(pod: KubeObject): string | undefined {
+  const phase = str(statusOf(pod)['phase']);
+  if (phase === 'Succeeded' || phase === 'Failed' || specOf(pod)['hostNetwork'] === true) return undefined;
+  return str(statusOf(pod)['podIP']);
+}
+
+export function nodeIPs(nodes: KubeObject[]): string[] {
+  return nodes.map((node) => str(objects(obj(node['status'])['addresses']).find((a) => a['type'] === 'InternalIP')?.['address'])).filter((ip): ip is string => ip !== undefined);
+}
+
+/** Ready addresses of the Service's Endpoints for one port (matched by name, as kube-proxy does). */
+function backends(endpoints: KubeObject | undefined, portName: string | undefined, protocol: string): Backend[] {
+  const out: Backend[] = [];
+  for (const subset of objects(endpoints?.['subsets'])) {
+    const port = objects(subset['ports']).find((p) => (str(p['name']) ?? '') === (portName ?? '') && (str(p['protocol']) ?? 'TCP') === protocol);
+    const number = num(port?.['port']);
+    if (number === undefined) continue;
+    for (const address of objects(subset['addresses'])) {
+      const ip = str(address['ip']);
+      if (ip) out.push({ ip, port: number });
+    }
+  }
+  return out;
+}
+
+function isApiServer(service: KubeObject): boolean {
+  return service.metadata.namespace === 'default' && service.metadata.name === 'kubernetes';
+}
+
+function keyOf(object: KubeObject): string {
+  return `${object.metadata.namespace ?? ''}/${object.metadata.name ?? ''}`;
+}
+
+function ipv4(value: string | undefined): value is string {
+  return value !== undefined && /^\d{1,3}(\.\d{1,3}){3}$/.test(value);
+}
+
+/** nftables match for a rule's ports ('' for every protocol and port). */
+function portMatches(ports: CompiledRule['ports']): string[] {
+  if (ports === 'any') return [''];
+  return ports.map((port) => {
+    const protocol = port.protocol.toLowerCase();
+    if (port.port === undefined) return `meta l4proto ${protocol}`;
+    return `${protocol} dport ${port.endPort !== undefined && port.endPort > port.port ? `${port.port}-${port.endPort}` : port.port}`;
+  });
+}
+
+function peerMatches(peers: CompiledRule['peers'], field: 'saddr' | 'daddr'): string | undefined {
+  if (peers === 'any') return '';
+  if ('ips' in peers) return peers.ips.length > 0 ? `ip ${field} { ${[...new Set(peers.ips)].join(', ')} }` : undefined;
+  return `ip ${field} ${peers.cidr}${peers.except.length > 0 ? ` ip ${field} != { ${peers.except.join(', ')} }` : ''}`;
+}
+
+function policyChain(name: string, rules: CompiledRule[], field: 'saddr' | 'daddr', verdict: string): string[] {
+  const lines = [`  chain ${name} {`];
+  for (const rule of rules) {
+    const peer = peerMatches(rule.peers, field);
+    if (peer === undefined) continue;
+    for (const port of portMatches(rule.ports)) lines.push(`    ${[peer, port, verdict].filter(Boolean).join(' ')}`);
+  }
+  lines.push('    drop', '  }');
+  return lines;
+}
+
+/** The node namespace's whole nftables ruleset (one transaction: the old table goes, the new one comes). */
+export function ruleset(objects_: ClusterObjects): string {
+  const { services, pods, policies } = objects_;
+  const endpointsByKey = new Map(objects_.endpoints.map((e) => [keyOf(e), e]));
+  const nodes = nodeIPs(objects_.nodes);
+  const nat: string[] = [];
+  const chains: string[] = [];
+  let serviceIndex = 0;
+  for (const service of services) {
+    const spec = specOf(service);
+    const clusterIP = str(spec['clusterIP']);
+    // The node agent itself answers the cluster DNS and the API server's cluster IPs.
+    if (isApiServer(service) || clusterIP === CLUSTER_DNS_IP || spec['type'] === 'ExternalName') continue;
+    for (const servicePort of objects(spec['ports'])) {
+      const protocol = str(servicePort['protocol']) ?? 'TCP';
+      const port = num(servicePort['port']);
+      if (port === undefined || protocol === 'SCTP') continue;
+      const found = backends(endpointsByKey.get(keyOf(service)), str(servicePort['name']), protocol);
+      if (found.length === 0) continue;
+      const chain = `svc-${serviceIndex++}`;
+      const l4 = protocol.toLowerCase();
+      if (ipv4(clusterIP)) nat.push(`    ip daddr ${clusterIP} ${l4} dport ${port} jump ${chain}`);
+      const nodePort = num(servicePort['nodePort']);
+      if (nodePort !== undefined && nodes.length > 0 && (spec['type'] === 'NodePort' || spec['type'] === 'LoadBalancer')) {
+        nat.push(`    ip daddr { ${nodes.join(', ')} } ${l4} dport ${nodePort} jump ${chain}`);
+      }
+      const endpointChains = found.map((_, i) => `${chain}-${i}`);
+      chains.push(`  chain ${chain} {`, `    numgen random mod ${found.length} vmap { ${endpointChains.map((name, i) => `${i} : jump ${name}`).join(', ')} }`, '  }');
+      found.forEach((backend, i) => {
+        chains.push(`  chain ${endpointChains[i]} {`, `    ip saddr ${backend.ip} meta mark set mark or ${HAIRPIN_MARK}`, `    meta l4proto ${l4} dnat to ${backend.ip}:${backend.port}`, '  }');
+      });
+    }
+  }
+
+  const endpoints: { pod: KubeObject; ip: string }[] = [];
+  for (const pod of pods) {
+    const ip = podIPOf(pod);
+    if (ip) endpoints.push({ pod, ip });
+  }
+  const apiServer = apiServerEndpoint(objects_.endpoints);
+  const egress: string[] = [];
+  const ingress: string[] = [];
+  const local: string[] = [];
+  endpoints.forEach(({ pod, ip }, i) => {
+    const out = compileIsolation(policies, pod, 'egress', endpoints);
+    if (out) {
+      chains.push(...policyChain(`egress-${i}`, out, 'daddr', 'return'));
+      egress.push(`${ip} : jump egress-${i}`);
+      // What an isolated pod may still reach in the node namespace: the cluster DNS and the API server, as its policies say.
+      const allowed: string[] = [];
+      const source: Endpoint = { pod, ip };
+      for (const protocol of ['UDP', 'TCP'] as const) {
+        if (admits(policies, { source, destination: CLUSTER_DNS, port: 53, protocol }).allowed) allowed.push(`    ip daddr ${CLUSTER_DNS_IP} ${protocol.toLowerCase()} dport 53 return`);
+      }
+      if (apiServer && admits(policies, { source, destination: { ip: apiServer.ip }, port: apiServer.port }).allowed) allowed.push(`    ip daddr ${apiServer.clusterIP} tcp dport 443 return`);
+      chains.push(`  chain egress-local-${i} {`, ...allowed, '    drop', '  }');
+      local.push(`${ip} : jump egress-local-${i}`);
+    }
+    const into = compileIsolation(policies, pod, 'ingress', endpoints);
+    if (into) {
+      chains.push(...policyChain(`ingress-${i}`, into, 'saddr', 'accept'));
+      ingress.push(`${ip} : jump ingress-${i}`);
+    }
+  });
+
+  return [
+    'table ip kube',
+    'delete table ip kube',
+    'table ip kube {',
+    '  chain prerouting {',
+    '    type nat hook prerouting priority dstnat; policy accept;',
+    ...nat,
+    '  }',
+    '  chain postrouting {',
+    '    type nat hook postrouting priority srcnat; policy accept;',
+    `    meta mark & ${HAIRPIN_MARK} == ${HAIRPIN_MARK} masquerade`,
+    '  }',
+    '  chain forward {',
+    '    type filter hook forward priority filter; policy accept;',
+    '    ct state established,related accept',
+    ...(egress.length > 0 ? [`    ip saddr vmap { ${egress.join(', ')} }`] : []),
+    ...(ingress.length > 0 ? [`    ip daddr vmap { ${ingress.join(', ')} }`] : []),
+    '  }',
+    '  chain input {',
+    '    type filter hook input priority filter; policy accept;',
+    '    ct state established,related accept',
+    ...(local.length > 0 ? [`    ip saddr vmap { ${local.join(', ')} }`] : []),
+    '  }',
+    ...chains,
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** The API server as the `kubernetes` Endpoints name it, with the Service's cluster IP (egress rules see the endpoint). */
+function apiServerEndpoint(endpoints: KubeObject[]): { ip: string; port: number; clusterIP: string } | undefined {
+  const found = endpoints.find(isApiServer);
+  const subset = objects(found?.['subsets'])[0];
+  const ip = str(objects(subset?.['addresses'])[0]?.['ip']);
+  const port = num(objects(subset?.['ports'])[0]?.['port']);
+  return ip && port !== undefined ? { ip, port, clusterIP: KUBERNETES_SERVICE_IP } : undefined;
+}
+
+export const KUBERNETES_SERVICE_IP = '10.96.0.1';
+
+function add(records: Record<string, DnsEntry>, name: string, entry: DnsEntry): void {
+  const existing = records[name];
+  if (!existing) {
+    records[name] = entry;
+    return;
+  }
+  if (entry.a) existing.a = [...new Set([...(existing.a ?? []), ...entry.a])];
+  if (entry.srv) existing.srv = [...(existing.srv ?? []), ...entry.srv];
+}
+
+/** The cluster zone as CoreDNS's kubernetes plugin serves it. */
+export function dnsRecords(objects_: Pick<ClusterObjects, 'services' | 'endpoints'>): Record<string, DnsEntry> {
+  const records: Record<string, DnsEntry> = {};
+  const endpointsByKey = new Map(objects_.endpoints.map((e) => [keyOf(e), e]));
+  for (const service of objects_.services) {
+    const spec = specOf(service);
+    const name = `${service.metadata.name ?? ''}.${service.metadata.namespace ?? ''}.${DOMAIN}`;
+    if (spec['type'] === 'ExternalName') {
+      const external = str(spec['externalName']);
+      if (external) records[name] = { cname: external.replace(/\.$/, '').toLowerCase() };
+      continue;
+    }
+    const clusterIP = str(spec['clusterIP']);
+    const headless = clusterIP === 'None';
+    const addresses: { ip: string; hostname?: string }[] = [];
+    for (const subset of objects(endpointsByKey.get(keyOf(service))?.['subsets'])) {
+      for (const address of objects(subset['addresses'])) {
+        const ip = str(address['ip']);
+        if (ip) addresses.push({ ip, ...(str(address['hostname']) ? { hostname: str(address['hostname']) } : {}) });
+      }
+    }
+    if (headless) {
+      // A headless Service answers with its ready pods, and each pod with a hostname by name.
+      add(records, name, { a: addresses.map((a) => a.ip) });
+      for (const address of addresses) {
+        const host = address.hostname ?? address.ip.replaceAll('.', '-');
+        add(records, `${host}.${name}`, { a: [address.ip] });
+      }
+    } else if (ipv4(clusterIP)) {
+      add(records, name, { a: [clusterIP] });
+    } else {
+      continue;
+    }
+    for (const port of objects(spec['ports'])) {
+      const portName = str(port['name']);
+      const number = num(port['port']);
+      if (!portName || number === undefined) continue;
+      const srvName = `_${portName}._${(str(port['protocol']) ?? 'TCP').toLowerCase()}.${name}`;
+      if (headless) for (const address of addresses) add(records, srvName, { srv: [{ port: number, target: `${address.hostname ?? address.ip.replaceAll('.', '-')}.${name}` }] });
+      else add(records, srvName, { srv: [{ port: number, target: name }] });
+    }
+  }
+  return records;
+}

@@ -1,0 +1,208 @@
+// The pod network: a node network namespace with a bridge (node-network.ts), every pod's network
+// namespace on it with its pod IP, kube-proxy's Services and NetworkPolicy in nftables, the cluster
+// DNS, and the simulated servers of service images listening on the pod's own ports. It needs root,
+// iproute2, nftables, nsenter and socat; where any is missing the kubelet keeps the HTTP service
+// proxy (service-network.ts) instead.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { Duplex } from 'node:stream';
+import type { Registry, Watch } from '../../registry/index.ts';
+import type { ClusterView, ViewedResource } from '../cluster-view.ts';
+import { dropPrivileges, type PodSandbox } from '../sandbox/index.ts';
+import { CLUSTER_DNS_IP, type ClusterObjects, dnsRecords, KUBERNETES_SERVICE_IP, nodeIPs, ruleset } from './cluster-state.ts';
+import { NodeNetwork, type NetworkTools } from './node-network.ts';
+
+export { CLUSTER_DNS_IP } from './cluster-state.ts';
+export { gatewayOf } from './node-network.ts';
+
+const TOOL_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+const WATCHED: ViewedResource[] = ['services', 'endpoints', 'pods', 'nodes', 'networkpolicies', 'namespaces'];
+
+/** The simulated server of a pod's port: what answers a connection the pod's forwarder carries. */
+export type SimulatedHttp = (port: number, path: string, userAgent: string) => { status: number; body: string } | undefined;
+
+function which(command: string): string | null {
+  const result = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8', env: { PATH: TOOL_PATH } });
+  return result.status === 0 ? result.stdout.trim() : null;
+}
+
+function detectTools(): NetworkTools | string {
+  if (process.getuid?.() !== 0) return 'the kubelet does not run as root';
+  const tools = { ip: which('ip'), nft: which('nft'), nsenter: which('nsenter'), setpriv: which('setpriv'), socat: which('socat') };
+  const missing = Object.entries(tools).filter(([, path]) => path === null).map(([name]) => name);
+  if (missing.length > 0) return `missing ${missing.join(', ')} (apt-get install iproute2 nftables util-linux socat)`;
+  return tools as NetworkTools;
+}
+
+export interface PodNetworkOptions {
+  registry: Registry;
+  view: ClusterView;
+  runtimeDir: string;
+  /** The kubelet's Unix socket to the API server (the `kubernetes` Service carries connections to it). */
+  apiSocket: string;
+}
+
+/**
+ * Opens a TCP connection to `port` on the pod's localhost, inside its network namespace, as the
+ * pod's identity (what `kubectl port-forward` reaches: the container runtime dials there too).
+ */
+export function openPodPort(sandbox: PodSandbox, tools: Pick<NetworkTools, 'nsenter' | 'setpriv' | 'socat'>, port: number): Duplex {
+  const child = spawn(tools.nsenter, [`--net=${sandbox.namespaces.net}`, '--', tools.setpriv, ...dropPrivileges(sandbox.identity), '--pdeathsig', 'SIGKILL', tools.socat, '-', `TCP:127.0.0.1:${port}`], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+    env: { PATH: TOOL_PATH },
+  });
+  const stream = Duplex.from({ readable: child.stdout, writable: child.stdin });
+  stream.once('close', () => child.kill('SIGKILL'));
+  child.once('exit', () => stream.destroy());
+  return stream;
+}
+
+export class PodNetwork {
+  readonly #node: NodeNetwork;
+  readonly #options: PodNetworkOptions;
+  readonly #watches: Watch[] = [];
+  readonly #forwarders = new Map<string, { port: number; socat: ChildProcess; server: Server; path: string }[]>();
+  #ruleset = '';
+  #records = '';
+  #syncing: Promise<void> | undefined;
+  #dirty = false;
+  #sockets = 0;
+  #stopped = false;
+
+  private constructor(node: NodeNetwork, options: PodNetworkOptions) {
+    this.#node = node;
+    this.#options = options;
+  }
+
+  get tools(): NetworkTools {
+    return this.#node.tools;
+  }
+
+  /** The pod network, or why this machine cannot have one. */
+  static async start(options: PodNetworkOptions): Promise<PodNetwork | string> {
+    const tools = detectTools();
+    if (typeof tools === 'string') return tools;
+    let node: NodeNetwork;
+    try {
+      node = await NodeNetwork.start(tools, { dns: CLUSTER_DNS_IP, forwards: [{ ip: KUBERNETES_SERVICE_IP, port: 443, unixSocket: options.apiSocket }] });
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+    const network = new PodNetwork(node, options);
+    for (const resource of WATCHED) {
+      network.#watches.push(options.registry.watch(options.view.definition(resource), {}, (event) => event.type !== 'BOOKMARK' && network.#changed()));
+    }
+    await network.sync();
+    return network;
+  }
+
+  #changed(): void {
+    if (this.#stopped) return;
+    this.#dirty = true;
+    // Watch events arrive inside the registry's delivery: the sync runs on the next turn, once for many events.
+    if (!this.#syncing) setImmediate(() => void this.sync());
+  }
+
+  /** Makes the node's rules and zone what the API says (concurrent calls share one run, and one more after it). */
+  sync(): Promise<void> {
+    if (this.#syncing) {
+      this.#dirty = true;
+      return this.#syncing;
+    }
+    this.#dirty = false;
+    this.#syncing = this.#sync()
+      .catch((error: unknown) => process.emitWarning(`pod network: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => {
+        this.#syncing = undefined;
+        if (this.#dirty && !this.#stopped) void this.sync();
+      });
+    return this.#syncing;
+  }
+
+  async #sync(): Promise<void> {
+    if (this.#stopped) return;
+    const { view } = this.#options;
+    const state: ClusterObjects = {
+      services: view.list('services'),
+      endpoints: view.list('endpoints'),
+      pods: view.list('pods'),
+      nodes: view.list('nodes'),
+      policies: { policies: view.list('networkpolicies'), namespaces: view.list('namespaces') },
+    };
+    const records = JSON.stringify(dnsRecords(state));
+    if (records !== this.#records) {
+      this.#records = records;
+      this.#node.send({ type: 'records', records: JSON.parse(records) as ReturnType<typeof dnsRecords> });
+    }
+    await this.#node.nodeAddresses(nodeIPs(state.nodes));
+    const rules = ruleset(state);
+    if (rules !== this.#ruleset) {
+      await this.#node.applyRuleset(rules);
+      this.#ruleset = rules;
+    }
+  }
+
+  /** The pod's network (CNI ADD): its namespace on the node's bridge with its pod IP. */
+  attach(sandbox: PodSandbox, podIP: string): Promise<void> {
+    return this.#node.attach(sandbox.pid, sandbox.namespaces.net, podIP);
+  }
+
+  /**
+   * A simulated server (a service image without a process) listens on `ports` of the pod: a
+   * forwarder in the pod's namespace, bound to every address there, carries each connection to
+   * the kubelet, where `http` answers it. The forwarders end with the pod sandbox or `release`.
+   */
+  async serve(podUid: string, sandbox: PodSandbox, ports: readonly number[], http: SimulatedHttp): Promise<void> {
+    const { nsenter, setpriv, socat } = this.tools;
+    const started = this.#forwarders.get(podUid) ?? [];
+    this.#forwarders.set(podUid, started);
+    for (const port of ports) {
+      // A restarted container's port is served by the forwarder its first run started.
+      if (started.some((forwarder) => forwarder.port === port)) continue;
+      // Numbered, not named after the pod: a Unix socket's path must stay under 108 bytes.
+      const path = join(this.#options.runtimeDir, `port-${++this.#sockets}.sock`);
+      rmSync(path, { force: true });
+      const server = createServer((req, res) => {
+        const answer = http(port, req.url ?? '/', String(req.headers['user-agent'] ?? ''));
+        if (!answer) {
+          res.destroy();
+          return;
+        }
+        res.writeHead(answer.status, { 'Content-Type': 'text/html; charset=utf-8' });
+        res.end(req.method === 'HEAD' ? undefined : answer.body);
+      });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(path, () => resolve());
+      });
+      chmodSync(path, 0o666);
+      const forwarder = spawn(
+        nsenter,
+        [`--net=${sandbox.namespaces.net}`, '--', setpriv, ...dropPrivileges(sandbox.identity), '--pdeathsig', 'SIGKILL', socat, `TCP-LISTEN:${port},fork,reuseaddr`, `UNIX-CONNECT:${path}`],
+        { stdio: 'ignore', env: { PATH: TOOL_PATH } },
+      );
+      started.push({ port, socat: forwarder, server, path });
+    }
+  }
+
+  /** The pod's simulated servers stop listening (its containers stopped, or it is gone). */
+  release(podUid: string): void {
+    for (const { socat, server, path } of this.#forwarders.get(podUid) ?? []) {
+      socat.kill('SIGKILL');
+      server.close();
+      server.closeAllConnections();
+      rmSync(path, { force: true });
+    }
+    this.#forwarders.delete(podUid);
+  }
+
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const watch of this.#watches) watch.stop();
+    for (const uid of [...this.#forwarders.keys()]) this.release(uid);
+    this.#node.stop();
+  }
+}

@@ -1,0 +1,182 @@
+// The node's network namespace: one a cluster, never the host's. A small agent process (node-agent.ts)
+// is made in a network namespace of its own (unshare --net) and holds it for the cluster's life; the
+// kubelet keeps a descriptor on it and configures it from outside with iproute2 and nftables:
+// - a bridge, cbr0, with each node's gateway (10.244.<n>.1) on it, and every pod's veth on it, as
+//   kubenet and the bridge CNI plugin do; bridged packets pass netfilter (bridge-nf-call-iptables),
+//   so kube-proxy's DNAT and NetworkPolicy's filter see pod-to-pod traffic on the same bridge;
+// - the Service range 10.96.0.0/12 routed locally, so the agent can listen on cluster IPs (the
+//   cluster DNS, the API server's `kubernetes` Service) and unknown cluster IPs refuse at once;
+// - each node's InternalIP on lo, for NodePorts.
+// Nothing here has a route to the host: pods reach each other, Services and the agent, nothing else.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync, readlinkSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const BRIDGE = 'cbr0';
+export const SERVICE_CIDR = '10.96.0.0/12';
+export const CLUSTER_CIDR = '10.244.0.0/16';
+const START_TIMEOUT_MS = 10_000;
+const TOOL_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface NetworkTools {
+  ip: string;
+  nft: string;
+  nsenter: string;
+  setpriv: string;
+  socat: string;
+}
+
+/** Runs a tool in a network namespace (a /proc/…/ns/net path), feeding it `input`; rejects with its stderr. */
+export function inNetns(tools: NetworkTools, netns: string, argv: string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(tools.nsenter, [`--net=${netns}`, '--', ...argv], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: TOOL_PATH } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (data: Buffer) => (stdout += data.toString('utf8')));
+    child.stderr.on('data', (data: Buffer) => (stderr += data.toString('utf8')));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${argv.join(' ')}: ${stderr.trim() || `exit ${code}`}`))));
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** The gateway of a node's pod range: its first address (10.244.3.0/24 → 10.244.3.1). */
+export function gatewayOf(podIP: string): string {
+  const parts = podIP.split('.');
+  return `${parts[0]}.${parts[1]}.${parts[2]}.1`;
+}
+
+export class NodeNetwork {
+  readonly tools: NetworkTools;
+  /** /proc/<kubelet>/fd/N: the node namespace, as nsenter and ip take it. */
+  readonly netns: string;
+  readonly #agent: ChildProcess;
+  readonly #fd: number;
+  readonly #gateways = new Set<string>();
+  readonly #nodeIPs = new Set<string>();
+  #veths = 0;
+  #stopped = false;
+
+  private constructor(tools: NetworkTools, agent: ChildProcess, fd: number) {
+    this.tools = tools;
+    this.#agent = agent;
+    this.#fd = fd;
+    this.netns = `/proc/${process.pid}/fd/${fd}`;
+  }
+
+  /** Makes the node namespace with its agent, its bridge and the Service range; `listen` is what the agent serves there. */
+  static async start(tools: NetworkTools, listen: AgentListen): Promise<NodeNetwork> {
+    const script = fileURLToPath(new URL('./node-agent.ts', import.meta.url));
+    // --pdeathsig: the namespace goes with the kubelet, however the kubelet ends.
+    const agent = spawn(tools.setpriv, ['--pdeathsig', 'SIGKILL', 'unshare', '--net', '--', process.execPath, script], { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: TOOL_PATH } });
+    const pid = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => fail('the node network agent did not start in time'), START_TIMEOUT_MS);
+      const fail = (message: string) => {
+        clearTimeout(timer);
+        agent.kill('SIGKILL');
+        reject(new Error(`failed to create the node network: ${message}`));
+      };
+      agent.once('exit', () => fail('the node network agent exited'));
+      agent.once('error', (error) => fail(error.message));
+      agent.stdout?.once('data', (data: Buffer) => {
+        clearTimeout(timer);
+        if (data.toString('utf8').startsWith('up') && agent.pid) resolve(agent.pid);
+        else fail(`the agent said ${data.toString('utf8').trim()}`);
+      });
+    });
+    const fd = openSync(`/proc/${pid}/ns/net`, 'r');
+    const network = new NodeNetwork(tools, agent, fd);
+    try {
+      // The agent speaks only after unshare: still, never configure a namespace that is the kubelet's own.
+      if (readlinkSync(network.netns) === readlinkSync('/proc/self/ns/net')) throw new Error('the agent is in the host network namespace');
+      await inNetns(
+        tools,
+        network.netns,
+        ['sh', '-c', `echo 1 > /proc/sys/net/ipv4/ip_forward && echo 1 > /proc/sys/net/bridge/bridge-nf-call-iptables && exec ${tools.ip} -batch -`],
+        [`link set lo up`, `link add ${BRIDGE} type bridge`, `link set ${BRIDGE} up`, `route add local ${SERVICE_CIDR} dev lo`].join('\n') + '\n',
+      );
+      await network.#listen(listen);
+    } catch (error) {
+      network.stop();
+      throw error;
+    }
+    return network;
+  }
+
+  #listen(listen: AgentListen): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#agent.stdout?.once('data', (data: Buffer) => {
+        const text = data.toString('utf8');
+        if (text.startsWith('listening')) resolve();
+        else reject(new Error(`failed to create the node network: ${text.trim()}`));
+      });
+      this.send({ type: 'listen', ...listen });
+    });
+  }
+
+  /** A message to the agent (one JSON line on its stdin). */
+  send(message: AgentMessage): void {
+    if (!this.#stopped) this.#agent.stdin?.write(`${JSON.stringify(message)}\n`);
+  }
+
+  /**
+   * The pod's network (CNI ADD): a veth pair from the bridge into the pod's namespace (held by the
+   * pause process `podPid`), its address in the cluster range, and a default route through its
+   * node's gateway. Unprivileged ports start at 0 as in a container runtime's pods.
+   */
+  async attach(podPid: number, podNetns: string, podIP: string): Promise<void> {
+    const veth = `veth${(++this.#veths).toString(16).padStart(8, '0')}`;
+    const gateway = gatewayOf(podIP);
+    const node = [`link add ${veth} type veth peer name eth0 netns ${podPid}`, `link set ${veth} master ${BRIDGE} up`, `link set ${veth} type bridge_slave hairpin on`];
+    if (!this.#gateways.has(gateway)) node.unshift(`addr replace ${gateway}/16 dev ${BRIDGE}`);
+    await inNetns(this.tools, this.netns, [this.tools.ip, '-batch', '-'], node.join('\n') + '\n');
+    this.#gateways.add(gateway);
+    await inNetns(
+      this.tools,
+      podNetns,
+      ['sh', '-c', `echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start && exec ${this.tools.ip} -batch -`],
+      [`link set lo up`, `addr add ${podIP}/16 dev eth0`, `link set eth0 up`, `route add default via ${gateway}`].join('\n') + '\n',
+    );
+  }
+
+  /** Every node's InternalIP answers in the node namespace (NodePorts). */
+  async nodeAddresses(ips: string[]): Promise<void> {
+    const added = ips.filter((ip) => !this.#nodeIPs.has(ip));
+    if (added.length === 0) return;
+    for (const ip of added) this.#nodeIPs.add(ip);
+    await inNetns(this.tools, this.netns, [this.tools.ip, '-batch', '-'], added.map((ip) => `addr replace ${ip}/32 dev lo`).join('\n') + '\n');
+  }
+
+  /** Replaces the cluster's nftables ruleset in the node namespace in one transaction. */
+  async applyRuleset(ruleset: string): Promise<void> {
+    await inNetns(this.tools, this.netns, [this.tools.nft, '-f', '-'], ruleset);
+  }
+
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#agent.kill('SIGKILL');
+    try {
+      closeSync(this.#fd);
+    } catch {
+      // Already closed.
+    }
+  }
+}
+
+/** What the agent serves in the node namespace. */
+export interface AgentListen {
+  /** The cluster DNS address (UDP and TCP 53). */
+  dns: string;
+  /** TCP addresses carried to Unix sockets on the host (the API server's `kubernetes` Service). */
+  forwards: { ip: string; port: number; unixSocket: string }[];
+}
+
+/** One DNS name's records, as the agent answers them. */
+export interface DnsEntry {
+  a?: string[];
+  cname?: string;
+  srv?: { port: number; target: string }[];
+}
+
+export type AgentMessage = ({ type: 'listen' } & AgentListen) | { type: 'records'; records: Record<string, DnsEntry> };
