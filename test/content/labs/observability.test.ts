@@ -111,4 +111,24 @@ describe.concurrent('observability labs', () => {
       expectAllPassed(await lab.check('name', 60_000));
     });
   }, 300_000);
+  it('obs-exec: a file copied in by exec fails, a subPath mount passes; LOG_LEVEL typed into the Deployment fails, deleting the pods passes', async () => {
+    await bench.attempt('obs-exec', async (lab) => {
+      await lab.run('kubectl rollout status deployment/billing --timeout=90s');
+      await lab.tryRun("kubectl exec deploy/billing -- sh -c 'mkdir -p /config && cp /etc/billing/rates.json /config/'");
+      expect(failures(await lab.check('files'))).toContain(
+        "The ConfigMap billing-rates is mounted at /etc/billing; billing reads /config/rates.json. Change the Deployment's mount, not the container's files.",
+      );
+      await lab.run(`kubectl patch deployment billing --type=json -p '[{"op":"replace","path":"/spec/template/spec/containers/0/volumeMounts/0","value":{"name":"rates","mountPath":"/config/rates.json","subPath":"rates.json"}}]'`);
+      await lab.run('kubectl rollout status deployment/billing --timeout=90s');
+      expectAllPassed(await lab.check('files', 60_000));
+
+      await lab.run('kubectl set env deployment/notifier LOG_LEVEL=debug && kubectl rollout status deployment/notifier --timeout=90s');
+      expect(failures(await lab.check('environment', 30_000))).toEqual([
+        "The setting belongs in the ConfigMap notifier-config, where the team changed it; a value typed into the Deployment hides the ConfigMap's from now on. Keep the Deployment as it was and start new containers instead.",
+      ]);
+      await lab.run('kubectl set env deployment/notifier LOG_LEVEL- && kubectl rollout status deployment/notifier --timeout=90s');
+      await lab.run('kubectl delete pods -l app=notifier --wait=false');
+      expectAllPassed(await lab.check('environment', 60_000));
+    });
+  }, 300_000);
 });
