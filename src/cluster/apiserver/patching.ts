@@ -119,7 +119,7 @@ export async function patchObject(ctx: ApiContext, scope: RequestScope, def: Res
     if (live && !pinned) next = { ...next, metadata: { ...next.metadata, resourceVersion: live.metadata.resourceVersion } };
     try {
       const stored = live
-        ? ctx.registry.update(def, namespace, name, next, { ...writeOptions, ...(subresource === 'status' ? { subresource: 'status' as const } : {}) })
+        ? ctx.registry.update(def, namespace, name, next, { ...writeOptions, ...(subresource === 'status' || subresource === 'ephemeralcontainers' ? { subresource } : {}) })
         : ctx.registry.create(def, namespace, next, writeOptions);
       reply(scope, live ? 200 : 201, await presentObject(def, stored, representation, scope.query, ctx.clock()), representation);
       return;

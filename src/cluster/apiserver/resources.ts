@@ -91,7 +91,8 @@ export async function updateObject(ctx: ApiContext, scope: RequestScope, def: Re
   object = placeInNamespace(def, scope, object);
   object = await validateFields(def, object, directive, scope.warnings, 'decode');
   const namespace = namespaceArg(def, scope);
-  const subresource = scope.info.subresource === 'status' || scope.info.subresource === 'finalize' ? scope.info.subresource : undefined;
+  const sub = scope.info.subresource;
+  const subresource = sub === 'status' || sub === 'finalize' || sub === 'ephemeralcontainers' ? sub : undefined;
   const old = findObject(ctx.registry, def, namespace, scope.info.name);
   object = await recordManagedFields(def, old, object, options.fieldManager, ctx.clock(), subresource);
   // A missing object is created where the resource's strategy allows it (upstream's AllowCreateOnUpdate), else 404.

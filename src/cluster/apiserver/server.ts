@@ -411,12 +411,15 @@ export class ApiHandler {
     const verb = info.verb;
     switch (`${sub} ${verb}`) {
       case 'status get':
+      case 'ephemeralcontainers get':
         return getObject(ctx, scope, def);
       case 'status update':
       case 'finalize update':
+      case 'ephemeralcontainers update':
         return updateObject(ctx, scope, def);
       case 'status patch':
       case 'scale patch':
+      case 'ephemeralcontainers patch':
         return patchObject(ctx, scope, def);
       case 'scale get':
         return getScale(ctx, scope, def);

@@ -61,16 +61,20 @@ export class ContainerSlot {
   env: Array<[string, string]> = [];
   probes: ProbeWorker[] = [];
 
-  constructor(spec: Json, init: boolean, initialReason: string) {
+  /** An ephemeral container (kubectl debug): runs once, never restarts, is never ready. */
+  readonly ephemeral: boolean;
+
+  constructor(spec: Json, init: boolean, initialReason: string, ephemeral = false) {
     this.spec = spec;
     this.name = str(spec['name']) ?? '';
     this.init = init;
+    this.ephemeral = ephemeral;
     this.sidecar = init && spec['restartPolicy'] === 'Always';
     this.state = { waiting: { reason: initialReason } };
   }
 
   get fieldPath(): string {
-    return `spec.${this.init ? 'initContainers' : 'containers'}{${this.name}}`;
+    return `spec.${this.ephemeral ? 'ephemeralContainers' : this.init ? 'initContainers' : 'containers'}{${this.name}}`;
   }
 
   get imageText(): string {

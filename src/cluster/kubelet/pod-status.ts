@@ -39,6 +39,7 @@ export interface PodStatusInput {
   sandboxReady: boolean;
   initContainers: ContainerStatusInput[];
   containers: ContainerStatusInput[];
+  ephemeralContainers?: ContainerStatusInput[];
   /** Every container was stopped for deletion: the pod takes a terminal phase before it goes (1.27+). */
   terminal: boolean;
   /** The kubelet failed the pod itself (activeDeadlineSeconds): phase Failed with this reason. */
@@ -161,5 +162,6 @@ export function buildPodStatus(input: PodStatusInput): Json {
   }
   if (input.initContainers.length > 0) status['initContainerStatuses'] = input.initContainers.map(containerStatusJson);
   status['containerStatuses'] = input.containers.map(containerStatusJson);
+  if (input.ephemeralContainers?.length) status['ephemeralContainerStatuses'] = input.ephemeralContainers.map(containerStatusJson);
   return status;
 }

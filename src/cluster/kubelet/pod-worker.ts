@@ -32,6 +32,8 @@ export class PodWorker {
   readonly #podDir: string;
   readonly init: ContainerSlot[];
   readonly containers: ContainerSlot[];
+  /** Ephemeral containers, in the order pods/ephemeralcontainers added them. */
+  readonly ephemeral: ContainerSlot[];
   readonly #timers = new Set<NodeJS.Timeout>();
   /** What the worker's parts (pull, start, probes and hooks, exec) see of it. */
   readonly #context: PodContext;
@@ -86,6 +88,8 @@ export class PodWorker {
     const hasInit = objects(spec['initContainers']).length > 0;
     this.init = objects(spec['initContainers']).map((c) => new ContainerSlot(c, true, 'PodInitializing'));
     this.containers = objects(spec['containers']).map((c) => new ContainerSlot(c, false, hasInit ? 'PodInitializing' : 'ContainerCreating'));
+    this.ephemeral = [];
+    this.#addEphemeralContainers();
     this.#context = {
       node,
       uid: this.uid,
@@ -158,6 +162,8 @@ export class PodWorker {
     };
     restore(this.init, objects(status['initContainerStatuses']));
     restore(this.containers, objects(status['containerStatuses']));
+    // An ephemeral container that ran before the restart stays ended: they never run twice.
+    restore(this.ephemeral, objects(status['ephemeralContainerStatuses']));
     const ip = str(status['podIP']);
     if (ip) this.#podIP = this.#hostNetwork ? this.#node.hostIP : this.#node.allocateIP(this.uid, ip);
     if (this.#final) this.#sandboxReady = true;
@@ -171,11 +177,19 @@ export class PodWorker {
     this.pod = pod;
     if (this.#gone) return;
     this.#applySpecChanges(previous);
+    this.#addEphemeralContainers();
     checkSimulatedMemory(this.pod, this.containers, this.#node.scaled(OOM_AFTER_MS));
     if (this.#volumes.materialized && (JSON.stringify(previous.metadata.labels) !== JSON.stringify(pod.metadata.labels) || JSON.stringify(previous.metadata.annotations) !== JSON.stringify(pod.metadata.annotations))) {
       this.#after(this.#node.scaled(2_000), () => this.#refreshVolumes());
     }
     this.kick();
+  }
+
+  /** Ephemeral containers the spec has and the worker does not yet (they can only be added). */
+  #addEphemeralContainers(): void {
+    for (const spec of objects(specOf(this.pod)['ephemeralContainers'])) {
+      if (!this.ephemeral.some((slot) => slot.name === spec['name'])) this.ephemeral.push(new ContainerSlot(spec, false, 'ContainerCreating', true));
+    }
   }
 
   /** A ConfigMap or Secret this pod reads changed: volumes follow after the kubelet's sync delay, a waiting container retries. */
@@ -251,6 +265,8 @@ export class PodWorker {
       return;
     }
     this.#watchDeadline();
+    // As the kubelet does (computePodActions step 7), ephemeral containers start whatever the init containers do.
+    for (const slot of this.ephemeral) if (!slot.starting && !slot.running && !slot.terminated) this.#startOrWait(slot);
     for (const slot of this.init) {
       if (slot.starting || slot.running) {
         if (slot.sidecar && slot.started) continue;
@@ -437,6 +453,7 @@ export class PodWorker {
     slot.started = !hasStartup;
     slot.ready = slot.started && Object.keys(obj(slot.spec['readinessProbe'])).length === 0 && (!slot.init || slot.sidecar);
     this.#event('Normal', 'Started', `Started container ${slot.name}`, slot);
+    if (slot.ephemeral) slot.ready = false;
     startProbes(this.#context, slot, instance);
     void instance.exited.then((exit) => this.#exited(slot, instance, exit));
     runPostStart(this.#context, slot, instance);
@@ -467,6 +484,7 @@ export class PodWorker {
 
   /** Whether an exit with this code restarts the container under the pod's restartPolicy. */
   #restarts(slot: ContainerSlot, exitCode: number): boolean {
+    if (slot.ephemeral) return false;
     const policy = str(specOf(this.pod)['restartPolicy']) ?? 'Always';
     return slot.sidecar || (slot.init ? exitCode !== 0 && policy !== 'Never' : policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0));
   }
@@ -499,7 +517,7 @@ export class PodWorker {
   #fail(failure: { reason: string; message: string }, graceMs: number): Promise<void> {
     this.#failure = failure;
     const stopping: Array<Promise<unknown>> = [];
-    for (const slot of [...this.containers, ...this.init]) {
+    for (const slot of [...this.containers, ...this.init, ...this.ephemeral]) {
       slot.attempt++;
       slot.restartAt = undefined;
       slot.stopProbes();
@@ -545,7 +563,7 @@ export class PodWorker {
     this.#final = true;
     // The sandbox of a finished pod goes, and its address with it; the status keeps showing it.
     this.#node.releaseIP(this.uid);
-    const sidecars = this.init.filter((slot) => slot.sidecar && slot.instance?.running).map((slot) => slot.instance as ContainerInstance);
+    const sidecars = [...this.init.filter((slot) => slot.sidecar), ...this.ephemeral].filter((slot) => slot.instance?.running).map((slot) => slot.instance as ContainerInstance);
     for (const sidecar of sidecars) sidecar.stop(this.#node.scaled(2_000));
     void Promise.all(sidecars.map((sidecar) => sidecar.exited)).then(() => this.#stopPodSandbox());
     this.#statusChanged();
@@ -640,7 +658,7 @@ export class PodWorker {
 
   /** An HTTP request through the simulated network: the first running container that listens on the port answers. */
   serveHttp(port: number, path: string, client: string, userAgent: string): HttpAnswer | undefined {
-    for (const slot of [...this.containers, ...this.init]) {
+    for (const slot of [...this.containers, ...this.init, ...this.ephemeral]) {
       const instance = slot.instance;
       if (instance?.running && instance.listens(port)) return instance.http(port, path, client, userAgent);
     }
@@ -657,7 +675,7 @@ export class PodWorker {
   }
 
   findContainer(name: string): ContainerSlot | undefined {
-    return [...this.containers, ...this.init].find((slot) => slot.name === name);
+    return [...this.containers, ...this.init, ...this.ephemeral].find((slot) => slot.name === name);
   }
 
 
@@ -687,14 +705,14 @@ export class PodWorker {
     if (this.#terminating) {
       if (grace < this.#graceMs) {
         this.#graceMs = grace;
-        for (const slot of [...this.containers, ...this.init]) if (slot.instance?.running) slot.instance.stop(grace);
+        for (const slot of [...this.containers, ...this.init, ...this.ephemeral]) if (slot.instance?.running) slot.instance.stop(grace);
       }
       return;
     }
     this.#terminating = true;
     this.#graceMs = grace;
     const running: ContainerInstance[] = [];
-    for (const slot of [...this.containers, ...this.init]) {
+    for (const slot of [...this.containers, ...this.init, ...this.ephemeral]) {
       slot.attempt++;
       slot.starting = false;
       slot.stopProbes();
@@ -742,7 +760,7 @@ export class PodWorker {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     if (this.#tokenTimer) clearTimeout(this.#tokenTimer);
-    for (const slot of [...this.containers, ...this.init]) {
+    for (const slot of [...this.containers, ...this.init, ...this.ephemeral]) {
       slot.stopProbes();
       slot.endSessions();
       if (slot.instance?.running) slot.instance.stop(0);
@@ -775,6 +793,7 @@ export class PodWorker {
       sandboxReady: this.#sandboxReady,
       initContainers: this.init.map((slot) => slot.statusInput()),
       containers: this.containers.map((slot) => slot.statusInput()),
+      ephemeralContainers: this.ephemeral.map((slot) => slot.statusInput()),
       terminal: this.#terminal,
       ...(this.#failure ? { failure: this.#failure } : {}),
       now: this.#node.now(),

@@ -143,7 +143,7 @@ export interface Registry {
 }
 
 export interface UpdateOptions extends WriteOptions {
-  subresource?: 'status' | 'finalize' | 'binding';
+  subresource?: 'status' | 'finalize' | 'binding' | 'ephemeralcontainers';
   createIfMissing?: boolean;
 }
 

@@ -479,6 +479,10 @@ export class ClusterRegistry implements Registry {
       if (!strategy.prepareForBinding) throw statusErrors.methodNotSupported(gr, 'binding');
       draft = clone(old) as JsonObject & KubeObject;
       strategy.prepareForBinding(draft, input, ctx);
+    } else if (subresource === 'ephemeralcontainers') {
+      if (!strategy.prepareForEphemeralContainers) throw statusErrors.methodNotSupported(gr, 'ephemeralcontainers');
+      draft = clone(old) as JsonObject & KubeObject;
+      strategy.prepareForEphemeralContainers(draft, input, ctx);
     } else if (subresource === 'finalize') {
       if (!strategy.prepareForFinalize) throw statusErrors.methodNotSupported(gr, 'finalize');
       draft = clone(old) as JsonObject & KubeObject;
@@ -515,6 +519,7 @@ export class ClusterRegistry implements Registry {
 
     const errors = [...validateObjectMeta(draft.metadata, { namespaced: def.namespaced, validateName: () => [] }), ...validateObjectMetaUpdate(draft.metadata, old.metadata)];
     if (subresource === 'status') errors.push(...(strategy.validateStatusUpdate?.(draft, old, ctx) ?? []));
+    else if (subresource === 'ephemeralcontainers') errors.push(...(strategy.validateEphemeralContainersUpdate?.(draft, old, ctx) ?? []));
     else if (subresource !== 'finalize' && subresource !== 'binding') errors.push(...(strategy.validateUpdate?.(draft, old, ctx) ?? []));
     this.invalid(def, name, errors);
     this.runAdmission('validate', 'UPDATE', served, draft, old, name, options, subresource);

@@ -80,6 +80,9 @@ export interface ResourceStrategy {
   validateStatusUpdate?(object: KubeObject, old: KubeObject, ctx: StrategyContext): FieldError[];
   /** Pods' binding subresource: object is a copy of old, input carries spec.nodeName; no spec validation. */
   prepareForBinding?(object: JsonObject & KubeObject, input: KubeObject, ctx: StrategyContext): void;
+  /** Pods' ephemeralcontainers subresource: object is a copy of old; only spec.ephemeralContainers comes from input. */
+  prepareForEphemeralContainers?(object: JsonObject & KubeObject, input: KubeObject, ctx: StrategyContext): void;
+  validateEphemeralContainersUpdate?(object: KubeObject, old: KubeObject, ctx: StrategyContext): FieldError[];
   /** Namespaces' finalize subresource: object is a copy of old, input what the client sent. */
   prepareForFinalize?(object: JsonObject & KubeObject, input: KubeObject, ctx: StrategyContext): void;
   /** Takes scarce things (cluster IPs, node ports) once validation passed; honours ctx.dryRun. */

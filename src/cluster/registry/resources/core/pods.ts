@@ -160,6 +160,29 @@ export const pods: ResourceStrategy = {
     return [];
   },
 
+  // pods/ephemeralcontainers (podEphemeralContainersStrategy): everything but the ephemeral containers stays as it was.
+  prepareForEphemeralContainers(pod, input) {
+    const containers = asArray(asObject(input.spec)?.ephemeralContainers).map((c) => clone(c));
+    const spec: JsonObject = { ...(asObject(pod.spec) ?? {}), ephemeralContainers: containers };
+    if (containers.length === 0) delete spec.ephemeralContainers;
+    // The subresource's body is decoded as a whole Pod, so its ephemeral containers are defaulted as containers are.
+    defaultPodSpec(spec);
+    pod.spec = spec;
+  },
+
+  validateEphemeralContainersUpdate(pod, old) {
+    // Static pods do not support ephemeral containers (kubernetes#113935).
+    if (old.metadata.annotations?.['kubernetes.io/config.mirror'] !== undefined) return [fieldError.forbidden('', 'static pods do not support ephemeral containers')];
+    const errs = validatePodSpec(pod.spec, 'spec');
+    const next = new Map(asObjects(asObject(pod.spec)?.ephemeralContainers).map((c) => [c.name, c]));
+    for (const previous of asObjects(asObject(old.spec)?.ephemeralContainers)) {
+      const now = next.get(previous.name);
+      if (!now) errs.push(fieldError.forbidden('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(previous.name)} may not be removed\n`));
+      else if (!deepEqual(now, previous)) errs.push(fieldError.forbidden('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(previous.name)} may not be changed\n`));
+    }
+    return errs;
+  },
+
   // pods/binding (pkg/registry/core/pod/storage: setPodHostAndAnnotations): once, never while deleting.
   prepareForBinding(pod, input, ctx) {
     const name = pod.metadata.name ?? '';

@@ -87,7 +87,7 @@ export function defaultPodSpec(spec: JsonObject): void {
   setDefault(spec, 'terminationGracePeriodSeconds', 30);
   setDefault(spec, 'securityContext', {});
   setDefault(spec, 'schedulerName', 'default-scheduler');
-  for (const container of [...asObjects(spec.containers), ...asObjects(spec.initContainers)]) defaultContainer(container);
+  for (const container of [...asObjects(spec.containers), ...asObjects(spec.initContainers), ...asObjects(spec.ephemeralContainers)]) defaultContainer(container);
   for (const volume of asObjects(spec.volumes)) {
     for (const source of ['configMap', 'secret'] as const) {
       const v = asObject(volume[source]);
@@ -239,6 +239,36 @@ function validateContainer(container: JsonObject, path: string, volumes: Set<str
   return errs;
 }
 
+/** What an ephemeral container may not have: it is not part of the pod's plan (no ports, probes, resources or lifecycle). */
+const ephemeralForbiddenFields = ['lifecycle', 'livenessProbe', 'ports', 'readinessProbe', 'resizePolicy', 'restartPolicy', 'startupProbe'];
+
+/** validateEphemeralContainers: a container's rules, a name unique in the pod, a target that is one of its containers. */
+function validateEphemeralContainers(list: unknown, path: string, podNames: Set<string>, volumes: Set<string>): FieldError[] {
+  const errs: FieldError[] = [];
+  const targets = new Set(podNames);
+  const seen = new Set(podNames);
+  asArray(list).forEach((raw, i) => {
+    const p = `${path}[${i}]`;
+    if (!isObject(raw)) {
+      errs.push(fieldError.invalid(p, raw, 'must be an object'));
+      return;
+    }
+    const name = raw.name;
+    if (typeof name === 'string' && name !== '') {
+      if (seen.has(name)) errs.push(fieldError.duplicate(`${p}.name`, name));
+      seen.add(name);
+    }
+    for (const field of ephemeralForbiddenFields) if (raw[field] !== undefined && raw[field] !== null) errs.push(fieldError.forbidden(`${p}.${field}`, 'cannot be set for an Ephemeral Container'));
+    const resources = asObject(raw.resources) ?? {};
+    if (Object.keys(asObject(resources.limits) ?? {}).length > 0 || Object.keys(asObject(resources.requests) ?? {}).length > 0 || resources.claims !== undefined)
+      errs.push(fieldError.forbidden(`${p}.resources`, 'cannot be set for an Ephemeral Container'));
+    const target = raw.targetContainerName;
+    if (typeof target === 'string' && target !== '' && !targets.has(target)) errs.push(fieldError.notFound(`${p}.targetContainerName`, target));
+    errs.push(...validateContainer({ ...raw, ports: undefined, resources: undefined, volumeMounts: undefined }, p, volumes, true));
+  });
+  return errs;
+}
+
 export interface PodSpecRules {
   /** restart policies this owner allows (Deployments: Always only) */
   restartPolicies?: string[];
@@ -269,6 +299,7 @@ export function validatePodSpec(specValue: unknown, path: string, rules: PodSpec
   };
   check(spec.initContainers, 'initContainers', true);
   check(containers, 'containers', false);
+  errs.push(...validateEphemeralContainers(spec.ephemeralContainers, `${path}.ephemeralContainers`, names, volumes));
   errs.push(...validateEphemeralContainerMounts(spec.ephemeralContainers, `${path}.ephemeralContainers`, volumes));
   const restart = spec.restartPolicy;
   const allowed = rules.restartPolicies ?? restartPolicies;

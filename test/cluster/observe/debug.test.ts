@@ -1,0 +1,85 @@
+// kubectl debug with ephemeral containers: pods/ephemeralcontainers adds one (validated as
+// upstream validates it, never removed or changed), the kubelet runs it in the pod's sandbox where
+// it sees the target's processes, kubectl attaches to it, and its status is reported.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { containerStatus, type KubeletCluster, phase, startKubeletCluster, versionedKubectl } from '../kubelet/harness.ts';
+
+let lab: KubeletCluster;
+const ns = 'observe-debug';
+
+type Status = { name: string; state: Record<string, Record<string, unknown>> };
+
+function ephemeralStatus(name: string): Status | undefined {
+  const statuses = (lab.pod(ns, 'app')?.status as { ephemeralContainerStatuses?: Status[] } | undefined)?.ephemeralContainerStatuses ?? [];
+  return statuses.find((status) => status.name === name);
+}
+
+beforeAll(async () => {
+  lab = await startKubeletCluster();
+  await lab.kubectl(['create', 'namespace', ns]);
+  await lab.apply(
+    `apiVersion: v1
+kind: Pod
+metadata: {name: app}
+spec:
+  containers:
+  - {name: app, image: busybox, command: [sh, -c, 'exec sleep 3600']}
+`,
+    ns,
+  );
+  await lab.until('app Running', () => phase(lab.pod(ns, 'app')) === 'Running' && containerStatus(lab.pod(ns, 'app'))?.['ready'] === true);
+}, 60_000);
+
+afterAll(async () => {
+  await lab?.stop();
+});
+
+describe('kubectl debug with an ephemeral container', () => {
+  it.each(['1.27', '1.33'])('runs a command that sees the target container\'s processes (kubectl %s)', async (version) => {
+    const name = `ps-${version.replace('.', '')}`;
+    const result = await lab.kubectl(['debug', 'pod/app', '-n', ns, '--image=busybox', '--target=app', '-c', name, '--', 'ps', '-o', 'pid,args'], { binary: versionedKubectl(version) });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Targeting container "app". If you don\'t see processes from this container it may be because the container runtime doesn\'t support this feature.');
+    const status = await lab.until(`${name} terminated`, () => {
+      const found = ephemeralStatus(name);
+      return found?.state['terminated'] ? found : undefined;
+    });
+    expect(status.state['terminated']?.['exitCode']).toBe(0);
+    const logs = await lab.kubectl(['logs', 'app', '-n', ns, '-c', name]);
+    expect(logs.stdout).toMatch(/sleep 3600/);
+    const spec = JSON.parse((await lab.kubectl(['get', 'pod', 'app', '-n', ns, '-o', 'json'])).stdout).spec;
+    expect(spec.ephemeralContainers.find((c: { name: string }) => c.name === name)).toMatchObject({ image: 'busybox', targetContainerName: 'app', terminationMessagePolicy: 'File', imagePullPolicy: 'Always' });
+  });
+
+  it('attaches to an interactive debug container', async () => {
+    const result = await lab.kubectl(['debug', '-i', 'pod/app', '-n', ns, '--image=busybox', '--target=app', '-c', 'shell', '--', 'sh'], { stdin: 'echo from-debug-$((6*7)); ps -o args | grep -c \"^sleep 3600\"; exit\n' });
+    expect(result.stdout).toContain('from-debug-42');
+    expect(result.stdout).toMatch(/^1$/m);
+    await lab.until('shell terminated', () => ephemeralStatus('shell')?.state['terminated']);
+    expect(containerStatus(lab.pod(ns, 'app'))?.['restartCount']).toBe(0);
+  });
+
+  it('refuses a target that is not one of the pod\'s containers', async () => {
+    const result = await lab.kubectl(['debug', 'pod/app', '-n', ns, '--image=busybox', '--target=nosuch', '-c', 'lost']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Pod "app" is invalid: spec.ephemeralContainers[');
+    expect(result.stderr).toContain('].targetContainerName: Not found: "nosuch"');
+  });
+
+  it('never removes or changes an ephemeral container once added', async () => {
+    await lab.until('an ephemeral container', () => ephemeralStatus('shell'));
+    const pod = JSON.parse((await lab.kubectl(['get', '--raw', `/api/v1/namespaces/${ns}/pods/app/ephemeralcontainers`])).stdout);
+    expect(pod.kind).toBe('Pod');
+    const without = { ...pod, spec: { ...pod.spec, ephemeralContainers: pod.spec.ephemeralContainers.filter((c: { name: string }) => c.name !== 'shell') } };
+    const removed = await lab.kubectl(['replace', '--raw', `/api/v1/namespaces/${ns}/pods/app/ephemeralcontainers`, '-f', '-'], { stdin: JSON.stringify(without) });
+    expect(removed.stderr).toContain('The Pod "app" is invalid: spec.ephemeralContainers: Forbidden: existing ephemeral containers "shell" may not be removed');
+    const restricted = await lab.kubectl(['debug', 'pod/app', '-n', ns, '--image=busybox', '-c', 'ported', '--', 'true'], { binary: versionedKubectl('1.33') });
+    expect(restricted.code).toBe(0);
+    const withPorts = JSON.parse((await lab.kubectl(['get', '--raw', `/api/v1/namespaces/${ns}/pods/app/ephemeralcontainers`])).stdout);
+    // Unconditional: the kubelet writes the pod's status meanwhile.
+    delete withPorts.metadata.resourceVersion;
+    withPorts.spec.ephemeralContainers.push({ name: 'server', image: 'busybox', ports: [{ containerPort: 80 }] });
+    const ports = await lab.kubectl(['replace', '--raw', `/api/v1/namespaces/${ns}/pods/app/ephemeralcontainers`, '-f', '-'], { stdin: JSON.stringify(withPorts) });
+    expect(ports.stderr).toMatch(/spec\.ephemeralContainers\[\d+\]\.ports: Forbidden: cannot be set for an Ephemeral Container/);
+  });
+});
