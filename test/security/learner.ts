@@ -22,6 +22,8 @@ export interface Learner {
   username: string;
   /** Go's %q of the learner's groups, as escalation messages print them. */
   groupsText: string;
+  /** A kubeconfig holding the learner's token, for clients other than kubectl. */
+  kubeconfig: string;
   kubectl(args: string[], options?: { version?: string; stdin?: string }): Promise<KubectlResult>;
 }
 
@@ -75,6 +77,7 @@ export async function startSecurityFixture(labs: Record<string, Record<string, s
         namespace,
         username: `system:serviceaccount:${namespace}:learner`,
         groupsText: `[${groups.map((g) => JSON.stringify(g)).join(' ')}]`,
+        kubeconfig,
         kubectl: (args, options = {}) => kubectl(kubectlBinary(options.version), kubeconfig, join(cluster.dir, `home-${namespace}-${options.version ?? 'installed'}`), args, options.stdin),
       };
     },

@@ -1,7 +1,7 @@
-// The kubelet's streaming endpoints behind the API server's connect hook: pods/log, pods/exec
-// and pods/attach, with the messages the API server and the kubelet give (a container name that
-// must be chosen, a container that is waiting to start, no previous instance, no running
-// container to exec into).
+// The kubelet's streaming endpoints behind the API server's connect hook: pods/log, pods/exec,
+// pods/attach and pods/portforward (port-forward.ts), with the messages the API server and the
+// kubelet give (a container name that must be chosen, a container that is waiting to start, no
+// previous instance, no running container to exec into).
 import type { ServerResponse } from 'node:http';
 import type { ConnectHandler, ConnectRequest } from '../apiserver/index.ts';
 import { StatusError, type KubeObject } from '../types.ts';
@@ -12,6 +12,7 @@ import { objects, specOf, str } from './format.ts';
 import { type ContainerLog, formatLogLine, type LogReadOptions, selectLines } from './logs.ts';
 import type { PodWorker } from './pod-worker.ts';
 import { spawnSandboxed, type SandboxSupport } from './sandbox/index.ts';
+import { servePortForward } from './port-forward.ts';
 import { acceptRemoteCommandStreams } from './remote-command-spdy.ts';
 import { booleanParam, exitStatus, internalErrorStatus, streamOptions } from './streams.ts';
 
@@ -262,6 +263,8 @@ export function createConnectHandler(context: ConnectContext): ConnectHandler {
         return serveExec(request, context);
       case 'attach':
         return serveAttach(request, context);
+      case 'portforward':
+        return servePortForward(request, context.workerFor(request.object));
       default:
         throw badRequest(`pods/${request.subresource} is not supported by this cluster's simulated kubelet; use kubectl exec, or a Service and the workbench`);
     }

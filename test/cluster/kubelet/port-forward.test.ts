@@ -1,0 +1,146 @@
+// kubectl port-forward as a learner uses it: curl through the forwarded local port reaches the
+// nginx pod, with kubectl 1.27 (SPDY/3.1) and 1.33 (SPDY tunnelled in WebSocket), a Service as the
+// target, upstream's error when nothing listens on the pod's port, and the WebSocket channel form
+// the Python and JavaScript clients use.
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import * as k8s from '@kubernetes/client-node';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type KubeletCluster, phase, startKubeletCluster, versionedKubectl } from './harness.ts';
+
+let lab: KubeletCluster;
+const ns = 'forward';
+const running: ChildProcess[] = [];
+
+beforeAll(async () => {
+  lab = await startKubeletCluster();
+  await lab.kubectl(['create', 'namespace', ns]);
+  await lab.apply(
+    `apiVersion: v1
+kind: Pod
+metadata: {name: web, labels: {app: web}}
+spec:
+  containers:
+  - {name: nginx, image: nginx, ports: [{containerPort: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 8080, targetPort: 80}]
+`,
+    ns,
+  );
+  await lab.until('web Running', () => phase(lab.pod(ns, 'web')) === 'Running');
+});
+afterEach(() => {
+  for (const child of running.splice(0)) child.kill();
+});
+afterAll(async () => {
+  await lab?.stop();
+});
+
+/** Starts kubectl port-forward with a local port chosen by kubectl; resolves with that port once it forwards. */
+async function portForward(version: string, target: string, remote: number): Promise<{ port: number; stderr: () => string }> {
+  const child = spawn(versionedKubectl(version), ['--kubeconfig', lab.kubeconfig, '--cache-dir', join(lab.dir, 'kube-cache'), 'port-forward', '-n', ns, target, `:${remote}`], {
+    env: { ...process.env, HOME: lab.dir, KUBECONFIG: '' },
+  });
+  running.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /Forwarding from 127\.0\.0\.1:(\d+) ->/.exec(stdout);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`kubectl port-forward exited (${code}): ${stderr}`)));
+  });
+  return { port, stderr: () => stderr };
+}
+
+function curl(port: number): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve) => {
+    execFile('curl', ['-sS', '--max-time', '10', `http://127.0.0.1:${port}/`], (error, stdout) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout }));
+  });
+}
+
+describe('kubectl port-forward', () => {
+  it.each(['1.27', '1.33'])('kubectl %s: curl through the local port reaches nginx in the pod, connection after connection', async (version) => {
+    const forward = await portForward(version, 'pod/web', 80);
+    for (let i = 0; i < 3; i++) {
+      const page = await curl(forward.port);
+      expect(page.code, forward.stderr()).toBe(0);
+      expect(page.stdout).toContain('<title>Welcome to nginx!</title>');
+    }
+  });
+
+  it('forwards to a Service port through the pod behind it', async () => {
+    const forward = await portForward('1.33', 'service/web', 8080);
+    expect((await curl(forward.port)).stdout).toContain('Welcome to nginx!');
+  });
+
+  it.each(['1.27', '1.33'])('kubectl %s: a port nothing listens on is refused with the runtime’s words', async (version) => {
+    const forward = await portForward(version, 'pod/web', 81);
+    const page = await curl(forward.port);
+    expect(page.code).not.toBe(0);
+    await lab.until('the error on kubectl’s stderr', () => forward.stderr().includes('connection refused'));
+    // kubectl ≥ 1.31 logs it as a structured error, its quotes escaped.
+    expect(forward.stderr().replaceAll('\\"', '"')).toMatch(
+      /an error occurred forwarding \d+ -> 81: error forwarding port 81 to pod [0-9a-f]{64}, uid : failed to execute portforward in network namespace "\/var\/run\/netns\/cni-[0-9a-f-]{36}": failed to connect to localhost:81 inside namespace "[0-9a-f]{64}", IPv4: dial tcp4 127\.0\.0\.1:81: connect: connection refused/,
+    );
+  });
+});
+
+describe('port-forward over WebSocket channels', () => {
+  it('@kubernetes/client-node forwards a connection (v4.channel.k8s.io, the port on each channel first)', async () => {
+    const output = new PassThrough();
+    const errors = new PassThrough();
+    const input = new PassThrough();
+    let received = '';
+    output.on('data', (chunk: Buffer) => (received += chunk.toString()));
+    await new k8s.PortForward(lab.kubeConfig()).portForward(ns, 'web', [80], output, errors, input);
+    input.write('GET / HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n');
+    await lab.until('the answer', () => received.includes('</html>'));
+    expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+  });
+
+  const pythonClient = spawnSync('/usr/bin/python3', ['-c', 'import kubernetes.stream'], { stdio: 'ignore' }).status === 0;
+  it.runIf(pythonClient)('the official Python client forwards a connection and reports a refused port on its error channel', async () => {
+    const script = `
+import sys
+from kubernetes import client, config
+from kubernetes.stream import portforward
+config.load_kube_config(config_file=sys.argv[1])
+api = client.CoreV1Api()
+pf = portforward(api.connect_get_namespaced_pod_portforward, 'web', sys.argv[2], ports='80')
+sock = pf.socket(80)
+sock.setblocking(True)
+sock.sendall(b'GET / HTTP/1.1\\r\\nHost: web\\r\\nConnection: close\\r\\n\\r\\n')
+data = b''
+while b'</html>' not in data:
+    chunk = sock.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+sock.close()
+print(data.decode().splitlines()[0])
+print('nginx' if b'Welcome to nginx!' in data else 'no page')
+pf = portforward(api.connect_get_namespaced_pod_portforward, 'web', sys.argv[2], ports='81')
+sock = pf.socket(81)
+sock.setblocking(True)
+sock.recv(1)
+print(pf.error(81))
+`;
+    const result = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
+      execFile('/usr/bin/python3', ['-c', script, lab.kubeconfig, ns], { timeout: 20_000 }, (_error, stdout, stderr) => resolve({ stdout, stderr }));
+    });
+    const lines = result.stdout.split('\n');
+    expect(lines[0], result.stderr).toBe('HTTP/1.1 200 OK');
+    expect(lines[1]).toBe('nginx');
+    expect(lines[2]).toMatch(/^error forwarding port 81 to pod [0-9a-f]{64}, uid : .*connect: connection refused/);
+  });
+});
