@@ -123,7 +123,7 @@ export class ClusterRegistry implements Registry {
     storage.strategy = strategy;
     this.serve({ def, storage });
     for (const alternate of strategy.alternateVersions ?? []) {
-      this.serve({ def: { ...def, version: alternate.version }, storage, conversion: alternate });
+      this.serve({ def: { ...def, group: alternate.group ?? def.group, version: alternate.version }, storage, conversion: alternate });
     }
   }
 

@@ -20,6 +20,8 @@ export type NameValidator = (name: string, prefix: boolean) => string[];
 
 /** A served version that is not the storage version, with conversions to and from storage. */
 export interface AlternateVersion {
+  /** Another group over the same storage (events.k8s.io's Events are core Events); default the strategy's own. */
+  group?: string;
   version: string;
   toStorage(object: KubeObject): KubeObject;
   fromStorage(object: KubeObject): KubeObject;

@@ -8,7 +8,7 @@ const c = useConformanceCluster({ kubelet: false });
 
 // Every row is what a v1.33 kube-apiserver serves for that resource; the server serves a subset
 // of upstream's resources (no bindings, componentstatuses,
-// webhooks, flowcontrol, certificates, events.k8s.io, node.k8s.io).
+// webhooks, flowcontrol, certificates, node.k8s.io).
 const apiResources = text`
   NAME                        SHORTNAMES   APIVERSION                     NAMESPACED   KIND
   configmaps                  cm           v1                             true         ConfigMap
@@ -44,6 +44,7 @@ const apiResources = text`
   jobs                                     batch/v1                       true         Job
   leases                                   coordination.k8s.io/v1         true         Lease
   endpointslices                           discovery.k8s.io/v1            true         EndpointSlice
+  events                      ev           events.k8s.io/v1               true         Event
   ingressclasses                           networking.k8s.io/v1           false        IngressClass
   ingresses                   ing          networking.k8s.io/v1           true         Ingress
   networkpolicies             netpol       networking.k8s.io/v1           true         NetworkPolicy
@@ -130,6 +131,7 @@ describe.concurrent('kubectl api-versions', () => {
         batch/v1
         coordination.k8s.io/v1
         discovery.k8s.io/v1
+        events.k8s.io/v1
         networking.k8s.io/v1
         policy/v1
         rbac.authorization.k8s.io/v1

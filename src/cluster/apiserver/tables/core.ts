@@ -1,5 +1,6 @@
 // Printers for core/v1 resources other than pods, after pkg/printers/internalversion/printers.go.
 import type { KubeObject } from '../../types.ts';
+import { eventsV1ToEvent } from '../../registry/index.ts';
 import { asArray, asRecord, at, formatLabels, int, since, str } from './format.ts';
 import { ageColumn, column, nameColumn, wide, type Printer } from './printer.ts';
 
@@ -235,6 +236,12 @@ export const eventPrinter: Printer = {
     const target = str(involved.name) ? `${kind}/${str(involved.name)}` : kind;
     return { cells: [lastSeen, str(o.type), str(o.reason), target, str(involved.fieldPath), eventSource(o), str(o.message).trim(), firstSeen, count, o.metadata.name ?? ''] };
   },
+};
+
+/** events.k8s.io/v1 Events print as core Events do (upstream prints both from the one internal type). */
+export const eventsV1Printer: Printer = {
+  columns: eventPrinter.columns,
+  print: (o, now) => eventPrinter.print(eventsV1ToEvent(o), now),
 };
 
 /** GetAccessModesAsString: fixed order, duplicates dropped. */
