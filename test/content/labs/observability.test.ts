@@ -131,4 +131,19 @@ describe.concurrent('observability labs', () => {
       expectAllPassed(await lab.check('environment', 60_000));
     });
   }, 300_000);
+  it('obs-metrics: the Deployment or the memory-heavy pod fails, the resizer pod passes; a request raised by lowering the limit fails, request and limit raised together pass', async () => {
+    await bench.attempt('obs-metrics', async (lab) => {
+      await lab.run('echo resizer > ~/busiest-pod.txt');
+      expect(failures(await lab.check('busiest'))).toEqual(['resizer is a Deployment; kubectl top pods measures pods. Write the pod\'s name.']);
+      await lab.run("kubectl get pods -l app=cache -o jsonpath='{.items[0].metadata.name}' > ~/busiest-pod.txt");
+      expect(failures(await lab.check('busiest'))[0]).toMatch(/^cache-.* uses the most memory, not the most CPU\. Sort by cpu\.$/);
+      await lab.run("kubectl get pods -l app=resizer -o name > ~/busiest-pod.txt");
+      expectAllPassed(await lab.check('busiest'));
+
+      await lab.run('kubectl set resources deployment resizer --requests=cpu=150m --limits=cpu=150m');
+      expect(failures(await lab.check('request'))).toEqual(["resizer's CPU limit is 150m now, below the 200m it had: it would be throttled harder."]);
+      await lab.run('kubectl set resources deployment resizer --requests=cpu=250m --limits=cpu=500m && kubectl rollout status deployment/resizer --timeout=90s');
+      expectAllPassed(await lab.check('request', 60_000));
+    });
+  }, 300_000);
 });
