@@ -21,15 +21,16 @@ export default async function bench(): Promise<Record<string, number>> {
   const cluster = await startClusterProcess(dir);
   const catalog = new LabCatalog(join(import.meta.dirname, '..', 'labs'));
   try {
+    const lab = await catalog.get(LAB);
     const cold = new Sandboxes({ kubeConfig: cluster.kubeConfig, catalog });
     // The first start pulls the workbench image onto the nodes; learners after it do not wait for that.
-    await cold.end((await cold.start(LAB, 'bench-warmup')).namespace);
+    await cold.end((await cold.start(lab, 'bench-warmup')).namespace, lab);
     const coldMs: number[] = [];
     for (let i = 0; i < STARTS; i++) {
       const started = performance.now();
-      const sandbox = await cold.start(LAB, `bench-cold-${i}`);
+      const sandbox = await cold.start(lab, `bench-cold-${i}`);
       coldMs.push(performance.now() - started);
-      await cold.end(sandbox.namespace);
+      await cold.end(sandbox.namespace, lab);
     }
 
     const warm = new Sandboxes({ kubeConfig: cluster.kubeConfig, catalog, warmPool: { [LAB]: STARTS } });
@@ -38,7 +39,7 @@ export default async function bench(): Promise<Record<string, number>> {
     const claimed: string[] = [];
     for (let i = 0; i < STARTS; i++) {
       const started = performance.now();
-      const sandbox = await warm.start(LAB, `bench-warm-${i}`);
+      const sandbox = await warm.start(lab, `bench-warm-${i}`);
       warmMs.push(performance.now() - started);
       claimed.push(sandbox.namespace);
     }
@@ -46,7 +47,6 @@ export default async function bench(): Promise<Record<string, number>> {
 
     // Check: the first step of the lab, done, as a learner presses Check again and again.
     const client = new KubeClient(cluster.kubeConfig);
-    const lab = await catalog.get(LAB);
     const step = lab.steps.find((candidate) => candidate.id === 'scale');
     if (!step) throw new Error(`lab ${LAB} has no step scale`);
     const sandbox = await cold.get(claimed[0] as string);

@@ -20,7 +20,7 @@ const catalog = new LabCatalog(labsDir);
 const sandboxes = new Sandboxes({ kubeConfig, catalog, leaderLease: { namespace, identity: 'portal-in-pod' } });
 
 const leads = await sandboxes.leader?.tryAcquireOrRenew();
-const sandbox = await sandboxes.start(labId, 'ada@example.com');
+const sandbox = await sandboxes.start(await catalog.get(labId), 'ada@example.com');
 
 // The learner's terminal: the shell the portal's terminal bridge opens, typed into.
 let screen = '';
@@ -45,7 +45,7 @@ const results = await evaluateChecks(
 await sandboxes.end(sandbox.namespace);
 
 // The reaper, an hour on, takes a sandbox nobody ended.
-const left = await sandboxes.start(labId, 'grace@example.com');
+const left = await sandboxes.start(await catalog.get(labId), 'grace@example.com');
 const later = new Sandboxes({ kubeConfig, catalog, now: () => new Date(Date.now() + 60 * 60_000) });
 const reaped = await later.reap();
 // The leader renews its Lease (every 2 s in the portal), then hands it on as it stops.

@@ -66,7 +66,7 @@ export async function startSecurityFixture(labs: Record<string, Record<string, s
     sandboxes,
     admin,
     async learner(labId) {
-      const sandbox = await sandboxes.start(labId, `learner-${++learners}@example.com`);
+      const sandbox = await sandboxes.start(await catalog.get(labId), `learner-${++learners}@example.com`);
       const namespace = sandbox.namespace;
       const token = (await run(kubectlBinary(), ['--kubeconfig', adminConfig, 'create', 'token', 'learner', '-n', namespace], { env: { ...process.env, HOME: cluster.dir } })).stdout.trim();
       const kubeconfig = join(cluster.dir, `${namespace}.kubeconfig`);

@@ -19,13 +19,15 @@ const TIMED_OUT = 28;
 
 let cluster: TestCluster;
 let sandboxes: Sandboxes;
+let catalog: LabCatalog;
 let adminConfig: string;
 
 beforeAll(async () => {
   cluster = await startTestCluster();
   const labsDir = join(cluster.dir, 'labs');
   await writeLab(labsDir, 'sample', sampleLab);
-  sandboxes = new Sandboxes({ kubeConfig: cluster.kubeConfig, catalog: new LabCatalog(labsDir) });
+  catalog = new LabCatalog(labsDir);
+  sandboxes = new Sandboxes({ kubeConfig: cluster.kubeConfig, catalog });
   adminConfig = join(cluster.dir, 'admin.kubeconfig');
   await writeFile(adminConfig, cluster.cluster.kubeconfig(), { mode: 0o600 });
 }, 60_000);
@@ -129,7 +131,8 @@ describe('between sandboxes', () => {
   let web: { serviceIP: string; podIP: string };
 
   beforeAll(async () => {
-    [a, b] = await Promise.all([sandboxes.start('sample', 'alice'), sandboxes.start('sample', 'bruno')]);
+    const lab = await catalog.get('sample');
+    [a, b] = await Promise.all([sandboxes.start(lab, 'alice'), sandboxes.start(lab, 'bruno')]);
     web = await webIn(b.namespace);
   }, 90_000);
   afterAll(async () => {

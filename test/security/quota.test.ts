@@ -38,8 +38,9 @@ beforeAll(async () => {
   cluster = await startTestCluster();
   const labsDir = join(cluster.dir, 'labs');
   await writeLab(labsDir, 'sample', sampleLab);
-  sandboxes = new Sandboxes({ kubeConfig: cluster.kubeConfig, catalog: new LabCatalog(labsDir) });
-  sandbox = await sandboxes.start('sample', 'mallory');
+  const catalog = new LabCatalog(labsDir);
+  sandboxes = new Sandboxes({ kubeConfig: cluster.kubeConfig, catalog });
+  sandbox = await sandboxes.start(await catalog.get('sample'), 'mallory');
   adminConfig = join(cluster.dir, 'admin.kubeconfig');
   await writeFile(adminConfig, cluster.cluster.kubeconfig(), { mode: 0o600 });
   learnerToken = (await kubectl(adminConfig, ['create', 'token', 'learner', '-n', sandbox.namespace])).stdout.trim();

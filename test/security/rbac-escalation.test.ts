@@ -244,7 +244,7 @@ describe('the portal, with the RBAC deploy/base gives it on a real cluster', () 
     kubeConfig.loadFromString(fixture.cluster.cluster.kubeconfig({ token }));
     const portal = new Sandboxes({ kubeConfig, catalog: fixture.catalog });
     // The lab's Role holds escalate and bind, which the portal may write (escalate) and bind (bind on learner-extra).
-    const sandbox = await portal.start('delegated-admin', 'portal@example.com');
+    const sandbox = await portal.start(await fixture.catalog.get('delegated-admin'), 'portal@example.com');
     expect(sandbox.ready).toBe(true);
     const bound = await fixture.admin(['get', 'rolebinding', 'learner-extra', '-n', sandbox.namespace, '-o', 'jsonpath={.roleRef.name}']);
     expect(bound.stdout).toBe('learner-extra');

@@ -42,9 +42,9 @@ export type LabTestEvent =
  */
 export interface SelfTestSandboxes {
   readonly client: CheckTarget['client'];
-  start(labId: string, learnerId: string): Promise<{ namespace: string; workbench: Workbench }>;
+  start(lab: Lab, learnerId: string): Promise<{ namespace: string; workbench: Workbench }>;
   exec(namespace: string, command: string, options: { timeoutMs: number }): Promise<{ exitCode: number; stdout: string; stderr: string }>;
-  end(namespace: string): Promise<unknown>;
+  end(namespace: string, lab: Lab): Promise<unknown>;
 }
 
 export interface LabTestOptions {
@@ -84,7 +84,7 @@ async function testLab(lab: Lab, sandboxes: SelfTestSandboxes, options: LabTestO
   const learnerId = `formicary-labs-test-${randomBytes(6).toString('hex')}`;
   let sandbox: { namespace: string; workbench: Workbench };
   try {
-    sandbox = await sandboxes.start(lab.id, learnerId);
+    sandbox = await sandboxes.start(lab, learnerId);
   } catch (error) {
     return result(0, { step: null, phase: 'setup', message: errorMessage(error) });
   }
@@ -127,7 +127,7 @@ async function testLab(lab: Lab, sandboxes: SelfTestSandboxes, options: LabTestO
     }
     return result(stepsPassed, null);
   } finally {
-    await sandboxes.end(sandbox.namespace).catch(() => undefined);
+    await sandboxes.end(sandbox.namespace, lab).catch(() => undefined);
   }
 }
 

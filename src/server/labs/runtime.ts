@@ -94,7 +94,7 @@ export function startLabs(options: LabsOptions): Labs {
 
   const labSandboxes: LabSandboxes = {
     async provision(request) {
-      const sandbox = await (await sandboxes()).start(request.lab.id, request.learnerId, {
+      const sandbox = await (await sandboxes()).start(request.lab, request.learnerId, {
         onProgress: (progress) => {
           const phase = PHASES[progress.phase];
           if (phase) request.onPhase(phase);
@@ -106,8 +106,8 @@ export function startLabs(options: LabsOptions): Labs {
       const sandbox = await (await sandboxes()).get(namespace);
       return sandbox?.ready ? handleOf(sandbox) : null;
     },
-    async release(namespace) {
-      await (await sandboxes()).end(namespace);
+    async release(namespace, lab) {
+      await (await sandboxes()).end(namespace, lab);
     },
     async live() {
       return new Set((await (await sandboxes()).list()).map((sandbox) => sandbox.namespace));

@@ -6,11 +6,11 @@
 //
 //   const sandboxes = new Sandboxes({ kubeConfig, catalog: new LabCatalog('labs'), warmPool: 1 });
 //   sandboxes.startBackground();                          // reaper + warm pool
-//   const sandbox = await sandboxes.start('deploy-and-expose', learner.id, { onProgress });
+//   const sandbox = await sandboxes.start(lab, learner.id, { onProgress });   // lab as the catalog loaded it
 //   // terminal: exec into sandbox.workbench.pod / .container in sandbox.namespace
 //   await sandboxes.touch(sandbox.namespace);             // on terminal input, at most once a minute counts
 //   await sandboxes.reset(sandbox.namespace);             // a fresh sandbox of the same lab
-//   await sandboxes.end(sandbox.namespace);
+//   await sandboxes.end(sandbox.namespace, lab);          // the lab's cleanup, then the namespace goes
 //
 // A sandbox is: Namespace `lab-<learner>-<random>` (labels formicary.dev/lab, /learner = hashed
 // learner id, /expires = unix seconds, /ready), ServiceAccount `learner`, RoleBinding to the
@@ -229,17 +229,17 @@ export class Sandboxes {
    * else a new one (workbench Ready, setup run). Concurrent starts of the same learner and lab
    * share one sandbox.
    */
-  start(labId: string, learnerId: string, options: StartOptions = {}): Promise<Sandbox> {
-    const key = `${learnerId}\u0000${labId}`;
+  start(lab: Lab, learnerId: string, options: StartOptions = {}): Promise<Sandbox> {
+    const key = `${learnerId}\u0000${lab.id}`;
     const running = this.#starting.get(key);
     if (running) return running;
-    const started = this.#start(labId, learnerId, options).finally(() => this.#starting.delete(key));
+    const started = this.#start(lab, learnerId, options).finally(() => this.#starting.delete(key));
     this.#starting.set(key, started);
     return started;
   }
 
-  async #start(labId: string, learnerId: string, options: StartOptions, replacing?: string): Promise<Sandbox> {
-    const lab = await this.#catalog.get(labId);
+  async #start(lab: Lab, learnerId: string, options: StartOptions, replacing?: string): Promise<Sandbox> {
+    const labId = lab.id;
     const existing = (await this.list({ learnerId, labId })).find((sandbox) => sandbox.ready && sandbox.namespace !== replacing);
     if (existing) {
       await this.touch(existing.namespace);
@@ -347,16 +347,17 @@ export class Sandboxes {
   async reset(namespace: string, options: StartOptions = {}): Promise<Sandbox> {
     const sandbox = await this.get(namespace);
     if (!sandbox || sandbox.learnerId === null) throw new SandboxError('creating-namespace', namespace, `There is no learner's sandbox ${namespace} to reset.`);
-    await this.end(namespace);
-    return this.#start(sandbox.labId, sandbox.learnerId, options, namespace);
+    const lab = await this.#catalog.get(sandbox.labId);
+    await this.end(namespace, lab);
+    return this.#start(lab, sandbox.learnerId, options, namespace);
   }
 
-  /** Runs the lab's cleanup commands (bounded, failures logged) and deletes the sandbox. */
-  async end(namespace: string): Promise<void> {
+  /** Runs the lab's cleanup commands (bounded, failures logged) and deletes the sandbox; `lab` when the caller has it, else the catalog's. */
+  async end(namespace: string, lab?: Lab): Promise<void> {
     const sandbox = await this.get(namespace);
     if (sandbox) {
-      const lab = await this.#catalog.get(sandbox.labId).catch(() => null);
-      for (const command of lab?.cleanup ?? []) {
+      const ofSandbox = lab?.id === sandbox.labId ? lab : await this.#catalog.get(sandbox.labId).catch(() => null);
+      for (const command of ofSandbox?.cleanup ?? []) {
         try {
           const result = await this.exec(namespace, command, { timeoutMs: 15_000 });
           if (result.exitCode !== 0) this.#log.warn({ namespace, command, exitCode: result.exitCode }, 'lab cleanup command failed');

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Database, Queryable } from '../db/index.ts';
-import { createCertificates, issueCertificate, type Certificate, type Certificates } from './certificates.ts';
+import { createCertificates, issueCertificate, type Certificates } from './certificates.ts';
 import { LEARNING_EVENT_KINDS, LearningEventError, parseEvent, pathCompleted, type EventDetail, type LearningEvent, type PendingEvent } from './events.ts';
 import type { PathOutline, PathOutlines } from './outlines.ts';
 import type { LabRecordSummary, MyLearning, PathProgress } from '../../contracts/index.ts';

@@ -39,7 +39,7 @@ export async function startLabBench(): Promise<LabBench> {
     cluster,
     async attempt(labId, body) {
       const lab: Lab = await catalog.get(labId);
-      const sandbox = await sandboxes.start(labId, `content-test-${process.pid}-${++learners}`);
+      const sandbox = await sandboxes.start(lab, `content-test-${process.pid}-${++learners}`);
       const target = { client: sandboxes.client, namespace: sandbox.namespace, workbench: sandbox.workbench, customChecksFile: lab.customChecksFile };
       const step = (id: string) => {
         const found = lab.steps.find((s) => s.id === id);

@@ -50,7 +50,7 @@ describe('starting a sandbox', () => {
   it('creates the namespace, access, budget, fence and a Ready workbench, then runs the setup', async () => {
     const progress: StartProgress[] = [];
     const service = sandboxes();
-    const sandbox = await service.start('sample', 'ada@example.com', { onProgress: (p) => progress.push(p) });
+    const sandbox = await service.start(await catalog.get('sample'), 'ada@example.com', { onProgress: (p) => progress.push(p) });
     const ns = sandbox.namespace;
     expect(ns).toMatch(new RegExp(`^lab-${learnerLabel('ada@example.com').slice(0, 6)}-[a-z0-9]{5}$`));
     expect(progress.map((p) => p.phase)).toEqual(['creating-namespace', 'granting-access', 'starting-workbench', 'running-setup', 'ready']);
@@ -98,7 +98,7 @@ describe('starting a sandbox', () => {
     expect(shell.stdout.split('\n').slice(0, 4)).toEqual(['/home/learner', 'yes', 'yes', 'no']);
 
     // Start again: the same sandbox, not a second one.
-    const again = await service.start('sample', 'ada@example.com');
+    const again = await service.start(await catalog.get('sample'), 'ada@example.com');
     expect(again.namespace).toBe(ns);
     expect((await service.list({ learnerId: 'ada@example.com' })).map((s) => s.namespace)).toEqual([ns]);
     await service.end(ns);
@@ -108,7 +108,7 @@ describe('starting a sandbox', () => {
 
   it('fails with the setup command and its output, and leaves nothing behind', async () => {
     const service = sandboxes();
-    const error = await service.start('broken-setup', 'bob').catch((e: unknown) => e);
+    const error = await service.start(await catalog.get('broken-setup'), 'bob').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SandboxError);
     expect((error as SandboxError).phase).toBe('running-setup');
     expect((error as SandboxError).message).toMatch(/^Setup of lab broken-setup failed: the command `echo "about to fail"; kubectl get configmap does-not-exist` exited with code 1: about to fail\n.*configmaps "does-not-exist" not found/s);
@@ -120,7 +120,7 @@ describe('starting a sandbox', () => {
 describe('isolation', () => {
   it('a learner cannot touch another learner\'s sandbox, and gets a deleted workbench back', async () => {
     const service = sandboxes();
-    const [a, b] = await Promise.all([service.start('sample', 'alice'), service.start('sample', 'bruno')]);
+    const [a, b] = await Promise.all([service.start(await catalog.get('sample'), 'alice'), service.start(await catalog.get('sample'), 'bruno')]);
     try {
       const asA = `system:serviceaccount:${a.namespace}:learner`;
       expect(await canI(['list', 'pods', '-n', a.namespace, '--as', asA])).toBe('yes');
@@ -139,7 +139,7 @@ describe('isolation', () => {
 describe('the reaper', () => {
   it('finds sandboxes again after a restart and deletes the idle ones, then the expired', async () => {
     const first = sandboxes();
-    const [carol, dan, erin] = await Promise.all([first.start('sample', 'carol'), first.start('sample', 'dan'), first.start('sample', 'erin')]);
+    const [carol, dan, erin] = await Promise.all([first.start(await catalog.get('sample'), 'carol'), first.start(await catalog.get('sample'), 'dan'), first.start(await catalog.get('sample'), 'erin')]);
     await first.stop();
     // A portal started later, with no memory of the first: 20 minutes on, dan and carol idle for 20.
     const later = () => new Date(Date.now() + 20 * 60_000);
@@ -168,7 +168,7 @@ describe('the warm pool', () => {
       expect(warm?.namespace).toMatch(/^lab-warm-[a-z0-9]{5}$/);
 
       const progress: StartProgress[] = [];
-      const claimed = await service.start('sample', 'frank', { onProgress: (p) => progress.push(p) });
+      const claimed = await service.start(await catalog.get('sample'), 'frank', { onProgress: (p) => progress.push(p) });
       expect(claimed.namespace).toBe(warm?.namespace);
       expect(claimed).toMatchObject({ learnerId: 'frank', ready: true });
       // Claimed, not made: how fast that is, bench/labs.bench.ts measures (lab_start_ms_warm_p95).

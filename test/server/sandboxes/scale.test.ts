@@ -101,23 +101,23 @@ describe('the sandbox limit', () => {
     const service = new Sandboxes({ kubeConfig: cluster.kubeConfig, catalog, limit: 2, warmPool: { other: 1 } });
     try {
       expect(await service.fillWarmPool()).toBe(1);
-      const ada = await service.start('sample', 'ada');
+      const ada = await service.start(await catalog.get('sample'), 'ada');
       // ada's sandbox and the warm one fill the limit: bob's start takes the warm sandbox's place.
-      const bob = await service.start('sample', 'bob');
+      const bob = await service.start(await catalog.get('sample'), 'bob');
       expect((await service.list()).map((sandbox) => sandbox.learnerId).sort()).toEqual(['ada', 'bob']);
       // The pool does not fill the last places either.
       expect(await service.fillWarmPool()).toBe(0);
-      const refused = await service.start('sample', 'carol').catch((error: unknown) => error);
+      const refused = await service.start(await catalog.get('sample'), 'carol').catch((error: unknown) => error);
       expect(refused).toBeInstanceOf(SandboxLimitError);
       expect((refused as Error).message).toBe(
         'Every lab sandbox is in use right now (this portal runs at most 2 at once, SANDBOX_LIMIT); try again in a few minutes, or end a lab you no longer need.',
       );
       expect(await service.list({ learnerId: 'carol' })).toEqual([]);
       // A learner who has a sandbox gets it back whatever the limit.
-      expect((await service.start('sample', 'ada')).namespace).toBe(ada.namespace);
+      expect((await service.start(await catalog.get('sample'), 'ada')).namespace).toBe(ada.namespace);
       // An ended lab frees a place.
       await service.end(bob.namespace);
-      expect((await service.start('sample', 'carol')).learnerId).toBe('carol');
+      expect((await service.start(await catalog.get('sample'), 'carol')).learnerId).toBe('carol');
     } finally {
       await endAll(service);
     }

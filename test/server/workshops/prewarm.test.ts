@@ -30,7 +30,7 @@ it('makes the reserved warm sandboxes ready, and the first learner claims one', 
     const warm = await sandboxes.list({ labId: 'sample', warm: true });
     expect(warm).toHaveLength(2);
 
-    const started = await sandboxes.start('sample', 'learner-ada');
+    const started = await sandboxes.start(await catalog.get('sample'), 'learner-ada');
     expect(warm.map((sandbox) => sandbox.namespace)).toContain(started.namespace);
     // The reservation stands until it is given back: the pool is topped up again.
     expect(await sandboxes.fillWarmPool()).toBe(1);
