@@ -435,6 +435,11 @@ export class PodWorker {
         instance?.stop(0);
         return;
       }
+      await this.#serveSimulated(slot, instance).catch(() => undefined);
+      if (!current()) {
+        instance.stop(0);
+        return;
+      }
       this.#run(slot, instance);
     } finally {
       if (slot.attempt === attempt) slot.starting = false;
@@ -457,7 +462,6 @@ export class PodWorker {
     startProbes(this.#context, slot, instance);
     void instance.exited.then((exit) => this.#exited(slot, instance, exit));
     runPostStart(this.#context, slot, instance);
-    void this.#serveSimulated(slot, instance).catch(() => undefined);
   }
 
   #exited(slot: ContainerSlot, instance: ContainerInstance, exit: ContainerExit): void {

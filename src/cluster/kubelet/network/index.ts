@@ -4,10 +4,11 @@
 // iproute2, nftables, nsenter and socat; where any is missing the kubelet keeps the HTTP service
 // proxy (service-network.ts) instead.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry, Watch } from '../../registry/index.ts';
 import type { ClusterView, ViewedResource } from '../cluster-view.ts';
 import { dropPrivileges, type PodSandbox } from '../sandbox/index.ts';
@@ -22,6 +23,16 @@ const WATCHED: ViewedResource[] = ['services', 'endpoints', 'pods', 'nodes', 'ne
 
 /** The simulated server of a pod's port: what answers a connection the pod's forwarder carries. */
 export type SimulatedHttp = (port: number, path: string, userAgent: string) => { status: number; body: string } | undefined;
+
+/** Whether something listens on TCP `port` on every address of the network namespace /proc/<pid>/net/tcp shows. */
+function listening(pid: number, port: number): boolean {
+  try {
+    const hex = port.toString(16).toUpperCase().padStart(4, '0');
+    return readFileSync(`/proc/${pid}/net/tcp`, 'utf8').includes(`00000000:${hex} 00000000:0000 0A`);
+  } catch {
+    return false;
+  }
+}
 
 function which(command: string): string | null {
   const result = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8', env: { PATH: TOOL_PATH } });
@@ -184,6 +195,8 @@ export class PodNetwork {
         { stdio: 'ignore', env: { PATH: TOOL_PATH } },
       );
       started.push({ port, socat: forwarder, server, path });
+      // The container counts as started once its ports accept connections, as a server's would.
+      for (let tries = 0; tries < 400 && !listening(sandbox.pid, port) && forwarder.exitCode === null && sandbox.running; tries++) await sleep(5);
     }
   }
 
