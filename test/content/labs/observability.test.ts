@@ -146,4 +146,28 @@ describe.concurrent('observability labs', () => {
       expectAllPassed(await lab.check('request', 60_000));
     });
   }, 300_000);
+  it('obs-capstone: removing the gateway probe fails, a probe on the named port passes; LEDGER_MODE typed into the Deployment fails, the ConfigMap and a restart pass; a selector of another app fails', async () => {
+    await bench.attempt('obs-capstone', async (lab) => {
+      await lab.run(`kubectl patch deployment gateway --type=json -p '[{"op":"remove","path":"/spec/template/spec/containers/0/readinessProbe"}]'`);
+      await lab.run('kubectl rollout status deployment/gateway --timeout=90s');
+      expect(failures(await lab.check('gateway'))).toEqual([
+        'gateway has no readiness probe any more: its pods would get traffic while they cannot serve. Fix the probe, do not remove it.',
+      ]);
+      await lab.run(`kubectl patch deployment gateway --type=json -p '[{"op":"add","path":"/spec/template/spec/containers/0/readinessProbe","value":{"httpGet":{"path":"/ready","port":"http"},"periodSeconds":3}}]'`);
+      await lab.run('kubectl rollout status deployment/gateway --timeout=90s');
+      expectAllPassed(await lab.check('gateway', 60_000));
+
+      await lab.run('kubectl set env deployment/ledger LEDGER_MODE=read-write && kubectl rollout status deployment/ledger --timeout=90s');
+      expect(failures(await lab.check('ledger'))).toEqual([
+        'LEDGER_MODE in the ConfigMap ledger-config is still not a value ledger accepts; the previous container\'s last log line says which values it takes.',
+        "ledger's settings should keep coming from the ConfigMap ledger-config, where its team keeps them; fix the value there, not in the Deployment.",
+      ]);
+      await lab.run('kubectl set env deployment/ledger LEDGER_MODE- && kubectl rollout status deployment/ledger --timeout=90s || true');
+      await lab.run(`kubectl patch configmap ledger-config -p '{"data":{"LEDGER_MODE":"read-only"}}' && kubectl rollout restart deployment/ledger && kubectl rollout status deployment/ledger --timeout=90s`);
+      expectAllPassed(await lab.check('ledger', 60_000));
+
+      await lab.run('kubectl set selector service search app=gateway && sleep 2');
+      expect(failures(await lab.check('search'))[0]).toMatch(/^The Service search also sends traffic to .*, which (is not a search pod|are not search pods)\.$/);
+    });
+  }, 300_000);
 });
