@@ -1,6 +1,8 @@
 // The portal foundation's figures: how long the site takes to build, how fast a lesson page's
-// first byte comes back through the real portal (200 requests, a signed-in learner), and how much
-// JavaScript a lesson without a lab ships (gzip, every script the page loads).
+// first byte comes back through the real portal (200 requests, a signed-in learner), how much
+// CPU one such request costs (portal and client share this process; unlike wall time, CPU time
+// hardly moves with other work on the machine), and how much JavaScript a lesson without a lab
+// ships (gzip, every script the page loads).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
@@ -44,11 +46,13 @@ export default async function siteBench(): Promise<Record<string, number>> {
     const lessonUrl = `${portal.url}${LESSON}`;
     for (let i = 0; i < 20; i++) await ttfb(lessonUrl, cookie);
     const samples: number[] = [];
+    const cpuBefore = process.cpuUsage();
     for (let i = 0; i < 200; i++) {
       const { ms, status } = await ttfb(lessonUrl, cookie);
       if (status !== 200) throw new Error(`${LESSON} answered ${status}`);
       samples.push(ms);
     }
+    const cpu = process.cpuUsage(cpuBefore);
 
     const html = await (await fetch(lessonUrl, { headers: { cookie } })).text();
     let jsBytes = 0;
@@ -76,6 +80,7 @@ export default async function siteBench(): Promise<Record<string, number>> {
       build_s: round(buildSeconds, 1),
       lesson_ttfb_ms_p50: percentile(samples, 50),
       lesson_ttfb_ms_p95: percentile(samples, 95),
+      lesson_cpu_ms_per_request: round((cpu.user + cpu.system) / 1000 / samples.length),
       lesson_js_kb_gz: round(jsBytes / 1024, 1),
     };
   } finally {

@@ -51,7 +51,7 @@ export interface LabSessionsOptions {
 }
 
 const DEFAULT_SWEEP_MS = 15_000;
-export const DEFAULT_SESSIONS_PER_LEARNER = 2;
+const DEFAULT_SESSIONS_PER_LEARNER = 2;
 
 const END_MESSAGES: Record<EndReason, string> = {
   ended: 'The lab has ended.',

@@ -24,7 +24,7 @@ export const LEARNING_EVENT_KINDS = [
 export type LearningEventKind = (typeof LEARNING_EVENT_KINDS)[number];
 
 /** Recorded by the record itself, when the last lesson of a path is completed. */
-export const DERIVED_KINDS: readonly LearningEventKind[] = ['path.completed'];
+const DERIVED_KINDS: readonly LearningEventKind[] = ['path.completed'];
 
 export const contentId = z
   .string()
@@ -59,7 +59,7 @@ const checkEvent = <K extends 'check.passed' | 'check.failed'>(kind: K) =>
     durationMs: z.number().nonnegative().optional(),
   });
 
-export const learningEventInput = z
+const learningEventInput = z
   .discriminatedUnion('kind', [
     lessonEvent('lesson.viewed'),
     lessonEvent('lesson.completed'),

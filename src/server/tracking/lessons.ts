@@ -19,7 +19,7 @@ export interface Progress {
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,99}$/);
 
 /** Paths and lessons are addressed by their slugs (`kubernetes-foundations`, `02-pods`). */
-export function checkSlug(field: 'path' | 'lesson', value: string): string {
+function checkSlug(field: 'path' | 'lesson', value: string): string {
   if (!slug.safeParse(value).success) {
     throw new LearnerInputError(field, `${JSON.stringify(value)} is not a slug (lower-case letters, digits and dashes, up to 100)`);
   }

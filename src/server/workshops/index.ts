@@ -29,7 +29,7 @@ function onBehalfOf(learnerId: string): Learner {
 }
 
 /** Workshops over the portal's lab sessions; without labs, no lab has steps and nothing can be reset. */
-export function workshopLabs(labs: Pick<LabSessions, 'describe' | 'reset' | 'end' | 'extend'> | null): WorkshopLabs {
+function workshopLabs(labs: Pick<LabSessions, 'describe' | 'reset' | 'end' | 'extend'> | null): WorkshopLabs {
   return {
     describe: async (lab) => (labs ? labs.describe(lab) : null),
     async reset(learnerId, lab) {
