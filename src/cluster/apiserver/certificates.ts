@@ -79,7 +79,12 @@ async function createServingCertificates(now = new Date()): Promise<ServingCerti
         { type: 'ip', value: '127.0.0.1' },
         { type: 'ip', value: '::1' },
         { type: 'dns', value: 'localhost' },
+        // As kubeadm's apiserver certificate: the `kubernetes` Service by every name and its cluster IP, as pods reach it.
+        { type: 'ip', value: '10.96.0.1' },
+        { type: 'dns', value: 'kubernetes' },
+        { type: 'dns', value: 'kubernetes.default' },
         { type: 'dns', value: 'kubernetes.default.svc' },
+        { type: 'dns', value: 'kubernetes.default.svc.cluster.local' },
       ]),
       await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
     ],

@@ -151,6 +151,19 @@ describe.each(['1.27', '1.33'])('with kubectl %s', (version) => {
     expect(result.stdout.trim(), result.stderr).toBe('echo:ping');
   });
 
+  it('reaches the API server at kubernetes.default.svc and at KUBERNETES_SERVICE_HOST, verified with the pod’s CA', async () => {
+    const script = [
+      'import os, ssl, urllib.request',
+      "sa = '/var/run/secrets/kubernetes.io/serviceaccount'",
+      "context = ssl.create_default_context(cafile=sa + '/ca.crt')",
+      "token = open(sa + '/token').read()",
+      "for url in ['https://kubernetes.default.svc/version', 'https://' + os.environ['KUBERNETES_SERVICE_HOST'] + ':' + os.environ['KUBERNETES_SERVICE_PORT'] + '/version']:",
+      "    print(urllib.request.urlopen(urllib.request.Request(url, headers={'Authorization': 'Bearer ' + token}), context=context, timeout=5).status)",
+    ].join('\n');
+    const result = await kubectl(['exec', '-n', ns, 'py', '--', 'python3', '-c', script]);
+    expect(result.stdout.trim().split('\n'), result.stderr).toEqual(['200', '200']);
+  });
+
   it('drops what a NetworkPolicy does not allow, and carries what it does', async () => {
     const deny = `apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
