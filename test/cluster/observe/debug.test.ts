@@ -40,11 +40,7 @@ describe('kubectl debug with an ephemeral container', () => {
     const result = await lab.kubectl(['debug', 'pod/app', '-n', ns, '--image=busybox', '--target=app', '-c', name, '--', 'ps', '-o', 'pid,args'], { binary: versionedKubectl(version) });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Targeting container "app". If you don\'t see processes from this container it may be because the container runtime doesn\'t support this feature.');
-    const status = await lab.until(`${name} terminated`, () => {
-      const found = ephemeralStatus(name);
-      return found?.state['terminated'] ? found : undefined;
-    });
-    expect(status.state['terminated']?.['exitCode']).toBe(0);
+    await lab.until(`${name} terminated`, () => ephemeralStatus(name)?.state['terminated']);
     const logs = await lab.kubectl(['logs', 'app', '-n', ns, '-c', name]);
     expect(logs.stdout).toMatch(/sleep 3600/);
     const spec = JSON.parse((await lab.kubectl(['get', 'pod', 'app', '-n', ns, '-o', 'json'])).stdout).spec;
@@ -81,5 +77,41 @@ describe('kubectl debug with an ephemeral container', () => {
     withPorts.spec.ephemeralContainers.push({ name: 'server', image: 'busybox', ports: [{ containerPort: 80 }] });
     const ports = await lab.kubectl(['replace', '--raw', `/api/v1/namespaces/${ns}/pods/app/ephemeralcontainers`, '-f', '-'], { stdin: JSON.stringify(withPorts) });
     expect(ports.stderr).toMatch(/spec\.ephemeralContainers\[\d+\]\.ports: Forbidden: cannot be set for an Ephemeral Container/);
+  });
+
+  it('copies a pod with --copy-to and --share-processes, the debug container beside the app', async () => {
+    const result = await lab.kubectl(['debug', 'app', '-n', ns, '-i', '--image=busybox', '--copy-to=app-copy', '--share-processes', '-c', 'copier', '--', 'sh'], {
+      // The copy's containers start side by side: wait (bounded) for the app's process to be there.
+      stdin: 'for i in 1 2 3 4 5 6 7 8 9 10; do ps -o args | grep -q \"^sleep 3600\" && break; sleep 0.5; done; ps -o args | grep -c \"^sleep 3600\"; exit\n',
+    });
+    expect(result.stdout).toMatch(/^1$/m);
+    const copy = JSON.parse((await lab.kubectl(['get', 'pod', 'app-copy', '-n', ns, '-o', 'json'])).stdout);
+    expect(copy.spec.shareProcessNamespace).toBe(true);
+    expect(copy.spec.containers.map((c: { name: string }) => c.name)).toEqual(['app', 'copier']);
+  });
+
+  it('is judged by Pod Security admission: a restricted namespace refuses the legacy profile and admits the restricted one', async () => {
+    await lab.kubectl(['create', 'namespace', 'observe-restricted']);
+    await lab.kubectl(['label', 'namespace', 'observe-restricted', 'pod-security.kubernetes.io/enforce=restricted']);
+    await lab.apply(
+      `apiVersion: v1
+kind: Pod
+metadata: {name: app}
+spec:
+  securityContext: {runAsNonRoot: true, runAsUser: 1000, seccompProfile: {type: RuntimeDefault}}
+  containers:
+  - name: app
+    image: busybox
+    command: [sh, -c, 'exec sleep 3600']
+    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+`,
+      'observe-restricted',
+    );
+    const legacy = await lab.kubectl(['debug', 'pod/app', '-n', 'observe-restricted', '--image=busybox', '--target=app', '-c', 'plain', '--', 'true'], { binary: versionedKubectl('1.33') });
+    expect(legacy.code).toBe(1);
+    expect(legacy.stderr).toContain('Error from server (Forbidden): pods "app" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false (container "plain" must set securityContext.allowPrivilegeEscalation=false)');
+    const restricted = await lab.kubectl(['debug', 'pod/app', '-n', 'observe-restricted', '--image=busybox', '--target=app', '-c', 'safe', '--profile=restricted', '--', 'true'], { binary: versionedKubectl('1.33') });
+    expect(restricted.stderr).not.toContain('forbidden');
+    expect(restricted.code).toBe(0);
   });
 });
