@@ -9,8 +9,8 @@ const ns = 'observe-debug';
 
 type Status = { name: string; state: Record<string, Record<string, unknown>> };
 
-function ephemeralStatus(name: string): Status | undefined {
-  const statuses = (lab.pod(ns, 'app')?.status as { ephemeralContainerStatuses?: Status[] } | undefined)?.ephemeralContainerStatuses ?? [];
+function ephemeralStatus(name: string, namespace = ns): Status | undefined {
+  const statuses = (lab.pod(namespace, 'app')?.status as { ephemeralContainerStatuses?: Status[] } | undefined)?.ephemeralContainerStatuses ?? [];
   return statuses.find((status) => status.name === name);
 }
 
@@ -113,5 +113,7 @@ spec:
     const restricted = await lab.kubectl(['debug', 'pod/app', '-n', 'observe-restricted', '--image=busybox', '--target=app', '-c', 'safe', '--profile=restricted', '--', 'true'], { binary: versionedKubectl('1.33') });
     expect(restricted.stderr).not.toContain('forbidden');
     expect(restricted.code).toBe(0);
+    const safe = await lab.until('safe ended', () => ephemeralStatus('safe', 'observe-restricted')?.state['terminated']);
+    expect(safe['exitCode']).toBe(0);
   });
 });
