@@ -8,7 +8,8 @@
 // - WebSocket channels (`v4.channel.k8s.io`, the Python and JavaScript clients): `?ports=` names the
 //   ports; port i gets data channel 2i and error channel 2i+1, each opened with the port number
 //   (two bytes, little-endian), and one connection for the session.
-// Connections go to the pod through dialPodPort, the one place that knows how a pod is reached.
+// Connections go to the pod through dialPodPort, the one place that knows how a pod is reached:
+// inside its network namespace when the node has the pod network, else its simulated server.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { duplexPair, type Duplex } from 'node:stream';
@@ -31,9 +32,6 @@ const MAX_WEBSOCKET_PORTS = 16;
 function badRequest(message: string): StatusError {
   return new StatusError({ code: 400, reason: 'BadRequest', message });
 }
-
-/** Why a connection to the pod could not be made, in the runtime's words. */
-export class PodDialError extends Error {}
 
 /** The container runtime's name for the pod's sandbox: a stable 64-hex id, and the network namespace it owns. */
 function podSandbox(pod: KubeObject): { id: string; netns: string } {
@@ -62,40 +60,44 @@ const dialled = new WeakMap<object, { worker: PodWorker; port: number }>();
 
 /**
  * A TCP connection to `port` inside the pod, as the runtime makes one from the pod's network
- * namespace to localhost. Today pods' servers are simulated: the connection is an in-process pipe
- * to the one that listens on the port. Where pods have a real network namespace, this is where a
- * socket into it is opened.
+ * namespace to localhost: through the pod network where the node has one (a failure to connect
+ * surfaces as the stream's error), else an in-process pipe to the simulated server that listens
+ * on the port.
  */
 export async function dialPodPort(pod: KubeObject, worker: PodWorker, port: number): Promise<Duplex> {
-  if (!listens(worker, port)) {
-    const sandbox = podSandbox(pod);
-    throw new PodDialError(
-      `failed to execute portforward in network namespace "${sandbox.netns}": failed to connect to localhost:${port} inside namespace "${sandbox.id}", IPv4: dial tcp4 127.0.0.1:${port}: connect: connection refused IPv6 dial tcp6 [::1]:${port}: connect: connection refused `,
-    );
-  }
+  const connection = await worker.openPort(port);
+  if (connection) return connection;
+  if (!listens(worker, port)) throw new Error('connect: connection refused');
   const [ours, theirs] = duplexPair();
   dialled.set(theirs, { worker, port });
   simulatedServers.emit('connection', theirs);
   return ours;
 }
 
+/** Upstream's words for a failed forward: the kubelet's prefix around containerd's reason. */
 function forwardingError(pod: KubeObject, port: number, error: unknown): string {
   const reason = error instanceof Error ? error.message : String(error);
-  return `error forwarding port ${port} to pod ${podSandbox(pod).id}, uid : ${reason}`;
+  const sandbox = podSandbox(pod);
+  const runtime = /connection refused/i.test(reason)
+    ? `failed to connect to localhost:${port} inside namespace "${sandbox.id}", IPv4: dial tcp4 127.0.0.1:${port}: connect: connection refused IPv6 dial tcp6 [::1]:${port}: connect: connection refused `
+    : reason;
+  return `error forwarding port ${port} to pod ${sandbox.id}, uid : failed to execute portforward in network namespace "${sandbox.netns}": ${runtime}`;
 }
 
-/** Copies both ways until either side ends; resolves when the pod's side is done. */
+/** Copies both ways; resolves when the pod's side is done, rejects with its error (a refused connection among them). */
 function splice(client: Duplex, target: Duplex): Promise<void> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     client.pipe(target);
-    target.pipe(client);
-    const done = () => {
+    target.pipe(client, { end: false });
+    const done = (error?: Error) => {
       client.unpipe(target);
-      resolve();
+      target.unpipe(client);
+      if (error) reject(error);
+      else resolve();
     };
-    target.once('end', done);
-    target.once('close', done);
-    target.once('error', done);
+    target.once('end', () => done());
+    target.once('close', () => done());
+    target.once('error', (error: Error) => done(error));
     client.once('error', () => target.destroy());
     client.once('close', () => target.destroy());
   });
@@ -103,7 +105,7 @@ function splice(client: Duplex, target: Duplex): Promise<void> {
 
 async function forwardPair(pod: KubeObject, worker: PodWorker, port: number, data: SpdyStream, error: SpdyStream): Promise<void> {
   try {
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new PodDialError(`invalid port ${JSON.stringify(data.header('port') ?? '')}`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`invalid port ${JSON.stringify(data.header('port') ?? '')}`);
     const target = await dialPodPort(pod, worker, port);
     await splice(data, target);
     data.end();
@@ -227,7 +229,11 @@ function serveChannelPortForward(socket: WebSocket, base64: boolean, ports: numb
         };
         target.once('end', done);
         target.once('close', done);
-        target.once('error', done);
+        target.once('error', (error: Error) => {
+          flush();
+          send(index * 2 + 1, Buffer.from(forwardingError(pod, port, error)));
+          resolve();
+        });
         socket.once('close', () => {
           target.destroy();
           resolve();

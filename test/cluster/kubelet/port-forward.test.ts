@@ -3,6 +3,7 @@
 // target, upstream's error when nothing listens on the pod's port, and the WebSocket channel form
 // the Python and JavaScript clients use.
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
@@ -76,6 +77,34 @@ describe('kubectl port-forward', () => {
       expect(page.code, forward.stderr()).toBe(0);
       expect(page.stdout).toContain('<title>Welcome to nginx!</title>');
     }
+  });
+
+  // Processes' ports are reachable only on the pod network, which needs root (network/index.ts).
+  it.runIf(process.getuid?.() === 0)('reaches a process listening in the pod (busybox nc), not only simulated servers', async () => {
+    await lab.apply(
+      `apiVersion: v1
+kind: Pod
+metadata: {name: listener}
+spec:
+  containers:
+  - {name: nc, image: busybox, command: [sh, -c, 'while true; do echo hello-from-nc | busybox nc -l -p 7000; done']}
+`,
+      ns,
+    );
+    await lab.until('listener Running', () => phase(lab.pod(ns, 'listener')) === 'Running');
+    // kubectl ends port-forward at the first failed connection (client-go closes the connection on
+    // an error), so the test waits for nc to listen (port 7000 is 1B58, LISTEN is 0A; IPv4 or IPv6).
+    await lab.eventually('nc listening', async () => /:1B58 0+:0000 0A /.test((await lab.kubectl(['exec', '-n', ns, 'listener', '--', 'cat', '/proc/net/tcp', '/proc/net/tcp6'])).stdout));
+    const forward = await portForward('1.27', 'pod/listener', 7000);
+    const said = await new Promise<string>((resolve) => {
+      const socket = connect(forward.port, '127.0.0.1');
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      socket.on('close', () => resolve(received));
+      socket.on('error', () => resolve(received));
+      setTimeout(() => socket.destroy(), 10_000).unref();
+    });
+    expect(said).toBe('hello-from-nc\n');
   });
 
   it('forwards to a Service port through the pod behind it', async () => {

@@ -61,12 +61,41 @@ export interface PodNetworkOptions {
  */
 export function openPodPort(sandbox: PodSandbox, tools: Pick<NetworkTools, 'nsenter' | 'setpriv' | 'socat'>, port: number): Duplex {
   const child = spawn(tools.nsenter, [`--net=${sandbox.namespaces.net}`, '--', tools.setpriv, ...dropPrivileges(sandbox.identity), '--pdeathsig', 'SIGKILL', tools.socat, '-', `TCP:127.0.0.1:${port}`], {
-    stdio: ['pipe', 'pipe', 'ignore'],
+    stdio: ['pipe', 'pipe', 'pipe'],
     env: { PATH: TOOL_PATH },
   });
-  const stream = Duplex.from({ readable: child.stdout, writable: child.stdin });
-  stream.once('close', () => child.kill('SIGKILL'));
-  child.once('exit', () => stream.destroy());
+  let said = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    if (said.length < 4096) said += chunk.toString('utf8');
+  });
+  // What socat read ends only once its exit says how the connection went: after exit 0 the stream
+  // ends; after a failure (socat's `E connect(…): Connection refused`, exit 1) it fails with those
+  // words. Writes after socat is gone are dropped: its exit status, not EPIPE, is the news.
+  child.stdin.on('error', () => {});
+  const stream = new Duplex({
+    read() {
+      child.stdout.resume();
+    },
+    write(chunk: Buffer, _encoding, callback) {
+      if (!child.stdin.writable) callback();
+      else child.stdin.write(chunk, () => callback());
+    },
+    final(callback) {
+      child.stdin.end();
+      callback();
+    },
+    destroy(error, callback) {
+      child.kill('SIGKILL');
+      callback(error);
+    },
+  });
+  child.stdout.on('data', (chunk: Buffer) => {
+    if (!stream.push(chunk)) child.stdout.pause();
+  });
+  child.once('close', (code) => {
+    if (code === 0) stream.push(null);
+    else stream.destroy(new Error(/ E (.+)$/m.exec(said)?.[1] ?? `socat exited with ${code ?? 'a signal'}`));
+  });
   return stream;
 }
 
