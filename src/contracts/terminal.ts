@@ -7,7 +7,8 @@
 //   resize  {cols, rows}
 // Portal → browser:
 //   status   {state, message?}          connecting | connected | exited
-//   replay   {shell, seq, data, reset}  after attach: what the tab missed (reset: clear first)
+//   replay   {shell, seq, data, reset, cols?, rows?}  after attach: what the tab missed (reset: clear
+//                                       first), drawn at cols × rows: a wider tab draws it at that width, then reflows
 //   output   {seq, data}                new output; seq is the offset just past `data`
 //   takeover {message}                  another tab attached; the portal then closes this socket
 //   error    {message}                  the last message was refused
@@ -40,7 +41,7 @@ export type TerminalState = (typeof TERMINAL_STATES)[number];
 
 export const serverMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('status'), state: z.enum(TERMINAL_STATES), message: z.string().optional() }),
-  z.object({ type: z.literal('replay'), shell: z.string(), seq: z.number().int(), data: z.string(), reset: z.boolean() }),
+  z.object({ type: z.literal('replay'), shell: z.string(), seq: z.number().int(), data: z.string(), reset: z.boolean(), cols: dimension.optional(), rows: dimension.optional() }),
   z.object({ type: z.literal('output'), seq: z.number().int(), data: z.string() }),
   z.object({ type: z.literal('takeover'), message: z.string() }),
   z.object({ type: z.literal('error'), message: z.string() }),

@@ -119,8 +119,16 @@ describe('a workshop in the browser', () => {
     await dashboard.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Workshops' }).click();
     await dashboard.waitForURL((url) => url.pathname === '/instructor/workshops');
     await dashboard.getByLabel('Title').fill('Kubernetes day');
-    await dashboard.getByLabel('Labs (ids, comma-separated)').fill(lab.id);
     await dashboard.getByLabel('Seats').fill('2');
+    // Labs are chosen by title, not typed as ids; what is wrong is said with the form's own words.
+    await dashboard.getByRole('button', { name: 'Create workshop' }).click();
+    await dashboard.getByRole('alert').getByText('Labs: choose at least one lab or learning path.').waitFor();
+    await dashboard.getByRole('group', { name: 'Labs' }).getByLabel(lab.title).check();
+    const endsAt = await dashboard.getByLabel('Ends (UTC)').inputValue();
+    await dashboard.getByLabel('Ends (UTC)').fill('2020-01-01T09:00');
+    await dashboard.getByRole('button', { name: 'Create workshop' }).click();
+    await dashboard.getByRole('alert').getByText('Ends (UTC): must be after startsAt').waitFor();
+    await dashboard.getByLabel('Ends (UTC)').fill(endsAt);
     await dashboard.getByRole('button', { name: 'Create workshop' }).click();
     await dashboard.waitForURL(/\/instructor\/workshops\/[0-9a-f-]{36}$/);
     await dashboard.locator('[data-live="true"]').waitFor();
@@ -199,6 +207,9 @@ describe('a workshop in the browser', () => {
     await dashboard.getByRole('button', { name: 'Reset lab of Grace Workshop' }).click();
     await dashboard.getByRole('status').getByText('Grace Workshop’s lab was reset.').waitFor({ timeout: 60_000 });
     await dashboard.locator(cell('Grace Workshop', 'working')).waitFor({ timeout: 30_000 });
+    // Grace's open lab page follows: a new terminal connects, no reload needed (it said “Not connected”).
+    await grace.page.getByRole('status').filter({ hasText: 'Your lab is ready' }).waitFor({ timeout: 120_000 });
+    await grace.page.getByText('Connected', { exact: true }).waitFor({ timeout: 60_000 });
 
     dashboard.once('dialog', (dialog) => void dialog.accept());
     await dashboard.getByRole('button', { name: 'End workshop' }).click();

@@ -7,8 +7,11 @@ import type { ServerMessage } from '../../contracts/index.ts';
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'exited' | 'taken-over' | 'ended';
 
 export interface TerminalSink {
-  /** New output; `reset`: clear the screen first (a new shell, or output this tab missed is gone). */
-  write(data: string, reset: boolean): void;
+  /**
+   * New output; `reset`: clear the screen first (a new shell, or output this tab missed is gone);
+   * `drawnAt`: the size the shell had when it printed this (a replay), when the portal says.
+   */
+  write(data: string, reset: boolean, drawnAt?: { cols: number; rows: number }): void;
   state(state: ConnectionState, message?: string): void;
 }
 
@@ -33,11 +36,14 @@ export class TerminalConnection {
   #stopped = false;
   /** The last status the portal sent; "exited" with its message is kept across the close that follows. */
   #exitMessage: string | undefined;
+  /** A read-only viewer (an instructor): the portal sends without being asked, and takes nothing. */
+  readonly #observing: boolean;
 
-  constructor(url: string, size: () => { cols: number; rows: number }, sink: TerminalSink) {
+  constructor(url: string, size: () => { cols: number; rows: number }, sink: TerminalSink, options: { observe?: boolean } = {}) {
     this.#url = url;
     this.#size = size;
     this.#sink = sink;
+    this.#observing = options.observe ?? false;
   }
 
   get connected(): boolean {
@@ -76,6 +82,7 @@ export class TerminalConnection {
   }
 
   #send(message: object): void {
+    if (this.#observing) return;
     if (this.#socket?.readyState === WebSocket.OPEN) this.#socket.send(JSON.stringify(message));
   }
 
@@ -85,6 +92,7 @@ export class TerminalConnection {
     const socket = new WebSocket(this.#url);
     this.#socket = socket;
     socket.addEventListener('open', () => {
+      if (this.#observing) return;
       const { cols, rows } = this.#size();
       socket.send(JSON.stringify({ type: 'attach', cols, rows, ...(this.#shell !== undefined ? { shell: this.#shell } : {}), ...(this.#seq !== undefined ? { seq: this.#seq } : {}) }));
     });
@@ -114,7 +122,7 @@ export class TerminalConnection {
       case 'replay':
         this.#shell = message.shell;
         this.#seq = message.seq;
-        this.#sink.write(message.data, message.reset);
+        this.#sink.write(message.data, message.reset, message.cols !== undefined && message.rows !== undefined ? { cols: message.cols, rows: message.rows } : undefined);
         return;
       case 'output':
         this.#seq = message.seq;

@@ -2,7 +2,7 @@
 // start progress, the timer, the resizable split, and the terminal (xterm, imported only once the
 // lab is running). State comes from the page (server-rendered JSON) and then from the API.
 
-import type { CheckOutcome, HintOutcome, LabStateView, LearnerEvent, SolutionOutcome, StepStateView } from '../../contracts/index.ts';
+import type { CheckOutcome, HintOutcome, LabSessionStatus, LabStateView, LearnerEvent, SolutionOutcome, StepStateView } from '../../contracts/index.ts';
 import { RUN_COMMAND_EVENT, TERMINAL_CLOSED_EVENT, TERMINAL_READY_EVENT } from '../mdx/command.ts';
 import type { ConnectionState } from './connection.ts';
 import type { LabTerminal } from './terminal.ts';
@@ -19,6 +19,11 @@ const CONNECTION_TEXT: Record<ConnectionState, string> = {
   'taken-over': 'Open in another tab',
   ended: 'Lab ended',
 };
+/** A check that has not answered by then is waiting for the cluster (a check's `timeout`): say so. */
+const STILL_CHECKING_MS = 1500;
+/** After the terminal's session ended: how often, and how many times, to look for the session that replaced it. */
+const ENDED_LOOK_MS = 1000;
+const ENDED_LOOKS = 5;
 const RUNNABLE_LANGUAGES = /\blanguage-(bash|sh|shell|console|zsh)\b/;
 
 type Action = 'start' | 'check' | 'hint' | 'solution' | 'reset' | 'end';
@@ -57,6 +62,11 @@ function inlineCode(text: string): Node[] {
   return text.split('`').map((part, index) => (index % 2 === 1 ? element('code', undefined, part) : document.createTextNode(part)));
 }
 
+/** The failed checks' messages, each once, in the order the step lists them. */
+function uniqueFailures(results: CheckOutcome['results']): string[] {
+  return [...new Set(results.filter((result) => !result.passed).map((result) => result.message))];
+}
+
 class LabPanel {
   readonly #root: HTMLElement;
   readonly #lab: string;
@@ -69,6 +79,16 @@ class LabPanel {
   #clock: ReturnType<typeof setInterval> | undefined;
   #clockOffset = 0;
   #busy = false;
+  /** The session's status at the last render ('ended' once it went away). */
+  #lastStatus: LabSessionStatus | null = null;
+  /** The session shown at the last render: another one ready is a fresh sandbox (a reset). */
+  #lastSession: string | null = null;
+  /** Start or Reset said “Starting your lab…”: the lab's becoming ready replaces that message. */
+  #announceReady = false;
+  /** The steps of the session that ended on this page: their results stay in view until the next start. */
+  #endedSteps: StepStateView[] | null = null;
+  /** Asking the portal whether the lab still runs, while the terminal reconnects. */
+  #stillRunningCheck: Promise<void> | null = null;
   #screenReader = remembered(SCREEN_READER_KEY) === 'on';
 
   constructor(root: HTMLElement) {
@@ -82,7 +102,7 @@ class LabPanel {
     this.#addRunButtons(root);
     document.addEventListener(RUN_COMMAND_EVENT, (event) => {
       const command = (event as CustomEvent<{ command?: unknown }>).detail?.command;
-      if (typeof command === 'string' && this.#terminal) this.#terminal.run(command.replace(/\r?\n/g, '\r'));
+      if (typeof command === 'string' && this.#terminal) this.#runInTerminal(command);
     });
     if (this.#state) this.#render(this.#state);
     if (root.dataset.signedIn === 'true') this.#followWorkshop();
@@ -136,8 +156,13 @@ class LabPanel {
     for (const button of this.#root.querySelectorAll<HTMLButtonElement>('[data-lab-action]')) {
       button.addEventListener('click', () => {
         const action = button.dataset.labAction as Action;
+        // Check, hints and the solution work on the current step: show that step, not the one being read.
+        if ((action === 'check' || action === 'hint' || action === 'solution') && this.#viewed !== null) {
+          this.#viewed = null;
+          if (this.#state) this.#render(this.#state);
+        }
         // Both throw work away: ask first.
-        if (action === 'reset' && !confirm('Reset the lab? Your sandbox is deleted and a fresh one started; what you made in it is lost.')) return;
+        if (action === 'reset' && !confirm('Reset the lab? Your sandbox is deleted and a fresh one started at step 1; what you made in it and the steps you passed in it start over.')) return;
         if (action === 'end' && !confirm('End the lab? Your sandbox and everything in it are deleted.')) return;
         void this.#act(action);
       });
@@ -153,7 +178,9 @@ class LabPanel {
 
   async #call<T>(action: Action | 'state'): Promise<T> {
     const session = this.#state?.session?.id;
-    const response = await fetch(`/api/labs/${encodeURIComponent(this.#lab)}/${action}${action === 'state' && session ? `?session=${encodeURIComponent(session)}` : ''}`, {
+    // State asks for the learner's open session of the lab, not the one shown: after a reset by an
+    // instructor (or in another tab) the shown session has ended and a new one is the lab now.
+    const response = await fetch(`/api/labs/${encodeURIComponent(this.#lab)}/${action}`, {
       method: action === 'state' ? 'GET' : 'POST',
       headers: { accept: 'application/json', ...(action === 'state' ? {} : { 'content-type': 'application/json', ...csrfHeader() }) },
       ...(action === 'state' ? {} : { body: JSON.stringify(session && action !== 'start' ? { session } : {}) }),
@@ -171,8 +198,9 @@ class LabPanel {
     this.#setButtonsDisabled(true);
     try {
       if (action === 'check') {
-        this.#announce('Checking…');
-        const outcome = await this.#call<CheckOutcome>('check');
+        this.#announce(`Checking “${this.#stepTitle(this.#state?.session?.currentStep ?? '')}”…`);
+        const still = setTimeout(() => this.#announce('Still checking: waiting for your cluster to settle before this step gives its answer…'), STILL_CHECKING_MS);
+        const outcome = await this.#call<CheckOutcome>('check').finally(() => clearTimeout(still));
         this.#render(outcome.state);
         this.#announceCheck(outcome);
       } else if (action === 'hint') {
@@ -184,14 +212,19 @@ class LabPanel {
         this.#render(outcome.state);
         this.#announce('The solution is shown below the step.');
       } else {
+        if (action === 'end') this.#endedSteps = this.#state?.session?.steps ?? null;
+        if (action === 'start' || action === 'reset') this.#endedSteps = null;
         if (action === 'reset' || action === 'end') this.#closeTerminal();
-        if (action === 'start' || action === 'reset') this.#announce('Starting your lab…');
-        else if (action === 'end') this.#announce('Ending the lab…');
+        if (action === 'start' || action === 'reset') {
+          this.#announce('Starting your lab…');
+          this.#announceReady = true;
+        } else if (action === 'end') this.#announce('Ending the lab…');
         const state = await this.#call<LabStateView>(action);
         this.#render(state);
         if (action === 'end') this.#announce('The lab has ended. Its sandbox is being removed.');
       }
     } catch (error) {
+      this.#announceReady = false;
       this.#announce((error as Error).message, 'failed');
     } finally {
       this.#busy = false;
@@ -208,8 +241,10 @@ class LabPanel {
     } else if (outcome.passed) {
       this.#announce(`Check passed: ${title}. Next: ${this.#stepTitle(outcome.nextStep ?? '')}.`, 'passed');
     } else {
-      const failures = outcome.results.filter((result) => !result.passed).map((result) => result.message);
-      this.#announce(`Check failed: ${failures.join(' ')}`, 'failed');
+      // One failure said once: the rest are listed under the step.
+      const failures = uniqueFailures(outcome.results);
+      const more = failures.length > 1 ? ` (${failures.length - 1} more below.)` : '';
+      this.#announce(`Check failed: ${failures[0] ?? 'see below.'}${more}`, 'failed');
     }
   }
 
@@ -247,7 +282,10 @@ class LabPanel {
       hint.title = exhausted ? 'Every hint of this step is shown below it.' : current && current.hints.length === 0 && current.hintsLeft === 0 ? 'This step has no hints.' : '';
     }
 
-    const stepStates = new Map<string, StepStateView>((session?.steps ?? []).map((step) => [step.id, step]));
+    // After End the page keeps the ended attempt's steps in view (passed stays passed) until the next start.
+    if (session) this.#endedSteps = null;
+    const shownSteps = session?.steps ?? (this.#endedSteps ?? []).map((step) => (step.status === 'passed' ? step : { ...step, status: 'not-started' as const }));
+    const stepStates = new Map<string, StepStateView>(shownSteps.map((step) => [step.id, step]));
     const viewed = this.#viewed ?? session?.currentStep ?? session?.steps.at(-1)?.id ?? this.#q('[data-step-button]')?.dataset.stepButton ?? null;
     for (const button of this.#root.querySelectorAll<HTMLElement>('[data-step-button]')) {
       const id = button.dataset.stepButton ?? '';
@@ -258,11 +296,22 @@ class LabPanel {
     }
     this.#showStep(viewed);
     for (const step of stepStates.values()) this.#renderStep(step);
-    if (!session) for (const id of this.#stepIds()) this.#renderStep({ id, status: 'not-started', lastCheck: null, hints: [], hintsLeft: 0, solution: null });
+    if (!session) for (const id of this.#stepIds()) if (!stepStates.has(id)) this.#renderStep({ id, status: 'not-started', lastCheck: null, hints: [], hintsLeft: 0, solution: null });
+    this.#renderFocusNote(viewed, session?.currentStep ?? null, ready && !completed);
+    this.#renderNext(completed || (!session && shownSteps.length > 0 && shownSteps.every((step) => step.status === 'passed')));
 
     this.#renderStarting(state);
     this.#renderTimer(state);
-    if (completed && !this.#q('[data-lab-live]')?.textContent) this.#announce('You completed this lab.', 'passed');
+    // A page opened on a finished lab says so once (a Check that finishes it says more, itself).
+    if (completed && this.#lastStatus === null) this.#announce('You completed this lab.', 'passed');
+    // “Starting your lab…” ends when the lab is up: the message says so instead of staying behind.
+    const fresh = this.#lastSession !== null && this.#lastSession !== session?.id;
+    if (ready && (this.#announceReady || this.#lastStatus === 'starting' || fresh)) {
+      this.#announceReady = false;
+      this.#announce('Your lab is ready: the terminal is connected to your sandbox.', 'passed');
+    } else if (!session && this.#lastStatus !== null && this.#lastStatus !== 'ended' && !this.#busy) this.#announce('This lab has ended (in another tab, or by your instructor). Press “Start lab” to begin again.');
+    this.#lastStatus = session?.status ?? (this.#lastStatus === null ? null : 'ended');
+    this.#lastSession = session?.id ?? this.#lastSession;
     if (session?.status === 'failed') this.#announce(`The lab could not start: ${session.detail ?? 'unknown reason'}. Press “Start lab” to try again.`, 'failed');
 
     if (ready && session) void this.#ensureTerminal(session.id);
@@ -270,6 +319,21 @@ class LabPanel {
 
     clearTimeout(this.#poll);
     if (session?.status === 'starting') this.#poll = setTimeout(() => void this.#refresh(), POLL_MS);
+  }
+
+  /** Reading another step than the current one: the buttons still act on the current step, and the panel says which. */
+  #renderFocusNote(viewed: string | null, current: string | null, active: boolean): void {
+    const note = this.#q('[data-lab-focus-note]');
+    if (!note) return;
+    const elsewhere = active && current !== null && viewed !== current;
+    note.hidden = !elsewhere;
+    if (elsewhere) note.textContent = `Check, hints and the solution are for your current step, step ${this.#stepIds().indexOf(current) + 1}: ${this.#stepTitle(current)}.`;
+  }
+
+  /** A finished lab (ended or not) points on: the next lesson when the page knows one. */
+  #renderNext(finished: boolean): void {
+    const next = this.#q('[data-lab-next]');
+    if (next) next.hidden = !finished;
   }
 
   #stepIds(): string[] {
@@ -321,7 +385,11 @@ class LabPanel {
       if (step.lastCheck) {
         results.append(element('h4', 'lab__results-heading', step.lastCheck.passed ? 'Check passed' : 'Check failed'));
         const list = element('ul');
+        const seen = new Set<string>();
         for (const result of step.lastCheck.results) {
+          // Checks that fail for one reason (the object is missing) say it once.
+          if (seen.has(result.message)) continue;
+          seen.add(result.message);
           const item = element('li', `lab__result lab__result--${result.passed ? 'passed' : 'failed'}`);
           item.append(element('span', 'lab__result-mark', result.passed ? '✓' : '✗'), element('span', 'visually-hidden', result.passed ? 'Passed: ' : 'Failed: '), element('span', undefined, result.message));
           list.append(item);
@@ -439,13 +507,42 @@ class LabPanel {
       if (state) status.dataset.state = state;
       else delete status.dataset.state;
     }
-    if (state === 'reconnecting') this.#notice('Connection lost — reconnecting…');
+    if (state === 'reconnecting') {
+      this.#notice('Connection lost — reconnecting…');
+      // The lab may have ended meanwhile (in another tab, by an instructor): then there is nothing to reconnect to.
+      this.#checkStillRunning();
+    }
     else if (state === 'taken-over') this.#notice(message ?? 'This terminal was opened in another tab.', 'Use the terminal here', () => this.#terminal?.reconnect());
     else if (state === 'exited') this.#notice(message ?? 'The shell ended.', 'Start a new shell', () => this.#terminal?.reconnect());
     else if (state === 'ended') {
       this.#notice(message ?? 'The lab session ended.');
-      void this.#refresh();
+      this.#followEnded();
     } else if (state === 'connected') this.#notice(null);
+  }
+
+  /**
+   * The terminal's session ended. A reset (by the learner elsewhere, or their instructor) starts a
+   * new session a moment after the old one ends: look a few times before showing the lab as ended.
+   */
+  #followEnded(): void {
+    let looks = 0;
+    const look = async () => {
+      looks += 1;
+      const state = await this.#call<LabStateView>('state').catch(() => null);
+      if (state && (state.session || looks >= ENDED_LOOKS)) this.#render(state);
+      else if (looks < ENDED_LOOKS) setTimeout(() => void look(), ENDED_LOOK_MS);
+    };
+    void look();
+  }
+
+  #checkStillRunning(): void {
+    if (this.#stillRunningCheck) return;
+    this.#stillRunningCheck = this.#call<LabStateView>('state')
+      .then((state) => {
+        if (state.session?.id !== this.#terminalSession || state.session?.status !== 'ready') this.#render(state);
+      })
+      .catch(() => undefined)
+      .finally(() => (this.#stillRunningCheck = null));
   }
 
   #notice(text: string | null, actionLabel?: string, action?: () => void): void {
@@ -489,9 +586,18 @@ class LabPanel {
       button.type = 'button';
       button.dataset.labRun = '';
       button.hidden = this.#terminal === null;
-      button.addEventListener('click', () => this.#terminal?.run((code.textContent ?? '').trimEnd().replace(/\r?\n/g, '\r')));
+      button.addEventListener('click', () => this.#runInTerminal((code.textContent ?? '').trimEnd()));
       pre.after(button);
     }
+  }
+
+  /** Types a command into the shell where the learner sees it happen: the terminal scrolls into view and the panel says what ran. */
+  #runInTerminal(command: string): void {
+    if (!this.#terminal) return;
+    this.#q('[data-lab-terminal-region]')?.scrollIntoView({ block: 'nearest' });
+    this.#terminal.run(command.replace(/\r?\n/g, '\r'));
+    const first = command.split('\n')[0] ?? '';
+    this.#announce(`Ran in the terminal: ${first}${command.includes('\n') ? ' …' : ''}`);
   }
 
   #wireSplit(): void {
@@ -507,7 +613,7 @@ class LabPanel {
     };
     const saved = Number(remembered(SPLIT_KEY));
     if (saved >= 20 && saved <= 80) apply(saved);
-    const current = () => Number(separator.getAttribute('aria-valuenow') ?? 42);
+    const current = () => Number(separator.getAttribute('aria-valuenow') ?? 38);
     separator.addEventListener('keydown', (event) => {
       const step = event.shiftKey ? 10 : 2;
       let next: number | null = null;

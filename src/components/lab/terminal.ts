@@ -37,8 +37,10 @@ export interface TerminalOptions {
   url: string;
   screenReaderMode: boolean;
   onState(state: ConnectionState, message?: string): void;
-  /** The search bar's elements, owned by the panel. */
-  search: { bar: HTMLElement; input: HTMLInputElement; next: HTMLButtonElement; previous: HTMLButtonElement; close: HTMLButtonElement };
+  /** The search bar's elements, owned by the panel; without them Ctrl+Shift+F stays the browser's. */
+  search?: { bar: HTMLElement; input: HTMLInputElement; next: HTMLButtonElement; previous: HTMLButtonElement; close: HTMLButtonElement };
+  /** Watch someone else's terminal (an instructor): nothing typed here reaches the shell. */
+  readOnly?: boolean;
 }
 
 const THEME = {
@@ -72,48 +74,9 @@ async function copyText(text: string): Promise<void> {
   }
 }
 
-export async function mountTerminal(host: HTMLElement, options: TerminalOptions): Promise<LabTerminal> {
-  const terminal = new Terminal({
-    cursorBlink: true,
-    fontFamily: "ui-monospace, 'SFMono-Regular', 'Cascadia Mono', Menlo, Consolas, 'Liberation Mono', monospace",
-    fontSize: 14,
-    scrollback: 5000,
-    screenReaderMode: options.screenReaderMode,
-    theme: THEME,
-  });
-  const fit = new FitAddon();
-  const search = new SearchAddon();
-  terminal.loadAddon(fit);
-  terminal.loadAddon(search);
-  terminal.loadAddon(new WebLinksAddon());
-  terminal.open(host);
-  fit.fit();
-
-  try {
-    const { WebglAddon } = await import('@xterm/addon-webgl');
-    const webgl = new WebglAddon();
-    webgl.onContextLoss(() => webgl.dispose());
-    terminal.loadAddon(webgl);
-  } catch {
-    // No WebGL here (or the context failed): xterm keeps its DOM renderer.
-  }
-
-  const connection = new TerminalConnection(options.url, () => ({ cols: terminal.cols, rows: terminal.rows }), {
-    write(data, reset) {
-      if (reset) terminal.reset();
-      if (data.length > 0) terminal.write(data);
-    },
-    state: options.onState,
-  });
-
-  terminal.onData((data) => connection.input(data));
-  terminal.onResize(({ cols, rows }) => connection.resize(cols, rows));
-  // Selecting text copies it, as in most terminals; Ctrl+C with a selection copies instead of interrupting.
-  terminal.onSelectionChange(() => {
-    if (terminal.hasSelection()) void copyText(terminal.getSelection());
-  });
-
-  const { bar, input, next, previous, close } = options.search;
+/** The panel's search bar drives xterm's search; returns what opens it. */
+function wireSearch(terminal: Terminal, search: SearchAddon, elements: NonNullable<TerminalOptions['search']>): () => void {
+  const { bar, input, next, previous, close } = elements;
   const openSearch = () => {
     bar.hidden = false;
     input.select();
@@ -142,6 +105,71 @@ export async function mountTerminal(host: HTMLElement, options: TerminalOptions)
   next.addEventListener('click', () => find(true));
   previous.addEventListener('click', () => find(false));
   close.addEventListener('click', closeSearch);
+  return openSearch;
+}
+
+export async function mountTerminal(host: HTMLElement, options: TerminalOptions): Promise<LabTerminal> {
+  const terminal = new Terminal({
+    cursorBlink: true,
+    fontFamily: "ui-monospace, 'SFMono-Regular', 'Cascadia Mono', Menlo, Consolas, 'Liberation Mono', monospace",
+    fontSize: 14,
+    scrollback: 5000,
+    screenReaderMode: options.screenReaderMode,
+    disableStdin: options.readOnly ?? false,
+    theme: THEME,
+  });
+  const fit = new FitAddon();
+  const search = new SearchAddon();
+  terminal.loadAddon(fit);
+  terminal.loadAddon(search);
+  terminal.loadAddon(new WebLinksAddon());
+  terminal.open(host);
+  fit.fit();
+  function fitToHost(): void {
+    if (host.clientWidth > 0 && host.clientHeight > 0 && !replaying) fit.fit();
+  }
+
+  try {
+    const { WebglAddon } = await import('@xterm/addon-webgl');
+    const webgl = new WebglAddon();
+    webgl.onContextLoss(() => webgl.dispose());
+    terminal.loadAddon(webgl);
+  } catch {
+    // No WebGL here (or the context failed): xterm keeps its DOM renderer.
+  }
+
+  /** While a replay is drawn at the size it was printed at, the shell is not told of that size. */
+  let replaying = false;
+  const connection = new TerminalConnection(options.url, () => ({ cols: terminal.cols, rows: terminal.rows }), {
+    write(data, reset, drawnAt) {
+      if (reset) terminal.reset();
+      if (data.length === 0) return;
+      if (!drawnAt || (drawnAt.cols === terminal.cols && drawnAt.rows === terminal.rows)) {
+        terminal.write(data);
+        return;
+      }
+      // The shell wrapped and moved its cursor for the width it had: draw the replay at that width,
+      // then let xterm reflow it to this tab's (drawn at the wrong width it comes out garbled).
+      replaying = true;
+      terminal.resize(drawnAt.cols, drawnAt.rows);
+      terminal.write(data, () => {
+        replaying = false;
+        fitToHost();
+      });
+    },
+    state: options.onState,
+  }, { observe: options.readOnly ?? false });
+
+  terminal.onData((data) => connection.input(data));
+  terminal.onResize(({ cols, rows }) => {
+    if (!replaying) connection.resize(cols, rows);
+  });
+  // Selecting text copies it, as in most terminals; Ctrl+C with a selection copies instead of interrupting.
+  terminal.onSelectionChange(() => {
+    if (terminal.hasSelection()) void copyText(terminal.getSelection());
+  });
+
+  const openSearch = options.search ? wireSearch(terminal, search, options.search) : () => undefined;
 
   terminal.attachCustomKeyEventHandler((event) => {
     if (event.type !== 'keydown') return true;
@@ -152,7 +180,7 @@ export async function mountTerminal(host: HTMLElement, options: TerminalOptions)
       return false;
     }
     const key = event.key.toLowerCase();
-    if (event.ctrlKey && event.shiftKey && key === 'f') {
+    if (event.ctrlKey && event.shiftKey && key === 'f' && options.search) {
       event.preventDefault();
       openSearch();
       return false;
@@ -175,7 +203,7 @@ export async function mountTerminal(host: HTMLElement, options: TerminalOptions)
 
   // Right-click pastes where the browser lets the page read the clipboard; elsewhere its menu stays.
   host.addEventListener('contextmenu', (event) => {
-    if (!navigator.clipboard?.readText) return;
+    if (options.readOnly || !navigator.clipboard?.readText) return;
     event.preventDefault();
     navigator.clipboard.readText().then(
       (text) => {
@@ -189,9 +217,7 @@ export async function mountTerminal(host: HTMLElement, options: TerminalOptions)
   let fitFrame = 0;
   const observer = new ResizeObserver(() => {
     cancelAnimationFrame(fitFrame);
-    fitFrame = requestAnimationFrame(() => {
-      if (host.clientWidth > 0 && host.clientHeight > 0) fit.fit();
-    });
+    fitFrame = requestAnimationFrame(fitToHost);
   });
   observer.observe(host);
 

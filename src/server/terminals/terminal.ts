@@ -188,7 +188,7 @@ export class Terminal {
       return;
     }
     this.#observers.add(observer);
-    observer.send({ type: 'replay', shell: this.shellId, ...this.#replay.since(null) });
+    observer.send({ type: 'replay', shell: this.shellId, ...this.#replay.since(null), ...this.#size });
     observer.send({ type: 'status', state: this.#phase === 'open' ? 'connected' : 'connecting' });
   }
 
@@ -233,7 +233,8 @@ export class Terminal {
   #catchUp(client: TerminalClient, request: AttachRequest): void {
     const since = request.shell === this.shellId && request.seq !== undefined ? request.seq : null;
     const catchup = this.#replay.since(since);
-    client.send({ type: 'replay', shell: this.shellId, ...catchup });
+    // The output was drawn at the shell's size until now: the tab replays it at that size.
+    client.send({ type: 'replay', shell: this.shellId, ...catchup, ...this.#size });
     client.send({ type: 'status', state: 'connected' });
     this.#size = request.size;
     this.#shell?.resize(request.size);
