@@ -162,7 +162,7 @@ describe('the learner’s rough edges', () => {
     const labHeading = page.getByRole('heading', { level: 2, name: lab.title });
     await expect(labHeading.evaluate((heading) => heading.getBoundingClientRect().top > innerHeight)).resolves.toBe(true);
     await page.getByRole('link', { name: 'Go to the hands-on lab' }).click();
-    await expect.poll(() => labHeading.evaluate((heading) => heading.getBoundingClientRect().top >= 0 && heading.getBoundingClientRect().top < innerHeight)).toBe(true);
+    await expect.poll(() => labHeading.evaluate((heading) => heading.getBoundingClientRect().top >= 0 && heading.getBoundingClientRect().top < innerHeight), { timeout: 30_000 }).toBe(true);
     await expect(page.getByText('Time left').isVisible()).resolves.toBe(false);
 
     await startLab(page);
@@ -243,7 +243,7 @@ describe('the learner’s rough edges', () => {
       await page.evaluate(() => scrollTo(0, 0));
       await run.click();
       await page.getByRole('status').filter({ hasText: 'Ran in the terminal:' }).waitFor();
-      await expect.poll(() => page.getByRole('region', { name: 'Terminal' }).evaluate((region) => region.getBoundingClientRect().top < innerHeight && region.getBoundingClientRect().bottom > 0)).toBe(true);
+      await expect.poll(() => page.getByRole('region', { name: 'Terminal' }).evaluate((region) => region.getBoundingClientRect().top < innerHeight && region.getBoundingClientRect().bottom > 0), { timeout: 30_000 }).toBe(true);
       // The commands take a moment in the cluster: Check until the step passes (a few tries at most).
       for (let attempt = 1; ; attempt += 1) {
         await page.getByRole('button', { name: 'Check', exact: true }).click();
