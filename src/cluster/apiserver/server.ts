@@ -198,7 +198,7 @@ export class ApiHandler {
     this.#handle(req, res).catch((error: unknown) => this.#fail(req, res, error));
   };
 
-  /** The 'upgrade' listener: WebSocket exec/attach/portforward go to the connect hook. */
+  /** The 'upgrade' listener: exec/attach/portforward over WebSocket or SPDY/3.1 go to the connect hook. */
   readonly upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
     this.#handleUpgrade(req, socket, head).catch((error: unknown) => {
