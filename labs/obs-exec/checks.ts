@@ -61,3 +61,22 @@ export const notifierUsesTheConfigMap: CustomCheck = async (ctx) => {
     message: 'The setting belongs in the ConfigMap notifier-config, where the team changed it; a value typed into the Deployment hides the ConfigMap\'s from now on. Keep the Deployment as it was and start new containers instead.',
   };
 };
+
+interface EphemeralContainer {
+  name?: string;
+  image?: string;
+  targetContainerName?: string;
+}
+
+/** A current billing pod has an ephemeral debug container that targets the container billing. */
+export const debugContainerTargetsBilling: CustomCheck = async (ctx) => {
+  const pods = (await ctx.list('pods', { selector: 'app=billing' })).filter((pod) => !pod.metadata.deletionTimestamp);
+  const debuggers = pods.flatMap((pod) => ((pod.spec as { ephemeralContainers?: EphemeralContainer[] } | undefined)?.ephemeralContainers ?? []).map((c) => ({ pod: pod.metadata.name ?? '', ...c })));
+  const expected = 'an ephemeral container in a billing pod with targetContainerName billing';
+  const found = debuggers.map((c) => `${c.pod}: ${c.name ?? ''} (${c.image ?? ''}, target ${c.targetContainerName ?? 'none'})`).join('; ') || 'no ephemeral containers in the billing pods';
+  if (debuggers.some((c) => c.targetContainerName === 'billing'))
+    return { passed: true, expected, found, message: 'Your debug container shares the process namespace of billing: its ps shows billing\'s processes.' };
+  if (debuggers.length)
+    return { passed: false, expected, found, message: 'Your debug container does not target the container billing (--target=billing): it runs beside billing without seeing its processes.' };
+  return { passed: false, expected, found, message: 'No billing pod has a debug container yet. kubectl debug adds one to a running pod; if it was refused, read why: the namespace enforces the restricted level.' };
+};

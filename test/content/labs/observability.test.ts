@@ -111,7 +111,7 @@ describe.concurrent('observability labs', () => {
       expectAllPassed(await lab.check('name', 60_000));
     });
   }, 300_000);
-  it('obs-exec: a file copied in by exec fails, a subPath mount passes; LOG_LEVEL typed into the Deployment fails, deleting the pods passes', async () => {
+  it('obs-exec: a file copied in by exec fails, a subPath mount passes; LOG_LEVEL typed into the Deployment fails, deleting the pods passes; the general debug profile is refused, a debug container without --target fails, one with it passes', async () => {
     await bench.attempt('obs-exec', async (lab) => {
       await lab.run('kubectl rollout status deployment/billing --timeout=90s');
       await lab.tryRun("kubectl exec deploy/billing -- sh -c 'mkdir -p /config && cp /etc/billing/rates.json /config/'");
@@ -129,6 +129,19 @@ describe.concurrent('observability labs', () => {
       await lab.run('kubectl set env deployment/notifier LOG_LEVEL- && kubectl rollout status deployment/notifier --timeout=90s');
       await lab.run('kubectl delete pods -l app=notifier --wait=false');
       expectAllPassed(await lab.check('environment', 60_000));
+
+      // The general profile adds SYS_PTRACE: the restricted level refuses the debug container.
+      const pod = "$(kubectl get pods -l app=billing -o jsonpath='{.items[0].metadata.name}')";
+      const general = await lab.tryRun(`kubectl debug -i ${pod} --image=busybox:1.36 --target=billing --profile=general -- ps`);
+      expect(general.exitCode).not.toBe(0);
+      expect(general.stderr).toContain('violates PodSecurity "restricted:latest"');
+      // Without --target the container runs beside billing and does not see its processes.
+      await lab.run(`kubectl debug -i ${pod} --image=busybox:1.36 --profile=restricted -- ps > ~/billing-ps.txt`);
+      expect(failures(await lab.check('debug'))).toContain(
+        'Your debug container does not target the container billing (--target=billing): it runs beside billing without seeing its processes.',
+      );
+      await lab.run(`kubectl debug -i ${pod} --image=busybox:1.36 --target=billing --profile=restricted -c debugger -- ps > ~/billing-ps.txt`);
+      expectAllPassed(await lab.check('debug', 30_000));
     });
   }, 300_000);
   it('obs-metrics: the Deployment or the memory-heavy pod fails, the resizer pod passes; a request raised by lowering the limit fails, request and limit raised together pass', async () => {
