@@ -123,6 +123,26 @@ function toSession(row: z.infer<typeof sessionRow>): LabSessionRecord {
   };
 }
 
+/** A lab session as a workshop's dashboard reads it. */
+export interface LabActivitySession {
+  id: string;
+  learnerId: string;
+  lab: string;
+  status: LabSessionStatus;
+  step: string | null;
+  startedAt: string;
+  completedAt: string | null;
+  endedAt: string | null;
+}
+
+/** A Check as a workshop's dashboard reads it. */
+export interface LabActivityCheck {
+  labSession: string;
+  step: string;
+  passed: boolean;
+  checkedAt: string;
+}
+
 export interface OpenLabSession {
   learnerId: string;
   lab: string;
@@ -160,6 +180,11 @@ export interface LabRecords {
   reveals(id: string): Promise<RevealRecord[]>;
   /** Per lab the learner ever started: attempts, checks, first completion. */
   progress(learnerId: string): Promise<LabProgress[]>;
+  /**
+   * Per learner and lab, the session a dashboard shows: the latest that is open or was started
+   * since the learner's `since` (when they joined); with the Checks of those sessions, oldest first.
+   */
+  activity(learners: readonly { learnerId: string; since: string }[], labs: readonly string[]): Promise<{ sessions: LabActivitySession[]; checks: LabActivityCheck[] }>;
 }
 
 export interface LabRecordsOptions {
@@ -167,6 +192,9 @@ export interface LabRecordsOptions {
   /** The workshop a learner is in right now, if any, to tag their lab events with. */
   workshopOf?: (learnerId: string) => Promise<string | null>;
 }
+
+/** `$from, $from+1, …`: `count` placeholders of an IN list. */
+const list = (from: number, count: number) => Array.from({ length: count }, (_, index) => `$${from + index}`).join(', ');
 
 /** What every lab event of a session says: who, which lab, which attempt, from which lesson, in which workshop. */
 type LabEventCommon = { learnerId: string; lab: string; labSession: string; path?: string; lesson?: string; workshop?: string };
@@ -341,7 +369,6 @@ export function createLabRecords(db: Database, writer: EventWriter, options: Lab
 
     async extend(learnerIds, labs, minutes) {
       if (learnerIds.length === 0 || labs.length === 0) return;
-      const list = (from: number, count: number) => Array.from({ length: count }, (_, index) => `$${from + index}`).join(', ');
       await db.transaction(async (tx) => {
         const open = await tx.all(
           z.object({ id: z.string(), expires_at: z.string() }),
@@ -396,6 +423,41 @@ export function createLabRecords(db: Database, writer: EventWriter, options: Lab
     async reveals(id) {
       const rows = await db.all(revealRow, 'SELECT step, kind, number, shown_at FROM lab_reveals WHERE lab_session_id = $1 ORDER BY shown_at, step, kind, number', [id]);
       return rows.map((row) => ({ step: row.step, kind: row.kind, number: row.number, shownAt: row.shown_at }));
+    },
+
+    async activity(learners, labs) {
+      if (learners.length === 0 || labs.length === 0) return { sessions: [], checks: [] };
+      const since = new Map(learners.map((learner) => [learner.learnerId, learner.since]));
+      const ids = [...since.keys()];
+      const rows = await db.all(
+        sessionRow,
+        `SELECT ${SESSION_COLUMNS} FROM lab_sessions
+          WHERE learner_id IN (${list(1, ids.length)}) AND lab IN (${list(ids.length + 1, labs.length)})
+          ORDER BY started_at`,
+        [...ids, ...labs],
+      );
+      const latest = new Map<string, LabActivitySession>();
+      for (const row of rows) {
+        if (row.ended_at !== null && row.started_at < (since.get(row.learner_id) ?? '')) continue;
+        latest.set(`${row.learner_id}\n${row.lab}`, {
+          id: row.id,
+          learnerId: row.learner_id,
+          lab: row.lab,
+          status: row.status,
+          step: row.step,
+          startedAt: row.started_at,
+          completedAt: row.completed_at,
+          endedAt: row.ended_at,
+        });
+      }
+      const sessions = [...latest.values()];
+      if (sessions.length === 0) return { sessions, checks: [] };
+      const checks = await db.all(
+        z.object({ lab_session_id: z.string(), step: z.string(), passed: z.coerce.number(), checked_at: z.string() }),
+        `SELECT lab_session_id, step, passed, checked_at FROM lab_checks WHERE lab_session_id IN (${list(1, sessions.length)}) ORDER BY checked_at, id`,
+        sessions.map((session) => session.id),
+      );
+      return { sessions, checks: checks.map((check) => ({ labSession: check.lab_session_id, step: check.step, passed: check.passed === 1, checkedAt: check.checked_at })) };
     },
 
     async progress(learnerId) {

@@ -1,29 +1,30 @@
-// The dashboard's grid, derived from the lab sessions and checks of the learners in a workshop:
+// The dashboard's grid, derived from the lab sessions and checks of the learners in a workshop (as
+// src/server/tracking reads them):
 // a cell per learner and lab step, where each learner is now, and who looks stuck.
 
 import type { CellStatus, GridColumn, LearnerRow, StuckReason, Workshop } from '../../contracts/index.ts';
 import type { Seat } from './model.ts';
-import type { LabCheckRow, LabSessionRow } from './store.ts';
+import type { LabActivityCheck, LabActivitySession } from '../tracking/index.ts';
 
 export function learnerRow(
   workshop: Workshop,
   columns: readonly GridColumn[],
   seat: Seat,
-  sessions: readonly LabSessionRow[],
-  checks: readonly LabCheckRow[],
+  sessions: readonly LabActivitySession[],
+  checks: readonly LabActivityCheck[],
   now: Date,
 ): LearnerRow {
-  const own = sessions.filter((session) => session.learner_id === seat.learnerId);
-  const checksOf = (session: LabSessionRow) => checks.filter((check) => check.lab_session_id === session.id);
+  const own = sessions.filter((session) => session.learnerId === seat.learnerId);
+  const checksOf = (session: LabActivitySession) => checks.filter((check) => check.labSession === session.id);
   const byLab = new Map(own.map((session) => [session.lab, session]));
 
   const cells: CellStatus[] = columns.map((column) => {
     const session = byLab.get(column.lab);
     if (!session) return 'not-started';
     const runs = checksOf(session).filter((check) => check.step === column.step);
-    if (runs.some((check) => check.passed === 1) || session.completed_at !== null) return 'passed';
-    if (session.ended_at !== null || session.step !== column.step) return 'not-started';
-    return runs.at(-1)?.passed === 0 ? 'failed' : 'working';
+    if (runs.some((check) => check.passed) || session.completedAt !== null) return 'passed';
+    if (session.endedAt !== null || session.step !== column.step) return 'not-started';
+    return runs.at(-1)?.passed === false ? 'failed' : 'working';
   });
 
   let lastProgressAt = seat.joinedAt;
@@ -31,19 +32,19 @@ export function learnerRow(
     if (at > lastProgressAt) lastProgressAt = at;
   };
   for (const session of own) {
-    later(session.started_at);
-    for (const check of checksOf(session)) if (check.passed === 1) later(check.checked_at);
+    later(session.startedAt);
+    for (const check of checksOf(session)) if (check.passed) later(check.checkedAt);
   }
 
-  const open = own.filter((session) => session.ended_at === null && session.completed_at === null && session.step !== null);
-  const newest = open.sort((a, b) => (a.started_at < b.started_at ? 1 : -1))[0];
+  const open = own.filter((session) => session.endedAt === null && session.completedAt === null && session.step !== null);
+  const newest = open.sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1))[0];
   let current: LearnerRow['current'] = null;
   if (newest?.step) {
     const runs = checksOf(newest);
-    const passes = runs.filter((check) => check.passed === 1);
-    const since = passes.at(-1)?.checked_at ?? newest.started_at;
+    const passes = runs.filter((check) => check.passed);
+    const since = passes.at(-1)?.checkedAt ?? newest.startedAt;
     let failuresInARow = 0;
-    for (let index = runs.length - 1; index >= 0 && runs[index]?.passed === 0 && runs[index]?.step === newest.step; index -= 1) failuresInARow += 1;
+    for (let index = runs.length - 1; index >= 0 && runs[index]?.passed === false && runs[index]?.step === newest.step; index -= 1) failuresInARow += 1;
     current = { lab: newest.lab, step: newest.step, since, failuresInARow };
   }
 

@@ -11,11 +11,10 @@ import type { Learner } from '../../contracts/index.ts';
 import type { LabSessions } from '../labs/index.ts';
 import { observerSockets, type TerminalViewing } from './observe.ts';
 import { registerWorkshopRoutes } from './routes.ts';
-import { workshopStore } from './store.ts';
-import { createWorkshops, type WorkshopLabs, type WorkshopSandboxes, type Workshops } from './service.ts';
+import { createWorkshops, type WorkshopLabRecords, type WorkshopLabs, type WorkshopSandboxes, type Workshops } from './service.ts';
 
 export { createWorkshops, joinPath, WORKSHOP_CHANGES } from './service.ts';
-export type { Instructor, WorkshopLabs, Workshops, WorkshopSandboxes, WorkshopsOptions } from './service.ts';
+export type { Instructor, WorkshopLabRecords, WorkshopLabs, Workshops, WorkshopSandboxes, WorkshopsOptions } from './service.ts';
 export { resultsCsv } from './csv.ts';
 export { registerWorkshopRoutes } from './routes.ts';
 export { observerSockets } from './observe.ts';
@@ -50,6 +49,8 @@ export interface StartWorkshopsOptions {
   db: Database;
   /** The lab sessions whose steps make the dashboard and which instructors reset and end; null without labs. */
   labs: Pick<LabSessions, 'describe' | 'reset' | 'end' | 'extend'> | null;
+  /** The lab sessions as tracking records them, for the dashboard. */
+  records: WorkshopLabRecords;
   log: Logger;
   sandboxes?: WorkshopSandboxes;
   /** The portal's open lab terminals, for instructors to view; absent without labs. */
@@ -71,6 +72,7 @@ export function startWorkshops(options: StartWorkshopsOptions): RunningWorkshops
     db: options.db,
     notifications,
     labs: workshopLabs(options.labs),
+    records: options.records,
     log,
     ...(options.sandboxes ? { sandboxes: options.sandboxes } : {}),
     ...(options.now ? { now: options.now } : {}),
@@ -80,8 +82,8 @@ export function startWorkshops(options: StartWorkshopsOptions): RunningWorkshops
     notifications,
     register(routes) {
       registerWorkshopRoutes(routes, workshops);
-      const store = workshopStore(options.db);
-      const viewers = observerSockets({ workshops, terminals: options.terminals ?? null, labSessionOf: (learnerId, lab) => store.openLabSession(learnerId, lab), log });
+      const labSessionOf = async (learnerId: string, lab: string) => (await options.records.current(learnerId, lab))?.id ?? null;
+      const viewers = observerSockets({ workshops, terminals: options.terminals ?? null, labSessionOf, log });
       routes.upgrade('/api/workshops/:id/learners/:learner/terminal', viewers.upgrade);
       routes.onShutdown(async () => {
         viewers.close();

@@ -27,6 +27,7 @@ import type {
 import { WorkshopError, type Seat } from './model.ts';
 import { normalizeCode, workshopStore, type WorkshopStore } from './store.ts';
 import type { Database } from '../db/index.ts';
+import type { LabRecords } from '../tracking/index.ts';
 
 /** Workshop changes, between replicas: `{"workshop": id, "change": …}`. */
 export const WORKSHOP_CHANGES = 'workshop_changes';
@@ -47,6 +48,9 @@ export interface WorkshopLabs {
   extend(learnerIds: readonly string[], labs: readonly string[], minutes: number): Promise<void>;
 }
 
+/** What the dashboard reads of the learners' lab sessions (src/server/tracking): their activity, and a learner's open session. */
+export type WorkshopLabRecords = Pick<LabRecords, 'activity' | 'current'>;
+
 /** Sandboxes made ready before a workshop starts (the warm pool); absent where the portal has no lab cluster. */
 export interface WorkshopSandboxes {
   /** Keeps `count` warm sandboxes of the lab ready; 0 gives them back. */
@@ -57,6 +61,7 @@ export interface WorkshopsOptions {
   db: Database;
   notifications: Notifications;
   labs: WorkshopLabs;
+  records: WorkshopLabRecords;
   sandboxes?: WorkshopSandboxes;
   log: Logger;
   now?: () => Date;
@@ -175,7 +180,11 @@ export function createWorkshops(options: WorkshopsOptions): Workshops {
   };
 
   const rowsOf = async (workshop: Workshop, columns: GridColumn[], learnerId?: string): Promise<LearnerRow[]> => {
-    const [seats, activity] = await Promise.all([store.seats(workshop.id, learnerId), store.labActivity(workshop.id, workshop.labs, learnerId)]);
+    const seats = await store.seats(workshop.id, learnerId);
+    const activity = await options.records.activity(
+      seats.map((seat) => ({ learnerId: seat.learnerId, since: seat.joinedAt })),
+      workshop.labs,
+    );
     const at = now();
     return seats.map((seat) => learnerRow(workshop, columns, seat, activity.sessions, activity.checks, at));
   };

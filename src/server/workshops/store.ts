@@ -1,7 +1,6 @@
-// Workshops and seats in the database, and what the dashboard reads of the learners' lab sessions
-// and checks (the lab sessions' tables of src/server/tracking, read only). Seats are counted inside the
-// transaction that takes one, with the workshop row locked on PostgreSQL, so two portal replicas
-// cannot both hand out the last seat.
+// Workshops and seats in the database (the learners' lab sessions are tracking's, read through
+// src/server/tracking). Seats are counted inside the transaction that takes one, with the
+// workshop row locked on PostgreSQL, so two portal replicas cannot both hand out the last seat.
 
 import { randomInt, randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -58,26 +57,8 @@ const instructorRow = z.object({ id: z.string(), display_name: z.string(), added
 const seatRow = z.object({ learner_id: z.string(), display_name: z.string(), joined_at: z.string(), extra_minutes: z.coerce.number() });
 const countRow = z.object({ n: z.coerce.number() });
 
-export const labSessionRow = z.object({
-  id: z.string(),
-  learner_id: z.string(),
-  lab: z.string(),
-  status: z.string(),
-  step: z.string().nullable(),
-  started_at: z.string(),
-  completed_at: z.string().nullable(),
-  ended_at: z.string().nullable(),
-});
-export type LabSessionRow = z.infer<typeof labSessionRow>;
-export const labCheckRow = z.object({ lab_session_id: z.string(), step: z.string(), passed: z.coerce.number(), checked_at: z.string() });
-export type LabCheckRow = z.infer<typeof labCheckRow>;
-
 export function normalizeCode(code: string): string {
   return code.trim().toUpperCase().replace(/[\s-]/g, '');
-}
-
-function placeholders(from: number, count: number): string {
-  return Array.from({ length: count }, (_, index) => `$${from + index}`).join(', ');
 }
 
 export interface NewWorkshop {
@@ -241,43 +222,6 @@ export function workshopStore(db: Database) {
 
     async end(workshopId: string, at: string): Promise<boolean> {
       return (await db.run('UPDATE workshops SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL', [workshopId, at])) > 0;
-    },
-
-    /**
-     * Per learner and lab, the session the dashboard shows: the latest one that is open or was
-     * started after the learner joined; with the checks of those sessions, oldest first.
-     */
-    async labActivity(workshopId: string, labs: readonly string[], learnerId?: string): Promise<{ sessions: LabSessionRow[]; checks: LabCheckRow[] }> {
-      if (labs.length === 0) return { sessions: [], checks: [] };
-      const params: SqlValue[] = [workshopId, ...labs];
-      let learnerFilter = '';
-      if (learnerId) {
-        params.push(learnerId);
-        learnerFilter = ` AND s.learner_id = $${params.length}`;
-      }
-      const all = await db.all(
-        labSessionRow,
-        `SELECT s.id, s.learner_id, s.lab, s.status, s.step, s.started_at, s.completed_at, s.ended_at
-         FROM lab_sessions s JOIN workshop_seats w ON w.learner_id = s.learner_id AND w.workshop_id = $1
-         WHERE s.lab IN (${placeholders(2, labs.length)}) AND (s.ended_at IS NULL OR s.started_at >= w.joined_at)${learnerFilter}
-         ORDER BY s.started_at`,
-        params,
-      );
-      const latest = new Map<string, LabSessionRow>();
-      for (const session of all) latest.set(`${session.learner_id}\n${session.lab}`, session);
-      const sessions = [...latest.values()];
-      if (sessions.length === 0) return { sessions, checks: [] };
-      const checks = await db.all(
-        labCheckRow,
-        `SELECT lab_session_id, step, passed, checked_at FROM lab_checks WHERE lab_session_id IN (${placeholders(1, sessions.length)}) ORDER BY checked_at, id`,
-        sessions.map((session) => session.id),
-      );
-      return { sessions, checks };
-    },
-
-    async openLabSession(learnerId: string, lab: string): Promise<string | null> {
-      const row = await db.one(z.object({ id: z.string() }), 'SELECT id FROM lab_sessions WHERE learner_id = $1 AND lab = $2 AND ended_at IS NULL', [learnerId, lab]);
-      return row?.id ?? null;
     },
   };
 }

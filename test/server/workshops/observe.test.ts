@@ -74,6 +74,7 @@ it('shows the instructor a learner’s terminal read-only, and tells the learner
   const workshops = createWorkshops({
     db,
     notifications,
+    records,
     log,
     labs: {
       describe: async (lab) => (lab === LAB ? { id: LAB, title: 'Configure an app', steps: [{ id: 'create', title: 'Create the ConfigMap' }] } : null),

@@ -66,7 +66,7 @@ describe.each(DIALECTS)('workshops on %s', (dialect: Dialect) => {
       extend: (learnerIds, labIds, minutes) => records.extend(learnerIds, labIds, minutes),
     };
     const notifications = openNotifications(config, db, log);
-    const workshops = createWorkshops({ db, notifications, labs, log, stuckSweepMs: 50, ...options });
+    const workshops = createWorkshops({ db, notifications, labs, records, log, stuckSweepMs: 50, ...options });
     open.push({ db, notifications, workshops });
     const instructor = (await people.signIn('Irene', { roles: ['instructor'] })).learner;
     const learner = async (name: string): Promise<Learner> => (await people.signIn(name)).learner;
