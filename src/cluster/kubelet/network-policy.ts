@@ -180,11 +180,31 @@ export interface RulePort {
   endPort?: number;
 }
 
-/** One allowed (peers, ports) pair of an isolated pod, in the form a packet filter enforces it. */
+/** One rule of a policy in the form a packet filter enforces it: peers, ports, and maybe one destination pod. */
 export interface CompiledRule {
   peers: { ips: string[] } | { cidr: string; except: string[] } | 'any';
   /** 'any': every protocol and port. */
   ports: RulePort[] | 'any';
+  /** The rule holds for packets to this pod only (its named ports resolved on it). */
+  destination?: string;
+}
+
+/** A NetworkPolicy resolved against the pods there are: whom it isolates, and what it lets through. */
+export interface CompiledPolicy {
+  /** namespace/name */
+  key: string;
+  /** The pods it isolates for ingress and for egress (their IPs). */
+  ingressPods: string[];
+  egressPods: string[];
+  ingress: CompiledRule[];
+  egress: CompiledRule[];
+  /** Whether its egress rules let the pods reach `destination` on `port` (the cluster DNS, the API server). */
+  allowsEgress(destination: Endpoint, port: number, protocol: Protocol): boolean;
+}
+
+export interface PodEndpoint {
+  pod: KubeObject;
+  ip: string;
 }
 
 function rulePorts(rule: Json, destination: KubeObject | undefined): RulePort[] | 'any' | undefined {
@@ -208,41 +228,83 @@ function hasNamedPort(rule: Json): boolean {
 }
 
 /**
- * The same decision as `admits`, made once for a packet filter: undefined when no policy isolates
- * `pod` in `direction`, otherwise the union of what its policies allow, with peers resolved
- * against `endpoints` (every pod with an address). Named ports are resolved on the destination pod:
- * the pod itself for ingress, each peer for egress.
+ * The same semantics as `admits`, resolved once a policy for a packet filter: the pods each policy
+ * isolates and, for each rule, its peers as addresses (pods by their selectors, ipBlocks as CIDRs).
+ * A rule with named ports is resolved on each destination pod: the isolated pod for ingress, each
+ * peer for egress. Selectors are parsed once a peer and pods indexed by namespace, so the work grows
+ * with policies times the pods they select, not with every pair of pods.
  */
-export function compileIsolation(state: PolicyState, pod: KubeObject, direction: 'ingress' | 'egress', endpoints: readonly Endpoint[]): CompiledRule[] | undefined {
-  if (hostNetwork(pod)) return undefined;
-  const policies = isolating(state, pod, direction === 'ingress' ? 'Ingress' : 'Egress');
-  if (policies.length === 0) return undefined;
-  const peersField = direction === 'ingress' ? 'from' : 'to';
-  const compiled: CompiledRule[] = [];
-  for (const policy of policies) {
-    for (const rule of objects(specOf(policy)[direction])) {
-      const peers = objects(rule[peersField]);
-      const blocks = peers.filter((peer) => isObject(peer.ipBlock)).map((peer) => peer.ipBlock as Json);
-      const matched = peers.length === 0 ? [] : endpoints.filter((endpoint) => peers.some((peer) => !isObject(peer.ipBlock) && peerMatches(peer, policy, endpoint, state)));
-      if (direction === 'egress' && hasNamedPort(rule)) {
-        // Each destination pod may number the name differently.
-        for (const endpoint of peers.length === 0 ? endpoints : matched) {
-          const ports = rulePorts(rule, endpoint.pod);
-          if (ports) compiled.push({ peers: { ips: [endpoint.ip] }, ports });
-        }
-        continue;
-      }
-      const ports = rulePorts(rule, direction === 'ingress' ? pod : undefined);
-      if (!ports) continue;
-      if (peers.length === 0) {
-        compiled.push({ peers: 'any', ports });
-        continue;
-      }
-      if (matched.length > 0) compiled.push({ peers: { ips: matched.map((endpoint) => endpoint.ip) }, ports });
-      for (const block of blocks) {
-        if (typeof block.cidr === 'string') compiled.push({ peers: { cidr: block.cidr, except: (Array.isArray(block.except) ? block.except : []).filter((e): e is string => typeof e === 'string') }, ports });
-      }
+export function compilePolicies(state: PolicyState, endpoints: readonly PodEndpoint[]): CompiledPolicy[] {
+  const byNamespace = new Map<string, PodEndpoint[]>();
+  for (const endpoint of endpoints) {
+    const namespace = endpoint.pod.metadata.namespace ?? '';
+    let list = byNamespace.get(namespace);
+    if (!list) byNamespace.set(namespace, (list = []));
+    list.push(endpoint);
+  }
+  const inNamespace = (namespace: string | undefined) => byNamespace.get(namespace ?? '') ?? [];
+
+  const peersOf = (peer: Json, policy: KubeObject): PodEndpoint[] => {
+    const hasPods = peer.podSelector !== undefined && peer.podSelector !== null;
+    const hasNamespaces = peer.namespaceSelector !== undefined && peer.namespaceSelector !== null;
+    if (!hasPods && !hasNamespaces) return [];
+    const pods = hasPods ? labelSelectorFromObject(isObject(peer.podSelector) ? peer.podSelector : {}) : undefined;
+    let candidates: PodEndpoint[];
+    if (hasNamespaces) {
+      const namespaces = labelSelectorFromObject(isObject(peer.namespaceSelector) ? peer.namespaceSelector : {});
+      candidates = state.namespaces.filter((namespace) => namespaces.matches(namespace.metadata.labels ?? {})).flatMap((namespace) => inNamespace(namespace.metadata.name));
+    } else {
+      candidates = inNamespace(policy.metadata.namespace);
     }
+    return pods ? candidates.filter((endpoint) => pods.matches(endpoint.pod.metadata.labels ?? {})) : candidates;
+  };
+
+  const compiled: CompiledPolicy[] = [];
+  for (const policy of state.policies) {
+    const types = policyTypes(policy);
+    const podSelector = labelSelectorFromObject(isObject(specOf(policy).podSelector) ? specOf(policy).podSelector : {});
+    const selected = inNamespace(policy.metadata.namespace).filter((endpoint) => !hostNetwork(endpoint.pod) && podSelector.matches(endpoint.pod.metadata.labels ?? {}));
+    const rulesOf = (direction: 'ingress' | 'egress'): CompiledRule[] => {
+      const out: CompiledRule[] = [];
+      const peersField = direction === 'ingress' ? 'from' : 'to';
+      for (const rule of objects(specOf(policy)[direction])) {
+        const peers = objects(rule[peersField]);
+        const matched = [...new Map(peers.filter((peer) => !isObject(peer.ipBlock)).flatMap((peer) => peersOf(peer, policy)).map((e) => [e.ip, e] as const)).values()];
+        const blocks = peers.filter((peer) => isObject(peer.ipBlock)).map((peer) => peer.ipBlock as Json);
+        const add = (ports: RulePort[] | 'any' | undefined, destination?: string) => {
+          if (!ports) return;
+          const only = destination ? { destination } : {};
+          if (peers.length === 0) {
+            out.push({ peers: 'any', ports, ...only });
+            return;
+          }
+          if (matched.length > 0) out.push({ peers: { ips: matched.map((endpoint) => endpoint.ip) }, ports, ...only });
+          for (const block of blocks) {
+            if (typeof block.cidr !== 'string') continue;
+            out.push({ peers: { cidr: block.cidr, except: (Array.isArray(block.except) ? block.except : []).filter((e): e is string => typeof e === 'string') }, ports, ...only });
+          }
+        };
+        if (!hasNamedPort(rule)) add(rulePorts(rule, undefined));
+        else if (direction === 'ingress') for (const endpoint of selected) add(rulePorts(rule, endpoint.pod), endpoint.ip);
+        else {
+          // Each destination pod may number the name differently.
+          for (const endpoint of peers.length === 0 ? endpoints : matched) {
+            const ports = rulePorts(rule, endpoint.pod);
+            if (ports) out.push({ peers: { ips: [endpoint.ip] }, ports });
+          }
+        }
+      }
+      return out;
+    };
+    compiled.push({
+      key: `${policy.metadata.namespace ?? ''}/${policy.metadata.name ?? ''}`,
+      ingressPods: types.has('Ingress') ? selected.map((endpoint) => endpoint.ip) : [],
+      egressPods: types.has('Egress') ? selected.map((endpoint) => endpoint.ip) : [],
+      ingress: types.has('Ingress') ? rulesOf('ingress') : [],
+      egress: types.has('Egress') ? rulesOf('egress') : [],
+      allowsEgress: (destination, port, protocol) =>
+        types.has('Egress') && selected.length > 0 && allowedBy([policy], 'egress', { source: selected[0] as PodEndpoint, destination, port, protocol }, state),
+    });
   }
   return compiled;
 }

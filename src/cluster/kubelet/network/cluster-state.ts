@@ -10,12 +10,14 @@
 // is dropped, so the client times out, as on a cluster whose CNI enforces policy.
 import type { KubeObject } from '../../types.ts';
 import { num, obj, objects, specOf, statusOf, str } from '../format.ts';
-import { admits, compileIsolation, type CompiledRule, type Endpoint, type PolicyState } from '../network-policy.ts';
+import { type CompiledPolicy, type CompiledRule, compilePolicies, type Endpoint, type PodEndpoint, type PolicyState, type Protocol } from '../network-policy.ts';
 import type { DnsEntry } from './node-network.ts';
 
 export const CLUSTER_DNS_IP = '10.96.0.10';
 const DOMAIN = 'svc.cluster.local';
 const HAIRPIN_MARK = '0x4000';
+/** Set on a packet an egress rule allowed, for the isolated pod's chain to let it on to the ingress check. */
+const EGRESS_MARK = '0x8000';
 /** The cluster DNS as egress rules select it (the CoreDNS pods of kube-system). */
 const CLUSTER_DNS: Endpoint = {
   ip: CLUSTER_DNS_IP,
@@ -93,15 +95,38 @@ function peerMatches(peers: CompiledRule['peers'], field: 'saddr' | 'daddr'): st
   return `ip ${field} ${peers.cidr}${peers.except.length > 0 ? ` ip ${field} != { ${peers.except.join(', ')} }` : ''}`;
 }
 
-function policyChain(name: string, rules: CompiledRule[], field: 'saddr' | 'daddr', verdict: string): string[] {
+/** One policy's rules for one direction: a match allows (ingress: accept; egress: marked, then on to the ingress check). */
+function policyChain(name: string, rules: CompiledRule[], direction: 'ingress' | 'egress'): string[] {
   const lines = [`  chain ${name} {`];
   for (const rule of rules) {
-    const peer = peerMatches(rule.peers, field);
+    const peer = peerMatches(rule.peers, direction === 'ingress' ? 'saddr' : 'daddr');
     if (peer === undefined) continue;
-    for (const port of portMatches(rule.ports)) lines.push(`    ${[peer, port, verdict].filter(Boolean).join(' ')}`);
+    const destination = rule.destination ? `ip daddr ${rule.destination}` : '';
+    const verdict = direction === 'ingress' ? 'accept' : `meta mark set mark or ${EGRESS_MARK} return`;
+    for (const port of portMatches(rule.ports)) lines.push(`    ${[destination, peer, port, verdict].filter(Boolean).join(' ')}`);
   }
-  lines.push('    drop', '  }');
+  lines.push('  }');
   return lines;
+}
+
+/** The pods isolated in one direction, grouped by the set of policies that isolate them (one chain a set). */
+function isolationSets(policies: CompiledPolicy[], direction: 'ingress' | 'egress'): Map<string, { policies: number[]; pods: string[] }> {
+  const byPod = new Map<string, number[]>();
+  policies.forEach((policy, i) => {
+    for (const ip of direction === 'ingress' ? policy.ingressPods : policy.egressPods) {
+      const list = byPod.get(ip) ?? [];
+      list.push(i);
+      byPod.set(ip, list);
+    }
+  });
+  const sets = new Map<string, { policies: number[]; pods: string[] }>();
+  for (const [ip, indexes] of byPod) {
+    const key = indexes.join('-');
+    const set = sets.get(key) ?? { policies: indexes, pods: [] };
+    set.pods.push(ip);
+    sets.set(key, set);
+  }
+  return sets;
 }
 
 /** The node namespace's whole nftables ruleset (one transaction: the old table goes, the new one comes). */
@@ -138,35 +163,42 @@ export function ruleset(objects_: ClusterObjects): string {
     }
   }
 
-  const endpoints: { pod: KubeObject; ip: string }[] = [];
+  const endpoints: PodEndpoint[] = [];
   for (const pod of pods) {
     const ip = podIPOf(pod);
     if (ip) endpoints.push({ pod, ip });
   }
+  const compiled = compilePolicies(policies, endpoints);
+  const used = { ingress: new Set<number>(), egress: new Set<number>() };
   const apiServer = apiServerEndpoint(objects_.endpoints);
   const egress: string[] = [];
   const ingress: string[] = [];
   const local: string[] = [];
-  endpoints.forEach(({ pod, ip }, i) => {
-    const out = compileIsolation(policies, pod, 'egress', endpoints);
-    if (out) {
-      chains.push(...policyChain(`egress-${i}`, out, 'daddr', 'return'));
-      egress.push(`${ip} : jump egress-${i}`);
-      // What an isolated pod may still reach in the node namespace: the cluster DNS and the API server, as its policies say.
-      const allowed: string[] = [];
-      const source: Endpoint = { pod, ip };
-      for (const protocol of ['UDP', 'TCP'] as const) {
-        if (admits(policies, { source, destination: CLUSTER_DNS, port: 53, protocol }).allowed) allowed.push(`    ip daddr ${CLUSTER_DNS_IP} ${protocol.toLowerCase()} dport 53 return`);
-      }
-      if (apiServer && admits(policies, { source, destination: { ip: apiServer.ip }, port: apiServer.port }).allowed) allowed.push(`    ip daddr ${apiServer.clusterIP} tcp dport 443 return`);
-      chains.push(`  chain egress-local-${i} {`, ...allowed, '    drop', '  }');
-      local.push(`${ip} : jump egress-local-${i}`);
+  let setIndex = 0;
+  for (const set of isolationSets(compiled, 'egress').values()) {
+    const name = `egress-${setIndex++}`;
+    for (const i of set.policies) used.egress.add(i);
+    chains.push(`  chain ${name} {`, ...set.policies.map((i) => `    jump policy-${i}-egress`), `    meta mark & ${EGRESS_MARK} == ${EGRESS_MARK} return`, '    drop', '  }');
+    // What the isolated pods may still reach in the node namespace: the cluster DNS and the API server, as their policies say.
+    const allowed: string[] = [];
+    const allows = (destination: Endpoint, port: number, protocol: Protocol) => set.policies.some((i) => compiled[i]?.allowsEgress(destination, port, protocol));
+    for (const protocol of ['UDP', 'TCP'] as const) if (allows(CLUSTER_DNS, 53, protocol)) allowed.push(`    ip daddr ${CLUSTER_DNS_IP} ${protocol.toLowerCase()} dport 53 return`);
+    if (apiServer && allows({ ip: apiServer.ip }, apiServer.port, 'TCP')) allowed.push(`    ip daddr ${apiServer.clusterIP} tcp dport 443 return`);
+    chains.push(`  chain ${name}-local {`, ...allowed, '    drop', '  }');
+    for (const ip of set.pods) {
+      egress.push(`${ip} : jump ${name}`);
+      local.push(`${ip} : jump ${name}-local`);
     }
-    const into = compileIsolation(policies, pod, 'ingress', endpoints);
-    if (into) {
-      chains.push(...policyChain(`ingress-${i}`, into, 'saddr', 'accept'));
-      ingress.push(`${ip} : jump ingress-${i}`);
-    }
+  }
+  for (const set of isolationSets(compiled, 'ingress').values()) {
+    const name = `ingress-${setIndex++}`;
+    for (const i of set.policies) used.ingress.add(i);
+    chains.push(`  chain ${name} {`, ...set.policies.map((i) => `    jump policy-${i}-ingress`), '    drop', '  }');
+    for (const ip of set.pods) ingress.push(`${ip} : jump ${name}`);
+  }
+  compiled.forEach((policy, i) => {
+    if (used.ingress.has(i)) chains.push(...policyChain(`policy-${i}-ingress`, policy.ingress, 'ingress'));
+    if (used.egress.has(i)) chains.push(...policyChain(`policy-${i}-egress`, policy.egress, 'egress'));
   });
 
   return [
