@@ -66,6 +66,8 @@ export class PodWorker {
   #failure: { reason: string; message: string } | undefined;
   readonly #storage: PodStorage;
   #storageReady: Promise<void> | undefined;
+  /** dispose() removed the pod's files (rather than keeping them for the next start). */
+  #filesRemoved = false;
 
   constructor(node: NodeRuntime, pod: KubeObject) {
     this.#node = node;
@@ -412,6 +414,9 @@ export class PodWorker {
         .map((name) => (name ? this.#node.view.get('persistentvolumeclaims', this.namespace, name) : undefined))
         .filter((claim): claim is KubeObject => claim !== undefined);
       await Promise.all([this.#storage.prepare(this.pod), this.#node.claimStorage.prepare(claims)]);
+      // Disposed while the file system was being made (the kubelet stopped, the pod went): what the
+      // disposal did to it is done again now, or it would stay mounted.
+      if (this.#gone) await (this.#filesRemoved ? this.#removeFiles() : this.#storage.detach());
     })().catch((error: unknown) => {
       this.#storageReady = undefined;
       throw error;
@@ -773,6 +778,7 @@ export class PodWorker {
     this.#node.releaseIP(this.uid);
     this.#stopPodSandbox();
     this.#node.workerGone(this.uid);
+    this.#filesRemoved = removeFiles;
     return removeFiles ? this.#removeFiles() : this.#storage.detach().catch(() => undefined);
   }
 

@@ -403,6 +403,7 @@ export class ClusterRegistry implements Registry {
     this.invalid(def, name || String(meta.generateName ?? ''), [
       ...validateObjectMeta(meta, { namespaced: def.namespaced, validateName: strategy.validateName ?? nameIsDNSSubdomain }),
       ...(strategy.validate?.(draft, ctx) ?? []),
+      ...(served.conversion?.validate?.(draft, ctx) ?? []),
     ]);
     pruneUndefined(draft);
     omitEmptyMetadata(draft.metadata);
@@ -520,7 +521,10 @@ export class ClusterRegistry implements Registry {
     const errors = [...validateObjectMeta(draft.metadata, { namespaced: def.namespaced, validateName: () => [] }), ...validateObjectMetaUpdate(draft.metadata, old.metadata)];
     if (subresource === 'status') errors.push(...(strategy.validateStatusUpdate?.(draft, old, ctx) ?? []));
     else if (subresource === 'ephemeralcontainers') errors.push(...(strategy.validateEphemeralContainersUpdate?.(draft, old, ctx) ?? []));
-    else if (subresource !== 'finalize' && subresource !== 'binding') errors.push(...(strategy.validateUpdate?.(draft, old, ctx) ?? []));
+    else if (subresource !== 'finalize' && subresource !== 'binding') {
+      errors.push(...(strategy.validateUpdate?.(draft, old, ctx) ?? []));
+      if (subresource === undefined) errors.push(...(served.conversion?.validateUpdate?.(draft, old, ctx) ?? []));
+    }
     this.invalid(def, name, errors);
     this.runAdmission('validate', 'UPDATE', served, draft, old, name, options, subresource);
     if (!ctx.dryRun) this.checkStorageLimits(served.storage, def, draft, options.user, subresource);

@@ -25,6 +25,9 @@ export interface AlternateVersion {
   version: string;
   toStorage(object: KubeObject): KubeObject;
   fromStorage(object: KubeObject): KubeObject;
+  /** Rules only writes through this version must pass (on the storage form), besides the strategy's own. */
+  validate?(object: KubeObject, ctx: StrategyContext): FieldError[];
+  validateUpdate?(object: KubeObject, old: KubeObject, ctx: StrategyContext): FieldError[];
 }
 
 /** Where the scale subresource reads and writes replicas (as CRD scale subresources declare). */

@@ -77,4 +77,30 @@ lastTimestamp: "2026-01-02T03:04:00Z"
     const rows = (await c.kubectl('1.33', ['api-resources', '--no-headers'])).stdout.split('\n').filter((line) => /^events\s/.test(line));
     expect(rows.map((line) => line.split(/\s+/).slice(0, 5).join(' '))).toEqual(['events ev v1 true Event', 'events ev events.k8s.io/v1 true Event']);
   });
+
+  it('holds writes through events.k8s.io/v1 to its stricter rules, with upstream\'s field paths', async () => {
+    const s = await c.sandbox('events-strict');
+    const missing = await s.kubectl('1.33', ['create', '-f', '-'], {
+      stdin: `apiVersion: events.k8s.io/v1\nkind: Event\nmetadata: {name: bare}\nreason: Poked\ntype: Sideways\ndeprecatedCount: 2\nregarding: {kind: Pod, name: web, namespace: ${s.namespace}}\n`,
+    });
+    expect(missing.stderr.trim()).toBe(
+      'The Event "bare" is invalid: \n* type: Unsupported value: "Sideways": supported values: "Normal", "Warning"\n* eventTime: Required value\n* type: Invalid value: "": has invalid value: Sideways\n* count: Invalid value: "": needs to be unset',
+    );
+    // The same fields through core/v1 are an old-style event, and fine.
+    await s.must(['create', '-f', '-'], { stdin: `apiVersion: v1\nkind: Event\nmetadata: {name: old-style}\nreason: Poked\ntype: Normal\ncount: 2\ninvolvedObject: {kind: Pod, name: web, namespace: ${s.namespace}}\n` });
+    const newStyle = await s.kubectl('1.33', ['create', '-f', '-'], {
+      stdin: `apiVersion: v1\nkind: Event\nmetadata: {name: half-new}\nreason: Poked\ntype: Normal\neventTime: "2026-01-02T03:04:05.000000Z"\ninvolvedObject: {kind: Pod, name: web, namespace: ${s.namespace}}\n`,
+    });
+    // As upstream, the empty controller name is also run through IsQualifiedName.
+    expect(newStyle.stderr.trim()).toBe(
+      [
+        'The Event "half-new" is invalid: ',
+        '* reportingController: Required value',
+        '* reportingController: Invalid value: "": name part must be non-empty',
+        `* reportingController: Invalid value: "": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')`,
+        '* reportingInstance: Required value',
+        '* action: Required value',
+      ].join('\n'),
+    );
+  });
 });

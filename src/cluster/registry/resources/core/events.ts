@@ -2,24 +2,74 @@
 // storage served as events.k8s.io/v1 (one storage, two representations, as upstream: the newer
 // API renames involvedObject to regarding, message to note, and marks the old fields deprecated).
 import type { KubeObject } from '../../../types.ts';
-import { asNumber, asObject, asString } from '../../fields.ts';
+import { asNumber, asObject, asString, deepEqual } from '../../fields.ts';
 import { defineResource, type ResourceStrategy } from '../../strategy.ts';
-import { type FieldError, fieldError } from '../../validation.ts';
+import { type FieldError, fieldError, immutableField, isQualifiedName } from '../../validation.ts';
 
 const involved = (field: string) => (event: KubeObject) => {
   const value = asObject(event.involvedObject)?.[field];
   return value === undefined ? undefined : String(value);
 };
 
+const LENGTH_LIMITS = { reportingInstance: 128, action: 128, reason: 128 } as const;
+const NOTE_LENGTH_LIMIT = 1024;
+
+const isSet = (value: unknown): boolean => value !== undefined && value !== null && value !== '';
+
+/** legacyValidateEvent: what every Event must pass, whichever API wrote it. */
 function validateEvent(event: KubeObject): FieldError[] {
   const errs: FieldError[] = [];
   const involvedObject = asObject(event.involvedObject) ?? {};
-  const ns = asString(involvedObject.namespace);
-  if (ns && ns !== event.metadata.namespace) errs.push(fieldError.invalid('involvedObject.namespace', ns, 'does not match event.namespace'));
+  const involvedNamespace = asString(involvedObject.namespace) ?? '';
+  const namespace = event.metadata.namespace ?? '';
+  if (!isSet(event.eventTime)) {
+    // An old-style event: its namespace and its object's agree (an unnamespaced object's events live in default).
+    const mismatch = involvedNamespace === '' ? namespace !== '' && namespace !== 'default' : namespace !== involvedNamespace;
+    if (mismatch) errs.push(fieldError.invalid('involvedObject.namespace', involvedNamespace, 'does not match event.namespace'));
+  } else {
+    if (involvedNamespace === '' && namespace !== 'default' && namespace !== 'kube-system') errs.push(fieldError.invalid('involvedObject.namespace', involvedNamespace, 'does not match event.namespace'));
+    const controller = asString(event.reportingComponent) ?? '';
+    if (controller === '') errs.push(fieldError.required('reportingController'));
+    for (const problem of isQualifiedName(controller)) errs.push(fieldError.invalid('reportingController', controller, problem));
+    for (const [field, limit] of Object.entries(LENGTH_LIMITS)) {
+      const value = asString(event[field]) ?? '';
+      if (value === '') errs.push(fieldError.required(field));
+      if (value.length > limit) errs.push(fieldError.invalid(field, '', `can have at most ${limit} characters`));
+    }
+    if ((asString(event.message) ?? '').length > NOTE_LENGTH_LIMIT) errs.push(fieldError.invalid('message', '', `can have at most ${NOTE_LENGTH_LIMIT} characters`));
+  }
   const type = event.type;
   if (type !== undefined && type !== 'Normal' && type !== 'Warning') errs.push(fieldError.notSupported('type', type, ['Normal', 'Warning']));
   const count = event.count;
   if (count !== undefined && (asNumber(count) ?? -1) < 0) errs.push(fieldError.invalid('count', count, 'must be greater than or equal to 0'));
+  return errs;
+}
+
+function validateSeries(event: KubeObject): FieldError[] {
+  const series = asObject(event.series);
+  if (!series) return [];
+  const errs: FieldError[] = [];
+  if ((asNumber(series.count) ?? 0) < 2) errs.push(fieldError.invalid('series.count', '', 'should be at least 2'));
+  if (!isSet(series.lastObservedTime)) errs.push(fieldError.required('series.lastObservedTime'));
+  return errs;
+}
+
+/** ValidateEventCreate's strict part: an event written through events.k8s.io/v1 is a new-style event (paths name the core fields, as upstream's). */
+function validateEventsV1Create(event: KubeObject): FieldError[] {
+  const errs = validateSeries(event);
+  if (!isSet(event.eventTime)) errs.push(fieldError.required('eventTime'));
+  if (event.type !== 'Normal' && event.type !== 'Warning') errs.push(fieldError.invalid('type', '', `has invalid value: ${asString(event.type) ?? ''}`));
+  for (const field of ['firstTimestamp', 'lastTimestamp', 'count'] as const) if (isSet(event[field]) && event[field] !== 0) errs.push(fieldError.invalid(field, '', 'needs to be unset'));
+  const source = asObject(event.source) ?? {};
+  if (isSet(source.component) || isSet(source.host)) errs.push(fieldError.invalid('source', '', 'needs to be unset'));
+  return errs;
+}
+
+/** ValidateEventUpdate's strict part: what an events.k8s.io/v1 update may not change. */
+function validateEventsV1Update(event: KubeObject, old: KubeObject): FieldError[] {
+  const errs = deepEqual(event.series, old.series) ? [] : validateSeries(event);
+  const immutable = ['involvedObject', 'reason', 'message', 'source', 'firstTimestamp', 'lastTimestamp', 'count', 'reason', 'type', 'eventTime', 'action', 'related', 'reportingComponent', 'reportingInstance'];
+  for (const field of immutable) errs.push(...immutableField(field === 'reportingComponent' ? 'reportingController' : field, event[field], old[field]));
   return errs;
 }
 
@@ -77,7 +127,7 @@ export const events: ResourceStrategy = {
       type: (e) => asString(e.type),
     },
   }),
-  alternateVersions: [{ group: 'events.k8s.io', version: 'v1', fromStorage: eventToEventsV1, toStorage: eventsV1ToEvent }],
+  alternateVersions: [{ group: 'events.k8s.io', version: 'v1', fromStorage: eventToEventsV1, toStorage: eventsV1ToEvent, validate: validateEventsV1Create, validateUpdate: validateEventsV1Update }],
   allowCreateOnUpdate: true,
   validate: validateEvent,
   validateUpdate: validateEvent,
