@@ -204,14 +204,15 @@ describe('kubectl 1.27 and 1.29 over SPDY/3.1', () => {
   });
 
   it('gives kubectl exec -it a terminal that knows its size', async () => {
-    const command = `${versionedKubectl('1.27')} --kubeconfig ${lab.kubeconfig} exec -it -n ${ns} app -c app -- sh -c 'stty size; tty >/dev/null && echo is-a-tty; exit 4'`;
+    // The terminal script gives kubectl is 30 rows by 100 columns; kubectl sends that size on the resize stream.
+    const command = `stty rows 30 cols 100; ${versionedKubectl('1.27')} --kubeconfig ${lab.kubeconfig} exec -it -n ${ns} app -c app -- sh -c 'sleep 0.5; stty size; tty >/dev/null && echo is-a-tty; exit 4'`;
     const result = await new Promise<{ code: number; stdout: string }>((resolve) => {
       execFile('script', ['-qec', command, '/dev/null'], { timeout: 30_000, env: { ...process.env, HOME: lab.dir, COLUMNS: '100', LINES: '30' } }, (error, stdout) =>
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout }),
       );
     });
     expect(result.stdout).toContain('is-a-tty');
-    expect(result.stdout).toMatch(/\d+ \d+/);
+    expect(result.stdout).toContain('30 100');
     expect(result.code).toBe(4);
   });
 
