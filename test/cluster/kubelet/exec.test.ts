@@ -216,6 +216,15 @@ describe('kubectl 1.27 and 1.29 over SPDY/3.1', () => {
     expect(result.code).toBe(4);
   });
 
+  it('runs kubectl 1.29 run -it --rm: attach to the new pod’s terminal, its output, then the pod deleted', async () => {
+    const command = `${versionedKubectl('1.29')} --kubeconfig ${lab.kubeconfig} run -n ${ns} once --image=busybox --restart=Never -it --rm -- sh -c 'echo hi-from-run'`;
+    const output = await new Promise<string>((resolve) => {
+      execFile('script', ['-qec', command, '/dev/null'], { timeout: 60_000, env: { ...process.env, HOME: lab.dir } }, (_error, stdout) => resolve(stdout));
+    });
+    expect(output).toContain('hi-from-run\r\n');
+    expect(output).toContain('pod "once" deleted');
+  });
+
   it('refuses a client that speaks none of the exec protocols, naming both sides', async () => {
     const result = await spdyUpgrade('/api/v1/namespaces/exec/pods/app/exec?container=app&command=true&stdout=true', 'v9.channel.k8s.io');
     expect(result.status).toBe(403);
