@@ -183,4 +183,28 @@ describe.concurrent('observability labs', () => {
       expect(failures(await lab.check('search'))[0]).toMatch(/^The Service search also sends traffic to .*, which (is not a search pod|are not search pods)\.$/);
     });
   }, 300_000);
+  it('obs-probes: the Deployment or a Ready pod fails, pod/NAME of the not-Ready one passes; a back-off message fails, removing the probe fails, the liveness message passes', async () => {
+    await bench.attempt('obs-probes', async (lab) => {
+      await lab.run("for i in $(seq 30); do kubectl get pods -l app=api --no-headers | grep -q ' 0/1 ' && break; sleep 2; done");
+      await lab.run('echo api > ~/out-of-traffic.txt');
+      expect(failures(await lab.check('out-of-traffic'))).toEqual(["api is the Deployment (and the Service); one of its pods is out of traffic. Write that pod's name."]);
+      await lab.run("kubectl get pods -l app=api --no-headers | awk '$2 == \"1/1\" {print $1; exit}' > ~/out-of-traffic.txt");
+      expect(failures(await lab.check('out-of-traffic'))[0]).toMatch(/^api-.* is Ready and gets traffic\. Look for READY 0\/1, or ready: false in the EndpointSlice\.$/);
+      await lab.run("kubectl get pods -l app=api --no-headers | awk '$2 == \"0/1\" {print \"pod/\" $1}' > ~/out-of-traffic.txt");
+      expectAllPassed(await lab.check('out-of-traffic'));
+
+      await lab.run('for i in $(seq 40); do kubectl get events --field-selector reason=Unhealthy | grep -q Liveness && break; sleep 3; done');
+      await lab.run('echo "Back-off restarting failed container worker" > ~/worker-signal.txt');
+      expect(failures(await lab.check('who-ends-it'))).toEqual([
+        'Back-off is the kubelet waiting between restarts; it says that worker restarts, not why. Find the Unhealthy event before each Killing.',
+      ]);
+      await lab.run('echo "Liveness probe failed: HTTP probe failed with statuscode: 500" > ~/worker-signal.txt');
+      await lab.run(`kubectl patch deployment worker --type=json -p '[{"op":"remove","path":"/spec/template/spec/containers/0/livenessProbe"}]'`);
+      expect(failures(await lab.check('who-ends-it'))).toEqual([
+        "worker's liveness probe was changed or removed: the restarts stop, and so does the signal that the app really breaks. Keep it as it was.",
+      ]);
+      await lab.run('kubectl rollout undo deployment/worker');
+      expectAllPassed(await lab.check('who-ends-it'));
+    });
+  }, 300_000);
 });
