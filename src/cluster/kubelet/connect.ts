@@ -196,9 +196,11 @@ async function serveExec(request: ConnectRequest, context: ConnectContext): Prom
     stdin: (data) => running.write(data),
     stdinEnd: () => running.endInput(),
     resize: (cols, rows) => running.resize(cols, rows),
-    // A dropped connection is a hang-up: bash saves its history and exits; what lingers is killed.
+    // A dropped connection is a hang-up: bash saves its history and exits; the session's processes
+    // that linger are killed. A daemon that left the session (a workbench's tmux server) stays in
+    // the container, as under a container runtime.
     closed: () => {
-      running.kill('SIGHUP');
+      running.hangUp();
       setTimeout(() => running.kill('SIGKILL'), 2000).unref();
     },
   });

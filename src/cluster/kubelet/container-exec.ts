@@ -28,10 +28,10 @@ export async function withServiceNetwork(context: PodContext, spec: SandboxSpec)
  * A process of this container runs in the pod sandbox: the pod's namespaces and identity, a leaf
  * of the container's cgroup, and the forwards it needs listening once in the pod's network.
  */
-export async function inPodSandbox(context: PodContext, slot: ContainerSlot, spec: SandboxSpec, trackProcesses: boolean): Promise<SandboxSpec> {
+export async function inPodSandbox(context: PodContext, slot: ContainerSlot, spec: SandboxSpec, trackProcesses: boolean, survivorsStay = false): Promise<SandboxSpec> {
   const sandbox = await context.podSandbox();
   const cgroup = await context.containerCgroup(slot);
-  const joined: SandboxSpec = { ...spec, identity: context.identity, ...(cgroup ? { cgroup, trackProcesses } : {}) };
+  const joined: SandboxSpec = { ...spec, identity: context.identity, ...(cgroup ? { cgroup, trackProcesses, survivorsStay } : {}) };
   if (!sandbox) return joined;
   for (const forward of spec.forwards ?? []) await sandbox.forward(forward);
   return { ...joined, pod: sandbox.namespaces };
@@ -88,8 +88,10 @@ export async function execSandbox(context: PodContext, slot: ContainerSlot, argv
   });
   if (workbench) spec.workingDir = WORKBENCH_HOME;
   if (support.mode === 'unsafe-local') return { ...spec, env: { ...spec.env, TMPDIR: dirs.tmp, ...(workbench ? {} : { HOME: dirs.root }) } };
-  // Exec sessions (the ones with the network) end with what they started; probes and hooks just join the container.
-  return inPodSandbox(context, slot, network ? await withServiceNetwork(context, spec) : spec, network);
+  // Exec sessions (the ones with the network) get a leaf of their own, and what they leave running
+  // when they end stays in the container (as `nohup` or a tmux server does under a container
+  // runtime); probes and hooks just join the container.
+  return inPodSandbox(context, slot, network ? await withServiceNetwork(context, spec) : spec, network, network);
 }
 
 /** Runs a command in the container to its end (an exec probe or hook): its exit code and output, or a timeout. */

@@ -3,7 +3,7 @@
 // namespace (the API server reached through a forward of 127.0.0.1:6443 to its Unix socket),
 // HOME on a volume, kubectl completion and a friendly prompt.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, realpathSync, writeFileSync, chmodSync, chownSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync, chmodSync, chownSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { KubeObject } from '../types.ts';
 import type { SandboxForward, SandboxIdentity, SandboxMount } from './sandbox/index.ts';
@@ -15,6 +15,25 @@ export const WORKBENCH_HOME = '/home/learner';
 export const WORKBENCH_API_PORT = 6443;
 const FILES_INSIDE = '/var/run/formicary';
 const SYSTEM_TREES = ['/usr/', '/etc/', '/opt/'];
+
+/**
+ * The workbench image's own terminal session files (deploy/images/workbench): `workbench-shell`,
+ * which keeps the learner's shell in one tmux session, and its tmux.conf. The embedded workbench
+ * runs the host's tools, so it gets these two from the image's definition, and a terminal opened
+ * again finds the same shell here as on a real cluster.
+ */
+const IMAGE_FILES = new URL('../../../deploy/images/workbench/', import.meta.url);
+let imageFiles: { shell: string; tmuxConf: string } | null | undefined;
+function workbenchImageFiles(): { shell: string; tmuxConf: string } | null {
+  if (imageFiles === undefined) {
+    try {
+      imageFiles = { shell: readFileSync(new URL('workbench-shell', IMAGE_FILES), 'utf8'), tmuxConf: readFileSync(new URL('tmux.conf', IMAGE_FILES), 'utf8') };
+    } catch {
+      imageFiles = null;
+    }
+  }
+  return imageFiles;
+}
 
 export interface WorkbenchTools {
   /** The folder of the real kubectl binary (bound read-only when it lies outside the system trees). */
@@ -121,6 +140,12 @@ export function workbenchSandbox(options: {
   const config = kubeconfig(`https://127.0.0.1:${WORKBENCH_API_PORT}`, namespace, [`    tokenFile: ${SERVICE_ACCOUNT_MOUNT}/token`]);
   writeOwned(join(filesDir, 'kubeconfig'), config, 0o644, owner);
   writeOwned(join(filesDir, 'kubectl-completion.bash'), tools.completion, 0o644, owner);
+  const image = workbenchImageFiles();
+  if (image) {
+    if (!existsSync(join(filesDir, 'bin'))) mkdirSync(join(filesDir, 'bin'), { mode: 0o755 });
+    writeOwned(join(filesDir, 'bin', 'workbench-shell'), image.shell, 0o755, owner);
+    writeOwned(join(filesDir, 'tmux.conf'), image.tmuxConf, 0o644, owner);
+  }
   // HOME is the learner's: whatever they left there (a file, a link to anywhere) is never written
   // through. The starter files are made only where no name is taken, inside HOME, by descriptor.
   // ~/.kube/config is the learner's to change (kubectl config set-context); a pristine copy stays in /var/run/formicary.
@@ -136,7 +161,7 @@ export function workbenchSandbox(options: {
 
   const mounts: SandboxMount[] = [{ source: filesDir, target: FILES_INSIDE, readOnly: true }];
   if (!options.homeFromVolume) mounts.push({ source: homeDir, target: WORKBENCH_HOME, readOnly: false });
-  const path = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+  const path = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin', `${FILES_INSIDE}/bin`];
   if (tools.kubectlDir && !SYSTEM_TREES.some((tree) => `${tools.kubectlDir}/`.startsWith(tree))) {
     mounts.push({ source: tools.kubectlDir, target: tools.kubectlDir, readOnly: true });
     path.unshift(tools.kubectlDir);
@@ -149,6 +174,7 @@ export function workbenchSandbox(options: {
       PATH: path.join(':'),
       LANG: 'C.UTF-8',
       EDITOR: 'vim',
+      WORKBENCH_TMUX_CONF: `${FILES_INSIDE}/tmux.conf`,
     },
     mounts,
     forwards: [{ port: WORKBENCH_API_PORT, unixSocket: options.apiSocket }],

@@ -8,7 +8,7 @@ import type { LabCluster } from '../cluster/index.ts';
 import type { PortalRoutes } from '../http/index.ts';
 import type { Logger } from '../log.ts';
 import { Sandboxes, type Sandbox, type StartPhase as SandboxPhase } from '../sandboxes/index.ts';
-import { execShells, TerminalBridge, terminalSockets, type TerminalSockets } from '../terminals/index.ts';
+import { execShells, KEPT_SESSION_COMMAND, PLAIN_SHELL_COMMAND, TerminalBridge, terminalSockets, type TerminalSockets } from '../terminals/index.ts';
 import type { LabRecords } from '../tracking/index.ts';
 import type { StartPhase } from '../../contracts/index.ts';
 import type { LabCatalog, LabChecks, LabSandboxes, SandboxHandle } from './ports.ts';
@@ -133,7 +133,9 @@ export function startLabs(options: LabsOptions): Labs {
   };
 
   const bridge = new TerminalBridge({
-    openShell: execShells(() => options.cluster.loadKubeConfig()),
+    // On the company's cluster the portal runs as several replicas: the learner's shell lives in a
+    // tmux session in the workbench, so a terminal opened through any replica finds it again.
+    openShell: execShells(() => options.cluster.loadKubeConfig(), options.cluster.mode === 'kubernetes' ? KEPT_SESSION_COMMAND : PLAIN_SHELL_COMMAND),
     log: log.child({ component: 'terminals' }),
     onActivity: (_labSession, target) => {
       void sandboxes()

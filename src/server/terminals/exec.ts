@@ -8,7 +8,16 @@ import { StringDecoder } from 'node:string_decoder';
 import { Exec, type KubeConfig, type V1Status } from '@kubernetes/client-node';
 import type { OpenShell, ShellEvents, TerminalSize, WorkbenchTarget } from './shell.ts';
 
-export const DEFAULT_SHELL_COMMAND = ['bash', '-l'];
+/** A login shell in the workbench: the terminal bridge of the one portal keeps it (and its replay) itself. */
+export const PLAIN_SHELL_COMMAND = ['bash', '-l'];
+/**
+ * The workbench image's `workbench-shell`, which keeps the learner's shell in one tmux session that
+ * every terminal opened later finds again, whichever portal replica opens it; a plain login shell
+ * in a workbench without it. For portals that may run as several replicas (LAB_CLUSTER=kubernetes).
+ */
+export const KEPT_SESSION_COMMAND = ['sh', '-c', 'command -v workbench-shell >/dev/null 2>&1 && exec workbench-shell; exec bash -l'];
+/** An instructor's read-only view of the learner's kept session, from a replica that does not hold the learner's terminal. */
+export const OBSERVE_SESSION_COMMAND = ['sh', '-c', 'command -v workbench-shell >/dev/null 2>&1 && exec workbench-shell --observe; echo "This workbench keeps no terminal session to show."; exit 1'];
 
 /** The shell's output, decoded as UTF-8 (a chunk may end inside a multi-byte character). */
 class TerminalOutput extends Writable {
@@ -50,8 +59,11 @@ function describeStatus(status: V1Status): { exitCode: number | null; message: s
   return { exitCode, message: exitCode !== null ? `The shell exited with code ${exitCode}.` : (status.message ?? 'The shell ended.') };
 }
 
-/** Opens shells with the kubeconfig `kubeConfig()` returns at the time (an embedded cluster may have restarted). */
-export function execShells(kubeConfig: () => KubeConfig): OpenShell {
+/**
+ * Opens shells with the kubeconfig `kubeConfig()` returns at the time (an embedded cluster may have
+ * restarted), running `command` where the target names none.
+ */
+export function execShells(kubeConfig: () => KubeConfig, command: string[] = PLAIN_SHELL_COMMAND): OpenShell {
   return async (target: WorkbenchTarget, size: TerminalSize, events: ShellEvents) => {
     const output = new TerminalOutput((text) => events.output(text));
     const input = new PassThrough();
@@ -67,7 +79,7 @@ export function execShells(kubeConfig: () => KubeConfig): OpenShell {
       target.namespace,
       target.pod,
       target.container,
-      target.command ?? DEFAULT_SHELL_COMMAND,
+      target.command ?? command,
       output,
       null,
       input,

@@ -3,7 +3,7 @@
 
 export { TerminalBridge, DEFAULT_IDLE_MS, DEFAULT_REPLAY_CAPACITY } from './bridge.ts';
 export type { TerminalBridgeOptions, TerminalStats } from './bridge.ts';
-export { execShells, DEFAULT_SHELL_COMMAND } from './exec.ts';
+export { execShells, KEPT_SESSION_COMMAND, OBSERVE_SESSION_COMMAND, PLAIN_SHELL_COMMAND } from './exec.ts';
 export { ReplayBuffer } from './replay.ts';
 export type { Catchup } from './replay.ts';
 export type { OpenShell, Shell, ShellEvents, ShellExit, TerminalSize, WorkbenchTarget } from './shell.ts';

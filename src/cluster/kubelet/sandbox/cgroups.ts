@@ -10,7 +10,7 @@
 // cgroup v2 and v1 both work, wherever this process's own cgroup lets us make children. A machine
 // that delegates none (a laptop, a CI runner) still runs sandboxes (bubblewrap isolates them) but
 // without limits: `cgroupSupport()` says which case holds, once.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -259,6 +259,24 @@ export class SandboxCgroup {
       }
     }
     if (pids.length > 0 && passes > 1) setTimeout(() => this.killAll(passes - 1), 10).unref();
+  }
+
+  /**
+   * Hands every process of this cgroup to `target` (a leaf's survivors to their container, whose
+   * limits and whose end they then share). Twice, for a process that forked while it moved.
+   */
+  moveAllTo(target: SandboxCgroup): void {
+    for (let pass = 0; pass < 2; pass += 1) {
+      for (const pid of this.pids()) {
+        for (const file of target.procsFiles) {
+          try {
+            writeFileSync(file, String(pid));
+          } catch {
+            // Gone meanwhile, or the controller is not there: nothing to move.
+          }
+        }
+      }
+    }
   }
 
   /** Removes the cgroup and its children once empty; a busy one is tried again a while, as its last processes leave. */

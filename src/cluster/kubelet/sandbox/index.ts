@@ -77,6 +77,12 @@ export interface SandboxSpec {
    * join the container's cgroup itself.
    */
   trackProcesses?: boolean;
+  /**
+   * With trackProcesses: what the process leaves running when it ends (a daemon that escaped the
+   * terminal's hang-up, like the tmux server of a workbench terminal, or `nohup`) stays in the
+   * container, as under a container runtime, instead of ending with it. Exec sessions.
+   */
+  survivorsStay?: boolean;
   /** Join these namespaces of a pod sandbox (network, IPC, UTS, PID, user) instead of making its own. */
   pod?: PodNamespaces;
   /** The host user it runs as (default SHARED_IDENTITY). */
@@ -101,6 +107,12 @@ export interface SandboxedProcess {
   readonly exited: Promise<SandboxExit>;
   /** Signals every process of the sandbox; SIGKILL also tears the namespace down. */
   kill(signal?: NodeJS.Signals): void;
+  /**
+   * The connection went away. With a terminal, the terminal closes and the kernel hangs up its
+   * session (the shell and its foreground job get SIGHUP, as when a terminal window closes);
+   * without one, every process of the sandbox gets SIGHUP.
+   */
+  hangUp(): void;
   /** The working set of the process's cgroup. */
   memoryUsageBytes(): number | undefined;
   /** Cumulative CPU time of the process's cgroup, in nanoseconds. */
@@ -336,9 +348,12 @@ let standaloneParent: Promise<SandboxCgroup | null> | undefined;
 export async function spawnSandboxed(spec: SandboxSpec, support: SandboxSupport): Promise<SandboxedProcess> {
   if (support.mode === 'unavailable') throw new Error(support.reason);
   const id = randomBytes(6).toString('hex');
-  const placement: Placement = { joined: null, own: null, oomBefore: 0 };
+  const placement: Placement = { joined: null, own: null, survivorsTo: null, oomBefore: 0 };
   if (support.mode === 'bubblewrap') {
-    if (spec.cgroup && spec.trackProcesses) placement.own = await spec.cgroup.processLeaf(`process-${id}`);
+    if (spec.cgroup && spec.trackProcesses) {
+      placement.own = await spec.cgroup.processLeaf(`process-${id}`);
+      if (spec.survivorsStay) placement.survivorsTo = spec.cgroup;
+    }
     else if (!spec.cgroup) placement.own = (await (await (standaloneParent ??= SandboxCgroup.parent('formicary-standalone', {})))?.child(`process-${id}`, spec.limits ?? {})) ?? null;
     placement.joined = placement.own ?? spec.cgroup ?? null;
   }
@@ -381,7 +396,15 @@ export async function spawnSandboxed(spec: SandboxSpec, support: SandboxSupport)
 interface Placement {
   joined: SandboxCgroup | null;
   own: SandboxCgroup | null;
+  /** Where what the process leaves running goes when it ends (survivorsStay); null: it is killed. */
+  survivorsTo: SandboxCgroup | null;
   oomBefore: number;
+}
+
+/** What the process left running in its own leaf: killed, or handed to the container. */
+function endLeftovers(placement: Placement): void {
+  if (placement.survivorsTo) placement.own?.moveAllTo(placement.survivorsTo);
+  else placement.own?.killAll();
 }
 
 function finish(placement: Placement, exitCode: number, signal: string | null): SandboxExit {
@@ -389,7 +412,7 @@ function finish(placement: Placement, exitCode: number, signal: string | null): 
   const oomKilled = killed && (placement.joined?.oomKills() ?? 0) > placement.oomBefore;
   const own = placement.own;
   if (own) {
-    own.killAll();
+    endLeftovers(placement);
     setTimeout(() => void own.remove(), 100).unref();
   }
   return { exitCode: oomKilled ? 137 : exitCode, signal, oomKilled };
@@ -418,7 +441,7 @@ function spawnWithPipes(argv: string[], env: Record<string, string>, spec: Sandb
     // What the process left running in its own leaf ends with it; the exit counts once its output
     // is read, or a moment after (a process it left behind may hold the pipes).
     child.on('exit', (code, signal) => {
-      placement.own?.killAll();
+      endLeftovers(placement);
       const result = () => resolve(finish(placement, code ?? (signal ? 128 + signalNumber(signal) : 1), signal));
       const late = setTimeout(result, OUTPUT_DRAIN_MS);
       child.once('close', () => {
@@ -430,6 +453,17 @@ function spawnWithPipes(argv: string[], env: Record<string, string>, spec: Sandb
   // After the exit its pid may belong to someone else: signals stop here.
   let done = false;
   void exited.then(() => (done = true));
+  const kill = (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (done) return;
+    if (local && child.pid) {
+      try {
+        process.kill(-child.pid, signal);
+      } catch {
+        // Already gone.
+      }
+    } else signalAll(child.pid ?? -1, placement.own, signal);
+    if (signal === 'SIGKILL') child.kill('SIGKILL');
+  };
   return {
     pid: child.pid ?? -1,
     write: (data) => {
@@ -439,17 +473,8 @@ function spawnWithPipes(argv: string[], env: Record<string, string>, spec: Sandb
     resize: () => {},
     onOutput: (listener) => listeners.push(listener),
     exited,
-    kill: (signal = 'SIGTERM') => {
-      if (done) return;
-      if (local && child.pid) {
-        try {
-          process.kill(-child.pid, signal);
-        } catch {
-          // Already gone.
-        }
-      } else signalAll(child.pid ?? -1, placement.own, signal);
-      if (signal === 'SIGKILL') child.kill('SIGKILL');
-    },
+    kill,
+    hangUp: () => kill('SIGHUP'),
     memoryUsageBytes: () => placement.joined?.memoryUsageBytes(),
     cpuUsageNanos: () => placement.joined?.cpuUsageNanos(),
   };
@@ -488,6 +513,11 @@ async function spawnWithTerminal(argv: string[], env: Record<string, string>, sp
       if (done) return;
       signalAll(terminal.pid, placement.own, signal);
       if (signal === 'SIGKILL') terminal.kill('SIGKILL');
+    },
+    hangUp: () => {
+      if (done) return;
+      // Closing the terminal's master side: the kernel hangs up the session it controls.
+      (terminal as IPty & { destroy?: () => void }).destroy?.();
     },
     memoryUsageBytes: () => placement.joined?.memoryUsageBytes(),
     cpuUsageNanos: () => placement.joined?.cpuUsageNanos(),
