@@ -88,10 +88,12 @@ export async function execSandbox(context: PodContext, slot: ContainerSlot, argv
   });
   if (workbench) spec.workingDir = WORKBENCH_HOME;
   if (support.mode === 'unsafe-local') return { ...spec, env: { ...spec.env, TMPDIR: dirs.tmp, ...(workbench ? {} : { HOME: dirs.root }) } };
-  // Exec sessions (the ones with the network) get a leaf of their own, and what they leave running
-  // when they end stays in the container (as `nohup` or a tmux server does under a container
-  // runtime); probes and hooks just join the container.
-  return inPodSandbox(context, slot, network ? await withServiceNetwork(context, spec) : spec, network, network);
+  // Exec sessions (the ones with the network) get a leaf of their own; probes and hooks just join
+  // the container. What a terminal session leaves running when it ends (a tmux server, `nohup`)
+  // stays in the container, as under a container runtime. A session without a terminal ends with
+  // everything it started (stricter than a runtime, where it would linger): a learner's
+  // `kubectl exec` cannot leave a fork bomb behind in a pod.
+  return inPodSandbox(context, slot, network ? await withServiceNetwork(context, spec) : spec, network, network && tty !== undefined);
 }
 
 /** Runs a command in the container to its end (an exec probe or hook): its exit code and output, or a timeout. */
