@@ -170,7 +170,7 @@ export function ruleset(objects_: ClusterObjects): string {
   }
   const compiled = compilePolicies(policies, endpoints);
   const used = { ingress: new Set<number>(), egress: new Set<number>() };
-  const apiServer = apiServerEndpoint(objects_.endpoints);
+  const apiServer = apiServerEndpoint(objects_.endpoints, nodes[0]);
   const egress: string[] = [];
   const ingress: string[] = [];
   const local: string[] = [];
@@ -230,13 +230,16 @@ export function ruleset(objects_: ClusterObjects): string {
   ].join('\n');
 }
 
-/** The API server as the `kubernetes` Endpoints name it, with the Service's cluster IP (egress rules see the endpoint). */
-function apiServerEndpoint(endpoints: KubeObject[]): { ip: string; port: number; clusterIP: string } | undefined {
+/**
+ * The API server as egress rules see it: the `kubernetes` Endpoints' address, or else the control
+ * plane node's InternalIP on 6443 (kubeadm's advertise address), with the Service's cluster IP.
+ */
+function apiServerEndpoint(endpoints: KubeObject[], controlPlane: string | undefined): { ip: string; port: number; clusterIP: string } | undefined {
   const found = endpoints.find(isApiServer);
   const subset = objects(found?.['subsets'])[0];
-  const ip = str(objects(subset?.['addresses'])[0]?.['ip']);
-  const port = num(objects(subset?.['ports'])[0]?.['port']);
-  return ip && port !== undefined ? { ip, port, clusterIP: KUBERNETES_SERVICE_IP } : undefined;
+  const ip = str(objects(subset?.['addresses'])[0]?.['ip']) ?? controlPlane;
+  const port = num(objects(subset?.['ports'])[0]?.['port']) ?? 6443;
+  return ip ? { ip, port, clusterIP: KUBERNETES_SERVICE_IP } : undefined;
 }
 
 export const KUBERNETES_SERVICE_IP = '10.96.0.1';

@@ -225,7 +225,7 @@ export class PodNetwork {
       );
       started.push({ port, socat: forwarder, server, path });
       // The container counts as started once its ports accept connections, as a server's would.
-      for (let tries = 0; tries < 400 && !listening(sandbox.pid, port) && forwarder.exitCode === null && sandbox.running; tries++) await sleep(5);
+      for (let tries = 0; tries < 1000 && !listening(sandbox.pid, port) && forwarder.exitCode === null && sandbox.running; tries++) await sleep(2);
     }
   }
 
