@@ -265,6 +265,10 @@ describe('the learner’s rough edges', () => {
     await page.getByRole('button', { name: 'End lab' }).click();
     await page.getByRole('button', { name: 'Start lab' }).waitFor({ timeout: 60_000 });
     await expect(steps.getByRole('button').allTextContents()).resolves.toEqual([expect.stringContaining('Passed'), expect.stringContaining('Passed')]);
+    // And so does the page opened afresh: the record says the lab was done, and where to go next.
+    await page.reload();
+    await expect(steps.getByRole('button').allTextContents()).resolves.toEqual([expect.stringContaining('Passed'), expect.stringContaining('Passed')]);
+    await page.getByRole('status').filter({ hasText: /^You completed this lab on \d{1,2} \w{3} \d{4}\. Start it again to practise\.$/ }).waitFor();
     await next.click();
     await page.waitForURL((url) => url.pathname.endsWith('/graceful-shutdown'));
     await context.close();

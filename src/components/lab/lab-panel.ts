@@ -284,7 +284,7 @@ class LabPanel {
 
     // After End the page keeps the ended attempt's steps in view (passed stays passed) until the next start.
     if (session) this.#endedSteps = null;
-    const shownSteps = session?.steps ?? (this.#endedSteps ?? []).map((step) => (step.status === 'passed' ? step : { ...step, status: 'not-started' as const }));
+    const shownSteps = session?.steps ?? (this.#endedSteps ?? this.#finishedBefore()).map((step) => (step.status === 'passed' ? step : { ...step, status: 'not-started' as const }));
     const stepStates = new Map<string, StepStateView>(shownSteps.map((step) => [step.id, step]));
     const viewed = this.#viewed ?? session?.currentStep ?? session?.steps.at(-1)?.id ?? this.#q('[data-step-button]')?.dataset.stepButton ?? null;
     for (const button of this.#root.querySelectorAll<HTMLElement>('[data-step-button]')) {
@@ -319,6 +319,12 @@ class LabPanel {
 
     clearTimeout(this.#poll);
     if (session?.status === 'starting') this.#poll = setTimeout(() => void this.#refresh(), POLL_MS);
+  }
+
+  /** A lab the learner finished in an earlier session: its steps, passed (the page says so; the record is the server's). */
+  #finishedBefore(): StepStateView[] {
+    if (this.#root.dataset.completedBefore !== 'true') return [];
+    return this.#stepIds().map((id) => ({ id, status: 'passed', lastCheck: null, hints: [], hintsLeft: 0, solution: null }));
   }
 
   /** Reading another step than the current one: the buttons still act on the current step, and the panel says which. */
