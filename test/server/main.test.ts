@@ -266,8 +266,10 @@ describe('the portal server', () => {
     sockets.close();
   });
 
-  it('serves a registered event stream and ends it on shutdown', async () => {
+  it('serves a registered event stream and ends it on shutdown, without waiting for the grace period', async () => {
+    // A grace period past the test's timeout: a stop that waited for the open stream would fail the test.
     const { portal } = await start({
+      shutdownGraceMs: 60_000,
       configure: (routes) => {
         const streams = new Set<ReturnType<typeof openEventStream>>();
         routes.on('GET', '/api/workshops/:id/test-events', (req, res, context) => {
@@ -284,9 +286,7 @@ describe('the portal server', () => {
     const reader = response.body!.getReader();
     const first = new TextDecoder().decode((await reader.read()).value);
     expect(first).toBe('id: 1\nevent: hello\ndata: {"workshop":"ws-1"}\n\n');
-    const started = Date.now();
     await portal.stop();
-    expect(Date.now() - started).toBeLessThan(1_500);
     expect((await reader.read()).done).toBe(true);
   });
 
@@ -312,9 +312,7 @@ describe('the portal server', () => {
         .end();
     });
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const started = Date.now();
     await portal.stop();
-    expect(Date.now() - started).toBeLessThan(2_000);
     expect(await hanging).toBe('ECONNRESET');
   });
 
