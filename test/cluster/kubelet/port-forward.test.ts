@@ -172,4 +172,77 @@ print(pf.error(81))
     expect(lines[1]).toBe('nginx');
     expect(lines[2]).toMatch(/^error forwarding port 81 to pod [0-9a-f]{64}, uid : .*connect: connection refused/);
   });
+
+  // The Python client's own end-to-end case (test_portforward_raw), with busybox nc as the echo
+  // server: three ports on one WebSocket, one refused while the others carry on, no error on the
+  // ports that worked, and the session over once the client has closed its sockets.
+  it.runIf(pythonClient && process.getuid?.() === 0)('the official Python client forwards several ports at once, one of them refused', async () => {
+    await lab.apply(
+      `apiVersion: v1
+kind: Pod
+metadata: {name: echo}
+spec:
+  containers:
+  - {name: echo, image: busybox, command: [sh, -c, 'busybox nc -ll -p 1234 -e cat & busybox nc -ll -p 1235 -e cat & wait']}
+`,
+      ns,
+    );
+    await lab.until('echo Running', () => phase(lab.pod(ns, 'echo')) === 'Running');
+    await lab.eventually('both ports listening', async () => {
+      const tables = (await lab.kubectl(['exec', '-n', ns, 'echo', '--', 'cat', '/proc/net/tcp', '/proc/net/tcp6'])).stdout;
+      return /:04D2 0+:0000 0A /.test(tables) && /:04D3 0+:0000 0A /.test(tables);
+    });
+    const script = `
+import sys, select, time
+from kubernetes import client, config
+from kubernetes.stream import portforward
+config.load_kube_config(config_file=sys.argv[1])
+api = client.CoreV1Api()
+for ix in range(3):
+    ix = str(ix + 1).encode()
+    pf = portforward(api.connect_get_namespaced_pod_portforward, 'echo', sys.argv[2], ports='1234,1235,1236')
+    assert pf.connected
+    s1 = pf.socket(1234); s2 = pf.socket(1235)
+    s1.setblocking(True); s2.setblocking(True)
+    a = b'Test ' + ix + b' port 1234'; b = b'Test ' + ix + b' port 1235'
+    s1.sendall(a); s2.sendall(b)
+    r1 = b''; r2 = b''
+    t = time.time() + 20
+    while r1 != a or r2 != b:
+        assert time.time() < t, (r1, r2)
+        r, _, _ = select.select([s1, s2], [], [], 1)
+        if s1 in r:
+            d = s1.recv(1024); assert d != b'', 'close 1234'; r1 += d
+        if s2 in r:
+            d = s2.recv(1024); assert d != b'', ('close 1235', pf.error(1235), r1); r2 += d
+    assert pf.connected
+    s = pf.socket(1236); s.setblocking(True)
+    assert s.recv(1024) == b''
+    assert pf.error(1236) is not None
+    print('1236 error:', pf.error(1236)[:60])
+    s.close()
+    for s in (s1, s2):
+        assert pf.connected, 'connected before second round'
+        sent = b'Another ' + ix
+        s.sendall(sent)
+        rep = b''
+        t = time.time() + 20
+        while rep != sent:
+            assert time.time() < t
+            r, _, _ = select.select([s], [], [], 1)
+            if r:
+                d = s.recv(1024); assert d != b'', 'unexpected close'; rep += d
+        s.close()
+    time.sleep(1)
+    assert not pf.connected, 'still connected'
+    assert pf.error(1234) is None and pf.error(1235) is None
+    print('round', ix, 'ok')
+`;
+    const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile('/usr/bin/python3', ['-c', script, lab.kubeconfig, ns], { timeout: 60_000 }, (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }));
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.match(/^round b'\d' ok$/gm)).toHaveLength(3);
+    expect(result.stdout).toContain('1236 error: error forwarding port 1236 to pod');
+  }, 90_000);
 });
