@@ -130,6 +130,10 @@ describe('the learner’s rough edges', () => {
       const low = (await codeContrasts(page)).filter((token) => token.ratio < 4.5);
       expect(low, `${scheme}: code tokens under 4.5:1`).toEqual([]);
     }
+    // The search page has two search landmarks (the header's and its own): each has its own name.
+    await page.goto('/search?q=pod');
+    const searches = await page.getByRole('search').evaluateAll((found) => found.map((landmark) => landmark.getAttribute('aria-label')));
+    expect(searches).toEqual(['Site search', 'Search paths and lessons']);
     await anonymous.close();
 
     const { context, page: admin } = await signedIn('Admin Header', 'Admin (sees every report)', 900);
@@ -170,6 +174,8 @@ describe('the learner’s rough edges', () => {
     await page.getByRole('status').filter({ hasText: 'Your lab is ready' }).waitFor();
     await expect(page.getByText('Starting your lab…').isVisible()).resolves.toBe(false);
     await expect(page.getByText('Time left').textContent()).resolves.toMatch(/^Time left \d+:\d\d$/);
+    // The lesson's terminal takes most of the window's height (it had 21 rows on a 900 px screen).
+    expect((await terminalRows(page)).length).toBeGreaterThanOrEqual(30);
 
     // Reading step 2 while on step 1: the panel says what Check works on, and Check shows step 1.
     const [first, second] = [lab.steps[0]!, lab.steps[1]!];
