@@ -95,6 +95,11 @@ describe('the cluster DNS', () => {
     expect([...ask('db.shop.svc.cluster.local', 1).subarray(-4)]).toEqual([10, 244, 1, 5]);
     expect([...ask('db-0.db.shop.svc.cluster.local', 1).subarray(-4)]).toEqual([10, 244, 1, 5]);
     expect(answers(ask('_http._tcp.web.shop.svc.cluster.local', 33))).toBe(1);
+    // Reverse lookups name the Service and the headless Service's pod.
+    expect(answers(ask('7.7.96.10.in-addr.arpa', 12))).toBe(1);
+    expect(ask('7.7.96.10.in-addr.arpa', 12).includes(Buffer.from('\x03web\x04shop\x03svc', 'latin1'))).toBe(true);
+    expect(answers(ask('5.1.244.10.in-addr.arpa', 12))).toBe(1);
+    expect(rcode(ask('9.9.9.10.in-addr.arpa', 12))).toBe(3);
   });
 
   it('answers NXDOMAIN for a missing name of the zone, NOERROR without answers for a missing type, SERVFAIL outside it', () => {

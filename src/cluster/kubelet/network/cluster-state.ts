@@ -244,6 +244,10 @@ function apiServerEndpoint(endpoints: KubeObject[], controlPlane: string | undef
 
 export const KUBERNETES_SERVICE_IP = '10.96.0.1';
 
+function reverse(ip: string): string {
+  return `${ip.split('.').reverse().join('.')}.in-addr.arpa`;
+}
+
 function add(records: Record<string, DnsEntry>, name: string, entry: DnsEntry): void {
   const existing = records[name];
   if (!existing) {
@@ -281,9 +285,11 @@ export function dnsRecords(objects_: Pick<ClusterObjects, 'services' | 'endpoint
       for (const address of addresses) {
         const host = address.hostname ?? address.ip.replaceAll('.', '-');
         add(records, `${host}.${name}`, { a: [address.ip] });
+        if (address.hostname) records[reverse(address.ip)] ??= { ptr: `${host}.${name}` };
       }
     } else if (ipv4(clusterIP)) {
       add(records, name, { a: [clusterIP] });
+      records[reverse(clusterIP)] = { ptr: name };
     } else {
       continue;
     }

@@ -1,12 +1,13 @@
 // DNS on the wire (RFC 1035), only as much as the cluster DNS answers: one question; A, AAAA,
-// CNAME, SRV and SOA records; compression pointers read but never written. The answers follow
+// CNAME, SRV, PTR (in-addr.arpa, as kubeadm's Corefile serves it) and SOA records; compression pointers read but never written. The answers follow
 // CoreDNS's kubernetes plugin: names of the cluster zone that do not exist get NXDOMAIN with the
 // zone's SOA; existing names asked for a type they lack get an empty NOERROR with the SOA.
 import type { DnsEntry } from './node-network.ts';
 
 export const ZONE = 'cluster.local';
 const TTL = 30;
-const TYPE = { A: 1, CNAME: 5, SOA: 6, AAAA: 28, SRV: 33 } as const;
+const TYPE = { A: 1, CNAME: 5, SOA: 6, PTR: 12, AAAA: 28, SRV: 33 } as const;
+const REVERSE = 'in-addr.arpa';
 const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4 } as const;
 
 export interface Question {
@@ -105,7 +106,7 @@ export function zoneOf(records: Record<string, DnsEntry>): Zone {
 export function answer(question: Question, zone: Zone): Buffer {
   if ((question.flags >> 11) & 0xf) return message(question, RCODE.NOTIMP, [], [], false);
   const name = question.name;
-  if (name !== ZONE && !name.endsWith(`.${ZONE}`)) {
+  if (name !== ZONE && !name.endsWith(`.${ZONE}`) && !name.endsWith(`.${REVERSE}`)) {
     // No upstream resolver: the cluster has no way out, as CoreDNS whose forward fails.
     return message(question, RCODE.SERVFAIL, [], [], false);
   }
@@ -125,6 +126,8 @@ export function answer(question: Question, zone: Zone): Buffer {
       fixed.writeUInt16BE(srv.port, 4);
       answers.push(record(name, TYPE.SRV, Buffer.concat([fixed, encodeName(srv.target)])));
     }
+  } else if (question.type === TYPE.PTR && entry?.ptr) {
+    answers.push(record(name, TYPE.PTR, encodeName(entry.ptr)));
   } else if (question.type === TYPE.SOA && name === ZONE) {
     answers.push(soa());
   }

@@ -129,14 +129,18 @@ export class NodeNetwork {
     const gateway = gatewayOf(podIP);
     const node = [`link add ${veth} type veth peer name eth0 netns ${podPid}`, `link set ${veth} master ${BRIDGE} up`, `link set ${veth} type bridge_slave hairpin on`];
     if (!this.#gateways.has(gateway)) node.unshift(`addr replace ${gateway}/16 dev ${BRIDGE}`);
-    await inNetns(this.tools, this.netns, [this.tools.ip, '-batch', '-'], node.join('\n') + '\n');
+    const pod = [`link set lo up`, `addr add ${podIP}/16 dev eth0`, `link set eth0 up`, `route add default via ${gateway}`];
+    // One process chain for both sides (a pod's start waits on it); every word here is the kubelet's own.
+    const script = [
+      `${this.tools.ip} -batch - <<'NODE'`,
+      ...node,
+      'NODE',
+      `exec ${this.tools.nsenter} --net=${podNetns} -- sh -c 'echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start && exec ${this.tools.ip} -batch -' <<'POD'`,
+      ...pod,
+      'POD',
+    ].join('\n');
+    await inNetns(this.tools, this.netns, ['sh', '-ec', script]);
     this.#gateways.add(gateway);
-    await inNetns(
-      this.tools,
-      podNetns,
-      ['sh', '-c', `echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start && exec ${this.tools.ip} -batch -`],
-      [`link set lo up`, `addr add ${podIP}/16 dev eth0`, `link set eth0 up`, `route add default via ${gateway}`].join('\n') + '\n',
-    );
   }
 
   /** Every node's InternalIP answers in the node namespace (NodePorts). */
@@ -177,6 +181,8 @@ export interface DnsEntry {
   a?: string[];
   cname?: string;
   srv?: { port: number; target: string }[];
+  /** Reverse lookups (`d.c.b.a.in-addr.arpa`): the name of a Service's cluster IP or of an endpoint. */
+  ptr?: string;
 }
 
 export type AgentMessage = ({ type: 'listen' } & AgentListen) | { type: 'records'; records: Record<string, DnsEntry> };
