@@ -173,7 +173,7 @@ export async function startPortal(config: PortalConfig, options: PortalOptions =
     const labs = startLabs({ root, cluster, records: learning.tracking.labs, log, sessionsPerLearner: config.labSessionsPerLearner, warmPool: config.sandboxWarmPool, sandboxLimit: config.sandboxLimit });
     services.labs = labs.sessions;
     labs.register(routes);
-    const workshops = startWorkshops({ database: config.database, db, labs: labs.sessions, records: learning.tracking.labs, terminals: labs.bridge, sandboxes: { prewarm: (lab, count) => labs.prewarm(lab, count) }, log });
+    const workshops = startWorkshops({ database: config.database, db, labs: labs.sessions, records: learning.tracking.labs, terminals: labs.viewing, sandboxes: { prewarm: (lab, count) => labs.prewarm(lab, count) }, log });
     services.workshops = workshops.workshops;
     workshops.register(routes);
 

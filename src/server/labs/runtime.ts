@@ -8,7 +8,7 @@ import type { LabCluster } from '../cluster/index.ts';
 import type { PortalRoutes } from '../http/index.ts';
 import type { Logger } from '../log.ts';
 import { Sandboxes, type Sandbox, type StartPhase as SandboxPhase } from '../sandboxes/index.ts';
-import { execShells, KEPT_SESSION_COMMAND, PLAIN_SHELL_COMMAND, TerminalBridge, terminalSockets, type TerminalSockets } from '../terminals/index.ts';
+import { execShells, KEPT_SESSION_COMMAND, OBSERVE_SESSION_COMMAND, PLAIN_SHELL_COMMAND, TerminalBridge, terminalSockets, type TerminalClient, type TerminalSockets, type TerminalView } from '../terminals/index.ts';
 import type { LabRecords } from '../tracking/index.ts';
 import type { StartPhase } from '../../contracts/index.ts';
 import type { LabCatalog, LabChecks, LabSandboxes, SandboxHandle } from './ports.ts';
@@ -35,6 +35,8 @@ export interface LabsOptions {
 export interface Labs {
   sessions: LabSessions;
   bridge: TerminalBridge;
+  /** Learners' terminals for an instructor's read-only view, from this replica or kept in the workbench. */
+  viewing: { view(labSession: string, observer: TerminalClient): Promise<TerminalView | null> };
   sockets: TerminalSockets;
   /** Makes `count` warm sandboxes of the lab ready ahead of a workshop (see Sandboxes.reserveWarm). */
   prewarm(lab: string, count: number): Promise<void>;
@@ -136,6 +138,7 @@ export function startLabs(options: LabsOptions): Labs {
     // On the company's cluster the portal runs as several replicas: the learner's shell lives in a
     // tmux session in the workbench, so a terminal opened through any replica finds it again.
     openShell: execShells(() => options.cluster.loadKubeConfig(), options.cluster.mode === 'kubernetes' ? KEPT_SESSION_COMMAND : PLAIN_SHELL_COMMAND),
+    ...(options.cluster.mode === 'kubernetes' ? { viewCommand: OBSERVE_SESSION_COMMAND } : {}),
     log: log.child({ component: 'terminals' }),
     onActivity: (_labSession, target) => {
       void sandboxes()
@@ -165,6 +168,7 @@ export function startLabs(options: LabsOptions): Labs {
   return {
     sessions,
     bridge,
+    viewing: { view: (labSession, observer) => bridge.view(labSession, () => sessions.workbenchOf(labSession), observer) },
     sockets,
     async prewarm(lab, count) {
       await (await sandboxes()).reserveWarm(lab, count);

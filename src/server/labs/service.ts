@@ -7,7 +7,7 @@
 
 import type { Logger } from '../log.ts';
 import type { Learner } from '../../contracts/index.ts';
-import type { AuthorizeTerminal, TerminalBridge } from '../terminals/index.ts';
+import type { AuthorizeTerminal, TerminalBridge, WorkbenchTarget } from '../terminals/index.ts';
 import type { EndReason, LabProgress, LabRecords, LabSessionRecord, LessonRef } from '../tracking/index.ts';
 import { LabRequestError } from './errors.ts';
 import { renderInstructions } from './markdown.ts';
@@ -32,6 +32,8 @@ export interface LabSessions {
   /** More time for the learners' open sessions of these labs (a workshop's extended time). */
   extend(learnerIds: readonly string[], labs: readonly string[], minutes: number): Promise<void>;
   authorizeTerminal: AuthorizeTerminal;
+  /** The workbench of an open, started lab session (an instructor's view of its terminal); null otherwise. */
+  workbenchOf(labSession: string): Promise<WorkbenchTarget | null>;
   /** Stops the expiry sweep; sandboxes being started finish on their own (or are reaped). */
   stop(): Promise<void>;
 }
@@ -383,6 +385,12 @@ export function createLabSessions(options: LabSessionsOptions): LabSessions {
         if (error instanceof LabRequestError) return { allowed: false, status: error.status === 400 ? 409 : error.status, message: error.message };
         throw error;
       }
+    },
+
+    async workbenchOf(labSession) {
+      const session = await records.get(labSession);
+      if (!session || session.endedAt !== null || session.status !== 'ready') return null;
+      return (await handleOf(session).catch(() => null))?.workbench ?? null;
     },
 
     async stop() {

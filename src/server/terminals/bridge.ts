@@ -17,7 +17,21 @@ export interface TerminalBridgeOptions {
   slowClientBytes?: number;
   /** The learner is at the terminal (attached or typing); reported at most once a minute per terminal. */
   onActivity?: (labSession: string, target: WorkbenchTarget) => void;
+  /**
+   * Where learners' shells are kept in the workbench (a tmux session, several replicas): what to
+   * exec for a read-only view of one, so an instructor's view works from a replica that does not
+   * hold the learner's terminal.
+   */
+  viewCommand?: string[];
 }
+
+/** A read-only viewer's hold on a terminal; `stop` when the viewer leaves. */
+export interface TerminalView {
+  stop(): void;
+}
+
+/** The size a view of a kept session is drawn at (tmux draws the learner's window into it). */
+const VIEW_SIZE = { cols: 120, rows: 40 };
 
 export const DEFAULT_REPLAY_CAPACITY = 256 * 1024;
 export const DEFAULT_IDLE_MS = 30 * 60_000;
@@ -32,7 +46,7 @@ export interface TerminalStats {
 
 export class TerminalBridge {
   readonly #terminals = new Map<string, Terminal>();
-  readonly #options: Required<Omit<TerminalBridgeOptions, 'onActivity'>> & Pick<TerminalBridgeOptions, 'onActivity'>;
+  readonly #options: Required<Omit<TerminalBridgeOptions, 'onActivity' | 'viewCommand'>> & Pick<TerminalBridgeOptions, 'onActivity' | 'viewCommand'>;
 
   constructor(options: TerminalBridgeOptions) {
     this.#options = {
@@ -54,22 +68,9 @@ export class TerminalBridge {
       terminal = undefined;
     }
     if (!terminal || terminal.closed) {
-      const log = this.#options.log;
-      terminal = new Terminal(key, target, request.size, {
-        openShell: this.#options.openShell,
-        replayCapacity: this.#options.replayCapacity,
-        idleMs: this.#options.idleMs,
-        slowClientBytes: this.#options.slowClientBytes,
-        onClosed: (closed) => {
-          if (this.#terminals.get(closed.key) === closed) this.#terminals.delete(closed.key);
-          log.debug({ labSession: closed.key }, 'terminal closed');
-        },
-        onActivity: (active) => this.#options.onActivity?.(active.key, active.target),
-        activityIntervalMs: ACTIVITY_INTERVAL_MS,
-        onError: (error) => log.warn({ err: error, labSession: key, namespace: target.namespace, pod: target.pod }, 'could not open the workbench shell'),
-      });
+      terminal = this.#open(key, target, request.size);
       this.#terminals.set(key, terminal);
-      log.debug({ labSession: key, namespace: target.namespace, pod: target.pod }, 'terminal opened');
+      this.#options.log.debug({ labSession: key, namespace: target.namespace, pod: target.pod }, 'terminal opened');
     }
     terminal.attach(client, request);
     return terminal;
@@ -84,6 +85,44 @@ export class TerminalBridge {
     if (!terminal || terminal.closed) return null;
     terminal.observe(observer);
     return terminal;
+  }
+
+  /**
+   * A read-only view of lab session `key`'s terminal: this portal's open terminal, or, where shells
+   * are kept in the workbench (`viewCommand`), a view of the learner's session opened from here
+   * (their terminal is open on another replica). Null when there is neither.
+   */
+  async view(key: string, workbench: () => Promise<WorkbenchTarget | null>, observer: TerminalClient): Promise<TerminalView | null> {
+    const open = this.observe(key, observer);
+    if (open) return { stop: () => open.unobserve(observer) };
+    const command = this.#options.viewCommand;
+    const target = command ? await workbench() : null;
+    if (!command || !target) return null;
+    const viewing = this.#open(`${key}#view`, { ...target, command }, VIEW_SIZE);
+    viewing.observe(observer);
+    return {
+      stop: () => {
+        viewing.unobserve(observer);
+        viewing.close('The view ended.');
+      },
+    };
+  }
+
+  #open(key: string, target: WorkbenchTarget, size: AttachRequest['size']): Terminal {
+    const log = this.#options.log;
+    return new Terminal(key, target, size, {
+      openShell: this.#options.openShell,
+      replayCapacity: this.#options.replayCapacity,
+      idleMs: this.#options.idleMs,
+      slowClientBytes: this.#options.slowClientBytes,
+      onClosed: (closed) => {
+        if (this.#terminals.get(closed.key) === closed) this.#terminals.delete(closed.key);
+        log.debug({ labSession: closed.key }, 'terminal closed');
+      },
+      onActivity: (active) => this.#options.onActivity?.(active.key, active.target),
+      activityIntervalMs: ACTIVITY_INTERVAL_MS,
+      onError: (error) => log.warn({ err: error, labSession: key, namespace: target.namespace, pod: target.pod }, 'could not open the workbench shell'),
+    });
   }
 
   /** Closes the terminal of a lab session that ended or was reset; its tab is told why. */

@@ -9,12 +9,12 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { UpgradeHandler } from '../http/index.ts';
 import type { Logger } from '../log.ts';
 import { CLOSE, type ServerMessage } from '../../contracts/index.ts';
-import type { Terminal, TerminalClient } from '../terminals/index.ts';
+import type { TerminalClient, TerminalView } from '../terminals/index.ts';
 import type { Workshops } from './service.ts';
 
-/** The open terminals of this portal, by lab session (the terminal bridge). */
+/** Learners' terminals by lab session, for read-only viewing (the terminal bridge, with the lab session's workbench). */
 export interface TerminalViewing {
-  observe(labSession: string, observer: TerminalClient): Terminal | null;
+  view(labSession: string, observer: TerminalClient): Promise<TerminalView | null>;
 }
 
 export interface ObserverSocketsOptions {
@@ -75,23 +75,29 @@ export function observerSockets(options: ObserverSocketsOptions): { upgrade: Upg
     if (!labSession) return refuse(socket, 409, 'the learner has not started this lab');
     const terminals = options.terminals;
 
-    server.handleUpgrade(req, socket, head, (ws) => {
+    const watch = async (ws: WebSocket) => {
       const viewer = new Viewer(ws);
-      const terminal = terminals.observe(labSession, viewer);
-      if (!terminal) {
+      const view = await terminals.view(labSession, viewer).catch((error: unknown) => {
+        log.warn({ err: error, workshop: id, learner: learnerId, lab }, 'could not open a view of a learner’s terminal');
+        return null;
+      });
+      if (!view) {
         viewer.send({ type: 'status', state: 'exited', message: 'The learner has no terminal open on this portal right now; try again once they open it.' });
         viewer.close(CLOSE.ended, 'no terminal');
         return;
       }
+      // The instructor may have left while the view was opening.
+      if (ws.readyState !== ws.OPEN) return view.stop();
       log.info({ workshop: id, learner: learnerId, lab, instructor: context.learner?.id }, 'instructor viewing a learner’s terminal');
       void workshops.setViewing(id, learnerId, true);
       ws.on('message', () => viewer.send({ type: 'error', message: 'this view of the terminal is read-only' }));
       ws.on('error', () => ws.terminate());
       ws.once('close', () => {
-        terminal.unobserve(viewer);
+        view.stop();
         void workshops.setViewing(id, learnerId, false);
       });
-    });
+    };
+    server.handleUpgrade(req, socket, head, (ws) => void watch(ws));
   };
 
   return {

@@ -3,7 +3,8 @@
 // `formicary cluster` standing for the company's lab cluster. A learner's terminal connects through
 // one replica, then the other, as a load balancer may send it: the second finds the same shell (its
 // working directory, a job it left running) and the output before it, because the shell lives in a
-// tmux session in the workbench (workbench-shell), not in the replica that opened it.
+// tmux session in the workbench (workbench-shell), not in the replica that opened it. An
+// instructor's read-only view of that terminal works from the replica that does not hold it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,8 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../../src/server/main.ts';
 import { startTestPostgres, type TestPostgres } from '../../support/postgres.ts';
-import { PortalLearner } from '../../security/portal-learner.ts';
+import { LearnerTerminal, PortalLearner } from '../../security/portal-learner.ts';
+import { WebSocket } from 'ws';
 
 const LAB = 'configmaps-and-secrets';
 const MAIN = path.join(PROJECT_ROOT, 'src', 'server', 'main.ts');
@@ -22,7 +24,8 @@ let dir: string;
 let postgres: TestPostgres;
 let cluster: ChildProcess;
 const portals: ChildProcess[] = [];
-let replicas: string[] = [];
+/** The replicas' addresses, in the order they started (a stopped one stays listed). */
+const replicas: string[] = [];
 let replicaEnv: { databaseUrl: string; kubeconfig: string };
 
 async function startReplica(name: string, databaseUrl: string, kubeconfig: string): Promise<string> {
@@ -48,6 +51,7 @@ async function startReplica(name: string, databaseUrl: string, kubeconfig: strin
   });
   child.stdout?.resume();
   portals.push(child);
+  replicas.push(value);
   return value;
 }
 
@@ -87,7 +91,8 @@ beforeAll(async () => {
   const kubeconfig = path.join(dir, 'admin.kubeconfig');
   ({ child: cluster } = await startChild([CLI, 'cluster', '--kubeconfig', kubeconfig, '--data', path.join(dir, 'cluster'), '--stop-on-stdin-close'], process.env, (line) => (/\bready\b/.test(line) ? line : undefined)));
   // Two replicas: the same database, session secret and cluster; each its own data directory.
-  replicas = [await startReplica('a', databaseUrl, kubeconfig), await startReplica('b', databaseUrl, kubeconfig)];
+  await startReplica('a', databaseUrl, kubeconfig);
+  await startReplica('b', databaseUrl, kubeconfig);
   replicaEnv = { databaseUrl, kubeconfig };
 }, 300_000);
 
@@ -132,5 +137,46 @@ describe('a learner’s terminal through two portal replicas', () => {
     third.attach({ cols: 100, rows: 30 });
     expect(await third.run('jobs')).toMatch(/sleep 600/);
     third.close();
+  }, 240_000);
+
+  it('shows an instructor the learner’s terminal, read-only, through the replica that does not hold it', async () => {
+    // Replica A was replaced by A2 in the test before: the learner works through A2, the instructor looks through B.
+    const [a, b] = [replicas[2]!, replicas[1]!];
+    const instructor = await PortalLearner.signIn(a, 'Irene Replicas', 'instructor');
+    const created = await instructor.post('/api/workshops', {
+      title: 'Replicas',
+      labs: [LAB],
+      startsAt: new Date(Date.now() - 60_000).toISOString(),
+      endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+      seats: 5,
+    });
+    expect(created.status).toBe(201);
+    const workshop = (await created.json()) as { id: string; code: string };
+    const learner = await PortalLearner.signIn(a, 'Grace Replicas');
+    expect((await learner.post('/api/workshops/join', { code: workshop.code })).status).toBe(200);
+    const session = await learner.startLab(LAB);
+    const terminal = await learner.openTerminal(LAB, { session: session.id });
+    terminal.attach({ cols: 100, rows: 30 });
+    await terminal.run('echo seen-by-the-instructor-$((6*7))');
+
+    // Through replica B, which has no terminal of this learner open.
+    const address = new URL(`/api/workshops/${workshop.id}/learners/${learner.id}/terminal?lab=${LAB}`, b.replace(/^http/, 'ws'));
+    const socket = new WebSocket(address, { headers: { cookie: instructor.cookie, origin: b } });
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    const view = new LearnerTerminal(socket);
+    await view.waitFor('seen-by-the-instructor-42', 30_000);
+    // What the learner types next shows up in the view.
+    terminal.type('echo typed-after-$((7*6))\r');
+    await view.waitFor('typed-after-42', 30_000);
+    // The view is read-only: what the instructor sends never reaches the shell.
+    view.type('echo instructor-typed-$((5*5))\r');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(terminal.output).not.toContain('instructor-typed-25');
+    expect(view.messages.some((message) => message.type === 'error' && /read-only/.test(String(message.message)))).toBe(true);
+    view.close();
+    terminal.close();
   }, 240_000);
 });

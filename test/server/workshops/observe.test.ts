@@ -109,7 +109,7 @@ it('shows the instructor a learner’s terminal read-only, and tells the learner
   const routes = new PortalRoutes();
   const viewers = observerSockets({
     workshops,
-    terminals: bridge,
+    terminals: { view: (labSession, observer) => bridge.view(labSession, async () => null, observer) },
     labSessionOf: async (learnerId, lab) => (await records.current(learnerId, lab))?.id ?? null,
     log,
   });
