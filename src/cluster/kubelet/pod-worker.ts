@@ -658,9 +658,9 @@ export class PodWorker {
     }
   }
 
-  /** What its running containers use now (metrics-server's scrape of this pod). */
+  /** What its running containers use now (metrics-server's scrape of this pod): sidecars and ephemeral containers are containers the runtime reports too. */
   samples(): ContainerSample[] {
-    return podSamples(this.pod, this.containers);
+    return podSamples(this.pod, [...this.containers, ...this.init, ...this.ephemeral]);
   }
 
   // ---- exec sessions ---------------------------------------------------------------------------
