@@ -48,12 +48,12 @@ ${spec}`,
   await lab.until(`${namespace}/${name} running`, () => phase(lab.pod(namespace, name)) === 'Running');
 }
 
-/** A shell container that waits; `resources` is indented YAML or empty. */
+/** A shell container that waits; `resources` is indented YAML or empty. debian: the host's tools (perl, python3, bash) stand in for its own. */
 function shellPod(command: string, resources = '', volumes = ''): string {
   return `  terminationGracePeriodSeconds: 1
   containers:
   - name: app
-    image: busybox:1.36
+    image: debian:12
     command: ["sh", "-c", "${command}"]
 ${resources}${volumes}`;
 }
@@ -67,7 +67,8 @@ describe('one pod, one set of namespaces', () => {
     try {
       const seen = await lab.eventually('the other exec in ps', async () => {
         const result = await exec(alice, 'ps-target', ['ps', '-eo', 'pid,args']);
-        return result.stdout.includes('sleep 3603') ? result : undefined;
+        // The exec's own process, not bubblewrap's child still on its way to it.
+        return /^\s*\d+ sleep 3603$/m.test(result.stdout) ? result : undefined;
       });
       expect(seen.stdout).toContain('sleep 3601');
       expect(seen.stdout).not.toContain('sleep 3602');
@@ -145,7 +146,7 @@ spec:
   restartPolicy: Never
   containers:
   - name: app
-    image: busybox:1.36
+    image: debian:12
     command: ["python3", "-c", "x = b'a' * (300 << 20)"]
     resources: {limits: {memory: 128Mi}}
 `,
@@ -257,7 +258,7 @@ describe("the cluster's and the portal's data", () => {
   }
 
   it('are not visible inside a pod, even where they lie in a tree the pod sees', async () => {
-    expect((await kubectl(['run', 'peek', '--image=busybox:1.36', '--restart=Never', '--', 'sleep', '3600'])).code).toBe(0);
+    expect((await kubectl(['run', 'peek', '--image=debian:12', '--restart=Never', '--', 'sleep', '3600'])).code).toBe(0);
     await new Promise<void>((resolve, reject) => {
       const deadline = Date.now() + 20_000;
       const poll = async () => {

@@ -327,7 +327,7 @@ describe("hostPath is a directory of the simulated node, never the host's", () =
     );
     await running('node-paths', 'shell');
     const seen = await inside('node-paths', `cat /node-etc/shadow /node-etc/passwd 2>&1 | head -1; ls -A /node-proc | wc -l; ls -A /node-root | wc -l; ls /node-etc; ls /node`);
-    expect(seen.stdout.split('\n')).toEqual(['cat: /node-etc/shadow: No such file or directory', '0', '0', marker, 'etc', 'proc', 'root', '']);
+    expect(seen.stdout.split('\n')).toEqual(["cat: can't open '/node-etc/shadow': No such file or directory", '0', '0', marker, 'etc', 'proc', 'root', '']);
     expect(readFileSync(join(hostPathRoot('node-1'), 'etc', marker), 'utf8')).toBe('planted\n');
     expect(existsSync(join('/etc', marker))).toBe(false);
   });

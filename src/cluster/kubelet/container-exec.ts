@@ -3,9 +3,10 @@
 // environment, volumes, /tmp and HOME); sessions also get the simulated network.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { containerSandboxSpec, instanceDirectories, podEtcFiles } from './container-sandbox.ts';
+import { containerRootFor, containerSandboxSpec, instanceDirectories, podEtcFiles } from './container-sandbox.ts';
 import type { ContainerSlot } from './container-slot.ts';
 import { ContainerConfigError } from './environment.ts';
+import { str } from './format.ts';
 import type { PodContext } from './pod-context.ts';
 import { createSandboxDirectory, type SandboxSpec, spawnSandboxed } from './sandbox/index.ts';
 import { SERVICE_PROXY_PORT } from './service-network.ts';
@@ -31,7 +32,7 @@ export async function withServiceNetwork(context: PodContext, spec: SandboxSpec)
 export async function inPodSandbox(context: PodContext, slot: ContainerSlot, spec: SandboxSpec, trackProcesses: boolean, survivorsStay = false): Promise<SandboxSpec> {
   const sandbox = await context.podSandbox();
   const cgroup = await context.containerCgroup(slot);
-  const joined: SandboxSpec = { ...spec, identity: context.identity, ...(cgroup ? { cgroup, trackProcesses, survivorsStay } : {}) };
+  const joined: SandboxSpec = { ...spec, identity: context.identity, user: context.user, ...(cgroup ? { cgroup, trackProcesses, survivorsStay } : {}) };
   if (!sandbox) return joined;
   for (const forward of spec.forwards ?? []) await sandbox.forward(forward);
   return { ...joined, pod: sandbox.namespaces };
@@ -62,6 +63,12 @@ export async function execSandbox(context: PodContext, slot: ContainerSlot, argv
     throw error;
   }
   const workbench = slot.image?.catalog?.kind === 'workbench';
+  let root;
+  try {
+    root = containerRootFor(node.paths.imagesDir, slot.image, instanceDir, context.identity, context.user, str(slot.spec['workingDir']) ?? '/', volumeMounts);
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
   let extra;
   if (workbench) {
     const tools = await node.tools();
@@ -83,6 +90,7 @@ export async function execSandbox(context: PodContext, slot: ContainerSlot, argv
     volumeMounts,
     etcMounts: podEtcFiles(pod, podDir, context.podIP()),
     instance: dirs,
+    ...(root ? { root } : {}),
     ...(tty ? { tty } : {}),
     ...(extra ? { extra } : {}),
   });

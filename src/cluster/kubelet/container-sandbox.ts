@@ -1,12 +1,13 @@
 // The sandbox a container's real processes run in (its main process, exec sessions, exec
 // probes): the container's environment, its volumes at their mount paths, its own /tmp and HOME,
 // the pod's /etc/hosts and /etc/resolv.conf, and its CPU and memory limits.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { tryParseQuantity } from '../registry/index.ts';
 import type { KubeObject } from '../types.ts';
 import { type Json, obj, objects, specOf, str } from './format.ts';
-import { createSandboxDirectory, type SandboxIdentity, type SandboxLimits, type SandboxMount, type SandboxSpec } from './sandbox/index.ts';
+import { containerRoot, imageRoot, type ResolvedImage, versionOf } from './images/index.ts';
+import { createSandboxDirectory, type InsideUser, type SandboxIdentity, type SandboxLimits, type SandboxMount, type SandboxRoot, type SandboxSpec } from './sandbox/index.ts';
 import { ensurePassage } from './volumes.ts';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -49,6 +50,36 @@ export function instanceDirectories(instanceDir: string, owner: SandboxIdentity)
   if (!existsSync(tmp)) createSandboxDirectory(tmp, owner);
   if (!existsSync(root)) createSandboxDirectory(root, owner);
   return { tmp, root };
+}
+
+/**
+ * The image's own root file system for this container instance (busybox, alpine), or undefined
+ * where the image runs on the host's tools. Root inside owns its writable copy; another user finds
+ * it as an image's files are, root's.
+ */
+export function containerRootFor(
+  imagesDir: string,
+  image: ResolvedImage | undefined,
+  instanceDir: string,
+  owner: SandboxIdentity,
+  user: InsideUser,
+  workingDir: string,
+  mounts: SandboxMount[],
+): SandboxRoot | undefined {
+  const kind = image?.catalog?.rootFilesystem;
+  if (!image || !kind) return undefined;
+  const lower = imageRoot(imagesDir, kind, versionOf(image));
+  // Where the pod's files and volumes will be bound: /etc/hosts and friends are files, a volume's source says.
+  const points = [...POD_ETC_FILES.map((target) => ({ target, directory: false })), ...mounts.map((mount) => ({ target: mount.target, directory: isDirectory(mount.pinned ?? mount.source) }))];
+  const writable = containerRoot(lower, instanceDir, user.uid === 0 ? owner : undefined, workingDir, points);
+  return { writable, readOnly: lower.shared.map((path) => ({ source: join(lower.dir, path), target: `/${path}` })) };
+}
+
+const POD_ETC_FILES = ['/etc/hosts', '/etc/hostname', '/etc/resolv.conf'];
+
+/** What a mount binds (a pinned descriptor's object, a path the kubelet resolved): a directory or a file. */
+function isDirectory(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }
 
 /** /etc/hosts, /etc/hostname and /etc/resolv.conf as the kubelet writes them for a pod. */
@@ -95,6 +126,8 @@ export interface ContainerSandboxInput {
   volumeMounts: SandboxMount[];
   etcMounts: SandboxMount[];
   instance: { tmp: string; root: string };
+  /** The image's root file system, when it has one of its own. */
+  root?: SandboxRoot;
   tty?: { cols: number; rows: number };
   extra?: { env: Record<string, string>; mounts: SandboxMount[]; forwards: SandboxSpec['forwards'] };
 }
@@ -112,24 +145,47 @@ export function containerSandboxSpec(input: ContainerSandboxInput): SandboxSpec 
   if (!taken.has('/tmp')) mounts.push({ source: input.instance.tmp, target: '/tmp', readOnly: false });
   if (!taken.has('/root')) mounts.push({ source: input.instance.root, target: '/root', readOnly: false });
   mounts.push(...(input.extra?.mounts ?? []).filter((mount) => !taken.has(mount.target)), ...input.volumeMounts);
-  const workingDir = str(container['workingDir']);
+  // The image's working directory, / for every image here, unless the spec names one.
+  const workingDir = str(container['workingDir']) ?? '/';
   return {
     argv: input.argv,
     env,
     hostname: str(spec['hostname']) ?? (pod.metadata.name ?? 'pod').slice(0, 63),
     mounts,
-    ...(workingDir ? { workingDir: posix.normalize(workingDir) } : {}),
+    workingDir: posix.normalize(workingDir),
+    ...(input.root ? { root: input.root } : {}),
     ...(input.tty ? { tty: input.tty } : {}),
     ...(input.extra?.forwards?.length ? { forwards: input.extra.forwards } : {}),
     limits: limitsOf(container),
   };
 }
 
-/** Whether argv[0] exists where the sandbox will look (the host's system trees or a volume). */
-export function findExecutable(command: string, path: string, mounts: SandboxMount[]): boolean {
+/** Whether argv[0] exists where the sandbox will look (the image's root or the host's system trees, or a volume). */
+export function findExecutable(command: string, path: string, mounts: SandboxMount[], root?: SandboxRoot): boolean {
+  const exists = (file: string) => (root ? existsInRoot(root.writable, file) : existsSync(file));
   if (command.includes('/')) {
     if (mounts.some((mount) => command.startsWith(`${mount.target}/`))) return true;
-    return existsSync(command);
+    return exists(posix.resolve('/', command));
   }
-  return path.split(':').some((dir) => dir !== '' && existsSync(join(dir, command)));
+  return path.split(':').some((dir) => dir !== '' && exists(posix.join(dir, command)));
+}
+
+/** Looks a path up inside an image's root, following its links there (they are the image's, absolute to its /). */
+function existsInRoot(root: string, path: string, depth = 0): boolean {
+  if (depth > 8) return false;
+  let resolved = '/';
+  const parts = path.split('/').filter((part) => part !== '' && part !== '.');
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] ?? '';
+    const next = part === '..' ? posix.dirname(resolved) : posix.join(resolved, part);
+    const stat = lstatSync(join(root, next), { throwIfNoEntry: false });
+    if (!stat) return false;
+    if (stat.isSymbolicLink()) {
+      const target = readlinkSync(join(root, next));
+      const rest = parts.slice(i + 1).join('/');
+      return existsInRoot(root, posix.join(target.startsWith('/') ? target : posix.join(resolved, target), rest), depth + 1);
+    }
+    resolved = next;
+  }
+  return true;
 }

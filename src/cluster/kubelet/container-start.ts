@@ -5,7 +5,7 @@
 // upstream's (CreateContainerConfigError, CreateContainerError, StartError).
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { containerSandboxSpec, DEFAULT_PATH, findExecutable, instanceDirectories, podEtcFiles } from './container-sandbox.ts';
+import { containerRootFor, containerSandboxSpec, DEFAULT_PATH, findExecutable, instanceDirectories, podEtcFiles } from './container-sandbox.ts';
 import type { ContainerSlot } from './container-slot.ts';
 import { inPodSandbox, withServiceNetwork } from './container-exec.ts';
 import { type ContainerInstance, ProcessContainer, SimulatedContainer } from './containers.ts';
@@ -15,6 +15,7 @@ import { behaviourOf, type ImageBehaviour, type ResolvedImage, versionOf } from 
 import type { PodContext } from './pod-context.ts';
 import type { TerminatedState } from './pod-status.ts';
 import { type SandboxedProcess, spawnSandboxed } from './sandbox/index.ts';
+import { runAsNonRootRefusal } from './security-context.ts';
 import { memoryLimitBytes, OOM_AFTER_MS, simulatedUsage } from './usage.ts';
 
 const SHELLS = new Set(['sh', 'bash', 'ash', 'dash', 'zsh', 'ksh']);
@@ -39,6 +40,13 @@ export async function createContainer(context: PodContext, slot: ContainerSlot, 
   const { node } = context;
   const pod = context.pod();
   let environment;
+  const refusal = runAsNonRootRefusal(pod, slot.spec, context.description());
+  if (refusal) {
+    slot.state = { waiting: { reason: 'CreateContainerConfigError', message: refusal } };
+    slot.configRetryAt = node.now().getTime() + node.scaled(CONFIG_RETRY_MS);
+    context.event('Warning', 'Failed', `Error: ${refusal}`, slot);
+    return undefined;
+  }
   try {
     // status.podIP and hostIP are the kubelet's own knowledge, even before the status carrying them is written.
     const known = { ...pod, status: { ...statusOf(pod), podIP: context.podIP(), hostIP: node.hostIP } };
@@ -60,7 +68,7 @@ export async function createContainer(context: PodContext, slot: ContainerSlot, 
   const previous = slot.exit;
   const instanceDir = join(context.podDir, 'containers', slot.name, String(slot.restartCount + (slot.exit ? 1 : 0)));
   if (runsForReal(image, slot.spec)) {
-    const spawned = await spawnReal(context, slot, argv, environment.env, instanceDir);
+    const spawned = await spawnReal(context, slot, image, argv, environment.env, instanceDir);
     if (typeof spawned === 'string') {
       startFailed(context, slot, spawned, previous);
       return undefined;
@@ -144,7 +152,7 @@ function startFailed(context: PodContext, slot: ContainerSlot, message: string, 
   context.scheduleRestart(slot, 128, 0);
 }
 
-async function spawnReal(context: PodContext, slot: ContainerSlot, argv: string[], env: Array<[string, string]>, instanceDir: string): Promise<{ process: SandboxedProcess; tmp: string } | string> {
+async function spawnReal(context: PodContext, slot: ContainerSlot, image: ResolvedImage, argv: string[], env: Array<[string, string]>, instanceDir: string): Promise<{ process: SandboxedProcess; tmp: string } | string> {
   const support = context.node.sandbox();
   if (support.mode === 'unavailable') return `sandbox:${support.reason}`;
   const pod = context.pod();
@@ -154,10 +162,11 @@ async function spawnReal(context: PodContext, slot: ContainerSlot, argv: string[
     context.scheduleTokenRefresh();
     const instance = instanceDirectories(instanceDir, context.identity);
     const volumeMounts = context.volumes.mountsFor(pod, slot.spec, instanceDir, env);
+    const root = containerRootFor(context.node.paths.imagesDir, image, instanceDir, context.identity, context.user, str(slot.spec['workingDir']) ?? '/', volumeMounts);
     const path = env.find(([name]) => name === 'PATH')?.[1] ?? DEFAULT_PATH;
     const command = argv[0];
     if (command === undefined) return 'failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: no command specified: unknown';
-    if (!findExecutable(command, path, volumeMounts)) {
+    if (!findExecutable(command, path, volumeMounts, root)) {
       return `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: exec: "${command}": ${command.includes('/') ? 'stat ' + command + ': no such file or directory' : 'executable file not found in $PATH'}: unknown`;
     }
     const tty = slot.spec['tty'] === true ? { cols: 80, rows: 24 } : undefined;
@@ -169,6 +178,7 @@ async function spawnReal(context: PodContext, slot: ContainerSlot, argv: string[
       volumeMounts,
       etcMounts: podEtcFiles(pod, context.podDir, context.podIP()),
       instance,
+      ...(root ? { root } : {}),
       ...(tty ? { tty } : {}),
     });
     const process = await spawnSandboxed(support.mode === 'unsafe-local' ? { ...spec, env: { ...spec.env, TMPDIR: instance.tmp, HOME: instance.root } } : await inPodSandbox(context, slot, await withServiceNetwork(context, spec), true), support);

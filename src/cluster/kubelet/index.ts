@@ -296,7 +296,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
     startDelay: (ms) => ms * startScale,
     scaled: (ms) => ms * timeScale,
     logLimit: () => Math.max(16 * 1024, Math.min(1024 * 1024, Math.floor(LOG_BUDGET_BYTES / Math.max(1, workers.size)))),
-    paths: { podsDir, nodesDir: join(kubeletDir, 'nodes'), claimsDir: join(kubeletDir, 'claims'), storageDir },
+    paths: { podsDir, nodesDir: join(kubeletDir, 'nodes'), claimsDir: join(kubeletDir, 'claims'), storageDir, imagesDir: join(kubeletDir, 'images') },
     unlimitedPodStorageBytes: options.unlimitedPodStorageBytes ?? UNLIMITED_POD_CEILING_BYTES,
     claimStorage,
     hostDisk,

@@ -35,7 +35,7 @@ export interface KubeletShared {
   startDelay(ms: number): number;
   scaled(ms: number): number;
   logLimit(): number;
-  paths: { podsDir: string; nodesDir: string; claimsDir: string; storageDir: string };
+  paths: { podsDir: string; nodesDir: string; claimsDir: string; storageDir: string; imagesDir: string };
   unlimitedPodStorageBytes: number;
   claimStorage: ClaimStorage;
   hostDisk: HostDisk;
@@ -122,7 +122,7 @@ export class NodeKubelet implements NodeRuntime {
   readonly caFile: string;
   readonly tokens: TokenIssuer | undefined;
   readonly allocatable: NodeAllocatable;
-  readonly paths: { podsDir: string; nodeDir: string; claimsDir: string; storageDir: string };
+  readonly paths: { podsDir: string; nodeDir: string; claimsDir: string; storageDir: string; imagesDir: string };
   readonly unlimitedPodStorageBytes: number;
   readonly claimStorage: ClaimStorage;
   readonly hostDisk: HostDisk;
@@ -151,7 +151,7 @@ export class NodeKubelet implements NodeRuntime {
     this.caFile = shared.caFile;
     this.tokens = shared.tokens;
     this.allocatable = allocatableOf(node);
-    this.paths = { podsDir: shared.paths.podsDir, nodeDir: `${shared.paths.nodesDir}/${this.nodeName}`, claimsDir: shared.paths.claimsDir, storageDir: shared.paths.storageDir };
+    this.paths = { podsDir: shared.paths.podsDir, nodeDir: `${shared.paths.nodesDir}/${this.nodeName}`, claimsDir: shared.paths.claimsDir, storageDir: shared.paths.storageDir, imagesDir: shared.paths.imagesDir };
     this.unlimitedPodStorageBytes = shared.unlimitedPodStorageBytes;
     this.claimStorage = shared.claimStorage;
     this.hostDisk = shared.hostDisk;

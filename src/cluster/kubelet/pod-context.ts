@@ -10,7 +10,7 @@ import type { ContainerSlot } from './container-slot.ts';
 import type { NodeAllocatable } from './environment.ts';
 import { type Json, num, specOf } from './format.ts';
 import type { PodNetwork } from './network/index.ts';
-import type { PodSandbox, SandboxCgroup, SandboxIdentity, SandboxLimits, SandboxSupport } from './sandbox/index.ts';
+import type { InsideUser, PodSandbox, SandboxCgroup, SandboxIdentity, SandboxLimits, SandboxSupport } from './sandbox/index.ts';
 import type { PodVolumes, TokenIssuer } from './volumes.ts';
 import type { WorkbenchTools } from './workbench.ts';
 
@@ -26,7 +26,8 @@ export interface NodeRuntime {
   readonly caFile: string;
   readonly tokens: TokenIssuer | undefined;
   readonly allocatable: NodeAllocatable;
-  readonly paths: { podsDir: string; nodeDir: string; claimsDir: string; storageDir: string };
+  /** imagesDir: the images' unpacked root file systems, shared by the node's containers. */
+  readonly paths: { podsDir: string; nodeDir: string; claimsDir: string; storageDir: string; imagesDir: string };
   /** The size of the file system of a pod that sets no ephemeral-storage limit. */
   readonly unlimitedPodStorageBytes: number;
   /** The file systems of PersistentVolumeClaims on this node. */
@@ -86,6 +87,8 @@ export interface PodContext {
   prepareStorage(): Promise<void>;
   /** The pod's identity on the host (its sandbox's). */
   readonly identity: SandboxIdentity;
+  /** Who the pod's processes are inside (securityContext or the image's user). */
+  readonly user: InsideUser;
   /** The pod sandbox every real process of the pod joins, made on first need; undefined without bubblewrap. */
   podSandbox(): Promise<PodSandbox | undefined>;
   /** The cgroup of one container, under the pod's (its limits and the pod's hold for all its processes). */

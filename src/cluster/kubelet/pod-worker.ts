@@ -18,6 +18,7 @@ import { gatewayOf, openPodPort } from './network/index.ts';
 import { type NodeRuntime, podGraceMs, type PodContext } from './pod-context.ts';
 import { buildPodStatus, type TerminatedState } from './pod-status.ts';
 import { limitsOf, podLimits } from './container-sandbox.ts';
+import { podUser } from './security-context.ts';
 import { PodSandbox, type SandboxCgroup, type SandboxIdentity, type SandboxSpec } from './sandbox/index.ts';
 import { checkSimulatedMemory, type ContainerSample, OOM_AFTER_MS, podSamples } from './usage.ts';
 import { PodVolumes } from './volumes.ts';
@@ -107,6 +108,7 @@ export class PodWorker {
       scheduleTokenRefresh: () => this.#scheduleTokenRefresh(),
       prepareStorage: () => this.#prepareStorage(),
       identity: this.#identity,
+      user: podUser(pod),
       podSandbox: () => this.#ensurePodSandbox(),
       containerCgroup: (slot) => this.#containerCgroup(slot),
     };
@@ -585,7 +587,7 @@ export class PodWorker {
     if (support.mode !== 'bubblewrap' || !support.nsenter || this.#gone) return Promise.resolve(undefined);
     const hostname = (str(specOf(this.pod)['hostname']) ?? this.name).slice(0, 63);
     this.#podSandbox ??= this.#ensurePodCgroup()
-      .then((cgroup) => PodSandbox.start(support, { hostname, identity: this.#identity, cgroup }))
+      .then((cgroup) => PodSandbox.start(support, { hostname, identity: this.#identity, cgroup, user: this.#context.user }))
       .then(
       (sandbox) => {
         // The pod went while its sandbox was being made.

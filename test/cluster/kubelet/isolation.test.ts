@@ -1,6 +1,7 @@
 // What a sandboxed shell cannot do: read the host's files, the cluster's data dir or another
 // pod's volumes, see or signal processes outside it, reach the host's network — and it ends with
-// its pod.
+// its pod. The curious pod is debian's, whose tools are the host's: the host's trees are in sight,
+// the hardest case (busybox and alpine see only their own root).
 import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KubeletCluster, kubectlBinary, phase, startKubeletCluster } from './harness.ts';
@@ -18,7 +19,7 @@ kind: Pod
 metadata: {name: curious}
 spec:
   containers:
-  - {name: shell, image: busybox, command: [sh, -c, 'exec sleep 3600']}
+  - {name: shell, image: debian:12, command: [sh, -c, 'exec sleep 3600']}
 ---
 apiVersion: v1
 kind: Pod

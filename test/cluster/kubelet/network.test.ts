@@ -13,7 +13,8 @@ beforeAll(async () => {
   await lab.until('the default ServiceAccount', () => lab.cluster.registry.list(lab.cluster.registry.lookup('', 'v1', 'serviceaccounts')!, { namespace: ns }).items.length > 0);
   await lab.kubectl(['create', 'deployment', 'web', '-n', ns, '--image=nginx:1.27', '--replicas=2']);
   await lab.kubectl(['expose', 'deployment', 'web', '-n', ns, '--port=80']);
-  await lab.kubectl(['run', 'client', '-n', ns, '--image=busybox', '--', 'sh', '-c', 'exec sleep 3600']);
+  // debian: the host's curl and wget (busybox has its own wget and no curl).
+  await lab.kubectl(['run', 'client', '-n', ns, '--image=debian:12', '--', 'sh', '-c', 'exec sleep 3600']);
   await lab.until('client Running', () => phase(lab.pod(ns, 'client')) === 'Running');
   await lab.until('web ready', () =>
     lab.cluster.registry

@@ -5,9 +5,11 @@
 // it uses when idle.
 //
 // Two kinds of image:
-// - `shell` images (busybox, alpine, …) run their command for real in the sandbox;
+// - `shell` images (busybox, alpine, …) run their command for real in the sandbox, busybox and
+//   alpine in a root file system of their own (root-filesystem.ts), the others with the host's tools;
 // - `service` images (nginx, redis, …) are simulated: no process, timers and data from here.
 // The workbench is a service image whose exec sessions are the learner's real shell.
+import type { RootFilesystemKind } from './root-filesystem.ts';
 import { systemImages } from './system-images.ts';
 import { tutorialImages } from './tutorial-images.ts';
 
@@ -65,6 +67,8 @@ export interface CatalogImage {
   version: string;
   sizeBytes: number;
   kind: 'shell' | 'service' | 'workbench';
+  /** A shell image whose root file system the kubelet builds (busybox underneath); others see the host's tools. */
+  rootFilesystem?: RootFilesystemKind;
   /** What runs without spec.command / spec.args (the image's ENTRYPOINT and CMD). */
   entrypoint?: string[];
   cmd?: string[];
@@ -149,6 +153,7 @@ export const imageCatalog: CatalogImage[] = [
     version: '1.37.0',
     sizeBytes: 2_166_761,
     kind: 'shell',
+    rootFilesystem: 'busybox',
     cmd: ['sh'],
   },
   {
@@ -157,6 +162,7 @@ export const imageCatalog: CatalogImage[] = [
     version: '1.27.2',
     sizeBytes: 1_144_547,
     kind: 'shell',
+    rootFilesystem: 'busybox',
     cmd: ['sh'],
   },
   {
@@ -165,6 +171,7 @@ export const imageCatalog: CatalogImage[] = [
     version: '3.22.1',
     sizeBytes: 3_796_953,
     kind: 'shell',
+    rootFilesystem: 'alpine',
     cmd: ['/bin/sh'],
   },
   {

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { type CatalogImage, type ImageBehaviour, imageCatalog } from './catalog.ts';
 
 export type { CatalogImage, EnvRequirement, HttpEndpoint, ImageBehaviour } from './catalog.ts';
+export { containerRoot, HOST_BUSYBOX, type ImageRoot, imageRoot, type RootFilesystemKind } from './root-filesystem.ts';
 
 export interface ImageReference {
   /** as written in the pod spec */

@@ -52,6 +52,21 @@ function pinnedDescriptors(mounts: SandboxMount[]): Map<SandboxMount, number> {
   return new Map(pinned.map((mount, i) => [mount, PINNED_FDS[i] as number]));
 }
 
+/** The user and group a process is inside its user namespace (root, the image's user, runAsUser). */
+export interface InsideUser {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * An image's own root file system (busybox, alpine): the container's writable copy becomes /,
+ * the image's shared files are bound read-only into it, and none of the host's trees is seen.
+ */
+export interface SandboxRoot {
+  writable: string;
+  readOnly: Array<{ source: string; target: string }>;
+}
+
 /** Inside the sandbox, 127.0.0.1:port is carried to a Unix socket on the host. */
 export interface SandboxForward {
   port: number;
@@ -87,6 +102,10 @@ export interface SandboxSpec {
   pod?: PodNamespaces;
   /** The host user it runs as (default SHARED_IDENTITY). */
   identity?: SandboxIdentity;
+  /** Who it is inside when it makes its own user namespace (in a pod, the pod sandbox decides); default uid/gid 1000. */
+  user?: InsideUser;
+  /** The image's root file system; without it, the host's system trees read-only. */
+  root?: SandboxRoot;
 }
 
 export interface SandboxExit {
@@ -257,18 +276,26 @@ const PIDNS_FD = 11;
 function bubblewrapArgs(spec: SandboxSpec, support: Extract<SandboxSupport, { mode: 'bubblewrap' }>, forwardSockets: Map<number, string>): string[] {
   // In a pod sandbox the process joins the pod's namespaces and gets only its own mount (and
   // cgroup) namespace; alone, it gets every namespace of its own.
+  const user = spec.user ?? { uid: INSIDE_UID, gid: INSIDE_GID };
   const args = spec.pod
     ? ['--userns', String(USERNS_FD), '--pidns', String(PIDNS_FD), '--unshare-cgroup-try', '--die-with-parent']
-    : ['--unshare-all', '--die-with-parent', '--uid', String(INSIDE_UID), '--gid', String(INSIDE_GID), '--hostname', spec.hostname];
+    : ['--unshare-all', '--die-with-parent', '--uid', String(user.uid), '--gid', String(user.gid), '--hostname', spec.hostname];
   // Without a terminal, a new session keeps the sandbox from pushing input into ours (TIOCSTI).
   // With one, the terminal is the sandbox's own, and bash needs it as its controlling terminal.
   if (!spec.tty) args.push('--new-session');
-  const targets = spec.mounts.map((mount) => mount.target);
-  for (const tree of SYSTEM_TREES) if (existsSync(tree)) bindTree(tree, targets, args);
-  args.push(...systemLinks());
-  args.push(...maskArgs(support.hidden));
-  args.push('--ro-bind', join(support.runtimeDir, 'passwd'), '/etc/passwd', '--ro-bind', join(support.runtimeDir, 'group'), '/etc/group');
-  args.push('--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--tmpfs', '/run', '--dir', '/var/tmp');
+  if (spec.root) {
+    args.push('--bind', spec.root.writable, '/');
+    for (const shared of spec.root.readOnly) args.push('--ro-bind', shared.source, shared.target);
+    args.push('--dev', '/dev', '--proc', '/proc');
+    if (forwardSockets.size > 0) args.push('--tmpfs', '/run');
+  } else {
+    const targets = spec.mounts.map((mount) => mount.target);
+    for (const tree of SYSTEM_TREES) if (existsSync(tree)) bindTree(tree, targets, args);
+    args.push(...systemLinks());
+    args.push(...maskArgs(support.hidden));
+    args.push('--ro-bind', join(support.runtimeDir, 'passwd'), '/etc/passwd', '--ro-bind', join(support.runtimeDir, 'group'), '/etc/group');
+    args.push('--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--tmpfs', '/run', '--dir', '/var/tmp');
+  }
   const pinned = pinnedDescriptors(spec.mounts);
   for (const mount of spec.mounts) {
     const fd = pinned.get(mount);
@@ -368,8 +395,10 @@ export async function spawnSandboxed(spec: SandboxSpec, support: SandboxSupport)
     if (spec.pod && !support.nsenter) throw new Error('nsenter (util-linux) is not installed: a process cannot join its pod sandbox without it');
     // A pod's forwards listen once in the pod's network namespace (PodSandbox.forward); alone, the sandbox starts its own.
     const forwards = spec.pod ? [] : (spec.forwards ?? []);
+    if (spec.root && forwards.length > 0) throw new Error('nsenter (util-linux) is not installed: a container with its image\'s root file system reaches the network only through its pod sandbox');
     const forwardSockets = new Map(forwards.map((forward) => [forward.port, forward.unixSocket] as const));
-    const inner = withForwards(spec.tty ? asTerminalLeader(spec.argv) : spec.argv, forwards, support.socat);
+    // busybox's ash takes the terminal's foreground itself; the host's bash is not in an image's root.
+    const inner = withForwards(spec.tty && !spec.root ? asTerminalLeader(spec.argv) : spec.argv, forwards, support.socat);
     const seccomp = seccompArgs(support);
     const bwrap = [support.bwrap, ...seccomp.bwrap, ...bubblewrapArgs(spec, support, forwardSockets), '--', ...inner];
     const drop = [support.setpriv, ...dropPrivileges(spec.identity), ...bwrap];

@@ -9,7 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SandboxCgroup } from './cgroups.ts';
-import { dropPrivileges, INSIDE_GID, INSIDE_UID, type SandboxForward, type SandboxIdentity, type SandboxSupport, systemLinks } from './index.ts';
+import { dropPrivileges, INSIDE_GID, INSIDE_UID, type InsideUser, type SandboxForward, type SandboxIdentity, type SandboxSupport, systemLinks } from './index.ts';
 
 /** Paths a joining process opens to enter the pod's namespaces (descriptors the kubelet holds). */
 export interface PodNamespaces {
@@ -26,6 +26,8 @@ export interface PodSandboxOptions {
   identity: SandboxIdentity;
   /** The pod's cgroup; the pause process gets a leaf of its own under it. */
   cgroup: SandboxCgroup | null;
+  /** Who the pod's processes are inside its user namespace (default uid/gid 1000). */
+  user?: InsideUser;
 }
 
 const NAMESPACES = ['user', 'pid', 'net', 'uts', 'ipc'] as const;
@@ -82,9 +84,9 @@ export class PodSandbox {
       '--unshare-uts',
       '--unshare-cgroup-try',
       '--uid',
-      String(INSIDE_UID),
+      String(options.user?.uid ?? INSIDE_UID),
       '--gid',
-      String(INSIDE_GID),
+      String(options.user?.gid ?? INSIDE_GID),
       '--hostname',
       options.hostname,
       '--die-with-parent',

@@ -1,0 +1,264 @@
+// The root file systems of the shell images that are busybox underneath (busybox, alpine): built
+// once a cluster from the host's static busybox (Debian's busybox-static) into the kubelet's image
+// directory, as the image's layers would be unpacked; each container then gets a writable copy of
+// it (its writable layer, on the pod's own file system) with the busybox binary itself bound
+// read-only from the shared layer. The users, groups and os-release are the images' own.
+import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, copyFileSync, writeFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
+
+export type RootFilesystemKind = 'busybox' | 'alpine';
+
+/** Where the host's static busybox is (Debian's busybox-static puts it here). */
+export const HOST_BUSYBOX = '/bin/busybox';
+
+/** An image's unpacked layers on the node, shared by every container of that image. */
+export interface ImageRoot {
+  dir: string;
+  /** Paths inside the root that each container binds read-only from `dir` instead of copying (the busybox binary). */
+  shared: string[];
+}
+
+const BUSYBOX_PASSWD = [
+  'root:x:0:0:root:/root:/bin/sh',
+  'daemon:x:1:1:daemon:/usr/sbin:/bin/false',
+  'bin:x:2:2:bin:/bin:/bin/false',
+  'sys:x:3:3:sys:/dev:/bin/false',
+  'sync:x:4:100:sync:/bin:/bin/sync',
+  'mail:x:8:8:mail:/var/spool/mail:/bin/false',
+  'www-data:x:33:33:www-data:/var/www:/bin/false',
+  'operator:x:37:37:Operator:/var:/bin/false',
+  'nobody:x:65534:65534:nobody:/home:/bin/false',
+];
+
+const BUSYBOX_GROUP = [
+  'root:x:0:',
+  'daemon:x:1:',
+  'bin:x:2:',
+  'sys:x:3:',
+  'adm:x:4:',
+  'tty:x:5:',
+  'disk:x:6:',
+  'lp:x:7:',
+  'mail:x:8:',
+  'kmem:x:9:',
+  'wheel:x:10:root',
+  'cdrom:x:11:',
+  'dialout:x:18:',
+  'floppy:x:19:',
+  'video:x:28:',
+  'audio:x:29:',
+  'tape:x:32:',
+  'www-data:x:33:',
+  'operator:x:37:',
+  'utmp:x:43:',
+  'plugdev:x:46:',
+  'staff:x:50:',
+  'lock:x:54:',
+  'netdev:x:82:',
+  'users:x:100:',
+  'nogroup:x:65534:',
+];
+
+const ALPINE_PASSWD = [
+  'root:x:0:0:root:/root:/bin/sh',
+  'bin:x:1:1:bin:/bin:/sbin/nologin',
+  'daemon:x:2:2:daemon:/sbin:/sbin/nologin',
+  'lp:x:4:7:lp:/var/spool/lpd:/sbin/nologin',
+  'sync:x:5:0:sync:/sbin:/bin/sync',
+  'shutdown:x:6:0:shutdown:/sbin:/sbin/shutdown',
+  'halt:x:7:0:halt:/sbin:/sbin/halt',
+  'mail:x:8:12:mail:/var/mail:/sbin/nologin',
+  'news:x:9:13:news:/usr/lib/news:/sbin/nologin',
+  'uucp:x:10:14:uucp:/var/spool/uucppublic:/sbin/nologin',
+  'cron:x:16:16:cron:/var/spool/cron:/sbin/nologin',
+  'ftp:x:21:21::/var/lib/ftp:/sbin/nologin',
+  'sshd:x:22:22:sshd:/dev/null:/sbin/nologin',
+  'games:x:35:35:games:/usr/games:/sbin/nologin',
+  'ntp:x:123:123:NTP:/var/empty:/sbin/nologin',
+  'guest:x:405:100:guest:/dev/null:/sbin/nologin',
+  'nobody:x:65534:65534:nobody:/:/sbin/nologin',
+];
+
+const ALPINE_GROUP = [
+  'root:x:0:root',
+  'bin:x:1:root,bin,daemon',
+  'daemon:x:2:root,bin,daemon',
+  'sys:x:3:root,bin',
+  'adm:x:4:root,daemon',
+  'tty:x:5:',
+  'disk:x:6:root',
+  'lp:x:7:lp',
+  'kmem:x:9:',
+  'wheel:x:10:root',
+  'floppy:x:11:root',
+  'mail:x:12:mail',
+  'news:x:13:news',
+  'uucp:x:14:uucp',
+  'cron:x:16:cron',
+  'audio:x:18:',
+  'cdrom:x:19:',
+  'dialout:x:20:root',
+  'ftp:x:21:',
+  'sshd:x:22:',
+  'input:x:23:',
+  'tape:x:26:root',
+  'video:x:27:root',
+  'netdev:x:28:',
+  'kvm:x:34:kvm',
+  'games:x:35:',
+  'shadow:x:42:',
+  'www-data:x:82:',
+  'users:x:100:games',
+  'ntp:x:123:',
+  'abuild:x:300:',
+  'utmp:x:406:',
+  'ping:x:999:',
+  'nogroup:x:65533:',
+  'nobody:x:65534:',
+];
+
+const lines = (entries: string[]) => `${entries.join('\n')}\n`;
+
+function alpineRelease(version: string): { osRelease: string; release: string } {
+  const minor = /^(\d+\.\d+)/.exec(version)?.[1] ?? version;
+  const osRelease = [
+    'NAME="Alpine Linux"',
+    'ID=alpine',
+    `VERSION_ID=${version}`,
+    `PRETTY_NAME="Alpine Linux v${minor}"`,
+    'HOME_URL="https://alpinelinux.org/"',
+    'BUG_REPORT_URL="https://gitlab.alpinelinux.org/alpine/aports/-/issues"',
+  ];
+  return { osRelease: lines(osRelease), release: `${version}\n` };
+}
+
+interface Layout {
+  dirs: string[];
+  files: Record<string, string>;
+  /** Applet link → its target. */
+  links: Array<[string, string]>;
+}
+
+/** The applets this busybox has, with the directory each belongs in (`busybox --list-full`). */
+function applets(): string[] {
+  const listed = spawnSync(HOST_BUSYBOX, ['--list-full'], { encoding: 'utf8' });
+  if (listed.status !== 0) throw new Error(`${HOST_BUSYBOX} --list-full failed: ${listed.stderr.trim() || `exit ${listed.status}`}`);
+  return listed.stdout.split('\n').filter((line) => /^[a-z0-9/._[\]-]+$/i.test(line) && !line.endsWith('/busybox'));
+}
+
+function layoutOf(kind: RootFilesystemKind, version: string): Layout {
+  const found = applets();
+  if (kind === 'busybox') {
+    // The busybox image keeps every applet in /bin, beside the binary.
+    const names = [...new Set(found.map((path) => posix.basename(path)))];
+    return {
+      dirs: ['bin', 'dev', 'etc', 'home', 'proc', 'root', 'sys', 'tmp', 'usr', 'usr/sbin', 'var', 'var/spool', 'var/spool/mail', 'var/www'],
+      files: { 'etc/passwd': lines(BUSYBOX_PASSWD), 'etc/group': lines(BUSYBOX_GROUP), 'etc/shadow': '' },
+      links: names.map((name) => [`bin/${name}`, 'busybox']),
+    };
+  }
+  const release = alpineRelease(version);
+  return {
+    dirs: ['bin', 'dev', 'etc', 'etc/apk', 'home', 'lib', 'media', 'mnt', 'opt', 'proc', 'root', 'run', 'sbin', 'srv', 'sys', 'tmp', 'usr', 'usr/bin', 'usr/sbin', 'usr/lib', 'usr/local', 'usr/local/bin', 'usr/share', 'var', 'var/cache', 'var/empty', 'var/lib', 'var/log', 'var/mail', 'var/spool', 'var/tmp'],
+    files: {
+      'etc/passwd': lines(ALPINE_PASSWD),
+      'etc/group': lines(ALPINE_GROUP),
+      'etc/shadow': '',
+      'etc/os-release': release.osRelease,
+      'etc/alpine-release': release.release,
+      'etc/shells': '# valid login shells\n/bin/sh\n/bin/ash\n',
+      'etc/apk/world': 'alpine-baselayout\nalpine-keys\napk-tools\nbusybox\nca-certificates-bundle\nlibc-utils\n',
+    },
+    // Alpine links each applet where it belongs, to /bin/busybox.
+    links: found.map((path) => [path.replace(/^\//, ''), '/bin/busybox']),
+  };
+}
+
+/**
+ * The image's root, built on first use under `imagesDir` and kept (the node's unpacked image):
+ * made in a temporary directory, then renamed into place, so a half-built root is never used.
+ */
+export function imageRoot(imagesDir: string, kind: RootFilesystemKind, version: string): ImageRoot {
+  const dir = join(imagesDir, `${kind}-${version.replace(/[^a-z0-9.]/gi, '_')}`);
+  const shared = ['bin/busybox'];
+  if (existsSync(dir)) return { dir, shared };
+  if (!existsSync(HOST_BUSYBOX)) throw new Error(`the ${kind} image needs a static busybox at ${HOST_BUSYBOX}: install it (apt-get install busybox-static)`);
+  mkdirSync(imagesDir, { recursive: true });
+  chmodSync(imagesDir, 0o711);
+  const building = join(imagesDir, `.building-${randomBytes(6).toString('hex')}`);
+  try {
+    const layout = layoutOf(kind, version);
+    mkdirSync(building, { mode: 0o755 });
+    chmodSync(building, 0o755);
+    for (const sub of layout.dirs) mkdirSync(join(building, sub), { recursive: true, mode: 0o755 });
+    chmodSync(join(building, 'tmp'), 0o1777);
+    chmodSync(join(building, 'root'), 0o700);
+    copyFileSync(HOST_BUSYBOX, join(building, 'bin', 'busybox'));
+    chmodSync(join(building, 'bin', 'busybox'), 0o755);
+    for (const [path, content] of Object.entries(layout.files)) writeFileSync(join(building, path), content, { mode: path === 'etc/shadow' ? 0o640 : 0o644 });
+    for (const [link, target] of layout.links) {
+      mkdirSync(join(building, posix.dirname(link)), { recursive: true, mode: 0o755 });
+      if (!existsSync(join(building, link))) symlinkSync(target, join(building, link));
+    }
+    renameSync(building, dir);
+  } catch (error) {
+    rmSync(building, { recursive: true, force: true });
+    // Another start built it meanwhile.
+    if (existsSync(dir)) return { dir, shared };
+    throw error;
+  }
+  return { dir, shared };
+}
+
+/**
+ * A container's writable root: a copy of the image's root without its shared files, in the
+ * container's own directory. Made once per container instance (a restart gets a fresh one, as a
+ * new writable layer); owned by the pod's host identity when the container runs as root inside,
+ * so root may write it, else left to the kubelet, as an image's files belong to root.
+ */
+export function containerRoot(image: ImageRoot, instanceDir: string, owner: { uid: number; gid: number } | undefined, workingDir: string, mountPoints: Array<{ target: string; directory: boolean }>): string {
+  const root = join(instanceDir, 'rootfs');
+  if (existsSync(root)) return root;
+  const building = join(instanceDir, `.rootfs-${randomBytes(4).toString('hex')}`);
+  const skipped = new Set(image.shared.map((path) => join(image.dir, path)));
+  cpSync(image.dir, building, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true, filter: (source) => !skipped.has(source) });
+  // The shared files' mount points.
+  for (const path of image.shared) writeFileSync(join(building, path), '', { mode: 0o755 });
+  // As runc, the working directory and the mount points are made as root when the image lacks
+  // them, before any process could touch the root (a user other than root could not make them).
+  makeDirectories(building, workingDir);
+  for (const point of mountPoints) {
+    if (point.directory) makeDirectories(building, point.target);
+    else if (makeDirectories(building, posix.dirname(posix.normalize(`/${point.target}`)))) {
+      const file = join(building, posix.normalize(`/${point.target}`));
+      if (!lstatSync(file, { throwIfNoEntry: false })) writeFileSync(file, '', { mode: 0o644 });
+    }
+  }
+  if (owner && process.getuid?.() === 0) chownTree(building, owner);
+  renameSync(building, root);
+  return root;
+}
+
+/** mkdir -p of an absolute path inside a fresh root, stopping at anything that is not a directory (a link, a file); whether it got there. */
+function makeDirectories(root: string, path: string): boolean {
+  let current = root;
+  for (const part of posix.normalize(`/${path}`).split('/').filter((part) => part !== '')) {
+    current = join(current, part);
+    const stat = lstatSync(current, { throwIfNoEntry: false });
+    if (!stat) mkdirSync(current, { mode: 0o755 });
+    else if (!stat.isDirectory()) return false;
+  }
+  return true;
+}
+
+/** The kubelet's own fresh copy, not yet seen by any container: no link in it is a learner's. */
+function chownTree(path: string, owner: { uid: number; gid: number }): void {
+  lchownSync(path, owner.uid, owner.gid);
+  for (const entry of readdirSync(path, { withFileTypes: true })) {
+    const child = join(path, entry.name);
+    if (entry.isDirectory()) chownTree(child, owner);
+    else lchownSync(child, owner.uid, owner.gid);
+  }
+}

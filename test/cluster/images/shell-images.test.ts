@@ -1,0 +1,95 @@
+// busybox and alpine behave as their images do: busybox's own applets (not the host's GNU tools),
+// the images' users, os-release and working directory, root by default and the securityContext's
+// user when it names one, with kubectl 1.27 and 1.33 as the learner's client.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { containerStatus, type KubeletCluster, phase, startKubeletCluster, versionedKubectl, waitingReason } from '../kubelet/harness.ts';
+
+let lab: KubeletCluster;
+const ns = 'images';
+
+beforeAll(async () => {
+  lab = await startKubeletCluster();
+  await lab.kubectl(['create', 'namespace', ns]);
+  await lab.until('the default ServiceAccount', () => lab.cluster.registry.list(lab.cluster.registry.lookup('', 'v1', 'serviceaccounts')!, { namespace: ns }).items.length > 0);
+  await lab.apply(
+    `apiVersion: v1
+kind: Pod
+metadata: {name: box}
+spec:
+  containers:
+  - {name: shell, image: busybox:1.36, command: [sh, -c, 'exec sleep 3600']}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: peak}
+spec:
+  containers:
+  - {name: shell, image: alpine:3.20, command: [sleep, '3600']}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: nobody-box}
+spec:
+  securityContext: {runAsUser: 101, runAsGroup: 101}
+  containers:
+  - {name: shell, image: busybox, command: [sleep, '3600'], workingDir: /work}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: refused}
+spec:
+  securityContext: {runAsNonRoot: true}
+  containers:
+  - {name: shell, image: busybox, command: [sleep, '3600']}
+`,
+    ns,
+  );
+  await lab.until('the pods Running', () => ['box', 'peak', 'nobody-box'].every((name) => phase(lab.pod(ns, name)) === 'Running'), 30_000);
+});
+afterAll(async () => {
+  await lab?.stop();
+});
+
+// kubectl 1.27 execs over SPDY only, which this cluster does not serve yet; 1.29 speaks WebSocket when asked.
+describe.each(['1.29', '1.33'])('shell images with kubectl %s', (version) => {
+  const exec = (pod: string, command: string[]) => lab.kubectl(['exec', '-n', ns, pod, '--', ...command], { binary: versionedKubectl(version), env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'true' } });
+
+  it("busybox's wget is BusyBox's, and /bin holds its applets", async () => {
+    const help = await exec('box', ['wget', '--help']);
+    expect(help.stdout + help.stderr).toContain('BusyBox v1.');
+    const bin = await exec('box', ['ls', '/bin']);
+    expect(bin.stdout.split(/\s+/)).toEqual(expect.arrayContaining(['sh', 'ls', 'wget', 'nslookup', 'ps', 'busybox']));
+  });
+
+  it("shows busybox's users, root by default, / as the working directory and no host tool", async () => {
+    const result = await exec('box', ['sh', '-c', 'id; pwd; cut -d: -f1 /etc/passwd | tr "\\n" " "; echo; ls /usr/bin | wc -l; test -e /usr/bin/perl || echo no-perl; echo $HOME $PATH']);
+    expect(result.stdout).toBe(
+      'uid=0(root) gid=0(root)\n/\nroot daemon bin sys sync mail www-data operator nobody \n0\nno-perl\n/root /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n',
+    );
+  });
+
+  it("alpine reads as Alpine Linux, with its applets where alpine puts them", async () => {
+    const release = await exec('peak', ['cat', '/etc/os-release']);
+    expect(release.stdout).toContain('NAME="Alpine Linux"\nID=alpine\n');
+    const links = await exec('peak', ['sh', '-c', 'readlink /usr/bin/wget; readlink /bin/ls']);
+    expect(links.stdout).toBe('/bin/busybox\n/bin/busybox\n');
+  });
+
+  it("writes into the container's root as root, as a writable layer", async () => {
+    const result = await exec('box', ['sh', '-c', 'echo kept > /note && cat /note']);
+    expect(result.stdout).toBe('kept\n');
+  });
+
+  it('runs as the securityContext says, in the working directory it names', async () => {
+    const result = await exec('nobody-box', ['sh', '-c', 'id; pwd; touch /etc/x 2>&1 || true']);
+    expect(result.stdout).toMatch(/^uid=101 gid=101\n\/work\n.*(Permission denied|Read-only)/s);
+  });
+});
+
+describe('runAsNonRoot', () => {
+  it("refuses to start busybox, whose user is root, as the kubelet does", async () => {
+    await lab.until('CreateContainerConfigError', () => waitingReason(lab.pod(ns, 'refused')) === 'CreateContainerConfigError');
+    const uid = lab.pod(ns, 'refused')?.metadata.uid;
+    expect(containerStatus(lab.pod(ns, 'refused'))?.['state'].waiting.message).toBe(`container has runAsNonRoot and image will run as root (pod: "refused_${ns}(${uid})", container: shell)`);
+  });
+});
