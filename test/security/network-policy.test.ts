@@ -102,7 +102,7 @@ async function webIn(namespace: string): Promise<{ serviceIP: string; podIP: str
   return { serviceIP: String(service?.spec?.['clusterIP']), podIP: String(pod.status?.['podIP']) };
 }
 
-/** A shell pod to curl from. */
+/** A shell pod to curl from (debian: the host's curl; busybox has none). */
 async function clientIn(namespace: string, name: string, labels: Record<string, string>): Promise<void> {
   await apply(namespace, {
     apiVersion: 'v1',
@@ -110,7 +110,7 @@ async function clientIn(namespace: string, name: string, labels: Record<string, 
     metadata: { name, labels },
     spec: {
       securityContext: restricted.pod,
-      containers: [{ name: 'shell', image: 'busybox', command: ['sh', '-c', 'exec sleep 3600'], securityContext: restricted.container, resources: { limits: { cpu: '100m', memory: '64Mi' } } }],
+      containers: [{ name: 'shell', image: 'debian:12', command: ['sh', '-c', 'exec sleep 3600'], securityContext: restricted.container, resources: { limits: { cpu: '100m', memory: '64Mi' } } }],
     },
   });
   await until(`${name} ready`, async () => isReady(await getObject('pods', namespace, name)));

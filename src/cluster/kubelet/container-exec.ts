@@ -26,8 +26,9 @@ export async function withServiceNetwork(context: PodContext, spec: SandboxSpec)
 }
 
 /**
- * A process of this container runs in the pod sandbox: the pod's namespaces and identity, a leaf
- * of the container's cgroup, and the forwards it needs listening once in the pod's network.
+ * A process of this container runs in the pod sandbox: the pod's namespaces (the container's own
+ * PID namespace once it has one) and identity, a leaf of the container's cgroup, and the forwards
+ * it needs listening once in the pod's network.
  */
 export async function inPodSandbox(context: PodContext, slot: ContainerSlot, spec: SandboxSpec, trackProcesses: boolean, survivorsStay = false): Promise<SandboxSpec> {
   const sandbox = await context.podSandbox();
@@ -35,7 +36,9 @@ export async function inPodSandbox(context: PodContext, slot: ContainerSlot, spe
   const joined: SandboxSpec = { ...spec, identity: context.identity, user: context.user, ...(cgroup ? { cgroup, trackProcesses, survivorsStay } : {}) };
   if (!sandbox) return joined;
   for (const forward of spec.forwards ?? []) await sandbox.forward(forward);
-  return { ...joined, pod: sandbox.namespaces };
+  // A process in a running container joins the container's PID namespace (its command is PID 1 there).
+  const pid = spec.ownPidNamespace ? undefined : slot.instance?.pidNamespace;
+  return { ...joined, pod: { ...sandbox.namespaces, ...(pid ? { pid } : {}) } };
 }
 
 /** The sandbox for a process inside this container (exec sessions with the network, exec probes without), or why there can be none. */

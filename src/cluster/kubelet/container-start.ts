@@ -14,7 +14,7 @@ import { type Json, specOf, statusOf, str, strings, timestamp } from './format.t
 import { behaviourOf, type ImageBehaviour, type ResolvedImage, versionOf } from './images/index.ts';
 import type { PodContext } from './pod-context.ts';
 import type { TerminatedState } from './pod-status.ts';
-import { type SandboxedProcess, spawnSandboxed } from './sandbox/index.ts';
+import { ownPidNamespace, type PidNamespace, type SandboxedProcess, spawnSandboxed } from './sandbox/index.ts';
 import { runAsNonRootRefusal } from './security-context.ts';
 import { memoryLimitBytes, OOM_AFTER_MS, simulatedUsage } from './usage.ts';
 
@@ -74,7 +74,7 @@ export async function createContainer(context: PodContext, slot: ContainerSlot, 
       return undefined;
     }
     created(context, slot, environment.env, previous);
-    return new ProcessContainer(spawned.process, spawned.tmp, () => node.now(), () => node.logLimit());
+    return new ProcessContainer(spawned.process, spawned.tmp, () => node.now(), () => node.logLimit(), spawned.pidNamespace);
   }
   const behaviour = behaviourWithPort(image, args);
   const requirement = image.catalog?.requiredEnv;
@@ -152,7 +152,14 @@ function startFailed(context: PodContext, slot: ContainerSlot, message: string, 
   context.scheduleRestart(slot, 128, 0);
 }
 
-async function spawnReal(context: PodContext, slot: ContainerSlot, image: ResolvedImage, argv: string[], env: Array<[string, string]>, instanceDir: string): Promise<{ process: SandboxedProcess; tmp: string } | string> {
+async function spawnReal(
+  context: PodContext,
+  slot: ContainerSlot,
+  image: ResolvedImage,
+  argv: string[],
+  env: Array<[string, string]>,
+  instanceDir: string,
+): Promise<{ process: SandboxedProcess; tmp: string; pidNamespace?: PidNamespace } | string> {
   const support = context.node.sandbox();
   if (support.mode === 'unavailable') return `sandbox:${support.reason}`;
   const pod = context.pod();
@@ -181,9 +188,18 @@ async function spawnReal(context: PodContext, slot: ContainerSlot, image: Resolv
       ...(root ? { root } : {}),
       ...(tty ? { tty } : {}),
     });
-    const process = await spawnSandboxed(support.mode === 'unsafe-local' ? { ...spec, env: { ...spec.env, TMPDIR: instance.tmp, HOME: instance.root } } : await inPodSandbox(context, slot, await withServiceNetwork(context, spec), true), support);
+    if (support.mode === 'unsafe-local') {
+      const process = await spawnSandboxed({ ...spec, env: { ...spec.env, TMPDIR: instance.tmp, HOME: instance.root } }, support);
+      if (slot.spec['stdin'] !== true && !tty) process.endInput();
+      return { process, tmp: instance.tmp };
+    }
+    // The container's command is PID 1 of a PID namespace of its own, unless the pod shares one (shareProcessNamespace).
+    const ownPids = specOf(pod)['shareProcessNamespace'] !== true;
+    const joined = await inPodSandbox(context, slot, { ...(await withServiceNetwork(context, spec)), ownPidNamespace: ownPids }, true);
+    const process = await spawnSandboxed(joined, support);
+    const pidNamespace = joined.pod && ownPids ? await ownPidNamespace(process) : undefined;
     if (slot.spec['stdin'] !== true && !tty) process.endInput();
-    return { process, tmp: instance.tmp };
+    return { process, tmp: instance.tmp, ...(pidNamespace ? { pidNamespace } : {}) };
   } catch (error) {
     if (error instanceof ContainerConfigError) return `config:${error.message}`;
     return `sandbox:${error instanceof Error ? error.message : String(error)}`;

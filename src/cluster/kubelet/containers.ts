@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fillTemplate } from './format.ts';
 import type { HttpEndpoint, ImageBehaviour } from './images/index.ts';
 import { ContainerLog } from './logs.ts';
-import type { SandboxedProcess } from './sandbox/index.ts';
+import type { PidNamespace, SandboxedProcess } from './sandbox/index.ts';
 
 export interface ContainerExit {
   exitCode: number;
@@ -32,6 +32,8 @@ export interface ContainerInstance {
   readonly tmpDir: string;
   /** A real process (shell images): attach reaches its stdin and terminal. */
   readonly process: SandboxedProcess | undefined;
+  /** The container's own PID namespace while it runs (its process is PID 1 there): execs join it. */
+  readonly pidNamespace?: string | undefined;
   /** SIGTERM now, SIGKILL once the grace period is over. */
   stop(graceMs: number): void;
   /** Simulated servers answer HTTP on their port; undefined: nothing listens there (connection refused). */
@@ -221,13 +223,15 @@ export class ProcessContainer implements ContainerInstance {
   readonly exited: Promise<ContainerExit>;
   readonly tmpDir: string;
   readonly process: SandboxedProcess;
+  readonly #pidNamespace: PidNamespace | undefined;
   #running = true;
   #killTimer: NodeJS.Timeout | undefined;
   readonly #attached = new Set<(stream: 'stdout' | 'stderr', data: Buffer) => void>();
 
-  constructor(process: SandboxedProcess, tmpDir: string, now: () => Date, logLimit: () => number) {
+  constructor(process: SandboxedProcess, tmpDir: string, now: () => Date, logLimit: () => number, pidNamespace?: PidNamespace) {
     this.process = process;
     this.tmpDir = tmpDir;
+    this.#pidNamespace = pidNamespace;
     this.log = new ContainerLog(logLimit);
     this.startedAt = now();
     process.onOutput((stream, data) => {
@@ -236,6 +240,7 @@ export class ProcessContainer implements ContainerInstance {
     });
     this.exited = process.exited.then((exit) => {
       this.#running = false;
+      this.#pidNamespace?.close();
       if (this.#killTimer) clearTimeout(this.#killTimer);
       this.log.close(now().getTime());
       return exitOf(exit.exitCode, exit.oomKilled);
@@ -244,6 +249,10 @@ export class ProcessContainer implements ContainerInstance {
 
   get running(): boolean {
     return this.#running;
+  }
+
+  get pidNamespace(): string | undefined {
+    return this.#running ? this.#pidNamespace?.path : undefined;
   }
 
   /** Raw output as it comes (attach: a prompt without a newline shows at once). */

@@ -68,11 +68,25 @@ describe.each(['1.29', '1.33'])('shell images with kubectl %s', (version) => {
     );
   });
 
+  it('has printenv, as the images do (a stand-in where Debian built busybox without it)', async () => {
+    const result = await lab.kubectl(['exec', '-n', ns, 'box', '--', 'sh', '-c', 'printenv HOME PATH; printenv NOPE; echo $?']);
+    expect(result.stdout).toBe('/root\n/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n1\n');
+  });
+
   it("alpine reads as Alpine Linux, with its applets where alpine puts them", async () => {
     const release = await exec('peak', ['cat', '/etc/os-release']);
     expect(release.stdout).toContain('NAME="Alpine Linux"\nID=alpine\n');
     const links = await exec('peak', ['sh', '-c', 'readlink /usr/bin/wget; readlink /bin/ls']);
     expect(links.stdout).toBe('/bin/busybox\n/bin/busybox\n');
+  });
+
+  it("shows the container's command as PID 1 to every exec, and the execs beside it", async () => {
+    const result = await exec('box', ['ps']);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^PID\s+USER\s+COMMAND$/);
+    expect(lines[1]).toMatch(/^\s*1 root\s+sleep 3600$/);
+    expect(lines.at(-1)).toMatch(/^\s*\d+ root\s+ps$/);
+    expect(lines).toHaveLength(3);
   });
 
   it("writes into the container's root as root, as a writable layer", async () => {

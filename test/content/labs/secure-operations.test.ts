@@ -177,11 +177,15 @@ YAML`);
       const partial = failures(await lab.check('every-container'));
       expect(partial[0]).toBe('Not every container of worker is hardened: migrate: no runAsNonRoot.');
       expect(partial).toContain("The Deployment worker has not rolled out; look at its newest ReplicaSet's FailedCreate events for the container the restricted level still refuses.");
-      // Admitted, but busybox would run as root under runAsNonRoot.
+      // Admitted, but busybox runs as root: under runAsNonRoot the kubelet refuses to start migrate, as a real node does.
       await lab.run(`kubectl patch deployment worker -p '{"spec":{"template":{"spec":{"securityContext":{"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"}}}}}}'`);
-      await lab.run('kubectl rollout status deployment worker --timeout=120s');
-      expect(failures(await lab.check('every-container', 60_000))).toEqual([
+      const waiting = "kubectl get pods -l app=worker -o jsonpath='{.items[*].status.initContainerStatuses[0].state.waiting.message}'";
+      const refused = await lab.run(`for i in $(seq 1 240); do ${waiting} | grep -q 'image will run as root' && break; sleep 0.5; done; ${waiting}`);
+      expect(refused.stdout).toMatch(/container has runAsNonRoot and image will run as root \(pod: "worker-[^"]+", container: migrate\)/);
+      expect(failures(await lab.check('every-container'))).toEqual([
         'Not every container of worker is hardened: migrate: runAsNonRoot without a non-zero runAsUser (its image runs as root, so a real node would refuse to start it).',
+        "The Deployment worker has not rolled out; look at its newest ReplicaSet's FailedCreate events for the container the restricted level still refuses.",
+        expect.any(String),
       ]);
       await lab.run(`kubectl patch deployment worker -p '{"spec":{"template":{"spec":{"initContainers":[{"name":"migrate","securityContext":{"runAsUser":3000}}]}}}}'`);
       await lab.run('kubectl rollout status deployment worker --timeout=120s');

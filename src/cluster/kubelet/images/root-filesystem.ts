@@ -3,9 +3,9 @@
 // directory, as the image's layers would be unpacked; each container then gets a writable copy of
 // it (its writable layer, on the pod's own file system) with the busybox binary itself bound
 // read-only from the shared layer. The users, groups and os-release are the images' own.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, copyFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 
 export type RootFilesystemKind = 'busybox' | 'alpine';
@@ -134,9 +134,22 @@ function alpineRelease(version: string): { osRelease: string; release: string } 
   return { osRelease: lines(osRelease), release: `${version}\n` };
 }
 
+/**
+ * Applets the images' busybox has and Debian's busybox-static was built without, as small scripts
+ * over the applets it has (printenv: the kubernetes.io downward-API tutorials print with it).
+ */
+const STAND_INS: Record<string, string> = {
+  printenv: `#!/bin/sh
+[ $# -eq 0 ] && exec env
+exec awk 'BEGIN { status = 0; for (i = 1; i < ARGC; i++) { if (ARGV[i] in ENVIRON) print ENVIRON[ARGV[i]]; else status = 1 } exit status }' "$@"
+`,
+};
+
 interface Layout {
   dirs: string[];
   files: Record<string, string>;
+  /** Executable scripts, path → content. */
+  scripts: Record<string, string>;
   /** Applet link → its target. */
   links: Array<[string, string]>;
 }
@@ -156,6 +169,7 @@ function layoutOf(kind: RootFilesystemKind, version: string): Layout {
     return {
       dirs: ['bin', 'dev', 'etc', 'home', 'proc', 'root', 'sys', 'tmp', 'usr', 'usr/sbin', 'var', 'var/spool', 'var/spool/mail', 'var/www'],
       files: { 'etc/passwd': lines(BUSYBOX_PASSWD), 'etc/group': lines(BUSYBOX_GROUP), 'etc/shadow': '' },
+      scripts: Object.fromEntries(Object.entries(STAND_INS).filter(([name]) => !names.includes(name)).map(([name, script]) => [`bin/${name}`, script])),
       links: names.map((name) => [`bin/${name}`, 'busybox']),
     };
   }
@@ -171,25 +185,38 @@ function layoutOf(kind: RootFilesystemKind, version: string): Layout {
       'etc/shells': '# valid login shells\n/bin/sh\n/bin/ash\n',
       'etc/apk/world': 'alpine-baselayout\nalpine-keys\napk-tools\nbusybox\nca-certificates-bundle\nlibc-utils\n',
     },
+    scripts: Object.fromEntries(Object.entries(STAND_INS).filter(([name]) => !found.some((path) => posix.basename(path) === name)).map(([name, script]) => [`usr/bin/${name}`, script])),
     // Alpine links each applet where it belongs, to /bin/busybox.
     links: found.map((path) => [path.replace(/^\//, ''), '/bin/busybox']),
   };
 }
+
+/** Each image's layout and its digest, worked out once a process (busybox --list-full runs busybox). */
+const layouts = new Map<string, { layout: Layout; digest: string }>();
 
 /**
  * The image's root, built on first use under `imagesDir` and kept (the node's unpacked image):
  * made in a temporary directory, then renamed into place, so a half-built root is never used.
  */
 export function imageRoot(imagesDir: string, kind: RootFilesystemKind, version: string): ImageRoot {
-  const dir = join(imagesDir, `${kind}-${version.replace(/[^a-z0-9.]/gi, '_')}`);
+  if (!existsSync(HOST_BUSYBOX)) throw new Error(`the ${kind} image needs a static busybox at ${HOST_BUSYBOX}: install it (apt-get install busybox-static)`);
+  const key = `${kind}-${version}`;
+  let known = layouts.get(key);
+  if (!known) {
+    const layout = layoutOf(kind, version);
+    // A root built from another layout (another busybox, an older kubelet) is another image.
+    const digest = createHash('sha256').update(JSON.stringify(layout)).update(String(statSync(HOST_BUSYBOX).size)).digest('hex').slice(0, 12);
+    known = { layout, digest };
+    layouts.set(key, known);
+  }
+  const { layout } = known;
+  const dir = join(imagesDir, `${kind}-${version.replace(/[^a-z0-9.]/gi, '_')}-${known.digest}`);
   const shared = ['bin/busybox'];
   if (existsSync(dir)) return { dir, shared };
-  if (!existsSync(HOST_BUSYBOX)) throw new Error(`the ${kind} image needs a static busybox at ${HOST_BUSYBOX}: install it (apt-get install busybox-static)`);
   mkdirSync(imagesDir, { recursive: true });
   chmodSync(imagesDir, 0o711);
   const building = join(imagesDir, `.building-${randomBytes(6).toString('hex')}`);
   try {
-    const layout = layoutOf(kind, version);
     mkdirSync(building, { mode: 0o755 });
     chmodSync(building, 0o755);
     for (const sub of layout.dirs) mkdirSync(join(building, sub), { recursive: true, mode: 0o755 });
@@ -198,6 +225,7 @@ export function imageRoot(imagesDir: string, kind: RootFilesystemKind, version: 
     copyFileSync(HOST_BUSYBOX, join(building, 'bin', 'busybox'));
     chmodSync(join(building, 'bin', 'busybox'), 0o755);
     for (const [path, content] of Object.entries(layout.files)) writeFileSync(join(building, path), content, { mode: path === 'etc/shadow' ? 0o640 : 0o644 });
+    for (const [path, content] of Object.entries(layout.scripts)) writeFileSync(join(building, path), content, { mode: 0o755 });
     for (const [link, target] of layout.links) {
       mkdirSync(join(building, posix.dirname(link)), { recursive: true, mode: 0o755 });
       if (!existsSync(join(building, link))) symlinkSync(target, join(building, link));

@@ -6,7 +6,7 @@
 // seccomp filter (seccomp.ts).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join, posix, resolve } from 'node:path';
 import type { IPty } from '@lydell/node-pty';
 import { SandboxCgroup, type SandboxLimits } from './cgroups.ts';
@@ -106,6 +106,18 @@ export interface SandboxSpec {
   user?: InsideUser;
   /** The image's root file system; without it, the host's system trees read-only. */
   root?: SandboxRoot;
+  /**
+   * In a pod: a PID namespace of its own under the pod's, with the process as its PID 1, as a
+   * container's main process has (execs then join it through ownPidNamespace's answer).
+   */
+  ownPidNamespace?: boolean;
+}
+
+/** A container's PID namespace, held open by the kubelet while the container runs. */
+export interface PidNamespace {
+  /** What a joining process opens (/proc/<kubelet>/fd/N). */
+  readonly path: string;
+  close(): void;
 }
 
 export interface SandboxExit {
@@ -278,7 +290,15 @@ function bubblewrapArgs(spec: SandboxSpec, support: Extract<SandboxSupport, { mo
   // cgroup) namespace; alone, it gets every namespace of its own.
   const user = spec.user ?? { uid: INSIDE_UID, gid: INSIDE_GID };
   const args = spec.pod
-    ? ['--userns', String(USERNS_FD), '--pidns', String(PIDNS_FD), '--unshare-cgroup-try', '--die-with-parent']
+    ? [
+        '--userns',
+        String(USERNS_FD),
+        // A container's own PID namespace is made straight from bubblewrap (under the pod's, bubblewrap's
+        // intermediate children would leave the command to the pod's reaper, out of bubblewrap's wait).
+        ...(spec.ownPidNamespace ? ['--unshare-pid', '--as-pid-1'] : ['--pidns', String(PIDNS_FD)]),
+        '--unshare-cgroup-try',
+        '--die-with-parent',
+      ]
     : ['--unshare-all', '--die-with-parent', '--uid', String(user.uid), '--gid', String(user.gid), '--hostname', spec.hostname];
   // Without a terminal, a new session keeps the sandbox from pushing input into ours (TIOCSTI).
   // With one, the terminal is the sandbox's own, and bash needs it as its controlling terminal.
@@ -419,6 +439,42 @@ export async function spawnSandboxed(spec: SandboxSpec, support: SandboxSupport)
   }
 
   return spec.tty ? spawnWithTerminal(argv, env, spec, placement) : spawnWithPipes(argv, env, spec, placement, support.mode === 'unsafe-local');
+}
+
+const FIND_INIT_TRIES = 400;
+
+/**
+ * The PID namespace a process started with ownPidNamespace made: bubblewrap's child, PID 1 there,
+ * opened as soon as it exists (before the container's command could end) and held until closed.
+ */
+export async function ownPidNamespace(process: SandboxedProcess): Promise<PidNamespace | undefined> {
+  for (let tries = 0; tries < FIND_INIT_TRIES; tries++) {
+    let children: string;
+    try {
+      children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+    const init = Number(children.split(' ')[0]);
+    if (children !== '' && Number.isInteger(init)) {
+      let fd: number;
+      try {
+        fd = openSync(`/proc/${init}/ns/pid`, 'r');
+      } catch {
+        return undefined;
+      }
+      let open = true;
+      return {
+        path: `/proc/${globalThis.process.pid}/fd/${fd}`,
+        close: () => {
+          if (open) closeSync(fd);
+          open = false;
+        },
+      };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return undefined;
 }
 
 /** Where a process's pid went (`joined`), the leaf that is its own, if any, and the OOM count at its start. */
