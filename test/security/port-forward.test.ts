@@ -2,7 +2,9 @@
 // SPDY upgrade and both WebSocket forms (channels and SPDY tunnelled) into another learner's pod are
 // refused with upstream's Forbidden Status, before anything reaches the pod; the same learner
 // forwards to its own pod, so the refusal means something.
+import { once } from 'node:events';
 import * as https from 'node:https';
+import { connect, type Socket } from 'node:net';
 import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -110,6 +112,36 @@ describe('port-forward and exec into another sandbox’s pod', () => {
     const answer = await upgrade(intruder, `/api/v1/namespaces/${victim.namespace}/pods/web/exec?command=id&stdout=true`, 'POST', { Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': 'v4.channel.k8s.io' });
     expect(answer.status).toBe(403);
     expect(JSON.parse(answer.body)).toMatchObject({ reason: 'Forbidden', message: forbidden('exec') });
+  });
+
+  it('holds one pod to 64 forwarded connections at once (each is a process on the node)', async () => {
+    const child = spawn(kubectlBinary('1.27'), ['--kubeconfig', intruder.kubeconfig, 'port-forward', 'pod/web', ':80'], { env: { ...process.env, HOME: join(fixture.cluster.dir, 'home-many'), KUBECONFIG: '' } });
+    const sockets: Socket[] = [];
+    try {
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const port = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const match = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out);
+          if (match) resolve(Number(match[1]));
+        });
+        child.once('exit', (code) => reject(new Error(`kubectl port-forward exited ${code}`)));
+      });
+      // Idle keep-alive connections: each holds its forwarded connection open.
+      for (let i = 0; i < 65; i++) {
+        const socket = connect(port, '127.0.0.1');
+        socket.on('error', () => {});
+        sockets.push(socket);
+        await once(socket, 'connect');
+      }
+      for (let i = 0; i < 200 && !stderr.includes('too many'); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(stderr).toContain('too many forwarded connections to this pod at once (at most 64)');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      child.kill();
+    }
   });
 
   it('refuses kubectl port-forward, and forwards to the learner’s own pod', async () => {

@@ -28,6 +28,12 @@ const websocketProtocols = [TUNNEL_PROTOCOL, 'v4.channel.k8s.io', 'v4.base64.cha
 const STREAM_PAIR_TIMEOUT_MS = 30_000;
 /** Ports one WebSocket session may name. */
 const MAX_WEBSOCKET_PORTS = 16;
+/**
+ * Connections forwarded into one pod at once, over all sessions: each is a process on the node
+ * (socat in the pod's network namespace), which a learner must not be able to multiply at will.
+ */
+const MAX_FORWARDS_PER_POD = 64;
+const forwardsOpen = new WeakMap<PodWorker, number>();
 
 function badRequest(message: string): StatusError {
   return new StatusError({ code: 400, reason: 'BadRequest', message });
@@ -65,8 +71,19 @@ const dialled = new WeakMap<object, { worker: PodWorker; port: number }>();
  * on the port.
  */
 export async function dialPodPort(pod: KubeObject, worker: PodWorker, port: number): Promise<Duplex> {
-  const connection = await worker.openPort(port);
-  if (connection) return connection;
+  const open = forwardsOpen.get(worker) ?? 0;
+  if (open >= MAX_FORWARDS_PER_POD) throw new Error(`too many forwarded connections to this pod at once (at most ${MAX_FORWARDS_PER_POD})`);
+  const connection = (await worker.openPort(port)) ?? simulatedConnection(worker, port);
+  forwardsOpen.set(worker, open + 1);
+  connection.once('close', () => {
+    const left = (forwardsOpen.get(worker) ?? 1) - 1;
+    if (left > 0) forwardsOpen.set(worker, left);
+    else forwardsOpen.delete(worker);
+  });
+  return connection;
+}
+
+function simulatedConnection(worker: PodWorker, port: number): Duplex {
   if (!listens(worker, port)) throw new Error('connect: connection refused');
   const [ours, theirs] = duplexPair();
   dialled.set(theirs, { worker, port });
