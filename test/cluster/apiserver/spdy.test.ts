@@ -207,6 +207,15 @@ describe('a SPDY/3.1 server connection', () => {
     expect(streams.map((stream) => stream.id)).toEqual([5]);
   });
 
+  it('closes a connection on which nothing has moved for its idle timeout, with GOAWAY', async () => {
+    const [ours, theirs] = duplexPair();
+    const server = new SpdyConnection(ours, { idleTimeoutMs: 100 });
+    const client = new Client(theirs);
+    await client.synStream(1, { streamtype: 'data' });
+    await until('the idle connection to close', () => server.closed && client.closed);
+    expect(client.frames().some((frame) => 'type' in frame && frame.type === 7)).toBe(true);
+  });
+
   it('ends every stream when the client goes away', async () => {
     const { client, streams, server } = pair();
     await client.synStream(1, { streamtype: 'stdin' });

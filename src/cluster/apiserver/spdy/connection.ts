@@ -39,6 +39,14 @@ const MAX_OPEN_STREAMS = 256;
 const MAX_HEADER_BLOCK_BYTES = 64 * 1024;
 /** Largest DATA frame this server sends. */
 const MAX_DATA_PIECE = 32 * 1024;
+/** A connection with no frame either way for this long is closed (the kubelet's streaming idle timeout, 4 h). */
+const DEFAULT_IDLE_TIMEOUT_MS = 4 * 60 * 60 * 1000;
+
+export interface SpdyConnectionOptions {
+  /** Bytes that came with the upgrade request, already the first frames. */
+  head?: Buffer;
+  idleTimeoutMs?: number;
+}
 
 export class SpdyStream extends Duplex {
   readonly id: number;
@@ -164,11 +172,13 @@ export class SpdyConnection extends EventEmitter<SpdyConnectionEvents> {
   #initialStreamWindow = DEFAULT_WINDOW;
   #windowWaiters: Array<() => void> = [];
   #unacknowledged = 0;
+  readonly #idle: NodeJS.Timeout;
 
-  /** `head`: bytes that came with the upgrade request, already the first frames. */
-  constructor(socket: Duplex, head: Buffer = Buffer.alloc(0)) {
+  constructor(socket: Duplex, options: SpdyConnectionOptions = {}) {
     super();
     this.#socket = socket;
+    this.#idle = setTimeout(() => this.close(), options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
+    this.#idle.unref();
     this.#inflate = createInflate({ dictionary: HEADER_DICTIONARY });
     this.#inflate.on('data', (chunk: Buffer) => {
       this.#inflatedBytes += chunk.length;
@@ -179,7 +189,8 @@ export class SpdyConnection extends EventEmitter<SpdyConnectionEvents> {
     socket.on('end', () => this.#shutdown());
     socket.on('close', () => this.#shutdown());
     socket.on('error', () => this.#shutdown());
-    if (head.length > 0) queueMicrotask(() => this.#receive(head));
+    const head = options.head;
+    if (head && head.length > 0) queueMicrotask(() => this.#receive(head));
   }
 
   get closed(): boolean {
@@ -253,6 +264,7 @@ export class SpdyConnection extends EventEmitter<SpdyConnectionEvents> {
 
   #write(frame: Buffer): boolean {
     if (this.#closed || !this.#socket.writable) return true;
+    this.#idle.refresh();
     return this.#socket.write(frame);
   }
 
@@ -270,6 +282,7 @@ export class SpdyConnection extends EventEmitter<SpdyConnectionEvents> {
 
   #receive(chunk: Buffer): void {
     if (this.#closed) return;
+    this.#idle.refresh();
     this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
     let frames: Frame[];
     try {
@@ -393,6 +406,7 @@ export class SpdyConnection extends EventEmitter<SpdyConnectionEvents> {
   #shutdown(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#idle);
     this.#openWindow();
     for (const stream of [...this.#streams.values()]) stream.aborted();
     this.#streams.clear();

@@ -57,6 +57,6 @@ export function acceptSpdy(req: IncomingMessage, socket: Duplex, head: Buffer, s
     return undefined;
   }
   socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${SPDY_UPGRADE}\r\n${PROTOCOL_HEADER}: ${protocol}\r\n\r\n`);
-  const connection = new SpdyConnection(socket, head);
+  const connection = new SpdyConnection(socket, { head });
   return { connection, protocol };
 }
