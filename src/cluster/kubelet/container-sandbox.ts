@@ -6,7 +6,7 @@ import { join, posix } from 'node:path';
 import { tryParseQuantity } from '../registry/index.ts';
 import type { KubeObject } from '../types.ts';
 import { type Json, obj, objects, specOf, str } from './format.ts';
-import { containerRoot, imageRoot, type ResolvedImage, versionOf } from './images/index.ts';
+import { ALPINE_OF_SERVICE_IMAGES, containerRoot, type ImageRoot, imageRoot, type ResolvedImage, rootFilesystemOf, versionOf } from './images/index.ts';
 import { createSandboxDirectory, type InsideUser, type SandboxIdentity, type SandboxLimits, type SandboxMount, type SandboxRoot, type SandboxSpec } from './sandbox/index.ts';
 import { ensurePassage } from './volumes.ts';
 
@@ -66,13 +66,18 @@ export function containerRootFor(
   workingDir: string,
   mounts: SandboxMount[],
 ): SandboxRoot | undefined {
-  const kind = image?.catalog?.rootFilesystem;
-  if (!image || !kind) return undefined;
-  const lower = imageRoot(imagesDir, kind, versionOf(image));
+  const lower = imageRootFor(imagesDir, image);
+  if (!lower) return undefined;
   // Where the pod's files and volumes will be bound: /etc/hosts and friends are files, a volume's source says.
   const points = [...POD_ETC_FILES.map((target) => ({ target, directory: false })), ...mounts.map((mount) => ({ target: mount.target, directory: isDirectory(mount.pinned ?? mount.source) }))];
   const writable = containerRoot(lower, instanceDir, user.uid === 0 ? owner : undefined, workingDir, points);
   return { writable, readOnly: lower.shared.map((path) => ({ source: join(lower.dir, path), target: `/${path}` })) };
+}
+
+/** The image's unpacked root, for the images built on busybox (busybox, alpine, a service image's alpine variant). */
+export function imageRootFor(imagesDir: string, image: ResolvedImage | undefined): ImageRoot | undefined {
+  const kind = image ? rootFilesystemOf(image) : undefined;
+  return image && kind ? imageRoot(imagesDir, kind, kind === 'alpine' && image.catalog?.rootFilesystem !== 'alpine' ? ALPINE_OF_SERVICE_IMAGES : versionOf(image)) : undefined;
 }
 
 const POD_ETC_FILES = ['/etc/hosts', '/etc/hostname', '/etc/resolv.conf'];

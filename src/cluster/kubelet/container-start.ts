@@ -4,14 +4,15 @@
 // server from the image catalog. The waiting and terminated states a failed start leaves are
 // upstream's (CreateContainerConfigError, CreateContainerError, StartError).
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { containerRootFor, containerSandboxSpec, DEFAULT_PATH, findExecutable, instanceDirectories, podEtcFiles } from './container-sandbox.ts';
+import { join, posix } from 'node:path';
+import { containerRootFor, containerSandboxSpec, DEFAULT_PATH, findExecutable, imageRootFor, instanceDirectories, podEtcFiles } from './container-sandbox.ts';
 import type { ContainerSlot } from './container-slot.ts';
 import { inPodSandbox, withServiceNetwork } from './container-exec.ts';
 import { type ContainerInstance, ProcessContainer, SimulatedContainer } from './containers.ts';
 import { ContainerConfigError, containerEnvironment, expand } from './environment.ts';
-import { type Json, specOf, statusOf, str, strings, timestamp } from './format.ts';
+import { type Json, objects, specOf, statusOf, str, strings, timestamp } from './format.ts';
 import { behaviourOf, type ImageBehaviour, type ResolvedImage, versionOf } from './images/index.ts';
+import { htmlDocuments } from './html-documents.ts';
 import type { PodContext } from './pod-context.ts';
 import type { TerminatedState } from './pod-status.ts';
 import { ownPidNamespace, type PidNamespace, type SandboxedProcess, spawnSandboxed } from './sandbox/index.ts';
@@ -26,12 +27,27 @@ function basename(command: string): string {
   return command.split('/').pop() ?? command;
 }
 
-/** busybox-style images, or a command that names a shell or a simple utility, run for real. */
-export function runsForReal(image: ResolvedImage, spec: Json): boolean {
-  const kind = image.catalog?.kind;
+/**
+ * What runs for real: shell images; a service image whose command or args name a program it has
+ * other than its own server (`kubectl run --image=nginx -- env`); an unknown image running a shell
+ * or a simple utility. Otherwise the catalog's simulated server runs.
+ */
+export function runsForReal(image: ResolvedImage, spec: Json, hasProgram: (program: string) => boolean): boolean {
+  const catalog = image.catalog;
+  const kind = catalog?.kind;
   if (kind === 'shell') return true;
   if (kind === 'workbench') return false;
-  const first = strings(spec['command'])[0] ?? (kind === undefined ? strings(spec['args'])[0] : undefined);
+  const command = strings(spec['command']);
+  const args = strings(spec['args']);
+  if (kind === 'service') {
+    const program = command[0] ?? args[0];
+    // Flags and subcommands are the server's own arguments (`--http-port=8080`, agnhost's `netexec`).
+    if (program === undefined || program.startsWith('-')) return false;
+    if (command.length === 0 && catalog?.subcommands?.[program]) return false;
+    if (catalog?.servers?.includes(basename(program))) return false;
+    return hasProgram(program);
+  }
+  const first = command[0] ?? (kind === undefined ? args[0] : undefined);
   return first !== undefined && (SHELLS.has(basename(first)) || UTILITIES.has(basename(first)));
 }
 
@@ -67,7 +83,14 @@ export async function createContainer(context: PodContext, slot: ContainerSlot, 
   const { argv, args } = commandLine(slot, image, envMap);
   const previous = slot.exit;
   const instanceDir = join(context.podDir, 'containers', slot.name, String(slot.restartCount + (slot.exit ? 1 : 0)));
-  if (runsForReal(image, slot.spec)) {
+  const hasProgram = (program: string) => {
+    // A program in one of the container's volumes (a script from a ConfigMap) is there once mounted.
+    const mountPaths = objects(slot.spec['volumeMounts']).map((mount) => str(mount['mountPath']) ?? '');
+    if (mountPaths.some((path) => path !== '' && program.startsWith(`${path.replace(/\/$/, '')}/`))) return true;
+    const root = imageRootFor(context.node.paths.imagesDir, image);
+    return findExecutable(program, envMap.get('PATH') ?? DEFAULT_PATH, [], root ? { writable: root.dir, readOnly: [] } : undefined);
+  };
+  if (runsForReal(image, slot.spec, hasProgram)) {
     const spawned = await spawnReal(context, slot, image, argv, environment.env, instanceDir);
     if (typeof spawned === 'string') {
       startFailed(context, slot, spawned, previous);
@@ -81,8 +104,17 @@ export async function createContainer(context: PodContext, slot: ContainerSlot, 
   const failure = requirement && !requirement.anyOf.some((name) => (envMap.get(name) ?? '') !== '') ? { logs: requirement.logs, exitCode: requirement.exitCode } : undefined;
   const limit = memoryLimitBytes(slot);
   const memory = simulatedUsage(pod, first, slot, behaviour).memoryBytes;
+  let documents;
+  try {
+    documents = await documentsOf(context, slot, image, instanceDir, environment.env);
+  } catch (error) {
+    if (!(error instanceof ContainerConfigError)) throw error;
+    startFailed(context, slot, `config:${error.message}`, previous);
+    return undefined;
+  }
   created(context, slot, environment.env, previous);
   return new SimulatedContainer({
+    ...(documents ? { documents } : {}),
     behaviour: image.catalog ? behaviour : undefined,
     templates: { hostname: str(specOf(pod)['hostname']) ?? pod.metadata.name ?? '', version: versionOf(image), podIP: context.podIP() ?? '', port: String(behaviour?.httpPort ?? '') },
     env: envMap,
@@ -93,6 +125,25 @@ export async function createContainer(context: PodContext, slot: ContainerSlot, 
     scaled: (ms) => node.scaled(ms),
     tmpDir: join(instanceDir, 'tmp'),
   });
+}
+
+/** nginx's 404 page, as its error pages read. */
+function notFoundPage(version: string): string {
+  return `<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx/${version}</center>\r\n</body>\r\n</html>\r\n`;
+}
+
+/** A web server with volumes in its document root serves their files (an init container's, a ConfigMap's). */
+async function documentsOf(context: PodContext, slot: ContainerSlot, image: ResolvedImage, instanceDir: string, env: Array<[string, string]>) {
+  const documentRoot = image.catalog?.documentRoot;
+  if (!documentRoot) return undefined;
+  const targets = objects(slot.spec['volumeMounts']).map((mount) => posix.normalize(str(mount['mountPath']) ?? '/'));
+  if (!targets.some((target) => target === documentRoot || target.startsWith(`${documentRoot}/`) || documentRoot.startsWith(`${target}/`))) return undefined;
+  const pod = context.pod();
+  await context.prepareStorage();
+  context.volumes.materialize(pod);
+  const mounts = context.volumes.mountsFor(pod, slot.spec, instanceDir, env);
+  const ownPage = image.catalog?.behaviour?.http?.['/index.html']?.body ?? '';
+  return htmlDocuments(documentRoot, mounts, ownPage, notFoundPage(versionOf(image)));
 }
 
 function commandLine(slot: ContainerSlot, image: ResolvedImage, env: Map<string, string>): { argv: string[]; args: string[] } {

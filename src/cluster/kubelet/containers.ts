@@ -73,6 +73,8 @@ export interface SimulatedOptions {
   /** Real milliseconds for a simulated delay (the kubelet's time scale). */
   scaled: (ms: number) => number;
   tmpDir: string;
+  /** A web server's document root with volumes in it: what it answers on its HTTP port (html-documents.ts). */
+  documents?: (path: string) => { status: number; body: string };
 }
 
 /** A server that does not run: it logs, answers probes from data and exits when the image would. */
@@ -167,15 +169,18 @@ export class SimulatedContainer implements ContainerInstance {
     if (!behaviour) return { status: 200, body: '' };
     if (behaviour.httpPort !== port || !behaviour.http) return undefined;
     const cleanPath = path.split('?')[0] ?? '/';
+    const now = this.#options.now();
     const endpoint = behaviour.http[cleanPath];
     const failStatus = cleanPath.includes('ready') ? 503 : 500;
-    const status = endpoint ? this.#endpointAnswer(endpoint, failStatus) : 404;
-    const now = this.#options.now();
+    const answer = this.#options.documents?.(path) ?? {
+      status: endpoint ? this.#endpointAnswer(endpoint, failStatus) : 404,
+      body: endpoint ? fillTemplate(endpoint.body ?? '', this.#options.templates, now) : '404 page not found\n',
+    };
     if (!userAgent.startsWith('kube-probe')) this.#count(now.getTime());
     if (behaviour.requestLog) {
-      this.log.line('stdout', fillTemplate(behaviour.requestLog, { ...this.#options.templates, path, status: String(status), client, userAgent }, now), now.getTime());
+      this.log.line('stdout', fillTemplate(behaviour.requestLog, { ...this.#options.templates, path, status: String(answer.status), client, userAgent }, now), now.getTime());
     }
-    return { status, body: endpoint ? fillTemplate(endpoint.body ?? '', this.#options.templates, now) : '404 page not found\n' };
+    return answer;
   }
 
   /** The ports the image's server listens on; undefined for an image the catalog does not know (it accepts any). */

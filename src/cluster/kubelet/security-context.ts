@@ -4,14 +4,14 @@
 // sandbox maps one user a pod, so the pod's first container that says decides for the pod.
 import type { KubeObject } from '../types.ts';
 import { type Json, num, obj, objects, specOf, str } from './format.ts';
-import { resolveImage } from './images/index.ts';
+import { resolveImage, rootFilesystemOf } from './images/index.ts';
 import { INSIDE_GID, INSIDE_UID, type InsideUser } from './sandbox/index.ts';
 
 /** Whether the image runs as root by default (it has a root file system of its own, built as root's). */
 export function imageRunsAsRoot(image: string | undefined): boolean {
   if (image === undefined) return false;
   const resolved = resolveImage(image);
-  return resolved.outcome === 'available' && resolved.image.catalog?.rootFilesystem !== undefined;
+  return resolved.outcome === 'available' && rootFilesystemOf(resolved.image) !== undefined;
 }
 
 function effective(pod: KubeObject, container: Json, field: 'runAsUser' | 'runAsGroup' | 'runAsNonRoot'): unknown {

@@ -69,6 +69,13 @@ export interface CatalogImage {
   kind: 'shell' | 'service' | 'workbench';
   /** A shell image whose root file system the kubelet builds (busybox underneath); others see the host's tools. */
   rootFilesystem?: RootFilesystemKind;
+  /**
+   * For service images: the programs that are the simulated server itself (a command or args naming
+   * one keeps the simulation); a command or args naming any other program the image has runs for real.
+   */
+  servers?: string[];
+  /** For web servers: where they serve files from; a volume mounted there is served (html-documents.ts). */
+  documentRoot?: string;
   /** What runs without spec.command / spec.args (the image's ENTRYPOINT and CMD). */
   entrypoint?: string[];
   cmd?: string[];
@@ -116,6 +123,8 @@ export const imageCatalog: CatalogImage[] = [
     version: '1.29.1',
     sizeBytes: 72_195_292,
     kind: 'service',
+    servers: ['nginx', 'nginx-debug', 'docker-entrypoint.sh'],
+    documentRoot: '/usr/share/nginx/html',
     behaviour: {
       ports: [80],
       httpPort: 80,
@@ -132,6 +141,8 @@ export const imageCatalog: CatalogImage[] = [
     version: '2.4.65',
     sizeBytes: 58_226_135,
     kind: 'service',
+    servers: ['httpd', 'httpd-foreground', 'apachectl'],
+    documentRoot: '/usr/local/apache2/htdocs',
     behaviour: {
       ports: [80],
       httpPort: 80,
@@ -214,6 +225,7 @@ export const imageCatalog: CatalogImage[] = [
     version: 'latest',
     sizeBytes: 9_310,
     kind: 'service',
+    servers: ['hello'],
     behaviour: {
       ports: [],
       startLogs: [
@@ -241,6 +253,7 @@ export const imageCatalog: CatalogImage[] = [
     version: '8.2.1',
     sizeBytes: 52_530_182,
     kind: 'service',
+    servers: ['redis-server', 'redis-sentinel', 'docker-entrypoint.sh'],
     behaviour: {
       ports: [6379],
       startLogs: [
@@ -263,6 +276,7 @@ export const imageCatalog: CatalogImage[] = [
     version: '17.6',
     sizeBytes: 158_543_006,
     kind: 'service',
+    servers: ['postgres', 'docker-entrypoint.sh'],
     behaviour: {
       ports: [5432],
       startLogs: [
@@ -310,6 +324,7 @@ export const imageCatalog: CatalogImage[] = [
     version: '8.4.6',
     sizeBytes: 233_468_281,
     kind: 'service',
+    servers: ['mysqld', 'docker-entrypoint.sh'],
     behaviour: {
       ports: [3306, 33060],
       startLogs: [
@@ -342,6 +357,7 @@ export const imageCatalog: CatalogImage[] = [
     version: '2.53',
     sizeBytes: 52_048_513,
     kind: 'service',
+    servers: ['agnhost'],
     entrypoint: ['/agnhost'],
     subcommands: {
       '': {
@@ -403,6 +419,7 @@ export const imageCatalog: CatalogImage[] = [
     version: '3.10',
     sizeBytes: 320_368,
     kind: 'service',
+    servers: ['pause'],
     behaviour: { ports: [], startLogs: [], stopExitCode: 0, usage: { cpuMillis: 0, memoryBytes: mi(1) } },
   },
   ...['gcr.io/google-samples/hello-app', 'us-docker.pkg.dev/google-samples/containers/gke/hello-app'].map(
@@ -429,6 +446,7 @@ export const imageCatalog: CatalogImage[] = [
     version: '1.0',
     sizeBytes: 2_489_792,
     kind: 'service',
+    servers: ['echo-server'],
     behaviour: {
       ports: [8080],
       httpPort: 8080,

@@ -6,6 +6,16 @@ import { type CatalogImage, type ImageBehaviour, imageCatalog } from './catalog.
 
 export type { CatalogImage, EnvRequirement, HttpEndpoint, ImageBehaviour } from './catalog.ts';
 export { containerRoot, HOST_BUSYBOX, type ImageRoot, imageRoot, type RootFilesystemKind } from './root-filesystem.ts';
+import type { RootFilesystemKind } from './root-filesystem.ts';
+
+/** The alpine release under the service images' alpine variants (nginx:alpine, redis:7-alpine …). */
+export const ALPINE_OF_SERVICE_IMAGES = '3.22.1';
+
+/** Which root file system the image's real processes see: its own (busybox, alpine, a service image's alpine variant), else the host's tools. */
+export function rootFilesystemOf(image: ResolvedImage): RootFilesystemKind | undefined {
+  if (image.catalog?.rootFilesystem) return image.catalog.rootFilesystem;
+  return image.catalog?.kind === 'service' && /(^|-)alpine/.test(image.reference.tag) ? 'alpine' : undefined;
+}
 
 export interface ImageReference {
   /** as written in the pod spec */

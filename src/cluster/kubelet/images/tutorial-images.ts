@@ -66,6 +66,8 @@ export const tutorialImages: CatalogImage[] = [
     version: '0.27',
     sizeBytes: 35_765_184,
     kind: 'service',
+    servers: ['nginx'],
+    documentRoot: '/usr/share/nginx/html',
     behaviour: {
       ports: [80],
       httpPort: 80,
