@@ -37,6 +37,17 @@ function quoted(path: string): string {
   return `'${path.replaceAll("'", "'\\''")}'`;
 }
 
+const MAPPED_TRIES = 400;
+
+/** Whether the user namespace of the process has its uid map written. */
+function userMapped(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim() !== '';
+  } catch {
+    return false;
+  }
+}
+
 /** Whether 127.0.0.1:port listens in the network namespace /proc/<pid>/net/tcp shows. */
 function listening(pid: number, port: number): boolean {
   try {
@@ -128,6 +139,9 @@ export class PodSandbox {
       });
       pause.once('exit', () => fail(stderr.trim() || 'the pause process exited'));
     });
+    // bubblewrap reports its child before the child has written its uid map: a process joining the
+    // user namespace before then has no uid there (and cannot even make its root: EOVERFLOW).
+    for (let tries = 0; tries < MAPPED_TRIES && !userMapped(pausePid); tries++) await sleep(5);
     const fds = new Map<string, number>();
     try {
       for (const ns of NAMESPACES) fds.set(ns, openSync(`/proc/${pausePid}/ns/${ns}`, 'r'));
