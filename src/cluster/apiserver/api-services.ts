@@ -8,7 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Registry, ResourceDefinition } from '../registry/index.ts';
 import { StatusError, type KubeObject } from '../types.ts';
 import { findObject } from './find.ts';
-import { METRICS_GROUP } from './metrics-api.ts';
+import { METRICS_API_SERVICE, METRICS_GROUP } from './metrics-api.ts';
 
 const AUTOMANAGED = 'kube-aggregator.kubernetes.io/automanaged';
 
@@ -78,7 +78,7 @@ function metricsServerObjects(): Array<[string, string, KubeObject]> {
       {
         apiVersion: 'apiregistration.k8s.io/v1',
         kind: 'APIService',
-        metadata: { name: `v1beta1.${METRICS_GROUP}`, labels },
+        metadata: { name: METRICS_API_SERVICE, labels },
         spec: { group: METRICS_GROUP, version: 'v1beta1', insecureSkipTLSVerify: true, groupPriorityMinimum: 100, versionPriority: 100, service: { name: 'metrics-server', namespace: 'kube-system', port: 443 } },
       },
     ],
@@ -132,6 +132,31 @@ export function registerAPIServices(options: { registry: Registry; clock: () => 
       else if (!findObject(registry, target, undefined, object.metadata.name ?? '')) registry.create(target, undefined, object);
     }
   }
+  // The aggregator's availability check of APIServices served elsewhere: metrics-server's answers
+  // (while this cluster serves its metrics); any other Service is not there to be asked.
+  let stopped = false;
+  const checkAvailability = (name: string) => {
+    if (stopped) return;
+    const apiService = findObject(registry, def, undefined, name);
+    if (!apiService) return;
+    const service = (apiService['spec'] as { service?: { namespace?: string; name?: string } } | undefined)?.service;
+    if (!service) return;
+    const metricsServer = options.metricsServed && name === METRICS_API_SERVICE && service.namespace === 'kube-system' && service.name === 'metrics-server';
+    const wanted = metricsServer
+      ? { status: 'True', reason: 'Passed', message: 'all checks passed' }
+      : { status: 'False', reason: 'ServiceNotFound', message: `service/${service.name ?? ''} in ${JSON.stringify(service.namespace ?? '')} is not present` };
+    const conditions = ((apiService['status'] as { conditions?: Array<Record<string, unknown>> } | undefined)?.conditions ?? []).filter((c) => c['type'] === 'Available');
+    if (conditions.some((c) => c['status'] === wanted.status && c['reason'] === wanted.reason)) return;
+    ignoreConflicts(() => {
+      registry.update(def, undefined, name, { ...apiService, status: { conditions: [{ type: 'Available', ...wanted, lastTransitionTime: clock().toISOString().replace(/\.\d{3}Z$/, 'Z') }] } }, { subresource: 'status' });
+    });
+  };
+  const availability = registry.watch(def, {}, (event) => {
+    if (event.type !== 'ADDED' && event.type !== 'MODIFIED') return;
+    const name = event.object.metadata.name ?? '';
+    // Never write from inside the registry's event delivery.
+    setImmediate(() => checkAvailability(name));
+  });
   let scheduled = false;
   const unsubscribe = registry.onResourcesChanged(() => {
     if (scheduled) return;
@@ -139,8 +164,12 @@ export function registerAPIServices(options: { registry: Registry; clock: () => 
     // Never write from inside the registry's own notification.
     setImmediate(() => {
       scheduled = false;
-      sync();
+      if (!stopped) sync();
     });
   });
-  return unsubscribe;
+  return () => {
+    stopped = true;
+    unsubscribe();
+    availability.stop();
+  };
 }

@@ -6,7 +6,7 @@ import type { Registry } from '../registry/index.ts';
 import { createAuthenticator, createAuthorizer, type ServiceAccountTokens } from './auth/index.ts';
 import type { ApiContext, ConnectHandler, EvictionHandler } from './context.ts';
 import { Discovery } from './discovery.ts';
-import { metricsDefinitions, type ResourceMetricsSource } from './metrics-api.ts';
+import { metricsDefinitions, metricsRegistered, type ResourceMetricsSource } from './metrics-api.ts';
 import { ApiHandler, stderrLogger, type AuditSink, type Logger } from './server.ts';
 
 export type { ConnectHandler, ConnectRequest, EvictionHandler } from './context.ts';
@@ -55,7 +55,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const { registry } = options;
   const clock = options.clock ?? (() => new Date());
   const { tokens } = options;
-  const discovery = new Discovery(options.metrics ? () => [...registry.resources(), ...metricsDefinitions] : () => registry.resources());
+  const discovery = new Discovery(options.metrics ? () => [...registry.resources(), ...(metricsRegistered(registry) ? metricsDefinitions : [])] : () => registry.resources());
   let address = `${host}:0`;
   const ctx: ApiContext = {
     registry,
@@ -72,6 +72,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   };
   const handler = new ApiHandler(ctx, options.log ?? stderrLogger, options.audit);
   const unsubscribe = registry.onResourcesChanged(() => handler.resourcesChanged());
+  // Discovery of an aggregated group follows its APIService (deleted or unavailable: not served).
+  const apiServices = registry.lookup('apiregistration.k8s.io', 'v1', 'apiservices');
+  const apiServiceWatch = options.metrics && apiServices ? registry.watch(apiServices, {}, () => handler.resourcesChanged()) : undefined;
   const server: Server = createServer({ cert: options.certPem, key: options.keyPem, keepAliveTimeout: 60_000 }, handler.request);
   server.on('upgrade', handler.upgrade);
   server.on('clientError', (_error, socket) => {
@@ -92,6 +95,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     port,
     async close() {
       unsubscribe();
+      apiServiceWatch?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

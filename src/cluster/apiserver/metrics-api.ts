@@ -2,9 +2,10 @@
 // aggregator: PodMetrics and NodeMetrics, get and list only, for pods that are Running and nodes
 // that exist, each only once the kubelet has a usage window for it. `kubectl top` reads it; so
 // does anyone with `get --raw /apis/metrics.k8s.io/v1beta1/...`.
-import { parseQuantity, type Quantity, type ResourceDefinition } from '../registry/index.ts';
+import { parseQuantity, type Quantity, type Registry, type ResourceDefinition } from '../registry/index.ts';
 import { statusErrors, type KubeObject } from '../types.ts';
 import type { ApiContext, RequestScope } from './context.ts';
+import { findObject } from './find.ts';
 import { partialObject } from './representation.ts';
 import { reply, representationFor } from './resources.ts';
 import { httpErrors } from './respond.ts';
@@ -12,6 +13,16 @@ import { httpErrors } from './respond.ts';
 export const METRICS_GROUP = 'metrics.k8s.io';
 const VERSION = 'v1beta1';
 const API_VERSION = `${METRICS_GROUP}/${VERSION}`;
+/** The APIService that routes the group to metrics-server: without it Available, the group is not served. */
+export const METRICS_API_SERVICE = `${VERSION}.${METRICS_GROUP}`;
+
+/** Whether the aggregator would route metrics.k8s.io now: its APIService exists and is Available. */
+export function metricsRegistered(registry: Registry): boolean {
+  const def = registry.lookup('apiregistration.k8s.io', 'v1', 'apiservices');
+  const apiService = def ? findObject(registry, def, undefined, METRICS_API_SERVICE) : undefined;
+  const conditions = (apiService?.['status'] as { conditions?: Array<{ type?: string; status?: string }> } | undefined)?.conditions ?? [];
+  return conditions.some((c) => c.type === 'Available' && c.status === 'True');
+}
 
 /** Where the figures come from (the kubelet's scrapes); undefined: no window yet for that pod or node. */
 export interface ResourceMetricsSource {

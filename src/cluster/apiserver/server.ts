@@ -11,7 +11,7 @@ import type { ApiContext, RequestScope } from './context.ts';
 import { aggregatedDiscoveryContentType } from './discovery.ts';
 import { negotiateDiscovery } from './media.ts';
 import { libraries } from './libraries.ts';
-import { METRICS_GROUP, metricsDefinitions, serveMetrics } from './metrics-api.ts';
+import { METRICS_GROUP, metricsDefinitions, metricsRegistered, serveMetrics } from './metrics-api.ts';
 import type { OpenApi } from './openapi/index.ts';
 import { patchObject } from './patching.ts';
 import { requestInfoFor, type RequestInfo } from './request-info.ts';
@@ -386,7 +386,7 @@ export class ApiHandler {
   async #resource(scope: RequestScope): Promise<void> {
     const { info } = scope;
     const ctx = this.#ctx;
-    if (info.apiGroup === METRICS_GROUP && ctx.metrics) {
+    if (info.apiGroup === METRICS_GROUP && ctx.metrics && metricsRegistered(ctx.registry)) {
       const metricsDef = metricsDefinitions.find((candidate) => candidate.version === info.apiVersion && candidate.resource === info.resource);
       if (!metricsDef || (metricsDef.namespaced ? info.name !== '' && info.namespace === '' : info.namespace !== '')) throw httpErrors.notFoundPath();
       serveMetrics(ctx, scope, metricsDef, ctx.metrics);

@@ -180,4 +180,21 @@ describe('APIServices', () => {
       'The APIService "v1.wrong.example.com" is invalid: metadata.name: Invalid value: "v1.wrong.example.com": must be `spec.version+"."+spec.group`: "v1.example.com"',
     );
   });
+
+  it('serves metrics.k8s.io only while its APIService is there and Available', async () => {
+    const manifest = JSON.parse((await lab.kubectl(['get', 'apiservice', 'v1beta1.metrics.k8s.io', '-o', 'json'])).stdout);
+    await lab.kubectl(['delete', 'apiservice', 'v1beta1.metrics.k8s.io']);
+    const gone = await lab.kubectl(['top', 'pod', '-n', ns]);
+    expect(gone.stderr.trim()).toBe('error: Metrics API not available');
+    // One pointing at a Service that is not there is not Available, and routes nothing.
+    const elsewhere = { apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', metadata: { name: 'v1beta1.metrics.k8s.io' }, spec: { ...manifest.spec, service: { name: 'other-metrics', namespace: 'kube-system', port: 443 } } };
+    await lab.kubectl(['create', '-f', '-'], { stdin: JSON.stringify(elsewhere) });
+    await lab.eventually('ServiceNotFound', async () => (await lab.kubectl(['get', 'apiservice', 'v1beta1.metrics.k8s.io', '--no-headers'])).stdout.includes('False (ServiceNotFound)'));
+    const status = JSON.parse((await lab.kubectl(['get', 'apiservice', 'v1beta1.metrics.k8s.io', '-o', 'json'])).stdout).status.conditions[0];
+    expect(status).toMatchObject({ type: 'Available', status: 'False', reason: 'ServiceNotFound', message: 'service/other-metrics in "kube-system" is not present' });
+    expect((await lab.kubectl(['top', 'pod', '-n', ns])).stderr.trim()).toBe('error: Metrics API not available');
+    // metrics-server's own registration brings the API back.
+    await lab.kubectl(['replace', '-f', '-'], { stdin: JSON.stringify({ ...elsewhere, spec: manifest.spec }) });
+    await lab.eventually('metrics back', async () => (await lab.kubectl(['top', 'pod', '-n', ns])).code === 0);
+  });
 });
