@@ -220,6 +220,12 @@ async function serveAttach(request: ConnectRequest, context: ConnectContext): Pr
   if (!slot || !instance?.running) return kubeletError(request, `container ${container} not found in pod ${pod.metadata.name ?? ''}_${pod.metadata.namespace ?? ''}`);
   const session = await acceptRemoteCommandStreams(request, options);
   if (!session) return;
+  // The container ended while the client opened its streams: the attach fails as the runtime's
+  // does on an exited container, and kubectl run -it falls back to the container's log.
+  if (!instance.running) {
+    session.finish(internalErrorStatus('error attaching to container: container is in CONTAINER_EXITED state'));
+    return;
+  }
   const stdinOnce = slot.spec['stdinOnce'] === true;
   let detach: () => void;
   if (instance instanceof ProcessContainer) {

@@ -4,7 +4,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import * as https from 'node:https';
 import { PassThrough } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
@@ -216,12 +217,21 @@ describe('kubectl 1.27 and 1.29 over SPDY/3.1', () => {
     expect(result.code).toBe(4);
   });
 
-  it('runs kubectl 1.29 run -it --rm: attach to the new pod’s terminal, its output, then the pod deleted', async () => {
-    const command = `${versionedKubectl('1.29')} --kubeconfig ${lab.kubeconfig} run -n ${ns} once --image=busybox --restart=Never -it --rm -- sh -c 'echo hi-from-run'`;
-    const output = await new Promise<string>((resolve) => {
-      execFile('script', ['-qec', command, '/dev/null'], { timeout: 60_000, env: { ...process.env, HOME: lab.dir } }, (_error, stdout) => resolve(stdout));
-    });
-    expect(output).toContain('hi-from-run\r\n');
+  it('runs kubectl 1.29 run -it --rm: attached to the new pod’s terminal, what is typed reaches it, then the pod is deleted', async () => {
+    const command = `${versionedKubectl('1.29')} --kubeconfig ${lab.kubeconfig} run -n ${ns} once --image=busybox --restart=Never -it --rm -- sh -c 'read line; echo got-$line'`;
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env: { ...process.env, HOME: lab.dir } });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = once(child, 'exit');
+    try {
+      // kubectl prints this once it is attached.
+      await lab.until('kubectl attached', () => output.includes("If you don't see a command prompt, try pressing enter."), 30_000);
+      child.stdin.write('typed-in\r');
+      await exited;
+    } finally {
+      child.kill();
+    }
+    expect(output).toContain('got-typed-in\r\n');
     expect(output).toContain('pod "once" deleted');
   });
 
