@@ -120,7 +120,7 @@ describe.concurrent('observability labs', () => {
       );
       await lab.run(`kubectl patch deployment billing --type=json -p '[{"op":"replace","path":"/spec/template/spec/containers/0/volumeMounts/0","value":{"name":"rates","mountPath":"/config/rates.json","subPath":"rates.json"}}]'`);
       await lab.run('kubectl rollout status deployment/billing --timeout=90s');
-      expectAllPassed(await lab.check('files', 60_000));
+      expectAllPassed(await lab.check('files', 90_000));
 
       await lab.run('kubectl set env deployment/notifier LOG_LEVEL=debug && kubectl rollout status deployment/notifier --timeout=90s');
       expect(failures(await lab.check('environment', 30_000))).toEqual([
@@ -128,7 +128,7 @@ describe.concurrent('observability labs', () => {
       ]);
       await lab.run('kubectl set env deployment/notifier LOG_LEVEL- && kubectl rollout status deployment/notifier --timeout=90s');
       await lab.run('kubectl delete pods -l app=notifier --wait=false');
-      expectAllPassed(await lab.check('environment', 60_000));
+      expectAllPassed(await lab.check('environment', 90_000));
 
       // The general profile adds SYS_PTRACE: the restricted level refuses the debug container.
       const pod = "$(kubectl get pods -l app=billing -o jsonpath='{.items[0].metadata.name}')";
