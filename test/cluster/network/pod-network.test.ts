@@ -2,7 +2,7 @@
 // reach each other by pod IP, Services by name and FQDN through their cluster IP, NodePorts on the
 // nodes' InternalIPs, headless Services and StatefulSet pods by DNS name, a UDP Service; names of
 // the cluster zone that do not exist are NXDOMAIN; NetworkPolicy drops what it does not allow.
-// Clients are what a busybox image has: wget, and busybox's own nslookup.
+// Clients are what a busybox image has: nc (HTTP by hand) and nslookup.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../src/cluster/types.ts';
 import { type KubeletCluster, startKubeletCluster, versionedKubectl } from '../kubelet/harness.ts';
@@ -88,6 +88,8 @@ describe.each(['1.27', '1.33'])('with kubectl %s', (version) => {
   const binary = versionedKubectl(version);
   const kubectl = (args: string[]) => lab.kubectl(args, { binary });
   const inClient = (script: string) => kubectl(['exec', '-n', ns, 'client', '--', 'sh', '-c', script]);
+  /** HTTP by hand with busybox nc: the answer, or nothing once nc gives up connecting (2 s). */
+  const get = (host: string, port: number) => `printf 'GET / HTTP/1.0\\r\\nHost: ${host}\\r\\n\\r\\n' | nc -w 2 ${host} ${port}`;
   const podIP = (name: string) => String((lab.pod(ns, name)?.status as Record<string, unknown>)['podIP']);
 
   beforeAll(async () => {
@@ -98,13 +100,13 @@ describe.each(['1.27', '1.33'])('with kubectl %s', (version) => {
     const pods = lab.cluster.registry.lookup('', 'v1', 'pods')!;
     await lab.until('every pod ready', () => lab.cluster.registry.list(pods, { namespace: ns }).items.filter(isReady).length === 7, 30_000);
     // Endpoints follow readiness: wait until the Service answers, as a learner would retry.
-    await lab.eventually('web answers', async () => (await inClient('wget -q -T 2 -O- http://web:8080/')).stdout.includes('Welcome to nginx!'));
+    await lab.eventually('web answers', async () => (await inClient(get('web', 8080))).stdout.includes('Welcome to nginx!'));
   }, 60_000);
 
   it('reaches a pod by its IP, from a pod on another node too', async () => {
     const web = lab.cluster.registry.list(lab.cluster.registry.lookup('', 'v1', 'pods')!, { namespace: ns, labelSelector: 'app=web' }).items;
     for (const pod of web) {
-      const result = await inClient(`wget -q -T 2 -O- http://${String((pod.status as Record<string, unknown>)['podIP'])}/`);
+      const result = await inClient(get(String((pod.status as Record<string, unknown>)['podIP']), 80));
       expect(result.stdout).toContain('<title>Welcome to nginx!</title>');
     }
     // The pod's own address is on its eth0, with its default route through the node.
@@ -113,20 +115,20 @@ describe.each(['1.27', '1.33'])('with kubectl %s', (version) => {
   });
 
   it('reaches a Service by name and by FQDN through its cluster IP, with the port translated to the target port', async () => {
-    expect((await inClient('wget -q -T 2 -O- http://web:8080/')).stdout).toContain('Welcome to nginx!');
-    expect((await inClient(`wget -q -T 2 -O- http://web.${ns}.svc.cluster.local:8080/`)).stdout).toContain('Welcome to nginx!');
+    expect((await inClient(get('web', 8080))).stdout).toContain('Welcome to nginx!');
+    expect((await inClient(get(`web.${ns}.svc.cluster.local`, 8080))).stdout).toContain('Welcome to nginx!');
     const lookup = await inClient(`busybox nslookup web.${ns}.svc.cluster.local`);
     const clusterIP = (await kubectl(['get', 'service', 'web', '-n', ns, '-o', 'jsonpath={.spec.clusterIP}'])).stdout;
     expect(lookup.stdout).toContain(`Address: ${clusterIP}`);
     // Nothing listens on the Service's own port at the pods: only the cluster IP translates it.
-    expect((await inClient(`wget -q -T 2 -O- http://${podIP('client')}:8080/ || echo failed`)).stdout).toContain('failed');
+    expect((await inClient(`${get(podIP('client'), 8080)} || echo failed`)).stdout).toContain('failed');
   });
 
   it('reaches a NodePort on every node’s InternalIP', async () => {
     const nodePort = (await kubectl(['get', 'service', 'web-np', '-n', ns, '-o', 'jsonpath={.spec.ports[0].nodePort}'])).stdout;
     const nodeIPs = (await kubectl(['get', 'nodes', '-o', 'jsonpath={.items[*].status.addresses[?(@.type=="InternalIP")].address}'])).stdout.split(' ');
     expect(nodeIPs.length).toBeGreaterThan(1);
-    for (const ip of nodeIPs) expect((await inClient(`wget -q -T 2 -O- http://${ip}:${nodePort}/`)).stdout).toContain('Welcome to nginx!');
+    for (const ip of nodeIPs) expect((await inClient(get(ip, Number(nodePort)))).stdout).toContain('Welcome to nginx!');
   });
 
   it('answers a headless Service with its pods, and each StatefulSet pod by its name', async () => {
@@ -135,7 +137,7 @@ describe.each(['1.27', '1.33'])('with kubectl %s', (version) => {
     expect(headless.stdout).toContain(`Address: ${podIP('db-1')}`);
     const member = await inClient(`busybox nslookup db-1.db.${ns}.svc.cluster.local`);
     expect(member.stdout).toContain(`Address: ${podIP('db-1')}`);
-    expect((await inClient('wget -q -T 2 -O- http://db-0.db/')).stdout).toContain('Welcome to nginx!');
+    expect((await inClient(get('db-0.db', 80))).stdout).toContain('Welcome to nginx!');
   });
 
   it('answers NXDOMAIN for a name of the cluster zone that does not exist', async () => {
@@ -174,11 +176,11 @@ spec:
   ingress: [{ from: [{ podSelector: { matchLabels: { role: allowed } } }], ports: [{ port: 80 }] }]
 `;
     expect((await lab.kubectl(['apply', '-f', '-'], { stdin: deny, binary })).code).toBe(0);
-    // A dropped SYN: nothing answers, and wget gives up at its timeout.
-    await lab.eventually('web dropped', async () => (await inClient('timeout 3 wget -q -T 2 -O- http://web:8080/; echo " exit=$?"')).stdout.match(/^ exit=[1-9]/));
+    // A dropped SYN: nothing answers, and nc gives up at its timeout.
+    await lab.eventually('web dropped', async () => (await inClient(`${get('web', 8080)}; echo " exit=$?"`)).stdout.match(/^ exit=[1-9]/));
     expect((await kubectl(['label', 'pod', 'client', '-n', ns, 'role=allowed', '--overwrite'])).code).toBe(0);
-    await lab.eventually('web allowed', async () => (await inClient('wget -q -T 2 -O- http://web:8080/')).stdout.includes('Welcome to nginx!'));
+    await lab.eventually('web allowed', async () => (await inClient(get('web', 8080))).stdout.includes('Welcome to nginx!'));
     // Other pods stay unaffected: the StatefulSet's pods are not selected.
-    expect((await inClient('wget -q -T 2 -O- http://db-0.db/')).stdout).toContain('Welcome to nginx!');
+    expect((await inClient(get('db-0.db', 80))).stdout).toContain('Welcome to nginx!');
   });
 });

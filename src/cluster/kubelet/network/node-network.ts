@@ -35,6 +35,8 @@ export function inNetns(tools: NetworkTools, netns: string, argv: string[], inpu
     child.stdout.on('data', (data: Buffer) => (stdout += data.toString('utf8')));
     child.stderr.on('data', (data: Buffer) => (stderr += data.toString('utf8')));
     child.once('error', reject);
+    // A tool that exits without reading its input (a failure, or no input wanted) is told by its exit status, not by EPIPE.
+    child.stdin.on('error', () => {});
     child.once('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${argv.join(' ')}: ${stderr.trim() || `exit ${code}`}`))));
     child.stdin.end(input ?? '');
   });
@@ -69,6 +71,8 @@ export class NodeNetwork {
     const script = fileURLToPath(new URL('./node-agent.ts', import.meta.url));
     // --pdeathsig: the namespace goes with the kubelet, however the kubelet ends.
     const agent = spawn(tools.setpriv, ['--pdeathsig', 'SIGKILL', 'unshare', '--net', '--', process.execPath, script], { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: TOOL_PATH } });
+    // An agent that died is reported by its exit; writes to it after that must not end the kubelet.
+    agent.stdin?.on('error', () => {});
     const pid = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => fail('the node network agent did not start in time'), START_TIMEOUT_MS);
       const fail = (message: string) => {
