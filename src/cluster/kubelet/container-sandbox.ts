@@ -147,8 +147,10 @@ export function containerSandboxSpec(input: ContainerSandboxInput): SandboxSpec 
   for (const [name, value] of input.env) env[name] = value;
   const taken = new Set(input.volumeMounts.map((mount) => mount.target));
   const mounts: SandboxMount[] = [...input.etcMounts.filter((mount) => !taken.has(mount.target))];
-  if (!taken.has('/tmp')) mounts.push({ source: input.instance.tmp, target: '/tmp', readOnly: false });
-  if (!taken.has('/root')) mounts.push({ source: input.instance.root, target: '/root', readOnly: false });
+  // /tmp and HOME are the container's own layer: read-only with the rest of its root when the securityContext says so.
+  const readOnlyRoot = obj(container['securityContext'])['readOnlyRootFilesystem'] === true;
+  if (!taken.has('/tmp')) mounts.push({ source: input.instance.tmp, target: '/tmp', readOnly: readOnlyRoot });
+  if (!taken.has('/root')) mounts.push({ source: input.instance.root, target: '/root', readOnly: readOnlyRoot });
   mounts.push(...(input.extra?.mounts ?? []).filter((mount) => !taken.has(mount.target)), ...input.volumeMounts);
   // The image's working directory, / for every image here, unless the spec names one.
   const workingDir = str(container['workingDir']) ?? '/';
@@ -159,6 +161,7 @@ export function containerSandboxSpec(input: ContainerSandboxInput): SandboxSpec 
     mounts,
     workingDir: posix.normalize(workingDir),
     ...(input.root ? { root: input.root } : {}),
+    ...(readOnlyRoot ? { readOnlyRoot } : {}),
     ...(input.tty ? { tty: input.tty } : {}),
     ...(input.extra?.forwards?.length ? { forwards: input.extra.forwards } : {}),
     limits: limitsOf(container),

@@ -36,6 +36,25 @@ spec:
 ---
 apiVersion: v1
 kind: Pod
+metadata: {name: locked}
+spec:
+  containers:
+  - name: shell
+    image: busybox
+    command: [sleep, '3600']
+    securityContext: {readOnlyRootFilesystem: true}
+    volumeMounts: [{name: scratch, mountPath: /scratch}]
+  volumes: [{name: scratch, emptyDir: {}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: locked-tools}
+spec:
+  containers:
+  - {name: shell, image: debian:12, command: [sleep, '3600'], securityContext: {readOnlyRootFilesystem: true}}
+---
+apiVersion: v1
+kind: Pod
 metadata: {name: refused}
 spec:
   securityContext: {runAsNonRoot: true}
@@ -44,7 +63,7 @@ spec:
 `,
     ns,
   );
-  await lab.until('the pods Running', () => ['box', 'peak', 'nobody-box'].every((name) => phase(lab.pod(ns, name)) === 'Running'), 30_000);
+  await lab.until('the pods Running', () => ['box', 'peak', 'nobody-box', 'locked', 'locked-tools'].every((name) => phase(lab.pod(ns, name)) === 'Running'), 30_000);
 });
 afterAll(async () => {
   await lab?.stop();
@@ -97,6 +116,20 @@ describe.each(['1.29', '1.33'])('shell images with kubectl %s', (version) => {
   it('runs as the securityContext says, in the working directory it names', async () => {
     const result = await exec('nobody-box', ['sh', '-c', 'id; pwd; touch /etc/x 2>&1 || true']);
     expect(result.stdout).toMatch(/^uid=101 gid=101\n\/work\n.*(Permission denied|Read-only)/s);
+  });
+});
+
+describe('readOnlyRootFilesystem', () => {
+  it('keeps the root, /tmp and HOME from being written; a volume stays writable', async () => {
+    const result = await lab.kubectl(['exec', '-n', ns, 'locked', '--', 'sh', '-c', 'for f in /x /tmp/x /root/x /scratch/x; do touch $f 2>&1 && echo "wrote $f"; done']);
+    expect(result.stdout).toBe(
+      "touch: /x: Read-only file system\ntouch: /tmp/x: Read-only file system\ntouch: /root/x: Read-only file system\nwrote /scratch/x\n",
+    );
+  });
+
+  it("holds for an image on the host's tools too", async () => {
+    const result = await lab.kubectl(['exec', '-n', ns, 'locked-tools', '--', 'sh', '-c', 'for f in /x /tmp/x /root/x; do touch $f 2>/dev/null && echo "wrote $f"; done; echo checked']);
+    expect(result.stdout).toBe('checked\n');
   });
 });
 

@@ -106,6 +106,8 @@ export interface SandboxSpec {
   user?: InsideUser;
   /** The image's root file system; without it, the host's system trees read-only. */
   root?: SandboxRoot;
+  /** securityContext.readOnlyRootFilesystem: the root (and what belongs to it, /tmp and HOME) cannot be written; volumes keep their own mode. */
+  readOnlyRoot?: boolean;
   /**
    * In a pod: a PID namespace of its own under the pod's, with the process as its PID 1, as a
    * container's main process has (execs then join it through ownPidNamespace's answer).
@@ -304,7 +306,7 @@ function bubblewrapArgs(spec: SandboxSpec, support: Extract<SandboxSupport, { mo
   // With one, the terminal is the sandbox's own, and bash needs it as its controlling terminal.
   if (!spec.tty) args.push('--new-session');
   if (spec.root) {
-    args.push('--bind', spec.root.writable, '/');
+    args.push(spec.readOnlyRoot ? '--ro-bind' : '--bind', spec.root.writable, '/');
     for (const shared of spec.root.readOnly) args.push('--ro-bind', shared.source, shared.target);
     args.push('--dev', '/dev', '--proc', '/proc');
     if (forwardSockets.size > 0) args.push('--tmpfs', '/run');
@@ -323,6 +325,8 @@ function bubblewrapArgs(spec: SandboxSpec, support: Extract<SandboxSupport, { mo
     else args.push(mount.readOnly ? '--ro-bind' : '--bind', mount.source, mount.target);
   }
   for (const [port, socket] of forwardSockets) args.push('--ro-bind', socket, `/run/formicary/forward-${port}.sock`);
+  // bubblewrap's own root (the directories it made for the host's trees and the mount points) stays writable otherwise.
+  if (spec.readOnlyRoot && !spec.root) args.push('--remount-ro', '/');
   args.push('--clearenv');
   for (const [name, value] of Object.entries(spec.env)) args.push('--setenv', name, value);
   if (spec.workingDir) args.push('--chdir', spec.workingDir);
