@@ -11,7 +11,7 @@ export const busiestPodNamed: CustomCheck = async (ctx) => {
   const answer = text.trim().replace(/^pod\//, '');
   const found = answer.slice(0, 80) || '(an empty file)';
   if (busiest.includes(answer)) return { passed: true, expected, found, message: `Right: ${answer} uses far more CPU than it asks for.` };
-  if (['resizer', 'web', 'cache'].includes(answer))
+  if (['resizer', 'web', 'cache', 'orders'].includes(answer))
     return { passed: false, expected, found, message: `${answer} is a Deployment; kubectl top pods measures pods. Write the pod's name.` };
   const pod = pods.find((p) => p.name === answer);
   if (pod)
@@ -35,4 +35,17 @@ export const resizerKeepsItsCeiling: CustomCheck = async (ctx) => {
   if (!limit) return { passed: false, expected, found, message: 'resizer has no CPU limit of its own any more; the namespace\'s LimitRange would give it one of 200m. Keep its limit.' };
   if ((parseQuantity(limit) ?? 0) < 0.2) return { passed: false, expected, found, message: `resizer's CPU limit is ${limit} now, below the 200m it had: it would be throttled harder.` };
   return { passed: true, expected, found, message: 'resizer keeps its CPU ceiling.' };
+};
+
+/** ~/failing-path.txt names the path whose requests orders counts as failed (status 502). */
+export const failingPathNamed: CustomCheck = async (ctx) => {
+  const expected = '/pay';
+  const text = await ctx.readFile('~/failing-path.txt');
+  if (text === null) return { passed: false, expected, found: 'no ~/failing-path.txt', message: 'There is no file ~/failing-path.txt in your workbench yet.' };
+  const answer = text.trim().replace(/^"|"$/g, '');
+  const found = answer.slice(0, 80) || '(an empty file)';
+  if (answer === expected || answer === 'pay') return { passed: true, expected, found, message: 'Right: /pay answers 502 again and again; a rate of that counter is what an alert would watch.' };
+  if (answer === '/cart') return { passed: false, expected, found, message: '/cart has the most requests, and all of them answer 200. Look for the series whose status label is a 5xx.' };
+  if (/^5\d\d$/.test(answer)) return { passed: false, expected, found, message: `${answer} is the status label; write the path label of that series.` };
+  return { passed: false, expected, found, message: `~/failing-path.txt says ${JSON.stringify(found)}; write only the value of the path label of the series that counts failed requests.` };
 };

@@ -144,7 +144,7 @@ describe.concurrent('observability labs', () => {
       expectAllPassed(await lab.check('debug', 30_000));
     });
   }, 300_000);
-  it('obs-metrics: the Deployment or the memory-heavy pod fails, the resizer pod passes; a request raised by lowering the limit fails, request and limit raised together pass', async () => {
+  it('obs-metrics: the Deployment or the memory-heavy pod fails, the resizer pod passes; a request raised by lowering the limit fails, request and limit raised together pass; the busiest path or the status fails, the failing path read from inside passes', async () => {
     await bench.attempt('obs-metrics', async (lab) => {
       await lab.run('echo resizer > ~/busiest-pod.txt');
       expect(failures(await lab.check('busiest'))).toEqual(['resizer is a Deployment; kubectl top pods measures pods. Write the pod\'s name.']);
@@ -157,6 +157,14 @@ describe.concurrent('observability labs', () => {
       expect(failures(await lab.check('request'))).toEqual(["resizer's CPU limit is 150m now, below the 200m it had: it would be throttled harder."]);
       await lab.run('kubectl set resources deployment resizer --requests=cpu=250m --limits=cpu=500m && kubectl rollout status deployment/resizer --timeout=90s');
       expectAllPassed(await lab.check('request', 60_000));
+
+      await lab.run('echo /cart > ~/failing-path.txt');
+      expect(failures(await lab.check('app-metrics'))).toEqual(['/cart has the most requests, and all of them answer 200. Look for the series whose status label is a 5xx.']);
+      await lab.run('echo 502 > ~/failing-path.txt');
+      expect(failures(await lab.check('app-metrics'))).toEqual(['502 is the status label; write the path label of that series.']);
+      // Read from a pod's side of the network as well: any client in the namespace sees the same series.
+      await lab.run(`kubectl exec deploy/orders -- wget -qO- localhost:8080/metrics | awk -F'"' '/status="5/ {print $2; exit}' > ~/failing-path.txt`);
+      expectAllPassed(await lab.check('app-metrics'));
     });
   }, 300_000);
   it('obs-capstone: removing the gateway probe fails, a probe on the named port passes; LEDGER_MODE typed into the Deployment fails, the ConfigMap and a restart pass; a selector of another app fails', async () => {
