@@ -17,7 +17,7 @@ const statuses = (pod: KubeObject) => (pod.status as { containerStatuses?: Conta
 /** A current pricing pod is Ready and has never restarted. */
 export const pricingRunsWithoutRestarts: CustomCheck = async (ctx) => {
   const pods = (await ctx.list('pods', { selector: 'app=pricing' })).filter((pod) => !pod.metadata.deletionTimestamp);
-  const expected = 'a pricing pod Ready with 0 restarts';
+  const expected = 'a pricing pod that loaded its price list, Ready with 0 restarts';
   const found =
     pods
       .map((pod) => {
@@ -27,7 +27,11 @@ export const pricingRunsWithoutRestarts: CustomCheck = async (ctx) => {
       })
       .join('; ') || 'no pricing pods';
   const healthy = pods.filter((pod) => statuses(pod).every((s) => s.ready && (s.restartCount ?? 0) === 0) && statuses(pod).length > 0);
-  if (healthy.length > 0 && healthy.length === pods.length) return { passed: true, expected, found, message: 'pricing loads its price list and keeps running.' };
+  // Running says nothing yet: the container is Running while it loads, until the kernel kills it.
+  const loaded: string[] = [];
+  for (const name of healthy.map((pod) => pod.metadata.name ?? '')) if ((await ctx.logs(name).catch(() => '')).includes('pricing: loaded')) loaded.push(name);
+  if (healthy.length > 0 && healthy.length === pods.length && loaded.length === healthy.length)
+    return { passed: true, expected, found, message: 'pricing loads its price list and keeps running.' };
   const oom = pods.some((pod) => statuses(pod).some((s) => s.lastState?.terminated?.reason === 'OOMKilled'));
   return {
     passed: false,
@@ -35,7 +39,7 @@ export const pricingRunsWithoutRestarts: CustomCheck = async (ctx) => {
     found,
     message: oom
       ? 'A pricing pod was OOMKilled again: its memory limit is still below what it needs to load the price list.'
-      : 'No pricing pod runs Ready without restarts yet; wait for the rollout (kubectl rollout status deployment/pricing).',
+      : 'No pricing pod has loaded its price list and kept running yet; wait for the rollout and the load (kubectl logs deployment/pricing).',
   };
 };
 

@@ -136,11 +136,12 @@ describe.concurrent('observability labs', () => {
       expect(general.exitCode).not.toBe(0);
       expect(general.stderr).toContain('violates PodSecurity "restricted:latest"');
       // Without --target the container runs beside billing and does not see its processes.
-      await lab.run(`kubectl debug -i ${pod} --image=busybox:1.36 --profile=restricted -- ps > ~/billing-ps.txt`);
+      await lab.run(`kubectl debug ${pod} --image=busybox:1.36 --profile=restricted -c beside -- ps`);
       expect(failures(await lab.check('debug'))).toContain(
         'Your debug container does not target the container billing (--target=billing): it runs beside billing without seeing its processes.',
       );
-      await lab.run(`kubectl debug -i ${pod} --image=busybox:1.36 --target=billing --profile=restricted -c debugger -- ps > ~/billing-ps.txt`);
+      // An interactive shell in the debug container, its output copied out through attach.
+      await lab.run(`printf 'ps\\nexit\\n' | kubectl debug -i ${pod} --image=busybox:1.36 --target=billing --profile=restricted -c shell -- sh > ~/billing-ps.txt; for i in $(seq 30); do kubectl logs ${pod} -c shell 2>/dev/null | grep -q PID && break; sleep 2; done; kubectl logs ${pod} -c shell >> ~/billing-ps.txt`);
       expectAllPassed(await lab.check('debug', 30_000));
     });
   }, 300_000);
