@@ -89,6 +89,9 @@ export type LabSessionView = z.infer<typeof labSessionView>;
 export const labStateView = z.object({
   lab: z.string(),
   session: labSessionView.nullable().describe('the learner’s open session of this lab; null before Start and after End'),
+  lastAttempt: labSessionView
+    .nullable()
+    .describe('with no open session: the learner’s latest ended attempt (status ended), so the page shows what they did; null otherwise'),
   now: z.string().describe('the portal’s clock, so the page’s timer does not depend on the learner’s'),
 });
 export type LabStateView = z.infer<typeof labStateView>;

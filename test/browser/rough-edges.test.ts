@@ -216,6 +216,10 @@ describe('the learner’s rough edges', () => {
     await wide.getByRole('button', { name: 'Start lab' }).waitFor({ timeout: 60_000 });
     expect(asked).toEqual(['End the lab? Your sandbox and everything in it are deleted.']);
     await expect(wide.getByText('Time left').isVisible()).resolves.toBe(false);
+    // Opened afresh, the ended attempt is still what the page shows: the unfinished step keeps its last Check's reasons.
+    await wide.reload();
+    await wide.getByRole('button', { name: 'Start lab' }).waitFor();
+    await expect(wide.locator(`[data-step-body="${first.id}"] .lab__result--failed`).allTextContents()).resolves.toContainEqual(expect.stringContaining('There is no Pod hello in your namespace yet.'));
     // Taking the terminal back finds the lab gone: the tab says so and offers the Start lab it names.
     await page.getByRole('button', { name: 'Use the terminal here' }).click();
     await page.getByRole('status').filter({ hasText: 'This lab has ended (in another tab, or by your instructor). Press “Start lab” to begin again.' }).waitFor({ timeout: 30_000 });

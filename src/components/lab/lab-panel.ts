@@ -85,8 +85,6 @@ class LabPanel {
   #lastSession: string | null = null;
   /** Start or Reset said “Starting your lab…”: the lab's becoming ready replaces that message. */
   #announceReady = false;
-  /** The steps of the session that ended on this page: their results stay in view until the next start. */
-  #endedSteps: StepStateView[] | null = null;
   /** Asking the portal whether the lab still runs, while the terminal reconnects. */
   #stillRunningCheck: Promise<void> | null = null;
   #screenReader = remembered(SCREEN_READER_KEY) === 'on';
@@ -212,8 +210,6 @@ class LabPanel {
         this.#render(outcome.state);
         this.#announce('The solution is shown below the step.');
       } else {
-        if (action === 'end') this.#endedSteps = this.#state?.session?.steps ?? null;
-        if (action === 'start' || action === 'reset') this.#endedSteps = null;
         if (action === 'reset' || action === 'end') this.#closeTerminal();
         if (action === 'start' || action === 'reset') {
           this.#announce('Starting your lab…');
@@ -282,9 +278,8 @@ class LabPanel {
       hint.title = exhausted ? 'Every hint of this step is shown below it.' : current && current.hints.length === 0 && current.hintsLeft === 0 ? 'This step has no hints.' : '';
     }
 
-    // After End the page keeps the ended attempt's steps in view (passed stays passed) until the next start.
-    if (session) this.#endedSteps = null;
-    const shownSteps = session?.steps ?? (this.#endedSteps ?? this.#finishedBefore()).map((step) => (step.status === 'passed' ? step : { ...step, status: 'not-started' as const }));
+    // Between sessions the portal sends the latest ended attempt: its steps stay in view (passed stays passed, with the last Check's messages).
+    const shownSteps = session?.steps ?? state.lastAttempt?.steps ?? this.#finishedBefore();
     const stepStates = new Map<string, StepStateView>(shownSteps.map((step) => [step.id, step]));
     const viewed = this.#viewed ?? session?.currentStep ?? session?.steps.at(-1)?.id ?? this.#q('[data-step-button]')?.dataset.stepButton ?? null;
     for (const button of this.#root.querySelectorAll<HTMLElement>('[data-step-button]')) {

@@ -40,6 +40,8 @@ export interface LabSandboxes {
   find(namespace: string): Promise<SandboxHandle | null>;
   /** Runs the lab's cleanup and deletes the sandbox; idempotent. */
   release(namespace: string, lab: LabContent): Promise<void>;
+  /** Keeps the sandbox until `until` at least (a session's extended time); the reaper reads its expiry from the sandbox. */
+  extend(namespace: string, until: Date): Promise<void>;
   /** The namespaces of every sandbox there is (not being deleted): one that is missing was reaped. */
   live(): Promise<Set<string>>;
 }

@@ -111,6 +111,9 @@ export function startLabs(options: LabsOptions): Labs {
     async release(namespace, lab) {
       await (await sandboxes()).end(namespace, lab);
     },
+    async extend(namespace, until) {
+      await (await sandboxes()).extend(namespace, until);
+    },
     async live() {
       return new Set((await (await sandboxes()).list()).map((sandbox) => sandbox.namespace));
     },

@@ -125,15 +125,14 @@ export function createLabSessions(options: LabSessionsOptions): LabSessions {
     return found;
   };
 
-  const stateOf = async (lab: LabContent, session: LabSessionRecord | null): Promise<LabStateView> => {
-    if (!session) return { lab: lab.id, session: null, now: now().toISOString() };
+  const sessionView = async (lab: LabContent, session: LabSessionRecord): Promise<LabSessionView> => {
     const [checked, reveals] = await Promise.all([records.latestChecks(session.id), records.reveals(session.id)]);
     const steps = lab.steps.map((step): StepStateView => {
       const last = checked.get(step.id)?.latest;
       const passed = checked.get(step.id)?.passedOnce ?? false;
       const hintsShown = reveals.filter((reveal) => reveal.step === step.id && reveal.kind === 'hint').length;
       const solutionShown = reveals.some((reveal) => reveal.step === step.id && reveal.kind === 'solution');
-      const status = passed ? 'passed' : step.id === session.step ? (last && !last.passed ? 'failed' : 'current') : 'not-started';
+      const status = passed ? 'passed' : session.endedAt === null && step.id === session.step ? (last && !last.passed ? 'failed' : 'current') : 'not-started';
       return {
         id: step.id,
         status,
@@ -144,7 +143,7 @@ export function createLabSessions(options: LabSessionsOptions): LabSessions {
       };
     });
     const phase = (START_PHASES as readonly string[]).includes(session.phase ?? '') ? (session.phase as StartPhase) : null;
-    const view: LabSessionView = {
+    return {
       id: session.id,
       status: session.status,
       phase: session.status === 'starting' ? (phase ?? 'namespace') : null,
@@ -157,10 +156,16 @@ export function createLabSessions(options: LabSessionsOptions): LabSessions {
       currentStep: session.step,
       steps,
     };
-    return { lab: lab.id, session: view, now: now().toISOString() };
   };
 
-  const reread = async (lab: LabContent, id: string) => stateOf(lab, await records.get(id).then((s) => (s && s.endedAt === null ? s : null)));
+  /** The learner's open session; with none, their latest ended attempt, so the page shows what they did rather than every step “Not started”. */
+  const stateOf = async (lab: LabContent, learnerId: string, session: LabSessionRecord | null): Promise<LabStateView> => {
+    if (session) return { lab: lab.id, session: await sessionView(lab, session), lastAttempt: null, now: now().toISOString() };
+    const ended = await records.latestEnded(learnerId, lab.id);
+    return { lab: lab.id, session: null, lastAttempt: ended ? await sessionView(lab, ended) : null, now: now().toISOString() };
+  };
+
+  const reread = async (lab: LabContent, session: LabSessionRecord) => stateOf(lab, session.learnerId, await records.get(session.id).then((s) => (s && s.endedAt === null ? s : null)));
 
   const provision = (lab: LabContent, session: LabSessionRecord, learnerId: string) => {
     const work = (async () => {
@@ -243,7 +248,7 @@ export function createLabSessions(options: LabSessionsOptions): LabSessions {
     }
     // A session left starting by a portal that stopped is started again when the learner asks.
     if (session.status === 'starting' && !starting.has(session.id)) provision(lab, session, learner.id);
-    return stateOf(lab, session);
+    return stateOf(lab, learner.id, session);
   };
 
   /** Ends sessions whose time is up, and sessions whose sandbox the reaper removed for idling. */
@@ -296,7 +301,7 @@ export function createLabSessions(options: LabSessionsOptions): LabSessions {
       if (session?.status === 'starting' && !starting.has(session.id) && now().getTime() - Date.parse(session.startedAt) > ABANDONED_START_MS) {
         provision(lab, session, learner.id);
       }
-      return stateOf(lab, session);
+      return stateOf(lab, learner.id, session);
     },
 
     async start(learner, id, { lessons }) {
@@ -323,7 +328,7 @@ export function createLabSessions(options: LabSessionsOptions): LabSessions {
           completed = true;
           log.info({ labSession: session.id, lab: id, learner: learner.id }, 'lab completed');
         }
-        return { step: stepId, passed, results, nextStep: nextStep ?? null, completed, state: await reread(lab, session.id) };
+        return { step: stepId, passed, results, nextStep: nextStep ?? null, completed, state: await reread(lab, session) };
       });
     },
 
@@ -340,7 +345,7 @@ export function createLabSessions(options: LabSessionsOptions): LabSessions {
           throw new LabRequestError(409, step.hints.length === 0 ? `step “${step.title}” has no hints` : `every hint of step “${step.title}” is shown; try “Show solution”`);
         }
         await records.recordReveal(session.id, { step: step.id, kind: 'hint', number: shown });
-        return { step: step.id, number: shown + 1, hint, hintsLeft: step.hints.length - shown - 1, state: await reread(lab, session.id) };
+        return { step: step.id, number: shown + 1, hint, hintsLeft: step.hints.length - shown - 1, state: await reread(lab, session) };
       });
     },
 
@@ -352,7 +357,7 @@ export function createLabSessions(options: LabSessionsOptions): LabSessions {
         const step = lab.steps.find((candidate) => candidate.id === current.step);
         if (!step) throw new LabRequestError(409, 'every step of this lab has passed');
         await records.recordReveal(session.id, { step: step.id, kind: 'solution', number: 0 });
-        return { step: step.id, commands: step.solution, state: await reread(lab, session.id) };
+        return { step: step.id, commands: step.solution, state: await reread(lab, session) };
       });
     },
 
@@ -369,11 +374,17 @@ export function createLabSessions(options: LabSessionsOptions): LabSessions {
       const session = await own(learner, id, named);
       // Waits for the sandbox to go: a Start right after must not find it again.
       if (session) await finish(lab, session, 'ended', true);
-      return stateOf(lab, null);
+      return stateOf(lab, learner.id, null);
     },
 
     progress: (learnerId) => records.progress(learnerId),
-    extend: (learnerIds, labs, minutes) => records.extend(learnerIds, labs, minutes),
+    async extend(learnerIds, labs, minutes) {
+      // The sandbox's own expiry moves too: the reaper reads it there, not in the record.
+      for (const session of await records.extend(learnerIds, labs, minutes)) {
+        if (!session.namespace) continue;
+        await sandboxes.extend(session.namespace, new Date(session.expiresAt)).catch((error: unknown) => log.warn({ err: error, labSession: session.id, namespace: session.namespace }, 'could not extend the sandbox’s expiry'));
+      }
+    },
 
     async authorizeTerminal(learner, id, named) {
       try {

@@ -338,6 +338,24 @@ export class Sandboxes {
     }
   }
 
+  /**
+   * Gives the sandbox until `until` at least (a workshop's extra time): the reaper reads its expiry
+   * from the namespace, so moving only the portal's record would let it go at the original time.
+   * Never shortens a sandbox's life; a sandbox that is gone is left gone.
+   */
+  async extend(namespace: string, until: Date): Promise<void> {
+    const sandbox = await this.get(namespace);
+    if (!sandbox || sandbox.expiresAt.getTime() >= until.getTime()) return;
+    try {
+      await this.client.api.request('PATCH', `/api/v1/namespaces/${encodeURIComponent(namespace)}`, {
+        contentType: 'application/merge-patch+json',
+        body: { metadata: { labels: { [LABEL_EXPIRES]: seconds(until) } } },
+      });
+    } catch (error) {
+      if (statusCode(error) !== 404) throw error;
+    }
+  }
+
   /** Runs a command in the sandbox's workbench as the learner would (`bash -lc`). */
   exec(namespace: string, command: string, options: { timeoutMs?: number } = {}): Promise<ExecResult> {
     return runInWorkbench(this.#context, namespace, command, options.timeoutMs);

@@ -14,4 +14,4 @@ export { contentOutlines, fixedOutlines } from './outlines.ts';
 export type { PathOutline, PathOutlines } from './outlines.ts';
 export type { Certificate, Certificates } from './certificates.ts';
 export type { Progress } from './lessons.ts';
-export type { CheckRecord, LabActivityCheck, LabActivitySession, LabProgress, LabRecords, LabSessionRecord, LessonRef, OpenLabSession, RevealRecord } from './lab-sessions.ts';
+export type { CheckRecord, ExtendedLabSession, LabActivityCheck, LabActivitySession, LabProgress, LabRecords, LabSessionRecord, LessonRef, OpenLabSession, RevealRecord } from './lab-sessions.ts';

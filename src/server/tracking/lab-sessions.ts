@@ -52,6 +52,13 @@ export interface RevealRecord {
   shownAt: string;
 }
 
+/** A session whose time a workshop extended: its sandbox (if it has one yet) must live as long. */
+export interface ExtendedLabSession {
+  id: string;
+  namespace: string | null;
+  expiresAt: string;
+}
+
 /** A learner's lab, as the progress pages show it. */
 export interface LabProgress {
   lab: string;
@@ -160,6 +167,8 @@ export interface LabRecords {
   get(id: string): Promise<LabSessionRecord | null>;
   /** The learner's open (not ended) session of the lab. */
   current(learnerId: string, lab: string): Promise<LabSessionRecord | null>;
+  /** The learner's latest attempt of the lab that has ended (one that never started aside): what the lab page shows between sessions. */
+  latestEnded(learnerId: string, lab: string): Promise<LabSessionRecord | null>;
   /** Every open session (for expiry after a restart). */
   allOpen(): Promise<LabSessionRecord[]>;
   setPhase(id: string, phase: string, namespace?: string): Promise<void>;
@@ -170,8 +179,8 @@ export interface LabRecords {
   /** Marks the session completed (once; later calls keep the first time), and the lessons it was started from. */
   complete(id: string): Promise<LabSessionRecord>;
   recordReveal(id: string, reveal: { step: string; kind: 'hint' | 'solution'; number: number }): Promise<void>;
-  /** Moves the expiry of the learners' open sessions of these labs that have one (a workshop's extended time). */
-  extend(learnerIds: readonly string[], labs: readonly string[], minutes: number): Promise<void>;
+  /** Moves the expiry of the learners' open sessions of these labs that have one (a workshop's extended time); returns the sessions moved, with their new expiry. */
+  extend(learnerIds: readonly string[], labs: readonly string[], minutes: number): Promise<ExtendedLabSession[]>;
   /** Ends an open session; false when it had already ended. */
   end(id: string, reason: EndReason): Promise<boolean>;
   checks(id: string): Promise<CheckRecord[]>;
@@ -256,6 +265,17 @@ export function createLabRecords(db: Database, writer: EventWriter, options: Lab
 
     get: (id) => read(db, id),
     current: (learnerId, lab) => readCurrent(db, learnerId, lab),
+
+    async latestEnded(learnerId, lab) {
+      const row = await db.one(
+        sessionRow,
+        `SELECT ${SESSION_COLUMNS} FROM lab_sessions
+          WHERE learner_id = $1 AND lab = $2 AND ended_at IS NOT NULL AND end_reason <> 'failed'
+          ORDER BY ended_at DESC, started_at DESC LIMIT 1`,
+        [learnerId, lab],
+      );
+      return row ? toSession(row) : null;
+    },
 
     async allOpen() {
       const rows = await db.all(sessionRow, `SELECT ${SESSION_COLUMNS} FROM lab_sessions WHERE ended_at IS NULL ORDER BY started_at`);
@@ -368,17 +388,21 @@ export function createLabRecords(db: Database, writer: EventWriter, options: Lab
     },
 
     async extend(learnerIds, labs, minutes) {
-      if (learnerIds.length === 0 || labs.length === 0) return;
-      await db.transaction(async (tx) => {
+      if (learnerIds.length === 0 || labs.length === 0) return [];
+      return db.transaction(async (tx) => {
         const open = await tx.all(
-          z.object({ id: z.string(), expires_at: z.string() }),
-          `SELECT id, expires_at FROM lab_sessions
+          z.object({ id: z.string(), namespace: z.string().nullable(), expires_at: z.string() }),
+          `SELECT id, namespace, expires_at FROM lab_sessions
             WHERE ended_at IS NULL AND expires_at IS NOT NULL AND learner_id IN (${list(1, learnerIds.length)}) AND lab IN (${list(learnerIds.length + 1, labs.length)})`,
           [...learnerIds, ...labs],
         );
+        const moved: ExtendedLabSession[] = [];
         for (const session of open) {
-          await tx.run('UPDATE lab_sessions SET expires_at = $2 WHERE id = $1', [session.id, new Date(Date.parse(session.expires_at) + minutes * 60_000).toISOString()]);
+          const expiresAt = new Date(Date.parse(session.expires_at) + minutes * 60_000).toISOString();
+          await tx.run('UPDATE lab_sessions SET expires_at = $2 WHERE id = $1', [session.id, expiresAt]);
+          moved.push({ id: session.id, namespace: session.namespace, expiresAt });
         }
+        return moved;
       });
     },
 

@@ -143,6 +143,13 @@ describe.each(DIALECTS)('lab sessions on %s', (dialect: Dialect) => {
 
     const ended = await sessions.end(ada, FIXTURE_LAB);
     expect(ended.session).toBeNull();
+    // The page shows what the learner did, after End and after a reload: the attempt, ended, its steps passed with the Checks' messages.
+    expect(ended.lastAttempt).toMatchObject({ id: record, status: 'ended', completedAt: expect.any(String) });
+    expect(ended.lastAttempt?.steps.map((step) => [step.status, step.lastCheck?.passed])).toEqual([
+      ['passed', true],
+      ['passed', true],
+    ]);
+    expect((await sessions.state(ada, FIXTURE_LAB)).lastAttempt).toEqual(ended.lastAttempt);
     expect(await records.get(record)).toMatchObject({ status: 'ended', endReason: 'ended' });
     // Every action is in the learning record too, the lesson's completion with the lab's.
     expect((await learning.events({ learnerId: ada.id })).map((event) => event.kind)).toEqual([
@@ -189,6 +196,12 @@ describe.each(DIALECTS)('lab sessions on %s', (dialect: Dialect) => {
     });
     // Ada's session is untouched by Grace's attempts.
     expect((await sessions.state(ada, FIXTURE_LAB)).session).toMatchObject({ id, status: 'ready' });
+    // A workshop's extra time moves the sandbox's own expiry too, where the sandboxes' reaper reads it.
+    await sessions.extend([ada.id], [FIXTURE_LAB], 45);
+    const extended = (await sessions.state(ada, FIXTURE_LAB)).session!;
+    expect(Date.parse(extended.expiresAt!) - Date.parse(state.session!.expiresAt!)).toBe(45 * 60_000);
+    const labelled = await core.readNamespace({ name: extended.namespace! });
+    expect(Number(labelled.metadata?.labels?.['formicary.dev/expires']) * 1000).toBeGreaterThanOrEqual(Date.parse(extended.expiresAt!) - 1000);
     await expect(sessions.check(ada, 'no-such-lab')).rejects.toMatchObject({ status: 404 });
     await sessions.end(ada, FIXTURE_LAB);
   });
@@ -205,7 +218,7 @@ describe.each(DIALECTS)('lab sessions on %s', (dialect: Dialect) => {
   });
 
   it('resets to a fresh sandbox from the first step, and ends a session whose sandbox was reaped or whose time is up', async () => {
-    const { sessions, labs, records, ada } = await setUp();
+    const { sessions, labs, records, ada, grace } = await setUp();
     await sessions.start(ada, FIXTURE_LAB, { lessons });
     const first = (await ready(labs, ada)).session!;
     await core.createNamespacedConfigMap({ namespace: first.namespace!, body: { metadata: { name: 'settings' }, data: { mode: 'fast' } } });
@@ -217,9 +230,15 @@ describe.each(DIALECTS)('lab sessions on %s', (dialect: Dialect) => {
     const second = (await ready(labs, ada)).session!;
     expect(second.namespace).not.toBe(first.namespace);
     expect(second.steps.map((step) => step.status)).toEqual(['current', 'not-started']);
+    const failing = await sessions.check(ada, FIXTURE_LAB);
+    expect(failing.state.lastAttempt).toBeNull();
 
     // The sandboxes' reaper removes an idle sandbox: its session ends too.
-    await sessions.end(ada, FIXTURE_LAB);
+    const ended = await sessions.end(ada, FIXTURE_LAB);
+    // An ended attempt's unfinished step is not current any more; its last Check still says why it failed.
+    expect(ended.lastAttempt).toMatchObject({ id: second.id, status: 'ended' });
+    expect(ended.lastAttempt?.steps[0]).toMatchObject({ status: 'not-started', lastCheck: { passed: false, results: failing.results } });
+    expect(ended.lastAttempt?.steps[1]).toMatchObject({ status: 'not-started', lastCheck: null });
     await sessions.start(ada, FIXTURE_LAB, { lessons });
     const idle = (await ready(labs, ada)).session!;
     await core.deleteNamespace({ name: idle.namespace! });
@@ -229,6 +248,10 @@ describe.each(DIALECTS)('lab sessions on %s', (dialect: Dialect) => {
     const timed = (await ready(labs, ada)).session!;
     clock = new Date(Date.now() + 31 * 60_000);
     await until('the session to expire', async () => (await records.get(timed.id))?.endReason === 'expired');
-    expect((await sessions.state(ada, FIXTURE_LAB)).session).toBeNull();
+    const after = await sessions.state(ada, FIXTURE_LAB);
+    expect(after.session).toBeNull();
+    expect(after.lastAttempt).toMatchObject({ id: timed.id, status: 'ended' });
+    // Another learner has no attempt of their own to see.
+    expect((await sessions.state(grace, FIXTURE_LAB)).lastAttempt).toBeNull();
   });
 });

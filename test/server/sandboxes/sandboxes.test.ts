@@ -156,6 +156,21 @@ describe('the reaper', () => {
     expect(await muchLater.reap()).toContain(erin.namespace);
     expect(await muchLater.list({ labId: 'sample', warm: false })).toEqual([]);
   }, 90_000);
+
+  it('keeps a sandbox whose time was extended past its original expiry, and reaps it at the new one', async () => {
+    const portal = sandboxes();
+    const frank = await portal.start(await catalog.get('sample'), 'frank');
+    // A workshop gives 20 minutes more: the lab's 30-minute limit becomes 50.
+    await portal.extend(frank.namespace, new Date(frank.expiresAt.getTime() + 20 * 60_000));
+    // Extending never shortens: an earlier time leaves the later one.
+    await portal.extend(frank.namespace, frank.expiresAt);
+    await portal.touch(frank.namespace);
+    const at = (minutes: number) => sandboxes({ now: () => new Date(frank.expiresAt.getTime() + minutes * 60_000), idleTimeoutMinutes: 120 });
+    expect(await at(1).reap()).not.toContain(frank.namespace);
+    expect(await at(1).get(frank.namespace)).not.toBeNull();
+    expect(await at(21).reap()).toContain(frank.namespace);
+    await portal.stop();
+  }, 90_000);
 });
 
 describe('the warm pool', () => {

@@ -63,7 +63,9 @@ describe.each(DIALECTS)('workshops on %s', (dialect: Dialect) => {
         const session = await records.current(learnerId, lab);
         if (session) await records.end(session.id, 'ended');
       },
-      extend: (learnerIds, labIds, minutes) => records.extend(learnerIds, labIds, minutes),
+      async extend(learnerIds, labIds, minutes) {
+        await records.extend(learnerIds, labIds, minutes);
+      },
     };
     const notifications = openNotifications(config, db, log);
     const workshops = createWorkshops({ db, notifications, labs, records, log, stuckSweepMs: 50, ...options });
