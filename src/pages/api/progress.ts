@@ -9,13 +9,6 @@ export const GET: APIRoute = async ({ locals }) => {
   return Response.json({ progress: await locals.services.progress.forLearner(locals.learner.id) });
 };
 
-
-/** Whether the learner completed the lab in some attempt: the learning record says so, or the lab sessions where it is absent. */
-async function labCompleted(services: App.Locals['services'], learnerId: string, lab: string): Promise<boolean> {
-  if (services.learning) return (await services.learning.record.myLearning(learnerId)).labs.some((record) => record.lab === lab && record.completedAt !== null);
-  return (await services.labs?.progress(learnerId))?.some((record) => record.lab === lab && record.completedAt !== null) ?? false;
-}
-
 /**
  * POST /api/progress {path, lesson, status: "viewed" | "completed"}: records progress for the
  * signed-in learner. A form gets a redirect back to the lesson; a script gets the record. A lesson
@@ -33,7 +26,7 @@ export const POST: APIRoute = async ({ request, locals }) => {
   const { progress } = locals.services;
   const learnerId = locals.learner.id;
   // A lesson with a lab completes when its lab does (the lab service marks it): a button must not do the work's part.
-  if (fields.status === 'completed' && found.lesson.lab && !(await labCompleted(locals.services, learnerId, found.lesson.lab))) {
+  if (fields.status === 'completed' && found.lesson.lab && !(await progress.labCompleted(learnerId, found.lesson.lab))) {
     if (form) return redirect(`${found.lesson.url}#complete-heading`);
     return jsonError(409, `lesson: “${found.lesson.title}” completes when you finish its lab (${found.lesson.lab}), and that lab is not done yet`);
   }

@@ -14,6 +14,8 @@ export interface Progress {
   forLearner(learnerId: string): Promise<LessonProgress[]>;
   markViewed(learnerId: string, path: string, lesson: string): Promise<void>;
   markCompleted(learnerId: string, path: string, lesson: string): Promise<void>;
+  /** Whether the learner completed the lab in some attempt, as the learning record says (a lesson with a lab completes only then). */
+  labCompleted(learnerId: string, lab: string): Promise<boolean>;
 }
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,99}$/);
@@ -74,5 +76,10 @@ export function createLessonProgress(db: Database, writer: EventWriter): Progres
     },
     markViewed: (learnerId, path, lesson) => mark('lesson.viewed', learnerId, path, lesson),
     markCompleted: (learnerId, path, lesson) => mark('lesson.completed', learnerId, path, lesson),
+    async labCompleted(learnerId, lab) {
+      // The record's lab summary, written with every lab event (imported ones too), is the one answer.
+      const row = await db.one(z.object({ completed_at: z.string().nullable() }), 'SELECT completed_at FROM learning_labs WHERE learner_id = $1 AND lab = $2', [learnerId, lab]);
+      return row?.completed_at != null;
+    },
   };
 }
