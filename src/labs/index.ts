@@ -17,6 +17,7 @@ export {
   type CustomCheck,
   type CustomCheckContext,
   type CustomCheckResult,
+  type CheckClock,
   type EvaluateOptions,
   type Workbench,
 } from './checks/index.ts';

@@ -25,7 +25,17 @@ export interface EvaluateOptions {
   maxWaitMs?: number;
   /** Pause between evaluations while waiting; default 250 ms. */
   pollIntervalMs?: number;
+  /** How time passes while a check waits; the real clock by default (a test passes one it moves itself). */
+  clock?: CheckClock;
 }
+
+export interface CheckClock {
+  /** Milliseconds, as Date.now(). */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const realClock: CheckClock = { now: () => Date.now(), sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)) };
 
 type Evaluator = (check: never, target: CheckTarget) => Promise<Outcome>;
 
@@ -56,8 +66,6 @@ async function evaluateOnce(check: Check, target: CheckTarget): Promise<CheckRes
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
  * Evaluates one check; with a `timeout`, again and again until it passes or the time is up.
  * Checks from a loaded lab are valid already; one built in code gets the format's defaults here.
@@ -70,13 +78,14 @@ export async function evaluateCheck(input: CheckInput, target: CheckTarget, opti
   }
   const check = parsed.data;
   const timeoutMs = options.waitForTimeouts === false ? 0 : Math.min((check.timeout ?? 0) * 1000, options.maxWaitMs ?? Number.POSITIVE_INFINITY);
-  const deadline = Date.now() + timeoutMs;
+  const clock = options.clock ?? realClock;
+  const deadline = clock.now() + timeoutMs;
   const interval = options.pollIntervalMs ?? 250;
   for (;;) {
     const result = await evaluateOnce(check, target);
-    const remaining = deadline - Date.now();
+    const remaining = deadline - clock.now();
     if (result.passed || remaining <= 0) return result;
-    await sleep(Math.min(interval, remaining));
+    await clock.sleep(Math.min(interval, remaining));
   }
 }
 

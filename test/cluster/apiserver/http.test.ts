@@ -236,13 +236,12 @@ describe('watch', () => {
     expect((await t.http('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: JSON.stringify(crd), headers: json })).status).toBe(201);
     let served = 0;
     while ((await t.http('GET', '/apis/example.com/v1/namespaces/default/gadgets')).status !== 200 && served++ < 50) await new Promise((resolve) => setTimeout(resolve, 100));
-    const started = Date.now();
-    const watching = t.http('GET', '/apis/example.com/v1/namespaces/default/gadgets?watch=true&timeoutSeconds=30');
+    // An hour's timeout: the watch can only end here because its CRD went (else the test's own timeout fails it).
+    const watching = t.http('GET', '/apis/example.com/v1/namespaces/default/gadgets?watch=true&timeoutSeconds=3600');
     await new Promise((resolve) => setTimeout(resolve, 200));
     await t.http('DELETE', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.example.com');
     const res = await watching;
     expect(res.status).toBe(200);
-    expect(Date.now() - started).toBeLessThan(20_000);
   });
 
   it('sends a 410 as an ERROR event for a resourceVersion too old to resume from', async () => {

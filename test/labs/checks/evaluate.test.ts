@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evaluateCheck, evaluateChecks, type CheckInput, type CheckTarget, type KubeObject } from '../../../src/labs/index.ts';
+import { evaluateCheck, evaluateChecks, type CheckClock, type CheckInput, type CheckTarget, type KubeObject } from '../../../src/labs/index.ts';
 import { startTestCluster, type TestCluster } from '../cluster.ts';
 
 let cluster: TestCluster;
@@ -283,17 +283,43 @@ export const broken = async () => ({ passed: 'yes' });
 });
 
 describe('timeouts', () => {
+  /** A clock the check's waiting moves: each pause passes at once, and `onPause` sees the time waited so far. */
+  function steppedClock(onPause: (waitedMs: number) => Promise<void> = async () => undefined): CheckClock & { pauses: number[] } {
+    let now = 0;
+    const pauses: number[] = [];
+    return {
+      pauses,
+      now: () => now,
+      async sleep(ms) {
+        pauses.push(ms);
+        now += ms;
+        await onPause(now);
+      },
+    };
+  }
+
   it('keeps evaluating until the check passes, within its timeout', async () => {
     const target = await sandbox();
-    setTimeout(() => void cluster.create(target.namespace, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'late' } }), 600);
-    const started = Date.now();
-    const result = await run({ kind: 'exists', resource: 'cm', name: 'late', timeout: 5 }, target);
+    // The ConfigMap appears after the second pause: the check passes on its third look, not before.
+    const clock = steppedClock(async (waited) => {
+      if (waited === 500) await cluster.create(target.namespace, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'late' } });
+    });
+    const result = await evaluateCheck({ kind: 'exists', resource: 'cm', name: 'late', timeout: 5 }, target, { clock });
     expect(result.passed).toBe(true);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(500);
-    const bounded = Date.now();
-    const never = await run({ kind: 'exists', resource: 'cm', name: 'never', timeout: 1 }, target);
-    expect(never.passed).toBe(false);
-    expect(Date.now() - bounded).toBeLessThan(2_500);
-    expect((await evaluateCheck({ kind: 'exists', resource: 'cm', name: 'never', timeout: 30 }, target, { waitForTimeouts: false })).passed).toBe(false);
+    expect(clock.pauses).toEqual([250, 250]);
+  });
+
+  it('gives up when the timeout is spent, or at the cap the portal sets, and waits not at all when told', async () => {
+    const target = await sandbox();
+    const oneSecond = steppedClock();
+    const never = await evaluateCheck({ kind: 'exists', resource: 'cm', name: 'never', timeout: 1 }, target, { clock: oneSecond });
+    expect(never).toMatchObject({ passed: false, message: expect.stringContaining('never') });
+    expect(oneSecond.pauses).toEqual([250, 250, 250, 250]);
+    const capped = steppedClock();
+    expect((await evaluateCheck({ kind: 'exists', resource: 'cm', name: 'never', timeout: 30 }, target, { clock: capped, maxWaitMs: 5_000 })).passed).toBe(false);
+    expect(capped.pauses.reduce((sum, ms) => sum + ms, 0)).toBe(5_000);
+    const once = steppedClock();
+    expect((await evaluateCheck({ kind: 'exists', resource: 'cm', name: 'never', timeout: 30 }, target, { clock: once, waitForTimeouts: false })).passed).toBe(false);
+    expect(once.pauses).toEqual([]);
   });
 });
