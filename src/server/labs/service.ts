@@ -187,6 +187,10 @@ export function createLabSessions(options: LabSessionsOptions): LabSessions {
           return;
         }
         handles.set(session.id, handle);
+        // Time a workshop gave while the sandbox started (it had no namespace to move yet) is its own too.
+        if (current.expiresAt) {
+          await sandboxes.extend(handle.namespace, new Date(current.expiresAt)).catch((error: unknown) => log.warn({ err: error, labSession: session.id }, 'could not extend the sandbox’s expiry'));
+        }
         await records.ready(session.id, handle.namespace);
         log.info({ labSession: session.id, lab: lab.id, namespace: handle.namespace, ms: Math.round(performance.now() - started) }, 'lab ready');
       } catch (error) {

@@ -209,11 +209,15 @@ describe.each(DIALECTS)('lab sessions on %s', (dialect: Dialect) => {
   it('starts again a session that a stopped portal left starting', async () => {
     const { sessions, labs, records, ada } = await setUp();
     // As a portal that stopped mid-start leaves it: recorded, starting, nobody working on it.
-    const { session } = await records.open({ learnerId: ada.id, lab: FIXTURE_LAB, lessons, step: 'create', expiresAt: null });
+    const { session } = await records.open({ learnerId: ada.id, lab: FIXTURE_LAB, lessons, step: 'create', expiresAt: new Date(Date.now() + 30 * 60_000).toISOString() });
     expect((await sessions.state(ada, FIXTURE_LAB)).session?.status).toBe('starting');
+    // A workshop's extra time while it has no sandbox yet: the sandbox it gets lives as long.
+    await sessions.extend([ada.id], [FIXTURE_LAB], 60);
     clock = new Date(Date.now() + 4 * 60_000);
     const state = await ready(labs, ada);
     expect(state.session).toMatchObject({ id: session.id, status: 'ready', namespace: expect.stringMatching(/^lab-/) });
+    const labelled = await core.readNamespace({ name: state.session!.namespace! });
+    expect(Number(labelled.metadata?.labels?.['formicary.dev/expires']) * 1000).toBeGreaterThanOrEqual(Date.parse(state.session!.expiresAt!) - 1000);
     await sessions.end(ada, FIXTURE_LAB);
   });
 
