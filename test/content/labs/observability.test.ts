@@ -93,7 +93,7 @@ describe.concurrent('observability labs', () => {
       expect(failures(await lab.check('selector', 10_000))[0]).toMatch(/^The Service catalog also sends traffic to .*: a label every pod of the shop has selects them all\.$/);
       await lab.run(`kubectl patch service catalog --type=json -p '[{"op":"replace","path":"/spec/selector","value":{"app.kubernetes.io/name":"catalog"}}]' && sleep 2`);
       // The proof may come from any pod in the namespace, not only the workbench.
-      await lab.run('kubectl exec deploy/storefront -- curl -sS --max-time 3 http://catalog/ > ~/catalog-answer.txt');
+      await lab.run('for i in $(seq 5); do kubectl exec deploy/storefront -- curl -sS --max-time 10 http://catalog/ > ~/catalog-answer.txt && break; sleep 2; done');
       expectAllPassed(await lab.check('selector', 20_000));
 
       await lab.run(`kubectl patch service cart --type=json -p '[{"op":"replace","path":"/spec/ports","value":[{"port":8080,"targetPort":8080}]}]'`);
@@ -101,7 +101,7 @@ describe.concurrent('observability labs', () => {
         'The Service cart no longer offers port 80, and storefront and other clients call port 80. Change where it forwards to, not where clients call.',
       );
       await lab.run(`kubectl patch service cart --type=json -p '[{"op":"replace","path":"/spec/ports","value":[{"port":80,"targetPort":8080}]}]' && sleep 2`);
-      await lab.run('curl -sS --max-time 3 http://cart/ > ~/cart-answer.txt');
+      await lab.run('for i in $(seq 5); do curl -sS --max-time 10 http://cart/ > ~/cart-answer.txt && break; sleep 2; done');
       expectAllPassed(await lab.check('port', 20_000));
 
       await lab.run(`kubectl set env deployment/storefront CART_URL=http://$(kubectl get service cart -o jsonpath='{.spec.clusterIP}')`);
