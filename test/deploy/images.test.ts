@@ -76,7 +76,7 @@ describe('the workbench image', () => {
     expect(bundle.user).toEqual({ uid: 1000, gid: 1000 });
     expect(bundle.args).toEqual(['/usr/local/bin/workbench-init']);
     expect(bundle.cwd).toBe('/home/learner');
-  }, 120_000);
+  }, 600_000);
 
   it('gives the learner bash, kubectl that reaches the cluster, tmux and the everyday tools', async () => {
     const bundle = await unpack(built.workbench!);
@@ -94,7 +94,7 @@ describe('the workbench image', () => {
     expect(lines[1]).toBe('namespace/kube-system');
     for (const tool of ['tmux', 'curl', 'jq', 'vim', 'less', 'git', 'wget', 'ps', 'nslookup', 'nc']) expect(lines).toContain(`has-${tool}`);
     expect(lines.at(-1)).toBe('debian');
-  }, 120_000);
+  }, 600_000);
 
   it('keeps its entrypoint running until it is told to stop', async () => {
     const bundle = await unpack(built.workbench!);
@@ -104,7 +104,7 @@ describe('the workbench image', () => {
     expect(early).toBe('running');
     child.kill('SIGTERM');
     expect(await exited).not.toBeUndefined();
-  }, 120_000);
+  }, 600_000);
 });
 
 describe('the portal image', () => {
@@ -141,5 +141,5 @@ describe('the portal image', () => {
     expect(await catalog.text()).toContain('Kubernetes foundations');
     const lesson = await fetch(`http://127.0.0.1:${port}/paths/kubernetes-foundations/pods`);
     expect(lesson.status).toBe(200);
-  }, 120_000);
+  }, 600_000);
 });
