@@ -3,7 +3,9 @@
 // it as written (its flags, arguments and resource types exist, the objects it sends are valid).
 // Placeholder names (a pod name from the lesson's sample output) may be NotFound, and commands
 // that follow or watch are cut off after a few seconds; what may not happen is kubectl refusing
-// the command itself, which is how a lesson's text drifts from the cluster.
+// the command itself, which is how a lesson's text drifts from the cluster. And where the lesson
+// shows what a command prints (a ```text block right after it) and the command ran, what it
+// printed must have that shape: a table's columns, or kubectl's "kind/name created" line.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,6 +21,27 @@ const REFUSED = /unknown flag|unknown shorthand flag|unknown command|flag needs 
 interface Lesson {
   file: string;
   commands: string[];
+  /** What the lesson shows a command printing, by the command's index: the ```text block right after it. */
+  shown: Map<number, string>;
+}
+
+/** A table's header line as kubectl prints it: upper-case column names two or more spaces apart. */
+const TABLE_HEADER = /^[A-Z][A-Z0-9()%./-]*( [A-Z][A-Z0-9()%./-]*)*(\s{2,}[A-Z][A-Z0-9()%./-]*( [A-Z][A-Z0-9()%./-]*)*)+\s*$/;
+/** kubectl's one-line answer to a change: "deployment.apps/web created". */
+const CHANGE_LINE = /^[a-z0-9.-]+\/[a-z0-9.-]+ (created|configured|deleted|labeled|annotated|scaled|exposed|patched|unchanged|cordoned|uncordoned|drained|restarted|rolled back|image updated|resource requirements updated|serviceaccount updated|env updated)$/;
+
+/** Whether `printed` (a command's real output) has the shape the lesson shows in `shown`; a reason when not. */
+function shapeDiffers(shown: string, printed: string): string | null {
+  const expected = shown.split('\n')[0]?.trimEnd() ?? '';
+  const actual = printed.split('\n').find((line) => line.trim() !== '' && !/^Warning:/.test(line))?.trimEnd() ?? '';
+  // The objects the lesson's state needs may not be there (made from files the test does not have).
+  if (/^No resources found/.test(actual)) return null;
+  if (TABLE_HEADER.test(expected)) {
+    const columns = (line: string) => line.trim().split(/\s{2,}/);
+    return columns(actual).join(' | ') === columns(expected).join(' | ') ? null : `the lesson shows the columns ${columns(expected).join(', ')}; kubectl printed ${JSON.stringify(actual)}`;
+  }
+  if (CHANGE_LINE.test(expected)) return actual === expected ? null : `the lesson shows ${JSON.stringify(expected)}; kubectl printed ${JSON.stringify(actual)}`;
+  return null;
 }
 
 async function lessons(): Promise<Lesson[]> {
@@ -26,8 +49,11 @@ async function lessons(): Promise<Lesson[]> {
   for (const path of (await readdir(PATHS)).sort()) {
     for (const name of (await readdir(join(PATHS, path))).filter((file) => /^\d\d-.*\.mdx$/.test(file)).sort()) {
       const text = await readFile(join(PATHS, path, name), 'utf8');
-      const commands = [...text.matchAll(/<Command\s+command="([^"]*)"/g)].map((match) => (match[1] as string).replaceAll('&quot;', '"'));
-      found.push({ file: `${path}/${name}`, commands });
+      const matches = [...text.matchAll(/<Command\s+command="([^"]*)"[^>]*\/>(\s*```text\n([\s\S]*?)```)?/g)];
+      const commands = matches.map((match) => (match[1] as string).replaceAll('&quot;', '"'));
+      const shown = new Map<number, string>();
+      matches.forEach((match, index) => match[3] !== undefined && shown.set(index, match[3]));
+      found.push({ file: `${path}/${name}`, commands, shown });
     }
   }
   return found;
@@ -92,6 +118,7 @@ describe('lesson commands', () => {
 
   it('runs every lesson command against the embedded cluster without kubectl refusing it', async () => {
     const refused: string[] = [];
+    const drifted: string[] = [];
     for (const lesson of all) {
       if (!lesson.commands.length) continue;
       const namespace = await cluster.namespace('lesson');
@@ -102,14 +129,18 @@ describe('lesson commands', () => {
       const kubeconfig = join(dir, 'kubeconfig');
       await writeFile(kubeconfig, JSON.stringify(parsed));
       try {
-        for (const command of lesson.commands) {
+        for (const [index, command] of lesson.commands.entries()) {
           const { code, output } = await run(command.replaceAll('/namespaces/default/', `/namespaces/${namespace}/`), dir, kubeconfig);
           if (code !== 0 && REFUSED.test(output)) refused.push(`${lesson.file}: \`${command}\`: ${output.trim().split('\n').slice(-2).join(' / ')}`);
+          const shown = lesson.shown.get(index);
+          const differs = code === 0 && shown !== undefined ? shapeDiffers(shown, output) : null;
+          if (differs) drifted.push(`${lesson.file}: \`${command}\`: ${differs}`);
         }
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
     }
     expect(refused).toEqual([]);
+    expect(drifted).toEqual([]);
   }, 600_000);
 });
