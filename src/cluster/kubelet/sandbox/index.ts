@@ -518,12 +518,44 @@ function signalAll(pid: number, cgroup: SandboxCgroup | null, signal: NodeJS.Sig
   }
 }
 
+/** Most output a process may print before anyone listens; past it, the oldest is dropped. */
+const EARLY_OUTPUT_BYTES = 1024 * 1024;
+
+/**
+ * A process's output to its listeners. What it printed before the first listener came (a
+ * container that printed and exited while the kubelet was still setting it up) is kept and given
+ * to that listener, so no line of a short-lived container's log is lost.
+ */
+class OutputFanout {
+  readonly #listeners: Array<(stream: OutputStream, data: Buffer) => void> = [];
+  #early: Array<[OutputStream, Buffer]> | null = [];
+  #earlyBytes = 0;
+
+  emit(stream: OutputStream, data: Buffer): void {
+    if (this.#early) {
+      this.#early.push([stream, data]);
+      this.#earlyBytes += data.length;
+      while (this.#earlyBytes > EARLY_OUTPUT_BYTES && this.#early.length > 1) this.#earlyBytes -= this.#early.shift()![1].length;
+      return;
+    }
+    for (const listener of this.#listeners) listener(stream, data);
+  }
+
+  listen(listener: (stream: OutputStream, data: Buffer) => void): void {
+    this.#listeners.push(listener);
+    const early = this.#early;
+    if (!early) return;
+    this.#early = null;
+    for (const [stream, data] of early) listener(stream, data);
+  }
+}
+
 function spawnWithPipes(argv: string[], env: Record<string, string>, spec: SandboxSpec, placement: Placement, local: boolean): SandboxedProcess {
   const [command, ...args] = argv as [string, ...string[]];
   const child = spawn(command, args, { env, cwd: local ? spec.workingDir : undefined, stdio: ['pipe', 'pipe', 'pipe'], detached: local });
-  const listeners: Array<(stream: OutputStream, data: Buffer) => void> = [];
-  child.stdout.on('data', (data: Buffer) => listeners.forEach((listener) => listener('stdout', data)));
-  child.stderr.on('data', (data: Buffer) => listeners.forEach((listener) => listener('stderr', data)));
+  const output = new OutputFanout();
+  child.stdout.on('data', (data: Buffer) => output.emit('stdout', data));
+  child.stderr.on('data', (data: Buffer) => output.emit('stderr', data));
   child.stdin.on('error', () => {});
   const exited = new Promise<SandboxExit>((resolve) => {
     child.on('error', () => resolve(finish(placement, 127, null)));
@@ -560,7 +592,7 @@ function spawnWithPipes(argv: string[], env: Record<string, string>, spec: Sandb
     },
     endInput: () => child.stdin.end(),
     resize: () => {},
-    onOutput: (listener) => listeners.push(listener),
+    onOutput: (listener) => output.listen(listener),
     exited,
     kill,
     hangUp: () => kill('SIGHUP'),
@@ -579,10 +611,10 @@ async function spawnWithTerminal(argv: string[], env: Record<string, string>, sp
     cwd: spec.workingDir && existsSync(spec.workingDir) ? spec.workingDir : '/',
     env,
   });
-  const listeners: Array<(stream: OutputStream, data: Buffer) => void> = [];
+  const output = new OutputFanout();
   terminal.onData((data) => {
     const bytes = Buffer.from(data, 'utf8');
-    listeners.forEach((listener) => listener('stdout', bytes));
+    output.emit('stdout', bytes);
   });
   const exited = new Promise<SandboxExit>((resolve) => {
     terminal.onExit(({ exitCode, signal }) => resolve(finish(placement, signal ? 128 + signal : exitCode, signal ? String(signal) : null)));
@@ -596,7 +628,7 @@ async function spawnWithTerminal(argv: string[], env: Record<string, string>, sp
     resize: (cols, rows) => {
       if (cols > 0 && rows > 0) terminal.resize(cols, rows);
     },
-    onOutput: (listener) => listeners.push(listener),
+    onOutput: (listener) => output.listen(listener),
     exited,
     kill: (signal = 'SIGTERM') => {
       if (done) return;
