@@ -276,14 +276,15 @@ describe.concurrent('pod garbage collection', () => {
 
   it.each(EDGE_VERSIONS)('%s a pod bound to a Node that does not exist is failed and deleted, terminating or not', async (version) => {
     const s = await c.sandbox('podgc-orphans');
-    await s.apply(onGhostNode('waiting') + '---\n' + onGhostNode('leaving'));
-    expectResult(await s.kubectl(version, ['delete', 'pod', 'leaving', '--wait=false']), { code: 0, stdout: 'pod "leaving" deleted\n' });
-    // Failed with upstream's DisruptionTarget condition on the way out: a watch sees it.
+    // Failed with upstream's DisruptionTarget condition on the way out: a watch, started before
+    // the pods exist (pod GC may act at once), sees it.
     const watched: KubeObject[] = [];
     const watch = c.cluster.registry.watch(c.cluster.registry.lookup('', 'v1', 'pods')!, { namespace: s.namespace }, (event) => {
       if (event.type === 'MODIFIED') watched.push(event.object);
     });
     try {
+      await s.apply(onGhostNode('waiting') + '---\n' + onGhostNode('leaving'));
+      expectResult(await s.kubectl(version, ['delete', 'pod', 'leaving', '--wait=false']), { code: 0, stdout: 'pod "leaving" deleted\n' });
       await c.until('both orphans gone', () => c.list('', 'v1', 'pods', s.namespace).length === 0);
     } finally {
       watch.stop();
