@@ -4,70 +4,30 @@
 // BENCH_RECONNECTS learners: a lab started and a line printed through replica A; then the figure is
 // the time from opening the terminal's WebSocket at replica B to that line showing there (B opens
 // its own exec into the workbench, whose workbench-shell finds the tmux session and prints it).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { startTestPostgres } from '../test/support/postgres.ts';
+import { startLabCluster, startReplica, stopAll } from '../test/support/replicas.ts';
 import { PortalLearner } from '../test/security/portal-learner.ts';
 import { percentile, round } from './stats.ts';
 
-const ROOT = path.join(import.meta.dirname, '..');
 const LAB = 'configmaps-and-secrets';
 const RECONNECTS = Number(process.env.BENCH_RECONNECTS ?? 10);
-
-function startChild(args: string[], env: NodeJS.ProcessEnv, found: (line: string) => string | undefined): Promise<{ child: ChildProcess; value: string }> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start within 120 s`)), 120_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const value = found(line);
-      if (value !== undefined) {
-        clearTimeout(timer);
-        resolve({ child, value });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
-  });
-}
 
 export default async function replicasBench(): Promise<Record<string, number>> {
   const dir = await mkdtemp(path.join(tmpdir(), 'formicary-bench-replicas-'));
   const postgres = await startTestPostgres();
   const children: ChildProcess[] = [];
   try {
-    const databaseUrl = await postgres.createDatabase();
-    const kubeconfig = path.join(dir, 'admin.kubeconfig');
-    const cluster = await startChild([path.join(ROOT, 'src', 'cli', 'main.ts'), 'cluster', '--kubeconfig', kubeconfig, '--data', path.join(dir, 'cluster'), '--stop-on-stdin-close'], process.env, (line) =>
-      /\bready\b/.test(line) ? line : undefined,
-    );
-    children.push(cluster.child);
+    const shared = { databaseUrl: await postgres.createDatabase(), kubeconfig: path.join(dir, 'admin.kubeconfig'), sessionSecret: 'bench-replicas-session-secret-of-at-least-32-characters' };
+    children.push(await startLabCluster(path.join(dir, 'cluster'), shared.kubeconfig));
     const replicas: string[] = [];
     for (const name of ['a', 'b']) {
-      const env = {
-        ...process.env,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        DATA_DIR: path.join(dir, `portal-${name}`),
-        DATABASE_URL: databaseUrl,
-        LAB_CLUSTER: 'kubernetes',
-        KUBECONFIG: kubeconfig,
-        AUTH: 'dev',
-        SESSION_SECRET: 'bench-replicas-session-secret-of-at-least-32-characters',
-        LOG_LEVEL: 'info',
-      };
-      const portal = await startChild([path.join(ROOT, 'src', 'server', 'main.ts')], env, (line) => {
-        try {
-          const parsed = JSON.parse(line) as { msg?: string; url?: string };
-          return parsed.msg === 'portal listening' ? String(parsed.url) : undefined;
-        } catch {
-          return undefined;
-        }
-      });
-      portal.child.stdout?.resume();
-      children.push(portal.child);
-      replicas.push(portal.value);
+      const { child, url } = await startReplica({ dataDir: path.join(dir, `portal-${name}`), ...shared });
+      children.push(child);
+      replicas.push(url);
     }
     const [a, b] = replicas as [string, string];
     process.stderr.write(`bench: two replicas at ${a} and ${b}\n`);
@@ -94,21 +54,7 @@ export default async function replicasBench(): Promise<Record<string, number>> {
       terminal_reconnect_other_replica_ms_p95: round(percentile(reconnects, 95), 1),
     };
   } finally {
-    // Portals first, then the cluster; whatever has not stopped 20 s later is killed.
-    for (const child of [...children].reverse()) child.kill('SIGTERM');
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve(undefined);
-            const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-            child.once('exit', () => {
-              clearTimeout(timer);
-              resolve(undefined);
-            });
-          }),
-      ),
-    );
+    await stopAll(children);
     await postgres.stop();
     await rm(dir, { recursive: true, force: true });
   }

@@ -8,7 +8,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { Database, Queryable } from '../db/index.ts';
+import type { Database, Queryable, SqlValue } from '../db/index.ts';
 import { createCertificates, issueCertificate, type Certificates } from './certificates.ts';
 import { LEARNING_EVENT_KINDS, LearningEventError, parseEvent, pathCompleted, type EventDetail, type LearningEvent, type PendingEvent } from './events.ts';
 import type { PathOutline, PathOutlines } from './outlines.ts';
@@ -139,6 +139,25 @@ function toEvent(row: z.infer<typeof eventRow>): LearningEvent {
   };
 }
 
+/** An event's values in the order of the INSERT's columns (one row, or one row of a batch). */
+function insertValues(id: string, event: PendingEvent): SqlValue[] {
+  return [
+    id,
+    event.learnerId,
+    event.kind,
+    event.at,
+    event.path,
+    event.lesson,
+    event.lab,
+    event.step,
+    event.labSession,
+    event.workshop,
+    event.durationMs,
+    event.detail === null ? null : JSON.stringify(event.detail),
+    event.onceKey,
+  ];
+}
+
 const later = (a: string, b: string) => (a > b ? a : b);
 const between = (from: string, to: string) => Math.max(0, Date.parse(to) - Date.parse(from));
 /** PostgreSQL must lock a summary row it reads and then writes; SQLite's writers are one at a time anyway. */
@@ -158,21 +177,7 @@ export function createLearningRecord(db: Database, options: LearningRecordOption
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
        ON CONFLICT (once_key) WHERE once_key IS NOT NULL DO NOTHING
        RETURNING seq`,
-      [
-        id,
-        event.learnerId,
-        event.kind,
-        event.at,
-        event.path,
-        event.lesson,
-        event.lab,
-        event.step,
-        event.labSession,
-        event.workshop,
-        event.durationMs,
-        event.detail === null ? null : JSON.stringify(event.detail),
-        event.onceKey,
-      ],
+      insertValues(id, event),
     );
     if (inserted) {
       const { onceKey: _onceKey, ...rest } = event;
@@ -452,21 +457,7 @@ export function createLearningRecord(db: Database, options: LearningRecordOption
         appended += await tx.run(
           `INSERT INTO learning_events (id, learner_id, kind, occurred_at, path, lesson, lab, step, lab_session, workshop, duration_ms, detail, once_key)
            VALUES ${values} ON CONFLICT (once_key) WHERE once_key IS NOT NULL DO NOTHING`,
-          chunk.flatMap((event) => [
-            randomUUID(),
-            event.learnerId,
-            event.kind,
-            event.at,
-            event.path,
-            event.lesson,
-            event.lab,
-            event.step,
-            event.labSession,
-            event.workshop,
-            event.durationMs,
-            event.detail === null ? null : JSON.stringify(event.detail),
-            event.onceKey,
-          ]),
+          chunk.flatMap((event) => insertValues(randomUUID(), event)),
         );
       }
       return appended;

@@ -5,102 +5,49 @@
 // working directory, a job it left running) and the output before it, because the shell lives in a
 // tmux session in the workbench (workbench-shell), not in the replica that opened it. An
 // instructor's read-only view of that terminal works from the replica that does not hold it.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../../src/server/main.ts';
-import { startTestPostgres, type TestPostgres } from '../../support/postgres.ts';
-import { LearnerTerminal, PortalLearner } from '../../security/portal-learner.ts';
 import { WebSocket } from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestPostgres, type TestPostgres } from '../../support/postgres.ts';
+import { startLabCluster, startReplica as startPortalReplica, stopAll } from '../../support/replicas.ts';
+import { LearnerTerminal, PortalLearner } from '../../security/portal-learner.ts';
 
 const LAB = 'configmaps-and-secrets';
-const MAIN = path.join(PROJECT_ROOT, 'src', 'server', 'main.ts');
-const CLI = path.join(PROJECT_ROOT, 'src', 'cli', 'main.ts');
 
 let dir: string;
 let postgres: TestPostgres;
-let cluster: ChildProcess;
-const portals: ChildProcess[] = [];
+const children: ChildProcess[] = [];
 /** The replicas' addresses, in the order they started (a stopped one stays listed). */
 const replicas: string[] = [];
-let replicaEnv: { databaseUrl: string; kubeconfig: string };
+let shared: { databaseUrl: string; kubeconfig: string };
 
-async function startReplica(name: string, databaseUrl: string, kubeconfig: string): Promise<string> {
-  const env = {
-    ...process.env,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATA_DIR: path.join(dir, `portal-${name}`),
-    DATABASE_URL: databaseUrl,
-    LAB_CLUSTER: 'kubernetes',
-    KUBECONFIG: kubeconfig,
-    AUTH: 'dev',
-    SESSION_SECRET: 'replicas-test-session-secret-of-at-least-32-characters',
-    LOG_LEVEL: 'info',
-  };
-  const { child, value } = await startChild([MAIN], env, (line) => {
-    try {
-      const parsed = JSON.parse(line) as { msg?: string; url?: string };
-      return parsed.msg === 'portal listening' ? String(parsed.url) : undefined;
-    } catch {
-      return undefined;
-    }
-  });
-  child.stdout?.resume();
-  portals.push(child);
-  replicas.push(value);
-  return value;
+async function startReplica(name: string): Promise<string> {
+  const { child, url } = await startPortalReplica({ dataDir: path.join(dir, `portal-${name}`), ...shared, sessionSecret: 'replicas-test-session-secret-of-at-least-32-characters' });
+  children.push(child);
+  replicas.push(url);
+  return url;
 }
 
 /** A replica going away (a rolling update, a node drained): its terminals' exec streams close. */
-async function stopReplica(index: number): Promise<void> {
-  const child = portals[index]!;
-  child.kill('SIGTERM');
-  if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
-}
-
-/** Starts `command`, resolving with the first line `found` accepts. */
-function startChild(args: string[], env: NodeJS.ProcessEnv, found: (line: string) => string | undefined): Promise<{ child: ChildProcess; value: string }> {
-  const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-  let seen = '';
-  child.stderr?.on('data', (chunk: Buffer) => (seen += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start within 120 s:\n${seen.slice(-3000)}`)), 120_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      seen += `${line}\n`;
-      const value = found(line);
-      if (value !== undefined) {
-        clearTimeout(timer);
-        resolve({ child, value });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${args.join(' ')} exited with ${code}:\n${seen.slice(-3000)}`));
-    });
-  });
+async function stopReplica(url: string): Promise<void> {
+  await stopAll([children[replicas.indexOf(url) + 1]!]);
 }
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'formicary-replicas-'));
   postgres = await startTestPostgres();
-  const databaseUrl = await postgres.createDatabase();
-  const kubeconfig = path.join(dir, 'admin.kubeconfig');
-  ({ child: cluster } = await startChild([CLI, 'cluster', '--kubeconfig', kubeconfig, '--data', path.join(dir, 'cluster'), '--stop-on-stdin-close'], process.env, (line) => (/\bready\b/.test(line) ? line : undefined)));
+  shared = { databaseUrl: await postgres.createDatabase(), kubeconfig: path.join(dir, 'admin.kubeconfig') };
+  children.push(await startLabCluster(path.join(dir, 'cluster'), shared.kubeconfig));
   // Two replicas: the same database, session secret and cluster; each its own data directory.
-  await startReplica('a', databaseUrl, kubeconfig);
-  await startReplica('b', databaseUrl, kubeconfig);
-  replicaEnv = { databaseUrl, kubeconfig };
+  await startReplica('a');
+  await startReplica('b');
 }, 300_000);
 
 afterAll(async () => {
-  for (const child of portals) child.kill('SIGTERM');
-  await Promise.all(portals.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)))));
-  cluster?.stdin?.end();
-  cluster?.kill('SIGTERM');
+  await stopAll(children);
   await postgres?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 120_000);
@@ -119,7 +66,7 @@ describe('a learner’s terminal through two portal replicas', () => {
     first.close();
     await first.closed;
     // Replica A goes away with the shell's exec stream: the shell must not go with it.
-    await stopReplica(0);
+    await stopReplica(a);
 
     const atB = learner.at(b);
     const second = await atB.openTerminal(LAB, { session: session.id });
@@ -132,7 +79,7 @@ describe('a learner’s terminal through two portal replicas', () => {
     await second.closed;
 
     // A new replica A (the rolled-out one): still the one shell.
-    const again = await startReplica('a2', replicaEnv.databaseUrl, replicaEnv.kubeconfig);
+    const again = await startReplica('a2');
     const third = await learner.at(again).openTerminal(LAB, { session: session.id });
     third.attach({ cols: 100, rows: 30 });
     expect(await third.run('jobs')).toMatch(/sleep 600/);
