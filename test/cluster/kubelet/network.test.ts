@@ -69,8 +69,9 @@ describe('the pod network', () => {
       return cpu === undefined ? undefined : Number(cpu.replace('m', ''));
     };
     // metrics-server's first window needs two scrapes.
-    const idle = await lab.until('a usage window', cpuMillis);
+    const idle = await lab.until('a usage window', cpuMillis, 45_000);
     await fromClient('i=0; while [ $i -lt 150 ]; do wget -q -O- http://php-apache >/dev/null; i=$((i+1)); done');
-    await lab.until('the load in the usage window', () => (cpuMillis() ?? 0) > idle + 50);
-  });
+    await lab.until('the load in the usage window', () => (cpuMillis() ?? 0) > idle + 50, 45_000);
+    // Two metrics windows of 15 s each and 150 requests: more than the default 30 s on a loaded machine.
+  }, 120_000);
 });

@@ -230,7 +230,7 @@ YAML`);
       await apply('apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: deny-all\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]');
       const additive = failures(await lab.check('default-deny'));
       // Which pairs are listed depends on the probes' latest lines (one may have timed out under load); the reason may not.
-      expect(additive[0]).toMatch(/^(web|api|ledger|batch) → .* get an answer, still: the policy same-namespace-only admits traffic to every pod, and policies add up/);
+      expect(additive[0]).toMatch(/^(web|api|ledger|batch) → .* gets? an answer, still: the policy same-namespace-only admits traffic to every pod, and policies add up/);
       await lab.run('kubectl delete networkpolicy same-namespace-only && sleep 10');
       expectAllPassed(await lab.check('default-deny', 30_000));
 
