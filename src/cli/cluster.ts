@@ -95,6 +95,7 @@ export async function runCluster(args: string[]): Promise<number> {
   if (sandbox?.mode === 'unavailable') process.stderr.write(`formicary cluster: shells are disabled: ${sandbox.reason}\n`);
   if (sandbox?.mode === 'unsafe-local') process.stderr.write('formicary cluster: --unsafe-local-shell: pod shells run unsandboxed as this user\n');
 
+  let parentGone = false;
   await new Promise<void>((done) => {
     const stop = (why: string) => {
       process.off('SIGINT', stop);
@@ -108,15 +109,30 @@ export async function runCluster(args: string[]): Promise<number> {
       // Nobody writes to the pipe; it ends when the parent exits, even by SIGKILL. The parent
       // read our output: once it is gone, writing there fails, and that must not cut the stop short.
       for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
-      process.stdin.once('end', () => stop('standard input closed (the parent exited)'));
-      process.stdin.once('error', () => stop('standard input closed (the parent exited)'));
+      const orphaned = () => {
+        parentGone = true;
+        stop('standard input closed (the parent exited)');
+      };
+      process.stdin.once('end', orphaned);
+      process.stdin.once('error', orphaned);
       process.stdin.resume();
     }
   });
-  await cluster.stop();
-  process.stdout.write('formicary cluster: stopped\n');
-  return 0;
+  if (!parentGone) {
+    await cluster.stop();
+    process.stdout.write('formicary cluster: stopped\n');
+    return 0;
+  }
+  // A cluster whose parent is gone must not outlive it: the stop gets a bounded time, and the
+  // process ends then whatever is still open (a stop stuck on a pod, a handle that keeps Node's
+  // event loop alive). The pods' processes end with it (they die with their parent).
+  const stopped = await Promise.race([cluster.stop().then(() => true), new Promise<false>((resolve) => setTimeout(resolve, ORPHAN_STOP_MS, false).unref())]);
+  process.stdout.write(stopped ? 'formicary cluster: stopped\n' : `formicary cluster: the stop did not finish within ${ORPHAN_STOP_MS / 1000} s; exiting\n`);
+  process.exit(stopped ? 0 : 1);
 }
+
+/** How long a cluster whose parent exited may take to stop before it exits anyway. */
+const ORPHAN_STOP_MS = 20_000;
 
 function whyNotStarted(error: unknown, port: number, data: string): string {
   const code = (error as NodeJS.ErrnoException).code;
