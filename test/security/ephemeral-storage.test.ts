@@ -21,7 +21,7 @@ beforeAll(async () => {
 kind: Namespace
 metadata: {name: ${ns}}
 `);
-  await lab.until('the default ServiceAccount', () => lab.cluster.registry.list(lab.cluster.registry.lookup('', 'v1', 'serviceaccounts')!, { namespace: ns }).items.length > 0);
+  await lab.serviceAccountReady(ns);
 }, 60_000);
 afterAll(async () => {
   await lab?.stop();

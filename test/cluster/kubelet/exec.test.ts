@@ -65,7 +65,7 @@ spec:
 beforeAll(async () => {
   lab = await startKubeletCluster();
   await lab.kubectl(['create', 'namespace', ns]);
-  await lab.until('the default ServiceAccount', () => lab.cluster.registry.list(lab.cluster.registry.lookup('', 'v1', 'serviceaccounts')!, { namespace: ns }).items.length > 0);
+  await lab.serviceAccountReady(ns);
   await lab.apply(fixture, ns);
   await lab.until('app Running', () => phase(lab.pod(ns, 'app')) === 'Running');
 });

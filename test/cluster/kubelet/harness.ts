@@ -30,6 +30,8 @@ export interface KubeletCluster {
   until<T>(what: string, check: () => T | undefined | false, timeoutMs?: number): Promise<T>;
   /** The same for checks that ask kubectl: every 100 ms. */
   eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs?: number): Promise<T>;
+  /** Waits for a new namespace's default ServiceAccount: pods are refused until its controller made it. */
+  serviceAccountReady(namespace: string): Promise<void>;
   kubeConfig(): k8s.KubeConfig;
   stop(): Promise<void>;
 }
@@ -99,6 +101,9 @@ export async function startKubeletCluster(options: Omit<ClusterOptions, 'dataDir
         .list(eventsDef, { namespace })
         .items.filter((event) => (event['involvedObject'] as { name?: string } | undefined)?.name === name)
         .map((event) => ({ reason: String(event['reason']), message: String(event['message']), type: String(event['type']) }));
+    },
+    async serviceAccountReady(namespace) {
+      await this.until('the default ServiceAccount', () => cluster.registry.list(cluster.registry.lookup('', 'v1', 'serviceaccounts')!, { namespace }).items.length > 0);
     },
     async until(what, check, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;

@@ -12,7 +12,7 @@ const ns = 'iso';
 beforeAll(async () => {
   lab = await startKubeletCluster();
   await lab.kubectl(['create', 'namespace', ns]);
-  await lab.until('the default ServiceAccount', () => lab.cluster.registry.list(lab.cluster.registry.lookup('', 'v1', 'serviceaccounts')!, { namespace: ns }).items.length > 0);
+  await lab.serviceAccountReady(ns);
   await lab.apply(
     `apiVersion: v1
 kind: Pod

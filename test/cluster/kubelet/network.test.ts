@@ -10,7 +10,7 @@ const ns = 'net';
 beforeAll(async () => {
   lab = await startKubeletCluster();
   await lab.kubectl(['create', 'namespace', ns]);
-  await lab.until('the default ServiceAccount', () => lab.cluster.registry.list(lab.cluster.registry.lookup('', 'v1', 'serviceaccounts')!, { namespace: ns }).items.length > 0);
+  await lab.serviceAccountReady(ns);
   await lab.kubectl(['create', 'deployment', 'web', '-n', ns, '--image=nginx:1.27', '--replicas=2']);
   await lab.kubectl(['expose', 'deployment', 'web', '-n', ns, '--port=80']);
   // debian: the host's curl and wget (busybox has its own wget and no curl).

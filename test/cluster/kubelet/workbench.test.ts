@@ -18,7 +18,7 @@ apiVersion: v1
 kind: Namespace
 metadata: {name: other}
 `);
-  await lab.until('the default ServiceAccount', () => lab.cluster.registry.list(lab.cluster.registry.lookup('', 'v1', 'serviceaccounts')!, { namespace: ns }).items.length > 0);
+  await lab.serviceAccountReady(ns);
   await lab.apply(`apiVersion: v1
 kind: ServiceAccount
 metadata: {name: learner, namespace: ${ns}}

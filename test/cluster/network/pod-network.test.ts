@@ -94,7 +94,7 @@ describe.each(['1.27', '1.33'])('with kubectl %s', (version) => {
 
   beforeAll(async () => {
     expect((await kubectl(['create', 'namespace', ns])).code).toBe(0);
-    await lab.until('the default ServiceAccount', () => lab.cluster.registry.list(lab.cluster.registry.lookup('', 'v1', 'serviceaccounts')!, { namespace: ns }).items.length > 0);
+    await lab.serviceAccountReady(ns);
     const applied = await lab.kubectl(['apply', '-f', '-'], { stdin: manifests(ns), binary });
     expect(applied.code, applied.stderr).toBe(0);
     const pods = lab.cluster.registry.lookup('', 'v1', 'pods')!;
