@@ -85,3 +85,17 @@ export function expectAllPassed(results: CheckResult[]): void {
 export function failures(results: CheckResult[]): string[] {
   return results.filter((r) => !r.passed).map((r) => r.message);
 }
+
+/**
+ * The failed checks' messages once they read `expected`, or the last ones read within `waitMs`:
+ * for checks that read sampled observations (a probe's newest log line), where one sample taken
+ * under load may lag behind the policy just applied. A learner would press Check again.
+ */
+export async function settledFailures(lab: LabAttempt, stepId: string, expected: string[], waitMs = 45_000): Promise<string[]> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const found = failures(await lab.check(stepId));
+    if (JSON.stringify(found) === JSON.stringify(expected) || Date.now() > deadline) return found;
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+  }
+}
