@@ -2,7 +2,7 @@
 // reports, the last terminated instance (for --previous and lastState), restart and back-off
 // bookkeeping, readiness, and the instance that runs now.
 import type { ContainerInstance } from './containers.ts';
-import { type Json, objects, str } from './format.ts';
+import { type Json, num, obj, objects, str } from './format.ts';
 import type { ResolvedImage } from './images/index.ts';
 import type { ContainerLog } from './logs.ts';
 import type { ContainerState, ContainerStatusInput, TerminatedState } from './pod-status.ts';
@@ -92,6 +92,35 @@ export class ContainerSlot {
   /** The log `kubectl logs` reads now: the running instance, else the last one that ran. */
   get currentLog(): ContainerLog | undefined {
     return this.instance?.log ?? this.previousLog;
+  }
+
+  /** Whether an exit with this code restarts the container under the pod's restartPolicy. */
+  restartsAfter(exitCode: number, restartPolicy: string): boolean {
+    if (this.ephemeral) return false;
+    return this.sidecar || (this.init ? exitCode !== 0 && restartPolicy !== 'Never' : restartPolicy === 'Always' || (restartPolicy === 'OnFailure' && exitCode !== 0));
+  }
+
+  /**
+   * After a cluster restart the processes are gone: what the last written status says of this
+   * container comes back, and one that was running comes back ended, as after a node reboot.
+   * Returns whether it had run.
+   */
+  restore(previous: Json, podStartTime: string, now: string): boolean {
+    this.restartCount = num(previous['restartCount']) ?? 0;
+    const last = obj(obj(previous['lastState'])['terminated']);
+    if (Object.keys(last).length > 0) this.lastState = last as unknown as TerminatedState;
+    const state = obj(previous['state']);
+    if (!state['running'] && !state['terminated']) return false;
+    const started = str(obj(state['running'])['startedAt']) ?? str(obj(state['terminated'])['startedAt']) ?? podStartTime;
+    const terminated = obj(state['terminated']);
+    this.state = {
+      terminated: state['terminated']
+        ? (terminated as unknown as TerminatedState)
+        : { exitCode: 255, reason: 'Unknown', startedAt: started, finishedAt: now, containerID: str(previous['containerID']) ?? '' },
+    };
+    this.imageID = str(previous['imageID']) ?? '';
+    this.exit = this.state.terminated;
+    return true;
   }
 
   endSessions(): void {

@@ -1,8 +1,9 @@
-// One pod on one node, as the kubelet's pod worker handles it: set up the sandbox (volumes, IP),
-// run init containers in order, start containers (image-pull.ts, container-start.ts), probe them
-// and run their hooks (container-lifecycle.ts), restart them per restartPolicy with back-off, and
-// tear everything down gracefully when the pod is deleted. `sync` is level-triggered: it looks at
-// what is and does the next step; every timer, exit and watch event just asks for another sync.
+// One pod on one node, as the kubelet's pod worker handles it: set up the pod sandbox (volumes,
+// IP, network: pod-sandbox-runtime.ts), run init containers in order, start containers
+// (image-pull.ts, container-start.ts), probe them and run their hooks (container-lifecycle.ts),
+// restart them per restartPolicy with back-off, and tear everything down gracefully when the pod
+// is deleted. `sync` is level-triggered: it looks at what is and does the next step; every timer,
+// exit and watch event just asks for another sync.
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { KubeObject } from '../types.ts';
@@ -10,16 +11,15 @@ import { createContainer } from './container-start.ts';
 import { execSandbox } from './container-exec.ts';
 import { runHook, runPostStart, startProbes } from './container-lifecycle.ts';
 import { BACKOFF_RESET_MS, backoffDelayMs, ContainerSlot } from './container-slot.ts';
-import { type ContainerExit, type ContainerInstance, type HttpAnswer, SimulatedContainer } from './containers.ts';
+import type { ContainerExit, ContainerInstance, HttpAnswer } from './containers.ts';
 import { PodStorage, type PodStorageStats } from './ephemeral-storage/index.ts';
 import { goDuration, type Json, num, obj, objects, specOf, statusOf, str, timestamp } from './format.ts';
 import { pullImage } from './image-pull.ts';
-import { gatewayOf, openPodPort } from './network/index.ts';
 import { type NodeRuntime, podGraceMs, type PodContext } from './pod-context.ts';
+import { PodSandboxRuntime } from './pod-sandbox-runtime.ts';
 import { buildPodStatus, type TerminatedState } from './pod-status.ts';
-import { limitsOf, podLimits } from './container-sandbox.ts';
 import { podUser } from './security-context.ts';
-import { PodSandbox, type SandboxCgroup, type SandboxIdentity, type SandboxSpec } from './sandbox/index.ts';
+import type { SandboxIdentity, SandboxSpec } from './sandbox/index.ts';
 import { checkSimulatedMemory, type ContainerSample, OOM_AFTER_MS, podSamples } from './usage.ts';
 import { PodVolumes } from './volumes.ts';
 
@@ -39,18 +39,11 @@ export class PodWorker {
   /** What the worker's parts (pull, start, probes and hooks, exec) see of it. */
   readonly #context: PodContext;
   readonly #identity: SandboxIdentity;
-  /** The pod sandbox (namespaces, cgroup), made when the first real process needs it. */
-  #podSandbox: Promise<PodSandbox | undefined> | undefined;
-  /** The same once made, so a stopping kubelet ends it at once. */
-  #madePodSandbox: PodSandbox | undefined;
-  #podCgroup: Promise<SandboxCgroup | null> | undefined;
-  readonly #containerCgroups = new Map<string, Promise<SandboxCgroup | null>>();
+  readonly #sandbox: PodSandboxRuntime;
   #podIP: string | undefined;
   #startTime: string;
   #sandboxReady = false;
   #preparing = false;
-  /** The pod sandbox whose namespace is on the pod network (CNI ADD done). */
-  #networkSandbox: PodSandbox | undefined;
   #mountRetryAt: number | undefined;
   #terminating = false;
   /** Every container stopped for deletion. */
@@ -93,6 +86,16 @@ export class PodWorker {
     this.containers = objects(spec['containers']).map((c) => new ContainerSlot(c, false, hasInit ? 'PodInitializing' : 'ContainerCreating'));
     this.ephemeral = [];
     this.#addEphemeralContainers();
+    const user = podUser(pod);
+    this.#sandbox = new PodSandboxRuntime({
+      node,
+      uid: this.uid,
+      identity: this.#identity,
+      user,
+      pod: () => this.pod,
+      gone: () => this.#gone,
+      ended: () => this.#gone || this.#final,
+    });
     this.#context = {
       node,
       uid: this.uid,
@@ -108,9 +111,9 @@ export class PodWorker {
       scheduleTokenRefresh: () => this.#scheduleTokenRefresh(),
       prepareStorage: () => this.#prepareStorage(),
       identity: this.#identity,
-      user: podUser(pod),
-      podSandbox: () => this.#ensurePodSandbox(),
-      containerCgroup: (slot) => this.#containerCgroup(slot),
+      user,
+      podSandbox: () => this.#sandbox.ensure(),
+      containerCgroup: (slot) => this.#sandbox.containerCgroup(slot),
       pidNamespaceOf: (name) => [...this.containers, ...this.init].find((slot) => slot.name === name)?.instance?.pidNamespace,
     };
     const status = statusOf(pod);
@@ -143,26 +146,11 @@ export class PodWorker {
   #restore(status: Json): void {
     const phase = str(status['phase']);
     this.#final = phase === 'Succeeded' || phase === 'Failed';
+    const now = timestamp(this.#node.now());
     const restore = (slots: ContainerSlot[], statuses: Json[]) => {
       for (const slot of slots) {
         const previous = statuses.find((s) => s['name'] === slot.name);
-        if (!previous) continue;
-        slot.restartCount = num(previous['restartCount']) ?? 0;
-        const last = obj(obj(previous['lastState'])['terminated']);
-        if (Object.keys(last).length > 0) slot.lastState = last as unknown as TerminatedState;
-        const state = obj(previous['state']);
-        if (state['running'] || state['terminated']) {
-          const started = str(obj(state['running'])['startedAt']) ?? str(obj(state['terminated'])['startedAt']) ?? this.#startTime;
-          const terminated = obj(state['terminated']);
-          slot.state = {
-            terminated: state['terminated']
-              ? (terminated as unknown as TerminatedState)
-              : { exitCode: 255, reason: 'Unknown', startedAt: started, finishedAt: timestamp(this.#node.now()), containerID: str(previous['containerID']) ?? '' },
-          };
-          slot.imageID = str(previous['imageID']) ?? '';
-          slot.exit = 'terminated' in slot.state ? slot.state.terminated : undefined;
-          if (!this.#final && this.#restarts(slot, slot.exit?.exitCode ?? 0)) slot.restartAt = 0;
-        }
+        if (previous && slot.restore(previous, this.#startTime, now) && !this.#final && this.#restarts(slot, slot.exit?.exitCode ?? 0)) slot.restartAt = 0;
       }
     };
     restore(this.init, objects(status['initContainerStatuses']));
@@ -363,7 +351,7 @@ export class PodWorker {
       }
     }
     this.#preparing = true;
-    void Promise.all([this.#delay(this.#node.startDelay(150)), this.#setUpNetwork()]).then(
+    void Promise.all([this.#delay(this.#node.startDelay(150)), this.#sandbox.setUpNetwork(this.#podIP)]).then(
       () => {
         this.#preparing = false;
         this.#sandboxReady = true;
@@ -378,35 +366,9 @@ export class PodWorker {
     );
   }
 
-  /** The pod's network namespace on the pod network, with its pod IP (none on the host's network or without a pod network). */
-  async #setUpNetwork(): Promise<void> {
-    if (this.#hostNetwork) return;
-    const network = await this.#node.podNetwork();
-    if (!network) return;
-    const sandbox = await this.#ensurePodSandbox();
-    if (!sandbox || !this.#podIP || this.#networkSandbox === sandbox) return;
-    await network.attach(sandbox, this.#podIP);
-    this.#networkSandbox = sandbox;
-  }
-
-  /** A service image's simulated server listens on the pod's ports, on the pod network like a process would. */
-  async #serveSimulated(slot: ContainerSlot, instance: ContainerInstance): Promise<void> {
-    if (!(instance instanceof SimulatedContainer) || this.#hostNetwork) return;
-    const network = await this.#node.podNetwork();
-    const sandbox = this.#networkSandbox;
-    if (!network || !sandbox || !this.#podIP) return;
-    const declared = objects(slot.spec['ports']).filter((port) => (str(port['protocol']) ?? 'TCP') === 'TCP').map((port) => num(port['containerPort'])).filter((port): port is number => port !== undefined);
-    // The forwarder cannot tell who connects: the answer names the node's gateway, as a masqueraded client.
-    const client = gatewayOf(this.#podIP);
-    await network.serve(this.uid, sandbox, instance.ports ?? declared, (port, path, userAgent) => this.serveHttp(port, path, client, userAgent || 'curl'));
-  }
-
   /** A TCP connection to the pod's port on its own localhost, inside its network namespace (kubectl port-forward); undefined without a pod network. */
-  async openPort(port: number): Promise<Duplex | undefined> {
-    const network = await this.#node.podNetwork();
-    const sandbox = this.#networkSandbox;
-    if (!network || !sandbox?.running) return undefined;
-    return openPodPort(sandbox, network.tools, port);
+  openPort(port: number): Promise<Duplex | undefined> {
+    return this.#sandbox.openPort(port);
   }
 
   /** Once per pod (again after a failure): its own file system and its claims'. */
@@ -443,7 +405,7 @@ export class PodWorker {
         instance?.stop(0);
         return;
       }
-      await this.#serveSimulated(slot, instance).catch(() => undefined);
+      await this.#sandbox.serveSimulated(slot, instance, this.#podIP, (port, path, client, userAgent) => this.serveHttp(port, path, client, userAgent)).catch(() => undefined);
       if (!current()) {
         instance.stop(0);
         return;
@@ -496,9 +458,7 @@ export class PodWorker {
 
   /** Whether an exit with this code restarts the container under the pod's restartPolicy. */
   #restarts(slot: ContainerSlot, exitCode: number): boolean {
-    if (slot.ephemeral) return false;
-    const policy = str(specOf(this.pod)['restartPolicy']) ?? 'Always';
-    return slot.sidecar || (slot.init ? exitCode !== 0 && policy !== 'Never' : policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0));
+    return slot.restartsAfter(exitCode, str(specOf(this.pod)['restartPolicy']) ?? 'Always');
   }
 
   #scheduleRestart(slot: ContainerSlot, exitCode: number, ranMs: number): void {
@@ -577,65 +537,8 @@ export class PodWorker {
     this.#node.releaseIP(this.uid);
     const sidecars = [...this.init.filter((slot) => slot.sidecar), ...this.ephemeral].filter((slot) => slot.instance?.running).map((slot) => slot.instance as ContainerInstance);
     for (const sidecar of sidecars) sidecar.stop(this.#node.scaled(2_000));
-    void Promise.all(sidecars.map((sidecar) => sidecar.exited)).then(() => this.#stopPodSandbox());
+    void Promise.all(sidecars.map((sidecar) => sidecar.exited)).then(() => this.#sandbox.stop());
     this.#statusChanged();
-  }
-
-  // ---- the pod sandbox ---------------------------------------------------------------------
-
-  #ensurePodSandbox(): Promise<PodSandbox | undefined> {
-    const support = this.#node.sandbox();
-    if (support.mode !== 'bubblewrap' || !support.nsenter || this.#gone) return Promise.resolve(undefined);
-    const hostname = (str(specOf(this.pod)['hostname']) ?? this.name).slice(0, 63);
-    this.#podSandbox ??= this.#ensurePodCgroup()
-      .then((cgroup) => PodSandbox.start(support, { hostname, identity: this.#identity, cgroup, user: this.#context.user }))
-      .then(
-      (sandbox) => {
-        // The pod went while its sandbox was being made.
-        if (this.#gone || this.#final) sandbox.stop();
-        else this.#madePodSandbox = sandbox;
-        return sandbox;
-      },
-      (error: unknown) => {
-        // The next process tries again.
-        this.#podSandbox = undefined;
-        throw error;
-      },
-    );
-    return this.#podSandbox;
-  }
-
-  #ensurePodCgroup(): Promise<SandboxCgroup | null> {
-    this.#podCgroup ??= this.#node.sandboxCgroup().then((parent) => parent?.child(`pod-${this.uid}`, podLimits(this.pod, this.#node.podLimitDefaults)) ?? null);
-    return this.#podCgroup;
-  }
-
-  #containerCgroup(slot: ContainerSlot): Promise<SandboxCgroup | null> {
-    let cgroup = this.#containerCgroups.get(slot.name);
-    if (!cgroup) {
-      cgroup = this.#ensurePodCgroup().then((pod) => pod?.child(slot.name, limitsOf(slot.spec)) ?? null);
-      this.#containerCgroups.set(slot.name, cgroup);
-    }
-    return cgroup;
-  }
-
-  /** StopPodSandbox: the pause process, every process left in the pod and its cgroup go. */
-  #stopPodSandbox(): void {
-    const sandbox = this.#podSandbox;
-    this.#podSandbox = undefined;
-    this.#madePodSandbox?.stop();
-    this.#madePodSandbox = undefined;
-    this.#networkSandbox = undefined;
-    void this.#node.podNetwork().then((network) => network?.release(this.uid));
-    void sandbox?.then((made) => made?.stop(), () => {});
-    // Without a pause process (none was made) the pod's cgroup goes by itself.
-    if (!sandbox)
-      void this.#podCgroup?.then((cgroup) => {
-        cgroup?.killAll();
-        void cgroup?.remove();
-      });
-    this.#podCgroup = undefined;
-    this.#containerCgroups.clear();
   }
 
   // ---- spec changes and usage -------------------------------------------------------------
@@ -690,12 +593,10 @@ export class PodWorker {
     return [...this.containers, ...this.init, ...this.ephemeral].find((slot) => slot.name === name);
   }
 
-
   /** The sandbox for a process inside this container (exec sessions with the network, exec probes without), or why there can be none. */
   execSandbox(slot: ContainerSlot, argv: string[], tty: { cols: number; rows: number } | undefined, network = false): Promise<SandboxSpec | string> {
     return execSandbox(this.#context, slot, argv, tty, network);
   }
-
 
   #tokenTimer: NodeJS.Timeout | undefined;
   #scheduleTokenRefresh(): void {
@@ -779,7 +680,7 @@ export class PodWorker {
       if (slot.instance?.process) slot.instance.process.kill('SIGKILL');
     }
     this.#node.releaseIP(this.uid);
-    this.#stopPodSandbox();
+    this.#sandbox.stop();
     this.#node.workerGone(this.uid);
     this.#filesRemoved = removeFiles;
     return removeFiles ? this.#removeFiles() : this.#storage.detach().catch(() => undefined);
