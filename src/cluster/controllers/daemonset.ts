@@ -11,7 +11,7 @@ import { REVISION_HASH_LABEL, syncRevisions, templateOf, truncateRevisions } fro
 import { controllerRef, copy, isPodAvailable, isPodReady, isPodTerminal, type Json, list, nodeNameOf, num, obj, podFromTemplate, podPhase, selectorOf, specOf, statusOf } from './objects.ts';
 import { controllerOwnerKeys, objectKey, type ReconcileResult, RetryLater, type RunningController, splitKey, startController } from './runtime.ts';
 import { podFitsNodeAffinity } from './scheduler.ts';
-import { scaledValue } from './deployment.ts';
+import { scaledValue } from './deployment/index.ts';
 import { type Taint, tolerates } from './taints.ts';
 
 const daemonTolerations: Json[] = [

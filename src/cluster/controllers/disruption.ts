@@ -10,7 +10,7 @@ import type { Clock } from './clock.ts';
 import type { ControllerContext } from './context.ts';
 import { type Condition, controllerRef, copy, isPodReady, type Json, list, num, obj, podPhase, selectorOf, specOf, statusOf, timestamp } from './objects.ts';
 import { objectKey, type RunningController, splitKey, startController } from './runtime.ts';
-import { scaledValue } from './deployment.ts';
+import { scaledValue } from './deployment/index.ts';
 
 /** How long an evicted pod counts as disrupted before the controller stops expecting its deletion. */
 const DISRUPTED_POD_TIMEOUT_MS = 2 * 60 * 1000;

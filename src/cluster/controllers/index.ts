@@ -5,7 +5,7 @@
 import type { Registry } from '../registry/index.ts';
 import { type Clock, realClock } from './clock.ts';
 import { controllerContext } from './context.ts';
-import { startDeploymentController } from './deployment.ts';
+import { startDeploymentController } from './deployment/index.ts';
 import { EventBroadcaster } from './events.ts';
 import { startGarbageCollector } from './garbage-collector.ts';
 import { startNamespaceController, startNamespaceDefaults } from './namespace.ts';
