@@ -19,9 +19,9 @@ import { chmodSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../types.ts';
 import type { ClusterView } from './cluster-view.ts';
+import type { HttpAnswer } from './containers.ts';
 import { num, obj, objects, specOf, statusOf, str } from './format.ts';
 import { admits, type Endpoint, type PolicyState } from './network-policy.ts';
-import type { PodWorker } from './pod-worker.ts';
 
 /** The port the proxy listens on inside every sandbox that gets the network. */
 export const SERVICE_PROXY_PORT = 3128;
@@ -50,12 +50,22 @@ export interface ServiceNetworkOptions {
   resolveTimeoutMs?: number;
 }
 
-export interface PodDirectory {
-  byIP(ip: string): PodWorker | undefined;
-  byUid(uid: string): PodWorker | undefined;
+/** What the proxy needs of a pod on this node (its pod worker). */
+export interface ServedPod {
+  readonly pod: KubeObject;
+  readonly podIP: string | undefined;
+  /** The answer of the first running container that listens on the port. */
+  serveHttp(port: number, path: string, client: string, userAgent: string): HttpAnswer | undefined;
+  /** A containerPort by name (a Service's named targetPort). */
+  namedPort(name: string): number | undefined;
 }
 
-type Target = { worker: PodWorker; port: number } | { error: string };
+export interface PodDirectory {
+  byIP(ip: string): ServedPod | undefined;
+  byUid(uid: string): ServedPod | undefined;
+}
+
+type Target = { worker: ServedPod; port: number } | { error: string };
 
 function isReady(pod: KubeObject): boolean {
   if (pod.metadata.deletionTimestamp) return false;
