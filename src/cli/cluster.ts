@@ -1,5 +1,6 @@
 // `formicary cluster`: the embedded Kubernetes API server alone, a kubectl playground.
 // Prints one line containing "ready" once it serves, and stops cleanly on SIGINT/SIGTERM.
+import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,6 +17,9 @@ const usage = `usage: formicary cluster [--kubeconfig FILE] [--port N] [--data D
                      is always hidden)
   --unsafe-local-shell  without bubblewrap, run pod shells (exec, the workbench) unsandboxed
                      as this user; only for a single-user laptop
+
+As a normal user (not root) the cluster runs rootless: in a user namespace of its own, with the
+user's subordinate uid and gid ranges (/etc/subuid, /etc/subgid) as the sandboxes' users.
   --stop-on-stdin-close  stop when standard input closes: a supervisor's pipe, so the
                      cluster never outlives the process that started it, however it died
   --audit-log-path FILE  append an audit.k8s.io/v1 Event (JSON, one a line, level Metadata)
@@ -69,7 +73,14 @@ export async function runCluster(args: string[]): Promise<number> {
   const { data, port, nodes } = options.data;
   const kubeconfigFile = resolve(options.data.kubeconfig ?? resolve(data, 'kubeconfig'));
   // Loaded after the arguments are known good: --help and mistakes answer without loading the cluster.
-  const { startCluster } = await import('../cluster/index.ts');
+  const { inUserNamespace, rootlessLaunch, startCluster } = await import('../cluster/index.ts');
+  const unsafeLocalShell = parsed.values['unsafe-local-shell'] === true;
+  let rootlessReason: string | undefined;
+  if (process.getuid?.() !== 0 && !unsafeLocalShell) {
+    const launch = rootlessLaunch([process.execPath, ...process.execArgv, ...process.argv.slice(1)]);
+    if ('command' in launch) return runRootless(launch.command, launch.args);
+    rootlessReason = launch.reason;
+  }
   const auditLog = parsed.values['audit-log-path'] === undefined ? null : createWriteStream(resolve(parsed.values['audit-log-path']), { flags: 'a', mode: 0o600 });
   let cluster;
   try {
@@ -78,7 +89,7 @@ export async function runCluster(args: string[]): Promise<number> {
       port,
       nodes,
       kubelet: {
-        unsafeLocalShell: parsed.values['unsafe-local-shell'] === true,
+        unsafeLocalShell,
         resources: { hostShare: options.data['sandbox-share'] },
         hiddenPaths: options.data['hide-path'].map((dir) => resolve(dir)),
       },
@@ -92,7 +103,8 @@ export async function runCluster(args: string[]): Promise<number> {
   const elapsed = Math.round(performance.now() - started);
   process.stdout.write(`formicary cluster ready at ${cluster.url} in ${elapsed} ms; kubeconfig: ${kubeconfigFile}\n`);
   const sandbox = cluster.kubelet?.sandbox;
-  if (sandbox?.mode === 'unavailable') process.stderr.write(`formicary cluster: shells are disabled: ${sandbox.reason}\n`);
+  if (sandbox?.mode === 'unavailable') process.stderr.write(`formicary cluster: shells are disabled: ${rootlessReason ? `rootless mode is not possible: ${rootlessReason}` : sandbox.reason}\n`);
+  if (sandbox?.mode === 'bubblewrap' && inUserNamespace()) process.stderr.write('formicary cluster: rootless: sandboxes run in this user\'s user namespace; ephemeral-storage limits are enforced by eviction only (a hard cap needs loop mounts, which need real root); CPU, memory and process limits hold only where this user may create cgroups\n');
   if (sandbox?.mode === 'unsafe-local') process.stderr.write('formicary cluster: --unsafe-local-shell: pod shells run unsandboxed as this user\n');
 
   let parentGone = false;
@@ -129,6 +141,29 @@ export async function runCluster(args: string[]): Promise<number> {
   const stopped = await Promise.race([cluster.stop().then(() => true), new Promise<false>((resolve) => setTimeout(resolve, ORPHAN_STOP_MS, false).unref())]);
   process.stdout.write(stopped ? 'formicary cluster: stopped\n' : `formicary cluster: the stop did not finish within ${ORPHAN_STOP_MS / 1000} s; exiting\n`);
   process.exit(stopped ? 0 : 1);
+}
+
+/**
+ * The cluster again, inside a user namespace where this user is root: the same process, the same
+ * arguments. Signals pass to it, it ends with this process (the parent-death signal), and its
+ * exit is this one's.
+ */
+function runRootless(command: string, args: string[]): Promise<number> {
+  const child = spawn('setpriv', ['--pdeathsig', 'SIGTERM', command, ...args], { stdio: 'inherit' });
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  return new Promise((resolve) => {
+    child.on('error', (error) => {
+      process.stderr.write(`formicary cluster: could not start rootless: ${error.message}\n`);
+      resolve(1);
+    });
+    child.on('exit', (code, signal) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      resolve(code ?? (signal ? 1 : 0));
+    });
+  });
 }
 
 /** How long a cluster whose parent exited may take to stop before it exits anyway. */

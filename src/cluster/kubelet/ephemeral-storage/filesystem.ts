@@ -7,6 +7,7 @@ import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { lstat, open, readdir, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
+import { inUserNamespace } from '../sandbox/index.ts';
 
 function run(command: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -33,12 +34,17 @@ export function isMountPoint(path: string): boolean {
 
 let available: boolean | undefined;
 
-/** Loop-mounted images need root, mkfs.ext4 and loop devices; without them pods keep plain directories (measured, not capped). */
+/**
+ * Loop-mounted images need root, mkfs.ext4 and loop devices; without them pods keep plain
+ * directories (measured, not capped). Root of a user namespace (rootless mode) is not enough: the
+ * kernel mounts ext4 only for the machine's own root.
+ */
 function imageFilesystemsAvailable(): boolean {
   if (available !== undefined) return available;
   available =
     process.platform === 'linux' &&
     process.getuid?.() === 0 &&
+    !inUserNamespace() &&
     existsSync('/dev/loop-control') &&
     ['mkfs.ext4', 'mount', 'umount'].every((command) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0);
   return available;

@@ -6,9 +6,36 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { SandboxIdentity } from './index.ts';
+import { inUserNamespace, readIdMap } from './user-namespace.ts';
 
 /** Far above the uids distributions hand out and the usual subordinate-id ranges. */
 export const DEFAULT_IDENTITY_RANGE = { first: 3_000_000, size: 1_000_000 };
+
+/** The nobody user a sandbox shares when it has no identity of its own (SHARED_IDENTITY). */
+const NOBODY = 65534;
+/** Below this, the ids a distribution gives its own system users. */
+const FIRST_SANDBOX_ID = 1000;
+
+/**
+ * The range sandbox identities come from. In the machine's own user namespace, far above any real
+ * user; rootless (in a user namespace of a normal user), the ids both the uid and the gid map hold
+ * (the user's subordinate range, past the system ids, short of nobody), so every identity is a
+ * real uid outside, distinct from every other sandbox's and from the user's own.
+ */
+export function identityRange(): { first: number; size: number } {
+  if (!inUserNamespace()) return DEFAULT_IDENTITY_RANGE;
+  let best = { first: 0, size: 0 };
+  for (const uid of readIdMap('uid') ?? []) {
+    for (const gid of readIdMap('gid') ?? []) {
+      const first = Math.max(uid.inside, gid.inside, FIRST_SANDBOX_ID);
+      let end = Math.min(uid.inside + uid.count, gid.inside + gid.count);
+      if (first <= NOBODY && NOBODY < end) end = NOBODY;
+      if (end - first > best.size) best = { first, size: end - first };
+    }
+  }
+  if (best.size === 0) throw new Error('this user namespace maps no uid and gid range for sandbox users (rootless mode needs the user\'s subordinate ids)');
+  return best;
+}
 
 const stateSchema = z.object({
   first: z.number().int().positive(),
@@ -24,7 +51,7 @@ export class SandboxIdentities {
   readonly #taken = new Set<number>();
   #next = 0;
 
-  constructor(file: string, range = DEFAULT_IDENTITY_RANGE) {
+  constructor(file: string, range = identityRange()) {
     this.#file = file;
     this.#first = range.first;
     this.#size = range.size;

@@ -15,6 +15,7 @@ import { runtimeDefaultFilter } from './seccomp.ts';
 
 export { SandboxCgroup, type SandboxLimits } from './cgroups.ts';
 export { PodSandbox, type PodNamespaces, type PodSandboxOptions } from './pod-sandbox.ts';
+export { inUserNamespace, rootlessLaunch, type RootlessLaunch } from './user-namespace.ts';
 
 /** The host user a sandboxed process runs as when no sandbox identity is given. Inside, it appears as uid/gid 1000. */
 export const SANDBOX_HOST_UID = 65534;
@@ -204,7 +205,7 @@ export function detectSandboxSupport(options: { unsafeLocalShell: boolean; runti
   }
   if (options.unsafeLocalShell) return { mode: 'unsafe-local' };
   if (!bwrap) return { mode: 'unavailable', reason: 'bubblewrap (bwrap) is not installed, so shells cannot be sandboxed: install it (apt-get install bubblewrap) or start the cluster with --unsafe-local-shell on a single-user machine' };
-  return { mode: 'unavailable', reason: 'sandboxed shells need the cluster to run as root (it drops to an unprivileged user inside bubblewrap); start it as root or with --unsafe-local-shell on a single-user machine' };
+  return { mode: 'unavailable', reason: 'sandboxed shells need the cluster to run as root, or rootless in a user namespace of its own (`formicary cluster` makes one for a normal user with a subordinate uid range); start it so, or with --unsafe-local-shell on a single-user machine' };
 }
 
 export function dropPrivileges(identity: SandboxIdentity = SHARED_IDENTITY): string[] {
