@@ -2,7 +2,7 @@
 // a ResourceQuota, and the usage of a whole namespace. Used by quota admission and to keep
 // ResourceQuota status.used current.
 import type { KubeObject } from '../types.ts';
-import type { Registry, ResourceDefinition } from './index.ts';
+import type { Registry, ResourceDefinition } from './interface.ts';
 import { asArray, asObject, asObjects, asString } from './fields.ts';
 import { Quantity, type ResourceList, resourceListToJSON, tryParseQuantity } from './quantity.ts';
 import { labelSelectorFromObject } from './selectors.ts';

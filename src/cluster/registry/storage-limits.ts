@@ -3,7 +3,7 @@
 // embedded cluster's own: a real cluster's etcd has one quota for everything (2 GiB by default),
 // which one learner could fill for all, so here each namespace gets its share.
 import { qualifiedResource, StatusError, type GroupResource } from '../types.ts';
-import type { UserInfo } from './index.ts';
+import type { UserInfo } from './interface.ts';
 
 /** etcd's --max-request-bytes default: a write larger than this never reaches storage. */
 export const MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
@@ -11,13 +11,6 @@ export const MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
 export const DEFAULT_NAMESPACE_BYTES = 16 * 1024 * 1024;
 /** Old versions kept for watches and consistent paging, all resources together. */
 export const DEFAULT_HISTORY_BYTES = 64 * 1024 * 1024;
-
-export interface StorageLimits {
-  /** Serialized bytes of every object in one namespace together; 0 turns the budget off. */
-  namespaceBytes: number;
-  /** Serialized bytes of the old versions every resource's history keeps together. */
-  historyBytes: number;
-}
 
 /**
  * What kube-apiserver answers when etcd refuses a write as too large: etcd's own error, passed

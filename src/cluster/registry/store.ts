@@ -19,7 +19,7 @@ import type {
   WatchEvent,
   WatchOptions,
   WriteOptions,
-} from './index.ts';
+} from './interface.ts';
 import { createAllocators, type Allocators } from './allocators.ts';
 import { asArray, asObject, clone, deepEqual, deepFreeze, getPath, type JsonObject, omitEmptyMetadata, pruneUndefined, setPath } from './fields.ts';
 import { HistoryBudget, type HistoryEvent } from './history.ts';

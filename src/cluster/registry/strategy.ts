@@ -2,7 +2,7 @@
 // manner of k8s.io/apiserver's rest.RESTCreateStrategy / RESTUpdateStrategy. The store knows
 // nothing about any resource; a strategy knows nothing about storage.
 import type { KubeObject } from '../types.ts';
-import type { DeleteOptions, Registry, ResourceDefinition, SubresourceDefinition, UserInfo } from './index.ts';
+import type { DeleteOptions, Registry, ResourceDefinition, SubresourceDefinition, UserInfo } from './interface.ts';
 import type { JsonObject } from './fields.ts';
 import type { FieldError } from './validation.ts';
 import type { Allocators } from './allocators.ts';

@@ -2,7 +2,7 @@
 // controller to wait for), and turned into served ResourceDefinitions with a generic strategy
 // for their objects. Validating objects against openAPIV3Schema is the API server's part.
 import type { KubeObject } from '../../../types.ts';
-import type { PrinterColumn, ResourceDefinition, SubresourceDefinition } from '../../index.ts';
+import type { PrinterColumn, ResourceDefinition, SubresourceDefinition } from '../../interface.ts';
 import { asArray, asObject, asObjects, asString, ensureObject, getPath, type JsonObject, setDefault } from '../../fields.ts';
 import { formatTimestamp } from '../../meta.ts';
 import { type AlternateVersion, defineResource, type ResourceStrategy, type StrategyContext, subresource } from '../../strategy.ts';
