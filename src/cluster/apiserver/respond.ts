@@ -1,5 +1,7 @@
 // Writing answers: objects as JSON (or YAML when asked), failures as metav1.Status with the
 // HTTP code the Status carries, warnings as RFC 7234 Warning headers like the API server's.
+// Compact JSON ends with a newline, as Go's json.Encoder (the API server's serializer) writes it:
+// clients that print a body as it came (the Python client's errors) show the same text.
 import type { ServerResponse } from 'node:http';
 import { StatusError, type Status } from '../types.ts';
 import { yaml } from './libraries.ts';
@@ -15,7 +17,7 @@ export interface Reply {
 export function sendObject(res: ServerResponse, code: number, body: unknown, reply: Reply = {}): void {
   if (res.headersSent || res.destroyed) return;
   const asYaml = reply.encoding === 'yaml';
-  const text = asYaml ? yaml().stringify(body) : reply.pretty ? JSON.stringify(body, null, 2) + '\n' : JSON.stringify(body);
+  const text = asYaml ? yaml().stringify(body) : reply.pretty ? JSON.stringify(body, null, 2) + '\n' : JSON.stringify(body) + '\n';
   res.statusCode = code;
   res.setHeader('Content-Type', reply.contentType ?? (asYaml ? 'application/yaml' : 'application/json'));
   res.setHeader('Cache-Control', reply.cacheControl ?? 'no-cache, private');
@@ -42,7 +44,7 @@ export async function streamList(res: ServerResponse, code: number, list: { item
     if (res.destroyed) return;
     room = res.write((i === 0 ? '' : ',') + JSON.stringify(items[i]));
   }
-  res.end(']}');
+  res.end(']}\n');
 }
 
 function drained(res: ServerResponse): Promise<void> {

@@ -205,7 +205,7 @@ export class ApiHandler {
       const status = asStatusError(error);
       if (status.code >= 500) this.#log.error({ err: error, method: req.method, url: req.url }, 'upgrade request failed');
       if (socket.writable) {
-        const body = JSON.stringify(status.status);
+        const body = JSON.stringify(status.status) + '\n';
         socket.end(
           `HTTP/1.1 ${status.code} ${STATUS_CODES[status.code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
         );

@@ -90,20 +90,20 @@ describe('errors as Status objects', () => {
     expect(res.json()).toMatchObject({ reason: 'NotFound', message: 'configmaps "missing" not found', details: { name: 'missing', kind: 'configmaps' } });
   });
 
-  it('writes Status bodies byte for byte as a kube-apiserver does: its field order, no empty group', async () => {
+  it('writes Status bodies byte for byte as a kube-apiserver does: its field order, no empty group, a closing newline', async () => {
     const core = await t.http('GET', '/api/v1/namespaces/default/configmaps/missing');
     expect(core.text).toBe(
-      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"configmaps \\"missing\\" not found","reason":"NotFound","details":{"name":"missing","kind":"configmaps"},"code":404}',
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"configmaps \\"missing\\" not found","reason":"NotFound","details":{"name":"missing","kind":"configmaps"},"code":404}\n',
     );
     const apps = await t.http('GET', '/apis/apps/v1/namespaces/default/deployments/missing');
     expect(apps.text).toBe(
-      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"deployments.apps \\"missing\\" not found","reason":"NotFound","details":{"name":"missing","group":"apps","kind":"deployments"},"code":404}',
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"deployments.apps \\"missing\\" not found","reason":"NotFound","details":{"name":"missing","group":"apps","kind":"deployments"},"code":404}\n',
     );
     const path = await t.http('GET', '/nope');
-    expect(path.text).toBe('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","details":{},"code":404}');
+    expect(path.text).toBe('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","details":{},"code":404}\n');
     await t.http('POST', '/api/v1/namespaces/default/configmaps', { body: configMap('status-order'), headers: json });
     const deleted = await t.http('DELETE', '/api/v1/namespaces/default/configmaps/status-order');
-    expect(deleted.text).toMatch(/^\{"kind":"Status","apiVersion":"v1","metadata":\{\},"status":"Success","details":\{"name":"status-order","kind":"configmaps","uid":"[0-9a-f-]{36}"\}\}$/);
+    expect(deleted.text).toMatch(/^\{"kind":"Status","apiVersion":"v1","metadata":\{\},"status":"Success","details":\{"name":"status-order","kind":"configmaps","uid":"[0-9a-f-]{36}"\}\}\n$/);
   });
 
   it('rejects malformed, mistyped and oversized bodies with 4xx', async () => {
@@ -121,6 +121,20 @@ describe('errors as Status objects', () => {
     expect(huge.status).toBe(413);
     expect(huge.json()).toMatchObject({ reason: 'RequestEntityTooLarge', message: 'Request entity too large: limit is 3145728' });
     expect((await t.http('GET', '/healthz')).status).toBe(200);
+  });
+
+  it('ends every compact JSON body with the newline Go\'s json.Encoder writes, as clients that print a body show it', async () => {
+    expect((await t.http('POST', '/api/v1/namespaces/default/configmaps', { body: configMap('newline'), headers: json })).status).toBe(201);
+    const conflict = await t.http('POST', '/api/v1/namespaces/default/configmaps', { body: configMap('newline'), headers: json });
+    expect(conflict.text).toBe(
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"configmaps \\"newline\\" already exists","reason":"AlreadyExists","details":{"name":"newline","kind":"configmaps"},"code":409}\n',
+    );
+    const object = await t.http('GET', '/api/v1/namespaces/default/configmaps/newline');
+    expect([object.json().kind, object.text.endsWith('}\n')]).toEqual(['ConfigMap', true]);
+    const list = await t.http('GET', '/api/v1/namespaces/default/configmaps');
+    expect([list.json().kind, list.text.endsWith(']}\n')]).toEqual(['ConfigMapList', true]);
+    // ?pretty=true is indented and is not this encoder's output.
+    expect((await t.http('GET', '/api/v1/namespaces/default/configmaps/newline?pretty=true')).text).toMatch(/^\{\n {2}"/);
   });
 
   it('reports a missing namespace, an existing name and a stale resourceVersion as upstream does', async () => {
