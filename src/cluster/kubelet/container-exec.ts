@@ -3,7 +3,7 @@
 // environment, volumes, /tmp and HOME); sessions also get the simulated network.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { containerRootFor, containerSandboxSpec, instanceDirectories, podEtcFiles } from './container-sandbox.ts';
+import { containerRootFor, containerSandboxSpec, imageProgramMounts, instanceDirectories, podEtcFiles } from './container-sandbox.ts';
 import type { ContainerSlot } from './container-slot.ts';
 import { ContainerConfigError } from './environment.ts';
 import { str } from './format.ts';
@@ -60,7 +60,7 @@ export async function execSandbox(context: PodContext, slot: ContainerSlot, argv
   const dirs = instanceDirectories(instanceDir, context.identity);
   let volumeMounts;
   try {
-    volumeMounts = context.volumes.mountsFor(pod, slot.spec, instanceDir, slot.env);
+    volumeMounts = [...imageProgramMounts(slot.image), ...context.volumes.mountsFor(pod, slot.spec, instanceDir, slot.env)];
   } catch (error) {
     if (error instanceof ContainerConfigError) return error.message;
     throw error;

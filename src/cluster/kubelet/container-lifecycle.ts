@@ -100,7 +100,8 @@ function probeTarget(context: PodContext, slot: ContainerSlot, instance: Contain
       return named ? num(named['containerPort']) : /^\d+$/.test(String(port)) ? Number(port) : undefined;
     },
     http: (port, path, userAgent) => instance.http(port, path, gateway, userAgent),
-    tcp: (port) => instance.listens(port),
+    // A simulated server says what it listens on; a real process listens in the pod's network namespace.
+    tcp: async (port) => instance.listens(port) || (instance.process !== undefined && ((await context.podSandbox())?.accepts(podIP, port) ?? false)),
     exec: (command, timeoutMs) => runInContainer(context, slot, command, timeoutMs),
   };
 }

@@ -74,6 +74,18 @@ export function containerRootFor(
   return { writable, readOnly: lower.shared.map((path) => ({ source: join(lower.dir, path), target: `/${path}` })) };
 }
 
+/**
+ * The image's own names for host programs, bound read-only where the image has them (python's
+ * /usr/local/bin/python); an image with a root of its own carries its programs in it.
+ */
+export function imageProgramMounts(image: ResolvedImage | undefined): SandboxMount[] {
+  const programs = image?.catalog?.hostPrograms;
+  if (!image || !programs || rootFilesystemOf(image)) return [];
+  return Object.entries(programs)
+    .filter(([, host]) => existsSync(host))
+    .map(([target, source]) => ({ source, target, readOnly: true }));
+}
+
 /** The image's unpacked root, for the images built on busybox (busybox, alpine, a service image's alpine variant). */
 export function imageRootFor(imagesDir: string, image: ResolvedImage | undefined): ImageRoot | undefined {
   const kind = image ? rootFilesystemOf(image) : undefined;
@@ -175,7 +187,11 @@ export function findExecutable(command: string, path: string, mounts: SandboxMou
     if (mounts.some((mount) => command.startsWith(`${mount.target}/`))) return true;
     return exists(posix.resolve('/', command));
   }
-  return path.split(':').some((dir) => dir !== '' && exists(posix.join(dir, command)));
+  return path.split(':').some((dir) => {
+    if (dir === '') return false;
+    const candidate = posix.join(dir, command);
+    return exists(candidate) || mounts.some((mount) => mount.target === candidate);
+  });
 }
 
 /** Looks a path up inside an image's root, following its links there (they are the image's, absolute to its /). */

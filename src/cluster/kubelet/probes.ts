@@ -14,7 +14,7 @@ export interface ProbeTarget {
   /** A named port resolved against the container's ports; undefined when the name is unknown. */
   resolvePort(port: unknown): number | undefined;
   http(port: number, path: string, userAgent: string): { status: number } | undefined;
-  tcp(port: number): boolean;
+  tcp(port: number): boolean | Promise<boolean>;
   exec(command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string } | { timedOut: true }>;
 }
 
@@ -53,7 +53,7 @@ export async function runProbe(spec: Json, target: ProbeTarget, timing: ProbeTim
     const source = obj(spec['tcpSocket'] ?? spec['grpc']);
     const port = target.resolvePort(source['port']);
     const host = str(source['host']) || target.podIP;
-    if (port !== undefined && target.tcp(port)) return { success: true };
+    if (port !== undefined && (await target.tcp(port))) return { success: true };
     return { success: false, message: `dial tcp ${host}:${port ?? String(source['port'])}: connect: connection refused` };
   }
   if (spec['exec']) {

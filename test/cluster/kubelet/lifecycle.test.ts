@@ -335,6 +335,48 @@ spec:
     expect(condition(lab.pod(ns, 'cache'), 'Ready')).toBe('False');
   });
 
+  // The Python client's port-forward case runs `python` from the python image and waits on a
+  // tcpSocket startup probe: the kubelet dials the pod's IP, so a server on 0.0.0.0 is reached and
+  // one bound to 127.0.0.1 only is refused, as on a node.
+  it("answers tcpSocket probes of a real process from what listens on the pod's address, with the python image's own `python`", async () => {
+    const ns = await namespace();
+    const listen = (address: string, port: number) => `s${port} = socket.socket(); s${port}.bind(("${address}", ${port})); s${port}.listen(); `;
+    // The kubelet's clock runs 50 times faster here, the process's does not: the startup probe gives it 20 s.
+    await lab.apply(
+      `apiVersion: v1
+kind: Pod
+metadata: {name: py-server}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: server
+    image: python
+    command: [python, -u, -c, 'import socket, time; ${listen('0.0.0.0', 1235)}time.sleep(600)']
+    startupProbe: {tcpSocket: {port: 1235}, periodSeconds: 10, failureThreshold: 100}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: py-loopback}
+spec:
+  containers:
+  - name: server
+    image: python:3.12
+    command: [python, -u, -c, 'import socket, time; ${listen('127.0.0.1', 1235)}${listen('0.0.0.0', 1236)}time.sleep(600)']
+    startupProbe: {tcpSocket: {port: 1236}, periodSeconds: 10, failureThreshold: 100}
+    readinessProbe: {tcpSocket: {port: 1235}, periodSeconds: 1}
+`,
+      ns,
+    );
+    await lab.until('py-server Ready', () => condition(lab.pod(ns, 'py-server'), 'Ready') === 'True', 60_000);
+    expect(containerStatus(lab.pod(ns, 'py-server'))).toMatchObject({ started: true, ready: true, restartCount: 0 });
+    const exec = await lab.kubectl(['exec', '-n', ns, 'py-server', '--', 'python', '-c', 'print("from python")']);
+    expect([exec.code, exec.stdout, exec.stderr]).toEqual([0, 'from python\n', '']);
+    // Readiness probes start once the startup probe passed, when both sockets already listen.
+    await lab.until('py-loopback started', () => containerStatus(lab.pod(ns, 'py-loopback'))?.['started'] === true, 60_000);
+    await lab.until('a refused readiness probe', () => reasons(ns, 'py-loopback').some((e) => /^Unhealthy: Readiness probe failed: dial tcp 10\.244\.\d+\.\d+:1235: connect: connection refused$/.test(e)), 30_000);
+    expect(condition(lab.pod(ns, 'py-loopback'), 'Ready')).toBe('False');
+  }, 90_000);
+
   it('is OOMKilled when the simulated memory use passes the limit', async () => {
     const ns = await namespace();
     await lab.apply(

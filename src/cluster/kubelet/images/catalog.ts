@@ -70,6 +70,11 @@ export interface CatalogImage {
   /** A shell image whose root file system the kubelet builds (busybox underneath); others see the host's tools. */
   rootFilesystem?: RootFilesystemKind;
   /**
+   * For an image on the host's tools: programs the image has at a path of its own that are a host
+   * program under another name (the python image's /usr/local/bin/python is python3), image path → host path.
+   */
+  hostPrograms?: Record<string, string>;
+  /**
    * For service images: the programs that are the simulated server itself (a command or args naming
    * one keeps the simulation); a command or args naming any other program the image has runs for real.
    */

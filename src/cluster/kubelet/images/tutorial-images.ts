@@ -156,6 +156,8 @@ export const tutorialImages: CatalogImage[] = [
     sizeBytes: 412_392_640,
     kind: 'shell',
     cmd: ['python3'],
+    // The image installs `python` beside `python3`; commands and scripts name either.
+    hostPrograms: { '/usr/local/bin/python': '/usr/bin/python3' },
   },
   {
     // "Debugging DNS Resolution": the dnsutils pod sleeps while nslookup is exec'd into it.

@@ -58,6 +58,37 @@ function listening(pid: number, port: number): boolean {
   }
 }
 
+/** An IPv4 address as /proc/net/tcp writes it: the 32-bit value in host (little-endian) order, hex. */
+function procAddress(ip: string): string {
+  return ip
+    .split('.')
+    .reverse()
+    .map((octet) => Number(octet).toString(16).toUpperCase().padStart(2, '0'))
+    .join('');
+}
+
+/**
+ * Whether a connection to ip:port from outside the network namespace /proc/<pid>/net shows would
+ * be taken: a listening socket on the wildcard address (IPv4, or IPv6's, which takes IPv4 too) or on ip.
+ */
+function accepting(pid: number, ip: string | undefined, port: number): boolean {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  const wanted = new Set([`00000000:${hex}`, `00000000000000000000000000000000:${hex}`, ...(ip ? [`${procAddress(ip)}:${hex}`] : [])]);
+  for (const table of ['tcp', 'tcp6']) {
+    let text;
+    try {
+      text = readFileSync(`/proc/${pid}/net/${table}`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (state === '0A' && local !== undefined && wanted.has(local)) return true;
+    }
+  }
+  return false;
+}
+
 export class PodSandbox {
   readonly namespaces: PodNamespaces;
   readonly identity: SandboxIdentity;
@@ -156,6 +187,11 @@ export class PodSandbox {
   /** The pause process's pid on the host (what `ip link … netns` takes). */
   get pid(): number {
     return this.#pausePid;
+  }
+
+  /** Whether something in the pod takes TCP connections to its address on `port` (what a tcpSocket probe dials). */
+  accepts(podIP: string | undefined, port: number): boolean {
+    return this.running && accepting(this.#pausePid, podIP, port);
   }
 
   get running(): boolean {
