@@ -7,7 +7,7 @@ import { tryParseQuantity } from '../registry/index.ts';
 import type { KubeObject } from '../types.ts';
 import { type Json, obj, objects, specOf, str } from './format.ts';
 import { ALPINE_OF_SERVICE_IMAGES, containerRoot, type ImageRoot, imageRoot, type ResolvedImage, rootFilesystemOf, versionOf } from './images/index.ts';
-import { createSandboxDirectory, type InsideUser, type SandboxIdentity, type SandboxLimits, type SandboxMount, type SandboxRoot, type SandboxSpec } from './sandbox/index.ts';
+import { containerCapabilities, createSandboxDirectory, type InsideUser, type SandboxIdentity, type SandboxLimits, type SandboxMount, type SandboxRoot, type SandboxSpec } from './sandbox/index.ts';
 import { ensurePassage } from './volumes.ts';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -177,6 +177,7 @@ export function containerSandboxSpec(input: ContainerSandboxInput): SandboxSpec 
     ...(input.tty ? { tty: input.tty } : {}),
     ...(input.extra?.forwards?.length ? { forwards: input.extra.forwards } : {}),
     limits: limitsOf(container),
+    capabilities: containerCapabilities(obj(obj(container['securityContext'])['capabilities'])),
   };
 }
 

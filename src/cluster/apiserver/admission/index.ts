@@ -1,4 +1,5 @@
 // Admission for the embedded cluster: NamespaceLifecycle, LimitRanger, ServiceAccount, PodSecurity and ResourceQuota,
+// with what the pod sandbox cannot grant refused after PodSecurity (sandbox-capabilities.ts),
 // in the order kube-apiserver runs them, then RBAC escalation prevention (upstream's roles and bindings storage). The registry calls them on every write (HTTP and in-process):
 // pass `admissionPlugins()` to openRegistry.
 import type { KubeObject } from '../../types.ts';
@@ -8,10 +9,11 @@ import { limitRanger } from './limit-ranger.ts';
 import { namespaceLifecycle } from './namespace-lifecycle.ts';
 import { podSecurity } from './pod-security/index.ts';
 import { resourceQuota } from './resource-quota.ts';
+import { sandboxCapabilities } from './sandbox-capabilities.ts';
 import { serviceAccount } from './service-account.ts';
 
 export function admissionPlugins(): AdmissionPlugin[] {
-  return [namespaceLifecycle, limitRanger, serviceAccount, podSecurity, resourceQuota, rbacEscalationPrevention()];
+  return [namespaceLifecycle, limitRanger, serviceAccount, podSecurity, sandboxCapabilities, resourceQuota, rbacEscalationPrevention()];
 }
 
 /**

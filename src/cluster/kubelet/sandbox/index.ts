@@ -14,6 +14,7 @@ import type { PodNamespaces } from './pod-sandbox.ts';
 import { runtimeDefaultFilter } from './seccomp.ts';
 
 export { SandboxCgroup, type SandboxLimits } from './cgroups.ts';
+export { capabilityRefusal, containerCapabilities, GRANTABLE_CAPABILITIES } from './capabilities.ts';
 export { PodSandbox, type PodNamespaces, type PodSandboxOptions } from './pod-sandbox.ts';
 export { inUserNamespace, rootlessLaunch, type RootlessLaunch } from './user-namespace.ts';
 
@@ -114,6 +115,12 @@ export interface SandboxSpec {
    * container's main process has (execs then join it through ownPidNamespace's answer).
    */
   ownPidNamespace?: boolean;
+  /**
+   * The capabilities its processes hold inside the pod's user namespace (names without CAP_, from
+   * containerCapabilities): permitted and effective for root, only in the bounding set for another
+   * user, as under a container runtime. None when absent.
+   */
+  capabilities?: string[];
 }
 
 /** A container's PID namespace, held open by the kubelet while the container runs. */
@@ -162,6 +169,8 @@ export type SandboxSupport =
       runtimeDir: string;
       /** The runtime-default seccomp program (a file bubblewrap reads through --seccomp); null where no syscall table is known. */
       seccompFilter: string | null;
+      /** The same program allowing chroot, for processes that hold SYS_CHROOT. */
+      seccompFilterWithChroot: string | null;
       /** util-linux nsenter: joins a pod sandbox's network, IPC and UTS namespaces; null: every process gets its own. */
       nsenter: string | null;
       /** Host paths no sandbox may see even where they lie inside a tree it sees (the cluster's and the portal's data). */
@@ -195,7 +204,8 @@ export function detectSandboxSupport(options: { unsafeLocalShell: boolean; runti
         setpriv,
         socat: which('socat'),
         runtimeDir: options.runtimeDir,
-        seccompFilter: writeSeccompFilter(options.runtimeDir),
+        seccompFilter: writeSeccompFilter(options.runtimeDir, 'seccomp.bpf', runtimeDefaultFilter()),
+        seccompFilterWithChroot: writeSeccompFilter(options.runtimeDir, 'seccomp-chroot.bpf', runtimeDefaultFilter(process.arch, { allowChroot: true })),
         nsenter: which('nsenter'),
         hidden: (options.hiddenPaths ?? []).map((path) => resolve(path)),
       };
@@ -222,18 +232,32 @@ function prepareRuntimeDir(dir: string): void {
   chmodSync(join(dir, 'group'), 0o644);
 }
 
-function writeSeccompFilter(runtimeDir: string): string | null {
-  const filter = runtimeDefaultFilter();
+function writeSeccompFilter(runtimeDir: string, file: string, filter: Buffer | undefined): string | null {
   if (!filter) return null;
-  const path = join(runtimeDir, 'seccomp.bpf');
+  const path = join(runtimeDir, file);
   writeFileSync(path, filter, { mode: 0o644 });
   return path;
 }
 
 /** The seccomp hook of a spawn: bubblewrap loads the filter from fd 3 (after its own set-up, before the container's process) and the shell that execs it opens that fd. */
-function seccompArgs(support: Extract<SandboxSupport, { mode: 'bubblewrap' }>): { bwrap: string[]; redirect: string } {
-  if (!support.seccompFilter) return { bwrap: [], redirect: '' };
-  return { bwrap: ['--seccomp', '3'], redirect: ` 3< '${support.seccompFilter.replaceAll("'", "'\\''")}'` };
+function seccompArgs(support: Extract<SandboxSupport, { mode: 'bubblewrap' }>, capabilities: string[]): { bwrap: string[]; redirect: string } {
+  const filter = capabilities.includes('SYS_CHROOT') ? support.seccompFilterWithChroot : support.seccompFilter;
+  if (!filter) return { bwrap: [], redirect: '' };
+  return { bwrap: ['--seccomp', '3'], redirect: ` 3< '${filter.replaceAll("'", "'\\''")}'` };
+}
+
+/**
+ * bubblewrap raises what it adds in the inheritable and ambient sets too, so a user other than
+ * root would hold them after exec; a runtime leaves them only in root's permitted and effective
+ * sets (and everyone's bounding set). setpriv lowers them before the command runs: busybox's in
+ * an image's root (which runs its own applets first, as the image's shell does), the host's
+ * util-linux one where the host's tools are the image's.
+ */
+function withRuntimeCapabilities(argv: string[], capabilities: string[], root: SandboxRoot | undefined, hostSetpriv: string): string[] {
+  if (capabilities.length === 0) return argv;
+  const lowered = capabilities.map((name) => `-${name.toLowerCase()}`).join(',');
+  const setpriv = root ? ['/bin/busybox', 'setpriv'] : [hostSetpriv];
+  return [...setpriv, '--inh-caps', lowered, '--ambient-caps', lowered, ...argv];
 }
 
 /** Makes a host directory only the sandbox's user can enter and write (emptyDir, HOME): 0700, owned by its identity. */
@@ -306,6 +330,7 @@ function bubblewrapArgs(spec: SandboxSpec, support: Extract<SandboxSupport, { mo
   // Without a terminal, a new session keeps the sandbox from pushing input into ours (TIOCSTI).
   // With one, the terminal is the sandbox's own, and bash needs it as its controlling terminal.
   if (!spec.tty) args.push('--new-session');
+  for (const name of spec.capabilities ?? []) args.push('--cap-add', `CAP_${name}`);
   if (spec.root) {
     args.push(spec.readOnlyRoot ? '--ro-bind' : '--bind', spec.root.writable, '/');
     for (const shared of spec.root.readOnly) args.push('--ro-bind', shared.source, shared.target);
@@ -423,8 +448,10 @@ export async function spawnSandboxed(spec: SandboxSpec, support: SandboxSupport)
     if (spec.root && forwards.length > 0) throw new Error('nsenter (util-linux) is not installed: a container with its image\'s root file system reaches the network only through its pod sandbox');
     const forwardSockets = new Map(forwards.map((forward) => [forward.port, forward.unixSocket] as const));
     // busybox's ash takes the terminal's foreground itself; the host's bash is not in an image's root.
-    const inner = withForwards(spec.tty && !spec.root ? asTerminalLeader(spec.argv) : spec.argv, forwards, support.socat);
-    const seccomp = seccompArgs(support);
+    const capabilities = spec.capabilities ?? [];
+    const command = withRuntimeCapabilities(spec.argv, capabilities, spec.root, support.setpriv);
+    const inner = withForwards(spec.tty && !spec.root ? asTerminalLeader(command) : command, forwards, support.socat);
+    const seccomp = seccompArgs(support, capabilities);
     const bwrap = [support.bwrap, ...seccomp.bwrap, ...bubblewrapArgs(spec, support, forwardSockets), '--', ...inner];
     const drop = [support.setpriv, ...dropPrivileges(spec.identity), ...bwrap];
     // The shell joins the cgroup before it becomes the sandbox, so no child can escape the limits;

@@ -132,9 +132,12 @@ function assemble(program: Instruction[]): Buffer {
  * The filter for this machine's architecture as bubblewrap's --seccomp reads it (struct sock_filter
  * entries, native byte order), or undefined where no syscall table is known (only x86_64 is).
  */
-export function runtimeDefaultFilter(arch: string = process.arch): Buffer | undefined {
+export function runtimeDefaultFilter(arch: string = process.arch, options: { allowChroot?: boolean } = {}): Buffer | undefined {
   if (arch !== 'x64') return undefined;
-  const refused = Object.values(REFUSED_X86_64);
+  // The runtime's profile allows chroot to a container that holds SYS_CHROOT.
+  const refused = Object.entries(REFUSED_X86_64)
+    .filter(([name]) => !(options.allowChroot && name === 'chroot'))
+    .map(([, nr]) => nr);
   return assemble([
     load(DATA_ARCH),
     // i386 (int 0x80) and any other ABI: the kernel would read the numbers from another table.
