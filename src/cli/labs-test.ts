@@ -5,10 +5,16 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { LabCatalog } from '../labs/index.ts';
 import { testLabs, type LabTestResult } from '../labs/self-test/index.ts';
+import { startDedicatedClusters, type DedicatedClusters } from '../server/cluster/index.ts';
+import { createLogger } from '../server/log.ts';
 import { Sandboxes } from '../server/sandboxes/index.ts';
+
+/** Where src/cli/main.ts is, to start learners' own clusters with. */
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const usage = `usage: formicary labs test [ID…] [--kubeconfig FILE] [--concurrency N] [--root DIR] [--unsafe-local-shell]
   ID               a lab (a folder of labs/); default: every lab
@@ -102,6 +108,7 @@ export async function runLabsTest(
   }
 
   let stopCluster: (() => Promise<void>) | null = null;
+  let dedicatedClusters: DedicatedClusters | undefined;
   const kubeConfig = new KubeConfig();
   if (parsed.kubeconfig) {
     try {
@@ -126,6 +133,16 @@ export async function runLabsTest(
       return 2;
     }
     kubeConfig.loadFromString(cluster.kubeconfig());
+    // Labs with needs: cluster get clusters of their own, processes as in the portal, in the run's folder.
+    dedicatedClusters = await startDedicatedClusters({
+      dir: join(dir, 'dedicated'),
+      root: PROJECT_ROOT,
+      hiddenPaths: [dir],
+      limit: parsed.concurrency,
+      log: createLogger({ level: 'silent' }),
+      unsafeLocalShell: parsed.unsafeLocalShell,
+      readyTimeoutMs: 120_000,
+    });
     stopCluster = async () => {
       await cluster.stop();
       await rm(dir, { recursive: true, force: true });
@@ -133,7 +150,7 @@ export async function runLabsTest(
     output.stderr.write(`labs test: embedded cluster at ${cluster.url}\n`);
   }
 
-  const sandboxes = new Sandboxes({ kubeConfig, catalog, warmPool: 0, workbenchReadyTimeoutMs: 120_000 });
+  const sandboxes = new Sandboxes({ kubeConfig, catalog, warmPool: 0, workbenchReadyTimeoutMs: 120_000, ...(dedicatedClusters ? { dedicatedClusters } : {}) });
   try {
     const results = await testLabs({
       sandboxes,

@@ -248,8 +248,8 @@ async function readManifests(dir: string, definition: LabDefinition, source: Yam
         where(['metadata', 'namespace'], 'must be left out: setup objects go into the learner\'s sandbox namespace');
         valid = false;
       }
-      if (record['kind'] === 'Namespace') {
-        where(['kind'], 'Namespace cannot be created by a namespace lab; everything happens in the sandbox namespace');
+      if (record['kind'] === 'Namespace' && definition.needs !== 'cluster') {
+        where(['kind'], 'Namespace cannot be created by a namespace lab; everything happens in the sandbox namespace (a lab with needs: cluster may create namespaces)');
         valid = false;
       }
       if (valid) manifests.push({ file, line: document.lineOf([]), object: record as unknown as ManifestObject });
@@ -282,10 +282,6 @@ export async function readLab(directory: string): Promise<{ lab: Lab | null; pro
     return { lab: null, problems: [...problems, ...parsed.error.issues.flatMap((issue) => issueProblems(issue, source, labFile))] };
   }
   const definition = parsed.data;
-  if (definition.needs === 'cluster') {
-    problems.push({ file: labFile, line: source.lineOf(['needs']), field: 'needs', problem: 'cluster labs are reserved for later; a lab runs in a namespace sandbox for now (needs: namespace)' });
-  }
-
   const customFile = join(dir, CUSTOM_CHECKS_FILE);
   const customNames = existsSync(customFile) ? exportedNames(await readFile(customFile, 'utf8')) : null;
   definition.steps.forEach((step, stepIndex) => {

@@ -244,6 +244,10 @@ export const labSchema = z
     summary: text,
     duration: z.number().int().min(1),
     timeLimit: z.number().int().min(1).max(24 * 60).optional(),
+    /**
+     * namespace: a namespace sandbox on the shared lab cluster. cluster: a cluster of the learner's
+     * own (nodes, drain, CRDs, cluster-wide RBAC), where the learner is cluster-admin.
+     */
     needs: z.enum(['namespace', 'cluster']).default('namespace'),
     rbac: z.array(rbacRule).default([]),
     quota: quotaSchema.default(quotaSchema.parse({})),
@@ -268,6 +272,9 @@ export const labSchema = z
       if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['steps', index, 'id'], message: `"${step.id}" is already the id of step ${first}; step ids must be unique` });
       else seen.set(step.id, index);
     });
+    if (lab.needs === 'cluster' && lab.rbac.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['rbac'], message: 'must be left out with needs: cluster: the learner is cluster-admin of their own cluster already' });
+    }
     lab.rbac.forEach((rule, index) => {
       const core = rule.apiGroups.includes('') || rule.apiGroups.includes('*');
       const namespaces = rule.resources.includes('namespaces') || rule.resources.includes('*');

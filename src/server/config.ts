@@ -59,6 +59,8 @@ export interface PortalConfig {
   sandboxWarmPool: number | Record<string, number>;
   /** Sandboxes at once across every replica, warm ones included; null: no limit. */
   sandboxLimit: number | null;
+  /** Learners' own clusters (labs with needs: cluster) at once; each is a process on this host (LAB_CLUSTER=embedded). */
+  dedicatedClusterLimit: number;
   /** Keys the OIDC sign-in cookie and the CSRF tokens; kept in DATA_DIR when not given, so it survives restarts. */
   sessionSecret: string;
 }
@@ -90,6 +92,7 @@ export const VARIABLES = [
   'LAB_SESSIONS_PER_LEARNER',
   'SANDBOX_WARM_POOL',
   'SANDBOX_LIMIT',
+  'DEDICATED_CLUSTER_LIMIT',
 ] as const;
 type Variable = (typeof VARIABLES)[number];
 
@@ -135,6 +138,9 @@ const MAX_LAB_SESSIONS_PER_LEARNER = 20;
 const labSessionCount = z.coerce.number().int().min(1).max(MAX_LAB_SESSIONS_PER_LEARNER);
 const MAX_WARM_PER_LAB = 100;
 const MAX_SANDBOXES = 100_000;
+/** Each learner's own cluster is a process of about 150 MB: a handful per machine by default. */
+const DEFAULT_DEDICATED_CLUSTERS = 4;
+const MAX_DEDICATED_CLUSTERS = 200;
 /** A lab id as labs/<id>/ names it, or `default`. */
 const LAB_ID = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
@@ -304,13 +310,21 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>, c
     if (warm > sandboxLimit) problems.push(`SANDBOX_WARM_POOL: asks for ${warm} warm sandboxes of one lab, more than SANDBOX_LIMIT (${sandboxLimit}) allows in all`);
   }
 
+  let dedicatedClusterLimit = DEFAULT_DEDICATED_CLUSTERS;
+  const rawDedicated = value('DEDICATED_CLUSTER_LIMIT');
+  if (rawDedicated !== undefined) {
+    const parsed = /^\d+$/.test(rawDedicated) ? Number(rawDedicated) : Number.NaN;
+    if (Number.isInteger(parsed) && parsed >= 0 && parsed <= MAX_DEDICATED_CLUSTERS) dedicatedClusterLimit = parsed;
+    else problems.push(`DEDICATED_CLUSTER_LIMIT: ${shown('DEDICATED_CLUSTER_LIMIT', rawDedicated)} is not a number of learners' own clusters (a whole number from 0 to ${MAX_DEDICATED_CLUSTERS}; 0 turns labs with needs: cluster off)`);
+  }
+
   const sessionSecret = value('SESSION_SECRET') ?? null;
   if (sessionSecret !== null && sessionSecret.length < MIN_SECRET_LENGTH) {
     problems.push(`SESSION_SECRET: too short; use at least ${MIN_SECRET_LENGTH} random characters, or leave it unset to have one generated in DATA_DIR`);
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port: listenPort, host, dataDir, database, labCluster, auth, xapi, logLevel, labSessionsPerLearner, sandboxWarmPool, sandboxLimit, sessionSecret };
+  return { port: listenPort, host, dataDir, database, labCluster, auth, xapi, logLevel, labSessionsPerLearner, sandboxWarmPool, sandboxLimit, dedicatedClusterLimit, sessionSecret };
 }
 
 /**

@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { answerRefusal, createAuth, createSessions, Gate, type Refusal } from './auth/index.ts';
-import { startLabCluster, type LabCluster, type LabClusterOptions } from './cluster/index.ts';
+import { startDedicatedClusters, startLabCluster, type LabCluster, type LabClusterOptions } from './cluster/index.ts';
 import { ConfigError, loadConfig, redactUrl, type PortalConfig } from './config.ts';
 import { applyMigrations, openDatabase, readMigrations, type Database } from './db/index.ts';
 import {
@@ -170,7 +170,21 @@ export async function startPortal(config: PortalConfig, options: PortalOptions =
     const routes = new PortalRoutes();
     options.configure?.(routes, { config, db, services, cluster, log });
     // After `configure`, whose handlers take precedence (tests stand in for the terminal route).
-    const labs = startLabs({ root, cluster, records: learning.tracking.labs, log, sessionsPerLearner: config.labSessionsPerLearner, warmPool: config.sandboxWarmPool, sandboxLimit: config.sandboxLimit });
+    // Labs with needs: cluster get a cluster of the learner's own, a process beside the embedded one.
+    const dedicatedClusters =
+      config.labCluster.mode === 'embedded' && config.dedicatedClusterLimit > 0
+        ? await startDedicatedClusters({ dir: path.join(config.dataDir, 'dedicated'), root, hiddenPaths: [config.dataDir], limit: config.dedicatedClusterLimit, log: log.child({ component: 'dedicated-clusters' }) })
+        : undefined;
+    const labs = startLabs({
+      root,
+      cluster,
+      records: learning.tracking.labs,
+      log,
+      sessionsPerLearner: config.labSessionsPerLearner,
+      warmPool: config.sandboxWarmPool,
+      sandboxLimit: config.sandboxLimit,
+      ...(dedicatedClusters ? { dedicatedClusters } : {}),
+    });
     services.labs = labs.sessions;
     labs.register(routes);
     const workshops = startWorkshops({ database: config.database, db, labs: labs.sessions, records: learning.tracking.labs, terminals: labs.viewing, sandboxes: { prewarm: (lab, count) => labs.prewarm(lab, count) }, log });

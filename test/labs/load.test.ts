@@ -134,11 +134,14 @@ describe('loading a lab', () => {
     expect((await loadLab(right)).customChecksFile).toBe(join(right, 'checks.ts'));
   });
 
-  it('rejects duplicate step ids, cluster labs, empty steps and a bad folder name', async () => {
+  it('rejects duplicate step ids, a wrong needs, rbac in a cluster lab, empty steps and a bad folder name', async () => {
     const twice = base + base.slice(base.indexOf('  - id: create'));
     expect(await problems(await lab('twice', { 'lab.yaml': twice }))).toEqual(['labs/twice/lab.yaml:20: steps.1.id: "create" is already the id of step 0; step ids must be unique']);
-    expect(await problems(await lab('cluster', { 'lab.yaml': `needs: cluster\n${base}` }))).toEqual([
-      'labs/cluster/lab.yaml:1: needs: cluster labs are reserved for later; a lab runs in a namespace sandbox for now (needs: namespace)',
+    expect((await loadLab(await lab('cluster', { 'lab.yaml': `needs: cluster\n${base}` }))).needs).toBe('cluster');
+    expect(await problems(await lab('cluster-typo', { 'lab.yaml': `needs: dedicated\n${base}` }))).toEqual(['labs/cluster-typo/lab.yaml:1: needs: "dedicated" is not one of "namespace", "cluster"']);
+    const rbac = "rbac:\n  - apiGroups: ['']\n    resources: [nodes]\n    verbs: [get]\n";
+    expect(await problems(await lab('cluster-rbac', { 'lab.yaml': `needs: cluster\n${rbac}${base}` }))).toEqual([
+      'labs/cluster-rbac/lab.yaml:2: rbac: must be left out with needs: cluster: the learner is cluster-admin of their own cluster already',
     ]);
     expect(await problems(await lab('nosteps', { 'lab.yaml': 'title: x\nsummary: y\nduration: 5\nsteps: []\n' }))).toEqual(['labs/nosteps/lab.yaml:4: steps: needs at least one step']);
     expect((await problems(await lab('Bad_Name', { 'lab.yaml': base })))[0]).toMatch(/^labs\/Bad_Name\/lab\.yaml:1: \(folder name\): "Bad_Name" must be lower-case/);

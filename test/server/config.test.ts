@@ -38,6 +38,7 @@ describe('parseConfig', () => {
       labSessionsPerLearner: 2,
       sandboxWarmPool: 0,
       sandboxLimit: null,
+      dedicatedClusterLimit: 4,
       sessionSecret: null,
     });
   });
@@ -179,6 +180,16 @@ describe('parseConfig', () => {
     expect(problemsOf({ SANDBOX_WARM_POOL: 'a=1,a=2' })).toEqual(['SANDBOX_WARM_POOL: "a=1,a=2" names a twice']);
     expect(problemsOf({ SANDBOX_WARM_POOL: 'a=-1' })).toEqual(['SANDBOX_WARM_POOL: "a=-1" gives a "-1"; a count is a whole number from 0 to 100']);
     expect(problemsOf({ SANDBOX_WARM_POOL: '101' })).toEqual(['SANDBOX_WARM_POOL: "101" is more warm sandboxes than 100 per lab']);
+  });
+
+  it('reads DEDICATED_CLUSTER_LIMIT, where 0 turns labs with needs: cluster off', () => {
+    expect(parseConfig({ DEDICATED_CLUSTER_LIMIT: '0' }, cwd).dedicatedClusterLimit).toBe(0);
+    expect(parseConfig({ DEDICATED_CLUSTER_LIMIT: '12' }, cwd).dedicatedClusterLimit).toBe(12);
+    for (const bad of ['-1', 'lots', '201']) {
+      expect(problemsOf({ DEDICATED_CLUSTER_LIMIT: bad }), bad).toEqual([
+        `DEDICATED_CLUSTER_LIMIT: "${bad}" is not a number of learners' own clusters (a whole number from 0 to 200; 0 turns labs with needs: cluster off)`,
+      ]);
+    }
   });
 
   it('reads SANDBOX_LIMIT and refuses a warm pool that would not fit under it', () => {

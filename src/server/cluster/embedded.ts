@@ -22,6 +22,12 @@ export interface EmbeddedClusterOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** Between SIGTERM and SIGKILL when stopping. */
   stopTimeoutMs?: number;
+  /** For logs and /api/ready: "the embedded cluster" by default. */
+  name?: string;
+  /** Folders no pod may see; default the parent of dataDir (the portal's DATA_DIR). */
+  hiddenPaths?: string[];
+  /** Pod shells without bubblewrap (`formicary labs test --unsafe-local-shell`). */
+  unsafeLocalShell?: boolean;
   /** What to run instead of `formicary cluster` (tests of the supervisor itself). */
   command?: (port: number, kubeconfigPath: string, dataDir: string) => ChildCommand;
 }
@@ -35,7 +41,7 @@ export function startEmbeddedCluster(options: EmbeddedClusterOptions): LabCluste
   let port: number | null = null;
 
   const supervisor = new Supervisor({
-    name: 'the embedded cluster',
+    name: options.name ?? 'the embedded cluster',
     readyLine: /\bready\b/i,
     readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
     backoff: options.backoff ?? { initialMs: 1_000, maxMs: 30_000 },
@@ -54,7 +60,19 @@ export function startEmbeddedCluster(options: EmbeddedClusterOptions): LabCluste
         file: process.execPath,
         // --stop-on-stdin-close: the child watches the pipe the supervisor holds, so it stops when the portal dies in any way.
         // DATA_DIR/cluster: its parent, the portal's DATA_DIR (database, session secret), is hidden from every pod too.
-        args: [cli, 'cluster', '--kubeconfig', kubeconfigPath, '--data', options.dataDir, '--port', String(port), '--stop-on-stdin-close', '--hide-path', path.dirname(path.resolve(options.dataDir))],
+        args: [
+          cli,
+          'cluster',
+          '--kubeconfig',
+          kubeconfigPath,
+          '--data',
+          options.dataDir,
+          '--port',
+          String(port),
+          '--stop-on-stdin-close',
+          ...(options.hiddenPaths ?? [path.dirname(path.resolve(options.dataDir))]).flatMap((hidden) => ['--hide-path', hidden]),
+          ...(options.unsafeLocalShell ? ['--unsafe-local-shell'] : []),
+        ],
         cwd: options.root,
       };
     },

@@ -11,6 +11,7 @@ import type { LabCluster } from './types.ts';
 export type { LabCluster } from './types.ts';
 export { KubeconfigError } from './kubernetes.ts';
 export { Supervisor } from './supervisor.ts';
+export { startDedicatedClusters, type DedicatedClusters, type DedicatedClustersOptions } from './dedicated.ts';
 export type { ChildCommand, SupervisorOptions, SupervisorState } from './supervisor.ts';
 
 export interface LabClusterOptions {

@@ -7,7 +7,7 @@ import { KubeClient } from '../../labs/kube/index.ts';
 import type { LabCluster } from '../cluster/index.ts';
 import type { PortalRoutes } from '../http/index.ts';
 import type { Logger } from '../log.ts';
-import { Sandboxes, type Sandbox, type StartPhase as SandboxPhase } from '../sandboxes/index.ts';
+import { Sandboxes, type DedicatedClusterHost, type Sandbox, type StartPhase as SandboxPhase } from '../sandboxes/index.ts';
 import { execShells, KEPT_SESSION_COMMAND, OBSERVE_SESSION_COMMAND, PLAIN_SHELL_COMMAND, TerminalBridge, terminalSockets, type TerminalClient, type TerminalSockets, type TerminalView } from '../terminals/index.ts';
 import type { LabRecords } from '../tracking/index.ts';
 import type { StartPhase } from '../../contracts/index.ts';
@@ -30,6 +30,8 @@ export interface LabsOptions {
   expirySweepMs?: number;
   /** Labs one learner may have running at once; default 2. */
   sessionsPerLearner?: number;
+  /** Where labs with `needs: cluster` get a cluster of the learner's own (LAB_CLUSTER=embedded); without it they are refused. */
+  dedicatedClusters?: DedicatedClusterHost;
 }
 
 export interface Labs {
@@ -51,13 +53,15 @@ const CHECK_WAIT_MS = 5_000;
 const PHASES: Partial<Record<SandboxPhase, StartPhase>> = {
   'claiming-warm-sandbox': 'namespace',
   'creating-namespace': 'namespace',
+  'starting-cluster': 'namespace',
   'granting-access': 'namespace',
   'starting-workbench': 'workbench',
   'running-setup': 'setup',
 };
 
 function handleOf(sandbox: Sandbox): SandboxHandle {
-  return { namespace: sandbox.namespace, workbench: { namespace: sandbox.namespace, pod: sandbox.workbench.pod, container: sandbox.workbench.container } };
+  const workbench = { namespace: sandbox.namespace, pod: sandbox.workbench.pod, container: sandbox.workbench.container };
+  return { namespace: sandbox.namespace, workbench: sandbox.kubeconfig ? { ...workbench, kubeconfig: sandbox.kubeconfig } : workbench };
 }
 
 export function startLabs(options: LabsOptions): Labs {
@@ -81,6 +85,7 @@ export function startLabs(options: LabsOptions): Labs {
         limit: options.sandboxLimit ?? null,
         // Replicas elect one reaper in the portal's own namespace (a pod's service account's; `default` elsewhere).
         leaderLease: { namespace: kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ?? 'default' },
+        ...(options.dedicatedClusters ? { dedicatedClusters: options.dedicatedClusters } : {}),
         log: { info: (details, message) => log.info(details, message), warn: (details, message) => log.warn(details, message), error: (details, message) => log.error(details, message) },
       });
       made.startBackground();
@@ -119,12 +124,13 @@ export function startLabs(options: LabsOptions): Labs {
     },
   };
 
-  // Checks read the sandbox with the portal's credentials and never change it.
-  let client: KubeClient | null = null;
+  // Checks read the sandbox with the portal's credentials and never change it (in a learner's own
+  // cluster, with that cluster's admin credentials).
+  let labClusterClient: KubeClient | null = null;
   const checks: LabChecks = {
     async run({ lab, step, sandbox }) {
       const made = await sandboxes();
-      client ??= new KubeClient(options.cluster.loadKubeConfig());
+      const client = sandbox.workbench.kubeconfig ? made.clientOf(sandbox.namespace) : (labClusterClient ??= new KubeClient(options.cluster.loadKubeConfig()));
       void made.touch(sandbox.namespace).catch(() => undefined);
       const checked = lab.steps.find((candidate) => candidate.id === step);
       if (!checked) throw new Error(`lab ${lab.id} has no step "${step}"; its steps are ${lab.steps.map((candidate) => candidate.id).join(', ')}`);

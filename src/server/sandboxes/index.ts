@@ -18,7 +18,11 @@
 // ClusterRole + ClusterRoleBinding labelled formicary.dev/sandbox), ResourceQuota `lab-budget`,
 // LimitRange `lab-defaults`, NetworkPolicy `same-namespace-only`, and the Pod `workbench`
 // (image formicary/workbench, the learner's ServiceAccount, HOME on an emptyDir).
-import type { KubeConfig } from '@kubernetes/client-node';
+//
+// A lab with `needs: cluster` gets a cluster of the learner's own instead (dedicated.ts): the
+// Namespace on the lab cluster is then only its record, and exec, checks and the terminal go to
+// that cluster (`clientOf`, `Sandbox.kubeconfig`). Ending or reaping it stops its process.
+import { KubeConfig } from '@kubernetes/client-node';
 import { errorMessage, labDigest, statusCode, type ExecResult, type KubeObject, type Lab, type LabCatalog } from '../../labs/index.ts';
 import { KubeClient } from '../../labs/kube/index.ts';
 import {
@@ -36,6 +40,7 @@ import {
   seconds,
   type Sandbox as SandboxRecord,
 } from './labels.ts';
+import { DedicatedClusterLimitError, noDedicatedClusters, provisionDedicated, type DedicatedCluster, type DedicatedClusterHost } from './dedicated.ts';
 import { LeaderElection } from './leader.ts';
 import { DEFAULT_WORKBENCH_IMAGE } from './objects.ts';
 import {
@@ -47,6 +52,7 @@ import {
   ownerLabels,
   provisionSandbox,
   runInWorkbench,
+  sandboxName,
   type Owner,
   type ProvisionContext,
   type StartProgress,
@@ -55,11 +61,14 @@ import {
 export { SandboxError, type StartPhase, type StartProgress } from './provision.ts';
 export { learnerLabel } from './labels.ts';
 export { LeaderElection, type LeaderElectionOptions } from './leader.ts';
+export { DedicatedClusterLimitError, type DedicatedCluster, type DedicatedClusterHost } from './dedicated.ts';
 export { CONTAINER_DEFAULTS, DISK_BUDGET, OBJECT_COUNTS, WORKBENCH_RESOURCES } from './objects.ts';
 
 export interface Sandbox extends SandboxRecord {
   /** When the idle timeout ends the sandbox, unless the learner is active again (null for warm sandboxes). */
   idleExpiresAt: Date | null;
+  /** The admin kubeconfig of the learner's own cluster, where the workbench runs (needs: cluster); null: the lab cluster. */
+  kubeconfig: string | null;
 }
 
 export interface SandboxLog {
@@ -97,6 +106,8 @@ export interface SandboxesOptions {
   setupCommandTimeoutMs?: number;
   /** The workbench image: bash, kubectl, a kubeconfig from the pod's ServiceAccount. Default formicary/workbench:1.0 (the embedded cluster's). */
   workbenchImage?: string;
+  /** Where labs with `needs: cluster` get a cluster of the learner's own; without it they are refused. */
+  dedicatedClusters?: DedicatedClusterHost;
   now?: () => Date;
   log?: SandboxLog;
 }
@@ -142,7 +153,7 @@ const TOUCH_INTERVAL_MS = 60_000;
 export class Sandboxes {
   readonly client: KubeClient;
   readonly #catalog: LabCatalog;
-  readonly #options: Required<Omit<SandboxesOptions, 'kubeConfig' | 'catalog' | 'log' | 'now' | 'warmPool' | 'limit' | 'leaderLease'>> & {
+  readonly #options: Required<Omit<SandboxesOptions, 'kubeConfig' | 'catalog' | 'log' | 'now' | 'warmPool' | 'limit' | 'leaderLease' | 'dedicatedClusters'>> & {
     warmPool: number | Record<string, number>;
     limit: number | null;
   };
@@ -158,12 +169,18 @@ export class Sandboxes {
   /** Warm sandboxes asked for beyond the configured pool (a workshop about to start), per lab. */
   readonly #reserved = new Map<string, number>();
   #stopped = false;
+  readonly #dedicatedHost: DedicatedClusterHost | null;
+  /** Learners' own clusters this process runs, by sandbox namespace. */
+  readonly #clusters = new Map<string, { cluster: DedicatedCluster; client: KubeClient }>();
+  /** Dedicated sandboxes being made (their clusters count against the limit already). */
+  readonly #startingClusters = new Set<string>();
 
   constructor(options: SandboxesOptions) {
     this.client = new KubeClient(options.kubeConfig);
     this.#catalog = options.catalog;
     this.#now = options.now ?? (() => new Date());
     this.#log = options.log ?? silent;
+    this.#dedicatedHost = options.dedicatedClusters ?? null;
     this.#options = {
       warmPool: options.warmPool ?? 0,
       limit: options.limit ?? null,
@@ -198,7 +215,10 @@ export class Sandboxes {
     const record = sandboxOf(namespace);
     if (!record) return null;
     const idleExpiresAt = record.learnerId === null ? null : new Date(record.lastActivityAt.getTime() + this.#options.idleTimeoutMinutes * 60_000);
-    return { ...record, idleExpiresAt };
+    if (!record.dedicated) return { ...record, idleExpiresAt, kubeconfig: null };
+    // A learner's cluster that this process does not run cannot be worked: its process is gone.
+    const running = this.#clusters.get(record.namespace);
+    return { ...record, ready: record.ready && running !== undefined, idleExpiresAt, kubeconfig: running?.cluster.kubeconfigPath ?? null };
   }
 
   #lifetimeMs(lab: Lab): number {
@@ -247,6 +267,7 @@ export class Sandboxes {
       return existing;
     }
     const started = Date.now();
+    if (lab.needs === 'cluster') return this.#startDedicated(lab, learnerId, started, options);
     const claimed = await this.#claim(lab, learnerId, started, options);
     if (claimed) {
       this.#log.info({ lab: labId, namespace: claimed.namespace, ms: Date.now() - started }, 'sandbox claimed from the warm pool');
@@ -266,6 +287,68 @@ export class Sandboxes {
     const sandbox = await this.get(namespace);
     if (!sandbox) throw new SandboxError('ready', namespace, `The sandbox ${namespace} disappeared right after it was started.`);
     return sandbox;
+  }
+
+  /** A sandbox that is a cluster of the learner's own: refused without a host, or at its limit. */
+  async #startDedicated(lab: Lab, learnerId: string, started: number, options: StartOptions): Promise<Sandbox> {
+    const host = this.#dedicatedHost;
+    if (!host) throw noDedicatedClusters(lab.id);
+    await this.#makeRoom(lab.id);
+    if (this.#clusters.size + this.#startingClusters.size >= host.limit) {
+      this.#log.warn({ lab: lab.id, limit: host.limit }, 'dedicated cluster refused: the limit is reached');
+      throw new DedicatedClusterLimitError(host.limit, lab.id);
+    }
+    const name = sandboxName({ learnerId });
+    this.#startingClusters.add(name);
+    try {
+      await provisionDedicated(
+        this.#context,
+        {
+          lab,
+          namespace: name,
+          hostId: host.id,
+          digest: labDigest(lab),
+          owner: { learnerId },
+          expiresAt: new Date(this.#now().getTime() + this.#lifetimeMs(lab)),
+          ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        },
+        {
+          start: async (namespace) => {
+            const cluster = await host.start(namespace);
+            const kubeConfig = new KubeConfig();
+            kubeConfig.loadFromFile(cluster.kubeconfigPath);
+            const client = new KubeClient(kubeConfig);
+            this.#clusters.set(namespace, { cluster, client });
+            return client;
+          },
+          stop: (namespace) => this.#stopCluster(namespace),
+        },
+      );
+    } finally {
+      this.#startingClusters.delete(name);
+    }
+    this.#log.info({ lab: lab.id, namespace: name, ms: Date.now() - started }, 'dedicated cluster started');
+    const sandbox = await this.get(name);
+    if (!sandbox) throw new SandboxError('ready', name, `The sandbox ${name} disappeared right after it was started.`);
+    return sandbox;
+  }
+
+  async #stopCluster(namespace: string): Promise<void> {
+    const running = this.#clusters.get(namespace);
+    if (!running) return;
+    this.#clusters.delete(namespace);
+    await running.cluster.stop();
+    this.#log.info({ namespace }, 'dedicated cluster stopped');
+  }
+
+  /** The client that reaches the sandbox's workbench and objects: its own cluster's (needs: cluster), else the lab cluster's. */
+  clientOf(namespace: string): KubeClient {
+    return this.#clusters.get(namespace)?.client ?? this.client;
+  }
+
+  /** How many learners' own clusters this process runs now. */
+  get dedicatedClusters(): number {
+    return this.#clusters.size;
   }
 
   /**
@@ -358,7 +441,7 @@ export class Sandboxes {
 
   /** Runs a command in the sandbox's workbench as the learner would (`bash -lc`). */
   exec(namespace: string, command: string, options: { timeoutMs?: number } = {}): Promise<ExecResult> {
-    return runInWorkbench(this.#context, namespace, command, options.timeoutMs);
+    return runInWorkbench({ ...this.#context, client: this.clientOf(namespace) }, namespace, command, options.timeoutMs);
   }
 
   /** Ends the sandbox (the lab's cleanup commands first, failures ignored) and starts a fresh one of the same lab. */
@@ -387,6 +470,7 @@ export class Sandboxes {
     }
     this.#touched.delete(namespace);
     await deleteSandbox(this.client, namespace);
+    await this.#stopCluster(namespace);
     this.#log.info({ namespace }, 'sandbox ended');
   }
 
@@ -405,13 +489,15 @@ export class Sandboxes {
       const expired = now >= sandbox.expiresAt.getTime();
       const idle = sandbox.idleExpiresAt !== null && now >= sandbox.idleExpiresAt.getTime();
       const staleWarm = sandbox.learnerId === null && now >= sandbox.createdAt.getTime() + this.#options.warmLifetimeMinutes * 60_000;
-      return expired || idle || staleWarm ? [{ sandbox, reason: expired ? 'expired' : idle ? 'idle' : 'warm sandbox too old' }] : [];
+      const clusterGone = this.#clusterGone(sandbox);
+      return expired || idle || staleWarm || clusterGone ? [{ sandbox, reason: expired ? 'expired' : idle ? 'idle' : staleWarm ? 'warm sandbox too old' : 'its cluster is gone' }] : [];
     });
     // A few deletions at a time: thousands of sandboxes expire at the end of a company-wide event.
     await inParallel(due, REAP_CONCURRENCY, async ({ sandbox, reason }) => {
       try {
         for (const path of clusterAccess.get(sandbox.namespace) ?? []) await this.#deleteIfThere(path);
         await deleteNamespace(this.client, sandbox.namespace);
+        await this.#stopCluster(sandbox.namespace);
         reaped.add(sandbox.namespace);
         this.#log.info({ namespace: sandbox.namespace, lab: sandbox.labId, reason }, 'sandbox reaped');
       } catch (error) {
@@ -419,6 +505,10 @@ export class Sandboxes {
       }
     });
     const live = new Set(sandboxes.map((sandbox) => sandbox.namespace));
+    // A learner's cluster whose record is gone (ended through another portal, deleted by hand) stops.
+    for (const namespace of this.#clusters.keys()) {
+      if (!live.has(namespace) && !this.#startingClusters.has(namespace)) await this.#stopCluster(namespace).catch(() => undefined);
+    }
     for (const [owner, paths] of clusterAccess) {
       if (live.has(owner) || reaped.has(owner)) continue;
       // The sandbox may be starting right now: only a sandbox namespace that is gone or going leaves orphans.
@@ -427,6 +517,15 @@ export class Sandboxes {
       for (const path of paths) await this.#deleteIfThere(path).catch(() => undefined);
     }
     return [...reaped];
+  }
+
+  /**
+   * A dedicated sandbox of this host whose cluster this process does not run (nor is starting):
+   * its process ended with an earlier run of the portal, so nobody can work it any more.
+   */
+  #clusterGone(sandbox: Sandbox): boolean {
+    if (!sandbox.dedicated || this.#clusters.has(sandbox.namespace) || this.#startingClusters.has(sandbox.namespace)) return false;
+    return this.#dedicatedHost !== null && sandbox.clusterHost === this.#dedicatedHost.id;
   }
 
   /** The API paths of the ClusterRoles and ClusterRoleBindings of labs' cluster-wide access, by sandbox namespace. */
@@ -482,7 +581,8 @@ export class Sandboxes {
     if (this.#reserved.size === 0 && (pool === 0 || (typeof pool === 'object' && Object.values(pool).every((size) => size === 0)))) return 0;
     for (const lab of await this.#catalog.all()) {
       const size = this.#poolSize(lab.id);
-      if (size === 0) continue;
+      // A learner's own cluster is a process: none is started for nobody.
+      if (size === 0 || lab.needs === 'cluster') continue;
       const digest = labDigest(lab);
       const warm = await this.list({ labId: lab.id, warm: true });
       const current = warm.filter((sandbox) => sandbox.labDigest === digest);
@@ -534,12 +634,14 @@ export class Sandboxes {
     });
   }
 
-  /** Stops the background work, waits for a warm sandbox being prepared and hands the Lease on. Sandboxes stay. */
+  /** Stops the background work, waits for a warm sandbox being prepared, stops learners' own clusters and hands the Lease on. Other sandboxes stay. */
   async stop(): Promise<void> {
     this.#stopped = true;
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
     await this.#filling?.catch(() => undefined);
+    // Learners' own clusters are this process's children: they would not outlive it anyway.
+    await Promise.all([...this.#clusters.keys()].map((namespace) => this.#stopCluster(namespace).catch(() => undefined)));
     await this.leader?.stop();
   }
 }

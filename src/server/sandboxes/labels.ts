@@ -13,6 +13,9 @@ export const LABEL_READY = 'formicary.dev/ready';
 export const LABEL_LAB_DIGEST = 'formicary.dev/lab-digest';
 /** On cluster-scoped objects (ClusterRole, ClusterRoleBinding): the sandbox namespace they belong to. */
 export const LABEL_SANDBOX = 'formicary.dev/sandbox';
+/** "dedicated" on the record of a sandbox that is a cluster of the learner's own (a lab with needs: cluster). */
+export const LABEL_CLUSTER = 'formicary.dev/cluster';
+export const DEDICATED = 'dedicated';
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'formicary';
 
@@ -21,6 +24,8 @@ export const ANNOTATION_LAB_TITLE = 'formicary.dev/lab-title';
 /** Unix seconds of the learner's last activity (terminal input, a check); the idle timeout counts from it. */
 export const ANNOTATION_LAST_ACTIVITY = 'formicary.dev/last-activity';
 export const ANNOTATION_CREATED = 'formicary.dev/created';
+/** On the record of a dedicated sandbox: the DedicatedClusterHost whose process holds its cluster. */
+export const ANNOTATION_CLUSTER_HOST = 'formicary.dev/cluster-host';
 
 /** The learner label of a warm sandbox nobody has claimed yet. */
 export const WARM = 'warm';
@@ -61,6 +66,13 @@ export interface Sandbox {
   ready: boolean;
   /** The namespace is being deleted. */
   terminating: boolean;
+  /**
+   * The lab needs a cluster of its own: this Namespace is only the record, and the workbench runs in
+   * a namespace of the same name in the learner's own cluster.
+   */
+  dedicated: boolean;
+  /** Of a dedicated sandbox: the host that runs its cluster (null otherwise). */
+  clusterHost: string | null;
 }
 
 export const WORKBENCH_POD = 'workbench';
@@ -87,5 +99,7 @@ export function sandboxOf(namespace: KubeObject): Sandbox | null {
     lastActivityAt: fromSeconds(annotations[ANNOTATION_LAST_ACTIVITY]) ?? created,
     ready: labels[LABEL_READY] === 'true',
     terminating: typeof namespace.metadata.deletionTimestamp === 'string' || (namespace.status as { phase?: string } | undefined)?.phase === 'Terminating',
+    dedicated: labels[LABEL_CLUSTER] === DEDICATED,
+    clusterHost: labels[LABEL_CLUSTER] === DEDICATED ? (annotations[ANNOTATION_CLUSTER_HOST] ?? null) : null,
   };
 }

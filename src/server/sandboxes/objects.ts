@@ -151,6 +151,24 @@ export function accessAndBudget(namespace: string, lab: Lab): KubeObject[] {
 }
 
 /**
+ * In a cluster of the learner's own (needs: cluster): the learner's ServiceAccount, bound to
+ * `cluster-admin` across the cluster. Nodes, CRDs and cluster-wide RBAC are the lesson there, and
+ * nobody else's work is in that cluster to protect.
+ */
+export function clusterAdminAccess(namespace: string): KubeObject[] {
+  return [
+    managed(namespace, LEARNER_SERVICE_ACCOUNT, 'ServiceAccount', 'v1', {}),
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'formicary:learner-cluster-admin', labels: { [LABEL_MANAGED_BY]: MANAGED_BY } },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+      subjects: [{ kind: 'ServiceAccount', name: LEARNER_SERVICE_ACCOUNT, namespace }],
+    },
+  ];
+}
+
+/**
  * The learner's terminal: a `formicary/workbench` pod running as the learner's ServiceAccount,
  * HOME on an emptyDir so shell history and files live as long as the sandbox.
  */

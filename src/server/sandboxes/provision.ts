@@ -22,7 +22,7 @@ import {
 } from './labels.ts';
 import { accessAndBudget, clusterAccessName, namespaceManifest, podSecurityLabels, workbenchPod } from './objects.ts';
 
-export type StartPhase = 'claiming-warm-sandbox' | 'creating-namespace' | 'granting-access' | 'starting-workbench' | 'running-setup' | 'ready';
+export type StartPhase = 'claiming-warm-sandbox' | 'creating-namespace' | 'starting-cluster' | 'granting-access' | 'starting-workbench' | 'running-setup' | 'ready';
 
 export interface StartProgress {
   phase: StartPhase;
@@ -35,6 +35,7 @@ export interface StartProgress {
 export const PHASE_MESSAGES: Record<StartPhase, string> = {
   'claiming-warm-sandbox': 'Taking a prepared sandbox',
   'creating-namespace': 'Creating your namespace',
+  'starting-cluster': 'Starting a cluster of your own',
   'granting-access': 'Setting up access and a resource budget',
   'starting-workbench': 'Starting your terminal',
   'running-setup': 'Preparing the lab',
@@ -81,7 +82,7 @@ export function sandboxName(owner: Owner): string {
 }
 
 /** How long a sandbox may take to start before the reaper may take it for abandoned. */
-const PROVISIONING_GRACE_MS = 15 * 60_000;
+export const PROVISIONING_GRACE_MS = 15 * 60_000;
 
 export function ownerLabels(owner: Owner): Record<string, string> {
   return { [LABEL_LEARNER]: owner === 'warm' ? WARM : learnerLabel(owner.learnerId) };
@@ -107,7 +108,7 @@ function isReady(pod: KubeObject): boolean {
 }
 
 /** Creates an object, retrying briefly while what it depends on settles (a ServiceAccount, a fresh quota). */
-async function createSettling(client: KubeClient, object: KubeObject, namespace: string): Promise<void> {
+export async function createSettling(client: KubeClient, object: KubeObject, namespace: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -149,7 +150,7 @@ function output(result: ExecResult): string {
   return text.length > 2000 ? `…${text.slice(-2000)}` : text;
 }
 
-async function runSetup(ctx: ProvisionContext, lab: Lab, namespace: string): Promise<void> {
+export async function runSetup(ctx: ProvisionContext, lab: Lab, namespace: string): Promise<void> {
   for (const manifest of lab.manifests) {
     const object = manifest.object as unknown as KubeObject;
     try {

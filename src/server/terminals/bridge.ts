@@ -147,5 +147,5 @@ export class TerminalBridge {
 }
 
 function sameTarget(a: WorkbenchTarget, b: WorkbenchTarget): boolean {
-  return a.namespace === b.namespace && a.pod === b.pod && a.container === b.container;
+  return a.namespace === b.namespace && a.pod === b.pod && a.container === b.container && a.kubeconfig === b.kubeconfig;
 }

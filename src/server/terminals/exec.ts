@@ -5,7 +5,7 @@
 
 import { PassThrough, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { Exec, type KubeConfig, type V1Status } from '@kubernetes/client-node';
+import { Exec, KubeConfig, type V1Status } from '@kubernetes/client-node';
 import type { OpenShell, ShellEvents, TerminalSize, WorkbenchTarget } from './shell.ts';
 
 /** A login shell in the workbench: the terminal bridge of the one portal keeps it (and its replay) itself. */
@@ -59,9 +59,16 @@ function describeStatus(status: V1Status): { exitCode: number | null; message: s
   return { exitCode, message: exitCode !== null ? `The shell exited with code ${exitCode}.` : (status.message ?? 'The shell ended.') };
 }
 
+/** The learner's own cluster: read again at every open, since its process may have moved port. */
+function ownCluster(file: string): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(file);
+  return kubeConfig;
+}
+
 /**
  * Opens shells with the kubeconfig `kubeConfig()` returns at the time (an embedded cluster may have
- * restarted), running `command` where the target names none.
+ * restarted), or the target's own kubeconfig, running `command` where the target names none.
  */
 export function execShells(kubeConfig: () => KubeConfig, command: string[] = PLAIN_SHELL_COMMAND): OpenShell {
   return async (target: WorkbenchTarget, size: TerminalSize, events: ShellEvents) => {
@@ -75,7 +82,7 @@ export function execShells(kubeConfig: () => KubeConfig, command: string[] = PLA
       input.destroy();
       events.exit(status ?? { exitCode: null, message: 'The connection to the workbench closed.', lost: true });
     };
-    const socket = await new Exec(kubeConfig()).exec(
+    const socket = await new Exec(target.kubeconfig ? ownCluster(target.kubeconfig) : kubeConfig()).exec(
       target.namespace,
       target.pod,
       target.container,

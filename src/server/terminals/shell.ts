@@ -13,6 +13,8 @@ export interface WorkbenchTarget {
   container: string;
   /** What to exec; the workbench image's interactive bash by default. */
   command?: string[];
+  /** The kubeconfig of the cluster the workbench runs in, when it is the learner's own (a lab with needs: cluster). */
+  kubeconfig?: string;
 }
 
 export interface ShellExit {

@@ -1,0 +1,140 @@
+// Sandboxes that are a whole cluster (labs with `needs: cluster`): nodes to drain, CRDs to install,
+// cluster-wide RBAC to write. The learner gets an embedded cluster of their own, started by a
+// DedicatedClusterHost; on the lab cluster a Namespace stays the sandbox's record (labels: lab,
+// learner, expiry, ready), so listing, the reaper, idle time and limits work as for any sandbox.
+// In the learner's cluster a namespace of the same name holds the workbench, whose ServiceAccount
+// is cluster-admin there.
+import { errorMessage, type KubeClient } from '../../labs/index.ts';
+import {
+  ANNOTATION_CLUSTER_HOST,
+  ANNOTATION_CREATED,
+  ANNOTATION_LAB_TITLE,
+  DEDICATED,
+  LABEL_CLUSTER,
+  LABEL_EXPIRES,
+  LABEL_LAB,
+  LABEL_LAB_DIGEST,
+  LABEL_READY,
+  seconds,
+} from './labels.ts';
+import { clusterAdminAccess, namespaceManifest, podSecurityLabels, workbenchPod } from './objects.ts';
+import {
+  PHASE_MESSAGES,
+  PROVISIONING_GRACE_MS,
+  SandboxError,
+  createSettling,
+  deleteSandbox,
+  ownerAnnotations,
+  ownerLabels,
+  runSetup,
+  waitForWorkbench,
+  type ProvisionContext,
+  type ProvisionRequest,
+  type StartPhase,
+} from './provision.ts';
+
+/** A learner's own cluster, running. */
+export interface DedicatedCluster {
+  /** Its admin kubeconfig, for the portal (checks, the terminal, setup). */
+  readonly kubeconfigPath: string;
+  /** Stops its process and removes its data. */
+  stop(): Promise<void>;
+}
+
+/** Where learners' own clusters come from: processes on the portal's host (LAB_CLUSTER=embedded). */
+export interface DedicatedClusterHost {
+  /** Names this host on the sandboxes' records: a portal started again finds its own leftovers. */
+  readonly id: string;
+  /** At most this many at once: each one is a process with its own API server and kubelet. */
+  readonly limit: number;
+  /** Starts the cluster of the sandbox `name`; resolves once it serves. */
+  start(name: string): Promise<DedicatedCluster>;
+}
+
+/** A start refused because DEDICATED_CLUSTER_LIMIT learners' clusters run already. */
+export class DedicatedClusterLimitError extends SandboxError {
+  readonly limit: number;
+  constructor(limit: number, lab: string) {
+    super(
+      'starting-cluster',
+      null,
+      `Lab ${lab} needs a cluster of its own, and every one this portal can run is in use (at most ${limit} at once, DEDICATED_CLUSTER_LIMIT: each is a process); try again in a few minutes, or end a lab you no longer need.`,
+    );
+    this.name = 'DedicatedClusterLimitError';
+    this.limit = limit;
+  }
+}
+
+export function noDedicatedClusters(lab: string): SandboxError {
+  return new SandboxError(
+    'starting-cluster',
+    null,
+    `Lab ${lab} needs a cluster of its own (needs: cluster), and none can be started here: Formicary starts learners' own clusters only on the embedded cluster (LAB_CLUSTER=embedded, DEDICATED_CLUSTER_LIMIT above 0), as processes beside the portal.`,
+  );
+}
+
+/** Starts and stops the learner's cluster for provisionDedicated; the caller keeps track of it. */
+export interface DedicatedClusters {
+  /** Starts the cluster of sandbox `name`; resolves with a cluster-admin client of it. */
+  start(name: string): Promise<KubeClient>;
+  stop(name: string): Promise<void>;
+}
+
+/**
+ * Makes a dedicated sandbox named `namespace`: its record, the learner's cluster, the workbench
+ * there (Ready), then the lab's setup, run in that cluster. Half-made, everything goes again.
+ */
+export async function provisionDedicated(ctx: ProvisionContext, request: ProvisionRequest & { namespace: string; hostId: string }, clusters: DedicatedClusters): Promise<string> {
+  const { lab, owner, namespace } = request;
+  const started = Date.now();
+  let phase: StartPhase = 'creating-namespace';
+  const report = (next: StartPhase) => {
+    phase = next;
+    request.onProgress?.({ phase: next, message: PHASE_MESSAGES[next], elapsedMs: Date.now() - started });
+  };
+  const now = ctx.now();
+  report('creating-namespace');
+  try {
+    await ctx.client.create(
+      namespaceManifest(
+        namespace,
+        {
+          [LABEL_LAB]: lab.id,
+          [LABEL_LAB_DIGEST]: request.digest,
+          [LABEL_EXPIRES]: seconds(new Date(now.getTime() + PROVISIONING_GRACE_MS)),
+          [LABEL_READY]: 'false',
+          [LABEL_CLUSTER]: DEDICATED,
+          ...ownerLabels(owner),
+        },
+        { [ANNOTATION_LAB_TITLE]: lab.title, [ANNOTATION_CREATED]: seconds(now), [ANNOTATION_CLUSTER_HOST]: request.hostId, ...ownerAnnotations(owner, now) },
+      ),
+      undefined,
+    );
+  } catch (error) {
+    throw new SandboxError('creating-namespace', null, `Could not record a sandbox for lab ${lab.id}: ${errorMessage(error)}`);
+  }
+  try {
+    report('starting-cluster');
+    const client = await clusters.start(namespace);
+    const own: ProvisionContext = { ...ctx, client };
+    report('granting-access');
+    await client.create(namespaceManifest(namespace, podSecurityLabels(lab.podSecurity), { [ANNOTATION_LAB_TITLE]: lab.title }), undefined);
+    for (const object of clusterAdminAccess(namespace)) await client.create(object, object.metadata.namespace);
+    report('starting-workbench');
+    await createSettling(client, workbenchPod(namespace, ctx.workbenchImage), namespace);
+    await waitForWorkbench(own, namespace);
+    report('running-setup');
+    await runSetup(own, lab, namespace);
+    await ctx.client.api.request('PATCH', `/api/v1/namespaces/${namespace}`, {
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { labels: { [LABEL_READY]: 'true', [LABEL_EXPIRES]: seconds(request.expiresAt) } } },
+    });
+    report('ready');
+    return namespace;
+  } catch (error) {
+    await clusters.stop(namespace).catch(() => undefined);
+    await deleteSandbox(ctx.client, namespace).catch(() => undefined);
+    if (error instanceof SandboxError) throw error;
+    throw new SandboxError(phase, namespace, `Starting a cluster of your own for lab ${lab.id} failed while ${PHASE_MESSAGES[phase].toLowerCase()}: ${errorMessage(error)}`);
+  }
+}
