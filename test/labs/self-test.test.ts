@@ -46,6 +46,15 @@ describe('formicary labs test', () => {
     expect(lines.at(-1)).toBe('labs test: 4 labs, 1 passed, 3 failed');
   }, 240_000);
 
+  it('runs a lab that needs a cluster of its own (labs/drain-a-node) in a cluster started for it', async () => {
+    const stdout = capture();
+    const stderr = capture();
+    const code = await runLabsTest(['drain-a-node', '--root', join(import.meta.dirname, '..', '..')], { stdout, stderr });
+    expect(code, stderr.text).toBe(0);
+    expect(stdout.text).toMatch(/^drain-a-node\s+3\/3\s+pass\s+\d+\.\d$/m);
+    expect(stdout.text.trimEnd().split('\n').at(-1)).toBe('labs test: 1 lab, 1 passed, 0 failed');
+  }, 300_000);
+
   it('refuses unknown labs and bad options before starting anything', async () => {
     const stderr = capture();
     expect(await runLabsTest(['nope', '--root', root], { stdout: capture(), stderr })).toBe(2);
