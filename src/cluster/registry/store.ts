@@ -28,11 +28,9 @@ import { Persistence, type PersistedRecord } from './persistence.ts';
 import { everythingSelector, type FieldSelector, fieldSelectorMatches, type LabelSelector, parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { Storage, storageKey, type StorageWatcher } from './storage.ts';
 import { bypassesNamespaceBudget, DEFAULT_HISTORY_BYTES, DEFAULT_NAMESPACE_BYTES, MAX_OBJECT_BYTES, namespaceBudgetExceeded, requestTooLarge } from './storage-limits.ts';
-import { type AlternateVersion, type CommitEvent, hasSubresource, type ResourceStrategy, type StrategyContext } from './strategy.ts';
+import { type AlternateVersion, type CommitEvent, type FollowerStore, hasSubresource, type ResourceStrategy, type StrategyContext, type WriteFollower } from './strategy.ts';
 import { type FieldError, fieldError, GoValue, invalidObject } from './validation.ts';
 import { builtinStrategies } from './resources/index.ts';
-import { CRD_CLEANUP_FINALIZER, customResourceServing, isCustomResourceDefinition, type CustomResourceServing } from './resources/apiextensions/customresourcedefinitions.ts';
-import { quotaUsage, trackedResourceIds } from './quota.ts';
 import { bootstrapObjects } from './bootstrap.ts';
 
 interface Served {
@@ -61,7 +59,8 @@ export class ClusterRegistry implements Registry {
   private readonly storages = new Map<string, Storage>();
   private readonly served = new Map<string, Served>();
   private readonly servedByKind = new Map<string, Served>();
-  private readonly custom = new Map<string, CustomResourceServing>();
+  /** What follows every write (strategies' followWrites), in the order their strategies were registered. */
+  private readonly followers: WriteFollower[] = [];
   private readonly resourceListeners = new Set<() => void>();
   private resourcesSnapshot: ResourceDefinition[] | undefined;
   private readonly pending: { storage: Storage; event: HistoryEvent }[] = [];
@@ -121,6 +120,7 @@ export class ClusterRegistry implements Registry {
       this.storages.set(id, storage);
     }
     storage.strategy = strategy;
+    if (strategy.followWrites) this.followers.push(strategy.followWrites(this.followerStore()));
     this.serve({ def, storage });
     for (const alternate of strategy.alternateVersions ?? []) {
       this.serve({ def: { ...def, group: alternate.group ?? def.group, version: alternate.version }, storage, conversion: alternate });
@@ -690,11 +690,71 @@ export class ClusterRegistry implements Registry {
   private afterCommit(storage: Storage, event: CommitEvent): void {
     const strategy = storage.strategy;
     if (event.type === 'DELETED' && strategy?.release) strategy.release(event.object, undefined, this.context(undefined));
-    if (storage.id === 'apiextensions.k8s.io/customresourcedefinitions') this.syncCustomResource(event);
-    const crd = this.custom.get(storage.id);
-    if (crd && event.type === 'DELETED' && storage.size === 0) this.finishCustomResourceCleanup(crd);
-    const namespace = event.object.metadata.namespace;
-    if (namespace && !(storage.id === '/resourcequotas' && event.type === 'MODIFIED')) this.refreshQuotaStatus(namespace, storage.id);
+    for (const follower of this.followers) follower.written(storage.id, event);
+  }
+
+  // ---- what resources that follow every write may do -------------------------------------
+
+  private followerStore(): FollowerStore {
+    return {
+      registry: this,
+      size: (id) => this.storages.get(id)?.size,
+      objects: (id, namespace) => {
+        const storage = this.storages.get(id);
+        if (!storage) return [];
+        return [...(namespace === undefined ? storage.values() : storage.valuesIn(namespace))];
+      },
+      get: (id, namespace, name) => this.storages.get(id)?.get(namespace, name),
+      commit: (id, type, draft, old) => {
+        const storage = this.storages.get(id);
+        if (storage) this.commit(storage, type, draft, old);
+      },
+      deleteAll: (id) => this.deleteAll(id),
+      serve: (id, strategy, versions) => this.serveStorage(id, strategy, versions),
+      unserve: (id, dropStorage) => this.unserveStorage(id, dropStorage),
+    };
+  }
+
+  private serveStorage(id: string, strategy: ResourceStrategy, versions: { def: ResourceDefinition; conversion?: AlternateVersion }[]): void {
+    let storage = this.storages.get(id);
+    if (!storage) {
+      storage = new Storage(id, strategy, this.historySize, this.rv, this.historyBudget);
+      this.storages.set(id, storage);
+    }
+    storage.strategy = strategy;
+    for (const version of versions) this.serve({ def: version.def, storage, conversion: version.conversion });
+    this.resourcesChanged = true;
+  }
+
+  private unserveStorage(id: string, dropStorage: boolean): void {
+    for (const [key, served] of this.served) {
+      if (served.storage.id === id) {
+        this.served.delete(key);
+        this.servedByKind.delete(`${served.def.group}/${served.def.version}/${served.def.kind}`);
+      }
+    }
+    this.resourcesSnapshot = undefined;
+    this.resourcesChanged = true;
+    if (!dropStorage) return;
+    const storage = this.storages.get(id);
+    if (storage) {
+      this.storages.delete(id);
+      storage.history.detach();
+      // watchers still get the DELETED events already queued, then their stream ends
+      this.afterDispatch.push(() => {
+        for (const watcher of [...storage.watchers]) watcher.close();
+      });
+    }
+  }
+
+  private deleteAll(id: string): void {
+    const storage = this.storages.get(id);
+    const served = [...this.served.values()].find((s) => s.storage === storage && !s.conversion);
+    if (!storage || !served?.storage.strategy) return;
+    for (const object of [...storage.values()]) {
+      if (object.metadata.deletionTimestamp) continue;
+      this.deleteObject(served, served.storage.strategy, object, {});
+    }
   }
 
   private dispatch(): void {
@@ -773,99 +833,6 @@ export class ClusterRegistry implements Registry {
     return watcher;
   }
 
-  // ---- custom resources ------------------------------------------------------------------
-
-  private syncCustomResource(event: CommitEvent): void {
-    const crd = event.object;
-    if (!isCustomResourceDefinition(crd)) return;
-    const previous = [...this.custom.values()].find((c) => c.crdName === crd.metadata.name);
-    if (event.type === 'DELETED') {
-      if (previous) this.unserveCustom(previous, true);
-      return;
-    }
-    const serving = customResourceServing(crd);
-    if (previous && previous.storageId !== serving?.storageId) this.unserveCustom(previous, true);
-    if (previous && serving && previous.storageId === serving.storageId) this.unserveCustom(previous, false);
-    if (serving) {
-      this.custom.set(serving.storageId, serving);
-      let storage = this.storages.get(serving.storageId);
-      if (!storage) {
-        storage = new Storage(serving.storageId, serving.strategy, this.historySize, this.rv, this.historyBudget);
-        this.storages.set(serving.storageId, storage);
-      }
-      storage.strategy = serving.strategy;
-      for (const version of serving.versions) this.serve({ def: version.def, storage, conversion: version.conversion });
-      this.resourcesChanged = true;
-    }
-    if (crd.metadata.deletionTimestamp && serving) this.cleanUpCustomResources(serving);
-  }
-
-  private unserveCustom(serving: CustomResourceServing, dropStorage: boolean): void {
-    for (const [key, served] of this.served) {
-      if (served.storage.id === serving.storageId) {
-        this.served.delete(key);
-        this.servedByKind.delete(`${served.def.group}/${served.def.version}/${served.def.kind}`);
-      }
-    }
-    this.resourcesSnapshot = undefined;
-    this.resourcesChanged = true;
-    if (!dropStorage) return;
-    this.custom.delete(serving.storageId);
-    const storage = this.storages.get(serving.storageId);
-    if (storage) {
-      this.storages.delete(serving.storageId);
-      storage.history.detach();
-      // watchers still get the DELETED events already queued, then their stream ends
-      this.afterDispatch.push(() => {
-        for (const watcher of [...storage.watchers]) watcher.close();
-      });
-    }
-  }
-
-  private cleanUpCustomResources(serving: CustomResourceServing): void {
-    const storage = this.storages.get(serving.storageId);
-    if (!storage) return;
-    if (storage.size === 0) {
-      this.finishCustomResourceCleanup(serving);
-      return;
-    }
-    const served = [...this.served.values()].find((s) => s.storage === storage && !s.conversion);
-    if (!served?.storage.strategy) return;
-    for (const object of [...storage.values()]) {
-      if (object.metadata.deletionTimestamp) continue;
-      this.deleteObject(served, served.storage.strategy, object, {});
-    }
-  }
-
-  private finishCustomResourceCleanup(serving: CustomResourceServing): void {
-    const crds = this.storages.get('apiextensions.k8s.io/customresourcedefinitions');
-    const crd = crds?.get('', serving.crdName);
-    if (!crds || !crd?.metadata.deletionTimestamp) return;
-    const finalizers = asArray(crd.metadata.finalizers).filter((f) => f !== CRD_CLEANUP_FINALIZER);
-    const draft = clone(crd);
-    if (finalizers.length) draft.metadata.finalizers = finalizers as string[];
-    else delete draft.metadata.finalizers;
-    if (finalizers.length === 0) this.commit(crds, 'DELETED', draft, crd);
-    else this.commit(crds, 'MODIFIED', draft, crd);
-  }
-
-  // ---- quota status ----------------------------------------------------------------------
-
-  private refreshQuotaStatus(namespace: string, changed: string): void {
-    const quotas = this.storages.get('/resourcequotas');
-    if (!quotas || quotas.countIn(namespace) === 0) return;
-    for (const quota of [...quotas.valuesIn(namespace)]) {
-      if (quota.metadata.deletionTimestamp) continue;
-      if (changed !== '/resourcequotas' && !trackedResourceIds(quota).has(changed)) continue;
-      const status = asObject(quota.status) ?? {};
-      const used = quotaUsage(this, namespace, quota);
-      if (deepEqual(status.used ?? {}, used) && deepEqual(status.hard ?? {}, asObject(quota.spec)?.hard ?? {})) continue;
-      const draft = clone(quota);
-      draft.status = { ...status, hard: asObject(quota.spec)?.hard ?? {}, used };
-      this.commit(quotas, 'MODIFIED', draft, quota);
-    }
-  }
-
   // ---- persistence -----------------------------------------------------------------------
 
   private replay(records: PersistedRecord[]): void {
@@ -888,8 +855,7 @@ export class ClusterRegistry implements Registry {
       this.rv = Math.max(this.rv, record.rv);
     }
     for (const storage of this.storages.values()) storage.history.compactedRV = this.rv;
-    const crds = this.storages.get('apiextensions.k8s.io/customresourcedefinitions');
-    for (const crd of crds ? [...crds.values()] : []) this.syncCustomResource({ type: 'ADDED', object: crd });
+    for (const follower of this.followers) follower.reopened?.();
     this.resourcesChanged = false;
     for (const [id, storage] of this.storages) {
       if (!storage.strategy && storage.size === 0) {

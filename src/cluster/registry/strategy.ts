@@ -44,6 +44,42 @@ export interface CommitEvent {
   old?: KubeObject;
 }
 
+/** The storage of a resource: one per group and resource, whatever versions serve it. */
+export function storageIdOf(definition: { group: string; resource: string }): string {
+  return `${definition.group}/${definition.resource}`;
+}
+
+/**
+ * The store as a resource that follows every write sees it: CustomResourceDefinitions serve and
+ * retire resources, ResourceQuotas recount their namespace. Writes through it are the cluster's
+ * own bookkeeping, stored as given: no admission, no validation.
+ */
+export interface FollowerStore {
+  /** Read access to every served resource. */
+  readonly registry: Registry;
+  /** How many objects a storage holds; undefined when there is no such storage. */
+  size(storageId: string): number | undefined;
+  /** The stored objects of a storage, all namespaces or one. */
+  objects(storageId: string, namespace?: string): KubeObject[];
+  get(storageId: string, namespace: string, name: string): KubeObject | undefined;
+  /** Stores a new version of a stored object, or removes it ('DELETED'). */
+  commit(storageId: string, type: 'MODIFIED' | 'DELETED', draft: KubeObject, old: KubeObject): void;
+  /** Deletes every object of a storage not yet being deleted, as a DELETE request would (finalizers, grace). */
+  deleteAll(storageId: string): void;
+  /** Serves a storage (made if new) under these versions. */
+  serve(storageId: string, strategy: ResourceStrategy, versions: { def: ResourceDefinition; conversion?: AlternateVersion }[]): void;
+  /** Stops serving a storage; with dropStorage its objects are forgotten too and its watches end. */
+  unserve(storageId: string, dropStorage: boolean): void;
+}
+
+/** One registry's follower of every write, made once per registry from a strategy's followWrites. */
+export interface WriteFollower {
+  /** A write was stored (in storageId), before watchers hear of it. */
+  written(storageId: string, event: CommitEvent): void;
+  /** The registry reopened from its data dir: every stored object is back. */
+  reopened?(): void;
+}
+
 export interface ResourceStrategy {
   /** the storage (and preferred) version */
   definition: ResourceDefinition;
@@ -96,6 +132,8 @@ export interface ResourceStrategy {
   release?(object: KubeObject, replacement: KubeObject | undefined, ctx: StrategyContext): void;
   /** Re-takes what a stored object holds when the registry reopens. */
   restore?(object: KubeObject, allocators: Allocators): void;
+  /** A resource whose objects depend on every write (CRDs, ResourceQuotas): its follower in one registry. */
+  followWrites?(store: FollowerStore): WriteFollower;
 
   /** Pods: how long a graceful delete waits; 0 deletes at once. */
   gracePeriodSeconds?(object: KubeObject, options: DeleteOptions): number;

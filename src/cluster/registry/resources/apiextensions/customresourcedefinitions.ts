@@ -1,19 +1,30 @@
 // CustomResourceDefinitions: validated, accepted and established at once (there is no separate
 // controller to wait for), and turned into served ResourceDefinitions with a generic strategy
-// for their objects. Validating objects against openAPIV3Schema is the API server's part.
+// for their objects, which their follower serves in each registry (the apiextensions server's
+// part). Validating objects against openAPIV3Schema is the API server's part.
 import type { KubeObject } from '../../../types.ts';
 import type { PrinterColumn, ResourceDefinition, SubresourceDefinition } from '../../interface.ts';
-import { asArray, asObject, asObjects, asString, ensureObject, getPath, type JsonObject, setDefault } from '../../fields.ts';
+import { asArray, asObject, asObjects, asString, clone, ensureObject, getPath, type JsonObject, setDefault } from '../../fields.ts';
 import { formatTimestamp } from '../../meta.ts';
-import { type AlternateVersion, defineResource, type ResourceStrategy, type StrategyContext, subresource } from '../../strategy.ts';
+import {
+  type AlternateVersion,
+  type CommitEvent,
+  defineResource,
+  type FollowerStore,
+  type ResourceStrategy,
+  storageIdOf,
+  type StrategyContext,
+  subresource,
+  type WriteFollower,
+} from '../../strategy.ts';
 import { type FieldError, fieldError, GoValue, immutableField, isDNS1035Label, isDNS1123Label, isDNS1123Subdomain } from '../../validation.ts';
 
 export const CRD_GROUP = 'apiextensions.k8s.io';
-export const CRD_CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
+const CRD_CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
 const scopes = ['Cluster', 'Namespaced'];
 const APPROVAL_ANNOTATION = 'api-approved.kubernetes.io';
 
-export function isCustomResourceDefinition(object: KubeObject): boolean {
+function isCustomResourceDefinition(object: KubeObject): boolean {
   return object.kind === 'CustomResourceDefinition';
 }
 
@@ -172,6 +183,68 @@ function validateCRD(crd: KubeObject): FieldError[] {
   return errs;
 }
 
+/**
+ * The CRDs of one registry as the apiextensions server serves them: an established CRD's versions
+ * are served from one storage; a changed CRD is served anew, a deleted one no longer, and its
+ * storage goes. A CRD being deleted first has every custom object deleted, then loses its
+ * cleanup finalizer once the last is gone.
+ */
+function followWrites(store: FollowerStore): WriteFollower {
+  const crds = storageIdOf(customresourcedefinitions.definition);
+  const served = new Map<string, CustomResourceServing>();
+
+  const unserve = (serving: CustomResourceServing, dropStorage: boolean): void => {
+    store.unserve(serving.storageId, dropStorage);
+    if (dropStorage) served.delete(serving.storageId);
+  };
+
+  const finishCleanup = (serving: CustomResourceServing): void => {
+    const crd = store.get(crds, '', serving.crdName);
+    if (!crd?.metadata.deletionTimestamp) return;
+    const finalizers = asArray(crd.metadata.finalizers).filter((f) => f !== CRD_CLEANUP_FINALIZER);
+    const draft = clone(crd);
+    if (finalizers.length) draft.metadata.finalizers = finalizers as string[];
+    else delete draft.metadata.finalizers;
+    store.commit(crds, finalizers.length === 0 ? 'DELETED' : 'MODIFIED', draft, crd);
+  };
+
+  const cleanUp = (serving: CustomResourceServing): void => {
+    const size = store.size(serving.storageId);
+    if (size === undefined) return;
+    if (size === 0) finishCleanup(serving);
+    else store.deleteAll(serving.storageId);
+  };
+
+  const sync = (event: CommitEvent): void => {
+    const crd = event.object;
+    if (!isCustomResourceDefinition(crd)) return;
+    const previous = [...served.values()].find((c) => c.crdName === crd.metadata.name);
+    if (event.type === 'DELETED') {
+      if (previous) unserve(previous, true);
+      return;
+    }
+    const serving = customResourceServing(crd);
+    if (previous && previous.storageId !== serving?.storageId) unserve(previous, true);
+    if (previous && serving && previous.storageId === serving.storageId) unserve(previous, false);
+    if (serving) {
+      served.set(serving.storageId, serving);
+      store.serve(serving.storageId, serving.strategy, serving.versions);
+    }
+    if (crd.metadata.deletionTimestamp && serving) cleanUp(serving);
+  };
+
+  return {
+    written(storageId, event) {
+      if (storageId === crds) sync(event);
+      const custom = served.get(storageId);
+      if (custom && event.type === 'DELETED' && store.size(storageId) === 0) finishCleanup(custom);
+    },
+    reopened() {
+      for (const crd of store.objects(crds)) sync({ type: 'ADDED', object: crd });
+    },
+  };
+}
+
 export const customresourcedefinitions: ResourceStrategy = {
   definition: defineResource({
     group: CRD_GROUP,
@@ -184,6 +257,7 @@ export const customresourcedefinitions: ResourceStrategy = {
     subresources: [subresource.status(CRD_GROUP, 'v1', 'CustomResourceDefinition')],
   }),
   tracksGeneration: true,
+  followWrites,
 
   defaults(crd) {
     const spec = asObject(crd.spec);
@@ -228,7 +302,7 @@ export const customresourcedefinitions: ResourceStrategy = {
   },
 };
 
-export interface CustomResourceServing {
+interface CustomResourceServing {
   crdName: string;
   /** "<group>/<plural>" */
   storageId: string;
@@ -253,7 +327,7 @@ function printerColumns(version: JsonObject): PrinterColumn[] | undefined {
 }
 
 /** What an established CRD serves: one definition per served version and a strategy for its objects. */
-export function customResourceServing(crd: KubeObject): CustomResourceServing | undefined {
+function customResourceServing(crd: KubeObject): CustomResourceServing | undefined {
   if (!isEstablished(crd)) return undefined;
   const spec = asObject(crd.spec) ?? {};
   const group = asString(spec.group) ?? '';
