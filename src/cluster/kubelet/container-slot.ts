@@ -49,6 +49,8 @@ export class ContainerSlot {
   /** Quick failures in a row (CrashLoopBackOff). */
   crashes = 0;
   restartAt: number | undefined;
+  /** Stopped because its definition changed (kubectl set image): it starts again whatever the restartPolicy, as computePodActions restarts it. */
+  definitionChanged = false;
   pullFailures = 0;
   pullRetryAt: number | undefined;
   pullError: string | undefined;

@@ -462,6 +462,11 @@ export class PodWorker {
   }
 
   #scheduleRestart(slot: ContainerSlot, exitCode: number, ranMs: number): void {
+    if (slot.definitionChanged) {
+      slot.definitionChanged = false;
+      slot.restartAt = this.#node.now().getTime();
+      return;
+    }
     if (!this.#restarts(slot, exitCode)) {
       slot.restartAt = undefined;
       return;
@@ -553,6 +558,7 @@ export class PodWorker {
       slot.spec = next;
       if (slot.instance?.running) {
         this.#event('Normal', 'Killing', `Container ${slot.name} definition changed, will be restarted`, slot);
+        slot.definitionChanged = true;
         slot.instance.stop(podGraceMs(this.#context));
         slot.crashes = 0;
       } else {

@@ -116,6 +116,22 @@ describe('pod lifecycle', () => {
     await lab.until('typo Running after the fix', () => phase(lab.pod(ns, 'typo')) === 'Running' && containerStatus(lab.pod(ns, 'typo'))?.['ready'] === true);
   });
 
+  it('restarts a running container of a restartPolicy Never pod with its new image after set image, as computePodActions does', async () => {
+    const ns = await namespace();
+    expect((await lab.kubectl(['run', 'once', '-n', ns, '--image=nginx:1.27', '--restart=Never'])).code).toBe(0);
+    await lab.until('once Running', () => phase(lab.pod(ns, 'once')) === 'Running' && containerStatus(lab.pod(ns, 'once'))?.['ready'] === true);
+    expect((await lab.kubectl(['set', 'image', 'pod/once', '-n', ns, 'once=nginx:1.28'])).code).toBe(0);
+    await lab.until('once running nginx:1.28', () => {
+      const status = containerStatus(lab.pod(ns, 'once'));
+      return status?.['image'] === 'docker.io/library/nginx:1.28' && status?.['state']?.['running'] !== undefined ? status : undefined;
+    });
+    const pod = lab.pod(ns, 'once');
+    expect(phase(pod)).toBe('Running');
+    expect(containerStatus(pod)?.['restartCount']).toBe(1);
+    expect(containerStatus(pod)?.['lastState']?.['terminated']).toBeDefined();
+    expect(reasons(ns, 'once')).toContain('Killing: Container once definition changed, will be restarted');
+  });
+
   it('pulls from a private repository once the pod has registry credentials (imagePullSecrets)', async () => {
     const ns = await namespace();
     await lab.apply(
