@@ -114,7 +114,17 @@ export function walkInRoot<T>(root: string, relative: string, options: ResolveOp
       }
       if (stat.isSymbolicLink()) {
         if (++links > MAX_LINKS) throw new PathEscape(`"${relative}": too many levels of symbolic links`);
-        const target = readlinkSync(handle(parent, name));
+        let target;
+        try {
+          target = readlinkSync(handle(parent, name));
+        } catch (error) {
+          // Swapped for a directory or a file since the lstat: look again.
+          if (errorCode(error) === 'EINVAL' || errorCode(error) === 'ENOENT') {
+            again(name);
+            continue;
+          }
+          throw error;
+        }
         if (target.startsWith('/')) {
           if (options.links === 'refuse-escape') throw new PathEscape(`"${relative}": ${name} is an absolute link`);
           closeAbove(1);

@@ -61,6 +61,11 @@ export type RootlessLaunch = { command: string; args: string[]; uids: { start: n
 /** Subordinate ids a rootless cluster needs at least: nobody (65534, the shared sandbox user) and room for sandboxes above 1000. */
 const MIN_SUBORDINATE_IDS = 65535;
 
+/** unshare's options for the rootless user namespace: the user is root, its subordinate ids are 1 and up. */
+export function userNamespaceArgs(uids: { start: number; count: number }, gids: { start: number; count: number }): string[] {
+  return ['--user', '--map-root-user', `--map-users=${uids.start},1,${uids.count}`, `--map-groups=${gids.start},1,${gids.count}`, '--setgroups=allow', '--'];
+}
+
 export function rootlessLaunch(argv: string[]): RootlessLaunch {
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
@@ -73,16 +78,8 @@ export function rootlessLaunch(argv: string[]): RootlessLaunch {
   for (const tool of ['unshare', 'newuidmap', 'newgidmap']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return { reason: `${tool} is not installed (apt-get install ${tool === 'unshare' ? 'util-linux' : 'uidmap'})` };
   }
-  const args = [
-    '--user',
-    '--map-root-user',
-    `--map-users=${uids.start},1,${uids.count}`,
-    `--map-groups=${gids.start},1,${gids.count}`,
-    '--setgroups=allow',
-    '--',
-    ...argv,
-  ];
-  const probe = spawnSync('unshare', [...args.slice(0, -argv.length), 'true'], { encoding: 'utf8', timeout: 5000 });
+  const args = [...userNamespaceArgs(uids, gids), ...argv];
+  const probe = spawnSync('unshare', [...userNamespaceArgs(uids, gids), 'true'], { encoding: 'utf8', timeout: 5000 });
   if (probe.status !== 0) return { reason: `the kernel does not let ${name} make a user namespace (${probe.stderr.trim() || `exit ${probe.status}`}); check sysctl user.max_user_namespaces (and kernel.unprivileged_userns_clone where it exists)` };
   return { command: 'unshare', args, uids };
 }
