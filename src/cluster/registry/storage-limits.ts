@@ -2,8 +2,9 @@
 // write, and compaction of old versions); the third, a byte budget per namespace, is the
 // embedded cluster's own: a real cluster's etcd has one quota for everything (2 GiB by default),
 // which one learner could fill for all, so here each namespace gets its share.
-import { qualifiedResource, StatusError, type GroupResource } from '../types.ts';
-import type { UserInfo } from './interface.ts';
+import { type GroupResource, type KubeObject, qualifiedResource, StatusError } from '../types.ts';
+import type { ResourceDefinition, UserInfo } from './interface.ts';
+import type { Storage } from './storage.ts';
 
 /** etcd's --max-request-bytes default: a write larger than this never reaches storage. */
 export const MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
@@ -40,4 +41,34 @@ export function namespaceBudgetExceeded(gr: GroupResource, name: string, namespa
     `requested: ${usage.requested} bytes, used: ${usage.used} bytes, limited: ${usage.limit} bytes ` +
     `(the embedded cluster stores at most ${mebibytes(usage.limit)} of objects a namespace; delete objects you no longer need)`;
   return new StatusError({ code: 403, reason: 'Forbidden', message, details: { name, group: gr.group, kind: gr.resource } });
+}
+
+export function serializedBytes(object: KubeObject): number {
+  return Buffer.byteLength(JSON.stringify(object));
+}
+
+/**
+ * etcd's limit on one write, and the namespace's storage budget for a write that grows it (not
+ * for status and other subresources: the cluster's own reports must always land).
+ */
+export function checkStorageLimits(write: {
+  storage: Storage;
+  /** every storage, whose objects in the namespace count against its budget */
+  storages: Iterable<Storage>;
+  def: ResourceDefinition;
+  draft: KubeObject;
+  user: UserInfo | undefined;
+  subresource: string | undefined;
+  namespaceBytes: number;
+}): void {
+  const { storage, def, draft, namespaceBytes } = write;
+  const bytes = serializedBytes(draft);
+  if (bytes > MAX_OBJECT_BYTES) throw requestTooLarge();
+  const ns = def.namespaced ? (draft.metadata.namespace ?? '') : '';
+  if (ns === '' || namespaceBytes <= 0 || write.subresource !== undefined || bypassesNamespaceBudget(write.user)) return;
+  const requested = bytes - storage.sizeOf(ns, draft.metadata.name ?? '');
+  if (requested <= 0) return;
+  let used = 0;
+  for (const each of write.storages) used += each.bytesIn(ns);
+  if (used + requested > namespaceBytes) throw namespaceBudgetExceeded({ group: def.group, resource: def.resource }, draft.metadata.name ?? '', ns, { requested, used, limit: namespaceBytes });
 }

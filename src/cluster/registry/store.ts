@@ -1,6 +1,9 @@
 // The generic store (k8s.io/apiserver/pkg/registry/generic/registry.Store, in spirit): every
 // resource goes through the same create/update/delete/list/watch code, and asks its strategy
-// only the resource-specific questions. One resourceVersion counter for everything.
+// only the resource-specific questions; it names no resource. One resourceVersion counter for
+// everything. Its parts: what is served (serving.ts), lists (list.ts), watches (watcher.ts),
+// graceful deletion (deletion.ts), storage limits, the scale view (scale.ts), and the followers
+// of every write that strategies bring (CRDs, ResourceQuotas).
 import { randomUUID } from 'node:crypto';
 import { type KubeObject, StatusError, statusErrors } from '../types.ts';
 import type {
@@ -14,31 +17,27 @@ import type {
   RegistryOptions,
   ResourceDefinition,
   UpdateOptions,
-  UserInfo,
   Watch,
   WatchEvent,
   WatchOptions,
   WriteOptions,
 } from './interface.ts';
 import { createAllocators, type Allocators } from './allocators.ts';
-import { asArray, asObject, clone, deepEqual, deepFreeze, getPath, type JsonObject, omitEmptyMetadata, pruneUndefined, setPath } from './fields.ts';
+import { beforeDelete, readyToRemove } from './deletion.ts';
+import { asObject, clone, deepEqual, deepFreeze, getPath, type JsonObject, omitEmptyMetadata, pruneUndefined, setPath } from './fields.ts';
 import { HistoryBudget, type HistoryEvent } from './history.ts';
 import { formatTimestamp, generateName, nameIsDNSSubdomain, specChanged, validateObjectMeta, validateObjectMetaUpdate } from './meta.ts';
 import { Persistence, type PersistedRecord } from './persistence.ts';
-import { everythingSelector, type FieldSelector, fieldSelectorMatches, type LabelSelector, parseFieldSelector, parseLabelSelector } from './selectors.ts';
-import { Storage, storageKey, type StorageWatcher } from './storage.ts';
-import { bypassesNamespaceBudget, DEFAULT_HISTORY_BYTES, DEFAULT_NAMESPACE_BYTES, MAX_OBJECT_BYTES, namespaceBudgetExceeded, requestTooLarge } from './storage-limits.ts';
-import { type AlternateVersion, type CommitEvent, type FollowerStore, hasSubresource, type ResourceStrategy, type StrategyContext, type WriteFollower } from './strategy.ts';
+import { listStorage, matcherOf, parseResourceVersion, selectorsOf, tooLargeResourceVersion } from './list.ts';
+import { toScale } from './scale.ts';
+import { type Served, ServedResources } from './serving.ts';
+import { Storage } from './storage.ts';
+import { checkStorageLimits, DEFAULT_HISTORY_BYTES, DEFAULT_NAMESPACE_BYTES, serializedBytes } from './storage-limits.ts';
+import { type AlternateVersion, type CommitEvent, type FollowerStore, hasSubresource, type ResourceStrategy, storageIdOf, type StrategyContext, type WriteFollower } from './strategy.ts';
 import { type FieldError, fieldError, GoValue, invalidObject } from './validation.ts';
+import { Watcher } from './watcher.ts';
 import { builtinStrategies } from './resources/index.ts';
 import { bootstrapObjects } from './bootstrap.ts';
-
-interface Served {
-  def: ResourceDefinition;
-  storage: Storage;
-  /** set when this version is not the storage version */
-  conversion?: AlternateVersion;
-}
 
 const DEFAULT_HISTORY = 10_000;
 /** What a status update may change in metadata besides status itself (unless the strategy resets it). */
@@ -57,12 +56,10 @@ export class ClusterRegistry implements Registry {
   private readonly persistence: Persistence | undefined;
   private readonly allocators: Allocators = createAllocators();
   private readonly storages = new Map<string, Storage>();
-  private readonly served = new Map<string, Served>();
-  private readonly servedByKind = new Map<string, Served>();
+  private readonly served = new ServedResources();
   /** What follows every write (strategies' followWrites), in the order their strategies were registered. */
   private readonly followers: WriteFollower[] = [];
   private readonly resourceListeners = new Set<() => void>();
-  private resourcesSnapshot: ResourceDefinition[] | undefined;
   private readonly pending: { storage: Storage; event: HistoryEvent }[] = [];
   private dispatching = false;
   private readonly afterDispatch: (() => void)[] = [];
@@ -113,7 +110,7 @@ export class ClusterRegistry implements Registry {
 
   private registerStrategy(strategy: ResourceStrategy): void {
     const def = strategy.definition;
-    const id = `${def.group}/${def.resource}`;
+    const id = storageIdOf(def);
     let storage = this.storages.get(id);
     if (!storage) {
       storage = new Storage(id, strategy, this.historySize, this.rv, this.historyBudget);
@@ -121,30 +118,22 @@ export class ClusterRegistry implements Registry {
     }
     storage.strategy = strategy;
     if (strategy.followWrites) this.followers.push(strategy.followWrites(this.followerStore()));
-    this.serve({ def, storage });
+    this.served.add({ def, storage });
     for (const alternate of strategy.alternateVersions ?? []) {
-      this.serve({ def: { ...def, group: alternate.group ?? def.group, version: alternate.version }, storage, conversion: alternate });
+      this.served.add({ def: { ...def, group: alternate.group ?? def.group, version: alternate.version }, storage, conversion: alternate });
     }
   }
 
-  private serve(served: Served): void {
-    const { def } = served;
-    this.served.set(`${def.group}/${def.version}/${def.resource}`, served);
-    this.servedByKind.set(`${def.group}/${def.version}/${def.kind}`, served);
-    this.resourcesSnapshot = undefined;
-  }
-
   resources(): ResourceDefinition[] {
-    this.resourcesSnapshot ??= [...this.served.values()].map((s) => s.def);
-    return this.resourcesSnapshot;
+    return this.served.definitions();
   }
 
   lookup(group: string, version: string, resource: string): ResourceDefinition | undefined {
-    return this.served.get(`${group}/${version}/${resource}`)?.def;
+    return this.served.get(group, version, resource)?.def;
   }
 
   lookupKind(group: string, version: string, kind: string): ResourceDefinition | undefined {
-    return this.servedByKind.get(`${group}/${version}/${kind}`)?.def;
+    return this.served.getKind(group, version, kind)?.def;
   }
 
   onResourcesChanged(listener: () => void): () => void {
@@ -153,7 +142,7 @@ export class ClusterRegistry implements Registry {
   }
 
   private resolve(def: ResourceDefinition, verb = 'create'): Served & { strategy: ResourceStrategy } {
-    const served = this.served.get(`${def.group}/${def.version}/${def.resource}`);
+    const served = this.served.get(def.group, def.version, def.resource);
     const strategy = served?.storage.strategy;
     if (!served || !strategy) {
       throw new StatusError({ code: 404, reason: 'NotFound', message: 'the server could not find the requested resource', details: { group: def.group, kind: def.resource } });
@@ -188,125 +177,9 @@ export class ClusterRegistry implements Registry {
     return String(this.resolve(def, 'list').storage.history.latestRV);
   }
 
-  private parseRV(value: string | undefined): number | undefined {
-    if (value === undefined || value === '') return undefined;
-    if (!/^[0-9]+$/.test(value)) throw statusErrors.badRequest(`invalid resource version: ${JSON.stringify(value)}`);
-    return Number(value);
-  }
-
-  private tooLarge(rv: number): StatusError {
-    return new StatusError({
-      code: 504,
-      reason: 'Timeout',
-      message: `Too large resource version: ${rv}, current: ${this.rv}`,
-      details: { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 },
-    });
-  }
-
-  private selectors(def: ResourceDefinition, options: { labelSelector?: string; fieldSelector?: string }): { labels: LabelSelector; fields: FieldSelector } {
-    const labels = parseLabelSelector(options.labelSelector);
-    const fields = parseFieldSelector(options.fieldSelector, (field) => field === 'metadata.name' || field === 'metadata.namespace' || Object.hasOwn(def.fieldSelectors, field));
-    return { labels, fields };
-  }
-
-  private matcher(def: ResourceDefinition, namespace: string | undefined, labels: LabelSelector, fields: FieldSelector): (object: KubeObject) => boolean {
-    const scoped = def.namespaced && namespace !== undefined && namespace !== '';
-    return (object) => {
-      if (scoped && object.metadata.namespace !== namespace) return false;
-      if (labels !== everythingSelector && !labels.matches(object.metadata.labels)) return false;
-      if (fields.requirements.length === 0) return true;
-      return fieldSelectorMatches(fields, (field) => {
-        if (field === 'metadata.name') return object.metadata.name;
-        if (field === 'metadata.namespace') return object.metadata.namespace;
-        return def.fieldSelectors[field]?.(object);
-      });
-    };
-  }
-
   list(def: ResourceDefinition, options: ListOptions): ListResult {
     const served = this.resolve(def, 'list');
-    const { storage } = served;
-    const namespace = def.namespaced && options.namespace ? options.namespace : undefined;
-    const { labels, fields } = this.selectors(def, options);
-    const matches = this.matcher(def, namespace, labels, fields);
-    const limit = options.limit && options.limit > 0 ? Math.floor(options.limit) : undefined;
-
-    let atRV = this.rv;
-    let startAfter: string | undefined;
-    if (options.continue) {
-      if (options.resourceVersion && options.resourceVersion !== '0') throw statusErrors.badRequest('specifying resource version is not allowed when using continue');
-      const token = decodeContinue(options.continue);
-      atRV = token.rv;
-      startAfter = token.start;
-      if (atRV < storage.history.compactedRV && storage.history.latestRV > atRV) {
-        const error = statusErrors.gone(
-          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
-        );
-        error.status.metadata = { continue: encodeContinue(this.rv, startAfter) };
-        throw error;
-      }
-    } else {
-      const requested = this.parseRV(options.resourceVersion);
-      if (requested !== undefined && requested > this.rv) throw this.tooLarge(requested);
-      if (requested !== undefined && options.resourceVersionMatch === 'Exact') {
-        if (requested < storage.history.compactedRV && storage.history.latestRV > requested) throw statusErrors.gone('The resourceVersion for the provided list is too old.');
-        atRV = requested;
-      }
-    }
-
-    const view = this.viewAt(storage, atRV, namespace);
-    const items: KubeObject[] = [];
-    let continueKey: string | undefined;
-    let remaining = 0;
-    const countRemaining = labels === everythingSelector && fields.requirements.length === 0;
-    const single = fields.exactName !== undefined && !startAfter ? this.singleKey(def, namespace, fields) : undefined;
-    const keys = single ?? view.keys;
-    let index = startAfter ? upperBound(keys, startAfter) : 0;
-    for (; index < keys.length; index++) {
-      const key = keys[index] as string;
-      const object = view.get(key);
-      if (!object || !matches(object)) continue;
-      if (limit !== undefined && items.length >= limit) {
-        continueKey = (items.length ? keyOf(items[items.length - 1] as KubeObject) : key);
-        break;
-      }
-      items.push(this.fromStorage(served, object));
-    }
-    if (continueKey !== undefined && countRemaining) {
-      for (; index < keys.length; index++) if (view.get(keys[index] as string)) remaining++;
-    }
-    const result: ListResult = { items, resourceVersion: String(atRV) };
-    if (continueKey !== undefined) {
-      result.continue = encodeContinue(atRV, continueKey);
-      if (countRemaining) result.remainingItemCount = remaining;
-    }
-    return result;
-  }
-
-  private singleKey(def: ResourceDefinition, namespace: string | undefined, fields: FieldSelector): string[] | undefined {
-    const name = fields.exactName as string;
-    if (!def.namespaced) return [`/${name}`];
-    const ns = namespace ?? fields.exactNamespace;
-    return ns === undefined ? undefined : [`${ns}/${name}`];
-  }
-
-  /** The storage as it was at rv, rebuilt from history when anything changed since. */
-  private viewAt(storage: Storage, rv: number, namespace: string | undefined): { keys: readonly string[]; get(key: string): KubeObject | undefined } {
-    const current = { keys: storage.keys(namespace), get: (key: string) => storage.getByKey(key) };
-    if (rv >= storage.history.latestRV) return current;
-    const changes = new Map<string, KubeObject | undefined>();
-    const events = storage.history.since(rv);
-    for (let i = events.length - 1; i >= 0; i--) {
-      const event = events[i] as HistoryEvent;
-      changes.set(event.key, event.type === 'ADDED' ? undefined : event.prev);
-    }
-    const prefix = namespace === undefined ? undefined : `${namespace}/`;
-    const keys = new Set(current.keys);
-    for (const key of changes.keys()) if (prefix === undefined || key.startsWith(prefix)) keys.add(key);
-    return {
-      keys: [...keys].sort(),
-      get: (key) => (changes.has(key) ? changes.get(key) : storage.getByKey(key)),
-    };
+    return listStorage(served.storage, def, options, this.rv, (object) => this.fromStorage(served, object));
   }
 
   // ---- writes ----------------------------------------------------------------------------
@@ -419,7 +292,7 @@ export class ClusterRegistry implements Registry {
         meta.name = generateName(meta.generateName as string);
       }
     }
-    if (!ctx.dryRun) this.checkStorageLimits(storage, def, draft, options.user, undefined);
+    if (!ctx.dryRun) checkStorageLimits({ storage, storages: this.storages.values(), def, draft, user: options.user, subresource: undefined, namespaceBytes: this.namespaceBytes });
     strategy.allocate?.(draft, undefined, ctx);
     if (ctx.dryRun) return deepFreeze(draft);
     return this.commit(storage, 'ADDED', draft, undefined);
@@ -527,24 +400,16 @@ export class ClusterRegistry implements Registry {
     }
     this.invalid(def, name, errors);
     this.runAdmission('validate', 'UPDATE', served, draft, old, name, options, subresource);
-    if (!ctx.dryRun) this.checkStorageLimits(served.storage, def, draft, options.user, subresource);
+    if (!ctx.dryRun) checkStorageLimits({ storage: served.storage, storages: this.storages.values(), def, draft, user: options.user, subresource, namespaceBytes: this.namespaceBytes });
     if (subresource === undefined) strategy.allocate?.(draft, old, ctx);
 
     if (deepEqual(draft, old)) return old;
     if (ctx.dryRun) return deepFreeze(draft);
     const storage = served.storage;
-    if (draft.metadata.deletionTimestamp && this.readyToRemove(strategy, draft)) return this.commit(storage, 'DELETED', draft, old);
+    if (draft.metadata.deletionTimestamp && readyToRemove(strategy, draft)) return this.commit(storage, 'DELETED', draft, old);
     const stored = this.commit(storage, 'MODIFIED', draft, old);
     strategy.release?.(old, stored, ctx);
     return stored;
-  }
-
-  private readyToRemove(strategy: ResourceStrategy, object: KubeObject): boolean {
-    if (asArray(object.metadata.finalizers).length > 0) return false;
-    if (strategy.deletionBlocked?.(object)) return false;
-    const grace = object.metadata.deletionGracePeriodSeconds;
-    if (typeof grace === 'number' && grace > 0) return false;
-    return true;
   }
 
   delete(def: ResourceDefinition, namespace: string | undefined, name: string, options: DeleteOptions = {}): KubeObject {
@@ -568,47 +433,9 @@ export class ClusterRegistry implements Registry {
 
   private deleteObject(served: Served, strategy: ResourceStrategy, old: KubeObject, options: DeleteOptions): KubeObject {
     const ctx = this.context(options);
-    const draft = clone(old) as JsonObject & KubeObject;
-    const meta = draft.metadata;
-    const finalizers = new Set(asArray(meta.finalizers).filter((f): f is string => typeof f === 'string'));
-    switch (options.propagationPolicy) {
-      case 'Orphan':
-        finalizers.add('orphan');
-        finalizers.delete('foregroundDeletion');
-        break;
-      case 'Foreground':
-        finalizers.add('foregroundDeletion');
-        finalizers.delete('orphan');
-        break;
-      case 'Background':
-        finalizers.delete('orphan');
-        finalizers.delete('foregroundDeletion');
-        break;
-    }
-    if (finalizers.size) meta.finalizers = [...finalizers];
-    else delete meta.finalizers;
-
-    const grace = strategy.gracePeriodSeconds?.(old, options) ?? 0;
-    const now = ctx.now.getTime();
-    if (!meta.deletionTimestamp) {
-      if (grace === 0 && finalizers.size === 0 && !strategy.deletionBlocked?.(draft)) {
-        if (ctx.dryRun) return deepFreeze(draft);
-        return this.commit(served.storage, 'DELETED', draft, old);
-      }
-      meta.deletionTimestamp = formatTimestamp(new Date(now + grace * 1000));
-      meta.deletionGracePeriodSeconds = grace;
-      strategy.beginDeletion?.(draft, ctx);
-    } else {
-      const currentGrace = typeof meta.deletionGracePeriodSeconds === 'number' ? meta.deletionGracePeriodSeconds : 0;
-      if (grace < currentGrace) {
-        meta.deletionGracePeriodSeconds = grace;
-        meta.deletionTimestamp = formatTimestamp(new Date(now + grace * 1000));
-      }
-    }
-    pruneUndefined(draft);
-    omitEmptyMetadata(draft.metadata);
+    const { draft, now } = beforeDelete(strategy, old, options, ctx);
     if (ctx.dryRun) return deepFreeze(draft);
-    if (this.readyToRemove(strategy, draft)) return this.commit(served.storage, 'DELETED', draft, old);
+    if (now || readyToRemove(strategy, draft)) return this.commit(served.storage, 'DELETED', draft, old);
     if (deepEqual(draft, old)) return old;
     return this.commit(served.storage, 'MODIFIED', draft, old);
   }
@@ -649,22 +476,6 @@ export class ClusterRegistry implements Registry {
   }
 
   // ---- commit, hooks and watch dispatch --------------------------------------------------
-
-  /**
-   * etcd's limit on one write, and the namespace's storage budget for a write that grows it (not
-   * for status and other subresources: the cluster's own reports must always land).
-   */
-  private checkStorageLimits(storage: Storage, def: ResourceDefinition, draft: KubeObject, user: UserInfo | undefined, subresource: string | undefined): void {
-    const bytes = serializedBytes(draft);
-    if (bytes > MAX_OBJECT_BYTES) throw requestTooLarge();
-    const ns = def.namespaced ? (draft.metadata.namespace ?? '') : '';
-    if (ns === '' || this.namespaceBytes <= 0 || subresource !== undefined || bypassesNamespaceBudget(user)) return;
-    const requested = bytes - storage.sizeOf(ns, draft.metadata.name ?? '');
-    if (requested <= 0) return;
-    let used = 0;
-    for (const each of this.storages.values()) used += each.bytesIn(ns);
-    if (used + requested > this.namespaceBytes) throw namespaceBudgetExceeded(this.gr(def), draft.metadata.name ?? '', ns, { requested, used, limit: this.namespaceBytes });
-  }
 
   private commit(storage: Storage, type: HistoryEvent['type'], draft: KubeObject, old: KubeObject | undefined): KubeObject {
     const rv = ++this.rv;
@@ -722,18 +533,12 @@ export class ClusterRegistry implements Registry {
       this.storages.set(id, storage);
     }
     storage.strategy = strategy;
-    for (const version of versions) this.serve({ def: version.def, storage, conversion: version.conversion });
+    for (const version of versions) this.served.add({ def: version.def, storage, conversion: version.conversion });
     this.resourcesChanged = true;
   }
 
   private unserveStorage(id: string, dropStorage: boolean): void {
-    for (const [key, served] of this.served) {
-      if (served.storage.id === id) {
-        this.served.delete(key);
-        this.servedByKind.delete(`${served.def.group}/${served.def.version}/${served.def.kind}`);
-      }
-    }
-    this.resourcesSnapshot = undefined;
+    this.served.removeStorage(id);
     this.resourcesChanged = true;
     if (!dropStorage) return;
     const storage = this.storages.get(id);
@@ -749,7 +554,7 @@ export class ClusterRegistry implements Registry {
 
   private deleteAll(id: string): void {
     const storage = this.storages.get(id);
-    const served = [...this.served.values()].find((s) => s.storage === storage && !s.conversion);
+    const served = storage && this.served.storageVersionOf(storage);
     if (!storage || !served?.storage.strategy) return;
     for (const object of [...storage.values()]) {
       if (object.metadata.deletionTimestamp) continue;
@@ -790,8 +595,8 @@ export class ClusterRegistry implements Registry {
     const served = this.resolve(def, 'watch');
     const { storage } = served;
     const namespace = def.namespaced && options.namespace ? options.namespace : undefined;
-    const { labels, fields } = this.selectors(def, options);
-    const matches = this.matcher(def, namespace, labels, fields);
+    const { labels, fields } = selectorsOf(def, options);
+    const matches = matcherOf(def, namespace, labels, fields);
     const causes: { field: string; message: string }[] = [];
     if (options.sendInitialEvents !== undefined && options.resourceVersionMatch !== 'NotOlderThan')
       causes.push({ field: 'resourceVersionMatch', message: 'Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan' });
@@ -801,14 +606,14 @@ export class ClusterRegistry implements Registry {
       causes.push({ field: 'allowWatchBookmarks', message: 'Forbidden: sendInitialEvents requires setting allowWatchBookmarks to true' });
     if (causes.length) throw statusErrors.invalid('ListOptions', 'meta.k8s.io', '', causes.map((c) => ({ ...c, reason: 'FieldValueForbidden' })));
 
-    const requested = this.parseRV(options.resourceVersion);
-    if (requested !== undefined && requested > this.rv) throw this.tooLarge(requested);
+    const requested = parseResourceVersion(options.resourceVersion);
+    if (requested !== undefined && requested > this.rv) throw tooLargeResourceVersion(requested, this.rv);
     const fromNow = requested === undefined || requested === 0;
     const initial = options.sendInitialEvents ?? fromNow;
     if (!initial && !fromNow && requested < storage.history.compactedRV) {
       throw statusErrors.gone(`too old resource version: ${requested} (${storage.history.compactedRV})`);
     }
-    const watcher = new Watcher(served, matches, onEvent, options.allowBookmarks === true, () => storage.watchers.delete(watcher), this.logger, (o) => this.fromStorage(served, o), options.onClose);
+    const watcher = new Watcher(served.def, matches, onEvent, options.allowBookmarks === true, () => storage.watchers.delete(watcher), this.logger, (o) => this.fromStorage(served, o), options.onClose);
     // Writes the consumer makes while catching up are queued and reach it (and everyone) after.
     const wasDispatching = this.dispatching;
     this.dispatching = true;
@@ -902,151 +707,8 @@ export class ClusterRegistry implements Registry {
   }
 }
 
-class Watcher implements Watch, StorageWatcher {
-  lastRV = 0;
-  stopped = false;
-  private readonly served: Served;
-  private readonly matches: (object: KubeObject) => boolean;
-  private readonly onEvent: (event: WatchEvent) => void;
-  private readonly allowBookmarks: boolean;
-  private readonly detach: () => void;
-  private readonly logger: RegistryLogger;
-  private readonly present: (object: KubeObject) => KubeObject;
-  private readonly onClose: (() => void) | undefined;
-
-  constructor(
-    served: Served,
-    matches: (object: KubeObject) => boolean,
-    onEvent: (event: WatchEvent) => void,
-    allowBookmarks: boolean,
-    detach: () => void,
-    logger: RegistryLogger,
-    present: (object: KubeObject) => KubeObject,
-    onClose: (() => void) | undefined,
-  ) {
-    this.onClose = onClose;
-    this.served = served;
-    this.matches = matches;
-    this.onEvent = onEvent;
-    this.allowBookmarks = allowBookmarks;
-    this.detach = detach;
-    this.logger = logger;
-    this.present = present;
-  }
-
-  /** The watch cache's rule: an object that stops matching is DELETED, one that starts is ADDED. */
-  deliver(event: HistoryEvent): void {
-    if (this.stopped || event.rv <= this.lastRV) return;
-    this.lastRV = event.rv;
-    const now = event.type !== 'DELETED' && this.matches(event.object);
-    const before = event.type === 'MODIFIED' && event.prev !== undefined && this.matches(event.prev);
-    switch (event.type) {
-      case 'ADDED':
-        if (now) this.emit('ADDED', event.object);
-        break;
-      case 'MODIFIED':
-        if (now && before) this.emit('MODIFIED', event.object);
-        else if (now) this.emit('ADDED', event.object);
-        else if (before) this.emit('DELETED', event.object);
-        break;
-      case 'DELETED':
-        if (this.matches(event.prev ?? event.object)) this.emit('DELETED', event.object);
-        break;
-    }
-  }
-
-  emit(type: WatchEvent['type'], object: KubeObject): void {
-    if (this.stopped) return;
-    try {
-      this.onEvent({ type, object: this.present(object) });
-    } catch (error) {
-      this.logger.warn({ error: String(error), resource: this.served.def.resource }, 'a watch consumer failed; the watch is stopped');
-      this.stop();
-    }
-  }
-
-  emitBookmark(rv: number, initialEventsEnd = false): void {
-    const def = this.served.def;
-    const metadata: KubeObject['metadata'] = { resourceVersion: String(rv) };
-    if (initialEventsEnd) metadata.annotations = { 'k8s.io/initial-events-end': 'true' };
-    this.emit('BOOKMARK', { apiVersion: def.group ? `${def.group}/${def.version}` : def.version, kind: def.kind, metadata });
-  }
-
-  bookmark(rv?: number): void {
-    if (!this.allowBookmarks || this.stopped) return;
-    const at = Math.max(rv ?? this.lastRV, this.lastRV);
-    this.emitBookmark(at);
-  }
-
-  close(): void {
-    if (this.stopped) return;
-    this.stop();
-    this.onClose?.();
-  }
-
-  stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.detach();
-  }
-}
-
 async function defaultLogger(): Promise<RegistryLogger> {
   const { default: pino } = await import('pino');
   const logger = pino({ name: 'registry' }, pino.destination(2));
   return { warn: (details, message) => logger.warn(details, message) };
-}
-
-function serializedBytes(object: KubeObject): number {
-  return Buffer.byteLength(JSON.stringify(object));
-}
-
-function keyOf(object: KubeObject): string {
-  return storageKey(object.metadata.namespace, object.metadata.name ?? '');
-}
-
-function upperBound(keys: readonly string[], after: string): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((keys[mid] as string) <= after) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function encodeContinue(rv: number, start: string): string {
-  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start })).toString('base64');
-}
-
-function decodeContinue(token: string): { rv: number; start: string } {
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { v?: unknown; rv?: unknown; start?: unknown };
-    if (parsed.v !== 'meta.k8s.io/v1' || typeof parsed.rv !== 'number' || typeof parsed.start !== 'string') throw new Error('bad token');
-    return { rv: parsed.rv, start: parsed.start };
-  } catch {
-    throw statusErrors.badRequest('invalid continue token: continue key is not valid');
-  }
-}
-
-function toScale(object: KubeObject, strategy: ResourceStrategy, def: ResourceDefinition): KubeObject {
-  const paths = strategy.scale as NonNullable<ResourceStrategy['scale']>;
-  const strip = (p: string) => p.replace(/^\./, '');
-  const selector = paths.selector?.(object);
-  const status: JsonObject = { replicas: getPath(object, strip(paths.statusReplicasPath)) ?? 0 };
-  if (selector) status.selector = selector;
-  return deepFreeze({
-    kind: 'Scale',
-    apiVersion: 'autoscaling/v1',
-    metadata: {
-      name: object.metadata.name,
-      namespace: def.namespaced ? object.metadata.namespace : undefined,
-      uid: object.metadata.uid,
-      resourceVersion: object.metadata.resourceVersion,
-      creationTimestamp: object.metadata.creationTimestamp,
-    },
-    spec: { replicas: getPath(object, strip(paths.specReplicasPath)) ?? 0 },
-    status,
-  } as KubeObject);
 }
