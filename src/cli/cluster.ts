@@ -131,6 +131,9 @@ export async function runCluster(args: string[]): Promise<number> {
     }
   });
   if (!parentGone) {
+    // The pipe watched for --stop-on-stdin-close would keep Node's event loop, and so this process,
+    // alive after the stop: a supervisor that sent SIGTERM would wait for its SIGKILL timeout.
+    if (parsed.values['stop-on-stdin-close'] === true) process.stdin.destroy();
     await cluster.stop();
     process.stdout.write('formicary cluster: stopped\n');
     return 0;

@@ -24,9 +24,9 @@ interface Started {
   output: () => string;
 }
 
-function startCli(args: string[]): Promise<Started> {
+function startCli(args: string[], stdin: 'ignore' | 'pipe' = 'ignore'): Promise<Started> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'cluster', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, 'cluster', ...args], { stdio: [stdin, 'pipe', 'pipe'] });
     let output = '';
     const timer = setTimeout(() => reject(new Error(`no ready line within 60 s: ${output}`)), 60_000);
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -84,6 +84,17 @@ describe('formicary cluster', () => {
     const survivor = await kubectl(kubeconfig, ['get', 'configmap', 'survivor', '-o', 'jsonpath={.data.a}']);
     expect([survivor.code, survivor.stdout]).toEqual([0, 'b']);
     expect(await stop(second, 'SIGTERM')).toBe(0);
+  }, 120_000);
+
+  it('with --stop-on-stdin-close, exits on SIGTERM while its supervisor still holds the pipe open, and when the pipe closes', async () => {
+    const supervised = await startCli(['--data', join(dir, 'supervised'), '--stop-on-stdin-close'], 'pipe');
+    expect(await stop(supervised, 'SIGTERM')).toBe(0);
+    expect(supervised.output()).toContain('formicary cluster: stopped');
+    const orphaned = await startCli(['--data', join(dir, 'supervised'), '--stop-on-stdin-close'], 'pipe');
+    const exited = new Promise<number | null>((resolve) => orphaned.child.once('exit', (code) => resolve(code)));
+    orphaned.child.stdin!.end();
+    expect(await exited).toBe(0);
+    expect(orphaned.output()).toContain('standard input closed (the parent exited)');
   }, 120_000);
 
   it('says in one line why it cannot start when the port is taken', async () => {
