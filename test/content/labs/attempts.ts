@@ -5,6 +5,8 @@
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { evaluateChecks, LabCatalog, type CheckResult, type ExecResult, type Lab } from '../../../src/labs/index.ts';
+import { startDedicatedClusters } from '../../../src/server/cluster/index.ts';
+import { createLogger } from '../../../src/server/log.ts';
 import { Sandboxes } from '../../../src/server/sandboxes/index.ts';
 import { startTestCluster, type TestCluster } from '../../labs/cluster.ts';
 
@@ -31,16 +33,20 @@ export interface LabBench {
 
 let learners = 0;
 
-export async function startLabBench(): Promise<LabBench> {
+/** `dedicatedClusters`: how many labs with `needs: cluster` may run at once (each gets a `formicary cluster` process). */
+export async function startLabBench(options: { dedicatedClusters?: number } = {}): Promise<LabBench> {
   const cluster = await startTestCluster();
   const catalog = new LabCatalog(LABS);
-  const sandboxes = new Sandboxes({ kubeConfig: cluster.kubeConfig, catalog, workbenchReadyTimeoutMs: 120_000 });
+  const dedicatedClusters = options.dedicatedClusters
+    ? await startDedicatedClusters({ dir: join(cluster.dir, 'dedicated'), root: join(LABS, '..'), hiddenPaths: [cluster.dir], limit: options.dedicatedClusters, log: createLogger({ level: 'silent' }) })
+    : undefined;
+  const sandboxes = new Sandboxes({ kubeConfig: cluster.kubeConfig, catalog, workbenchReadyTimeoutMs: 120_000, ...(dedicatedClusters ? { dedicatedClusters } : {}) });
   return {
     cluster,
     async attempt(labId, body) {
       const lab: Lab = await catalog.get(labId);
       const sandbox = await sandboxes.start(lab, `content-test-${process.pid}-${++learners}`);
-      const target = { client: sandboxes.client, namespace: sandbox.namespace, workbench: sandbox.workbench, customChecksFile: lab.customChecksFile };
+      const target = { client: sandboxes.clientOf(sandbox.namespace), namespace: sandbox.namespace, workbench: sandbox.workbench, customChecksFile: lab.customChecksFile };
       const step = (id: string) => {
         const found = lab.steps.find((s) => s.id === id);
         if (!found) throw new Error(`lab ${labId} has no step ${id}`);
@@ -71,6 +77,7 @@ export async function startLabBench(): Promise<LabBench> {
       }
     },
     async stop() {
+      await sandboxes.stop();
       await cluster.stop();
     },
   };
