@@ -16,8 +16,8 @@ import { kubectlBinary } from '../cluster/kubelet/harness.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const userName = process.env.FORMICARY_ROOTLESS_USER ?? 'formicary-learner';
-/** The pod-level attack files: one pod's sandbox, its syscalls, its volumes. */
-const ATTACK_FILES = ['test/security/pod-sandbox.test.ts', 'test/security/seccomp.test.ts', 'test/security/volumes.test.ts'];
+/** The pod-level attack files: one pod's sandbox, its syscalls, its volumes, its network and the policies on it. */
+const ATTACK_FILES = ['test/security/pod-sandbox.test.ts', 'test/security/seccomp.test.ts', 'test/security/volumes.test.ts', 'test/security/network-policy.test.ts'];
 
 interface RootlessUser {
   name: string;
