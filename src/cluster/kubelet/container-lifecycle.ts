@@ -6,7 +6,9 @@ import type { ContainerInstance } from './containers.ts';
 import { runInContainer } from './container-exec.ts';
 import { type Json, num, obj, objects, specOf, str, strings } from './format.ts';
 import { podGraceMs, type PodContext } from './pod-context.ts';
-import { type ProbeKind, type ProbeTarget, ProbeWorker } from './probes.ts';
+import { openPodPort } from './network/index.ts';
+import { type Dial, httpGet, probeUrl } from './probe-http.ts';
+import { httpGetRequest, type ProbeKind, type ProbeTarget, ProbeWorker } from './probes.ts';
 
 /** Starts the startup probe, or liveness and readiness when there is none. */
 export function startProbes(context: PodContext, slot: ContainerSlot, instance: ContainerInstance): void {
@@ -39,11 +41,12 @@ export async function runHook(context: PodContext, slot: ContainerSlot, instance
     const target = probeTarget(context, slot, instance);
     const port = target.resolvePort(httpGet['port']);
     const path = str(httpGet['path']) ?? '/';
-    const podIP = context.podIP() ?? '';
-    const url = `http://${podIP}:${String(port ?? httpGet['port'])}${path}`;
-    const answer = port === undefined ? undefined : target.http(port, path, 'kube-lifecycle/1.33');
-    if (!answer) return `HTTP lifecycle hook (${path}) ${where} - error: Get "${url}": dial tcp ${podIP}:${String(port ?? httpGet['port'])}: connect: connection refused, message: ""`;
-    return answer.status >= 400 ? `HTTP lifecycle hook (${path}) ${where} - error: HTTP lifecycle hook (${path}) returned status ${answer.status}, message: ""` : undefined;
+    const host = str(httpGet['host']) || (context.podIP() ?? '');
+    const failed = (error: string) => `HTTP lifecycle hook (${path}) ${where} - error: ${error}, message: ""`;
+    if (port === undefined) return failed(`Get "${probeUrl('http', host, String(httpGet['port']), path)}": dial tcp ${host}: unknown port`);
+    const outcome = await target.http(httpGetRequest(httpGet, host, port, 'kube-lifecycle/1.33', timeoutMs));
+    if ('error' in outcome) return failed(outcome.error);
+    return outcome.status >= 400 ? failed(`HTTP lifecycle hook (${path}) returned status ${outcome.status}`) : undefined;
   }
   const command = strings(obj(hook['exec'])['command']);
   if (command.length === 0) return undefined;
@@ -99,9 +102,31 @@ function probeTarget(context: PodContext, slot: ContainerSlot, instance: Contain
       const named = objects(slot.spec['ports']).find((p) => p['name'] === port);
       return named ? num(named['containerPort']) : /^\d+$/.test(String(port)) ? Number(port) : undefined;
     },
-    http: (port, path, userAgent) => instance.http(port, path, gateway, userAgent),
+    http: async (request) => {
+      if (instance.process === undefined) {
+        // A simulated server answers from data, at the pod IP only.
+        const answer = request.host === podIP ? instance.http(request.port, request.path, gateway, request.userAgent) : undefined;
+        return answer ? { status: answer.status } : { error: `Get "${probeUrl(request.scheme, request.host, request.port, request.path)}": dial tcp ${request.host}:${request.port}: connect: connection refused` };
+      }
+      return httpGet(request, await kubeletDial(context, podIP));
+    },
     // A simulated server says what it listens on; a real process listens in the pod's network namespace.
     tcp: async (port) => instance.listens(port) || (instance.process !== undefined && ((await context.podSandbox())?.accepts(podIP, port) ?? false)),
     exec: (command, timeoutMs) => runInContainer(context, slot, command, timeoutMs),
   };
+}
+
+/**
+ * Where the kubelet's connections to a pod come from: the node's network namespace on the pod
+ * network. Without one (no root), a pod's address is only in the kubelet's books: a process that
+ * listens on the pod's address (0.0.0.0) is reached on its localhost, inside its own namespace.
+ */
+async function kubeletDial(context: PodContext, podIP: string | undefined): Promise<Dial> {
+  const network = await context.node.podNetwork();
+  if (network) return (ip, port, timeoutSeconds) => network.connect(ip, port, timeoutSeconds);
+  const support = context.node.sandbox();
+  const sandbox = await context.podSandbox();
+  if (support.mode !== 'bubblewrap' || !support.nsenter || !support.socat || !sandbox) return () => undefined;
+  const tools = { nsenter: support.nsenter, setpriv: support.setpriv, socat: support.socat };
+  return (ip, port) => (ip === podIP && sandbox.accepts(podIP, port) ? openPodPort(sandbox, tools, port) : undefined);
 }

@@ -2,7 +2,8 @@
 // on a timer (initialDelaySeconds, periodSeconds), success and failure thresholds, and the
 // results the prober reports (HTTP status codes, refused connections, an exec command's output).
 // Probes of simulated servers are answered from data, so thousands of pods cost only timers.
-import { type Json, num, obj, str } from './format.ts';
+import { type Json, num, obj, objects, str } from './format.ts';
+import { type HttpGetOutcome, type HttpGetRequest, probeUrl } from './probe-http.ts';
 
 export type ProbeKind = 'Startup' | 'Liveness' | 'Readiness';
 
@@ -13,7 +14,8 @@ export interface ProbeTarget {
   podIP: string;
   /** A named port resolved against the container's ports; undefined when the name is unknown. */
   resolvePort(port: unknown): number | undefined;
-  http(port: number, path: string, userAgent: string): { status: number } | undefined;
+  /** The GET of an httpGet probe or hook: the status, or the failure as the prober words it. */
+  http(request: HttpGetRequest): Promise<HttpGetOutcome>;
   tcp(port: number): boolean | Promise<boolean>;
   exec(command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string } | { timedOut: true }>;
 }
@@ -39,15 +41,13 @@ export async function runProbe(spec: Json, target: ProbeTarget, timing: ProbeTim
   if (spec['httpGet']) {
     const httpGet = obj(spec['httpGet']);
     const port = target.resolvePort(httpGet['port']);
-    const scheme = (str(httpGet['scheme']) ?? 'HTTP').toLowerCase();
     const host = str(httpGet['host']) || target.podIP;
     const path = str(httpGet['path']) ?? '/';
-    const url = `${scheme}://${host}:${port ?? String(httpGet['port'])}${path.startsWith('/') ? path : `/${path}`}`;
-    if (port === undefined) return { success: false, message: `Get "${url}": dial tcp ${host}: unknown port` };
-    const answer = target.http(port, path, timing.userAgent);
-    if (!answer) return { success: false, message: `Get "${url}": dial tcp ${host}:${port}: connect: connection refused` };
-    if (answer.status >= 200 && answer.status < 400) return { success: true };
-    return { success: false, message: `HTTP probe failed with statuscode: ${answer.status}` };
+    if (port === undefined) return { success: false, message: `Get "${probeUrl('http', host, String(httpGet['port']), path)}": dial tcp ${host}: unknown port` };
+    const outcome = await target.http(httpGetRequest(httpGet, host, port, timing.userAgent, (num(spec['timeoutSeconds']) ?? 1) * 1000));
+    if ('error' in outcome) return { success: false, message: outcome.error };
+    if (outcome.status >= 200 && outcome.status < 400) return { success: true };
+    return { success: false, message: `HTTP probe failed with statuscode: ${outcome.status}` };
   }
   if (spec['tcpSocket'] || spec['grpc']) {
     const source = obj(spec['tcpSocket'] ?? spec['grpc']);
@@ -63,6 +63,19 @@ export async function runProbe(spec: Json, target: ProbeTarget, timing: ProbeTim
     return outcome.exitCode === 0 ? { success: true } : { success: false, message: outcome.output };
   }
   return { success: true };
+}
+
+/** The request of an httpGet action (a probe's or a lifecycle hook's) to `host`, the spec's or the pod IP. */
+export function httpGetRequest(httpGet: Json, host: string, port: number, userAgent: string, timeoutMs: number): HttpGetRequest {
+  return {
+    scheme: (str(httpGet['scheme']) ?? 'HTTP').toLowerCase() === 'https' ? 'https' : 'http',
+    host,
+    port,
+    path: str(httpGet['path']) ?? '/',
+    headers: objects(httpGet['httpHeaders']).map((header) => [str(header['name']) ?? '', str(header['value']) ?? '']),
+    userAgent,
+    timeoutMs,
+  };
 }
 
 /** One probe of one container instance, on its own timer. */

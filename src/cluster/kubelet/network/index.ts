@@ -60,7 +60,21 @@ export interface PodNetworkOptions {
  * pod's identity (what `kubectl port-forward` reaches: the container runtime dials there too).
  */
 export function openPodPort(sandbox: PodSandbox, tools: Pick<NetworkTools, 'nsenter' | 'setpriv' | 'socat'>, port: number): Duplex {
-  const child = spawn(tools.nsenter, [`--net=${sandbox.namespaces.net}`, '--', tools.setpriv, ...dropPrivileges(sandbox.identity), '--pdeathsig', 'SIGKILL', tools.socat, '-', `TCP:127.0.0.1:${port}`], {
+  return socatConnection(tools.nsenter, [`--net=${sandbox.namespaces.net}`, '--', tools.setpriv, ...dropPrivileges(sandbox.identity), '--pdeathsig', 'SIGKILL', tools.socat, '-', `TCP:127.0.0.1:${port}`]);
+}
+
+/**
+ * A TCP connection from the node's network namespace to ip:port (what the kubelet's prober and
+ * lifecycle handler dial: the pod IP, or an httpGet's host), as an unprivileged identity; the
+ * connect gives up after `timeoutSeconds`.
+ */
+export function openNodeConnection(netns: string, tools: Pick<NetworkTools, 'nsenter' | 'setpriv' | 'socat'>, ip: string, port: number, timeoutSeconds: number): Duplex {
+  return socatConnection(tools.nsenter, [`--net=${netns}`, '--', tools.setpriv, ...dropPrivileges(), '--pdeathsig', 'SIGKILL', tools.socat, '-', `TCP4:${ip}:${port},connect-timeout=${timeoutSeconds}`]);
+}
+
+/** socat's `-` side as a stream: what it reads from the connection, and what is written to it. */
+function socatConnection(nsenter: string, argv: string[]): Duplex {
+  const child = spawn(nsenter, argv, {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { PATH: TOOL_PATH },
   });
@@ -118,6 +132,16 @@ export class PodNetwork {
 
   get tools(): NetworkTools {
     return this.#node.tools;
+  }
+
+  /** The node's network namespace (a hostNetwork pod's, and where the kubelet dials pods from). */
+  get netns(): string {
+    return this.#node.netns;
+  }
+
+  /** A TCP connection from the node to ip:port, as the kubelet's prober makes one. */
+  connect(ip: string, port: number, timeoutSeconds: number): Duplex {
+    return openNodeConnection(this.#node.netns, this.tools, ip, port, timeoutSeconds);
   }
 
   /** The pod network, or why this machine cannot have one. */

@@ -1,0 +1,158 @@
+// httpGet probes and hooks against real processes: the kubelet GETs the pod IP from the node's
+// network namespace as upstream's prober does (status 200–399 passes, headers from httpHeaders,
+// User-Agent kube-probe/1.33 or kube-lifecycle/1.33), and a failure reads as upstream words it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { condition, containerStatus, type KubeletCluster, startKubeletCluster } from './harness.ts';
+
+let lab: KubeletCluster;
+let namespaces = 0;
+
+beforeAll(async () => {
+  lab = await startKubeletCluster();
+}, 60_000);
+afterAll(async () => {
+  await lab?.stop();
+});
+
+async function namespace(): Promise<string> {
+  const name = `probes-${++namespaces}`;
+  expect((await lab.kubectl(['create', 'namespace', name])).code).toBe(0);
+  await lab.serviceAccountReady(name);
+  return name;
+}
+
+function reasons(ns: string, name: string): string[] {
+  return lab.events(ns, name).map((event) => `${event.reason}: ${event.message}`);
+}
+
+/** A Python server that logs each request's path and headers, answers /healthz with 500 and the rest with 200. */
+const server = [
+  'import http.server, sys',
+  'class H(http.server.BaseHTTPRequestHandler):',
+  '    def do_GET(self):',
+  '        print("GET", self.path, "UA=" + str(self.headers.get("User-Agent")), "X=" + str(self.headers.get("X-Probe")), "Host=" + str(self.headers.get("Host")), flush=True)',
+  '        self.send_response(500 if self.path == "/healthz" else 200)',
+  '        self.end_headers()',
+  '        self.wfile.write(b"ok")',
+  '    def log_message(self, *args):',
+  '        pass',
+  'http.server.ThreadingHTTPServer(("0.0.0.0", 8000), H).serve_forever()',
+].join('\n');
+
+describe('httpGet probes and hooks of real processes', () => {
+  it('makes python http.server and busybox httpd Ready through httpGet readiness probes, and refuses a port nothing listens on', async () => {
+    const ns = await namespace();
+    // The kubelet's clock runs 50 times faster here, the processes' does not: the probes give them time.
+    await lab.apply(
+      `apiVersion: v1
+kind: Pod
+metadata: {name: py}
+spec:
+  containers:
+  - name: web
+    image: python:3.12
+    command: [python3, -m, http.server, '8000']
+    ports: [{name: http, containerPort: 8000}]
+    readinessProbe: {httpGet: {path: /, port: http}, periodSeconds: 10}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: bb}
+spec:
+  containers:
+  - name: web
+    image: busybox
+    command: [sh, -c, 'mkdir -p /tmp/www && echo hello > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www']
+    readinessProbe: {httpGet: {path: /index.html, port: 8080}, periodSeconds: 10}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: closed}
+spec:
+  containers:
+  - name: web
+    image: python:3.12
+    command: [python3, -m, http.server, '8000']
+    readinessProbe: {httpGet: {path: /, port: 9999}, periodSeconds: 10}
+`,
+      ns,
+    );
+    await lab.until('py Ready', () => condition(lab.pod(ns, 'py'), 'Ready') === 'True', 60_000);
+    await lab.until('bb Ready', () => condition(lab.pod(ns, 'bb'), 'Ready') === 'True', 60_000);
+    const podIP = await lab.until('closed has an IP', () => (lab.pod(ns, 'closed')?.status as Record<string, string> | undefined)?.['podIP']);
+    const refused = `Unhealthy: Readiness probe failed: Get "http://${podIP}:9999/": dial tcp ${podIP}:9999: connect: connection refused`;
+    await lab.until('a refused readiness probe', () => reasons(ns, 'closed').includes(refused), 60_000);
+    expect(condition(lab.pod(ns, 'closed'), 'Ready')).toBe('False');
+    // python's http.server logs the kubelet's GET on stderr: from the node, with its User-Agent.
+    const logs = await lab.kubectl(['logs', '-n', ns, 'py']);
+    expect(logs.stdout).toMatch(/"GET \/ HTTP\/1\.1" 200/);
+  }, 120_000);
+
+  it('restarts a container whose httpGet liveness probe answers 500, with upstream’s event, and sends the spec’s headers', async () => {
+    const ns = await namespace();
+    await lab.apply(
+      `apiVersion: v1
+kind: Pod
+metadata: {name: sick}
+spec:
+  containers:
+  - name: web
+    image: python:3.12
+    command: [python3, -u, -c, ${JSON.stringify(server)}]
+    startupProbe: {httpGet: {path: /started, port: 8000}, periodSeconds: 10, failureThreshold: 100}
+    livenessProbe:
+      httpGet:
+        path: /healthz
+        port: 8000
+        httpHeaders: [{name: x-probe, value: liveness}, {name: Host, value: sick.example}]
+      periodSeconds: 10
+      failureThreshold: 2
+`,
+      ns,
+    );
+    await lab.until('a liveness restart', () => (containerStatus(lab.pod(ns, 'sick'))?.['restartCount'] ?? 0) >= 1, 90_000);
+    const events = reasons(ns, 'sick');
+    expect(events).toContain('Unhealthy: Liveness probe failed: HTTP probe failed with statuscode: 500');
+    expect(events).toContain('Killing: Container web failed liveness probe, will be restarted');
+    const previous = await lab.kubectl(['logs', '-n', ns, 'sick', '--previous']);
+    expect(previous.stdout).toContain('GET /started UA=kube-probe/1.33 X=None Host=');
+    expect(previous.stdout).toContain('GET /healthz UA=kube-probe/1.33 X=liveness Host=sick.example');
+  }, 120_000);
+
+  it('sends a preStop httpGet hook to its host before the container stops', async () => {
+    const ns = await namespace();
+    await lab.apply(
+      `apiVersion: v1
+kind: Pod
+metadata: {name: listener}
+spec:
+  containers:
+  - name: web
+    image: python:3.12
+    command: [python3, -u, -c, ${JSON.stringify(server)}]
+    readinessProbe: {httpGet: {path: /ready, port: 8000}, periodSeconds: 10}
+`,
+      ns,
+    );
+    await lab.until('listener Ready', () => condition(lab.pod(ns, 'listener'), 'Ready') === 'True', 60_000);
+    const listenerIP = (lab.pod(ns, 'listener')?.status as Record<string, string>)['podIP'];
+    await lab.apply(
+      `apiVersion: v1
+kind: Pod
+metadata: {name: leaving}
+spec:
+  containers:
+  - name: app
+    image: busybox
+    command: [sleep, '3600']
+    lifecycle:
+      preStop: {httpGet: {host: '${listenerIP}', path: /bye, port: 8000}}
+`,
+      ns,
+    );
+    await lab.until('leaving running', () => containerStatus(lab.pod(ns, 'leaving'))?.['state']?.['running'] !== undefined, 60_000);
+    expect((await lab.kubectl(['delete', 'pod', '-n', ns, 'leaving', '--wait=true'], { timeoutMs: 60_000 })).code).toBe(0);
+    const logs = await lab.kubectl(['logs', '-n', ns, 'listener']);
+    expect(logs.stdout).toContain(`GET /bye UA=kube-lifecycle/1.33 X=None Host=${listenerIP}:8000`);
+  }, 120_000);
+});
