@@ -10,51 +10,53 @@ const c = useConformanceCluster({ kubelet: false });
 // of upstream's resources (no bindings, componentstatuses,
 // webhooks, flowcontrol, certificates, node.k8s.io).
 const apiResources = text`
-  NAME                        SHORTNAMES   APIVERSION                     NAMESPACED   KIND
-  configmaps                  cm           v1                             true         ConfigMap
-  endpoints                   ep           v1                             true         Endpoints
-  events                      ev           v1                             true         Event
-  limitranges                 limits       v1                             true         LimitRange
-  namespaces                  ns           v1                             false        Namespace
-  nodes                       no           v1                             false        Node
-  persistentvolumeclaims      pvc          v1                             true         PersistentVolumeClaim
-  persistentvolumes           pv           v1                             false        PersistentVolume
-  pods                        po           v1                             true         Pod
-  podtemplates                             v1                             true         PodTemplate
-  replicationcontrollers      rc           v1                             true         ReplicationController
-  resourcequotas              quota        v1                             true         ResourceQuota
-  secrets                                  v1                             true         Secret
-  serviceaccounts             sa           v1                             true         ServiceAccount
-  services                    svc          v1                             true         Service
-  customresourcedefinitions   crd,crds     apiextensions.k8s.io/v1        false        CustomResourceDefinition
-  apiservices                              apiregistration.k8s.io/v1      false        APIService
-  controllerrevisions                      apps/v1                        true         ControllerRevision
-  daemonsets                  ds           apps/v1                        true         DaemonSet
-  deployments                 deploy       apps/v1                        true         Deployment
-  replicasets                 rs           apps/v1                        true         ReplicaSet
-  statefulsets                sts          apps/v1                        true         StatefulSet
-  selfsubjectreviews                       authentication.k8s.io/v1       false        SelfSubjectReview
-  tokenreviews                             authentication.k8s.io/v1       false        TokenReview
-  localsubjectaccessreviews                authorization.k8s.io/v1        true         LocalSubjectAccessReview
-  selfsubjectaccessreviews                 authorization.k8s.io/v1        false        SelfSubjectAccessReview
-  selfsubjectrulesreviews                  authorization.k8s.io/v1        false        SelfSubjectRulesReview
-  subjectaccessreviews                     authorization.k8s.io/v1        false        SubjectAccessReview
-  horizontalpodautoscalers    hpa          autoscaling/v2                 true         HorizontalPodAutoscaler
-  cronjobs                    cj           batch/v1                       true         CronJob
-  jobs                                     batch/v1                       true         Job
-  leases                                   coordination.k8s.io/v1         true         Lease
-  endpointslices                           discovery.k8s.io/v1            true         EndpointSlice
-  events                      ev           events.k8s.io/v1               true         Event
-  ingressclasses                           networking.k8s.io/v1           false        IngressClass
-  ingresses                   ing          networking.k8s.io/v1           true         Ingress
-  networkpolicies             netpol       networking.k8s.io/v1           true         NetworkPolicy
-  poddisruptionbudgets        pdb          policy/v1                      true         PodDisruptionBudget
-  clusterrolebindings                      rbac.authorization.k8s.io/v1   false        ClusterRoleBinding
-  clusterroles                             rbac.authorization.k8s.io/v1   false        ClusterRole
-  rolebindings                             rbac.authorization.k8s.io/v1   true         RoleBinding
-  roles                                    rbac.authorization.k8s.io/v1   true         Role
-  priorityclasses             pc           scheduling.k8s.io/v1           false        PriorityClass
-  storageclasses              sc           storage.k8s.io/v1              false        StorageClass
+  NAME                              SHORTNAMES   APIVERSION                        NAMESPACED   KIND
+  configmaps                        cm           v1                                true         ConfigMap
+  endpoints                         ep           v1                                true         Endpoints
+  events                            ev           v1                                true         Event
+  limitranges                       limits       v1                                true         LimitRange
+  namespaces                        ns           v1                                false        Namespace
+  nodes                             no           v1                                false        Node
+  persistentvolumeclaims            pvc          v1                                true         PersistentVolumeClaim
+  persistentvolumes                 pv           v1                                false        PersistentVolume
+  pods                              po           v1                                true         Pod
+  podtemplates                                   v1                                true         PodTemplate
+  replicationcontrollers            rc           v1                                true         ReplicationController
+  resourcequotas                    quota        v1                                true         ResourceQuota
+  secrets                                        v1                                true         Secret
+  serviceaccounts                   sa           v1                                true         ServiceAccount
+  services                          svc          v1                                true         Service
+  mutatingwebhookconfigurations                  admissionregistration.k8s.io/v1   false        MutatingWebhookConfiguration
+  validatingwebhookconfigurations                admissionregistration.k8s.io/v1   false        ValidatingWebhookConfiguration
+  customresourcedefinitions         crd,crds     apiextensions.k8s.io/v1           false        CustomResourceDefinition
+  apiservices                                    apiregistration.k8s.io/v1         false        APIService
+  controllerrevisions                            apps/v1                           true         ControllerRevision
+  daemonsets                        ds           apps/v1                           true         DaemonSet
+  deployments                       deploy       apps/v1                           true         Deployment
+  replicasets                       rs           apps/v1                           true         ReplicaSet
+  statefulsets                      sts          apps/v1                           true         StatefulSet
+  selfsubjectreviews                             authentication.k8s.io/v1          false        SelfSubjectReview
+  tokenreviews                                   authentication.k8s.io/v1          false        TokenReview
+  localsubjectaccessreviews                      authorization.k8s.io/v1           true         LocalSubjectAccessReview
+  selfsubjectaccessreviews                       authorization.k8s.io/v1           false        SelfSubjectAccessReview
+  selfsubjectrulesreviews                        authorization.k8s.io/v1           false        SelfSubjectRulesReview
+  subjectaccessreviews                           authorization.k8s.io/v1           false        SubjectAccessReview
+  horizontalpodautoscalers          hpa          autoscaling/v2                    true         HorizontalPodAutoscaler
+  cronjobs                          cj           batch/v1                          true         CronJob
+  jobs                                           batch/v1                          true         Job
+  leases                                         coordination.k8s.io/v1            true         Lease
+  endpointslices                                 discovery.k8s.io/v1               true         EndpointSlice
+  events                            ev           events.k8s.io/v1                  true         Event
+  ingressclasses                                 networking.k8s.io/v1              false        IngressClass
+  ingresses                         ing          networking.k8s.io/v1              true         Ingress
+  networkpolicies                   netpol       networking.k8s.io/v1              true         NetworkPolicy
+  poddisruptionbudgets              pdb          policy/v1                         true         PodDisruptionBudget
+  clusterrolebindings                            rbac.authorization.k8s.io/v1      false        ClusterRoleBinding
+  clusterroles                                   rbac.authorization.k8s.io/v1      false        ClusterRole
+  rolebindings                                   rbac.authorization.k8s.io/v1      true         RoleBinding
+  roles                                          rbac.authorization.k8s.io/v1      true         Role
+  priorityclasses                   pc           scheduling.k8s.io/v1              false        PriorityClass
+  storageclasses                    sc           storage.k8s.io/v1                 false        StorageClass
 `;
 
 describe.concurrent('kubectl api-resources', () => {
@@ -121,6 +123,7 @@ describe.concurrent('kubectl api-versions', () => {
     expectResult(await c.kubectl(version, ['api-versions']), {
       code: 0,
       stdout: text`
+        admissionregistration.k8s.io/v1
         apiextensions.k8s.io/v1
         apiregistration.k8s.io/v1
         apps/v1

@@ -307,3 +307,11 @@ export const apiServicePrinter: Printer = {
     return { cells: [o.metadata.name ?? '', reference, status, since(o.metadata.creationTimestamp, now)] };
   },
 };
+
+/** Validating and MutatingWebhookConfigurations: how many webhooks each registers. */
+export const webhookConfigurationPrinter: Printer = {
+  columns: [nameColumn(), column('Webhooks', 'integer', 'Webhooks indicates the number of webhooks registered in this configuration'), ageColumn()],
+  print(o, now) {
+    return { cells: [o.metadata.name ?? '', asArray(at(o, 'webhooks')).length, since(o.metadata.creationTimestamp, now)] };
+  },
+};

@@ -2,7 +2,7 @@
 // per resource, as the real API server produces them from pkg/printers/internalversion.
 import type { KubeObject } from '../../types.ts';
 import type { PrinterColumn } from '../../registry/index.ts';
-import { apiServicePrinter, clusterRoleBindingPrinter, endpointSlicePrinter, horizontalPodAutoscalerPrinter, ingressClassPrinter, ingressPrinter, leasePrinter, networkPolicyPrinter, podDisruptionBudgetPrinter, roleBindingPrinter, storageClassPrinter, priorityClassPrinter } from './apis.ts';
+import { apiServicePrinter, clusterRoleBindingPrinter, endpointSlicePrinter, horizontalPodAutoscalerPrinter, ingressClassPrinter, ingressPrinter, leasePrinter, networkPolicyPrinter, podDisruptionBudgetPrinter, roleBindingPrinter, storageClassPrinter, priorityClassPrinter, webhookConfigurationPrinter } from './apis.ts';
 import {
   configMapPrinter,
   endpointsPrinter,
@@ -105,6 +105,8 @@ const printers: Record<string, Printer> = {
   'storage.k8s.io/storageclasses': storageClassPrinter,
   'scheduling.k8s.io/priorityclasses': priorityClassPrinter,
   'apiregistration.k8s.io/apiservices': apiServicePrinter,
+  'admissionregistration.k8s.io/validatingwebhookconfigurations': webhookConfigurationPrinter,
+  'admissionregistration.k8s.io/mutatingwebhookconfigurations': webhookConfigurationPrinter,
 };
 
 function printerFor(resource: TableResource): Printer {

@@ -33,6 +33,7 @@ import { storageclasses } from './storage/storageclasses.ts';
 import { priorityclasses } from './scheduling/priorityclasses.ts';
 import { customresourcedefinitions } from './apiextensions/customresourcedefinitions.ts';
 import { apiservices } from './apiregistration/apiservices.ts';
+import { mutatingwebhookconfigurations, validatingwebhookconfigurations } from './admissionregistration/webhookconfigurations.ts';
 import { localsubjectaccessreviews, selfsubjectaccessreviews, selfsubjectrulesreviews, subjectaccessreviews } from './authorization/reviews.ts';
 import { selfsubjectreviews, tokenreviews } from './authentication/reviews.ts';
 
@@ -55,6 +56,8 @@ export function builtinStrategies(): ResourceStrategy[] {
     services,
     customresourcedefinitions,
     apiservices,
+    mutatingwebhookconfigurations,
+    validatingwebhookconfigurations,
     controllerrevisions,
     daemonsets,
     deployments,
