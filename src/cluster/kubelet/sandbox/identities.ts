@@ -6,7 +6,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { SandboxIdentity } from './index.ts';
-import { inUserNamespace, readIdMap } from './user-namespace.ts';
+import { type IdMapping, inUserNamespace, readIdMap } from './user-namespace.ts';
 
 /** Far above the uids distributions hand out and the usual subordinate-id ranges. */
 export const DEFAULT_IDENTITY_RANGE = { first: 3_000_000, size: 1_000_000 };
@@ -22,11 +22,11 @@ const FIRST_SANDBOX_ID = 1000;
  * (the user's subordinate range, past the system ids, short of nobody), so every identity is a
  * real uid outside, distinct from every other sandbox's and from the user's own.
  */
-export function identityRange(): { first: number; size: number } {
-  if (!inUserNamespace()) return DEFAULT_IDENTITY_RANGE;
+export function identityRange(uidMap: IdMapping[] | null = readIdMap('uid'), gidMap: IdMapping[] | null = readIdMap('gid')): { first: number; size: number } {
+  if (!inUserNamespace(uidMap)) return DEFAULT_IDENTITY_RANGE;
   let best = { first: 0, size: 0 };
-  for (const uid of readIdMap('uid') ?? []) {
-    for (const gid of readIdMap('gid') ?? []) {
+  for (const uid of uidMap ?? []) {
+    for (const gid of gidMap ?? []) {
       const first = Math.max(uid.inside, gid.inside, FIRST_SANDBOX_ID);
       let end = Math.min(uid.inside + uid.count, gid.inside + gid.count);
       if (first <= NOBODY && NOBODY < end) end = NOBODY;

@@ -32,8 +32,7 @@ export function readIdMap(kind: 'uid' | 'gid'): IdMapping[] | null {
 }
 
 /** Whether this process runs in a user namespace other than the machine's own (its root is a normal user outside). */
-export function inUserNamespace(): boolean {
-  const map = readIdMap('uid');
+export function inUserNamespace(map: IdMapping[] | null = readIdMap('uid')): boolean {
   if (!map) return false;
   return !(map.length === 1 && map[0]?.inside === 0 && map[0].outside === 0 && map[0].count === 4294967295);
 }
