@@ -4,7 +4,8 @@
 import type { KubeObject } from '../types.ts';
 import type { ControllerContext } from './context.ts';
 import { canonicalJson } from './hash.ts';
-import { isJson, list, obj, selectorOf } from './objects.ts';
+import { isJson, obj, objects } from '../json.ts';
+import { selectorOf } from './objects.ts';
 import { objectKey, type RunningController, startController } from './runtime.ts';
 
 function aggregating(role: KubeObject): boolean {
@@ -36,7 +37,7 @@ export function startClusterRoleAggregation(ctx: ControllerContext): RunningCont
     reconcile(name) {
       const role = roles().get(undefined, name);
       if (!role || !aggregating(role)) return;
-      const selectors = list(obj(role['aggregationRule']).clusterRoleSelectors).map(selectorOf);
+      const selectors = objects(obj(role['aggregationRule']).clusterRoleSelectors).map(selectorOf);
       const sources = roles()
         .list()
         .filter((other) => other.metadata.name !== name && selectors.some((selector) => selector.matches(other.metadata.labels)))

@@ -7,7 +7,8 @@ import { CronExpressionParser } from 'cron-parser';
 import type { KubeObject } from '../types.ts';
 import { errorMessage, isAlreadyExists } from './client.ts';
 import type { ControllerContext } from './context.ts';
-import { controllerRef, copy, findCondition, type Json, list, newControllerRef, num, obj, parseTime, specOf, statusOf, str, timestamp } from './objects.ts';
+import { type Json, num, obj, objects, specOf, statusOf, str } from '../json.ts';
+import { controllerRef, copy, findCondition, newControllerRef, parseTime, timestamp } from './objects.ts';
 import { controllerOwnerKeys, type ReconcileResult, type RunningController, splitKey, startController } from './runtime.ts';
 
 export const SCHEDULED_TIMESTAMP_ANNOTATION = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
@@ -98,7 +99,7 @@ export function startCronJobController(ctx: ControllerContext): RunningControlle
     const spec = specOf(cronJob);
     const status = copy(statusOf(cronJob));
     const jobs = client.jobs.list(namespace).filter((job) => controllerRef(job)?.uid === cronJob.metadata.uid);
-    let active = list(status.active);
+    let active = objects(status.active);
     const activeUids = new Set(active.map((ref) => str(ref.uid)));
 
     for (const job of jobs) {

@@ -8,7 +8,8 @@ import { type ControllerClient, errorMessage } from './client.ts';
 import type { ControllerContext } from './context.ts';
 import type { EventRecorder } from './events.ts';
 import { REVISION_HASH_LABEL, syncRevisions, templateOf, truncateRevisions } from './history.ts';
-import { controllerRef, copy, isPodAvailable, isPodReady, isPodTerminal, type Json, list, nodeNameOf, num, obj, podFromTemplate, podPhase, selectorOf, specOf, statusOf } from './objects.ts';
+import { type Json, num, obj, objects, specOf, statusOf } from '../json.ts';
+import { controllerRef, copy, isPodAvailable, isPodReady, isPodTerminal, nodeNameOf, podFromTemplate, podPhase, selectorOf } from './objects.ts';
 import { controllerOwnerKeys, objectKey, type ReconcileResult, RetryLater, type RunningController, splitKey, startController } from './runtime.ts';
 import { podFitsNodeAffinity } from './scheduler.ts';
 import { scaledValue } from './deployment/index.ts';
@@ -24,7 +25,7 @@ const daemonTolerations: Json[] = [
 ];
 
 function withDaemonTolerations(spec: Json): Json[] {
-  const tolerations = list(spec.tolerations);
+  const tolerations = objects(spec.tolerations);
   const wanted = [...daemonTolerations];
   if (spec.hostNetwork === true) wanted.push({ key: 'node.kubernetes.io/network-unavailable', operator: 'Exists', effect: 'NoSchedule' });
   for (const toleration of wanted) if (!tolerations.some((t) => t.key === toleration.key && t.effect === toleration.effect)) tolerations.push(toleration);
@@ -37,7 +38,7 @@ export function shouldRunOn(template: unknown, node: KubeObject): boolean {
   const probe: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: {}, spec };
   if (!podFitsNodeAffinity(probe, node)) return false;
   const tolerations = withDaemonTolerations(spec);
-  const taints = list(specOf(node).taints) as unknown as Taint[];
+  const taints = objects(specOf(node).taints) as unknown as Taint[];
   return taints.every((taint) => (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') || tolerations.some((t) => tolerates(t, taint)));
 }
 
@@ -55,9 +56,9 @@ function pinnedToNode(spec: Json, nodeName: string): Json {
 function targetNode(pod: KubeObject): string {
   const bound = nodeNameOf(pod);
   if (bound) return bound;
-  const terms = list(obj(obj(obj(specOf(pod).affinity).nodeAffinity).requiredDuringSchedulingIgnoredDuringExecution).nodeSelectorTerms);
+  const terms = objects(obj(obj(obj(specOf(pod).affinity).nodeAffinity).requiredDuringSchedulingIgnoredDuringExecution).nodeSelectorTerms);
   for (const term of terms) {
-    for (const field of list(term.matchFields)) {
+    for (const field of objects(term.matchFields)) {
       if (field.key === 'metadata.name' && Array.isArray(field.values) && typeof field.values[0] === 'string') return field.values[0];
     }
   }

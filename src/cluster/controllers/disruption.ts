@@ -8,7 +8,8 @@ import { StatusError, type KubeObject } from '../types.ts';
 import { ControllerClient, controllerUser, isConflict } from './client.ts';
 import type { Clock } from './clock.ts';
 import type { ControllerContext } from './context.ts';
-import { type Condition, controllerRef, copy, isPodReady, type Json, list, num, obj, podPhase, selectorOf, specOf, statusOf, timestamp } from './objects.ts';
+import { type Json, num, obj, objects, specOf, statusOf } from '../json.ts';
+import { type Condition, controllerRef, copy, isPodReady, podPhase, selectorOf, timestamp } from './objects.ts';
 import { objectKey, type RunningController, splitKey, startController } from './runtime.ts';
 import { scaledValue } from './deployment/index.ts';
 
@@ -88,7 +89,7 @@ export function startDisruptionController(ctx: ControllerContext): RunningContro
     else desiredHealthy = num(minAvailable) ?? 0;
     const disruptionsAllowed = Math.max(0, currentHealthy - desiredHealthy);
     const stamp = timestamp(now);
-    const oldCondition = list(previous.conditions).find((c) => c.type === 'DisruptionAllowed') as Condition | undefined;
+    const oldCondition = objects(previous.conditions).find((c) => c.type === 'DisruptionAllowed') as Condition | undefined;
     const allowed = disruptionsAllowed > 0;
     const condition: Condition = {
       type: 'DisruptionAllowed',

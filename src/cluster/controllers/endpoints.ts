@@ -6,7 +6,8 @@
 import type { KubeObject } from '../types.ts';
 import type { ControllerClient } from './client.ts';
 import type { ControllerContext } from './context.ts';
-import { isPodReady, isPodTerminal, type Json, list, mapSelectorMatches, newControllerRef, nodeNameOf, num, obj, specOf, statusOf, str, timestamp } from './objects.ts';
+import { type Json, num, obj, objects, specOf, statusOf, str } from '../json.ts';
+import { isPodReady, isPodTerminal, mapSelectorMatches, newControllerRef, nodeNameOf, timestamp } from './objects.ts';
 import { objectKey, type RunningController, splitKey, startController } from './runtime.ts';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -29,8 +30,8 @@ export function findPort(pod: KubeObject, servicePort: Json): number | undefined
   if (typeof target === 'number') return target;
   if (typeof target === 'string') {
     if (/^\d+$/.test(target)) return Number(target);
-    for (const container of list(specOf(pod).containers)) {
-      for (const port of list(container.ports)) {
+    for (const container of objects(specOf(pod).containers)) {
+      for (const port of objects(container.ports)) {
         if (port.name === target && (str(port.protocol) ?? 'TCP') === protocol) return num(port.containerPort);
       }
     }
@@ -64,7 +65,7 @@ function membersOf(service: KubeObject, pods: KubeObject[], includeTerminating: 
     const terminating = pod.metadata.deletionTimestamp !== undefined;
     if (terminating && !includeTerminating) continue;
     const ports: ResolvedPort[] = [];
-    for (const servicePort of list(spec.ports)) {
+    for (const servicePort of objects(spec.ports)) {
       const port = findPort(pod, servicePort);
       if (port === undefined) continue;
       const resolved: ResolvedPort = { port, protocol: str(servicePort.protocol) ?? 'TCP' };
@@ -72,7 +73,7 @@ function membersOf(service: KubeObject, pods: KubeObject[], includeTerminating: 
       if (str(servicePort.appProtocol)) resolved.appProtocol = str(servicePort.appProtocol);
       ports.push(resolved);
     }
-    if (ports.length === 0 && list(spec.ports).length > 0) continue;
+    if (ports.length === 0 && objects(spec.ports).length > 0) continue;
     const serving = isPodReady(pod);
     out.push({ pod, ip, ports, ready: publishNotReady || (serving && !terminating), serving: publishNotReady || serving, terminating });
   }

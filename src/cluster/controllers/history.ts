@@ -4,7 +4,8 @@
 import type { KubeObject } from '../types.ts';
 import type { ControllerClient } from './client.ts';
 import { canonicalJson, safeEncodeString } from './hash.ts';
-import { controllerRef, copy, newControllerRef, num, obj, specOf } from './objects.ts';
+import { num, obj, specOf } from '../json.ts';
+import { controllerRef, copy, newControllerRef } from './objects.ts';
 
 export const REVISION_HASH_LABEL = 'controller.kubernetes.io/hash';
 

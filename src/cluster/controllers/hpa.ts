@@ -8,7 +8,8 @@ import { tryParseQuantity } from '../registry/index.ts';
 import type { KubeObject } from '../types.ts';
 import { type ControllerClient, errorMessage, isNotFound } from './client.ts';
 import type { ControllerContext } from './context.ts';
-import { type Condition, copy, isPodReady, type Json, list, num, obj, podPhase, specOf, statusOf, str, timestamp } from './objects.ts';
+import { type Json, num, obj, objects, specOf, statusOf, str } from '../json.ts';
+import { type Condition, copy, isPodReady, podPhase, timestamp } from './objects.ts';
 import { objectKey, type RunningController, splitKey, startController } from './runtime.ts';
 
 export interface PodUsage {
@@ -41,7 +42,7 @@ interface MetricResult {
 
 function resourceRequest(pod: KubeObject, resource: string): { total: number; missing?: string } {
   let total = 0;
-  for (const container of list(specOf(pod).containers)) {
+  for (const container of objects(specOf(pod).containers)) {
     const request = tryParseQuantity(obj(obj(container.resources).requests)[resource]);
     if (!request) return { total, missing: str(container.name) };
     total += resource === 'cpu' ? request.milliValue() : request.value();
@@ -136,7 +137,7 @@ function computeResourceMetric(metric: Json, pods: KubeObject[], currentReplicas
 }
 
 function hpaCondition(type: string, status: Condition['status'], reason: string, message: string, now: string, previous: Json): Condition {
-  const old = list(previous.conditions).find((c) => c.type === type);
+  const old = objects(previous.conditions).find((c) => c.type === type);
   return { type, status, lastTransitionTime: old && old.status === status ? (str(old.lastTransitionTime) ?? now) : now, reason, message };
 }
 
@@ -214,7 +215,7 @@ export function startHorizontalPodAutoscaler(ctx: ControllerContext, metricsSour
     } else {
       const selector = str(statusOf(scale).selector);
       const pods = selector ? client.pods.list(namespace, { labelSelector: selector }) : [];
-      const metricSpecs = list(spec.metrics).length ? list(spec.metrics) : [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
+      const metricSpecs = objects(spec.metrics).length ? objects(spec.metrics) : [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
       const currentMetrics: Json[] = [];
       let best: MetricResult | undefined;
       let failure: MetricError | undefined;

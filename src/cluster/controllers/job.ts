@@ -9,25 +9,8 @@ import { claim } from './claim.ts';
 import { type ControllerClient, errorMessage } from './client.ts';
 import type { ControllerContext } from './context.ts';
 import type { EventRecorder } from './events.ts';
-import {
-  type Condition,
-  controllerRef,
-  copy,
-  findCondition,
-  isPodReady,
-  isPodTerminal,
-  type Json,
-  list,
-  num,
-  obj,
-  parseTime,
-  podFromTemplate,
-  podPhase,
-  selectorOf,
-  specOf,
-  statusOf,
-  timestamp,
-} from './objects.ts';
+import { type Json, num, obj, objects, specOf, statusOf } from '../json.ts';
+import { type Condition, controllerRef, copy, findCondition, isPodReady, isPodTerminal, parseTime, podFromTemplate, podPhase, selectorOf, timestamp } from './objects.ts';
 import { controllerOwnerKeys, objectKey, type ReconcileResult, RetryLater, type RunningController, splitKey, startController } from './runtime.ts';
 
 export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
@@ -81,7 +64,7 @@ function jobCondition(type: string, reason: string, message: string, now: string
 function addCondition(status: Json, condition: Condition): boolean {
   const existing = findCondition(status, condition.type);
   if (existing?.status === condition.status) return false;
-  const others = list(status.conditions).filter((c) => c.type !== condition.type);
+  const others = objects(status.conditions).filter((c) => c.type !== condition.type);
   status.conditions = [...others, condition];
   return true;
 }
@@ -91,7 +74,7 @@ function lastFailureTime(pods: KubeObject[]): number | undefined {
   for (const pod of pods) {
     if (podPhase(pod) !== 'Failed') continue;
     let at = parseTime(pod.metadata.deletionTimestamp);
-    for (const status of list(statusOf(pod).containerStatuses)) {
+    for (const status of objects(statusOf(pod).containerStatuses)) {
       const finished = parseTime(obj(obj(status.state).terminated).finishedAt);
       if (finished !== undefined && (at === undefined || finished > at)) at = finished;
     }
@@ -209,7 +192,7 @@ class JobSync {
           const env = { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { fieldPath: `metadata.labels['${COMPLETION_INDEX_ANNOTATION}']` } } };
           for (const field of ['containers', 'initContainers']) {
             if (!Array.isArray(spec[field])) continue;
-            spec[field] = list(spec[field]).map((c) => ({ ...c, env: [...list(c.env).filter((e) => e.name !== 'JOB_COMPLETION_INDEX'), env] }));
+            spec[field] = objects(spec[field]).map((c) => ({ ...c, env: [...objects(c.env).filter((e) => e.name !== 'JOB_COMPLETION_INDEX'), env] }));
           }
         }
         try {
@@ -264,7 +247,7 @@ class JobSync {
     // Failure: the back-off limit (failed pods, or container restarts with OnFailure) or the deadline.
     let failure: { reason: string; message: string } | undefined;
     const restarts = obj(obj(this.spec.template).spec).restartPolicy === 'OnFailure'
-      ? active.reduce((total, pod) => total + list(statusOf(pod).containerStatuses).reduce((n, c) => n + (num(c.restartCount) ?? 0), 0), 0)
+      ? active.reduce((total, pod) => total + objects(statusOf(pod).containerStatuses).reduce((n, c) => n + (num(c.restartCount) ?? 0), 0), 0)
       : 0;
     if (failed + restarts > backoffLimit) failure = { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
     const deadline = num(this.spec.activeDeadlineSeconds);
@@ -299,7 +282,7 @@ class JobSync {
     } else {
       const suspendedCondition = findCondition(status, 'Suspended');
       if (suspendedCondition?.status === 'True') {
-        status.conditions = list(status.conditions).map((c) =>
+        status.conditions = objects(status.conditions).map((c) =>
           c.type === 'Suspended' ? { ...c, status: 'False', reason: 'JobResumed', message: 'Job resumed', lastProbeTime: nowStamp, lastTransitionTime: nowStamp } : c,
         );
         status.startTime = nowStamp;

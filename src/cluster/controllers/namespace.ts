@@ -5,7 +5,8 @@
 import type { ResourceDefinition } from '../registry/index.ts';
 import type { KubeObject } from '../types.ts';
 import type { ControllerContext } from './context.ts';
-import { type Condition, copy, isJson, specOf, statusOf, timestamp } from './objects.ts';
+import { isJson, specOf, statusOf } from '../json.ts';
+import { type Condition, copy, timestamp } from './objects.ts';
 import { type RunningController, startController } from './runtime.ts';
 
 export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';

@@ -9,7 +9,8 @@ import type { KubeObject } from '../types.ts';
 import { type ControllerClient, isAlreadyExists, nodeUser } from './client.ts';
 import type { ControllerContext } from './context.ts';
 import type { EventRecorder } from './events.ts';
-import { type Condition, copy, findCondition, list, microTimestamp, parseTime, specOf, statusOf, timestamp } from './objects.ts';
+import { objects, specOf, statusOf } from '../json.ts';
+import { type Condition, copy, findCondition, microTimestamp, parseTime, timestamp } from './objects.ts';
 import { type RunningController, startController } from './runtime.ts';
 import type { Taint } from './taints.ts';
 
@@ -63,7 +64,7 @@ function nodeStatus(index: number, name: string, capacity: NodeCapacity, now: st
   return {
     capacity: resources,
     allocatable: { ...resources },
-    conditions: conditionsAt(now, previous ? (list(statusOf(previous).conditions) as Condition[]) : []),
+    conditions: conditionsAt(now, previous ? (objects(statusOf(previous).conditions) as Condition[]) : []),
     addresses: [
       { type: 'InternalIP', address: `172.18.0.${index + 1}` },
       { type: 'Hostname', address: name },
@@ -145,7 +146,7 @@ export function startNodeLifecycle(ctx: ControllerContext, options: NodeOptions 
     const wanted = nodeStatus(index, name, capacity, stamp, existing);
     const current = statusOf(existing);
     const drifted = JSON.stringify({ ...wanted, conditions: undefined }) !== JSON.stringify({ ...current, conditions: undefined }) ||
-      (list(current.conditions) as Condition[]).some((c) => c.status !== (c.type === 'Ready' ? 'True' : 'False'));
+      (objects(current.conditions) as Condition[]).some((c) => c.status !== (c.type === 'Ready' ? 'True' : 'False'));
     if (due <= 0 || drifted) {
       kubelet.client.nodes.mutate(undefined, name, (draft) => {
         draft.status = { ...copy(statusOf(draft)), ...nodeStatus(index, name, capacity, stamp, draft) };
@@ -185,12 +186,12 @@ export function startNodeLifecycle(ctx: ControllerContext, options: NodeOptions 
     const node = lifecycle.nodes.get(undefined, name);
     if (!node) return;
     const cordoned = specOf(node).unschedulable === true;
-    const taints = list(specOf(node).taints) as unknown as Taint[];
+    const taints = objects(specOf(node).taints) as unknown as Taint[];
     const tainted = taints.some((t) => t.key === UNSCHEDULABLE_TAINT_KEY && t.effect === 'NoSchedule');
     if (cordoned === tainted) return;
     lifecycle.nodes.mutate(undefined, name, (draft) => {
       const spec = { ...specOf(draft) };
-      const current = (list(spec.taints) as unknown as Taint[]).filter((t) => !(t.key === UNSCHEDULABLE_TAINT_KEY && t.effect === 'NoSchedule'));
+      const current = (objects(spec.taints) as unknown as Taint[]).filter((t) => !(t.key === UNSCHEDULABLE_TAINT_KEY && t.effect === 'NoSchedule'));
       if (spec.unschedulable === true) current.push({ key: UNSCHEDULABLE_TAINT_KEY, effect: 'NoSchedule', timeAdded: timestamp(ctx.clock.now()) });
       if (current.length) spec.taints = current;
       else delete spec.taints;

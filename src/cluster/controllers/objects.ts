@@ -1,38 +1,9 @@
-// Reading and writing the parts of objects controllers care about. Objects are plain JSON (as on
-// the wire) and stored ones are frozen: readers check types instead of trusting casts, writers
-// work on copies.
+// The parts of objects controllers care about: conditions, owners, selectors, times. Objects are
+// plain JSON (as on the wire, read with ../json.ts) and stored ones are frozen: writers work on
+// copies.
+import { isJson, type Json, num, obj, objects, specOf, str, statusOf } from '../json.ts';
 import { labelSelectorFromObject } from '../registry/index.ts';
 import type { KubeObject, OwnerReference } from '../types.ts';
-
-export type Json = Record<string, unknown>;
-
-export function isJson(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function obj(value: unknown): Json {
-  return isJson(value) ? value : {};
-}
-
-export function list(value: unknown): Json[] {
-  return Array.isArray(value) ? value.filter(isJson) : [];
-}
-
-export function str(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-export function num(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
-
-export function specOf(object: KubeObject): Json {
-  return obj(object.spec);
-}
-
-export function statusOf(object: KubeObject): Json {
-  return obj(object.status);
-}
 
 /** A mutable deep copy of a (frozen) stored object. */
 export function copy<T>(value: T): T {
@@ -74,7 +45,7 @@ export interface Condition {
 }
 
 export function conditionsOf(status: Json): Condition[] {
-  return list(status.conditions) as Condition[];
+  return objects(status.conditions) as Condition[];
 }
 
 export function findCondition(status: Json, type: string): Condition | undefined {
@@ -186,7 +157,7 @@ export function nodeNameOf(pod: KubeObject): string {
 
 export function restartCount(pod: KubeObject): number {
   let total = 0;
-  for (const status of list(statusOf(pod).containerStatuses)) total += num(status.restartCount) ?? 0;
+  for (const status of objects(statusOf(pod).containerStatuses)) total += num(status.restartCount) ?? 0;
   return total;
 }
 

@@ -8,7 +8,8 @@ import { tryParseQuantity } from '../registry/index.ts';
 import { type ControllerClient, isAlreadyExists } from './client.ts';
 import type { ControllerContext } from './context.ts';
 import type { EventRecorder } from './events.ts';
-import { copy, obj, specOf, statusOf, str } from './objects.ts';
+import { obj, specOf, statusOf, str } from '../json.ts';
+import { copy } from './objects.ts';
 import { objectKey, type RunningController, splitKey, startController } from './runtime.ts';
 
 export const DEFAULT_CLASS_ANNOTATION = 'storageclass.kubernetes.io/is-default-class';

@@ -6,7 +6,8 @@
 // its Node meanwhile keeps them.
 import type { KubeObject } from '../types.ts';
 import type { ControllerContext } from './context.ts';
-import { copy, isPodTerminal, nodeNameOf, setCondition, statusOf, timestamp } from './objects.ts';
+import { statusOf } from '../json.ts';
+import { copy, isPodTerminal, nodeNameOf, setCondition, timestamp } from './objects.ts';
 import { type RunningController, splitKey, startController } from './runtime.ts';
 
 export interface PodGCOptions {

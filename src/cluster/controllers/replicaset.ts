@@ -7,28 +7,8 @@ import { claim } from './claim.ts';
 import { type ControllerClient, errorMessage, type ResourceClient } from './client.ts';
 import type { ControllerContext } from './context.ts';
 import type { EventRecorder } from './events.ts';
-import {
-  type Condition,
-  controllerRef,
-  copy,
-  findCondition,
-  isPodActive,
-  isPodAvailable,
-  isPodReady,
-  msUntilAvailable,
-  nodeNameOf,
-  num,
-  obj,
-  parseTime,
-  podFromTemplate,
-  podPhase,
-  restartCount,
-  type Selector,
-  selectorOf,
-  specOf,
-  statusOf,
-  timestamp,
-} from './objects.ts';
+import { num, obj, specOf, statusOf } from '../json.ts';
+import { type Condition, controllerRef, copy, findCondition, isPodActive, isPodAvailable, isPodReady, msUntilAvailable, nodeNameOf, parseTime, podFromTemplate, podPhase, restartCount, type Selector, selectorOf, timestamp } from './objects.ts';
 import { controllerOwnerKeys, objectKey, type ReconcileResult, RetryLater, type RunningController, splitKey, startController } from './runtime.ts';
 
 /** Most pods one sync creates or deletes (burstReplicas). */

@@ -10,7 +10,8 @@ import type { ControllerClient } from './client.ts';
 import { isNotFound } from './client.ts';
 import type { Clock } from './clock.ts';
 import type { EventRecorder } from './events.ts';
-import { controllerRef, findCondition, isPodTerminal, type Json, list, nodeNameOf, obj, setCondition, specOf, statusOf, str, timestamp } from './objects.ts';
+import { type Json, obj, objects, specOf, statusOf, str } from '../json.ts';
+import { controllerRef, findCondition, isPodTerminal, nodeNameOf, setCondition, timestamp } from './objects.ts';
 import { objectKey, type RunningController, splitKey, startController } from './runtime.ts';
 import { type Taint, tolerates } from './taints.ts';
 
@@ -53,8 +54,8 @@ function podRequests(pod: KubeObject): Resources {
 
 function hostPortsOf(pod: KubeObject): string[] {
   const ports: string[] = [];
-  for (const container of [...list(specOf(pod).containers), ...list(specOf(pod).initContainers)]) {
-    for (const port of list(container.ports)) {
+  for (const container of [...objects(specOf(pod).containers), ...objects(specOf(pod).initContainers)]) {
+    for (const port of objects(container.ports)) {
       const hostPort = port.hostPort;
       if (typeof hostPort === 'number' && hostPort > 0) ports.push(`${str(port.protocol) ?? 'TCP'}/${str(port.hostIP) ?? '0.0.0.0'}/${hostPort}`);
     }
@@ -133,17 +134,17 @@ interface FilterFailure {
 const unschedulableTaint: Taint = { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' };
 
 function nodeTaints(node: KubeObject): Taint[] {
-  return list(specOf(node).taints) as unknown as Taint[];
+  return objects(specOf(node).taints) as unknown as Taint[];
 }
 
 function podTolerations(pod: KubeObject): Json[] {
-  return list(specOf(pod).tolerations);
+  return objects(specOf(pod).tolerations);
 }
 
 function matchesNodeSelectorTerm(term: Json, node: KubeObject): boolean {
   const labels = node.metadata.labels ?? {};
-  const expressions = list(term.matchExpressions);
-  const fields = list(term.matchFields);
+  const expressions = objects(term.matchExpressions);
+  const fields = objects(term.matchFields);
   if (expressions.length === 0 && fields.length === 0) return false;
   const requirement = (expr: Json, value: string | undefined): boolean => {
     const values = Array.isArray(expr.values) ? expr.values.map(String) : [];
@@ -178,7 +179,7 @@ export function podFitsNodeAffinity(pod: KubeObject, node: KubeObject): boolean 
   const labels = node.metadata.labels ?? {};
   for (const [key, value] of Object.entries(obj(spec.nodeSelector))) if (labels[key] !== value) return false;
   const required = obj(obj(obj(spec.affinity).nodeAffinity).requiredDuringSchedulingIgnoredDuringExecution);
-  const terms = list(required.nodeSelectorTerms);
+  const terms = objects(required.nodeSelectorTerms);
   if (Object.keys(required).length === 0) return true;
   return terms.some((term) => matchesNodeSelectorTerm(term, node));
 }
@@ -278,7 +279,7 @@ export function startScheduler(options: SchedulerOptions): RunningController {
   const checkClaims = (pod: KubeObject): PvcCheck => {
     const result: PvcCheck = { unboundImmediate: false, delayed: [] };
     const namespace = pod.metadata.namespace;
-    for (const volume of list(specOf(pod).volumes)) {
+    for (const volume of objects(specOf(pod).volumes)) {
       const claimName = str(obj(volume.persistentVolumeClaim).claimName);
       if (!claimName) continue;
       const claim = client.persistentVolumeClaims.get(namespace, claimName);
@@ -344,7 +345,7 @@ export function startScheduler(options: SchedulerOptions): RunningController {
       unschedulable.delete(key);
       return;
     }
-    if (list(specOf(pod).schedulingGates).length > 0) {
+    if (objects(specOf(pod).schedulingGates).length > 0) {
       markUnschedulable(pod, 'SchedulingGated', 'Scheduling is blocked due to non-empty scheduling gates');
       unschedulable.delete(key);
       return;

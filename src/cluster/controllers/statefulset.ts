@@ -9,7 +9,8 @@ import { type ControllerClient, errorMessage, isAlreadyExists } from './client.t
 import type { ControllerContext } from './context.ts';
 import type { EventRecorder } from './events.ts';
 import { syncRevisions, templateOf, truncateRevisions } from './history.ts';
-import { controllerRef, copy, isPodAvailable, isPodReady, isPodTerminal, type Json, list, newControllerRef, num, obj, podFromTemplate, podPhase, selectorOf, specOf, statusOf, str } from './objects.ts';
+import { type Json, num, obj, objects, specOf, statusOf, str } from '../json.ts';
+import { controllerRef, copy, isPodAvailable, isPodReady, isPodTerminal, newControllerRef, podFromTemplate, podPhase, selectorOf } from './objects.ts';
 import { controllerOwnerKeys, objectKey, type ReconcileResult, RetryLater, type RunningController, splitKey, startController } from './runtime.ts';
 
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
@@ -50,7 +51,7 @@ class StatefulSetSync {
   }
 
   claimTemplates(): Json[] {
-    return list(specOf(this.set).volumeClaimTemplates);
+    return objects(specOf(this.set).volumeClaimTemplates);
   }
 
   ensureClaims(podName: string, ordinal: number): void {
@@ -98,7 +99,7 @@ class StatefulSetSync {
     spec.hostname = name;
     const serviceName = str(specOf(this.set).serviceName);
     if (serviceName) spec.subdomain = serviceName;
-    const volumes = list(spec.volumes);
+    const volumes = objects(spec.volumes);
     for (const template of this.claimTemplates()) {
       const volumeName = str(obj(template.metadata).name) ?? '';
       const volume = { name: volumeName, persistentVolumeClaim: { claimName: claimName(template, this.set, ordinal) } };

@@ -1,5 +1,5 @@
 // Taints and tolerations (k8s.io/api/core/v1 Toleration.ToleratesTaint).
-import type { Json } from './objects.ts';
+import type { Json } from '../json.ts';
 
 export interface Taint {
   key: string;

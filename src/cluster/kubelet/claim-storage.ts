@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { tryParseQuantity } from '../registry/index.ts';
 import type { KubeObject } from '../types.ts';
 import { type HostDisk, isMountPoint, mountImage, removeOrphanedImages, unmountImage } from './ephemeral-storage/index.ts';
-import { obj, specOf, statusOf } from './format.ts';
+import { obj, specOf, statusOf } from '../json.ts';
 import { createSandboxDirectory, type SandboxIdentity } from './sandbox/index.ts';
 
 const MiB = 1024 * 1024;

@@ -8,7 +8,7 @@ import { StatusError, type KubeObject } from '../types.ts';
 import type { ContainerSlot } from './container-slot.ts';
 import { findExecutable } from './container-sandbox.ts';
 import { ProcessContainer } from './containers.ts';
-import { objects, specOf, str } from './format.ts';
+import { objects, specOf, str } from '../json.ts';
 import { type ContainerLog, formatLogLine, type LogReadOptions, selectLines } from './logs.ts';
 import type { PodWorker } from './pod-worker.ts';
 import { spawnSandboxed, type SandboxSupport } from './sandbox/index.ts';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { containerRootFor, containerSandboxSpec, imageProgramMounts, instanceDirectories, podEtcFiles } from './container-sandbox.ts';
 import type { ContainerSlot } from './container-slot.ts';
 import { ContainerConfigError } from './environment.ts';
-import { str } from './format.ts';
+import { str } from '../json.ts';
 import type { PodContext } from './pod-context.ts';
 import { createSandboxDirectory, type SandboxSpec, spawnSandboxed } from './sandbox/index.ts';
 import { SERVICE_PROXY_PORT } from './service-network.ts';

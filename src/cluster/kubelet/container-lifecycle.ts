@@ -4,7 +4,7 @@
 import type { ContainerSlot } from './container-slot.ts';
 import type { ContainerInstance } from './containers.ts';
 import { runInContainer } from './container-exec.ts';
-import { type Json, num, obj, objects, specOf, str, strings } from './format.ts';
+import { type Json, num, obj, objects, specOf, str, strings } from '../json.ts';
 import { podGraceMs, type PodContext } from './pod-context.ts';
 import { openPodPort } from './network/index.ts';
 import { type Dial, httpGet, probeUrl } from './probe-http.ts';

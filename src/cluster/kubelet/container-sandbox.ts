@@ -5,7 +5,7 @@ import { existsSync, lstatSync, readlinkSync, statSync, writeFileSync } from 'no
 import { join, posix } from 'node:path';
 import { tryParseQuantity } from '../registry/index.ts';
 import type { KubeObject } from '../types.ts';
-import { type Json, obj, objects, specOf, str } from './format.ts';
+import { type Json, obj, objects, specOf, str } from '../json.ts';
 import { ALPINE_OF_SERVICE_IMAGES, containerRoot, type ImageRoot, imageRoot, type ResolvedImage, rootFilesystemOf, versionOf } from './images/index.ts';
 import { containerCapabilities, createSandboxDirectory, type InsideUser, type SandboxIdentity, type SandboxLimits, type SandboxMount, type SandboxRoot, type SandboxSpec } from './sandbox/index.ts';
 import { ensurePassage } from './volumes.ts';

@@ -2,7 +2,7 @@
 // reports, the last terminated instance (for --previous and lastState), restart and back-off
 // bookkeeping, readiness, and the instance that runs now.
 import type { ContainerInstance } from './containers.ts';
-import { type Json, num, obj, objects, str } from './format.ts';
+import { type Json, num, obj, objects, str } from '../json.ts';
 import type { ResolvedImage } from './images/index.ts';
 import type { ContainerLog } from './logs.ts';
 import type { ContainerState, ContainerStatusInput, TerminatedState } from './pod-status.ts';

@@ -5,7 +5,7 @@
 import { tryParseQuantity } from '../registry/index.ts';
 import type { KubeObject } from '../types.ts';
 import type { ClusterView } from './cluster-view.ts';
-import { type Json, obj, objects, specOf, str, statusOf } from './format.ts';
+import { type Json, obj, objects, specOf, statusOf, str } from '../json.ts';
 
 export class ContainerConfigError extends Error {}
 

@@ -1,33 +1,5 @@
-// Small formatting and JSON-reading helpers the kubelet's parts share: Go's duration and time
-// formats (events and logs print them), and tolerant readers for pod specs.
-import type { KubeObject } from '../types.ts';
-
-export type Json = Record<string, unknown>;
-
-export function isJson(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-export function obj(value: unknown): Json {
-  return isJson(value) ? value : {};
-}
-export function objects(value: unknown): Json[] {
-  return Array.isArray(value) ? value.filter(isJson) : [];
-}
-export function str(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-export function num(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
-export function strings(value: unknown): string[] {
-  return Array.isArray(value) ? value.map((item) => String(item)) : [];
-}
-export function specOf(pod: KubeObject): Json {
-  return obj(pod.spec);
-}
-export function statusOf(pod: KubeObject): Json {
-  return obj(pod.status);
-}
+// Formats the kubelet's parts share: Go's duration and time formats (events and logs print
+// them) and the catalog's log-line templates. Objects are read with ../json.ts.
 
 /** RFC 3339 in seconds, as metav1.Time serialises. */
 export function timestamp(date: Date): string {

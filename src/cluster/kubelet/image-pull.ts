@@ -4,7 +4,8 @@
 // ServiceAccount's imagePullSecrets.
 import type { ContainerSlot } from './container-slot.ts';
 import { pullBackoffDelayMs } from './container-slot.ts';
-import { goDuration, objects, specOf, str } from './format.ts';
+import { objects, specOf, str } from '../json.ts';
+import { goDuration } from './format.ts';
 import { pullDurationMs, type ResolvedImage, resolveImage } from './images/index.ts';
 import type { PodContext } from './pod-context.ts';
 

@@ -9,7 +9,7 @@ import type { ClaimStorage } from './claim-storage.ts';
 import type { ClusterView } from './cluster-view.ts';
 import { type HostDisk, startLocalStorageEviction } from './ephemeral-storage/index.ts';
 import type { NodeAllocatable } from './environment.ts';
-import { type Json, obj, objects, specOf, str } from './format.ts';
+import { type Json, obj, objects, specOf, str } from '../json.ts';
 import type { PodNetwork } from './network/index.ts';
 import type { NodeRuntime } from './pod-context.ts';
 import { PodWorker } from './pod-worker.ts';

@@ -8,7 +8,7 @@ import type { ClusterView } from './cluster-view.ts';
 import type { HostDisk } from './ephemeral-storage/index.ts';
 import type { ContainerSlot } from './container-slot.ts';
 import type { NodeAllocatable } from './environment.ts';
-import { type Json, num, specOf } from './format.ts';
+import { type Json, num, specOf } from '../json.ts';
 import type { PodNetwork } from './network/index.ts';
 import type { InsideUser, PodSandbox, SandboxCgroup, SandboxIdentity, SandboxLimits, SandboxSupport } from './sandbox/index.ts';
 import type { PodVolumes, TokenIssuer } from './volumes.ts';

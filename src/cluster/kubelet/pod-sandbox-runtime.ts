@@ -7,7 +7,7 @@ import type { KubeObject } from '../types.ts';
 import { limitsOf, podLimits } from './container-sandbox.ts';
 import type { ContainerSlot } from './container-slot.ts';
 import { type HttpAnswer, type ContainerInstance, SimulatedContainer } from './containers.ts';
-import { num, objects, specOf, str } from './format.ts';
+import { num, objects, specOf, str } from '../json.ts';
 import { gatewayOf, openPodPort } from './network/index.ts';
 import type { NodeRuntime } from './pod-context.ts';
 import { type InsideUser, PodSandbox, type SandboxCgroup, type SandboxIdentity } from './sandbox/index.ts';

@@ -2,7 +2,8 @@
 // from the containers' states and the restart policy, the five conditions with their reasons,
 // container statuses with state, lastState, readiness, restart counts and image IDs.
 import type { KubeObject } from '../types.ts';
-import { type Json, objects, specOf, statusOf, str, timestamp } from './format.ts';
+import { type Json, objects, specOf, statusOf, str } from '../json.ts';
+import { timestamp } from './format.ts';
 
 export interface TerminatedState {
   exitCode: number;

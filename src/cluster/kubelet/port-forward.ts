@@ -17,7 +17,7 @@ import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
 import type { ConnectRequest } from '../apiserver/index.ts';
 import { acceptSpdy, SpdyConnection, type SpdyStream } from '../apiserver/spdy/index.ts';
 import { StatusError, type KubeObject } from '../types.ts';
-import { specOf, str } from './format.ts';
+import { specOf, str } from '../json.ts';
 import type { PodWorker } from './pod-worker.ts';
 import { isWebSocketUpgrade } from './streams.ts';
 

@@ -2,7 +2,7 @@
 // on a timer (initialDelaySeconds, periodSeconds), success and failure thresholds, and the
 // results the prober reports (HTTP status codes, refused connections, an exec command's output).
 // Probes of simulated servers are answered from data, so thousands of pods cost only timers.
-import { type Json, num, obj, objects, str } from './format.ts';
+import { type Json, num, obj, objects, str } from '../json.ts';
 import { type HttpGetOutcome, type HttpGetRequest, probeUrl } from './probe-http.ts';
 
 export type ProbeKind = 'Startup' | 'Liveness' | 'Readiness';

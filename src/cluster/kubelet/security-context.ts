@@ -3,7 +3,7 @@
 // are built; the learner's uid 1000 where the host's tools stand in for the image). The pod
 // sandbox maps one user a pod, so the pod's first container that says decides for the pod.
 import type { KubeObject } from '../types.ts';
-import { type Json, num, obj, objects, specOf, str } from './format.ts';
+import { type Json, num, obj, objects, specOf, str } from '../json.ts';
 import { resolveImage, rootFilesystemOf } from './images/index.ts';
 import { INSIDE_GID, INSIDE_UID, type InsideUser } from './sandbox/index.ts';
 

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import type { KubeObject } from '../types.ts';
 import type { ClusterView } from './cluster-view.ts';
 import type { HttpAnswer } from './containers.ts';
-import { num, obj, objects, specOf, statusOf, str } from './format.ts';
+import { num, obj, objects, specOf, statusOf, str } from '../json.ts';
 import { admits, type Endpoint, type PolicyState } from './network-policy.ts';
 
 /** The port the proxy listens on inside every sandbox that gets the network. */

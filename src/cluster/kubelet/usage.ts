@@ -5,7 +5,7 @@ import { tryParseQuantity } from '../registry/index.ts';
 import type { KubeObject } from '../types.ts';
 import type { ContainerSlot } from './container-slot.ts';
 import { type ContainerInstance, SimulatedContainer } from './containers.ts';
-import { obj, str, strings } from './format.ts';
+import { obj, str, strings } from '../json.ts';
 import { behaviourOf, type ImageBehaviour } from './images/index.ts';
 
 export interface ContainerSample {

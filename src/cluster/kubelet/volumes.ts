@@ -17,7 +17,7 @@ import { dirname, join, posix } from 'node:path';
 import type { KubeObject } from '../types.ts';
 import type { ClusterView } from './cluster-view.ts';
 import { ContainerConfigError, expand, formatMap, type NodeAllocatable, podField, resourceField } from './environment.ts';
-import { type Json, num, obj, objects, specOf, str } from './format.ts';
+import { type Json, num, obj, objects, specOf, str } from '../json.ts';
 import { createSandboxDirectory, SHARED_IDENTITY, type SandboxIdentity, type SandboxMount } from './sandbox/index.ts';
 import { PathEscape, PathMissing, pin, resolveInRoot, subPathProblem, walkInRoot } from './volume-root.ts';
 

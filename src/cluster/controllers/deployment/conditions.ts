@@ -2,7 +2,8 @@
 // replaced at the end of the list) with upstream's reasons, and the tests progress.go makes of a
 // status: complete, progressing, timed out.
 import type { KubeObject } from '../../types.ts';
-import { type Condition, type Json, num, parseTime, specOf, statusOf } from '../objects.ts';
+import { type Json, num, specOf, statusOf } from '../../json.ts';
+import { type Condition, parseTime } from '../objects.ts';
 import { hasProgressDeadline, replicas } from './replica-sets.ts';
 
 export const reasons = {

@@ -6,7 +6,8 @@
 // upstream's reasons and messages.
 import type { KubeObject } from '../../types.ts';
 import type { ControllerContext } from '../context.ts';
-import { controllerRef, isJson, num, obj, podPhase, selectorOf, specOf, statusOf } from '../objects.ts';
+import { isJson, num, obj, specOf, statusOf } from '../../json.ts';
+import { controllerRef, podPhase, selectorOf } from '../objects.ts';
 import { objectKey, type ReconcileResult, type RunningController, splitKey, startController } from '../runtime.ts';
 import { rolloutRecreate } from './recreate.ts';
 import { isRollingUpdate } from './replica-sets.ts';

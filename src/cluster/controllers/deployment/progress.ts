@@ -2,7 +2,8 @@
 // spec.progressDeadlineSeconds, ReplicaFailure from the ReplicaSets, and a requeue for when the
 // deadline would pass.
 import type { KubeObject } from '../../types.ts';
-import { type Json, num, parseTime, specOf, statusOf } from '../objects.ts';
+import { type Json, num, specOf, statusOf } from '../../json.ts';
+import { parseTime } from '../objects.ts';
 import { conditionOf, deploymentComplete, deploymentProgressing, deploymentTimedOut, newCondition, reasons, removeDeploymentCondition, setDeploymentCondition } from './conditions.ts';
 import { hasProgressDeadline } from './replica-sets.ts';
 import type { DeploymentSync } from './sync.ts';

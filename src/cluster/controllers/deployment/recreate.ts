@@ -1,7 +1,8 @@
 // The Recreate strategy (pkg/controller/deployment/recreate.go): scale every old ReplicaSet to
 // zero, wait until their pods are gone, then scale the new ReplicaSet up.
 import type { KubeObject } from '../../types.ts';
-import { controllerRef, podPhase, statusOf } from '../objects.ts';
+import { statusOf } from '../../json.ts';
+import { controllerRef, podPhase } from '../objects.ts';
 import { deploymentComplete } from './conditions.ts';
 import { syncRolloutStatus } from './progress.ts';
 import { activeReplicaSets, actualReplicaCount, replicas } from './replica-sets.ts';

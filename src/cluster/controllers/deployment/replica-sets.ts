@@ -4,7 +4,8 @@
 // pod-template-hash.
 import type { KubeObject } from '../../types.ts';
 import { canonicalJson } from '../hash.ts';
-import { copy, type Json, num, obj, parseTime, specOf, statusOf } from '../objects.ts';
+import { type Json, num, obj, specOf, statusOf } from '../../json.ts';
+import { copy, parseTime } from '../objects.ts';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 export const REVISION_HISTORY_ANNOTATION = 'deployment.kubernetes.io/revision-history';

@@ -1,7 +1,7 @@
 // The RollingUpdate strategy (pkg/controller/deployment/rolling.go): scale the new ReplicaSet up
 // within maxSurge, then old ones down within maxUnavailable, unhealthy replicas first.
 import type { KubeObject } from '../../types.ts';
-import { statusOf } from '../objects.ts';
+import { statusOf } from '../../json.ts';
 import { deploymentComplete } from './conditions.ts';
 import { syncRolloutStatus } from './progress.ts';
 import { activeReplicaSets, availableReplicaCount, byCreation, maxUnavailable, replicas, rsReplicas, specReplicaCount, statusCount } from './replica-sets.ts';

@@ -7,7 +7,8 @@ import { claim } from '../claim.ts';
 import { type ControllerClient, errorMessage, isAlreadyExists } from '../client.ts';
 import type { EventRecorder } from '../events.ts';
 import { computeHash } from '../hash.ts';
-import { controllerRef, copy, type Json, newControllerRef, num, obj, selectorOf, specOf, statusOf, timestamp } from '../objects.ts';
+import { type Json, num, obj, specOf, statusOf } from '../../json.ts';
+import { controllerRef, copy, newControllerRef, selectorOf, timestamp } from '../objects.ts';
 import { conditionOf, newCondition, reasons, setDeploymentCondition } from './conditions.ts';
 import { activeReplicaSets, actualReplicaCount, availableReplicaCount, byCreation, DESIRED_REPLICAS_ANNOTATION, desiredAnnotation, equalIgnoreHash, hasProgressDeadline, isRollingUpdate, MAX_REPLICAS_ANNOTATION, MAX_REVISION_HISTORY_CHARS, maxReplicasAnnotation, maxSurge, maxUnavailable, POD_TEMPLATE_HASH_LABEL, readyReplicaCount, replicas, REVISION_ANNOTATION, REVISION_HISTORY_ANNOTATION, revisionOf, rsReplicas, scaledValue, skippedAnnotations, specReplicaCount, statusCount, strategyOf } from './replica-sets.ts';
 

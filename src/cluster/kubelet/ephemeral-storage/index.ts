@@ -9,7 +9,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../../types.ts';
-import { objects, specOf, str } from '../format.ts';
+import { objects, specOf, str } from '../../json.ts';
 import { ensurePassage } from '../volumes.ts';
 import { type HostDisk, isMountPoint, mountImage, removeOrphanedImages, removeOrphanedMounts, unmountImage } from './filesystem.ts';
 import { emptyDirSizeLimits, localStorageEvictionMessage, podEphemeralStorageLimit, type PodStorageStats, smallestThreshold } from './limits.ts';

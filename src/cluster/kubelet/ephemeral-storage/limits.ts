@@ -3,7 +3,7 @@
 // containers' ephemeral-storage limits, then one container past its own limit.
 import { Quantity, tryParseQuantity } from '../../registry/index.ts';
 import type { KubeObject } from '../../types.ts';
-import { type Json, obj, objects, specOf, str } from '../format.ts';
+import { type Json, obj, objects, specOf, str } from '../../json.ts';
 
 /** What the stats provider measured for one pod, in bytes. */
 export interface PodStorageStats {

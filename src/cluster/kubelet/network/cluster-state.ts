@@ -9,7 +9,7 @@
 // chain of what its policies allow, then packets to an ingress-isolated pod; what no rule allows
 // is dropped, so the client times out, as on a cluster whose CNI enforces policy.
 import type { KubeObject } from '../../types.ts';
-import { num, obj, objects, specOf, statusOf, str } from '../format.ts';
+import { num, obj, objects, specOf, statusOf, str } from '../../json.ts';
 import { type CompiledPolicy, type CompiledRule, compilePolicies, type Endpoint, type PodEndpoint, type PolicyState, type Protocol } from '../network-policy.ts';
 import type { DnsEntry } from './node-network.ts';
 
