@@ -2,8 +2,8 @@
 // worked through the terminal with cluster-wide rights, checked, ended (the process gone), capped,
 // reaped, and refused where no such cluster can be started; against a real embedded lab cluster and
 // real learners' clusters.
-import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -145,6 +145,67 @@ describe('a lab with needs: cluster', () => {
     expect(sandboxes.dedicatedClusters).toBe(0);
     expect(await sandboxes.get(sandbox.namespace)).toBeNull();
     await sandboxes.stop();
+  }, 180_000);
+
+  it('holds a hostile cluster-admin inside their cluster: a privileged pod with hostPID and the node’s / sees neither the portal’s data nor the host', async (context) => {
+    // Only a DATA_DIR in a tree pods see (/usr, /etc, /opt) is worth aiming at; only root can make one.
+    try {
+      mkdirSync('/opt', { recursive: true });
+      accessSync('/opt', constants.W_OK);
+    } catch {
+      context.skip('this user cannot write in /opt (rootless): no data dir can lie in a tree pods see');
+    }
+    // The portal's DATA_DIR, open to everyone: only the mask keeps the learners' pods out of it.
+    const dataDir = await mkdtemp('/opt/formicary-dedicated-test-');
+    await chmod(dataDir, 0o755);
+    const secret = join(dataDir, 'formicary.db');
+    await writeFile(secret, 'the portal database', { mode: 0o644 });
+    const own = await startDedicatedClusters({ dir: join(dataDir, 'dedicated'), root: ROOT, hiddenPaths: [dataDir], limit: 1, log });
+    const sandboxes = new Sandboxes({ kubeConfig: lab.kubeConfig, catalog, dedicatedClusters: own });
+    const sandbox = await sandboxes.start(await catalog.get('own-cluster'), 'mallory@example.com');
+    try {
+      const attack = `kubectl apply -f - <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: escape
+  namespace: kube-system
+spec:
+  hostPID: true
+  hostNetwork: true
+  containers:
+    - name: escape
+      image: busybox:1.36
+      command: [sleep, '3600']
+      securityContext: { privileged: true, runAsUser: 0 }
+      volumeMounts: [{ name: node, mountPath: /node }]
+  volumes:
+    - name: node
+      hostPath: { path: / }
+YAML
+kubectl -n kube-system wait --for=condition=Ready pod/escape --timeout=90s`;
+      const applied = await sandboxes.exec(sandbox.namespace, attack, { timeoutMs: 120_000 });
+      expect(applied.exitCode, applied.stdout + applied.stderr).toBe(0);
+      // The learner's own shell sees the host's /opt, but not the portal's data in it, nor its own cluster's credentials.
+      const kubeconfig = join(dataDir, 'dedicated', sandbox.namespace, 'kubeconfig');
+      const shell = await sandboxes.exec(sandbox.namespace, `ls /opt >/dev/null && echo opt-visible; cat ${secret} ${kubeconfig} 2>&1; ls -A ${dataDir} 2>&1`, { timeoutMs: 60_000 });
+      expect(shell.stdout).toContain('opt-visible');
+      expect(shell.stdout).not.toContain('the portal database');
+      expect(shell.stdout).not.toContain('current-context');
+      expect(shell.stdout).not.toContain('formicary.db\n');
+      // The privileged pod's node root is the simulated node's, empty of the host.
+      const look = await sandboxes.exec(sandbox.namespace, `kubectl -n kube-system exec escape -- sh -c 'cat ${secret} /node${secret} /node${kubeconfig} 2>&1; ls -A /node'`, { timeoutMs: 60_000 });
+      expect(look.stdout).not.toContain('the portal database');
+      expect(look.stdout).not.toContain('current-context');
+      expect(look.stdout).toContain(`cat: can't open '${secret}': No such file or directory`);
+      // The host's processes (this test runner, the clusters) are not in its process namespace.
+      const processes = await sandboxes.exec(sandbox.namespace, `kubectl -n kube-system exec escape -- ps -o comm`, { timeoutMs: 60_000 });
+      expect(new Set(processes.stdout.split('\n').map((line) => line.trim()).filter((line) => line && line !== 'COMMAND'))).toEqual(new Set(['sleep', 'ps']));
+    } finally {
+      await sandboxes.end(sandbox.namespace);
+      await sandboxes.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   }, 180_000);
 
   it('refuses a second learner past DEDICATED_CLUSTER_LIMIT, and the reaper stops an expired one', async () => {
