@@ -11,6 +11,7 @@
 //   both (those pods in those namespaces), or an ipBlock (cidr minus except);
 // - ports are matched on the pod (after a Service's translation), by number, by a range with
 //   endPort, or by a named container port of the destination pod; protocol TCP unless said.
+import { isJson, type Json, objects, specOf } from '../json.ts';
 import { labelSelectorFromObject } from '../registry/index.ts';
 import type { KubeObject } from '../types.ts';
 
@@ -40,20 +41,6 @@ export type PolicyDecision =
   | { allowed: true }
   | { allowed: false; direction: 'ingress' | 'egress'; /** the policies that isolate the refusing pod */ policies: string[] };
 
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function objects(value: unknown): Json[] {
-  return Array.isArray(value) ? value.filter(isObject) : [];
-}
-
-function specOf(object: KubeObject): Json {
-  return isObject(object.spec) ? object.spec : {};
-}
-
 /** policyTypes as stored, or as the API server defaults them when absent. */
 function policyTypes(policy: KubeObject): Set<string> {
   const spec = specOf(policy);
@@ -65,7 +52,7 @@ function policyTypes(policy: KubeObject): Set<string> {
 
 function selects(selector: unknown, labels: Record<string, string> | undefined): boolean {
   // An empty selector ({}) selects everything; an absent one, in a peer, is handled by the caller.
-  return labelSelectorFromObject(isObject(selector) ? selector : {}).matches(labels ?? {});
+  return labelSelectorFromObject(isJson(selector) ? selector : {}).matches(labels ?? {});
 }
 
 /** The policies of the pod's namespace that select it for one direction. */
@@ -100,7 +87,7 @@ function inCidr(address: string, cidr: unknown): boolean {
 
 /** Does one peer of a rule of `policy` describe this endpoint? */
 function peerMatches(peer: Json, policy: KubeObject, endpoint: Endpoint, state: PolicyState): boolean {
-  if (isObject(peer.ipBlock)) {
+  if (isJson(peer.ipBlock)) {
     const block = peer.ipBlock;
     return inCidr(endpoint.ip, block.cidr) && !(Array.isArray(block.except) ? block.except : []).some((except) => inCidr(endpoint.ip, except));
   }
@@ -248,10 +235,10 @@ export function compilePolicies(state: PolicyState, endpoints: readonly PodEndpo
     const hasPods = peer.podSelector !== undefined && peer.podSelector !== null;
     const hasNamespaces = peer.namespaceSelector !== undefined && peer.namespaceSelector !== null;
     if (!hasPods && !hasNamespaces) return [];
-    const pods = hasPods ? labelSelectorFromObject(isObject(peer.podSelector) ? peer.podSelector : {}) : undefined;
+    const pods = hasPods ? labelSelectorFromObject(isJson(peer.podSelector) ? peer.podSelector : {}) : undefined;
     let candidates: PodEndpoint[];
     if (hasNamespaces) {
-      const namespaces = labelSelectorFromObject(isObject(peer.namespaceSelector) ? peer.namespaceSelector : {});
+      const namespaces = labelSelectorFromObject(isJson(peer.namespaceSelector) ? peer.namespaceSelector : {});
       candidates = state.namespaces.filter((namespace) => namespaces.matches(namespace.metadata.labels ?? {})).flatMap((namespace) => inNamespace(namespace.metadata.name));
     } else {
       candidates = inNamespace(policy.metadata.namespace);
@@ -262,15 +249,15 @@ export function compilePolicies(state: PolicyState, endpoints: readonly PodEndpo
   const compiled: CompiledPolicy[] = [];
   for (const policy of state.policies) {
     const types = policyTypes(policy);
-    const podSelector = labelSelectorFromObject(isObject(specOf(policy).podSelector) ? specOf(policy).podSelector : {});
+    const podSelector = labelSelectorFromObject(isJson(specOf(policy).podSelector) ? specOf(policy).podSelector : {});
     const selected = inNamespace(policy.metadata.namespace).filter((endpoint) => !hostNetwork(endpoint.pod) && podSelector.matches(endpoint.pod.metadata.labels ?? {}));
     const rulesOf = (direction: 'ingress' | 'egress'): CompiledRule[] => {
       const out: CompiledRule[] = [];
       const peersField = direction === 'ingress' ? 'from' : 'to';
       for (const rule of objects(specOf(policy)[direction])) {
         const peers = objects(rule[peersField]);
-        const matched = [...new Map(peers.filter((peer) => !isObject(peer.ipBlock)).flatMap((peer) => peersOf(peer, policy)).map((e) => [e.ip, e] as const)).values()];
-        const blocks = peers.filter((peer) => isObject(peer.ipBlock)).map((peer) => peer.ipBlock as Json);
+        const matched = [...new Map(peers.filter((peer) => !isJson(peer.ipBlock)).flatMap((peer) => peersOf(peer, policy)).map((e) => [e.ip, e] as const)).values()];
+        const blocks = peers.filter((peer) => isJson(peer.ipBlock)).map((peer) => peer.ipBlock as Json);
         const add = (ports: RulePort[] | 'any' | undefined, destination?: string) => {
           if (!ports) return;
           const only = destination ? { destination } : {};

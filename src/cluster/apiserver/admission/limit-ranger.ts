@@ -1,21 +1,12 @@
 // LimitRanger: a LimitRange's defaults go into containers that set no requests/limits (noted in
 // the kubernetes.io/limit-ranger annotation), then min, max and maxLimitRequestRatio are
 // enforced for containers, pods and claims, with upstream's messages.
+import { isJson, type Json, objects } from '../../json.ts';
 import type { KubeObject } from '../../types.ts';
 import { type AdmissionPlugin, type AdmissionRequest, computeResourcesOf, type Quantity, type ResourceList, toResourceList } from '../../registry/index.ts';
 import { aggregate, forbidden } from './forbidden.ts';
 
 const ANNOTATION = 'kubernetes.io/limit-ranger';
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function objects(value: unknown): Json[] {
-  return Array.isArray(value) ? value.filter(isObject) : [];
-}
 
 function limitItems(request: AdmissionRequest): Json[] {
   const def = request.registry.lookup('', 'v1', 'limitranges');
@@ -32,9 +23,9 @@ function isClaims(request: AdmissionRequest): boolean {
 }
 
 function mergeDefaults(container: Json, defaults: { limits: Json; requests: Json }, prefix: string): string[] {
-  const resources = isObject(container.resources) ? container.resources : (container.resources = {});
-  const limits = isObject(resources.limits) ? resources.limits : {};
-  const requests = isObject(resources.requests) ? resources.requests : {};
+  const resources = isJson(container.resources) ? container.resources : (container.resources = {});
+  const limits = isJson(resources.limits) ? resources.limits : {};
+  const requests = isJson(resources.requests) ? resources.requests : {};
   const setLimits = Object.keys(defaults.limits).filter((name) => limits[name] === undefined);
   const setRequests = Object.keys(defaults.requests).filter((name) => requests[name] === undefined);
   for (const name of setLimits) limits[name] = defaults.limits[name];
@@ -51,11 +42,11 @@ function applyDefaults(pod: KubeObject, items: Json[]): void {
   const defaults = { limits: {} as Json, requests: {} as Json };
   for (const item of items) {
     if (item.type !== 'Container') continue;
-    Object.assign(defaults.limits, isObject(item.default) ? item.default : {});
-    Object.assign(defaults.requests, isObject(item.defaultRequest) ? item.defaultRequest : {});
+    Object.assign(defaults.limits, isJson(item.default) ? item.default : {});
+    Object.assign(defaults.requests, isJson(item.defaultRequest) ? item.defaultRequest : {});
   }
   if (Object.keys(defaults.limits).length === 0 && Object.keys(defaults.requests).length === 0) return;
-  const spec = isObject(pod.spec) ? pod.spec : {};
+  const spec = isJson(pod.spec) ? pod.spec : {};
   const notes: string[] = [];
   for (const container of objects(spec.containers)) notes.push(...mergeDefaults(container, defaults, 'container'));
   for (const container of objects(spec.initContainers)) notes.push(...mergeDefaults(container, defaults, 'init container'));
@@ -109,11 +100,11 @@ function enforce(kind: string, item: Json, requests: ResourceList, limits: Resou
 
 function validatePod(pod: KubeObject, items: Json[]): string[] {
   const errors: string[] = [];
-  const spec = isObject(pod.spec) ? pod.spec : {};
+  const spec = isJson(pod.spec) ? pod.spec : {};
   for (const item of items) {
     if (item.type === 'Container') {
       for (const container of [...objects(spec.initContainers), ...objects(spec.containers)]) {
-        const resources = isObject(container.resources) ? container.resources : {};
+        const resources = isJson(container.resources) ? container.resources : {};
         errors.push(...enforce('Container', item, toResourceList(resources.requests), toResourceList(resources.limits)));
       }
     } else if (item.type === 'Pod') {
@@ -126,7 +117,7 @@ function validatePod(pod: KubeObject, items: Json[]): string[] {
 
 function validateClaim(claim: KubeObject, items: Json[]): string[] {
   const errors: string[] = [];
-  const resources = isObject((claim.spec as Json | undefined)?.resources) ? ((claim.spec as Json).resources as Json) : {};
+  const resources = isJson((claim.spec as Json | undefined)?.resources) ? ((claim.spec as Json).resources as Json) : {};
   const requests = toResourceList(resources.requests);
   const limits = toResourceList(resources.limits);
   for (const item of items) {

@@ -2,17 +2,12 @@
 // take any quota in the namespace past its hard limit, and a pod must name the cpu/memory
 // requests and limits a quota tracks. Usage is measured live, so dryRun and concurrent writers
 // see the same numbers the stored status.used shows.
+import { isJson } from '../../json.ts';
 import type { KubeObject } from '../../types.ts';
 import { type AdmissionPlugin, type AdmissionRequest, objectUsage, Quantity, quotaMatchesPod, quotaUsage, type ResourceList, toResourceList } from '../../registry/index.ts';
 import { forbidden } from './forbidden.ts';
 
-type Json = Record<string, unknown>;
-
 const podComputeNames = new Set(['cpu', 'memory', 'requests.cpu', 'requests.memory', 'limits.cpu', 'limits.memory']);
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function pretty(list: ResourceList): string {
   return [...list.keys()]
@@ -38,11 +33,11 @@ function isPods(request: AdmissionRequest): boolean {
 function podConstraints(pod: KubeObject, tracked: string[]): string | undefined {
   const required = tracked.filter((name) => podComputeNames.has(name));
   if (required.length === 0) return undefined;
-  const spec = isObject(pod.spec) ? pod.spec : {};
+  const spec = isJson(pod.spec) ? pod.spec : {};
   const missing = new Map<string, Set<string>>();
-  const containers = [...(Array.isArray(spec.containers) ? spec.containers : []), ...(Array.isArray(spec.initContainers) ? spec.initContainers : [])].filter(isObject);
+  const containers = [...(Array.isArray(spec.containers) ? spec.containers : []), ...(Array.isArray(spec.initContainers) ? spec.initContainers : [])].filter(isJson);
   for (const container of containers) {
-    const resources = isObject(container.resources) ? container.resources : {};
+    const resources = isJson(container.resources) ? container.resources : {};
     const provided = new Set<string>();
     for (const name of toResourceList(resources.requests).keys()) {
       provided.add(`requests.${name}`);
@@ -88,7 +83,7 @@ export const resourceQuota: AdmissionPlugin = {
     for (const quota of quotas) {
       if (quota.metadata.deletionTimestamp) continue;
       if (isPods(request) && !quotaMatchesPod(quota, object)) continue;
-      const hard = toResourceList(isObject(quota.spec) ? quota.spec.hard : undefined);
+      const hard = toResourceList(isJson(quota.spec) ? quota.spec.hard : undefined);
       const delta = usageDelta(request, object);
       const tracked = [...hard.keys()].filter((name) => delta.has(name) || (isPods(request) && podComputeNames.has(name)));
       if (tracked.length === 0) continue;

@@ -3,6 +3,7 @@
 // then every violation becomes a field error worded as kube-openapi words it, e.g.
 //   spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer: "string"
 // (field, then message; the caller joins them).
+import { isJson, type Json } from '../../json.ts';
 
 export interface SchemaFieldError {
   /** "spec.replicas", "spec.ports[0].name" */
@@ -13,12 +14,6 @@ export interface SchemaFieldError {
   reason: string;
 }
 
-type JsonObject = Record<string, unknown>;
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 const rootManagedFields = new Set(['apiVersion', 'kind', 'metadata']);
 
 /**
@@ -26,26 +21,26 @@ const rootManagedFields = new Set(['apiVersion', 'kind', 'metadata']);
  * nulls the schema does not allow, and returns what is still wrong. apiVersion, kind and
  * metadata are the API machinery's business and are skipped.
  */
-export function validateCustomResource(obj: JsonObject, openAPIV3Schema: JsonObject): SchemaFieldError[] {
+export function validateCustomResource(obj: Json, openAPIV3Schema: Json): SchemaFieldError[] {
   applyDefaults(obj, openAPIV3Schema, true);
   const errors: SchemaFieldError[] = [];
   validateObject(obj, openAPIV3Schema, '', errors, true);
   return errors;
 }
 
-function propertiesOf(schema: JsonObject): Record<string, JsonObject> {
-  return isObject(schema.properties) ? (schema.properties as Record<string, JsonObject>) : {};
+function propertiesOf(schema: Json): Record<string, Json> {
+  return isJson(schema.properties) ? (schema.properties as Record<string, Json>) : {};
 }
 
-function applyDefaults(value: unknown, schema: JsonObject, root = false): void {
+function applyDefaults(value: unknown, schema: Json, root = false): void {
   if (Array.isArray(value)) {
-    if (isObject(schema.items)) for (const item of value) applyDefaults(item, schema.items);
+    if (isJson(schema.items)) for (const item of value) applyDefaults(item, schema.items);
     return;
   }
-  if (!isObject(value)) return;
+  if (!isJson(value)) return;
   for (const [key, property] of Object.entries(propertiesOf(schema))) {
     if (root && rootManagedFields.has(key)) continue;
-    if (!isObject(property)) continue;
+    if (!isJson(property)) continue;
     if (value[key] === undefined && property.default !== undefined) value[key] = structuredClone(property.default);
     else if (value[key] === null && property.nullable !== true) {
       if (property.default !== undefined) value[key] = structuredClone(property.default);
@@ -53,7 +48,7 @@ function applyDefaults(value: unknown, schema: JsonObject, root = false): void {
     }
     if (value[key] !== undefined) applyDefaults(value[key], property);
   }
-  if (isObject(schema.additionalProperties)) {
+  if (isJson(schema.additionalProperties)) {
     for (const [key, element] of Object.entries(value)) {
       if (key in propertiesOf(schema)) continue;
       if (element === null && schema.additionalProperties.nullable !== true) delete value[key];
@@ -88,7 +83,7 @@ function name(path: string): string {
 function matchesType(value: unknown, type: string): boolean {
   switch (type) {
     case 'object':
-      return isObject(value);
+      return isJson(value);
     case 'array':
       return Array.isArray(value);
     case 'string':
@@ -104,7 +99,7 @@ function matchesType(value: unknown, type: string): boolean {
   }
 }
 
-function validateValue(value: unknown, schema: JsonObject, path: string, errors: SchemaFieldError[]): void {
+function validateValue(value: unknown, schema: Json, path: string, errors: SchemaFieldError[]): void {
   if (value === null) {
     if (schema.nullable === true) return;
     const expected = schema['x-kubernetes-int-or-string'] === true ? 'integer,string' : typeof schema.type === 'string' ? schema.type : undefined;
@@ -129,11 +124,11 @@ function validateValue(value: unknown, schema: JsonObject, path: string, errors:
   if (typeof value === 'string') validateString(value, schema, path, errors);
   else if (typeof value === 'number') validateNumber(value, schema, path, errors);
   else if (Array.isArray(value)) validateArray(value, schema, path, errors);
-  else if (isObject(value)) validateObject(value, schema, path, errors, false);
-  if (Array.isArray(schema.allOf)) for (const part of schema.allOf) if (isObject(part)) validateValue(value, part, path, errors);
+  else if (isJson(value)) validateObject(value, schema, path, errors, false);
+  if (Array.isArray(schema.allOf)) for (const part of schema.allOf) if (isJson(part)) validateValue(value, part, path, errors);
 }
 
-function validateString(value: string, schema: JsonObject, path: string, errors: SchemaFieldError[]): void {
+function validateString(value: string, schema: Json, path: string, errors: SchemaFieldError[]): void {
   const length = [...value].length;
   if (typeof schema.maxLength === 'number' && length > schema.maxLength) {
     errors.push({ field: path, reason: 'FieldValueTooLong', message: `Too long: may not be more than ${schema.maxLength} ${schema.maxLength === 1 ? 'byte' : 'bytes'}` });
@@ -179,7 +174,7 @@ function matchesFormat(value: string, format: string): boolean {
   return formats[format]?.(value) ?? true;
 }
 
-function validateNumber(value: number, schema: JsonObject, path: string, errors: SchemaFieldError[]): void {
+function validateNumber(value: number, schema: Json, path: string, errors: SchemaFieldError[]): void {
   if (typeof schema.maximum === 'number') {
     const exclusive = schema.exclusiveMaximum === true;
     if (exclusive ? value >= schema.maximum : value > schema.maximum) {
@@ -197,7 +192,7 @@ function validateNumber(value: number, schema: JsonObject, path: string, errors:
   }
 }
 
-function validateArray(value: unknown[], schema: JsonObject, path: string, errors: SchemaFieldError[]): void {
+function validateArray(value: unknown[], schema: Json, path: string, errors: SchemaFieldError[]): void {
   if (typeof schema.maxItems === 'number' && value.length > schema.maxItems) {
     errors.push({ field: path, reason: 'FieldValueTooMany', message: `Too many: ${value.length}: must have at most ${schema.maxItems} ${schema.maxItems === 1 ? 'item' : 'items'}` });
   }
@@ -205,10 +200,10 @@ function validateArray(value: unknown[], schema: JsonObject, path: string, error
   if (schema.uniqueItems === true && new Set(value.map((item) => JSON.stringify(item))).size !== value.length) {
     invalid(errors, path, value, `${name(path)} in body shouldn't contain duplicates`);
   }
-  if (isObject(schema.items)) value.forEach((item, i) => validateValue(item, schema.items as JsonObject, `${path}[${i}]`, errors));
+  if (isJson(schema.items)) value.forEach((item, i) => validateValue(item, schema.items as Json, `${path}[${i}]`, errors));
 }
 
-function validateObject(value: JsonObject, schema: JsonObject, path: string, errors: SchemaFieldError[], root: boolean): void {
+function validateObject(value: Json, schema: Json, path: string, errors: SchemaFieldError[], root: boolean): void {
   const child = (key: string) => (path === '' ? key : `${path}.${key}`);
   if (Array.isArray(schema.required)) {
     for (const key of schema.required) {
@@ -226,7 +221,7 @@ function validateObject(value: JsonObject, schema: JsonObject, path: string, err
   for (const [key, element] of Object.entries(value)) {
     if (root && rootManagedFields.has(key)) continue;
     const property = properties[key];
-    if (isObject(property)) validateValue(element, property, child(key), errors);
-    else if (isObject(schema.additionalProperties)) validateValue(element, schema.additionalProperties, child(key), errors);
+    if (isJson(property)) validateValue(element, property, child(key), errors);
+    else if (isJson(schema.additionalProperties)) validateValue(element, schema.additionalProperties, child(key), errors);
   }
 }

@@ -3,15 +3,10 @@
 // map[string]string`. The first one in document order wins, as it does in Go. Fields with their
 // own decoders (Quantity, IntOrString, Time, RawExtension) accept more than one JSON type and are
 // not judged here.
+import { isJson, type Json } from '../../json.ts';
 import { fields } from './facts.ts';
 import { loadModel } from './models.ts';
 import { modelNameFor, schemaNameOf, type GroupVersionKind } from './schemas.ts';
-
-type JsonObject = Record<string, unknown>;
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** What Go calls the JSON value it could not store. */
 function jsonKind(value: unknown): string {
@@ -71,7 +66,7 @@ function mismatch(value: unknown, type: string, format: string, ctx: Context): s
   }
   const mapValue = /^\{ \[key: string\]: (.+); \}$/.exec(type)?.[1];
   if (mapValue !== undefined) {
-    if (!isObject(value)) return `json: cannot unmarshal ${jsonKind(value)} into ${where}`;
+    if (!isJson(value)) return `json: cannot unmarshal ${jsonKind(value)} into ${where}`;
     for (const element of Object.values(value)) {
       const error = element === null ? undefined : mismatch(element, mapValue, format, ctx);
       if (error) return error;
@@ -90,12 +85,12 @@ function mismatch(value: unknown, type: string, format: string, ctx: Context): s
       return fits ? undefined : `json: cannot unmarshal number ${value} into ${where}`;
     }
     default:
-      if (!isObject(value)) return `json: cannot unmarshal ${jsonKind(value)} into ${where}`;
+      if (!isJson(value)) return `json: cannot unmarshal ${jsonKind(value)} into ${where}`;
       return walkModel(value, type, ctx.path);
   }
 }
 
-function walkModel(value: JsonObject, model: string, path: string[]): string | undefined {
+function walkModel(value: Json, model: string, path: string[]): string | undefined {
   const loaded = loadModel(model);
   if (loaded === undefined) return undefined;
   const facts = fields[schemaNameOf(model)];
@@ -113,6 +108,6 @@ function walkModel(value: JsonObject, model: string, path: string[]): string | u
 /** The first value whose JSON type the kind's Go struct cannot hold, worded as Go words it. */
 export function findTypeError(obj: unknown, gvk: GroupVersionKind): string | undefined {
   const model = modelNameFor(gvk);
-  if (model === undefined || !isObject(obj)) return undefined;
+  if (model === undefined || !isJson(obj)) return undefined;
   return walkModel(obj, model, []);
 }

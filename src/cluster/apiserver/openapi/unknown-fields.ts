@@ -1,14 +1,9 @@
 // Unknown fields, as strict decoding reports them: the paths of fields the kind's schema does
 // not have, e.g. "spec.template.spec.containers[0].imagee". Built-in kinds are checked against
 // client-node's models; custom resources against their CRD's openAPIV3Schema.
+import { isJson, type Json } from '../../json.ts';
 import { loadModel } from './models.ts';
 import { modelNameFor, type GroupVersionKind } from './schemas.ts';
-
-type JsonObject = Record<string, unknown>;
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function child(path: string, key: string): string {
   return path === '' ? key : `${path}.${key}`;
@@ -30,7 +25,7 @@ export function findUnknownFields(obj: unknown, gvk: GroupVersionKind, crdSchema
 }
 
 function walkModel(value: unknown, model: string, path: string, unknown: string[]): void {
-  if (!isObject(value)) return;
+  if (!isJson(value)) return;
   const loaded = loadModel(model);
   if (loaded === undefined) return;
   for (const [key, fieldValue] of Object.entries(value)) {
@@ -48,15 +43,15 @@ function walkType(value: unknown, type: string, path: string, unknown: string[])
   }
   const mapValue = /^\{ \[key: string\]: (.+); \}$/.exec(type)?.[1];
   if (mapValue !== undefined) {
-    if (isObject(value)) for (const [key, element] of Object.entries(value)) walkType(element, mapValue, child(path, key), unknown);
+    if (isJson(value)) for (const [key, element] of Object.entries(value)) walkType(element, mapValue, child(path, key), unknown);
     return;
   }
   if (/^[A-Z]\w*$/.test(type) && type !== 'Date' && type !== 'IntOrString') walkModel(value, type, path, unknown);
 }
 
-function walkCustomResource(obj: unknown, schema: JsonObject, unknown: string[]): void {
-  if (!isObject(obj)) return;
-  const properties = isObject(schema.properties) ? schema.properties : {};
+function walkCustomResource(obj: unknown, schema: Json, unknown: string[]): void {
+  if (!isJson(obj)) return;
+  const properties = isJson(schema.properties) ? schema.properties : {};
   for (const [key, value] of Object.entries(obj)) {
     if (key === 'apiVersion' || key === 'kind') continue;
     if (key === 'metadata') walkModel(value, 'V1ObjectMeta', 'metadata', unknown);
@@ -65,37 +60,37 @@ function walkCustomResource(obj: unknown, schema: JsonObject, unknown: string[])
 }
 
 /** `schema` is the property's schema, `parent` the object schema that holds it. */
-function walkSchema(value: unknown, schema: unknown, parent: JsonObject, path: string, unknown: string[]): void {
+function walkSchema(value: unknown, schema: unknown, parent: Json, path: string, unknown: string[]): void {
   if (schema === undefined) {
     if (parent['x-kubernetes-preserve-unknown-fields'] === true) return;
     if (parent.additionalProperties === true) return;
-    if (isObject(parent.additionalProperties)) {
+    if (isJson(parent.additionalProperties)) {
       walkValue(value, parent.additionalProperties, path, unknown);
       return;
     }
     unknown.push(path);
     return;
   }
-  if (isObject(schema)) walkValue(value, schema, path, unknown);
+  if (isJson(schema)) walkValue(value, schema, path, unknown);
 }
 
-function walkValue(value: unknown, schema: JsonObject, path: string, unknown: string[]): void {
+function walkValue(value: unknown, schema: Json, path: string, unknown: string[]): void {
   if (Array.isArray(value)) {
-    if (isObject(schema.items)) value.forEach((element, i) => walkValue(element, schema.items as JsonObject, `${path}[${i}]`, unknown));
+    if (isJson(schema.items)) value.forEach((element, i) => walkValue(element, schema.items as Json, `${path}[${i}]`, unknown));
     return;
   }
-  if (!isObject(value)) return;
+  if (!isJson(value)) return;
   if (schema['x-kubernetes-embedded-resource'] === true) {
     for (const [key, element] of Object.entries(value)) {
       if (key === 'apiVersion' || key === 'kind') continue;
       if (key === 'metadata') walkModel(element, 'V1ObjectMeta', child(path, 'metadata'), unknown);
-      else walkSchema(element, isObject(schema.properties) ? schema.properties[key] : undefined, schema, child(path, key), unknown);
+      else walkSchema(element, isJson(schema.properties) ? schema.properties[key] : undefined, schema, child(path, key), unknown);
     }
     return;
   }
-  const hasStructure = isObject(schema.properties) || schema.additionalProperties !== undefined;
+  const hasStructure = isJson(schema.properties) || schema.additionalProperties !== undefined;
   if (!hasStructure && schema['x-kubernetes-preserve-unknown-fields'] === true) return;
   for (const [key, element] of Object.entries(value)) {
-    walkSchema(element, isObject(schema.properties) ? schema.properties[key] : undefined, schema, child(path, key), unknown);
+    walkSchema(element, isJson(schema.properties) ? schema.properties[key] : undefined, schema, child(path, key), unknown);
   }
 }
