@@ -1,6 +1,5 @@
 // `formicary cluster`: the embedded Kubernetes API server alone, a kubectl playground.
 // Prints one line containing "ready" once it serves, and stops cleanly on SIGINT/SIGTERM.
-import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -73,12 +72,12 @@ export async function runCluster(args: string[]): Promise<number> {
   const { data, port, nodes } = options.data;
   const kubeconfigFile = resolve(options.data.kubeconfig ?? resolve(data, 'kubeconfig'));
   // Loaded after the arguments are known good: --help and mistakes answer without loading the cluster.
-  const { inUserNamespace, rootlessLaunch, startCluster } = await import('../cluster/index.ts');
+  const { inUserNamespace, rootlessLaunch, runRootless, startCluster } = await import('../cluster/index.ts');
   const unsafeLocalShell = parsed.values['unsafe-local-shell'] === true;
   let rootlessReason: string | undefined;
   if (process.getuid?.() !== 0 && !unsafeLocalShell) {
     const launch = rootlessLaunch([process.execPath, ...process.execArgv, ...process.argv.slice(1)]);
-    if ('command' in launch) return runRootless(launch.command, launch.args);
+    if ('command' in launch) return runRootless(launch, 'formicary cluster');
     rootlessReason = launch.reason;
   }
   const auditLog = parsed.values['audit-log-path'] === undefined ? null : createWriteStream(resolve(parsed.values['audit-log-path']), { flags: 'a', mode: 0o600 });
@@ -144,29 +143,6 @@ export async function runCluster(args: string[]): Promise<number> {
   const stopped = await Promise.race([cluster.stop().then(() => true), new Promise<false>((resolve) => setTimeout(resolve, ORPHAN_STOP_MS, false).unref())]);
   process.stdout.write(stopped ? 'formicary cluster: stopped\n' : `formicary cluster: the stop did not finish within ${ORPHAN_STOP_MS / 1000} s; exiting\n`);
   process.exit(stopped ? 0 : 1);
-}
-
-/**
- * The cluster again, inside a user namespace where this user is root: the same process, the same
- * arguments. Signals pass to it, it ends with this process (the parent-death signal), and its
- * exit is this one's.
- */
-function runRootless(command: string, args: string[]): Promise<number> {
-  const child = spawn('setpriv', ['--pdeathsig', 'SIGTERM', command, ...args], { stdio: 'inherit' });
-  const forward = (signal: NodeJS.Signals) => child.kill(signal);
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
-  return new Promise((resolve) => {
-    child.on('error', (error) => {
-      process.stderr.write(`formicary cluster: could not start rootless: ${error.message}\n`);
-      resolve(1);
-    });
-    child.on('exit', (code, signal) => {
-      process.off('SIGINT', forward);
-      process.off('SIGTERM', forward);
-      resolve(code ?? (signal ? 1 : 0));
-    });
-  });
 }
 
 /** How long a cluster whose parent exited may take to stop before it exits anyway. */

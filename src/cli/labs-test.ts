@@ -122,7 +122,15 @@ export async function runLabsTest(
     const dir = await mkdtemp(join(tmpdir(), 'formicary-labs-test-'));
     // The sandboxed shells' user must pass through to the kubelet's folder (never into the data dir).
     await chmod(dir, 0o711);
-    const { startCluster } = await import('../cluster/index.ts');
+    const { rootlessLaunch, runRootless, startCluster } = await import('../cluster/index.ts');
+    // As a normal user, the whole run goes into a user namespace of its own (see formicary cluster).
+    if (process.getuid?.() !== 0 && !parsed.unsafeLocalShell) {
+      const launch = rootlessLaunch([process.execPath, ...process.execArgv, ...process.argv.slice(1)]);
+      if ('command' in launch) {
+        await rm(dir, { recursive: true, force: true });
+        return runRootless(launch, 'formicary labs test');
+      }
+    }
     // Start-up delays as learners get them: a lab that passes here passes for them.
     const cluster = await startCluster({ dataDir: join(dir, 'cluster'), port: 0, kubelet: { kubeletDir: join(dir, 'kubelet'), unsafeLocalShell: parsed.unsafeLocalShell } });
     const sandbox = cluster.kubelet?.sandbox;

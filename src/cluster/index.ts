@@ -12,7 +12,7 @@ import { StatusError } from './types.ts';
 
 export type { ConnectHandler, ConnectRequest, Logger } from './apiserver/index.ts';
 export { DataDirLockedError } from './data-dir-lock.ts';
-export { inUserNamespace, rootlessLaunch, type RootlessLaunch } from './kubelet/sandbox/user-namespace.ts';
+export { inUserNamespace, rootlessLaunch, runRootless, type RootlessLaunch } from './kubelet/sandbox/user-namespace.ts';
 
 export interface ClusterOptions {
   /** Where certificates, credentials and every object live; default `.formicary/cluster`. */

@@ -6,7 +6,7 @@
 // network is built in a network namespace the user namespace owns. What real root alone can do
 // stays undone: cgroups the user was not delegated (no CPU, memory or PID limits) and
 // loop-mounted file systems (ephemeral storage is measured, not capped).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 
@@ -81,4 +81,27 @@ export function rootlessLaunch(argv: string[]): RootlessLaunch {
   const probe = spawnSync('unshare', [...userNamespaceArgs(uids, gids), 'true'], { encoding: 'utf8', timeout: 5000 });
   if (probe.status !== 0) return { reason: `the kernel does not let ${name} make a user namespace (${probe.stderr.trim() || `exit ${probe.status}`}); check sysctl user.max_user_namespaces (and kernel.unprivileged_userns_clone where it exists)` };
   return { command: 'unshare', args, uids };
+}
+
+/**
+ * The command again, inside the rootless user namespace: the same process, the same arguments.
+ * Signals pass to it, it ends with this process (the parent-death signal), and its exit is this
+ * one's.
+ */
+export function runRootless(launch: Extract<RootlessLaunch, { command: string }>, name: string): Promise<number> {
+  const child = spawn('setpriv', ['--pdeathsig', 'SIGTERM', launch.command, ...launch.args], { stdio: 'inherit' });
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  return new Promise((resolve) => {
+    child.on('error', (error) => {
+      process.stderr.write(`${name}: could not start rootless: ${error.message}\n`);
+      resolve(1);
+    });
+    child.on('exit', (code, signal) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      resolve(code ?? (signal ? 1 : 0));
+    });
+  });
 }
