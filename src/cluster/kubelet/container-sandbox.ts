@@ -107,11 +107,13 @@ export function podEtcFiles(pod: KubeObject, podDir: string, podIP: string | und
   const name = pod.metadata.name ?? '';
   const namespace = pod.metadata.namespace ?? 'default';
   const spec = specOf(pod);
-  const hostname = str(spec['hostname']) ?? name;
+  // A hostNetwork pod is the node: its hostname and hosts file are the node's (kubelet's "host network" hosts file).
+  const hostNetwork = spec['hostNetwork'] === true;
+  const hostname = (hostNetwork ? str(spec['nodeName']) : str(spec['hostname'])) ?? name;
   const subdomain = str(spec['subdomain']);
-  const fqdn = subdomain ? `${hostname}.${subdomain}.${namespace}.svc.cluster.local\t${hostname}` : hostname;
+  const fqdn = subdomain && !hostNetwork ? `${hostname}.${subdomain}.${namespace}.svc.cluster.local\t${hostname}` : hostname;
   const hosts = [
-    '# Kubernetes-managed hosts file.',
+    hostNetwork ? '# Kubernetes-managed hosts file (host network).' : '# Kubernetes-managed hosts file.',
     '127.0.0.1\tlocalhost',
     '::1\tlocalhost ip6-localhost ip6-loopback',
     'fe00::0\tip6-localnet',

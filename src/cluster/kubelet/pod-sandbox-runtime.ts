@@ -52,8 +52,18 @@ export class PodSandboxRuntime {
     if (support.mode !== 'bubblewrap' || !support.nsenter || this.#owner.gone()) return Promise.resolve(undefined);
     const pod = this.#owner.pod();
     const hostname = (str(specOf(pod)['hostname']) ?? pod.metadata.name ?? '').slice(0, 63);
-    this.#podSandbox ??= this.#ensurePodCgroup()
-      .then((cgroup) => PodSandbox.start(support, { hostname, identity: this.#owner.identity, cgroup, user: this.#owner.user }))
+    this.#podSandbox ??= Promise.all([this.#ensurePodCgroup(), this.#hostNetwork ? node.podNetwork() : undefined])
+      .then(([cgroup, network]) =>
+        PodSandbox.start(support, {
+          // A hostNetwork pod is the node by name, and on the pod network it is on the node's network
+          // namespace; without a pod network it keeps a namespace of its own, never the host's.
+          hostname: this.#hostNetwork ? node.nodeName : hostname,
+          ...(network ? { netns: network.netns } : {}),
+          identity: this.#owner.identity,
+          cgroup,
+          user: this.#owner.user,
+        }),
+      )
       .then(
         (sandbox) => {
           // The pod went while its sandbox was being made.

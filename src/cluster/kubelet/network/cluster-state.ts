@@ -209,6 +209,11 @@ export function ruleset(objects_: ClusterObjects): string {
     '    type nat hook prerouting priority dstnat; policy accept;',
     ...nat,
     '  }',
+    // The node's own connections (the kubelet's, hostNetwork pods') reach Services as kube-proxy's OUTPUT rules carry them.
+    '  chain output {',
+    '    type nat hook output priority -100; policy accept;',
+    ...nat,
+    '  }',
     '  chain postrouting {',
     '    type nat hook postrouting priority srcnat; policy accept;',
     `    meta mark & ${HAIRPIN_MARK} == ${HAIRPIN_MARK} masquerade`,

@@ -28,6 +28,11 @@ export interface PodSandboxOptions {
   cgroup: SandboxCgroup | null;
   /** Who the pod's processes are inside its user namespace (default uid/gid 1000). */
   user?: InsideUser;
+  /**
+   * A hostNetwork pod's: the node's network namespace (a path nsenter takes) to join instead of a
+   * new one. Its user namespace stays the pod's own, so the pod holds no capability over it.
+   */
+  netns?: string;
 }
 
 const NAMESPACES = ['user', 'pid', 'net', 'uts', 'ipc'] as const;
@@ -100,6 +105,8 @@ export class PodSandbox {
   readonly #support: Extract<SandboxSupport, { mode: 'bubblewrap' }>;
   readonly #forwards = new Map<number, Promise<void>>();
   readonly #forwarders: ChildProcess[] = [];
+  /** A hostNetwork pod's sandbox: its network namespace is the node's. */
+  readonly #sharesNodeNetwork: boolean;
   #stopped = false;
 
   private constructor(support: Extract<SandboxSupport, { mode: 'bubblewrap' }>, pause: ChildProcess, pausePid: number, fds: Map<string, number>, options: PodSandboxOptions) {
@@ -109,6 +116,7 @@ export class PodSandbox {
     this.#fds = [...fds.values()];
     this.identity = options.identity;
     this.cgroup = options.cgroup;
+    this.#sharesNodeNetwork = options.netns !== undefined;
     const path = (ns: string) => `/proc/${process.pid}/fd/${fds.get(ns) ?? -1}`;
     this.namespaces = { user: path('user'), pid: path('pid'), net: path('net'), uts: path('uts'), ipc: path('ipc') };
   }
@@ -121,7 +129,7 @@ export class PodSandbox {
       support.bwrap,
       '--unshare-user',
       '--unshare-pid',
-      '--unshare-net',
+      ...(options.netns ? [] : ['--unshare-net']),
       '--unshare-ipc',
       '--unshare-uts',
       '--unshare-cgroup-try',
@@ -145,7 +153,10 @@ export class PodSandbox {
       '/usr/bin/sleep',
       'infinity',
     ];
-    const pause = spawn('/bin/sh', ['-c', `${joinCgroup} exec "$@"`, 'sh', support.setpriv, ...dropPrivileges(options.identity), ...bwrap], {
+    // nsenter runs as the kubelet (joining a namespace takes that), then setpriv drops to the pod's identity.
+    if (options.netns && !support.nsenter) throw new Error('failed to create pod sandbox: nsenter (util-linux) is not installed, so a hostNetwork pod cannot join the node network');
+    const joinNetwork = options.netns && support.nsenter ? [support.nsenter, `--net=${options.netns}`, '--'] : [];
+    const pause = spawn('/bin/sh', ['-c', `${joinCgroup} exec "$@"`, 'sh', ...joinNetwork, support.setpriv, ...dropPrivileges(options.identity), ...bwrap], {
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
     });
@@ -209,6 +220,8 @@ export class PodSandbox {
   }
 
   async #startForward(forward: SandboxForward): Promise<void> {
+    // On the node's network a forward would listen for every hostNetwork pod of the node.
+    if (this.#sharesNodeNetwork) throw new Error('a hostNetwork pod cannot have the kubelet carry its connections (the API server, Services): it is on the node network');
     const { socat, nsenter, setpriv } = this.#support;
     if (!socat) throw new Error('socat is not installed: the pod cannot reach the API server or Services without it (apt-get install socat)');
     if (!nsenter) throw new Error('nsenter (util-linux) is not installed: the pod sandbox cannot carry its network without it');

@@ -1,0 +1,95 @@
+// hostNetwork pods are on the node's network, as on a cluster: the node's network namespace (the
+// cluster's, never the host machine's), the node's InternalIP as their pod IP and address, the
+// node's name as hostname, Services reached through kube-proxy's rules, their own servers on the
+// node's address for pods and for the kubelet's probes.
+import { readlinkSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { condition, type KubeletCluster, startKubeletCluster } from '../kubelet/harness.ts';
+
+let lab: KubeletCluster;
+const ns = 'hostnet';
+
+beforeAll(async () => {
+  lab = await startKubeletCluster();
+  expect((await lab.kubectl(['create', 'namespace', ns])).code).toBe(0);
+  await lab.serviceAccountReady(ns);
+  await lab.apply(
+    `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: nginx, image: nginx:1.27, ports: [{containerPort: 80}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {selector: {app: web}, ports: [{port: 8080, targetPort: 80}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: node-shell}
+spec:
+  hostNetwork: true
+  containers: [{name: shell, image: busybox, command: [sleep, '3600']}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: node-server}
+spec:
+  hostNetwork: true
+  containers:
+  - name: web
+    image: python:3.12
+    command: [python3, -m, http.server, '18080']
+    readinessProbe: {httpGet: {path: /, port: 18080}, periodSeconds: 10}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client}
+spec: {containers: [{name: shell, image: busybox, command: [sleep, '3600']}]}
+`,
+    ns,
+  );
+  for (const name of ['node-shell', 'node-server', 'client']) await lab.until(`${name} Ready`, () => condition(lab.pod(ns, name), 'Ready') === 'True', 60_000);
+}, 120_000);
+afterAll(async () => {
+  await lab?.stop();
+});
+
+const status = (name: string) => ({ hostIP: '', podIP: '', ...(lab.pod(ns, name)?.status as Record<string, string> | undefined) });
+const exec = (pod: string, script: string) => lab.kubectl(['exec', '-n', ns, pod, '--', 'sh', '-c', script]);
+
+describe('hostNetwork pods', () => {
+  it("have the node's address, name and network namespace, which is never the host machine's", async () => {
+    const { hostIP, podIP } = status('node-shell');
+    expect(podIP).toBe(hostIP);
+    const nodeName = String((lab.pod(ns, 'node-shell')?.spec as Record<string, unknown>)['nodeName']);
+    const addresses = await exec('node-shell', 'ip -o addr');
+    expect(addresses.stdout).toMatch(new RegExp(`\\binet ${hostIP.replaceAll('.', '\\.')}/32\\b`));
+    expect((await exec('node-shell', 'hostname; hostname -i')).stdout).toBe(`${nodeName}\n${hostIP}\n`);
+    // The node's namespace holds the pod network's bridge and nothing of the host machine's.
+    const links = (await exec('node-shell', "ip -o link | awk -F': ' '{print $2}'")).stdout.trim().split('\n').map((link) => link.replace(/@.*/, ''));
+    expect(links).toContain('cbr0');
+    expect(links.filter((link) => link !== 'lo' && link !== 'cbr0' && !link.startsWith('veth'))).toEqual([]);
+    const netns = (await exec('node-shell', 'readlink /proc/self/ns/net')).stdout.trim();
+    expect(netns).toMatch(/^net:\[\d+\]$/);
+    expect(netns).not.toBe(readlinkSync('/proc/self/ns/net'));
+    // A pod on the pod network has a namespace of its own.
+    expect((await exec('client', 'readlink /proc/self/ns/net')).stdout.trim()).not.toBe(netns);
+  });
+
+  it('reach a Service by name through its cluster IP', async () => {
+    await lab.eventually('web answers the node', async () => (await exec('node-shell', `wget -q -O - http://web.${ns}.svc.cluster.local:8080/ 2>&1`)).stdout.includes('Welcome to nginx!'));
+  });
+
+  it("serve on the node's address: pods reach them there, and the kubelet's httpGet probe made them Ready", async () => {
+    const { hostIP } = status('node-server');
+    expect(status('node-server').podIP).toBe(hostIP);
+    const answer = await exec('client', `wget -q -O - http://${hostIP}:18080/ | head -c 200`);
+    expect(answer.stdout).toContain('Directory listing');
+  });
+});
