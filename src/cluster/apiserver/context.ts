@@ -6,7 +6,6 @@ import type { KubeObject } from '../types.ts';
 import type { Registry, ResourceDefinition, UserInfo } from '../registry/index.ts';
 import type { Authenticator, Authorizer, ServiceAccountTokens } from './auth/index.ts';
 import type { Discovery } from './discovery.ts';
-import type { ResourceMetricsSource } from './metrics-api.ts';
 import type { RequestInfo } from './request-info.ts';
 
 export interface RequestScope {
@@ -41,6 +40,12 @@ export type ConnectHandler = (request: ConnectRequest) => void | Promise<void>;
 
 /** pods/eviction with PodDisruptionBudgets honoured (the disruption controller's part); throws a Status error to refuse. */
 export type EvictionHandler = (namespace: string, name: string, options: { user: UserInfo; dryRun: boolean; gracePeriodSeconds?: number }) => void;
+
+/** Where the figures come from (the kubelet's scrapes); undefined: no window yet for that pod or node. */
+export interface ResourceMetricsSource {
+  podMetrics(namespace: string, name: string): KubeObject | undefined;
+  nodeMetrics(name: string): KubeObject | undefined;
+}
 
 export interface ApiContext {
   registry: Registry;

@@ -4,13 +4,13 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from '../registry/index.ts';
 import { createAuthenticator, createAuthorizer, type ServiceAccountTokens } from './auth/index.ts';
-import type { ApiContext, ConnectHandler, EvictionHandler } from './context.ts';
+import type { ApiContext, ConnectHandler, EvictionHandler, ResourceMetricsSource } from './context.ts';
 import { Discovery } from './discovery.ts';
-import { metricsDefinitions, metricsRegistered, type ResourceMetricsSource } from './metrics-api.ts';
+import { metricsDefinitions, metricsRegistered } from './metrics-api.ts';
 import { ApiHandler, stderrLogger, type AuditSink, type Logger } from './server.ts';
 
 export type { ConnectHandler, ConnectRequest, EvictionHandler } from './context.ts';
-export type { ResourceMetricsSource } from './metrics-api.ts';
+export type { ResourceMetricsSource } from './context.ts';
 export { stderrLogger, type AuditEvent, type AuditSink, type Logger } from './server.ts';
 export { loadOrCreateServingCertificates, type ServingCertificates } from './certificates.ts';
 export { serverVersion } from './server.ts';

@@ -4,7 +4,7 @@
 // does anyone with `get --raw /apis/metrics.k8s.io/v1beta1/...`.
 import { parseQuantity, type Quantity, type Registry, type ResourceDefinition } from '../registry/index.ts';
 import { statusErrors, type KubeObject } from '../types.ts';
-import type { ApiContext, RequestScope } from './context.ts';
+import type { ApiContext, RequestScope, ResourceMetricsSource } from './context.ts';
 import { findObject } from './find.ts';
 import { partialObject } from './representation.ts';
 import { reply, representationFor } from './resources.ts';
@@ -22,12 +22,6 @@ export function metricsRegistered(registry: Registry): boolean {
   const apiService = def ? findObject(registry, def, undefined, METRICS_API_SERVICE) : undefined;
   const conditions = (apiService?.['status'] as { conditions?: Array<{ type?: string; status?: string }> } | undefined)?.conditions ?? [];
   return conditions.some((c) => c.type === 'Available' && c.status === 'True');
-}
-
-/** Where the figures come from (the kubelet's scrapes); undefined: no window yet for that pod or node. */
-export interface ResourceMetricsSource {
-  podMetrics(namespace: string, name: string): KubeObject | undefined;
-  nodeMetrics(name: string): KubeObject | undefined;
 }
 
 function definition(resource: 'pods' | 'nodes'): ResourceDefinition {
