@@ -28,7 +28,8 @@ import { ServiceNetwork } from './service-network.ts';
 import { detectWorkbenchTools, type WorkbenchTools } from './workbench.ts';
 
 export { resolveImage, parseImageReference, type ImageResolution } from './images/index.ts';
-export { imageCatalog, type CatalogImage } from './images/catalog.ts';
+export { imageCatalog } from './images/catalog.ts';
+export type { CatalogImage } from './images/index.ts';
 export { WORKBENCH_HOME, WORKBENCH_API_PORT } from './workbench.ts';
 export type { SandboxSupport } from './sandbox/index.ts';
 

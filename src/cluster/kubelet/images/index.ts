@@ -2,9 +2,10 @@
 // looked up in the catalog, and pulled — or refused with the message containerd gives for the
 // same mistake (a typo of a well-known name, a tag that does not exist, a private repository).
 import { createHash } from 'node:crypto';
-import { type CatalogImage, type ImageBehaviour, imageCatalog } from './catalog.ts';
+import type { CatalogImage, ImageBehaviour } from './catalog-image.ts';
+import { imageCatalog } from './catalog.ts';
 
-export type { CatalogImage, EnvRequirement, HttpEndpoint, ImageBehaviour } from './catalog.ts';
+export type { CatalogImage, EnvRequirement, HttpEndpoint, ImageBehaviour } from './catalog-image.ts';
 export { containerRoot, HOST_BUSYBOX, type ImageRoot, imageRoot, type RootFilesystemKind } from './root-filesystem.ts';
 import type { RootFilesystemKind } from './root-filesystem.ts';
 

@@ -1,7 +1,7 @@
 // The cluster's own components as images: what kubeadm puts in kube-system (the control plane's
 // static pods, CoreDNS, kube-proxy). Service images: they answer their ports and probes and log
 // their start; nothing of them runs (the embedded cluster is its own control plane).
-import type { CatalogImage, ImageBehaviour } from './catalog.ts';
+import type { CatalogImage, ImageBehaviour } from './catalog-image.ts';
 
 const mi = (n: number) => n * 1024 * 1024;
 const kubernetesTags = 'v1\\.(2[7-9]|3[0-4])\\.[0-9]+';

@@ -1,7 +1,7 @@
 // Images the kubernetes.io tutorials and the common CKAD exercise books name, with the tags their
 // registries really have: a tutorial that relies on a pull failing (the bootcamp's `:v10`) fails
 // here as it does there. Data only, in the catalog's shape; `catalog.ts` lists them with its own.
-import type { CatalogImage, ImageBehaviour } from './catalog.ts';
+import type { CatalogImage, ImageBehaviour } from './catalog-image.ts';
 
 const mi = (n: number) => n * 1024 * 1024;
 
