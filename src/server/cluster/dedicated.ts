@@ -2,10 +2,11 @@
 // `formicary cluster` process, like the embedded lab cluster, with its own data dir
 // (DATA_DIR/dedicated/<sandbox>), port and admin kubeconfig. Its pods cannot see the portal's
 // DATA_DIR (database, session secret, the other learners' clusters). A process that never serves
-// is stopped and reported; stopping one removes its data.
+// is stopped and reported; stopping one removes its data, halting it (the portal stops) keeps it
+// for the next run of the portal to start again.
 
 import { createHash } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.ts';
 import { startEmbeddedCluster } from './embedded.ts';
@@ -29,27 +30,35 @@ export interface DedicatedClustersOptions {
 export interface DedicatedClusters {
   readonly id: string;
   readonly limit: number;
-  start(name: string): Promise<{ kubeconfigPath: string; stop(): Promise<void> }>;
+  start(name: string): Promise<{ kubeconfigPath: string; stop(): Promise<void>; halt(): Promise<void> }>;
+  leftovers(): Promise<string[]>;
+  remove(name: string): Promise<void>;
 }
 
 const SANDBOX_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-/**
- * Clusters left in `dir` by an earlier run are removed first: their processes ended with it (they
- * stop when their parent's pipe closes), so nothing in them can be worked again.
- */
+/** Where each learner's cluster keeps its data; what an earlier run left there is `leftovers()`. */
 export async function startDedicatedClusters(options: DedicatedClustersOptions): Promise<DedicatedClusters> {
   const dir = path.resolve(options.dir);
-  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+  const dataDirOf = (name: string) => {
+    // The name is the portal's own (a sandbox namespace); checked anyway, since it becomes a path.
+    if (!SANDBOX_NAME.test(name)) throw new Error(`"${name}" is not a sandbox name; a learner's cluster is named after its sandbox namespace`);
+    return path.join(dir, name);
+  };
   return {
     // The same DATA_DIR is the same portal, started again: it recognises its own records by this.
     id: createHash('sha256').update(dir).digest('hex').slice(0, 16),
     limit: options.limit,
+    async leftovers() {
+      return (await readdir(dir, { withFileTypes: true })).filter((entry) => entry.isDirectory() && SANDBOX_NAME.test(entry.name)).map((entry) => entry.name);
+    },
+    async remove(name) {
+      await rm(dataDirOf(name), { recursive: true, force: true });
+    },
     async start(name) {
-      // The name is the portal's own (a sandbox namespace); checked anyway, since it becomes a path.
-      if (!SANDBOX_NAME.test(name)) throw new Error(`"${name}" is not a sandbox name; a learner's cluster is named after its sandbox namespace`);
-      const dataDir = path.join(dir, name);
+      const dataDir = dataDirOf(name);
       const cluster = startEmbeddedCluster({
         name: `the learner's cluster ${name}`,
         dataDir,
@@ -61,6 +70,7 @@ export async function startDedicatedClusters(options: DedicatedClustersOptions):
         backoff: { initialMs: 500, maxMs: 10_000 },
         ...(options.unsafeLocalShell ? { unsafeLocalShell: true } : {}),
       });
+      const halt = () => cluster.stop();
       const stop = async () => {
         await cluster.stop();
         await rm(dataDir, { recursive: true, force: true });
@@ -77,7 +87,7 @@ export async function startDedicatedClusters(options: DedicatedClustersOptions):
       } finally {
         clearTimeout(timer);
       }
-      return { kubeconfigPath: cluster.kubeconfigPath ?? path.join(dataDir, 'kubeconfig'), stop };
+      return { kubeconfigPath: cluster.kubeconfigPath ?? path.join(dataDir, 'kubeconfig'), stop, halt };
     },
   };
 }

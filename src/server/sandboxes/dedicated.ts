@@ -39,6 +39,8 @@ export interface DedicatedCluster {
   readonly kubeconfigPath: string;
   /** Stops its process and removes its data. */
   stop(): Promise<void>;
+  /** Stops its process and keeps its data, to be started again (the portal is stopping). */
+  halt(): Promise<void>;
 }
 
 /** Where learners' own clusters come from: processes on the portal's host (LAB_CLUSTER=embedded). */
@@ -47,8 +49,12 @@ export interface DedicatedClusterHost {
   readonly id: string;
   /** At most this many at once: each one is a process with its own API server and kubelet. */
   readonly limit: number;
-  /** Starts the cluster of the sandbox `name`; resolves once it serves. */
+  /** Starts the cluster of the sandbox `name` (again, from its data, when it has some); resolves once it serves. */
   start(name: string): Promise<DedicatedCluster>;
+  /** The sandboxes whose clusters left data here (an earlier run of the portal). */
+  leftovers(): Promise<string[]>;
+  /** Removes the data a cluster left (its sandbox is gone). */
+  remove(name: string): Promise<void>;
 }
 
 /** A start refused because DEDICATED_CLUSTER_LIMIT learners' clusters run already. */
@@ -136,5 +142,87 @@ export async function provisionDedicated(ctx: ProvisionContext, request: Provisi
     await deleteSandbox(ctx.client, namespace).catch(() => undefined);
     if (error instanceof SandboxError) throw error;
     throw new SandboxError(phase, namespace, `Starting a cluster of your own for lab ${lab.id} failed while ${PHASE_MESSAGES[phase].toLowerCase()}: ${errorMessage(error)}`);
+  }
+}
+
+/**
+ * The learners' clusters this process runs (or is starting), by sandbox namespace: what exec,
+ * checks and the terminal reach, what counts against the host's limit, and what is stopped when
+ * a sandbox ends or halted when the portal stops.
+ */
+export class OwnClusters {
+  readonly host: DedicatedClusterHost;
+  readonly #running = new Map<string, { cluster: DedicatedCluster; client: KubeClient }>();
+  readonly #starting = new Set<string>();
+  readonly #connect: (kubeconfigPath: string) => KubeClient;
+
+  constructor(host: DedicatedClusterHost, connect: (kubeconfigPath: string) => KubeClient) {
+    this.host = host;
+    this.#connect = connect;
+  }
+
+  /** Running and starting: what the host's limit counts. */
+  get count(): number {
+    return this.#running.size + this.#starting.size;
+  }
+
+  get running(): number {
+    return this.#running.size;
+  }
+
+  /** Running or being started by this process. */
+  busy(namespace: string): boolean {
+    return this.#running.has(namespace) || this.#starting.has(namespace);
+  }
+
+  client(namespace: string): KubeClient | undefined {
+    return this.#running.get(namespace)?.client;
+  }
+
+  kubeconfig(namespace: string): string | null {
+    return this.#running.get(namespace)?.cluster.kubeconfigPath ?? null;
+  }
+
+  names(): string[] {
+    return [...this.#running.keys()];
+  }
+
+  /** Holds a place under the limit while `work` makes the sandbox `namespace`. */
+  async reserving<T>(namespace: string, work: () => Promise<T>): Promise<T> {
+    this.#starting.add(namespace);
+    try {
+      return await work();
+    } finally {
+      this.#starting.delete(namespace);
+    }
+  }
+
+  /** Starts the cluster of `namespace` (from its data when it has some); `ready` must pass before exec and checks go to it. */
+  async start(namespace: string, ready: (client: KubeClient) => Promise<void> = async () => undefined): Promise<KubeClient> {
+    const cluster = await this.host.start(namespace);
+    const client = this.#connect(cluster.kubeconfigPath);
+    try {
+      await ready(client);
+    } catch (error) {
+      await cluster.stop().catch(() => undefined);
+      throw error;
+    }
+    this.#running.set(namespace, { cluster, client });
+    return client;
+  }
+
+  /** Stops the cluster of `namespace` and removes its data (also data an earlier run left). */
+  async stop(namespace: string): Promise<void> {
+    const running = this.#running.get(namespace);
+    this.#running.delete(namespace);
+    if (running) await running.cluster.stop();
+    else await this.host.remove(namespace);
+  }
+
+  /** The portal stops: every process goes, the data stays for the next run to start again. */
+  async haltAll(): Promise<void> {
+    const all = [...this.#running.values()];
+    this.#running.clear();
+    await Promise.all(all.map(({ cluster }) => cluster.halt().catch(() => undefined)));
   }
 }

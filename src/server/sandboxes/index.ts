@@ -40,7 +40,7 @@ import {
   seconds,
   type Sandbox as SandboxRecord,
 } from './labels.ts';
-import { DedicatedClusterLimitError, noDedicatedClusters, provisionDedicated, type DedicatedCluster, type DedicatedClusterHost } from './dedicated.ts';
+import { DedicatedClusterLimitError, noDedicatedClusters, OwnClusters, provisionDedicated, type DedicatedClusterHost } from './dedicated.ts';
 import { LeaderElection } from './leader.ts';
 import { DEFAULT_WORKBENCH_IMAGE } from './objects.ts';
 import {
@@ -53,6 +53,7 @@ import {
   provisionSandbox,
   runInWorkbench,
   sandboxName,
+  waitForWorkbench,
   type Owner,
   type ProvisionContext,
   type StartProgress,
@@ -69,6 +70,8 @@ export interface Sandbox extends SandboxRecord {
   idleExpiresAt: Date | null;
   /** The admin kubeconfig of the learner's own cluster, where the workbench runs (needs: cluster); null: the lab cluster. */
   kubeconfig: string | null;
+  /** A dedicated sandbox that was ready, whose cluster this process does not run: not ready until it is started again. */
+  clusterStopped: boolean;
 }
 
 export interface SandboxLog {
@@ -169,18 +172,21 @@ export class Sandboxes {
   /** Warm sandboxes asked for beyond the configured pool (a workshop about to start), per lab. */
   readonly #reserved = new Map<string, number>();
   #stopped = false;
-  readonly #dedicatedHost: DedicatedClusterHost | null;
-  /** Learners' own clusters this process runs, by sandbox namespace. */
-  readonly #clusters = new Map<string, { cluster: DedicatedCluster; client: KubeClient }>();
-  /** Dedicated sandboxes being made (their clusters count against the limit already). */
-  readonly #startingClusters = new Set<string>();
+  /** Learners' own clusters (labs with needs: cluster); null where none can be started. */
+  readonly #own: OwnClusters | null;
 
   constructor(options: SandboxesOptions) {
     this.client = new KubeClient(options.kubeConfig);
     this.#catalog = options.catalog;
     this.#now = options.now ?? (() => new Date());
     this.#log = options.log ?? silent;
-    this.#dedicatedHost = options.dedicatedClusters ?? null;
+    this.#own = options.dedicatedClusters
+      ? new OwnClusters(options.dedicatedClusters, (file) => {
+          const kubeConfig = new KubeConfig();
+          kubeConfig.loadFromFile(file);
+          return new KubeClient(kubeConfig);
+        })
+      : null;
     this.#options = {
       warmPool: options.warmPool ?? 0,
       limit: options.limit ?? null,
@@ -215,10 +221,10 @@ export class Sandboxes {
     const record = sandboxOf(namespace);
     if (!record) return null;
     const idleExpiresAt = record.learnerId === null ? null : new Date(record.lastActivityAt.getTime() + this.#options.idleTimeoutMinutes * 60_000);
-    if (!record.dedicated) return { ...record, idleExpiresAt, kubeconfig: null };
-    // A learner's cluster that this process does not run cannot be worked: its process is gone.
-    const running = this.#clusters.get(record.namespace);
-    return { ...record, ready: record.ready && running !== undefined, idleExpiresAt, kubeconfig: running?.cluster.kubeconfigPath ?? null };
+    if (!record.dedicated) return { ...record, idleExpiresAt, kubeconfig: null, clusterStopped: false };
+    // A learner's cluster that this process does not run cannot be worked (yet: the reaper starts it again).
+    const kubeconfig = this.#own?.kubeconfig(record.namespace) ?? null;
+    return { ...record, ready: record.ready && kubeconfig !== null, idleExpiresAt, kubeconfig, clusterStopped: record.ready && kubeconfig === null };
   }
 
   #lifetimeMs(lab: Lab): number {
@@ -291,64 +297,43 @@ export class Sandboxes {
 
   /** A sandbox that is a cluster of the learner's own: refused without a host, or at its limit. */
   async #startDedicated(lab: Lab, learnerId: string, started: number, options: StartOptions): Promise<Sandbox> {
-    const host = this.#dedicatedHost;
-    if (!host) throw noDedicatedClusters(lab.id);
+    const own = this.#own;
+    if (!own) throw noDedicatedClusters(lab.id);
     await this.#makeRoom(lab.id);
-    if (this.#clusters.size + this.#startingClusters.size >= host.limit) {
-      this.#log.warn({ lab: lab.id, limit: host.limit }, 'dedicated cluster refused: the limit is reached');
-      throw new DedicatedClusterLimitError(host.limit, lab.id);
+    if (own.count >= own.host.limit) {
+      this.#log.warn({ lab: lab.id, limit: own.host.limit }, 'dedicated cluster refused: the limit is reached');
+      throw new DedicatedClusterLimitError(own.host.limit, lab.id);
     }
     const name = sandboxName({ learnerId });
-    this.#startingClusters.add(name);
-    try {
-      await provisionDedicated(
+    await own.reserving(name, () =>
+      provisionDedicated(
         this.#context,
         {
           lab,
           namespace: name,
-          hostId: host.id,
+          hostId: own.host.id,
           digest: labDigest(lab),
           owner: { learnerId },
           expiresAt: new Date(this.#now().getTime() + this.#lifetimeMs(lab)),
           ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         },
-        {
-          start: async (namespace) => {
-            const cluster = await host.start(namespace);
-            const kubeConfig = new KubeConfig();
-            kubeConfig.loadFromFile(cluster.kubeconfigPath);
-            const client = new KubeClient(kubeConfig);
-            this.#clusters.set(namespace, { cluster, client });
-            return client;
-          },
-          stop: (namespace) => this.#stopCluster(namespace),
-        },
-      );
-    } finally {
-      this.#startingClusters.delete(name);
-    }
+        { start: (namespace) => own.start(namespace), stop: (namespace) => own.stop(namespace) },
+      ),
+    );
     this.#log.info({ lab: lab.id, namespace: name, ms: Date.now() - started }, 'dedicated cluster started');
     const sandbox = await this.get(name);
     if (!sandbox) throw new SandboxError('ready', name, `The sandbox ${name} disappeared right after it was started.`);
     return sandbox;
   }
 
-  async #stopCluster(namespace: string): Promise<void> {
-    const running = this.#clusters.get(namespace);
-    if (!running) return;
-    this.#clusters.delete(namespace);
-    await running.cluster.stop();
-    this.#log.info({ namespace }, 'dedicated cluster stopped');
-  }
-
   /** The client that reaches the sandbox's workbench and objects: its own cluster's (needs: cluster), else the lab cluster's. */
   clientOf(namespace: string): KubeClient {
-    return this.#clusters.get(namespace)?.client ?? this.client;
+    return this.#own?.client(namespace) ?? this.client;
   }
 
   /** How many learners' own clusters this process runs now. */
   get dedicatedClusters(): number {
-    return this.#clusters.size;
+    return this.#own?.running ?? 0;
   }
 
   /**
@@ -470,7 +455,7 @@ export class Sandboxes {
     }
     this.#touched.delete(namespace);
     await deleteSandbox(this.client, namespace);
-    await this.#stopCluster(namespace);
+    if (sandbox?.dedicated) await this.#own?.stop(namespace);
     this.#log.info({ namespace }, 'sandbox ended');
   }
 
@@ -484,12 +469,15 @@ export class Sandboxes {
     const reaped = new Set<string>();
     // The sandboxes and every sandbox's cluster-wide access, each in one list: a pass over
     // thousands of sandboxes makes requests only for what it deletes.
-    const [sandboxes, clusterAccess] = await Promise.all([this.list(), this.#clusterAccess()]);
+    const [sandboxes, clusterAccess, leftovers] = await Promise.all([this.list(), this.#clusterAccess(), this.#own ? this.#own.host.leftovers().then((names) => new Set(names)) : new Set<string>()]);
+    const resumable: Sandbox[] = [];
     const due = sandboxes.flatMap((sandbox) => {
       const expired = now >= sandbox.expiresAt.getTime();
       const idle = sandbox.idleExpiresAt !== null && now >= sandbox.idleExpiresAt.getTime();
       const staleWarm = sandbox.learnerId === null && now >= sandbox.createdAt.getTime() + this.#options.warmLifetimeMinutes * 60_000;
-      const clusterGone = this.#clusterGone(sandbox);
+      const orphan = this.#orphanedCluster(sandbox);
+      if (orphan && leftovers.has(sandbox.namespace) && !expired && !idle) resumable.push(sandbox);
+      const clusterGone = orphan && !leftovers.has(sandbox.namespace);
       return expired || idle || staleWarm || clusterGone ? [{ sandbox, reason: expired ? 'expired' : idle ? 'idle' : staleWarm ? 'warm sandbox too old' : 'its cluster is gone' }] : [];
     });
     // A few deletions at a time: thousands of sandboxes expire at the end of a company-wide event.
@@ -497,7 +485,7 @@ export class Sandboxes {
       try {
         for (const path of clusterAccess.get(sandbox.namespace) ?? []) await this.#deleteIfThere(path);
         await deleteNamespace(this.client, sandbox.namespace);
-        await this.#stopCluster(sandbox.namespace);
+        if (sandbox.dedicated) await this.#own?.stop(sandbox.namespace);
         reaped.add(sandbox.namespace);
         this.#log.info({ namespace: sandbox.namespace, lab: sandbox.labId, reason }, 'sandbox reaped');
       } catch (error) {
@@ -505,10 +493,13 @@ export class Sandboxes {
       }
     });
     const live = new Set(sandboxes.map((sandbox) => sandbox.namespace));
-    // A learner's cluster whose record is gone (ended through another portal, deleted by hand) stops.
-    for (const namespace of this.#clusters.keys()) {
-      if (!live.has(namespace) && !this.#startingClusters.has(namespace)) await this.#stopCluster(namespace).catch(() => undefined);
+    // A learner's cluster whose record is gone (ended through another portal, deleted by hand)
+    // stops, and data an earlier run left without a record goes.
+    for (const namespace of new Set([...(this.#own?.names() ?? []), ...leftovers])) {
+      if (!live.has(namespace) && !this.#own?.busy(namespace)) await this.#own?.stop(namespace).catch(() => undefined);
     }
+    // A learner's cluster halted with an earlier run of the portal starts again from its data.
+    for (const sandbox of resumable) await this.#resume(sandbox.namespace);
     for (const [owner, paths] of clusterAccess) {
       if (live.has(owner) || reaped.has(owner)) continue;
       // The sandbox may be starting right now: only a sandbox namespace that is gone or going leaves orphans.
@@ -519,13 +510,24 @@ export class Sandboxes {
     return [...reaped];
   }
 
-  /**
-   * A dedicated sandbox of this host whose cluster this process does not run (nor is starting):
-   * its process ended with an earlier run of the portal, so nobody can work it any more.
-   */
-  #clusterGone(sandbox: Sandbox): boolean {
-    if (!sandbox.dedicated || this.#clusters.has(sandbox.namespace) || this.#startingClusters.has(sandbox.namespace)) return false;
-    return this.#dedicatedHost !== null && sandbox.clusterHost === this.#dedicatedHost.id;
+  /** A dedicated sandbox of this host whose cluster this process does not run (nor is starting): its process ended with an earlier run of the portal. */
+  #orphanedCluster(sandbox: Sandbox): boolean {
+    const own = this.#own;
+    return own !== null && sandbox.clusterStopped && sandbox.clusterHost === own.host.id && !own.busy(sandbox.namespace);
+  }
+
+  /** Starts a learner's cluster again from its data; ready for the learner once its workbench is. A cluster that cannot is removed with its sandbox. */
+  async #resume(namespace: string): Promise<void> {
+    const own = this.#own;
+    if (!own) return;
+    try {
+      await own.reserving(namespace, () => own.start(namespace, (client) => waitForWorkbench({ ...this.#context, client }, namespace)));
+      this.#log.info({ namespace }, 'dedicated cluster started again');
+    } catch (error) {
+      this.#log.warn({ namespace, error: errorMessage(error) }, 'dedicated cluster could not be started again; its sandbox is removed');
+      await deleteSandbox(this.client, namespace).catch(() => undefined);
+      await own.stop(namespace).catch(() => undefined);
+    }
   }
 
   /** The API paths of the ClusterRoles and ClusterRoleBindings of labs' cluster-wide access, by sandbox namespace. */
@@ -640,8 +642,8 @@ export class Sandboxes {
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
     await this.#filling?.catch(() => undefined);
-    // Learners' own clusters are this process's children: they would not outlive it anyway.
-    await Promise.all([...this.#clusters.keys()].map((namespace) => this.#stopCluster(namespace).catch(() => undefined)));
+    // Learners' own clusters are this process's children and stop with it; their data stays for the next run.
+    await this.#own?.haltAll();
     await this.leader?.stop();
   }
 }

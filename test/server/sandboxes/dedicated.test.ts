@@ -236,13 +236,28 @@ kubectl -n kube-system wait --for=condition=Ready pod/escape --timeout=90s`;
     expect(await sandboxes.list({ learnerId: 'ada@example.com' })).toEqual([]);
   });
 
-  it('removes the record of a learner’s cluster whose process ended with an earlier run of the portal', async () => {
-    const sandboxes = new Sandboxes({ kubeConfig: lab.kubeConfig, catalog, dedicatedClusters: host });
-    const sandbox = await sandboxes.start(await catalog.get('own-cluster'), 'ada@example.com');
-    await sandboxes.stop();
-    // The portal starts again on the same DATA_DIR: the same host, no process for that sandbox.
+  it('starts a learner’s cluster again, with its objects, when the portal runs again on the same DATA_DIR; without its data the sandbox goes', async () => {
+    const first = new Sandboxes({ kubeConfig: lab.kubeConfig, catalog, dedicatedClusters: host });
+    const sandbox = await first.start(await catalog.get('own-cluster'), 'ada@example.com');
+    expect((await first.exec(sandbox.namespace, 'kubectl create configmap kept --from-literal=work=mine')).exitCode).toBe(0);
+    // The portal stops: the learner's cluster's process goes, its data stays.
+    await first.stop();
+    const dataDir = join(lab.dir, 'dedicated', sandbox.namespace);
+    expect(await processesNaming(dataDir)).toEqual([]);
+    expect(existsSync(dataDir)).toBe(true);
+
+    // Started again on the same DATA_DIR: the same host; the reaper starts the cluster again.
     const again = new Sandboxes({ kubeConfig: lab.kubeConfig, catalog, dedicatedClusters: await startDedicatedClusters({ dir: join(lab.dir, 'dedicated'), root: ROOT, hiddenPaths: [lab.dir], limit: 1, log }) });
     expect((await again.get(sandbox.namespace))?.ready).toBe(false);
-    expect(await again.reap()).toEqual([sandbox.namespace]);
+    expect(await again.reap()).toEqual([]);
+    expect((await again.get(sandbox.namespace))?.ready).toBe(true);
+    const kept = await again.exec(sandbox.namespace, 'kubectl get configmap kept -o jsonpath={.data.work}');
+    expect([kept.exitCode, kept.stdout]).toEqual([0, 'mine']);
+    await again.stop();
+
+    // Its data lost (a machine wiped): nothing can be started again, and its record goes.
+    await rm(dataDir, { recursive: true, force: true });
+    const wiped = new Sandboxes({ kubeConfig: lab.kubeConfig, catalog, dedicatedClusters: await startDedicatedClusters({ dir: join(lab.dir, 'dedicated'), root: ROOT, hiddenPaths: [lab.dir], limit: 1, log }) });
+    expect(await wiped.reap()).toEqual([sandbox.namespace]);
   }, 180_000);
 });
