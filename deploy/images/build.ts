@@ -55,7 +55,7 @@ export const IMAGES: Record<ImageDefinition['name'], ImageDefinition> = {
   // the built site, and what the embedded cluster needs when the image runs everything alone.
   portal: {
     name: 'portal',
-    packages: ['ca-certificates', 'tini', 'bubblewrap', 'socat', 'util-linux', 'procps', 'bash'],
+    packages: ['ca-certificates', 'tini', 'bubblewrap', 'socat', 'util-linux', 'procps', 'bash', 'busybox-static', 'e2fsprogs', 'iproute2', 'nftables'],
     hooks: (stage) => [
       `copy-in ${stage}/formicary /opt`,
       `copy-in ${stage}/kubectl /usr/local/bin`,
