@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImage, findKubectl, IMAGES, type BuiltImage } from '../../deploy/images/build.ts';
 import { startTestCluster, type TestCluster } from '../labs/cluster.ts';
+import { PortalLearner } from '../security/portal-learner.ts';
 
 const run = promisify(execFile);
 const work = mkdtempSync(path.join(tmpdir(), 'formicary-images-test-'));
@@ -107,9 +108,45 @@ describe('the workbench image', () => {
   }, 600_000);
 });
 
+/**
+ * The image run as `docker run --privileged --user 0` runs it: root with every capability, the
+ * host's devices and /sys, in a PID namespace of its own with a fresh, unmasked /proc (a privileged
+ * container's /proc hides nothing, which is what lets the sandboxes inside mount their own).
+ */
+function privilegedArgs(bundle: Bundle, env: Record<string, string>): string[] {
+  const imageEnv = Object.fromEntries(bundle.env.map((entry) => entry.split(/=(.*)/s).slice(0, 2) as [string, string]));
+  return [
+    '--bind', bundle.rootfs, '/',
+    '--proc', '/proc', '--dev-bind', '/dev', '/dev', '--bind', '/sys', '/sys', '--tmpfs', '/tmp', '--tmpfs', '/run',
+    '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--die-with-parent',
+    '--cap-add', 'ALL', '--uid', '0', '--gid', '0',
+    '--clearenv', ...Object.entries({ ...imageEnv, HOME: '/root', TINI_SUBREAPER: '1', ...env }).flatMap(([name, value]) => ['--setenv', name, value]),
+    '--chdir', bundle.cwd,
+    // bubblewrap's own /proc masks a few of its files; a container runtime's privileged /proc does not.
+    '--', '/bin/sh', '-c', 'mount -t proc proc /proc && exec "$@"', 'sh',
+  ];
+}
+
+async function untilReady(port: number, output: () => string): Promise<void> {
+  let ready: { ready?: boolean } = {};
+  for (let attempt = 0; attempt < 240 && !ready.ready; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    ready = await fetch(`http://127.0.0.1:${port}/api/ready`).then((response) => response.json() as Promise<{ ready?: boolean }>, () => ({}));
+  }
+  expect(ready.ready, output()).toBe(true);
+}
+
 describe('the portal image', () => {
   let portal: ChildProcess | undefined;
-  afterAll(() => portal?.kill('SIGKILL'));
+  let alone: ChildProcess | undefined;
+  afterAll(async () => {
+    portal?.kill('SIGKILL');
+    if (alone && alone.exitCode === null) {
+      const exited = new Promise((resolve) => alone!.once('exit', resolve));
+      alone.kill('SIGTERM');
+      await exited;
+    }
+  }, 60_000);
 
   it('serves the catalog and a lesson against a lab-host cluster, as its own non-root user', async () => {
     const bundle = await unpack(built.portal!);
@@ -141,5 +178,35 @@ describe('the portal image', () => {
     expect(await catalog.text()).toContain('Kubernetes foundations');
     const lesson = await fetch(`http://127.0.0.1:${port}/paths/kubernetes-foundations/pods`);
     expect(lesson.status).toBe(200);
+  }, 600_000);
+
+  it('runs everything alone as a privileged container (the embedded cluster inside): a lab starts and its terminal drives the learner\'s sandbox', async () => {
+    const bundle = await unpack(built.portal!);
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    alone = spawn('bwrap', [...privilegedArgs(bundle, { PORT: String(port), HOST: '127.0.0.1', AUTH: 'dev', DATA_DIR: '/tmp/data' }), ...bundle.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    alone.stdout!.on('data', (data: Buffer) => (output += data.toString()));
+    alone.stderr!.on('data', (data: Buffer) => (output += data.toString()));
+    await untilReady(port, () => output);
+    expect(output).toContain('"labCluster":"embedded"');
+    expect(output).not.toContain('shells are disabled');
+
+    const url = `http://127.0.0.1:${port}`;
+    const learner = await PortalLearner.signIn(url, 'Ada Alone');
+    const session = await learner.startLab('configmaps-and-secrets', 240_000);
+    const terminal = await learner.openTerminal('configmaps-and-secrets', { session: session.id });
+    try {
+      terminal.attach();
+      const answer = await terminal.run('id -un; kubectl get pods -o name; kubectl create configmap web-config --from-literal=GREETING=hello -o name', 60_000);
+      expect(answer).toContain('learner');
+      expect(answer).toContain('pod/workbench');
+      expect(answer).toContain('configmap/web-config');
+    } finally {
+      terminal.close();
+    }
+    const check = await learner.post('/api/labs/configmaps-and-secrets/check');
+    expect(check.status).toBe(200);
+    const result = (await check.json()) as { results: Array<{ expected: string; passed: boolean }> };
+    expect(result.results.find((r) => r.expected === 'ConfigMap web-config exists')?.passed).toBe(true);
   }, 600_000);
 });
