@@ -1,7 +1,7 @@
 // Reading the cluster's objects as they are: plain JSON, from clients or from storage (frozen
 // there). Every read checks the type it expects instead of trusting a cast, and a field that is
-// missing or of another type reads as empty. The kubelet and the controllers read objects
-// through these.
+// missing or of another type reads as empty. The registry, the kubelet and the controllers read
+// objects through these.
 import type { KubeObject } from './types.ts';
 
 export type Json = Record<string, unknown>;
@@ -12,6 +12,16 @@ export function isJson(value: unknown): value is Json {
 
 export function obj(value: unknown): Json {
   return isJson(value) ? value : {};
+}
+
+/** The object, or undefined where its absence matters (obj reads absent as {}). */
+export function asObject(value: unknown): Json | undefined {
+  return isJson(value) ? value : undefined;
+}
+
+/** A list as it is (empty when it is not one). */
+export function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
 }
 
 /** The objects of a list (anything else in it is skipped). */

@@ -3,7 +3,8 @@
 // gives, deletionTimestamp set once (and shortened, never lengthened), and when an object being
 // deleted may finally go.
 import type { KubeObject } from '../types.ts';
-import { asArray, clone, type JsonObject, omitEmptyMetadata, pruneUndefined } from './fields.ts';
+import { asArray, type Json } from '../json.ts';
+import { clone, omitEmptyMetadata, pruneUndefined } from './fields.ts';
 import type { DeleteOptions } from './interface.ts';
 import { formatTimestamp } from './meta.ts';
 import type { ResourceStrategy, StrategyContext } from './strategy.ts';
@@ -12,8 +13,8 @@ import type { ResourceStrategy, StrategyContext } from './strategy.ts';
  * The object as a DELETE leaves it: `now` when nothing holds it (no grace, no finalizer, nothing
  * blocking), else marked for deletion.
  */
-export function beforeDelete(strategy: ResourceStrategy, old: KubeObject, options: DeleteOptions, ctx: StrategyContext): { draft: JsonObject & KubeObject; now: boolean } {
-  const draft = clone(old) as JsonObject & KubeObject;
+export function beforeDelete(strategy: ResourceStrategy, old: KubeObject, options: DeleteOptions, ctx: StrategyContext): { draft: Json & KubeObject; now: boolean } {
+  const draft = clone(old) as Json & KubeObject;
   const meta = draft.metadata;
   const finalizers = new Set(asArray(meta.finalizers).filter((f): f is string => typeof f === 'string'));
   switch (options.propagationPolicy) {

@@ -1,43 +1,19 @@
-// Small helpers for reading and defaulting untyped JSON objects. Objects reach the registry as
-// JSON from clients, so every read checks the type it expects instead of trusting a cast.
-
-export type JsonObject = Record<string, unknown>;
-
-export function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function asObject(value: unknown): JsonObject | undefined {
-  return isObject(value) ? value : undefined;
-}
-
-export function asArray(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [];
-}
-
-export function asObjects(value: unknown): JsonObject[] {
-  return Array.isArray(value) ? value.filter(isObject) : [];
-}
-
-export function asString(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-export function asNumber(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
+// Writing, comparing and copying untyped JSON objects in the registry: defaulting a field,
+// dotted paths, deep equality, freezing stored objects and copying them for a write. Reading
+// them is ../json.ts.
+import { isJson, type Json } from '../json.ts';
 
 /** The object at parent[key], created (as {}) if absent; a non-object there is replaced. */
-export function ensureObject(parent: JsonObject, key: string): JsonObject {
+export function ensureObject(parent: Json, key: string): Json {
   const existing = parent[key];
-  if (isObject(existing)) return existing;
-  const created: JsonObject = {};
+  if (isJson(existing)) return existing;
+  const created: Json = {};
   parent[key] = created;
   return created;
 }
 
 /** Sets parent[key] = value when the field is absent (undefined or null). */
-export function setDefault(parent: JsonObject, key: string, value: unknown): void {
+export function setDefault(parent: Json, key: string, value: unknown): void {
   if (parent[key] === undefined || parent[key] === null) parent[key] = value;
 }
 
@@ -46,13 +22,13 @@ export function getPath(root: unknown, path: string): unknown {
   let current: unknown = root;
   for (const part of path.split('.')) {
     if (part === '') continue;
-    if (!isObject(current)) return undefined;
+    if (!isJson(current)) return undefined;
     current = current[part];
   }
   return current;
 }
 
-export function setPath(root: JsonObject, path: string, value: unknown): void {
+export function setPath(root: Json, path: string, value: unknown): void {
   const parts = path.split('.').filter((p) => p !== '');
   let current = root;
   for (const part of parts.slice(0, -1)) current = ensureObject(current, part);
@@ -69,8 +45,8 @@ export function deepEqual(a: unknown, b: unknown): boolean {
     return true;
   }
   if (Array.isArray(b)) return false;
-  const ao = a as JsonObject;
-  const bo = b as JsonObject;
+  const ao = a as Json;
+  const bo = b as Json;
   const aKeys = Object.keys(ao).filter((k) => ao[k] !== undefined);
   const bKeys = Object.keys(bo).filter((k) => bo[k] !== undefined);
   if (aKeys.length !== bKeys.length) return false;
@@ -105,8 +81,8 @@ function copyJson(value: unknown): unknown {
     return out;
   }
   if (value instanceof Date) return value.toISOString();
-  const out: JsonObject = {};
-  for (const key in value) if (Object.hasOwn(value, key)) out[key] = copyJson((value as JsonObject)[key]);
+  const out: Json = {};
+  for (const key in value) if (Object.hasOwn(value, key)) out[key] = copyJson((value as Json)[key]);
   return out;
 }
 
@@ -116,7 +92,7 @@ export function pruneUndefined(value: unknown): void {
     for (const item of value) pruneUndefined(item);
     return;
   }
-  if (!isObject(value)) return;
+  if (!isJson(value)) return;
   for (const key of Object.keys(value)) {
     if (value[key] === undefined) delete value[key];
     else pruneUndefined(value[key]);
@@ -127,6 +103,6 @@ export function pruneUndefined(value: unknown): void {
 export function omitEmptyMetadata(meta: Record<string, unknown>): void {
   for (const key of ['labels', 'annotations', 'finalizers', 'ownerReferences', 'managedFields']) {
     const value = meta[key];
-    if ((Array.isArray(value) && value.length === 0) || (isObject(value) && Object.keys(value).length === 0)) delete meta[key];
+    if ((Array.isArray(value) && value.length === 0) || (isJson(value) && Object.keys(value).length === 0)) delete meta[key];
   }
 }

@@ -2,7 +2,8 @@
 // names, generateName, labels, annotations, owner references, finalizers.
 import { randomInt } from 'node:crypto';
 import type { KubeObject, ObjectMeta } from '../types.ts';
-import { asArray, asObject, deepEqual, isObject } from './fields.ts';
+import { asArray, asObject, isJson } from '../json.ts';
+import { deepEqual } from './fields.ts';
 import { type FieldError, fieldError, GoValue, isDNS1123Subdomain, isQualifiedName, isValidLabelValue } from './validation.ts';
 import type { NameValidator } from './strategy.ts';
 
@@ -53,7 +54,7 @@ export function validateObjectMeta(meta: ObjectMeta, options: { namespaced: bool
 export function validateLabels(labels: unknown, path: string): FieldError[] {
   const errs: FieldError[] = [];
   if (labels === undefined || labels === null) return errs;
-  if (!isObject(labels)) return [fieldError.invalid(path, labels, 'must be a map of string keys to string values')];
+  if (!isJson(labels)) return [fieldError.invalid(path, labels, 'must be a map of string keys to string values')];
   for (const [key, value] of Object.entries(labels)) {
     for (const msg of isQualifiedName(key)) errs.push(fieldError.invalid(path, key, msg));
     if (typeof value !== 'string') errs.push(fieldError.invalid(path, value, 'must be a string'));
@@ -65,7 +66,7 @@ export function validateLabels(labels: unknown, path: string): FieldError[] {
 export function validateAnnotations(annotations: unknown, path: string): FieldError[] {
   const errs: FieldError[] = [];
   if (annotations === undefined || annotations === null) return errs;
-  if (!isObject(annotations)) return [fieldError.invalid(path, annotations, 'must be a map of string keys to string values')];
+  if (!isJson(annotations)) return [fieldError.invalid(path, annotations, 'must be a map of string keys to string values')];
   let total = 0;
   for (const [key, value] of Object.entries(annotations)) {
     for (const msg of isQualifiedName(key.toLowerCase())) errs.push(fieldError.invalid(path, key, msg));

@@ -3,7 +3,7 @@
 // ResourceQuota status.used current.
 import type { KubeObject } from '../types.ts';
 import type { Registry, ResourceDefinition } from './interface.ts';
-import { asArray, asObject, asObjects, asString } from './fields.ts';
+import { asArray, asObject, objects, str } from '../json.ts';
 import { Quantity, type ResourceList, resourceListToJSON, tryParseQuantity } from './quantity.ts';
 import { labelSelectorFromObject } from './selectors.ts';
 import { podQOSClass } from './resources/core/pods.ts';
@@ -41,8 +41,8 @@ export function computeResourcesOf(pod: KubeObject): { requests: ResourceList; l
     }
     return out;
   };
-  const result = { requests: sum('requests', asObjects(spec.containers)), limits: sum('limits', asObjects(spec.containers)) };
-  for (const init of asObjects(spec.initContainers)) {
+  const result = { requests: sum('requests', objects(spec.containers)), limits: sum('limits', objects(spec.containers)) };
+  for (const init of objects(spec.initContainers)) {
     for (const kind of ['requests', 'limits'] as const) {
       for (const [name, q] of sum(kind, [init])) {
         const current = result[kind].get(name);
@@ -98,7 +98,7 @@ function claimUsage(claim: KubeObject): ResourceList {
   const storage = tryParseQuantity(asObject(asObject(spec.resources)?.requests)?.storage);
   if (storage) {
     usage.set('requests.storage', storage);
-    const className = asString(spec.storageClassName);
+    const className = str(spec.storageClassName);
     if (className) {
       usage.set(`${className}.storageclass.storage.k8s.io/requests.storage`, storage);
       usage.set(`${className}.storageclass.storage.k8s.io/persistentvolumeclaims`, ONE);
@@ -123,7 +123,7 @@ export function quotaMatchesPod(quota: KubeObject, pod: KubeObject): boolean {
   const spec = asObject(quota.spec) ?? {};
   const podSpec = asObject(pod.spec) ?? {};
   const selectors: { scopeName: string; operator: string; values: string[] }[] = asArray(spec.scopes).map((s) => ({ scopeName: String(s), operator: 'Exists', values: [] }));
-  for (const expr of asObjects(asObject(spec.scopeSelector)?.matchExpressions))
+  for (const expr of objects(asObject(spec.scopeSelector)?.matchExpressions))
     selectors.push({ scopeName: String(expr.scopeName), operator: String(expr.operator), values: asArray(expr.values).map(String) });
   for (const selector of selectors) {
     switch (selector.scopeName) {
@@ -140,7 +140,7 @@ export function quotaMatchesPod(quota: KubeObject, pod: KubeObject): boolean {
         if (podQOSClass(podSpec) === 'BestEffort') return false;
         break;
       case 'PriorityClass': {
-        const name = asString(podSpec.priorityClassName);
+        const name = str(podSpec.priorityClassName);
         const matcher = labelSelectorFromObject({ matchExpressions: [{ key: 'p', operator: selector.operator, values: selector.values }] });
         if (!matcher.matches(name === undefined ? {} : { p: name })) return false;
         break;

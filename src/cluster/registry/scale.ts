@@ -1,7 +1,8 @@
 // The scale subresource's view of an object (autoscaling/v1 Scale): spec and status replicas read
 // where the resource's strategy says (as CRDs declare specReplicasPath and statusReplicasPath).
 import type { KubeObject } from '../types.ts';
-import { deepFreeze, getPath, type JsonObject } from './fields.ts';
+import type { Json } from '../json.ts';
+import { deepFreeze, getPath } from './fields.ts';
 import type { ResourceDefinition } from './interface.ts';
 import type { ResourceStrategy } from './strategy.ts';
 
@@ -9,7 +10,7 @@ export function toScale(object: KubeObject, strategy: ResourceStrategy, def: Res
   const paths = strategy.scale as NonNullable<ResourceStrategy['scale']>;
   const strip = (p: string) => p.replace(/^\./, '');
   const selector = paths.selector?.(object);
-  const status: JsonObject = { replicas: getPath(object, strip(paths.statusReplicasPath)) ?? 0 };
+  const status: Json = { replicas: getPath(object, strip(paths.statusReplicasPath)) ?? 0 };
   if (selector) status.selector = selector;
   return deepFreeze({
     kind: 'Scale',

@@ -24,7 +24,8 @@ import type {
 } from './interface.ts';
 import { createAllocators, type Allocators } from './allocators.ts';
 import { beforeDelete, readyToRemove } from './deletion.ts';
-import { asObject, clone, deepEqual, deepFreeze, getPath, type JsonObject, omitEmptyMetadata, pruneUndefined, setPath } from './fields.ts';
+import { asObject, type Json } from '../json.ts';
+import { clone, deepEqual, deepFreeze, getPath, omitEmptyMetadata, pruneUndefined, setPath } from './fields.ts';
 import { HistoryBudget, type HistoryEvent } from './history.ts';
 import { formatTimestamp, generateName, nameIsDNSSubdomain, specChanged, validateObjectMeta, validateObjectMetaUpdate } from './meta.ts';
 import { Persistence, type PersistedRecord } from './persistence.ts';
@@ -189,7 +190,7 @@ export class ClusterRegistry implements Registry {
   }
 
   /** A mutable copy in the storage version, with apiVersion/kind set as the definition says. */
-  private draft(served: Served, object: KubeObject): JsonObject & KubeObject {
+  private draft(served: Served, object: KubeObject): Json & KubeObject {
     if (!asObject(object)) throw statusErrors.badRequest('the request body must be a JSON object');
     let draft = clone(object);
     const def = served.def;
@@ -199,7 +200,7 @@ export class ClusterRegistry implements Registry {
     if (served.conversion) draft = served.conversion.toStorage(draft);
     const storageDef = served.storage.strategy?.definition ?? def;
     draft.apiVersion = storageDef.group ? `${storageDef.group}/${storageDef.version}` : storageDef.version;
-    return draft as JsonObject & KubeObject;
+    return draft as Json & KubeObject;
   }
 
   private applyNamespace(def: ResourceDefinition, namespace: string | undefined, draft: KubeObject): void {
@@ -243,7 +244,7 @@ export class ClusterRegistry implements Registry {
     return this.fromStorage(served, this.createDraft(served, served.strategy, draft, options));
   }
 
-  private createDraft(served: Served, strategy: ResourceStrategy, draft: JsonObject & KubeObject, options: WriteOptions): KubeObject {
+  private createDraft(served: Served, strategy: ResourceStrategy, draft: Json & KubeObject, options: WriteOptions): KubeObject {
     const def = strategy.definition;
     const ctx = this.context(options);
     const meta = draft.metadata;
@@ -318,7 +319,7 @@ export class ClusterRegistry implements Registry {
     return this.fromStorage(served, this.updateDraft(served, strategy, draft, old, options));
   }
 
-  private updateDraft(served: Served, strategy: ResourceStrategy, input: JsonObject & KubeObject, old: KubeObject, options: UpdateOptions): KubeObject {
+  private updateDraft(served: Served, strategy: ResourceStrategy, input: Json & KubeObject, old: KubeObject, options: UpdateOptions): KubeObject {
     const def = strategy.definition;
     const ctx = this.context(options);
     const gr = this.gr(def);
@@ -333,13 +334,13 @@ export class ClusterRegistry implements Registry {
     if (input.metadata.uid && input.metadata.uid !== old.metadata.uid)
       throw statusErrors.conflict(gr, name, `Precondition failed: UID in precondition: ${String(input.metadata.uid)}, UID in object meta: ${String(old.metadata.uid)}`);
 
-    let draft: JsonObject & KubeObject;
+    let draft: Json & KubeObject;
     const subresource = options.subresource;
     if (subresource === 'status' && !hasSubresource(def, 'status')) throw statusErrors.notFound(gr, name);
     if (subresource === 'status') {
       // Everything but status and the user-facing metadata comes from the stored object; a
       // strategy may reset more (custom resources keep all metadata, as upstream).
-      draft = clone(old) as JsonObject & KubeObject;
+      draft = clone(old) as Json & KubeObject;
       if (input.status === undefined) delete draft.status;
       else draft.status = input.status;
       const meta: Record<string, unknown> = draft.metadata;
@@ -351,15 +352,15 @@ export class ClusterRegistry implements Registry {
       strategy.prepareForStatusUpdate?.(draft, old, ctx);
     } else if (subresource === 'binding') {
       if (!strategy.prepareForBinding) throw statusErrors.methodNotSupported(gr, 'binding');
-      draft = clone(old) as JsonObject & KubeObject;
+      draft = clone(old) as Json & KubeObject;
       strategy.prepareForBinding(draft, input, ctx);
     } else if (subresource === 'ephemeralcontainers') {
       if (!strategy.prepareForEphemeralContainers) throw statusErrors.methodNotSupported(gr, 'ephemeralcontainers');
-      draft = clone(old) as JsonObject & KubeObject;
+      draft = clone(old) as Json & KubeObject;
       strategy.prepareForEphemeralContainers(draft, input, ctx);
     } else if (subresource === 'finalize') {
       if (!strategy.prepareForFinalize) throw statusErrors.methodNotSupported(gr, 'finalize');
-      draft = clone(old) as JsonObject & KubeObject;
+      draft = clone(old) as Json & KubeObject;
       strategy.prepareForFinalize(draft, input, ctx);
     } else {
       draft = input;
@@ -468,7 +469,7 @@ export class ClusterRegistry implements Registry {
     const replicas = getPath(scale, 'spec.replicas');
     if (replicas !== undefined && (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0))
       throw invalidObject('Scale', 'autoscaling', name, [fieldError.invalid('spec.replicas', replicas, 'must be greater than or equal to 0')]);
-    const current = clone(this.get(def, namespace, name)) as JsonObject & KubeObject;
+    const current = clone(this.get(def, namespace, name)) as Json & KubeObject;
     if (scale.metadata?.resourceVersion) current.metadata.resourceVersion = scale.metadata.resourceVersion;
     setPath(current, paths.specReplicasPath.replace(/^\./, ''), replicas ?? 0);
     const updated = this.update(def, namespace, name, current, options);

@@ -3,7 +3,7 @@
 // nothing about any resource; a strategy knows nothing about storage.
 import type { KubeObject } from '../types.ts';
 import type { DeleteOptions, Registry, ResourceDefinition, SubresourceDefinition, UserInfo } from './interface.ts';
-import type { JsonObject } from './fields.ts';
+import type { Json } from '../json.ts';
 import type { FieldError } from './validation.ts';
 import type { Allocators } from './allocators.ts';
 
@@ -109,25 +109,25 @@ export interface ResourceStrategy {
   keepStatusOnCreate?: boolean;
 
   /** Scheme defaulting: runs on every create and update body, before admission. */
-  defaults?(object: JsonObject & KubeObject, ctx: StrategyContext): void;
+  defaults?(object: Json & KubeObject, ctx: StrategyContext): void;
   /** defaults and clearing of user-unsettable fields on create (status is already cleared) */
-  prepareForCreate?(object: JsonObject & KubeObject, ctx: StrategyContext): void;
+  prepareForCreate?(object: Json & KubeObject, ctx: StrategyContext): void;
   validate?(object: KubeObject, ctx: StrategyContext): FieldError[];
   /** defaults on update; status is already carried over from the old object */
-  prepareForUpdate?(object: JsonObject & KubeObject, old: KubeObject, ctx: StrategyContext): void;
+  prepareForUpdate?(object: Json & KubeObject, old: KubeObject, ctx: StrategyContext): void;
   validateUpdate?(object: KubeObject, old: KubeObject, ctx: StrategyContext): FieldError[];
   /** status subresource: the store has already taken everything but status from old */
-  prepareForStatusUpdate?(object: JsonObject & KubeObject, old: KubeObject, ctx: StrategyContext): void;
+  prepareForStatusUpdate?(object: Json & KubeObject, old: KubeObject, ctx: StrategyContext): void;
   validateStatusUpdate?(object: KubeObject, old: KubeObject, ctx: StrategyContext): FieldError[];
   /** Pods' binding subresource: object is a copy of old, input carries spec.nodeName; no spec validation. */
-  prepareForBinding?(object: JsonObject & KubeObject, input: KubeObject, ctx: StrategyContext): void;
+  prepareForBinding?(object: Json & KubeObject, input: KubeObject, ctx: StrategyContext): void;
   /** Pods' ephemeralcontainers subresource: object is a copy of old; only spec.ephemeralContainers comes from input. */
-  prepareForEphemeralContainers?(object: JsonObject & KubeObject, input: KubeObject, ctx: StrategyContext): void;
+  prepareForEphemeralContainers?(object: Json & KubeObject, input: KubeObject, ctx: StrategyContext): void;
   validateEphemeralContainersUpdate?(object: KubeObject, old: KubeObject, ctx: StrategyContext): FieldError[];
   /** Namespaces' finalize subresource: object is a copy of old, input what the client sent. */
-  prepareForFinalize?(object: JsonObject & KubeObject, input: KubeObject, ctx: StrategyContext): void;
+  prepareForFinalize?(object: Json & KubeObject, input: KubeObject, ctx: StrategyContext): void;
   /** Takes scarce things (cluster IPs, node ports) once validation passed; honours ctx.dryRun. */
-  allocate?(object: JsonObject & KubeObject, old: KubeObject | undefined, ctx: StrategyContext): void;
+  allocate?(object: Json & KubeObject, old: KubeObject | undefined, ctx: StrategyContext): void;
   /** Gives them back after the object is gone (or an update dropped them). */
   release?(object: KubeObject, replacement: KubeObject | undefined, ctx: StrategyContext): void;
   /** Re-takes what a stored object holds when the registry reopens. */
@@ -140,7 +140,7 @@ export interface ResourceStrategy {
   /** Namespaces: spec.finalizers keep the object after metadata.finalizers are gone. */
   deletionBlocked?(object: KubeObject): boolean;
   /** Namespaces: what changes when deletion starts (status.phase Terminating). */
-  beginDeletion?(object: JsonObject & KubeObject, ctx: StrategyContext): void;
+  beginDeletion?(object: Json & KubeObject, ctx: StrategyContext): void;
 }
 
 export const standardVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];

@@ -4,7 +4,8 @@
 // The API server never calls the webhooks they name: the README says so. matchConditions are
 // checked for their name and expression, never compiled (no CEL here).
 import type { KubeObject } from '../../../types.ts';
-import { asArray, asObject, asString, type JsonObject, setDefault } from '../../fields.ts';
+import { asArray, asObject, type Json, str } from '../../../json.ts';
+import { setDefault } from '../../fields.ts';
 import { defineResource, type ResourceStrategy } from '../../strategy.ts';
 import { type FieldError, fieldError, isDNS1035Label, isDNS1123Subdomain, isQualifiedName, isValidPortNumber } from '../../validation.ts';
 import { validateLabelSelector } from '../core/podspec.ts';
@@ -23,7 +24,7 @@ const admissionReviewVersions = ['v1', 'v1beta1'];
 const strings = (value: unknown): string[] => asArray(value).map((item) => (typeof item === 'string' ? item : String(item)));
 
 /** SetDefaults_ValidatingWebhook / SetDefaults_MutatingWebhook, SetDefaults_Rule and SetDefaults_ServiceReference (v1). */
-function defaultWebhooks(configuration: JsonObject, mutating: boolean): void {
+function defaultWebhooks(configuration: Json, mutating: boolean): void {
   for (const hook of asArray(configuration.webhooks).map(asObject)) {
     if (!hook) continue;
     setDefault(hook, 'failurePolicy', 'Fail');
@@ -80,7 +81,7 @@ function validateResources(resources: string[], path: string): FieldError[] {
 }
 
 /** validateRuleWithOperations. */
-function validateRule(rule: JsonObject, path: string): FieldError[] {
+function validateRule(rule: Json, path: string): FieldError[] {
   const errs: FieldError[] = [];
   const ops = strings(rule.operations);
   if (ops.length === 0) errs.push(fieldError.required(`${path}.operations`));
@@ -122,12 +123,12 @@ function validateURL(text: string, path: string): FieldError[] {
 }
 
 /** ValidateWebhookService. */
-function validateService(service: JsonObject, path: string): FieldError[] {
+function validateService(service: Json, path: string): FieldError[] {
   const errs: FieldError[] = [];
-  if (!asString(service.name)) errs.push(fieldError.required(`${path}.name`, 'service name is required'));
-  if (!asString(service.namespace)) errs.push(fieldError.required(`${path}.namespace`, 'service namespace is required'));
+  if (!str(service.name)) errs.push(fieldError.required(`${path}.name`, 'service name is required'));
+  if (!str(service.namespace)) errs.push(fieldError.required(`${path}.namespace`, 'service namespace is required'));
   if (!isValidPortNumber(service.port)) errs.push(fieldError.invalid(`${path}.port`, service.port, 'port is not valid: must be between 1 and 65535, inclusive'));
-  const urlPath = asString(service.path);
+  const urlPath = str(service.path);
   if (urlPath === undefined || urlPath === '' || urlPath === '/') return errs;
   if (urlPath === '//') return [...errs, fieldError.invalid(`${path}.path`, urlPath, 'segment[0] may not be empty')];
   if (!urlPath.startsWith('/')) errs.push(fieldError.invalid(`${path}.path`, urlPath, "must start with a '/'"));
@@ -163,14 +164,14 @@ function validateMatchConditions(conditions: unknown, path: string): FieldError[
   const names = new Set<string>();
   asArray(conditions).forEach((raw, i) => {
     const condition = asObject(raw) ?? {};
-    const name = asString(condition.name) ?? '';
+    const name = str(condition.name) ?? '';
     if (name === '') errs.push(fieldError.required(`${path}[${i}].name`));
     else {
       for (const problem of isQualifiedName(name)) errs.push(fieldError.invalid(`${path}[${i}].name`, name, problem));
       if (names.has(name)) errs.push(fieldError.duplicate(`${path}[${i}].name`, name));
       names.add(name);
     }
-    if (!asString(condition.expression)) errs.push(fieldError.required(`${path}[${i}].expression`));
+    if (!str(condition.expression)) errs.push(fieldError.required(`${path}[${i}].expression`));
   });
   return errs;
 }
@@ -181,8 +182,8 @@ interface Options {
   requireUniqueNames: boolean;
 }
 
-function validateWebhook(hook: JsonObject, mutating: boolean, options: Options, path: string): FieldError[] {
-  const errs = validateHookName(asString(hook.name) ?? '', `${path}.name`);
+function validateWebhook(hook: Json, mutating: boolean, options: Options, path: string): FieldError[] {
+  const errs = validateHookName(str(hook.name) ?? '', `${path}.name`);
   asArray(hook.rules).forEach((rule, i) => errs.push(...validateRule(asObject(rule) ?? {}, `${path}.rules[${i}]`)));
   if (hook.failurePolicy !== undefined && !failurePolicies.includes(String(hook.failurePolicy))) errs.push(fieldError.notSupported(`${path}.failurePolicy`, hook.failurePolicy, failurePolicies));
   if (hook.matchPolicy !== undefined && !matchPolicies.includes(String(hook.matchPolicy))) errs.push(fieldError.notSupported(`${path}.matchPolicy`, hook.matchPolicy, matchPolicies));
@@ -197,7 +198,7 @@ function validateWebhook(hook: JsonObject, mutating: boolean, options: Options, 
     errs.push(fieldError.notSupported(`${path}.reinvocationPolicy`, hook.reinvocationPolicy, reinvocationPolicies));
   }
   const client = asObject(hook.clientConfig) ?? {};
-  const url = asString(client.url);
+  const url = str(client.url);
   const service = asObject(client.service);
   if ((url === undefined) === (service === undefined)) errs.push(fieldError.required(`${path}.clientConfig`, 'exactly one of url or service is required'));
   else if (url !== undefined) errs.push(...validateURL(url, `${path}.clientConfig.url`));
@@ -210,10 +211,10 @@ function validateWebhook(hook: JsonObject, mutating: boolean, options: Options, 
 function validateConfiguration(configuration: KubeObject, mutating: boolean, options: Options): FieldError[] {
   const errs: FieldError[] = [];
   const names = new Set<string>();
-  asArray((configuration as JsonObject).webhooks).forEach((raw, i) => {
+  asArray((configuration as Json).webhooks).forEach((raw, i) => {
     const hook = asObject(raw) ?? {};
     errs.push(...validateWebhook(hook, mutating, options, `webhooks[${i}]`));
-    const name = asString(hook.name) ?? '';
+    const name = str(hook.name) ?? '';
     if (options.requireUniqueNames && name !== '') {
       if (names.has(name)) errs.push(fieldError.duplicate(`webhooks[${i}].name`, name));
       names.add(name);
@@ -224,8 +225,8 @@ function validateConfiguration(configuration: KubeObject, mutating: boolean, opt
 
 /** An update keeps the leniency the old object needed (ValidateValidatingWebhookConfigurationUpdate). */
 function updateOptions(old: KubeObject): Options {
-  const hooks = asArray((old as JsonObject).webhooks).map((hook) => asObject(hook) ?? {});
-  const names = hooks.map((hook) => asString(hook.name) ?? '');
+  const hooks = asArray((old as Json).webhooks).map((hook) => asObject(hook) ?? {});
+  const names = hooks.map((hook) => str(hook.name) ?? '');
   return {
     requireNoSideEffects: hooks.every((hook) => noSideEffects.includes(String(hook.sideEffects))),
     requireRecognizedReviewVersion: hooks.every((hook) => {

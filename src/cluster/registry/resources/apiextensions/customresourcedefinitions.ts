@@ -4,7 +4,8 @@
 // part). Validating objects against openAPIV3Schema is the API server's part.
 import type { KubeObject } from '../../../types.ts';
 import type { PrinterColumn, ResourceDefinition, SubresourceDefinition } from '../../interface.ts';
-import { asArray, asObject, asObjects, asString, clone, ensureObject, getPath, type JsonObject, setDefault } from '../../fields.ts';
+import { asArray, asObject, type Json, objects, str } from '../../../json.ts';
+import { clone, ensureObject, getPath, setDefault } from '../../fields.ts';
 import { formatTimestamp } from '../../meta.ts';
 import {
   type AlternateVersion,
@@ -39,24 +40,24 @@ interface Names {
 
 function namesOf(crd: KubeObject): Names {
   const names = asObject(asObject(crd.spec)?.names) ?? {};
-  const kind = asString(names.kind) ?? '';
+  const kind = str(names.kind) ?? '';
   return {
-    plural: asString(names.plural) ?? '',
-    singular: asString(names.singular) ?? kind.toLowerCase(),
+    plural: str(names.plural) ?? '',
+    singular: str(names.singular) ?? kind.toLowerCase(),
     kind,
-    listKind: asString(names.listKind) ?? `${kind}List`,
+    listKind: str(names.listKind) ?? `${kind}List`,
     shortNames: asArray(names.shortNames).map(String),
     categories: asArray(names.categories).map(String),
   };
 }
 
-function condition(type: string, status: 'True' | 'False', reason: string, message: string, now: Date): JsonObject {
+function condition(type: string, status: 'True' | 'False', reason: string, message: string, now: Date): Json {
   return { type, status, lastTransitionTime: formatTimestamp(now), reason, message };
 }
 
 /** The NamesAccepted check: no other resource of the group already uses these names. */
 function nameConflict(crd: KubeObject, ctx: StrategyContext): string | undefined {
-  const group = asString(asObject(crd.spec)?.group) ?? '';
+  const group = str(asObject(crd.spec)?.group) ?? '';
   const names = namesOf(crd);
   const ownStorage = `${group}/${names.plural}`;
   for (const def of ctx.registry.resources()) {
@@ -68,12 +69,12 @@ function nameConflict(crd: KubeObject, ctx: StrategyContext): string | undefined
   return undefined;
 }
 
-function acceptNames(crd: JsonObject & KubeObject, ctx: StrategyContext): void {
+function acceptNames(crd: Json & KubeObject, ctx: StrategyContext): void {
   const status = ensureObject(crd, 'status');
   const names = namesOf(crd);
   const conflict = nameConflict(crd, ctx);
-  const previous = asObjects(status.conditions);
-  const keepTime = (next: JsonObject) => {
+  const previous = objects(status.conditions);
+  const keepTime = (next: Json) => {
     const old = previous.find((c) => c.type === next.type);
     if (old && old.status === next.status) next.lastTransitionTime = old.lastTransitionTime;
     return next;
@@ -85,7 +86,7 @@ function acceptNames(crd: JsonObject & KubeObject, ctx: StrategyContext): void {
     ];
     return;
   }
-  const accepted: JsonObject = { plural: names.plural, singular: names.singular, kind: names.kind, listKind: names.listKind };
+  const accepted: Json = { plural: names.plural, singular: names.singular, kind: names.kind, listKind: names.listKind };
   if (names.shortNames.length) accepted.shortNames = names.shortNames;
   if (names.categories.length) accepted.categories = names.categories;
   status.acceptedNames = accepted;
@@ -95,7 +96,7 @@ function acceptNames(crd: JsonObject & KubeObject, ctx: StrategyContext): void {
   ];
   if (crd.metadata.deletionTimestamp) conditions.push(keepTime(condition('Terminating', 'True', 'InstanceDeletionInProgress', 'CustomResource deletion is in progress', ctx.now)));
   status.conditions = conditions;
-  const storage = asObjects(asObject(crd.spec)?.versions).find((v) => v.storage === true);
+  const storage = objects(asObject(crd.spec)?.versions).find((v) => v.storage === true);
   const stored = asArray(status.storedVersions).map(String);
   if (storage && typeof storage.name === 'string' && !stored.includes(storage.name)) stored.push(storage.name);
   status.storedVersions = stored;
@@ -113,7 +114,7 @@ function validateCRD(crd: KubeObject): FieldError[] {
   const spec = asObject(crd.spec);
   if (!spec) return [fieldError.required('spec')];
   const errs: FieldError[] = [];
-  const group = asString(spec.group) ?? '';
+  const group = str(spec.group) ?? '';
   const names = namesOf(crd);
   if (crd.metadata.name !== `${names.plural}.${group}`) errs.push(fieldError.invalid('metadata.name', crd.metadata.name ?? '', 'must be spec.names.plural+"."+spec.group'));
   if (group === '') errs.push(fieldError.required('spec.group'));
@@ -149,7 +150,7 @@ function validateCRD(crd: KubeObject): FieldError[] {
   versions.forEach((raw, i) => {
     const version = asObject(raw) ?? {};
     const path = `spec.versions[${i}]`;
-    const name = asString(version.name) ?? '';
+    const name = str(version.name) ?? '';
     if (name === '') errs.push(fieldError.required(`${path}.name`));
     else {
       for (const msg of isDNS1035Label(name)) errs.push(fieldError.invalid(`${path}.name`, name, msg));
@@ -163,18 +164,18 @@ function validateCRD(crd: KubeObject): FieldError[] {
     errs.push(...validateSchemaRoot(getPath(version, 'schema.openAPIV3Schema'), `${path}.schema.openAPIV3Schema`));
     const scale = asObject(asObject(version.subresources)?.scale);
     if (scale) {
-      const specPath = asString(scale.specReplicasPath);
-      const statusPath = asString(scale.statusReplicasPath);
+      const specPath = str(scale.specReplicasPath);
+      const statusPath = str(scale.statusReplicasPath);
       if (!specPath) errs.push(fieldError.required(`${path}.subresources.scale.specReplicasPath`));
       else if (!specPath.startsWith('.spec.')) errs.push(fieldError.invalid(`${path}.subresources.scale.specReplicasPath`, specPath, 'should be a json path under .spec'));
       if (!statusPath) errs.push(fieldError.required(`${path}.subresources.scale.statusReplicasPath`));
       else if (!statusPath.startsWith('.status.')) errs.push(fieldError.invalid(`${path}.subresources.scale.statusReplicasPath`, statusPath, 'should be a json path under .status'));
     }
-    asObjects(version.additionalPrinterColumns).forEach((column, j) => {
+    objects(version.additionalPrinterColumns).forEach((column, j) => {
       const p = `${path}.additionalPrinterColumns[${j}]`;
-      if (!asString(column.name)) errs.push(fieldError.required(`${p}.name`));
-      if (!asString(column.type)) errs.push(fieldError.required(`${p}.type`));
-      if (!asString(column.jsonPath)) errs.push(fieldError.required(`${p}.JSONPath`));
+      if (!str(column.name)) errs.push(fieldError.required(`${p}.name`));
+      if (!str(column.type)) errs.push(fieldError.required(`${p}.type`));
+      if (!str(column.jsonPath)) errs.push(fieldError.required(`${p}.JSONPath`));
     });
   });
   if (versions.length > 0 && storageCount !== 1)
@@ -296,7 +297,7 @@ export const customresourcedefinitions: ResourceStrategy = {
 
   beginDeletion(crd, ctx) {
     const status = ensureObject(crd, 'status');
-    const conditions = asObjects(status.conditions).filter((c) => c.type !== 'Terminating');
+    const conditions = objects(status.conditions).filter((c) => c.type !== 'Terminating');
     conditions.push(condition('Terminating', 'True', 'InstanceDeletionInProgress', 'CustomResource deletion is in progress', ctx.now));
     status.conditions = conditions;
   },
@@ -311,11 +312,11 @@ interface CustomResourceServing {
 }
 
 function isEstablished(crd: KubeObject): boolean {
-  return asObjects(asObject(crd.status)?.conditions).some((c) => c.type === 'Established' && c.status === 'True');
+  return objects(asObject(crd.status)?.conditions).some((c) => c.type === 'Established' && c.status === 'True');
 }
 
-function printerColumns(version: JsonObject): PrinterColumn[] | undefined {
-  const columns = asObjects(version.additionalPrinterColumns);
+function printerColumns(version: Json): PrinterColumn[] | undefined {
+  const columns = objects(version.additionalPrinterColumns);
   if (columns.length === 0) return undefined;
   return columns.map((c) => {
     const column: PrinterColumn = { name: String(c.name), type: String(c.type), jsonPath: String(c.jsonPath) };
@@ -330,15 +331,15 @@ function printerColumns(version: JsonObject): PrinterColumn[] | undefined {
 function customResourceServing(crd: KubeObject): CustomResourceServing | undefined {
   if (!isEstablished(crd)) return undefined;
   const spec = asObject(crd.spec) ?? {};
-  const group = asString(spec.group) ?? '';
+  const group = str(spec.group) ?? '';
   const names = namesOf(crd);
   const namespaced = spec.scope === 'Namespaced';
-  const versions = asObjects(spec.versions);
+  const versions = objects(spec.versions);
   const storageVersion = versions.find((v) => v.storage === true);
   if (!storageVersion || !group || !names.plural) return undefined;
   const storageName = String(storageVersion.name);
 
-  const definitionFor = (version: JsonObject): ResourceDefinition => {
+  const definitionFor = (version: Json): ResourceDefinition => {
     const subresources: SubresourceDefinition[] = [];
     const declared = asObject(version.subresources) ?? {};
     if (declared.scale !== undefined) subresources.push(subresource.scale());
@@ -391,11 +392,11 @@ function customResourceServing(crd: KubeObject): CustomResourceServing | undefin
     },
   };
   if (scale) {
-    const selectorPath = asString(scale.labelSelectorPath);
+    const selectorPath = str(scale.labelSelectorPath);
     strategy.scale = {
       specReplicasPath: String(scale.specReplicasPath),
       statusReplicasPath: String(scale.statusReplicasPath),
-      selector: selectorPath ? (object) => asString(getPath(object, selectorPath.replace(/^\./, ''))) : undefined,
+      selector: selectorPath ? (object) => str(getPath(object, selectorPath.replace(/^\./, ''))) : undefined,
     };
   }
   return { crdName: crd.metadata.name ?? '', storageId: `${group}/${names.plural}`, strategy, versions: served };

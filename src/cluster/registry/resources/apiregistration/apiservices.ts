@@ -2,7 +2,7 @@
 // `version.group`; a local one is served by kube-apiserver itself, one with spec.service by an
 // extension API server behind the aggregator (metrics-server's v1beta1.metrics.k8s.io).
 import type { KubeObject } from '../../../types.ts';
-import { asObject, asString } from '../../fields.ts';
+import { asObject, str } from '../../../json.ts';
 import { defineResource, type ResourceStrategy, subresource } from '../../strategy.ts';
 import { type FieldError, fieldError, isDNS1035Label, isDNS1123Subdomain, isValidPathSegmentName } from '../../validation.ts';
 
@@ -13,8 +13,8 @@ const conditionStatuses = ['True', 'False', 'Unknown'];
 function validateAPIService(apiService: KubeObject): FieldError[] {
   const errs: FieldError[] = [];
   const spec = asObject(apiService.spec) ?? {};
-  const group = asString(spec.group) ?? '';
-  const version = asString(spec.version) ?? '';
+  const group = str(spec.group) ?? '';
+  const version = str(spec.version) ?? '';
   const name = apiService.metadata.name ?? '';
   const required = `${version}.${group}`;
   const pathProblems = isValidPathSegmentName(name);
@@ -28,7 +28,7 @@ function validateAPIService(apiService: KubeObject): FieldError[] {
   if (groupPriority <= 0 || groupPriority > 20000) errs.push(fieldError.invalid('spec.groupPriorityMinimum', groupPriority, 'must be positive and less than 20000'));
   const versionPriority = typeof spec.versionPriority === 'number' ? spec.versionPriority : 0;
   if (versionPriority <= 0 || versionPriority > 1000) errs.push(fieldError.invalid('spec.versionPriority', versionPriority, 'must be positive and less than 1000'));
-  const caBundle = asString(spec.caBundle) ?? '';
+  const caBundle = str(spec.caBundle) ?? '';
   const insecure = spec.insecureSkipTLSVerify === true;
   const service = asObject(spec.service);
   if (!service) {
@@ -36,8 +36,8 @@ function validateAPIService(apiService: KubeObject): FieldError[] {
     if (insecure) errs.push(fieldError.invalid('spec.insecureSkipTLSVerify', true, 'local APIServices may not have insecureSkipTLSVerify'));
     return errs;
   }
-  if (!asString(service.namespace)) errs.push(fieldError.required('spec.service.namespace'));
-  if (!asString(service.name)) errs.push(fieldError.required('spec.service.name'));
+  if (!str(service.namespace)) errs.push(fieldError.required('spec.service.namespace'));
+  if (!str(service.name)) errs.push(fieldError.required('spec.service.name'));
   if (insecure && caBundle !== '') errs.push(fieldError.invalid('spec.insecureSkipTLSVerify', true, 'may not be true if caBundle is present'));
   return errs;
 }

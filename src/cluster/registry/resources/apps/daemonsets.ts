@@ -1,5 +1,6 @@
 // DaemonSets: RollingUpdate (maxUnavailable 1, maxSurge 0) by default, immutable selector.
-import { asObject, ensureObject, setDefault } from '../../fields.ts';
+import { asObject } from '../../../json.ts';
+import { ensureObject, setDefault } from '../../fields.ts';
 import { defineResource, type ResourceStrategy, subresource } from '../../strategy.ts';
 import { defaultWorkload, validateSelectorImmutable, validateWorkload } from './workload.ts';
 

@@ -2,7 +2,8 @@
 // revisionHistoryLimit 10, progressDeadlineSeconds 600; generation bumps on spec and annotation
 // changes; the selector is immutable.
 import type { KubeObject } from '../../../types.ts';
-import { asObject, ensureObject, setDefault } from '../../fields.ts';
+import { asObject } from '../../../json.ts';
+import { ensureObject, setDefault } from '../../fields.ts';
 import { defineResource, type ResourceStrategy, subresource } from '../../strategy.ts';
 import { type FieldError, fieldError } from '../../validation.ts';
 import { defaultWorkload, specOf, validateSelectorImmutable, validateWorkload, workloadScale } from './workload.ts';

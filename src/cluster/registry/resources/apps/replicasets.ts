@@ -1,7 +1,7 @@
 // ReplicaSets: replicas 1, selector matching the template, immutable selector, scale subresource.
 import { defineResource, type ResourceStrategy, subresource } from '../../strategy.ts';
 import { defaultWorkload, validateSelectorImmutable, validateWorkload, workloadScale } from './workload.ts';
-import { asObject } from '../../fields.ts';
+import { asObject } from '../../../json.ts';
 
 export const replicasets: ResourceStrategy = {
   definition: defineResource({

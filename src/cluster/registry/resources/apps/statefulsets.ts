@@ -1,7 +1,8 @@
 // StatefulSets: OrderedReady, RollingUpdate with partition 0, Retain PVC policy; only some spec
 // fields may change after creation.
 import type { KubeObject } from '../../../types.ts';
-import { asObject, clone, deepEqual, ensureObject, setDefault } from '../../fields.ts';
+import { asObject } from '../../../json.ts';
+import { clone, deepEqual, ensureObject, setDefault } from '../../fields.ts';
 import { defineResource, type ResourceStrategy, subresource } from '../../strategy.ts';
 import { type FieldError, fieldError } from '../../validation.ts';
 import { defaultWorkload, specOf, validateWorkload, workloadScale } from './workload.ts';

@@ -1,7 +1,8 @@
 // What Deployments, ReplicaSets, StatefulSets and DaemonSets share: a selector that matches the
 // template, non-negative counts, and a selector that never changes.
 import type { KubeObject } from '../../../types.ts';
-import { asObject, deepEqual, ensureObject, setDefault } from '../../fields.ts';
+import { asObject } from '../../../json.ts';
+import { deepEqual, ensureObject, setDefault } from '../../fields.ts';
 import { type FieldError, fieldError } from '../../validation.ts';
 import { defaultPodTemplate, formatLabelSelector, GoValueSelector, validateLabelSelector, validateNonNegative, validatePodTemplate } from '../core/podspec.ts';
 

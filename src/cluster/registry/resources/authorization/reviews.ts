@@ -1,6 +1,6 @@
 // Access reviews: created, answered by the authorizer, never stored.
 import type { KubeObject } from '../../../types.ts';
-import { asObject, asString } from '../../fields.ts';
+import { asObject, str } from '../../../json.ts';
 import { createOnlyVerbs, defineResource, type ResourceStrategy } from '../../strategy.ts';
 import { type FieldError, fieldError } from '../../validation.ts';
 
@@ -19,9 +19,9 @@ function validateAttributes(review: KubeObject): FieldError[] {
 function validateSubject(review: KubeObject): FieldError[] {
   const spec = asObject(review.spec) ?? {};
   const errs = validateAttributes(review);
-  const user = asString(spec.user) ?? '';
+  const user = str(spec.user) ?? '';
   const groups = Array.isArray(spec.groups) ? spec.groups : [];
-  const uid = asString(spec.uid) ?? '';
+  const uid = str(spec.uid) ?? '';
   if (user === '' && groups.length === 0 && uid === '') errs.push(fieldError.invalid('spec.user', '', 'at least one of user or group must be specified'));
   return errs;
 }

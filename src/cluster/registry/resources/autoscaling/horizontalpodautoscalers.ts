@@ -1,14 +1,15 @@
 // HorizontalPodAutoscalers: stored as autoscaling/v2 and also served as autoscaling/v1 (what
 // `kubectl autoscale` uses), with the cpu target converted between the two.
 import type { KubeObject } from '../../../types.ts';
-import { asArray, asObject, asObjects, clone, ensureObject, type JsonObject, setDefault } from '../../fields.ts';
+import { asArray, asObject, type Json, objects } from '../../../json.ts';
+import { clone, ensureObject, setDefault } from '../../fields.ts';
 import { defineResource, type ResourceStrategy, subresource } from '../../strategy.ts';
 import { type FieldError, fieldError } from '../../validation.ts';
 
 const metricTypes = ['ContainerResource', 'External', 'Object', 'Pods', 'Resource'];
 
 function cpuUtilization(metrics: unknown, field: 'target' | 'current'): number | undefined {
-  for (const metric of asObjects(metrics)) {
+  for (const metric of objects(metrics)) {
     const resource = asObject(metric.resource);
     if (metric.type !== 'Resource' || resource?.name !== 'cpu') continue;
     const value = asObject(resource[field])?.averageUtilization;
@@ -20,12 +21,12 @@ function cpuUtilization(metrics: unknown, field: 'target' | 'current'): number |
 function toV1(hpa: KubeObject): KubeObject {
   const spec = asObject(hpa.spec) ?? {};
   const status = asObject(hpa.status);
-  const v1Spec: JsonObject = { scaleTargetRef: spec.scaleTargetRef, minReplicas: spec.minReplicas, maxReplicas: spec.maxReplicas };
+  const v1Spec: Json = { scaleTargetRef: spec.scaleTargetRef, minReplicas: spec.minReplicas, maxReplicas: spec.maxReplicas };
   const target = cpuUtilization(spec.metrics, 'target');
   if (target !== undefined) v1Spec.targetCPUUtilizationPercentage = target;
   const out: KubeObject = { ...hpa, apiVersion: 'autoscaling/v1', spec: v1Spec };
   if (status) {
-    const v1Status: JsonObject = {
+    const v1Status: Json = {
       observedGeneration: status.observedGeneration,
       lastScaleTime: status.lastScaleTime,
       currentReplicas: status.currentReplicas ?? 0,
@@ -33,20 +34,20 @@ function toV1(hpa: KubeObject): KubeObject {
     };
     const current = cpuUtilization(status.currentMetrics, 'current');
     if (current !== undefined) v1Status.currentCPUUtilizationPercentage = current;
-    out.status = JSON.parse(JSON.stringify(v1Status)) as JsonObject;
+    out.status = JSON.parse(JSON.stringify(v1Status)) as Json;
   }
   return out;
 }
 
 function toV2(hpa: KubeObject): KubeObject {
   const spec = asObject(hpa.spec) ?? {};
-  const v2Spec: JsonObject = { scaleTargetRef: spec.scaleTargetRef, minReplicas: spec.minReplicas, maxReplicas: spec.maxReplicas };
+  const v2Spec: Json = { scaleTargetRef: spec.scaleTargetRef, minReplicas: spec.minReplicas, maxReplicas: spec.maxReplicas };
   if (typeof spec.targetCPUUtilizationPercentage === 'number')
     v2Spec.metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: spec.targetCPUUtilizationPercentage } } }];
-  const out: KubeObject = { ...clone(hpa), apiVersion: 'autoscaling/v2', spec: JSON.parse(JSON.stringify(v2Spec)) as JsonObject };
+  const out: KubeObject = { ...clone(hpa), apiVersion: 'autoscaling/v2', spec: JSON.parse(JSON.stringify(v2Spec)) as Json };
   const status = asObject(hpa.status);
   if (status) {
-    const v2Status: JsonObject = { ...status };
+    const v2Status: Json = { ...status };
     if (typeof status.currentCPUUtilizationPercentage === 'number')
       v2Status.currentMetrics = [{ type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: status.currentCPUUtilizationPercentage } } }];
     delete v2Status.currentCPUUtilizationPercentage;

@@ -2,7 +2,8 @@
 // friends) in a known time zone.
 import { CronExpressionParser } from 'cron-parser';
 import type { KubeObject } from '../../../types.ts';
-import { asObject, ensureObject, setDefault } from '../../fields.ts';
+import { asObject } from '../../../json.ts';
+import { ensureObject, setDefault } from '../../fields.ts';
 import { defineResource, type ResourceStrategy, subresource } from '../../strategy.ts';
 import { type FieldError, fieldError } from '../../validation.ts';
 import { defaultPodTemplate, validateNonNegative } from '../core/podspec.ts';

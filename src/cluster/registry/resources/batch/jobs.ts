@@ -1,7 +1,8 @@
 // Jobs (pkg/registry/batch/job): parallelism/completions 1, backoffLimit 6, a selector generated
 // from the Job's uid, restartPolicy OnFailure or Never, an immutable template and selector.
 import type { KubeObject } from '../../../types.ts';
-import { asObject, deepEqual, ensureObject, type JsonObject, setDefault } from '../../fields.ts';
+import { asObject, type Json } from '../../../json.ts';
+import { deepEqual, ensureObject, setDefault } from '../../fields.ts';
 import { defineResource, type ResourceStrategy, subresource } from '../../strategy.ts';
 import { type FieldError, fieldError, GoValue, immutableField } from '../../validation.ts';
 import { defaultPodTemplate, GoValueSelector, validateLabelSelector, validateNonNegative, validatePodTemplate } from '../core/podspec.ts';
@@ -10,7 +11,7 @@ export const jobRestartPolicies = ['OnFailure', 'Never'];
 const completionModes = ['Indexed', 'NonIndexed'];
 
 /** SetDefaults_Job; also used for a CronJob's jobTemplate. */
-export function defaultJobSpec(spec: JsonObject): void {
+export function defaultJobSpec(spec: Json): void {
   if (spec.completions === undefined && spec.parallelism === undefined) {
     spec.completions = 1;
     spec.parallelism = 1;
@@ -23,7 +24,7 @@ export function defaultJobSpec(spec: JsonObject): void {
   defaultPodTemplate(ensureObject(spec, 'template'));
 }
 
-export function validateJobSpec(spec: JsonObject, path: string, selectorRequired: boolean): FieldError[] {
+export function validateJobSpec(spec: Json, path: string, selectorRequired: boolean): FieldError[] {
   const errs: FieldError[] = [];
   errs.push(...validateNonNegative(spec.parallelism, `${path}.parallelism`));
   errs.push(...validateNonNegative(spec.completions, `${path}.completions`));

@@ -1,6 +1,6 @@
 // Leases: what controllers and kubelets heartbeat with.
 import type { KubeObject } from '../../../types.ts';
-import { asObject } from '../../fields.ts';
+import { asObject } from '../../../json.ts';
 import { defineResource, type ResourceStrategy } from '../../strategy.ts';
 import { type FieldError, fieldError } from '../../validation.ts';
 

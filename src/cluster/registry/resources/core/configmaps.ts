@@ -1,7 +1,8 @@
 // ConfigMaps: keys are config keys, data and binaryData never share a key, 1 MiB in total, and
 // `immutable: true` freezes them.
 import type { KubeObject } from '../../../types.ts';
-import { asObject, deepEqual } from '../../fields.ts';
+import { asObject } from '../../../json.ts';
+import { deepEqual } from '../../fields.ts';
 import { defineResource, type ResourceStrategy } from '../../strategy.ts';
 import { type FieldError, fieldError, isConfigMapKey } from '../../validation.ts';
 

@@ -1,6 +1,6 @@
 // Endpoints: addresses must be IPs, ports valid (the endpoints controller of part 2 writes them).
 import type { KubeObject } from '../../../types.ts';
-import { asArray, asObject, asObjects, asString } from '../../fields.ts';
+import { asArray, asObject, objects, str } from '../../../json.ts';
 import { defineResource, type ResourceStrategy } from '../../strategy.ts';
 import { type FieldError, fieldError, isIPv4, isValidPortNumber, PORT_RANGE_MESSAGE } from '../../validation.ts';
 
@@ -9,12 +9,12 @@ function validateEndpoints(endpoints: KubeObject): FieldError[] {
   asArray(endpoints.subsets).forEach((raw, i) => {
     const subset = asObject(raw) ?? {};
     for (const field of ['addresses', 'notReadyAddresses'] as const) {
-      asObjects(subset[field]).forEach((address, j) => {
-        const ip = asString(address.ip);
+      objects(subset[field]).forEach((address, j) => {
+        const ip = str(address.ip);
         if (!ip || !isIPv4(ip)) errs.push(fieldError.invalid(`subsets[${i}].${field}[${j}].ip`, address.ip ?? '', 'must be a valid IP address'));
       });
     }
-    asObjects(subset.ports).forEach((port, j) => {
+    objects(subset.ports).forEach((port, j) => {
       if (!isValidPortNumber(port.port)) errs.push(fieldError.invalid(`subsets[${i}].ports[${j}].port`, port.port ?? 0, PORT_RANGE_MESSAGE));
     });
   });

@@ -2,7 +2,8 @@
 // storage served as events.k8s.io/v1 (one storage, two representations, as upstream: the newer
 // API renames involvedObject to regarding, message to note, and marks the old fields deprecated).
 import type { KubeObject } from '../../../types.ts';
-import { asNumber, asObject, asString, deepEqual } from '../../fields.ts';
+import { asObject, num, str } from '../../../json.ts';
+import { deepEqual } from '../../fields.ts';
 import { defineResource, type ResourceStrategy } from '../../strategy.ts';
 import { type FieldError, fieldError, immutableField, isQualifiedName } from '../../validation.ts';
 
@@ -20,7 +21,7 @@ const isSet = (value: unknown): boolean => value !== undefined && value !== null
 function validateEvent(event: KubeObject): FieldError[] {
   const errs: FieldError[] = [];
   const involvedObject = asObject(event.involvedObject) ?? {};
-  const involvedNamespace = asString(involvedObject.namespace) ?? '';
+  const involvedNamespace = str(involvedObject.namespace) ?? '';
   const namespace = event.metadata.namespace ?? '';
   if (!isSet(event.eventTime)) {
     // An old-style event: its namespace and its object's agree (an unnamespaced object's events live in default).
@@ -28,20 +29,20 @@ function validateEvent(event: KubeObject): FieldError[] {
     if (mismatch) errs.push(fieldError.invalid('involvedObject.namespace', involvedNamespace, 'does not match event.namespace'));
   } else {
     if (involvedNamespace === '' && namespace !== 'default' && namespace !== 'kube-system') errs.push(fieldError.invalid('involvedObject.namespace', involvedNamespace, 'does not match event.namespace'));
-    const controller = asString(event.reportingComponent) ?? '';
+    const controller = str(event.reportingComponent) ?? '';
     if (controller === '') errs.push(fieldError.required('reportingController'));
     for (const problem of isQualifiedName(controller)) errs.push(fieldError.invalid('reportingController', controller, problem));
     for (const [field, limit] of Object.entries(LENGTH_LIMITS)) {
-      const value = asString(event[field]) ?? '';
+      const value = str(event[field]) ?? '';
       if (value === '') errs.push(fieldError.required(field));
       if (value.length > limit) errs.push(fieldError.invalid(field, '', `can have at most ${limit} characters`));
     }
-    if ((asString(event.message) ?? '').length > NOTE_LENGTH_LIMIT) errs.push(fieldError.invalid('message', '', `can have at most ${NOTE_LENGTH_LIMIT} characters`));
+    if ((str(event.message) ?? '').length > NOTE_LENGTH_LIMIT) errs.push(fieldError.invalid('message', '', `can have at most ${NOTE_LENGTH_LIMIT} characters`));
   }
   const type = event.type;
   if (type !== undefined && type !== 'Normal' && type !== 'Warning') errs.push(fieldError.notSupported('type', type, ['Normal', 'Warning']));
   const count = event.count;
-  if (count !== undefined && (asNumber(count) ?? -1) < 0) errs.push(fieldError.invalid('count', count, 'must be greater than or equal to 0'));
+  if (count !== undefined && (num(count) ?? -1) < 0) errs.push(fieldError.invalid('count', count, 'must be greater than or equal to 0'));
   return errs;
 }
 
@@ -49,7 +50,7 @@ function validateSeries(event: KubeObject): FieldError[] {
   const series = asObject(event.series);
   if (!series) return [];
   const errs: FieldError[] = [];
-  if ((asNumber(series.count) ?? 0) < 2) errs.push(fieldError.invalid('series.count', '', 'should be at least 2'));
+  if ((num(series.count) ?? 0) < 2) errs.push(fieldError.invalid('series.count', '', 'should be at least 2'));
   if (!isSet(series.lastObservedTime)) errs.push(fieldError.required('series.lastObservedTime'));
   return errs;
 }
@@ -58,7 +59,7 @@ function validateSeries(event: KubeObject): FieldError[] {
 function validateEventsV1Create(event: KubeObject): FieldError[] {
   const errs = validateSeries(event);
   if (!isSet(event.eventTime)) errs.push(fieldError.required('eventTime'));
-  if (event.type !== 'Normal' && event.type !== 'Warning') errs.push(fieldError.invalid('type', '', `has invalid value: ${asString(event.type) ?? ''}`));
+  if (event.type !== 'Normal' && event.type !== 'Warning') errs.push(fieldError.invalid('type', '', `has invalid value: ${str(event.type) ?? ''}`));
   for (const field of ['firstTimestamp', 'lastTimestamp', 'count'] as const) if (isSet(event[field]) && event[field] !== 0) errs.push(fieldError.invalid(field, '', 'needs to be unset'));
   const source = asObject(event.source) ?? {};
   if (isSet(source.component) || isSet(source.host)) errs.push(fieldError.invalid('source', '', 'needs to be unset'));
@@ -121,10 +122,10 @@ export const events: ResourceStrategy = {
       'involvedObject.apiVersion': involved('apiVersion'),
       'involvedObject.resourceVersion': involved('resourceVersion'),
       'involvedObject.fieldPath': involved('fieldPath'),
-      reason: (e) => asString(e.reason),
-      reportingComponent: (e) => asString(e.reportingComponent),
-      source: (e) => asString(asObject(e.source)?.component),
-      type: (e) => asString(e.type),
+      reason: (e) => str(e.reason),
+      reportingComponent: (e) => str(e.reportingComponent),
+      source: (e) => str(asObject(e.source)?.component),
+      type: (e) => str(e.type),
     },
   }),
   alternateVersions: [{ group: 'events.k8s.io', version: 'v1', fromStorage: eventToEventsV1, toStorage: eventsV1ToEvent, validate: validateEventsV1Create, validateUpdate: validateEventsV1Update }],

@@ -1,7 +1,8 @@
 // LimitRanges: container defaults derived from max/default/min (SetDefaults_LimitRangeItem) and
 // min ≤ defaultRequest ≤ default ≤ max.
 import type { KubeObject } from '../../../types.ts';
-import { asArray, asObject, asObjects, ensureObject } from '../../fields.ts';
+import { asArray, asObject, objects } from '../../../json.ts';
+import { ensureObject } from '../../fields.ts';
 import { type Quantity, tryParseQuantity } from '../../quantity.ts';
 import { defineResource, type ResourceStrategy } from '../../strategy.ts';
 import { type FieldError, fieldError } from '../../validation.ts';
@@ -54,7 +55,7 @@ export const limitranges: ResourceStrategy = {
   definition: defineResource({ group: '', version: 'v1', resource: 'limitranges', kind: 'LimitRange', namespaced: true, shortNames: ['limits'] }),
   allowCreateOnUpdate: true,
   defaults(limitRange) {
-    for (const item of asObjects(asObject(limitRange.spec)?.limits)) {
+    for (const item of objects(asObject(limitRange.spec)?.limits)) {
       if (item.type !== 'Container') continue;
       const def = ensureObject(item, 'default');
       const defReq = ensureObject(item, 'defaultRequest');

@@ -1,7 +1,8 @@
 // Namespaces: a name that is a DNS label, the kubernetes.io/metadata.name label, the
 // 'kubernetes' finalizer in spec, Active → Terminating, and the finalize subresource.
 import type { KubeObject } from '../../../types.ts';
-import { asArray, asObject, asString, ensureObject } from '../../fields.ts';
+import { asArray, asObject, str } from '../../../json.ts';
+import { ensureObject } from '../../fields.ts';
 import { defineResource, type ResourceStrategy, subresource } from '../../strategy.ts';
 import { fieldError, isDNS1123Label } from '../../validation.ts';
 
@@ -27,7 +28,7 @@ export const namespaces: ResourceStrategy = {
     shortNames: ['ns'],
     verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
     subresources: [{ name: 'finalize', kind: 'Namespace', group: '', version: 'v1', verbs: ['update'] }, subresource.status('', 'v1', 'Namespace')],
-    fieldSelectors: { 'status.phase': (ns) => asString(asObject(ns.status)?.phase) },
+    fieldSelectors: { 'status.phase': (ns) => str(asObject(ns.status)?.phase) },
   }),
   validateName: (name, prefix) => isDNS1123Label(prefix && name.endsWith('-') ? `${name.slice(0, -1)}a` : name),
 

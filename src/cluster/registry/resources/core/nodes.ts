@@ -1,5 +1,5 @@
 // Nodes: cluster-scoped, registered with their status (as a kubelet does).
-import { asObject } from '../../fields.ts';
+import { asObject } from '../../../json.ts';
 import { defineResource, type ResourceStrategy, subresource } from '../../strategy.ts';
 
 export const nodes: ResourceStrategy = {

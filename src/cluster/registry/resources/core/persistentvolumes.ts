@@ -1,7 +1,8 @@
 // PersistentVolumes and PersistentVolumeClaims: required capacity/access modes, Pending on
 // create, and claims whose spec is immutable except for a storage request increase.
 import type { KubeObject } from '../../../types.ts';
-import { asArray, asObject, clone, deepEqual, setDefault } from '../../fields.ts';
+import { asArray, asObject } from '../../../json.ts';
+import { clone, deepEqual, setDefault } from '../../fields.ts';
 import { tryParseQuantity } from '../../quantity.ts';
 import { defineResource, type ResourceStrategy, subresource } from '../../strategy.ts';
 import { type FieldError, fieldError } from '../../validation.ts';

@@ -1,7 +1,8 @@
 // Pods (pkg/registry/core/pod/strategy.go): defaults, QoS class, a spec that is mostly immutable,
 // a status subresource, and graceful deletion.
 import { statusErrors, type KubeObject } from '../../../types.ts';
-import { asArray, asObject, asObjects, asString, clone, deepEqual, type JsonObject, setDefault } from '../../fields.ts';
+import { asArray, asObject, type Json, objects, str } from '../../../json.ts';
+import { clone, deepEqual, setDefault } from '../../fields.ts';
 import { tryParseQuantity } from '../../quantity.ts';
 import { defineResource, type ResourceStrategy, subresource } from '../../strategy.ts';
 import { formatTimestamp } from '../../meta.ts';
@@ -11,20 +12,20 @@ import { defaultPodRequests, defaultPodSpec, validatePodSpec } from './podspec.t
 const podPhases = ['Failed', 'Pending', 'Running', 'Succeeded', 'Unknown'];
 
 export const podFieldSelectors: Record<string, (pod: KubeObject) => string | undefined> = {
-  'spec.nodeName': (p) => asString(asObject(p.spec)?.nodeName),
-  'spec.restartPolicy': (p) => asString(asObject(p.spec)?.restartPolicy),
-  'spec.schedulerName': (p) => asString(asObject(p.spec)?.schedulerName),
-  'spec.serviceAccountName': (p) => asString(asObject(p.spec)?.serviceAccountName),
+  'spec.nodeName': (p) => str(asObject(p.spec)?.nodeName),
+  'spec.restartPolicy': (p) => str(asObject(p.spec)?.restartPolicy),
+  'spec.schedulerName': (p) => str(asObject(p.spec)?.schedulerName),
+  'spec.serviceAccountName': (p) => str(asObject(p.spec)?.serviceAccountName),
   'spec.hostNetwork': (p) => String(asObject(p.spec)?.hostNetwork === true),
-  'status.phase': (p) => asString(asObject(p.status)?.phase),
-  'status.podIP': (p) => asString(asObject(p.status)?.podIP),
-  'status.nominatedNodeName': (p) => asString(asObject(p.status)?.nominatedNodeName),
+  'status.phase': (p) => str(asObject(p.status)?.phase),
+  'status.podIP': (p) => str(asObject(p.status)?.podIP),
+  'status.nominatedNodeName': (p) => str(asObject(p.status)?.nominatedNodeName),
 };
 
 /** BestEffort, Burstable or Guaranteed, from cpu and memory requests and limits (pkg/apis/core/helper/qos). */
 export function podQOSClass(spec: unknown): 'BestEffort' | 'Burstable' | 'Guaranteed' {
   const s = asObject(spec) ?? {};
-  const containers = [...asObjects(s.containers), ...asObjects(s.initContainers)];
+  const containers = [...objects(s.containers), ...objects(s.initContainers)];
   let any = false;
   let guaranteed = true;
   for (const container of containers) {
@@ -49,12 +50,12 @@ const defaultTolerations = [
 ];
 
 /** What the ServiceAccount, Priority and DefaultTolerationSeconds admission plugins add to a new pod. */
-function podAdmissionDefaults(spec: JsonObject): void {
+function podAdmissionDefaults(spec: Json): void {
   setDefault(spec, 'serviceAccountName', typeof spec.serviceAccount === 'string' && spec.serviceAccount ? spec.serviceAccount : 'default');
   spec.serviceAccount = spec.serviceAccountName;
   setDefault(spec, 'priority', 0);
   setDefault(spec, 'preemptionPolicy', 'PreemptLowerPriority');
-  const tolerations = asObjects(spec.tolerations);
+  const tolerations = objects(spec.tolerations);
   for (const toleration of defaultTolerations) {
     const present = tolerations.some((t) => t.key === toleration.key && (t.effect === undefined || t.effect === 'NoExecute'));
     if (!present) tolerations.push({ ...toleration });
@@ -70,8 +71,8 @@ function validatePodSpecUpdate(spec: unknown, oldSpec: unknown): FieldError[] {
   const old = asObject(oldSpec) ?? {};
   const errs: FieldError[] = [];
   for (const field of ['containers', 'initContainers'] as const) {
-    const nextContainers = asObjects(next[field]);
-    const oldContainers = asObjects(old[field]);
+    const nextContainers = objects(next[field]);
+    const oldContainers = objects(old[field]);
     if (nextContainers.length !== oldContainers.length) continue;
     nextContainers.forEach((container, i) => {
       const image = container.image;
@@ -163,7 +164,7 @@ export const pods: ResourceStrategy = {
   // pods/ephemeralcontainers (podEphemeralContainersStrategy): everything but the ephemeral containers stays as it was.
   prepareForEphemeralContainers(pod, input) {
     const containers = asArray(asObject(input.spec)?.ephemeralContainers).map((c) => clone(c));
-    const spec: JsonObject = { ...(asObject(pod.spec) ?? {}), ephemeralContainers: containers };
+    const spec: Json = { ...(asObject(pod.spec) ?? {}), ephemeralContainers: containers };
     if (containers.length === 0) delete spec.ephemeralContainers;
     // The subresource's body is decoded as a whole Pod, so its ephemeral containers are defaulted as containers are.
     defaultPodSpec(spec);
@@ -174,8 +175,8 @@ export const pods: ResourceStrategy = {
     // Static pods do not support ephemeral containers (kubernetes#113935).
     if (old.metadata.annotations?.['kubernetes.io/config.mirror'] !== undefined) return [fieldError.forbidden('', 'static pods do not support ephemeral containers')];
     const errs = validatePodSpec(pod.spec, 'spec');
-    const next = new Map(asObjects(asObject(pod.spec)?.ephemeralContainers).map((c) => [c.name, c]));
-    for (const previous of asObjects(asObject(old.spec)?.ephemeralContainers)) {
+    const next = new Map(objects(asObject(pod.spec)?.ephemeralContainers).map((c) => [c.name, c]));
+    for (const previous of objects(asObject(old.spec)?.ephemeralContainers)) {
       const now = next.get(previous.name);
       if (!now) errs.push(fieldError.forbidden('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(previous.name)} may not be removed\n`));
       else if (!deepEqual(now, previous)) errs.push(fieldError.forbidden('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(previous.name)} may not be changed\n`));
@@ -190,11 +191,11 @@ export const pods: ResourceStrategy = {
     const spec = asObject(pod.spec) ?? {};
     if (pod.metadata.deletionTimestamp) throw statusErrors.conflict(gr, name, `pod ${name} is being deleted, cannot be assigned to a host`);
     if (typeof spec.nodeName === 'string' && spec.nodeName !== '') throw statusErrors.conflict(gr, name, `pod ${name} is already assigned to node "${spec.nodeName}"`);
-    pod.spec = { ...spec, nodeName: asString(asObject(input.spec)?.nodeName) ?? '' };
+    pod.spec = { ...spec, nodeName: str(asObject(input.spec)?.nodeName) ?? '' };
     const annotations = input.metadata.annotations;
     if (annotations && Object.keys(annotations).length) pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), ...annotations };
     const status = { ...(asObject(pod.status) ?? {}) };
-    const conditions = asObjects(status.conditions).filter((c) => c.type !== 'PodScheduled');
+    const conditions = objects(status.conditions).filter((c) => c.type !== 'PodScheduled');
     conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: formatTimestamp(ctx.now) });
     status.conditions = conditions;
     pod.status = status;

@@ -5,7 +5,7 @@
 // without the index; a downwardAPI item's path is `downwardAPI.path`), so kubectl prints what a
 // real API server prints.
 import { tryParseQuantity } from '../../quantity.ts';
-import { asArray, asObject, type JsonObject } from '../../fields.ts';
+import { asArray, asObject, type Json } from '../../../json.ts';
 import { type FieldError, fieldError, isDNS1123Label } from '../../validation.ts';
 
 const FILE_MODE_MESSAGE = 'must be a number between 0 and 0777 (octal), both inclusive';
@@ -78,7 +78,7 @@ function validateMode(value: unknown, field: string): FieldError[] {
   return typeof value !== 'number' || value < 0 || value > 0o777 ? [fieldError.invalid(field, value, FILE_MODE_MESSAGE)] : [];
 }
 
-function validateKeyToPath(item: JsonObject, field: string): FieldError[] {
+function validateKeyToPath(item: Json, field: string): FieldError[] {
   const errs: FieldError[] = [];
   if (text(item.key) === '') errs.push(fieldError.required(`${field}.key`));
   const path = text(item.path);
@@ -88,7 +88,7 @@ function validateKeyToPath(item: JsonObject, field: string): FieldError[] {
   return errs;
 }
 
-function validateKeyedSource(source: JsonObject, field: string, nameField: 'name' | 'secretName'): FieldError[] {
+function validateKeyedSource(source: Json, field: string, nameField: 'name' | 'secretName'): FieldError[] {
   const errs: FieldError[] = [];
   if (text(source[nameField]) === '') errs.push(fieldError.required(`${field}.${nameField}`));
   errs.push(...validateMode(source.defaultMode, `${field}.defaultMode`));
@@ -97,7 +97,7 @@ function validateKeyedSource(source: JsonObject, field: string, nameField: 'name
 }
 
 /** validateDownwardAPIVolumeFile; `field` is the source, not the item: upstream names no index. */
-function validateDownwardAPIFile(file: JsonObject, field: string): FieldError[] {
+function validateDownwardAPIFile(file: Json, field: string): FieldError[] {
   const errs: FieldError[] = [];
   const path = text(file.path);
   if (path === '') errs.push(fieldError.required(`${field}.path`));
@@ -115,7 +115,7 @@ function validateDownwardAPIFile(file: JsonObject, field: string): FieldError[] 
   return errs;
 }
 
-function validateProjected(projected: JsonObject, field: string): FieldError[] {
+function validateProjected(projected: Json, field: string): FieldError[] {
   const errs = validateMode(projected.defaultMode, `${field}.defaultMode`);
   const paths = new Set<string>();
   const claim = (path: string, badValue: string) => {
@@ -171,7 +171,7 @@ function validateProjected(projected: JsonObject, field: string): FieldError[] {
   return errs;
 }
 
-function validateSource(key: string, source: JsonObject, field: string): FieldError[] {
+function validateSource(key: string, source: Json, field: string): FieldError[] {
   switch (key) {
     case 'emptyDir': {
       const limit = source.sizeLimit === undefined ? undefined : tryParseQuantity(source.sizeLimit);
@@ -232,7 +232,7 @@ export function validateVolumes(volumes: unknown, path: string): { errs: FieldEr
 }
 
 /** ValidateVolumeMounts for one container; `path` is the container's `volumeMounts` field. */
-export function validateVolumeMounts(mounts: unknown, path: string, volumes: Set<string>, container: JsonObject): FieldError[] {
+export function validateVolumeMounts(mounts: unknown, path: string, volumes: Set<string>, container: Json): FieldError[] {
   const errs: FieldError[] = [];
   const mountPaths = new Set<string>();
   asArray(mounts).forEach((raw, i) => {

@@ -2,7 +2,8 @@
 // ReplicaSet, StatefulSet, DaemonSet, Job, CronJob), after pkg/apis/core/v1/defaults.go and
 // pkg/apis/core/validation.
 import { tryParseQuantity } from '../../quantity.ts';
-import { asArray, asNumber, asObject, asObjects, asString, ensureObject, isObject, type JsonObject, setDefault } from '../../fields.ts';
+import { asArray, asObject, isJson, type Json, num, objects, str } from '../../../json.ts';
+import { ensureObject, setDefault } from '../../fields.ts';
 import { validateAnnotations, validateLabels } from '../../meta.ts';
 import { labelSelectorFromObject } from '../../selectors.ts';
 import { validateEphemeralContainerMounts, validateVolumeMounts, validateVolumes } from './podspec-volumes.ts';
@@ -49,7 +50,7 @@ function defaultProbe(probe: unknown): void {
   }
 }
 
-function defaultContainer(container: JsonObject): void {
+function defaultContainer(container: Json): void {
   if (typeof container.image === 'string') setDefault(container, 'imagePullPolicy', defaultPullPolicy(container.image));
   setDefault(container, 'terminationMessagePath', '/dev/termination-log');
   setDefault(container, 'terminationMessagePolicy', 'File');
@@ -63,8 +64,8 @@ function defaultContainer(container: JsonObject): void {
       if (quantity) list[name] = quantity.toString();
     }
   }
-  for (const port of asObjects(container.ports)) setDefault(port, 'protocol', 'TCP');
-  for (const env of asObjects(container.env)) {
+  for (const port of objects(container.ports)) setDefault(port, 'protocol', 'TCP');
+  for (const env of objects(container.env)) {
     const fieldRef = asObject(asObject(env.valueFrom)?.fieldRef);
     if (fieldRef) setDefault(fieldRef, 'apiVersion', 'v1');
   }
@@ -75,20 +76,20 @@ function defaultContainer(container: JsonObject): void {
 
 /** SetDefaults_ObjectFieldSelector for downwardAPI files: apiVersion v1. */
 function defaultFieldRefs(items: unknown): void {
-  for (const item of asObjects(items)) {
+  for (const item of objects(items)) {
     const fieldRef = asObject(item.fieldRef);
     if (fieldRef) setDefault(fieldRef, 'apiVersion', 'v1');
   }
 }
 
-export function defaultPodSpec(spec: JsonObject): void {
+export function defaultPodSpec(spec: Json): void {
   setDefault(spec, 'restartPolicy', 'Always');
   setDefault(spec, 'dnsPolicy', 'ClusterFirst');
   setDefault(spec, 'terminationGracePeriodSeconds', 30);
   setDefault(spec, 'securityContext', {});
   setDefault(spec, 'schedulerName', 'default-scheduler');
-  for (const container of [...asObjects(spec.containers), ...asObjects(spec.initContainers), ...asObjects(spec.ephemeralContainers)]) defaultContainer(container);
-  for (const volume of asObjects(spec.volumes)) {
+  for (const container of [...objects(spec.containers), ...objects(spec.initContainers), ...objects(spec.ephemeralContainers)]) defaultContainer(container);
+  for (const volume of objects(spec.volumes)) {
     for (const source of ['configMap', 'secret'] as const) {
       const v = asObject(volume[source]);
       if (v) setDefault(v, 'defaultMode', 420);
@@ -101,7 +102,7 @@ export function defaultPodSpec(spec: JsonObject): void {
     const projected = asObject(volume.projected);
     if (projected) {
       setDefault(projected, 'defaultMode', 420);
-      for (const source of asObjects(projected.sources)) {
+      for (const source of objects(projected.sources)) {
         defaultFieldRefs(asObject(source.downwardAPI)?.items);
         const token = asObject(source.serviceAccountToken);
         if (token) setDefault(token, 'expirationSeconds', 3600);
@@ -114,8 +115,8 @@ export function defaultPodSpec(spec: JsonObject): void {
 }
 
 /** SetDefaults_Pod, not SetDefaults_PodSpec: a pod's requests default to its limits, per resource; templates keep what was written. */
-export function defaultPodRequests(spec: JsonObject): void {
-  for (const container of [...asObjects(spec.containers), ...asObjects(spec.initContainers)]) {
+export function defaultPodRequests(spec: Json): void {
+  for (const container of [...objects(spec.containers), ...objects(spec.initContainers)]) {
     const resources = asObject(container.resources);
     const limits = asObject(resources?.limits);
     if (!resources || !limits) continue;
@@ -178,7 +179,7 @@ function validateProbe(probe: unknown, path: string): FieldError[] {
   return errs;
 }
 
-function validateContainer(container: JsonObject, path: string, volumes: Set<string>, isInit: boolean): FieldError[] {
+function validateContainer(container: Json, path: string, volumes: Set<string>, isInit: boolean): FieldError[] {
   const errs: FieldError[] = [];
   const name = container.name;
   if (typeof name !== 'string' || name === '') errs.push(fieldError.required(`${path}.name`));
@@ -249,7 +250,7 @@ function validateEphemeralContainers(list: unknown, path: string, podNames: Set<
   const seen = new Set(podNames);
   asArray(list).forEach((raw, i) => {
     const p = `${path}[${i}]`;
-    if (!isObject(raw)) {
+    if (!isJson(raw)) {
       errs.push(fieldError.invalid(p, raw, 'must be an object'));
       return;
     }
@@ -286,7 +287,7 @@ export function validatePodSpec(specValue: unknown, path: string, rules: PodSpec
   const check = (list: unknown, field: string, isInit: boolean) => {
     asArray(list).forEach((raw, i) => {
       const p = `${path}.${field}[${i}]`;
-      if (!isObject(raw)) {
+      if (!isJson(raw)) {
         errs.push(fieldError.invalid(p, raw, 'must be an object'));
         return;
       }
@@ -362,7 +363,7 @@ export function validateLabelSelector(selector: unknown, path: string, required:
   asArray(s.matchExpressions).forEach((raw, i) => {
     const expr = asObject(raw) ?? {};
     const p = `${path}.matchExpressions[${i}]`;
-    const operator = asString(expr.operator);
+    const operator = str(expr.operator);
     const values = asArray(expr.values);
     if (operator === 'In' || operator === 'NotIn') {
       if (values.length === 0) errs.push(fieldError.required(`${p}.values`, 'must be specified when `operator` is \'In\' or \'NotIn\''));
@@ -389,7 +390,7 @@ export class GoValueSelector extends GoValue {
           .map((k) => `${JSON.stringify(k)}:${JSON.stringify(labels[k])}`)
           .join(', ')}}`
       : 'map[string]string(nil)';
-    const exprs = asObjects(s.matchExpressions);
+    const exprs = objects(s.matchExpressions);
     const exprText = exprs.length
       ? `[]v1.LabelSelectorRequirement{${exprs
           .map(
@@ -411,7 +412,7 @@ export function formatLabelSelector(selector: unknown): string | undefined {
   const parts: string[] = [];
   const labels = asObject(s.matchLabels) ?? {};
   for (const key of Object.keys(labels).sort()) parts.push(`${key}=${String(labels[key])}`);
-  for (const e of asObjects(s.matchExpressions)) {
+  for (const e of objects(s.matchExpressions)) {
     const values = asArray(e.values).map(String).sort();
     switch (e.operator) {
       case 'In':
@@ -433,7 +434,7 @@ export function formatLabelSelector(selector: unknown): string | undefined {
 
 export function validateNonNegative(value: unknown, path: string): FieldError[] {
   if (value === undefined) return [];
-  const n = asNumber(value);
+  const n = num(value);
   if (n === undefined || !Number.isInteger(n)) return [fieldError.invalid(path, value, 'must be an integer')];
   return n < 0 ? [fieldError.invalid(path, n, 'must be greater than or equal to 0')] : [];
 }

@@ -1,7 +1,7 @@
 // PodTemplates (pkg/registry/core/podtemplate/strategy.go): a pod template stored on its own,
 // with the pod spec's defaults and validation (any restart policy, no selector to match);
 // generation starts at 1 and bumps when the template changes.
-import { asObject } from '../../fields.ts';
+import { asObject } from '../../../json.ts';
 import { defineResource, type ResourceStrategy } from '../../strategy.ts';
 import { defaultPodTemplate, validatePodTemplate } from './podspec.ts';
 

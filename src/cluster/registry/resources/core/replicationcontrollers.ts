@@ -4,7 +4,8 @@
 // ValidateReplicationControllerSpec: a selector, the template matching it, restartPolicy Always
 // and no activeDeadlineSeconds.
 import type { KubeObject } from '../../../types.ts';
-import { asObject, ensureObject, setDefault } from '../../fields.ts';
+import { asObject } from '../../../json.ts';
+import { ensureObject, setDefault } from '../../fields.ts';
 import { labelSelectorFromObject } from '../../selectors.ts';
 import { defineResource, type ResourceStrategy, subresource } from '../../strategy.ts';
 import { type FieldError, fieldError } from '../../validation.ts';

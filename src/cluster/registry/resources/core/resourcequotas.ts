@@ -2,7 +2,8 @@
 // write in the namespace (their follower below; what counts is quota.ts), as the quota
 // controller does at once.
 import type { KubeObject } from '../../../types.ts';
-import { asArray, asObject, clone, deepEqual } from '../../fields.ts';
+import { asArray, asObject } from '../../../json.ts';
+import { clone, deepEqual } from '../../fields.ts';
 import { tryParseQuantity } from '../../quantity.ts';
 import { quotaUsage, trackedResourceIds } from '../../quota.ts';
 import { defineResource, type FollowerStore, type ResourceStrategy, storageIdOf, subresource, type WriteFollower } from '../../strategy.ts';

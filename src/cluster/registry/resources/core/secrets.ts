@@ -2,7 +2,7 @@
 // required keys, and an immutable type.
 import type { KubeObject } from '../../../types.ts';
 import { statusErrors } from '../../../types.ts';
-import { asObject, asString } from '../../fields.ts';
+import { asObject, str } from '../../../json.ts';
 import { defineResource, type ResourceStrategy } from '../../strategy.ts';
 import { type FieldError, fieldError, immutableField } from '../../validation.ts';
 import { validateDataKeys, validateImmutableData } from './configmaps.ts';
@@ -37,7 +37,7 @@ function firstBadByte(value: string): number {
 
 function validateSecret(secret: KubeObject): FieldError[] {
   const errs = validateDataKeys(secret, 'stringData');
-  const type = asString(secret.type) ?? 'Opaque';
+  const type = str(secret.type) ?? 'Opaque';
   const data = asObject(secret.data) ?? {};
   for (const key of requiredKeys[type] ?? []) if (!Object.hasOwn(data, key)) errs.push(fieldError.required(`data[${key}]`));
   if (type === 'kubernetes.io/service-account-token' && !secret.metadata.annotations?.['kubernetes.io/service-account.name'])
@@ -61,7 +61,7 @@ export const secrets: ResourceStrategy = {
     resource: 'secrets',
     kind: 'Secret',
     namespaced: true,
-    fieldSelectors: { type: (s) => asString(s.type) ?? 'Opaque' },
+    fieldSelectors: { type: (s) => str(s.type) ?? 'Opaque' },
   }),
   defaults(secret) {
     if (secret.type === undefined || secret.type === '') secret.type = 'Opaque';

@@ -2,7 +2,8 @@
 // collisions, immutable cluster IPs, allocations returned when the Service goes.
 import type { KubeObject } from '../../../types.ts';
 import { AllocationError, type Allocators } from '../../allocators.ts';
-import { asArray, asNumber, asObject, asObjects, asString, ensureObject, type JsonObject, setDefault } from '../../fields.ts';
+import { asArray, asObject, type Json, num, objects, str } from '../../../json.ts';
+import { ensureObject, setDefault } from '../../fields.ts';
 import { validateLabels } from '../../meta.ts';
 import { defineResource, type ResourceStrategy, type StrategyContext, subresource } from '../../strategy.ts';
 import {
@@ -24,29 +25,29 @@ const protocols = ['SCTP', 'TCP', 'UDP'];
 const affinities = ['ClientIP', 'None'];
 const trafficPolicies = ['Cluster', 'Local'];
 
-function specOf(service: KubeObject): JsonObject {
+function specOf(service: KubeObject): Json {
   return asObject(service.spec) ?? {};
 }
 
-function needsClusterIP(spec: JsonObject): boolean {
+function needsClusterIP(spec: Json): boolean {
   return spec.type !== 'ExternalName';
 }
 
-function needsNodePorts(spec: JsonObject): boolean {
+function needsNodePorts(spec: Json): boolean {
   return spec.type === 'NodePort' || spec.type === 'LoadBalancer';
 }
 
 function heldIP(service: KubeObject): string | undefined {
   const spec = specOf(service);
-  const ip = asString(spec.clusterIP);
+  const ip = str(spec.clusterIP);
   return needsClusterIP(spec) && ip && ip !== 'None' ? ip : undefined;
 }
 
 function heldPorts(service: KubeObject): number[] {
   const spec = specOf(service);
   if (!needsNodePorts(spec)) return [];
-  return asObjects(spec.ports)
-    .map((p) => asNumber(p.nodePort))
+  return objects(spec.ports)
+    .map((p) => num(p.nodePort))
     .filter((p): p is number => p !== undefined && p !== 0);
 }
 
@@ -54,7 +55,7 @@ function stringList(values: string[]): GoValue {
   return new GoValue(`[]string{${values.map((v) => JSON.stringify(v)).join(', ')}}`);
 }
 
-function validatePorts(spec: JsonObject): FieldError[] {
+function validatePorts(spec: Json): FieldError[] {
   const errs: FieldError[] = [];
   const ports = asArray(spec.ports);
   const headless = spec.clusterIP === 'None';
@@ -97,7 +98,7 @@ function validateService(service: KubeObject): FieldError[] {
     const external = spec.externalName;
     if (typeof external !== 'string' || external === '') errs.push(fieldError.required('spec.externalName'));
     else for (const msg of isDNS1123Subdomain(external.replace(/\.$/, ''))) errs.push(fieldError.invalid('spec.externalName', external, msg));
-    const ip = asString(spec.clusterIP);
+    const ip = str(spec.clusterIP);
     if (ip && ip !== '') errs.push(fieldError.forbidden('spec.clusterIPs', 'may not be set for ExternalName services'));
   }
   const ip = spec.clusterIP;
@@ -115,7 +116,7 @@ function validateService(service: KubeObject): FieldError[] {
   return errs;
 }
 
-function defaults(service: JsonObject & KubeObject): void {
+function defaults(service: Json & KubeObject): void {
   const spec = asObject(service.spec);
   if (!spec) return;
   setDefault(spec, 'type', 'ClusterIP');
@@ -124,7 +125,7 @@ function defaults(service: JsonObject & KubeObject): void {
     const clientIP = ensureObject(ensureObject(spec, 'sessionAffinityConfig'), 'clientIP');
     setDefault(clientIP, 'timeoutSeconds', 10800);
   }
-  for (const port of asObjects(spec.ports)) {
+  for (const port of objects(spec.ports)) {
     setDefault(port, 'protocol', 'TCP');
     if (port.targetPort === undefined || port.targetPort === 0 || port.targetPort === '') port.targetPort = port.port;
   }
@@ -135,7 +136,7 @@ function defaults(service: JsonObject & KubeObject): void {
 }
 
 /** Takes what the new state needs and the old state did not hold; gives back on failure. */
-function allocate(service: JsonObject & KubeObject, old: KubeObject | undefined, ctx: StrategyContext): void {
+function allocate(service: Json & KubeObject, old: KubeObject | undefined, ctx: StrategyContext): void {
   const spec = asObject(service.spec);
   if (!spec) return;
   const { clusterIPs, nodePorts } = ctx.allocators;
@@ -146,7 +147,7 @@ function allocate(service: JsonObject & KubeObject, old: KubeObject | undefined,
   const takenPorts: number[] = [];
   try {
     if (needsClusterIP(spec)) {
-      const requested = asString(spec.clusterIP);
+      const requested = str(spec.clusterIP);
       if (requested === 'None') {
         spec.clusterIPs = ['None'];
       } else if (requested && requested === oldIP) {
@@ -167,8 +168,8 @@ function allocate(service: JsonObject & KubeObject, old: KubeObject | undefined,
       setDefault(spec, 'ipFamilyPolicy', 'SingleStack');
     }
     if (needsNodePorts(spec)) {
-      asObjects(spec.ports).forEach((port, i) => {
-        const requested = asNumber(port.nodePort);
+      objects(spec.ports).forEach((port, i) => {
+        const requested = num(port.nodePort);
         if (requested && oldPorts.has(requested)) return;
         try {
           if (requested) nodePorts.allocate(requested, ctx.dryRun);
@@ -234,10 +235,10 @@ export const services: ResourceStrategy = {
       if (spec.ipFamilyPolicy === undefined) spec.ipFamilyPolicy = oldSpec.ipFamilyPolicy;
     }
     if (needsNodePorts(spec) && needsNodePorts(oldSpec)) {
-      const oldPorts = asObjects(oldSpec.ports);
-      for (const port of asObjects(spec.ports)) {
+      const oldPorts = objects(oldSpec.ports);
+      for (const port of objects(spec.ports)) {
         if (port.nodePort !== undefined && port.nodePort !== 0) continue;
-        const match = oldPorts.find((p) => p.port === port.port && (p.protocol ?? 'TCP') === (port.protocol ?? 'TCP')) ?? (asObjects(spec.ports).length === 1 ? oldPorts[0] : undefined);
+        const match = oldPorts.find((p) => p.port === port.port && (p.protocol ?? 'TCP') === (port.protocol ?? 'TCP')) ?? (objects(spec.ports).length === 1 ? oldPorts[0] : undefined);
         if (match?.nodePort) port.nodePort = match.nodePort;
       }
     }
@@ -247,7 +248,7 @@ export const services: ResourceStrategy = {
     const errs = validateService(service);
     const spec = specOf(service);
     const oldSpec = specOf(old);
-    const oldIP = asString(oldSpec.clusterIP);
+    const oldIP = str(oldSpec.clusterIP);
     if (needsClusterIP(spec) && needsClusterIP(oldSpec) && oldIP && spec.clusterIP !== oldIP) {
       const rest = Array.isArray(spec.clusterIPs) ? spec.clusterIPs.slice(1).map(String) : [];
       errs.push(fieldError.invalid('spec.clusterIPs[0]', stringList([String(spec.clusterIP ?? ''), ...rest]), 'may not change once set'));

@@ -1,6 +1,6 @@
 // EndpointSlices: an address type that never changes, addresses that fit it.
 import type { KubeObject } from '../../../types.ts';
-import { asArray, asObjects } from '../../fields.ts';
+import { asArray, objects } from '../../../json.ts';
 import { defineResource, type ResourceStrategy } from '../../strategy.ts';
 import { type FieldError, fieldError, immutableField, isDNS1123Subdomain, isIPv4 } from '../../validation.ts';
 
@@ -10,7 +10,7 @@ function validateSlice(slice: KubeObject): FieldError[] {
   const errs: FieldError[] = [];
   const type = slice.addressType;
   if (!addressTypes.includes(String(type))) errs.push(fieldError.notSupported('addressType', type ?? '', addressTypes));
-  asObjects(slice.endpoints).forEach((endpoint, i) => {
+  objects(slice.endpoints).forEach((endpoint, i) => {
     const addresses = asArray(endpoint.addresses);
     if (addresses.length === 0) errs.push(fieldError.required(`endpoints[${i}].addresses`, 'must contain at least 1 address'));
     addresses.forEach((address, j) => {
@@ -19,7 +19,7 @@ function validateSlice(slice: KubeObject): FieldError[] {
       if (!ok) errs.push(fieldError.invalid(`endpoints[${i}].addresses[${j}]`, address, `must be a valid ${String(type)} address`));
     });
   });
-  asObjects(slice.ports).forEach((port, i) => {
+  objects(slice.ports).forEach((port, i) => {
     const n = port.port;
     if (n !== undefined && (typeof n !== 'number' || n < 1 || n > 65535)) errs.push(fieldError.invalid(`ports[${i}].port`, n, 'must be between 1 and 65535, inclusive'));
   });

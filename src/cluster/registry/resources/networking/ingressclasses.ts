@@ -1,6 +1,6 @@
 // IngressClasses: cluster-scoped, a controller name that never changes.
 import type { KubeObject } from '../../../types.ts';
-import { asObject } from '../../fields.ts';
+import { asObject } from '../../../json.ts';
 import { defineResource, type ResourceStrategy } from '../../strategy.ts';
 import { type FieldError, fieldError, immutableField } from '../../validation.ts';
 

@@ -1,6 +1,6 @@
 // Ingresses: rules with paths that have a pathType and a backend that names a service port.
 import type { KubeObject } from '../../../types.ts';
-import { asArray, asObject } from '../../fields.ts';
+import { asArray, asObject } from '../../../json.ts';
 import { defineResource, type ResourceStrategy, subresource } from '../../strategy.ts';
 import { type FieldError, fieldError, isDNS1035Label, isDNS1123Subdomain, isValidPortName, isValidPortNumber, PORT_RANGE_MESSAGE } from '../../validation.ts';
 

@@ -1,6 +1,7 @@
 // NetworkPolicies: policyTypes defaulted from the rules present, ports TCP by default.
 import type { KubeObject } from '../../../types.ts';
-import { asArray, asObject, asObjects, setDefault } from '../../fields.ts';
+import { asArray, asObject, objects } from '../../../json.ts';
+import { setDefault } from '../../fields.ts';
 import { defineResource, type ResourceStrategy } from '../../strategy.ts';
 import { type FieldError, fieldError, isValidPortName, isValidPortNumber, PORT_RANGE_MESSAGE } from '../../validation.ts';
 import { validateLabelSelector } from '../core/podspec.ts';
@@ -15,14 +16,14 @@ function validatePolicy(policy: KubeObject): FieldError[] {
     if (!policyTypes.includes(String(type))) errs.push(fieldError.notSupported(`spec.policyTypes[${i}]`, type, policyTypes));
   });
   for (const direction of ['ingress', 'egress'] as const) {
-    asObjects(spec[direction]).forEach((rule, i) => {
-      asObjects(rule.ports).forEach((port, j) => {
+    objects(spec[direction]).forEach((rule, i) => {
+      objects(rule.ports).forEach((port, j) => {
         const path = `spec.${direction}[${i}].ports[${j}]`;
         if (port.protocol !== undefined && !protocols.includes(String(port.protocol))) errs.push(fieldError.notSupported(`${path}.protocol`, port.protocol, protocols));
         if (typeof port.port === 'number' && !isValidPortNumber(port.port)) errs.push(fieldError.invalid(`${path}.port`, port.port, PORT_RANGE_MESSAGE));
         if (typeof port.port === 'string') for (const msg of isValidPortName(port.port)) errs.push(fieldError.invalid(`${path}.port`, port.port, msg));
       });
-      const peers = asObjects(rule[direction === 'ingress' ? 'from' : 'to']);
+      const peers = objects(rule[direction === 'ingress' ? 'from' : 'to']);
       peers.forEach((peer, j) => {
         const kinds = ['podSelector', 'namespaceSelector', 'ipBlock'].filter((k) => peer[k] !== undefined);
         const path = `spec.${direction}[${i}].${direction === 'ingress' ? 'from' : 'to'}[${j}]`;
@@ -49,7 +50,7 @@ export const networkpolicies: ResourceStrategy = {
     if (spec.policyTypes === undefined || asArray(spec.policyTypes).length === 0) {
       spec.policyTypes = spec.egress !== undefined ? ['Ingress', 'Egress'] : ['Ingress'];
     }
-    for (const direction of ['ingress', 'egress']) for (const rule of asObjects(spec[direction])) for (const port of asObjects(rule.ports)) setDefault(port, 'protocol', 'TCP');
+    for (const direction of ['ingress', 'egress']) for (const rule of objects(spec[direction])) for (const port of objects(rule.ports)) setDefault(port, 'protocol', 'TCP');
   },
   validate: validatePolicy,
   validateUpdate: (policy) => validatePolicy(policy),

@@ -1,6 +1,6 @@
 // PodDisruptionBudgets: minAvailable or maxUnavailable (not both), a zeroed status on create.
 import type { KubeObject } from '../../../types.ts';
-import { asObject } from '../../fields.ts';
+import { asObject } from '../../../json.ts';
 import { defineResource, type ResourceStrategy, subresource } from '../../strategy.ts';
 import { type FieldError, fieldError } from '../../validation.ts';
 import { validateLabelSelector } from '../core/podspec.ts';

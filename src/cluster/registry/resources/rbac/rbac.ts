@@ -1,7 +1,8 @@
 // Roles, ClusterRoles and their bindings: rule shape, subjects, an immutable roleRef. Deciding
 // who may do what is the authorizer's job (src/cluster/apiserver), not the registry's.
 import type { KubeObject } from '../../../types.ts';
-import { asArray, asObject, asObjects, asString, setDefault } from '../../fields.ts';
+import { asArray, asObject, objects, str } from '../../../json.ts';
+import { setDefault } from '../../fields.ts';
 import { defineResource, type ResourceStrategy } from '../../strategy.ts';
 import { type FieldError, fieldError, GoValue, isValidPathSegmentName } from '../../validation.ts';
 
@@ -38,7 +39,7 @@ function validateRole(role: KubeObject, namespaced: boolean): FieldError[] {
 }
 
 function defaultSubjects(binding: KubeObject): void {
-  for (const subject of asObjects(binding.subjects)) {
+  for (const subject of objects(binding.subjects)) {
     // SetDefaults_Subject gives ServiceAccounts the core group "", which omitempty then leaves out.
     if (subject.kind === 'ServiceAccount') {
       if (subject.apiGroup === '') delete subject.apiGroup;
@@ -62,7 +63,7 @@ function validateBinding(binding: KubeObject, namespaced: boolean): FieldError[]
   asArray(binding.subjects).forEach((raw, i) => {
     const subject = asObject(raw) ?? {};
     const p = `subjects[${i}]`;
-    const name = asString(subject.name);
+    const name = str(subject.name);
     if (!name) errs.push(fieldError.required(`${p}.name`));
     if (!subjectKinds.includes(String(subject.kind))) {
       errs.push(fieldError.notSupported(`${p}.kind`, subject.kind ?? '', subjectKinds));
