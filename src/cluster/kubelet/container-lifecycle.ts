@@ -68,7 +68,9 @@ function startProbe(context: PodContext, slot: ContainerSlot, instance: Containe
   const { node } = context;
   const worker = new ProbeWorker(kind, spec, probeTarget(context, slot, instance), { scaled: (ms) => Math.max(node.scaled(ms), 10), userAgent: 'kube-probe/1.33' }, {
     attempt: (probeKind, result) => {
-      if (!result.success && slot.instance === instance && instance.running) context.event('Warning', 'Unhealthy', `${probeKind} probe failed: ${result.message}`, slot);
+      if (slot.instance !== instance || !instance.running) return;
+      if (!result.success) context.event('Warning', 'Unhealthy', `${probeKind} probe failed: ${result.message}`, slot);
+      else if (result.warning) context.event('Warning', 'ProbeWarning', `${probeKind} probe warning: ${result.warning}`, slot);
     },
     transition: (probeKind, healthy) => {
       if (slot.instance !== instance || !instance.running) return;
@@ -106,7 +108,7 @@ function probeTarget(context: PodContext, slot: ContainerSlot, instance: Contain
       if (instance.process === undefined) {
         // A simulated server answers from data, at the pod IP only.
         const answer = request.host === podIP ? instance.http(request.port, request.path, gateway, request.userAgent) : undefined;
-        return answer ? { status: answer.status } : { error: `Get "${probeUrl(request.scheme, request.host, request.port, request.path)}": dial tcp ${request.host}:${request.port}: connect: connection refused` };
+        return answer ? { status: answer.status, body: answer.body } : { error: `Get "${probeUrl(request.scheme, request.host, request.port, request.path)}": dial tcp ${request.host}:${request.port}: connect: connection refused` };
       }
       return httpGet(request, await kubeletDial(context, podIP));
     },
@@ -123,7 +125,7 @@ function probeTarget(context: PodContext, slot: ContainerSlot, instance: Contain
  */
 async function kubeletDial(context: PodContext, podIP: string | undefined): Promise<Dial> {
   const network = await context.node.podNetwork();
-  if (network) return (ip, port, timeoutSeconds) => network.connect(ip, port, timeoutSeconds);
+  if (network) return (ip, port, timeoutSeconds) => network.connect(context.identity, ip, port, timeoutSeconds);
   const support = context.node.sandbox();
   const sandbox = await context.podSandbox();
   if (support.mode !== 'bubblewrap' || !support.nsenter || !support.socat || !sandbox) return () => undefined;

@@ -21,7 +21,7 @@ export interface HttpGetRequest {
   timeoutMs: number;
 }
 
-export type HttpGetOutcome = { status: number } | { error: string };
+export type HttpGetOutcome = { status: number; body: string } | { error: string };
 
 /** A TCP connection to ip:port from where the kubelet dials; undefined: refused at once. */
 export type Dial = (ip: string, port: number, timeoutSeconds: number) => Duplex | undefined;
@@ -63,7 +63,7 @@ function dialError(said: string, ip: string, port: number): string {
   return `${address}: connect: ${said}`;
 }
 
-type Attempt = { status: number; location: string | undefined } | { error: string };
+type Attempt = { status: number; body: string; location: string | undefined } | { error: string };
 
 function getOnce(url: URL, spec: HttpGetRequest, dial: Dial, deadline: number): Promise<Attempt> {
   const ip = url.hostname;
@@ -98,14 +98,17 @@ function getOnce(url: URL, spec: HttpGetRequest, dial: Dial, deadline: number): 
     req.once('error', () => settle({ error: 'EOF' }));
     req.once('response', (res) => {
       const location = res.headers.location;
+      const chunks: Buffer[] = [];
       let read = 0;
+      const answered = () => settle({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).subarray(0, BODY_LIMIT_BYTES).toString('utf8'), location });
       res.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
         read += chunk.length;
         // The prober reads at most 10 KiB of the body and closes the connection there.
-        if (read >= BODY_LIMIT_BYTES) settle({ status: res.statusCode ?? 0, location });
+        if (read >= BODY_LIMIT_BYTES) answered();
       });
-      res.once('end', () => settle({ status: res.statusCode ?? 0, location }));
-      res.once('error', () => settle({ status: res.statusCode ?? 0, location }));
+      res.once('end', answered);
+      res.once('error', answered);
     });
     req.end();
   });
@@ -125,15 +128,15 @@ export async function httpGet(spec: HttpGetRequest, dial: Dial): Promise<HttpGet
   for (let redirects = 0; ; redirects++) {
     const attempt = await getOnce(url, spec, dial, deadline);
     if ('error' in attempt) return { error: `Get "${current}": ${attempt.error}` };
-    if (!REDIRECTS.has(attempt.status) || !attempt.location) return { status: attempt.status };
+    if (!REDIRECTS.has(attempt.status) || !attempt.location) return { status: attempt.status, body: attempt.body };
     let next: URL;
     try {
       next = new URL(attempt.location, url);
     } catch {
-      return { status: attempt.status };
+      return { status: attempt.status, body: attempt.body };
     }
     // Another host's redirect is not followed: the redirect itself is the answer (a warning, not a failure).
-    if (next.hostname !== url.hostname || (next.protocol !== 'http:' && next.protocol !== 'https:')) return { status: attempt.status };
+    if (next.hostname !== url.hostname || (next.protocol !== 'http:' && next.protocol !== 'https:')) return { status: attempt.status, body: attempt.body };
     if (redirects + 1 >= MAX_REDIRECTS) return { error: `Get "${next.href}": stopped after ${MAX_REDIRECTS} redirects` };
     url = next;
     current = next.href;

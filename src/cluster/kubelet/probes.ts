@@ -7,7 +7,8 @@ import { type HttpGetOutcome, type HttpGetRequest, probeUrl } from './probe-http
 
 export type ProbeKind = 'Startup' | 'Liveness' | 'Readiness';
 
-export type ProbeResult = { success: true } | { success: false; message: string };
+/** A warning (a redirect the prober did not follow) still passes, with a ProbeWarning event. */
+export type ProbeResult = { success: true; warning?: string } | { success: false; message: string };
 
 /** What a probe can reach: the container's ports and, for exec, its sandbox. */
 export interface ProbeTarget {
@@ -46,6 +47,7 @@ export async function runProbe(spec: Json, target: ProbeTarget, timing: ProbeTim
     if (port === undefined) return { success: false, message: `Get "${probeUrl('http', host, String(httpGet['port']), path)}": dial tcp ${host}: unknown port` };
     const outcome = await target.http(httpGetRequest(httpGet, host, port, timing.userAgent, (num(spec['timeoutSeconds']) ?? 1) * 1000));
     if ('error' in outcome) return { success: false, message: outcome.error };
+    if (outcome.status >= 300 && outcome.status < 400) return { success: true, warning: `Probe terminated redirects, Response body: ${outcome.body}` };
     if (outcome.status >= 200 && outcome.status < 400) return { success: true };
     return { success: false, message: `HTTP probe failed with statuscode: ${outcome.status}` };
   }

@@ -25,12 +25,23 @@ function reasons(ns: string, name: string): string[] {
   return lab.events(ns, name).map((event) => `${event.reason}: ${event.message}`);
 }
 
-/** A Python server that logs each request's path and headers, answers /healthz with 500 and the rest with 200. */
+/**
+ * A Python server that logs each request's path and headers; /healthz answers 500, /old redirects
+ * to /ready, /away to another host, /slow takes 3 s, the rest answer 200.
+ */
 const server = [
-  'import http.server, sys',
+  'import http.server, time',
   'class H(http.server.BaseHTTPRequestHandler):',
   '    def do_GET(self):',
   '        print("GET", self.path, "UA=" + str(self.headers.get("User-Agent")), "X=" + str(self.headers.get("X-Probe")), "Host=" + str(self.headers.get("Host")), flush=True)',
+  '        if self.path == "/slow":',
+  '            time.sleep(3)',
+  '        if self.path in ("/old", "/away"):',
+  '            self.send_response(302)',
+  '            self.send_header("Location", "/ready" if self.path == "/old" else "http://10.0.0.99/")',
+  '            self.end_headers()',
+  '            self.wfile.write(b"moved")',
+  '            return',
   '        self.send_response(500 if self.path == "/healthz" else 200)',
   '        self.end_headers()',
   '        self.wfile.write(b"ok")',
@@ -117,6 +128,33 @@ spec:
     const previous = await lab.kubectl(['logs', '-n', ns, 'sick', '--previous']);
     expect(previous.stdout).toContain('GET /started UA=kube-probe/1.33 X=None Host=');
     expect(previous.stdout).toContain('GET /healthz UA=kube-probe/1.33 X=liveness Host=sick.example');
+  }, 120_000);
+
+  it('follows a redirect to the same host, passes one to another host with a ProbeWarning, and fails a GET that outlives timeoutSeconds', async () => {
+    const ns = await namespace();
+    await lab.apply(
+      `apiVersion: v1
+kind: Pod
+metadata: {name: moves}
+spec:
+  containers:
+  - name: web
+    image: python:3.12
+    command: [python3, -u, -c, ${JSON.stringify(server)}]
+    startupProbe: {httpGet: {path: /old, port: 8000}, periodSeconds: 10, failureThreshold: 100}
+    readinessProbe: {httpGet: {path: /away, port: 8000}, periodSeconds: 10}
+    livenessProbe: {httpGet: {path: /slow, port: 8000}, periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 1000}
+`,
+      ns,
+    );
+    await lab.until('moves Ready', () => condition(lab.pod(ns, 'moves'), 'Ready') === 'True', 60_000);
+    const podIP = (lab.pod(ns, 'moves')?.status as Record<string, string>)['podIP'];
+    await lab.until('the timeout', () => reasons(ns, 'moves').includes(`Unhealthy: Liveness probe failed: Get "http://${podIP}:8000/slow": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`), 60_000);
+    expect(reasons(ns, 'moves')).toContain('ProbeWarning: Readiness probe warning: Probe terminated redirects, Response body: moved');
+    const logs = (await lab.kubectl(['logs', '-n', ns, 'moves'])).stdout;
+    // The startup probe's redirect was followed on the same host; the other host was never asked.
+    expect(logs).toMatch(/GET \/old UA=kube-probe\/1\.33 .*\nGET \/ready UA=kube-probe\/1\.33 /);
+    expect(containerStatus(lab.pod(ns, 'moves'))?.['restartCount']).toBe(0);
   }, 120_000);
 
   it('sends a preStop httpGet hook to its host before the container stops', async () => {

@@ -11,7 +11,7 @@ import { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry, Watch } from '../../registry/index.ts';
 import type { ClusterView, ViewedResource } from '../cluster-view.ts';
-import { dropPrivileges, type PodSandbox } from '../sandbox/index.ts';
+import { dropPrivileges, type PodSandbox, type SandboxIdentity } from '../sandbox/index.ts';
 import { CLUSTER_DNS_IP, type ClusterObjects, dnsRecords, KUBERNETES_SERVICE_IP, nodeIPs, ruleset } from './cluster-state.ts';
 import { NodeNetwork, type NetworkTools } from './node-network.ts';
 
@@ -65,11 +65,13 @@ export function openPodPort(sandbox: PodSandbox, tools: Pick<NetworkTools, 'nsen
 
 /**
  * A TCP connection from the node's network namespace to ip:port (what the kubelet's prober and
- * lifecycle handler dial: the pod IP, or an httpGet's host), as an unprivileged identity; the
- * connect gives up after `timeoutSeconds`.
+ * lifecycle handler dial: the pod IP, or an httpGet's host), as the probed pod's identity (no
+ * privilege, and an id that exists rootless too); the connect gives up after `timeoutSeconds`.
+ * The stream ends as soon as the server closes (-t 0: the client never half-closes first, and
+ * socat's default half second of waiting would count against the probe's timeout).
  */
-export function openNodeConnection(netns: string, tools: Pick<NetworkTools, 'nsenter' | 'setpriv' | 'socat'>, ip: string, port: number, timeoutSeconds: number): Duplex {
-  return socatConnection(tools.nsenter, [`--net=${netns}`, '--', tools.setpriv, ...dropPrivileges(), '--pdeathsig', 'SIGKILL', tools.socat, '-', `TCP4:${ip}:${port},connect-timeout=${timeoutSeconds}`]);
+export function openNodeConnection(netns: string, tools: Pick<NetworkTools, 'nsenter' | 'setpriv' | 'socat'>, identity: SandboxIdentity, ip: string, port: number, timeoutSeconds: number): Duplex {
+  return socatConnection(tools.nsenter, [`--net=${netns}`, '--', tools.setpriv, ...dropPrivileges(identity), '--pdeathsig', 'SIGKILL', tools.socat, '-t', '0', '-', `TCP4:${ip}:${port},connect-timeout=${timeoutSeconds}`]);
 }
 
 /** socat's `-` side as a stream: what it reads from the connection, and what is written to it. */
@@ -139,9 +141,9 @@ export class PodNetwork {
     return this.#node.netns;
   }
 
-  /** A TCP connection from the node to ip:port, as the kubelet's prober makes one. */
-  connect(ip: string, port: number, timeoutSeconds: number): Duplex {
-    return openNodeConnection(this.#node.netns, this.tools, ip, port, timeoutSeconds);
+  /** A TCP connection from the node to ip:port, as the kubelet's prober makes one for a pod of `identity`. */
+  connect(identity: SandboxIdentity, ip: string, port: number, timeoutSeconds: number): Duplex {
+    return openNodeConnection(this.#node.netns, this.tools, identity, ip, port, timeoutSeconds);
   }
 
   /** The pod network, or why this machine cannot have one. */
