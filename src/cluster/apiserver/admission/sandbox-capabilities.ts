@@ -3,23 +3,19 @@
 // it. A privileged container is admitted, as Pod Security lessons need privileged pods to exist
 // where the namespace allows them, with a warning that it runs unprivileged. It runs after
 // PodSecurity, so a namespace's Pod Security level answers first, as it would on a real cluster.
+import { isJson, type Json, objects } from '../../json.ts';
 import type { KubeObject } from '../../types.ts';
 import { type AdmissionPlugin, type AdmissionRequest, type FieldError, fieldError, invalidObject } from '../../registry/index.ts';
 import { capabilityRefusal } from '../../kubelet/sandbox/index.ts';
 
-type Json = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
-const objects = (value: unknown): Json[] => (Array.isArray(value) ? value.filter(isObject) : []);
-
 const containerFields = ['initContainers', 'containers', 'ephemeralContainers'] as const;
 
-const contextOf = (container: Json): Json => (isObject(container['securityContext']) ? container['securityContext'] : {});
+const contextOf = (container: Json): Json => (isJson(container['securityContext']) ? container['securityContext'] : {});
 
 function containerErrors(container: Json, path: string): FieldError[] {
   const context = contextOf(container);
   const errors: FieldError[] = [];
-  const capabilities = isObject(context['capabilities']) ? context['capabilities'] : {};
+  const capabilities = isJson(context['capabilities']) ? context['capabilities'] : {};
   const added = Array.isArray(capabilities['add']) ? capabilities['add'] : [];
   added.forEach((name, i) => {
     const refusal = typeof name === 'string' ? capabilityRefusal(name) : undefined;
@@ -30,8 +26,8 @@ function containerErrors(container: Json, path: string): FieldError[] {
 
 /** The pod's containers to admit, with their field paths: on an update only the ephemeral containers it adds (the others were admitted before). */
 function newContainers(pod: KubeObject, old: KubeObject | undefined): Array<{ container: Json; path: string }> {
-  const spec = isObject(pod.spec) ? pod.spec : {};
-  const before = new Set(objects(isObject(old?.spec) ? old.spec['ephemeralContainers'] : undefined).map((container) => container['name']));
+  const spec = isJson(pod.spec) ? pod.spec : {};
+  const before = new Set(objects(isJson(old?.spec) ? old.spec['ephemeralContainers'] : undefined).map((container) => container['name']));
   return containerFields.flatMap((field) =>
     objects(spec[field])
       .map((container, i) => ({ container, path: `spec.${field}[${i}]` }))

@@ -2,7 +2,7 @@
 // each check has an ID, a level, and versions (the policy version it first applies to); a
 // failing check gives a reason and a detail in upstream's words. Restricted runs every baseline
 // check except the ones a restricted check overrides.
-type Json = Record<string, unknown>;
+import { isJson, type Json, objects } from '../../../json.ts';
 
 export type Level = 'privileged' | 'baseline' | 'restricted';
 
@@ -33,9 +33,7 @@ interface Check {
   versions: VersionedCheck[];
 }
 
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
-const objectAt = (value: unknown, key: string): Json | undefined => (isObject(value) && isObject(value[key]) ? value[key] : undefined);
-const objects = (value: unknown): Json[] => (Array.isArray(value) ? value.filter(isObject) : []);
+const objectAt = (value: unknown, key: string): Json | undefined => (isJson(value) && isJson(value[key]) ? value[key] : undefined);
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 
 /** joinQuote: `"a", "b"`. */

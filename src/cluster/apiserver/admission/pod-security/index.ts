@@ -4,17 +4,14 @@
 // are only warned about, never refused; namespace labels are validated, and raising a
 // namespace's enforce level warns about the pods already there that would not be admitted.
 // The audit level is parsed and validated, but this cluster keeps no audit log to annotate.
+import { isJson, type Json } from '../../../json.ts';
 import { invalidObject, type AdmissionPlugin, type AdmissionRequest, type Registry } from '../../../registry/index.ts';
 import type { KubeObject } from '../../../types.ts';
 import { forbidden } from '../forbidden.ts';
 import { evaluatePod, forbiddenDetail, forbiddenReason, type PodShape } from './checks.ts';
 import { compareLevels, describe, isFullyPrivileged, policyFromLabels, sameLevelVersion, type LevelVersion } from './policy.ts';
 
-
-type Json = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
-const objectAt = (value: unknown, key: string): Json | undefined => (isObject(value) && isObject(value[key]) ? value[key] : undefined);
+const objectAt = (value: unknown, key: string): Json | undefined => (isJson(value) && isJson(value[key]) ? value[key] : undefined);
 
 /** How many existing pods a raised enforce level is tried on (upstream's default). */
 const maxPodsToCheck = 3000;
@@ -35,7 +32,7 @@ const templates: Record<string, (object: KubeObject) => Json | undefined> = {
 };
 
 function shapeOf(metadata: unknown, spec: unknown): PodShape {
-  return { metadata: isObject(metadata) ? metadata : {}, spec: isObject(spec) ? spec : {} };
+  return { metadata: isJson(metadata) ? metadata : {}, spec: isJson(spec) ? spec : {} };
 }
 
 function namespaceLabels(registry: Registry, namespace: string): Record<string, string> | undefined {
@@ -64,7 +61,7 @@ function evaluate(request: AdmissionRequest, pod: PodShape, enforce: boolean): v
 function significantPodUpdate(pod: KubeObject, old: KubeObject): boolean {
   const list = (o: KubeObject, field: string): Json[] => {
     const value = objectAt(o, 'spec')?.[field];
-    return Array.isArray(value) ? value.filter(isObject) : [];
+    return Array.isArray(value) ? value.filter(isJson) : [];
   };
   for (const field of ['containers', 'initContainers']) {
     const now = list(pod, field);
