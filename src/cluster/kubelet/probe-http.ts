@@ -74,7 +74,6 @@ function getOnce(url: URL, spec: HttpGetRequest, dial: Dial, deadline: number): 
   const connection = dial(ip, port, Math.max(1, Math.ceil(remaining / 1000) + 1));
   if (!connection) return Promise.resolve({ error: dialError('refused', ip, port) });
   let connected = false;
-  const stream: Duplex = url.protocol === 'https:' ? tlsConnect({ socket: connection, rejectUnauthorized: false }) : connection;
   return new Promise((resolve) => {
     let settled = false;
     const settle = (attempt: Attempt) => {
@@ -86,8 +85,10 @@ function getOnce(url: URL, spec: HttpGetRequest, dial: Dial, deadline: number): 
       resolve(attempt);
     };
     const timer = setTimeout(() => settle({ error: 'context deadline exceeded (Client.Timeout exceeded while awaiting headers)' }), Math.max(remaining, 0));
+    // Before TLS wraps the connection: a failed connect is told here first, in the dialer's words.
     connection.once('data', () => (connected = true));
-    connection.once('error', (error: Error) => settle({ error: connected ? 'EOF' : dialError(error.message, ip, port) }));
+    connection.on('error', (error: Error) => settle({ error: connected ? 'EOF' : dialError(error.message, ip, port) }));
+    const stream: Duplex = url.protocol === 'https:' ? tlsConnect({ socket: connection, rejectUnauthorized: false }) : connection;
     const req = request({
       method: 'GET',
       path: `${url.pathname}${url.search}`,
@@ -95,7 +96,7 @@ function getOnce(url: URL, spec: HttpGetRequest, dial: Dial, deadline: number): 
       createConnection: () => stream,
     });
     // A failed connect was told above (the connection's own error comes first); anything else is the server hanging up.
-    req.once('error', () => settle({ error: 'EOF' }));
+    req.on('error', () => settle({ error: 'EOF' }));
     req.once('response', (res) => {
       const location = res.headers.location;
       const chunks: Buffer[] = [];
@@ -108,7 +109,7 @@ function getOnce(url: URL, spec: HttpGetRequest, dial: Dial, deadline: number): 
         if (read >= BODY_LIMIT_BYTES) answered();
       });
       res.once('end', answered);
-      res.once('error', answered);
+      res.on('error', answered);
     });
     req.end();
   });

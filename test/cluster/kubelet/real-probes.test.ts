@@ -50,8 +50,18 @@ const server = [
   'http.server.ThreadingHTTPServer(("0.0.0.0", 8000), H).serve_forever()',
 ].join('\n');
 
+/** python's http.server behind TLS with a self-signed certificate (the prober does not verify it). */
+const tlsServer = [
+  'import http.server, ssl',
+  's = http.server.HTTPServer(("0.0.0.0", 8443), http.server.SimpleHTTPRequestHandler)',
+  'c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)',
+  'c.load_cert_chain("c.pem", "k.pem")',
+  's.socket = c.wrap_socket(s.socket, server_side=True)',
+  's.serve_forever()',
+].join('; ');
+
 describe('httpGet probes and hooks of real processes', () => {
-  it('makes python http.server and busybox httpd Ready through httpGet readiness probes, and refuses a port nothing listens on', async () => {
+  it('makes python http.server, an HTTPS server and busybox httpd Ready through httpGet readiness probes, and refuses a port nothing listens on', async () => {
     const ns = await namespace();
     // The kubelet's clock runs 50 times faster here, the processes' does not: the probes give them time.
     await lab.apply(
@@ -78,6 +88,16 @@ spec:
 ---
 apiVersion: v1
 kind: Pod
+metadata: {name: tls}
+spec:
+  containers:
+  - name: web
+    image: python:3.12
+    command: [sh, -c, ${JSON.stringify(`cd /tmp && openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=tls -keyout k.pem -out c.pem -days 1 2>/dev/null && exec python3 -c '${tlsServer}'`)}]
+    readinessProbe: {httpGet: {scheme: HTTPS, path: /, port: 8443}, periodSeconds: 10}
+---
+apiVersion: v1
+kind: Pod
 metadata: {name: closed}
 spec:
   containers:
@@ -90,6 +110,7 @@ spec:
     );
     await lab.until('py Ready', () => condition(lab.pod(ns, 'py'), 'Ready') === 'True', 60_000);
     await lab.until('bb Ready', () => condition(lab.pod(ns, 'bb'), 'Ready') === 'True', 60_000);
+    await lab.until('tls Ready', () => condition(lab.pod(ns, 'tls'), 'Ready') === 'True', 60_000);
     const podIP = await lab.until('closed has an IP', () => (lab.pod(ns, 'closed')?.status as Record<string, string> | undefined)?.['podIP']);
     const refused = `Unhealthy: Readiness probe failed: Get "http://${podIP}:9999/": dial tcp ${podIP}:9999: connect: connection refused`;
     await lab.until('a refused readiness probe', () => reasons(ns, 'closed').includes(refused), 60_000);
