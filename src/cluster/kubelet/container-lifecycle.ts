@@ -29,6 +29,25 @@ export function runPostStart(context: PodContext, slot: ContainerSlot, instance:
   });
 }
 
+/**
+ * Kills a running container as the kubelet's killContainer does, for a deleted pod or a failed
+ * liveness or startup probe: its preStop hook first, inside the grace period (a failure is a
+ * FailedPreStopHook event), then SIGTERM with what is left of the grace period.
+ */
+export function stopContainer(context: PodContext, slot: ContainerSlot, instance: ContainerInstance, graceMs: number): void {
+  const preStop = obj(obj(slot.spec['lifecycle'])['preStop']);
+  if (Object.keys(preStop).length === 0) {
+    instance.stop(graceMs);
+    return;
+  }
+  const started = Date.now();
+  void context.delay(graceMs).then(() => instance.stop(0));
+  void runHook(context, slot, instance, preStop, graceMs).then((failure) => {
+    if (failure) context.event('Warning', 'FailedPreStopHook', failure, slot);
+    instance.stop(Math.max(0, graceMs - (Date.now() - started)));
+  });
+}
+
 /** Runs a postStart or preStop hook (exec, httpGet, sleep); the failure message as the kubelet words it, or undefined. */
 export async function runHook(context: PodContext, slot: ContainerSlot, instance: ContainerInstance, hook: Json, timeoutMs: number): Promise<string | undefined> {
   const where = `for Container "${slot.name}" in Pod "${context.description()}" failed`;
@@ -84,7 +103,7 @@ function startProbe(context: PodContext, slot: ContainerSlot, instance: Containe
         context.event('Normal', 'Killing', `Container ${slot.name} failed ${probeKind.toLowerCase()} probe, will be restarted`, slot);
         slot.ready = false;
         const grace = num(obj(slot.spec[probeKind === 'Liveness' ? 'livenessProbe' : 'startupProbe'])['terminationGracePeriodSeconds']) ?? num(specOf(context.pod())['terminationGracePeriodSeconds']) ?? 30;
-        instance.stop(node.scaled(grace * 1000));
+        stopContainer(context, slot, instance, node.scaled(grace * 1000));
       }
       context.statusChanged();
     },

@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { KubeObject } from '../types.ts';
 import { createContainer } from './container-start.ts';
 import { execSandbox } from './container-exec.ts';
-import { runHook, runPostStart, startProbes } from './container-lifecycle.ts';
+import { runPostStart, startProbes, stopContainer } from './container-lifecycle.ts';
 import { BACKOFF_RESET_MS, backoffDelayMs, ContainerSlot } from './container-slot.ts';
 import type { ContainerExit, ContainerInstance, HttpAnswer } from './containers.ts';
 import { PodStorage, type PodStorageStats } from './ephemeral-storage/index.ts';
@@ -640,17 +640,7 @@ export class PodWorker {
       const instance = slot.instance;
       if (instance?.running) {
         this.#event('Normal', 'Killing', `Stopping container ${slot.name}`, slot);
-        const preStop = obj(obj(slot.spec['lifecycle'])['preStop']);
-        if (Object.keys(preStop).length === 0) instance.stop(grace);
-        else {
-          // preStop runs first, inside the grace period; SIGTERM follows when it is done.
-          const started = Date.now();
-          this.#after(grace, () => instance.stop(0));
-          void runHook(this.#context, slot, instance, preStop, grace).then((failure) => {
-            if (failure) this.#event('Warning', 'FailedPreStopHook', failure, slot);
-            instance.stop(Math.max(0, grace - (Date.now() - started)));
-          });
-        }
+        stopContainer(this.#context, slot, instance, grace);
         running.push(instance);
       }
     }

@@ -178,7 +178,7 @@ spec:
     expect(containerStatus(lab.pod(ns, 'moves'))?.['restartCount']).toBe(0);
   }, 120_000);
 
-  it('sends a preStop httpGet hook to its host before the container stops', async () => {
+  it('sends a preStop httpGet hook to its host before the container stops, on delete and on a liveness kill', async () => {
     const ns = await namespace();
     await lab.apply(
       `apiVersion: v1
@@ -206,6 +206,18 @@ spec:
     command: [sleep, '3600']
     lifecycle:
       preStop: {httpGet: {host: '${listenerIP}', path: /bye, port: 8000}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: unwell}
+spec:
+  containers:
+  - name: app
+    image: busybox
+    command: [sleep, '3600']
+    livenessProbe: {httpGet: {path: /, port: 8000}, initialDelaySeconds: 30, failureThreshold: 1}
+    lifecycle:
+      preStop: {httpGet: {host: '${listenerIP}', path: /restarting, port: 8000}}
 `,
       ns,
     );
@@ -213,5 +225,8 @@ spec:
     expect((await lab.kubectl(['delete', 'pod', '-n', ns, 'leaving', '--wait=true'], { timeoutMs: 60_000 })).code).toBe(0);
     const logs = await lab.kubectl(['logs', '-n', ns, 'listener']);
     expect(logs.stdout).toContain(`GET /bye UA=kube-lifecycle/1.33 X=None Host=${listenerIP}:8000`);
+    // A container killed for its liveness probe runs its preStop hook too, as killContainer does.
+    await lab.until('unwell restarted', () => (containerStatus(lab.pod(ns, 'unwell'))?.['restartCount'] ?? 0) >= 1, 60_000);
+    await lab.eventually('the preStop of the liveness kill', async () => (await lab.kubectl(['logs', '-n', ns, 'listener'])).stdout.includes('GET /restarting UA=kube-lifecycle/1.33'));
   }, 120_000);
 });
