@@ -21,7 +21,7 @@ export function startProbes(context: PodContext, slot: ContainerSlot, instance: 
 export function runPostStart(context: PodContext, slot: ContainerSlot, instance: ContainerInstance): void {
   const postStart = obj(obj(slot.spec['lifecycle'])['postStart']);
   if (Object.keys(postStart).length === 0) return;
-  void runHook(context, slot, instance, postStart, 30_000).then((failure) => {
+  void hookFailure(context, slot, instance, postStart, 30_000).then((failure) => {
     if (!failure || !instance.running) return;
     context.event('Warning', 'FailedPostStartHook', failure, slot);
     context.event('Normal', 'Killing', 'FailedPostStartHook', slot);
@@ -42,14 +42,19 @@ export function stopContainer(context: PodContext, slot: ContainerSlot, instance
   }
   const started = Date.now();
   void context.delay(graceMs).then(() => instance.stop(0));
-  void runHook(context, slot, instance, preStop, graceMs).then((failure) => {
+  void hookFailure(context, slot, instance, preStop, graceMs).then((failure) => {
     if (failure) context.event('Warning', 'FailedPreStopHook', failure, slot);
     instance.stop(Math.max(0, graceMs - (Date.now() - started)));
   });
 }
 
+/** runHook's outcome; a hook that could not be run at all (its sandbox failed) fails with that reason. */
+function hookFailure(context: PodContext, slot: ContainerSlot, instance: ContainerInstance, hook: Json, timeoutMs: number): Promise<string | undefined> {
+  return runHook(context, slot, instance, hook, timeoutMs).catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
+}
+
 /** Runs a postStart or preStop hook (exec, httpGet, sleep); the failure message as the kubelet words it, or undefined. */
-export async function runHook(context: PodContext, slot: ContainerSlot, instance: ContainerInstance, hook: Json, timeoutMs: number): Promise<string | undefined> {
+async function runHook(context: PodContext, slot: ContainerSlot, instance: ContainerInstance, hook: Json, timeoutMs: number): Promise<string | undefined> {
   const where = `for Container "${slot.name}" in Pod "${context.description()}" failed`;
   if (hook['sleep']) {
     await context.delay(context.node.scaled((num(obj(hook['sleep'])['seconds']) ?? 0) * 1000));

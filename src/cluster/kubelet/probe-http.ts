@@ -2,7 +2,7 @@
 // pkg/probe/http sends it: the httpHeaders (Host among them), its own User-Agent and Accept unless
 // given, no keep-alive, redirects followed only to the same host (at most 10), at most 10 KiB of
 // the body read, one deadline for all of it, and failures in the words of Go's HTTP client.
-import { request } from 'node:http';
+import { type ClientRequest, request, validateHeaderName, validateHeaderValue } from 'node:http';
 import { isIPv4 } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
@@ -89,12 +89,19 @@ function getOnce(url: URL, spec: HttpGetRequest, dial: Dial, deadline: number): 
     connection.once('data', () => (connected = true));
     connection.on('error', (error: Error) => settle({ error: connected ? 'EOF' : dialError(error.message, ip, port) }));
     const stream: Duplex = url.protocol === 'https:' ? tlsConnect({ socket: connection, rejectUnauthorized: false }) : connection;
-    const req = request({
-      method: 'GET',
-      path: `${url.pathname}${url.search}`,
-      headers: requestHeaders(spec, `${ip}:${port}`),
-      createConnection: () => stream,
-    });
+    let req: ClientRequest;
+    try {
+      req = request({
+        method: 'GET',
+        path: `${url.pathname}${url.search}`,
+        headers: requestHeaders(spec, `${ip}:${port}`),
+        createConnection: () => stream,
+      });
+    } catch (error) {
+      // Whatever the spec holds, a probe is an outcome, never an exception in the kubelet.
+      settle({ error: error instanceof Error ? error.message : String(error) });
+      return;
+    }
     // A failed connect was told above (the connection's own error comes first); anything else is the server hanging up.
     req.on('error', () => settle({ error: 'EOF' }));
     req.once('response', (res) => {
@@ -124,6 +131,19 @@ export async function httpGet(spec: HttpGetRequest, dial: Dial): Promise<HttpGet
     url = new URL(first);
   } catch {
     return { error: `parse "${first}": invalid URL` };
+  }
+  // Go's transport refuses such headers before it dials.
+  for (const [name, value] of spec.headers) {
+    try {
+      validateHeaderName(name);
+    } catch {
+      return { error: `Get "${first}": net/http: invalid header field name ${JSON.stringify(name)}` };
+    }
+    try {
+      validateHeaderValue(name, value);
+    } catch {
+      return { error: `Get "${first}": net/http: invalid header field value for ${JSON.stringify(canonical(name))}` };
+    }
   }
   let current = first;
   for (let redirects = 0; ; redirects++) {

@@ -120,7 +120,8 @@ export class ProbeWorker {
 
   async #probe(): Promise<void> {
     if (this.#stopped) return;
-    const result = await runProbe(this.#spec, this.#target, this.#timing);
+    // A probe that could not be run (its sandbox failed) is a failed attempt, never an unhandled rejection.
+    const result = await runProbe(this.#spec, this.#target, this.#timing).catch((error: unknown): ProbeResult => ({ success: false, message: error instanceof Error ? error.message : String(error) }));
     if (this.#stopped) return;
     this.#listener.attempt(this.kind, result);
     const successThreshold = num(this.#spec['successThreshold']) ?? 1;
