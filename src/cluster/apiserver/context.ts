@@ -33,6 +33,15 @@ export interface ConnectRequest {
   res?: ServerResponse;
   /** Set for WebSocket upgrades: the hook completes (or refuses) the handshake on the socket. */
   upgrade?: { socket: Duplex; head: Buffer };
+  /** For proxy: what the URL's `[scheme:]name[:port]` and the path after `/proxy` asked for. */
+  proxy?: ProxyTarget;
+}
+
+export interface ProxyTarget {
+  scheme: 'http' | 'https' | '';
+  port: string;
+  /** The path to request from the target, with the query: `/` when the URL ends at `/proxy`. */
+  path: string;
 }
 
 /** Serves streaming subresources (the kubelet's part); resolves once the request is answered or handed off. */

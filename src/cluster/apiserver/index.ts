@@ -9,7 +9,7 @@ import { Discovery } from './discovery.ts';
 import { metricsDefinitions, metricsRegistered } from './metrics-api.ts';
 import { ApiHandler, stderrLogger, type AuditSink, type Logger } from './server.ts';
 
-export type { ConnectHandler, ConnectRequest, EvictionHandler } from './context.ts';
+export type { ConnectHandler, ConnectRequest, EvictionHandler, ProxyTarget } from './context.ts';
 export type { ResourceMetricsSource } from './context.ts';
 export { stderrLogger, type AuditEvent, type AuditSink, type Logger } from './server.ts';
 export { loadOrCreateServingCertificates, type ServingCertificates } from './certificates.ts';

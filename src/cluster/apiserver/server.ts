@@ -296,7 +296,7 @@ export class ApiHandler {
       this.#authorize(info, user);
       const def = info.isResourceRequest ? this.#ctx.registry.lookup(info.apiGroup, info.apiVersion, info.resource) : undefined;
       if (!def || !streamingSubresources.has(info.subresource) || !def.subresources.some((sub) => sub.name === info.subresource)) throw httpErrors.notFoundPath();
-      await connect(this.#ctx, { subresource: info.subresource, def, query: url.searchParams, user, req, upgrade: { socket, head } }, def.namespaced ? info.namespace : undefined, info.name);
+      await connect(this.#ctx, { subresource: info.subresource, def, query: url.searchParams, user, req, upgrade: { socket, head } }, def.namespaced ? info.namespace : undefined, info.name, url);
       audit();
     } catch (error) {
       audit(asStatusError(error).code);
@@ -405,7 +405,7 @@ export class ApiHandler {
       return;
     }
     if (streamingSubresources.has(sub)) {
-      await connect(ctx, { subresource: sub, def, query: scope.query, user: scope.user, req: scope.req, res: scope.res }, def.namespaced ? info.namespace : undefined, info.name);
+      await connect(ctx, { subresource: sub, def, query: scope.query, user: scope.user, req: scope.req, res: scope.res }, def.namespaced ? info.namespace : undefined, info.name, scope.url);
       return;
     }
     const verb = info.verb;

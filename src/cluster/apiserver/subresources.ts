@@ -4,7 +4,7 @@
 import { statusBody, statusErrors } from '../types.ts';
 import type { ResourceDefinition } from '../registry/index.ts';
 import { isPlainObject, readBody } from './body.ts';
-import type { ApiContext, ConnectRequest, RequestScope } from './context.ts';
+import type { ApiContext, ConnectRequest, ProxyTarget, RequestScope } from './context.ts';
 import { decodeObject } from './decode.ts';
 import { dryRunFrom, fieldManagerFrom } from './options.ts';
 import { httpErrors } from './respond.ts';
@@ -58,11 +58,27 @@ export async function evictPod(ctx: ApiContext, scope: RequestScope, def: Resour
   reply(scope, 201, successStatus(201));
 }
 
+/**
+ * A proxy URL names its target `name`, `name:port` or `scheme:name:port` (SplitSchemeNamePort);
+ * the path after `/proxy` goes to the target with the query.
+ */
+function proxyTarget(id: string, url: URL, def: ResourceDefinition): { name: string; target: ProxyTarget } {
+  const parts = id.split(':');
+  const [scheme, name, port] = parts.length === 1 ? ['', parts[0], ''] : parts.length === 2 ? ['', parts[0], parts[1]] : parts.length === 3 ? parts : [];
+  if (!name || (scheme !== '' && scheme !== 'http' && scheme !== 'https')) throw statusErrors.badRequest(`invalid ${def.singular} request ${JSON.stringify(id)}`);
+  const marker = `/${id}/proxy`;
+  const at = url.pathname.indexOf(marker);
+  const path = at < 0 ? '/' : url.pathname.slice(at + marker.length) || '/';
+  return { name, target: { scheme: scheme as ProxyTarget['scheme'], port: port ?? '', path: `${path}${url.search}` } };
+}
+
 /** Hands a streaming subresource to the kubelet's hook; without one the cluster says so plainly. */
-export async function connect(ctx: ApiContext, request: Omit<ConnectRequest, 'object'>, namespace: string | undefined, name: string): Promise<void> {
-  const object = ctx.registry.get(request.def, namespace, name);
+export async function connect(ctx: ApiContext, request: Omit<ConnectRequest, 'object'>, namespace: string | undefined, name: string, url: URL): Promise<void> {
+  const def = request.def;
+  const proxy = request.subresource === 'proxy' ? proxyTarget(name, url, def) : undefined;
+  const object = ctx.registry.get(def, namespace, proxy?.name ?? name);
   if (!ctx.connect) {
-    throw httpErrors.serviceUnavailable(`${request.def.resource}/${request.subresource} is not available: no kubelet serves this cluster's pods yet`);
+    throw httpErrors.serviceUnavailable(`${def.resource}/${request.subresource} is not available: no kubelet serves this cluster's pods yet`);
   }
-  await ctx.connect({ ...request, object });
+  await ctx.connect({ ...request, object, ...(proxy ? { proxy: proxy.target } : {}) });
 }

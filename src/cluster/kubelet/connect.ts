@@ -1,5 +1,5 @@
 // The kubelet's streaming endpoints behind the API server's connect hook: pods/log, pods/exec,
-// pods/attach and pods/portforward (port-forward.ts), with the messages the API server and the
+// pods/attach, pods/portforward (port-forward.ts) and pods/proxy (pod-proxy.ts), with the messages the API server and the
 // kubelet give (a container name that must be chosen, a container that is waiting to start, no
 // previous instance, no running container to exec into).
 import type { ServerResponse } from 'node:http';
@@ -13,6 +13,7 @@ import { type ContainerLog, formatLogLine, type LogReadOptions, selectLines } fr
 import type { PodWorker } from './pod-worker.ts';
 import { spawnSandboxed, type SandboxSupport } from './sandbox/index.ts';
 import { servePortForward } from './port-forward.ts';
+import { servePodProxy } from './pod-proxy.ts';
 import { acceptRemoteCommandStreams } from './remote-command-spdy.ts';
 import { booleanParam, exitStatus, internalErrorStatus, streamOptions } from './streams.ts';
 
@@ -171,7 +172,7 @@ async function serveExec(request: ConnectRequest, context: ConnectContext): Prom
   const session = await acceptRemoteCommandStreams(request, options);
   if (!session) return;
   const executable = command[0] ?? '';
-  if (!findExecutable(executable, spec.env['PATH'] ?? '', spec.mounts)) {
+  if (!findExecutable(executable, spec.env['PATH'] ?? '', spec.mounts, spec.root)) {
     session.finish(
       internalErrorStatus(
         `error executing command in container: failed to exec in container: failed to start exec "${slot.instance?.containerID.slice(13, 77) ?? ''}": OCI runtime exec failed: exec failed: unable to start container process: exec: "${executable}": ${executable.includes('/') ? `stat ${executable}: no such file or directory` : 'executable file not found in $PATH'}: unknown`,
@@ -273,6 +274,9 @@ export function createConnectHandler(context: ConnectContext): ConnectHandler {
         return serveAttach(request, context);
       case 'portforward':
         return servePortForward(request, context.workerFor(request.object));
+      case 'proxy':
+        if (request.def.resource === 'pods') return servePodProxy(request, context.workerFor(request.object));
+        throw badRequest(`${request.def.resource}/proxy is not supported by this cluster; use kubectl port-forward, or a pod and the Service's DNS name`);
       default:
         throw badRequest(`pods/${request.subresource} is not supported by this cluster's simulated kubelet; use kubectl exec, or a Service and the workbench`);
     }
