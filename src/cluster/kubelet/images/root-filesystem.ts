@@ -145,6 +145,59 @@ exec awk 'BEGIN { status = 0; for (i = 1; i < ARGC; i++) { if (ARGV[i] in ENVIRO
 `,
 };
 
+/**
+ * busybox before 1.29 resolved through the C library (the resolv.conf search list and ndots, as
+ * every program in a pod does) and printed "Address 1: IP NAME"; later versions send the name as
+ * typed when it has a dot, so `nslookup web-0.nginx` in a pod fails. The kubernetes.io tutorials
+ * pin busybox:1.28 for this: its nslookup is this script over the newer applet.
+ */
+const NSLOOKUP_1_28 = `#!/bin/sh
+name=$1
+server=$2
+if [ -z "$name" ]; then
+  printf 'BusyBox v1.28.4 (2018-05-22 17:00:17 UTC) multi-call binary.\\n\\nUsage: nslookup [HOST] [SERVER]\\n\\nQuery the nameserver for the IP address of the given HOST\\noptionally using a specified DNS server\\n' >&2
+  exit 1
+fi
+conf=/etc/resolv.conf
+[ -n "$server" ] || server=$(awk '$1 == "nameserver" { print $2; exit }' $conf 2>/dev/null)
+search=$(awk '$1 == "search" { $1 = ""; print }' $conf 2>/dev/null)
+ndots=$(awk '$1 == "options" { for (i = 2; i <= NF; i++) if ($i ~ /^ndots:/) { sub(/^ndots:/, "", $i); print $i } }' $conf 2>/dev/null)
+reverse() { busybox nslookup "$1" "$server" 2>/dev/null | awk '/name = / { sub(/[.]$/, "", $NF); print $NF; exit }'; }
+addresses() { busybox nslookup -type=a "$1" "$server" 2>/dev/null | awk '/^Name:/ { found = 1 } found && /^Address: / { print $2 }'; }
+printf 'Server:    %s\\n' "$server"
+printf 'Address 1: %s%s\\n\\n' "$server" "$(r=$(reverse "$server"); [ -n "$r" ] && printf ' %s' "$r")"
+case $name in
+  *[!0-9.]*|*..*) ;;
+  *.*.*.*) printf 'Name:      %s\\nAddress 1: %s%s\\n' "$name" "$name" "$(r=$(reverse "$name"); [ -n "$r" ] && printf ' %s' "$r")"; exit 0 ;;
+esac
+dots=$(printf %s "$name" | tr -cd . | wc -c)
+searched=
+for domain in $search; do searched="$searched $name.$domain."; done
+case $name in
+  *.) candidates=$name ;;
+  *) if [ "$dots" -ge "\${ndots:-1}" ]; then candidates="$name. $searched"; else candidates="$searched $name."; fi ;;
+esac
+for candidate in $candidates; do
+  found=$(addresses "$candidate")
+  [ -n "$found" ] && break
+done
+if [ -z "$found" ]; then
+  echo "nslookup: can't resolve '$name'" >&2
+  exit 1
+fi
+printf 'Name:      %s\\n' "$name"
+n=0
+for address in $found; do
+  n=$((n + 1))
+  printf 'Address %d: %s%s\\n' "$n" "$address" "$(r=$(reverse "$address"); [ -n "$r" ] && printf ' %s' "$r")"
+done
+`;
+
+function resolvesThroughLibc(version: string): boolean {
+  const [major, minor] = version.split('.').map(Number);
+  return major === 1 && minor !== undefined && minor < 29;
+}
+
 interface Layout {
   dirs: string[];
   files: Record<string, string>;
@@ -169,7 +222,10 @@ function layoutOf(kind: RootFilesystemKind, version: string): Layout {
     return {
       dirs: ['bin', 'dev', 'etc', 'home', 'proc', 'root', 'sys', 'tmp', 'usr', 'usr/sbin', 'var', 'var/spool', 'var/spool/mail', 'var/www'],
       files: { 'etc/passwd': lines(BUSYBOX_PASSWD), 'etc/group': lines(BUSYBOX_GROUP), 'etc/shadow': '' },
-      scripts: Object.fromEntries(Object.entries(STAND_INS).filter(([name]) => !names.includes(name)).map(([name, script]) => [`bin/${name}`, script])),
+      scripts: {
+        ...Object.fromEntries(Object.entries(STAND_INS).filter(([name]) => !names.includes(name)).map(([name, script]) => [`bin/${name}`, script])),
+        ...(resolvesThroughLibc(version) ? { 'bin/nslookup': NSLOOKUP_1_28 } : {}),
+      },
       links: names.map((name) => [`bin/${name}`, 'busybox']),
     };
   }
