@@ -5,7 +5,8 @@ import type { KubeObject } from '../types.ts';
 import type { ControllerClient } from './client.ts';
 import { canonicalJson, safeEncodeString } from './hash.ts';
 import { num, obj, specOf } from '../json.ts';
-import { controllerRef, copy, newControllerRef } from './objects.ts';
+import { claim } from './claim.ts';
+import { copy, newControllerRef, selectorOf } from './objects.ts';
 
 export const REVISION_HASH_LABEL = 'controller.kubernetes.io/hash';
 
@@ -50,10 +51,11 @@ function revisionNumber(revision: KubeObject): number {
 /** Finds or creates the revision of the owner's template; an equal older one is renumbered to the newest. */
 export function syncRevisions(client: ControllerClient, owner: KubeObject): Revisions {
   const namespace = owner.metadata.namespace;
-  const owned = client.controllerRevisions
-    .list(namespace)
-    .filter((revision) => controllerRef(revision)?.uid === owner.metadata.uid)
-    .sort((a, b) => revisionNumber(a) - revisionNumber(b));
+  // As ClaimControllerRevisions: the revisions of a set deleted with --cascade=orphan are adopted by
+  // the set recreated over them (else its first revision's name is taken and it never syncs).
+  const owned = claim({ owner, selector: selectorOf(specOf(owner).selector), candidates: client.controllerRevisions.list(namespace), client: client.controllerRevisions }).sort(
+    (a, b) => revisionNumber(a) - revisionNumber(b),
+  );
   const data = templatePatch(owner);
   const wanted = canonicalJson(data);
   const latest = owned.length ? revisionNumber(owned[owned.length - 1] as KubeObject) : 0;
