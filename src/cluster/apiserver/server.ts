@@ -394,6 +394,7 @@ export class ApiHandler {
     }
     const def = ctx.registry.lookup(info.apiGroup, info.apiVersion, info.resource);
     if (!def) throw httpErrors.notFoundPath();
+    if (def.deprecation) scope.warnings.push(def.deprecation);
     if (!def.namespaced && info.namespace !== '' && !(def.group === '' && def.resource === 'namespaces')) throw httpErrors.notFoundPath();
     if (def.namespaced && info.name !== '' && info.namespace === '') throw httpErrors.notFoundPath();
     const sub = info.subresource;

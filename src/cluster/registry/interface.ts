@@ -40,6 +40,8 @@ export interface ResourceDefinition {
   subresources: SubresourceDefinition[];
   /** field selectors this resource supports besides metadata.name/metadata.namespace */
   fieldSelectors: Record<string, (obj: KubeObject) => string | undefined>;
+  /** The Warning every request to the resource gets once it is deprecated (upstream's text, e.g. v1 Endpoints). */
+  deprecation?: string;
   /** openAPIV3Schema for CRD-defined resources; additionalPrinterColumns likewise */
   crd?: { schema?: Record<string, unknown>; printerColumns?: PrinterColumn[]; preserveUnknownFields?: boolean };
 }

@@ -158,6 +158,7 @@ export interface DefinitionInput {
   verbs?: string[];
   subresources?: SubresourceDefinition[];
   fieldSelectors?: ResourceDefinition['fieldSelectors'];
+  deprecation?: string;
 }
 
 export function defineResource(input: DefinitionInput): ResourceDefinition {
@@ -174,6 +175,7 @@ export function defineResource(input: DefinitionInput): ResourceDefinition {
     verbs: input.verbs ?? standardVerbs,
     subresources: input.subresources ?? [],
     fieldSelectors: input.fieldSelectors ?? {},
+    ...(input.deprecation ? { deprecation: input.deprecation } : {}),
   };
 }
 

@@ -22,7 +22,17 @@ function validateEndpoints(endpoints: KubeObject): FieldError[] {
 }
 
 export const endpoints: ResourceStrategy = {
-  definition: defineResource({ group: '', version: 'v1', resource: 'endpoints', kind: 'Endpoints', singular: 'endpoints', namespaced: true, shortNames: ['ep'] }),
+  definition: defineResource({
+    group: '',
+    version: 'v1',
+    resource: 'endpoints',
+    kind: 'Endpoints',
+    singular: 'endpoints',
+    namespaced: true,
+    shortNames: ['ep'],
+    // KEP-4974: deprecated in 1.33, served on; the API server's deprecation warning for a GA kind.
+    deprecation: 'v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice',
+  }),
   allowCreateOnUpdate: true,
   validate: validateEndpoints,
   validateUpdate: (e) => validateEndpoints(e),
