@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import type { ConnectRequest } from '../apiserver/index.ts';
 import { StatusError } from '../types.ts';
-import { num, objects, specOf, statusOf, str } from './format.ts';
+import { num, objects, specOf, statusOf, str } from '../json.ts';
 import type { PodWorker } from './pod-worker.ts';
 import { dialPodPort } from './port-forward.ts';
 
