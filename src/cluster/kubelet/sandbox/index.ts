@@ -253,11 +253,28 @@ function seccompArgs(support: Extract<SandboxSupport, { mode: 'bubblewrap' }>, c
  * an image's root (which runs its own applets first, as the image's shell does), the host's
  * util-linux one where the host's tools are the image's.
  */
-function withRuntimeCapabilities(argv: string[], capabilities: string[], root: SandboxRoot | undefined, hostSetpriv: string): string[] {
+function withRuntimeCapabilities(argv: string[], capabilities: string[], root: SandboxRoot | undefined, hostSetpriv: string, path: string): string[] {
   if (capabilities.length === 0) return argv;
   const lowered = capabilities.map((name) => `-${name.toLowerCase()}`).join(',');
   const setpriv = root ? ['/bin/busybox', 'setpriv'] : [hostSetpriv];
-  return [...setpriv, '--inh-caps', lowered, '--ambient-caps', lowered, ...argv];
+  return [...setpriv, '--inh-caps', lowered, '--ambient-caps', lowered, ...(root ? imageProgramFirst(argv, root, path) : argv)];
+}
+
+/**
+ * busybox's setpriv runs an applet of its own before a program of that name on PATH; the image's
+ * own program (a version's stand-in script such as busybox 1.28's nslookup) is named by its path
+ * so that it runs, as exec finds it in the image. Applets are left as typed.
+ */
+function imageProgramFirst(argv: string[], root: SandboxRoot, path: string): string[] {
+  const [program, ...rest] = argv;
+  if (!program || program.includes('/')) return argv;
+  for (const dir of path.split(':')) {
+    if (!dir.startsWith('/')) continue;
+    const found = lstatSync(join(root.writable, dir, program), { throwIfNoEntry: false });
+    if (!found) continue;
+    return found.isFile() ? [posix.join(dir, program), ...rest] : argv;
+  }
+  return argv;
 }
 
 /** Makes a host directory only the sandbox's user can enter and write (emptyDir, HOME): 0700, owned by its identity. */
@@ -449,7 +466,7 @@ export async function spawnSandboxed(spec: SandboxSpec, support: SandboxSupport)
     const forwardSockets = new Map(forwards.map((forward) => [forward.port, forward.unixSocket] as const));
     // busybox's ash takes the terminal's foreground itself; the host's bash is not in an image's root.
     const capabilities = spec.capabilities ?? [];
-    const command = withRuntimeCapabilities(spec.argv, capabilities, spec.root, support.setpriv);
+    const command = withRuntimeCapabilities(spec.argv, capabilities, spec.root, support.setpriv, spec.env['PATH'] ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
     const inner = withForwards(spec.tty && !spec.root ? asTerminalLeader(command) : command, forwards, support.socat);
     const seccomp = seccompArgs(support, capabilities);
     const bwrap = [support.bwrap, ...seccomp.bwrap, ...bubblewrapArgs(spec, support, forwardSockets), '--', ...inner];
