@@ -54,15 +54,22 @@ export async function servePodProxy(request: ConnectRequest, worker: PodWorker |
   // Upstream's transport to pods does not verify their certificates.
   const connection: Duplex = https ? tlsConnect({ socket, rejectUnauthorized: false, servername: undefined }) : socket;
   await new Promise<void>((resolve, reject) => {
-    const outgoing = http.request(
-      { method: req.method ?? 'GET', path: target.path, headers: { ...forwarded(req.headers), host: address }, createConnection: () => connection as never },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.statusMessage ?? '', forwarded(answer.headers));
-        answer.pipe(res);
-        answer.once('end', () => resolve());
-        answer.once('error', () => resolve());
-      },
-    );
+    let outgoing: http.ClientRequest;
+    try {
+      outgoing = http.request(
+        { method: req.method ?? 'GET', path: target.path, headers: { ...forwarded(req.headers), host: address }, createConnection: () => connection },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.statusMessage ?? '', forwarded(answer.headers));
+          answer.pipe(res);
+          answer.once('end', () => resolve());
+          answer.once('error', () => resolve());
+        },
+      );
+    } catch (error) {
+      connection.destroy();
+      reject(new StatusError({ code: 400, reason: 'BadRequest', message: `invalid proxy path: ${error instanceof Error ? error.message : String(error)}` }));
+      return;
+    }
     outgoing.once('error', (error) => {
       connection.destroy();
       if (res.headersSent) {
