@@ -302,7 +302,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
     unlimitedPodStorageBytes: options.unlimitedPodStorageBytes ?? UNLIMITED_POD_CEILING_BYTES,
     claimStorage,
     hostDisk,
-    identityOf: (namespace) => identities.of(namespace),
+    identityOf: (namespace, groups) => (groups ? { ...identities.of(namespace), groups: identities.groupsOf(namespace, groups) } : identities.of(namespace)),
     sandboxCgroup,
     podLimitDefaults: { ...DEFAULT_POD_LIMITS, ...options.resources?.podDefaults },
     workerAdded(worker) {

@@ -41,7 +41,7 @@ export interface KubeletShared {
   hostDisk: HostDisk;
   workerAdded(worker: PodWorker): void;
   workerRemoved(worker: PodWorker): void;
-  identityOf(namespace: string): SandboxIdentity;
+  identityOf(namespace: string, supplementalGroups?: number[]): SandboxIdentity;
   sandboxCgroup(): Promise<SandboxCgroup | null>;
   podLimitDefaults: SandboxLimits;
 }
@@ -199,8 +199,8 @@ export class NodeKubelet implements NodeRuntime {
   sandbox(): SandboxSupport {
     return this.#shared.sandbox();
   }
-  identityOf(namespace: string): SandboxIdentity {
-    return this.#shared.identityOf(namespace);
+  identityOf(namespace: string, supplementalGroups?: number[]): SandboxIdentity {
+    return this.#shared.identityOf(namespace, supplementalGroups);
   }
   sandboxCgroup(): Promise<SandboxCgroup | null> {
     return this.#shared.sandboxCgroup();

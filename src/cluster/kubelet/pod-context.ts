@@ -54,7 +54,7 @@ export interface NodeRuntime {
   removePod(pod: KubeObject): void;
   workerGone(uid: string): void;
   /** The host identity of a sandbox (a namespace): every pod in it runs as this uid and owns its files with it. */
-  identityOf(namespace: string): SandboxIdentity;
+  identityOf(namespace: string, supplementalGroups?: number[]): SandboxIdentity;
   /** The parent cgroup of every pod sandbox on this kubelet (the host's share); null where cgroups cannot be made. */
   sandboxCgroup(): Promise<SandboxCgroup | null>;
   /** The ceiling of a pod whose containers set no limits. */

@@ -19,12 +19,25 @@ import { pullImage } from './image-pull.ts';
 import { type NodeRuntime, podGraceMs, type PodContext } from './pod-context.ts';
 import { PodSandboxRuntime } from './pod-sandbox-runtime.ts';
 import { buildPodStatus, type TerminatedState } from './pod-status.ts';
-import { podUser } from './security-context.ts';
-import type { SandboxIdentity, SandboxSpec } from './sandbox/index.ts';
+import { podFsGroup, podSupplementalGroups, podUser } from './security-context.ts';
+import type { InsideUser, SandboxIdentity, SandboxSpec } from './sandbox/index.ts';
 import { checkSimulatedMemory, type ContainerSample, OOM_AFTER_MS, podSamples } from './usage.ts';
 import { PodVolumes } from './volumes.ts';
 
 const MOUNT_RETRY_MS = 15_000;
+
+/**
+ * The pod's host identity with its supplementary groups mapped; past the sandbox's limit of
+ * distinct groups the pod runs with its primary group only (the README names the limit).
+ */
+function identityWithGroups(node: NodeRuntime, pod: KubeObject, user: InsideUser): SandboxIdentity {
+  const namespace = pod.metadata.namespace ?? 'default';
+  try {
+    return node.identityOf(namespace, podSupplementalGroups(pod, user));
+  } catch {
+    return { ...node.identityOf(namespace), groups: [] };
+  }
+}
 
 export class PodWorker {
   readonly uid: string;
@@ -69,7 +82,9 @@ export class PodWorker {
     this.pod = pod;
     this.uid = pod.metadata.uid ?? '';
     this.#podDir = join(node.paths.podsDir, this.uid);
-    this.#identity = node.identityOf(pod.metadata.namespace ?? 'default');
+    const user = podUser(pod);
+    this.#identity = identityWithGroups(node, pod, user);
+    const fsGroup = podFsGroup(pod);
     this.#volumes = new PodVolumes({
       view: node.view,
       podDir: this.#podDir,
@@ -79,6 +94,7 @@ export class PodWorker {
       allocatable: node.allocatable,
       now: () => node.now(),
       owner: this.#identity,
+      ...(fsGroup !== undefined ? { fsGroup: fsGroup === user.gid ? this.#identity.gid : this.#identity.groups?.find((group) => group.inside === fsGroup)?.host } : {}),
     });
     this.#storage = new PodStorage({ podDir: this.#podDir, storageDir: node.paths.storageDir, uid: this.uid, unlimitedBytes: node.unlimitedPodStorageBytes, disk: node.hostDisk });
     const spec = specOf(pod);
@@ -87,7 +103,6 @@ export class PodWorker {
     this.containers = objects(spec['containers']).map((c) => new ContainerSlot(c, false, hasInit ? 'PodInitializing' : 'ContainerCreating'));
     this.ephemeral = [];
     this.#addEphemeralContainers();
-    const user = podUser(pod);
     this.#sandbox = new PodSandboxRuntime({
       node,
       uid: this.uid,

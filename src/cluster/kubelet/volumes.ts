@@ -42,6 +42,8 @@ export interface VolumeContext {
   now: () => Date;
   /** The sandbox's host identity: files written for the pod and directories made for it belong to it (default the shared sandbox user). */
   owner?: SandboxIdentity;
+  /** The host gid of the pod's fsGroup: the volumes' files belong to that group (SetVolumeOwnership). */
+  fsGroup?: number | undefined;
 }
 
 interface FileContent {
@@ -74,12 +76,29 @@ function own(path: string, owner: SandboxIdentity): void {
  * by the sandbox user. Nothing a container does can plant a link in it, so the kubelet may write
  * through it by name.
  */
-function ensureKubeletDirectory(path: string, mode: number): void {
+function ensureKubeletDirectory(path: string, mode: number, fsGroup: number | undefined): void {
   const stat = lstatSync(path, { throwIfNoEntry: false });
   if (stat && !stat.isDirectory()) rmSync(path, { force: true });
   if (!stat?.isDirectory()) mkdirSync(path, { mode });
-  if (isRoot) chownSync(path, 0, 0);
-  chmodSync(path, mode);
+  if (isRoot) chownSync(path, 0, fsGroup ?? 0);
+  chmodSync(path, fsGroup === undefined ? mode : mode | FS_GROUP_DIRECTORY_READ);
+}
+
+/**
+ * What SetVolumeOwnership adds for the fsGroup (pkg/volume/volume_linux.go): group read (and write
+ * on a writable volume) on files, the same plus search and setgid on directories, so what is made
+ * in them takes the group too.
+ */
+const FS_GROUP_FILE_READ = 0o440;
+const FS_GROUP_DIRECTORY_READ = 0o2550;
+const FS_GROUP_DIRECTORY_WRITE = 0o2770;
+
+/** A directory volume (emptyDir) for the sandbox: 0700 its own, or with an fsGroup the group's too (setgid). */
+function createVolumeDirectory(path: string, owner: SandboxIdentity, fsGroup: number | undefined): void {
+  createSandboxDirectory(path, owner);
+  if (fsGroup === undefined) return;
+  if (isRoot) chownSync(path, owner.uid, fsGroup);
+  chmodSync(path, FS_GROUP_DIRECTORY_WRITE);
 }
 
 /** Directories on the way to a volume: traversable by the sandbox user, not listable. */
@@ -94,8 +113,8 @@ function stampName(date: Date): string {
 }
 
 /** AtomicWriter.Write: nothing happens when the content is unchanged. */
-function writeAtomically(dir: string, files: Map<string, FileContent>, now: Date, owner: SandboxIdentity): void {
-  ensureKubeletDirectory(dir, 0o755);
+function writeAtomically(dir: string, files: Map<string, FileContent>, now: Date, owner: SandboxIdentity, fsGroup: number | undefined): void {
+  ensureKubeletDirectory(dir, 0o755, fsGroup);
   const dataLink = join(dir, '..data');
   let current: string | undefined;
   try {
@@ -106,14 +125,14 @@ function writeAtomically(dir: string, files: Map<string, FileContent>, now: Date
   if (current && unchanged(join(dir, current), files)) return;
   const stamp = stampName(now);
   const stampDir = join(dir, stamp);
-  ensureKubeletDirectory(stampDir, 0o755);
+  ensureKubeletDirectory(stampDir, 0o755, fsGroup);
   for (const [path, content] of files) {
     const target = join(stampDir, path);
     mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
     // A fresh directory of the kubelet's: the file cannot exist yet, nor be a link (wx is O_EXCL).
     writeFileSync(target, content.data, { flag: 'wx', mode: 0o600 });
-    own(target, owner);
-    chmodSync(target, content.mode);
+    own(target, fsGroup === undefined ? owner : { uid: owner.uid, gid: fsGroup });
+    chmodSync(target, fsGroup === undefined ? content.mode : content.mode | FS_GROUP_FILE_READ);
   }
   const temporary = join(dir, '..data_tmp');
   rmSync(temporary, { force: true });
@@ -356,12 +375,12 @@ export class PodVolumes {
       if (!dir) continue;
       if (files instanceof Map) {
         const payload = checkedPayload(files);
-        if (payload instanceof Map) writeAtomically(dir, payload, ctx.now(), this.#owner);
-      } else if (!existsSync(dir)) createSandboxDirectory(dir, this.#owner);
+        if (payload instanceof Map) writeAtomically(dir, payload, ctx.now(), this.#owner, ctx.fsGroup);
+      } else if (!existsSync(dir)) createVolumeDirectory(dir, this.#owner, ctx.fsGroup);
     }
     if (this.automountsToken(pod)) {
       const files = this.#serviceAccountFiles(pod);
-      if (files) writeAtomically(join(ctx.podDir, 'volumes', 'kube-api-access'), files, ctx.now(), this.#owner);
+      if (files) writeAtomically(join(ctx.podDir, 'volumes', 'kube-api-access'), files, ctx.now(), this.#owner, ctx.fsGroup);
     }
     this.#materialized = true;
   }
@@ -469,7 +488,7 @@ export class PodVolumes {
       const base = this.#volumeDir(pod, volume);
       if (!base) continue;
       // The pod's own volume directories are the kubelet's paths, no container can swap them.
-      if (!keyed && !existsSync(base)) createSandboxDirectory(base, this.#owner);
+      if (!keyed && !existsSync(base)) createVolumeDirectory(base, this.#owner, this.#context.fsGroup);
       try {
         if (!subPath) mounts.push({ source: base, target, readOnly });
         else if (keyed) mounts.push({ source: keyedSubPath(base, subPath, join(instanceDir, 'subpath', `${index}-${name}`), this.#owner), target, readOnly });
@@ -583,7 +602,7 @@ function keyedSubPath(volumeDir: string, subPath: string, target: string, owner:
   } catch (error) {
     if (!(error instanceof PathMissing)) throw error;
     // A key the payload lacks: upstream makes the directory inside the volume, so the container sees an empty one.
-    ensureKubeletDirectory(target, 0o755);
+    ensureKubeletDirectory(target, 0o755, undefined);
     return target;
   }
   const copy = (from: string, to: string) => {

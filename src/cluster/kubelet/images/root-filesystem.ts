@@ -121,6 +121,17 @@ const ALPINE_GROUP = [
 
 const lines = (entries: string[]) => `${entries.join('\n')}\n`;
 
+/**
+ * The groups the image's /etc/group lists the user as a member of (the user found by uid in its
+ * /etc/passwd), as containerd's WithAdditionalGIDs adds them; none for a uid the image lacks.
+ */
+export function imageGroupsOf(kind: RootFilesystemKind, uid: number): number[] {
+  const [passwd, group] = kind === 'busybox' ? [BUSYBOX_PASSWD, BUSYBOX_GROUP] : [ALPINE_PASSWD, ALPINE_GROUP];
+  const name = passwd.map((entry) => entry.split(':')).find((fields) => Number(fields[2]) === uid)?.[0];
+  if (name === undefined) return [];
+  return group.map((entry) => entry.split(':')).filter((fields) => (fields[3] ?? '').split(',').includes(name)).map((fields) => Number(fields[2]));
+}
+
 function alpineRelease(version: string): { osRelease: string; release: string } {
   const minor = /^(\d+\.\d+)/.exec(version)?.[1] ?? version;
   const osRelease = [

@@ -5,11 +5,17 @@
 // for a namespace across cluster restarts (the files on disk keep their owner).
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { SandboxIdentity } from './index.ts';
+import type { SandboxIdentity, SupplementaryGroup } from './index.ts';
 import { type IdMapping, inUserNamespace, readIdMap } from './user-namespace.ts';
 
 /** Far above the uids distributions hand out and the usual subordinate-id ranges. */
 export const DEFAULT_IDENTITY_RANGE = { first: 3_000_000, size: 1_000_000 };
+
+/**
+ * Distinct supplementary groups (fsGroup, supplementalGroups) one sandbox may hold host gids for:
+ * each takes an id of the shared range for good, so a learner cannot spend the range on groups.
+ */
+export const MAX_SANDBOX_GROUPS = 64;
 
 /** The nobody user a sandbox shares when it has no identity of its own (SHARED_IDENTITY). */
 const NOBODY = 65534;
@@ -83,6 +89,24 @@ export class SandboxIdentities {
     }
     const id = this.#first + offset;
     return { uid: id, gid: id };
+  }
+
+  /**
+   * Host gids for a pod's supplementary groups: each (namespace, inside gid) gets an id of the range
+   * no namespace's identity holds, remembered as the identities are (a volume's files keep their
+   * group across restarts). The state's key is no namespace name ('/' is not in a DNS label).
+   */
+  groupsOf(namespace: string, gids: number[]): SupplementaryGroup[] {
+    const held = [...this.#byNamespace.keys()].filter((key) => key.startsWith(`${namespace}/gid/`)).length;
+    const fresh = [...new Set(gids)].filter((gid) => !this.#byNamespace.has(`${namespace}/gid/${gid}`));
+    if (held + fresh.length > MAX_SANDBOX_GROUPS) throw new Error(`namespace ${namespace} would hold more than ${MAX_SANDBOX_GROUPS} distinct supplementary groups (fsGroup, supplementalGroups), this cluster's limit a sandbox`);
+    for (const gid of fresh) {
+      const offset = this.#allocate();
+      this.#byNamespace.set(`${namespace}/gid/${gid}`, offset);
+      this.#taken.add(offset);
+    }
+    if (fresh.length > 0) this.#save();
+    return [...new Set(gids)].map((gid) => ({ inside: gid, host: this.#first + (this.#byNamespace.get(`${namespace}/gid/${gid}`) ?? 0) }));
   }
 
   #allocate(): number {

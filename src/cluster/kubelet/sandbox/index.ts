@@ -28,6 +28,18 @@ export const INSIDE_GID = 1000;
 export interface SandboxIdentity {
   uid: number;
   gid: number;
+  /**
+   * A pod's supplementary groups besides its primary one (image memberships, fsGroup,
+   * supplementalGroups): each inside gid maps to a host gid reserved for this sandbox alone
+   * (SandboxIdentities.groupsOf), never to a real group of the host. Absent outside a pod.
+   */
+  groups?: SupplementaryGroup[];
+}
+
+/** One supplementary group of a pod: its gid inside the pod's user namespace and the host gid it maps to. */
+export interface SupplementaryGroup {
+  inside: number;
+  host: number;
 }
 
 export const SHARED_IDENTITY: SandboxIdentity = { uid: SANDBOX_HOST_UID, gid: SANDBOX_HOST_GID };
@@ -218,8 +230,15 @@ export function detectSandboxSupport(options: { unsafeLocalShell: boolean; runti
   return { mode: 'unavailable', reason: 'sandboxed shells need the cluster to run as root, or rootless in a user namespace of its own (`formicary cluster` makes one for a normal user with a subordinate uid range); start it so, or with --unsafe-local-shell on a single-user machine' };
 }
 
+/**
+ * setpriv's options that make the kubelet the sandbox's host user: its own gid and the pod's
+ * supplementary groups' host gids as the only groups (the kubelet's are never inherited), no
+ * capabilities. In the pod's user namespace those gids are the groups `id` shows.
+ */
 export function dropPrivileges(identity: SandboxIdentity = SHARED_IDENTITY): string[] {
-  return [`--reuid=${identity.uid}`, `--regid=${identity.gid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'];
+  // A pod's processes hold their primary group as a supplementary one too, as containerd gives it.
+  const membership = identity.groups ? `--groups=${[identity.gid, ...identity.groups.map((group) => group.host)].join(',')}` : '--clear-groups';
+  return [`--reuid=${identity.uid}`, `--regid=${identity.gid}`, membership, '--inh-caps=-all', '--bounding-set=-all'];
 }
 
 /** The runtime dir holds files every sandbox reads (passwd, group); it must be traversable by the sandbox user. */
@@ -470,7 +489,9 @@ export async function spawnSandboxed(spec: SandboxSpec, support: SandboxSupport)
     const inner = withForwards(spec.tty && !spec.root ? asTerminalLeader(command) : command, forwards, support.socat);
     const seccomp = seccompArgs(support, capabilities);
     const bwrap = [support.bwrap, ...seccomp.bwrap, ...bubblewrapArgs(spec, support, forwardSockets), '--', ...inner];
-    const drop = [support.setpriv, ...dropPrivileges(spec.identity), ...bwrap];
+    // Supplementary groups are mapped only in a pod's user namespace; alone, the process has none.
+    const identity = spec.identity ?? SHARED_IDENTITY;
+    const drop = [support.setpriv, ...dropPrivileges(spec.pod ? identity : { uid: identity.uid, gid: identity.gid }), ...bwrap];
     // The shell joins the cgroup before it becomes the sandbox, so no child can escape the limits;
     // in a pod it opens the pod's namespaces for bubblewrap and enters the network, IPC and UTS ones
     // (bash: the namespace descriptors are above dash's single digit, left to pinned mounts).

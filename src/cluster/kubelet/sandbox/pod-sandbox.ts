@@ -5,8 +5,10 @@
 // the pod's processes, localhost is the pod's, and the pod's limits bind them all together.
 // Forwards (the API server for a workbench, the service network) listen once in the pod's network
 // namespace. Stopping the pod sandbox ends the pause process, and with it every process of the pod.
+// The user namespace comes first, from a holder process the kubelet maps itself, so it can map the
+// pod's supplementary groups (fsGroup, supplementalGroups) beside its user and group.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SandboxCgroup } from './cgroups.ts';
 import { dropPrivileges, INSIDE_GID, INSIDE_UID, type InsideUser, type SandboxForward, type SandboxIdentity, type SandboxSupport, systemLinks } from './index.ts';
@@ -42,15 +44,28 @@ function quoted(path: string): string {
   return `'${path.replaceAll("'", "'\\''")}'`;
 }
 
-const MAPPED_TRIES = 400;
+const HOLDER_TRIES = 400;
 
-/** Whether the user namespace of the process has its uid map written. */
-function userMapped(pid: number): boolean {
+/** Whether the process has left this process's user namespace (unshare has made its own). */
+function inOwnUserNamespace(pid: number): boolean {
   try {
-    return readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim() !== '';
+    return readlinkSync(`/proc/${pid}/ns/user`) !== readlinkSync('/proc/self/ns/user');
   } catch {
     return false;
   }
+}
+
+/**
+ * The pod's user namespace maps, as the kubelet writes them: the pod's user and group to the
+ * sandbox's host identity, and each supplementary group to the host gid reserved for it. One
+ * write a file (the kernel takes a map in a single write); setgroups stays denied, as bubblewrap
+ * leaves it, so no process of the pod can drop a group to pass a group-denying mode.
+ */
+function writeIdMaps(pid: number, identity: SandboxIdentity, user: InsideUser): void {
+  const groups = (identity.groups ?? []).filter((group) => group.inside !== user.gid);
+  writeFileSync(`/proc/${pid}/setgroups`, 'deny');
+  writeFileSync(`/proc/${pid}/uid_map`, `${user.uid} ${identity.uid} 1\n`);
+  writeFileSync(`/proc/${pid}/gid_map`, [`${user.gid} ${identity.gid} 1`, ...groups.map((group) => `${group.inside} ${group.host} 1`)].join('\n') + '\n');
 }
 
 /** Whether 127.0.0.1:port listens in the network namespace /proc/<pid>/net/tcp shows. */
@@ -94,11 +109,59 @@ function accepting(pid: number, ip: string | undefined, port: number): boolean {
   return false;
 }
 
+/** Where the pause process's bubblewrap finds the pod's user namespace (the holder's, passed as a descriptor). */
+const HOLDER_FD = 4;
+
+interface UserNamespaceHolder {
+  process: ChildProcess;
+  /** The kubelet's descriptor on the namespace. */
+  fd: number;
+  stop(): void;
+}
+
+/**
+ * The pod's user namespace, made by a holder process running as the sandbox's host user (so that
+ * user, and so every process of the pod, holds the namespace's capabilities when it joins), and
+ * mapped by the kubelet, which alone may map more than one group: a process cannot write a map
+ * of several groups into its own namespace, and bubblewrap writes a single line.
+ */
+async function holdUserNamespace(support: Extract<SandboxSupport, { mode: 'bubblewrap' }>, options: PodSandboxOptions, joinCgroup: string): Promise<UserNamespaceHolder> {
+  const alone = { uid: options.identity.uid, gid: options.identity.gid };
+  const holder = spawn('/bin/sh', ['-c', `${joinCgroup} exec "$@"`, 'sh', support.setpriv, ...dropPrivileges(alone), '--pdeathsig', 'SIGKILL', 'unshare', '--user', '--', '/usr/bin/sleep', 'infinity'], {
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  holder.stderr?.on('data', (data: Buffer) => (stderr += data.toString('utf8')));
+  const pid = holder.pid ?? -1;
+  for (let tries = 0; tries < HOLDER_TRIES && !inOwnUserNamespace(pid) && holder.exitCode === null; tries++) await sleep(5);
+  let fd: number | undefined;
+  try {
+    if (!inOwnUserNamespace(pid)) throw new Error(stderr.trim() || 'the user namespace holder did not start');
+    writeIdMaps(pid, options.identity, options.user ?? { uid: INSIDE_UID, gid: INSIDE_GID });
+    fd = openSync(`/proc/${pid}/ns/user`, 'r');
+  } catch (error) {
+    holder.kill('SIGKILL');
+    throw new Error(`failed to create pod sandbox: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const held = fd;
+  return {
+    process: holder,
+    fd: held,
+    stop: () => {
+      holder.kill('SIGKILL');
+      closeSync(held);
+    },
+  };
+}
+
 export class PodSandbox {
   readonly namespaces: PodNamespaces;
   readonly identity: SandboxIdentity;
   readonly cgroup: SandboxCgroup | null;
   readonly #pause: ChildProcess;
+  /** The process that made the pod's user namespace (the kubelet also holds a descriptor on it). */
+  readonly #holder: ChildProcess;
   /** The pause process's pid on the host (PID 1 of the pod). */
   readonly #pausePid: number;
   readonly #fds: number[];
@@ -109,9 +172,10 @@ export class PodSandbox {
   readonly #sharesNodeNetwork: boolean;
   #stopped = false;
 
-  private constructor(support: Extract<SandboxSupport, { mode: 'bubblewrap' }>, pause: ChildProcess, pausePid: number, fds: Map<string, number>, options: PodSandboxOptions) {
+  private constructor(support: Extract<SandboxSupport, { mode: 'bubblewrap' }>, pause: ChildProcess, pausePid: number, fds: Map<string, number>, holder: ChildProcess, options: PodSandboxOptions) {
     this.#support = support;
     this.#pause = pause;
+    this.#holder = holder;
     this.#pausePid = pausePid;
     this.#fds = [...fds.values()];
     this.identity = options.identity;
@@ -123,20 +187,20 @@ export class PodSandbox {
 
   /** RunPodSandbox: starts the pause process and holds the pod's namespaces. */
   static async start(support: Extract<SandboxSupport, { mode: 'bubblewrap' }>, options: PodSandboxOptions): Promise<PodSandbox> {
+    if (options.netns && !support.nsenter) throw new Error('failed to create pod sandbox: nsenter (util-linux) is not installed, so a hostNetwork pod cannot join the node network');
     const leaf = options.cgroup ? await options.cgroup.processLeaf('pause') : null;
     const joinCgroup = leaf ? leaf.procsFiles.map((file) => `echo $$ > ${quoted(file)} &&`).join(' ') : '';
+    const holder = await holdUserNamespace(support, options, joinCgroup);
     const bwrap = [
       support.bwrap,
-      '--unshare-user',
+      // The holder's user namespace, already mapped by the kubelet (bubblewrap would map one group only).
+      '--userns',
+      String(HOLDER_FD),
       '--unshare-pid',
       ...(options.netns ? [] : ['--unshare-net']),
       '--unshare-ipc',
       '--unshare-uts',
       '--unshare-cgroup-try',
-      '--uid',
-      String(options.user?.uid ?? INSIDE_UID),
-      '--gid',
-      String(options.user?.gid ?? INSIDE_GID),
       '--hostname',
       options.hostname,
       '--die-with-parent',
@@ -154,45 +218,48 @@ export class PodSandbox {
       'infinity',
     ];
     // nsenter runs as the kubelet (joining a namespace takes that), then setpriv drops to the pod's identity.
-    if (options.netns && !support.nsenter) throw new Error('failed to create pod sandbox: nsenter (util-linux) is not installed, so a hostNetwork pod cannot join the node network');
     const joinNetwork = options.netns && support.nsenter ? [support.nsenter, `--net=${options.netns}`, '--'] : [];
     const pause = spawn('/bin/sh', ['-c', `${joinCgroup} exec "$@"`, 'sh', ...joinNetwork, support.setpriv, ...dropPrivileges(options.identity), ...bwrap], {
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
-      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe', holder.fd],
     });
     let stderr = '';
     pause.stderr?.on('data', (data: Buffer) => (stderr += data.toString('utf8')));
     const info = pause.stdio[3];
-    const pausePid = await new Promise<number>((resolve, reject) => {
-      let text = '';
-      const timer = setTimeout(() => fail('bubblewrap did not report the pod sandbox in time'), START_TIMEOUT_MS);
-      const fail = (message: string) => {
-        clearTimeout(timer);
-        pause.kill('SIGKILL');
-        reject(new Error(`failed to create pod sandbox: ${message}`));
-      };
-      info?.on('data', (data: Buffer) => {
-        text += data.toString('utf8');
-        const match = /"child-pid":\s*(\d+)/.exec(text);
-        if (match) {
-          clearTimeout(timer);
-          resolve(Number(match[1]));
-        }
-      });
-      pause.once('exit', () => fail(stderr.trim() || 'the pause process exited'));
-    });
-    // bubblewrap reports its child before the child has written its uid map: a process joining the
-    // user namespace before then has no uid there (and cannot even make its root: EOVERFLOW).
-    for (let tries = 0; tries < MAPPED_TRIES && !userMapped(pausePid); tries++) await sleep(5);
-    const fds = new Map<string, number>();
+    let pausePid: number;
     try {
-      for (const ns of NAMESPACES) fds.set(ns, openSync(`/proc/${pausePid}/ns/${ns}`, 'r'));
+      pausePid = await new Promise<number>((resolve, reject) => {
+        let text = '';
+        const timer = setTimeout(() => fail('bubblewrap did not report the pod sandbox in time'), START_TIMEOUT_MS);
+        const fail = (message: string) => {
+          clearTimeout(timer);
+          pause.kill('SIGKILL');
+          reject(new Error(`failed to create pod sandbox: ${message}`));
+        };
+        info?.on('data', (data: Buffer) => {
+          text += data.toString('utf8');
+          const match = /"child-pid":\s*(\d+)/.exec(text);
+          if (match) {
+            clearTimeout(timer);
+            resolve(Number(match[1]));
+          }
+        });
+        pause.once('exit', () => fail(stderr.trim() || 'the pause process exited'));
+      });
     } catch (error) {
-      for (const fd of fds.values()) closeSync(fd);
+      holder.stop();
+      throw error;
+    }
+    const fds = new Map<string, number>([['user', holder.fd]]);
+    try {
+      for (const ns of NAMESPACES) if (ns !== 'user') fds.set(ns, openSync(`/proc/${pausePid}/ns/${ns}`, 'r'));
+    } catch (error) {
+      for (const fd of fds.values()) if (fd !== holder.fd) closeSync(fd);
       pause.kill('SIGKILL');
+      holder.stop();
       throw new Error(`failed to create pod sandbox: ${error instanceof Error ? error.message : String(error)}`);
     }
-    return new PodSandbox(support, pause, pausePid, fds, options);
+    return new PodSandbox(support, pause, pausePid, fds, holder.process, options);
   }
 
   /** The pause process's pid on the host (what `ip link … netns` takes). */
@@ -246,6 +313,7 @@ export class PodSandbox {
     this.#stopped = true;
     for (const forwarder of this.#forwarders) forwarder.kill('SIGKILL');
     this.#pause.kill('SIGKILL');
+    this.#holder.kill('SIGKILL');
     for (const fd of this.#fds) {
       try {
         closeSync(fd);
