@@ -131,9 +131,14 @@ describe('volumes owned by the fsGroup', () => {
     await lab.apply(pod('host', '{runAsUser: 1000, runAsGroup: 3000, fsGroup: 2000}', { volumes, mounts: '    - {name: data, mountPath: /data}\n' }), ns);
     await running('host');
     const onHost = statSync(join(lab.kubeletDir, 'pods', lab.pod(ns, 'host')?.metadata.uid ?? '', 'volumes', 'data'));
-    // The identity range starts at 3,000,000: far from the host's own groups (and 2000 itself).
-    expect(onHost.gid).toBeGreaterThanOrEqual(3_000_000);
+    // The group is the host gid the kubelet reserved for (this namespace, 2000), from the sandbox
+    // identity range (far above the host's users, or the subordinate range rootless), not 2000 itself.
+    const state = JSON.parse(readFileSync(join(lab.dir, 'data', 'sandbox-identities.json'), 'utf8')) as { first: number; size: number; namespaces: Record<string, number> };
+    const offset = state.namespaces[`${ns}/gid/2000`];
+    expect(offset).toBeTypeOf('number');
+    expect(onHost.gid).toBe(state.first + (offset ?? 0));
     expect(onHost.gid).not.toBe(onHost.uid);
+    expect(Object.values(state.namespaces).filter((taken) => taken === offset)).toHaveLength(1);
     expect(onHost.mode & 0o7777).toBe(0o2770);
   });
 });
