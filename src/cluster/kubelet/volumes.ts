@@ -128,7 +128,11 @@ function writeAtomically(dir: string, files: Map<string, FileContent>, now: Date
   ensureKubeletDirectory(stampDir, 0o755, fsGroup);
   for (const [path, content] of files) {
     const target = join(stampDir, path);
-    mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
+    // An item's own directories (path: a/b) are the kubelet's too, with the fsGroup as the rest.
+    for (let parent = stampDir, rest = path.split('/').slice(0, -1); rest.length > 0; rest = rest.slice(1)) {
+      parent = join(parent, rest[0] as string);
+      ensureKubeletDirectory(parent, 0o755, fsGroup);
+    }
     // A fresh directory of the kubelet's: the file cannot exist yet, nor be a link (wx is O_EXCL).
     writeFileSync(target, content.data, { flag: 'wx', mode: 0o600 });
     own(target, fsGroup === undefined ? owner : { uid: owner.uid, gid: fsGroup });

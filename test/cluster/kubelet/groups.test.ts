@@ -107,21 +107,22 @@ describe('volumes owned by the fsGroup', () => {
       '  - name: keys',
       '    secret: {secretName: keys, defaultMode: 0400}',
       '  - name: both',
-      '    projected: {sources: [{configMap: {name: settings}}, {secret: {name: keys}}]}',
+      '    projected: {sources: [{configMap: {name: settings, items: [{key: mode, path: nested/mode}]}}, {secret: {name: keys}}]}',
       '',
     ].join('\n');
     const mounts = ['    - {name: config, mountPath: /etc/config}', '    - {name: keys, mountPath: /etc/keys}', '    - {name: both, mountPath: /etc/both}', ''].join('\n');
     await lab.apply(pod('keyed', '{runAsUser: 1000, runAsGroup: 3000, fsGroup: 2000}', { volumes, mounts }), ns);
     await running('keyed');
-    const listing = await exec('keyed', 'ls -lnL /etc/config/mode /etc/keys/api /etc/both/mode /etc/both/api /var/run/secrets/kubernetes.io/serviceaccount/token; ls -lnd /etc/config/..data/');
+    const listing = await exec('keyed', 'ls -lnL /etc/config/mode /etc/keys/api /etc/both/nested/mode /etc/both/api /var/run/secrets/kubernetes.io/serviceaccount/token; ls -lndL /etc/both/nested; ls -lnd /etc/config/..data/');
     const lines = listing.stdout.trim().split('\n');
     // defaultMode 0400 becomes 0440: SetVolumeOwnership ORs in group read.
     expect(lines.filter((line) => line.includes('/etc/keys/api'))[0]).toMatch(/^-r--r----- +1 1000 +2000 /);
-    for (const path of ['/etc/config/mode', '/etc/both/mode', '/etc/both/api', 'serviceaccount/token']) {
+    for (const path of ['/etc/config/mode', '/etc/both/nested/mode', '/etc/both/api', 'serviceaccount/token']) {
       expect(lines.find((line) => line.endsWith(path)), path).toMatch(/^-rw-r--r-- +1 1000 +2000 /);
     }
     // The kubelet's own directories of the volume take the group and setgid too (and stay the kubelet's to write).
     expect(lines.at(-1)).toMatch(/^drwxr-sr-x +\d+ \d+ +2000 /);
+    expect(lines.find((line) => line.endsWith('/etc/both/nested'))).toMatch(/^drwxr-sr-x +\d+ \d+ +2000 /);
     // The secret is the group's to read: a process in the pod reads it.
     expect((await exec('keyed', 'cat /etc/keys/api')).stdout).toBe('s3cr3t');
   });
