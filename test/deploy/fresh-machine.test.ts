@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PortalLearner } from '../security/portal-learner.ts';
-import { asUnprivileged, unprivilegedUser } from '../security/unprivileged.ts';
+import { asUnprivileged, unprivilegedUser, visibility } from '../security/unprivileged.ts';
 
 const run = promisify(execFile);
 const PROJECT = join(import.meta.dirname, '..', '..');
@@ -194,6 +194,9 @@ describe.skipIf(typeof learnerUser === 'string')(`the same as the unprivileged u
     if (existsSync(NPM_CACHE)) await cp(NPM_CACHE, join(userDir, 'npm-cache'), { recursive: true });
     await run('chown', ['-R', `${learnerUser.uid}:${learnerUser.gid}`, userDir]);
     await chown(userDir, learnerUser.uid, learnerUser.gid);
+    // The user writes its clone (npm install), which read-only binds could not give it.
+    const seen = visibility(learnerUser, [userClone]);
+    if (typeof seen === 'string' || seen.binds.length > 0) throw new Error(`${learnerUser.name} cannot reach ${userDir} (set TMPDIR to a directory every user can traverse, e.g. /tmp)`);
   }, 300_000);
 
   afterAll(async () => {
