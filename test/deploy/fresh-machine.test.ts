@@ -79,19 +79,27 @@ beforeAll(async () => {
   await run('git', ['clone', '--quiet', PROJECT, clone]);
 }, 120_000);
 
+/** Whether any process of the group led by pid is left. */
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stops `npm start` and what it started: npm exits on SIGINT without waiting for its script, so
+ * the signal goes to the whole process group (the portal, which stops its cluster), and the group
+ * is waited for (killed after 30 s).
+ */
 async function stop(started: ChildProcess | undefined): Promise<void> {
-  if (!started || started.exitCode !== null) return;
-  started.kill('SIGINT');
-  await new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      started.kill('SIGKILL');
-      resolve(undefined);
-    }, 30_000);
-    started.once('exit', () => {
-      clearTimeout(timer);
-      resolve(undefined);
-    });
-  });
+  const pid = started?.pid;
+  if (pid === undefined || !groupAlive(pid)) return;
+  process.kill(-pid, 'SIGINT');
+  for (let waited = 0; waited < 30_000 && groupAlive(pid); waited += 250) await new Promise((resolve) => setTimeout(resolve, 250));
+  if (groupAlive(pid)) process.kill(-pid, 'SIGKILL');
 }
 
 afterAll(async () => {
@@ -120,7 +128,7 @@ describe('a fresh machine with the system Node and an empty home: npm install &&
   it('starts the portal and its embedded cluster, which answer /api/ready', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    portal = spawn('npm', ['start'], { cwd: clone, env: freshEnv({ PORT: String(port), DATA_DIR: join(dir, 'data') }), stdio: ['ignore', 'pipe', 'pipe'] });
+    portal = spawn('npm', ['start'], { cwd: clone, env: freshEnv({ PORT: String(port), DATA_DIR: join(dir, 'data') }), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     portal.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     portal.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const ready = await waitFor('/api/ready answering 200', START_TIMEOUT_MS, async () => {
@@ -219,7 +227,7 @@ describe.skipIf(typeof learnerUser === 'string')(`the same as the unprivileged u
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const [command, args] = asLearner(['npm', 'start'], { PORT: String(port), DATA_DIR: join(userDir, 'data') });
-    userPortal = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    userPortal = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     userPortal.stdout?.on('data', (chunk: Buffer) => (userOutput += chunk.toString()));
     userPortal.stderr?.on('data', (chunk: Buffer) => (userOutput += chunk.toString()));
     const ready = await waitFor(
