@@ -84,8 +84,16 @@ YAML`);
       await lab.run('kubectl delete service api && kubectl create service clusterip api --tcp=80:8080');
       expectAllPassed(await lab.check('expose-api', 30_000));
 
-      await lab.run('kubectl run c1 --rm -i --restart=Never --image=busybox:1.36 -- wget -qO- http://shop > ~/api-answer.txt');
-      expect(failures(await lab.check('call-api'))).toEqual(['That answer came from nginx, the shop; call http://api, the backend.']);
+      // The learner calls the shop by mistake. Asked again if the answer file misses the page: in
+      // one CI run under heavy load the file came back without it (the file's first line is not
+      // in the message; a second request is what a learner would make).
+      const fromNginx = ['That answer came from nginx, the shop; call http://api, the backend.'];
+      let wrongService: string[] = [];
+      for (let attempt = 1; attempt <= 3 && JSON.stringify(wrongService) !== JSON.stringify(fromNginx); attempt++) {
+        await lab.run(`kubectl run c1-${attempt} --rm -i --restart=Never --image=busybox:1.36 -- wget -qO- http://shop > ~/api-answer.txt`);
+        wrongService = failures(await lab.check('call-api'));
+      }
+      expect(wrongService).toEqual(fromNginx);
       await lab.run(`kubectl run c2 --rm -i --restart=Never --image=curlimages/curl:8.11.1 -- curl -s http://api.${NS}.svc.cluster.local > ~/api-answer.txt`);
       const answered = await lab.check('call-api');
       expectAllPassed(answered);

@@ -18,6 +18,9 @@ import { NodeNetwork, type NetworkTools } from './node-network.ts';
 export { CLUSTER_DNS_IP } from './cluster-state.ts';
 export { gatewayOf } from './node-network.ts';
 
+const SYNC_RETRY_MS = 500;
+const SYNC_RETRY_MAX_MS = 10_000;
+
 const TOOL_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 const WATCHED: ViewedResource[] = ['services', 'endpoints', 'pods', 'nodes', 'networkpolicies', 'namespaces'];
 
@@ -124,6 +127,9 @@ export class PodNetwork {
   #records = '';
   #syncing: Promise<void> | undefined;
   #dirty = false;
+  /** A failed sync is tried again after this long (doubling to SYNC_RETRY_MAX_MS), as kube-proxy retries. */
+  #retryMs = SYNC_RETRY_MS;
+  #retry: NodeJS.Timeout | undefined;
   #sockets = 0;
   #stopped = false;
 
@@ -178,8 +184,20 @@ export class PodNetwork {
       return this.#syncing;
     }
     this.#dirty = false;
+    clearTimeout(this.#retry);
     this.#syncing = this.#sync()
-      .catch((error: unknown) => process.emitWarning(`pod network: ${error instanceof Error ? error.message : String(error)}`))
+      .then(
+        () => {
+          this.#retryMs = SYNC_RETRY_MS;
+        },
+        (error: unknown) => {
+          // Nothing else may come to trigger another sync (a lab's policies applied, then quiet):
+          // without a retry the node would keep the rules from before the failure for good.
+          process.emitWarning(`pod network: ${error instanceof Error ? error.message : String(error)}; trying again in ${this.#retryMs} ms`);
+          if (!this.#stopped) this.#retry = setTimeout(() => void this.sync(), this.#retryMs);
+          this.#retryMs = Math.min(this.#retryMs * 2, SYNC_RETRY_MAX_MS);
+        },
+      )
       .finally(() => {
         this.#syncing = undefined;
         if (this.#dirty && !this.#stopped) void this.sync();
@@ -269,6 +287,7 @@ export class PodNetwork {
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
+    clearTimeout(this.#retry);
     for (const watch of this.#watches) watch.stop();
     for (const uid of [...this.#forwarders.keys()]) this.release(uid);
     this.#node.stop();
