@@ -25,6 +25,15 @@ import { checkSimulatedMemory, type ContainerSample, OOM_AFTER_MS, podSamples } 
 import { PodVolumes } from './volumes.ts';
 
 const MOUNT_RETRY_MS = 15_000;
+/**
+ * From a terminated pod's last status to the kubelet deleting its object: upstream's status
+ * manager deletes it only once its volumes are unmounted, which takes the volume manager's
+ * populator and reconciler loops (100 ms each) at least. Not scaled: what races it runs in real
+ * time, kubectl's `delete --wait` above all, which GETs the pod and then lists it by name; a
+ * successor of the same name created between the two (a StatefulSet's) is waited on until it
+ * too is deleted, so a kubelet finishing in a few milliseconds made that wait hang.
+ */
+const VOLUME_TEARDOWN_MS = 200;
 
 /**
  * The pod's host identity with its supplementary groups mapped; past the sandbox's limit of
@@ -663,7 +672,7 @@ export class PodWorker {
       if (this.#gone) return;
       this.#terminal = true;
       this.#writeStatusNow();
-      this.#node.removePod(this.pod);
+      this.#after(VOLUME_TEARDOWN_MS, () => this.#node.removePod(this.pod));
     });
   }
 

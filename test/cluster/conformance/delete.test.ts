@@ -128,6 +128,36 @@ describe.concurrent('kubectl delete', () => {
     await c.until('the ReplicaSet and pods collected', () => !c.get('apps', 'v1', 'replicasets', s.namespace, rs) && c.list('', 'v1', 'pods', s.namespace).length === 0);
   });
 
+  // kubectl's wait GETs each deleted pod, then lists it by name and watches for its deletion: a
+  // successor of the same name listed there is waited on until it too is deleted. A StatefulSet
+  // recreates web-0 as soon as the old one is gone, so a kubelet that removed a pod within
+  // kubectl's GET-to-list gap made this hang (most rounds failed within six).
+  it('1.33 pods a StatefulSet recreates at once: the wait ends when the deleted ones are gone', { timeout: 120_000 }, async () => {
+    const s = await c.sandbox('delete-recreated');
+    await s.apply(text`
+      apiVersion: apps/v1
+      kind: StatefulSet
+      metadata: {name: web}
+      spec:
+        serviceName: web
+        replicas: 2
+        selector: {matchLabels: {app: web}}
+        template:
+          metadata: {labels: {app: web}}
+          spec:
+            containers:
+            - {name: nginx, image: nginx}
+    `);
+    const pods = () => ['web-0', 'web-1'].map((name) => c.get('', 'v1', 'pods', s.namespace, name));
+    for (let round = 0; round < 6; round++) {
+      await c.until('web-0 and web-1 running', () => pods().every((pod) => pod && !pod.metadata.deletionTimestamp && (pod.status as { phase?: string } | undefined)?.phase === 'Running'), 60_000);
+      const before = pods().map((pod) => pod?.metadata.uid);
+      expectResult(await s.kubectl('1.33', ['delete', 'pod', '-l', 'app=web'], { timeoutMs: 20_000 }), { code: 0, stdout: 'pod "web-0" deleted\npod "web-1" deleted\n' });
+      // Returned: neither pod it deleted is left.
+      expect(pods().filter((pod) => before.includes(pod?.metadata.uid))).toEqual([]);
+    }
+  });
+
   it.each(EDGE_VERSIONS)('%s a namespace with everything in it', async (version) => {
     const s = await c.sandbox('delete-namespace');
     await running(s, 'web');

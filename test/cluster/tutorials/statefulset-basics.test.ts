@@ -95,7 +95,11 @@ describe('StatefulSet Basics', () => {
   let s: Sandbox;
   let file = '';
   const k = (...args: string[]) => s.kubectl(KUBECTL, args, { timeoutMs: 90_000 });
-  const deletePods = async (...args: string[]) => (await s.kubectl(KUBECTL, ['delete', ...args], { timeoutMs: 20_000 })).stdout;
+  const deletePods = async (...args: string[]) => {
+    const deleted = await k('delete', ...args);
+    expect(deleted.code).toBe(0);
+    return deleted.stdout;
+  };
   const images = async () => Promise.all([0, 1, 2].map(async (p) => (await k('get', 'po', `web-${p}`, '--template', '{{range $i, $c := .spec.containers}}{{$c.image}}{{end}}')).stdout));
 
   it('creating a StatefulSet: ordered pod creation, stable network identities', { timeout: 180_000 }, async () => {
@@ -145,9 +149,7 @@ describe('StatefulSet Basics', () => {
     };
     const before = await dnsTest();
 
-    // kubectl then waits for both pods to be gone. Here that wait sometimes never ends after it
-    // starts watching web-0 (the StatefulSet recreates it at once; open, see the report), so each
-    // such delete gets 20 s and what it printed is asserted, not its exit status.
+    // kubectl then waits for both pods to be gone (the StatefulSet recreates them at once).
     expect(await deletePods('pod', '-l', 'app=nginx')).toBe('pod "web-0" deleted\npod "web-1" deleted\n');
     await c.until('web-0 and web-1 back, Running and Ready', () => readyPods(s, ['web-0', 'web-1']), 60_000);
     for (const i of [0, 1]) expectResult(await k('exec', `web-${i}`, '--', 'sh', '-c', 'hostname'), { code: 0, stdout: `web-${i}\n` });
