@@ -9,6 +9,7 @@
 // - each node's InternalIP on lo, for NodePorts.
 // Nothing here has a route to the host: pods reach each other, Services and the agent, nothing else.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -46,6 +47,16 @@ export function inNetns(tools: NetworkTools, netns: string, argv: string[], inpu
 export function gatewayOf(podIP: string): string {
   const parts = podIP.split('.');
   return `${parts[0]}.${parts[1]}.${parts[2]}.1`;
+}
+
+/**
+ * The bridge's own MAC address, set once (locally administered): a bridge without one takes the
+ * lowest of its ports' addresses, which changes as pods' veths come and go, and every pod that
+ * had the gateway's old address in its neighbour cache sends into nothing (no DNS, no Service)
+ * until that entry goes stale, up to a minute. The bridge CNI plugin sets it for that reason.
+ */
+function bridgeAddress(): string {
+  return ['02', ...[...randomBytes(5)].map((byte) => byte.toString(16).padStart(2, '0'))].join(':');
 }
 
 export class NodeNetwork {
@@ -97,7 +108,7 @@ export class NodeNetwork {
         tools,
         network.netns,
         ['sh', '-c', `echo 1 > /proc/sys/net/ipv4/ip_forward && echo 1 > /proc/sys/net/bridge/bridge-nf-call-iptables && exec ${tools.ip} -batch -`],
-        [`link set lo up`, `link add ${BRIDGE} type bridge`, `link set ${BRIDGE} up`, `route add local ${SERVICE_CIDR} dev lo`].join('\n') + '\n',
+        [`link set lo up`, `link add ${BRIDGE} address ${bridgeAddress()} type bridge`, `link set ${BRIDGE} up`, `route add local ${SERVICE_CIDR} dev lo`].join('\n') + '\n',
       );
       await network.#listen(listen);
     } catch (error) {
