@@ -182,10 +182,13 @@ group.concurrent('kubectl describe service', () => {
     const ip = (c.get('', 'v1', 'services', s.namespace, 'web')?.spec as { clusterIP: string }).clusterIP;
     // kubectl 1.27 does not print the Internal Traffic Policy line; later ones do.
     const internalPolicy = minor(version) >= 29 ? '\n          Internal Traffic Policy:  Cluster' : '';
+    // kubectl before 1.31 reads the v1 Endpoints, which a 1.33 API server answers with its deprecation warning.
+    const stderr = minor(version) < 31 ? 'Warning: v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice\n' : '';
     expectResult(
       await s.kubectl(version, ['describe', 'service', 'web']),
       {
         code: 0,
+        stderr,
         stdout: text`
           Name:              web
           Namespace:         ${s.namespace}
