@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { EDGE_VERSIONS, WITH_INSTALLED, useConformanceCluster, type Sandbox } from './harness.ts';
 import { addresses, expectResult, names, table, text } from './output.ts';
+import { MY_NGINX } from '../tutorials/support.ts';
 
 const c = useConformanceCluster();
 
@@ -171,31 +172,9 @@ describe.concurrent('Jobs: Running an example Job', () => {
 });
 
 describe.concurrent('Connecting Applications with Services', () => {
-  const myNginx = text`
-    apiVersion: apps/v1
-    kind: Deployment
-    metadata:
-      name: my-nginx
-    spec:
-      selector:
-        matchLabels:
-          run: my-nginx
-      replicas: 2
-      template:
-        metadata:
-          labels:
-            run: my-nginx
-        spec:
-          containers:
-          - name: my-nginx
-            image: nginx
-            ports:
-            - containerPort: 80
-  `;
-
   it.each(WITH_INSTALLED)('%s expose the pods, find them through the Service, its EndpointSlice and the environment', async (version) => {
     const s = await c.sandbox('tutorial-services');
-    expectResult(await s.kubectl(version, ['apply', '-f', await s.writeFile('run-my-nginx.yaml', myNginx)]), { code: 0, stdout: 'deployment.apps/my-nginx created\n' });
+    expectResult(await s.kubectl(version, ['apply', '-f', await s.writeFile('run-my-nginx.yaml', MY_NGINX)]), { code: 0, stdout: 'deployment.apps/my-nginx created\n' });
     await settled(s, 'my-nginx', 2);
 
     const wide = await s.kubectl(version, ['get', 'pods', '-l', 'run=my-nginx', '-o', 'wide']);

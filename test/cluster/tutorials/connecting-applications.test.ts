@@ -8,38 +8,16 @@
 // image catalog, so its pods serve nothing on 80 or 443.
 import { describe, expect, it } from 'vitest';
 import { useConformanceCluster } from '../conformance/harness.ts';
-import { expectResult, text } from '../conformance/output.ts';
-import { KUBECTL, clientPod, inPod, settled } from './support.ts';
+import { expectResult } from '../conformance/output.ts';
+import { KUBECTL, MY_NGINX, clientPod, inPod, settled } from './support.ts';
 
 const c = useConformanceCluster();
-
-const myNginx = text`
-  apiVersion: apps/v1
-  kind: Deployment
-  metadata:
-    name: my-nginx
-  spec:
-    selector:
-      matchLabels:
-        run: my-nginx
-    replicas: 2
-    template:
-      metadata:
-        labels:
-          run: my-nginx
-      spec:
-        containers:
-        - name: my-nginx
-          image: nginx
-          ports:
-          - containerPort: 80
-`;
 
 describe('Connecting Applications with Services', () => {
   it('finds my-nginx by DNS from a busybox pod and reaches it by name', { timeout: 120_000 }, async () => {
     const s = await c.sandbox('connecting');
     const k = (...args: string[]) => s.kubectl(KUBECTL, args, { timeoutMs: 60_000 });
-    expectResult(await k('apply', '-f', await s.writeFile('run-my-nginx.yaml', myNginx)), { code: 0, stdout: 'deployment.apps/my-nginx created\n' });
+    expectResult(await k('apply', '-f', await s.writeFile('run-my-nginx.yaml', MY_NGINX)), { code: 0, stdout: 'deployment.apps/my-nginx created\n' });
     expectResult(await k('expose', 'deployment/my-nginx'), { code: 0, stdout: 'service/my-nginx exposed\n' });
     await settled(c, s, 'my-nginx', 2);
     expect((await k('get', 'services', 'kube-dns', '--namespace=kube-system')).stdout).toMatch(/\nkube-dns +ClusterIP +10\.96\.0\.10 +<none> +53\/UDP,53\/TCP,9153\/TCP +/);

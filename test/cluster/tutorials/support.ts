@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { expect } from 'vitest';
 import { type ConformanceCluster, type Sandbox, kubectlBinary } from '../conformance/harness.ts';
+import { text } from '../conformance/output.ts';
 
 export const KUBECTL = '1.33';
 
@@ -106,3 +107,26 @@ export function watch(s: Sandbox, args: string[]): { output(): string; listed: P
   });
   return { output: () => out, listed, stop: () => child.kill('SIGINT') };
 }
+
+/** The page's run-my-nginx.yaml (Connecting Applications with Services), as a learner saves it. */
+export const MY_NGINX = text`
+  apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: my-nginx
+  spec:
+    selector:
+      matchLabels:
+        run: my-nginx
+    replicas: 2
+    template:
+      metadata:
+        labels:
+          run: my-nginx
+      spec:
+        containers:
+        - name: my-nginx
+          image: nginx
+          ports:
+          - containerPort: 80
+`;
