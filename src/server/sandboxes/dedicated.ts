@@ -22,6 +22,7 @@ import {
   PHASE_MESSAGES,
   PROVISIONING_GRACE_MS,
   SandboxError,
+  StartPhases,
   createSettling,
   deleteSandbox,
   ownerAnnotations,
@@ -92,12 +93,8 @@ export interface DedicatedClusters {
  */
 export async function provisionDedicated(ctx: ProvisionContext, request: ProvisionRequest & { namespace: string; hostId: string }, clusters: DedicatedClusters): Promise<string> {
   const { lab, owner, namespace } = request;
-  const started = Date.now();
-  let phase: StartPhase = 'creating-namespace';
-  const report = (next: StartPhase) => {
-    phase = next;
-    request.onProgress?.({ phase: next, message: PHASE_MESSAGES[next], elapsedMs: Date.now() - started });
-  };
+  const phases = new StartPhases(request.onProgress);
+  const report = (next: StartPhase) => phases.report(next);
   const now = ctx.now();
   report('creating-namespace');
   try {
@@ -141,7 +138,7 @@ export async function provisionDedicated(ctx: ProvisionContext, request: Provisi
     await clusters.stop(namespace).catch(() => undefined);
     await deleteSandbox(ctx.client, namespace).catch(() => undefined);
     if (error instanceof SandboxError) throw error;
-    throw new SandboxError(phase, namespace, `Starting a cluster of your own for lab ${lab.id} failed while ${PHASE_MESSAGES[phase].toLowerCase()}: ${errorMessage(error)}`);
+    throw new SandboxError(phases.phase, namespace, `Starting a cluster of your own for lab ${lab.id} failed while ${PHASE_MESSAGES[phases.phase].toLowerCase()}: ${errorMessage(error)}`);
   }
 }
 

@@ -42,6 +42,22 @@ export const PHASE_MESSAGES: Record<StartPhase, string> = {
   ready: 'Ready',
 };
 
+/** The phases of one start, told to the requester as they come; `phase` is the one under way (where a failure happened). */
+export class StartPhases {
+  phase: StartPhase = 'creating-namespace';
+  readonly #started = Date.now();
+  readonly #onProgress: ((progress: StartProgress) => void) | undefined;
+
+  constructor(onProgress: ((progress: StartProgress) => void) | undefined) {
+    this.#onProgress = onProgress;
+  }
+
+  report(next: StartPhase): void {
+    this.phase = next;
+    this.#onProgress?.({ phase: next, message: PHASE_MESSAGES[next], elapsedMs: Date.now() - this.#started });
+  }
+}
+
 export class SandboxError extends Error {
   readonly phase: StartPhase;
   readonly namespace: string | null;
@@ -197,12 +213,8 @@ export async function deleteNamespace(client: KubeClient, namespace: string): Pr
 /** Makes a sandbox from nothing; returns its namespace once the workbench is Ready and setup ran. */
 export async function provisionSandbox(ctx: ProvisionContext, request: ProvisionRequest): Promise<string> {
   const { lab, owner } = request;
-  const started = Date.now();
-  let phase: StartPhase = 'creating-namespace';
-  const report = (next: StartPhase) => {
-    phase = next;
-    request.onProgress?.({ phase: next, message: PHASE_MESSAGES[next], elapsedMs: Date.now() - started });
-  };
+  const phases = new StartPhases(request.onProgress);
+  const report = (next: StartPhase) => phases.report(next);
   const namespace = sandboxName(owner);
   const now = ctx.now();
   report('creating-namespace');
@@ -242,7 +254,7 @@ export async function provisionSandbox(ctx: ProvisionContext, request: Provision
   } catch (error) {
     await deleteSandbox(ctx.client, namespace).catch(() => undefined);
     if (error instanceof SandboxError) throw error;
-    throw new SandboxError(phase, namespace, `Starting a sandbox for lab ${lab.id} failed while ${PHASE_MESSAGES[phase].toLowerCase()}: ${errorMessage(error)}`);
+    throw new SandboxError(phases.phase, namespace, `Starting a sandbox for lab ${lab.id} failed while ${PHASE_MESSAGES[phases.phase].toLowerCase()}: ${errorMessage(error)}`);
   }
 }
 
