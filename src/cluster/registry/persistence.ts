@@ -1,6 +1,8 @@
 // The registry on disk: `snapshot.<n>` (every object at one moment) plus `log.<n>` (every write
 // since), both as framed records: [u32 payload length][u32 crc32 of payload][JSON payload].
-// Writes are buffered and written behind; fsync is batched. A record that is cut short or fails
+// A write reaches the log file (the kernel's page cache) before the API server answers it, so a
+// process killed right after its answer keeps it, as etcd keeps what it acknowledged; fsync is
+// batched (a machine that loses power may lose the last second). A record that is cut short or fails
 // its checksum ends the file: it is cut off with a warning, so a crash mid-write never stops a
 // restart.
 import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
@@ -154,7 +156,9 @@ export class Persistence {
     const frame = encodeRecord(record, objectJson);
     this.pending.push(frame);
     this.pendingBytes += frame.length;
-    if (!this.flushScheduled) {
+    // Written now, not on a later turn: the answer to this write may leave before that turn comes.
+    if (this.logFd !== undefined) this.flush();
+    else if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
