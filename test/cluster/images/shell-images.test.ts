@@ -82,8 +82,9 @@ describe.each(['1.29', '1.33'])('shell images with kubectl %s', (version) => {
 
   it("shows busybox's users, root by default, / as the working directory and no host tool", async () => {
     const result = await exec('box', ['sh', '-c', 'id; pwd; cut -d: -f1 /etc/passwd | tr "\\n" " "; echo; ls /usr/bin | wc -l; test -e /usr/bin/perl || echo no-perl; echo $HOME $PATH']);
+    // The image's /etc/group puts root in wheel; the runtime adds the image's groups, as containerd does.
     expect(result.stdout).toBe(
-      'uid=0(root) gid=0(root)\n/\nroot daemon bin sys sync mail www-data operator nobody \n0\nno-perl\n/root /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n',
+      'uid=0(root) gid=0(root) groups=0(root),10(wheel)\n/\nroot daemon bin sys sync mail www-data operator nobody \n0\nno-perl\n/root /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n',
     );
   });
 
@@ -115,7 +116,7 @@ describe.each(['1.29', '1.33'])('shell images with kubectl %s', (version) => {
 
   it('runs as the securityContext says, in the working directory it names', async () => {
     const result = await exec('nobody-box', ['sh', '-c', 'id; pwd; touch /etc/x 2>&1 || true']);
-    expect(result.stdout).toMatch(/^uid=101 gid=101\n\/work\n.*(Permission denied|Read-only)/s);
+    expect(result.stdout).toMatch(/^uid=101 gid=101 groups=101\n\/work\n.*(Permission denied|Read-only)/s);
   });
 });
 
