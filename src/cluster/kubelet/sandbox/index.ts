@@ -137,8 +137,8 @@ export interface SandboxSpec {
 
 /** A container's PID namespace, held open by the kubelet while the container runs. */
 export interface PidNamespace {
-  /** What a joining process opens (/proc/<kubelet>/fd/N). */
-  readonly path: string;
+  /** What a joining process opens (/proc/<kubelet>/fd/N); undefined once the namespace has no init. */
+  readonly path: string | undefined;
   close(): void;
 }
 
@@ -513,36 +513,75 @@ export async function spawnSandboxed(spec: SandboxSpec, support: SandboxSupport)
 
 const FIND_INIT_TRIES = 400;
 
+/** bubblewrap's child that is PID 1 of a PID namespace (NSpid ends in 1), if it has one now. */
+function pidNamespaceInit(bubblewrapPid: number): number | undefined {
+  let children: string;
+  try {
+    children = readFileSync(`/proc/${bubblewrapPid}/task/${bubblewrapPid}/children`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+  for (const child of children.split(' ').filter(Boolean).map(Number)) {
+    try {
+      const nspid = /^NSpid:\s*(.*)$/m.exec(readFileSync(`/proc/${child}/status`, 'utf8'))?.[1]?.trim().split(/\s+/);
+      if (nspid && nspid.length > 1 && nspid.at(-1) === '1') return child;
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return undefined;
+}
+
 /**
  * The PID namespace a process started with ownPidNamespace made: bubblewrap's child, PID 1 there,
  * opened as soon as it exists (before the container's command could end) and held until closed.
+ * Its path is checked on every use: joining a namespace whose PID 1 has gone fails (fork gives
+ * ENOMEM, which bubblewrap reports as "Can't fork for --pidns: Cannot allocate memory"), so a
+ * namespace whose init is not the one held is looked up again among bubblewrap's children.
  */
 export async function ownPidNamespace(process: SandboxedProcess): Promise<PidNamespace | undefined> {
   for (let tries = 0; tries < FIND_INIT_TRIES; tries++) {
-    let children: string;
-    try {
-      children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim();
-    } catch {
-      return undefined;
-    }
-    const init = Number(children.split(' ')[0]);
-    if (children !== '' && Number.isInteger(init)) {
-      let fd: number;
+    const init = pidNamespaceInit(process.pid);
+    if (init === undefined) {
       try {
-        fd = openSync(`/proc/${init}/ns/pid`, 'r');
+        readFileSync(`/proc/${process.pid}/stat`);
       } catch {
         return undefined;
       }
-      let open = true;
-      return {
-        path: `/proc/${globalThis.process.pid}/fd/${fd}`,
-        close: () => {
-          if (open) closeSync(fd);
-          open = false;
-        },
-      };
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      continue;
     }
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    let held: { init: number; fd: number } | undefined;
+    const open = (pid: number) => {
+      const fd = openSync(`/proc/${pid}/ns/pid`, 'r');
+      if (held) closeSync(held.fd);
+      held = { init: pid, fd };
+    };
+    try {
+      open(init);
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      continue;
+    }
+    return {
+      get path() {
+        if (!held) return undefined;
+        const now = pidNamespaceInit(process.pid);
+        if (now !== held.init) {
+          try {
+            if (now === undefined) throw new Error('no init');
+            open(now);
+          } catch {
+            return undefined;
+          }
+        }
+        return `/proc/${globalThis.process.pid}/fd/${held.fd}`;
+      },
+      close: () => {
+        if (held) closeSync(held.fd);
+        held = undefined;
+      },
+    };
   }
   return undefined;
 }
