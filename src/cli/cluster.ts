@@ -100,14 +100,11 @@ export async function runCluster(args: string[]): Promise<number> {
   }
   await cluster.writeKubeconfig(kubeconfigFile);
   const elapsed = Math.round(performance.now() - started);
-  process.stdout.write(`formicary cluster ready at ${cluster.url} in ${elapsed} ms; kubeconfig: ${kubeconfigFile}\n`);
-  const sandbox = cluster.kubelet?.sandbox;
-  if (sandbox?.mode === 'unavailable') process.stderr.write(`formicary cluster: shells are disabled: ${rootlessReason ? `rootless mode is not possible: ${rootlessReason}` : sandbox.reason}\n`);
-  if (sandbox?.mode === 'bubblewrap' && inUserNamespace()) process.stderr.write('formicary cluster: rootless: sandboxes run in this user\'s user namespace; ephemeral-storage limits are enforced by eviction only (a hard cap needs loop mounts, which need real root); CPU, memory and process limits hold only where this user may create cgroups\n');
-  if (sandbox?.mode === 'unsafe-local') process.stderr.write('formicary cluster: --unsafe-local-shell: pod shells run unsandboxed as this user\n');
 
+  // The signal handlers come before the ready line: whoever reads that line may signal at once,
+  // and a signal with no handler yet would end the process without a stop.
   let parentGone = false;
-  await new Promise<void>((done) => {
+  const stopRequested = new Promise<void>((done) => {
     const stop = (why: string) => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
@@ -129,6 +126,12 @@ export async function runCluster(args: string[]): Promise<number> {
       process.stdin.resume();
     }
   });
+  process.stdout.write(`formicary cluster ready at ${cluster.url} in ${elapsed} ms; kubeconfig: ${kubeconfigFile}\n`);
+  const sandbox = cluster.kubelet?.sandbox;
+  if (sandbox?.mode === 'unavailable') process.stderr.write(`formicary cluster: shells are disabled: ${rootlessReason ? `rootless mode is not possible: ${rootlessReason}` : sandbox.reason}\n`);
+  if (sandbox?.mode === 'bubblewrap' && inUserNamespace()) process.stderr.write('formicary cluster: rootless: sandboxes run in this user\'s user namespace; ephemeral-storage limits are enforced by eviction only (a hard cap needs loop mounts, which need real root); CPU, memory and process limits hold only where this user may create cgroups\n');
+  if (sandbox?.mode === 'unsafe-local') process.stderr.write('formicary cluster: --unsafe-local-shell: pod shells run unsandboxed as this user\n');
+  await stopRequested;
   if (!parentGone) {
     // The pipe watched for --stop-on-stdin-close would keep Node's event loop, and so this process,
     // alive after the stop: a supervisor that sent SIGTERM would wait for its SIGKILL timeout.
