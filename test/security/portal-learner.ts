@@ -4,6 +4,7 @@
 // through the portal's WebSocket. Nothing here reaches around the portal.
 
 import { WebSocket } from 'ws';
+import { TerminalScreen, type ScreenSize } from '../support/screen.ts';
 
 export interface LabSessionState {
   id: string;
@@ -17,11 +18,17 @@ export interface TerminalClose {
   reason: string;
 }
 
-/** The lab terminal's WebSocket, speaking the portal's JSON protocol (src/server/terminals/protocol.ts). */
+/**
+ * The lab terminal's WebSocket, speaking the portal's JSON protocol (src/server/terminals/protocol.ts),
+ * and the screen the learner's browser terminal would show for it (a replay drawn at the size it
+ * was printed at, as components/lab/terminal.ts draws it).
+ */
 export class LearnerTerminal {
   readonly socket: WebSocket;
   readonly closed: Promise<TerminalClose>;
   #output = '';
+  #size: ScreenSize = { cols: 120, rows: 40 };
+  readonly #screen = new TerminalScreen(this.#size);
   #shell: string | null = null;
   #seq = 0;
   readonly #messages: Array<Record<string, unknown>> = [];
@@ -33,19 +40,40 @@ export class LearnerTerminal {
       const message = JSON.parse(raw.toString()) as Record<string, unknown>;
       this.#messages.push(message);
       if (message.type === 'replay') {
-        if (message.reset === true) this.#output = '';
+        if (message.reset === true) {
+          this.#output = '';
+          this.#screen.reset();
+        }
         this.#output += String(message.data);
+        this.#drawReplay(String(message.data), typeof message.cols === 'number' && typeof message.rows === 'number' ? { cols: message.cols, rows: message.rows } : null);
         this.#shell = String(message.shell);
         this.#seq = Number(message.seq);
       } else if (message.type === 'output') {
         this.#output += String(message.data);
+        this.#screen.write(String(message.data));
         this.#seq = Number(message.seq);
       }
     });
   }
 
+  /** Everything the shell printed, as it came (escape sequences and all). */
   get output(): string {
     return this.#output;
+  }
+
+  /** The scrollback and the screen as text, as the learner reads them. */
+  get screen(): string {
+    return this.#screen.text();
+  }
+
+  #drawReplay(data: string, drawnAt: ScreenSize | null): void {
+    if (!drawnAt || (drawnAt.cols === this.#size.cols && drawnAt.rows === this.#size.rows)) {
+      this.#screen.write(data);
+      return;
+    }
+    this.#screen.resize(drawnAt);
+    this.#screen.write(data);
+    this.#screen.resize(this.#size);
   }
 
   get messages(): ReadonlyArray<Record<string, unknown>> {
@@ -58,6 +86,8 @@ export class LearnerTerminal {
   }
 
   attach(size = { cols: 120, rows: 40 }, position?: { shell: string | null; seq: number }): void {
+    this.#size = size;
+    this.#screen.resize(size);
     this.socket.send(JSON.stringify({ type: 'attach', ...size, ...(position?.shell ? { shell: position.shell, seq: position.seq } : {}) }));
   }
 
@@ -65,26 +95,50 @@ export class LearnerTerminal {
     this.socket.send(JSON.stringify({ type: 'input', data: text }));
   }
 
-  /** Runs `command` and resolves with what it printed between two markers. */
+  /**
+   * Runs `command` and resolves with what it printed between two markers, read from the screen as
+   * the learner sees it: a shell kept in tmux may come as a repaint of the whole screen (every
+   * attach repaints it once more when tmux's client reports its size), where a line ends in
+   * ESC[K, not in a line break, and the raw stream never has `begin` and a newline side by side.
+   */
   async run(command: string, timeoutMs = 60_000): Promise<string> {
     const mark = `m${Math.random().toString(36).slice(2, 10)}`;
-    const from = this.#output.length;
+    // What scrolled off before the command was typed cannot hold its output; the screen can (a repaint redraws it).
+    const fromLine = this.#screen.scrolledOff;
     // The markers are printed by the shell, so their echo (the typed line) does not match.
     this.type(`echo ${mark}''begin; ${command}; echo ${mark}''end\r`);
-    const seen = await this.waitFor(new RegExp(`${mark}begin\\r?\\n([\\s\\S]*?)${mark}end`), timeoutMs, from);
+    const regex = new RegExp(`${mark}begin\\n([\\s\\S]*?)${mark}end`);
+    const seen = await this.#until(regex, timeoutMs, () => {
+      const text = this.#screen.text(Math.min(fromLine, this.#screen.scrolledOff));
+      // The last one: a screen drawn again may still hold an older, half-drawn copy above it in the scrollback.
+      return text.slice(Math.max(0, text.lastIndexOf(`${mark}begin\n`))).match(regex);
+    });
     return seen[1] ?? '';
   }
 
+  /** Waits until the output since offset `from` (as it came, escape sequences and all) matches `pattern`. */
   async waitFor(pattern: RegExp | string, timeoutMs = 60_000, from = 0): Promise<RegExpMatchArray> {
     const regex = typeof pattern === 'string' ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : pattern;
+    return this.#until(regex, timeoutMs, () => this.#output.slice(from).match(regex));
+  }
+
+  async #until(regex: RegExp, timeoutMs: number, find: () => RegExpMatchArray | null): Promise<RegExpMatchArray> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const found = this.#output.slice(from).match(regex);
+      const found = find();
       if (found) return found;
-      if (this.socket.readyState === WebSocket.CLOSED) throw new Error(`the terminal closed before showing ${regex}; it showed:\n${this.#output.slice(-2000)}`);
-      if (Date.now() > deadline) throw new Error(`the terminal did not show ${regex} within ${timeoutMs} ms; it showed:\n${this.#output.slice(-2000)}`);
+      if (this.socket.readyState === WebSocket.CLOSED) throw new Error(`the terminal closed before showing ${regex}; ${this.#shown()}`);
+      if (Date.now() > deadline) throw new Error(`the terminal did not show ${regex} within ${timeoutMs} ms; ${this.#shown()}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+  }
+
+  /**
+   * For a failure: the screen's text, and the stream's end with its escapes spelled out (printed
+   * raw, a repaint's cursor moves and erasing would blank the screen of whoever reads the log).
+   */
+  #shown(): string {
+    return `its screen showed:\n${this.#screen.text().split('\n').slice(-60).join('\n')}\nthe last output as it came: ${JSON.stringify(this.#output.slice(-1500))}`;
   }
 
   close(): void {
