@@ -61,6 +61,8 @@ async function attach(until: (text: string) => boolean): Promise<{ raw: string; 
 describe('a terminal screen', () => {
   it('shows what a kept shell printed while no terminal was attached, which tmux sends as a repaint', async () => {
     await tmux('new-session', '-d', '-s', 'learner', '-x', String(SIZE.cols), '-y', String(SIZE.rows), 'bash --norc --noprofile');
+    // Keys sent before bash reads them would be echoed twice (by the terminal, then by bash).
+    await waitUntil('the prompt', async () => /[$#] *$/.test((await tmux('capture-pane', '-p', '-t', 'learner')).stdout.trim()));
     await tmux('send-keys', '-t', 'learner', "echo mark''begin; echo one; echo two; echo mark''end", 'Enter');
     await waitUntil('the command to finish in the session', async () => (await tmux('capture-pane', '-p', '-t', 'learner')).stdout.includes('markend'));
 
