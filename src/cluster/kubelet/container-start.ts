@@ -98,7 +98,7 @@ export async function createContainer(context: PodContext, slot: ContainerSlot, 
       return undefined;
     }
     created(context, slot, environment.env, previous);
-    return new ProcessContainer(spawned.process, spawned.tmp, () => node.now(), () => node.logLimit(), spawned.pidNamespace);
+    return new ProcessContainer(spawned.process, spawned.createdAt, spawned.tmp, () => node.now(), () => node.logLimit(), spawned.pidNamespace);
   }
   const behaviour = behaviourWithPort(image, args);
   const requirement = image.catalog?.requiredEnv;
@@ -211,7 +211,7 @@ async function spawnReal(
   argv: string[],
   env: Array<[string, string]>,
   instanceDir: string,
-): Promise<{ process: SandboxedProcess; tmp: string; pidNamespace?: PidNamespace } | string> {
+): Promise<{ process: SandboxedProcess; createdAt: Date; tmp: string; pidNamespace?: PidNamespace } | string> {
   const support = context.node.sandbox();
   if (support.mode === 'unavailable') return `sandbox:${support.reason}`;
   const pod = context.pod();
@@ -242,9 +242,10 @@ async function spawnReal(
       ...(tty ? { tty } : {}),
     });
     if (support.mode === 'unsafe-local') {
+      const createdAt = context.node.now();
       const process = await spawnSandboxed({ ...spec, env: { ...spec.env, TMPDIR: instance.tmp, HOME: instance.root } }, support);
       if (slot.spec['stdin'] !== true && !tty) process.endInput();
-      return { process, tmp: instance.tmp };
+      return { process, createdAt, tmp: instance.tmp };
     }
     // The container's command is PID 1 of a PID namespace of its own, unless the pod shares one
     // (shareProcessNamespace) or it is an ephemeral container with a target, which joins the target's.
@@ -253,10 +254,12 @@ async function spawnReal(
     const ownPids = specOf(pod)['shareProcessNamespace'] !== true && targetPids === undefined;
     const inSandbox = await inPodSandbox(context, slot, { ...(await withServiceNetwork(context, spec)), ownPidNamespace: ownPids }, true);
     const joined = targetPids && inSandbox.pod ? { ...inSandbox, pod: { ...inSandbox.pod, pid: targetPids } } : inSandbox;
+    // Before the process's cgroup is made: its CPU counter, setup included, counts from here.
+    const createdAt = context.node.now();
     const process = await spawnSandboxed(joined, support);
     const pidNamespace = joined.pod && ownPids ? await ownPidNamespace(process) : undefined;
     if (slot.spec['stdin'] !== true && !tty) process.endInput();
-    return { process, tmp: instance.tmp, ...(pidNamespace ? { pidNamespace } : {}) };
+    return { process, createdAt, tmp: instance.tmp, ...(pidNamespace ? { pidNamespace } : {}) };
   } catch (error) {
     if (error instanceof ContainerConfigError) return `config:${error.message}`;
     return `sandbox:${error instanceof Error ? error.message : String(error)}`;

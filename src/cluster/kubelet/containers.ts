@@ -24,6 +24,8 @@ export interface HttpAnswer {
 export interface ContainerInstance {
   /** containerd://<64 hex>, as containerStatuses[].containerID */
   readonly containerID: string;
+  /** When the runtime created it, before its process ran: its cgroup's CPU counter starts here. */
+  readonly createdAt: Date;
   readonly startedAt: Date;
   readonly log: ContainerLog;
   readonly exited: Promise<ContainerExit>;
@@ -92,6 +94,11 @@ export class SimulatedContainer implements ContainerInstance {
   /** Served requests per second over the last RATE_WINDOW seconds, as a ring of counts. */
   readonly #counts = new Array<number>(RATE_WINDOW).fill(0);
   #countsSecond = 0;
+
+  /** Nothing of it runs before it starts. */
+  get createdAt(): Date {
+    return this.startedAt;
+  }
 
   constructor(options: SimulatedOptions) {
     this.#options = options;
@@ -223,6 +230,7 @@ export class SimulatedContainer implements ContainerInstance {
 /** A real process in the sandbox: its output is the log, its exit code the container's. */
 export class ProcessContainer implements ContainerInstance {
   readonly containerID = newContainerID();
+  readonly createdAt: Date;
   readonly startedAt: Date;
   readonly log: ContainerLog;
   readonly exited: Promise<ContainerExit>;
@@ -233,8 +241,9 @@ export class ProcessContainer implements ContainerInstance {
   #killTimer: NodeJS.Timeout | undefined;
   readonly #attached = new Set<(stream: 'stdout' | 'stderr', data: Buffer) => void>();
 
-  constructor(process: SandboxedProcess, tmpDir: string, now: () => Date, logLimit: () => number, pidNamespace?: PidNamespace) {
+  constructor(process: SandboxedProcess, createdAt: Date, tmpDir: string, now: () => Date, logLimit: () => number, pidNamespace?: PidNamespace) {
     this.process = process;
+    this.createdAt = createdAt;
     this.tmpDir = tmpDir;
     this.#pidNamespace = pidNamespace;
     this.log = new ContainerLog(logLimit);

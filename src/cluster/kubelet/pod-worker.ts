@@ -597,7 +597,7 @@ export class PodWorker {
 
   /** What its running containers use now (metrics-server's scrape of this pod): sidecars and ephemeral containers are containers the runtime reports too. */
   samples(): ContainerSample[] {
-    return podSamples(this.pod, [...this.containers, ...this.init, ...this.ephemeral]);
+    return podSamples(this.pod, [...this.containers, ...this.init, ...this.ephemeral], () => this.#node.now().getTime());
   }
 
   // ---- exec sessions ---------------------------------------------------------------------------

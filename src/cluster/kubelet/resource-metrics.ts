@@ -70,10 +70,11 @@ export class ResourceMetricsStore {
       const stored = this.#last.get(uid);
       for (const sample of samples) {
         const before = stored?.get(sample.name);
-        const sameInstance = before !== undefined && before.containerID === sample.containerID && before.at < at;
-        const point: Point = { at, startedAt: sample.startedAt, containerID: sample.containerID, memoryBytes: sample.memoryBytes, cpuNanos: cumulativeCpu(sample, at, sameInstance ? before : undefined) };
+        const measuredAt = sample.readAt ?? at;
+        const sameInstance = before !== undefined && before.containerID === sample.containerID && before.at < measuredAt;
+        const point: Point = { at: measuredAt, startedAt: sample.startedAt, containerID: sample.containerID, memoryBytes: sample.memoryBytes, cpuNanos: cumulativeCpu(sample, measuredAt, sameInstance ? before : undefined) };
         lastContainers.set(sample.name, point);
-        const age = at - sample.startedAt;
+        const age = measuredAt - sample.startedAt;
         if (age > 0 && age < this.#resolutionMs && age >= this.#freshMinMs) prevContainers.set(sample.name, { ...point, at: sample.startedAt, cpuNanos: 0 });
         else if (sameInstance) prevContainers.set(sample.name, before);
       }
@@ -98,8 +99,8 @@ export class ResourceMetricsStore {
       // A counter that went backwards is skipped, as metrics-server skips it.
       if (windowMs <= 0 || point.cpuNanos < before.cpuNanos) continue;
       containers.push({ name, cpuNanocores: Math.round(((point.cpuNanos - before.cpuNanos) * 1000) / windowMs), memoryBytes: point.memoryBytes });
-      // Every container's last point is from the same scrape; the first one's window speaks for the pod.
-      earliest ??= { timestamp: point.at, windowMs };
+      // metrics-server's pod window is its earliest container's.
+      if (!earliest || point.at < earliest.timestamp) earliest = { timestamp: point.at, windowMs };
     }
     return earliest ? { ...earliest, containers } : undefined;
   }

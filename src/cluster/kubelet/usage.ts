@@ -12,9 +12,16 @@ export interface ContainerSample {
   name: string;
   /** The container instance: a restart starts a new CPU counter. */
   containerID: string;
+  /**
+   * metrics-server's StartTime, when the CPU counter was zero: the kubelet reports the container's
+   * creation (CRI's CreatedAt), not when its process got going, so a young container's first window
+   * holds all the CPU it used, its setup included.
+   */
   startedAt: number;
   /** Cumulative CPU time of a real process, in nanoseconds. */
   cpuNanos?: number;
+  /** When cpuNanos was read (the kubelet's CPU.Time): a window ends where its counter was read, not where the scrape began. */
+  readAt?: number;
   /** CPU in millicores where there is no counter: a simulated server, or the simulate-cpu annotation. */
   cpuMillis?: number;
   memoryBytes: number;
@@ -67,19 +74,20 @@ export function checkSimulatedMemory(pod: KubeObject, containers: ContainerSlot[
  * metrics-server: a real process's cumulative CPU counter and working set from its cgroup, a
  * simulated server's (or an annotated container's) CPU as a rate.
  */
-export function podSamples(pod: KubeObject, containers: ContainerSlot[]): ContainerSample[] {
+export function podSamples(pod: KubeObject, containers: ContainerSlot[], now: () => number): ContainerSample[] {
   const first = containers[0];
   return containers
     .filter((slot) => slot.instance?.running && slot.image)
     .map((slot) => {
       const instance = slot.instance as ContainerInstance;
-      const identity = { name: slot.name, containerID: instance.containerID, startedAt: instance.startedAt.getTime() };
+      const identity = { name: slot.name, containerID: instance.containerID, startedAt: instance.createdAt.getTime() };
       const simulated = simulatedUsage(pod, first, slot, slot.image ? behaviourOf(slot.image, strings(slot.spec['args'])) : undefined);
       if (!instance.process) return { ...identity, cpuMillis: simulated.cpuMillis, memoryBytes: simulated.memoryBytes };
       const memoryBytes = instance.memoryBytes() ?? simulated.memoryBytes;
       const cpuNanos = instance.cpuUsageNanos();
+      const readAt = now();
       // A lab's annotation drives the first container's CPU (an autoscaler lab needs load it can name).
       if ((slot === first && pod.metadata.annotations?.[SIMULATE_CPU]) || cpuNanos === undefined) return { ...identity, cpuMillis: simulated.cpuMillis, memoryBytes };
-      return { ...identity, cpuNanos, memoryBytes };
+      return { ...identity, cpuNanos, readAt, memoryBytes };
     });
 }

@@ -34,6 +34,21 @@ function rows(stdout: string): string[][] {
     .map((line) => line.trim().split(/\s{2,}|\s+(?=\S)/));
 }
 
+/** A CPU quantity as metrics-server writes it ("300m", "301234567n", "27u") in millicores. */
+function millicores(quantity: string): number {
+  const match = /^(\d+)(n|u|m)?$/.exec(quantity);
+  if (!match) throw new Error(`not a CPU quantity: ${quantity}`);
+  const perMillicore = match[2] === 'n' ? 1e6 : match[2] === 'u' ? 1e3 : match[2] === 'm' ? 1 : 1e-3;
+  return Number(match[1]) / perMillicore;
+}
+
+/** A window as Go's time.Duration prints it ("300ms", "0.3s", "1.25s") in milliseconds. */
+function durationMs(duration: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s)$/.exec(duration);
+  if (!match) throw new Error(`not a window: ${duration}`);
+  return Number(match[1]) * (match[2] === 's' ? 1000 : 1);
+}
+
 beforeAll(async () => {
   lab = await startKubeletCluster();
   await lab.kubectl(['create', 'namespace', ns]);
@@ -61,11 +76,19 @@ describe('kubectl top pod', () => {
   });
 
   it('measures a busy loop from its cgroup, bounded by its CPU limit', async () => {
-    const result = await lab.kubectl(['top', 'pod', 'burner', '-n', ns]);
-    const cpu = Number(rows(result.stdout)[1]?.[1]?.replace('m', ''));
+    // The raw answer is what kubectl top prints, with the window it was measured over.
+    const raw = JSON.parse((await lab.kubectl(['get', '--raw', `/apis/metrics.k8s.io/v1beta1/namespaces/${ns}/pods/burner`])).stdout);
+    const cpu = millicores(raw.containers[0].usage.cpu);
+    const windowMs = durationMs(raw.window);
     expect(cpu).toBeGreaterThan(50);
-    // A 300m quota is enforced per 100 ms period: a short window can read a little over it.
-    expect(cpu).toBeLessThanOrEqual(400);
+    // The kernel enforces 300m as 30 ms of CPU in every 100 ms period (cpu.max), spent whenever the
+    // loop gets a CPU in it. A window of W ms meets at most floor(W/100)+1 periods, those at its ends
+    // in part, and on a loaded machine each end can hold a whole period's 30 ms (300 ms: 120 ms,
+    // 400m). The kernel also hands quota to a CPU in 5 ms slices (sched_cfs_bandwidth_slice_us), and
+    // what a CPU has left carries into the next period. metrics-server's 15 s windows allow 302m by
+    // the same count; this cluster's are 50 times shorter. A loop without a limit uses a free core: 1000m.
+    const periods = Math.floor(windowMs / 100) + 1;
+    expect(cpu).toBeLessThanOrEqual(((periods * 30 + 5) / windowMs) * 1000);
   });
 
   it('sorts by CPU or memory, largest first', async () => {
