@@ -32,7 +32,8 @@ async function waitUntil<T>(what: string, probe: () => T | Promise<T>, timeoutMs
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'formicary-screen-'));
   const inherited = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[0] !== 'TMUX'));
-  env = { ...inherited, TMUX_TMPDIR: dir, WORKBENCH_TMUX_CONF: path.join(WORKBENCH.pathname, 'tmux.conf'), TERM: 'xterm-256color', PS1: 'learner$ ', HOME: dir };
+  // No history file: the session's bash would write one as it exits, after the directory is gone.
+  env = { ...inherited, TMUX_TMPDIR: dir, WORKBENCH_TMUX_CONF: path.join(WORKBENCH.pathname, 'tmux.conf'), TERM: 'xterm-256color', HOME: dir, HISTFILE: '' };
 });
 
 afterAll(async () => {
