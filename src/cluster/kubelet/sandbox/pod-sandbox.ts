@@ -109,6 +109,34 @@ function accepting(pid: number, ip: string | undefined, port: number): boolean {
   return false;
 }
 
+/**
+ * Waits until bubblewrap's init (the pod's PID 1, the child it reported) has started the pause
+ * command: only then is the sandbox's own setup done. bubblewrap reports the child before letting
+ * it go on, and the child then brings up its loopback (adding 127.0.0.1 with NLM_F_EXCL): a
+ * kubelet that went on at once to attach the pod network (`ip link set lo up`, which adds that
+ * address too) made it fail with "loopback: Failed RTM_NEWADDR" under load. PID 1 then exited,
+ * leaving a pod whose network worked and whose PID namespace took no process: every exec failed
+ * with "Can't fork for --pidns: Cannot allocate memory".
+ */
+async function untilPauseRuns(pause: ChildProcess, initPid: number, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    if (pause.exitCode !== null || pause.signalCode !== null) throw new Error(`failed to create pod sandbox: ${stderr().trim() || 'the pause process exited'}`);
+    let children = '';
+    try {
+      children = readFileSync(`/proc/${initPid}/task/${initPid}/children`, 'utf8').trim();
+    } catch {
+      // PID 1 is gone: the exit above tells why, on the next turn.
+    }
+    if (children !== '') return;
+    if (Date.now() > deadline) {
+      pause.kill('SIGKILL');
+      throw new Error('failed to create pod sandbox: bubblewrap did not start the pause process in time');
+    }
+    await sleep(5);
+  }
+}
+
 /** Where the pause process's bubblewrap finds the pod's user namespace (the holder's, passed as a descriptor). */
 const HOLDER_FD = 4;
 
@@ -246,6 +274,7 @@ export class PodSandbox {
         });
         pause.once('exit', () => fail(stderr.trim() || 'the pause process exited'));
       });
+      await untilPauseRuns(pause, pausePid, () => stderr);
     } catch (error) {
       holder.stop();
       throw error;
