@@ -1,7 +1,8 @@
 // One pod's sandbox as the container runtime keeps it (the CRI's RunPodSandbox and
 // StopPodSandbox): the set of namespaces every real process of the pod joins, the pod's cgroup
 // with one child per container, and the pod's network namespace on the pod network (CNI ADD).
-// Made on first need; the pod worker decides when it goes.
+// Made on first need; the pod worker decides when it goes. A pause process that dies on its own
+// (killed, OOM) is reported to the worker, which makes a new sandbox (the kubelet's SandboxChanged).
 import type { Duplex } from 'node:stream';
 import type { KubeObject } from '../types.ts';
 import { limitsOf, podLimits } from './container-sandbox.ts';
@@ -23,6 +24,8 @@ export interface PodSandboxOwner {
   gone(): boolean;
   /** The worker was disposed or the pod finished: a sandbox made meanwhile is stopped at once. */
   ended(): boolean;
+  /** The pod sandbox's pause process exited without the kubelet stopping it: the sandbox is no longer ready. */
+  sandboxExited(): void;
 }
 
 export class PodSandboxRuntime {
@@ -35,6 +38,11 @@ export class PodSandboxRuntime {
   readonly #containerCgroups = new Map<string, Promise<SandboxCgroup | null>>();
   /** The pod sandbox whose namespace is on the pod network (CNI ADD done). */
   #networkSandbox: PodSandbox | undefined;
+  /**
+   * Sandboxes made before this one (CRI's attempt): each has a pod cgroup of its own, as the old
+   * one is still being killed and removed when its successor starts.
+   */
+  #attempt = 0;
 
   constructor(owner: PodSandboxOwner) {
     this.#owner = owner;
@@ -68,7 +76,10 @@ export class PodSandboxRuntime {
         (sandbox) => {
           // The pod went while its sandbox was being made.
           if (this.#owner.ended()) sandbox.stop();
-          else this.#madePodSandbox = sandbox;
+          else {
+            this.#madePodSandbox = sandbox;
+            void sandbox.exited.then(() => this.#exited(sandbox));
+          }
           return sandbox;
         },
         (error: unknown) => {
@@ -80,9 +91,24 @@ export class PodSandboxRuntime {
     return this.#podSandbox;
   }
 
+  /**
+   * The pause process exited: stopped by the kubelet (no longer the pod's sandbox), or ended by
+   * something else. Then the sandbox stays the pod's until the worker has killed its containers
+   * and stops it, as the kubelet kills a pod before StopPodSandbox.
+   */
+  #exited(sandbox: PodSandbox): void {
+    if (this.#madePodSandbox === sandbox) this.#owner.sandboxExited();
+  }
+
+  /** The pod sandbox was made and is no longer ready: its PID 1 is exiting or gone. */
+  get lost(): boolean {
+    return this.#madePodSandbox !== undefined && !this.#madePodSandbox.ready;
+  }
+
   #ensurePodCgroup(): Promise<SandboxCgroup | null> {
     const { node, uid } = this.#owner;
-    this.#podCgroup ??= node.sandboxCgroup().then((parent) => parent?.child(`pod-${uid}`, podLimits(this.#owner.pod(), node.podLimitDefaults)) ?? null);
+    const name = this.#attempt === 0 ? `pod-${uid}` : `pod-${uid}-${this.#attempt}`;
+    this.#podCgroup ??= node.sandboxCgroup().then((parent) => parent?.child(name, podLimits(this.#owner.pod(), node.podLimitDefaults)) ?? null);
     return this.#podCgroup;
   }
 
@@ -104,7 +130,8 @@ export class PodSandboxRuntime {
     const sandbox = await this.ensure();
     if (!sandbox || !podIP || this.#networkSandbox === sandbox) return;
     await network.attach(sandbox, podIP);
-    this.#networkSandbox = sandbox;
+    // A sandbox stopped meanwhile (it died, the pod ended) is no longer the pod's.
+    if (this.#madePodSandbox === sandbox) this.#networkSandbox = sandbox;
   }
 
   /** A service image's simulated server listens on the pod's ports, on the pod network like a process would. */
@@ -142,6 +169,7 @@ export class PodSandboxRuntime {
         cgroup?.killAll();
         void cgroup?.remove();
       });
+    if (this.#podCgroup) this.#attempt++;
     this.#podCgroup = undefined;
     this.#containerCgroups.clear();
   }

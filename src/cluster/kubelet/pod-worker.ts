@@ -1,9 +1,10 @@
 // One pod on one node, as the kubelet's pod worker handles it: set up the pod sandbox (volumes,
 // IP, network: pod-sandbox-runtime.ts), run init containers in order, start containers
 // (image-pull.ts, container-start.ts), probe them and run their hooks (container-lifecycle.ts),
-// restart them per restartPolicy with back-off, and tear everything down gracefully when the pod
-// is deleted. `sync` is level-triggered: it looks at what is and does the next step; every timer,
-// exit and watch event just asks for another sync.
+// restart them per restartPolicy with back-off, make a new pod sandbox when the old one dies
+// (SandboxChanged), and tear everything down gracefully when the pod is deleted. `sync` is
+// level-triggered: it looks at what is and does the next step; every timer, exit and watch event
+// just asks for another sync.
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { KubeObject } from '../types.ts';
@@ -67,6 +68,12 @@ export class PodWorker {
   #startTime: string;
   #sandboxReady = false;
   #preparing = false;
+  /** The pod sandbox died: its containers are being killed before a new one is made (or the pod ends). */
+  #sandboxChanging = false;
+  /** Bumped when the pod sandbox dies, so a setup begun for the old one does not report the pod ready. */
+  #sandboxGeneration = 0;
+  /** Containers that ended with the pod sandbox, and how: restarted per restartPolicy in the new one. */
+  readonly #endedWithSandbox = new Map<ContainerSlot, { exitCode: number; ranMs: number }>();
   #mountRetryAt: number | undefined;
   #terminating = false;
   /** Every container stopped for deletion. */
@@ -120,6 +127,7 @@ export class PodWorker {
       pod: () => this.pod,
       gone: () => this.#gone,
       ended: () => this.#gone || this.#final,
+      sandboxExited: () => this.#sandboxChanged(),
     });
     this.#context = {
       node,
@@ -276,7 +284,8 @@ export class PodWorker {
       this.#statusChanged();
       return;
     }
-    if (this.#final) return;
+    // A lost sandbox's exit is on its way (#sandboxChanged): nothing starts or finishes before it.
+    if (this.#final || this.#sandboxChanging || this.#sandbox.lost) return;
     if (!this.#sandboxReady) {
       this.#prepareSandbox();
       this.#statusChanged();
@@ -376,13 +385,16 @@ export class PodWorker {
       }
     }
     this.#preparing = true;
+    const generation = this.#sandboxGeneration;
     void Promise.all([this.#delay(this.#node.startDelay(150)), this.#sandbox.setUpNetwork(this.#podIP)]).then(
       () => {
+        if (generation !== this.#sandboxGeneration) return;
         this.#preparing = false;
         this.#sandboxReady = true;
         this.kick();
       },
       (error: unknown) => {
+        if (generation !== this.#sandboxGeneration) return;
         this.#preparing = false;
         const message = error instanceof Error ? error.message : String(error);
         this.#event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "${this.uid.replace(/-/g, '')}": ${message}`);
@@ -476,7 +488,11 @@ export class PodWorker {
     };
     slot.state = { terminated };
     slot.exit = terminated;
-    if (!this.#terminating && !this.#failure) this.#scheduleRestart(slot, exit.exitCode, finishedAt.getTime() - instance.startedAt.getTime());
+    const ranMs = finishedAt.getTime() - instance.startedAt.getTime();
+    // A process that ended with its pod sandbox (the kernel ends a PID namespace's processes as its
+    // PID 1 exits, before that exit reaches the kubelet) restarts in the new sandbox, not in the old.
+    if (this.#sandboxChanging || (instance.process !== undefined && this.#sandbox.lost)) this.#endedWithSandbox.set(slot, { exitCode: exit.exitCode, ranMs });
+    else if (!this.#terminating && !this.#failure) this.#scheduleRestart(slot, exit.exitCode, ranMs);
     this.#statusChanged();
     this.kick();
   }
@@ -486,19 +502,74 @@ export class PodWorker {
     return slot.restartsAfter(exitCode, str(specOf(this.pod)['restartPolicy']) ?? 'Always');
   }
 
-  #scheduleRestart(slot: ContainerSlot, exitCode: number, ranMs: number): void {
+  #scheduleRestart(slot: ContainerSlot, exitCode: number, ranMs: number, whateverThePolicy = false): void {
     if (slot.definitionChanged) {
       slot.definitionChanged = false;
       slot.restartAt = this.#node.now().getTime();
       return;
     }
-    if (!this.#restarts(slot, exitCode)) {
+    if (!whateverThePolicy && !this.#restarts(slot, exitCode)) {
       slot.restartAt = undefined;
       return;
     }
     if (ranMs > this.#node.scaled(BACKOFF_RESET_MS)) slot.crashes = 0;
     slot.restartAt = this.#node.now().getTime() + this.#node.scaled(backoffDelayMs(slot.crashes));
     slot.crashes++;
+  }
+
+  /**
+   * The pod sandbox's pause process died without the kubelet stopping it (killed, OOM): like the
+   * kubelet's computePodActions finding no ready sandbox (PodSandboxChanged), the pod is killed
+   * (its running containers, then the old sandbox) and a new sandbox is made, with a new address
+   * from the pod network, in which the init containers run again from the first and the containers
+   * start again per restartPolicy. A restartPolicy Never pod whose containers already ran gets no
+   * new sandbox and no SandboxChanged: it is only killed, and ends. A pod being deleted, or
+   * finished, is left to its end.
+   */
+  #sandboxChanged(): void {
+    if (this.#gone || this.#terminating || this.#final || this.#sandboxChanging) return;
+    const slots = [...this.init, ...this.containers, ...this.ephemeral];
+    const ran = slots.some((slot) => slot.instance !== undefined || slot.terminated !== undefined);
+    const recreate = str(specOf(this.pod)['restartPolicy']) !== 'Never' || !ran;
+    if (recreate) this.#event('Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+    this.#sandboxChanging = true;
+    this.#sandboxGeneration++;
+    this.#preparing = false;
+    const grace = podGraceMs(this.#context);
+    const stopping: Array<Promise<unknown>> = [];
+    for (const slot of slots) {
+      slot.attempt++;
+      slot.starting = false;
+      slot.stopProbes();
+      const instance = slot.instance;
+      if (instance?.running) {
+        this.#event('Normal', 'Killing', `Stopping container ${slot.name}`, slot);
+        stopContainer(this.#context, slot, instance, grace);
+        stopping.push(instance.exited);
+      }
+    }
+    this.#statusChanged();
+    void Promise.all(stopping).then(() => {
+      this.#sandboxChanging = false;
+      const ended = [...this.#endedWithSandbox];
+      this.#endedWithSandbox.clear();
+      if (this.#gone || this.#terminating) return;
+      if (!recreate) {
+        this.#finish();
+        return;
+      }
+      // StopPodSandbox: what is left of the old sandbox goes, its address with it (CNI DEL).
+      this.#sandbox.stop();
+      this.#node.releaseIP(this.uid);
+      this.#podIP = undefined;
+      this.#sandboxReady = false;
+      // What the kill ended starts again whatever its exit code (computePodActions chose the containers
+      // to start before killing: all but those that had already succeeded under OnFailure).
+      for (const [slot, { exitCode, ranMs }] of ended) if (!slot.ephemeral) this.#scheduleRestart(slot, exitCode, ranMs, true);
+      const now = this.#node.now().getTime();
+      for (const slot of this.init) if (!slot.sidecar && slot.terminated?.exitCode === 0) slot.restartAt = now;
+      this.kick();
+    });
   }
 
   /** spec.activeDeadlineSeconds counts from the pod's start on this node (activeDeadlineHandler). */

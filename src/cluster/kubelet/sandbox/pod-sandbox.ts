@@ -137,6 +137,26 @@ async function untilPauseRuns(pause: ChildProcess, initPid: number, stderr: () =
   }
 }
 
+/** The kernel's PF_EXITING task flag (/proc/<pid>/stat's ninth field): the task is in its exit. */
+const PF_EXITING = 0x4;
+
+/**
+ * Whether the process runs and is not on its way out. When a PID namespace's init exits, the
+ * kernel first kills every other process of the namespace and waits for them to be reaped, with
+ * PF_EXITING already set: their exits reach the kubelet before the init's own.
+ */
+function aliveNotExiting(pid: number): boolean {
+  let stat;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  // The command name (in parentheses) may hold spaces and parentheses: the fields start after the last ')'.
+  const [state, , , , , , flags] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return state !== 'Z' && state !== 'X' && (Number(flags) & PF_EXITING) === 0;
+}
+
 /** Where the pause process's bubblewrap finds the pod's user namespace (the holder's, passed as a descriptor). */
 const HOLDER_FD = 4;
 
@@ -199,6 +219,8 @@ export class PodSandbox {
   /** A hostNetwork pod's sandbox: its network namespace is the node's. */
   readonly #sharesNodeNetwork: boolean;
   #stopped = false;
+  /** Resolves once the pause process has exited, whoever ended it: stop(), a kill, the OOM killer, a learner. */
+  readonly exited: Promise<void>;
 
   private constructor(support: Extract<SandboxSupport, { mode: 'bubblewrap' }>, pause: ChildProcess, pausePid: number, fds: Map<string, number>, holder: ChildProcess, options: PodSandboxOptions) {
     this.#support = support;
@@ -211,6 +233,10 @@ export class PodSandbox {
     this.#sharesNodeNetwork = options.netns !== undefined;
     const path = (ns: string) => `/proc/${process.pid}/fd/${fds.get(ns) ?? -1}`;
     this.namespaces = { user: path('user'), pid: path('pid'), net: path('net'), uts: path('uts'), ipc: path('ipc') };
+    this.exited = new Promise((resolve) => {
+      if (pause.exitCode !== null || pause.signalCode !== null) resolve();
+      else pause.once('exit', () => resolve());
+    });
   }
 
   /** RunPodSandbox: starts the pause process and holds the pod's namespaces. */
@@ -303,6 +329,14 @@ export class PodSandbox {
 
   get running(): boolean {
     return !this.#stopped && this.#pause.exitCode === null && this.#pause.signalCode === null;
+  }
+
+  /**
+   * Running, and its PID 1 not exiting (what the runtime reports as SANDBOX_READY): false already
+   * while the kernel ends the pod's processes, before the pause process's exit reaches the kubelet.
+   */
+  get ready(): boolean {
+    return this.running && aliveNotExiting(this.#pausePid);
   }
 
   /** 127.0.0.1:port inside the pod carried to a Unix socket on the host; started once, on first need. */
