@@ -96,8 +96,12 @@ export const VARIABLES = [
 ] as const;
 type Variable = (typeof VARIABLES)[number];
 
-/** Read by the site build (siteContentRoot below), not by the portal: allowed, not unknown. */
-const BUILD_VARIABLES: readonly string[] = ['FORMICARY_CONTENT_ROOT'];
+/**
+ * Read by others, not by the portal: allowed, not unknown. The site build (siteContentRoot below);
+ * every cluster's kubelet, the portal's own and the learners' dedicated ones alike, which inherit
+ * the variable (identitySlicesDir in src/cluster).
+ */
+const VARIABLES_READ_ELSEWHERE: readonly string[] = ['FORMICARY_CONTENT_ROOT', 'FORMICARY_IDENTITY_SLICES_DIR'];
 
 /**
  * Where the site build reads content/, labs/ and public/diagrams from: FORMICARY_CONTENT_ROOT
@@ -199,7 +203,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>, c
   };
 
   for (const name of Object.keys(env)) {
-    if (!name.startsWith('FORMICARY_') || BUILD_VARIABLES.includes(name)) continue;
+    if (!name.startsWith('FORMICARY_') || VARIABLES_READ_ELSEWHERE.includes(name)) continue;
     const bare = name.slice('FORMICARY_'.length);
     const hint = (VARIABLES as readonly string[]).includes(bare) ? `; did you mean ${bare}?` : '';
     problems.push(`${name}: unknown variable; Formicary reads ${VARIABLES.join(', ')}${hint}`);

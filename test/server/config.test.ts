@@ -222,6 +222,10 @@ describe('parseConfig', () => {
     expect(parseConfig({ FORMICARY_CONTENT_ROOT: '/tmp/fixture' }, cwd).port).toBe(4321);
   });
 
+  it('lets the clusters’ FORMICARY_IDENTITY_SLICES_DIR through', () => {
+    expect(parseConfig({ FORMICARY_IDENTITY_SLICES_DIR: '/srv/formicary/identity-slices' }, cwd).port).toBe(4321);
+  });
+
   it('reports every problem at once, one line per variable', () => {
     try {
       parseConfig({ PORT: 'x', LAB_CLUSTER: 'kind' }, cwd);

@@ -63,6 +63,8 @@ export interface KubeletOptions {
   resources?: KubeletResources;
   /** Host paths no sandbox may see wherever they lie (the portal's data directory); the cluster's dataDir is always hidden. */
   hiddenPaths?: string[];
+  /** The host-wide directory where clusters claim slices of the sandbox identity range (default identitySlicesDir()). */
+  identitySlicesDir?: string;
   /** Where the kubelet says what it cannot do on this machine (cgroups); default JSON lines on stderr. */
   log?: Logger;
 }
@@ -228,7 +230,11 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
   const claimImagesDir = join(kubeletDir, 'claim-images');
   for (const dir of [storageDir, claimImagesDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
   const hostDisk = new HostDisk({ root: kubeletDir, imageDirs: [storageDir, claimImagesDir], ...(options.hostDiskReserveBytes !== undefined ? { reserveBytes: options.hostDiskReserveBytes } : {}) });
-  const identities = new SandboxIdentities(join(options.dataDir, 'sandbox-identities.json'));
+  const log = options.log ?? stderrLogger;
+  const identities = new SandboxIdentities(join(options.dataDir, 'sandbox-identities.json'), {
+    ...(options.identitySlicesDir !== undefined ? { slicesDir: options.identitySlicesDir } : {}),
+    warn: (message) => log.warn({ dataDir: options.dataDir }, message),
+  });
   const claimStorage = new ClaimStorage(join(kubeletDir, 'claims'), claimImagesDir, hostDisk, (namespace) => identities.of(namespace));
   // As on a node after a reboot: the processes of an earlier run are gone, but a pod that still
   // exists keeps its directory (emptyDir volumes, the workbench's home); only pods deleted meanwhile lose theirs.
@@ -240,7 +246,6 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
   // Probing bubblewrap runs processes: done on first need, not on the way to "ready".
   let support: SandboxSupport | undefined;
   const sandbox = () => (support ??= detectSandboxSupport({ unsafeLocalShell: options.unsafeLocalShell ?? false, runtimeDir, hiddenPaths: [options.dataDir, ...(options.hiddenPaths ?? [])] }));
-  const log = options.log ?? stderrLogger;
   const share = Math.min(1, Math.max(0.05, options.resources?.hostShare ?? DEFAULT_HOST_SHARE));
   // One parent cgroup for this kubelet's pod sandboxes (several clusters on a host each have their own).
   let cgroupParent: Promise<SandboxCgroup | null> | undefined;
