@@ -254,6 +254,8 @@ async function spawnReal(
     const ownPids = specOf(pod)['shareProcessNamespace'] !== true && targetPids === undefined;
     const inSandbox = await inPodSandbox(context, slot, { ...(await withServiceNetwork(context, spec)), ownPidNamespace: ownPids }, true);
     const joined = targetPids && inSandbox.pod ? { ...inSandbox, pod: { ...inSandbox.pod, pid: targetPids } } : inSandbox;
+    // A new instance's working set is its own, as in the cgroup a runtime makes for each instance.
+    await joined.cgroup?.reclaimMemory();
     // Before the process's cgroup is made: its CPU counter, setup included, counts from here.
     const createdAt = context.node.now();
     const process = await spawnSandboxed(joined, support);

@@ -43,7 +43,7 @@ export interface ContainerInstance {
   /** Whether something accepts TCP connections on the port. */
   listens(port: number): boolean;
   memoryBytes(): number | undefined;
-  /** Cumulative CPU time in nanoseconds of a real process's cgroup; undefined for a simulated server. */
+  /** Cumulative CPU time in nanoseconds of a real process's cgroup since this instance was made; undefined for a simulated server. */
   cpuUsageNanos(): number | undefined;
   /** Requests a second served lately (not counting probes). */
   requestRate(): number;

@@ -1,8 +1,9 @@
 // kubectl top against the resource metrics API: metrics-server's windows over the kubelet's
 // cgroup counters (a real busy loop) and simulated servers, the tables kubectl prints, its
 // messages before the first window, sorting and selectors, the raw API, and who may read it.
+import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type KubeletCluster, phase, startKubeletCluster, versionedKubectl } from '../kubelet/harness.ts';
+import { containerStatus, type KubeletCluster, phase, startKubeletCluster, versionedKubectl } from '../kubelet/harness.ts';
 
 let lab: KubeletCluster;
 const ns = 'observe-top';
@@ -125,6 +126,94 @@ describe('kubectl top pod', () => {
     const empty = await lab.kubectl(['top', 'pod', '-n', 'default']);
     expect(empty.code).toBe(0);
     expect(empty.stderr.trim()).toBe('No resources found in default namespace.');
+  });
+});
+
+describe('kubectl top pod after a restart', () => {
+  it('counts a restarted container\'s CPU from its new start, bounded by its limit', async () => {
+    const restartNs = 'observe-restart';
+    await lab.kubectl(['create', 'namespace', restartNs]);
+    // Each run is a busy loop held to 100m that ends after a second; restartPolicy Always brings
+    // it back (after 0.2, 0.4, 0.8, 1.6 s here). Three pods, for more first windows: a restarted
+    // container's first window is one counted from its start only when a scrape finds it between
+    // freshContainerMinMetricsResolution and the resolution old (about one start in three).
+    const names = ['again-1', 'again-2', 'again-3'];
+    const pod = (name: string) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+  restartPolicy: Always
+  containers:
+  - name: loop
+    image: busybox
+    command: [sh, -c, 'while :; do :; done & sleep 1; exit 1']
+    resources: {limits: {cpu: 100m, memory: 32Mi}}
+`;
+    await lab.apply(names.map(pod).join('---\n'), restartNs);
+    // Every window metrics.k8s.io serves while they crash-loop (the raw API's answer, read in the
+    // process: a window lasts 300 ms here, shorter than a kubectl call takes to catch it).
+    const seen = new Map<string, { restarts: number; cpu: number; windowMs: number }>();
+    const restarts = (name: string) => Number(containerStatus(lab.pod(restartNs, name))?.['restartCount'] ?? 0);
+    await lab.until(
+      'four restarts of each pod, and a window after the last',
+      () => {
+        for (const name of names) {
+          const metrics = lab.cluster.kubelet?.podMetrics(restartNs, name);
+          const usage = metrics?.containers[0]?.usage;
+          if (metrics && usage) seen.set(`${name} ${metrics.timestamp} ${metrics.window}`, { restarts: restarts(name), cpu: millicores(usage.cpu), windowMs: durationMs(metrics.window) });
+        }
+        return names.every((name) => [...seen].some(([key, window]) => key.startsWith(`${name} `) && window.restarts >= 4));
+      },
+      60_000,
+    );
+    await lab.kubectl(['delete', 'namespace', restartNs, '--wait=false']);
+    const windows = [...seen.values()];
+    expect(windows.filter((window) => window.restarts > 0).length).toBeGreaterThan(0);
+    // The kernel's bound (see the busy loop above) for 100m: 10 ms of CPU a 100 ms period, plus a
+    // 5 ms slice a CPU may hold. A counter that kept the earlier runs (about 100 ms of CPU each)
+    // would read at least 333m over a first window, which is at most 300 ms long.
+    const slack = 5 * availableParallelism();
+    for (const window of windows) {
+      const periods = Math.floor(window.windowMs / 100) + 1;
+      expect(window.cpu, JSON.stringify(window)).toBeLessThanOrEqual(((periods * 10 + slack) / window.windowMs) * 1000);
+    }
+  });
+
+  it('reports a restarted container\'s working set as its own, not the page cache its last run left', async () => {
+    const memoryNs = 'observe-restart-memory';
+    await lab.kubectl(['create', 'namespace', memoryNs]);
+    // The first run writes 48 MiB to its emptyDir and reads it twice (active page cache, charged to
+    // the container), then fails; the next finds the file there and only sleeps.
+    await lab.apply(
+      `apiVersion: v1
+kind: Pod
+metadata: {name: writer}
+spec:
+  volumes: [{name: data, emptyDir: {}}]
+  containers:
+  - name: app
+    image: busybox
+    command: [sh, -c, 'if [ -e /data/done ]; then exec sleep 3600; fi; dd if=/dev/zero of=/data/big bs=1M count=48; cat /data/big /data/big > /dev/null; touch /data/done; exit 1']
+    volumeMounts: [{name: data, mountPath: /data}]
+    resources: {limits: {cpu: 200m, memory: 128Mi}}
+`,
+      memoryNs,
+    );
+    await lab.until('the second run Running', () => Number(containerStatus(lab.pod(memoryNs, 'writer'))?.['restartCount'] ?? 0) >= 1 && containerStatus(lab.pod(memoryNs, 'writer'))?.['state']?.['running'], 60_000);
+    // Windows change with each scrape (every 300 ms here): the first seen now may be the last run's,
+    // a second one is from a scrape that found this run, and so is every later one kubectl reads.
+    const windows = new Set<string>();
+    await lab.until('a window of the second run', () => {
+      const metrics = lab.cluster.kubelet?.podMetrics(memoryNs, 'writer');
+      if (metrics) windows.add(`${metrics.timestamp} ${metrics.window}`);
+      return windows.size >= 2;
+    }, 30_000);
+    const top = rows((await lab.kubectl(['top', 'pod', 'writer', '-n', memoryNs, '--no-headers'])).stdout);
+    await lab.kubectl(['delete', 'namespace', memoryNs, '--wait=false']);
+    // A sleep uses well under a MiB, as a container that never wrote anything (the burner's sidecar)
+    // reads; on a node its cgroup would be new. The file's 48 MiB in cache belong to the last run.
+    expect(top[0]?.[2]).toMatch(/^\d+Mi$/);
+    expect(Number(top[0]?.[2]?.replace('Mi', ''))).toBeLessThan(16);
   });
 });
 

@@ -229,6 +229,17 @@ export class SandboxCgroup {
     return Math.max(0, usage - inactiveFile);
   }
 
+  /**
+   * Reclaims what the kernel can of this cgroup's memory (v1): the page cache a container's earlier
+   * instance left charged to it, which would otherwise read as the next instance's working set. A
+   * runtime gives every instance a cgroup of its own; v1 keeps the container's across restarts, while
+   * v2's processes each have a leaf of their own already.
+   */
+  async reclaimMemory(): Promise<void> {
+    const memory = this.#dirs.get('memory');
+    if (this.#version === 1 && memory) await tryWrite(join(memory, 'memory.force_empty'), '0');
+  }
+
   /** CPU time used by every process that ever ran here, in nanoseconds (the kernel's cumulative counter). */
   cpuUsageNanos(): number | undefined {
     if (this.#version === 1) {

@@ -168,7 +168,7 @@ export interface SandboxedProcess {
   hangUp(): void;
   /** The working set of the process's cgroup. */
   memoryUsageBytes(): number | undefined;
-  /** Cumulative CPU time of the process's cgroup, in nanoseconds. */
+  /** CPU time its cgroup used since the process joined it, in nanoseconds: a container instance's counter starts at zero. */
   cpuUsageNanos(): number | undefined;
 }
 
@@ -461,7 +461,7 @@ let standaloneParent: Promise<SandboxCgroup | null> | undefined;
 export async function spawnSandboxed(spec: SandboxSpec, support: SandboxSupport): Promise<SandboxedProcess> {
   if (support.mode === 'unavailable') throw new Error(support.reason);
   const id = randomBytes(6).toString('hex');
-  const placement: Placement = { joined: null, own: null, survivorsTo: null, oomBefore: 0 };
+  const placement: Placement = { joined: null, own: null, survivorsTo: null, oomBefore: 0, cpuBefore: 0 };
   if (support.mode === 'bubblewrap') {
     if (spec.cgroup && spec.trackProcesses) {
       placement.own = await spec.cgroup.processLeaf(`process-${id}`);
@@ -473,6 +473,10 @@ export async function spawnSandboxed(spec: SandboxSpec, support: SandboxSupport)
   // The OOM killer's count where this process's memory is accounted (the container's, on v1): one
   // more by its end, and a SIGKILL, is this process's OOM kill.
   placement.oomBefore = placement.joined?.oomKills() ?? 0;
+  // The CPU counter where it is read: on v1 the container's, which every earlier instance of the
+  // container (and its execs) ran up. A runtime makes each instance a cgroup of its own, whose
+  // counter starts at zero at its creation: this process's counts from here.
+  placement.cpuBefore = placement.joined?.cpuUsageNanos() ?? 0;
   const cgroup = placement.joined;
 
   let argv: string[];
@@ -586,13 +590,20 @@ export async function ownPidNamespace(process: SandboxedProcess): Promise<PidNam
   return undefined;
 }
 
-/** Where a process's pid went (`joined`), the leaf that is its own, if any, and the OOM count at its start. */
+/** Where a process's pid went (`joined`), the leaf that is its own, if any, and the OOM and CPU counts at its start. */
 interface Placement {
   joined: SandboxCgroup | null;
   own: SandboxCgroup | null;
   /** Where what the process leaves running goes when it ends (survivorsStay); null: it is killed. */
   survivorsTo: SandboxCgroup | null;
   oomBefore: number;
+  cpuBefore: number;
+}
+
+/** CPU time used where the process is accounted since it was placed there, in nanoseconds. */
+function cpuSincePlaced(placement: Placement): number | undefined {
+  const now = placement.joined?.cpuUsageNanos();
+  return now === undefined ? undefined : Math.max(0, now - placement.cpuBefore);
 }
 
 /** What the process left running in its own leaf: killed, or handed to the container. */
@@ -702,7 +713,7 @@ function spawnWithPipes(argv: string[], env: Record<string, string>, spec: Sandb
     kill,
     hangUp: () => kill('SIGHUP'),
     memoryUsageBytes: () => placement.joined?.memoryUsageBytes(),
-    cpuUsageNanos: () => placement.joined?.cpuUsageNanos(),
+    cpuUsageNanos: () => cpuSincePlaced(placement),
   };
 }
 
@@ -746,7 +757,7 @@ async function spawnWithTerminal(argv: string[], env: Record<string, string>, sp
       (terminal as IPty & { destroy?: () => void }).destroy?.();
     },
     memoryUsageBytes: () => placement.joined?.memoryUsageBytes(),
-    cpuUsageNanos: () => placement.joined?.cpuUsageNanos(),
+    cpuUsageNanos: () => cpuSincePlaced(placement),
   };
 }
 
