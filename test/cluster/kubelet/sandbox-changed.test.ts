@@ -74,7 +74,7 @@ describe('a pod whose sandbox dies', () => {
     await lab.apply(
       `apiVersion: v1
 kind: Pod
-metadata: {name: keeper}
+metadata: {name: lost-keeper}
 spec:
   initContainers:
   - {name: count, image: busybox, command: [sh, -c, 'echo run >> /data/runs'], volumeMounts: [{name: data, mountPath: /data}]}
@@ -89,19 +89,19 @@ spec:
 `,
       ns,
     );
-    await lab.until('keeper ready', () => phase(lab.pod(ns, 'keeper')) === 'Running' && containerStatus(lab.pod(ns, 'keeper'), 'app')?.['ready'] && containerStatus(lab.pod(ns, 'keeper'), 'web')?.['ready']);
-    const oldIP = podIPOf('keeper') as string;
+    await lab.until('lost-keeper ready', () => phase(lab.pod(ns, 'lost-keeper')) === 'Running' && containerStatus(lab.pod(ns, 'lost-keeper'), 'app')?.['ready'] && containerStatus(lab.pod(ns, 'lost-keeper'), 'web')?.['ready']);
+    const oldIP = podIPOf('lost-keeper') as string;
     // A process the container started beside its command, in the old sandbox.
     const [background] = await lab.until('the background sleep', () => processesRunning(['sleep', '7654321']).length === 1 && processesRunning(['sleep', '7654321']));
 
-    await killPodSandbox('keeper');
+    await killPodSandbox('lost-keeper');
 
     await lab.eventually('SandboxChanged in kubectl get events', async () => {
-      const events = await lab.kubectl(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=keeper,reason=SandboxChanged', '-o', 'jsonpath={range .items[*]}{.type}|{.message}{"\\n"}{end}']);
+      const events = await lab.kubectl(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=lost-keeper,reason=SandboxChanged', '-o', 'jsonpath={range .items[*]}{.type}|{.message}{"\\n"}{end}']);
       return events.stdout.includes('Normal|Pod sandbox changed, it will be killed and re-created.');
     });
-    const restarted = await lab.until('keeper running again with each container restarted once', () => {
-      const pod = lab.pod(ns, 'keeper');
+    const restarted = await lab.until('lost-keeper running again with each container restarted once', () => {
+      const pod = lab.pod(ns, 'lost-keeper');
       const app = containerStatus(pod, 'app');
       const web = containerStatus(pod, 'web');
       return phase(pod) === 'Running' && app?.['ready'] && web?.['ready'] && app['restartCount'] === 1 && web['restartCount'] === 1 && pod;
@@ -113,21 +113,21 @@ spec:
     expect(containerStatus(restarted, 'web')?.['lastState']?.['terminated']).toMatchObject({ exitCode: 0, reason: 'Completed' });
     expect(containerStatus(restarted, 'count', true)?.['state']?.['terminated']).toMatchObject({ exitCode: 0, reason: 'Completed' });
     // A new sandbox gets its address from the pod network again, as a CNI ADD gives it.
-    const newIP = podIPOf('keeper') as string;
+    const newIP = podIPOf('lost-keeper') as string;
     expect(newIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(newIP).not.toBe(oldIP);
     // What the old sandbox ran is gone; the new container started its own.
     await lab.until('one background sleep, the new one', () => processesRunning(['sleep', '7654321']).length === 1);
     expect(processesRunning(['sleep', '7654321'])).not.toContain(background);
 
-    const description = await describePod('keeper');
+    const description = await describePod('lost-keeper');
     expect(description).toMatch(/Normal\s+SandboxChanged\s+.*\s+Pod sandbox changed, it will be killed and re-created\./);
     expect(description).toMatch(/Normal\s+Killing\s+.*\s+Stopping container app/);
     expect(description).toMatch(/Normal\s+Killing\s+.*\s+Stopping container web/);
 
-    const exec = await lab.kubectl(['exec', '-n', ns, 'keeper', '-c', 'app', '--', 'sh', '-c', 'hostname; echo "$POD_IP"; cat /data/runs']);
+    const exec = await lab.kubectl(['exec', '-n', ns, 'lost-keeper', '-c', 'app', '--', 'sh', '-c', 'hostname; echo "$POD_IP"; cat /data/runs']);
     expect(exec.stderr).toBe('');
-    expect(exec.stdout).toBe(`keeper\n${newIP}\nrun\nrun\n`);
+    expect(exec.stdout).toBe(`lost-keeper\n${newIP}\nrun\nrun\n`);
     expect(exec.code).toBe(0);
   });
 
@@ -135,7 +135,7 @@ spec:
     await lab.apply(
       `apiVersion: v1
 kind: Pod
-metadata: {name: shared}
+metadata: {name: lost-shared}
 spec:
   shareProcessNamespace: true
   containers:
@@ -143,30 +143,57 @@ spec:
 `,
       ns,
     );
-    await lab.until('shared ready', () => containerStatus(lab.pod(ns, 'shared'), 'app')?.['ready']);
+    await lab.until('lost-shared ready', () => containerStatus(lab.pod(ns, 'lost-shared'), 'app')?.['ready']);
 
-    await killPodSandbox('shared');
+    await killPodSandbox('lost-shared');
 
-    const restarted = await lab.until('shared running again', () => {
-      const pod = lab.pod(ns, 'shared');
+    const restarted = await lab.until('lost-shared running again', () => {
+      const pod = lab.pod(ns, 'lost-shared');
       return phase(pod) === 'Running' && containerStatus(pod, 'app')?.['ready'] && containerStatus(pod, 'app')?.['restartCount'] === 1 && pod;
     });
     // The kernel ended the command as the pod's PID 1 exited, or the kubelet's kill did first.
     const last = containerStatus(restarted, 'app')?.['lastState']?.['terminated'];
     expect(last?.['reason']).toBe('Error');
     expect(last?.['exitCode']).toBeGreaterThan(0);
-    expect(lab.events(ns, 'shared').filter((event) => event.reason === 'SandboxChanged')).toHaveLength(1);
+    expect(lab.events(ns, 'lost-shared').filter((event) => event.reason === 'SandboxChanged')).toHaveLength(1);
     // An exec joins the pod's PID namespace: the new sandbox's, whose PID 1 runs.
-    const exec = await lab.kubectl(['exec', '-n', ns, 'shared', '--', 'sh', '-c', 'ps -o comm | grep -c sleep']);
+    const exec = await lab.kubectl(['exec', '-n', ns, 'lost-shared', '--', 'sh', '-c', 'ps -o comm | grep -c sleep']);
     expect(exec.stderr).toBe('');
     expect(exec.stdout.trim()).toBe('2');
+  });
+
+  it('with restartPolicy OnFailure, starts again what it killed, not a container that had already succeeded', async () => {
+    await lab.apply(
+      `apiVersion: v1
+kind: Pod
+metadata: {name: lost-onfailure}
+spec:
+  restartPolicy: OnFailure
+  containers:
+  - {name: done, image: busybox, command: [sh, -c, 'exit 0']}
+  - {name: app, image: busybox, command: [sh, -c, 'exec sleep 3600']}
+`,
+      ns,
+    );
+    await lab.until('done completed, app ready', () => containerStatus(lab.pod(ns, 'lost-onfailure'), 'done')?.['state']?.['terminated'] && containerStatus(lab.pod(ns, 'lost-onfailure'), 'app')?.['ready']);
+
+    await killPodSandbox('lost-onfailure');
+
+    const restarted = await lab.until('app running again', () => {
+      const pod = lab.pod(ns, 'lost-onfailure');
+      return containerStatus(pod, 'app')?.['ready'] && containerStatus(pod, 'app')?.['restartCount'] === 1 && pod;
+    });
+    expect(phase(restarted)).toBe('Running');
+    expect(containerStatus(restarted, 'done')?.['state']?.['terminated']).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    expect(containerStatus(restarted, 'done')?.['restartCount']).toBe(0);
+    expect(lab.events(ns, 'lost-onfailure').filter((event) => event.reason === 'SandboxChanged')).toHaveLength(1);
   });
 
   it('with restartPolicy Never, after its containers ran, is only killed: Failed, no new sandbox, no restart', async () => {
     await lab.apply(
       `apiVersion: v1
 kind: Pod
-metadata: {name: once}
+metadata: {name: lost-once}
 spec:
   restartPolicy: Never
   containers:
@@ -174,18 +201,18 @@ spec:
 `,
       ns,
     );
-    await lab.until('once running', () => phase(lab.pod(ns, 'once')) === 'Running');
+    await lab.until('lost-once running', () => phase(lab.pod(ns, 'lost-once')) === 'Running');
 
-    await killPodSandbox('once');
+    await killPodSandbox('lost-once');
 
-    const failed = await lab.until('once Failed', () => phase(lab.pod(ns, 'once')) === 'Failed' && lab.pod(ns, 'once'));
+    const failed = await lab.until('lost-once Failed', () => phase(lab.pod(ns, 'lost-once')) === 'Failed' && lab.pod(ns, 'lost-once'));
     const terminated = containerStatus(failed, 'app')?.['state']?.['terminated'];
     expect(terminated?.['reason']).toBe('Error');
     expect([137, 143]).toContain(terminated?.['exitCode']);
     expect(containerStatus(failed, 'app')?.['restartCount']).toBe(0);
-    expect(await describePod('once')).toMatch(/Normal\s+Killing\s+.*\s+Stopping container app/);
-    expect(lab.events(ns, 'once').map((event) => event.reason)).not.toContain('SandboxChanged');
-    const exec = await lab.kubectl(['exec', '-n', ns, 'once', '--', 'true']);
+    expect(await describePod('lost-once')).toMatch(/Normal\s+Killing\s+.*\s+Stopping container app/);
+    expect(lab.events(ns, 'lost-once').map((event) => event.reason)).not.toContain('SandboxChanged');
+    const exec = await lab.kubectl(['exec', '-n', ns, 'lost-once', '--', 'true']);
     expect(exec.code).not.toBe(0);
     expect(exec.stderr).toContain('cannot exec into a container in a completed pod; current phase is Failed');
   });
@@ -194,7 +221,7 @@ spec:
     await lab.apply(
       `apiVersion: v1
 kind: Pod
-metadata: {name: leaving}
+metadata: {name: lost-leaving}
 spec:
   terminationGracePeriodSeconds: 100
   containers:
@@ -202,15 +229,15 @@ spec:
 `,
       ns,
     );
-    await lab.until('leaving running', () => phase(lab.pod(ns, 'leaving')) === 'Running');
-    const ip = podIPOf('leaving') as string;
-    const pid = await lab.until('the pod sandbox of leaving', () => podInit('leaving', ip));
-    expect((await lab.kubectl(['delete', 'pod', '-n', ns, 'leaving', '--wait=false'])).code).toBe(0);
-    await lab.until('leaving terminating', () => lab.pod(ns, 'leaving')?.metadata.deletionTimestamp);
+    await lab.until('lost-leaving running', () => phase(lab.pod(ns, 'lost-leaving')) === 'Running');
+    const ip = podIPOf('lost-leaving') as string;
+    const pid = await lab.until('the pod sandbox of lost-leaving', () => podInit('lost-leaving', ip));
+    expect((await lab.kubectl(['delete', 'pod', '-n', ns, 'lost-leaving', '--wait=false'])).code).toBe(0);
+    await lab.until('lost-leaving terminating', () => lab.pod(ns, 'lost-leaving')?.metadata.deletionTimestamp);
     process.kill(pid, 'SIGKILL');
 
-    await lab.until('leaving gone', () => lab.pod(ns, 'leaving') === undefined);
-    expect(lab.events(ns, 'leaving').map((event) => event.reason)).not.toContain('SandboxChanged');
-    expect(podInit('leaving', ip)).toBeUndefined();
+    await lab.until('lost-leaving gone', () => lab.pod(ns, 'lost-leaving') === undefined);
+    expect(lab.events(ns, 'lost-leaving').map((event) => event.reason)).not.toContain('SandboxChanged');
+    expect(podInit('lost-leaving', ip)).toBeUndefined();
   });
 });
