@@ -2,7 +2,9 @@
 // sandbox of this kubelet (a ceiling on the host's share they may take together), one cgroup a
 // pod (its memory, CPU and pids limits), one a container under it, and leaves for the container's
 // process and each exec, so every process of a container counts against the container's and the
-// pod's limits while the kubelet can still tell (and end) one exec's processes.
+// pod's limits while the kubelet can still tell (and end) one exec's processes. On v2 a process
+// only ever joins a leaf (probes and hooks a container's shared one): the kernel refuses it in a
+// cgroup that hands controllers to children.
 //
 // Making and removing cgroups can take tens of milliseconds on a busy host (the kernel's cgroup
 // lock): it never runs on the event loop's thread.
@@ -93,6 +95,7 @@ export class SandboxCgroup {
   readonly #dirs: Map<Controller, string>;
   /** The directories this cgroup made (a process leaf shares its container's memory and CPU ones). */
   readonly #owned: Set<string>;
+  #sharedLeaf: Promise<SandboxCgroup | null> | undefined;
 
   private constructor(version: 1 | 2, dirs: Map<Controller, string>, owned: Iterable<string>) {
     this.#version = version;
@@ -134,6 +137,24 @@ export class SandboxCgroup {
     const dirs = new Map(this.#dirs);
     for (const [controller, dir] of created) dirs.set(controller, dir);
     return new SandboxCgroup(this.#version, dirs, created.values());
+  }
+
+  /**
+   * Where a container's processes without a leaf of their own go: exec probes and hooks, and what
+   * an exec session leaves running. On v1 the container's cgroup itself. v2 refuses a process in a
+   * cgroup that hands controllers to its children (the no internal process constraint: writing its
+   * pid fails with EBUSY), and the container's do, for its process leaves: there they share one leaf
+   * of the container's, made once, whose usage and limits count toward the container's (v2's limits
+   * and counters are hierarchical). As under runc, where an exec joins the container's own cgroup,
+   * a leaf there.
+   */
+  async sharedLeaf(): Promise<SandboxCgroup | null> {
+    if (this.#version === 1) return this;
+    this.#sharedLeaf ??= this.processLeaf('shared');
+    const leaf = await this.#sharedLeaf;
+    // The kernel refused it this time: the next process asks again.
+    if (!leaf) this.#sharedLeaf = undefined;
+    return leaf;
   }
 
   async #make(name: string, controllers: Controller[]): Promise<Map<Controller, string>> {
@@ -273,8 +294,8 @@ export class SandboxCgroup {
   }
 
   /**
-   * Hands every process of this cgroup to `target` (a leaf's survivors to their container, whose
-   * limits and whose end they then share). Twice, for a process that forked while it moved.
+   * Hands every process of this cgroup to `target` (a leaf's survivors to their container's shared
+   * leaf, whose limits and whose end they then share). Twice, for a process that forked while it moved.
    */
   moveAllTo(target: SandboxCgroup): void {
     for (let pass = 0; pass < 2; pass += 1) {

@@ -103,7 +103,7 @@ export interface SandboxSpec {
   /**
    * Give the process a leaf of its own under the container's cgroup, so what it leaves running
    * ends with it (a container's process, an exec session); exec probes and hooks, short and many,
-   * join the container's cgroup itself.
+   * join the container's cgroup itself (on v2 its shared leaf: SandboxCgroup.sharedLeaf).
    */
   trackProcesses?: boolean;
   /**
@@ -463,12 +463,17 @@ export async function spawnSandboxed(spec: SandboxSpec, support: SandboxSupport)
   const id = randomBytes(6).toString('hex');
   const placement: Placement = { joined: null, own: null, survivorsTo: null, oomBefore: 0, cpuBefore: 0 };
   if (support.mode === 'bubblewrap') {
-    if (spec.cgroup && spec.trackProcesses) {
-      placement.own = await spec.cgroup.processLeaf(`process-${id}`);
-      if (spec.survivorsStay) placement.survivorsTo = spec.cgroup;
+    if (spec.cgroup) {
+      if (spec.trackProcesses) placement.own = await spec.cgroup.processLeaf(`process-${id}`);
+      // What has no leaf of its own (a probe, a hook) and what a session leaves running go to the
+      // container's shared leaf: on v2 only leaves take processes (see sharedLeaf).
+      const shared = !placement.own || spec.survivorsStay ? ((await spec.cgroup.sharedLeaf()) ?? spec.cgroup) : null;
+      if (spec.survivorsStay) placement.survivorsTo = shared;
+      placement.joined = placement.own ?? shared;
+    } else {
+      placement.own = (await (await (standaloneParent ??= SandboxCgroup.parent('formicary-standalone', {})))?.child(`process-${id}`, spec.limits ?? {})) ?? null;
+      placement.joined = placement.own;
     }
-    else if (!spec.cgroup) placement.own = (await (await (standaloneParent ??= SandboxCgroup.parent('formicary-standalone', {})))?.child(`process-${id}`, spec.limits ?? {})) ?? null;
-    placement.joined = placement.own ?? spec.cgroup ?? null;
   }
   // The OOM killer's count where this process's memory is accounted (the container's, on v1): one
   // more by its end, and a SIGKILL, is this process's OOM kill.
