@@ -242,7 +242,9 @@ export class PodSandbox {
   /** RunPodSandbox: starts the pause process and holds the pod's namespaces. */
   static async start(support: Extract<SandboxSupport, { mode: 'bubblewrap' }>, options: PodSandboxOptions): Promise<PodSandbox> {
     if (options.netns && !support.nsenter) throw new Error('failed to create pod sandbox: nsenter (util-linux) is not installed, so a hostNetwork pod cannot join the node network');
-    const leaf = options.cgroup ? await options.cgroup.processLeaf('pause') : null;
+    // Beside the pod's containers, which are named by their (DNS label) names: `_` keeps a container
+    // called "pause" out of the pause process's leaf (the kernel's own names never begin with it).
+    const leaf = options.cgroup ? await options.cgroup.processLeaf('_pause') : null;
     const joinCgroup = leaf ? leaf.procsFiles.map((file) => `echo $$ > ${quoted(file)} &&`).join(' ') : '';
     const holder = await holdUserNamespace(support, options, joinCgroup);
     const bwrap = [
