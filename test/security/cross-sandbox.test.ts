@@ -15,6 +15,7 @@ import { parseConfig } from '../../src/server/config.ts';
 import { startPortal, type Portal } from '../../src/server/main.ts';
 import { captureLogs } from '../support/logs.ts';
 import { PortalLearner, type LearnerTerminal } from './portal-learner.ts';
+import { pidsRunning } from '../support/processes.ts';
 
 const LAB = 'configmaps-and-secrets';
 const NAMES = ['Ada', 'Grace', 'Linus', 'Margaret', 'Barbara'];
@@ -37,20 +38,6 @@ interface Seat {
   podIp: string;
 }
 
-/** Pids (as the machine sees them) of processes whose command line is exactly `argv`. */
-function pidsRunning(argv: string[]): number[] {
-  const wanted = `${argv.join('\0')}\0`;
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((entry) => {
-      try {
-        return readFileSync(`/proc/${entry}/cmdline`, 'utf8') === wanted;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 /** Files named `name` holding `content`, below `dir` (bounded depth; the kubelet's pod directories). */
 function findFile(dir: string, name: string, content: string, depth = 12): string[] {

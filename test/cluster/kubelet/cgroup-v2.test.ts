@@ -7,13 +7,14 @@
 //
 // Runs for real only where the kubelet's cgroups are v2 (/sys/fs/cgroup is the unified hierarchy)
 // and the kernel lets it hand controllers down; elsewhere (a cgroup v1 host) it is skipped, saying why.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SandboxCgroup } from '../../../src/cluster/kubelet/sandbox/index.ts';
 import { containerStatus, type KubeletCluster, startKubeletCluster } from './harness.ts';
+import { pidsRunning } from '../../support/processes.ts';
 
 const ROOT = '/sys/fs/cgroup';
 const unified = existsSync(join(ROOT, 'cgroup.controllers'));
@@ -34,19 +35,6 @@ afterAll(async () => {
   await lab?.stop();
 });
 
-/** The host pid of the process whose command line is exactly `argv` (a marker no other test runs). */
-function hostPid(argv: string[]): number | undefined {
-  const wanted = `${argv.join('\0')}\0`;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8') === wanted) return Number(entry);
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return undefined;
-}
 
 /** The directory of a process's v2 cgroup. */
 function cgroupOf(pid: number): string {
@@ -81,7 +69,7 @@ spec:
 `,
       ns,
     );
-    const main = await cluster.until('the container runs', () => hostPid(['sleep', '7261.25']), 30_000);
+    const main = await cluster.until('the container runs', () => pidsRunning(['sleep', '7261.25'])[0], 30_000);
     const container = dirname(cgroupOf(main));
     // The kernel's rule holds only where the container's cgroup hands controllers to its leaves.
     const handed = readFileSync(join(container, 'cgroup.subtree_control'), 'utf8').trim();
@@ -96,7 +84,7 @@ spec:
     expect(probes.hook).toBe('started');
     expect(containerStatus(cluster.pod(ns, 'probed'), 'app')?.restartCount).toBe(0);
     expect(cluster.events(ns, 'probed').filter((event) => event.reason === 'Unhealthy' || event.reason === 'FailedPostStartHook')).toEqual([]);
-    expect(hostPid(['sleep', '7261.25'])).toBe(main);
+    expect(pidsRunning(['sleep', '7261.25'])[0]).toBe(main);
 
     // A terminal session leaves a process behind (nohup): it outlives the session in the container.
     const stdout = new PassThrough();
@@ -106,7 +94,7 @@ spec:
     await cluster.until('the session ended', () => status);
     expect(status?.status).toBe('Success');
     const survivor = await cluster.until('the survivor out of the session leaf', () => {
-      const pid = hostPid(['sleep', '7262.25']);
+      const pid = pidsRunning(['sleep', '7262.25'])[0];
       if (pid === undefined) return undefined;
       const leaf = cgroupOf(pid);
       return leaf !== dirname(cgroupOf(main)) && existsSync(leaf) && !leaf.includes('/process-') ? { pid, leaf } : undefined;

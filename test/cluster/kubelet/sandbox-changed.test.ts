@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerStatus, type KubeletCluster, phase, startKubeletCluster } from './harness.ts';
+import { pidsRunning } from '../../support/processes.ts';
 
 let lab: KubeletCluster;
 const ns = 'sandbox-changed';
@@ -37,20 +38,6 @@ function podInit(hostname: string, podIP: string): number | undefined {
   return undefined;
 }
 
-/** Host pids of processes whose command line is exactly this. */
-function processesRunning(argv: string[]): number[] {
-  const wanted = `${argv.join('\0')}\0`;
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((entry) => {
-      try {
-        return readFileSync(`/proc/${entry}/cmdline`, 'utf8') === wanted;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 function podIPOf(name: string): string | undefined {
   const ip = (lab.pod(ns, name)?.status as { podIP?: string } | undefined)?.podIP;
@@ -92,7 +79,7 @@ spec:
     await lab.until('lost-keeper ready', () => phase(lab.pod(ns, 'lost-keeper')) === 'Running' && containerStatus(lab.pod(ns, 'lost-keeper'), 'app')?.['ready'] && containerStatus(lab.pod(ns, 'lost-keeper'), 'web')?.['ready']);
     const oldIP = podIPOf('lost-keeper') as string;
     // A process the container started beside its command, in the old sandbox.
-    const [background] = await lab.until('the background sleep', () => processesRunning(['sleep', '7654321']).length === 1 && processesRunning(['sleep', '7654321']));
+    const [background] = await lab.until('the background sleep', () => pidsRunning(['sleep', '7654321']).length === 1 && pidsRunning(['sleep', '7654321']));
 
     await killPodSandbox('lost-keeper');
 
@@ -117,8 +104,8 @@ spec:
     expect(newIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(newIP).not.toBe(oldIP);
     // What the old sandbox ran is gone; the new container started its own.
-    await lab.until('one background sleep, the new one', () => processesRunning(['sleep', '7654321']).length === 1);
-    expect(processesRunning(['sleep', '7654321'])).not.toContain(background);
+    await lab.until('one background sleep, the new one', () => pidsRunning(['sleep', '7654321']).length === 1);
+    expect(pidsRunning(['sleep', '7654321'])).not.toContain(background);
 
     const description = await describePod('lost-keeper');
     expect(description).toMatch(/Normal\s+SandboxChanged\s+.*\s+Pod sandbox changed, it will be killed and re-created\./);

@@ -1,0 +1,20 @@
+// The machine's processes as the host's /proc shows them: how tests find a pod's process (its
+// container's command line carries a marker no other test runs) to read its uid, cgroup or
+// namespaces, or to kill it from the host.
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Host pids of the processes whose command line is exactly `argv`. */
+export function pidsRunning(argv: string[]): number[] {
+  const wanted = `${argv.join('\0')}\0`;
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        return readFileSync(`/proc/${entry}/cmdline`, 'utf8') === wanted;
+      } catch {
+        // Gone meanwhile.
+        return false;
+      }
+    })
+    .map(Number);
+}
