@@ -8,6 +8,7 @@ import type { KubeObject } from '../types.ts';
 import { type Json, obj, objects, specOf, str } from '../json.ts';
 import { ALPINE_OF_SERVICE_IMAGES, containerRoot, type ImageRoot, imageRoot, type ResolvedImage, rootFilesystemOf, versionOf } from './images/index.ts';
 import { containerCapabilities, createSandboxDirectory, type InsideUser, type SandboxIdentity, type SandboxLimits, type SandboxMount, type SandboxRoot, type SandboxSpec } from './sandbox/index.ts';
+import { podDnsConfig, resolvConfText } from './pod-dns.ts';
 import { ensurePassage } from './volumes.ts';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -99,8 +100,11 @@ function isDirectory(path: string): boolean {
   return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }
 
-/** /etc/hosts, /etc/hostname and /etc/resolv.conf as the kubelet writes them for a pod. */
-export function podEtcFiles(pod: KubeObject, podDir: string, podIP: string | undefined): SandboxMount[] {
+/**
+ * /etc/hosts, /etc/hostname and /etc/resolv.conf as the kubelet writes them for a pod; `warn`
+ * hears the DNSConfigForming warnings once, when the pod's resolv.conf is first written.
+ */
+export function podEtcFiles(pod: KubeObject, podDir: string, podIP: string | undefined, warn?: (message: string) => void): SandboxMount[] {
   const dir = join(podDir, 'etc');
   ensurePassage(podDir);
   ensurePassage(dir);
@@ -124,7 +128,9 @@ export function podEtcFiles(pod: KubeObject, podDir: string, podIP: string | und
     ...objects(spec['hostAliases']).flatMap((alias) => [`\n# Entries added by HostAliases.\n${str(alias['ip']) ?? ''}\t${(alias['hostnames'] as string[] | undefined)?.join('\t') ?? ''}`]),
     '',
   ].join('\n');
-  const resolv = `search ${namespace}.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n`;
+  const dns = podDnsConfig(pod);
+  if (warn && !existsSync(join(dir, 'resolv.conf'))) for (const warning of dns.warnings) warn(warning);
+  const resolv = resolvConfText(dns.config);
   const files: Array<[string, string, string]> = [
     ['hosts', hosts, '/etc/hosts'],
     ['hostname', `${hostname}\n`, '/etc/hostname'],

@@ -236,7 +236,7 @@ async function spawnReal(
       argv,
       env,
       volumeMounts,
-      etcMounts: podEtcFiles(pod, context.podDir, context.podIP()),
+      etcMounts: podEtcFiles(pod, context.podDir, context.podIP(), (message) => context.event('Warning', 'DNSConfigForming', message)),
       instance,
       ...(root ? { root } : {}),
       ...(tty ? { tty } : {}),

@@ -148,6 +148,25 @@ export function isDNS1123Subdomain(value: string): string[] {
   return errs;
 }
 
+const dns1123LabelWithUnderscoreFmt = '_?[a-z0-9]([-_a-z0-9]*[a-z0-9])?';
+const dns1123SubdomainWithUnderscoreFmt = `${dns1123LabelWithUnderscoreFmt}(\\.${dns1123LabelWithUnderscoreFmt})*`;
+const dns1123SubdomainWithUnderscoreRe = new RegExp(`^${dns1123SubdomainWithUnderscoreFmt}$`);
+
+/** A subdomain that may hold underscores (dnsConfig's search domains, for SRV-style names). */
+export function isDNS1123SubdomainWithUnderscore(value: string): string[] {
+  const errs: string[] = [];
+  if (value.length > 253) errs.push(maxLenError(253));
+  if (!dns1123SubdomainWithUnderscoreRe.test(value))
+    errs.push(
+      regexError(
+        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '_', '-' or '.', and must start and end with an alphanumeric character",
+        dns1123SubdomainWithUnderscoreFmt,
+        'example.com',
+      ),
+    );
+  return errs;
+}
+
 export function isDNS1035Label(value: string): string[] {
   const errs: string[] = [];
   if (value.length > 63) errs.push(maxLenError(63));

@@ -34,6 +34,8 @@ kind: Pod
 metadata: {name: node-shell}
 spec:
   hostNetwork: true
+  # A hostNetwork pod's ClusterFirst is the node's resolver: cluster names need this policy.
+  dnsPolicy: ClusterFirstWithHostNet
   containers: [{name: shell, image: busybox, command: [sleep, '3600']}]
 ---
 apiVersion: v1
@@ -82,7 +84,7 @@ describe('hostNetwork pods', () => {
     expect((await exec('client', 'readlink /proc/self/ns/net')).stdout.trim()).not.toBe(netns);
   });
 
-  it('reach a Service by name through its cluster IP', async () => {
+  it('reach a Service by name through its cluster IP (with dnsPolicy ClusterFirstWithHostNet)', async () => {
     await lab.eventually('web answers the node', async () => (await exec('node-shell', `wget -q -O - http://web.${ns}.svc.cluster.local:8080/ 2>&1`)).stdout.includes('Welcome to nginx!'));
   });
 

@@ -1,6 +1,7 @@
 // PodSpec defaulting and validation, shared by Pods and every pod template (Deployment,
 // ReplicaSet, StatefulSet, DaemonSet, Job, CronJob), after pkg/apis/core/v1/defaults.go and
 // pkg/apis/core/validation.
+import { isIP } from 'node:net';
 import { tryParseQuantity } from '../../quantity.ts';
 import { asArray, asObject, isJson, type Json, num, objects, str } from '../../../json.ts';
 import { ensureObject, setDefault } from '../../fields.ts';
@@ -14,6 +15,7 @@ import {
   isConfigMapKey,
   isDNS1123Label,
   isDNS1123Subdomain,
+  isDNS1123SubdomainWithUnderscore,
   isEnvVarName,
   isValidPortName,
   isValidPortNumber,
@@ -308,6 +310,7 @@ export function validatePodSpec(specValue: unknown, path: string, rules: PodSpec
     errs.push(fieldError.notSupported(`${path}.restartPolicy`, restart, allowed));
   }
   if (spec.dnsPolicy !== undefined && !dnsPolicies.includes(String(spec.dnsPolicy))) errs.push(fieldError.notSupported(`${path}.dnsPolicy`, spec.dnsPolicy, dnsPolicies));
+  errs.push(...validatePodDNSConfig(spec.dnsConfig, spec.dnsPolicy, `${path}.dnsConfig`));
   const grace = spec.terminationGracePeriodSeconds;
   if (grace !== undefined && (typeof grace !== 'number' || !Number.isInteger(grace))) errs.push(fieldError.invalid(`${path}.terminationGracePeriodSeconds`, grace, 'must be an integer'));
   const deadline = spec.activeDeadlineSeconds;
@@ -320,6 +323,42 @@ export function validatePodSpec(specValue: unknown, path: string, rules: PodSpec
   if (typeof hostname === 'string' && hostname !== '') for (const msg of isDNS1123Label(hostname)) errs.push(fieldError.invalid(`${path}.hostname`, hostname, msg));
   asArray(spec.imagePullSecrets).forEach((raw, i) => {
     if (typeof asObject(raw)?.name !== 'string') errs.push(fieldError.required(`${path}.imagePullSecrets[${i}].name`));
+  });
+  return errs;
+}
+
+/** Limits of the C library's resolver (validation.MaxDNSNameservers and friends). */
+const MAX_DNS_NAMESERVERS = 3;
+const MAX_DNS_SEARCH_PATHS = 32;
+const MAX_DNS_SEARCH_LIST_CHARS = 2048;
+
+/** dnsConfig, as validatePodDNSConfig with 1.33's relaxed search validation (a lone "." and underscores). */
+function validatePodDNSConfig(value: unknown, policy: unknown, path: string): FieldError[] {
+  const config = asObject(value);
+  if (policy === 'None') {
+    if (!config) return [fieldError.required(path, 'must provide `dnsConfig` when `dnsPolicy` is None')];
+    if (asArray(config.nameservers).length === 0) return [fieldError.required(`${path}.nameservers`, 'must provide at least one DNS nameserver when `dnsPolicy` is None')];
+  }
+  if (!config) return [];
+  const errs: FieldError[] = [];
+  const nameservers = asArray(config.nameservers);
+  if (nameservers.length > MAX_DNS_NAMESERVERS) errs.push(fieldError.invalid(`${path}.nameservers`, nameservers, `must not have more than ${MAX_DNS_NAMESERVERS} nameservers`));
+  nameservers.forEach((server, i) => {
+    if (typeof server !== 'string' || isIP(server) === 0) errs.push(fieldError.invalid(`${path}.nameservers[${i}]`, server, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'));
+  });
+  const searches = asArray(config.searches);
+  if (searches.length > MAX_DNS_SEARCH_PATHS) errs.push(fieldError.invalid(`${path}.searches`, searches, `must not have more than ${MAX_DNS_SEARCH_PATHS} search paths`));
+  if (searches.map(String).join(' ').length > MAX_DNS_SEARCH_LIST_CHARS)
+    errs.push(fieldError.invalid(`${path}.searches`, searches, `must not have more than ${MAX_DNS_SEARCH_LIST_CHARS} characters (including spaces) in the search list`));
+  searches.forEach((search, i) => {
+    if (search === '.') return;
+    // A trailing dot is fine.
+    const domain = String(search).replace(/\.$/, '');
+    for (const msg of isDNS1123SubdomainWithUnderscore(domain)) errs.push(fieldError.invalid(`${path}.searches[${i}]`, domain, msg));
+  });
+  asArray(config.options).forEach((option, i) => {
+    const name = asObject(option)?.name;
+    if (typeof name !== 'string' || name === '') errs.push(fieldError.required(`${path}.options[${i}]`, 'must not be empty'));
   });
   return errs;
 }
