@@ -165,6 +165,7 @@ async function startLocked(options: ClusterOptions, dataDir: string, lock: DataD
       port: options.port ?? 0,
       clock,
       ...(connect ? { connect } : {}),
+      ...(options.kubelet ? { dialService: (namespace: string, name: string, port: number) => (kubelet ? kubelet.dialService(namespace, name, port) : Promise.reject(new Error('the kubelet is still starting'))) } : {}),
       ...(options.audit ? { audit: options.audit } : {}),
       // metrics-server runs where the kubelet does: its figures are the kubelet's.
       ...(options.kubelet ? { metrics: { podMetrics: (namespace: string, name: string) => kubelet?.podMetrics(namespace, name), nodeMetrics: (name: string) => kubelet?.nodeMetrics(name) } } : {}),

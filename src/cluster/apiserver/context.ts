@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { KubeObject } from '../types.ts';
 import type { Registry, ResourceDefinition, UserInfo } from '../registry/index.ts';
+import type { WebhookAdmission } from './admission/webhooks/index.ts';
 import type { Authenticator, Authorizer, ServiceAccountTokens } from './auth/index.ts';
 import type { Discovery } from './discovery.ts';
 import type { RequestInfo } from './request-info.ts';
@@ -69,6 +70,8 @@ export interface ApiContext {
   authenticator: Authenticator;
   authorizer: Authorizer;
   tokens: ServiceAccountTokens;
+  /** Calls the admission webhooks that Validating/MutatingWebhookConfigurations name. */
+  webhooks: WebhookAdmission;
   watch: {
     defaultTimeoutSeconds: number;
     /** Unsent bytes every watch response together may hold; each open watch gets an even share. */

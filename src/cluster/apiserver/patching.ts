@@ -3,7 +3,7 @@
 // object). The patch is applied to the live object and written with its resourceVersion, so a
 // concurrent write makes it retry rather than lose either change.
 import { StatusError, statusErrors, type KubeObject } from '../types.ts';
-import type { ResourceDefinition } from '../registry/index.ts';
+import type { ResourceDefinition, UpdateOptions } from '../registry/index.ts';
 import { isPlainObject, readBody } from './body.ts';
 import type { ApiContext, RequestScope } from './context.ts';
 import { checkObject, decodeDocument } from './decode.ts';
@@ -13,7 +13,7 @@ import { libraries } from './libraries.ts';
 import { contentTypeEssence, patchTypeFor, patchTypes, type PatchType } from './media.ts';
 import { dryRunFrom, fieldManagerFrom, fieldValidationFrom } from './options.ts';
 import { presentObject } from './representation.ts';
-import { namespaceArg, placeInNamespace, reply, representationFor } from './resources.ts';
+import { namespaceArg, placeInNamespace, reply, representationFor, reviewOptions, webhookRequest } from './resources.ts';
 
 const maxAttempts = 5;
 const scaleKind = { group: 'autoscaling', version: 'v1', kind: 'Scale' };
@@ -118,9 +118,15 @@ export async function patchObject(ctx: ApiContext, scope: RequestScope, def: Res
     const pinned = live !== undefined && next.metadata.resourceVersion !== undefined && next.metadata.resourceVersion !== live.metadata.resourceVersion;
     if (live && !pinned) next = { ...next, metadata: { ...next.metadata, resourceVersion: live.metadata.resourceVersion } };
     try {
-      const stored = live
-        ? ctx.registry.update(def, namespace, name, next, { ...writeOptions, ...(subresource === 'status' || subresource === 'ephemeralcontainers' ? { subresource } : {}) })
-        : ctx.registry.create(def, namespace, next, writeOptions);
+      const updateOptions: UpdateOptions = { ...writeOptions, ...(subresource === 'status' || subresource === 'ephemeralcontainers' ? { subresource } : {}) };
+      const requested = next;
+      const stored = await ctx.webhooks.write({
+        ...webhookRequest(def, scope, live ? 'UPDATE' : 'CREATE', reviewOptions(live ? 'UpdateOptions' : 'CreateOptions', writeOptions), next, live),
+        run: (candidate, preview) => {
+          const options = preview ? { ...updateOptions, dryRun: true, warnings: [] } : updateOptions;
+          return live ? ctx.registry.update(def, namespace, name, candidate ?? requested, options) : ctx.registry.create(def, namespace, candidate ?? requested, options);
+        },
+      });
       reply(scope, live ? 200 : 201, await presentObject(def, stored, representation, scope.query, ctx.clock()), representation);
       return;
     } catch (error) {

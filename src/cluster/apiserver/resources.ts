@@ -2,7 +2,9 @@
 // deletecollection, each a thin path from the parsed request to the registry and back.
 import type { KubeObject } from '../types.ts';
 import { statusBody, statusErrors } from '../types.ts';
-import type { ResourceDefinition } from '../registry/index.ts';
+import type { ResourceDefinition, UpdateOptions } from '../registry/index.ts';
+import type { Json } from '../json.ts';
+import type { WebhookOperation } from './admission/webhooks/index.ts';
 import { readBody } from './body.ts';
 import type { ApiContext, RequestScope } from './context.ts';
 import { apiVersionOf, decodeObject } from './decode.ts';
@@ -49,6 +51,28 @@ export async function listObjects(ctx: ApiContext, scope: RequestScope, def: Res
   reply(scope, 200, body, representation);
 }
 
+/** CreateOptions or UpdateOptions as an AdmissionReview carries them. */
+export function reviewOptions(kind: 'CreateOptions' | 'UpdateOptions', options: { dryRun?: boolean; fieldManager?: string }): Json {
+  return { kind, apiVersion: 'meta.k8s.io/v1', ...(options.dryRun ? { dryRun: ['All'] } : {}), ...(options.fieldManager ? { fieldManager: options.fieldManager } : {}) };
+}
+
+/** What the webhooks of a write learn about it besides the registry call itself. */
+export function webhookRequest(def: ResourceDefinition, scope: RequestScope, operation: WebhookOperation, options: Json, object: KubeObject | undefined, old: KubeObject | undefined) {
+  return {
+    operation,
+    definition: def,
+    namespace: def.namespaced ? (scope.info.namespace ?? '') : '',
+    name: scope.info.name,
+    subresource: scope.info.subresource ?? '',
+    object,
+    old,
+    user: scope.user,
+    dryRun: options['dryRun'] !== undefined,
+    options,
+    warnings: scope.warnings,
+  };
+}
+
 /** The namespace in a body must agree with the URL; an empty one takes the URL's. */
 export function placeInNamespace(def: ResourceDefinition, scope: RequestScope, object: KubeObject): KubeObject {
   const metadata = { ...object.metadata };
@@ -72,7 +96,12 @@ export async function createObject(ctx: ApiContext, scope: RequestScope, def: Re
   let object = placeInNamespace(def, scope, await decodeObject(body, scope.req.headers['content-type'], def));
   object = await validateFields(def, object, directive, scope.warnings, 'decode');
   object = await recordManagedFields(def, undefined, object, options.fieldManager, ctx.clock());
-  const created = ctx.registry.create(def, namespaceArg(def, scope), object, options);
+  const namespace = namespaceArg(def, scope);
+  const created = await ctx.webhooks.write({
+    ...webhookRequest(def, scope, 'CREATE', reviewOptions('CreateOptions', options), object, undefined),
+    name: object.metadata.name ?? '',
+    run: (candidate, preview) => ctx.registry.create(def, namespace, candidate ?? object, preview ? { ...options, dryRun: true, warnings: [] } : options),
+  });
   reply(scope, 201, await presentObject(def, created, representation, scope.query, ctx.clock()), representation);
 }
 
@@ -96,7 +125,12 @@ export async function updateObject(ctx: ApiContext, scope: RequestScope, def: Re
   const old = findObject(ctx.registry, def, namespace, scope.info.name);
   object = await recordManagedFields(def, old, object, options.fieldManager, ctx.clock(), subresource);
   // A missing object is created where the resource's strategy allows it (upstream's AllowCreateOnUpdate), else 404.
-  const stored = ctx.registry.update(def, namespace, scope.info.name, object, { ...options, ...(subresource ? { subresource } : { createIfMissing: true }) });
+  const updateOptions: UpdateOptions = { ...options, ...(subresource ? { subresource } : { createIfMissing: true }) };
+  const written = object;
+  const stored = await ctx.webhooks.write({
+    ...webhookRequest(def, scope, old ? 'UPDATE' : 'CREATE', reviewOptions(old ? 'UpdateOptions' : 'CreateOptions', options), object, old),
+    run: (candidate, preview) => ctx.registry.update(def, namespace, scope.info.name, candidate ?? written, preview ? { ...updateOptions, dryRun: true, warnings: [] } : updateOptions),
+  });
   reply(scope, old ? 200 : 201, await presentObject(def, stored, representation, scope.query, ctx.clock()), representation);
 }
 
@@ -109,7 +143,12 @@ export async function deleteObject(ctx: ApiContext, scope: RequestScope, def: Re
   const representation = representationFor(scope);
   const body = await readBody(scope.req);
   const options = deleteOptionsFrom(scope, body, scope.user);
-  const result = ctx.registry.delete(def, namespaceArg(def, scope), scope.info.name, options);
+  const namespace = namespaceArg(def, scope);
+  const old = findObject(ctx.registry, def, namespace, scope.info.name);
+  const deleteOptions = { kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/v1', ...(options.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: options.gracePeriodSeconds } : {}), ...(options.propagationPolicy ? { propagationPolicy: options.propagationPolicy } : {}), ...(options.dryRun ? { dryRun: ['All'] } : {}) };
+  const result = old
+    ? await ctx.webhooks.write({ ...webhookRequest(def, scope, 'DELETE', deleteOptions, undefined, old), run: () => ctx.registry.delete(def, namespace, scope.info.name, options) })
+    : ctx.registry.delete(def, namespace, scope.info.name, options);
   const pending = result.metadata.deletionTimestamp !== undefined && stillExists(ctx, def, scope, result);
   if (pending || returnsDeletedObject(def)) {
     reply(scope, 200, await presentObject(def, result, representation, scope.query, ctx.clock()), representation);

@@ -16,6 +16,7 @@ import type { KubeObject } from '../types.ts';
 import { ClusterView } from './cluster-view.ts';
 import { cpuQuantity, FRESH_CONTAINER_MIN_MS, goDuration, memoryQuantity, METRIC_RESOLUTION_MS, ResourceMetricsStore } from './resource-metrics.ts';
 import { createConnectHandler } from './connect.ts';
+import { serviceDialer, type ServiceDialer } from './service-dial.ts';
 import { specOf, str } from '../json.ts';
 import { timestamp } from './format.ts';
 import { type KubeletShared, NodeKubelet } from './node-kubelet.ts';
@@ -106,6 +107,8 @@ export type NodeMetrics = {
 export interface RunningKubelet {
   /** Serves pods/log, pods/exec and pods/attach: pass it to the API server. */
   readonly connect: ConnectHandler;
+  /** Connects to a Service's port as its cluster IP would (admission webhooks' clientConfig.service). */
+  readonly dialService: ServiceDialer;
   /** How shells run here: bubblewrap, unsafe-local, or unavailable with the reason (detected on first read). */
   readonly sandbox: SandboxSupport;
   /** Everyday tools the workbench has and lacks on this host. */
@@ -396,6 +399,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
   scraper.unref();
   return {
     connect: createConnectHandler({ workerFor: (pod: KubeObject) => workers.get(pod.metadata.uid ?? ''), sandbox }),
+    dialService: serviceDialer(view, (namespace, name) => byName.get(`${namespace}/${name}`)),
     get sandbox() {
       return sandbox();
     },

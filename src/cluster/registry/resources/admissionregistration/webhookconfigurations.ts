@@ -1,7 +1,7 @@
 // Validating and MutatingWebhookConfigurations (admissionregistration.k8s.io/v1): stored with
 // upstream's defaults and validation (pkg/apis/admissionregistration/validation), so manifests that
 // install them (ingress-nginx, cert-manager, a learner's own webhook) apply as on a real cluster.
-// The API server never calls the webhooks they name: the README says so. matchConditions are
+// The API server calls the webhooks they name (apiserver/admission/webhooks). matchConditions are
 // checked for their name and expression, never compiled (no CEL here).
 import type { KubeObject } from '../../../types.ts';
 import { asArray, asObject, type Json, str } from '../../../json.ts';

@@ -1,0 +1,157 @@
+// Dynamic admission (MutatingAdmissionWebhook and ValidatingAdmissionWebhook): the API server
+// calls the webhooks that Mutating/ValidatingWebhookConfigurations name for each write that their
+// rules and selectors match. Mutating webhooks run one after the other, each seeing the previous
+// one's patch, before the object is validated; validating webhooks then see the object as it
+// would be stored, all at once, and any of them may refuse it.
+//
+// The registry's writes are synchronous, a webhook call is not: a write a webhook matches is first
+// run as a dry run to get the object admission sees (defaulted, through the built-in plugins),
+// the mutating webhooks' patches are applied to that object, it is previewed again for the
+// validating webhooks, then written. Writes no webhook's rules match go straight to the registry.
+// The cluster's own controllers write in-process and are not sent to webhooks.
+import type { KubeObject } from '../../../types.ts';
+import type { Json } from '../../../json.ts';
+import { parseLabelSelector, type Registry, type ResourceDefinition, type UserInfo } from '../../../registry/index.ts';
+import { libraries } from '../../libraries.ts';
+import { CallFailure, postReview, type ServiceDialer } from './call.ts';
+import { type Webhook, webhookSource } from './configurations.ts';
+import { type AdmissionAttributes, shouldCall, type WebhookOperation } from './matching.ts';
+import { admissionReview, callingError, denied, dryRunUnsupported, internalError, reviewVersion, verifyAnswer, type WebhookAnswer } from './review.ts';
+
+export type { ServiceDialer } from './call.ts';
+export type { WebhookOperation } from './matching.ts';
+
+export interface WebhookWrite {
+  operation: WebhookOperation;
+  definition: ResourceDefinition;
+  /** '' for cluster-scoped resources */
+  namespace: string;
+  name: string;
+  /** '' for the resource itself, 'status' for its status */
+  subresource: string;
+  /** what the request asks to store (undefined for DELETE) */
+  object: KubeObject | undefined;
+  /** what is stored now (undefined for CREATE) */
+  old: KubeObject | undefined;
+  user: UserInfo;
+  dryRun: boolean;
+  /** CreateOptions, UpdateOptions or DeleteOptions as the review carries them */
+  options: Json;
+  /** Where the webhooks' warnings go (Warning headers). */
+  warnings: string[];
+  /** The registry write; with `preview` a dry run whose result only admission sees. */
+  run(object: KubeObject | undefined, preview: boolean): KubeObject;
+}
+
+export interface WebhookAdmission {
+  /** Runs the write with the webhooks that match it around it; returns what the registry returned. */
+  write(write: WebhookWrite): Promise<KubeObject>;
+}
+
+const sideEffectFree = ['None', 'NoneOnDryRun'];
+const everything = parseLabelSelector(undefined);
+
+/** The object as mutating admission sees a create: before the server fills in uid, timestamps and a generated name. */
+function beforeCreate(preview: KubeObject, requested: KubeObject | undefined): KubeObject {
+  const object = structuredClone(preview);
+  const meta: Record<string, unknown> = object.metadata;
+  for (const field of ['uid', 'creationTimestamp', 'resourceVersion', 'generation']) delete meta[field];
+  if (!requested?.metadata.name) delete meta['name'];
+  return object;
+}
+
+export function createWebhookAdmission(registry: Registry, dial: ServiceDialer | undefined): WebhookAdmission {
+  const source = webhookSource(registry);
+
+  /** One call, its failures sorted as upstream does: a refusal or a bad answer stands, a failure to call obeys failurePolicy. */
+  const call = async (hook: Webhook, attributes: AdmissionAttributes, object: KubeObject | undefined): Promise<WebhookAnswer | undefined> => {
+    if (attributes.dryRun && !sideEffectFree.includes(hook.sideEffects)) throw dryRunUnsupported(hook);
+    try {
+      const version = reviewVersion(hook);
+      const { uid, review } = admissionReview(version, attributes, object as Json | undefined);
+      const answer = verifyAnswer(await postReview(hook, review, dial), uid, version, hook.mutating);
+      if (!answer.allowed) throw denied(hook, answer.result);
+      return answer;
+    } catch (error) {
+      if (!(error instanceof CallFailure)) throw error;
+      if (hook.failurePolicy === 'Ignore') return undefined;
+      throw callingError(hook, error.message);
+    }
+  };
+
+  const mutate = async (hooks: Webhook[], attributes: AdmissionAttributes, write: WebhookWrite): Promise<KubeObject | undefined> => {
+    let object = attributes.object;
+    let changed = false;
+    /** IfNeeded webhooks called before a later webhook changed the object: called once more (reinvocationPolicy). */
+    const reinvoke = new Set<Webhook>();
+    const called: Webhook[] = [];
+    const invoke = async (hook: Webhook) => {
+      const answer = await call(hook, { ...attributes, object }, object);
+      if (answer) for (const warning of answer.warnings) write.warnings.push(warning);
+      called.push(hook);
+      if (!answer?.patch || answer.patch.length === 0) return false;
+      if (!object) throw internalError(`admission webhook "${hook.name}" attempted to modify the object, which is not supported for this operation`);
+      const { applyJsonPatch } = await libraries.patch();
+      let patched: unknown;
+      try {
+        patched = applyJsonPatch(structuredClone(object), answer.patch);
+      } catch (error) {
+        throw internalError(error instanceof Error ? error.message : String(error));
+      }
+      if (JSON.stringify(patched) === JSON.stringify(object)) return false;
+      object = patched as KubeObject;
+      changed = true;
+      return true;
+    };
+    for (const hook of hooks) {
+      if (await invoke(hook)) for (const earlier of called) if (earlier !== hook && earlier.reinvokeIfNeeded) reinvoke.add(earlier);
+    }
+    for (const hook of hooks) if (reinvoke.has(hook)) await invoke(hook);
+    return changed ? object : undefined;
+  };
+
+  const validate = async (hooks: Webhook[], attributes: AdmissionAttributes, write: WebhookWrite): Promise<void> => {
+    const outcomes = await Promise.allSettled(hooks.map((hook) => call(hook, attributes, attributes.object)));
+    for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
+    for (const outcome of outcomes) if (outcome.status === 'fulfilled' && outcome.value) write.warnings.push(...outcome.value.warnings);
+  };
+
+  return {
+    async write(write) {
+      const base: AdmissionAttributes = {
+        operation: write.operation,
+        definition: write.definition,
+        subresource: write.subresource,
+        namespace: write.namespace,
+        name: write.name,
+        object: write.object,
+        oldObject: write.old,
+        user: write.user,
+        dryRun: write.dryRun,
+        options: write.options,
+      };
+      // Rules first: they need no object, and most writes end here.
+      const rulesOnly = (hook: Webhook) => hook.rules.length > 0 && shouldCall({ ...hook, namespaceSelector: everything, objectSelector: everything }, base, registry);
+      const mutating = source.mutating().filter(rulesOnly);
+      const validating = source.validating().filter(rulesOnly);
+      if (mutating.length === 0 && validating.length === 0) return write.run(write.object, false);
+
+      let object = write.object;
+      if (mutating.length > 0) {
+        const seen = write.operation === 'DELETE' ? undefined : write.operation === 'CREATE' ? beforeCreate(write.run(object, true), write.object) : write.run(object, true);
+        const attributes = { ...base, object: seen };
+        const hooks = mutating.filter((hook) => shouldCall(hook, attributes, registry));
+        if (hooks.length > 0) object = (await mutate(hooks, attributes, write)) ?? object;
+      }
+      if (validating.length > 0) {
+        const final = write.operation === 'DELETE' ? undefined : write.run(object, true);
+        // The name a validating webhook saw is the name stored.
+        if (final && object && !object.metadata.name) object = { ...object, metadata: { ...object.metadata, name: final.metadata.name } };
+        const attributes = { ...base, object: final, name: base.name || (final?.metadata.name ?? '') };
+        const hooks = validating.filter((hook) => shouldCall(hook, attributes, registry));
+        if (hooks.length > 0) await validate(hooks, attributes, write);
+      }
+      return write.run(object, false);
+    },
+  };
+}
