@@ -416,6 +416,7 @@ export class PodWorker {
         .map((name) => (name ? this.#node.view.get('persistentvolumeclaims', this.namespace, name) : undefined))
         .filter((claim): claim is KubeObject => claim !== undefined);
       await Promise.all([this.#storage.prepare(this.pod), this.#node.claimStorage.prepare(claims)]);
+      await this.#volumes.setClaimOwnership(this.pod);
       // Disposed while the file system was being made (the kubelet stopped, the pod went): what the
       // disposal did to it is done again now, or it would stay mounted.
       if (this.#gone) await (this.#filesRemoved ? this.#removeFiles() : this.#storage.detach());

@@ -3,7 +3,8 @@
 // `..data` link swapped in one rename, one link per key), so a changed ConfigMap appears in every
 // mount at once; subPath mounts bind the file itself and so keep the old content, as upstream.
 // emptyDir is a plain directory; hostPath is a per-node directory of the simulated node (never
-// the real host); a claim is a directory that outlives its pods.
+// the real host); a claim is a directory that outlives its pods, handed to each pod's fsGroup as
+// the pod sets it up (volume-ownership.ts).
 //
 // Learners name paths (subPath, subPathExpr, hostPath, items); the API server refuses `..` and
 // absolute ones, and the kubelet still resolves each inside its root (volume-root.ts), so a link
@@ -19,6 +20,7 @@ import type { ClusterView } from './cluster-view.ts';
 import { ContainerConfigError, expand, formatMap, type NodeAllocatable, podField, resourceField } from './environment.ts';
 import { type Json, num, obj, objects, specOf, str } from '../json.ts';
 import { createSandboxDirectory, SHARED_IDENTITY, type SandboxIdentity, type SandboxMount } from './sandbox/index.ts';
+import { setVolumeOwnership } from './volume-ownership.ts';
 import { PathEscape, PathMissing, pin, resolveInRoot, subPathProblem, walkInRoot } from './volume-root.ts';
 
 export const SERVICE_ACCOUNT_MOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -387,6 +389,23 @@ export class PodVolumes {
       if (files) writeAtomically(join(ctx.podDir, 'volumes', 'kube-api-access'), files, ctx.now(), this.#owner, ctx.fsGroup);
     }
     this.#materialized = true;
+  }
+
+  /**
+   * The pod's claims handed to its fsGroup (SetVolumeOwnership), once per pod as the kubelet does
+   * when it sets a volume up for a pod; emptyDir and the keyed volumes get the group as they are made.
+   */
+  async setClaimOwnership(pod: KubeObject): Promise<void> {
+    const fsGroup = this.#context.fsGroup;
+    if (fsGroup === undefined) return;
+    const policy = str(obj(specOf(pod)['securityContext'])['fsGroupChangePolicy']) === 'OnRootMismatch' ? 'OnRootMismatch' : 'Always';
+    for (const volume of objects(specOf(pod)['volumes'])) {
+      if (!volume['persistentVolumeClaim']) continue;
+      const dir = this.#volumeDir(pod, volume);
+      if (!dir) continue;
+      if (!existsSync(dir)) createVolumeDirectory(dir, this.#owner, fsGroup);
+      await setVolumeOwnership(dir, fsGroup, policy, obj(volume['persistentVolumeClaim'])['readOnly'] === true);
+    }
   }
 
   /** Re-writes only when already written; called on ConfigMap/Secret/label changes and token refresh. */
