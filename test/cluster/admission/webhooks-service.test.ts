@@ -1,0 +1,154 @@
+// An admission webhook that runs as a pod behind a Service, as a learner deploys one: a Python
+// HTTPS server whose certificate is for wh.webhooks.svc, reached by the API server through the
+// Service (clientConfig.service, caBundle), refusing and patching ConfigMaps; then a Service with
+// no ready pod, which failurePolicy Ignore lets writes past and Fail does not. kubectl 1.27 and 1.33.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type KubeletCluster, phase, startKubeletCluster, versionedKubectl } from '../kubelet/harness.ts';
+
+const run = promisify(execFile);
+
+const server = `import base64, http.server, json, ssl
+class Review(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        request = json.loads(self.rfile.read(int(self.headers['Content-Length'])))['request']
+        labels = ((request.get('object') or {}).get('metadata') or {}).get('labels') or {}
+        response = {'uid': request['uid'], 'allowed': True}
+        if self.path.startswith('/validate') and 'deny' in labels:
+            response = {'uid': request['uid'], 'allowed': False, 'status': {'code': 403, 'message': 'configmaps labelled deny are refused'}}
+        if self.path.startswith('/mutate'):
+            patch = [{'op': 'add', 'path': '/metadata/labels', 'value': dict(labels, mutated='by-pod')}]
+            response.update(patchType='JSONPatch', patch=base64.b64encode(json.dumps(patch).encode()).decode())
+        body = json.dumps({'apiVersion': 'admission.k8s.io/v1', 'kind': 'AdmissionReview', 'response': response}).encode()
+        self.send_response(200)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain('/tls/tls.crt', '/tls/tls.key')
+httpd = http.server.HTTPServer(('0.0.0.0', 8443), Review)
+httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+httpd.serve_forever()
+`;
+
+let lab: KubeletCluster;
+let certDir = '';
+let caBundle = '';
+
+beforeAll(async () => {
+  certDir = await mkdtemp(join(tmpdir(), 'formicary-webhook-svc-'));
+  const at = (name: string) => join(certDir, name);
+  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', at('ca.key'), '-out', at('ca.crt'), '-days', '1', '-subj', '/CN=webhook-ca']);
+  await run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', at('tls.key'), '-out', at('tls.csr'), '-subj', '/CN=wh.webhooks.svc']);
+  await run('bash', ['-c', `printf 'subjectAltName=DNS:wh.webhooks.svc\\n' > ${at('ext')} && openssl x509 -req -in ${at('tls.csr')} -CA ${at('ca.crt')} -CAkey ${at('ca.key')} -CAcreateserial -out ${at('tls.crt')} -days 1 -extfile ${at('ext')}`]);
+  caBundle = Buffer.from(await readFile(at('ca.crt'), 'utf8')).toString('base64');
+  lab = await startKubeletCluster();
+  for (const ns of ['webhooks', 'lab']) await lab.kubectl(['create', 'namespace', ns]);
+  await lab.serviceAccountReady('webhooks');
+  expect((await lab.kubectl(['-n', 'webhooks', 'create', 'secret', 'tls', 'wh-tls', `--cert=${at('tls.crt')}`, `--key=${at('tls.key')}`])).code).toBe(0);
+  await lab.apply(
+    `apiVersion: v1
+kind: ConfigMap
+metadata: {name: wh-server}
+data:
+  server.py: ${JSON.stringify(server)}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: wh, labels: {app: wh}}
+spec:
+  containers:
+  - name: server
+    image: python:3.12
+    command: [python3, /app/server.py]
+    ports: [{containerPort: 8443}]
+    readinessProbe: {tcpSocket: {port: 8443}, periodSeconds: 1}
+    volumeMounts: [{name: tls, mountPath: /tls}, {name: app, mountPath: /app}]
+  volumes:
+  - {name: tls, secret: {secretName: wh-tls}}
+  - {name: app, configMap: {name: wh-server}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: wh}
+spec:
+  selector: {app: wh}
+  ports: [{port: 443, targetPort: 8443}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: nothing}
+spec:
+  selector: {app: nothing}
+  ports: [{port: 443, targetPort: 8443}]
+`,
+    'webhooks',
+  );
+  await lab.until('the webhook pod ready', () => phase(lab.pod('webhooks', 'wh')) === 'Running' && lab.pod('webhooks', 'wh')?.status?.['conditions']?.some?.((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True'), 60_000);
+  await lab.serviceAccountReady('lab');
+}, 120_000);
+
+afterAll(async () => {
+  await lab?.stop();
+  await rm(certDir, { recursive: true, force: true });
+});
+
+function configuration(kind: 'Validating' | 'Mutating', name: string, service: string, path: string, failurePolicy = 'Fail'): string {
+  return JSON.stringify({
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: `${kind}WebhookConfiguration`,
+    metadata: { name },
+    webhooks: [
+      {
+        name: `${name}.example.com`,
+        clientConfig: { service: { namespace: 'webhooks', name: service, path }, caBundle },
+        rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'] }],
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'lab' } },
+        sideEffects: 'None',
+        admissionReviewVersions: ['v1'],
+        failurePolicy,
+        timeoutSeconds: 5,
+      },
+    ],
+  });
+}
+
+const kubectl = (version: string, args: string[], stdin?: string) => lab.kubectl(args, { binary: versionedKubectl(version), ...(stdin === undefined ? {} : { stdin }) });
+
+describe.each(['1.27', '1.33'])('a webhook served by a pod, with kubectl %s', (version) => {
+  const suffix = version.replace('.', '');
+
+  it('refuses through the Service, and its Service-backed mutation is stored', async () => {
+    expect((await kubectl(version, ['apply', '-f', '-'], configuration('Validating', `deny${suffix}`, 'wh', '/validate'))).code).toBe(0);
+    const allowed = await kubectl(version, ['-n', 'lab', 'create', 'configmap', `allowed${suffix}`]);
+    expect(allowed.code).toBe(0); // no deny label
+    const denied = await kubectl(version, ['-n', 'lab', 'apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `denied${suffix}`, labels: { deny: 'yes' } } }));
+    expect(denied.stderr).toContain('admission webhook "deny' + suffix + '.example.com" denied the request: configmaps labelled deny are refused');
+    expect((await kubectl(version, ['delete', 'validatingwebhookconfiguration', `deny${suffix}`])).code).toBe(0);
+
+    expect((await kubectl(version, ['apply', '-f', '-'], configuration('Mutating', `mutate${suffix}`, 'wh', '/mutate'))).code).toBe(0);
+    expect((await kubectl(version, ['-n', 'lab', 'create', 'configmap', `mutated${suffix}`])).code).toBe(0);
+    const label = await kubectl(version, ['-n', 'lab', 'get', 'configmap', `mutated${suffix}`, '-o', 'jsonpath={.metadata.labels.mutated}']);
+    expect(label.stdout).toBe('by-pod');
+    expect((await kubectl(version, ['delete', 'mutatingwebhookconfiguration', `mutate${suffix}`])).code).toBe(0);
+  });
+
+  it('a Service with no ready pod: Ignore lets the write through, Fail refuses it as kube-apiserver words it', async () => {
+    expect((await kubectl(version, ['apply', '-f', '-'], configuration('Validating', `ignore${suffix}`, 'nothing', '/validate', 'Ignore'))).code).toBe(0);
+    expect((await kubectl(version, ['-n', 'lab', 'create', 'configmap', `ignored${suffix}`])).code).toBe(0);
+    expect((await kubectl(version, ['delete', 'validatingwebhookconfiguration', `ignore${suffix}`])).code).toBe(0);
+
+    expect((await kubectl(version, ['apply', '-f', '-'], configuration('Validating', `fail${suffix}`, 'nothing', '/validate'))).code).toBe(0);
+    const clusterIP = (await kubectl(version, ['-n', 'webhooks', 'get', 'service', 'nothing', '-o', 'jsonpath={.spec.clusterIP}'])).stdout;
+    const failed = await kubectl(version, ['-n', 'lab', 'create', 'configmap', `failed${suffix}`]);
+    expect(failed.stderr).toBe(
+      `error: failed to create configmap: Internal error occurred: failed calling webhook "fail${suffix}.example.com": failed to call webhook: Post "https://nothing.webhooks.svc:443/validate?timeout=5s": dial tcp ${clusterIP}:443: connect: connection refused\n`,
+    );
+    expect((await kubectl(version, ['delete', 'validatingwebhookconfiguration', `fail${suffix}`])).code).toBe(0);
+  });
+});
