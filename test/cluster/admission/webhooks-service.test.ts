@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type KubeletCluster, phase, startKubeletCluster, versionedKubectl } from '../kubelet/harness.ts';
+import { condition, type KubeletCluster, startKubeletCluster, versionedKubectl } from '../kubelet/harness.ts';
 
 const run = promisify(execFile);
 
@@ -89,7 +89,7 @@ spec:
 `,
     'webhooks',
   );
-  await lab.until('the webhook pod ready', () => phase(lab.pod('webhooks', 'wh')) === 'Running' && lab.pod('webhooks', 'wh')?.status?.['conditions']?.some?.((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True'), 60_000);
+  await lab.until('the webhook pod ready', () => condition(lab.pod('webhooks', 'wh'), 'Ready') === 'True', 60_000);
   await lab.serviceAccountReady('lab');
 }, 120_000);
 
