@@ -60,7 +60,7 @@ export async function execSandbox(context: PodContext, slot: ContainerSlot, argv
   const dirs = instanceDirectories(instanceDir, context.identity);
   let volumeMounts;
   try {
-    volumeMounts = [...imageProgramMounts(slot.image), ...context.volumes.mountsFor(pod, slot.spec, instanceDir, slot.env)];
+    volumeMounts = [...imageProgramMounts(slot.image, node.paths.imagesDir), ...context.volumes.mountsFor(pod, slot.spec, instanceDir, slot.env)];
   } catch (error) {
     if (error instanceof ContainerConfigError) return error.message;
     throw error;

@@ -6,7 +6,7 @@ import { join, posix } from 'node:path';
 import { tryParseQuantity } from '../registry/index.ts';
 import type { KubeObject } from '../types.ts';
 import { type Json, obj, objects, specOf, str } from '../json.ts';
-import { ALPINE_OF_SERVICE_IMAGES, containerRoot, type ImageRoot, imageRoot, type ResolvedImage, rootFilesystemOf, versionOf } from './images/index.ts';
+import { ALPINE_OF_SERVICE_IMAGES, behaviourOf, containerRoot, imageFiles, type ImageRoot, imageRoot, type ResolvedImage, rootFilesystemOf, versionOf } from './images/index.ts';
 import { containerCapabilities, createSandboxDirectory, type InsideUser, type SandboxIdentity, type SandboxLimits, type SandboxMount, type SandboxRoot, type SandboxSpec } from './sandbox/index.ts';
 import { podDnsConfig, resolvConfText } from './pod-dns.ts';
 import { ensurePassage } from './volumes.ts';
@@ -77,14 +77,15 @@ export function containerRootFor(
 
 /**
  * The image's own names for host programs, bound read-only where the image has them (python's
- * /usr/local/bin/python); an image with a root of its own carries its programs in it.
+ * /usr/local/bin/python), and the files it carries (the bootcamp's /server.js); an image with a
+ * root of its own carries its programs in it.
  */
-export function imageProgramMounts(image: ResolvedImage | undefined): SandboxMount[] {
-  const programs = image?.catalog?.hostPrograms;
-  if (!image || !programs || rootFilesystemOf(image)) return [];
-  return Object.entries(programs)
+export function imageProgramMounts(image: ResolvedImage | undefined, imagesDir: string): SandboxMount[] {
+  if (!image || rootFilesystemOf(image)) return [];
+  const programs = Object.entries(image.catalog?.hostPrograms ?? {})
     .filter(([, host]) => existsSync(host))
     .map(([target, source]) => ({ source, target, readOnly: true }));
+  return [...programs, ...imageFiles(imagesDir, behaviourOf(image, [])?.files).map((file) => ({ ...file, readOnly: true }))];
 }
 
 /** The image's unpacked root, for the images built on busybox (busybox, alpine, a service image's alpine variant). */

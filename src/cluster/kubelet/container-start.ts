@@ -89,7 +89,7 @@ export async function createContainer(context: PodContext, slot: ContainerSlot, 
     const mountPaths = objects(slot.spec['volumeMounts']).map((mount) => str(mount['mountPath']) ?? '');
     if (mountPaths.some((path) => path !== '' && program.startsWith(`${path.replace(/\/$/, '')}/`))) return true;
     const root = imageRootFor(context.node.paths.imagesDir, image);
-    return findExecutable(program, envMap.get('PATH') ?? DEFAULT_PATH, imageProgramMounts(image), root ? { writable: root.dir, readOnly: [] } : undefined);
+    return findExecutable(program, envMap.get('PATH') ?? DEFAULT_PATH, imageProgramMounts(image, context.node.paths.imagesDir), root ? { writable: root.dir, readOnly: [] } : undefined);
   };
   if (runsForReal(image, slot.spec, hasProgram)) {
     const spawned = await spawnReal(context, slot, image, argv, environment.env, instanceDir);
@@ -221,7 +221,7 @@ async function spawnReal(
     context.scheduleTokenRefresh();
     const instance = instanceDirectories(instanceDir, context.identity);
     // The image's own program names first: a volume mounted over them hides them, as it would the image's files.
-    const volumeMounts = [...imageProgramMounts(image), ...context.volumes.mountsFor(pod, slot.spec, instanceDir, env)];
+    const volumeMounts = [...imageProgramMounts(image, context.node.paths.imagesDir), ...context.volumes.mountsFor(pod, slot.spec, instanceDir, env)];
     const root = containerRootFor(context.node.paths.imagesDir, image, instanceDir, context.identity, context.user, str(slot.spec['workingDir']) ?? '/', volumeMounts);
     const path = env.find(([name]) => name === 'PATH')?.[1] ?? DEFAULT_PATH;
     const command = argv[0];

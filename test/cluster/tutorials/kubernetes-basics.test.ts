@@ -1,5 +1,6 @@
 // kubernetes.io "Learn Kubernetes Basics", modules 2 to 6 in order, one learner's session: the
-// bootcamp Deployment is created, read through `kubectl proxy`, explored with exec, exposed on a
+// bootcamp Deployment is created, read through `kubectl proxy`, explored with exec (its env, and
+// `cat server.js` and `curl` in a bash session), exposed on a
 // NodePort, labelled, scaled with a LoadBalancer Service in front, updated to v2, broken with v10
 // (which does not exist) and rolled back. Commands are the tutorial's; where it curls
 // `$(minikube ip):$NODE_PORT` from the learner's laptop, the curl runs in a pod (nothing outside
@@ -53,9 +54,15 @@ describe('Learn Kubernetes Basics', () => {
     const env = await k('exec', podName, '--', 'env');
     expect(env.code).toBe(0);
     expect(env.stdout.split('\n')).toEqual(expect.arrayContaining([`HOSTNAME=${podName}`, 'KUBERNETES_SERVICE_HOST=10.96.0.1']));
-    // `kubectl exec -ti $POD_NAME -- bash`, then `curl http://localhost:8080` typed in it.
-    const session = await s.kubectl(KUBECTL, ['exec', '-i', podName, '--', 'bash'], { stdin: 'curl -s http://localhost:8080\nexit\n' });
-    expect(session).toMatchObject({ code: 0, stdout: `Hello Kubernetes bootcamp! | Running on: ${podName} | v=1\n` });
+    // `kubectl exec -ti $POD_NAME -- bash`, then `cat server.js` (the app's source, in the image's
+    // working directory) and `curl http://localhost:8080` typed in it.
+    const session = await s.kubectl(KUBECTL, ['exec', '-i', podName, '--', 'bash'], { stdin: 'cat server.js\ncurl -s http://localhost:8080\nexit\n' });
+    expect(session.code, session.stderr).toBe(0);
+    const [source, answer] = session.stdout.split(/(?<=\n)(?=Hello Kubernetes bootcamp!)/);
+    expect(source).toMatch(/^\/\/ The Kubernetes bootcamp app/);
+    expect(source).toContain("response.end('Hello Kubernetes bootcamp! | Running on: ' + hostname + ' | v=1\\n');");
+    expect(source).toContain('server.listen(8080');
+    expect(answer).toBe(`Hello Kubernetes bootcamp! | Running on: ${podName} | v=1\n`);
 
     // Module 4: Using a Service to Expose Your App.
     // The case's own namespace stands in for `default`, which alone holds the `kubernetes` Service.

@@ -38,6 +38,8 @@ export interface ImageBehaviour {
   usage: { cpuMillis: number; memoryBytes: number };
   /** CPU milliseconds one served request costs (what a load generator turns into CPU use). */
   cpuPerRequestMillis?: number;
+  /** Files of the image a shell in it finds (path in the image → content): the app's own source, as `cat server.js` shows it. */
+  files?: Record<string, string>;
 }
 
 export interface EnvRequirement {

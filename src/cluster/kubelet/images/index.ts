@@ -6,6 +6,7 @@ import type { CatalogImage, ImageBehaviour } from './catalog-image.ts';
 import { imageCatalog } from './catalog.ts';
 
 export type { CatalogImage, EnvRequirement, HttpEndpoint, ImageBehaviour } from './catalog-image.ts';
+export { imageFiles } from './image-files.ts';
 export { containerRoot, HOST_BUSYBOX, imageGroupsOf, type ImageRoot, imageRoot, type RootFilesystemKind } from './root-filesystem.ts';
 import type { RootFilesystemKind } from './root-filesystem.ts';
 

@@ -5,6 +5,27 @@ import type { CatalogImage, ImageBehaviour } from './catalog-image.ts';
 
 const mi = (n: number) => n * 1024 * 1024;
 
+/**
+ * The source a learner reads with `cat server.js` in the bootcamp's container (the image's working
+ * directory is /): a Node server that does what the simulation does, written here.
+ */
+const bootcampSource = (version: string) => `// The Kubernetes bootcamp app: one line of text for every request, naming the pod that answered.
+const http = require('http');
+
+const hostname = process.env.HOSTNAME;
+const startedAt = new Date();
+
+const server = http.createServer((request, response) => {
+  response.setHeader('Content-Type', 'text/plain');
+  response.writeHead(200);
+  response.end('Hello Kubernetes bootcamp! | Running on: ' + hostname + ' | v=${version}\\n');
+});
+
+server.listen(8080, () => {
+  console.log('Kubernetes Bootcamp App Started At:', startedAt.toISOString(), '| Running On: ', hostname, '\\n');
+});
+`;
+
 /** The bootcamp's server.js: one line of text, its version in the body ("| v=1"). */
 function bootcamp(version: string): ImageBehaviour {
   return {
@@ -14,6 +35,7 @@ function bootcamp(version: string): ImageBehaviour {
     startLogs: ['Kubernetes Bootcamp App Started At: {{time:iso}} | Running On:  {{hostname}} ', ''],
     stopExitCode: 0,
     usage: { cpuMillis: 1, memoryBytes: mi(9) },
+    files: { '/server.js': bootcampSource(version) },
   };
 }
 
