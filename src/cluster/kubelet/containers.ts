@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fillTemplate } from './format.ts';
 import type { HttpEndpoint, ImageBehaviour } from './images/index.ts';
 import { ContainerLog } from './logs.ts';
+import type { TlsCredentials } from './nginx-tls.ts';
 import type { PidNamespace, SandboxedProcess } from './sandbox/index.ts';
 
 export interface ContainerExit {
@@ -77,6 +78,8 @@ export interface SimulatedOptions {
   tmpDir: string;
   /** A web server's document root with volumes in it: what it answers on its HTTP port (html-documents.ts). */
   documents?: (path: string) => { status: number; body: string };
+  /** Ports it serves HTTPS on, with their certificate and key (nginx-tls.ts); they answer as its HTTP port. */
+  tls?: ReadonlyMap<number, TlsCredentials>;
 }
 
 /** A server that does not run: it logs, answers probes from data and exits when the image would. */
@@ -174,7 +177,7 @@ export class SimulatedContainer implements ContainerInstance {
     if (!this.#running) return undefined;
     const behaviour = this.#options.behaviour;
     if (!behaviour) return { status: 200, body: '' };
-    if (behaviour.httpPort !== port || !behaviour.http) return undefined;
+    if ((behaviour.httpPort !== port && !this.#options.tls?.has(port)) || !behaviour.http) return undefined;
     const cleanPath = path.split('?')[0] ?? '/';
     const now = this.#options.now();
     const endpoint = behaviour.http[cleanPath];
@@ -188,6 +191,11 @@ export class SimulatedContainer implements ContainerInstance {
       this.log.line('stdout', fillTemplate(behaviour.requestLog, { ...this.#options.templates, path, status: String(answer.status), client, userAgent }, now), now.getTime());
     }
     return answer;
+  }
+
+  /** The ports it serves HTTPS on, with their credentials. */
+  get tls(): ReadonlyMap<number, TlsCredentials> | undefined {
+    return this.#options.tls;
   }
 
   /** The ports the image's server listens on; undefined for an image the catalog does not know (it accepts any). */

@@ -2,7 +2,7 @@
 // volumes mounted there (an emptyDir an init container filled, a ConfigMap, a claim an exec wrote
 // into), else the image's own pages. Every path is resolved inside its volume as the kubelet
 // resolves a subPath, so a link a container planted never leads the kubelet to a host file.
-import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { SandboxMount } from './sandbox/index.ts';
 import { PathEscape, walkInRoot } from './volume-root.ts';
@@ -96,4 +96,30 @@ export function htmlDocuments(documentRoot: string, mounts: SandboxMount[], ownP
     }
     return found === undefined ? { status: 404, body: notFound } : { status: 200, body: found };
   };
+}
+
+/** The mount a container path is under (the deepest), and the path's rest inside it. */
+function mountOf(mounts: SandboxMount[], path: string): [SandboxMount, string] | undefined {
+  const target = posix.normalize(path);
+  const mount = mounts.filter((m) => target === m.target || target.startsWith(`${m.target}/`)).sort((a, b) => b.target.length - a.target.length)[0];
+  return mount ? [mount, target.slice(mount.target.length).replace(/^\//, '')] : undefined;
+}
+
+/** A regular file at a container path, read from the volume mounted there; undefined when there is none (or it leaves its volume). */
+export function readMountedFile(mounts: SandboxMount[], path: string): string | undefined {
+  const found = mountOf(mounts, path);
+  const content = found ? lookup(found[0], found[1]) : undefined;
+  return content === 'directory' ? undefined : content;
+}
+
+/** The names in a container directory that a volume is mounted on or holds (a ConfigMap's keys, without its `..data`). */
+export function listMountedDirectory(mounts: SandboxMount[], path: string): string[] {
+  const found = mountOf(mounts, path);
+  if (!found) return [];
+  const [mount, relative] = found;
+  try {
+    return walkInRoot(mount.source, relative, { links: 'refuse-escape' }, (_resolved, handle) => readdirSync(handle)).filter((name) => !name.startsWith('..'));
+  } catch {
+    return [];
+  }
 }

@@ -143,7 +143,7 @@ export class PodSandboxRuntime {
     const declared = objects(slot.spec['ports']).filter((port) => (str(port['protocol']) ?? 'TCP') === 'TCP').map((port) => num(port['containerPort'])).filter((port): port is number => port !== undefined);
     // The forwarder cannot tell who connects: the answer names the node's gateway, as a masqueraded client.
     const client = gatewayOf(podIP);
-    await network.serve(this.#owner.uid, sandbox, instance.ports ?? declared, (port, path, userAgent) => answer(port, path, client, userAgent || 'curl'));
+    await network.serve(this.#owner.uid, sandbox, instance.ports ?? declared, (port, path, userAgent) => answer(port, path, client, userAgent || 'curl'), instance.tls);
   }
 
   /** A TCP connection to the pod's port on its own localhost, inside its network namespace (kubectl port-forward); undefined without a pod network. */

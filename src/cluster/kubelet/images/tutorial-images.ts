@@ -101,6 +101,53 @@ export const tutorialImages: CatalogImage[] = [
     },
   },
   {
+    // "Connecting Applications with Services", Securing the Service: nginx on 80 and, with ssl, on
+    // 443. Its own conf.d wants /etc/nginx/ssl/nginx.{crt,key}; the tutorial mounts a ConfigMap
+    // over conf.d naming the TLS Secret's tls.crt and tls.key instead.
+    repository: 'docker.io/bprashanth/nginxhttps',
+    tags: '1\\.0',
+    version: '1.0',
+    sizeBytes: 48_270_052,
+    kind: 'service',
+    servers: ['nginx', 'nginx-debug'],
+    documentRoot: '/usr/share/nginx/html',
+    behaviour: {
+      ports: [80, 443],
+      httpPort: 80,
+      http: { '/': { status: 200, body: nginxSlimWelcome }, '/index.html': { status: 200, body: nginxSlimWelcome } },
+      startLogs: [],
+      requestLog: '{{client}} - - [{{time:clf}}] "GET {{path}} HTTP/1.1" {{status}} 612 "-" "{{userAgent}}" "-"',
+      stopExitCode: 0,
+      usage: { cpuMillis: 1, memoryBytes: mi(3) },
+      files: {
+        '/etc/nginx/conf.d/default.conf': [
+          'server {',
+          '    listen 80 default_server;',
+          '    listen 443 ssl;',
+          '    server_name localhost;',
+          '    root /usr/share/nginx/html;',
+          '    index index.html;',
+          '    ssl_certificate /etc/nginx/ssl/nginx.crt;',
+          '    ssl_certificate_key /etc/nginx/ssl/nginx.key;',
+          '    location / {',
+          '        try_files $uri $uri/ =404;',
+          '    }',
+          '}',
+          '',
+        ].join('\n'),
+      },
+    },
+  },
+  {
+    // The same page's curl pod: busybox with curl (the host's curl here).
+    repository: 'docker.io/radial/busyboxplus',
+    tags: '(latest|curl|git)',
+    version: 'curl',
+    sizeBytes: 4_230_000,
+    kind: 'shell',
+    cmd: ['sh'],
+  },
+  {
     // "Configure Liveness, Readiness and Startup Probes": the TCP probe's target.
     repository: 'registry.k8s.io/goproxy',
     tags: '0\\.1',

@@ -5,7 +5,8 @@
 // proxy (service-network.ts) instead.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -238,7 +239,7 @@ export class PodNetwork {
    * forwarder in the pod's namespace, bound to every address there, carries each connection to
    * the kubelet, where `http` answers it. The forwarders end with the pod sandbox or `release`.
    */
-  async serve(podUid: string, sandbox: PodSandbox, ports: readonly number[], http: SimulatedHttp): Promise<void> {
+  async serve(podUid: string, sandbox: PodSandbox, ports: readonly number[], http: SimulatedHttp, tls?: ReadonlyMap<number, { cert: string; key: string }>): Promise<void> {
     const { nsenter, setpriv, socat } = this.tools;
     const started = this.#forwarders.get(podUid) ?? [];
     this.#forwarders.set(podUid, started);
@@ -248,7 +249,7 @@ export class PodNetwork {
       // Numbered, not named after the pod: a Unix socket's path must stay under 108 bytes.
       const path = join(this.#options.runtimeDir, `port-${++this.#sockets}.sock`);
       rmSync(path, { force: true });
-      const server = createServer((req, res) => {
+      const handler = (req: IncomingMessage, res: ServerResponse) => {
         const answer = http(port, req.url ?? '/', String(req.headers['user-agent'] ?? ''));
         if (!answer) {
           res.destroy();
@@ -256,7 +257,10 @@ export class PodNetwork {
         }
         res.writeHead(answer.status, { 'Content-Type': 'text/html; charset=utf-8' });
         res.end(req.method === 'HEAD' ? undefined : answer.body);
-      });
+      };
+      // An HTTPS port (nginx's `listen … ssl`): the TLS ends here, with the pod's own certificate.
+      const credentials = tls?.get(port);
+      const server = credentials ? createHttpsServer(credentials, handler) : createServer(handler);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(path, () => resolve());
