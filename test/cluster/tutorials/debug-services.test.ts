@@ -4,7 +4,7 @@
 // kubernetes Service by name, by cluster IP, its definition, its endpoints, and kube-proxy.
 // "From within a pod" is a busybox:1.28 pod (the page's gcr.io/google-containers/busybox is taken to be
 // gone with the retired registry, as the catalog has it); the page's `kubectl run -it ... sh`
-// session is each command exec'd into it. Steps on a Node's own shell (nslookup against
+// session is each command exec'd into it, the DNS lookups typed into its sh. Steps on a Node's own shell (nslookup against
 // 10.0.0.10 from the node, `ps auxw | grep kube-proxy`, its log file) have no node shell here:
 // kube-proxy is checked as kubectl shows it instead.
 import { describe, expect, it } from 'vitest';
@@ -51,13 +51,12 @@ describe('Debug Services', () => {
     expectResult(await k('get', 'svc', 'hostnames'), { code: 0, stdout: 'NAME        TYPE        CLUSTER-IP     EXTERNAL-IP   PORT(S)   AGE\nhostnames   ClusterIP   <cluster-ip>   <none>        80/TCP    <age>\n' }, (out) => table(addresses(out)));
     const clusterIP = ((c.get('', 'v1', 'services', ns, 'hostnames') as Json)['spec'].clusterIP) as string;
 
-    // Does the Service work by DNS name? Each lookup is exec'd as the pod's own nslookup: typed in
-    // the pod's sh instead, busybox's sh runs its built-in applet, which here is the host's busybox
-    // 1.35 (sends a dotted name as typed, prints a line per search domain) rather than 1.28's.
+    // Does the Service work by DNS name? Each lookup is typed in the pod's sh, as in the page's
+    // `kubectl run -it ... sh` session, and answers as busybox 1.28's nslookup did.
     const server = 'Server:    10.96.0.10\nAddress 1: 10.96.0.10 kube-dns.kube-system.svc.cluster.local\n\n';
     // A busy machine's DNS can answer a first query late: ask again, as a learner would.
     const nslookup = (name: string) => eventually(`nslookup ${name}`, async () => {
-      const answer = await k('exec', 'busybox', '--', 'nslookup', name);
+      const answer = await s.kubectl(KUBECTL, ['exec', '-i', 'busybox', '--', 'sh'], { stdin: `nslookup ${name}\nexit $?\n`, timeoutMs: 60_000 });
       return answer.code === 0 && answer.stdout.startsWith(server) ? answer : undefined;
     });
     for (const name of ['hostnames', `hostnames.${ns}`, `hostnames.${ns}.svc.cluster.local`]) {

@@ -148,6 +148,14 @@ describe('StatefulSet Basics', () => {
       return answers;
     };
     const before = await dnsTest();
+    // Typed in the pod's sh, as the tutorial types them: busybox's shell finds 1.28's nslookup too.
+    const typed = await s.kubectl(KUBECTL, ['exec', '-i', 'dns-test', '--', 'sh'], { stdin: 'nslookup web-0.nginx\nnslookup web-1.nginx\n', timeoutMs: 60_000 });
+    expectResult(typed, {
+      code: 0,
+      stdout: [0, 1]
+        .map((i) => `Server:    10.96.0.10\nAddress 1: 10.96.0.10 kube-dns.kube-system.svc.cluster.local\n\nName:      web-${i}.nginx\nAddress 1: ${before[i]} web-${i}.nginx.${s.namespace}.svc.cluster.local\n`)
+        .join(''),
+    });
 
     // kubectl then waits for both pods to be gone (the StatefulSet recreates them at once).
     expect(await deletePods('pod', '-l', 'app=nginx')).toBe('pod "web-0" deleted\npod "web-1" deleted\n');

@@ -5,7 +5,7 @@
 // read-only from the shared layer. The users, groups and os-release are the images' own.
 import { createHash, randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, copyFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 
 export type RootFilesystemKind = 'busybox' | 'alpine';
@@ -160,9 +160,9 @@ exec awk 'BEGIN { status = 0; for (i = 1; i < ARGC; i++) { if (ARGV[i] in ENVIRO
  * busybox before 1.29 resolved through the C library (the resolv.conf search list and ndots, as
  * every program in a pod does) and printed "Address 1: IP NAME"; later versions send the name as
  * typed when it has a dot, so `nslookup web-0.nginx` in a pod fails. The kubernetes.io tutorials
- * pin busybox:1.28 for this: its nslookup is this script over the newer applet.
+ * pin busybox:1.28 for this: its nslookup is this script over the newer applet (`applet`).
  */
-const NSLOOKUP_1_28 = `#!/bin/sh
+const nslookup128 = (applet: string) => `#!/bin/sh
 name=$1
 server=$2
 if [ -z "$name" ]; then
@@ -173,8 +173,8 @@ conf=/etc/resolv.conf
 [ -n "$server" ] || server=$(awk '$1 == "nameserver" { print $2; exit }' $conf 2>/dev/null)
 search=$(awk '$1 == "search" { $1 = ""; print }' $conf 2>/dev/null)
 ndots=$(awk '$1 == "options" { for (i = 2; i <= NF; i++) if ($i ~ /^ndots:/) { sub(/^ndots:/, "", $i); print $i } }' $conf 2>/dev/null)
-reverse() { busybox nslookup "$1" "$server" 2>/dev/null | awk '/name = / { sub(/[.]$/, "", $NF); print $NF; exit }'; }
-addresses() { busybox nslookup -type=a "$1" "$server" 2>/dev/null | awk '/^Name:/ { found = 1 } found && /^Address: / { print $2 }'; }
+reverse() { busybox ${applet} "$1" "$server" 2>/dev/null | awk '/name = / { sub(/[.]$/, "", $NF); print $NF; exit }'; }
+addresses() { busybox ${applet} -type=a "$1" "$server" 2>/dev/null | awk '/^Name:/ { found = 1 } found && /^Address: / { print $2 }'; }
 printf 'Server:    %s\\n' "$server"
 printf 'Address 1: %s%s\\n\\n' "$server" "$(r=$(reverse "$server"); [ -n "$r" ] && printf ' %s' "$r")"
 case $name in
@@ -204,6 +204,29 @@ for address in $found; do
 done
 `;
 
+/**
+ * busybox's sh runs its own applets before looking in PATH (FEATURE_SH_STANDALONE), so `nslookup`
+ * typed in a busybox:1.28 shell would be the newer applet, not the script. In that image's copy of
+ * the binary the applet's entry in the name table is renamed (same length, same place in the
+ * sorted table, so every other lookup is unchanged): the shell then finds /bin/nslookup, and the
+ * script calls the applet by its new name.
+ */
+const NEWER_NSLOOKUP = 'nslookuq';
+
+/**
+ * Where `name` is in the binary's name table (NUL-separated, sorted), if it is there exactly once
+ * and `to` (of the same length) would keep its place in the order.
+ */
+function appletEntry(binary: Buffer, names: string[], name: string, to: string): { at: number } | undefined {
+  const index = names.indexOf(name);
+  const [previous, next] = [names[index - 1], names[index + 1]];
+  if (index < 0 || previous === undefined || next === undefined || to.length !== name.length || !(previous < to && to < next)) return undefined;
+  const entry = Buffer.from(`\0${previous}\0${name}\0${next}\0`);
+  const at = binary.indexOf(entry);
+  if (at < 0 || binary.indexOf(entry, at + 1) >= 0) return undefined;
+  return { at: at + previous.length + 2 };
+}
+
 function resolvesThroughLibc(version: string): boolean {
   const [major, minor] = version.split('.').map(Number);
   return major === 1 && minor !== undefined && minor < 29;
@@ -212,6 +235,8 @@ function resolvesThroughLibc(version: string): boolean {
 interface Layout {
   dirs: string[];
   files: Record<string, string>;
+  /** Applets renamed in this image's copy of the binary (old → new name). */
+  renamedApplets?: Record<string, string>;
   /** Executable scripts, path → content. */
   scripts: Record<string, string>;
   /** Applet link → its target. */
@@ -230,12 +255,15 @@ function layoutOf(kind: RootFilesystemKind, version: string): Layout {
   if (kind === 'busybox') {
     // The busybox image keeps every applet in /bin, beside the binary.
     const names = [...new Set(found.map((path) => posix.basename(path)))];
+    const libcLookup = resolvesThroughLibc(version);
+    const renamed = libcLookup && appletEntry(readFileSync(HOST_BUSYBOX), names, 'nslookup', NEWER_NSLOOKUP) !== undefined;
     return {
+      ...(renamed ? { renamedApplets: { nslookup: NEWER_NSLOOKUP } } : {}),
       dirs: ['bin', 'dev', 'etc', 'home', 'proc', 'root', 'sys', 'tmp', 'usr', 'usr/sbin', 'var', 'var/spool', 'var/spool/mail', 'var/www'],
       files: { 'etc/passwd': lines(BUSYBOX_PASSWD), 'etc/group': lines(BUSYBOX_GROUP), 'etc/shadow': '' },
       scripts: {
         ...Object.fromEntries(Object.entries(STAND_INS).filter(([name]) => !names.includes(name)).map(([name, script]) => [`bin/${name}`, script])),
-        ...(resolvesThroughLibc(version) ? { 'bin/nslookup': NSLOOKUP_1_28 } : {}),
+        ...(libcLookup ? { 'bin/nslookup': nslookup128(renamed ? NEWER_NSLOOKUP : 'nslookup') } : {}),
       },
       links: names.map((name) => [`bin/${name}`, 'busybox']),
     };
@@ -290,6 +318,7 @@ export function imageRoot(imagesDir: string, kind: RootFilesystemKind, version: 
     chmodSync(join(building, 'tmp'), 0o1777);
     chmodSync(join(building, 'root'), 0o700);
     copyFileSync(HOST_BUSYBOX, join(building, 'bin', 'busybox'));
+    if (layout.renamedApplets) renameApplets(join(building, 'bin', 'busybox'), layout.renamedApplets);
     chmodSync(join(building, 'bin', 'busybox'), 0o755);
     for (const [path, content] of Object.entries(layout.files)) writeFileSync(join(building, path), content, { mode: path === 'etc/shadow' ? 0o640 : 0o644 });
     for (const [path, content] of Object.entries(layout.scripts)) writeFileSync(join(building, path), content, { mode: 0o755 });
@@ -305,6 +334,18 @@ export function imageRoot(imagesDir: string, kind: RootFilesystemKind, version: 
     throw error;
   }
   return { dir, shared };
+}
+
+/** Renames applets in a copy of the binary, in place (layoutOf checked each entry is there once). */
+function renameApplets(path: string, renames: Record<string, string>): void {
+  const binary = readFileSync(path);
+  const names = [...new Set(applets().map((applet) => posix.basename(applet)))];
+  for (const [from, to] of Object.entries(renames)) {
+    const entry = appletEntry(binary, names, from, to);
+    if (!entry) throw new Error(`cannot rename the ${from} applet in ${path}`);
+    binary.write(to, entry.at, 'latin1');
+  }
+  writeFileSync(path, binary);
 }
 
 /**
