@@ -160,6 +160,7 @@ async function startLocked(options: ClusterOptions, dataDir: string, lock: DataD
       registry,
       certPem: certificates.certPem,
       keyPem: certificates.keyPem,
+      clientCaPem: certificates.caPem,
       adminToken,
       tokens,
       port: options.port ?? 0,
@@ -178,7 +179,7 @@ async function startLocked(options: ClusterOptions, dataDir: string, lock: DataD
     controllers =
       options.controllers === false
         ? undefined
-        : startControllers({ registry, caPem: certificates.caPem, ...(options.log ? { log: options.log } : {}), ...options.controllers, nodes: { count: options.nodes ?? 3, ...options.controllers?.nodes } });
+        : startControllers({ registry, caPem: certificates.caPem, caKeyPem: certificates.caKeyPem, ...(options.log ? { log: options.log } : {}), ...options.controllers, nodes: { count: options.nodes ?? 3, ...options.controllers?.nodes } });
     if (options.kubelet) {
       // Loaded only when asked for: a bare API server starts without the sandbox and stream code.
       const { startKubelet } = await import('./kubelet/index.ts');

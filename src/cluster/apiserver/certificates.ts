@@ -1,16 +1,21 @@
 // The cluster's serving certificates: a private CA (whose PEM goes into every kubeconfig as
 // certificate-authority-data) and a server certificate for 127.0.0.1/localhost signed by it.
-// Generated once and kept in the data dir, so kubeconfigs written earlier stay valid.
+// Generated once and kept in the data dir, so kubeconfigs written earlier stay valid. The CA's key
+// stays too: it signs the client certificates approved CertificateSigningRequests ask for, as
+// kubeadm's controller-manager signs with /etc/kubernetes/pki/ca.key. A data dir from before the
+// key was kept gets a new CA once.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface ServingCertificates {
   caPem: string;
+  /** PKCS#8 PEM of the CA's private key (mode 0600 in the data dir). */
+  caKeyPem: string;
   certPem: string;
   keyPem: string;
 }
 
-const files = { ca: 'ca.crt', cert: 'server.crt', key: 'server.key' } as const;
+const files = { ca: 'ca.crt', caKey: 'ca.key', cert: 'server.crt', key: 'server.key' } as const;
 
 /** Reads the certificates from `dir`, or generates and stores them when any is missing. */
 export async function loadOrCreateServingCertificates(dir: string): Promise<ServingCertificates> {
@@ -19,6 +24,7 @@ export async function loadOrCreateServingCertificates(dir: string): Promise<Serv
   const created = await createServingCertificates();
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, files.ca), created.caPem, { mode: 0o644 });
+  await writeFile(join(dir, files.caKey), created.caKeyPem, { mode: 0o600 });
   await writeFile(join(dir, files.cert), created.certPem, { mode: 0o644 });
   await writeFile(join(dir, files.key), created.keyPem, { mode: 0o600 });
   return created;
@@ -26,12 +32,13 @@ export async function loadOrCreateServingCertificates(dir: string): Promise<Serv
 
 async function readCertificates(dir: string): Promise<ServingCertificates | undefined> {
   try {
-    const [caPem, certPem, keyPem] = await Promise.all([
+    const [caPem, caKeyPem, certPem, keyPem] = await Promise.all([
       readFile(join(dir, files.ca), 'utf8'),
+      readFile(join(dir, files.caKey), 'utf8'),
       readFile(join(dir, files.cert), 'utf8'),
       readFile(join(dir, files.key), 'utf8'),
     ]);
-    return { caPem, certPem, keyPem };
+    return { caPem, caKeyPem, certPem, keyPem };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
@@ -91,8 +98,10 @@ async function createServingCertificates(now = new Date()): Promise<ServingCerti
   });
 
   const pkcs8 = await crypto.subtle.exportKey('pkcs8', serverKeys.privateKey);
+  const caPkcs8 = await crypto.subtle.exportKey('pkcs8', caKeys.privateKey);
   return {
     caPem: ca.toString('pem') + '\n',
+    caKeyPem: x509.PemConverter.encode(caPkcs8, 'PRIVATE KEY') + '\n',
     certPem: server.toString('pem') + '\n',
     keyPem: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY') + '\n',
   };

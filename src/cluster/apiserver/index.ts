@@ -25,6 +25,8 @@ export interface ApiServerOptions {
   /** PEM server certificate and key (see loadOrCreateServingCertificates). */
   certPem: string;
   keyPem: string;
+  /** The CA whose client certificates authenticate their CN as the user and O as groups (kube-apiserver's --client-ca-file). */
+  clientCaPem?: string;
   /** The token that authenticates as the cluster admin (system:masters). */
   adminToken: string;
   /** Issues and verifies ServiceAccount tokens (see openServiceAccountTokens). */
@@ -80,7 +82,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   // Discovery of an aggregated group follows its APIService (deleted or unavailable: not served).
   const apiServices = registry.lookup('apiregistration.k8s.io', 'v1', 'apiservices');
   const apiServiceWatch = options.metrics && apiServices ? registry.watch(apiServices, {}, () => handler.resourcesChanged()) : undefined;
-  const server: Server = createServer({ cert: options.certPem, key: options.keyPem, keepAliveTimeout: 60_000 }, handler.request);
+  // A client certificate is asked for, never required: kubectl with a token sends none.
+  const clientCertificates = options.clientCaPem ? { requestCert: true, rejectUnauthorized: false, ca: options.clientCaPem } : {};
+  const server: Server = createServer({ cert: options.certPem, key: options.keyPem, keepAliveTimeout: 60_000, ...clientCertificates }, handler.request);
   server.on('upgrade', handler.upgrade);
   server.on('clientError', (_error, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');

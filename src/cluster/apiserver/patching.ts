@@ -118,7 +118,7 @@ export async function patchObject(ctx: ApiContext, scope: RequestScope, def: Res
     const pinned = live !== undefined && next.metadata.resourceVersion !== undefined && next.metadata.resourceVersion !== live.metadata.resourceVersion;
     if (live && !pinned) next = { ...next, metadata: { ...next.metadata, resourceVersion: live.metadata.resourceVersion } };
     try {
-      const updateOptions: UpdateOptions = { ...writeOptions, ...(subresource === 'status' || subresource === 'ephemeralcontainers' ? { subresource } : {}) };
+      const updateOptions: UpdateOptions = { ...writeOptions, ...(subresource === 'status' || subresource === 'ephemeralcontainers' || subresource === 'approval' ? { subresource } : {}) };
       const requested = next;
       const stored = await ctx.webhooks.write({
         ...webhookRequest(def, scope, live ? 'UPDATE' : 'CREATE', reviewOptions(live ? 'UpdateOptions' : 'CreateOptions', writeOptions), next, live),

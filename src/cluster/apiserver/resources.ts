@@ -121,7 +121,7 @@ export async function updateObject(ctx: ApiContext, scope: RequestScope, def: Re
   object = await validateFields(def, object, directive, scope.warnings, 'decode');
   const namespace = namespaceArg(def, scope);
   const sub = scope.info.subresource;
-  const subresource = sub === 'status' || sub === 'finalize' || sub === 'ephemeralcontainers' ? sub : undefined;
+  const subresource = sub === 'status' || sub === 'finalize' || sub === 'ephemeralcontainers' || sub === 'approval' ? sub : undefined;
   const old = findObject(ctx.registry, def, namespace, scope.info.name);
   object = await recordManagedFields(def, old, object, options.fieldManager, ctx.clock(), subresource);
   // A missing object is created where the resource's strategy allows it (upstream's AllowCreateOnUpdate), else 404.

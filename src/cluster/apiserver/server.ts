@@ -237,10 +237,10 @@ export class ApiHandler {
   }
 
   #authenticate(req: IncomingMessage, url: URL): UserInfo {
-    const hasCredentials = req.headers.authorization !== undefined;
-    const user = hasCredentials ? this.#ctx.authenticator.authenticate(req) : undefined;
+    // A client certificate or a bearer token; a request with neither is anonymous where that is allowed.
+    const user = this.#ctx.authenticator.authenticate(req);
     if (user) return this.#ctx.authorizer.impersonate(req, user);
-    if (!hasCredentials && anonymousPaths.has(url.pathname)) return anonymousUser;
+    if (req.headers.authorization === undefined && anonymousPaths.has(url.pathname)) return anonymousUser;
     throw httpErrors.unauthorized();
   }
 
@@ -412,13 +412,16 @@ export class ApiHandler {
     const verb = info.verb;
     switch (`${sub} ${verb}`) {
       case 'status get':
+      case 'approval get':
       case 'ephemeralcontainers get':
         return getObject(ctx, scope, def);
       case 'status update':
+      case 'approval update':
       case 'finalize update':
       case 'ephemeralcontainers update':
         return updateObject(ctx, scope, def);
       case 'status patch':
+      case 'approval patch':
       case 'scale patch':
       case 'ephemeralcontainers patch':
         return patchObject(ctx, scope, def);

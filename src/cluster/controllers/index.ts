@@ -21,6 +21,7 @@ import { startEndpointSliceController, startEndpointsController } from './endpoi
 import { startPersistentVolumeController } from './persistentvolume.ts';
 import { type PodMetricsSource, startHorizontalPodAutoscaler } from './hpa.ts';
 import { type EvictionOptions, evictPod, startDisruptionController } from './disruption.ts';
+import { startCertificateSigning } from './certificate-signing.ts';
 import { startClusterRoleAggregation } from './clusterrole-aggregation.ts';
 import { ControllerClient, schedulerUser } from './client.ts';
 import { type PodGCOptions, startPodGarbageCollector } from './podgc.ts';
@@ -46,6 +47,8 @@ export interface ControllersOptions {
   registry: Registry;
   /** PEM of the cluster CA, published as the kube-root-ca.crt ConfigMap in every namespace. */
   caPem: string;
+  /** The CA's private key (PEM): with it approved CertificateSigningRequests get certificates. */
+  caKeyPem?: string;
   clock?: Clock;
   nodes?: NodeOptions;
   job?: JobOptions;
@@ -100,6 +103,7 @@ export function startControllers(options: ControllersOptions): RunningController
     startHorizontalPodAutoscaler(ctx, () => metrics),
     startDisruptionController(ctx),
     startClusterRoleAggregation(ctx),
+    ...(options.caKeyPem ? [startCertificateSigning(ctx, { caPem: options.caPem, caKeyPem: options.caKeyPem })] : []),
     startScheduler({ client: new ControllerClient(options.registry, schedulerUser), recorder: events.recorder({ component: 'default-scheduler' }), clock }),
   ];
   let stopped = false;

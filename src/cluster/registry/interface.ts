@@ -145,7 +145,7 @@ export interface Registry {
 }
 
 export interface UpdateOptions extends WriteOptions {
-  subresource?: 'status' | 'finalize' | 'binding' | 'ephemeralcontainers';
+  subresource?: 'status' | 'finalize' | 'binding' | 'ephemeralcontainers' | 'approval';
   createIfMissing?: boolean;
 }
 

@@ -358,6 +358,10 @@ export class ClusterRegistry implements Registry {
       if (!strategy.prepareForEphemeralContainers) throw statusErrors.methodNotSupported(gr, 'ephemeralcontainers');
       draft = clone(old) as Json & KubeObject;
       strategy.prepareForEphemeralContainers(draft, input, ctx);
+    } else if (subresource === 'approval') {
+      if (!strategy.prepareForApproval) throw statusErrors.methodNotSupported(gr, 'approval');
+      draft = clone(old) as Json & KubeObject;
+      strategy.prepareForApproval(draft, input, ctx);
     } else if (subresource === 'finalize') {
       if (!strategy.prepareForFinalize) throw statusErrors.methodNotSupported(gr, 'finalize');
       draft = clone(old) as Json & KubeObject;
@@ -395,6 +399,7 @@ export class ClusterRegistry implements Registry {
     const errors = [...validateObjectMeta(draft.metadata, { namespaced: def.namespaced, validateName: () => [] }), ...validateObjectMetaUpdate(draft.metadata, old.metadata)];
     if (subresource === 'status') errors.push(...(strategy.validateStatusUpdate?.(draft, old, ctx) ?? []));
     else if (subresource === 'ephemeralcontainers') errors.push(...(strategy.validateEphemeralContainersUpdate?.(draft, old, ctx) ?? []));
+    else if (subresource === 'approval') errors.push(...(strategy.validateApprovalUpdate?.(draft, old, ctx) ?? []));
     else if (subresource !== 'finalize' && subresource !== 'binding') {
       errors.push(...(strategy.validateUpdate?.(draft, old, ctx) ?? []));
       if (subresource === undefined) errors.push(...(served.conversion?.validateUpdate?.(draft, old, ctx) ?? []));

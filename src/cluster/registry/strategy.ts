@@ -126,6 +126,9 @@ export interface ResourceStrategy {
   validateEphemeralContainersUpdate?(object: KubeObject, old: KubeObject, ctx: StrategyContext): FieldError[];
   /** Namespaces' finalize subresource: object is a copy of old, input what the client sent. */
   prepareForFinalize?(object: Json & KubeObject, input: KubeObject, ctx: StrategyContext): void;
+  /** The approval subresource (CertificateSigningRequests): `object` starts as the stored one, `input` is what was sent. */
+  prepareForApproval?(object: Json & KubeObject, input: KubeObject, ctx: StrategyContext): void;
+  validateApprovalUpdate?(object: KubeObject, old: KubeObject, ctx: StrategyContext): FieldError[];
   /** Takes scarce things (cluster IPs, node ports) once validation passed; honours ctx.dryRun. */
   allocate?(object: Json & KubeObject, old: KubeObject | undefined, ctx: StrategyContext): void;
   /** Gives them back after the object is gone (or an update dropped them). */

@@ -8,7 +8,7 @@ const c = useConformanceCluster({ kubelet: false });
 
 // Every row is what a v1.33 kube-apiserver serves for that resource; the server serves a subset
 // of upstream's resources (no bindings, componentstatuses,
-// webhooks, flowcontrol, certificates, node.k8s.io).
+// flowcontrol, node.k8s.io).
 const apiResources = text`
   NAME                              SHORTNAMES   APIVERSION                        NAMESPACED   KIND
   configmaps                        cm           v1                                true         ConfigMap
@@ -44,6 +44,7 @@ const apiResources = text`
   horizontalpodautoscalers          hpa          autoscaling/v2                    true         HorizontalPodAutoscaler
   cronjobs                          cj           batch/v1                          true         CronJob
   jobs                                           batch/v1                          true         Job
+  certificatesigningrequests        csr          certificates.k8s.io/v1            false        CertificateSigningRequest
   leases                                         coordination.k8s.io/v1            true         Lease
   endpointslices                                 discovery.k8s.io/v1               true         EndpointSlice
   events                            ev           events.k8s.io/v1                  true         Event
@@ -132,6 +133,7 @@ describe.concurrent('kubectl api-versions', () => {
         autoscaling/v1
         autoscaling/v2
         batch/v1
+        certificates.k8s.io/v1
         coordination.k8s.io/v1
         discovery.k8s.io/v1
         events.k8s.io/v1

@@ -1,8 +1,10 @@
-// Who is asking and may they: bearer-token authentication (the admin token, ServiceAccount
-// JWTs from TokenRequests and from token Secrets), impersonation, and RBAC authorization over
-// the registry's roles and bindings.
+// Who is asking and may they: client certificates the cluster CA signed (the CN is the user, each
+// O a group, as kube-apiserver's x509 authenticator reads them), bearer tokens (the admin token,
+// ServiceAccount JWTs from TokenRequests and from token Secrets), impersonation, and RBAC
+// authorization over the registry's roles and bindings.
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { KubeObject } from '../../types.ts';
 import { findObject } from '../find.ts';
 import type { AdmissionPlugin, Registry, ResourceDefinition, UserInfo } from '../../registry/index.ts';
@@ -40,7 +42,7 @@ export interface Authentication {
 export interface Authenticator {
   /** Who a bearer token belongs to, or undefined when it proves nothing (for `audiences`, default the API server's). */
   authenticateToken(token: string, audiences?: string[]): Authentication | undefined;
-  /** The user behind a request's Authorization header; undefined when it has none or a bad one. */
+  /** The user behind a request's client certificate or Authorization header; undefined when it has neither or a bad one. */
   authenticate(req: IncomingMessage): UserInfo | undefined;
 }
 
@@ -49,6 +51,22 @@ export function bearerToken(req: IncomingMessage): string | undefined {
   if (!header) return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match?.[1];
+}
+
+/** id-kp-clientAuth: a client certificate must allow it when it lists extended usages at all, as Go's verifier requires. */
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+
+/** The user a verified client certificate names; undefined without one, or when it has no CN (upstream then tries the other authenticators). */
+export function certificateUser(req: IncomingMessage): UserInfo | undefined {
+  const socket = req.socket as Partial<TLSSocket>;
+  if (socket.authorized !== true || typeof socket.getPeerCertificate !== 'function') return undefined;
+  const certificate = socket.getPeerCertificate();
+  const usages = certificate.ext_key_usage;
+  if (usages && usages.length > 0 && !usages.includes(CLIENT_AUTH)) return undefined;
+  const values = (value: string | string[] | undefined) => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+  const commonName = values(certificate.subject?.CN)[0] ?? '';
+  if (commonName === '') return undefined;
+  return { username: commonName, groups: [...values(certificate.subject?.O), authenticatedGroup] };
 }
 
 export function createAuthenticator(options: { adminToken: string; registry: Registry; tokens: ServiceAccountTokens; clock: () => Date }): Authenticator {
@@ -88,6 +106,8 @@ export function createAuthenticator(options: { adminToken: string; registry: Reg
   return {
     authenticateToken,
     authenticate(req) {
+      const fromCertificate = certificateUser(req);
+      if (fromCertificate) return fromCertificate;
       const token = bearerToken(req);
       return token === undefined ? undefined : authenticateToken(token)?.user;
     },

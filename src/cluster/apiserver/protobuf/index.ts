@@ -26,6 +26,7 @@ const kinds: Readonly<Record<string, string>> = Object.fromEntries(
     ['scheduling.k8s.io/v1', ['PriorityClass']],
     ['authentication.k8s.io/v1', ['SelfSubjectReview', 'TokenRequest']],
     ['authorization.k8s.io/v1', ['SelfSubjectAccessReview', 'SelfSubjectRulesReview']],
+    ['certificates.k8s.io/v1', ['CertificateSigningRequest']],
   ].flatMap(([apiVersion, names]) =>
     (names as string[]).map((kind) => [`${apiVersion as string} ${kind}`, `${messagePackage(apiVersion as string)}.${kind}`]),
   ),

@@ -1,7 +1,7 @@
 // Printers for the non-core API groups this cluster serves: networking, discovery, rbac,
 // autoscaling, policy, coordination and storage.
 import { loadBalancerAddresses } from './core.ts';
-import { asArray, asRecord, at, formatLabelSelector, int, intOrString, since, str } from './format.ts';
+import { asArray, asRecord, at, formatLabelSelector, humanDuration, int, intOrString, since, str } from './format.ts';
 import { ageColumn, column, nameColumn, wide, type Printer } from './printer.ts';
 
 function ingressHosts(rules: unknown): string {
@@ -313,5 +313,38 @@ export const webhookConfigurationPrinter: Printer = {
   columns: [nameColumn(), column('Webhooks', 'integer', 'Webhooks indicates the number of webhooks registered in this configuration'), ageColumn()],
   print(o, now) {
     return { cells: [o.metadata.name ?? '', asArray(at(o, 'webhooks')).length, since(o.metadata.creationTimestamp, now)] };
+  },
+};
+
+/** extractCSRStatus: Denied over Approved over Pending, then Failed and Issued. */
+function certificateRequestCondition(o: Record<string, unknown>): string {
+  const types = new Set(asArray(at(o, 'status', 'conditions')).map((condition) => str(asRecord(condition).type)));
+  let condition = types.has('Denied') ? 'Denied' : types.has('Approved') ? 'Approved' : 'Pending';
+  if (types.has('Failed')) condition += ',Failed';
+  if (str(at(o, 'status', 'certificate')) !== '') condition += ',Issued';
+  return condition;
+}
+
+export const certificateSigningRequestPrinter: Printer = {
+  columns: [
+    nameColumn(),
+    ageColumn(),
+    column('SignerName', 'string', 'Only one signer name is allowed per CertificateSigningRequest.'),
+    column('Requestor', 'string', 'Name of the user who created the CertificateSigningRequest.'),
+    column('RequestedDuration', 'string', 'Requested duration of the certificate.'),
+    column('Condition', 'string', 'Approval and issuance state of the CertificateSigningRequest.'),
+  ],
+  print(o, now) {
+    const seconds = at(o, 'spec', 'expirationSeconds');
+    return {
+      cells: [
+        o.metadata.name ?? '',
+        since(o.metadata.creationTimestamp, now),
+        str(at(o, 'spec', 'signerName')),
+        str(at(o, 'spec', 'username')),
+        typeof seconds === 'number' ? humanDuration(seconds * 1000) : '<none>',
+        certificateRequestCondition(o),
+      ],
+    };
   },
 };

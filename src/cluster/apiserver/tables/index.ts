@@ -2,7 +2,7 @@
 // per resource, as the real API server produces them from pkg/printers/internalversion.
 import type { KubeObject } from '../../types.ts';
 import type { PrinterColumn } from '../../registry/index.ts';
-import { apiServicePrinter, clusterRoleBindingPrinter, endpointSlicePrinter, horizontalPodAutoscalerPrinter, ingressClassPrinter, ingressPrinter, leasePrinter, networkPolicyPrinter, podDisruptionBudgetPrinter, roleBindingPrinter, storageClassPrinter, priorityClassPrinter, webhookConfigurationPrinter } from './apis.ts';
+import { apiServicePrinter, clusterRoleBindingPrinter, endpointSlicePrinter, horizontalPodAutoscalerPrinter, ingressClassPrinter, ingressPrinter, leasePrinter, networkPolicyPrinter, podDisruptionBudgetPrinter, roleBindingPrinter, storageClassPrinter, priorityClassPrinter, webhookConfigurationPrinter, certificateSigningRequestPrinter } from './apis.ts';
 import {
   configMapPrinter,
   endpointsPrinter,
@@ -107,6 +107,7 @@ const printers: Record<string, Printer> = {
   'apiregistration.k8s.io/apiservices': apiServicePrinter,
   'admissionregistration.k8s.io/validatingwebhookconfigurations': webhookConfigurationPrinter,
   'admissionregistration.k8s.io/mutatingwebhookconfigurations': webhookConfigurationPrinter,
+  'certificates.k8s.io/certificatesigningrequests': certificateSigningRequestPrinter,
 };
 
 function printerFor(resource: TableResource): Printer {

@@ -36,6 +36,7 @@ import { apiservices } from './apiregistration/apiservices.ts';
 import { mutatingwebhookconfigurations, validatingwebhookconfigurations } from './admissionregistration/webhookconfigurations.ts';
 import { localsubjectaccessreviews, selfsubjectaccessreviews, selfsubjectrulesreviews, subjectaccessreviews } from './authorization/reviews.ts';
 import { selfsubjectreviews, tokenreviews } from './authentication/reviews.ts';
+import { certificatesigningrequests } from './certificates/certificatesigningrequests.ts';
 
 export function builtinStrategies(): ResourceStrategy[] {
   return [
@@ -58,6 +59,7 @@ export function builtinStrategies(): ResourceStrategy[] {
     apiservices,
     mutatingwebhookconfigurations,
     validatingwebhookconfigurations,
+    certificatesigningrequests,
     controllerrevisions,
     daemonsets,
     deployments,

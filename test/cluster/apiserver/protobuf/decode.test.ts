@@ -46,11 +46,11 @@ describe('decodeProtobufObject', () => {
   });
 
   test('a kind the schema table does not know is 415 and names the kind', () => {
-    const status = statusOf(() => decodeProtobufObject(envelope('certificates.k8s.io/v1', 'CertificateSigningRequest', new Uint8Array())));
+    const status = statusOf(() => decodeProtobufObject(envelope('storage.k8s.io/v1', 'StorageClass', new Uint8Array())));
     expect(status.code).toBe(415);
     expect(status.reason).toBe('UnsupportedMediaType');
     expect(status.message).toContain('the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf');
-    expect(status.message).toContain('CertificateSigningRequest in certificates.k8s.io/v1');
+    expect(status.message).toContain('StorageClass in storage.k8s.io/v1');
   });
 
   test('a nested type is not accepted as a top-level kind', () => {
