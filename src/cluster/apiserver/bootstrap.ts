@@ -1,9 +1,17 @@
 // What a cluster has before anyone asks: the default RBAC policy, Nodes to schedule onto, and
 // the token controller's work of filling `kubernetes.io/service-account-token` Secrets.
-import { isDeepStrictEqual } from 'node:util';
 import { StatusError, type KubeObject } from '../types.ts';
 import type { Registry, WatchEvent } from '../registry/index.ts';
-import { bootstrapClusterRoleBindings, bootstrapClusterRoles, type ServiceAccountTokens } from './auth/index.ts';
+import {
+  bootstrapClusterRoleBindings,
+  bootstrapClusterRoles,
+  bootstrapControllerRoleBindings,
+  bootstrapControllerRoles,
+  reconcileClusterRole,
+  reconcileClusterRoleBinding,
+  type Reconciliation,
+  type ServiceAccountTokens,
+} from './auth/index.ts';
 import { registerAPIServices } from './api-services.ts';
 import { findObject } from './find.ts';
 
@@ -37,18 +45,16 @@ function ignoreAlreadyExists(action: () => void): void {
   }
 }
 
-const autoupdateAnnotation = 'rbac.authorization.kubernetes.io/autoupdate';
-
 /**
- * kube-apiserver's RBAC post-start hook: every default ClusterRole and ClusterRoleBinding exists,
- * and those still marked autoupdate are brought back to the defaults (on every start).
+ * kube-apiserver's RBAC post-start hook: every default ClusterRole and ClusterRoleBinding (the
+ * controllers' included) exists and holds at least its defaults, on every start.
  */
 function reconcilePolicy(registry: Registry): void {
-  const policy: Array<[string, KubeObject[], string[]]> = [
-    ['clusterroles', bootstrapClusterRoles(), ['rules', 'aggregationRule']],
-    ['clusterrolebindings', bootstrapClusterRoleBindings(), ['roleRef', 'subjects']],
+  const policy: Array<[string, KubeObject[], (live: KubeObject, wanted: KubeObject) => Reconciliation]> = [
+    ['clusterroles', [...bootstrapClusterRoles(), ...bootstrapControllerRoles()], reconcileClusterRole],
+    ['clusterrolebindings', [...bootstrapClusterRoleBindings(), ...bootstrapControllerRoleBindings()], reconcileClusterRoleBinding],
   ];
-  for (const [resource, objects, fields] of policy) {
+  for (const [resource, objects, reconcile] of policy) {
     const def = registry.lookup('rbac.authorization.k8s.io', 'v1', resource);
     if (!def) continue;
     for (const wanted of objects) {
@@ -58,11 +64,13 @@ function reconcilePolicy(registry: Registry): void {
         registry.create(def, undefined, wanted);
         continue;
       }
-      if (live.metadata.annotations?.[autoupdateAnnotation] === 'false') continue;
-      if (fields.every((field) => isDeepStrictEqual(live[field] ?? null, wanted[field] ?? null))) continue;
-      const next: KubeObject = { ...live };
-      for (const field of fields) next[field] = wanted[field];
-      registry.update(def, undefined, name, next);
+      const result = reconcile(live, wanted);
+      if (result.operation === 'update') registry.update(def, undefined, name, result.object);
+      if (result.operation === 'recreate') {
+        registry.delete(def, undefined, name);
+        const { resourceVersion: _resourceVersion, uid: _uid, creationTimestamp: _created, ...metadata } = result.object.metadata;
+        registry.create(def, undefined, { ...result.object, metadata });
+      }
     }
   }
 }

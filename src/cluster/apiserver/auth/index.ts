@@ -28,7 +28,7 @@ import type { ServiceAccountTokenIdentity, ServiceAccountTokens } from './tokens
 
 export type { AuthorizationAttributes, AuthorizationDecision, RulesReview };
 export { anonymousUser, forbiddenError, mastersGroup, unauthenticatedGroup };
-export { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './rbac.ts';
+export { bootstrapClusterRoleBindings, bootstrapClusterRoles, bootstrapControllerRoleBindings, bootstrapControllerRoles, reconcileClusterRole, reconcileClusterRoleBinding, type Reconciliation } from './rbac.ts';
 export { defaultExpirationSeconds, openServiceAccountTokens, type BoundObjectReference, type ServiceAccountTokens } from './tokens.ts';
 
 export const adminUser: UserInfo = { username: 'kubernetes-admin', groups: [mastersGroup, authenticatedGroup] };

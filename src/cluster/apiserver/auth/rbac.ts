@@ -3,7 +3,8 @@
 export { authorize, rulesReview } from './rbac/authorizer.ts';
 export { preventEscalation, type RbacWrite } from './rbac/escalation.ts';
 export { aggregatedClusterRoleRules, labelSelectorMatches } from './rbac/aggregation.ts';
-export { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './rbac/bootstrap.ts';
+export { bootstrapClusterRoleBindings, bootstrapClusterRoles, bootstrapControllerRoleBindings, bootstrapControllerRoles } from './rbac/bootstrap.ts';
+export { reconcileClusterRole, reconcileClusterRoleBinding, type Reconciliation } from './rbac/reconciliation.ts';
 export { impersonate, impersonationFromHeaders, type ImpersonationRequest } from './rbac/impersonation.ts';
 export { forbiddenError, forbiddenMessage, forbiddenReason } from './rbac/messages.ts';
 export { ruleAllows } from './rbac/rules.ts';

@@ -90,22 +90,40 @@ export function bootstrapClusterRoles(): KubeObject[] {
   return roles;
 }
 
-function clusterRoleBinding(name: string, groups: string[]): KubeObject {
+function clusterRoleBinding(name: string, subjects: Array<Record<string, string>>): KubeObject {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRoleBinding',
     metadata: { name, labels: { ...bootstrapLabel }, annotations: { ...autoupdate } },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
-    subjects: groups.map((group) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group })),
+    subjects,
   };
 }
 
+const groups = (...names: string[]) => names.map((name) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name }));
+
 export function bootstrapClusterRoleBindings(): KubeObject[] {
   return [
-    clusterRoleBinding('cluster-admin', [mastersGroup]),
-    clusterRoleBinding('system:basic-user', [authenticatedGroup]),
-    clusterRoleBinding('system:discovery', [authenticatedGroup]),
-    clusterRoleBinding('system:public-info-viewer', [authenticatedGroup, unauthenticatedGroup]),
-    clusterRoleBinding('system:service-account-issuer-discovery', ['system:serviceaccounts']),
+    clusterRoleBinding('cluster-admin', groups(mastersGroup)),
+    clusterRoleBinding('system:basic-user', groups(authenticatedGroup)),
+    clusterRoleBinding('system:discovery', groups(authenticatedGroup)),
+    clusterRoleBinding('system:public-info-viewer', groups(authenticatedGroup, unauthenticatedGroup)),
+    clusterRoleBinding('system:service-account-issuer-discovery', groups('system:serviceaccounts')),
   ];
+}
+
+/**
+ * The controllers' own roles that the cluster's controllers need through RBAC (bootstrappolicy's
+ * ControllerRoles): only the clusterrole-aggregation controller's, since writing a ClusterRole's
+ * rules takes `escalate` on clusterroles. The other controllers write nothing RBAC checks.
+ */
+const controllerRoles: Array<[string, PolicyRule[]]> = [['clusterrole-aggregation-controller', [rule(['rbac.authorization.k8s.io'], ['clusterroles'], ['escalate', 'get', 'list', 'watch', 'update', 'patch'])]]];
+
+export function bootstrapControllerRoles(): KubeObject[] {
+  return controllerRoles.map(([controller, rules]) => clusterRole(`system:controller:${controller}`, rules));
+}
+
+/** Each controller role bound to the controller's ServiceAccount in kube-system, as the controller manager runs it. */
+export function bootstrapControllerRoleBindings(): KubeObject[] {
+  return controllerRoles.map(([controller]) => clusterRoleBinding(`system:controller:${controller}`, [{ kind: 'ServiceAccount', name: controller, namespace: 'kube-system' }]));
 }

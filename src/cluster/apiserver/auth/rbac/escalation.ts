@@ -84,7 +84,7 @@ function ruleCovers(owner: PolicyRule, sub: PolicyRule): boolean {
 }
 
 /** Covers: the sub-rules of `wanted` that no rule of `owned` covers. */
-function uncoveredRules(owned: PolicyRule[], wanted: PolicyRule[]): PolicyRule[] {
+export function uncoveredRules(owned: PolicyRule[], wanted: PolicyRule[]): PolicyRule[] {
   return wanted.flatMap(breakdown).filter((sub) => !owned.some((owner) => ruleCovers(owner, sub)));
 }
 
