@@ -54,6 +54,8 @@ export interface LabSessionsOptions {
 
 const DEFAULT_SWEEP_MS = 15_000;
 const DEFAULT_SESSIONS_PER_LEARNER = 2;
+/** Start answers once the sandbox is ready if it is within this long (a warm one), else at once with "starting". */
+const ANSWER_READY_WITHIN_MS = 300;
 
 const END_MESSAGES: Record<EndReason, string> = {
   ended: 'The lab has ended.',
@@ -252,6 +254,15 @@ export function createLabSessions(options: LabSessionsOptions): LabSessions {
     }
     // A session left starting by a portal that stopped is started again when the learner asks.
     if (session.status === 'starting' && !starting.has(session.id)) provision(lab, session, learner.id);
+    // A warm sandbox is claimed in tens of milliseconds: answered ready, the page opens the
+    // terminal at once instead of at its first poll of the state (POLL_MS later).
+    const work = starting.get(session.id);
+    if (work) {
+      let timer: NodeJS.Timeout | undefined;
+      const ready = await Promise.race([work.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ANSWER_READY_WITHIN_MS)))]);
+      clearTimeout(timer);
+      if (ready) return reread(lab, session);
+    }
     return stateOf(lab, learner.id, session);
   };
 

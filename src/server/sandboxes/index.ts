@@ -356,7 +356,7 @@ export class Sandboxes {
     throw new SandboxLimitError(limit);
   }
 
-  /** Relabels a ready warm sandbox for the learner; an update with its resourceVersion makes two claims of one sandbox impossible. */
+  /** Relabels a ready warm sandbox for the learner; a patch pinned to its resourceVersion makes two claims of one sandbox impossible. */
   async #claim(lab: Lab, learnerId: string, started: number, options: StartOptions): Promise<Sandbox | null> {
     const digest = labDigest(lab);
     const namespaces = await this.client.resolve('namespaces');
@@ -366,16 +366,17 @@ export class Sandboxes {
       options.onProgress?.({ phase: 'claiming-warm-sandbox', message: PHASE_MESSAGES['claiming-warm-sandbox'], elapsedMs: Date.now() - started });
       const now = this.#now();
       const owner: Owner = { learnerId };
-      const updated: KubeObject = {
-        ...candidate,
+      // A merge patch that names the resourceVersion it read: the portal may patch namespaces (its
+      // RBAC has no update), and a second claim of the same sandbox gets 409.
+      const claim = {
         metadata: {
-          ...candidate.metadata,
-          labels: { ...candidate.metadata.labels, ...ownerLabels(owner), [LABEL_EXPIRES]: seconds(new Date(now.getTime() + this.#lifetimeMs(lab))) },
-          annotations: { ...candidate.metadata.annotations, ...ownerAnnotations(owner, now), [ANNOTATION_LAB_TITLE]: lab.title },
+          resourceVersion: candidate.metadata.resourceVersion,
+          labels: { ...ownerLabels(owner), [LABEL_EXPIRES]: seconds(new Date(now.getTime() + this.#lifetimeMs(lab))) },
+          annotations: { ...ownerAnnotations(owner, now), [ANNOTATION_LAB_TITLE]: lab.title },
         },
       };
       try {
-        const stored = await this.client.api.request<KubeObject>('PUT', `/api/v1/namespaces/${candidate.metadata.name}`, { body: updated });
+        const stored = await this.client.api.request<KubeObject>('PATCH', `/api/v1/namespaces/${candidate.metadata.name}`, { contentType: 'application/merge-patch+json', body: claim });
         const sandbox = this.#sandbox(stored);
         if (!sandbox) continue;
         options.onProgress?.({ phase: 'ready', message: PHASE_MESSAGES.ready, elapsedMs: Date.now() - started });

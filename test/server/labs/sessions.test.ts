@@ -96,7 +96,8 @@ describe.each(DIALECTS)('lab sessions on %s', (dialect: Dialect) => {
     expect(described?.steps[0]?.instructionsHtml).toContain('<code class="language-bash">kubectl create configmap settings --from-literal=mode=fast');
 
     const started = await sessions.start(ada, FIXTURE_LAB, { lessons });
-    expect(started.session).toMatchObject({ status: 'starting', currentStep: 'create' });
+    // Ready already when the sandbox was made within the start's short wait (a warm one), else starting.
+    expect(started.session).toMatchObject({ status: expect.stringMatching(/^(starting|ready)$/), currentStep: 'create' });
     expect(new Date(started.session!.expiresAt!).getTime() - new Date(started.session!.startedAt).getTime()).toBe(30 * 60_000);
     expect((await sessions.start(ada, FIXTURE_LAB, { lessons })).session?.id).toBe(started.session?.id);
     const state = await ready(labs, ada);
