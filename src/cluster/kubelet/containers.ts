@@ -200,13 +200,15 @@ export class SimulatedContainer implements ContainerInstance {
 
   /** The ports the image's server listens on; undefined for an image the catalog does not know (it accepts any). */
   get ports(): readonly number[] | undefined {
-    return this.#options.behaviour?.ports;
+    const ports = this.#options.behaviour?.ports;
+    // nginx listens where its configuration says `ssl` too.
+    return ports && this.#options.tls ? [...new Set([...ports, ...this.#options.tls.keys()])] : ports;
   }
 
   listens(port: number): boolean {
     if (!this.#running) return false;
     const behaviour = this.#options.behaviour;
-    return !behaviour || behaviour.ports.includes(port);
+    return !behaviour || behaviour.ports.includes(port) || this.#options.tls?.has(port) === true;
   }
 
   memoryBytes(): number | undefined {
