@@ -18,6 +18,7 @@ afterAll(async () => {
 });
 
 const NODE_RESOLV_CONF = 'nameserver 172.18.0.1\noptions ndots:0\n';
+const SEARCHES = Array.from({ length: 30 }, (_, i) => `s${i + 1}.example`);
 
 const pod = (name: string, spec: string) => `
 apiVersion: v1
@@ -51,6 +52,8 @@ const manifests = [
   pod('host-first', '  hostNetwork: true\n'),
   pod('host-cluster', '  hostNetwork: true\n  dnsPolicy: ClusterFirstWithHostNet\n'),
   pod('too-many', '  dnsConfig:\n    nameservers: [192.0.2.1, 192.0.2.2, 192.0.2.3]\n'),
+  // 30 of its own after the cluster's 3: past the 32 a C library reads.
+  pod('long-search', `  dnsConfig:\n    searches: [${SEARCHES.join(', ')}]\n`),
 ].join('\n');
 
 describe.each(['1.27', '1.33'])('with kubectl %s', (version) => {
@@ -64,7 +67,7 @@ describe.each(['1.27', '1.33'])('with kubectl %s', (version) => {
     await lab.serviceAccountReady(ns);
     const applied = await kubectl(['apply', '-n', ns, '-f', '-'], manifests);
     expect(applied.code, applied.stderr).toBe(0);
-    for (const name of ['cluster-first', 'merged', 'node-dns', 'none', 'host-first', 'host-cluster', 'too-many'])
+    for (const name of ['cluster-first', 'merged', 'node-dns', 'none', 'host-first', 'host-cluster', 'too-many', 'long-search'])
       await lab.until(`${name} Ready`, () => condition(lab.pod(ns, name), 'Ready') === 'True', 60_000);
   }, 120_000);
 
@@ -103,6 +106,13 @@ describe.each(['1.27', '1.33'])('with kubectl %s', (version) => {
     expect(await resolvConf('too-many')).toBe(`search ${ns}.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\nnameserver 192.0.2.1\nnameserver 192.0.2.2\noptions ndots:5\n`);
     const events = await kubectl(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=too-many,reason=DNSConfigForming', '-o', 'jsonpath={.items[*].message}']);
     expect(events.stdout).toBe('Nameserver limits were exceeded, some nameservers have been omitted, the applied nameserver line is: 10.96.0.10 192.0.2.1 192.0.2.2');
+  });
+
+  it('keeps 32 search domains and says which search line applies', async () => {
+    const applied = [`${ns}.svc.cluster.local`, 'svc.cluster.local', 'cluster.local', ...SEARCHES.slice(0, 29)].join(' ');
+    expect((await resolvConf('long-search')).split('\n')[0]).toBe(`search ${applied}`);
+    const events = await kubectl(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=long-search,reason=DNSConfigForming', '-o', 'jsonpath={.items[*].message}']);
+    expect(events.stdout).toBe(`Search Line limits were exceeded, some search paths have been omitted, the applied search line is: ${applied}`);
   });
 
   it('refuses dnsConfig as the API server does, word for word', async () => {
