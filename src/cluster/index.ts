@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { admissionPlugins, bootstrapCluster, loadOrCreateServingCertificates, openServiceAccountTokens, startApiServer, stderrLogger, type AuditSink, type ConnectHandler, type Logger } from './apiserver/index.ts';
+import { admissionPlugins, bootstrapCluster, createWebhookAdmission, loadOrCreateServingCertificates, openServiceAccountTokens, startApiServer, stderrLogger, type AuditSink, type ConnectHandler, type Logger } from './apiserver/index.ts';
 import { openRegistry, type Registry, type StorageLimits } from './registry/index.ts';
 import { startControllers, type ControllersOptions, type EvictionOptions, type RunningControllers } from './controllers/index.ts';
 import type { KubeletOptions, RunningKubelet } from './kubelet/index.ts';
@@ -155,6 +155,11 @@ async function startLocked(options: ClusterOptions, dataDir: string, lock: DataD
     return kubelet.connect(request);
   };
   const connect = options.connect ?? (options.kubelet ? kubeletConnect : undefined);
+  // One set of admission webhooks for API requests and the pods controllers create; Services are reached through the kubelet.
+  const webhooks = createWebhookAdmission(
+    registry,
+    options.kubelet ? (namespace, name, port) => (kubelet ? kubelet.dialService(namespace, name, port) : Promise.reject(new Error('the kubelet is still starting'))) : undefined,
+  );
   try {
     const apiServer = await startApiServer({
       registry,
@@ -166,7 +171,7 @@ async function startLocked(options: ClusterOptions, dataDir: string, lock: DataD
       port: options.port ?? 0,
       clock,
       ...(connect ? { connect } : {}),
-      ...(options.kubelet ? { dialService: (namespace: string, name: string, port: number) => (kubelet ? kubelet.dialService(namespace, name, port) : Promise.reject(new Error('the kubelet is still starting'))) } : {}),
+      webhooks,
       ...(options.audit ? { audit: options.audit } : {}),
       // metrics-server runs where the kubelet does: its figures are the kubelet's.
       ...(options.kubelet ? { metrics: { podMetrics: (namespace: string, name: string) => kubelet?.podMetrics(namespace, name), nodeMetrics: (name: string) => kubelet?.nodeMetrics(name) } } : {}),
@@ -179,7 +184,7 @@ async function startLocked(options: ClusterOptions, dataDir: string, lock: DataD
     controllers =
       options.controllers === false
         ? undefined
-        : startControllers({ registry, caPem: certificates.caPem, caKeyPem: certificates.caKeyPem, ...(options.log ? { log: options.log } : {}), ...options.controllers, nodes: { count: options.nodes ?? 3, ...options.controllers?.nodes } });
+        : startControllers({ registry, caPem: certificates.caPem, caKeyPem: certificates.caKeyPem, webhooks, ...(options.log ? { log: options.log } : {}), ...options.controllers, nodes: { count: options.nodes ?? 3, ...options.controllers?.nodes } });
     if (options.kubelet) {
       // Loaded only when asked for: a bare API server starts without the sandbox and stream code.
       const { startKubelet } = await import('./kubelet/index.ts');

@@ -25,13 +25,24 @@ export function errorMessage(error: unknown): string {
 
 const CONFLICT_RETRIES = 5;
 
+/**
+ * The admission webhooks a controller's creates meet, as kube-controller-manager's requests meet
+ * them in the API server: `write` is the registry create, run once as a dry run (`preview`) for
+ * what the webhooks see and once for real.
+ */
+export interface ControllerWebhooks {
+  create(definition: ResourceDefinition, namespace: string | undefined, object: KubeObject, user: UserInfo, write: (object: KubeObject, preview: boolean) => KubeObject): Promise<KubeObject>;
+}
+
 export class ResourceClient {
   readonly definition: ResourceDefinition;
   readonly #registry: Registry;
   readonly #user: UserInfo;
+  readonly #webhooks: ControllerWebhooks | undefined;
 
-  constructor(registry: Registry, definition: ResourceDefinition, user: UserInfo) {
+  constructor(registry: Registry, definition: ResourceDefinition, user: UserInfo, webhooks?: ControllerWebhooks) {
     this.#registry = registry;
+    this.#webhooks = webhooks;
     this.definition = definition;
     this.#user = user;
   }
@@ -56,6 +67,15 @@ export class ResourceClient {
 
   create(namespace: string | undefined, object: KubeObject): KubeObject {
     return this.#registry.create(this.definition, this.#ns(namespace), object, { user: this.#user, fieldManager: this.#user.username.split(':').pop() });
+  }
+
+  /** A create that admission webhooks see (the pods workload controllers make: sidecars injected, policies enforced). */
+  createAdmitted(namespace: string | undefined, object: KubeObject): Promise<KubeObject> | KubeObject {
+    if (!this.#webhooks) return this.create(namespace, object);
+    const options = { user: this.#user, fieldManager: this.#user.username.split(':').pop() };
+    return this.#webhooks.create(this.definition, this.#ns(namespace), object, this.#user, (candidate, preview) =>
+      this.#registry.create(this.definition, this.#ns(namespace), candidate, preview ? { ...options, dryRun: true } : options),
+    );
   }
 
   /** PUT of the whole object; its metadata.resourceVersion guards against lost updates (409). */
@@ -123,11 +143,13 @@ export function nodeUser(nodeName: string): UserInfo {
 export class ControllerClient {
   readonly registry: Registry;
   readonly user: UserInfo;
+  readonly #webhooks: ControllerWebhooks | undefined;
   readonly #clients = new Map<string, ResourceClient>();
 
-  constructor(registry: Registry, user: UserInfo) {
+  constructor(registry: Registry, user: UserInfo, webhooks?: ControllerWebhooks) {
     this.registry = registry;
     this.user = user;
+    this.#webhooks = webhooks;
   }
 
   /** undefined when the resource is not served (e.g. a CRD that went away). */
@@ -137,7 +159,7 @@ export class ControllerClient {
     if (!client) {
       const definition = this.registry.lookup(group, version, resource);
       if (!definition) return undefined;
-      client = new ResourceClient(this.registry, definition, this.user);
+      client = new ResourceClient(this.registry, definition, this.user, this.#webhooks);
       this.#clients.set(id, client);
     }
     return client;
@@ -155,7 +177,7 @@ export class ControllerClient {
 
   /** The same client acting as someone else. */
   as(user: UserInfo): ControllerClient {
-    return new ControllerClient(this.registry, user);
+    return new ControllerClient(this.registry, user, this.#webhooks);
   }
 
   get pods(): ResourceClient {

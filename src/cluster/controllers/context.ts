@@ -1,7 +1,7 @@
 // What every controller is started with: the registry, its own client identity, an event
 // recorder under its component name, and the clock.
 import type { Registry } from '../registry/index.ts';
-import { ControllerClient, controllerUser } from './client.ts';
+import { ControllerClient, controllerUser, type ControllerWebhooks } from './client.ts';
 import type { Clock } from './clock.ts';
 import type { EventBroadcaster, EventRecorder } from './events.ts';
 
@@ -16,12 +16,12 @@ export interface ControllerContext {
   reportError(controller: string, key: string, error: unknown): void;
 }
 
-export function controllerContext(registry: Registry, clock: Clock, events: EventBroadcaster, reportError: ControllerContext['reportError']): ControllerContext {
+export function controllerContext(registry: Registry, clock: Clock, events: EventBroadcaster, reportError: ControllerContext['reportError'], webhooks?: ControllerWebhooks): ControllerContext {
   return {
     registry,
     clock,
     events,
-    clientFor: (name) => new ControllerClient(registry, controllerUser(name)),
+    clientFor: (name) => new ControllerClient(registry, controllerUser(name), webhooks),
     recorderFor: (component) => events.recorder({ component }),
     reportError,
   };

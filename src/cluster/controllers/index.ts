@@ -23,13 +23,13 @@ import { type PodMetricsSource, startHorizontalPodAutoscaler } from './hpa.ts';
 import { type EvictionOptions, evictPod, startDisruptionController } from './disruption.ts';
 import { startCertificateSigning } from './certificate-signing.ts';
 import { startClusterRoleAggregation } from './clusterrole-aggregation.ts';
-import { ControllerClient, schedulerUser } from './client.ts';
+import { ControllerClient, type ControllerWebhooks, schedulerUser } from './client.ts';
 import { type PodGCOptions, startPodGarbageCollector } from './podgc.ts';
 import { startSystemComponents } from './system-components.ts';
 
 export { ManualClock, realClock, type Clock } from './clock.ts';
 export { EventBroadcaster, type EventRecorder, type EventSource, type EventOptions, type EventType } from './events.ts';
-export { ControllerClient, ResourceClient, controllerUser, nodeUser, schedulerUser } from './client.ts';
+export { ControllerClient, ResourceClient, controllerUser, nodeUser, schedulerUser, type ControllerWebhooks } from './client.ts';
 export { nodeNames, podCIDROf, type NodeOptions, type NodeCapacity } from './nodes.ts';
 export type { JobOptions } from './job.ts';
 export type { PodGCOptions } from './podgc.ts';
@@ -49,6 +49,8 @@ export interface ControllersOptions {
   caPem: string;
   /** The CA's private key (PEM): with it approved CertificateSigningRequests get certificates. */
   caKeyPem?: string;
+  /** Admission webhooks for the pods workload controllers create (the API server's, as on a cluster). */
+  webhooks?: ControllerWebhooks;
   clock?: Clock;
   nodes?: NodeOptions;
   job?: JobOptions;
@@ -78,7 +80,7 @@ export function startControllers(options: ControllersOptions): RunningController
   const reportError = (controller: string, key: string, error: unknown) => {
     options.log?.error({ controller, key, error: error instanceof Error ? error.message : String(error) }, 'reconcile failed; retrying with back-off');
   };
-  const ctx = controllerContext(options.registry, clock, events, reportError);
+  const ctx = controllerContext(options.registry, clock, events, reportError, options.webhooks);
   const nodeCount = options.nodes?.count ?? 3;
   let metrics = options.metrics;
   const controllers: RunningController[] = [

@@ -100,7 +100,7 @@ interface ManageResult {
   failure?: Condition;
 }
 
-function manageReplicas(rs: KubeObject, active: KubeObject[], related: KubeObject[], client: ControllerClient, recorder: EventRecorder, now: Date): ManageResult {
+async function manageReplicas(rs: KubeObject, active: KubeObject[], related: KubeObject[], client: ControllerClient, recorder: EventRecorder, now: Date): Promise<ManageResult> {
   const diff = active.length - replicasOf(rs);
   if (diff < 0) {
     const wanted = Math.min(-diff, BURST_REPLICAS);
@@ -112,7 +112,7 @@ function manageReplicas(rs: KubeObject, active: KubeObject[], related: KubeObjec
       for (let i = 0; i < size; i++) {
         const pod = podFromTemplate(specOf(rs).template, rs, `${rs.metadata.name}-`);
         try {
-          const createdPod = client.pods.create(rs.metadata.namespace, pod);
+          const createdPod = await client.pods.createAdmitted(rs.metadata.namespace, pod);
           recorder.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${createdPod.metadata.name}`);
         } catch (error) {
           const message = errorMessage(error);
@@ -187,7 +187,7 @@ export function startReplicaSetController(ctx: ControllerContext, replicated: Re
   const recorder = ctx.recorderFor(replicated.controller);
   const sets = client.resource(replicated.group, 'v1', replicated.resource);
 
-  const reconcile = (key: string): ReconcileResult | void => {
+  const reconcile = async (key: string): Promise<ReconcileResult | void> => {
     const { namespace, name } = splitKey(key);
     const rs = sets.get(namespace, name);
     if (!rs) return;
@@ -197,7 +197,7 @@ export function startReplicaSetController(ctx: ControllerContext, replicated: Re
     const owned = claim({ owner: rs, selector, candidates: pods, client: client.pods, adoptable: isPodActive });
     const active = owned.filter(isPodActive);
     let manage: ManageResult = {};
-    if (!rs.metadata.deletionTimestamp) manage = manageReplicas(rs, active, relatedPods(rs, pods, sets), client, recorder, now);
+    if (!rs.metadata.deletionTimestamp) manage = await manageReplicas(rs, active, relatedPods(rs, pods, sets), client, recorder, now);
 
     const minReadySeconds = num(specOf(rs).minReadySeconds) ?? 0;
     const current = client.pods.list(namespace).filter((pod) => controllerRef(pod)?.uid === rs.metadata.uid && isPodActive(pod));

@@ -1,7 +1,8 @@
 // An admission webhook that runs as a pod behind a Service, as a learner deploys one: a Python
 // HTTPS server whose certificate is for wh.webhooks.svc, reached by the API server through the
 // Service (clientConfig.service, caBundle), refusing and patching ConfigMaps; then a Service with
-// no ready pod, which failurePolicy Ignore lets writes past and Fail does not. kubectl 1.27 and 1.33.
+// no ready pod, which failurePolicy Ignore lets writes past and Fail does not; and the pods a
+// Deployment's ReplicaSet creates, which meet the webhooks too. kubectl 1.27 and 1.33.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,7 @@ class Review(http.server.BaseHTTPRequestHandler):
         labels = ((request.get('object') or {}).get('metadata') or {}).get('labels') or {}
         response = {'uid': request['uid'], 'allowed': True}
         if self.path.startswith('/validate') and 'deny' in labels:
-            response = {'uid': request['uid'], 'allowed': False, 'status': {'code': 403, 'message': 'configmaps labelled deny are refused'}}
+            response = {'uid': request['uid'], 'allowed': False, 'status': {'code': 403, 'message': 'objects labelled deny are refused'}}
         if self.path.startswith('/mutate'):
             patch = [{'op': 'add', 'path': '/metadata/labels', 'value': dict(labels, mutated='by-pod')}]
             response.update(patchType='JSONPatch', patch=base64.b64encode(json.dumps(patch).encode()).decode())
@@ -98,7 +99,7 @@ afterAll(async () => {
   await rm(certDir, { recursive: true, force: true });
 });
 
-function configuration(kind: 'Validating' | 'Mutating', name: string, service: string, path: string, failurePolicy = 'Fail'): string {
+function configuration(kind: 'Validating' | 'Mutating', name: string, service: string, path: string, failurePolicy = 'Fail', resource = 'configmaps'): string {
   return JSON.stringify({
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: `${kind}WebhookConfiguration`,
@@ -107,7 +108,7 @@ function configuration(kind: 'Validating' | 'Mutating', name: string, service: s
       {
         name: `${name}.example.com`,
         clientConfig: { service: { namespace: 'webhooks', name: service, path }, caBundle },
-        rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'] }],
+        rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: [resource] }],
         namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'lab' } },
         sideEffects: 'None',
         admissionReviewVersions: ['v1'],
@@ -128,7 +129,7 @@ describe.each(['1.27', '1.33'])('a webhook served by a pod, with kubectl %s', (v
     const allowed = await kubectl(version, ['-n', 'lab', 'create', 'configmap', `allowed${suffix}`]);
     expect(allowed.code).toBe(0); // no deny label
     const denied = await kubectl(version, ['-n', 'lab', 'apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `denied${suffix}`, labels: { deny: 'yes' } } }));
-    expect(denied.stderr).toContain('admission webhook "deny' + suffix + '.example.com" denied the request: configmaps labelled deny are refused');
+    expect(denied.stderr).toContain('admission webhook "deny' + suffix + '.example.com" denied the request: objects labelled deny are refused');
     expect((await kubectl(version, ['delete', 'validatingwebhookconfiguration', `deny${suffix}`])).code).toBe(0);
 
     expect((await kubectl(version, ['apply', '-f', '-'], configuration('Mutating', `mutate${suffix}`, 'wh', '/mutate'))).code).toBe(0);
@@ -150,5 +151,30 @@ describe.each(['1.27', '1.33'])('a webhook served by a pod, with kubectl %s', (v
       `error: failed to create configmap: Internal error occurred: failed calling webhook "fail${suffix}.example.com": failed to call webhook: Post "https://nothing.webhooks.svc:443/validate?timeout=5s": dial tcp ${clusterIP}:443: connect: connection refused\n`,
     );
     expect((await kubectl(version, ['delete', 'validatingwebhookconfiguration', `fail${suffix}`])).code).toBe(0);
+  });
+
+  it('the pods a Deployment creates meet the webhooks: patched by one, refused by the other with a FailedCreate event', async () => {
+    const suffix2 = `pods${suffix}`;
+    expect((await kubectl(version, ['apply', '-f', '-'], configuration('Mutating', `mutate${suffix2}`, 'wh', '/mutate', 'Fail', 'pods'))).code).toBe(0);
+    expect((await kubectl(version, ['-n', 'lab', 'create', 'deployment', `web${suffix}`, '--image=nginx'])).code).toBe(0);
+    const labels = await lab.eventually('a pod of the Deployment', async () => (await kubectl(version, ['-n', 'lab', 'get', 'pods', '-l', `app=web${suffix}`, '-o', 'jsonpath={.items[0].metadata.labels.mutated}'])).stdout || undefined);
+    expect(labels).toBe('by-pod');
+    expect((await kubectl(version, ['delete', 'mutatingwebhookconfiguration', `mutate${suffix2}`])).code).toBe(0);
+
+    expect((await kubectl(version, ['apply', '-f', '-'], configuration('Validating', `deny${suffix2}`, 'wh', '/validate', 'Fail', 'pods'))).code).toBe(0);
+    const denied = JSON.stringify({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: `denied${suffix}` },
+      spec: { selector: { matchLabels: { app: `denied${suffix}` } }, template: { metadata: { labels: { app: `denied${suffix}`, deny: 'yes' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } } },
+    });
+    expect((await kubectl(version, ['-n', 'lab', 'apply', '-f', '-'], denied)).code).toBe(0);
+    const event = await lab.eventually('the FailedCreate event', async () => {
+      const events = await kubectl(version, ['-n', 'lab', 'get', 'events', '--field-selector', 'reason=FailedCreate', '-o', 'jsonpath={.items[*].message}']);
+      return events.stdout.includes(`deny${suffix2}.example.com`) ? events.stdout : undefined;
+    });
+    expect(event).toContain(`Error creating: admission webhook "deny${suffix2}.example.com" denied the request: objects labelled deny are refused`);
+    expect((await kubectl(version, ['-n', 'lab', 'get', 'pods', '-l', `app=denied${suffix}`, '-o', 'name'])).stdout).toBe('');
+    expect((await kubectl(version, ['delete', 'validatingwebhookconfiguration', `deny${suffix2}`])).code).toBe(0);
   });
 });

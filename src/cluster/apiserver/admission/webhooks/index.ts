@@ -8,7 +8,8 @@
 // run as a dry run to get the object admission sees (defaulted, through the built-in plugins),
 // the mutating webhooks' patches are applied to that object, it is previewed again for the
 // validating webhooks, then written. Writes no webhook's rules match go straight to the registry.
-// The cluster's own controllers write in-process and are not sent to webhooks.
+// The pods the workload controllers create are sent as well (create()); the controllers' other
+// writes, made in-process, are not.
 import type { KubeObject } from '../../../types.ts';
 import type { Json } from '../../../json.ts';
 import { parseLabelSelector, type Registry, type ResourceDefinition, type UserInfo } from '../../../registry/index.ts';
@@ -46,6 +47,8 @@ export interface WebhookWrite {
 export interface WebhookAdmission {
   /** Runs the write with the webhooks that match it around it; returns what the registry returned. */
   write(write: WebhookWrite): Promise<KubeObject>;
+  /** A create by one of the cluster's controllers, as its request would reach the API server. */
+  create(definition: ResourceDefinition, namespace: string | undefined, object: KubeObject, user: UserInfo, run: (object: KubeObject, preview: boolean) => KubeObject): Promise<KubeObject>;
 }
 
 const sideEffectFree = ['None', 'NoneOnDryRun'];
@@ -116,7 +119,24 @@ export function createWebhookAdmission(registry: Registry, dial: ServiceDialer |
     for (const outcome of outcomes) if (outcome.status === 'fulfilled' && outcome.value) write.warnings.push(...outcome.value.warnings);
   };
 
-  return {
+  const admission: WebhookAdmission = {
+    create(definition, namespace, object, user, run) {
+      const fieldManager = user.username.split(':').pop();
+      return admission.write({
+        operation: 'CREATE',
+        definition,
+        namespace: namespace ?? '',
+        name: object.metadata.name ?? '',
+        subresource: '',
+        object,
+        old: undefined,
+        user,
+        dryRun: false,
+        options: { kind: 'CreateOptions', apiVersion: 'meta.k8s.io/v1', ...(fieldManager ? { fieldManager } : {}) },
+        warnings: [],
+        run: (candidate, preview) => run(candidate ?? object, preview),
+      });
+    },
     async write(write) {
       const base: AdmissionAttributes = {
         operation: write.operation,
@@ -154,4 +174,5 @@ export function createWebhookAdmission(registry: Registry, dial: ServiceDialer |
       return write.run(object, false);
     },
   };
+  return admission;
 }
