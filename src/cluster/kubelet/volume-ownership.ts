@@ -39,9 +39,12 @@ async function rootMatches(root: FileHandle, fsGroup: number, readOnly: boolean)
   return (stat.mode & wanted) === wanted && (stat.mode & SETGID) !== 0;
 }
 
-async function changeOwnership(handle: FileHandle, fsGroup: number, readOnly: boolean): Promise<'directory' | 'other'> {
+async function changeOwnership(handle: FileHandle, fsGroup: number, readOnly: boolean, owner: number): Promise<'directory' | 'other'> {
   const stat = await handle.stat();
   if (stat.isSymbolicLink()) return 'other';
+  // A file linked in from elsewhere that is not the volume owner's is not the volume's to change
+  // (the kernel's protected_hardlinks already keeps a pod from linking files it does not own).
+  if (!stat.isDirectory() && stat.nlink > 1 && stat.uid !== owner) return 'other';
   const path = at(handle.fd);
   await chown(path, stat.uid, fsGroup);
   const mask = (readOnly ? READ_ONLY : READ_WRITE) | (stat.isDirectory() ? SEARCH | SETGID : 0);
@@ -49,7 +52,7 @@ async function changeOwnership(handle: FileHandle, fsGroup: number, readOnly: bo
   return stat.isDirectory() ? 'directory' : 'other';
 }
 
-async function walk(directory: FileHandle, fsGroup: number, readOnly: boolean, depth: number): Promise<void> {
+async function walk(directory: FileHandle, fsGroup: number, readOnly: boolean, owner: number, depth: number): Promise<void> {
   if (depth > MAX_DEPTH) return;
   let names: string[];
   try {
@@ -66,7 +69,7 @@ async function walk(directory: FileHandle, fsGroup: number, readOnly: boolean, d
       continue;
     }
     try {
-      if ((await changeOwnership(child, fsGroup, readOnly)) === 'directory') await walk(child, fsGroup, readOnly, depth + 1);
+      if ((await changeOwnership(child, fsGroup, readOnly, owner)) === 'directory') await walk(child, fsGroup, readOnly, owner, depth + 1);
     } finally {
       await child.close();
     }
@@ -78,8 +81,9 @@ export async function setVolumeOwnership(root: string, fsGroup: number, policy: 
   const handle = await open(root, O_PATH | constants.O_DIRECTORY | constants.O_NOFOLLOW);
   try {
     if (policy === 'OnRootMismatch' && (await rootMatches(handle, fsGroup, readOnly))) return;
-    await changeOwnership(handle, fsGroup, readOnly);
-    await walk(handle, fsGroup, readOnly, 1);
+    const owner = (await handle.stat()).uid;
+    await changeOwnership(handle, fsGroup, readOnly, owner);
+    await walk(handle, fsGroup, readOnly, owner, 1);
   } finally {
     await handle.close();
   }
