@@ -45,6 +45,7 @@ function answer(path: string, review: Review): Record<string, unknown> {
     return { ...base, allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64'), warnings: ['label injected'] };
   }
   if (path === '/wrong-uid') return { uid: 'someone-else', allowed: true };
+  if (path === '/keep') return review.request.operation === 'DELETE' ? { ...base, allowed: false, status: { code: 409, reason: 'Conflict', message: 'this one stays' } } : { ...base, allowed: true };
   return { ...base, allowed: true };
 }
 
@@ -59,6 +60,8 @@ beforeAll(async () => {
       const review = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Review;
       seen.push(review);
       const path = (req.url ?? '/').replace(/\?.*$/, '');
+      // A webhook that never answers: the API server gives up after timeoutSeconds.
+      if (path === '/slow') return;
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: answer(path, review) }));
     });
@@ -74,7 +77,11 @@ afterAll(async () => {
   await rm(certDir, { recursive: true, force: true });
 });
 
-function configuration(kind: 'Validating' | 'Mutating', name: string, hooks: Array<{ name: string; path?: string; url?: string; failurePolicy?: string; caBundle?: string; objectSelector?: unknown; resources?: string[] }>): string {
+function configuration(
+  kind: 'Validating' | 'Mutating',
+  name: string,
+  hooks: Array<{ name: string; path?: string; url?: string; failurePolicy?: string; caBundle?: string; objectSelector?: unknown; resources?: string[]; operations?: string[]; timeoutSeconds?: number }>,
+): string {
   return JSON.stringify({
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: `${kind}WebhookConfiguration`,
@@ -82,11 +89,11 @@ function configuration(kind: 'Validating' | 'Mutating', name: string, hooks: Arr
     webhooks: hooks.map((hook) => ({
       name: hook.name,
       clientConfig: { url: hook.url ?? `https://127.0.0.1:${port}${hook.path ?? '/'}`, caBundle: hook.caBundle ?? caBundle },
-      rules: [{ operations: ['CREATE', 'UPDATE'], apiGroups: [''], apiVersions: ['v1'], resources: hook.resources ?? ['configmaps'], scope: 'Namespaced' }],
+      rules: [{ operations: hook.operations ?? ['CREATE', 'UPDATE'], apiGroups: [''], apiVersions: ['v1'], resources: hook.resources ?? ['configmaps'], scope: 'Namespaced' }],
       sideEffects: 'None',
       admissionReviewVersions: ['v1'],
       failurePolicy: hook.failurePolicy ?? 'Fail',
-      timeoutSeconds: 5,
+      timeoutSeconds: hook.timeoutSeconds ?? 5,
       ...(hook.objectSelector ? { objectSelector: hook.objectSelector } : {}),
     })),
   });
@@ -169,5 +176,29 @@ describe.each(versions)('admission webhooks with kubectl %s', (version) => {
     expect(seen.findLast((entry) => entry.request.name === 'dry')?.request.dryRun).toBe(true);
     expect((await t.kubectl(['-n', ns, 'get', 'configmap', 'dry'], { version })).code).not.toBe(0);
     await remove('validatingwebhookconfiguration', `dry-${ns}`);
+  });
+
+  it('an update by patch (kubectl label) is mutated too, and a webhook may refuse a delete with its own code', async () => {
+    await apply(configuration('Mutating', `patch-${ns}`, [{ name: 'patch.example.com', path: '/mutate', objectSelector: { matchLabels: { patched: ns } } }]), version);
+    expect((await t.kubectl(['-n', ns, 'create', 'configmap', 'patched'], { version })).code).toBe(0);
+    expect((await t.kubectl(['-n', ns, 'label', 'configmap', 'patched', `patched=${ns}`], { version })).code).toBe(0);
+    expect(seen.findLast((entry) => entry.request.name === 'patched')?.request.operation).toBe('UPDATE');
+    expect((await t.kubectl(['-n', ns, 'get', 'configmap', 'patched', '-o', 'jsonpath={.metadata.labels.injected}'], { version })).stdout).toBe('yes');
+    await remove('mutatingwebhookconfiguration', `patch-${ns}`);
+
+    await apply(configuration('Validating', `keep-${ns}`, [{ name: 'keep.example.com', path: '/keep', operations: ['DELETE'], objectSelector: { matchLabels: { patched: ns } } }]), version);
+    const kept = await t.kubectl(['-n', ns, 'delete', 'configmap', 'patched'], { version });
+    expect(kept.stderr).toBe('Error from server (Conflict): admission webhook "keep.example.com" denied the request: this one stays\n');
+    const review = seen.findLast((entry) => entry.request.name === 'patched');
+    expect([review?.request.operation, review?.request.object, (review?.request.oldObject as { metadata: { name: string } }).metadata.name]).toEqual(['DELETE', null, 'patched']);
+    await remove('validatingwebhookconfiguration', `keep-${ns}`);
+    expect((await t.kubectl(['-n', ns, 'delete', 'configmap', 'patched'], { version })).code).toBe(0);
+  });
+
+  it('a webhook that does not answer within timeoutSeconds fails the write with context deadline exceeded', async () => {
+    await apply(configuration('Validating', `slow-${ns}`, [{ name: 'slow.example.com', path: '/slow', timeoutSeconds: 1, objectSelector: { matchLabels: { slow: ns } } }]), version);
+    const slow = await t.kubectl(['-n', ns, 'apply', '-f', '-'], { version, stdin: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'slow', labels: { slow: ns } } }) });
+    expect(slow.stderr).toContain(`Internal error occurred: failed calling webhook "slow.example.com": failed to call webhook: Post "https://127.0.0.1:${port}/slow?timeout=1s": context deadline exceeded`);
+    await remove('validatingwebhookconfiguration', `slow-${ns}`);
   });
 });
