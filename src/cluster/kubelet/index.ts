@@ -20,6 +20,7 @@ import { serviceDialer, type ServiceDialer } from './service-dial.ts';
 import { specOf, str } from '../json.ts';
 import { timestamp } from './format.ts';
 import { type KubeletShared, NodeKubelet } from './node-kubelet.ts';
+import { ParallelLimit } from './parallel-limit.ts';
 import type { PodWorker } from './pod-worker.ts';
 import { detectSandboxSupport, SandboxCgroup, type SandboxLimits, type SandboxSupport } from './sandbox/index.ts';
 import { SandboxIdentities } from './sandbox/identities.ts';
@@ -81,6 +82,8 @@ export interface KubeletResources {
 
 const DEFAULT_HOST_SHARE = 0.5;
 const DEFAULT_POD_LIMITS: SandboxLimits = { memoryBytes: 1024 ** 3, pids: 1024 };
+/** Pod sandboxes started (and attached to the pod network) at once, for each CPU of the host. */
+const SANDBOX_STARTS_PER_CPU = 4;
 /** Processes every sandbox together may have: a fork bomb in one stops at its pod, many pods stop here. */
 const HOST_PIDS = 16_384;
 
@@ -314,6 +317,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
     hostDisk,
     identityOf: (namespace, groups) => (groups ? { ...identities.of(namespace), groups: identities.groupsOf(namespace, groups) } : identities.of(namespace)),
     sandboxCgroup,
+    sandboxStarts: new ParallelLimit(availableParallelism() * SANDBOX_STARTS_PER_CPU),
     podLimitDefaults: { ...DEFAULT_POD_LIMITS, ...options.resources?.podDefaults },
     workerAdded(worker) {
       workers.set(worker.uid, worker);

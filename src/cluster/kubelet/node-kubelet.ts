@@ -11,6 +11,7 @@ import { type HostDisk, startLocalStorageEviction } from './ephemeral-storage/in
 import type { NodeAllocatable } from './environment.ts';
 import { type Json, obj, objects, specOf, str } from '../json.ts';
 import type { PodNetwork } from './network/index.ts';
+import type { ParallelLimit } from './parallel-limit.ts';
 import type { NodeRuntime } from './pod-context.ts';
 import { PodWorker } from './pod-worker.ts';
 import type { SandboxCgroup, SandboxIdentity, SandboxLimits, SandboxSupport } from './sandbox/index.ts';
@@ -43,6 +44,8 @@ export interface KubeletShared {
   workerRemoved(worker: PodWorker): void;
   identityOf(namespace: string, supplementalGroups?: number[]): SandboxIdentity;
   sandboxCgroup(): Promise<SandboxCgroup | null>;
+  /** Pod sandbox starts and network attaches of every node, a few at a time (the host's processes and network locks are shared). */
+  sandboxStarts: ParallelLimit;
   podLimitDefaults: SandboxLimits;
 }
 
@@ -204,6 +207,9 @@ export class NodeKubelet implements NodeRuntime {
   }
   sandboxCgroup(): Promise<SandboxCgroup | null> {
     return this.#shared.sandboxCgroup();
+  }
+  sandboxStart<T>(start: () => Promise<T>): Promise<T> {
+    return this.#shared.sandboxStarts.run(start);
   }
   tools(): Promise<WorkbenchTools> {
     return this.#shared.tools();

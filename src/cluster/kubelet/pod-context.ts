@@ -55,6 +55,8 @@ export interface NodeRuntime {
   workerGone(uid: string): void;
   /** The host identity of a sandbox (a namespace): every pod in it runs as this uid and owns its files with it. */
   identityOf(namespace: string, supplementalGroups?: number[]): SandboxIdentity;
+  /** Runs a pod's sandbox start and network attach when its turn comes: a few pods of the kubelet's at a time. */
+  sandboxStart<T>(start: () => Promise<T>): Promise<T>;
   /** The parent cgroup of every pod sandbox on this kubelet (the host's share); null where cgroups cannot be made. */
   sandboxCgroup(): Promise<SandboxCgroup | null>;
   /** The ceiling of a pod whose containers set no limits. */

@@ -122,16 +122,23 @@ export class PodSandboxRuntime {
     return cgroup;
   }
 
-  /** The pod's network namespace on the pod network, with its pod IP (none on the host's network or without a pod network). */
+  /**
+   * The pod's network namespace on the pod network, with its pod IP (none on the host's network or
+   * without a pod network). The sandbox and its network are made in one turn of the kubelet's
+   * sandbox starts, so a pod that began is finished before the next begins.
+   */
   async setUpNetwork(podIP: string | undefined): Promise<void> {
     if (this.#hostNetwork) return;
     const network = await this.#owner.node.podNetwork();
     if (!network) return;
-    const sandbox = await this.ensure();
-    if (!sandbox || !podIP || this.#networkSandbox === sandbox) return;
-    await network.attach(sandbox, podIP);
-    // A sandbox stopped meanwhile (it died, the pod ended) is no longer the pod's.
-    if (this.#madePodSandbox === sandbox) this.#networkSandbox = sandbox;
+    await this.#owner.node.sandboxStart(async () => {
+      if (this.#owner.ended()) return;
+      const sandbox = await this.ensure();
+      if (!sandbox || !podIP || this.#networkSandbox === sandbox) return;
+      await network.attach(sandbox, podIP);
+      // A sandbox stopped meanwhile (it died, the pod ended) is no longer the pod's.
+      if (this.#madePodSandbox === sandbox) this.#networkSandbox = sandbox;
+    });
   }
 
   /** A service image's simulated server listens on the pod's ports, on the pod network like a process would. */

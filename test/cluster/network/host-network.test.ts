@@ -73,10 +73,12 @@ describe('hostNetwork pods', () => {
     const addresses = await exec('node-shell', 'ip -o addr');
     expect(addresses.stdout).toMatch(new RegExp(`\\binet ${hostIP.replaceAll('.', '\\.')}/32\\b`));
     expect((await exec('node-shell', 'hostname; hostname -i')).stdout).toBe(`${nodeName}\n${hostIP}\n`);
-    // The node's namespace holds the pod network's bridge and nothing of the host machine's.
+    // The node's namespace holds the pod network's bridges (one a node) and nothing of the host machine's.
     const links = (await exec('node-shell', "ip -o link | awk -F': ' '{print $2}'")).stdout.trim().split('\n').map((link) => link.replace(/@.*/, ''));
-    expect(links).toContain('cbr0');
-    expect(links.filter((link) => link !== 'lo' && link !== 'cbr0' && !link.startsWith('veth'))).toEqual([]);
+    const ranges = lab.cluster.registry.list(lab.cluster.registry.lookup('', 'v1', 'nodes')!, {}).items.map((node) => String((node.spec as Record<string, unknown>)['podCIDR']));
+    expect(ranges.length).toBeGreaterThan(1);
+    for (const range of ranges) expect(links).toContain(`cbr${range.split('.')[2]}`);
+    expect(links.filter((link) => link !== 'lo' && !/^cbr\d+$/.test(link) && !link.startsWith('veth'))).toEqual([]);
     const netns = (await exec('node-shell', 'readlink /proc/self/ns/net')).stdout.trim();
     expect(netns).toMatch(/^net:\[\d+\]$/);
     expect(netns).not.toBe(readlinkSync('/proc/self/ns/net'));

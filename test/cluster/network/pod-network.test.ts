@@ -112,6 +112,14 @@ describe.each(['1.27', '1.33'])('with kubectl %s', (version) => {
     // The pod's own address is on its eth0, with its default route through the node.
     const address = await inClient('cat /proc/net/fib_trie | grep -c ' + podIP('client'));
     expect(Number(address.stdout.trim())).toBeGreaterThan(0);
+    // As on a kubenet node, eth0 is on the node's own pod range (its /24, the node's bridge), and
+    // every other address goes through the node's gateway, other nodes' pods too.
+    const [a, b, c] = podIP('client').split('.');
+    const hex = (ip: string) => ip.split('.').reverse().map((octet) => Number(octet).toString(16).toUpperCase().padStart(2, '0')).join('');
+    const routes = (await inClient('cat /proc/net/route')).stdout.split('\n').slice(1).map((line) => line.trim().split(/\s+/)).filter((fields) => fields.length > 7);
+    expect(routes.map(([iface, destination, gateway, , , , , mask]) => `${iface} ${destination} ${gateway} ${mask}`).sort()).toEqual(
+      [`eth0 00000000 ${hex(`${a}.${b}.${c}.1`)} 00000000`, `eth0 ${hex(`${a}.${b}.${c}.0`)} 00000000 00FFFFFF`].sort(),
+    );
   });
 
   it('reaches a Service by name and by FQDN through its cluster IP, with the port translated to the target port', async () => {

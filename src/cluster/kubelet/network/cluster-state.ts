@@ -52,6 +52,11 @@ export function nodeIPs(nodes: KubeObject[]): string[] {
   return nodes.map((node) => str(objects(obj(node['status'])['addresses']).find((a) => a['type'] === 'InternalIP')?.['address'])).filter((ip): ip is string => ip !== undefined);
 }
 
+/** Each node's pod range (spec.podCIDR) by its network address: 10.244.3.0/24 → 10.244.3.0. */
+export function nodePodRanges(nodes: KubeObject[]): string[] {
+  return nodes.map((node) => str(specOf(node)['podCIDR'])?.split('/')[0]).filter((range): range is string => range !== undefined && /^\d+\.\d+\.\d+\.\d+$/.test(range));
+}
+
 /** Ready addresses of the Service's Endpoints for one port (matched by name, as kube-proxy does). */
 function backends(endpoints: KubeObject | undefined, portName: string | undefined, protocol: string): Backend[] {
   const out: Backend[] = [];

@@ -13,8 +13,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry, Watch } from '../../registry/index.ts';
 import type { ClusterView, ViewedResource } from '../cluster-view.ts';
 import { dropPrivileges, type PodSandbox, type SandboxIdentity } from '../sandbox/index.ts';
-import { CLUSTER_DNS_IP, type ClusterObjects, dnsRecords, KUBERNETES_SERVICE_IP, nodeIPs, ruleset } from './cluster-state.ts';
-import { NodeNetwork, type NetworkTools } from './node-network.ts';
+import { CLUSTER_DNS_IP, type ClusterObjects, dnsRecords, KUBERNETES_SERVICE_IP, nodeIPs, nodePodRanges, ruleset } from './cluster-state.ts';
+import { gatewayOf, NodeNetwork, type NetworkTools } from './node-network.ts';
 
 export { CLUSTER_DNS_IP } from './cluster-state.ts';
 export { gatewayOf } from './node-network.ts';
@@ -23,6 +23,8 @@ const SYNC_RETRY_MS = 500;
 const SYNC_RETRY_MAX_MS = 10_000;
 
 const TOOL_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+/** How long a simulated server's forwarder may take to listen before its container counts as started anyway. */
+const LISTEN_TIMEOUT_MS = 5_000;
 const WATCHED: ViewedResource[] = ['services', 'endpoints', 'pods', 'nodes', 'networkpolicies', 'namespaces'];
 
 /** The simulated server of a pod's port: what answers a connection the pod's forwarder carries. */
@@ -222,6 +224,8 @@ export class PodNetwork {
       this.#node.send({ type: 'records', records: JSON.parse(records) as ReturnType<typeof dnsRecords> });
     }
     await this.#node.nodeAddresses(nodeIPs(state.nodes));
+    // Each node's bridge is there before its first pod, as a node's cbr0 is.
+    await Promise.all(nodePodRanges(state.nodes).map((range) => this.#node.bridge(gatewayOf(range))));
     const rules = ruleset(state);
     if (rules !== this.#ruleset) {
       await this.#node.applyRuleset(rules);
@@ -272,8 +276,10 @@ export class PodNetwork {
         { stdio: 'ignore', env: { PATH: TOOL_PATH } },
       );
       started.push({ port, socat: forwarder, server, path });
-      // The container counts as started once its ports accept connections, as a server's would.
-      for (let tries = 0; tries < 1000 && !listening(sandbox.pid, port) && forwarder.exitCode === null && sandbox.running; tries++) await sleep(2);
+      // The container counts as started once its ports accept connections, as a server's would. Looked
+      // at ever less often (2 ms, doubling to 32 ms): many pods starting together each read /proc here.
+      const deadline = Date.now() + LISTEN_TIMEOUT_MS;
+      for (let wait = 2; !listening(sandbox.pid, port) && forwarder.exitCode === null && sandbox.running && Date.now() < deadline; wait = Math.min(wait * 2, 32)) await sleep(wait);
     }
   }
 

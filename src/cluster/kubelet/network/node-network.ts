@@ -1,9 +1,11 @@
 // The node's network namespace: one a cluster, never the host's. A small agent process (node-agent.ts)
 // is made in a network namespace of its own (unshare --net) and holds it for the cluster's life; the
 // kubelet keeps a descriptor on it and configures it from outside with iproute2 and nftables:
-// - a bridge, cbr0, with each node's gateway (10.244.<n>.1) on it, and every pod's veth on it, as
-//   kubenet and the bridge CNI plugin do; bridged packets pass netfilter (bridge-nf-call-iptables),
-//   so kube-proxy's DNAT and NetworkPolicy's filter see pod-to-pod traffic on the same bridge;
+// - a bridge per node, cbr<n> with the node's gateway (10.244.<n>.1/24) on it and every pod of the
+//   node's veth on it, as kubenet and the bridge CNI plugin make one on each node; the namespace
+//   routes between the nodes' bridges as the nodes' routes do. One bridge for every node would stop
+//   at the kernel's 1,024 ports a bridge. Bridged packets pass netfilter (bridge-nf-call-iptables),
+//   so kube-proxy's DNAT and NetworkPolicy's filter see pod-to-pod traffic on the same bridge too;
 // - the Service range 10.96.0.0/12 routed locally, so the agent can listen on cluster IPs (the
 //   cluster DNS, the API server's `kubernetes` Service) and unknown cluster IPs refuse at once;
 // - each node's InternalIP on lo, for NodePorts.
@@ -13,7 +15,6 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const BRIDGE = 'cbr0';
 export const SERVICE_CIDR = '10.96.0.0/12';
 export const CLUSTER_CIDR = '10.244.0.0/16';
 const START_TIMEOUT_MS = 10_000;
@@ -49,6 +50,11 @@ export function gatewayOf(podIP: string): string {
   return `${parts[0]}.${parts[1]}.${parts[2]}.1`;
 }
 
+/** The bridge of the node whose pod range holds `podIP` (10.244.3.0/24 → cbr3). */
+export function bridgeOf(podIP: string): string {
+  return `cbr${podIP.split('.')[2] ?? '0'}`;
+}
+
 /**
  * The bridge's own MAC address, set once (locally administered): a bridge without one takes the
  * lowest of its ports' addresses, which changes as pods' veths come and go, and every pod that
@@ -65,7 +71,8 @@ export class NodeNetwork {
   readonly netns: string;
   readonly #agent: ChildProcess;
   readonly #fd: number;
-  readonly #gateways = new Set<string>();
+  /** Each node's bridge, made once (again after a failure) by the first pod or sync that needs it. */
+  readonly #bridges = new Map<string, Promise<void>>();
   readonly #nodeIPs = new Set<string>();
   #veths = 0;
   #stopped = false;
@@ -108,7 +115,7 @@ export class NodeNetwork {
         tools,
         network.netns,
         ['sh', '-c', `echo 1 > /proc/sys/net/ipv4/ip_forward && echo 1 > /proc/sys/net/bridge/bridge-nf-call-iptables && exec ${tools.ip} -batch -`],
-        [`link set lo up`, `link add ${BRIDGE} address ${bridgeAddress()} type bridge`, `link set ${BRIDGE} up`, `route add local ${SERVICE_CIDR} dev lo`].join('\n') + '\n',
+        [`link set lo up`, `route add local ${SERVICE_CIDR} dev lo`].join('\n') + '\n',
       );
       await network.#listen(listen);
     } catch (error) {
@@ -134,17 +141,37 @@ export class NodeNetwork {
     if (!this.#stopped) this.#agent.stdin?.write(`${JSON.stringify(message)}\n`);
   }
 
+  /** The bridge of a node's pod range (its gateway on it): made on first need, by sync or by the node's first pod. */
+  bridge(gateway: string): Promise<void> {
+    const known = this.#bridges.get(gateway);
+    if (known) return known;
+    const bridge = bridgeOf(gateway);
+    const made = inNetns(this.tools, this.netns, [this.tools.ip, '-batch', '-'], [`link add ${bridge} address ${bridgeAddress()} type bridge`, `link set ${bridge} up`, `addr replace ${gateway}/24 dev ${bridge}`].join('\n') + '\n').then(() => undefined);
+    this.#bridges.set(gateway, made);
+    // A later pod tries afresh, once what the failed batch made is gone.
+    made.catch(() =>
+      inNetns(this.tools, this.netns, [this.tools.ip, 'link', 'del', bridge])
+        .catch(() => undefined)
+        .then(() => {
+          if (this.#bridges.get(gateway) === made) this.#bridges.delete(gateway);
+        }),
+    );
+    return made;
+  }
+
   /**
-   * The pod's network (CNI ADD): a veth pair from the bridge into the pod's namespace (held by the
-   * pause process `podPid`), its address in the cluster range, and a default route through its
-   * node's gateway. Unprivileged ports start at 0 as in a container runtime's pods.
+   * The pod's network (CNI ADD): a veth pair from its node's bridge into the pod's namespace (held
+   * by the pause process `podPid`), its address in the node's pod range, and a default route
+   * through the node's gateway. Unprivileged ports start at 0 as in a container runtime's pods.
+   * A failed attach leaves nothing behind (the plugin's DEL): the veth pair goes, with the pod's
+   * end of it, so the next attempt starts clean instead of failing on an `eth0` that exists.
    */
   async attach(podPid: number, podNetns: string, podIP: string): Promise<void> {
     const veth = `veth${(++this.#veths).toString(16).padStart(8, '0')}`;
     const gateway = gatewayOf(podIP);
-    const node = [`link add ${veth} type veth peer name eth0 netns ${podPid}`, `link set ${veth} master ${BRIDGE} up`, `link set ${veth} type bridge_slave hairpin on`];
-    if (!this.#gateways.has(gateway)) node.unshift(`addr replace ${gateway}/16 dev ${BRIDGE}`);
-    const pod = [`link set lo up`, `addr add ${podIP}/16 dev eth0`, `link set eth0 up`, `route add default via ${gateway}`];
+    await this.bridge(gateway);
+    const node = [`link add ${veth} type veth peer name eth0 netns ${podPid}`, `link set ${veth} master ${bridgeOf(podIP)} up`, `link set ${veth} type bridge_slave hairpin on`];
+    const pod = [`link set lo up`, `addr add ${podIP}/24 dev eth0`, `link set eth0 up`, `route add default via ${gateway}`];
     // One process chain for both sides (a pod's start waits on it); every word here is the kubelet's own.
     const script = [
       `${this.tools.ip} -batch - <<'NODE'`,
@@ -154,8 +181,12 @@ export class NodeNetwork {
       ...pod,
       'POD',
     ].join('\n');
-    await inNetns(this.tools, this.netns, ['sh', '-ec', script]);
-    this.#gateways.add(gateway);
+    try {
+      await inNetns(this.tools, this.netns, ['sh', '-ec', script]);
+    } catch (error) {
+      await inNetns(this.tools, this.netns, [this.tools.ip, 'link', 'del', veth]).catch(() => undefined);
+      throw error;
+    }
   }
 
   /** Every node's InternalIP answers in the node namespace (NodePorts). */
