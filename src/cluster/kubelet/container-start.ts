@@ -14,7 +14,7 @@ import { type Json, objects, specOf, statusOf, str, strings } from '../json.ts';
 import { timestamp } from './format.ts';
 import { behaviourOf, type ImageBehaviour, type ResolvedImage, versionOf } from './images/index.ts';
 import { htmlDocuments } from './html-documents.ts';
-import { nginxTls } from './nginx-tls.ts';
+import { nginxConfig } from './nginx-config.ts';
 import type { PodContext } from './pod-context.ts';
 import type { TerminatedState } from './pod-status.ts';
 import { ownPidNamespace, type PidNamespace, type SandboxedProcess, spawnSandboxed } from './sandbox/index.ts';
@@ -107,24 +107,24 @@ export async function createContainer(context: PodContext, slot: ContainerSlot, 
   const limit = memoryLimitBytes(slot);
   const memory = simulatedUsage(pod, first, slot, behaviour).memoryBytes;
   let documents;
-  let tls;
+  let config;
   try {
     documents = await documentsOf(context, slot, image, instanceDir, environment.env);
-    tls = await tlsOf(context, slot, image, instanceDir, environment.env);
+    config = await nginxConfigOf(context, slot, image, instanceDir, environment.env);
   } catch (error) {
     if (!(error instanceof ContainerConfigError)) throw error;
     startFailed(context, slot, `config:${error.message}`, previous);
     return undefined;
   }
   created(context, slot, environment.env, previous);
-  const tlsFailure = tls && 'failure' in tls ? { logs: [tls.failure], exitCode: 1 } : undefined;
+  const configFailure = config && 'failure' in config ? { logs: [config.failure], exitCode: 1 } : undefined;
   return new SimulatedContainer({
     ...(documents ? { documents } : {}),
-    ...(tls && 'ports' in tls ? { tls: tls.ports } : {}),
+    ...(config && 'listening' in config ? { listening: config.listening } : {}),
     behaviour: image.catalog ? behaviour : undefined,
     templates: { hostname: str(specOf(pod)['hostname']) ?? pod.metadata.name ?? '', version: versionOf(image), podIP: context.podIP() ?? '', port: String(behaviour?.httpPort ?? '') },
     env: envMap,
-    ...(failure || tlsFailure ? { failure: failure ?? tlsFailure } : {}),
+    ...(failure || configFailure ? { failure: failure ?? configFailure } : {}),
     ...(limit !== undefined && memory > limit ? { oomAfterMs: node.scaled(OOM_AFTER_MS) } : {}),
     now: () => node.now(),
     logLimit: () => node.logLimit(),
@@ -152,17 +152,17 @@ async function documentsOf(context: PodContext, slot: ContainerSlot, image: Reso
   return htmlDocuments(documentRoot, mounts, ownPage, notFoundPage(versionOf(image)));
 }
 
-/** nginx's HTTPS ports (`listen … ssl` in its conf.d), with certificates read from the container's volumes. */
-async function tlsOf(context: PodContext, slot: ContainerSlot, image: ResolvedImage, instanceDir: string, env: Array<[string, string]>) {
+/** Where nginx listens as its configuration says (HTTP, and HTTPS with certificates from its volumes); undefined: the image's ports. */
+async function nginxConfigOf(context: PodContext, slot: ContainerSlot, image: ResolvedImage, instanceDir: string, env: Array<[string, string]>) {
   if (!image.catalog?.servers?.includes('nginx')) return undefined;
   const files = behaviourOf(image, [])?.files ?? {};
   // Only volumes under /etc/nginx can hold its configuration or certificates: others need no storage made for them.
   const mounted = objects(slot.spec['volumeMounts']).some((mount) => posix.normalize(`/${str(mount['mountPath']) ?? ''}`).startsWith('/etc/nginx'));
-  if (!mounted) return nginxTls([], files);
+  if (!mounted) return nginxConfig([], files);
   const pod = context.pod();
   await context.prepareStorage();
   context.volumes.materialize(pod);
-  return nginxTls(context.volumes.mountsFor(pod, slot.spec, instanceDir, env), files);
+  return nginxConfig(context.volumes.mountsFor(pod, slot.spec, instanceDir, env), files);
 }
 
 function commandLine(slot: ContainerSlot, image: ResolvedImage, env: Map<string, string>): { argv: string[]; args: string[] } {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fillTemplate } from './format.ts';
 import type { HttpEndpoint, ImageBehaviour } from './images/index.ts';
 import { ContainerLog } from './logs.ts';
-import type { TlsCredentials } from './nginx-tls.ts';
+import type { NginxListening, TlsCredentials } from './nginx-config.ts';
 import type { PidNamespace, SandboxedProcess } from './sandbox/index.ts';
 
 export interface ContainerExit {
@@ -78,8 +78,8 @@ export interface SimulatedOptions {
   tmpDir: string;
   /** A web server's document root with volumes in it: what it answers on its HTTP port (html-documents.ts). */
   documents?: (path: string) => { status: number; body: string };
-  /** Ports it serves HTTPS on, with their certificate and key (nginx-tls.ts); they answer as its HTTP port. */
-  tls?: ReadonlyMap<number, TlsCredentials>;
+  /** Where it listens when its configuration says (nginx-config.ts), instead of the image's ports: HTTP, and HTTPS with its credentials. */
+  listening?: NginxListening;
 }
 
 /** A server that does not run: it logs, answers probes from data and exits when the image would. */
@@ -177,7 +177,9 @@ export class SimulatedContainer implements ContainerInstance {
     if (!this.#running) return undefined;
     const behaviour = this.#options.behaviour;
     if (!behaviour) return { status: 200, body: '' };
-    if ((behaviour.httpPort !== port && !this.#options.tls?.has(port)) || !behaviour.http) return undefined;
+    const listening = this.#options.listening;
+    const serves = listening ? listening.http.has(port) || listening.tls.has(port) : behaviour.httpPort === port;
+    if (!serves || !behaviour.http) return undefined;
     const cleanPath = path.split('?')[0] ?? '/';
     const now = this.#options.now();
     const endpoint = behaviour.http[cleanPath];
@@ -195,20 +197,22 @@ export class SimulatedContainer implements ContainerInstance {
 
   /** The ports it serves HTTPS on, with their credentials. */
   get tls(): ReadonlyMap<number, TlsCredentials> | undefined {
-    return this.#options.tls;
+    return this.#options.listening?.tls;
   }
 
   /** The ports the image's server listens on; undefined for an image the catalog does not know (it accepts any). */
   get ports(): readonly number[] | undefined {
-    const ports = this.#options.behaviour?.ports;
-    // nginx listens where its configuration says `ssl` too.
-    return ports && this.#options.tls ? [...new Set([...ports, ...this.#options.tls.keys()])] : ports;
+    const listening = this.#options.listening;
+    if (this.#options.behaviour && listening) return [...new Set([...listening.http, ...listening.tls.keys()])];
+    return this.#options.behaviour?.ports;
   }
 
   listens(port: number): boolean {
     if (!this.#running) return false;
     const behaviour = this.#options.behaviour;
-    return !behaviour || behaviour.ports.includes(port) || this.#options.tls?.has(port) === true;
+    if (!behaviour) return true;
+    const listening = this.#options.listening;
+    return listening ? listening.http.has(port) || listening.tls.has(port) : behaviour.ports.includes(port);
   }
 
   memoryBytes(): number | undefined {
