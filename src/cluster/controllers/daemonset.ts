@@ -78,14 +78,14 @@ class DaemonSetSync {
     this.now = now;
   }
 
-  createPod(nodeName: string, revision: KubeObject, hash: string): void {
+  async createPod(nodeName: string, revision: KubeObject, hash: string): Promise<void> {
     const pod = podFromTemplate(templateOf(revision), this.ds, `${this.ds.metadata.name}-`);
     pod.metadata.labels = { ...(pod.metadata.labels ?? {}), 'controller-revision-hash': hash, 'pod-template-generation': String(this.ds.metadata.generation ?? 1) };
     const spec = obj(pod.spec);
     spec.affinity = pinnedToNode(spec, nodeName);
     spec.tolerations = withDaemonTolerations(spec);
     try {
-      const created = this.client.pods.create(this.ds.metadata.namespace, pod);
+      const created = await this.client.pods.createAdmitted(this.ds.metadata.namespace, pod);
       this.recorder.event(this.ds, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
     } catch (error) {
       this.recorder.event(this.ds, 'Warning', 'FailedCreate', `Error creating: ${errorMessage(error)}`);
@@ -98,7 +98,7 @@ class DaemonSetSync {
     if (gone) this.recorder.event(this.ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
   }
 
-  run(): void {
+  async run(): Promise<void> {
     const ds = this.ds;
     const spec = specOf(ds);
     const namespace = ds.metadata.namespace;
@@ -126,7 +126,7 @@ class DaemonSetSync {
           this.deletePod(pod);
         }
         const alive = here.filter((pod) => !isPodTerminal(pod));
-        if (alive.length === 0 && failed.length === 0) this.createPod(name, revisions.update, hash);
+        if (alive.length === 0 && failed.length === 0) await this.createPod(name, revisions.update, hash);
         // More than one: keep the oldest.
         for (const extra of alive.slice(1)) this.deletePod(extra);
       }
@@ -201,11 +201,11 @@ export function startDaemonSetController(ctx: ControllerContext): RunningControl
         },
       },
     ],
-    reconcile(key): ReconcileResult | void {
+    async reconcile(key): Promise<ReconcileResult | void> {
       const { namespace, name } = splitKey(key);
       const ds = client.daemonSets.get(namespace, name);
       if (!ds) return;
-      new DaemonSetSync(ds, client, recorder, ctx.clock.now()).run();
+      await new DaemonSetSync(ds, client, recorder, ctx.clock.now()).run();
       const minReady = num(specOf(ds).minReadySeconds) ?? 0;
       if (minReady > 0) return { requeueAfterMs: minReady * 1000 };
     },

@@ -173,7 +173,7 @@ class JobSync {
     status.uncountedTerminatedPods = {};
   }
 
-  createPods(count: number, indexes: number[]): void {
+  async createPods(count: number, indexes: number[]): Promise<void> {
     const template = this.spec.template;
     let created = 0;
     let batch = 1;
@@ -196,7 +196,7 @@ class JobSync {
           }
         }
         try {
-          const createdPod = this.client.pods.create(this.job.metadata.namespace, pod);
+          const createdPod = await this.client.pods.createAdmitted(this.job.metadata.namespace, pod);
           this.recorder.event(this.job, 'Normal', 'SuccessfulCreate', `Created pod: ${createdPod.metadata.name}`);
         } catch (error) {
           this.recorder.event(this.job, 'Warning', 'FailedCreate', `Error creating: ${errorMessage(error)}`);
@@ -215,7 +215,7 @@ class JobSync {
     }
   }
 
-  run(): void {
+  async run(): Promise<void> {
     const job = this.job;
     const namespace = job.metadata.namespace;
     const pods = claim({
@@ -288,7 +288,7 @@ class JobSync {
         status.startTime = nowStamp;
         this.recorder.event(job, 'Normal', 'Resumed', 'Job resumed');
       }
-      this.manage(active, pods, status, parallelism, completions);
+      await this.manage(active, pods, status, parallelism, completions);
     }
 
     const current = this.client.pods.list(namespace).filter((pod) => controllerRef(pod)?.uid === job.metadata.uid);
@@ -312,7 +312,7 @@ class JobSync {
     this.writeStatus(status);
   }
 
-  manage(active: KubeObject[], pods: KubeObject[], status: Json, parallelism: number, completions: number | undefined): void {
+  async manage(active: KubeObject[], pods: KubeObject[], status: Json, parallelism: number, completions: number | undefined): Promise<void> {
     const succeeded = num(status.succeeded) ?? 0;
     let wantActive: number;
     const missingIndexes: number[] = [];
@@ -346,7 +346,7 @@ class JobSync {
       }
     }
     const count = Math.min(-diff, BURST, this.indexed ? missingIndexes.length : Number.MAX_SAFE_INTEGER);
-    this.createPods(count, missingIndexes);
+    await this.createPods(count, missingIndexes);
   }
 }
 
@@ -363,12 +363,12 @@ export function startJobController(ctx: ControllerContext, options: JobOptions =
       { group: 'batch', version: 'v1', resource: 'jobs' },
       { group: '', version: 'v1', resource: 'pods', keys: (pod) => ownerOfPod(pod) },
     ],
-    reconcile(key): ReconcileResult | void {
+    async reconcile(key): Promise<ReconcileResult | void> {
       const { namespace, name } = splitKey(key);
       const job = client.jobs.get(namespace, name);
       if (!job) return;
       const sync = new JobSync(job, client, recorder, ctx.clock.now(), backoffBaseMs);
-      sync.run();
+      await sync.run();
       if (sync.requeueAfterMs !== undefined) return { requeueAfterMs: Math.max(1, sync.requeueAfterMs) };
     },
   });

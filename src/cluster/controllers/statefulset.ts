@@ -111,11 +111,11 @@ class StatefulSetSync {
     return pod;
   }
 
-  createPod(ordinal: number, revision: KubeObject): void {
+  async createPod(ordinal: number, revision: KubeObject): Promise<void> {
     const name = `${this.name}-${ordinal}`;
     this.ensureClaims(name, ordinal);
     try {
-      this.client.pods.create(this.set.metadata.namespace, this.newPod(ordinal, revision));
+      await this.client.pods.createAdmitted(this.set.metadata.namespace, this.newPod(ordinal, revision));
       this.recorder.event(this.set, 'Normal', 'SuccessfulCreate', `create Pod ${name} in StatefulSet ${this.name} successful`);
     } catch (error) {
       if (isAlreadyExists(error)) return;
@@ -129,7 +129,7 @@ class StatefulSetSync {
     if (gone) this.recorder.event(this.set, 'Normal', 'SuccessfulDelete', `delete Pod ${pod.metadata.name} in StatefulSet ${this.name} successful`);
   }
 
-  run(): ReconcileResult | void {
+  async run(): Promise<ReconcileResult | void> {
     const set = this.set;
     const spec = specOf(set);
     const namespace = set.metadata.namespace;
@@ -163,7 +163,7 @@ class StatefulSetSync {
         const pod = byOrdinal.get(ordinal);
         if (!pod) {
           const revision = rolling && ordinal - start < partition && currentRevision ? currentRevision : updateRevision;
-          this.createPod(ordinal, revision);
+          await this.createPod(ordinal, revision);
           if (!parallel) blocked = true;
           continue;
         }
@@ -265,7 +265,7 @@ export function startStatefulSetController(ctx: ControllerContext): RunningContr
         },
       },
     ],
-    reconcile(key): ReconcileResult | void {
+    async reconcile(key): Promise<ReconcileResult | void> {
       const { namespace, name } = splitKey(key);
       const set = client.statefulSets.get(namespace, name);
       if (!set) return;

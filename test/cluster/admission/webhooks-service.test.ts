@@ -153,12 +153,15 @@ describe.each(['1.27', '1.33'])('a webhook served by a pod, with kubectl %s', (v
     expect((await kubectl(version, ['delete', 'validatingwebhookconfiguration', `fail${suffix}`])).code).toBe(0);
   });
 
-  it('the pods a Deployment creates meet the webhooks: patched by one, refused by the other with a FailedCreate event', async () => {
+  it('the pods a Deployment or a Job creates meet the webhooks: patched by one, refused by the other with a FailedCreate event', async () => {
     const suffix2 = `pods${suffix}`;
     expect((await kubectl(version, ['apply', '-f', '-'], configuration('Mutating', `mutate${suffix2}`, 'wh', '/mutate', 'Fail', 'pods'))).code).toBe(0);
     expect((await kubectl(version, ['-n', 'lab', 'create', 'deployment', `web${suffix}`, '--image=nginx'])).code).toBe(0);
     const labels = await lab.eventually('a pod of the Deployment', async () => (await kubectl(version, ['-n', 'lab', 'get', 'pods', '-l', `app=web${suffix}`, '-o', 'jsonpath={.items[0].metadata.labels.mutated}'])).stdout || undefined);
     expect(labels).toBe('by-pod');
+    expect((await kubectl(version, ['-n', 'lab', 'create', 'job', `job${suffix}`, '--image=busybox', '--', 'true'])).code).toBe(0);
+    const jobLabels = await lab.eventually("the Job's pod", async () => (await kubectl(version, ['-n', 'lab', 'get', 'pods', '-l', `job-name=job${suffix}`, '-o', 'jsonpath={.items[0].metadata.labels.mutated}'])).stdout || undefined);
+    expect(jobLabels).toBe('by-pod');
     expect((await kubectl(version, ['delete', 'mutatingwebhookconfiguration', `mutate${suffix2}`])).code).toBe(0);
 
     expect((await kubectl(version, ['apply', '-f', '-'], configuration('Validating', `deny${suffix2}`, 'wh', '/validate', 'Fail', 'pods'))).code).toBe(0);
