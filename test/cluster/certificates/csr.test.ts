@@ -119,4 +119,25 @@ describe.each(versions)('certificate signing requests with kubectl %s', (version
     const patched = await kubectl(['patch', 'csr', name, '--subresource=status', '--type=merge', '-p', '{"status":{"conditions":[{"type":"Approved","status":"True","reason":"Sneaky"}]}}']);
     expect(patched.stderr).toContain('status.conditions: Forbidden: updates may not add a condition of type "Approved"');
   });
+
+  it('approving takes approve on the signer, and no one gets a system:masters client certificate', async () => {
+    const v = version.replace('.', '');
+    const { csr } = await request(`bob${v}`, `/CN=bob${v}`);
+    expect((await kubectl(['apply', '-f', '-'], manifest(`bob${v}`, csr))).code).toBe(0);
+    const role = (name: string, rules: unknown[]) => JSON.stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name }, rules });
+    const approver = `csr-approver-${v}`;
+    expect((await kubectl(['apply', '-f', '-'], role(approver, [{ apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests'], verbs: ['get', 'list'] }, { apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests/approval'], verbs: ['update'] }]))).code).toBe(0);
+    expect((await kubectl(['create', 'clusterrolebinding', approver, `--clusterrole=${approver}`, `--user=approver${v}`])).code).toBe(0);
+    const refused = await kubectl(['certificate', 'approve', `bob${v}`, `--as=approver${v}`]);
+    expect(refused.stderr).toBe(`Error from server (Forbidden): certificatesigningrequests.certificates.k8s.io "bob${v}" is forbidden: user not permitted to approve requests with signerName "kubernetes.io/kube-apiserver-client"\n`);
+    const signers = `signer-approver-${v}`;
+    expect((await kubectl(['apply', '-f', '-'], role(signers, [{ apiGroups: ['certificates.k8s.io'], resources: ['signers'], resourceNames: ['kubernetes.io/*'], verbs: ['approve'] }]))).code).toBe(0);
+    expect((await kubectl(['create', 'clusterrolebinding', signers, `--clusterrole=${signers}`, `--user=approver${v}`])).code).toBe(0);
+    expect((await kubectl(['certificate', 'approve', `bob${v}`, `--as=approver${v}`])).stdout).toBe(`certificatesigningrequest.certificates.k8s.io/bob${v} approved\n`);
+
+    const masters = await request(`root${v}`, `/CN=root${v}/O=system:masters`);
+    const refusedMasters = await kubectl(['apply', '-f', '-'], manifest(`root${v}`, masters.csr));
+    expect(refusedMasters.stderr).toContain(`certificatesigningrequests.certificates.k8s.io "root${v}" is forbidden: use of kubernetes.io/kube-apiserver-client signer with system:masters group is not allowed`);
+  });
 });
+

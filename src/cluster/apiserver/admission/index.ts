@@ -1,10 +1,12 @@
-// Admission for the embedded cluster: NamespaceLifecycle, LimitRanger, ServiceAccount, PodSecurity and ResourceQuota,
+// Admission for the embedded cluster: NamespaceLifecycle, LimitRanger, ServiceAccount, PodSecurity, the certificate
+// plugins (approve/sign on signers, no system:masters client certificates) and ResourceQuota,
 // with what the pod sandbox cannot grant refused after PodSecurity (sandbox-capabilities.ts),
 // in the order kube-apiserver runs them, then RBAC escalation prevention (upstream's roles and bindings storage). The registry calls them on every write (HTTP and in-process):
 // pass `admissionPlugins()` to openRegistry.
 import type { KubeObject } from '../../types.ts';
 import type { AdmissionOperation, AdmissionPlugin, Registry, ResourceDefinition, UserInfo } from '../../registry/index.ts';
 import { rbacEscalationPrevention } from '../auth/index.ts';
+import { certificateAdmission } from './certificates.ts';
 import { limitRanger } from './limit-ranger.ts';
 import { namespaceLifecycle } from './namespace-lifecycle.ts';
 import { podSecurity } from './pod-security/index.ts';
@@ -13,7 +15,7 @@ import { sandboxCapabilities } from './sandbox-capabilities.ts';
 import { serviceAccount } from './service-account.ts';
 
 export function admissionPlugins(): AdmissionPlugin[] {
-  return [namespaceLifecycle, limitRanger, serviceAccount, podSecurity, sandboxCapabilities, resourceQuota, rbacEscalationPrevention()];
+  return [namespaceLifecycle, limitRanger, serviceAccount, podSecurity, sandboxCapabilities, certificateAdmission, resourceQuota, rbacEscalationPrevention()];
 }
 
 /**

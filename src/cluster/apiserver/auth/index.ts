@@ -164,6 +164,18 @@ export function createAuthorizer(registry: Registry): Authorizer {
   };
 }
 
+const sourcesByRegistry = new WeakMap<Registry, RbacSource>();
+
+/** RBAC's answer for an admission plugin that must ask it (CertificateApproval, CertificateSigning). */
+export function authorizedByRbac(registry: Registry, attributes: AuthorizationAttributes): boolean {
+  let source = sourcesByRegistry.get(registry);
+  if (!source) {
+    source = registryRbacSource(registry);
+    sourcesByRegistry.set(registry, source);
+  }
+  return rbacAuthorize(attributes, source).allowed;
+}
+
 const rbacResources = new Set(['roles', 'clusterroles', 'rolebindings', 'clusterrolebindings']);
 
 /**

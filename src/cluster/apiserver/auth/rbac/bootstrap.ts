@@ -114,10 +114,27 @@ export function bootstrapClusterRoleBindings(): KubeObject[] {
 
 /**
  * The controllers' own roles that the cluster's controllers need through RBAC (bootstrappolicy's
- * ControllerRoles): only the clusterrole-aggregation controller's, since writing a ClusterRole's
- * rules takes `escalate` on clusterroles. The other controllers write nothing RBAC checks.
+ * ControllerRoles): the clusterrole-aggregation controller's, since writing a ClusterRole's rules
+ * takes `escalate` on clusterroles, and the certificate controller's, since issuing a certificate
+ * takes `sign` on its signer. The other controllers write nothing RBAC checks.
  */
-const controllerRoles: Array<[string, PolicyRule[]]> = [['clusterrole-aggregation-controller', [rule(['rbac.authorization.k8s.io'], ['clusterroles'], ['escalate', 'get', 'list', 'watch', 'update', 'patch'])]]];
+const controllerRoles: Array<[string, PolicyRule[]]> = [
+  ['clusterrole-aggregation-controller', [rule(['rbac.authorization.k8s.io'], ['clusterroles'], ['escalate', 'get', 'list', 'watch', 'update', 'patch'])]],
+  // Setting status.certificate takes `sign` on the signer (the CertificateSigning admission plugin).
+  [
+    'certificate-controller',
+    [
+      rule(['certificates.k8s.io'], ['certificatesigningrequests'], ['delete', 'get', 'list', 'watch']),
+      rule(['certificates.k8s.io'], ['certificatesigningrequests/approval', 'certificatesigningrequests/status'], ['update']),
+      {
+        apiGroups: ['certificates.k8s.io'],
+        resources: ['signers'],
+        resourceNames: ['kubernetes.io/kube-apiserver-client', 'kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving', 'kubernetes.io/legacy-unknown'],
+        verbs: ['sign'],
+      },
+    ],
+  ],
+];
 
 export function bootstrapControllerRoles(): KubeObject[] {
   return controllerRoles.map(([controller, rules]) => clusterRole(`system:controller:${controller}`, rules));
