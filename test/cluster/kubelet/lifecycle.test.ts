@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../src/cluster/types.ts';
+import { pidsRunning } from '../../support/processes.ts';
 import { condition, containerStatus, type KubeletCluster, phase, startKubeletCluster, waitingReason } from './harness.ts';
 
 let lab: KubeletCluster;
@@ -504,11 +505,11 @@ spec:
     const ns = await namespace();
     expect((await lab.kubectl(['run', 'sleeper', '-n', ns, '--image=busybox', '--', 'sh', '-c', 'echo up; exec sleep 3617'])).code).toBe(0);
     await lab.until('sleeper up', () => phase(lab.pod(ns, 'sleeper')) === 'Running');
-    await lab.until('the real process', () => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).includes('sleep 3617'));
+    await lab.until('the real process', () => pidsRunning(['sleep', '3617']).length > 0);
     const deleted = await lab.kubectl(['delete', 'pod', 'sleeper', '-n', ns, '--wait=true']);
     expect(deleted.code, deleted.stderr).toBe(0);
     expect(lab.pod(ns, 'sleeper')).toBeUndefined();
     expect(reasons(ns, 'sleeper')).toContain('Killing: Stopping container sleeper');
-    await lab.until('no process left', () => !execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).includes('sleep 3617'), 5_000);
+    await lab.until('no process left', () => pidsRunning(['sleep', '3617']).length === 0, 5_000);
   });
 });
