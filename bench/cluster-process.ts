@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { KubeConfig } from '@kubernetes/client-node';
 
-export async function startClusterProcess(dir: string): Promise<{ kubeConfig: KubeConfig; stop(): Promise<void> }> {
+export async function startClusterProcess(dir: string, args: string[] = []): Promise<{ kubeConfig: KubeConfig; pid: number; stop(): Promise<void> }> {
   const kubeconfig = join(dir, 'kubeconfig');
-  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'src', 'cli', 'main.ts'), 'cluster', '--kubeconfig', kubeconfig, '--data', join(dir, 'cluster')], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'src', 'cli', 'main.ts'), 'cluster', '--kubeconfig', kubeconfig, '--data', join(dir, 'cluster'), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the cluster did not get ready within 60 s')), 60_000);
     for (const stream of [child.stdout, child.stderr]) {
@@ -24,6 +24,7 @@ export async function startClusterProcess(dir: string): Promise<{ kubeConfig: Ku
   kubeConfig.loadFromFile(kubeconfig);
   return {
     kubeConfig,
+    pid: child.pid ?? 0,
     stop: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve());

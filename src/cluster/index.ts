@@ -30,8 +30,12 @@ export interface ClusterOptions {
   audit?: AuditSink;
   /** Serves pods log/exec/attach/portforward (the kubelet, part 2). */
   connect?: ConnectHandler;
-  /** Watch tuning: how many changes a resource keeps for resuming watches, how often bookmarks go out. */
-  watch?: { historySize?: number; bookmarkIntervalMs?: number };
+  /**
+   * Watch tuning: how many changes a resource keeps for resuming watches, how often bookmarks go
+   * out, and the unsent bytes all watch responses together may hold (default 64 MiB; a watch past
+   * its even share is cut off).
+   */
+  watch?: { historySize?: number; bookmarkIntervalMs?: number; maxBufferedBytes?: number };
   /**
    * What the store holds at most (the embedded cluster's, not Kubernetes' limits): each
    * namespace's objects serialized together (default 16 MiB, 0 for no budget) and the old versions
@@ -176,6 +180,7 @@ async function startLocked(options: ClusterOptions, dataDir: string, lock: DataD
       // metrics-server runs where the kubelet does: its figures are the kubelet's.
       ...(options.kubelet ? { metrics: { podMetrics: (namespace: string, name: string) => kubelet?.podMetrics(namespace, name), nodeMetrics: (name: string) => kubelet?.nodeMetrics(name) } } : {}),
       log,
+      ...(options.watch?.maxBufferedBytes ? { watch: { maxBufferedBytes: options.watch.maxBufferedBytes } } : {}),
       ...(options.controllers === false ? {} : { evict: (namespace: string, name: string, evictOptions: EvictionOptions) => controllers?.evict(namespace, name, evictOptions) }),
     });
     server = apiServer;

@@ -41,10 +41,13 @@ export async function watchObjects(ctx: ApiContext, scope: RequestScope, def: Re
   let started = false;
   // Events not written yet: those the registry delivers while watch() sets up, and then, while
   // the client takes the first ones, the rest of them. They are references to the objects (no
-  // serialized copies); each is serialized when the socket has room for it.
+  // serialized copies); each is serialized when the socket has room for it. A reference to a
+  // version the store has since replaced is all that keeps that version in memory, so the changes
+  // queued count against the watch's share as what waits in its socket does.
   let queue: WatchEvent[] | undefined = [];
   let next = 0;
   let queuedLive = 0;
+  let queuedLiveBytes = 0;
   let timeout: NodeJS.Timeout | undefined;
   const stop = () => {
     if (stopped) return;
@@ -75,7 +78,8 @@ export async function watchObjects(ctx: ApiContext, scope: RequestScope, def: Re
     if (stopped) return;
     if (queue) {
       queue.push(event);
-      if (started && ++queuedLive > MAX_QUEUED_EVENTS) cutOff();
+      if (started) queuedLiveBytes += event.bytes ?? 0;
+      if (started && (++queuedLive > MAX_QUEUED_EVENTS || queuedLiveBytes > share())) cutOff();
       else pump();
       return;
     }

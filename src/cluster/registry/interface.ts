@@ -90,6 +90,8 @@ export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ER
 export interface WatchEvent {
   type: WatchEventType;
   object: KubeObject;
+  /** The object's serialized size as stored, on the changes a watch hears of as they happen. */
+  bytes?: number;
 }
 export interface WatchOptions extends Omit<ListOptions, 'limit' | 'continue'> {
   /** with resourceVersionMatch=NotOlderThan: replay current state then a BOOKMARK with k8s.io/initial-events-end */

@@ -46,23 +46,23 @@ export class Watcher implements Watch, StorageWatcher {
     const before = event.type === 'MODIFIED' && event.prev !== undefined && this.matches(event.prev);
     switch (event.type) {
       case 'ADDED':
-        if (now) this.emit('ADDED', event.object);
+        if (now) this.emit('ADDED', event.object, event.bytes);
         break;
       case 'MODIFIED':
-        if (now && before) this.emit('MODIFIED', event.object);
-        else if (now) this.emit('ADDED', event.object);
-        else if (before) this.emit('DELETED', event.object);
+        if (now && before) this.emit('MODIFIED', event.object, event.bytes);
+        else if (now) this.emit('ADDED', event.object, event.bytes);
+        else if (before) this.emit('DELETED', event.object, event.bytes);
         break;
       case 'DELETED':
-        if (this.matches(event.prev ?? event.object)) this.emit('DELETED', event.object);
+        if (this.matches(event.prev ?? event.object)) this.emit('DELETED', event.object, event.bytes);
         break;
     }
   }
 
-  emit(type: WatchEvent['type'], object: KubeObject): void {
+  emit(type: WatchEvent['type'], object: KubeObject, bytes?: number): void {
     if (this.stopped) return;
     try {
-      this.onEvent({ type, object: this.present(object) });
+      this.onEvent({ type, object: this.present(object), ...(bytes === undefined ? {} : { bytes }) });
     } catch (error) {
       this.logger.warn({ error: String(error), resource: this.def.resource }, 'a watch consumer failed; the watch is stopped');
       this.stop();
