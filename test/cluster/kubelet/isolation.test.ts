@@ -4,6 +4,7 @@
 // the hardest case (busybox and alpine see only their own root).
 import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pidsRunning } from '../../support/processes.ts';
 import { type KubeletCluster, kubectlBinary, phase, startKubeletCluster } from './harness.ts';
 
 let lab: KubeletCluster;
@@ -76,10 +77,10 @@ describe('a sandboxed shell', () => {
   it('ends with its pod: deleting the pod ends the exec sessions in it', async () => {
     const session = spawn(kubectlBinary, ['--kubeconfig', lab.kubeconfig, 'exec', '-n', ns, 'curious', '--', 'sh', '-c', 'exec sleep 3629'], { env: { ...process.env, HOME: lab.dir } });
     const ended = new Promise<number | null>((resolve) => session.on('exit', resolve));
-    await lab.until('the session process', () => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).includes('sleep 3629'));
+    await lab.until('the session process', () => pidsRunning(['sleep', '3629']).length > 0);
     const deleted = await lab.kubectl(['delete', 'pod', 'curious', '-n', ns]);
     expect(deleted.code, deleted.stderr).toBe(0);
     expect(await ended).not.toBe(0);
-    await lab.until('no session process left', () => !execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).includes('sleep 3629'), 5_000);
+    await lab.until('no session process left', () => pidsRunning(['sleep', '3629']).length === 0, 5_000);
   });
 });
