@@ -3,6 +3,7 @@
 // connect hook the kubelet provides.
 import { statusBody, statusErrors } from '../types.ts';
 import type { ResourceDefinition } from '../registry/index.ts';
+import type { Json } from '../json.ts';
 import { isPlainObject, readBody } from './body.ts';
 import type { ApiContext, ConnectRequest, ProxyTarget, RequestScope } from './context.ts';
 import { decodeObject } from './decode.ts';
@@ -72,11 +73,39 @@ function proxyTarget(id: string, url: URL, def: ResourceDefinition): { name: str
   return { name, target: { scheme: scheme as ProxyTarget['scheme'], port: port ?? '', path: `${path}${url.search}` } };
 }
 
+const truthy = (query: URLSearchParams, name: string) => ['true', '1'].includes(query.get(name) ?? '');
+
+/**
+ * The options object a CONNECT carries, as admission webhooks see it (PodExecOptions,
+ * PodAttachOptions, PodPortForwardOptions, PodProxyOptions with Go's omitempty); pods/log is a
+ * get, not a CONNECT.
+ */
+function connectOptions(subresource: string, query: URLSearchParams, proxyPath: string | undefined): Json | undefined {
+  const kinds: Record<string, string> = { exec: 'PodExecOptions', attach: 'PodAttachOptions', portforward: 'PodPortForwardOptions', proxy: 'PodProxyOptions' };
+  const kind = kinds[subresource];
+  if (!kind) return undefined;
+  const fields: Json = { kind, apiVersion: 'v1' };
+  if (subresource === 'exec' || subresource === 'attach') {
+    for (const stream of ['stdin', 'stdout', 'stderr', 'tty']) if (truthy(query, stream)) fields[stream] = true;
+    const container = query.get('container');
+    if (container) fields['container'] = container;
+    if (subresource === 'exec') fields['command'] = query.getAll('command');
+  }
+  if (subresource === 'portforward') {
+    const ports = query.getAll('ports').flatMap((value) => value.split(',')).map(Number).filter((port) => Number.isInteger(port));
+    if (ports.length > 0) fields['ports'] = ports;
+  }
+  if (subresource === 'proxy' && proxyPath && proxyPath !== '/') fields['path'] = proxyPath.replace(/\?.*$/, '');
+  return fields;
+}
+
 /** Hands a streaming subresource to the kubelet's hook; without one the cluster says so plainly. */
 export async function connect(ctx: ApiContext, request: Omit<ConnectRequest, 'object'>, namespace: string | undefined, name: string, url: URL): Promise<void> {
   const def = request.def;
   const proxy = request.subresource === 'proxy' ? proxyTarget(name, url, def) : undefined;
   const object = ctx.registry.get(def, namespace, proxy?.name ?? name);
+  const options = connectOptions(request.subresource, request.query, proxy?.target.path);
+  if (options) await ctx.webhooks.connect({ definition: def, namespace: namespace ?? '', name: proxy?.name ?? name, subresource: request.subresource, options, user: request.user });
   if (!ctx.connect) {
     throw httpErrors.serviceUnavailable(`${def.resource}/${request.subresource} is not available: no kubelet serves this cluster's pods yet`);
   }

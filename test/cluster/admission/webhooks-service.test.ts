@@ -21,6 +21,9 @@ class Review(http.server.BaseHTTPRequestHandler):
         response = {'uid': request['uid'], 'allowed': True}
         if self.path.startswith('/validate') and 'deny' in labels:
             response = {'uid': request['uid'], 'allowed': False, 'status': {'code': 403, 'message': 'objects labelled deny are refused'}}
+        if self.path.startswith('/no-exec') and request['operation'] == 'CONNECT':
+            command = ' '.join((request.get('object') or {}).get('command') or [])
+            response = {'uid': request['uid'], 'allowed': False, 'status': {'code': 403, 'message': request['object']['kind'] + ' refused: ' + command}}
         if self.path.startswith('/mutate'):
             patch = [{'op': 'add', 'path': '/metadata/labels', 'value': dict(labels, mutated='by-pod')}]
             response.update(patchType='JSONPatch', patch=base64.b64encode(json.dumps(patch).encode()).decode())
@@ -99,7 +102,7 @@ afterAll(async () => {
   await rm(certDir, { recursive: true, force: true });
 });
 
-function configuration(kind: 'Validating' | 'Mutating', name: string, service: string, path: string, failurePolicy = 'Fail', resource = 'configmaps'): string {
+function configuration(kind: 'Validating' | 'Mutating', name: string, service: string, path: string, failurePolicy = 'Fail', resource = 'configmaps', operation = 'CREATE'): string {
   return JSON.stringify({
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: `${kind}WebhookConfiguration`,
@@ -108,7 +111,7 @@ function configuration(kind: 'Validating' | 'Mutating', name: string, service: s
       {
         name: `${name}.example.com`,
         clientConfig: { service: { namespace: 'webhooks', name: service, path }, caBundle },
-        rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: [resource] }],
+        rules: [{ operations: [operation], apiGroups: [''], apiVersions: ['v1'], resources: [resource] }],
         namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'lab' } },
         sideEffects: 'None',
         admissionReviewVersions: ['v1'],
@@ -180,4 +183,18 @@ describe.each(['1.27', '1.33'])('a webhook served by a pod, with kubectl %s', (v
     expect((await kubectl(version, ['-n', 'lab', 'get', 'pods', '-l', `app=denied${suffix}`, '-o', 'name'])).stdout).toBe('');
     expect((await kubectl(version, ['delete', 'validatingwebhookconfiguration', `deny${suffix2}`])).code).toBe(0);
   });
+
+  it('kubectl exec is a CONNECT the webhooks see, with the command in its PodExecOptions, and may refuse', async () => {
+    const shell = `shell${suffix}`;
+    expect((await kubectl(version, ['-n', 'lab', 'run', shell, '--image=busybox', '--', 'sleep', '3600'])).code).toBe(0);
+    await lab.until(`${shell} running`, () => condition(lab.pod('lab', shell), 'Ready') === 'True', 60_000);
+    expect((await kubectl(version, ['-n', 'lab', 'exec', shell, '--', 'true'])).code).toBe(0);
+    expect((await kubectl(version, ['apply', '-f', '-'], configuration('Validating', `noexec${suffix}`, 'wh', '/no-exec', 'Fail', 'pods/exec', 'CONNECT'))).code).toBe(0);
+    const refused = await kubectl(version, ['-n', 'lab', 'exec', shell, '--', 'echo', 'hi']);
+    expect(refused.code).not.toBe(0);
+    // A Status without a reason, as the webhook sent it: kubectl prints no "(Forbidden)".
+    expect(refused.stderr).toBe(`Error from server: admission webhook "noexec${suffix}.example.com" denied the request: PodExecOptions refused: echo hi\n`);
+    expect((await kubectl(version, ['delete', 'validatingwebhookconfiguration', `noexec${suffix}`])).code).toBe(0);
+  });
 });
+

@@ -47,6 +47,11 @@ export interface WebhookWrite {
 export interface WebhookAdmission {
   /** Runs the write with the webhooks that match it around it; returns what the registry returned. */
   write(write: WebhookWrite): Promise<KubeObject>;
+  /**
+   * A CONNECT (pods/exec, attach, portforward, proxy): the webhooks see its options object
+   * (PodExecOptions…) and may refuse it; none may change it.
+   */
+  connect(request: { definition: ResourceDefinition; namespace: string; name: string; subresource: string; options: Json; user: UserInfo }): Promise<void>;
   /** A create by one of the cluster's controllers, as its request would reach the API server. */
   create(definition: ResourceDefinition, namespace: string | undefined, object: KubeObject, user: UserInfo, run: (object: KubeObject, preview: boolean) => KubeObject): Promise<KubeObject>;
 }
@@ -82,7 +87,8 @@ export function createWebhookAdmission(registry: Registry, dial: ServiceDialer |
     }
   };
 
-  const mutate = async (hooks: Webhook[], attributes: AdmissionAttributes, write: WebhookWrite): Promise<KubeObject | undefined> => {
+  /** The object after every mutating webhook, or undefined when none changed it; `patchable` false: a patch is refused (DELETE, CONNECT). */
+  const mutate = async (hooks: Webhook[], attributes: AdmissionAttributes, warnings: string[], patchable: boolean): Promise<KubeObject | undefined> => {
     let object = attributes.object;
     let changed = false;
     /** IfNeeded webhooks called before a later webhook changed the object: called once more (reinvocationPolicy). */
@@ -90,10 +96,10 @@ export function createWebhookAdmission(registry: Registry, dial: ServiceDialer |
     const called: Webhook[] = [];
     const invoke = async (hook: Webhook) => {
       const answer = await call(hook, { ...attributes, object }, object);
-      if (answer) for (const warning of answer.warnings) write.warnings.push(warning);
+      if (answer) warnings.push(...answer.warnings);
       called.push(hook);
       if (!answer?.patch || answer.patch.length === 0) return false;
-      if (!object) throw internalError(`admission webhook "${hook.name}" attempted to modify the object, which is not supported for this operation`);
+      if (!object || !patchable) throw internalError(`admission webhook "${hook.name}" attempted to modify the object, which is not supported for this operation`);
       const { applyJsonPatch } = await libraries.patch();
       let patched: unknown;
       try {
@@ -113,13 +119,36 @@ export function createWebhookAdmission(registry: Registry, dial: ServiceDialer |
     return changed ? object : undefined;
   };
 
-  const validate = async (hooks: Webhook[], attributes: AdmissionAttributes, write: WebhookWrite): Promise<void> => {
+  const validate = async (hooks: Webhook[], attributes: AdmissionAttributes, warnings: string[]): Promise<void> => {
     const outcomes = await Promise.allSettled(hooks.map((hook) => call(hook, attributes, attributes.object)));
     for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
-    for (const outcome of outcomes) if (outcome.status === 'fulfilled' && outcome.value) write.warnings.push(...outcome.value.warnings);
+    for (const outcome of outcomes) if (outcome.status === 'fulfilled' && outcome.value) warnings.push(...outcome.value.warnings);
   };
 
   const admission: WebhookAdmission = {
+    async connect(request) {
+      const attributes: AdmissionAttributes = {
+        operation: 'CONNECT',
+        definition: request.definition,
+        subresource: request.subresource,
+        namespace: request.namespace,
+        name: request.name,
+        // An options object has no metadata: the review carries it as the object all the same.
+        object: request.options as unknown as KubeObject,
+        oldObject: undefined,
+        user: request.user,
+        dryRun: false,
+        options: null,
+        kind: String(request.options['kind']),
+      };
+      // A CONNECT answers with a stream, not an object: warnings have nowhere to go.
+      const warnings: string[] = [];
+      const matching = (hooks: Webhook[]) => hooks.filter((hook) => shouldCall(hook, attributes, registry));
+      const mutating = matching(source.mutating());
+      if (mutating.length > 0) await mutate(mutating, attributes, warnings, false);
+      const validating = matching(source.validating());
+      if (validating.length > 0) await validate(validating, attributes, warnings);
+    },
     create(definition, namespace, object, user, run) {
       const fieldManager = user.username.split(':').pop();
       return admission.write({
@@ -161,7 +190,7 @@ export function createWebhookAdmission(registry: Registry, dial: ServiceDialer |
         const seen = write.operation === 'DELETE' ? undefined : write.operation === 'CREATE' ? beforeCreate(write.run(object, true), write.object) : write.run(object, true);
         const attributes = { ...base, object: seen };
         const hooks = mutating.filter((hook) => shouldCall(hook, attributes, registry));
-        if (hooks.length > 0) object = (await mutate(hooks, attributes, write)) ?? object;
+        if (hooks.length > 0) object = (await mutate(hooks, attributes, write.warnings, write.operation !== 'DELETE')) ?? object;
       }
       if (validating.length > 0) {
         const final = write.operation === 'DELETE' ? undefined : write.run(object, true);
@@ -169,7 +198,7 @@ export function createWebhookAdmission(registry: Registry, dial: ServiceDialer |
         if (final && object && !object.metadata.name) object = { ...object, metadata: { ...object.metadata, name: final.metadata.name } };
         const attributes = { ...base, object: final, name: base.name || (final?.metadata.name ?? '') };
         const hooks = validating.filter((hook) => shouldCall(hook, attributes, registry));
-        if (hooks.length > 0) await validate(hooks, attributes, write);
+        if (hooks.length > 0) await validate(hooks, attributes, write.warnings);
       }
       return write.run(object, false);
     },

@@ -7,7 +7,7 @@ import type { LabelSelector, Registry, ResourceDefinition, UserInfo } from '../.
 import type { Json } from '../../../json.ts';
 import type { Rule, Webhook } from './configurations.ts';
 
-export type WebhookOperation = 'CREATE' | 'UPDATE' | 'DELETE';
+export type WebhookOperation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
 /** One request as admission sees it (admission.Attributes). */
 export interface AdmissionAttributes {
@@ -22,8 +22,10 @@ export interface AdmissionAttributes {
   oldObject: KubeObject | undefined;
   user: UserInfo;
   dryRun: boolean;
-  /** CreateOptions, UpdateOptions or DeleteOptions, as the review carries them */
-  options: Json;
+  /** CreateOptions, UpdateOptions or DeleteOptions, as the review carries them; null for CONNECT */
+  options: Json | null;
+  /** The object's kind when it is not the resource's (PodExecOptions for a CONNECT to pods/exec). */
+  kind?: string;
 }
 
 const any = (values: string[], value: string) => values.includes('*') || values.includes(value);
@@ -66,7 +68,8 @@ function namespaceSelected(hook: Webhook, attributes: AdmissionAttributes, regis
 
 function objectSelected(hook: Webhook, attributes: AdmissionAttributes): boolean {
   if (isEmpty(hook.objectSelector)) return true;
-  return [attributes.object, attributes.oldObject].some((object) => object !== undefined && hook.objectSelector.matches(object.metadata.labels ?? {}));
+  // An object without metadata (a CONNECT's PodExecOptions) matches no selector, as meta.Accessor fails upstream.
+  return [attributes.object, attributes.oldObject].some((object) => object?.metadata !== undefined && hook.objectSelector.matches(object.metadata.labels ?? {}));
 }
 
 /**
