@@ -6,6 +6,7 @@
 // request a signer cannot honour gets a Failed condition (SignerValidationFailure) instead.
 import { asArray, asObject, type Json, str, strings } from '../json.ts';
 import type { KubeObject } from '../types.ts';
+import { parseCertificateRequest } from '../registry/index.ts';
 import type { ControllerContext } from './context.ts';
 import { objectKey, type RunningController, startController } from './runtime.ts';
 
@@ -117,7 +118,6 @@ export function startCertificateSigning(ctx: ControllerContext, key: ClusterSign
       const check = signers[str(spec['signerName']) ?? ''];
       if (!check) return;
       const request = Buffer.from(str(spec['request']) ?? '', 'base64').toString('latin1');
-      const { parseCertificateRequest } = await import('../registry/resources/certificates/request.ts');
       const usages = strings(spec['usages']);
       const problem = check(parseCertificateRequest(request), usages);
       const now = ctx.clock.now();

@@ -39,5 +39,6 @@ export { fieldError, invalidObject, errorBody } from './validation.ts';
 export type { FieldError, FieldErrorType } from './validation.ts';
 export { podUsage, objectUsage, quotaUsage, quotaMatchesPod, computeResourcesOf } from './quota.ts';
 export { generateName } from './meta.ts';
+export { parseCertificateRequest, RequestError as CertificateRequestError } from './resources/certificates/request.ts';
 export { eventsV1ToEvent } from './resources/core/events.ts';
 export { DEFAULT_NAMESPACE_BYTES, MAX_OBJECT_BYTES } from './storage-limits.ts';

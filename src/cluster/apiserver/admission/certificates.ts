@@ -5,8 +5,7 @@
 // `signers` resource of certificates.k8s.io, named by signerName or its "<domain>/*".
 import { asObject, str } from '../../json.ts';
 import type { KubeObject } from '../../types.ts';
-import type { AdmissionPlugin, AdmissionRequest, Registry, UserInfo } from '../../registry/index.ts';
-import { parseCertificateRequest, RequestError } from '../../registry/resources/certificates/request.ts';
+import { type AdmissionPlugin, type AdmissionRequest, CertificateRequestError, parseCertificateRequest, type Registry, type UserInfo } from '../../registry/index.ts';
 import { authorizedByRbac } from '../auth/index.ts';
 import { forbidden } from './forbidden.ts';
 
@@ -36,7 +35,7 @@ export const certificateAdmission: AdmissionPlugin = {
       try {
         organizations = parseCertificateRequest(Buffer.from(str(asObject(request.object?.spec)?.request) ?? '', 'base64').toString('latin1')).organizations;
       } catch (error) {
-        if (!(error instanceof RequestError)) throw error;
+        if (!(error instanceof CertificateRequestError)) throw error;
         throw forbidden(request, `failed to parse CSR: ${error.message}`);
       }
       if (organizations.includes('system:masters')) throw forbidden(request, `use of ${CLIENT_SIGNER} signer with system:masters group is not allowed`);
