@@ -15,6 +15,8 @@ import { hasKubectl, startTestCluster, type TestCluster } from '../apiserver/har
 const run = promisify(execFile);
 
 interface Review {
+  /** the path the API server posted to (set by the test's server) */
+  path?: string;
   request: { uid: string; operation: string; name?: string; namespace?: string; dryRun: boolean; object: { metadata: { labels?: Record<string, string>; uid?: string } } | null; oldObject: unknown; userInfo: { username: string } };
 }
 
@@ -58,8 +60,8 @@ beforeAll(async () => {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const review = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Review;
-      seen.push(review);
       const path = (req.url ?? '/').replace(/\?.*$/, '');
+      seen.push({ ...review, path });
       // A webhook that never answers: the API server gives up after timeoutSeconds.
       if (path === '/slow') return;
       res.setHeader('content-type', 'application/json');
@@ -80,7 +82,18 @@ afterAll(async () => {
 function configuration(
   kind: 'Validating' | 'Mutating',
   name: string,
-  hooks: Array<{ name: string; path?: string; url?: string; failurePolicy?: string; caBundle?: string; objectSelector?: unknown; resources?: string[]; operations?: string[]; timeoutSeconds?: number }>,
+  hooks: Array<{
+    name: string;
+    path?: string;
+    url?: string;
+    failurePolicy?: string;
+    caBundle?: string;
+    objectSelector?: unknown;
+    resources?: string[];
+    operations?: string[];
+    timeoutSeconds?: number;
+    reinvocationPolicy?: string;
+  }>,
 ): string {
   return JSON.stringify({
     apiVersion: 'admissionregistration.k8s.io/v1',
@@ -94,6 +107,7 @@ function configuration(
       admissionReviewVersions: ['v1'],
       failurePolicy: hook.failurePolicy ?? 'Fail',
       timeoutSeconds: hook.timeoutSeconds ?? 5,
+      ...(hook.reinvocationPolicy ? { reinvocationPolicy: hook.reinvocationPolicy } : {}),
       ...(hook.objectSelector ? { objectSelector: hook.objectSelector } : {}),
     })),
   });
@@ -201,4 +215,22 @@ describe.each(versions)('admission webhooks with kubectl %s', (version) => {
     expect(slow.stderr).toContain(`Internal error occurred: failed calling webhook "slow.example.com": failed to call webhook: Post "https://127.0.0.1:${port}/slow?timeout=1s": context deadline exceeded`);
     await remove('validatingwebhookconfiguration', `slow-${ns}`);
   });
+
+  it('reinvocationPolicy IfNeeded calls a mutating webhook again when a later one changed the object; Never does not', async () => {
+    const hooks = (policy: string) => [
+      { name: 'first.example.com', path: `/allow-${policy}`, reinvocationPolicy: policy, objectSelector: { matchLabels: { again: ns } } },
+      { name: 'second.example.com', path: '/mutate', objectSelector: { matchLabels: { again: ns } } },
+    ];
+    const calls = (name: string, path: string) => seen.filter((entry) => entry.request.namespace === ns && entry.request.name === name && entry.path === path).length;
+    for (const policy of ['IfNeeded', 'Never']) {
+      await apply(configuration('Mutating', `again-${ns}`, hooks(policy)), version);
+      const name = `again-${policy.toLowerCase()}`;
+      expect((await t.kubectl(['-n', ns, 'apply', '-f', '-'], { version, stdin: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { again: ns } } }) })).code).toBe(0);
+      expect([calls(name, `/allow-${policy}`), calls(name, '/mutate')]).toEqual([policy === 'IfNeeded' ? 2 : 1, 1]);
+      // The second call saw the second webhook's label.
+      expect(seen.findLast((entry) => entry.request.namespace === ns && entry.request.name === name && entry.path === `/allow-${policy}`)?.request.object?.metadata.labels?.['injected']).toBe(policy === 'IfNeeded' ? 'yes' : undefined);
+      await remove('mutatingwebhookconfiguration', `again-${ns}`);
+    }
+  });
 });
+
