@@ -5,9 +5,13 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
-const usage = `usage: formicary cluster [--kubeconfig FILE] [--port N] [--data DIR] [--nodes N] [--sandbox-share F] [--hide-path DIR]... [--unsafe-local-shell] [--stop-on-stdin-close] [--audit-log-path FILE]
+const usage = `usage: formicary cluster [--kubeconfig FILE] [--port N] [--bind-address IP] [--tls-san NAME]... [--data DIR] [--nodes N] [--sandbox-share F] [--hide-path DIR]... [--unsafe-local-shell] [--stop-on-stdin-close] [--audit-log-path FILE]
   --kubeconfig FILE  where to write the admin kubeconfig (default: DIR/kubeconfig)
-  --port N           port on 127.0.0.1 (default: 0, any free port)
+  --port N           port to listen on (default: 0, any free port)
+  --bind-address IP  address to listen on (default: 127.0.0.1); 0.0.0.0 for a cluster in a pod
+                     that others reach through a Service
+  --tls-san NAME     a DNS name or IP address the serving certificate holds too (repeatable),
+                     such as that Service's name; taken when the data dir is new
   --data DIR         certificates, credentials and objects (default: .formicary/cluster)
   --nodes N          how many Nodes to register (default: 3)
   --sandbox-share F  the share of this machine's memory and CPUs all pods together may use,
@@ -32,6 +36,8 @@ const optionsSchema = z.object({
   nodes: z.coerce.number().int().min(1).max(100).default(3),
   'sandbox-share': z.coerce.number().min(0.05).max(1).default(0.5),
   'hide-path': z.array(z.string().min(1)).default([]),
+  'bind-address': z.union([z.ipv4(), z.ipv6()], { error: 'must be an IP address, such as 127.0.0.1 or 0.0.0.0' }).default('127.0.0.1'),
+  'tls-san': z.array(z.union([z.ipv4(), z.ipv6(), z.hostname()], { error: 'must be a DNS name or an IP address' })).default([]),
 });
 
 export async function runCluster(args: string[]): Promise<number> {
@@ -47,6 +53,8 @@ export async function runCluster(args: string[]): Promise<number> {
         nodes: { type: 'string' },
         'sandbox-share': { type: 'string' },
         'hide-path': { type: 'string', multiple: true },
+        'bind-address': { type: 'string' },
+        'tls-san': { type: 'string', multiple: true },
         'unsafe-local-shell': { type: 'boolean' },
         'stop-on-stdin-close': { type: 'boolean' },
         'audit-log-path': { type: 'string' },
@@ -86,6 +94,8 @@ export async function runCluster(args: string[]): Promise<number> {
     cluster = await startCluster({
       dataDir: data,
       port,
+      bindAddress: options.data['bind-address'],
+      tlsSans: options.data['tls-san'],
       nodes,
       kubelet: {
         unsafeLocalShell,
@@ -95,7 +105,7 @@ export async function runCluster(args: string[]): Promise<number> {
       ...(auditLog ? { audit: (event) => auditLog.write(`${JSON.stringify(event)}\n`) } : {}),
     });
   } catch (error) {
-    process.stderr.write(`formicary cluster: could not start: ${whyNotStarted(error, port, data)}\n`);
+    process.stderr.write(`formicary cluster: could not start: ${whyNotStarted(error, port, options.data['bind-address'], data)}\n`);
     return 1;
   }
   await cluster.writeKubeconfig(kubeconfigFile);
@@ -151,9 +161,9 @@ export async function runCluster(args: string[]): Promise<number> {
 /** How long a cluster whose parent exited may take to stop before it exits anyway. */
 const ORPHAN_STOP_MS = 20_000;
 
-function whyNotStarted(error: unknown, port: number, data: string): string {
+function whyNotStarted(error: unknown, port: number, address: string, data: string): string {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') return `port ${port} on 127.0.0.1 is already in use; choose another with --port N (0 picks a free one)`;
+  if (code === 'EADDRINUSE') return `port ${port} on ${address} is already in use; choose another with --port N (0 picks a free one)`;
   if (code === 'EACCES' || code === 'EROFS') return `cannot write the data dir ${resolve(data)} (${code}); choose another with --data DIR`;
   return error instanceof Error ? error.message : String(error);
 }

@@ -17,8 +17,12 @@ export { inUserNamespace, rootlessLaunch, runRootless, type RootlessLaunch } fro
 export interface ClusterOptions {
   /** Where certificates, credentials and every object live; default `.formicary/cluster`. */
   dataDir?: string;
-  /** Listening port on 127.0.0.1; 0 (the default) picks a free one. */
+  /** Listening port; 0 (the default) picks a free one. */
   port?: number;
+  /** The address to listen on (kube-apiserver's --bind-address); default 127.0.0.1. 0.0.0.0: every interface, as a cluster in a pod behind a Service. */
+  bindAddress?: string;
+  /** Names and addresses the serving certificate holds besides 127.0.0.1, localhost and `kubernetes…` (k3s's --tls-san). */
+  tlsSans?: string[];
   /** How many Nodes the cluster registers; default 3 (1 without controllers). */
   nodes?: number;
   /** Controllers, scheduler and Nodes (default on); false serves a bare API server. */
@@ -138,7 +142,7 @@ async function startLocked(options: ClusterOptions, dataDir: string, lock: DataD
   const clock = options.clock ?? (() => new Date());
   const log = options.log ?? stderrLogger;
   const [certificates, adminToken, tokens, registry] = await Promise.all([
-    loadOrCreateServingCertificates(dataDir),
+    loadOrCreateServingCertificates(dataDir, options.tlsSans ?? []),
     readOrCreateSecret(join(dataDir, 'admin.token'), () => randomBytes(32).toString('base64url')),
     openServiceAccountTokens(dataDir),
     openRegistry({
@@ -173,6 +177,7 @@ async function startLocked(options: ClusterOptions, dataDir: string, lock: DataD
       adminToken,
       tokens,
       port: options.port ?? 0,
+      ...(options.bindAddress ? { host: options.bindAddress } : {}),
       clock,
       ...(connect ? { connect } : {}),
       webhooks,

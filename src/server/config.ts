@@ -61,6 +61,8 @@ export interface PortalConfig {
   sandboxLimit: number | null;
   /** Learners' own clusters (labs with needs: cluster) at once; each is a process on this host (LAB_CLUSTER=embedded). */
   dedicatedClusterLimit: number;
+  /** With LAB_CLUSTER=kubernetes: the portal image that learners' own clusters run as pods (DEDICATED_CLUSTER_IMAGE). */
+  dedicatedClusterImage: string;
   /** Keys the OIDC sign-in cookie and the CSRF tokens; kept in DATA_DIR when not given, so it survives restarts. */
   sessionSecret: string;
 }
@@ -93,6 +95,7 @@ export const VARIABLES = [
   'SANDBOX_WARM_POOL',
   'SANDBOX_LIMIT',
   'DEDICATED_CLUSTER_LIMIT',
+  'DEDICATED_CLUSTER_IMAGE',
 ] as const;
 type Variable = (typeof VARIABLES)[number];
 
@@ -322,13 +325,19 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>, c
     else problems.push(`DEDICATED_CLUSTER_LIMIT: ${shown('DEDICATED_CLUSTER_LIMIT', rawDedicated)} is not a number of learners' own clusters (a whole number from 0 to ${MAX_DEDICATED_CLUSTERS}; 0 turns labs with needs: cluster off)`);
   }
 
+  const dedicatedClusterImage = value('DEDICATED_CLUSTER_IMAGE') ?? 'formicary/portal:0.1.0';
+  // A reference as the runtime parses it: lower-case repository path, an optional :tag and @sha256 digest.
+  if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/.test(dedicatedClusterImage)) {
+    problems.push(`DEDICATED_CLUSTER_IMAGE: ${shown('DEDICATED_CLUSTER_IMAGE', dedicatedClusterImage)} is not an image reference (such as registry.example.com/formicary/portal:0.1.0)`);
+  }
+
   const sessionSecret = value('SESSION_SECRET') ?? null;
   if (sessionSecret !== null && sessionSecret.length < MIN_SECRET_LENGTH) {
     problems.push(`SESSION_SECRET: too short; use at least ${MIN_SECRET_LENGTH} random characters, or leave it unset to have one generated in DATA_DIR`);
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port: listenPort, host, dataDir, database, labCluster, auth, xapi, logLevel, labSessionsPerLearner, sandboxWarmPool, sandboxLimit, dedicatedClusterLimit, sessionSecret };
+  return { port: listenPort, host, dataDir, database, labCluster, auth, xapi, logLevel, labSessionsPerLearner, sandboxWarmPool, sandboxLimit, dedicatedClusterLimit, dedicatedClusterImage, sessionSecret };
 }
 
 /**

@@ -184,6 +184,8 @@ export async function startPortal(config: PortalConfig, options: PortalOptions =
       warmPool: config.sandboxWarmPool,
       sandboxLimit: config.sandboxLimit,
       ...(dedicatedClusters ? { dedicatedClusters } : {}),
+      // On a real lab cluster a learner's own cluster is a pod in their sandbox namespace.
+      ...(config.labCluster.mode === 'kubernetes' && config.dedicatedClusterLimit > 0 ? { podClusters: { image: config.dedicatedClusterImage, limit: config.dedicatedClusterLimit } } : {}),
     });
     services.labs = labs.sessions;
     labs.register(routes);

@@ -4,6 +4,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -111,4 +112,33 @@ describe('formicary cluster', () => {
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toBe(`formicary cluster: could not start: port ${port} on 127.0.0.1 is already in use; choose another with --port N (0 picks a free one)`);
   }, 60_000);
+
+  it('with --tls-san, serves a certificate that names the Service it is reached by too; refuses a bind address or name that is none', async () => {
+    const named = await startCli(['--data', join(dir, 'named'), '--bind-address', '127.0.0.1', '--tls-san', 'learner-cluster.lab-ada-x1.svc', '--tls-san', '10.96.7.7']);
+    const server = new URL(/ready at (\S+)/.exec(named.readyLine)?.[1] ?? '');
+    const certificate = await new Promise<string>((resolve, reject) => {
+      const socket = tlsConnect({ host: server.hostname, port: Number(server.port), rejectUnauthorized: false }, () => {
+        resolve(socket.getPeerCertificate().subjectaltname ?? '');
+        socket.end();
+      });
+      socket.once('error', reject);
+    });
+    expect(certificate).toContain('DNS:learner-cluster.lab-ada-x1.svc');
+    expect(certificate).toContain('IP Address:10.96.7.7');
+    expect(certificate).toContain('IP Address:127.0.0.1');
+    expect(await stop(named, 'SIGTERM')).toBe(0);
+    for (const [flag, value, why] of [
+      ['--bind-address', 'everywhere', 'must be an IP address, such as 127.0.0.1 or 0.0.0.0'],
+      ['--tls-san', 'not a name', 'must be a DNS name or an IP address'],
+    ] as const) {
+      const refused = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [bin, 'cluster', '--data', join(dir, 'refused'), flag, value], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.once('exit', (code) => resolve({ code, stderr }));
+      });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr.split('\n')[0]).toBe(`formicary cluster: ${flag}: ${why}`);
+    }
+  }, 90_000);
 });

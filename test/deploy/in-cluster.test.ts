@@ -15,11 +15,13 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { writeLab } from '../labs/fixtures.ts';
 import { labProject, FIXTURE_LAB } from '../support/lab-fixture.ts';
 
 const run = promisify(execFile);
 const ACCOUNT = 'system:serviceaccount:formicary:formicary-portal';
 const PROJECT = join(import.meta.dirname, '..', '..');
+const OWN_CLUSTER_LAB = 'own-nodes';
 
 interface AuditEvent {
   verb: string;
@@ -84,38 +86,56 @@ function pair(verb: string, group: string, resource: string): string {
   return `${verb} ${group ? `${group}/` : ''}${resource}`;
 }
 
+/** deploy/base applied once, and the formicary-portal account as a pod mounts it (token, CA, namespace). */
+let accountDir: Promise<string> | undefined;
+function portalAccount(): Promise<string> {
+  accountDir ??= (async () => {
+      await kubectl('apply', '-k', join(PROJECT, 'deploy', 'base'));
+      // No portal pods on the stand-in: only its account and RBAC are under test here.
+      await kubectl('-n', 'formicary', 'scale', 'deployment/formicary-portal', '--replicas=0');
+      const token = (await kubectl('-n', 'formicary', 'create', 'token', 'formicary-portal', '--duration=1h')).trim();
+      expect(token.split('.')).toHaveLength(3);
+
+      // What the kubelet mounts in a pod: token, the cluster's CA, the namespace.
+      const account = join(dir, 'serviceaccount');
+      await mkdir(account);
+      expect(caPem).toContain('BEGIN CERTIFICATE');
+      await writeFile(join(account, 'token'), token);
+      await writeFile(join(account, 'ca.crt'), caPem);
+      await writeFile(join(account, 'namespace'), 'formicary');
+
+      return account;
+  })();
+  return accountDir;
+}
+
+/** Runs SCRIPT as the portal runs in a pod: bubblewrap, the account at /var/run/secrets/…, KUBERNETES_SERVICE_HOST/PORT, no kubeconfig. */
+async function inPod(script: string, args: string[]): Promise<Record<string, unknown>> {
+  const account = await portalAccount();
+  const labCluster: NodeJS.ProcessEnv = { ...process.env, LAB_CLUSTER: 'kubernetes', KUBERNETES_SERVICE_HOST: server.hostname, KUBERNETES_SERVICE_PORT: server.port };
+  delete labCluster['KUBECONFIG'];
+  // /run (and so /var/run) is a fresh tmpfs in the sandbox: the host's stays untouched.
+  const { stdout } = await run(
+    'bwrap',
+    // /var/run is a link to /run, where a pod's kubelet puts them too.
+    ['--dev-bind', '/', '/', '--tmpfs', '/run', '--ro-bind', account, '/run/secrets/kubernetes.io/serviceaccount', '--die-with-parent', process.execPath, join(import.meta.dirname, script), ...args],
+    { env: labCluster, timeout: 240_000 },
+  );
+  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+}
+
+/** Every call of the portal's account, from the audit log. */
+async function portalCalls(): Promise<AuditEvent[]> {
+  return (await readFile(join(dir, 'audit.log'), 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as AuditEvent)
+    .filter((event) => event.user.username === ACCOUNT);
+}
+
 describe('the portal in a pod, on a cluster with deploy/base applied', () => {
   it('runs a lab end to end with its ServiceAccount, and uses every RBAC rule it is given or the README says why not', async () => {
-    await kubectl('apply', '-k', join(PROJECT, 'deploy', 'base'));
-    // No portal pods on the stand-in: only its account and RBAC are under test here.
-    await kubectl('-n', 'formicary', 'scale', 'deployment/formicary-portal', '--replicas=0');
-    const token = (await kubectl('-n', 'formicary', 'create', 'token', 'formicary-portal', '--duration=1h')).trim();
-    expect(token.split('.')).toHaveLength(3);
-
-    // What the kubelet mounts in a pod: token, the cluster's CA, the namespace.
-    const account = join(dir, 'serviceaccount');
-    await mkdir(account);
-    expect(caPem).toContain('BEGIN CERTIFICATE');
-    await writeFile(join(account, 'token'), token);
-    await writeFile(join(account, 'ca.crt'), caPem);
-    await writeFile(join(account, 'namespace'), 'formicary');
-
-    const labCluster: NodeJS.ProcessEnv = { ...process.env, LAB_CLUSTER: 'kubernetes', KUBERNETES_SERVICE_HOST: server.hostname, KUBERNETES_SERVICE_PORT: server.port };
-    delete labCluster['KUBECONFIG'];
-    // /run (and so /var/run) is a fresh tmpfs in the sandbox: the host's stays untouched.
-    const { stdout } = await run(
-      'bwrap',
-      [
-        '--dev-bind', '/', '/',
-        '--tmpfs', '/run',
-        // /var/run is a link to /run, where a pod's kubelet puts them too.
-        '--ro-bind', account, '/run/secrets/kubernetes.io/serviceaccount',
-        '--die-with-parent',
-        process.execPath, join(import.meta.dirname, 'in-cluster-run.ts'), join(root, 'labs'), FIXTURE_LAB, 'create', 'kubectl create configmap settings --from-literal=mode=fast',
-      ],
-      { env: labCluster, timeout: 240_000 },
-    );
-    const outcome = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+    const outcome = await inPod('in-cluster-run.ts', [join(root, 'labs'), FIXTURE_LAB, 'create', 'kubectl create configmap settings --from-literal=mode=fast']);
     expect(outcome).toMatchObject({
       server: `https://${server.host}`,
       namespace: 'formicary',
@@ -127,12 +147,7 @@ describe('the portal in a pod, on a cluster with deploy/base applied', () => {
       reaped: true,
     });
 
-    // Every call of the portal's account, from the audit log.
-    const events = (await readFile(join(dir, 'audit.log'), 'utf8'))
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as AuditEvent)
-      .filter((event) => event.user.username === ACCOUNT);
+    const events = await portalCalls();
     expect(events.length).toBeGreaterThan(20);
     expect(events.filter((event) => event.responseStatus.code === 403).map((event) => `${event.verb} ${event.requestURI}`)).toEqual([]);
     const used = new Set(
@@ -163,5 +178,54 @@ describe('the portal in a pod, on a cluster with deploy/base applied', () => {
       }
     }
     expect(unexplained).toEqual([]);
+  }, 300_000);
+
+  it('gives a lab with needs: cluster a formicary cluster of the learner\'s own, as a pod in the sandbox: the terminal\'s kubectl talks to it, a check reads it, End removes it', async () => {
+    await writeLab(join(root, 'labs'), OWN_CLUSTER_LAB, {
+      'lab.yaml': `title: Own nodes
+summary: For tests.
+duration: 5
+needs: cluster
+steps:
+  - id: cordon
+    title: Cordon node-2
+    instructions: Cordon node-2.
+    checks:
+      - kind: field
+        resource: nodes
+        name: node-2
+        path: '{.spec.unschedulable}'
+        equals: true
+        message: node-2 still takes new pods; cordon it.
+    solution:
+      - kubectl cordon node-2
+`,
+    });
+    const hostNodes = JSON.parse(await kubectl('get', 'nodes', '-o', 'json')) as { items: { metadata: { uid: string } }[] };
+    const outcome = await inPod('in-cluster-dedicated-run.ts', [
+      join(root, 'labs'),
+      OWN_CLUSTER_LAB,
+      'cordon',
+      "kubectl get nodes -o jsonpath='NODES={.items[*].metadata.uid}{\"\\n\"}' && kubectl get namespaces -o name | tr '\\n' ' ' && kubectl cordon node-2 && kubectl create clusterrole learner-made --verb=get --resource=pods",
+    ]);
+    expect(outcome).toMatchObject({ dedicated: true, terminal: true, checks: [true], ended: true });
+    // The terminal's kubectl reached the learner's cluster: three nodes none of which is the host's,
+    // and none of the host's namespaces (deploy/base's `formicary`).
+    const screen = String(outcome['screen']);
+    // The uids kubectl printed (the echoed command line has none).
+    const nodes = /NODES=((?:[0-9a-f]{8}-[0-9a-f-]{27} ?)+)/.exec(screen)?.[1]?.trim().split(' ') ?? [];
+    expect(nodes).toHaveLength(3);
+    for (const node of hostNodes.items) expect(nodes).not.toContain(node.metadata.uid);
+    expect(screen).toContain('namespace/kube-system');
+    expect(screen).not.toContain('namespace/formicary ');
+    // What the learner did cluster-wide stayed in their cluster.
+    expect((await kubectl('get', 'node', 'node-2', '-o', 'jsonpath={.spec.unschedulable}')).trim()).toBe('');
+    await expect(kubectl('get', 'clusterrole', 'learner-made')).rejects.toThrow(/NotFound|not found/);
+    // End took the sandbox namespace, and with it the cluster's pod, Service and Secret.
+    await expect(kubectl('get', 'namespace', String(outcome['sandbox']))).rejects.toThrow(/NotFound|not found/);
+    // The portal's account needed nothing its RBAC does not give, port-forward to the learner's cluster among it.
+    const events = await portalCalls();
+    expect(events.filter((event) => event.responseStatus.code === 403).map((event) => `${event.verb} ${event.requestURI}`)).toEqual([]);
+    expect(events.some((event) => event.objectRef?.resource === 'pods' && event.objectRef.subresource === 'portforward')).toBe(true);
   }, 300_000);
 });

@@ -39,6 +39,7 @@ describe('parseConfig', () => {
       sandboxWarmPool: 0,
       sandboxLimit: null,
       dedicatedClusterLimit: 4,
+      dedicatedClusterImage: 'formicary/portal:0.1.0',
       sessionSecret: null,
     });
   });
@@ -189,6 +190,13 @@ describe('parseConfig', () => {
       expect(problemsOf({ DEDICATED_CLUSTER_LIMIT: bad }), bad).toEqual([
         `DEDICATED_CLUSTER_LIMIT: "${bad}" is not a number of learners' own clusters (a whole number from 0 to 200; 0 turns labs with needs: cluster off)`,
       ]);
+    }
+  });
+
+  it('reads DEDICATED_CLUSTER_IMAGE, the portal image learners\' own clusters run from on LAB_CLUSTER=kubernetes', () => {
+    expect(parseConfig({ DEDICATED_CLUSTER_IMAGE: 'registry.example.com:5000/learning/formicary-portal:1.4.2' }, cwd).dedicatedClusterImage).toBe('registry.example.com:5000/learning/formicary-portal:1.4.2');
+    for (const bad of ['Formicary/Portal', 'portal:', 'a b']) {
+      expect(problemsOf({ DEDICATED_CLUSTER_IMAGE: bad }), bad).toEqual([`DEDICATED_CLUSTER_IMAGE: "${bad}" is not an image reference (such as registry.example.com/formicary/portal:0.1.0)`]);
     }
   });
 

@@ -5,6 +5,7 @@
 // kubeadm's controller-manager signs with /etc/kubernetes/pki/ca.key. A data dir from before the
 // key was kept gets a new CA once.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 
 export interface ServingCertificates {
@@ -17,11 +18,15 @@ export interface ServingCertificates {
 
 const files = { ca: 'ca.crt', caKey: 'ca.key', cert: 'server.crt', key: 'server.key' } as const;
 
-/** Reads the certificates from `dir`, or generates and stores them when any is missing. */
-export async function loadOrCreateServingCertificates(dir: string): Promise<ServingCertificates> {
+/**
+ * Reads the certificates from `dir`, or generates and stores them when any is missing. `extraNames`
+ * (`--tls-san`: IP addresses or DNS names, e.g. the Service a cluster in a pod is reached by) go
+ * into a new server certificate beside the usual ones.
+ */
+export async function loadOrCreateServingCertificates(dir: string, extraNames: string[] = []): Promise<ServingCertificates> {
   const existing = await readCertificates(dir);
   if (existing) return existing;
-  const created = await createServingCertificates();
+  const created = await createServingCertificates(new Date(), extraNames);
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, files.ca), created.caPem, { mode: 0o644 });
   await writeFile(join(dir, files.caKey), created.caKeyPem, { mode: 0o600 });
@@ -46,7 +51,7 @@ async function readCertificates(dir: string): Promise<ServingCertificates | unde
 }
 
 /** ECDSA P-256 keeps first start fast (RSA key generation alone can take a second). */
-async function createServingCertificates(now = new Date()): Promise<ServingCertificates> {
+async function createServingCertificates(now: Date, extraNames: string[]): Promise<ServingCertificates> {
   // Loaded only on first start: the reuse path stays free of the x509 library's load time.
   // @peculiar/x509 needs the Reflect metadata API before it loads.
   await import('reflect-metadata');
@@ -92,6 +97,7 @@ async function createServingCertificates(now = new Date()): Promise<ServingCerti
         { type: 'dns', value: 'kubernetes.default' },
         { type: 'dns', value: 'kubernetes.default.svc' },
         { type: 'dns', value: 'kubernetes.default.svc.cluster.local' },
+        ...extraNames.map((name) => ({ type: isIP(name) ? ('ip' as const) : ('dns' as const), value: name })),
       ]),
       await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
     ],

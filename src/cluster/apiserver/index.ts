@@ -100,9 +100,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     });
   });
   const { port } = server.address() as AddressInfo;
-  address = `${host}:${port}`;
+  // Listening on every interface, the cluster's own clients (kubeconfig, kubelet) use the loopback one.
+  const reach = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  address = `${reach.includes(':') ? `[${reach}]` : reach}:${port}`;
   return {
-    url: `https://${host}:${port}`,
+    url: `https://${address}`,
     port,
     async close() {
       unsubscribe();

@@ -32,6 +32,8 @@ export interface LabsOptions {
   sessionsPerLearner?: number;
   /** Where labs with `needs: cluster` get a cluster of the learner's own (LAB_CLUSTER=embedded); without it they are refused. */
   dedicatedClusters?: DedicatedClusterHost;
+  /** LAB_CLUSTER=kubernetes: labs with `needs: cluster` get a pod of this image running `formicary cluster`, at most `limit` at once. */
+  podClusters?: { image: string; limit: number };
 }
 
 export interface Labs {
@@ -86,6 +88,7 @@ export function startLabs(options: LabsOptions): Labs {
         // Replicas elect one reaper in the portal's own namespace (a pod's service account's; `default` elsewhere).
         leaderLease: { namespace: kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ?? 'default' },
         ...(options.dedicatedClusters ? { dedicatedClusters: options.dedicatedClusters } : {}),
+        ...(options.podClusters ? { podClusters: options.podClusters } : {}),
         log: { info: (details, message) => log.info(details, message), warn: (details, message) => log.warn(details, message), error: (details, message) => log.error(details, message) },
       });
       made.startBackground();
@@ -130,7 +133,7 @@ export function startLabs(options: LabsOptions): Labs {
   const checks: LabChecks = {
     async run({ lab, step, sandbox }) {
       const made = await sandboxes();
-      const client = sandbox.workbench.kubeconfig ? made.clientOf(sandbox.namespace) : (labClusterClient ??= new KubeClient(options.cluster.loadKubeConfig()));
+      const client = sandbox.workbench.kubeconfig ? made.clientOf(sandbox.namespace) : options.podClusters ? await made.clusterClient(sandbox.namespace) : (labClusterClient ??= new KubeClient(options.cluster.loadKubeConfig()));
       void made.touch(sandbox.namespace).catch(() => undefined);
       const checked = lab.steps.find((candidate) => candidate.id === step);
       if (!checked) throw new Error(`lab ${lab.id} has no step "${step}"; its steps are ${lab.steps.map((candidate) => candidate.id).join(', ')}`);

@@ -76,7 +76,7 @@ export function noDedicatedClusters(lab: string): SandboxError {
   return new SandboxError(
     'starting-cluster',
     null,
-    `Lab ${lab} needs a cluster of its own (needs: cluster), and none can be started here: Formicary starts learners' own clusters only on the embedded cluster (LAB_CLUSTER=embedded, DEDICATED_CLUSTER_LIMIT above 0), as processes beside the portal.`,
+    `Lab ${lab} needs a cluster of its own (needs: cluster), and none can be started here: DEDICATED_CLUSTER_LIMIT is 0 (above 0, learners' own clusters are processes beside the portal with LAB_CLUSTER=embedded, pods in their sandboxes with LAB_CLUSTER=kubernetes).`,
   );
 }
 

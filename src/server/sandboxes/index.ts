@@ -19,9 +19,12 @@
 // LimitRange `lab-defaults`, NetworkPolicy `same-namespace-only`, and the Pod `workbench`
 // (image formicary/workbench, the learner's ServiceAccount, HOME on an emptyDir).
 //
-// A lab with `needs: cluster` gets a cluster of the learner's own instead (dedicated.ts): the
-// Namespace on the lab cluster is then only its record, and exec, checks and the terminal go to
-// that cluster (`clientOf`, `Sandbox.kubeconfig`). Ending or reaping it stops its process.
+// A lab with `needs: cluster` gets a cluster of the learner's own instead. On the embedded host
+// (dedicated.ts) it is a process: the Namespace on the lab cluster is then only its record, and
+// exec, checks and the terminal go to that cluster (`clientOf`, `Sandbox.kubeconfig`); ending or
+// reaping it stops its process. On a real lab cluster (pod-clusters.ts) it is a pod in the sandbox
+// namespace, beside the usual workbench whose kubectl points at it; checks read it through
+// `clusterClient`, and it goes with the namespace.
 import { KubeConfig } from '@kubernetes/client-node';
 import { errorMessage, labDigest, statusCode, type ExecResult, type KubeObject, type Lab, type LabCatalog } from '../../labs/index.ts';
 import { KubeClient } from '../../labs/kube/index.ts';
@@ -42,6 +45,7 @@ import {
 } from './labels.ts';
 import { DedicatedClusterLimitError, noDedicatedClusters, OwnClusters, provisionDedicated, type DedicatedClusterHost } from './dedicated.ts';
 import { LeaderElection } from './leader.ts';
+import { POD_CLUSTER_HOST, PodClusters } from './pod-clusters.ts';
 import { DEFAULT_WORKBENCH_IMAGE } from './objects.ts';
 import {
   PHASE_MESSAGES,
@@ -111,6 +115,11 @@ export interface SandboxesOptions {
   workbenchImage?: string;
   /** Where labs with `needs: cluster` get a cluster of the learner's own; without it they are refused. */
   dedicatedClusters?: DedicatedClusterHost;
+  /**
+   * On a real lab cluster (LAB_CLUSTER=kubernetes): labs with `needs: cluster` get a pod of `image`
+   * running `formicary cluster` in their sandbox namespace, at most `limit` at once across replicas.
+   */
+  podClusters?: { image?: string; limit: number };
   now?: () => Date;
   log?: SandboxLog;
 }
@@ -156,7 +165,7 @@ const TOUCH_INTERVAL_MS = 60_000;
 export class Sandboxes {
   readonly client: KubeClient;
   readonly #catalog: LabCatalog;
-  readonly #options: Required<Omit<SandboxesOptions, 'kubeConfig' | 'catalog' | 'log' | 'now' | 'warmPool' | 'limit' | 'leaderLease' | 'dedicatedClusters'>> & {
+  readonly #options: Required<Omit<SandboxesOptions, 'kubeConfig' | 'catalog' | 'log' | 'now' | 'warmPool' | 'limit' | 'leaderLease' | 'dedicatedClusters' | 'podClusters'>> & {
     warmPool: number | Record<string, number>;
     limit: number | null;
   };
@@ -174,6 +183,8 @@ export class Sandboxes {
   #stopped = false;
   /** Learners' own clusters (labs with needs: cluster); null where none can be started. */
   readonly #own: OwnClusters | null;
+  /** Learners' own clusters as pods on the lab cluster (LAB_CLUSTER=kubernetes). */
+  readonly #pods: PodClusters | null;
 
   constructor(options: SandboxesOptions) {
     this.client = new KubeClient(options.kubeConfig);
@@ -187,6 +198,7 @@ export class Sandboxes {
           return new KubeClient(kubeConfig);
         })
       : null;
+    this.#pods = options.podClusters && !this.#own ? new PodClusters(this.client, options.podClusters) : null;
     this.#options = {
       warmPool: options.warmPool ?? 0,
       limit: options.limit ?? null,
@@ -221,7 +233,8 @@ export class Sandboxes {
     const record = sandboxOf(namespace);
     if (!record) return null;
     const idleExpiresAt = record.learnerId === null ? null : new Date(record.lastActivityAt.getTime() + this.#options.idleTimeoutMinutes * 60_000);
-    if (!record.dedicated) return { ...record, idleExpiresAt, kubeconfig: null, clusterStopped: false };
+    // A learner's cluster in a pod is there for every replica; the workbench is on the lab cluster.
+    if (!record.dedicated || record.clusterHost === POD_CLUSTER_HOST) return { ...record, idleExpiresAt, kubeconfig: null, clusterStopped: false };
     // A learner's cluster that this process does not run cannot be worked (yet: the reaper starts it again).
     const kubeconfig = this.#own?.kubeconfig(record.namespace) ?? null;
     return { ...record, ready: record.ready && kubeconfig !== null, idleExpiresAt, kubeconfig, clusterStopped: record.ready && kubeconfig === null };
@@ -298,6 +311,7 @@ export class Sandboxes {
   /** A sandbox that is a cluster of the learner's own: refused without a host, or at its limit. */
   async #startDedicated(lab: Lab, learnerId: string, started: number, options: StartOptions): Promise<Sandbox> {
     const own = this.#own;
+    if (!own && this.#pods) return this.#startPodCluster(this.#pods, lab, learnerId, started, options);
     if (!own) throw noDedicatedClusters(lab.id);
     await this.#makeRoom(lab.id);
     if (own.count >= own.host.limit) {
@@ -324,6 +338,41 @@ export class Sandboxes {
     const sandbox = await this.get(name);
     if (!sandbox) throw new SandboxError('ready', name, `The sandbox ${name} disappeared right after it was started.`);
     return sandbox;
+  }
+
+  /** A learner's cluster as a pod on the lab cluster: refused at DEDICATED_CLUSTER_LIMIT of them across replicas. */
+  async #startPodCluster(pods: PodClusters, lab: Lab, learnerId: string, started: number, options: StartOptions): Promise<Sandbox> {
+    await this.#makeRoom(lab.id);
+    if ((await this.list()).filter((sandbox) => sandbox.dedicated).length >= pods.limit) {
+      this.#log.warn({ lab: lab.id, limit: pods.limit }, 'dedicated cluster refused: the limit is reached');
+      throw new DedicatedClusterLimitError(pods.limit, lab.id);
+    }
+    const name = sandboxName({ learnerId });
+    await pods.provision(this.#context, {
+      lab,
+      namespace: name,
+      digest: labDigest(lab),
+      owner: { learnerId },
+      expiresAt: new Date(this.#now().getTime() + this.#lifetimeMs(lab)),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    this.#log.info({ lab: lab.id, namespace: name, ms: Date.now() - started }, 'dedicated cluster started as a pod');
+    const sandbox = await this.get(name);
+    if (!sandbox) throw new SandboxError('ready', name, `The sandbox ${name} disappeared right after it was started.`);
+    return sandbox;
+  }
+
+  /**
+   * The client that reads the sandbox's objects, as checks do: its own cluster's (needs: cluster,
+   * a process here or a pod on the lab cluster), else the lab cluster's. Exec reaches the workbench.
+   */
+  async clusterClient(namespace: string): Promise<KubeClient> {
+    const own = this.#own?.client(namespace);
+    if (own) return own;
+    if (!this.#pods) return this.client;
+    if (this.#pods.has(namespace)) return this.#pods.client(namespace);
+    const sandbox = await this.get(namespace);
+    return sandbox?.dedicated && sandbox.clusterHost === POD_CLUSTER_HOST ? this.#pods.client(namespace) : this.client;
   }
 
   /** The client that reaches the sandbox's workbench and objects: its own cluster's (needs: cluster), else the lab cluster's. */
@@ -457,6 +506,7 @@ export class Sandboxes {
     this.#touched.delete(namespace);
     await deleteSandbox(this.client, namespace);
     if (sandbox?.dedicated) await this.#own?.stop(namespace);
+    await this.#pods?.forget(namespace);
     this.#log.info({ namespace }, 'sandbox ended');
   }
 
@@ -487,6 +537,7 @@ export class Sandboxes {
         for (const path of clusterAccess.get(sandbox.namespace) ?? []) await this.#deleteIfThere(path);
         await deleteNamespace(this.client, sandbox.namespace);
         if (sandbox.dedicated) await this.#own?.stop(sandbox.namespace);
+        await this.#pods?.forget(sandbox.namespace);
         reaped.add(sandbox.namespace);
         this.#log.info({ namespace: sandbox.namespace, lab: sandbox.labId, reason }, 'sandbox reaped');
       } catch (error) {
@@ -645,6 +696,7 @@ export class Sandboxes {
     await this.#filling?.catch(() => undefined);
     // Learners' own clusters are this process's children and stop with it; their data stays for the next run.
     await this.#own?.haltAll();
+    await this.#pods?.closeAll();
     await this.leader?.stop();
   }
 }

@@ -231,7 +231,7 @@ kubectl -n kube-system wait --for=condition=Ready pod/escape --timeout=90s`;
     const refused = await sandboxes.start(await catalog.get('own-cluster'), 'ada@example.com').catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(SandboxError);
     expect((refused as Error).message).toBe(
-      "Lab own-cluster needs a cluster of its own (needs: cluster), and none can be started here: Formicary starts learners' own clusters only on the embedded cluster (LAB_CLUSTER=embedded, DEDICATED_CLUSTER_LIMIT above 0), as processes beside the portal.",
+      "Lab own-cluster needs a cluster of its own (needs: cluster), and none can be started here: DEDICATED_CLUSTER_LIMIT is 0 (above 0, learners' own clusters are processes beside the portal with LAB_CLUSTER=embedded, pods in their sandboxes with LAB_CLUSTER=kubernetes).",
     );
     expect(await sandboxes.list({ learnerId: 'ada@example.com' })).toEqual([]);
   });

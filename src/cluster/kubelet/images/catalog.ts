@@ -9,9 +9,18 @@
 //   alpine in a root file system of their own (root-filesystem.ts), the others with the host's tools;
 // - `service` images (nginx, redis, …) are simulated: no process, timers and data from here.
 // The workbench is a service image whose exec sessions are the learner's real shell.
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { CatalogImage } from './catalog-image.ts';
 import { systemImages } from './system-images.ts';
 import { tutorialImages } from './tutorial-images.ts';
+
+/** Where the portal image keeps Formicary (deploy/images/portal/Containerfile's WORKDIR). */
+export const PORTAL_IMAGE_ROOT = '/opt/formicary';
+/** This cluster's own Formicary: the project it runs from. */
+const INSTALLATION = fileURLToPath(new URL('../../../../', import.meta.url));
+/** What the portal image holds of the repository: its code and content, and node_modules with Node 24. */
+const INSTALLATION_ENTRIES = ['package.json', 'bin', 'src', 'scripts', 'labs', 'content', 'public', 'dist', 'deploy', 'node_modules'];
 
 const mi = (n: number) => n * 1024 * 1024;
 
@@ -470,6 +479,20 @@ export const imageCatalog: CatalogImage[] = [
       stopExitCode: 0,
       usage: { cpuMillis: 1, memoryBytes: mi(12) },
     },
+  },
+  {
+    // The portal's own image (deploy/images/portal): Formicary at /opt/formicary with its Node 24.
+    // Its programs are this cluster's own installation, bound read-only where the image has them,
+    // so a pod of it really runs `formicary cluster` (a learner's own cluster, needs: cluster on
+    // LAB_CLUSTER=kubernetes) or the portal. Only the installation's code is bound, never its
+    // data (.formicary, DATA_DIR).
+    repository: 'docker.io/formicary/portal',
+    tags: '(latest|[0-9]+\\.[0-9]+\\.[0-9]+)',
+    version: '0.1.0',
+    sizeBytes: 187_695_104,
+    kind: 'shell',
+    hostPrograms: Object.fromEntries(INSTALLATION_ENTRIES.map((entry) => [`${PORTAL_IMAGE_ROOT}/${entry}`, join(INSTALLATION, entry)])),
+    entrypoint: [`${PORTAL_IMAGE_ROOT}/node_modules/.bin/node`, `${PORTAL_IMAGE_ROOT}/scripts/start.ts`],
   },
   {
     // A private repository: pulls need credentials the lab does not have (imagePullSecrets labs).
