@@ -222,6 +222,7 @@ steps:
     expect((await kubectl('get', 'node', 'node-2', '-o', 'jsonpath={.spec.unschedulable}')).trim()).toBe('');
     await expect(kubectl('get', 'clusterrole', 'learner-made')).rejects.toThrow(/NotFound|not found/);
     // End took the sandbox namespace, and with it the cluster's pod, Service and Secret.
+    await kubectl('wait', '--for=delete', `namespace/${String(outcome['sandbox'])}`, '--timeout=60s');
     await expect(kubectl('get', 'namespace', String(outcome['sandbox']))).rejects.toThrow(/NotFound|not found/);
     // The portal's account needed nothing its RBAC does not give, port-forward to the learner's cluster among it.
     const events = await portalCalls();
