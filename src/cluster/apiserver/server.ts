@@ -4,9 +4,10 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { statusErrors } from '../types.ts';
+import { type StatusError, statusErrors } from '../types.ts';
 import type { ResourceDefinition, UserInfo } from '../registry/index.ts';
 import { anonymousUser as anonymousUsername, forbiddenError, mastersGroup, unauthenticatedGroup, type AuthorizationAttributes } from './auth/index.ts';
+import { WebhookCallError } from './admission/webhooks/index.ts';
 import type { ApiContext, RequestScope } from './context.ts';
 import { aggregatedDiscoveryContentType } from './discovery.ts';
 import { negotiateDiscovery } from './media.ts';
@@ -203,7 +204,7 @@ export class ApiHandler {
     socket.on('error', () => socket.destroy());
     this.#handleUpgrade(req, socket, head).catch((error: unknown) => {
       const status = asStatusError(error);
-      if (status.code >= 500) this.#log.error({ err: error, method: req.method, url: req.url }, 'upgrade request failed');
+      this.#logFailure(req, error, status, 'upgrade request failed');
       if (socket.writable) {
         const body = JSON.stringify(status.status) + '\n';
         socket.end(
@@ -213,9 +214,15 @@ export class ApiHandler {
     });
   };
 
+  /** A server error is logged with its stack; a webhook that could not be called is the webhook's failing, one warning line. */
+  #logFailure(req: IncomingMessage, error: unknown, status: StatusError, message: string): void {
+    if (error instanceof WebhookCallError) this.#log.warn({ method: req.method, url: req.url, reason: status.message }, 'Failed calling webhook, failing closed');
+    else if (status.code >= 500) this.#log.error({ err: error, method: req.method, url: req.url }, message);
+  }
+
   #fail(req: IncomingMessage, res: ServerResponse, error: unknown): void {
     const status = asStatusError(error);
-    if (status.code >= 500) this.#log.error({ err: error, method: req.method, url: req.url }, 'request failed');
+    this.#logFailure(req, error, status, 'request failed');
     if (res.headersSent) {
       res.destroy();
       return;

@@ -21,6 +21,7 @@ import { admissionReview, callingError, denied, dryRunUnsupported, internalError
 
 export type { ServiceDialer } from './call.ts';
 export type { WebhookOperation } from './matching.ts';
+export { WebhookCallError } from './review.ts';
 
 export interface WebhookWrite {
   operation: WebhookOperation;

@@ -86,9 +86,12 @@ export function internalError(message: string): StatusError {
   return new StatusError({ code: 500, reason: 'InternalError', message: full, details: { causes: [{ message }] } });
 }
 
-/** ErrCallingWebhook under failurePolicy Fail. */
+/** ErrCallingWebhook under failurePolicy Fail: a 500 that is the webhook's failing, not the server's (logged as a warning, as kube-apiserver does). */
+export class WebhookCallError extends StatusError {}
+
 export function callingError(hook: Webhook, reason: string): StatusError {
-  return internalError(`failed calling webhook "${hook.name}": ${reason}`);
+  const message = `failed calling webhook "${hook.name}": ${reason}`;
+  return new WebhookCallError({ code: 500, reason: 'InternalError', message: `Internal error occurred: ${message}`, details: { causes: [{ message }] } });
 }
 
 /** ToStatusErr: the webhook's own Status, with its code at least 400 and the message prefixed. */
