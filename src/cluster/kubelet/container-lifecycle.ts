@@ -130,8 +130,12 @@ function probeTarget(context: PodContext, slot: ContainerSlot, instance: Contain
     },
     http: async (request) => {
       if (instance.process === undefined) {
-        // A simulated server answers from data, at the pod IP only.
-        const answer = request.host === podIP ? instance.http(request.port, request.path, gateway, request.userAgent) : undefined;
+        // A simulated server answers from data, at the pod IP; a hostNetwork pod's also at the
+        // node's loopback, where the kubelet (on the node) reaches it: the control plane's static
+        // pods are probed at 127.0.0.1, as kubeadm writes them.
+        const hostNetwork = specOf(context.pod())['hostNetwork'] === true;
+        const reached = request.host === podIP || (hostNetwork && /^127\.\d+\.\d+\.\d+$/.test(request.host));
+        const answer = reached ? instance.http(request.port, request.path, hostNetwork ? request.host : gateway, request.userAgent) : undefined;
         return answer ? { status: answer.status, body: answer.body } : { error: `Get "${probeUrl(request.scheme, request.host, request.port, request.path)}": dial tcp ${request.host}:${request.port}: connect: connection refused` };
       }
       return httpGet(request, await kubeletDial(context, podIP));

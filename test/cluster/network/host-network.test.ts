@@ -90,6 +90,26 @@ describe('hostNetwork pods', () => {
     await lab.eventually('web answers the node', async () => (await exec('node-shell', `wget -q -O - http://web.${ns}.svc.cluster.local:8080/ 2>&1`)).stdout.includes('Welcome to nginx!'));
   });
 
+  it("are probed at the node's loopback, where the kubelet reaches them: the control plane's static pods are Ready, a pod on the pod network is not", async () => {
+    // kubeadm's static pods are probed at 127.0.0.1 (etcd's /readyz on 2381, the API server's on 6443).
+    for (const name of ['etcd-node-1', 'kube-apiserver-node-1', 'kube-controller-manager-node-1', 'kube-scheduler-node-1']) {
+      await lab.until(`${name} Ready`, () => condition(lab.pod('kube-system', name), 'Ready') === 'True', 30_000);
+    }
+    const probed = (name: string, hostNetwork: boolean) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+  hostNetwork: ${hostNetwork}
+  containers: [{name: web, image: nginx:1.27, readinessProbe: {httpGet: {host: 127.0.0.1, path: /, port: 80}, periodSeconds: 1}}]
+`;
+    await lab.apply(probed('loopback-on-node', true), ns);
+    await lab.apply(probed('loopback-in-pod', false), ns);
+    await lab.until('loopback-on-node Ready', () => condition(lab.pod(ns, 'loopback-on-node'), 'Ready') === 'True', 30_000);
+    // The kubelet's 127.0.0.1 is the node's, not the pod's: the probe is refused, as upstream's is.
+    await lab.eventually('loopback-in-pod refused', async () => (await lab.kubectl(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=loopback-in-pod,reason=Unhealthy', '-o', 'jsonpath={.items[*].message}'])).stdout.includes('Readiness probe failed: Get "http://127.0.0.1:80/": dial tcp 127.0.0.1:80: connect: connection refused'));
+    expect(condition(lab.pod(ns, 'loopback-in-pod'), 'Ready')).toBe('False');
+  }, 90_000);
+
   it("serve on the node's address: pods reach them there, and the kubelet's httpGet probe made them Ready", async () => {
     const { hostIP } = status('node-server');
     expect(status('node-server').podIP).toBe(hostIP);
