@@ -14,6 +14,7 @@ import { contentTypeEssence, patchTypeFor, patchTypes, type PatchType } from './
 import { dryRunFrom, fieldManagerFrom, fieldValidationFrom } from './options.ts';
 import { presentObject } from './representation.ts';
 import { namespaceArg, placeInNamespace, reply, representationFor, reviewOptions, webhookRequest } from './resources.ts';
+import { admitScale } from './subresources.ts';
 
 const maxAttempts = 5;
 const scaleKind = { group: 'autoscaling', version: 'v1', kind: 'Scale' };
@@ -97,7 +98,7 @@ export async function patchObject(ctx: ApiContext, scope: RequestScope, def: Res
       const patched = checkObject(applyTo(scale, scaleKind), scaleKind, (message) => statusErrors.badRequest(message));
       const pinned = patched.metadata.resourceVersion !== scale.metadata.resourceVersion;
       try {
-        reply(scope, 200, ctx.registry.updateScale(def, namespace, name, patched, writeOptions), representation);
+        reply(scope, 200, await admitScale(ctx, scope, def, patched, writeOptions), representation);
         return;
       } catch (error) {
         if (isConflict(error) && !pinned && attempt < maxAttempts) continue;

@@ -1,15 +1,15 @@
 // Subresources other than status: scale (autoscaling/v1 Scale, kept by the registry), pods/binding, pods/eviction,
 // and the streaming ones (log, exec, attach, portforward, proxy) that are handed to the
 // connect hook the kubelet provides.
-import { statusBody, statusErrors } from '../types.ts';
-import type { ResourceDefinition } from '../registry/index.ts';
+import { type KubeObject, statusBody, statusErrors } from '../types.ts';
+import type { ResourceDefinition, WriteOptions } from '../registry/index.ts';
 import type { Json } from '../json.ts';
 import { isPlainObject, readBody } from './body.ts';
 import type { ApiContext, ConnectRequest, ProxyTarget, RequestScope } from './context.ts';
 import { decodeObject } from './decode.ts';
 import { dryRunFrom, fieldManagerFrom } from './options.ts';
 import { httpErrors } from './respond.ts';
-import { namespaceArg, reply, representationFor } from './resources.ts';
+import { namespaceArg, reply, representationFor, reviewOptions, webhookRequest } from './resources.ts';
 
 export const streamingSubresources = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
 
@@ -26,7 +26,21 @@ export async function updateScale(ctx: ApiContext, scope: RequestScope, def: Res
   if ((scale.metadata.name ?? '') !== scope.info.name) {
     throw statusErrors.badRequest(`the name of the object (${scale.metadata.name ?? ''}) does not match the name on the URL (${scope.info.name})`);
   }
-  reply(scope, 200, ctx.registry.updateScale(def, namespaceArg(def, scope), scope.info.name, scale, { dryRun, fieldManager: manager, user: scope.user }), representation);
+  const options = { dryRun, fieldManager: manager, user: scope.user, warnings: scope.warnings };
+  reply(scope, 200, await admitScale(ctx, scope, def, scale, options), representation);
+}
+
+const scaleKind = { group: 'autoscaling', version: 'v1', kind: 'Scale' };
+
+/** A write of the scale subresource, with the webhooks whose rules name it (deployments/scale) seeing the Scale. */
+export function admitScale(ctx: ApiContext, scope: RequestScope, def: ResourceDefinition, scale: KubeObject, options: WriteOptions): Promise<KubeObject> {
+  const namespace = namespaceArg(def, scope);
+  const old = ctx.registry.getScale(def, namespace, scope.info.name);
+  return ctx.webhooks.write({
+    ...webhookRequest(def, scope, 'UPDATE', reviewOptions('UpdateOptions', options), scale, old),
+    kind: scaleKind,
+    run: (candidate, preview) => ctx.registry.updateScale(def, namespace, scope.info.name, candidate ?? scale, preview ? { ...options, dryRun: true, warnings: [] } : options),
+  });
 }
 
 function successStatus(code: number): unknown {

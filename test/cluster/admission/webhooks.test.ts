@@ -47,6 +47,10 @@ function answer(path: string, review: Review): Record<string, unknown> {
     return { ...base, allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64'), warnings: ['label injected'] };
   }
   if (path === '/wrong-uid') return { uid: 'someone-else', allowed: true };
+  if (path === '/max-3') {
+    const object = review.request.object as unknown as { kind: string; spec: { replicas: number } };
+    return object.kind === 'Scale' && object.spec.replicas > 3 ? { ...base, allowed: false, status: { message: `at most 3 replicas, not ${object.spec.replicas}` } } : { ...base, allowed: true };
+  }
   if (path === '/keep') return review.request.operation === 'DELETE' ? { ...base, allowed: false, status: { code: 409, reason: 'Conflict', message: 'this one stays' } } : { ...base, allowed: true };
   return { ...base, allowed: true };
 }
@@ -93,6 +97,7 @@ function configuration(
     operations?: string[];
     timeoutSeconds?: number;
     reinvocationPolicy?: string;
+    apiGroups?: string[];
   }>,
 ): string {
   return JSON.stringify({
@@ -102,7 +107,7 @@ function configuration(
     webhooks: hooks.map((hook) => ({
       name: hook.name,
       clientConfig: { url: hook.url ?? `https://127.0.0.1:${port}${hook.path ?? '/'}`, caBundle: hook.caBundle ?? caBundle },
-      rules: [{ operations: hook.operations ?? ['CREATE', 'UPDATE'], apiGroups: [''], apiVersions: ['v1'], resources: hook.resources ?? ['configmaps'], scope: 'Namespaced' }],
+      rules: [{ operations: hook.operations ?? ['CREATE', 'UPDATE'], apiGroups: hook.apiGroups ?? [''], apiVersions: ['v1'], resources: hook.resources ?? ['configmaps'], scope: 'Namespaced' }],
       sideEffects: 'None',
       admissionReviewVersions: ['v1'],
       failurePolicy: hook.failurePolicy ?? 'Fail',
@@ -231,6 +236,22 @@ describe.each(versions)('admission webhooks with kubectl %s', (version) => {
       expect(seen.findLast((entry) => entry.request.namespace === ns && entry.request.name === name && entry.path === `/allow-${policy}`)?.request.object?.metadata.labels?.['injected']).toBe(policy === 'IfNeeded' ? 'yes' : undefined);
       await remove('mutatingwebhookconfiguration', `again-${ns}`);
     }
+  });
+
+  it('kubectl scale meets the webhooks whose rules name deployments/scale, which see the Scale', async () => {
+    await apply(configuration('Validating', `scale-${ns}`, [{ name: 'max.example.com', path: '/max-3', apiGroups: ['apps'], resources: ['deployments/scale'] }]), version);
+    expect((await t.kubectl(['-n', ns, 'create', 'deployment', 'web', '--image=nginx'], { version })).code).toBe(0);
+    expect((await t.kubectl(['-n', ns, 'scale', 'deployment', 'web', '--replicas=3'], { version })).code).toBe(0);
+    const refused = await t.kubectl(['-n', ns, 'scale', 'deployment', 'web', '--replicas=5'], { version });
+    expect(refused.stderr).toBe('Error from server: admission webhook "max.example.com" denied the request: at most 3 replicas, not 5\n');
+    expect((await t.kubectl(['-n', ns, 'get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}'], { version })).stdout).toBe('3');
+    const review = seen.findLast((entry) => entry.path === '/max-3' && entry.request.namespace === ns) as unknown as { request: Record<string, unknown> };
+    expect([review.request['kind'], review.request['resource'], review.request['subResource']]).toEqual([
+      { group: 'autoscaling', version: 'v1', kind: 'Scale' },
+      { group: 'apps', version: 'v1', resource: 'deployments' },
+      'scale',
+    ]);
+    await remove('validatingwebhookconfiguration', `scale-${ns}`);
   });
 });
 

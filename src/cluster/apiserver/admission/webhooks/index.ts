@@ -41,6 +41,8 @@ export interface WebhookWrite {
   options: Json;
   /** Where the webhooks' warnings go (Warning headers). */
   warnings: string[];
+  /** The object's kind when it is not the resource's (autoscaling/v1 Scale for a scale subresource). */
+  kind?: { group: string; version: string; kind: string };
   /** The registry write; with `preview` a dry run whose result only admission sees. */
   run(object: KubeObject | undefined, preview: boolean): KubeObject;
 }
@@ -140,7 +142,7 @@ export function createWebhookAdmission(registry: Registry, dial: ServiceDialer |
         user: request.user,
         dryRun: false,
         options: null,
-        kind: String(request.options['kind']),
+        kind: { group: '', version: 'v1', kind: String(request.options['kind']) },
       };
       // A CONNECT answers with a stream, not an object: warnings have nowhere to go.
       const warnings: string[] = [];
@@ -179,6 +181,7 @@ export function createWebhookAdmission(registry: Registry, dial: ServiceDialer |
         user: write.user,
         dryRun: write.dryRun,
         options: write.options,
+        ...(write.kind ? { kind: write.kind } : {}),
       };
       // Rules first: they need no object, and most writes end here.
       const rulesOnly = (hook: Webhook) => hook.rules.length > 0 && shouldCall({ ...hook, namespaceSelector: everything, objectSelector: everything }, base, registry);

@@ -24,8 +24,8 @@ export interface AdmissionAttributes {
   dryRun: boolean;
   /** CreateOptions, UpdateOptions or DeleteOptions, as the review carries them; null for CONNECT */
   options: Json | null;
-  /** The object's kind when it is not the resource's (PodExecOptions for a CONNECT to pods/exec). */
-  kind?: string;
+  /** The object's kind when it is not the resource's (autoscaling/v1 Scale for deployments/scale, v1 PodExecOptions for pods/exec). */
+  kind?: { group: string; version: string; kind: string };
 }
 
 const any = (values: string[], value: string) => values.includes('*') || values.includes(value);

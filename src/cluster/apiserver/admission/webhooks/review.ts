@@ -21,7 +21,7 @@ export function reviewVersion(hook: Webhook): string {
 export function admissionReview(version: string, attributes: AdmissionAttributes, object: Json | undefined): { uid: string; review: Json } {
   const uid = randomUUID();
   const def = attributes.definition;
-  const kind = { group: def.group, version: def.version, kind: attributes.kind ?? def.kind };
+  const kind = attributes.kind ?? { group: def.group, version: def.version, kind: def.kind };
   const resource = { group: def.group, version: def.version, resource: def.resource };
   const { user } = attributes;
   const request: Json = {
