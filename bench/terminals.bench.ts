@@ -2,11 +2,14 @@
 // cluster, realistic start-up delays): a keystroke's echo — portal WebSocket → exec → the
 // workbench's bash → back — for one learner alone, then many learners at once, each with an open
 // terminal, typing, and pressing Check every 10 s. `concurrent_learners` is how many got a lab and
-// then ran with no error (a failed request, a lost connection, an echo later than 5 s); starting
-// stops at the first round of failed starts (the lab cluster is full). The RSS figures are the
-// portal's and the cluster process's at the end.
-//   BENCH_LEARNERS (default 500), BENCH_SECONDS (default 60) size the crowd.
+// then ran with no error (a failed request, a lost connection, an echo later than 5 s or not of the
+// key typed, a Check whose answer has no results); starting stops at the first round of failed
+// starts (the lab cluster is full), and a start that is neither ready nor failed within 3 minutes
+// fails. The RSS figures are the portal's and the cluster process's at the end.
+//   BENCH_LEARNERS (default 500), BENCH_SECONDS (default 60) size the crowd; BENCH_PORTAL_LOG=FILE
+//   keeps the portal's log (JSON lines) there.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +25,9 @@ const START_CONCURRENCY = 6;
 const ECHO_LIMIT_MS = 5_000;
 const CHECK_EVERY_MS = 10_000;
 const TYPE_EVERY_MS = 1_000;
+const START_LIMIT_MS = 180_000;
+/** Any one request or terminal open that takes longer is a failure, so the bench ends in bounded time. */
+const REQUEST_LIMIT_MS = 30_000;
 
 interface Portal {
   url: string;
@@ -45,7 +51,8 @@ async function startPortal(dir: string): Promise<Portal> {
     });
     child.once('exit', (code) => reject(new Error(`the portal exited with ${code}`)));
   });
-  child.stdout!.resume();
+  if (process.env.BENCH_PORTAL_LOG) child.stdout!.pipe(createWriteStream(process.env.BENCH_PORTAL_LOG));
+  else child.stdout!.resume();
   const deadline = Date.now() + 120_000;
   while ((await fetch(`${url}/api/ready`).then((r) => r.status, () => 0)) !== 200) {
     if (Date.now() > deadline) throw new Error('the portal was not ready within 120 s');
@@ -83,7 +90,7 @@ class Learner {
   csrf = '';
   session = '';
   socket: WebSocket | null = null;
-  #waiting: { started: number; resolve: (ms: number) => void } | null = null;
+  #waiting: { started: number; key: string; resolve: (ms: number) => void } | null = null;
   errors: string[] = [];
 
   constructor(name: string) {
@@ -91,7 +98,7 @@ class Learner {
   }
 
   async signIn(url: string): Promise<void> {
-    const response = await fetch(`${url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: url }, body: JSON.stringify({ name: this.name }) });
+    const response = await fetch(`${url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: url }, body: JSON.stringify({ name: this.name }), signal: AbortSignal.timeout(REQUEST_LIMIT_MS) });
     if (!response.ok) throw new Error(`sign-in of ${this.name}: HTTP ${response.status}`);
     this.cookie = (response.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
     this.csrf = ((await response.json()) as { csrfToken: string }).csrfToken;
@@ -102,6 +109,7 @@ class Learner {
       method: 'POST',
       headers: { cookie: this.cookie, origin: url, 'content-type': 'application/json', 'x-csrf-token': this.csrf },
       body: JSON.stringify(this.session ? { session: this.session } : {}),
+      signal: AbortSignal.timeout(REQUEST_LIMIT_MS),
     });
   }
 
@@ -110,8 +118,8 @@ class Learner {
     const started = performance.now();
     const response = await this.post(url, 'start');
     if (!response.ok) throw new Error(`start for ${this.name}: HTTP ${response.status} ${await response.text()}`);
-    for (;;) {
-      const state = (await (await fetch(`${url}/api/labs/${LAB}/state`, { headers: { cookie: this.cookie } })).json()) as { session: { id: string; status: string; detail: string | null } | null };
+    while (performance.now() - started < START_LIMIT_MS) {
+      const state = (await (await fetch(`${url}/api/labs/${LAB}/state`, { headers: { cookie: this.cookie }, signal: AbortSignal.timeout(REQUEST_LIMIT_MS) })).json()) as { session: { id: string; status: string; detail: string | null } | null };
       if (state.session?.status === 'ready') {
         this.session = state.session.id;
         return performance.now() - started;
@@ -119,19 +127,25 @@ class Learner {
       if (state.session?.status === 'failed') throw new Error(`start for ${this.name} failed: ${state.session.detail}`);
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
+    throw new Error(`start for ${this.name}: neither ready nor failed within ${START_LIMIT_MS / 1000} s`);
   }
 
   async openTerminal(url: string): Promise<void> {
     const socket = new WebSocket(`${url.replace('http', 'ws')}/api/labs/${LAB}/terminal?session=${this.session}`, { headers: { cookie: this.cookie, origin: url } });
-    this.socket = socket;
+    // Only a terminal that connected counts: until then the learner has none.
     await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`terminal of ${this.name}: not connected within ${REQUEST_LIMIT_MS / 1000} s`)), REQUEST_LIMIT_MS);
       socket.once('open', () => {
         socket.send(JSON.stringify({ type: 'attach', cols: 120, rows: 40 }));
       });
       socket.on('message', (data) => {
         const message = JSON.parse(data.toString()) as { type: string; state?: string; data?: string };
-        if (message.type === 'status' && message.state === 'connected') resolve();
-        if (message.type === 'output' && this.#waiting) {
+        if (message.type === 'status' && message.state === 'connected') {
+          clearTimeout(timer);
+          resolve();
+        }
+        // A printable key counts only when the shell printed it back; a control key's echo is whatever it printed.
+        if (message.type === 'output' && this.#waiting && (this.#waiting.key < ' ' || (message.data ?? '').includes(this.#waiting.key))) {
           const waiting = this.#waiting;
           this.#waiting = null;
           waiting.resolve(performance.now() - waiting.started);
@@ -140,7 +154,11 @@ class Learner {
       socket.once('unexpected-response', (_req, res) => reject(new Error(`terminal of ${this.name}: HTTP ${res.statusCode}`)));
       socket.once('close', (code) => this.errors.push(`terminal closed (${code})`));
       socket.once('error', reject);
+    }).catch((error: unknown) => {
+      socket.terminate();
+      throw error;
     });
+    this.socket = socket;
     // Let the prompt arrive before measuring echoes.
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
@@ -154,6 +172,7 @@ class Learner {
       }, ECHO_LIMIT_MS);
       this.#waiting = {
         started: performance.now(),
+        key,
         resolve: (ms) => {
           clearTimeout(timer);
           resolve(ms);
@@ -203,6 +222,7 @@ export default async function bench(): Promise<Record<string, number>> {
           await learner.signIn(portal.url);
           startMs.push(await learner.start(portal.url));
           await learner.openTerminal(portal.url);
+          if (startMs.length % 50 === 0) process.stderr.write(`bench: ${startMs.length} learners started (${failures.length} failed; load ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')})\n`);
         } catch (error) {
           failures.push(`${learner.name}: ${(error as Error).message}`);
         }
@@ -228,9 +248,10 @@ export default async function bench(): Promise<Record<string, number>> {
               nextCheck += CHECK_EVERY_MS;
               const started = performance.now();
               const response = await learner.post(portal.url, 'check');
-              await response.arrayBuffer();
+              const answer = (await response.json().catch(() => null)) as { results?: unknown[] } | null;
               checkMs.push(performance.now() - started);
               if (response.status !== 200) learner.errors.push(`check: HTTP ${response.status}`);
+              else if (!Array.isArray(answer?.results) || answer.results.length === 0) learner.errors.push('check: an answer without results');
             }
           } catch (error) {
             learner.errors.push((error as Error).message);

@@ -1,6 +1,7 @@
 // `formicary cluster`: the embedded Kubernetes API server alone, a kubectl playground.
 // Prints one line containing "ready" once it serves, and stops cleanly on SIGINT/SIGTERM.
 import { createWriteStream } from 'node:fs';
+import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -80,7 +81,7 @@ export async function runCluster(args: string[]): Promise<number> {
   const { data, port, nodes } = options.data;
   const kubeconfigFile = resolve(options.data.kubeconfig ?? resolve(data, 'kubeconfig'));
   // Loaded after the arguments are known good: --help and mistakes answer without loading the cluster.
-  const { inUserNamespace, rootlessLaunch, runRootless, startCluster } = await import('../cluster/index.ts');
+  const { inUserNamespace, nodeResourcesForHost, rootlessLaunch, runRootless, startCluster } = await import('../cluster/index.ts');
   const unsafeLocalShell = parsed.values['unsafe-local-shell'] === true;
   let rootlessReason: string | undefined;
   if (process.getuid?.() !== 0 && !unsafeLocalShell) {
@@ -97,6 +98,8 @@ export async function runCluster(args: string[]): Promise<number> {
       bindAddress: options.data['bind-address'],
       tlsSans: options.data['tls-san'],
       nodes,
+      // The Nodes advertise what this machine can hold of pods, the share --sandbox-share gives them.
+      controllers: { nodes: nodeResourcesForHost({ memoryBytes: totalmem(), podShare: options.data['sandbox-share'] }, nodes) },
       kubelet: {
         unsafeLocalShell,
         resources: { hostShare: options.data['sandbox-share'] },

@@ -12,6 +12,7 @@ import { StatusError } from './types.ts';
 
 export type { ConnectHandler, ConnectRequest, Logger } from './apiserver/index.ts';
 export { DataDirLockedError } from './data-dir-lock.ts';
+export { nodeResourcesForHost, type HostResources, type NodeResources } from './controllers/index.ts';
 export { inUserNamespace, rootlessLaunch, runRootless, type RootlessLaunch } from './kubelet/sandbox/user-namespace.ts';
 
 export interface ClusterOptions {

@@ -3,7 +3,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
 import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,6 +96,34 @@ describe('formicary cluster', () => {
     orphaned.child.stdin!.end();
     expect(await exited).toBe(0);
     expect(orphaned.output()).toContain('standard input closed (the parent exited)');
+  }, 120_000);
+
+  it('gives its nodes room for the pods this machine can hold with --sandbox-share, and leaves a pod that asks for more Pending', async () => {
+    const kubeconfig = join(dir, 'capacity.kubeconfig');
+    const started = await startCli(['--kubeconfig', kubeconfig, '--data', join(dir, 'capacity'), '--nodes', '2', '--sandbox-share', '0.05']);
+    try {
+      // Each node's half of 5% of the machine's memory, in pod sandboxes of 8 MiB; at most its /24's 253 pod IPs.
+      const pods = Math.max(1, Math.min(253, Math.floor((totalmem() * 0.05) / (8 * 1024 ** 2) / 2)));
+      const nodes = JSON.parse((await kubectl(kubeconfig, ['get', 'nodes', '-o', 'json'])).stdout) as { items: Array<{ status: { capacity: Record<string, string>; allocatable: Record<string, string> } }> };
+      expect(nodes.items).toHaveLength(2);
+      for (const node of nodes.items) {
+        expect(node.status.capacity).toMatchObject({ pods: String(pods), cpu: `${pods * 100}m`, memory: `${pods * 256}Mi` });
+        // allocatable = capacity − the kubelet's default eviction threshold (memory.available<100Mi).
+        expect(node.status.allocatable).toMatchObject({ pods: String(pods), cpu: `${pods * 100}m`, memory: `${pods * 256 - 100}Mi` });
+      }
+
+      const tooBig = `${pods * 256}Mi`;
+      expect((await kubectl(kubeconfig, ['run', 'too-big', '--image=nginx', '--restart=Never', `--overrides={"apiVersion":"v1","spec":{"containers":[{"name":"too-big","image":"nginx","resources":{"requests":{"memory":"${tooBig}"}}}]}}`])).code).toBe(0);
+      let message = '';
+      for (let attempt = 0; attempt < 100 && !message; attempt++) {
+        message = (await kubectl(kubeconfig, ['get', 'pod', 'too-big', '-o', 'jsonpath={.status.conditions[?(@.type=="PodScheduled")].message}'])).stdout;
+        if (!message) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(message).toBe('0/2 nodes are available: 2 Insufficient memory. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.');
+      expect((await kubectl(kubeconfig, ['get', 'pod', 'too-big', '-o', 'jsonpath={.status.phase}'])).stdout).toBe('Pending');
+    } finally {
+      expect(await stop(started, 'SIGTERM')).toBe(0);
+    }
   }, 120_000);
 
   it('says in one line why it cannot start when the port is taken', async () => {

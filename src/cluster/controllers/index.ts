@@ -31,6 +31,7 @@ export { ManualClock, realClock, type Clock } from './clock.ts';
 export { EventBroadcaster, type EventRecorder, type EventSource, type EventOptions, type EventType } from './events.ts';
 export { ControllerClient, ResourceClient, controllerUser, nodeUser, schedulerUser, type ControllerWebhooks } from './client.ts';
 export { nodeNames, podCIDROf, type NodeOptions, type NodeCapacity } from './nodes.ts';
+export { nodeResourcesForHost, POD_SANDBOX_FOOTPRINT_BYTES, type HostResources, type NodeResources } from './node-capacity.ts';
 export type { JobOptions } from './job.ts';
 export type { PodGCOptions } from './podgc.ts';
 export type { PodMetricsSource, PodUsage } from './hpa.ts';

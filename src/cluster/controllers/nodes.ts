@@ -25,6 +25,8 @@ export interface NodeOptions {
   /** How many Nodes; default 3. */
   count?: number;
   capacity?: Partial<NodeCapacity>;
+  /** What pods may request of it: capacity less what the kubelet keeps back; default the capacity. */
+  allocatable?: Partial<NodeCapacity>;
   /** Lease renewal (kubelet default 10 s). */
   leaseRenewMs?: number;
   /** Status re-post without changes (nodeStatusReportFrequency, 5 min). */
@@ -59,11 +61,14 @@ function conditionsAt(now: string, previous: Condition[]): Condition[] {
   });
 }
 
-function nodeStatus(index: number, name: string, capacity: NodeCapacity, now: string, previous: KubeObject | undefined): Record<string, unknown> {
-  const resources = { cpu: capacity.cpu, 'ephemeral-storage': capacity['ephemeral-storage'], 'hugepages-1Gi': '0', 'hugepages-2Mi': '0', memory: capacity.memory, pods: capacity.pods };
+function resourceList(resources: NodeCapacity): Record<string, string> {
+  return { cpu: resources.cpu, 'ephemeral-storage': resources['ephemeral-storage'], 'hugepages-1Gi': '0', 'hugepages-2Mi': '0', memory: resources.memory, pods: resources.pods };
+}
+
+function nodeStatus(index: number, name: string, resources: { capacity: NodeCapacity; allocatable: NodeCapacity }, now: string, previous: KubeObject | undefined): Record<string, unknown> {
   return {
-    capacity: resources,
-    allocatable: { ...resources },
+    capacity: resourceList(resources.capacity),
+    allocatable: resourceList(resources.allocatable),
     conditions: conditionsAt(now, previous ? (objects(statusOf(previous).conditions) as Condition[]) : []),
     addresses: [
       { type: 'InternalIP', address: `172.18.0.${index + 1}` },
@@ -101,6 +106,7 @@ function registrationEvents(node: KubeObject, recorder: EventRecorder, controlle
 export function startNodeLifecycle(ctx: ControllerContext, options: NodeOptions = {}): RunningController {
   const count = options.count ?? 3;
   const capacity: NodeCapacity = { ...DEFAULT_CAPACITY, ...options.capacity };
+  const resources = { capacity, allocatable: { ...capacity, ...options.allocatable } };
   const leaseRenewMs = options.leaseRenewMs ?? 10_000;
   const statusReportMs = options.statusReportMs ?? 5 * 60_000;
   const names = nodeNames(count);
@@ -133,7 +139,7 @@ export function startNodeLifecycle(ctx: ControllerContext, options: NodeOptions 
             annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true' },
           },
           spec: { podCIDR: podCIDROf(index), podCIDRs: [podCIDROf(index)] },
-          status: nodeStatus(index, name, capacity, stamp, undefined),
+          status: nodeStatus(index, name, resources, stamp, undefined),
         });
         registrationEvents(created, kubelet.recorder, controllerRecorder);
       } catch (error) {
@@ -143,13 +149,13 @@ export function startNodeLifecycle(ctx: ControllerContext, options: NodeOptions 
     }
     const heartbeat = parseTime(findCondition(statusOf(existing), 'Ready')?.lastHeartbeatTime);
     const due = heartbeat === undefined ? 0 : heartbeat + statusReportMs - now.getTime();
-    const wanted = nodeStatus(index, name, capacity, stamp, existing);
+    const wanted = nodeStatus(index, name, resources, stamp, existing);
     const current = statusOf(existing);
     const drifted = JSON.stringify({ ...wanted, conditions: undefined }) !== JSON.stringify({ ...current, conditions: undefined }) ||
       (objects(current.conditions) as Condition[]).some((c) => c.status !== (c.type === 'Ready' ? 'True' : 'False'));
     if (due <= 0 || drifted) {
       kubelet.client.nodes.mutate(undefined, name, (draft) => {
-        draft.status = { ...copy(statusOf(draft)), ...nodeStatus(index, name, capacity, stamp, draft) };
+        draft.status = { ...copy(statusOf(draft)), ...nodeStatus(index, name, resources, stamp, draft) };
       }, 'status');
       return statusReportMs;
     }
