@@ -3,12 +3,14 @@
 // machine: 5 nginx Deployments of 100 replicas, each pod a pod sandbox (pause process, namespaces,
 // cgroup, identity) with its own pod IP on its node's bridge, its nginx listening there, and Ready
 // through the kubelet's httpGet readiness and liveness probes. Reported: create → Ready for each
-// pod (p50, p95) and for all 500; the cluster process's CPU and RSS at steady state; what the
-// pods' own processes hold (PSS); the keystroke echo under that load. A sample of the pods is then
-// fetched over the pod network from the terminal pod (busybox wget to the pod IP), so the figures
-// are those of a network that answers. nginx without a command is the image's simulated server:
-// the kubelet answers its probes from data (no connection per probe), as it answers its requests.
-// Every wait has a deadline: a run that cannot get there fails with what it saw, never hangs.
+// pod (p50, p95) and for all 500; the cluster process's CPU and RSS at steady state; what its
+// child processes hold (PSS: the pods' pause, user-namespace holder and forwarder processes, about
+// five a pod, and the node network's agent); the keystroke echo under that load. A sample of the
+// pods is then fetched over the pod network from the terminal pod (busybox wget to the pod IP), so
+// the figures are those of a network that answers. nginx without a command is the image's
+// simulated server: the kubelet answers its probes from data (no connection per probe), as it
+// answers its requests. Every wait has a deadline: a run that cannot get there fails with what it
+// saw, never hangs.
 import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -174,7 +176,7 @@ async function answeringOverPodNetwork(kubeconfig: string, namespace: string, po
   return answered;
 }
 
-/** Pids of the processes below `root` (the pods' pause, holder and forwarder processes of this cluster). */
+/** Pids of the processes below `root` (the pods' pause, holder and forwarder processes, the node network's agent). */
 function descendants(root: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
@@ -279,8 +281,8 @@ export default async function bench(): Promise<Record<string, number>> {
     const loadAtSteady = loadavg()[0] ?? 0;
     (globalThis as { gc?: () => void }).gc?.();
     const rssMb = process.memoryUsage().rss / 1024 / 1024;
-    const podProcesses = descendants(process.pid);
-    const podProcessesMb = pssMb(podProcesses);
+    const childProcesses = descendants(process.pid);
+    const childProcessesMb = pssMb(childProcesses);
     const loadedEchoes = await keystrokeEchoes(cluster.kubeconfig(), 'default', 'terminal', 300);
 
     const sample = loadPods.filter((_, i) => i % Math.floor(LOAD_PODS / NETWORK_SAMPLE) === 0).map((pod) => statusOf(pod).podIP ?? '');
@@ -296,8 +298,8 @@ export default async function bench(): Promise<Record<string, number>> {
       pods_500_loadavg_at_ready: round(loadAtReady),
       pods_500_steady_cluster_cpu_percent: round(cpuFraction * 100),
       pods_500_cluster_rss_mb: round(rssMb),
-      pods_500_pod_processes: podProcesses.length,
-      pods_500_pod_processes_pss_mb: round(podProcessesMb),
+      pods_500_child_processes: childProcesses.length,
+      pods_500_child_processes_pss_mb: round(childProcessesMb),
       pods_500_loadavg_at_steady: round(loadAtSteady),
       pods_500_exec_roundtrip_ms_p50: round(percentile(loadedEchoes, 50)),
       pods_500_exec_roundtrip_ms_p99: round(percentile(loadedEchoes, 99)),
