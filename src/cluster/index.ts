@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { admissionPlugins, bootstrapCluster, createWebhookAdmission, loadOrCreateServingCertificates, openServiceAccountTokens, startApiServer, stderrLogger, type AuditSink, type ConnectHandler, type Logger } from './apiserver/index.ts';
+import { admissionPlugins, bootstrapCluster, createWebhookAdmission, loadOrCreateServingCertificates, openServiceAccountTokens, startApiServer, stderrLogger, type AuditSink, type ClusterEgress, type ConnectHandler, type Logger } from './apiserver/index.ts';
 import { openRegistry, type Registry, type StorageLimits } from './registry/index.ts';
 import { startControllers, type ControllersOptions, type EvictionOptions, type RunningControllers } from './controllers/index.ts';
 import type { KubeletOptions, RunningKubelet } from './kubelet/index.ts';
@@ -164,11 +164,12 @@ async function startLocked(options: ClusterOptions, dataDir: string, lock: DataD
     return kubelet.connect(request);
   };
   const connect = options.connect ?? (options.kubelet ? kubeletConnect : undefined);
-  // One set of admission webhooks for API requests and the pods controllers create; Services are reached through the kubelet.
-  const webhooks = createWebhookAdmission(
-    registry,
-    options.kubelet ? (namespace, name, port) => (kubelet ? kubelet.dialService(namespace, name, port) : Promise.reject(new Error('the kubelet is still starting'))) : undefined,
-  );
+  // One set of admission webhooks for API requests and the pods controllers create; they reach the cluster's network through the kubelet.
+  const starting = () => Promise.reject(new Error('the kubelet is still starting'));
+  const egress: ClusterEgress | undefined = options.kubelet
+    ? { dialService: (namespace, name, port) => (kubelet ? kubelet.egress.dialService(namespace, name, port) : starting()), dial: (host, port) => (kubelet ? kubelet.egress.dial(host, port) : starting()) }
+    : undefined;
+  const webhooks = createWebhookAdmission(registry, egress);
   try {
     const apiServer = await startApiServer({
       registry,

@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from '../registry/index.ts';
-import { createWebhookAdmission, type ServiceDialer, type WebhookAdmission } from './admission/webhooks/index.ts';
+import { type ClusterEgress, createWebhookAdmission, type WebhookAdmission } from './admission/webhooks/index.ts';
 import { createAuthenticator, createAuthorizer, type ServiceAccountTokens } from './auth/index.ts';
 import type { ApiContext, ConnectHandler, EvictionHandler, ResourceMetricsSource } from './context.ts';
 import { Discovery } from './discovery.ts';
@@ -18,7 +18,7 @@ export { serverVersion } from './server.ts';
 export { adminUser, openServiceAccountTokens, type ServiceAccountTokens } from './auth/index.ts';
 export { bootstrapCluster, type BootstrapOptions } from './bootstrap.ts';
 export { admissionPlugins } from './admission/index.ts';
-export { createWebhookAdmission, type ServiceDialer, type WebhookAdmission } from './admission/webhooks/index.ts';
+export { type ClusterEgress, createWebhookAdmission, type WebhookAdmission } from './admission/webhooks/index.ts';
 
 export interface ApiServerOptions {
   registry: Registry;
@@ -41,9 +41,9 @@ export interface ApiServerOptions {
   evict?: EvictionHandler;
   /** Serves the resource metrics API (metrics.k8s.io), as metrics-server behind the aggregator. */
   metrics?: ResourceMetricsSource;
-  /** Reaches a Service's port for admission webhooks (clientConfig.service); without it such webhooks cannot be called. */
-  dialService?: ServiceDialer;
-  /** The admission webhooks, when the caller shares them with its controllers; else made here with dialService. */
+  /** The way into the cluster's network for admission webhooks (their Services and URLs); without it no webhook can be reached. */
+  clusterEgress?: ClusterEgress;
+  /** The admission webhooks, when the caller shares them with its controllers; else made here with clusterEgress. */
   webhooks?: WebhookAdmission;
   log?: Logger;
   /** Receives an audit.k8s.io/v1 Event per authenticated request (`formicary cluster --audit-log-path`). */
@@ -76,7 +76,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     authenticator: createAuthenticator({ adminToken: options.adminToken, registry, tokens, clock }),
     authorizer: createAuthorizer(registry),
     tokens,
-    webhooks: options.webhooks ?? createWebhookAdmission(registry, options.dialService),
+    webhooks: options.webhooks ?? createWebhookAdmission(registry, options.clusterEgress),
     watch: { defaultTimeoutSeconds: 1800, maxBufferedBytes: 64 * 1024 * 1024, ...options.watch, open: new Set() },
   };
   const handler = new ApiHandler(ctx, options.log ?? stderrLogger, options.audit);

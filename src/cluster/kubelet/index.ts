@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, wr
 import { connect as connectTcp, createServer, type Socket } from 'node:net';
 import { availableParallelism, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { type ConnectHandler, type Logger, type ServiceAccountTokens, stderrLogger } from '../apiserver/index.ts';
+import { type ClusterEgress, type ConnectHandler, type Logger, type ServiceAccountTokens, stderrLogger } from '../apiserver/index.ts';
 import { EventBroadcaster } from '../controllers/index.ts';
 import { ClaimStorage } from './claim-storage.ts';
 import { HostDisk, removeOrphanedMounts, removeOrphanedPodStorage, UNLIMITED_POD_CEILING_BYTES } from './ephemeral-storage/index.ts';
@@ -16,7 +16,7 @@ import type { KubeObject } from '../types.ts';
 import { ClusterView } from './cluster-view.ts';
 import { cpuQuantity, FRESH_CONTAINER_MIN_MS, goDuration, memoryQuantity, METRIC_RESOLUTION_MS, ResourceMetricsStore } from './resource-metrics.ts';
 import { createConnectHandler } from './connect.ts';
-import { serviceDialer, type ServiceDialer } from './service-dial.ts';
+import { clusterEgress } from './cluster-egress.ts';
 import { specOf, str } from '../json.ts';
 import { timestamp } from './format.ts';
 import { type KubeletShared, NodeKubelet } from './node-kubelet.ts';
@@ -110,8 +110,8 @@ export type NodeMetrics = {
 export interface RunningKubelet {
   /** Serves pods/log, pods/exec and pods/attach: pass it to the API server. */
   readonly connect: ConnectHandler;
-  /** Connects to a Service's port as its cluster IP would (admission webhooks' clientConfig.service). */
-  readonly dialService: ServiceDialer;
+  /** The API server's way into the pod network, for admission webhooks: Services, cluster IPs and pod IPs, never the host. */
+  readonly egress: ClusterEgress;
   /** How shells run here: bubblewrap, unsafe-local, or unavailable with the reason (detected on first read). */
   readonly sandbox: SandboxSupport;
   /** Everyday tools the workbench has and lacks on this host. */
@@ -403,7 +403,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
   scraper.unref();
   return {
     connect: createConnectHandler({ workerFor: (pod: KubeObject) => workers.get(pod.metadata.uid ?? ''), sandbox }),
-    dialService: serviceDialer(view, (namespace, name) => byName.get(`${namespace}/${name}`)),
+    egress: clusterEgress(view, (namespace, name) => byName.get(`${namespace}/${name}`), () => workers.values()),
     get sandbox() {
       return sandbox();
     },

@@ -14,12 +14,12 @@ import type { KubeObject } from '../../../types.ts';
 import type { Json } from '../../../json.ts';
 import { parseLabelSelector, type Registry, type ResourceDefinition, type UserInfo } from '../../../registry/index.ts';
 import { libraries } from '../../libraries.ts';
-import { CallFailure, postReview, type ServiceDialer } from './call.ts';
+import { CallFailure, type ClusterEgress, postReview } from './call.ts';
 import { type Webhook, webhookSource } from './configurations.ts';
 import { type AdmissionAttributes, shouldCall, type WebhookOperation } from './matching.ts';
 import { admissionReview, callingError, denied, dryRunUnsupported, internalError, reviewVersion, verifyAnswer, type WebhookAnswer } from './review.ts';
 
-export type { ServiceDialer } from './call.ts';
+export type { ClusterEgress } from './call.ts';
 export type { WebhookOperation } from './matching.ts';
 export { WebhookCallError } from './review.ts';
 
@@ -71,7 +71,7 @@ function beforeCreate(preview: KubeObject, requested: KubeObject | undefined): K
   return object;
 }
 
-export function createWebhookAdmission(registry: Registry, dial: ServiceDialer | undefined): WebhookAdmission {
+export function createWebhookAdmission(registry: Registry, egress: ClusterEgress | undefined): WebhookAdmission {
   const source = webhookSource(registry);
 
   /** One call, its failures sorted as upstream does: a refusal or a bad answer stands, a failure to call obeys failurePolicy. */
@@ -80,7 +80,7 @@ export function createWebhookAdmission(registry: Registry, dial: ServiceDialer |
     try {
       const version = reviewVersion(hook);
       const { uid, review } = admissionReview(version, attributes, object as Json | undefined);
-      const answer = verifyAnswer(await postReview(hook, review, dial), uid, version, hook.mutating);
+      const answer = verifyAnswer(await postReview(hook, review, egress), uid, version, hook.mutating);
       if (!answer.allowed) throw denied(hook, answer.result);
       return answer;
     } catch (error) {
