@@ -319,4 +319,23 @@ spec:
     const table = await full.kubectl(['get', 'pod', 'waits', '-n', ns, '--no-headers']);
     expect(table.stdout).toMatch(/^waits\s+0\/1\s+CreateContainerError\s+0\s+/);
   });
+
+  it('leaves a workbench waiting with the reason, not Ready with a shell that cannot open', async () => {
+    await full.apply(
+      `apiVersion: v1
+kind: Pod
+metadata: {name: bench}
+spec:
+  containers:
+  - name: shell
+    image: formicary/workbench:1.0
+    resources: {limits: {ephemeral-storage: 1Gi}}
+`,
+      ns,
+    );
+    const event = await full.until('the Failed event', () => full.events(ns, 'bench').find((e) => e.reason === 'Failed'), 30_000);
+    expect(event.message).toMatch(/^Error: the node's disk cannot hold another 2064Mi file system: \d+Mi free, \d+Mi promised to pods and claims, \d+Mi kept for the host$/);
+    const table = await full.kubectl(['get', 'pod', 'bench', '-n', ns, '--no-headers']);
+    expect(table.stdout).toMatch(/^bench\s+0\/1\s+CreateContainerError\s+0\s+/);
+  });
 });

@@ -101,6 +101,17 @@ export async function createContainer(context: PodContext, slot: ContainerSlot, 
     created(context, slot, environment.env, previous);
     return new ProcessContainer(spawned.process, spawned.createdAt, spawned.tmp, () => node.now(), () => node.logLimit(), spawned.pidNamespace);
   }
+  if (image.catalog?.kind === 'workbench') {
+    // The workbench is only ever used through its shell: its file system (HOME, /tmp) is made
+    // before it starts, so a node whose disk cannot hold it leaves it waiting with the reason
+    // instead of Ready with a shell that cannot open.
+    try {
+      await context.prepareStorage();
+    } catch (error) {
+      startFailed(context, slot, `sandbox:${error instanceof Error ? error.message : String(error)}`, previous);
+      return undefined;
+    }
+  }
   const behaviour = behaviourWithPort(image, args);
   const requirement = image.catalog?.requiredEnv;
   const failure = requirement && !requirement.anyOf.some((name) => (envMap.get(name) ?? '') !== '') ? { logs: requirement.logs, exitCode: requirement.exitCode } : undefined;
