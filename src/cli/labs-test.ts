@@ -158,7 +158,9 @@ export async function runLabsTest(
     output.stderr.write(`labs test: embedded cluster at ${cluster.url}\n`);
   }
 
-  const sandboxes = new Sandboxes({ kubeConfig, catalog, warmPool: 0, workbenchReadyTimeoutMs: 120_000, ...(dedicatedClusters ? { dedicatedClusters } : {}) });
+  // On a real cluster a lab with needs: cluster gets its cluster as a pod of the portal image, as in the portal.
+  const ownClusters = dedicatedClusters ? { dedicatedClusters } : { podClusters: { limit: parsed.concurrency, ...(env['DEDICATED_CLUSTER_IMAGE'] ? { image: env['DEDICATED_CLUSTER_IMAGE'] } : {}) } };
+  const sandboxes = new Sandboxes({ kubeConfig, catalog, warmPool: 0, workbenchReadyTimeoutMs: 120_000, ...ownClusters });
   try {
     const results = await testLabs({
       sandboxes,

@@ -1,10 +1,11 @@
 // `formicary labs test`: a lab that teaches passes; labs whose checks or solutions are wrong fail
 // with the first thing that went wrong; the exit code says so.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLabsTest } from '../../src/cli/labs-test.ts';
+import { startTestCluster } from './cluster.ts';
 import { sampleLab, writeLab } from './fixtures.ts';
 
 let root: string;
@@ -53,6 +54,27 @@ describe('formicary labs test', () => {
     expect(code, stderr.text).toBe(0);
     expect(stdout.text).toMatch(/^drain-a-node\s+3\/3\s+pass\s+\d+\.\d$/m);
     expect(stdout.text.trimEnd().split('\n').at(-1)).toBe('labs test: 1 lab, 1 passed, 0 failed');
+  }, 300_000);
+
+  it('runs that lab with --kubeconfig on a cluster standing for a real one: the learner\'s cluster is a pod of the portal image there', async () => {
+    const company = await startTestCluster();
+    try {
+      const kubeconfig = join(company.dir, 'admin.kubeconfig');
+      await writeFile(kubeconfig, company.cluster.kubeconfig(), { mode: 0o600 });
+      const stdout = capture();
+      const stderr = capture();
+      const code = await runLabsTest(['drain-a-node', '--kubeconfig', kubeconfig, '--root', join(import.meta.dirname, '..', '..')], { stdout, stderr });
+      expect(code, stderr.text).toBe(0);
+      expect(stdout.text).toMatch(/^drain-a-node\s+3\/3\s+pass\s+\d+\.\d$/m);
+      // The cordon and drain happened in the learner's cluster: the company's nodes were never touched.
+      const nodes = await company.client.list(await company.client.resolve('nodes'), undefined);
+      expect(nodes.map((node) => [node.metadata.name, (node.spec as { unschedulable?: boolean } | undefined)?.unschedulable ?? false, node.metadata.labels?.['maintenance'] ?? null])).toEqual([
+        ['node-1', false, null],
+        ['node-2', false, null],
+      ]);
+    } finally {
+      await company.stop();
+    }
   }, 300_000);
 
   it('refuses unknown labs and bad options before starting anything', async () => {

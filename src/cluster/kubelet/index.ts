@@ -243,7 +243,11 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
     slicesDir: options.identitySlicesDir ?? identitySlicesDir(),
     warn: (message) => log.warn({ dataDir: options.dataDir }, message),
   });
-  const claimStorage = new ClaimStorage(join(kubeletDir, 'claims'), claimImagesDir, hostDisk, (namespace) => identities.of(namespace));
+  // Unsandboxed (--unsafe-local-shell) every pod runs as this process's own user: there is no range
+  // of users to hand out (in a pod of a real cluster, a user namespace maps this one user only).
+  const ownUser = options.unsafeLocalShell ? { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 } : null;
+  const identityOf = (namespace: string) => ownUser ?? identities.of(namespace);
+  const claimStorage = new ClaimStorage(join(kubeletDir, 'claims'), claimImagesDir, hostDisk, identityOf);
   // As on a node after a reboot: the processes of an earlier run are gone, but a pod that still
   // exists keeps its directory (emptyDir volumes, the workbench's home); only pods deleted meanwhile lose theirs.
   const view = new ClusterView(registry);
@@ -315,7 +319,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
     unlimitedPodStorageBytes: options.unlimitedPodStorageBytes ?? UNLIMITED_POD_CEILING_BYTES,
     claimStorage,
     hostDisk,
-    identityOf: (namespace, groups) => (groups ? { ...identities.of(namespace), groups: identities.groupsOf(namespace, groups) } : identities.of(namespace)),
+    identityOf: (namespace, groups) => (groups && !ownUser ? { ...identities.of(namespace), groups: identities.groupsOf(namespace, groups) } : identityOf(namespace)),
     sandboxCgroup,
     sandboxStarts: new ParallelLimit(availableParallelism() * SANDBOX_STARTS_PER_CPU),
     podLimitDefaults: { ...DEFAULT_POD_LIMITS, ...options.resources?.podDefaults },

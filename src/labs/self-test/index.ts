@@ -42,8 +42,8 @@ export type LabTestEvent =
  */
 export interface SelfTestSandboxes {
   readonly client: CheckTarget['client'];
-  /** The client of a sandbox that is a cluster of its own (needs: cluster); `client` otherwise. */
-  clientOf?(namespace: string): CheckTarget['client'];
+  /** The client that reads a sandbox: its own cluster's (needs: cluster), `client` otherwise. */
+  clusterClient?(namespace: string): Promise<CheckTarget['client']>;
   start(lab: Lab, learnerId: string): Promise<{ namespace: string; workbench: Workbench }>;
   exec(namespace: string, command: string, options: { timeoutMs: number }): Promise<{ exitCode: number; stdout: string; stderr: string }>;
   end(namespace: string, lab: Lab): Promise<unknown>;
@@ -91,7 +91,8 @@ async function testLab(lab: Lab, sandboxes: SelfTestSandboxes, options: LabTestO
     return result(0, { step: null, phase: 'setup', message: errorMessage(error) });
   }
   options.onEvent?.({ type: 'sandbox-ready', labId: lab.id, namespace: sandbox.namespace, seconds: (Date.now() - started) / 1000 });
-  const target = { client: sandboxes.clientOf?.(sandbox.namespace) ?? sandboxes.client, namespace: sandbox.namespace, workbench: sandbox.workbench, customChecksFile: lab.customChecksFile };
+  const client = (await sandboxes.clusterClient?.(sandbox.namespace)) ?? sandboxes.client;
+  const target = { client, namespace: sandbox.namespace, workbench: sandbox.workbench, customChecksFile: lab.customChecksFile };
   let stepsPassed = 0;
   try {
     for (const step of lab.steps) {
