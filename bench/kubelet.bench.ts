@@ -5,12 +5,13 @@
 // through the kubelet's httpGet readiness and liveness probes. Reported: create → Ready for each
 // pod (p50, p95) and for all 500; the cluster process's CPU and RSS at steady state; what its
 // child processes hold (PSS: the pods' pause, user-namespace holder and forwarder processes, about
-// five a pod, and the node network's agent); the keystroke echo under that load. A sample of the
-// pods is then fetched over the pod network from the terminal pod (busybox wget to the pod IP), so
-// the figures are those of a network that answers. nginx without a command is the image's
-// simulated server: the kubelet answers its probes from data (no connection per probe), as it
-// answers its requests. Every wait has a deadline: a run that cannot get there fails with what it
-// saw, never hangs.
+// five a pod, and the node network's agent); the keystroke echo while the 500 start and after.
+// A sample of the pods is then fetched over the pod network from the terminal pod (busybox wget
+// to the pod IP), so the figures are those of a network that answers. nginx without a command is
+// the image's simulated server: the kubelet answers its probes from data (no connection per
+// probe), as it answers its requests. Every wait has a deadline: a run that cannot get there
+// fails with what it saw, never hangs. The load average is reported beside the figures: on a
+// shared machine they move with it.
 import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -138,12 +139,15 @@ async function openTerminal(kubeconfig: string, namespace: string, pod: string, 
   };
 }
 
-async function keystrokeEchoes(kubeconfig: string, namespace: string, pod: string, count: number): Promise<number[]> {
+/** Keystroke → echo times through exec into the terminal pod: `count` of them, or as many as come before `until` resolves. */
+async function keystrokeEchoes(kubeconfig: string, namespace: string, pod: string, count: number, until?: Promise<unknown>): Promise<number[]> {
   const terminal = await openTerminal(kubeconfig, namespace, pod, ['sh', '-c', 'stty -icanon; exec cat']);
   await new Promise((resolve) => setTimeout(resolve, 500));
+  let stop = false;
+  void until?.finally(() => (stop = true));
   const samples: number[] = [];
   try {
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; until ? !stop : i < count; i++) {
       const key = String.fromCharCode(97 + (i % 26));
       terminal.clear();
       const started = performance.now();
@@ -151,6 +155,8 @@ async function keystrokeEchoes(kubeconfig: string, namespace: string, pod: strin
       terminal.send(key);
       await echoed;
       samples.push(performance.now() - started);
+      // While pods start, a learner types a few keys a second, not a flood.
+      if (until) await new Promise((resolve) => setTimeout(resolve, 50));
     }
   } finally {
     terminal.close();
@@ -257,6 +263,7 @@ export default async function bench(): Promise<Record<string, number>> {
     const load = readiness(registry, pods, 'load', LOAD_PODS);
     const loadStarted = performance.now();
     for (let i = 0; i < LOAD_DEPLOYMENTS; i++) registry.create(deployments, 'load', deployment(`load-${i}`, LOAD_REPLICAS, true));
+    const startingEchoes = keystrokeEchoes(cluster.kubeconfig(), 'default', 'terminal', 0, load.done);
     const readyAfter = await within(
       LOAD_READY_DEADLINE_MS,
       () => {
@@ -266,6 +273,7 @@ export default async function bench(): Promise<Record<string, number>> {
       load.done,
     );
     const allReadyMs = performance.now() - loadStarted;
+    const echoesWhileStarting = await startingEchoes;
     const loadAtReady = loadavg()[0] ?? 0;
     const loadPods = registry.list(pods, { namespace: 'load' }).items;
     const ips = new Set(loadPods.map((pod) => statusOf(pod).podIP));
@@ -296,6 +304,8 @@ export default async function bench(): Promise<Record<string, number>> {
       pods_500_ready_ms_p50: round(percentile(readyAfter, 50)),
       pods_500_ready_ms_p95: round(percentile(readyAfter, 95)),
       pods_500_loadavg_at_ready: round(loadAtReady),
+      pods_500_starting_exec_roundtrip_ms_p50: round(percentile(echoesWhileStarting, 50)),
+      pods_500_starting_exec_roundtrip_ms_p99: round(percentile(echoesWhileStarting, 99)),
       pods_500_steady_cluster_cpu_percent: round(cpuFraction * 100),
       pods_500_cluster_rss_mb: round(rssMb),
       pods_500_child_processes: childProcesses.length,
