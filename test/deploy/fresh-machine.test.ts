@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PortalLearner } from '../security/portal-learner.ts';
+import { effectiveUid, pidsRunning } from '../support/processes.ts';
 import { asUnprivileged, unprivilegedUser, visibility } from '../security/unprivileged.ts';
 
 const run = promisify(execFile);
@@ -258,12 +259,8 @@ describe.skipIf(typeof learnerUser === 'string')(`the same as the unprivileged u
       expect(answer).toContain('configmap/web-config');
       // On the machine, the sandbox's process belongs to a uid of the user's subordinate range:
       // neither root nor the user itself.
-      const { stdout } = await run('ps', ['-eo', 'uid=,args=']);
-      const owners = stdout
-        .split('\n')
-        .filter((line) => line.trim().endsWith('sleep 3671'))
-        .map((line) => Number(line.trim().split(/\s+/)[0]));
-      expect(owners.length, stdout).toBeGreaterThan(0);
+      const owners = pidsRunning(['sleep', '3671']).map(effectiveUid);
+      expect(owners.length, 'a process running sleep 3671').toBeGreaterThan(0);
       for (const uid of owners) {
         expect(uid).toBeGreaterThanOrEqual(learnerUser.uids.start);
         expect(uid).toBeLessThan(learnerUser.uids.start + learnerUser.uids.count);

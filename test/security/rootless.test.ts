@@ -15,6 +15,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { userNamespaceArgs } from '../../src/cluster/kubelet/sandbox/user-namespace.ts';
 import { kubectlBinary } from '../cluster/kubelet/harness.ts';
+import { effectiveUid, pidsRunning } from '../support/processes.ts';
 import { asUnprivileged, checkoutNode, nodeHome, UNPRIVILEGED_USER_NAME, unprivilegedUser, type UnprivilegedUser } from './unprivileged.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
@@ -127,15 +128,9 @@ describe('formicary cluster as a normal user', () => {
     expect(look.stdout).toMatch(/kill: .*No such process/);
     // On the host, each sandbox's processes belong to a uid of the user's subordinate range, not
     // to the user itself, and alice's differs from bob's.
-    const owners = (pattern: string) =>
-      new Set(
-        spawnSync('ps', ['-eo', 'uid=,args='], { encoding: 'utf8' })
-          .stdout.split('\n')
-          .filter((line) => line.trim().endsWith(pattern))
-          .map((line) => Number(line.trim().split(/\s+/)[0])),
-      );
-    const alice = [...owners('sleep 3650')];
-    const bob = [...owners('sleep 3630')];
+    const owners = (argv: string[]) => new Set(pidsRunning(argv).map(effectiveUid));
+    const alice = [...owners(['sleep', '3650'])];
+    const bob = [...owners(['sleep', '3630'])];
     expect(alice).toHaveLength(1);
     expect(bob).toHaveLength(1);
     for (const uid of [...alice, ...bob]) {
