@@ -1,11 +1,11 @@
 // A cluster-admin (a learner given their own dedicated cluster, running on the portal's host) tries
 // to make the API server connect to the host: admission webhooks whose clientConfig.url names the
 // host's loopback in every spelling, the node's address, a Service or Endpoints that lead out of
-// the cluster, a CRD conversion webhook and an APIService. A real listener on the host, started
-// here, stands for the portal, PostgreSQL or another learner's cluster: it must never receive a
-// connection. The error for an open host port and a closed one is the same, so the API server
-// cannot be used to scan the host's ports either. Webhooks inside the cluster's network are in
-// test/cluster/admission/webhooks.test.ts.
+// the cluster (Endpoints at the loopback are refused, as upstream refuses them), a CRD conversion
+// webhook and an APIService. A real listener on the host, started here, stands for the portal,
+// PostgreSQL or another learner's cluster: it must never receive a connection. The error for an
+// open host port and a closed one is the same, so the API server cannot be used to scan the host's
+// ports either. Webhooks inside the cluster's network are in test/cluster/admission/webhooks.test.ts.
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -132,7 +132,7 @@ apiVersion: v1
 kind: Endpoints
 metadata: {name: handmade}
 subsets:
-- addresses: [{ip: 127.0.0.1}]
+- addresses: [{ip: ${nodeIP}}]
   ports: [{name: https, port: ${open}}]
 ---
 apiVersion: v1
@@ -155,7 +155,22 @@ spec:
     await lab.eventually('the hostNetwork pod behind its Service', async () => (await lab.kubectl(['-n', 'attack', 'get', 'endpoints', 'hostnet', '-o', 'jsonpath={.subsets[0].addresses[0].ip}'])).stdout || undefined);
   }, 90_000);
 
-  it('an ExternalName Service, hand-written Endpoints at the loopback and a hostNetwork pod lead nowhere, by clientConfig.service and by URL', async () => {
+  it('Endpoints may not name the loopback, the unspecified or a link-local address, as upstream validates them', async () => {
+    for (const [ip, reason] of [
+      ['127.0.0.1', 'may not be in the loopback range (127.0.0.0/8, ::1/128)'],
+      ['0.0.0.0', 'may not be unspecified (0.0.0.0)'],
+      ['169.254.169.254', 'may not be in the link-local range (169.254.0.0/16, fe80::/10)'],
+    ]) {
+      const endpoints = { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'handmade' }, subsets: [{ addresses: [{ ip }], ports: [{ name: 'https', port: open }] }] };
+      const refused = await lab.kubectl(['-n', 'attack', 'apply', '-f', '-'], { stdin: JSON.stringify(endpoints) });
+      expect(refused.stderr).toContain(`Endpoints "handmade" is invalid: subsets[0].addresses[0].ip: Invalid value: "${ip}": ${reason}`);
+      const slice = { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'handmade-slice' }, addressType: 'IPv4', endpoints: [{ addresses: [ip] }], ports: [{ name: 'https', port: open }] };
+      const refusedSlice = await lab.kubectl(['-n', 'attack', 'apply', '-f', '-'], { stdin: JSON.stringify(slice) });
+      expect(refusedSlice.stderr).toContain(`EndpointSlice "handmade-slice" is invalid: endpoints[0].addresses[0]: Invalid value: "${ip}": ${reason}`);
+    }
+  });
+
+  it("an ExternalName Service, hand-written Endpoints at the node's address and a hostNetwork pod lead nowhere, by clientConfig.service and by URL", async () => {
     expect(await probe({ service: { namespace: 'attack', name: 'outside', port: open, path: '/validate' } })).toContain(
       `failed to call webhook: Post "https://outside.attack.svc:${open}/validate?timeout=2s": service "outside" is of type ExternalName, which the embedded cluster does not follow outside the cluster`,
     );

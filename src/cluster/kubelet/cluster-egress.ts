@@ -24,7 +24,7 @@ interface Backend {
 
 type WorkerOf = (namespace: string, name: string) => PodWorker | undefined;
 
-/** A pod whose ports a connection may reach: one running here, on the pod network (a hostNetwork pod's ports are the host's). */
+/** A pod whose ports a connection may reach: one running here, on the pod network (a hostNetwork pod's ports are the node's, not a pod's). */
 function reachable(worker: PodWorker | undefined, namespace: string): worker is PodWorker {
   return worker !== undefined && worker.namespace === namespace && specOf(worker.pod)['hostNetwork'] !== true;
 }

@@ -270,6 +270,20 @@ export function isIPv4(value: string): boolean {
   return parts.length === 4 && parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) <= 255);
 }
 
+/**
+ * ValidateEndpointIP, for Endpoints and EndpointSlice addresses: an unspecified, loopback or
+ * link-local address names no pod (and, on a node, the node itself), so none may be an endpoint.
+ */
+export function validateEndpointIP(path: string, ip: string): FieldError[] {
+  const [a, b, c] = ip.split('.').map(Number);
+  const errs: FieldError[] = [];
+  if (ip === '0.0.0.0') errs.push(fieldError.invalid(path, ip, `may not be unspecified (${ip})`));
+  if (a === 127) errs.push(fieldError.invalid(path, ip, 'may not be in the loopback range (127.0.0.0/8, ::1/128)'));
+  if (a === 169 && b === 254) errs.push(fieldError.invalid(path, ip, 'may not be in the link-local range (169.254.0.0/16, fe80::/10)'));
+  if (a === 224 && b === 0 && c === 0) errs.push(fieldError.invalid(path, ip, 'may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)'));
+  return errs;
+}
+
 /** ValidateImmutableField: "field is immutable", printed with the new value. */
 export function immutableField(path: string, value: unknown, old: unknown): FieldError[] {
   return deepEqual(value, old) ? [] : [fieldError.invalid(path, value ?? null, 'field is immutable')];

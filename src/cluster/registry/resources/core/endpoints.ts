@@ -1,8 +1,8 @@
-// Endpoints: addresses must be IPs, ports valid (the endpoints controller of part 2 writes them).
+// Endpoints: addresses must be IPs that can be a pod's (never loopback, unspecified or link-local), ports valid (the endpoints controller of part 2 writes them).
 import type { KubeObject } from '../../../types.ts';
 import { asArray, asObject, objects, str } from '../../../json.ts';
 import { defineResource, type ResourceStrategy } from '../../strategy.ts';
-import { type FieldError, fieldError, isIPv4, isValidPortNumber, PORT_RANGE_MESSAGE } from '../../validation.ts';
+import { type FieldError, fieldError, isIPv4, isValidPortNumber, PORT_RANGE_MESSAGE, validateEndpointIP } from '../../validation.ts';
 
 function validateEndpoints(endpoints: KubeObject): FieldError[] {
   const errs: FieldError[] = [];
@@ -11,7 +11,9 @@ function validateEndpoints(endpoints: KubeObject): FieldError[] {
     for (const field of ['addresses', 'notReadyAddresses'] as const) {
       objects(subset[field]).forEach((address, j) => {
         const ip = str(address.ip);
-        if (!ip || !isIPv4(ip)) errs.push(fieldError.invalid(`subsets[${i}].${field}[${j}].ip`, address.ip ?? '', 'must be a valid IP address'));
+        const path = `subsets[${i}].${field}[${j}].ip`;
+        if (!ip || !isIPv4(ip)) errs.push(fieldError.invalid(path, address.ip ?? '', 'must be a valid IP address'));
+        else errs.push(...validateEndpointIP(path, ip));
       });
     }
     objects(subset.ports).forEach((port, j) => {

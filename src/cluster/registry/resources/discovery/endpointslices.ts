@@ -2,7 +2,7 @@
 import type { KubeObject } from '../../../types.ts';
 import { asArray, objects } from '../../../json.ts';
 import { defineResource, type ResourceStrategy } from '../../strategy.ts';
-import { type FieldError, fieldError, immutableField, isDNS1123Subdomain, isIPv4 } from '../../validation.ts';
+import { type FieldError, fieldError, immutableField, isDNS1123Subdomain, isIPv4, validateEndpointIP } from '../../validation.ts';
 
 const addressTypes = ['FQDN', 'IPv4', 'IPv6'];
 
@@ -17,6 +17,7 @@ function validateSlice(slice: KubeObject): FieldError[] {
       const text = String(address);
       const ok = type === 'IPv4' ? isIPv4(text) : type === 'FQDN' ? isDNS1123Subdomain(text).length === 0 : text.includes(':');
       if (!ok) errs.push(fieldError.invalid(`endpoints[${i}].addresses[${j}]`, address, `must be a valid ${String(type)} address`));
+      else if (type === 'IPv4') errs.push(...validateEndpointIP(`endpoints[${i}].addresses[${j}]`, text));
     });
   });
   objects(slice.ports).forEach((port, i) => {
