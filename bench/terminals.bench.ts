@@ -196,6 +196,12 @@ async function inBatches<T>(items: T[], size: number, work: (item: T) => Promise
 export default async function bench(): Promise<Record<string, number>> {
   const dir = await mkdtemp(join(tmpdir(), 'formicary-bench-terminals-'));
   const portal = await startPortal(dir);
+  // `npm run bench` ends a bench that overruns its time with SIGTERM: the portal (and with it its cluster) goes too.
+  const stopOnSignal = () => {
+    portal.process.kill('SIGTERM');
+    process.exit(1);
+  };
+  process.once('SIGTERM', stopOnSignal);
   try {
     // One learner alone: the echo of a keystroke through the portal.
     const alone = new Learner('bench-alone');
@@ -284,6 +290,7 @@ export default async function bench(): Promise<Record<string, number>> {
       concurrent_cluster_rss_mb: clusterRss,
     };
   } finally {
+    process.off('SIGTERM', stopOnSignal);
     await portal.stop();
     await rm(dir, { recursive: true, force: true });
   }
