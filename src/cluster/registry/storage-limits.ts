@@ -43,8 +43,50 @@ export function namespaceBudgetExceeded(gr: GroupResource, name: string, namespa
   return new StatusError({ code: 403, reason: 'Forbidden', message, details: { name, group: gr.group, kind: gr.resource } });
 }
 
+/**
+ * Buffer.byteLength(JSON.stringify(object)), counted without making the text: checking a 1 MiB
+ * write against the limits would otherwise copy it once more just to measure it.
+ */
 export function serializedBytes(object: KubeObject): number {
-  return Buffer.byteLength(JSON.stringify(object));
+  return jsonBytes(object) ?? 0;
+}
+
+/** Printable ASCII that JSON writes as it is (no quote, backslash or control character). */
+const plainJsonText = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+function stringBytes(text: string): number {
+  return plainJsonText.test(text) ? text.length + 2 : Buffer.byteLength(JSON.stringify(text));
+}
+
+/** The UTF-8 length of JSON.stringify(value); undefined where JSON.stringify leaves the value out. */
+function jsonBytes(value: unknown): number | undefined {
+  switch (typeof value) {
+    case 'string':
+      return stringBytes(value);
+    case 'number':
+      return Number.isFinite(value) ? String(value).length : 4;
+    case 'boolean':
+      return value ? 4 : 5;
+    case 'object': {
+      if (value === null) return 4;
+      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return jsonBytes((value as { toJSON(): unknown }).toJSON());
+      if (Array.isArray(value)) {
+        let bytes = 2 + Math.max(0, value.length - 1);
+        for (const item of value) bytes += jsonBytes(item) ?? 4;
+        return bytes;
+      }
+      let bytes = 2;
+      let members = 0;
+      for (const key of Object.keys(value)) {
+        const member = jsonBytes((value as Record<string, unknown>)[key]);
+        if (member === undefined) continue;
+        bytes += stringBytes(key) + 1 + member + (members++ > 0 ? 1 : 0);
+      }
+      return bytes;
+    }
+    default:
+      return undefined;
+  }
 }
 
 /**

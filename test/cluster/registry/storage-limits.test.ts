@@ -3,6 +3,7 @@
 // bytes so a watch from before them gets 410, as after etcd's compaction.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { UserInfo } from '../../../src/cluster/registry/index.ts';
+import { serializedBytes } from '../../../src/cluster/registry/storage-limits.ts';
 import { StatusError, type KubeObject } from '../../../src/cluster/types.ts';
 import { openTestRegistry, type TestRegistry } from './helpers.ts';
 
@@ -77,5 +78,15 @@ describe('storage limits', () => {
     const watch = t.registry.watch(configmaps, { namespace: 'default', resourceVersion: String(Number(latest) - 2) }, (event) => events.push(event.type));
     expect(events).toEqual(['MODIFIED', 'MODIFIED']);
     watch.stop();
+  });
+
+  it('counts an object\'s bytes as its JSON has them, escapes and UTF-8 included', () => {
+    const objects: KubeObject[] = [
+      configMap('plain', 1_000),
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'text', labels: { 'app.kubernetes.io/name': 'web' }, annotations: { note: 'say "hi"\\n\ttab\u0001\u007f' } }, data: { 'grüße.txt': 'Grüße, 世界 🐜', lone: '\ud800 and \udc00' } },
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'numbers', generation: 3 }, spec: { priority: -0, ratio: 0.1, big: 1e21, small: 1e-7, none: null, empty: {}, list: [], mixed: [1, 'a', null, true, false, { nested: [[]] }], skipped: undefined, holes: [undefined, () => 1] } },
+      { apiVersion: 'v1', kind: 'Event', metadata: { name: 'dated' }, eventTime: new Date(0) } as unknown as KubeObject,
+    ];
+    for (const object of objects) expect(serializedBytes(object)).toBe(Buffer.byteLength(JSON.stringify(object)));
   });
 });
