@@ -103,7 +103,14 @@ class LabPanel {
       if (typeof command === 'string' && this.#terminal) this.#runInTerminal(command);
     });
     if (this.#state) this.#render(this.#state);
-    if (root.dataset.signedIn === 'true') this.#followWorkshop();
+    if (root.dataset.signedIn === 'true') {
+      this.#followWorkshop();
+      // A signed-in learner on a lab's page is likely to start it: the terminal's code (xterm.js)
+      // loads while the page is idle, not between Start and the first prompt.
+      const preload = () => void import('./terminal.ts').catch(() => undefined);
+      if (typeof requestIdleCallback === 'function') requestIdleCallback(preload, { timeout: 2000 });
+      else setTimeout(preload, 500);
+    }
   }
 
   /**
