@@ -3,10 +3,11 @@
 // of several GB into /tmp, ~ or a PersistentVolumeClaim), the writes stop with ENOSPC at the
 // image's size, so the host's disk never fills between two looks of the eviction manager. The
 // image outlives the cluster process (a restart mounts it again) and goes with its pod or claim.
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { lstat, open, readdir, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
+import { findExecutable } from '../host-tools.ts';
 import { inUserNamespace } from '../sandbox/index.ts';
 
 function run(command: string, args: string[]): Promise<void> {
@@ -46,7 +47,7 @@ function imageFilesystemsAvailable(): boolean {
     process.getuid?.() === 0 &&
     !inUserNamespace() &&
     existsSync('/dev/loop-control') &&
-    ['mkfs.ext4', 'mount', 'umount'].every((command) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0);
+    ['mkfs.ext4', 'mount', 'umount'].every((command) => findExecutable(command) !== null);
   return available;
 }
 

@@ -3,7 +3,7 @@
 // DNS, and the simulated servers of service images listening on the pod's own ports. It needs root,
 // iproute2, nftables, nsenter and socat; where any is missing the kubelet keeps the HTTP service
 // proxy (service-network.ts) instead.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import type { Registry, Watch } from '../../registry/index.ts';
 import type { ClusterView, ViewedResource } from '../cluster-view.ts';
+import { findExecutable } from '../host-tools.ts';
 import { dropPrivileges, type PodSandbox, type SandboxIdentity } from '../sandbox/index.ts';
 import { CLUSTER_DNS_IP, type ClusterObjects, dnsRecords, KUBERNETES_SERVICE_IP, nodeIPs, nodePodRanges, ruleset } from './cluster-state.ts';
 import { gatewayOf, NodeNetwork, type NetworkTools } from './node-network.ts';
@@ -29,10 +30,7 @@ const WATCHED: ViewedResource[] = ['services', 'endpoints', 'pods', 'nodes', 'ne
 /** The simulated server of a pod's port: what answers a connection the pod's forwarder carries. */
 export type SimulatedHttp = (port: number, path: string, userAgent: string) => { status: number; body: string } | undefined;
 
-function which(command: string): string | null {
-  const result = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8', env: { PATH: TOOL_PATH } });
-  return result.status === 0 ? result.stdout.trim() : null;
-}
+const which = (command: string): string | null => findExecutable(command, TOOL_PATH);
 
 function detectTools(): NetworkTools | string {
   if (process.getuid?.() !== 0) return 'the kubelet does not run as root';

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join, posix, resolve } from 'node:path';
 import type { IPty } from '@lydell/node-pty';
+import { findExecutable } from '../host-tools.ts';
 import { SandboxCgroup, type SandboxLimits } from './cgroups.ts';
 import type { PodNamespaces } from './pod-sandbox.ts';
 import { runtimeDefaultFilter } from './seccomp.ts';
@@ -191,10 +192,7 @@ export type SandboxSupport =
   | { mode: 'unsafe-local' }
   | { mode: 'unavailable'; reason: string };
 
-function which(command: string): string | null {
-  const result = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' });
-  return result.status === 0 ? result.stdout.trim() : null;
-}
+const which = (command: string): string | null => findExecutable(command);
 
 /**
  * Decides how shells may run on this machine. Without bubblewrap the cluster refuses shells,
