@@ -96,8 +96,16 @@ describe.each(['1.29', '1.33'])('shell images with kubectl %s', (version) => {
   it("alpine reads as Alpine Linux, with its applets where alpine puts them", async () => {
     const release = await exec('peak', ['cat', '/etc/os-release']);
     expect(release.stdout).toContain('NAME="Alpine Linux"\nID=alpine\n');
-    const links = await exec('peak', ['sh', '-c', 'readlink /usr/bin/wget; readlink /bin/ls']);
+    const links = await exec('peak', ['sh', '-c', 'readlink /usr/bin/nslookup; readlink /bin/ls']);
     expect(links.stdout).toBe('/bin/busybox\n/bin/busybox\n');
+  });
+
+  it("takes upstream wget's timeout option, typed in sh, in busybox and alpine alike", async () => {
+    for (const pod of ['box', 'peak']) {
+      // Nothing listens on port 1: the timeout does not fire and wget's own message stands.
+      const refused = await exec(pod, ['sh', '-c', 'wget -qT 1 -O- http://127.0.0.1:1/; echo "exit=$?"; wget --timeout=x http://127.0.0.1:1/; echo "exit=$?"']);
+      expect([refused.stdout, refused.stderr]).toEqual(['exit=1\nexit=1\n', "wget: can't connect to remote host (127.0.0.1): Connection refused\nwget: invalid number 'x'\n"]);
+    }
   });
 
   it("shows the container's command as PID 1 to every exec, and the execs beside it", async () => {

@@ -2,7 +2,7 @@
 // reach each other by pod IP, Services by name and FQDN through their cluster IP, NodePorts on the
 // nodes' InternalIPs, headless Services and StatefulSet pods by DNS name, a UDP Service; names of
 // the cluster zone that do not exist are NXDOMAIN; NetworkPolicy drops what it does not allow.
-// Clients are what a busybox image has: nc (HTTP by hand) and nslookup.
+// Clients are what a busybox image has: nc (HTTP by hand), wget with its timeout, and nslookup.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../src/cluster/types.ts';
 import { type KubeletCluster, startKubeletCluster, versionedKubectl } from '../kubelet/harness.ts';
@@ -128,6 +128,10 @@ describe.each(['1.27', '1.33'])('with kubectl %s', (version) => {
     const lookup = await inClient(`busybox nslookup web.${ns}.svc.cluster.local`);
     const clusterIP = (await kubectl(['get', 'service', 'web', '-n', ns, '-o', 'jsonpath={.spec.clusterIP}'])).stdout;
     expect(lookup.stdout).toContain(`Address: ${clusterIP}`);
+    // wget as CKAD exercises type it, with upstream busybox's timeout option, in the pod's sh.
+    const fetched = await inClient('wget -T 2 -qO- http://web:8080; echo "exit=$?"');
+    expect(fetched.stdout, fetched.stderr).toContain('Welcome to nginx!');
+    expect(fetched.stdout).toMatch(/\nexit=0\n$/);
     // Nothing listens on the Service's own port at the pods: only the cluster IP translates it.
     expect((await inClient(`${get(podIP('client'), 8080)} || echo failed`)).stdout).toContain('failed');
   });
@@ -186,6 +190,13 @@ spec:
     expect((await lab.kubectl(['apply', '-f', '-'], { stdin: deny, binary })).code).toBe(0);
     // A dropped SYN: nothing answers, and nc gives up at its timeout.
     await lab.eventually('web dropped', async () => (await inClient(`${get('web', 8080)}; echo " exit=$?"`)).stdout.match(/^ exit=[1-9]/));
+    // wget's timeout gives up on the dropped connection as upstream busybox's does, leaving no wget behind.
+    const web = lab.cluster.registry.list(lab.cluster.registry.lookup('', 'v1', 'pods')!, { namespace: ns, labelSelector: 'app=web' }).items[0]!;
+    const byIP = await inClient(`wget -T 1 -qO- http://${String((web.status as Record<string, unknown>)['podIP'])}; echo "exit=$?"; ps -o args | grep -c '^busybox wge[u]' || true`);
+    expect([byIP.stdout, byIP.stderr]).toEqual(['exit=1\n0\n', 'wget: download timed out\n']);
+    const spider = await inClient('wget --timeout=1 --spider http://web:8080; echo "exit=$?"');
+    expect(spider.stdout).toBe('exit=1\n');
+    expect(spider.stderr).toMatch(/^Connecting to web:8080 \([0-9.]+:8080\)\nwget: download timed out\n$/);
     expect((await kubectl(['label', 'pod', 'client', '-n', ns, 'role=allowed', '--overwrite'])).code).toBe(0);
     await lab.eventually('web allowed', async () => (await inClient(get('web', 8080))).stdout.includes('Welcome to nginx!'));
     // Other pods stay unaffected: the StatefulSet's pods are not selected.

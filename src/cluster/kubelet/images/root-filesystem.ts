@@ -205,13 +205,128 @@ done
 `;
 
 /**
- * busybox's sh runs its own applets before looking in PATH (FEATURE_SH_STANDALONE), so `nslookup`
- * typed in a busybox:1.28 shell would be the newer applet, not the script. In that image's copy of
- * the binary the applet's entry in the name table is renamed (same length, same place in the
- * sorted table, so every other lookup is unchanged): the shell then finds /bin/nslookup, and the
- * script calls the applet by its new name.
+ * wget with upstream's `-T SEC` / `--timeout=SEC` ("Network read timeout is SEC seconds"), which
+ * Debian built its busybox without (`-T` crashes it, `--timeout` is unknown): the option is taken
+ * out of the arguments wherever it is (`-T 2`, `-T2`, `-qT2`, `--timeout 2`, `--timeout=2`, after the
+ * URL too, as getopt permutes) and the rest go to the applet (`applet`) unchanged; when the time is
+ * up it is stopped, with upstream's message and exit code 1. Nothing is left running or unreaped
+ * (a pod's PID 1, often `sleep`, reaps nothing). The time bounds the whole download (upstream's
+ * bounds each read); 0 turns it off, as upstream's. Without the option the applet runs as it
+ * always did.
  */
-const NEWER_NSLOOKUP = 'nslookuq';
+const wgetWithTimeout = (applet: string) => `#!/bin/sh
+timed=
+seconds=
+takes_value=
+count=$#
+while [ "$count" -gt 0 ]; do
+  arg=$1
+  shift
+  count=$((count - 1))
+  case $arg in
+    --)
+      set -- "$@" "$arg"
+      while [ "$count" -gt 0 ]; do set -- "$@" "$1"; shift; count=$((count - 1)); done ;;
+    --ti=*|--tim=*|--time=*|--timeo=*|--timeou=*|--timeout=*)
+      timed=1
+      seconds=\${arg#*=} ;;
+    --ti|--tim|--time|--timeo|--timeou|--timeout)
+      if [ "$count" -eq 0 ]; then echo "wget: option '--timeout' requires an argument" >&2; exit 1; fi
+      timed=1
+      seconds=$1
+      shift
+      count=$((count - 1)) ;;
+    --*=*|--help)
+      set -- "$@" "$arg" ;;
+    --output-*|--d*|--pr*|--u*|--tr*|--he*|--post-*)
+      # A long option whose value is the next argument: the value is not an option.
+      set -- "$@" "$arg"
+      if [ "$count" -gt 0 ]; then set -- "$@" "$1"; shift; count=$((count - 1)); fi ;;
+    -?*)
+      rest=\${arg#-}
+      kept=-
+      takes_value=
+      while [ -n "$rest" ]; do
+        letter=\${rest%"\${rest#?}"}
+        rest=\${rest#?}
+        case $letter in
+          T)
+            timed=1
+            if [ -n "$rest" ]; then seconds=$rest
+            elif [ "$count" -gt 0 ]; then seconds=$1; shift; count=$((count - 1))
+            else echo "wget: option requires an argument -- 'T'" >&2; exit 1
+            fi
+            rest= ;;
+          [OoPYUt])
+            kept=$kept$letter$rest
+            [ -n "$rest" ] || takes_value=1
+            rest= ;;
+          n)
+            kept=$kept$letter$rest
+            rest= ;;
+          *) kept=$kept$letter ;;
+        esac
+      done
+      [ "$kept" = - ] || set -- "$@" "$kept"
+      if [ -n "$takes_value" ] && [ "$count" -gt 0 ]; then set -- "$@" "$1"; shift; count=$((count - 1)); fi ;;
+    *)
+      set -- "$@" "$arg" ;;
+  esac
+done
+if [ -n "$timed" ]; then
+  case $seconds in
+    ''|*[!0-9]*) echo "wget: invalid number '$seconds'" >&2; exit 1 ;;
+  esac
+  [ "$seconds" -ne 0 ] || timed=
+fi
+# Runs the applet with its messages on fd 5. With a timeout it runs beside a watcher that waits
+# for its status as long as the timeout allows (read -t, a builtin: no process is left behind),
+# else stops it; this shell waits for both, so neither is ever orphaned.
+fetch() {
+  [ -n "$timed" ] || exec busybox ${applet} "$@" 2>&5 5>&-
+  {
+    {
+      busybox ${applet} "$@" >&3 2>&5 3>&- 5>&- &
+      echo $!
+      wait $!
+      echo $?
+    } | {
+      read -r pid
+      if read -t "$seconds" -r status; then exit "$status"; fi
+      kill "$pid" 2>/dev/null
+      read -r status
+      [ "$status" -eq 143 ] || exit "$status"
+      echo 'wget: download timed out' >&5
+      exit 1
+    }
+  } 3>&1
+}
+# The applet names itself as it was called (${applet}) in its messages and usage: they are wget's.
+# Its output goes straight through and its status comes back on fd 4; the shell's word on a
+# killed child ("Terminated") goes nowhere.
+{ status=$( { { exec 2>/dev/null; (fetch "$@" 5>&1 >&3 3>&- 4>&-); echo $? >&4; } | busybox sed 's/^${applet}: /wget: /; s/^Usage: ${applet} /Usage: wget /' >&2 3>&- 4>&-; } 4>&1 ); } 3>&1
+exit "$status"
+`;
+
+/**
+ * busybox's sh runs its own applets before looking in PATH (FEATURE_SH_STANDALONE), so an applet
+ * an image replaces with a script (nslookup in busybox:1.28, wget everywhere) would still be the
+ * binary's when typed in the pod's shell. In the image's copy of the binary such an applet's entry
+ * in the name table is renamed (same length, same place in the sorted table, so every other lookup
+ * is unchanged): the shell then finds the script in PATH, and the script calls the applet by its
+ * new name.
+ */
+const RENAMED_APPLETS = { nslookup: 'nslookuq', wget: 'wgeu' } as const;
+
+/** The host busybox's wget lacks `-T` (Debian's), asked once a process. */
+let wgetWithoutTimeout: boolean | undefined;
+function hostWgetLacksTimeout(): boolean {
+  if (wgetWithoutTimeout === undefined) {
+    const help = spawnSync(HOST_BUSYBOX, ['wget', '--help'], { encoding: 'utf8' });
+    wgetWithoutTimeout = !`${help.stdout}${help.stderr}`.includes('-T SEC');
+  }
+  return wgetWithoutTimeout;
+}
 
 /**
  * Where `name` is in the binary's name table (NUL-separated, sorted), if it is there exactly once
@@ -225,6 +340,25 @@ function appletEntry(binary: Buffer, names: string[], name: string, to: string):
   const at = binary.indexOf(entry);
   if (at < 0 || binary.indexOf(entry, at + 1) >= 0) return undefined;
   return { at: at + previous.length + 2 };
+}
+
+/**
+ * The applets an image replaces with scripts (path of the script → the script), and the renames
+ * that let its sh find them; where a rename cannot be made, the script calls the applet by its own
+ * name (it is then itself only when run as a command, not typed in sh).
+ */
+function wrappedApplets(wrapped: Array<{ applet: keyof typeof RENAMED_APPLETS; path: string; script: (applet: string) => string }>, names: string[]): Pick<Layout, 'renamedApplets' | 'scripts'> {
+  if (wrapped.length === 0) return { scripts: {} };
+  const binary = readFileSync(HOST_BUSYBOX);
+  const renamedApplets: Record<string, string> = {};
+  const scripts: Record<string, string> = {};
+  for (const { applet, path, script } of wrapped) {
+    const to = RENAMED_APPLETS[applet];
+    const renamed = appletEntry(binary, names, applet, to) !== undefined;
+    if (renamed) renamedApplets[applet] = to;
+    scripts[path] = script(renamed ? to : applet);
+  }
+  return { ...(Object.keys(renamedApplets).length > 0 ? { renamedApplets } : {}), scripts };
 }
 
 function resolvesThroughLibc(version: string): boolean {
@@ -255,21 +389,29 @@ function layoutOf(kind: RootFilesystemKind, version: string): Layout {
   if (kind === 'busybox') {
     // The busybox image keeps every applet in /bin, beside the binary.
     const names = [...new Set(found.map((path) => posix.basename(path)))];
-    const libcLookup = resolvesThroughLibc(version);
-    const renamed = libcLookup && appletEntry(readFileSync(HOST_BUSYBOX), names, 'nslookup', NEWER_NSLOOKUP) !== undefined;
+    const wrapped = wrappedApplets(
+      [
+        ...(resolvesThroughLibc(version) ? [{ applet: 'nslookup' as const, path: 'bin/nslookup', script: nslookup128 }] : []),
+        ...(hostWgetLacksTimeout() ? [{ applet: 'wget' as const, path: 'bin/wget', script: wgetWithTimeout }] : []),
+      ],
+      names,
+    );
     return {
-      ...(renamed ? { renamedApplets: { nslookup: NEWER_NSLOOKUP } } : {}),
+      ...(wrapped.renamedApplets ? { renamedApplets: wrapped.renamedApplets } : {}),
       dirs: ['bin', 'dev', 'etc', 'home', 'proc', 'root', 'sys', 'tmp', 'usr', 'usr/sbin', 'var', 'var/spool', 'var/spool/mail', 'var/www'],
       files: { 'etc/passwd': lines(BUSYBOX_PASSWD), 'etc/group': lines(BUSYBOX_GROUP), 'etc/shadow': '' },
       scripts: {
         ...Object.fromEntries(Object.entries(STAND_INS).filter(([name]) => !names.includes(name)).map(([name, script]) => [`bin/${name}`, script])),
-        ...(libcLookup ? { 'bin/nslookup': nslookup128(renamed ? NEWER_NSLOOKUP : 'nslookup') } : {}),
+        ...wrapped.scripts,
       },
       links: names.map((name) => [`bin/${name}`, 'busybox']),
     };
   }
   const release = alpineRelease(version);
+  const wget = found.find((path) => posix.basename(path) === 'wget');
+  const wrapped = wrappedApplets(wget && hostWgetLacksTimeout() ? [{ applet: 'wget', path: wget.replace(/^\//, ''), script: wgetWithTimeout }] : [], [...new Set(found.map((path) => posix.basename(path)))]);
   return {
+    ...(wrapped.renamedApplets ? { renamedApplets: wrapped.renamedApplets } : {}),
     dirs: ['bin', 'dev', 'etc', 'etc/apk', 'home', 'lib', 'media', 'mnt', 'opt', 'proc', 'root', 'run', 'sbin', 'srv', 'sys', 'tmp', 'usr', 'usr/bin', 'usr/sbin', 'usr/lib', 'usr/local', 'usr/local/bin', 'usr/share', 'var', 'var/cache', 'var/empty', 'var/lib', 'var/log', 'var/mail', 'var/spool', 'var/tmp'],
     files: {
       'etc/passwd': lines(ALPINE_PASSWD),
@@ -280,7 +422,10 @@ function layoutOf(kind: RootFilesystemKind, version: string): Layout {
       'etc/shells': '# valid login shells\n/bin/sh\n/bin/ash\n',
       'etc/apk/world': 'alpine-baselayout\nalpine-keys\napk-tools\nbusybox\nca-certificates-bundle\nlibc-utils\n',
     },
-    scripts: Object.fromEntries(Object.entries(STAND_INS).filter(([name]) => !found.some((path) => posix.basename(path) === name)).map(([name, script]) => [`usr/bin/${name}`, script])),
+    scripts: {
+      ...Object.fromEntries(Object.entries(STAND_INS).filter(([name]) => !found.some((path) => posix.basename(path) === name)).map(([name, script]) => [`usr/bin/${name}`, script])),
+      ...wrapped.scripts,
+    },
     // Alpine links each applet where it belongs, to /bin/busybox.
     links: found.map((path) => [path.replace(/^\//, ''), '/bin/busybox']),
   };
