@@ -3,13 +3,17 @@
 // "<cronjob>-<minutes since the epoch>" is created from the template, honouring
 // concurrencyPolicy, startingDeadlineSeconds and suspend; finished Jobs beyond the history
 // limits are deleted. The controller sleeps until the next scheduled time.
-import { CronExpressionParser } from 'cron-parser';
+import { createRequire } from 'node:module';
 import type { KubeObject } from '../types.ts';
 import { errorMessage, isAlreadyExists } from './client.ts';
 import type { ControllerContext } from './context.ts';
 import { type Json, num, obj, objects, specOf, statusOf, str } from '../json.ts';
 import { controllerRef, copy, findCondition, newControllerRef, parseTime, timestamp } from './objects.ts';
 import { controllerOwnerKeys, type ReconcileResult, type RunningController, splitKey, startController } from './runtime.ts';
+
+const require = createRequire(import.meta.url);
+/** cron-parser (and luxon under it) loads with the first CronJob, not on the way to "ready": most clusters have none. */
+const cronParser = (): typeof import('cron-parser') => require('cron-parser') as typeof import('cron-parser');
 
 export const SCHEDULED_TIMESTAMP_ANNOTATION = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
 const MAX_MISSED = 100;
@@ -43,10 +47,10 @@ export function parseSchedule(expression: string, timeZone: string | undefined):
     return { next: (after) => new Date(Math.floor(after.getTime() / 1000) * 1000 + step) };
   }
   const fields = trimmed.startsWith('@') ? trimmed : `0 ${trimmed}`;
-  CronExpressionParser.parse(fields, { ...(timeZone ? { tz: timeZone } : {}) });
+  cronParser().CronExpressionParser.parse(fields, { ...(timeZone ? { tz: timeZone } : {}) });
   return {
     next(after) {
-      const iterator = CronExpressionParser.parse(fields, { currentDate: after, ...(timeZone ? { tz: timeZone } : { tz: 'UTC' }) });
+      const iterator = cronParser().CronExpressionParser.parse(fields, { currentDate: after, ...(timeZone ? { tz: timeZone } : { tz: 'UTC' }) });
       let next = iterator.next().toDate();
       while (next.getTime() <= after.getTime()) next = iterator.next().toDate();
       return next;

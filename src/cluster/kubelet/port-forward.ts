@@ -13,13 +13,14 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { duplexPair, type Duplex } from 'node:stream';
-import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import type { ConnectRequest } from '../apiserver/index.ts';
 import { acceptSpdy, SpdyConnection, type SpdyStream } from '../apiserver/spdy/index.ts';
 import { StatusError, type KubeObject } from '../types.ts';
 import { specOf, str } from '../json.ts';
 import type { PodWorker } from './pod-worker.ts';
 import { isWebSocketUpgrade } from './streams.ts';
+import { webSocketServer, webSocketStream } from './websocket-server.ts';
 
 export const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
 const TUNNEL_PROTOCOL = `SPDY/3.1+${PORT_FORWARD_PROTOCOL}`;
@@ -266,7 +267,7 @@ function serveChannelPortForward(socket: WebSocket, base64: boolean, ports: numb
   });
 }
 
-const websocketServer = new WebSocketServer({
+const websocketServer = webSocketServer({
   noServer: true,
   perMessageDeflate: false,
   clientTracking: false,
@@ -288,10 +289,10 @@ export async function servePortForward(request: ConnectRequest, worker: PodWorke
       .split(',')
       .some((protocol) => protocol.trim() === TUNNEL_PROTOCOL);
     const ports = tunnelled ? [] : requestedPorts(request.query);
-    websocketServer.handleUpgrade(request.req, socket, head, (ws) => {
+    websocketServer().handleUpgrade(request.req, socket, head, (ws) => {
       ws.binaryType = 'nodebuffer';
       if (ws.protocol === TUNNEL_PROTOCOL) {
-        serveSpdyPortForward(new SpdyConnection(createWebSocketStream(ws)), pod, worker);
+        serveSpdyPortForward(new SpdyConnection(webSocketStream(ws)), pod, worker);
       } else serveChannelPortForward(ws, ws.protocol.includes('base64'), ports, pod, worker);
     });
     return;

@@ -5,7 +5,8 @@
 // remote-command-spdy.ts; both are a RemoteCommandStream to the exec and attach code.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
+import { webSocketServer } from './websocket-server.ts';
 
 const CHANNEL_STDIN = 0;
 const CHANNEL_STDOUT = 1;
@@ -174,7 +175,7 @@ export class RemoteCommandSession implements RemoteCommandStream {
   }
 }
 
-const server = new WebSocketServer({
+const server = webSocketServer({
   noServer: true,
   perMessageDeflate: false,
   clientTracking: false,
@@ -187,7 +188,7 @@ const server = new WebSocketServer({
 /** Completes the WebSocket handshake; a client that offers no channel protocol gets channel.k8s.io semantics. */
 export function acceptRemoteCommand(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<RemoteCommandSession> {
   return new Promise((resolve) => {
-    server.handleUpgrade(req, socket, head, (ws) => {
+    server().handleUpgrade(req, socket, head, (ws) => {
       ws.binaryType = 'nodebuffer';
       resolve(new RemoteCommandSession(ws, ws.protocol || 'channel.k8s.io'));
     });

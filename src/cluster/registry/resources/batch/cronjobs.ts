@@ -1,6 +1,6 @@
 // CronJobs: Allow, 3 successful and 1 failed job kept, a five-field schedule (or @hourly and
 // friends) in a known time zone.
-import { CronExpressionParser } from 'cron-parser';
+import { createRequire } from 'node:module';
 import type { KubeObject } from '../../../types.ts';
 import { asObject } from '../../../json.ts';
 import { ensureObject, setDefault } from '../../fields.ts';
@@ -9,6 +9,9 @@ import { type FieldError, fieldError } from '../../validation.ts';
 import { defaultPodTemplate, validateNonNegative } from '../core/podspec.ts';
 import { validateJobSpec } from './jobs.ts';
 
+const require = createRequire(import.meta.url);
+/** cron-parser (and luxon under it) loads with the first CronJob, not on the way to "ready": most clusters have none. */
+const cronParser = (): typeof import('cron-parser') => require('cron-parser') as typeof import('cron-parser');
 const concurrencyPolicies = ['Allow', 'Forbid', 'Replace'];
 const descriptors = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly']);
 
@@ -21,7 +24,7 @@ export function scheduleError(schedule: string): string | undefined {
   const fields = trimmed.split(/\s+/).filter((f) => f !== '');
   if (fields.length !== 5) return `expected exactly 5 fields, found ${fields.length}: [${fields.join(' ')}]`;
   try {
-    CronExpressionParser.parse(`0 ${fields.join(' ')}`);
+    cronParser().CronExpressionParser.parse(`0 ${fields.join(' ')}`);
     return undefined;
   } catch (error) {
     return (error as Error).message;
