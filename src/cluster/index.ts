@@ -51,7 +51,7 @@ export interface ClusterOptions {
    * The simulated kubelet (pods start, log, exec, attach; the workbench shell). Opt-in for now:
    * the controllers' tests run their own stand-in kubelet. `formicary cluster` turns it on.
    */
-  kubelet?: Pick<KubeletOptions, 'kubeletDir' | 'unsafeLocalShell' | 'timing' | 'unlimitedPodStorageBytes' | 'hostDiskReserveBytes' | 'resources' | 'hiddenPaths' | 'identitySlicesDir'>;
+  kubelet?: Pick<KubeletOptions, 'kubeletDir' | 'unsafeLocalShell' | 'timing' | 'unlimitedPodStorageBytes' | 'hostDiskReserveBytes' | 'hostDiskEvictionBytes' | 'resources' | 'hiddenPaths' | 'identitySlicesDir'>;
 }
 
 export interface KubeconfigOptions {

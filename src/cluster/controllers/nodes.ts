@@ -36,6 +36,7 @@ export interface NodeOptions {
 const DEFAULT_CAPACITY: NodeCapacity = { cpu: '4', memory: '8Gi', pods: '110', 'ephemeral-storage': '100Gi' };
 const LEASE_DURATION_SECONDS = 40;
 export const UNSCHEDULABLE_TAINT_KEY = 'node.kubernetes.io/unschedulable';
+export const DISK_PRESSURE_TAINT_KEY = 'node.kubernetes.io/disk-pressure';
 
 /** node-1 … node-N */
 export function nodeNames(count: number): string[] {
@@ -47,10 +48,12 @@ export function podCIDROf(index: number): string {
   return `10.244.${index}.0/24`;
 }
 
+/** DiskPressure is the kubelet's eviction manager's to set (the host's disk is real); the rest are fixed. */
 function conditionsAt(now: string, previous: Condition[]): Condition[] {
+  const diskPressure = previous.find((c) => c.type === 'DiskPressure')?.status === 'True';
   const wanted: Array<[string, Condition['status'], string, string]> = [
     ['MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],
-    ['DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'],
+    diskPressure ? ['DiskPressure', 'True', 'KubeletHasDiskPressure', 'kubelet has disk pressure'] : ['DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'],
     ['PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'],
     ['Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'],
   ];
@@ -152,7 +155,7 @@ export function startNodeLifecycle(ctx: ControllerContext, options: NodeOptions 
     const wanted = nodeStatus(index, name, resources, stamp, existing);
     const current = statusOf(existing);
     const drifted = JSON.stringify({ ...wanted, conditions: undefined }) !== JSON.stringify({ ...current, conditions: undefined }) ||
-      (objects(current.conditions) as Condition[]).some((c) => c.status !== (c.type === 'Ready' ? 'True' : 'False'));
+      (objects(current.conditions) as Condition[]).some((c) => c.type !== 'DiskPressure' && c.status !== (c.type === 'Ready' ? 'True' : 'False'));
     if (due <= 0 || drifted) {
       kubelet.client.nodes.mutate(undefined, name, (draft) => {
         draft.status = { ...copy(statusOf(draft)), ...nodeStatus(index, name, resources, stamp, draft) };
@@ -187,10 +190,28 @@ export function startNodeLifecycle(ctx: ControllerContext, options: NodeOptions 
     });
   };
 
+  /** The DiskPressure condition and the disk-pressure NoSchedule taint agree (TaintNodesByCondition). */
+  const syncDiskPressure = (name: string) => {
+    const node = lifecycle.nodes.get(undefined, name);
+    if (!node) return;
+    const pressure = findCondition(statusOf(node), 'DiskPressure')?.status === 'True';
+    const isTaint = (t: Taint) => t.key === DISK_PRESSURE_TAINT_KEY && t.effect === 'NoSchedule';
+    if (pressure === (objects(specOf(node).taints) as unknown as Taint[]).some(isTaint)) return;
+    lifecycle.nodes.mutate(undefined, name, (draft) => {
+      const spec = { ...specOf(draft) };
+      const current = (objects(spec.taints) as unknown as Taint[]).filter((t) => !isTaint(t));
+      if (pressure) current.push({ key: DISK_PRESSURE_TAINT_KEY, effect: 'NoSchedule', timeAdded: timestamp(ctx.clock.now()) });
+      if (current.length) spec.taints = current;
+      else delete spec.taints;
+      draft.spec = spec;
+    });
+  };
+
   /** spec.unschedulable and the unschedulable taint agree (TaintNodesByCondition). */
   const syncCordon = (name: string) => {
     const node = lifecycle.nodes.get(undefined, name);
     if (!node) return;
+    syncDiskPressure(name);
     const cordoned = specOf(node).unschedulable === true;
     const taints = objects(specOf(node).taints) as unknown as Taint[];
     const tainted = taints.some((t) => t.key === UNSCHEDULABLE_TAINT_KEY && t.effect === 'NoSchedule');

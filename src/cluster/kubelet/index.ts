@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { type ClusterEgress, type ConnectHandler, type Logger, type ServiceAccountTokens, stderrLogger } from '../apiserver/index.ts';
 import { EventBroadcaster } from '../controllers/index.ts';
 import { ClaimStorage } from './claim-storage.ts';
-import { HostDisk, removeOrphanedMounts, removeOrphanedPodStorage, UNLIMITED_POD_CEILING_BYTES } from './ephemeral-storage/index.ts';
+import { HostDisk, removeOrphanedMounts, removeOrphanedPodStorage, startNodeFsEviction, UNLIMITED_POD_CEILING_BYTES } from './ephemeral-storage/index.ts';
 import type { Registry, Watch } from '../registry/index.ts';
-import type { KubeObject } from '../types.ts';
+import { StatusError, type KubeObject } from '../types.ts';
 import { ClusterView } from './cluster-view.ts';
 import { cpuQuantity, FRESH_CONTAINER_MIN_MS, goDuration, memoryQuantity, METRIC_RESOLUTION_MS, ResourceMetricsStore } from './resource-metrics.ts';
 import { createConnectHandler } from './connect.ts';
@@ -61,6 +61,8 @@ export interface KubeletOptions {
   unlimitedPodStorageBytes?: number;
   /** Disk the pods' and claims' file systems together always leave free on the host (default 10% of the disk). */
   hostDiskReserveBytes?: number;
+  /** Node-pressure eviction starts when less than this is free (evictionHard nodefs.available; default the reserve). */
+  hostDiskEvictionBytes?: number;
   timing?: KubeletTiming;
   clock?: () => Date;
   resources?: KubeletResources;
@@ -122,6 +124,31 @@ export interface RunningKubelet {
   /** The pod's total usage, as the HPA controller reads it (controllers' PodMetricsSource). */
   podUsage(pod: KubeObject): { cpuMillis: number; memoryBytes: number } | undefined;
   stop(): Promise<void>;
+}
+
+/**
+ * The kubelet's DiskPressure condition on its Node (setNodeStatus): True with KubeletHasDiskPressure
+ * while the eviction manager sees nodefs under its threshold; the node lifecycle controller taints on it.
+ */
+function reportDiskPressure(registry: Registry, view: ClusterView, name: string, pressure: boolean, now: Date): void {
+  const definition = view.definition('nodes');
+  const user = { username: `system:node:${name}`, groups: ['system:nodes', 'system:authenticated'] };
+  const condition = pressure
+    ? { type: 'DiskPressure', status: 'True', reason: 'KubeletHasDiskPressure', message: 'kubelet has disk pressure' }
+    : { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure' };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const node = registry.get(definition, undefined, name);
+      const status = (node['status'] ?? {}) as Record<string, unknown>;
+      const stamp = timestamp(now);
+      const conditions = (Array.isArray(status['conditions']) ? status['conditions'] : []) as Array<Record<string, unknown>>;
+      const next = conditions.map((c) => (c['type'] === 'DiskPressure' ? { ...c, ...condition, lastHeartbeatTime: stamp, lastTransitionTime: c['status'] === condition.status ? c['lastTransitionTime'] : stamp } : c));
+      registry.update(definition, undefined, name, { ...node, status: { ...status, conditions: next } }, { subresource: 'status', user });
+      return;
+    } catch (error) {
+      if (!(error instanceof StatusError && error.code === 409)) return;
+    }
+  }
 }
 
 /** Memory all container logs share; each keeps between 16 KiB and 1 MiB of it. */
@@ -367,6 +394,20 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
       });
     }
   });
+  // The nodes share the host's disk: one eviction manager watches it for all of them.
+  const diskPressure = startNodeFsEviction({
+    signal: async () => {
+      const signal = await hostDisk.signal();
+      return options.hostDiskEvictionBytes === undefined ? signal : { ...signal, thresholdBytes: options.hostDiskEvictionBytes };
+    },
+    candidates: () => workers.values(),
+    setPressure: (pressure) => {
+      for (const name of nodes.keys()) reportDiskPressure(registry, view, name, pressure, now());
+    },
+    intervalMs: Math.max(timeScale * 10_000, 200),
+    transitionMs: timeScale * 5 * 60_000,
+    now: () => now().getTime(),
+  });
   const configWatches: Watch[] = (['configmaps', 'secrets'] as const).map((resource) =>
     registry.watch(view.definition(resource), {}, (event) => {
       if (event.type === 'BOOKMARK' || event.type === 'ERROR') return;
@@ -450,6 +491,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
       if (stopped) return;
       stopped = true;
       clearInterval(scraper);
+      diskPressure.stop();
       nodeWatch.stop();
       for (const watch of [...configWatches, claimWatch]) watch.stop();
       await Promise.all([...nodes.values()].map((node) => node.stop()));

@@ -13,7 +13,7 @@ import { execSandbox } from './container-exec.ts';
 import { runPostStart, startProbes, stopContainer } from './container-lifecycle.ts';
 import { BACKOFF_RESET_MS, backoffDelayMs, ContainerSlot } from './container-slot.ts';
 import type { ContainerExit, ContainerInstance, HttpAnswer } from './containers.ts';
-import { PodStorage, type PodStorageStats } from './ephemeral-storage/index.ts';
+import { type PodDiskUsage, PodStorage, type PodStorageStats } from './ephemeral-storage/index.ts';
 import { type Json, num, obj, objects, specOf, statusOf, str } from '../json.ts';
 import { goDuration, timestamp } from './format.ts';
 import { pullImage } from './image-pull.ts';
@@ -617,6 +617,10 @@ export class PodWorker {
 
   storageStats(): Promise<PodStorageStats> {
     return this.#storage.stats(this.pod);
+  }
+
+  diskUsage(): Promise<PodDiskUsage> {
+    return this.#storage.usage(this.pod);
   }
 
   /**

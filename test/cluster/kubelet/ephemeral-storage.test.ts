@@ -2,7 +2,7 @@
 // containers, sidecars and init containers (resourcehelper.PodLimits), which check speaks first,
 // and the size of the file system a pod gets.
 import { describe, expect, it } from 'vitest';
-import { localStorageEvictionMessage, podEphemeralStorageLimit, podStorageCeilingBytes } from '../../../src/cluster/kubelet/ephemeral-storage/index.ts';
+import { localStorageEvictionMessage, nodeFsEvictionMessage, podEphemeralStorageLimit, podStorageCeilingBytes, rankForDiskPressure } from '../../../src/cluster/kubelet/ephemeral-storage/index.ts';
 import type { KubeObject } from '../../../src/cluster/types.ts';
 
 const MiB = 1024 * 1024;
@@ -47,5 +47,29 @@ describe("the pod's file system", () => {
     expect(podStorageCeilingBytes(pod({ containers: [limited('app', '20Mi')], volumes: [{ name: 'v', emptyDir: { sizeLimit: '100Mi' } }] }))).toBe(216 * MiB);
     expect(podStorageCeilingBytes(pod({ containers: [{ name: 'c', image: 'busybox' }] }), 64 * MiB)).toBe(64 * MiB);
     expect(podStorageCeilingBytes(pod({ containers: [{ name: 'c', image: 'busybox' }] }))).toBe(1024 * MiB);
+  });
+});
+
+describe('node-pressure eviction for the disk', () => {
+  const candidate = (name: string, spec: Record<string, unknown>) => ({ evictable: true, pod: { ...pod(spec), metadata: { name, namespace: 'default' } }, storageStats: () => Promise.reject(new Error('unused')), evict: () => true });
+  const usage = (total: number) => ({ totalBytes: total * MiB, containers: new Map([['c', total * MiB]]) });
+  const requesting = (request: string) => ({ containers: [{ name: 'c', image: 'busybox', resources: { requests: { 'ephemeral-storage': request } } }] });
+
+  it('ranks as rankDiskPressureFunc: past its request first, then lower priority, then the most past its request', () => {
+    const ranked = rankForDiskPressure([
+      { candidate: candidate('within', requesting('500Mi')), usage: usage(400) },
+      { candidate: candidate('important', { ...requesting('0'), priority: 1000 }), usage: usage(300) },
+      { candidate: candidate('small', requesting('0')), usage: usage(10) },
+      { candidate: candidate('large', requesting('0')), usage: usage(200) },
+    ]);
+    expect(ranked.map((r) => r.candidate.pod.metadata.name)).toEqual(['large', 'small', 'important', 'within']);
+  });
+
+  it("says so in upstream's words, naming each container past its request", () => {
+    const spec = { containers: [{ name: 'c', image: 'busybox' }, { name: 'd', image: 'busybox', resources: { requests: { 'ephemeral-storage': '1Gi' } } }] };
+    const measured = { totalBytes: 300 * MiB, containers: new Map([['c', 200 * MiB], ['d', 100 * MiB]]) };
+    expect(nodeFsEvictionMessage(pod(spec), measured, { availableBytes: 1000 * MiB, thresholdBytes: 2 * 1024 * MiB })).toBe(
+      'The node was low on resource: ephemeral-storage. Threshold quantity: 2Gi, available: 1000Mi. Container c was using 200Mi, request is 0, has larger consumption of ephemeral-storage. ',
+    );
   });
 });

@@ -13,10 +13,12 @@ import { objects, specOf, str } from '../../json.ts';
 import { ensurePassage } from '../volumes.ts';
 import { type HostDisk, isMountPoint, mountImage, removeOrphanedImages, removeOrphanedMounts, unmountImage } from './filesystem.ts';
 import { emptyDirSizeLimits, localStorageEvictionMessage, podEphemeralStorageLimit, type PodStorageStats, smallestThreshold } from './limits.ts';
+import type { PodDiskUsage } from './pressure.ts';
 import { diskUsage, filesystemUsage } from './usage.ts';
 
 export { HostDisk, isMountPoint, mountImage, removeOrphanedImages, removeOrphanedMounts, unmountImage } from './filesystem.ts';
 export { localStorageEvictionMessage, podEphemeralStorageLimit, type PodStorageStats } from './limits.ts';
+export { nodeFsEvictionMessage, type PodDiskUsage, rankForDiskPressure, startNodeFsEviction } from './pressure.ts';
 
 const MiB = 1024 * 1024;
 /** A pod that sets no ephemeral-storage limit still cannot take more of the host's disk than this. */
@@ -90,6 +92,19 @@ export class PodStorage {
     const rest = await diskUsage(this.#podDir, seen);
     const measured = [...containers.values(), ...volumes.values()].reduce((sum, used) => sum + used, rest);
     return { totalBytes: this.#capped ? Math.max(measured, await filesystemUsage(this.#podDir)) : measured, containers, volumes };
+  }
+
+  /** What the pod holds on the node's disk, limit or none (node-pressure ranking measures every pod). */
+  async usage(pod: KubeObject): Promise<PodDiskUsage> {
+    const containers = new Map<string, number>();
+    if (!existsSync(this.#podDir)) return { totalBytes: 0, containers };
+    const seen = new Set<string>();
+    for (const container of objects(specOf(pod)['containers'])) {
+      const name = str(container['name']) ?? '';
+      containers.set(name, await diskUsage(join(this.#podDir, 'containers', name), seen));
+    }
+    const totalBytes = this.#capped ? await filesystemUsage(this.#podDir) : [...containers.values()].reduce((sum, used) => sum + used, await diskUsage(this.#podDir, seen));
+    return { totalBytes, containers };
   }
 
   /** The cluster stops: the file system is unmounted, the image stays for the next start. */
