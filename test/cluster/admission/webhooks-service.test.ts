@@ -3,15 +3,12 @@
 // Service (clientConfig.service, caBundle), refusing and patching ConfigMaps; then a Service with
 // no ready pod, which failurePolicy Ignore lets writes past and Fail does not; and the pods a
 // Deployment's ReplicaSet creates, which meet the webhooks too. kubectl 1.27 and 1.33.
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { condition, type KubeletCluster, startKubeletCluster, versionedKubectl } from '../kubelet/harness.ts';
-
-const run = promisify(execFile);
+import { servingCertificate, startWebhookPod } from './webhook-pod.ts';
 
 const server = `import base64, http.server, json, ssl
 class Review(http.server.BaseHTTPRequestHandler):
@@ -46,38 +43,12 @@ let caBundle = '';
 
 beforeAll(async () => {
   certDir = await mkdtemp(join(tmpdir(), 'formicary-webhook-svc-'));
-  const at = (name: string) => join(certDir, name);
-  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', at('ca.key'), '-out', at('ca.crt'), '-days', '1', '-subj', '/CN=webhook-ca']);
-  await run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', at('tls.key'), '-out', at('tls.csr'), '-subj', '/CN=wh.webhooks.svc']);
-  await run('bash', ['-c', `printf 'subjectAltName=DNS:wh.webhooks.svc\\n' > ${at('ext')} && openssl x509 -req -in ${at('tls.csr')} -CA ${at('ca.crt')} -CAkey ${at('ca.key')} -CAcreateserial -out ${at('tls.crt')} -days 1 -extfile ${at('ext')}`]);
-  caBundle = Buffer.from(await readFile(at('ca.crt'), 'utf8')).toString('base64');
+  caBundle = await servingCertificate(certDir, 'wh.webhooks.svc', 'DNS:wh.webhooks.svc');
   lab = await startKubeletCluster();
   for (const ns of ['webhooks', 'lab']) await lab.kubectl(['create', 'namespace', ns]);
   await lab.serviceAccountReady('webhooks');
-  expect((await lab.kubectl(['-n', 'webhooks', 'create', 'secret', 'tls', 'wh-tls', `--cert=${at('tls.crt')}`, `--key=${at('tls.key')}`])).code).toBe(0);
   await lab.apply(
     `apiVersion: v1
-kind: ConfigMap
-metadata: {name: wh-server}
-data:
-  server.py: ${JSON.stringify(server)}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: wh, labels: {app: wh}}
-spec:
-  containers:
-  - name: server
-    image: python:3.12
-    command: [python3, /app/server.py]
-    ports: [{containerPort: 8443}]
-    readinessProbe: {tcpSocket: {port: 8443}, periodSeconds: 1}
-    volumeMounts: [{name: tls, mountPath: /tls}, {name: app, mountPath: /app}]
-  volumes:
-  - {name: tls, secret: {secretName: wh-tls}}
-  - {name: app, configMap: {name: wh-server}}
----
-apiVersion: v1
 kind: Service
 metadata: {name: wh}
 spec:
@@ -93,7 +64,7 @@ spec:
 `,
     'webhooks',
   );
-  await lab.until('the webhook pod ready', () => condition(lab.pod('webhooks', 'wh'), 'Ready') === 'True', 60_000);
+  await startWebhookPod(lab, 'webhooks', certDir, server);
   await lab.serviceAccountReady('lab');
 }, 120_000);
 

@@ -4,16 +4,13 @@
 // refuses, patches or warns as each configuration's path asks and prints every review it gets (the
 // test reads them with kubectl logs). That a URL never leads outside the cluster is in
 // test/security/webhook-egress.test.ts; clientConfig.service is in webhooks-service.test.ts.
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasKubectl } from '../apiserver/harness.ts';
-import { condition, type KubeletCluster, startKubeletCluster, versionedKubectl } from '../kubelet/harness.ts';
-
-const run = promisify(execFile);
+import { type KubeletCluster, startKubeletCluster, versionedKubectl } from '../kubelet/harness.ts';
+import { servingCertificate, startWebhookPod } from './webhook-pod.ts';
 
 interface Review {
   /** the path the API server posted to */
@@ -72,16 +69,6 @@ let serviceIP = '';
 let podIP = '';
 let nothingIP = '';
 
-/** A CA and a serving certificate for the Service's names and its cluster IP, made with openssl as a learner would. */
-async function certificates(dir: string, ip: string): Promise<{ ca: string; cert: string; key: string }> {
-  const at = (name: string) => join(dir, name);
-  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', at('ca.key'), '-out', at('ca.crt'), '-days', '1', '-subj', '/CN=webhook-ca']);
-  await run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', at('tls.key'), '-out', at('tls.csr'), '-subj', '/CN=wh.hooks.svc']);
-  await run('bash', ['-c', `printf 'subjectAltName=DNS:wh.hooks.svc,DNS:wh.hooks.svc.cluster.local,IP:${ip}\\n' > ${at('ext')} && openssl x509 -req -in ${at('tls.csr')} -CA ${at('ca.crt')} -CAkey ${at('ca.key')} -CAcreateserial -out ${at('tls.crt')} -days 1 -extfile ${at('ext')}`]);
-  const [ca, cert, key] = await Promise.all([readFile(at('ca.crt'), 'utf8'), readFile(at('tls.crt'), 'utf8'), readFile(at('tls.key'), 'utf8')]);
-  return { ca, cert, key };
-}
-
 beforeAll(async () => {
   lab = await startKubeletCluster();
   await lab.kubectl(['create', 'namespace', 'hooks']);
@@ -113,35 +100,10 @@ spec:
   const clusterIP = async (name: string) => (await lab.kubectl(['-n', 'hooks', 'get', 'service', name, '-o', 'jsonpath={.spec.clusterIP}'])).stdout;
   [serviceIP, nothingIP] = await Promise.all([clusterIP('wh'), clusterIP('nothing')]);
   certDir = await mkdtemp(join(tmpdir(), 'formicary-webhook-'));
-  const { ca } = await certificates(certDir, serviceIP);
-  caBundle = Buffer.from(ca).toString('base64');
+  // The Service's names and its cluster IP, as a learner would put them in the certificate.
+  caBundle = await servingCertificate(certDir, 'wh.hooks.svc', `DNS:wh.hooks.svc,DNS:wh.hooks.svc.cluster.local,IP:${serviceIP}`);
   await lab.serviceAccountReady('hooks');
-  expect((await lab.kubectl(['-n', 'hooks', 'create', 'secret', 'tls', 'wh-tls', `--cert=${join(certDir, 'tls.crt')}`, `--key=${join(certDir, 'tls.key')}`])).code).toBe(0);
-  await lab.apply(
-    `apiVersion: v1
-kind: ConfigMap
-metadata: {name: wh-server}
-data:
-  server.py: ${JSON.stringify(server)}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: wh, labels: {app: wh}}
-spec:
-  containers:
-  - name: server
-    image: python:3.12
-    command: [python3, /app/server.py]
-    ports: [{containerPort: 8443}]
-    readinessProbe: {tcpSocket: {port: 8443}, periodSeconds: 1}
-    volumeMounts: [{name: tls, mountPath: /tls}, {name: app, mountPath: /app}]
-  volumes:
-  - {name: tls, secret: {secretName: wh-tls}}
-  - {name: app, configMap: {name: wh-server}}
-`,
-    'hooks',
-  );
-  await lab.until('the webhook pod ready', () => condition(lab.pod('hooks', 'wh'), 'Ready') === 'True', 60_000);
+  await startWebhookPod(lab, 'hooks', certDir, server);
   podIP = String((lab.pod('hooks', 'wh')?.['status'] as { podIP?: string } | undefined)?.podIP ?? '');
 }, 120_000);
 
